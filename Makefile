@@ -1,0 +1,127 @@
+# dutyd — duty-desk alert daemon.
+#
+#   make          build build/dutyd and build/plugins/*.so
+#   make run      install missing Debian packages, build, run in the foreground
+#   make check    install missing Debian packages, build, run every test,
+#                 then every test again under ASan+UBSan
+#
+# Everything the build needs comes from Debian 12; `make deps` installs what is
+# missing (and only then touches apt).
+
+DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
+	libyaml-dev libsystemd-dev libjansson-dev libssl-dev libcmocka-dev \
+	python3-pytest valgrind libbsd-dev tzdata
+PKGS := libevent libcurl yaml-0.1 libsystemd jansson libcrypto
+PYTHON := /usr/bin/python3
+
+B ?= build
+SAN ?=
+CC ?= cc
+OPT ?= -O2
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+	-fno-strict-aliasing
+ifneq ($(SAN),)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+LDFLAGS_SAN := -fsanitize=address,undefined
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) -Idaemon -Iplugins $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -ldl $(LDLIBS)
+
+DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_OBJS := $(DAEMON_SRCS:daemon/%.c=$(B)/obj/%.o)
+PLUGIN_SRCS := $(wildcard plugins/*.c)
+PLUGINS := $(PLUGIN_SRCS:plugins/%.c=$(B)/plugins/%.so)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+TEST_PLUGIN_SRCS := $(wildcard tests/unit/plugins/*.c)
+TEST_PLUGINS := $(TEST_PLUGIN_SRCS:tests/unit/plugins/%.c=$(B)/tests/plugins/%.so)
+HEADERS := $(wildcard daemon/*.h plugins/*.h)
+
+.PHONY: all deps run check unit e2e check-plain check-san bench clean
+
+all: $(B)/dutyd $(PLUGINS)
+
+$(B)/obj/%.o: daemon/%.c $(HEADERS) | $(B)/obj
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(B)/libdutyd.a: $(DAEMON_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/dutyd: $(B)/obj/main.o $(B)/libdutyd.a
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/plugins/%.so: plugins/%.c $(HEADERS) | $(B)/plugins
+	$(CC) $(CFLAGS_ALL) -fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< \
+		$(shell pkg-config --libs libcrypto jansson 2>/dev/null)
+
+# Unit tests find plugins through these paths: the real ones and test-only fakes.
+$(B)/tests/%: tests/unit/%.c $(B)/libdutyd.a $(HEADERS) $(PLUGINS) $(TEST_PLUGINS) | $(B)/tests
+	$(CC) $(CFLAGS_ALL) -DTEST_PLUGIN_DIR='"$(abspath $(B)/tests/plugins)"' \
+		-DBUILD_PLUGIN_DIR='"$(abspath $(B)/plugins)"' \
+		-DTEST_SRC_DIR='"$(abspath tests/unit)"' \
+		$(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< $(B)/libdutyd.a $(LDLIBS_ALL) -lcmocka
+
+$(B)/tests/plugins/%.so: tests/unit/plugins/%.c $(HEADERS) | $(B)/tests/plugins
+	$(CC) $(CFLAGS_ALL) -fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $<
+
+$(B)/obj $(B)/plugins $(B)/tests $(B)/tests/plugins:
+	mkdir -p $@
+
+# Plugins are prerequisites of pattern rules only; keep make from deleting them.
+.SECONDARY: $(PLUGINS) $(TEST_PLUGINS)
+
+# Installs only what dpkg says is missing, so a ready machine never runs apt.
+deps:
+	@missing=""; for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing missing Debian packages:$$missing"; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+run: deps
+	$(MAKE) all
+	mkdir -p var
+	./$(B)/dutyd -c etc/dutyd.yaml
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+e2e: all
+	DUTYD_BIN=$(abspath $(B)/dutyd) DUTYD_PLUGIN_DIR=$(abspath $(B)/plugins) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
+check-plain: all
+	$(MAKE) unit e2e
+
+check-san:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MAKE) B=build/san SAN=1 OPT=-O1 unit e2e
+
+check: deps
+	$(MAKE) CFLAGS=-Werror check-plain
+	$(MAKE) CFLAGS=-Werror check-san
+
+$(B)/bench/sink: bench/sink.c
+	mkdir -p $(B)/bench
+	$(CC) $(CFLAGS_BASE) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+
+# The benchmark also needs wrk, installed only here.
+bench: deps all $(B)/bench/sink
+	@dpkg-query -W -f='$${Status}' wrk 2>/dev/null | grep -q 'ok installed' || \
+		{ sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		  $$sudo apt-get update -q && $$sudo apt-get install -y -q wrk; }
+	$(PYTHON) bench/intake.py --bin $(abspath $(B)/dutyd) \
+		--plugins $(abspath $(B)/plugins) --sink $(abspath $(B)/bench/sink)
+
+clean:
+	rm -rf build
