@@ -1,0 +1,32 @@
+/*
+ * Time values are int64_t milliseconds since the Unix epoch (wall clock).
+ * Pure helpers: parsing and formatting RFC 3339 and durations.  Formatting
+ * uses the process time zone (TZ, libc's tz database) and always writes the
+ * numeric offset, e.g. "2026-11-28T14:40:35.123+08:00".
+ */
+#ifndef DUTYD_TIMEUTIL_H
+#define DUTYD_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TIME_RFC3339_MAX 40	/* buffer size for time_format() */
+
+int64_t	time_now_ms(void);
+/* Strict RFC 3339 date-time ("T" or " " separator, optional fraction, "Z" or ±hh:mm). 0 or -EINVAL. */
+int	time_parse(const char *s, int64_t *ms);
+/* Local time with numeric offset and milliseconds.  Returns buf. */
+char	*time_format(int64_t ms, char *buf, size_t len);
+/*
+ * Durations: one or more <integer><unit> groups, unit one of ms, s, m, h, d,
+ * e.g. "90s", "20m", "1h30m".  A bare number is an error (seconds or minutes?).
+ * 0 or -EINVAL (bad syntax) or -ERANGE (too large); *why says what is wrong.
+ */
+int	duration_parse(const char *s, int64_t *ms, const char **why);
+/* "20m", "1h30m", "2s", "1500ms": the shortest exact spelling. */
+char	*duration_format(int64_t ms, char *buf, size_t len);
+
+/* Number of Unicode code points in a valid UTF-8 string. */
+size_t	utf8_length(const char *s);
+
+#endif

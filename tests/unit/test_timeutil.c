@@ -1,0 +1,176 @@
+/*
+ * Durations as operators write them in the config, and RFC 3339 times as
+ * clients send them and dutyd writes them.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "timeutil.h"
+
+static int64_t
+dur(const char *s)
+{
+	int64_t		 ms = -1;
+	const char	*why = NULL;
+
+	assert_int_equal(duration_parse(s, &ms, &why), 0);
+	assert_null(why);
+	return ms;
+}
+
+static const char *
+dur_err(const char *s, int want)
+{
+	int64_t		 ms = 12345;
+	const char	*why = NULL;
+
+	assert_int_equal(duration_parse(s, &ms, &why), want);
+	assert_int_equal(ms, 12345);	/* untouched on error */
+	assert_non_null(why);
+	return why;
+}
+
+static void
+test_durations(void **state)
+{
+	assert_int_equal(dur("90s"), 90000);
+	assert_int_equal(dur("20m"), 20 * 60000);
+	assert_int_equal(dur("1h"), 3600000);
+	assert_int_equal(dur("1h30m"), 5400000);
+	assert_int_equal(dur("2s"), 2000);
+	assert_int_equal(dur("500ms"), 500);
+	assert_int_equal(dur("1d"), 86400000);
+	assert_int_equal(dur("1m30s"), 90000);
+	assert_int_equal(dur("0s"), 0);
+}
+
+static void
+test_duration_errors(void **state)
+{
+	assert_non_null(strstr(dur_err("20", -EINVAL), "unit"));
+	assert_non_null(strstr(dur_err("", -EINVAL), "empty"));
+	assert_non_null(strstr(dur_err("20x", -EINVAL), "unit"));
+	dur_err("m", -EINVAL);
+	dur_err("-5s", -EINVAL);
+	dur_err("1.5h", -EINVAL);
+	dur_err("20 m", -EINVAL);
+	dur_err("1h30", -EINVAL);
+	dur_err("99999999999999999999s", -ERANGE);
+	dur_err("3651d", -ERANGE);
+	dur_err("3650d1s", -ERANGE);
+}
+
+static void
+test_duration_format(void **state)
+{
+	char buf[32];
+
+	assert_string_equal(duration_format(20 * 60000, buf, sizeof(buf)), "20m");
+	assert_string_equal(duration_format(5400000, buf, sizeof(buf)), "1h30m");
+	assert_string_equal(duration_format(1500, buf, sizeof(buf)), "1s500ms");
+	assert_string_equal(duration_format(0, buf, sizeof(buf)), "0s");
+}
+
+static int64_t
+ts(const char *s)
+{
+	int64_t ms = -1;
+
+	assert_int_equal(time_parse(s, &ms), 0);
+	return ms;
+}
+
+static void
+test_rfc3339_parse(void **state)
+{
+	/* date -d 2026-11-28T06:40:35Z +%s = 1795848035 */
+	assert_int_equal(ts("2026-11-28T06:40:35Z"), INT64_C(1795848035000));
+	assert_int_equal(ts("2026-11-28T14:40:35+08:00"), INT64_C(1795848035000));
+	assert_int_equal(ts("2026-11-27T22:40:35-08:00"), INT64_C(1795848035000));
+	assert_int_equal(ts("2026-11-28T06:40:35.123Z"), INT64_C(1795848035123));
+	assert_int_equal(ts("2026-11-28T06:40:35.1+00:00"), INT64_C(1795848035100));
+	assert_int_equal(ts("2026-11-28T06:40:35.123456789Z"), INT64_C(1795848035123));
+	assert_int_equal(ts("2026-11-28 06:40:35z"), INT64_C(1795848035000));
+	assert_int_equal(ts("2024-02-29T00:00:00Z"), INT64_C(1709164800000));
+	assert_int_equal(ts("1970-01-01T00:00:00Z"), 0);
+}
+
+static void
+test_rfc3339_rejects(void **state)
+{
+	static const char *bad[] = {
+		"", "yesterday", "2026-11-28", "2026-11-28T14:05", "2026-11-28 14:05",
+		"2026-11-28T14:05:00", "2026-11-28T14:05:00+0800", "2026-11-28T14:05:00+08",
+		"2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z",
+		"2026-11-28T24:00:00Z", "2026-11-28T14:60:00Z", "2026-11-28T14:05:00.Z",
+		"2026-11-28T14:05:00Z ", " 2026-11-28T14:05:00Z", "2026-11-28T14:05:00+24:00",
+		"26-11-28T14:05:00Z", "2026/11/28T14:05:00Z",
+	};
+	size_t	i;
+	int64_t	ms;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (time_parse(bad[i], &ms) != -EINVAL)
+			fail_msg("accepted '%s'", bad[i]);
+	}
+	assert_int_equal(time_parse(NULL, &ms), -EINVAL);
+}
+
+static void
+test_format_carries_offset(void **state)
+{
+	char	buf[TIME_RFC3339_MAX];
+	int64_t	back;
+
+	setenv("TZ", "Asia/Shanghai", 1);
+	tzset();
+	assert_string_equal(time_format(INT64_C(1795848035123), buf, sizeof(buf)),
+	    "2026-11-28T14:40:35.123+08:00");
+	assert_int_equal(ts(buf), INT64_C(1795848035123));
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_string_equal(time_format(INT64_C(1795848035000), buf, sizeof(buf)),
+	    "2026-11-28T06:40:35.000+00:00");
+	setenv("TZ", "America/St_Johns", 1);	/* a half-hour offset */
+	tzset();
+	time_format(INT64_C(1795848035000), buf, sizeof(buf));
+	assert_string_equal(buf + 23, "-03:30");
+	assert_int_equal(time_parse(buf, &back), 0);
+	assert_int_equal(back, INT64_C(1795848035000));
+	unsetenv("TZ");
+	tzset();
+}
+
+static void
+test_utf8_length(void **state)
+{
+	assert_int_equal(utf8_length(""), 0);
+	assert_int_equal(utf8_length("abc"), 3);
+	assert_int_equal(utf8_length("张伟"), 2);
+	assert_int_equal(utf8_length("A县应急管理局"), 7);
+	assert_int_equal(utf8_length("😀"), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_duration_errors),
+		cmocka_unit_test(test_duration_format),
+		cmocka_unit_test(test_rfc3339_parse),
+		cmocka_unit_test(test_rfc3339_rejects),
+		cmocka_unit_test(test_format_carries_offset),
+		cmocka_unit_test(test_utf8_length),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
