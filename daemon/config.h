@@ -1,0 +1,110 @@
+/*
+ * Configuration is a value: config_load() parses and validates a YAML file
+ * into an immutable struct config; a reload builds a new one and installs it
+ * only when it is valid.  Nothing keeps pointers into a config across a loop
+ * turn except through config_ref(): look people and channels up by id.
+ */
+#ifndef DUTYD_CONFIG_H
+#define DUTYD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct channel_plugin;
+
+struct config_office {
+	char		*id;
+	char		*name;
+	char		*token;		/* bearer token for POST /api/v1/reports */
+};
+
+struct config_contact {
+	char		*channel;	/* a key of `channels` */
+	char		*to;		/* address on that channel */
+};
+
+struct config_person {
+	char		*id;
+	char		*name;
+	char		*token;		/* bearer token for staff actions */
+	struct config_contact *contacts;
+	size_t		 ncontacts;
+};
+
+struct config_channel {
+	char		*name;		/* the key under `channels` */
+	char		*plugin_name;	/* `plugin:` */
+	int64_t		 timeout_ms;	/* `timeout:` (daemon-side option), default 10s */
+	struct channel_plugin *plugin;	/* loaded .so, owned */
+	void		*state;		/* from the plugin's configure(), owned */
+};
+
+struct config_duty {
+	char		**officers;	/* person ids */
+	size_t		 nofficers;
+	char		*leader;	/* person id */
+	char		**escalation;	/* person ids, may be empty */
+	size_t		 nescalation;
+};
+
+struct config_policy {
+	int64_t		 ack_timeout_ms;	/* `ack_timeout`, default 20m */
+	int64_t		 report_deadline_ms;	/* `report_deadline`, default 40m */
+	int64_t		 county_deadline_ms;	/* `county_deadline`, default 20m: late_report threshold */
+	int64_t		 retry_initial_ms;	/* `retry_initial`, default 1s */
+	int64_t		 retry_max_ms;		/* `retry_max`, default 5m */
+	int64_t		 retry_give_up_ms;	/* `retry_give_up`, default 24h after the first attempt */
+};
+
+struct config {
+	int		 refs;
+	char		*path;		/* the file it was read from */
+	char		*listen;	/* "host:port" as written */
+	char		*listen_host;	/* "127.0.0.1", "::1" (no brackets) */
+	uint16_t	 listen_port;
+	char		*state_dir;
+	char		*plugin_dir;
+	char		*public_url;	/* no trailing slash */
+	char		*timezone;	/* NULL: the system's */
+	struct config_office *offices;
+	size_t		 noffices;
+	struct config_person *people;
+	size_t		 npeople;
+	struct config_duty duty;
+	struct config_channel *channels;
+	size_t		 nchannels;
+	struct config_policy policy;
+};
+
+/* Every problem found, one line each, "FILE:LINE:COLUMN: message". */
+struct config_diag {
+	char		**lines;
+	size_t		 n;
+};
+
+/*
+ * Parse and validate FILE, loading each channel's plugin from plugin_dir.
+ * Returns a config with refs == 1, or NULL with at least one line in diag.
+ */
+struct config	*config_load(const char *path, struct config_diag *diag);
+void		 config_diag_free(struct config_diag *);
+
+struct config	*config_ref(struct config *);
+void		 config_unref(struct config *);	/* accepts NULL */
+
+/*
+ * The configuration in force.  config_install() takes over the caller's
+ * reference and drops the previous config's; code that needs a config
+ * beyond the current loop turn takes its own config_ref().
+ */
+struct config	*config_current(void);
+void		 config_install(struct config *);
+
+/* Lookups; NULL when absent.  Token comparison is constant-time. */
+const struct config_office  *config_office(const struct config *, const char *id);
+const struct config_office  *config_office_by_token(const struct config *, const char *token);
+const struct config_person  *config_person(const struct config *, const char *id);
+const struct config_person  *config_person_by_token(const struct config *, const char *token);
+const struct config_channel *config_channel(const struct config *, const char *name);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * confval.h: checks on configuration strings that depend on nothing but
+ * their bytes, so that they can be read, and tested, apart from the YAML
+ * walking.  Private to the configuration code (config.c, confyaml.c).
+ */
+#ifndef DUTYD_CONFVAL_H
+#define DUTYD_CONFVAL_H
+
+#include <stddef.h>
+
+#define CONFVAL_ID_MAX		64
+#define CONFVAL_NAME_MAX	100	/* code points */
+#define CONFVAL_TOKEN_MIN	8
+
+/* 1 to CONFVAL_ID_MAX of A-Z a-z 0-9 _ . - */
+int		 confval_id(const char *s);
+/* a-z 0-9 _ - only, so that it names a file in plugin_dir and no more */
+int		 confval_plugin_name(const char *s);
+/* No space, no control character: what a token or URL may hold. */
+int		 confval_visible(const char *s);
+int		 confval_hostname(const char *h, size_t len);
+
+/*
+ * Split "host:port" into *host (not terminated, *hlen bytes, no brackets)
+ * and *port.  NULL, or why S is not a listen address.
+ */
+const char	*confval_listen(const char *s, const char **host, size_t *hlen,
+		    long *port);
+
+/*
+ * NULL and in *len the length of S without trailing slashes, or why S is
+ * not a base URL, to follow "'public_url' ".
+ */
+const char	*confval_public_url(const char *s, size_t *len);
+
+/* A zone name such as Asia/Shanghai, not a path out of the zone files. */
+int		 confval_zone_name(const char *s);
+
+#endif

@@ -1,0 +1,820 @@
+/*
+ * config_load(): the documented example loads into the right values, and
+ * every mistake is reported at the line and column where the user has to
+ * fix it.  Each error test edits one line of BASE (line numbers below) and
+ * asserts the complete list of messages, so a spurious extra error fails too.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "timeutil.h"
+
+#ifndef TEST_PLUGIN_DIR
+#error "TEST_PLUGIN_DIR must be defined (the Makefile does)"
+#endif
+
+static const char EXAMPLE[] =
+    "listen: \"127.0.0.1:8080\"\n"
+    "state_dir: \"./var\"\n"
+    "plugin_dir: \"@PLUGIN_DIR@\"\n"
+    "public_url: \"http://127.0.0.1:8080\"\n"
+    "offices:\n"
+    "  - id: county-a\n"
+    "    name: \"A县应急管理局\"\n"
+    "    token: \"secret-a\"            # bearer token for POST /api/v1/reports\n"
+    "people:\n"
+    "  - id: zhang\n"
+    "    name: \"张伟\"\n"
+    "    token: \"secret-zhang\"        # bearer token for staff actions\n"
+    "    contacts:\n"
+    "      - { channel: hook, to: \"zhang\" }\n"
+    "  - { id: li,   name: \"李强\", token: \"secret-li\",   contacts: [ { channel: hook, to: \"li\" } ] }\n"
+    "  - { id: wang, name: \"王芳\", token: \"secret-wang\", contacts: [ { channel: hook, to: \"wang\" } ] }\n"
+    "duty:\n"
+    "  officers: [zhang]              # 24-hour duty officers\n"
+    "  leader: li                     # leader on duty (带班领导)\n"
+    "  escalation: [wang]             # called when the acknowledgement deadline passes\n"
+    "channels:\n"
+    "  hook:\n"
+    "    plugin: testchan\n"
+    "    url: \"http://127.0.0.1:9000/hook\"\n"
+    "    secret: \"hmac-secret\"        # optional; signs each body\n"
+    "policy:\n"
+    "  ack_timeout: 20m\n"
+    "  report_deadline: 40m\n";
+
+static const char BASE[] =
+    /*  1 */ "listen: \"127.0.0.1:8080\"\n"
+    /*  2 */ "state_dir: ./var\n"
+    /*  3 */ "plugin_dir: \"@PLUGIN_DIR@\"\n"
+    /*  4 */ "public_url: \"http://127.0.0.1:8080/\"\n"
+    /*  5 */ "offices:\n"
+    /*  6 */ "  - id: county-a\n"
+    /*  7 */ "    name: A县应急管理局\n"
+    /*  8 */ "    token: office-token-a\n"
+    /*  9 */ "people:\n"
+    /* 10 */ "  - id: zhang\n"
+    /* 11 */ "    name: 张伟\n"
+    /* 12 */ "    token: person-token-z\n"
+    /* 13 */ "    contacts:\n"
+    /* 14 */ "      - { channel: hook, to: zhang }\n"
+    /* 15 */ "  - id: li\n"
+    /* 16 */ "    name: 李强\n"
+    /* 17 */ "    token: person-token-l\n"
+    /* 18 */ "    contacts: [ { channel: hook, to: li } ]\n"
+    /* 19 */ "duty:\n"
+    /* 20 */ "  officers: [zhang]\n"
+    /* 21 */ "  leader: li\n"
+    /* 22 */ "  escalation: [zhang]\n"
+    /* 23 */ "channels:\n"
+    /* 24 */ "  hook:\n"
+    /* 25 */ "    plugin: testchan\n"
+    /* 26 */ "    url: \"http://127.0.0.1:9/hook\"\n"
+    /* 27 */ "policy:\n"
+    /* 28 */ "  ack_timeout: 20m\n";
+
+#define LAST_LINE	"  ack_timeout: 20m\n"
+
+struct loaded {
+	struct config	*cf;
+	struct config_diag diag;
+	char		 path[64];
+};
+
+/* TEXT with the single occurrence of FIND replaced by REPL. */
+static char *
+edit(const char *text, const char *find, const char *repl)
+{
+	const char *at = strstr(text, find);
+	char *out;
+
+	if (at == NULL || strstr(at + 1, find) != NULL)
+		fail_msg("'%s' must occur exactly once in the test config", find);
+	if (asprintf(&out, "%.*s%s%s", (int)(at - text), text, repl,
+	    at + strlen(find)) == -1)
+		fail_msg("out of memory");
+	return out;
+}
+
+static void
+load(struct loaded *l, const char *text)
+{
+	char *full = strstr(text, "@PLUGIN_DIR@") == NULL ? strdup(text) :
+	    edit(text, "@PLUGIN_DIR@", TEST_PLUGIN_DIR);
+	size_t len, off = 0;
+	ssize_t n;
+	int fd;
+
+	assert_non_null(full);
+	len = strlen(full);
+	snprintf(l->path, sizeof(l->path), "/tmp/test_config-XXXXXX.yaml");
+	fd = mkstemps(l->path, 5);
+	assert_true(fd >= 0);
+	while (off < len) {
+		n = write(fd, full + off, len - off);
+		assert_true(n > 0);
+		off += n;
+	}
+	assert_int_equal(close(fd), 0);
+	free(full);
+	memset(&l->diag, 0, sizeof(l->diag));
+	l->cf = config_load(l->path, &l->diag);
+	unlink(l->path);
+}
+
+static void
+unload(struct loaded *l)
+{
+	config_unref(l->cf);
+	config_diag_free(&l->diag);
+}
+
+static void
+print_diag(const struct config_diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		print_message("  diag: %s\n", d->lines[i]);
+}
+
+/*
+ * The load fails with exactly the messages WANT, each "LINE:COL: message"
+ * (the file name is prefixed here); a trailing '*' matches any rest.
+ */
+static void
+expect_diag(const struct loaded *l, const char *const *want, size_t n)
+{
+	char line[1024];
+	size_t i, len;
+	int ok;
+
+	if (l->cf != NULL || l->diag.n != n)
+		print_diag(&l->diag);
+	assert_null(l->cf);
+	assert_int_equal(l->diag.n, n);
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "%s:%s", l->path, want[i]);
+		len = strlen(line);
+		if (len > 0 && line[len - 1] == '*')
+			ok = strncmp(l->diag.lines[i], line, len - 1) == 0;
+		else
+			ok = strcmp(l->diag.lines[i], line) == 0;
+		if (!ok) {
+			print_diag(&l->diag);
+			fail_msg("line %zu: want \"%s\"", i, line);
+		}
+	}
+}
+
+static void
+expect_text(const char *text, const char *const *want, size_t n)
+{
+	struct loaded l;
+
+	load(&l, text);
+	expect_diag(&l, want, n);
+	unload(&l);
+}
+
+static void
+expect_edit(const char *find, const char *repl, const char *const *want,
+    size_t n)
+{
+	char *text = edit(BASE, find, repl);
+
+	expect_text(text, want, n);
+	free(text);
+}
+
+#define WANT(...)	(const char *const[]){ __VA_ARGS__ }, \
+	sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)
+#define EXPECT_EDIT(find, repl, ...)	expect_edit(find, repl, WANT(__VA_ARGS__))
+
+static struct config *
+load_ok(struct loaded *l, const char *text)
+{
+	load(l, text);
+	if (l->cf == NULL)
+		print_diag(&l->diag);
+	assert_non_null(l->cf);
+	assert_int_equal(l->diag.n, 0);
+	return l->cf;
+}
+
+static void
+test_example_loads(void **state)
+{
+	struct loaded l;
+	struct config *cf = load_ok(&l, EXAMPLE);
+	const struct config_person *p;
+
+	assert_int_equal(cf->refs, 1);
+	assert_string_equal(cf->path, l.path);
+	assert_string_equal(cf->listen, "127.0.0.1:8080");
+	assert_string_equal(cf->listen_host, "127.0.0.1");
+	assert_int_equal(cf->listen_port, 8080);
+	assert_string_equal(cf->state_dir, "./var");
+	assert_string_equal(cf->plugin_dir, TEST_PLUGIN_DIR);
+	assert_string_equal(cf->public_url, "http://127.0.0.1:8080");
+	assert_null(cf->timezone);
+
+	assert_int_equal(cf->noffices, 1);
+	assert_string_equal(cf->offices[0].id, "county-a");
+	assert_string_equal(cf->offices[0].name, "A县应急管理局");
+	assert_string_equal(cf->offices[0].token, "secret-a");
+
+	assert_int_equal(cf->npeople, 3);
+	p = &cf->people[0];
+	assert_string_equal(p->id, "zhang");
+	assert_string_equal(p->name, "张伟");
+	assert_string_equal(p->token, "secret-zhang");
+	assert_int_equal(p->ncontacts, 1);
+	assert_string_equal(p->contacts[0].channel, "hook");
+	assert_string_equal(p->contacts[0].to, "zhang");
+	p = &cf->people[1];
+	assert_string_equal(p->id, "li");
+	assert_string_equal(p->name, "李强");
+	assert_string_equal(p->token, "secret-li");
+	assert_int_equal(p->ncontacts, 1);
+	assert_string_equal(p->contacts[0].to, "li");
+	p = &cf->people[2];
+	assert_string_equal(p->id, "wang");
+	assert_string_equal(p->name, "王芳");
+	assert_string_equal(p->token, "secret-wang");
+	assert_string_equal(p->contacts[0].channel, "hook");
+	assert_string_equal(p->contacts[0].to, "wang");
+
+	assert_int_equal(cf->duty.nofficers, 1);
+	assert_string_equal(cf->duty.officers[0], "zhang");
+	assert_string_equal(cf->duty.leader, "li");
+	assert_int_equal(cf->duty.nescalation, 1);
+	assert_string_equal(cf->duty.escalation[0], "wang");
+
+	assert_int_equal(cf->nchannels, 1);
+	assert_string_equal(cf->channels[0].name, "hook");
+	assert_string_equal(cf->channels[0].plugin_name, "testchan");
+	assert_int_equal(cf->channels[0].timeout_ms, 10 * 1000);
+	assert_non_null(cf->channels[0].plugin);
+	assert_non_null(cf->channels[0].state);
+
+	assert_int_equal(cf->policy.ack_timeout_ms, 20 * 60 * 1000);
+	assert_int_equal(cf->policy.report_deadline_ms, 40 * 60 * 1000);
+	assert_int_equal(cf->policy.county_deadline_ms, 20 * 60 * 1000);
+	assert_int_equal(cf->policy.retry_initial_ms, 1000);
+	assert_int_equal(cf->policy.retry_max_ms, 5 * 60 * 1000);
+	assert_int_equal(cf->policy.retry_give_up_ms, 24LL * 60 * 60 * 1000);
+	unload(&l);
+}
+
+/* The example exactly as documented, with the real webhook plugin. */
+static void
+test_example_with_webhook(void **state)
+{
+	struct loaded l;
+	char *t1 = edit(EXAMPLE, "@PLUGIN_DIR@", BUILD_PLUGIN_DIR);
+	char *t2 = edit(t1, "plugin: testchan", "plugin: webhook");
+
+	load_ok(&l, t2);
+	assert_string_equal(l.cf->channels[0].plugin_name, "webhook");
+	assert_non_null(l.cf->channels[0].state);
+	unload(&l);
+	free(t1);
+	free(t2);
+}
+
+static void
+test_values_and_defaults(void **state)
+{
+	struct loaded l;
+	struct config *cf;
+	char *t1, *t2, *t3;
+
+	/* BASE itself: no escalation default needed, trailing slash stripped. */
+	cf = load_ok(&l, BASE);
+	assert_string_equal(cf->public_url, "http://127.0.0.1:8080");
+	assert_string_equal(cf->offices[0].name, "A县应急管理局");
+	assert_int_equal(cf->duty.nescalation, 1);
+	unload(&l);
+
+	t1 = edit(BASE, "\"127.0.0.1:8080\"", "\"[::1]:8443\"");
+	t2 = edit(t1, "  escalation: [zhang]\n", "");
+	t3 = edit(t2, LAST_LINE, "  ack_timeout: 1h30m\n"
+	    "  county_deadline: 15m\n  retry_initial: 500ms\n"
+	    "  retry_max: 1m\n  retry_give_up: 2d\n");
+	free(t1);
+	t1 = edit(t3, "    plugin: testchan\n",
+	    "    plugin: testchan\n    timeout: 30s\n");
+	free(t2);
+	t2 = edit(t1, "8080/\"", "8080///\"");
+	cf = load_ok(&l, t2);
+	assert_string_equal(cf->listen, "[::1]:8443");
+	assert_string_equal(cf->listen_host, "::1");
+	assert_int_equal(cf->listen_port, 8443);
+	assert_string_equal(cf->public_url, "http://127.0.0.1:8080");
+	assert_int_equal(cf->duty.nescalation, 0);
+	assert_int_equal(cf->channels[0].timeout_ms, 30 * 1000);
+	assert_int_equal(cf->policy.ack_timeout_ms, 90 * 60 * 1000);
+	assert_int_equal(cf->policy.report_deadline_ms, 40 * 60 * 1000);
+	assert_int_equal(cf->policy.county_deadline_ms, 15 * 60 * 1000);
+	assert_int_equal(cf->policy.retry_initial_ms, 500);
+	assert_int_equal(cf->policy.retry_max_ms, 60 * 1000);
+	assert_int_equal(cf->policy.retry_give_up_ms, 2LL * 24 * 60 * 60 * 1000);
+	unload(&l);
+	free(t1);
+	free(t2);
+	free(t3);
+
+	t1 = edit(BASE, "\"127.0.0.1:8080\"", "\"localhost:80\"");
+	cf = load_ok(&l, t1);
+	assert_string_equal(cf->listen_host, "localhost");
+	assert_int_equal(cf->listen_port, 80);
+	unload(&l);
+	free(t1);
+}
+
+static void
+test_timezone(void **state)
+{
+	struct loaded l;
+	struct stat st;
+	char *t;
+
+	if (stat("/usr/share/zoneinfo/Asia/Shanghai", &st) == -1) {
+		print_message("tzdata is not installed\n");
+		skip();
+	}
+	t = edit(BASE, LAST_LINE, LAST_LINE "timezone: Asia/Shanghai\n");
+	load_ok(&l, t);
+	assert_string_equal(l.cf->timezone, "Asia/Shanghai");
+	unload(&l);
+	free(t);
+
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "timezone: Mars/Olympus\n",
+	    "29:11: unknown time zone 'Mars/Olympus' (there is no file "
+	    "/usr/share/zoneinfo/Mars/Olympus); use a name such as "
+	    "Asia/Shanghai");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "timezone: Asia/../../../etc/passwd\n",
+	    "29:11: time zone 'Asia/../../../etc/passwd' must be a name such "
+	    "as Asia/Shanghai, not a path");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "timezone: Asia\n",
+	    "29:11: unknown time zone 'Asia' (there is no file "
+	    "/usr/share/zoneinfo/Asia); use a name such as Asia/Shanghai");
+}
+
+static void
+test_unknown_key(void **state)
+{
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "timezon: Asia/Shanghai\n",
+	    "29:1: unknown key 'timezon'; did you mean 'timezone'?");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "frobnicate: yes\n",
+	    "29:1: unknown key 'frobnicate'; known keys are: listen, "
+	    "state_dir, plugin_dir, public_url, timezone, offices, people, "
+	    "duty, channels, policy");
+	/* The one the brief warns about: a typo must not disable escalation. */
+	EXPECT_EDIT("  ack_timeout: 20m\n", "  ack_timout: 20m\n",
+	    "28:3: unknown key 'ack_timout' in policy; did you mean "
+	    "'ack_timeout'?");
+	EXPECT_EDIT("  escalation: [zhang]\n", "  escalaton: [zhang]\n",
+	    "22:3: unknown key 'escalaton' in duty; did you mean "
+	    "'escalation'?");
+	EXPECT_EDIT("    name: 张伟\n", "    nmae: 张伟\n",
+	    "10:5: missing required key 'name' in person",
+	    "11:5: unknown key 'nmae' in person; did you mean 'name'?");
+	EXPECT_EDIT("{ channel: hook, to: zhang }", "{ chanel: hook, to: zhang }",
+	    "14:9: missing required key 'channel' in contact",
+	    "14:11: unknown key 'chanel' in contact; did you mean 'channel'?");
+}
+
+static void
+test_duplicate_key(void **state)
+{
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "state_dir: ./other\n",
+	    "29:1: duplicate key 'state_dir' (first at line 2)");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "  ack_timeout: 30m\n",
+	    "29:3: duplicate key 'ack_timeout' in policy (first at line 28)");
+	EXPECT_EDIT("    url: \"http://127.0.0.1:9/hook\"\n",
+	    "    url: \"http://127.0.0.1:9/hook\"\n"
+	    "    url: \"http://127.0.0.1:9/other\"\n",
+	    "27:5: duplicate key 'url' in channel 'hook' (first at line 26)");
+	EXPECT_EDIT("channels:\n", "channels:\n  hook: { plugin: testchan, "
+	    "url: \"http://127.0.0.1:9/a\" }\n",
+	    "25:3: duplicate channel 'hook' (first at line 24)");
+}
+
+static void
+test_wrong_type(void **state)
+{
+	EXPECT_EDIT("state_dir: ./var\n", "state_dir: [a, b]\n",
+	    "2:12: expected a string for 'state_dir', got a list");
+	EXPECT_EDIT("  officers: [zhang]\n", "  officers: zhang\n",
+	    "20:13: expected a list for 'officers' in duty, got a string");
+	EXPECT_EDIT("  leader: li\n", "  leader: { id: li }\n",
+	    "21:11: expected a string for 'leader' in duty, got a mapping");
+	EXPECT_EDIT("policy:\n  ack_timeout: 20m\n", "policy: [20m]\n",
+	    "27:9: expected a mapping for 'policy', got a list");
+	EXPECT_EDIT("    url: \"http://127.0.0.1:9/hook\"\n",
+	    "    url: [\"http://127.0.0.1:9/hook\"]\n",
+	    "26:10: expected a string for 'url' in channel 'hook', got a list");
+	EXPECT_EDIT("  - id: li\n", "  - id:\n",
+	    "15:8: 'id' in person is empty",
+	    "21:11: unknown person 'li' in duty.leader; people are: zhang");
+}
+
+static void
+test_missing_required_key(void **state)
+{
+	EXPECT_EDIT("state_dir: ./var\n", "",
+	    "1:1: missing required key 'state_dir'");
+	EXPECT_EDIT("    token: office-token-a\n", "",
+	    "6:5: missing required key 'token' in office");
+	EXPECT_EDIT("    plugin: testchan\n", "",
+	    "25:5: missing required key 'plugin' in channel 'hook'");
+	EXPECT_EDIT("  leader: li\n", "",
+	    "20:3: missing required key 'leader' in duty");
+}
+
+static void
+test_bad_listen(void **state)
+{
+	static const struct {
+		const char *value, *why;
+	} bad[] = {
+		{ "127.0.0.1", "no port; write host:port, e.g. 127.0.0.1:8080" },
+		{ "127.0.0.1:0", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:65536", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:80x", "the port must be a number from 1 to 65535" },
+		{ "127.0.0.1:", "the port must be a number from 1 to 65535" },
+		{ "::1:8080", "write an IPv6 address in brackets, e.g. [::1]:8080" },
+		{ "[::1]8080", "write an IPv6 address as [address]:port, "
+		    "e.g. [::1]:8080" },
+		{ "[::g]:80", "not an IPv6 address" },
+		{ "300.1.1.1:80", "the host is neither an IPv4 address nor a "
+		    "host name" },
+		{ "bad_host:80", "the host is neither an IPv4 address nor a "
+		    "host name" },
+		{ ":8080", "no host; use 0.0.0.0:PORT to listen on every address" },
+	};
+	char repl[64], want[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(repl, sizeof(repl), "\"%s\"", bad[i].value);
+		snprintf(want, sizeof(want), "1:9: invalid listen address '%s': "
+		    "%s", bad[i].value, bad[i].why);
+		EXPECT_EDIT("\"127.0.0.1:8080\"", repl, want);
+	}
+}
+
+static void
+test_bad_public_url(void **state)
+{
+	EXPECT_EDIT("\"http://127.0.0.1:8080/\"", "\"ftp://127.0.0.1/\"",
+	    "4:13: 'public_url' must start with http:// or https://, e.g. "
+	    "\"https://duty.example.gov.cn\"");
+	EXPECT_EDIT("\"http://127.0.0.1:8080/\"", "\"https:///\"",
+	    "4:13: 'public_url' has no host");
+}
+
+static void
+test_bad_duration(void **state)
+{
+	const char *why = NULL;
+	int64_t ms;
+	char want[512];
+
+	/* The message must carry duration_parse()'s own explanation. */
+	assert_true(duration_parse("20x", &ms, &why) < 0);
+	assert_non_null(why);
+	snprintf(want, sizeof(want), "28:16: invalid duration '20x' for "
+	    "'ack_timeout' in policy: %s", why);
+	EXPECT_EDIT(LAST_LINE, "  ack_timeout: 20x\n", want);
+
+	why = NULL;
+	assert_true(duration_parse("20", &ms, &why) < 0);
+	assert_non_null(why);
+	snprintf(want, sizeof(want), "28:16: invalid duration '20' for "
+	    "'ack_timeout' in policy: %s", why);
+	EXPECT_EDIT(LAST_LINE, "  ack_timeout: 20\n", want);
+
+	EXPECT_EDIT(LAST_LINE, "  ack_timeout: 0s\n",
+	    "28:16: 'ack_timeout' in policy must be longer than zero");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "  retry_initial: 10m\n",
+	    "29:18: 'retry_initial' in policy must not be longer than "
+	    "'retry_max'");
+	EXPECT_EDIT("    plugin: testchan\n",
+	    "    plugin: testchan\n    timeout: 10m\n",
+	    "26:14: 'timeout' in channel 'hook' must be from 1s to 5m");
+}
+
+static void
+test_unknown_person_in_duty(void **state)
+{
+	EXPECT_EDIT("  leader: li\n", "  leader: liu\n",
+	    "21:11: unknown person 'liu' in duty.leader; people are: zhang, li");
+	EXPECT_EDIT("  officers: [zhang]\n", "  officers: [zhang, wang]\n",
+	    "20:21: unknown person 'wang' in duty.officers; people are: "
+	    "zhang, li");
+	EXPECT_EDIT("  officers: [zhang]\n", "  officers: [zhang, zhang]\n",
+	    "20:21: person 'zhang' is listed twice in duty.officers");
+	EXPECT_EDIT("  officers: [zhang]\n", "  officers: []\n",
+	    "20:13: 'officers' in duty is empty; name at least one person");
+}
+
+static void
+test_no_contacts(void **state)
+{
+	struct loaded l;
+	char *t;
+
+	EXPECT_EDIT("    contacts: [ { channel: hook, to: li } ]\n",
+	    "    contacts: []\n",
+	    "21:11: person 'li' has no contacts, so nobody could reach them; "
+	    "they are in duty.leader");
+	/* Reported once per person, at the first duty entry naming them. */
+	EXPECT_EDIT("    contacts:\n      - { channel: hook, to: zhang }\n",
+	    "    contacts: []\n",
+	    "19:14: person 'zhang' has no contacts, so nobody could reach "
+	    "them; they are in duty.officers");
+
+	/* Off duty, no contacts is fine. */
+	t = edit(BASE, "    contacts: [ { channel: hook, to: li } ]\n",
+	    "    contacts: [ { channel: hook, to: li } ]\n"
+	    "  - { id: wang, name: 王芳, token: person-token-w }\n");
+	load_ok(&l, t);
+	assert_int_equal(l.cf->npeople, 3);
+	assert_int_equal(l.cf->people[2].ncontacts, 0);
+	unload(&l);
+	free(t);
+}
+
+static void
+test_unknown_channel_in_contact(void **state)
+{
+	EXPECT_EDIT("{ channel: hook, to: zhang }", "{ channel: sms, to: zhang }",
+	    "14:20: unknown channel 'sms' in contact; channels are: hook");
+	EXPECT_EDIT("channels:\n  hook:\n    plugin: testchan\n"
+	    "    url: \"http://127.0.0.1:9/hook\"\n", "",
+	    "14:20: unknown channel 'hook' in contact; no channels are "
+	    "configured (add them under 'channels')",
+	    "18:28: unknown channel 'hook' in contact; no channels are "
+	    "configured (add them under 'channels')");
+}
+
+static void
+test_duplicate_id(void **state)
+{
+	EXPECT_EDIT("  - id: li\n", "  - id: zhang\n",
+	    "15:9: duplicate person id 'zhang' (first at line 10)",
+	    "21:11: unknown person 'li' in duty.leader; people are: zhang");
+	EXPECT_EDIT("    token: office-token-a\n", "    token: office-token-a\n"
+	    "  - { id: county-a, name: B县, token: office-token-b }\n",
+	    "9:11: duplicate office id 'county-a' (first at line 6)");
+	EXPECT_EDIT("  - id: li\n", "  - id: \"li li\"\n",
+	    "15:9: invalid person id 'li li': use 1 to 64 of the characters "
+	    "A-Z a-z 0-9 _ . -",
+	    "21:11: unknown person 'li' in duty.leader; people are: zhang");
+}
+
+static void
+test_duplicate_token(void **state)
+{
+	EXPECT_EDIT("    token: person-token-l\n", "    token: office-token-a\n",
+	    "17:12: token of person 'li' is already the token of office "
+	    "'county-a' (line 8); give every office and person its own token");
+	EXPECT_EDIT("    token: person-token-l\n", "    token: person-token-z\n",
+	    "17:12: token of person 'li' is already the token of person "
+	    "'zhang' (line 12); give every office and person its own token");
+}
+
+static void
+test_bad_token(void **state)
+{
+	EXPECT_EDIT("    token: office-token-a\n", "    token: short\n",
+	    "8:12: token of office 'county-a' is too short (5 bytes); use at "
+	    "least 8, e.g. the output of `openssl rand -hex 16`");
+	EXPECT_EDIT("    token: office-token-a\n", "    token: \"has a space\"\n",
+	    "8:12: token of office 'county-a' contains whitespace or control "
+	    "characters");
+}
+
+static void
+test_name_length(void **state)
+{
+	struct loaded l;
+	char repl[512], *t;
+	int i;
+
+	/* 100 code points (300 bytes) is the limit, not 100 bytes. */
+	strcpy(repl, "    name: ");
+	for (i = 0; i < 100; i++)
+		strcat(repl, "张");
+	strcat(repl, "\n");
+	t = edit(BASE, "    name: 张伟\n", repl);
+	load_ok(&l, t);
+	assert_int_equal(utf8_length(l.cf->people[0].name), 100);
+	unload(&l);
+	free(t);
+
+	repl[strlen(repl) - 1] = '\0';
+	strcat(repl, "张\n");
+	EXPECT_EDIT("    name: 张伟\n", repl,
+	    "11:11: name of person 'zhang' is too long (101 characters); "
+	    "at most 100");
+}
+
+static void
+test_plugin_not_found(void **state)
+{
+	/* The loader's own message follows; contacts of 'hook' stay quiet. */
+	EXPECT_EDIT("    plugin: testchan\n", "    plugin: nosuch\n",
+	    "25:13: channel 'hook': cannot load channel plugin 'nosuch' from "
+	    TEST_PLUGIN_DIR "/nosuch.so: *");
+	EXPECT_EDIT("    plugin: testchan\n", "    plugin: Test/Chan\n",
+	    "25:13: invalid plugin name 'Test/Chan': use the characters "
+	    "a-z 0-9 _ -");
+}
+
+static void
+test_plugin_option_error(void **state)
+{
+	EXPECT_EDIT("    url: \"http://127.0.0.1:9/hook\"\n",
+	    "    url: \"http://127.0.0.1:9/hook\"\n    token: abc\n",
+	    "27:5: channel 'hook': unknown option 'token' for channel plugin "
+	    "testchan");
+	EXPECT_EDIT("\"http://127.0.0.1:9/hook\"", "\"ftp://127.0.0.1/hook\"",
+	    "26:5: channel 'hook': url must start with http://");
+	/* No option to blame: the channel's own key. */
+	EXPECT_EDIT("    url: \"http://127.0.0.1:9/hook\"\n", "",
+	    "24:3: channel 'hook': channel plugin testchan needs option 'url'");
+	/* timeout is the daemon's: the plugin never sees it. */
+	EXPECT_EDIT("    plugin: testchan\n", "    plugin: testchan\n"
+	    "    timeout: 5s\n    bogus: 1\n",
+	    "27:5: channel 'hook': unknown option 'bogus' for channel plugin "
+	    "testchan");
+}
+
+static void
+test_yaml_syntax_error(void **state)
+{
+	EXPECT_EDIT("  leader: li\n", "  leader: li: x\n",
+	    "21:13: YAML syntax error: mapping values are not allowed in this "
+	    "context");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "extra: [a, b\n",
+	    "30:1: YAML syntax error: did not find expected ',' or ']' (while "
+	    "parsing a flow sequence at line 29, column 8)");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "x: \"\xff\"\n",
+	    "29:5: the file is not valid UTF-8 (invalid leading UTF-8 octet); "
+	    "save it as UTF-8");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "---\nlisten: x\n",
+	    "29:1: a second YAML document; the file must hold exactly one "
+	    "(remove this '---')");
+}
+
+static void
+test_multiple_errors(void **state)
+{
+	char *t1, *t2, *t3;
+
+	t1 = edit(BASE, "\"127.0.0.1:8080\"", "\"127.0.0.1\"");
+	t2 = edit(t1, "    token: office-token-a\n", "    token: short\n");
+	t3 = edit(t2, "  leader: li\n", "  leader: liu\n");
+	free(t1);
+	t1 = edit(t3, LAST_LINE, "  ack_timout: 20m\n");
+	expect_text(t1, WANT(
+	    "1:9: invalid listen address '127.0.0.1': no port; write "
+	    "host:port, e.g. 127.0.0.1:8080",
+	    "8:12: token of office 'county-a' is too short (5 bytes); use at "
+	    "least 8, e.g. the output of `openssl rand -hex 16`",
+	    "21:11: unknown person 'liu' in duty.leader; people are: zhang, li",
+	    "28:3: unknown key 'ack_timout' in policy; did you mean "
+	    "'ack_timeout'?"));
+	free(t1);
+	free(t2);
+	free(t3);
+}
+
+static void
+test_whole_file(void **state)
+{
+	struct config_diag d = { NULL, 0 };
+	char want[512];
+
+	assert_null(config_load("/nonexistent-dutyd-dir/dutyd.yaml", &d));
+	assert_int_equal(d.n, 1);
+	snprintf(want, sizeof(want), "/nonexistent-dutyd-dir/dutyd.yaml: "
+	    "cannot open: %s", strerror(ENOENT));
+	assert_string_equal(d.lines[0], want);
+	config_diag_free(&d);
+	assert_int_equal(d.n, 0);
+
+	assert_null(config_load("/", &d));
+	assert_int_equal(d.n, 1);
+	snprintf(want, sizeof(want), "/: cannot read: %s", strerror(EISDIR));
+	assert_string_equal(d.lines[0], want);
+	config_diag_free(&d);
+
+	expect_text("# nothing here\njust words\n", WANT(
+	    "2:1: expected a mapping for the whole file (listen:, state_dir:, "
+	    "...), got a string"));
+	expect_text("", WANT(
+	    "1:1: the file holds no settings; expected listen:, state_dir:, "
+	    "plugin_dir:, public_url:, offices:, people:, duty: and "
+	    "channels:"));
+	expect_text("- listen\n", WANT(
+	    "1:1: expected a mapping for the whole file (listen:, state_dir:, "
+	    "...), got a list"));
+}
+
+static void
+test_refcount(void **state)
+{
+	struct loaded l;
+	struct config *cf = load_ok(&l, BASE);
+
+	assert_int_equal(cf->refs, 1);
+	assert_ptr_equal(config_ref(cf), cf);
+	assert_int_equal(cf->refs, 2);
+	config_unref(cf);
+	assert_int_equal(cf->refs, 1);
+	assert_string_equal(cf->listen, "127.0.0.1:8080");
+	/* The last reference (in unload) frees it all; ASan checks leaks. */
+	unload(&l);
+	config_unref(NULL);
+}
+
+static void
+test_lookups(void **state)
+{
+	struct loaded l;
+	struct config *cf = load_ok(&l, EXAMPLE);
+
+	assert_ptr_equal(config_office(cf, "county-a"), &cf->offices[0]);
+	assert_null(config_office(cf, "county-b"));
+	assert_null(config_office(cf, NULL));
+	assert_ptr_equal(config_person(cf, "li"), &cf->people[1]);
+	assert_null(config_person(cf, "liu"));
+	assert_ptr_equal(config_channel(cf, "hook"), &cf->channels[0]);
+	assert_null(config_channel(cf, "sms"));
+
+	assert_ptr_equal(config_office_by_token(cf, "secret-a"),
+	    &cf->offices[0]);
+	assert_ptr_equal(config_person_by_token(cf, "secret-wang"),
+	    &cf->people[2]);
+	assert_ptr_equal(config_person_by_token(cf, "secret-zhang"),
+	    &cf->people[0]);
+	/* Prefixes, extensions and the other kind's tokens never match. */
+	assert_null(config_office_by_token(cf, "secret-"));
+	assert_null(config_office_by_token(cf, "secret-aa"));
+	assert_null(config_office_by_token(cf, ""));
+	assert_null(config_office_by_token(cf, NULL));
+	assert_null(config_person_by_token(cf, "secret-a"));
+	assert_null(config_office_by_token(cf, "secret-li"));
+	assert_null(config_person_by_token(cf, "SECRET-LI"));
+	unload(&l);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example_loads),
+		cmocka_unit_test(test_example_with_webhook),
+		cmocka_unit_test(test_values_and_defaults),
+		cmocka_unit_test(test_timezone),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_duplicate_key),
+		cmocka_unit_test(test_wrong_type),
+		cmocka_unit_test(test_missing_required_key),
+		cmocka_unit_test(test_bad_listen),
+		cmocka_unit_test(test_bad_public_url),
+		cmocka_unit_test(test_bad_duration),
+		cmocka_unit_test(test_unknown_person_in_duty),
+		cmocka_unit_test(test_no_contacts),
+		cmocka_unit_test(test_unknown_channel_in_contact),
+		cmocka_unit_test(test_duplicate_id),
+		cmocka_unit_test(test_duplicate_token),
+		cmocka_unit_test(test_bad_token),
+		cmocka_unit_test(test_name_length),
+		cmocka_unit_test(test_plugin_not_found),
+		cmocka_unit_test(test_plugin_option_error),
+		cmocka_unit_test(test_yaml_syntax_error),
+		cmocka_unit_test(test_multiple_errors),
+		cmocka_unit_test(test_whole_file),
+		cmocka_unit_test(test_refcount),
+		cmocka_unit_test(test_lookups),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
