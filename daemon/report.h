@@ -1,0 +1,46 @@
+/*
+ * Validation of what clients send: pure functions of bytes, no state, no
+ * clock, so each can be fuzzed alone.
+ */
+#ifndef DUTYD_REPORT_H
+#define DUTYD_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define REPORT_BODY_MAX		(64 * 1024)
+#define REPORT_TITLE_MAX	200	/* code points */
+#define REPORT_DETAILS_MAX	8000	/* code points */
+#define REPORT_TEXT_MAX		2000	/* code points: location, cause, measures */
+#define REPORT_SHORT_MAX	100	/* code points: category, reporter name/phone */
+#define REPORT_NOTE_MAX		2000	/* code points: ack/resolve note, written-report reference */
+#define IDEMPOTENCY_KEY_MAX	200	/* bytes */
+
+struct report_error {
+	const char	*field;		/* "title", "casualties.dead", ...; NULL: the body as a whole */
+	char		 message[256];	/* says what is wrong and what is expected */
+	int		 not_json;	/* the body did not parse as JSON at all */
+};
+
+/*
+ * Validate an incident report (a JSON object).  On success returns a new
+ * object holding exactly the known fields that were given (nulls dropped),
+ * with occurred_at as sent, and stores occurred_at in *occurred_ms.
+ * On failure returns NULL and fills *err.  Unknown fields are errors.
+ */
+json_t	*report_parse(const char *body, size_t len, int64_t *occurred_ms,
+	    struct report_error *err);
+
+/*
+ * Validate the body of a staff action: an empty body, or a JSON object whose
+ * members are all in `fields` (NULL-terminated) and are strings of at most
+ * REPORT_NOTE_MAX code points.  Returns a new object (possibly empty).
+ */
+json_t	*report_parse_action(const char *body, size_t len,
+	    const char *const *fields, struct report_error *err);
+
+/* 1..IDEMPOTENCY_KEY_MAX printable ASCII bytes.  0 or -EINVAL. */
+int	 report_check_idempotency_key(const char *key);
+
+#endif

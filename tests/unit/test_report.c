@@ -1,0 +1,635 @@
+/*
+ * Report, action-body and idempotency-key validation: what a county office
+ * may send, and what it is told when it gets something wrong.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "report.h"
+
+#define WHEN		"2025-11-28T14:05:00+08:00"
+/* `date -d 2025-11-28T14:05:00+08:00 +%s` says 1764309900. */
+#define WHEN_MS		INT64_C(1764309900000)
+
+static const char *const note_only[] = { "note", NULL };
+
+static char *
+repeat(const char *unit, size_t n)
+{
+	size_t	 u = strlen(unit), i;
+	char	*s;
+
+	s = malloc(u * n + 1);
+	assert_non_null(s);
+	for (i = 0; i < n; i++)
+		memcpy(s + i * u, unit, u);
+	s[u * n] = '\0';
+	return s;
+}
+
+static json_t *
+jrepeat(const char *unit, size_t n)
+{
+	char	*s = repeat(unit, n);
+	json_t	*j = json_string(s);
+
+	free(s);
+	assert_non_null(j);
+	return j;
+}
+
+static json_t *
+minimal(void)
+{
+	json_t	*o;
+
+	o = json_pack("{s:s, s:s}", "title", "镇北河道水位超警戒",
+	    "occurred_at", WHEN);
+	assert_non_null(o);
+	return o;
+}
+
+static char *
+dump(json_t *o)
+{
+	char	*s;
+
+	s = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
+	assert_non_null(s);
+	json_decref(o);
+	return s;
+}
+
+/* The minimal report with `key` set to `value` (stolen); JSON text to free. */
+static char *
+with(const char *key, json_t *value)
+{
+	json_t	*o = minimal();
+
+	assert_non_null(value);
+	assert_int_equal(json_object_set_new(o, key, value), 0);
+	return dump(o);
+}
+
+/* The minimal report without `key`. */
+static char *
+without(const char *key)
+{
+	json_t	*o = minimal();
+
+	assert_int_equal(json_object_del(o, key), 0);
+	return dump(o);
+}
+
+static int
+valid_utf8(const char *s)
+{
+	json_t	*j = json_string(s);
+
+	json_decref(j);
+	return j != NULL;
+}
+
+static void
+check_error(const char *what, const struct report_error *err,
+    const char *field, int not_json, const char *needle)
+{
+	if ((field == NULL) != (err->field == NULL) ||
+	    (field != NULL && strcmp(field, err->field) != 0))
+		fail_msg("%s: field is %s, expected %s (message: %s)", what,
+		    err->field ? err->field : "NULL", field ? field : "NULL",
+		    err->message);
+	if (err->not_json != not_json)
+		fail_msg("%s: not_json is %d, expected %d (message: %s)", what,
+		    err->not_json, not_json, err->message);
+	if (err->message[0] == '\0')
+		fail_msg("%s: empty message", what);
+	if (!valid_utf8(err->message))
+		fail_msg("%s: message is not valid UTF-8", what);
+	if (needle != NULL && strstr(err->message, needle) == NULL)
+		fail_msg("%s: message \"%s\" does not mention \"%s\"", what,
+		    err->message, needle);
+}
+
+static void
+expect_reject(const char *body, const char *field, int not_json,
+    const char *needle)
+{
+	struct report_error err;
+	int64_t	 ms = -1;
+	json_t	*r;
+
+	r = report_parse(body, strlen(body), &ms, &err);
+	if (r != NULL)
+		fail_msg("accepted: %s", body);
+	check_error(body, &err, field, not_json, needle);
+}
+
+/* Takes ownership of body. */
+static void
+expect_reject_free(char *body, const char *field, const char *needle)
+{
+	expect_reject(body, field, 0, needle);
+	free(body);
+}
+
+static json_t *
+expect_accept(const char *body, int64_t *ms)
+{
+	struct report_error err;
+	json_t	*r;
+
+	r = report_parse(body, strlen(body), ms, &err);
+	if (r == NULL)
+		fail_msg("rejected (%s: %s): %.200s",
+		    err.field ? err.field : "body", err.message, body);
+	return r;
+}
+
+static void
+expect_accept_free(char *body)
+{
+	int64_t	 ms;
+
+	json_decref(expect_accept(body, &ms));
+	free(body);
+}
+
+static void
+test_full_report_round_trips(void **state)
+{
+	const char *body =
+	    "{\"title\": \"镇北河道水位超警戒，两户民房进水\","
+	    " \"occurred_at\": \"" WHEN "\","
+	    " \"category\": \"自然灾害/洪涝\","
+	    " \"level\": \"III\","
+	    " \"location\": \"城关镇北关村三组\","
+	    " \"cause\": \"连续强降雨，上游来水\","
+	    " \"measures\": \"已转移群众12人，设置警戒线\","
+	    " \"details\": \"14时05分，北关村报告河道水位超过警戒水位0.3米。"
+	    "\\n续报另行。\","
+	    " \"casualties\": {\"dead\": 0, \"injured\": 2, \"missing\": 1},"
+	    " \"reporter\": {\"name\": \"王值班\","
+	    " \"phone\": \"+86 (0371) 6123-4567\"}}";
+	json_t	*sent, *r;
+	int64_t	 ms = 0;
+
+	r = expect_accept(body, &ms);
+	sent = json_loads(body, 0, NULL);
+	assert_non_null(sent);
+	/* Every field comes back exactly as sent, nothing added. */
+	assert_true(json_equal(sent, r));
+	assert_int_equal(json_object_size(r), 10);
+	assert_string_equal(json_string_value(json_object_get(r,
+	    "occurred_at")), WHEN);
+	assert_int_equal(json_integer_value(json_object_get(
+	    json_object_get(r, "casualties"), "injured")), 2);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(r, "reporter"), "name")), "王值班");
+	assert_true(ms == WHEN_MS);
+	json_decref(sent);
+	json_decref(r);
+}
+
+static void
+test_minimal_report(void **state)
+{
+	char	*body = dump(minimal());
+	json_t	*r;
+	int64_t	 ms = 0;
+
+	r = expect_accept(body, &ms);
+	assert_int_equal(json_object_size(r), 2);
+	assert_string_equal(json_string_value(json_object_get(r, "title")),
+	    "镇北河道水位超警戒");
+	assert_string_equal(json_string_value(json_object_get(r,
+	    "occurred_at")), WHEN);
+	json_decref(r);
+	free(body);
+}
+
+static void
+test_occurred_ms_honours_offset(void **state)
+{
+	struct tm tm = { .tm_year = 2025 - 1900, .tm_mon = 10, .tm_mday = 28,
+	    .tm_hour = 6, .tm_min = 5 };
+	int64_t	 ms = 0, utc_ms = 0;
+	json_t	*r;
+	char	*body;
+
+	body = dump(minimal());
+	json_decref(expect_accept(body, &ms));
+	free(body);
+	assert_true(ms == WHEN_MS);
+	/* 14:05 at +08:00 is 06:05 UTC, however it is spelled. */
+	assert_true(ms == (int64_t)timegm(&tm) * 1000);
+	body = with("occurred_at", json_string("2025-11-28T06:05:00Z"));
+	r = expect_accept(body, &utc_ms);
+	assert_true(utc_ms == ms);
+	/* ... and the text is kept as sent, not normalised. */
+	assert_string_equal(json_string_value(json_object_get(r,
+	    "occurred_at")), "2025-11-28T06:05:00Z");
+	json_decref(r);
+	free(body);
+}
+
+static void
+test_title(void **state)
+{
+	expect_reject_free(without("title"), "title", "missing");
+	expect_reject_free(with("title", json_null()), "title", "missing");
+	expect_reject_free(with("title", json_string("")), "title", NULL);
+	expect_reject_free(with("title", json_string(" \t\n ")), "title",
+	    "blank");
+	/* Full-width spaces are what a Chinese input method types. */
+	expect_reject_free(with("title", json_string("\u3000\u3000")),
+	    "title", "blank");
+	expect_reject_free(with("title", json_integer(5)), "title",
+	    "title must be a string");
+	expect_reject_free(with("title", json_pack("[s]", "a")), "title",
+	    "title must be a string");
+	/* The limit is in code points: 200 Chinese characters are 600 bytes. */
+	expect_accept_free(with("title", jrepeat("险", 200)));
+	expect_reject_free(with("title", jrepeat("险", 201)),
+	    "title", "200");
+	expect_reject_free(with("title", jrepeat("a", 201)),
+	    "title", "200");
+}
+
+static void
+test_text_limits(void **state)
+{
+	static const struct {
+		const char	*key;
+		size_t		 max;
+	} t[] = {
+		{ "category", REPORT_SHORT_MAX },
+		{ "location", REPORT_TEXT_MAX },
+		{ "cause", REPORT_TEXT_MAX },
+		{ "measures", REPORT_TEXT_MAX },
+		{ "details", REPORT_DETAILS_MAX },
+	};
+	size_t	 i;
+
+	assert_int_equal(REPORT_DETAILS_MAX, 8000);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		expect_accept_free(with(t[i].key,
+		    jrepeat("汛", t[i].max)));
+		expect_reject_free(with(t[i].key,
+		    jrepeat("汛", t[i].max + 1)), t[i].key, NULL);
+		expect_reject_free(with(t[i].key, json_true()), t[i].key,
+		    "must be a string");
+	}
+}
+
+static void
+test_occurred_at(void **state)
+{
+	static const char *const bad[] = {
+		"2026-11-28 14:05",
+		"yesterday",
+		"2026-11-28T14:05:00",		/* no offset */
+		"2026-11-28",
+		"2026-13-28T14:05:00+08:00",
+		"",
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_reject_free(with("occurred_at", json_string(bad[i])),
+		    "occurred_at", "e.g. 2026-11-28T14:05:00+08:00");
+	expect_reject_free(without("occurred_at"), "occurred_at", "missing");
+	expect_reject_free(with("occurred_at", json_integer(WHEN_MS)),
+	    "occurred_at", "must be a string");
+}
+
+static void
+test_level(void **state)
+{
+	static const char *const good[] = { "I", "II", "III", "IV" };
+	static const char *const bad[] = { "V", "i", "Ⅰ", "3", "III ", "" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		expect_accept_free(with("level", json_string(good[i])));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_reject_free(with("level", json_string(bad[i])), "level",
+		    "\"I\", \"II\", \"III\", \"IV\"");
+	expect_reject_free(with("level", json_integer(1)), "level",
+	    "must be a string");
+}
+
+static void
+test_casualties(void **state)
+{
+	expect_accept_free(with("casualties", json_pack("{s:i, s:i, s:i}",
+	    "dead", 0, "injured", 1000000, "missing", 3)));
+	expect_accept_free(with("casualties", json_object()));
+	expect_reject_free(with("casualties", json_pack("{s:i}", "dead", -1)),
+	    "casualties.dead", "0");
+	expect_reject_free(with("casualties", json_pack("{s:i}", "injured",
+	    1000001)), "casualties.injured", "1000000");
+	expect_reject_free(with("casualties", json_pack("{s:f}", "dead", 1.0)),
+	    "casualties.dead", "whole number");
+	expect_reject_free(with("casualties", json_pack("{s:s}", "missing",
+	    "3")), "casualties.missing", "whole number");
+	expect_reject_free(with("casualties", json_pack("{s:b}", "dead", 1)),
+	    "casualties.dead", "whole number");
+	expect_reject_free(with("casualties", json_pack("{s:i}", "deaths", 1)),
+	    "casualties", "deaths");
+	expect_reject_free(with("casualties", json_pack("[i]", 1)),
+	    "casualties", "must be an object");
+	expect_reject_free(with("casualties", json_string("无")),
+	    "casualties", "must be an object");
+	/* 1.0 as the office typed it, not as jansson would print it. */
+	expect_reject("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\","
+	    "\"casualties\":{\"dead\":1.0}}", "casualties.dead", 0, NULL);
+}
+
+static void
+test_reporter(void **state)
+{
+	expect_accept_free(with("reporter", json_pack("{s:s, s:s}", "name",
+	    "李四", "phone", "0371-61234567")));
+	expect_accept_free(with("reporter", json_pack("{s:o}", "phone",
+	    jrepeat("1", 32))));
+	expect_reject_free(with("reporter", json_pack("{s:o}", "phone",
+	    jrepeat("1", 33))), "reporter.phone", "32");
+	expect_reject_free(with("reporter", json_pack("{s:s}", "phone",
+	    "138-0000-abcd")), "reporter.phone", "digits");
+	expect_reject_free(with("reporter", json_pack("{s:s}", "phone",
+	    "１３８００００００００")), "reporter.phone", "digits");
+	expect_reject_free(with("reporter", json_pack("{s:s}", "phone", "+ -")),
+	    "reporter.phone", "digits");
+	expect_reject_free(with("reporter", json_pack("{s:I}", "phone",
+	    (json_int_t)13800000000)), "reporter.phone", "must be a string");
+	expect_reject_free(with("reporter", json_pack("{s:o}", "name",
+	    jrepeat("张", REPORT_SHORT_MAX + 1))), "reporter.name", NULL);
+	expect_reject_free(with("reporter", json_pack("{s:s}", "email",
+	    "a@b")), "reporter", "email");
+	expect_reject_free(with("reporter", json_string("王值班")),
+	    "reporter", "must be an object");
+}
+
+static void
+test_unknown_field(void **state)
+{
+	/* The office learns the field's name and what it should have been. */
+	expect_reject_free(with("titel", json_string("x")), NULL, "\"titel\"");
+	expect_reject_free(with("titel", json_string("x")), NULL,
+	    "occurred_at");
+	/* An unknown field is an error even when null. */
+	expect_reject_free(with("extra", json_null()), NULL, "extra");
+}
+
+static void
+test_duplicate_key(void **state)
+{
+	expect_reject("{\"title\":\"a\",\"occurred_at\":\"" WHEN "\","
+	    "\"title\":\"b\"}", NULL, 0, "title");
+}
+
+static void
+test_not_json(void **state)
+{
+	struct report_error err;
+	const char bad_utf8[] =
+	    "{\"title\":\"\xff\xfe\",\"occurred_at\":\"x\"}";
+
+	expect_reject("{title: 1}", NULL, 1, "body is not valid JSON: ");
+	expect_reject("{\"title\": \"a\"", NULL, 1, "line 1 column");
+	expect_reject("{\"title\":\"a\",\"occurred_at\":\"" WHEN "\"} x", NULL,
+	    1, "body is not valid JSON");
+	expect_reject("", NULL, 1, NULL);
+	expect_reject(" \n", NULL, 1, NULL);
+	/* The message may quote the body yet stays valid UTF-8 for the reply. */
+	assert_null(report_parse(bad_utf8, sizeof(bad_utf8) - 1, NULL, &err));
+	check_error("invalid UTF-8", &err, NULL, 1, NULL);
+	/* A NUL byte (not \u0000) in the body. */
+	assert_null(report_parse("{\"title\"\0:1}", 12, NULL, &err));
+	check_error("NUL byte", &err, NULL, 1, NULL);
+}
+
+static void
+test_not_an_object(void **state)
+{
+	expect_reject("[]", NULL, 0, "the body must be a JSON object");
+	expect_reject("[{\"title\":\"a\",\"occurred_at\":\"" WHEN "\"}]", NULL,
+	    0, "the body must be a JSON object");
+	expect_reject("42", NULL, 0, "the body must be a JSON object");
+	expect_reject("\"title\"", NULL, 0, "the body must be a JSON object");
+	expect_reject("null", NULL, 0, "the body must be a JSON object");
+}
+
+static void
+test_nul_in_string(void **state)
+{
+	expect_reject("{\"title\":\"a\\u0000b\",\"occurred_at\":\"" WHEN "\"}",
+	    "title", 0, "NUL");
+	expect_reject("{\"title\":\"a\",\"occurred_at\":\"" WHEN "\\u0000\"}",
+	    "occurred_at", 0, "NUL");
+	expect_reject("{\"title\":\"a\",\"occurred_at\":\"" WHEN "\","
+	    "\"details\":\"\\u0000\"}", "details", 0, "NUL");
+	expect_reject("{\"title\":\"a\",\"occurred_at\":\"" WHEN "\","
+	    "\"reporter\":{\"name\":\"x\\u0000\"}}", "reporter.name", 0, "NUL");
+}
+
+static void
+test_nulls_dropped(void **state)
+{
+	const char *body = "{\"title\":\"停电\",\"occurred_at\":\"" WHEN "\","
+	    "\"category\":null,\"level\":null,\"location\":null,\"cause\":null,"
+	    "\"measures\":null,\"details\":null,\"reporter\":null,"
+	    "\"casualties\":{\"dead\":null,\"injured\":4,\"missing\":null}}";
+	json_t	*r, *c;
+	int64_t	 ms;
+
+	r = expect_accept(body, &ms);
+	assert_int_equal(json_object_size(r), 3);
+	assert_non_null(json_object_get(r, "title"));
+	assert_non_null(json_object_get(r, "occurred_at"));
+	c = json_object_get(r, "casualties");
+	assert_true(json_is_object(c));
+	assert_int_equal(json_object_size(c), 1);
+	assert_int_equal(json_integer_value(json_object_get(c, "injured")), 4);
+	json_decref(r);
+}
+
+static void
+test_messages_clip_client_text(void **state)
+{
+	struct report_error err;
+	char	*s, *key, *body;
+	json_t	*o;
+
+	/*
+	 * Long client text quoted in a message is cut on a character boundary;
+	 * the leading "a" keeps 3-byte characters off any round byte count.
+	 */
+	s = repeat("字", 300);
+	assert_true(asprintf(&key, "a%s", s) > 0);
+	free(s);
+	o = minimal();
+	assert_int_equal(json_object_set_new(o, key, json_string("x")), 0);
+	body = dump(o);
+	assert_null(report_parse(body, strlen(body), NULL, &err));
+	check_error("long unknown key", &err, NULL, 0, "字字字");
+	free(body);
+	free(key);
+	s = repeat("昨", 300);
+	assert_true(asprintf(&key, "a%s", s) > 0);
+	free(s);
+	body = with("occurred_at", json_string(key));
+	free(key);
+	assert_null(report_parse(body, strlen(body), NULL, &err));
+	check_error("long bad time", &err, "occurred_at", 0, "昨昨昨");
+	free(body);
+}
+
+static void
+test_body_too_big(void **state)
+{
+	struct report_error err;
+	char	*body;
+
+	body = with("details", jrepeat("a", REPORT_BODY_MAX));
+	assert_null(report_parse(body, strlen(body), NULL, &err));
+	check_error("big body", &err, NULL, 0, "65536");
+	free(body);
+}
+
+static json_t *
+action(const char *body, const char *const *fields, struct report_error *err)
+{
+	return report_parse_action(body, strlen(body), fields, err);
+}
+
+static void
+test_action(void **state)
+{
+	static const char *const two[] = { "note", "reference", NULL };
+	static const char *const none[] = { NULL };
+	struct report_error err;
+	json_t	*r;
+	char	*s, *body;
+
+	r = report_parse_action(NULL, 0, note_only, &err);
+	assert_true(json_is_object(r));
+	assert_int_equal(json_object_size(r), 0);
+	json_decref(r);
+	r = action(" \r\n\t", note_only, &err);
+	assert_true(json_is_object(r));
+	assert_int_equal(json_object_size(r), 0);
+	json_decref(r);
+
+	r = action("{\"note\": \"已电话核实，现场已处置\"}", note_only,
+	    &err);
+	assert_non_null(r);
+	assert_int_equal(json_object_size(r), 1);
+	assert_string_equal(json_string_value(json_object_get(r, "note")),
+	    "已电话核实，现场已处置");
+	json_decref(r);
+
+	r = action("{\"note\": null, \"reference\": \"县应急〔2025〕12号\"}",
+	    two, &err);
+	assert_non_null(r);
+	assert_int_equal(json_object_size(r), 1);
+	assert_non_null(json_object_get(r, "reference"));
+	json_decref(r);
+
+	r = action("{\"note\": null}", note_only, &err);
+	assert_non_null(r);
+	assert_int_equal(json_object_size(r), 0);
+	json_decref(r);
+
+	assert_null(action("{\"nope\": \"x\"}", note_only, &err));
+	check_error("unknown", &err, NULL, 0, "nope");
+	assert_non_null(strstr(err.message, "note"));
+	assert_null(action("{\"note\": \"x\"}", none, &err));
+	check_error("no fields", &err, NULL, 0, "note");
+	assert_null(action("{\"note\": 5}", note_only, &err));
+	check_error("number", &err, "note", 0, "must be a string");
+	assert_null(action("{\"note\": \"a\\u0000\"}", note_only, &err));
+	check_error("NUL", &err, "note", 0, "NUL");
+	assert_null(action("[]", note_only, &err));
+	check_error("array", &err, NULL, 0, "the body must be a JSON object");
+	assert_null(action("{\"note\":", note_only, &err));
+	check_error("truncated", &err, NULL, 1, "body is not valid JSON");
+	assert_null(action("{\"note\":\"a\",\"note\":\"b\"}", note_only, &err));
+	check_error("duplicate", &err, NULL, 0, "note");
+
+	s = repeat("处", REPORT_NOTE_MAX);
+	body = dump(json_pack("{s:s}", "note", s));
+	r = action(body, note_only, &err);
+	assert_non_null(r);
+	json_decref(r);
+	free(body);
+	free(s);
+	s = repeat("处", REPORT_NOTE_MAX + 1);
+	body = dump(json_pack("{s:s}", "note", s));
+	assert_null(action(body, note_only, &err));
+	check_error("long note", &err, "note", 0, "2000");
+	free(body);
+	free(s);
+}
+
+static void
+test_idempotency_key(void **state)
+{
+	char	*k;
+
+	assert_int_equal(report_check_idempotency_key("a"), 0);
+	assert_int_equal(report_check_idempotency_key(
+	    "3f2c9a1e-7b4d-4e8a-9c0f-2d6b8e1a5c7d"), 0);
+	assert_int_equal(report_check_idempotency_key("!~:/+=_.{}"), 0);
+	k = repeat("k", IDEMPOTENCY_KEY_MAX);
+	assert_int_equal(report_check_idempotency_key(k), 0);
+	free(k);
+	k = repeat("k", IDEMPOTENCY_KEY_MAX + 1);
+	assert_int_equal(report_check_idempotency_key(k), -EINVAL);
+	free(k);
+	assert_int_equal(report_check_idempotency_key(""), -EINVAL);
+	assert_int_equal(report_check_idempotency_key(NULL), -EINVAL);
+	assert_int_equal(report_check_idempotency_key("has space"), -EINVAL);
+	assert_int_equal(report_check_idempotency_key("tab\t"), -EINVAL);
+	assert_int_equal(report_check_idempotency_key("del\x7f"), -EINVAL);
+	assert_int_equal(report_check_idempotency_key("键"), -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_report_round_trips),
+		cmocka_unit_test(test_minimal_report),
+		cmocka_unit_test(test_occurred_ms_honours_offset),
+		cmocka_unit_test(test_title),
+		cmocka_unit_test(test_text_limits),
+		cmocka_unit_test(test_occurred_at),
+		cmocka_unit_test(test_level),
+		cmocka_unit_test(test_casualties),
+		cmocka_unit_test(test_reporter),
+		cmocka_unit_test(test_unknown_field),
+		cmocka_unit_test(test_duplicate_key),
+		cmocka_unit_test(test_not_json),
+		cmocka_unit_test(test_not_an_object),
+		cmocka_unit_test(test_nul_in_string),
+		cmocka_unit_test(test_nulls_dropped),
+		cmocka_unit_test(test_messages_clip_client_text),
+		cmocka_unit_test(test_body_too_big),
+		cmocka_unit_test(test_action),
+		cmocka_unit_test(test_idempotency_key),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
