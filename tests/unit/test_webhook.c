@@ -1,0 +1,381 @@
+/*
+ * The webhook channel, loaded from build/plugins/webhook.so the way dutyd
+ * loads it: options, the request it builds (and its signature, recomputed
+ * here independently) and how it reads answers.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "channel.h"
+
+#define INCIDENT "{\"id\":\"inc-20261128-0007\",\"level\":2," \
+	"\"title\":\"城关镇 河堤 渗水\",\"county\":\"东湖县\"," \
+	"\"tags\":[\"flood\"],\"reported\":\"2026-11-28T14:40:35+08:00\"}"
+#define TEXT "【二级】东湖县 城关镇 河堤 渗水 (reported 14:40)"
+
+static struct channel_plugin *cp;
+static const struct dutyd_plugin *wh;
+
+static int
+setup(void **unused)
+{
+	char err[512];
+
+	if (channel_plugin_open(BUILD_PLUGIN_DIR, "webhook", &cp, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	wh = channel_plugin_abi(cp);
+	return 0;
+}
+
+static int
+teardown(void **unused)
+{
+	channel_plugin_close(cp);
+	return 0;
+}
+
+static void
+assert_contains(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle) == NULL)
+		fail_msg("expected \"%s\" in \"%s\"", needle, hay);
+}
+
+static void *
+configure_ok(const struct dutyd_option *opts, size_t n)
+{
+	struct dutyd_error err = { .option = 42, .message = "" };
+	void *state = NULL;
+	int r;
+
+	r = wh->configure(opts, n, &state, &err);
+	if (r != 0)
+		fail_msg("configure: %d: option %d: %s", r, err.option,
+		    err.message);
+	assert_non_null(state);
+	return state;
+}
+
+/* Expects a refusal that points at option `idx` and says `words`. */
+static void
+configure_bad(const struct dutyd_option *opts, size_t n, int idx,
+    const char *words)
+{
+	struct dutyd_error err = { .option = 42, .message = "" };
+	void *state = (void *)1;
+
+	assert_int_equal(wh->configure(opts, n, &state, &err), -EINVAL);
+	assert_null(state);
+	assert_int_equal(err.option, idx);
+	assert_contains(err.message, words);
+}
+
+static void
+test_configure(void **unused)
+{
+	const struct dutyd_option good[] = {
+		{ "url", "https://hooks.example.org/dutyd" },
+		{ "secret", "s3cret" },
+	};
+	const struct dutyd_option none[] = { { "secret", "s3cret" } };
+	const struct dutyd_option unknown[] = {
+		{ "url", "http://127.0.0.1:8080/" },
+		{ "secret", "x" },
+		{ "colour", "red" },
+	};
+	const struct dutyd_option empty_secret[] = {
+		{ "url", "http://127.0.0.1:8080/" },
+		{ "secret", "" },
+	};
+	const struct dutyd_option twice[] = {
+		{ "url", "http://a/" },
+		{ "url", "http://b/" },
+	};
+	static const char *bad_urls[] = { "ftp://example.org/", "example.org",
+	    "http://", "https:///path", "http://a b/", "file:///etc/passwd",
+	    "" };
+	struct dutyd_option bad[2] = { { "secret", "x" }, { "url", NULL } };
+	size_t i;
+
+	wh->release(configure_ok(good, 2));
+	wh->release(configure_ok(good, 1));	/* secret is optional */
+	wh->release(NULL);
+
+	configure_bad(none, 1, -1, "url");
+	configure_bad(NULL, 0, -1, "url");
+	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
+		bad[1].value = bad_urls[i];
+		configure_bad(bad, 2, 1, "http://");
+	}
+	configure_bad(unknown, 3, 2, "colour");
+	configure_bad(unknown, 3, 2, "url and secret");
+	configure_bad(empty_secret, 2, 1, "secret");
+	configure_bad(twice, 2, 1, "twice");
+}
+
+static const char *
+header(const struct dutyd_request *req, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < req->nheaders; i++)
+		if (strncmp(req->headers[i], name, n) == 0 &&
+		    req->headers[i][n] == ':')
+			return req->headers[i] + n + 2;
+	return NULL;
+}
+
+static void
+message(struct dutyd_message *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->event = "incident.new";
+	m->delivery_id = "d-7f3a9c-2";
+	m->incident_json = INCIDENT;
+	m->text = TEXT;
+	m->url = "https://duty.example.gov.cn/incidents/inc-20261128-0007";
+	m->recipient.id = "zhang-wei";
+	m->recipient.name = "张伟";
+	m->recipient.to = "+8613800138000";
+	m->now_ms = 1795855235123;
+}
+
+static void
+build(const struct dutyd_option *opts, size_t n, struct dutyd_request *req)
+{
+	struct dutyd_message m;
+	void *state = configure_ok(opts, n);
+
+	message(&m);
+	memset(req, 0, sizeof(*req));
+	assert_int_equal(wh->build(state, &m, req), 0);
+	wh->release(state);
+}
+
+static void
+test_build_body(void **unused)
+{
+	const struct dutyd_option opts[] = { { "url", "http://127.0.0.1:9/h" } };
+	struct dutyd_request req;
+	json_t *body, *want, *rcpt;
+	json_error_t jerr;
+	char *again;
+
+	build(opts, 1, &req);
+	assert_string_equal(req.method, "POST");
+	assert_string_equal(req.url, "http://127.0.0.1:9/h");
+	assert_non_null(req.body);
+	assert_int_equal(strlen(req.body), req.body_len);
+
+	body = json_loadb(req.body, req.body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (body == NULL)
+		fail_msg("body is not JSON: %s: %s", jerr.text, req.body);
+	assert_string_equal(json_string_value(json_object_get(body, "event")),
+	    "incident.new");
+	assert_string_equal(json_string_value(json_object_get(body,
+	    "delivery")), "d-7f3a9c-2");
+	assert_string_equal(json_string_value(json_object_get(body, "text")),
+	    TEXT);
+	assert_string_equal(json_string_value(json_object_get(body, "url")),
+	    "https://duty.example.gov.cn/incidents/inc-20261128-0007");
+	/* The incident is embedded as an object, not as a string. */
+	want = json_loads(INCIDENT, 0, NULL);
+	assert_non_null(want);
+	assert_true(json_is_object(json_object_get(body, "incident")));
+	assert_true(json_equal(json_object_get(body, "incident"), want));
+	rcpt = json_object_get(body, "recipient");
+	assert_string_equal(json_string_value(json_object_get(rcpt, "id")),
+	    "zhang-wei");
+	assert_string_equal(json_string_value(json_object_get(rcpt, "name")),
+	    "张伟");
+	assert_string_equal(json_string_value(json_object_get(rcpt, "to")),
+	    "+8613800138000");
+	assert_int_equal(json_object_size(body), 6);
+
+	/* Compact, and Chinese text as UTF-8 rather than \u escapes. */
+	assert_contains(req.body, "\"text\":\"" TEXT "\"");
+	assert_null(strstr(req.body, "\\u"));
+	again = json_dumps(body, JSON_COMPACT);
+	assert_string_equal(req.body, again);
+
+	free(again);
+	json_decref(want);
+	json_decref(body);
+	channel_request_clear(&req);
+}
+
+static void
+test_build_headers(void **unused)
+{
+	const struct dutyd_option opts[] = { { "url", "http://127.0.0.1:9/h" } };
+	struct dutyd_request req;
+
+	build(opts, 1, &req);
+	assert_int_equal(req.nheaders, 4);
+	assert_non_null(header(&req, "Content-Type"));
+	assert_string_equal(header(&req, "Content-Type"), "application/json");
+	assert_string_equal(header(&req, "User-Agent"), "dutyd");
+	assert_string_equal(header(&req, "X-Dutyd-Event"), "incident.new");
+	assert_string_equal(header(&req, "X-Dutyd-Delivery"), "d-7f3a9c-2");
+	assert_null(header(&req, "X-Dutyd-Signature"));
+	channel_request_clear(&req);
+}
+
+static void
+test_build_signature(void **unused)
+{
+	static const char secret[] = "tP9-秘钥-k2";
+	const struct dutyd_option opts[] = {
+		{ "url", "https://hooks.example.org/dutyd" },
+		{ "secret", secret },
+	};
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen, i;
+	char want[7 + 2 * EVP_MAX_MD_SIZE + 1];
+	const char *got;
+	struct dutyd_request req;
+
+	build(opts, 2, &req);
+	assert_non_null(HMAC(EVP_sha256(), secret, (int)strlen(secret),
+	    (const unsigned char *)req.body, req.body_len, md, &mdlen));
+	assert_int_equal(mdlen, 32);
+	strcpy(want, "sha256=");
+	for (i = 0; i < mdlen; i++)
+		snprintf(want + 7 + 2 * i, 3, "%02x", md[i]);
+	got = header(&req, "X-Dutyd-Signature");
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	assert_int_equal(req.nheaders, 5);
+
+	/* It covers every byte of the body, not a prefix. */
+	assert_non_null(HMAC(EVP_sha256(), secret, (int)strlen(secret),
+	    (const unsigned char *)req.body, req.body_len - 1, md, &mdlen));
+	for (i = 0; i < mdlen; i++)
+		snprintf(want + 7 + 2 * i, 3, "%02x", md[i]);
+	assert_string_not_equal(got, want);
+	channel_request_clear(&req);
+}
+
+static void
+test_build_bad_incident(void **unused)
+{
+	const struct dutyd_option opts[] = { { "url", "http://127.0.0.1:9/h" } };
+	static const char *bad[] = { "[1,2]", "\"text\"", "not json", "{",
+	    "" };
+	struct dutyd_message m;
+	struct dutyd_request req;
+	void *state = configure_ok(opts, 1);
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		message(&m);
+		m.incident_json = bad[i];
+		memset(&req, 0, sizeof(req));
+		assert_int_equal(wh->build(state, &m, &req), -EINVAL);
+		channel_request_clear(&req);	/* no leak on failure */
+	}
+	/* Text that is not UTF-8 cannot be put into JSON. */
+	message(&m);
+	m.text = "\xb3\xc7\xb9\xd8";	/* GBK */
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(wh->build(state, &m, &req), -EINVAL);
+	channel_request_clear(&req);
+	/* A header cannot be smuggled in through the delivery id. */
+	message(&m);
+	m.delivery_id = "d-1\r\nX-Evil: 1";
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(wh->build(state, &m, &req), -EINVAL);
+	channel_request_clear(&req);
+	wh->release(state);
+}
+
+static struct dutyd_result
+parse(long status, const char *error, const char *body)
+{
+	struct dutyd_response resp = {
+		.status = status,
+		.error = error,
+		.content_type = body ? "text/plain" : NULL,
+		.body = body ? body : "",
+		.body_len = body ? strlen(body) : 0,
+	};
+	struct dutyd_result res;
+
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(wh->parse(NULL, &resp, &res), 0);
+	return res;
+}
+
+static void
+test_parse(void **unused)
+{
+	struct dutyd_result res;
+	char body[301], want[120];
+	static const char *cjk = "服务暂时不可用请稍后再试服务暂时不可用请稍后再试"
+	    "服务暂时不可用请稍后再试服务暂时不可用请稍后再试";	/* 48 x 3 bytes */
+
+	assert_int_equal(parse(200, NULL, "ok").outcome, DUTYD_DELIVERED);
+	assert_int_equal(parse(204, NULL, NULL).outcome, DUTYD_DELIVERED);
+
+	res = parse(500, NULL, "internal error");
+	assert_int_equal(res.outcome, DUTYD_RETRY);
+	assert_string_equal(res.detail, "HTTP 500: internal error");
+
+	res = parse(404, NULL, NULL);
+	assert_int_equal(res.outcome, DUTYD_RETRY);
+	assert_string_equal(res.detail, "HTTP 404");
+
+	res = parse(0, "Failed to connect to 127.0.0.1 port 9 after 0 ms: "
+	    "Couldn't connect to server", NULL);
+	assert_int_equal(res.outcome, DUTYD_RETRY);
+	assert_contains(res.detail, "Couldn't connect to server");
+
+	/* Only the first 100 bytes of a long body are quoted. */
+	memset(body, 'x', 300);
+	body[300] = '\0';
+	memcpy(body, "BEGIN", 5);
+	res = parse(503, NULL, body);
+	assert_int_equal(res.outcome, DUTYD_RETRY);
+	snprintf(want, sizeof(want), "HTTP 503: %.100s", body);
+	assert_string_equal(res.detail, want);
+
+	/* ... without cutting a character in half (33 x 3 = 99 bytes). */
+	res = parse(502, NULL, cjk);
+	snprintf(want, sizeof(want), "HTTP 502: %.99s", cjk);
+	assert_string_equal(res.detail, want);
+
+	/* Non-UTF-8 bytes and line breaks do not reach the audit log. */
+	res = parse(500, NULL, "\xb7\xfe\xce\xf1\r\nbad");
+	assert_string_equal(res.detail, "HTTP 500: ????  bad");
+
+	assert_int_equal(parse(302, NULL, NULL).outcome, DUTYD_RETRY);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_configure),
+		cmocka_unit_test(test_build_body),
+		cmocka_unit_test(test_build_headers),
+		cmocka_unit_test(test_build_signature),
+		cmocka_unit_test(test_build_bad_incident),
+		cmocka_unit_test(test_parse),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
