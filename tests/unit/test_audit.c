@@ -1,0 +1,387 @@
+/*
+ * The audit log: its hash chain is verifiable by anyone from the bytes,
+ * replay gives back every record in order, a torn tail is cut, and any
+ * other damage stops start-up naming the seq.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <openssl/sha.h>
+
+#include "audit.h"
+
+static int64_t	 applied_seq[64];
+static char	 applied_event[64][32];
+static int	 napplied, replayed;
+
+static int
+apply(const struct audit_record *r)
+{
+	if (napplied < 64) {
+		applied_seq[napplied] = r->seq;
+		snprintf(applied_event[napplied], sizeof(applied_event[0]), "%s",
+		    r->event);
+	}
+	napplied++;
+	replayed += r->replaying;
+	return 0;
+}
+
+static char *
+mkstate(void)
+{
+	char tmpl[] = "/tmp/dutyd-audit-XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	return strdup(tmpl);
+}
+
+static char *
+logpath(const char *dir)
+{
+	char *p;
+
+	assert_true(asprintf(&p, "%s/audit.log", dir) > 0);
+	return p;
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE	*f = fopen(path, "rb");
+	char	*buf;
+	long	 n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc(n + 1);
+	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void
+spit(const char *path, const char *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	fclose(f);
+}
+
+static void
+cleanup(char *dir)
+{
+	char *p = logpath(dir);
+
+	unlink(p);
+	free(p);
+	rmdir(dir);
+	free(dir);
+}
+
+/* The chain check a reader would write, independent of audit.c. */
+static int
+verify(const char *path)
+{
+	size_t		 len;
+	char		*buf = slurp(path, &len), *line = buf, *nl;
+	char		 prev[65];
+	unsigned char	 md[SHA256_DIGEST_LENGTH];
+	int		 seq = 0, i;
+
+	memset(prev, '0', 64);
+	prev[64] = '\0';
+	while ((nl = memchr(line, '\n', len - (line - buf))) != NULL) {
+		json_t *rec = json_loadb(line, nl - line, 0, NULL);
+
+		assert_non_null(rec);
+		assert_int_equal(json_integer_value(json_object_get(rec, "seq")), ++seq);
+		assert_string_equal(json_string_value(json_object_get(rec, "prev")), prev);
+		json_decref(rec);
+		SHA256((unsigned char *)line, nl - line, md);
+		for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
+			sprintf(prev + 2 * i, "%02x", md[i]);
+		line = nl + 1;
+	}
+	assert_ptr_equal(line, buf + len);	/* nothing after the last newline */
+	free(buf);
+	return seq;
+}
+
+static void
+append3(void)
+{
+	int64_t seq = 0;
+
+	assert_int_equal(audit_append("report.received", "INC-1", "office:a",
+	    json_pack("{s:s}", "title", "河堤管涌"), &seq), 0);
+	assert_int_equal(seq, audit_last_seq());
+	assert_int_equal(audit_append("incident.acknowledged", "INC-1",
+	    "person:zhang", NULL, NULL), 0);
+	assert_int_equal(audit_append("dutyd.started", NULL, "dutyd",
+	    json_pack("{s:i}", "pid", 1), NULL), 0);
+}
+
+static void
+test_hash_is_sha256_hex(void **state)
+{
+	char hex[AUDIT_HASH_HEX];
+
+	audit_hash("abc", 3, hex);
+	assert_string_equal(hex,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void
+test_append_chains_and_applies(void **state)
+{
+	char	*dir = mkstate(), *path = logpath(dir), err[256];
+	size_t	 len;
+	char	*buf;
+	json_t	*first;
+
+	napplied = replayed = 0;
+	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	append3();
+	audit_commit();
+	assert_int_equal(napplied, 3);
+	assert_int_equal(replayed, 0);
+	assert_string_equal(applied_event[1], "incident.acknowledged");
+	audit_close();
+	assert_int_equal(verify(path), 3);
+
+	/* Field order and content as documented. */
+	buf = slurp(path, &len);
+	assert_true(strncmp(buf, "{\"seq\":1,\"ts\":\"", 15) == 0);
+	first = json_loadb(buf, strchr(buf, '\n') - buf, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(first, "event")),
+	    "report.received");
+	assert_string_equal(json_string_value(json_object_get(first, "incident")),
+	    "INC-1");
+	assert_string_equal(json_string_value(json_object_get(first, "actor")),
+	    "office:a");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    first, "data"), "title")), "河堤管涌");
+	/* No "incident" key on records without one (the third). */
+	assert_null(strstr(strchr(strchr(buf, '\n') + 1, '\n') + 1, "\"incident\""));
+	json_decref(first);
+	free(buf);
+	free(path);
+	cleanup(dir);
+}
+
+static void
+test_replay_continues_the_chain(void **state)
+{
+	char *dir = mkstate(), *path = logpath(dir), err[256];
+
+	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	append3();
+	audit_close();
+
+	napplied = replayed = 0;
+	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	assert_int_equal(napplied, 3);
+	assert_int_equal(replayed, 3);
+	assert_int_equal(applied_seq[0], 1);
+	assert_int_equal(applied_seq[2], 3);
+	assert_int_equal(audit_last_seq(), 3);
+	assert_int_equal(audit_append("incident.resolved", "INC-1", "person:li",
+	    NULL, NULL), 0);
+	audit_close();
+	assert_int_equal(verify(path), 4);
+	free(path);
+	cleanup(dir);
+}
+
+static void
+test_torn_tail_is_cut(void **state)
+{
+	char	*dir = mkstate(), *path = logpath(dir), err[256], *buf;
+	size_t	 len, good;
+	FILE	*f;
+
+	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	append3();
+	audit_close();
+	buf = slurp(path, &good);
+	free(buf);
+	/* A crash in the middle of a write: half a line, no newline. */
+	f = fopen(path, "ab");
+	fputs("{\"seq\":4,\"ts\":\"2026-11-28T06:40:35.000+00:00\",\"ev", f);
+	fclose(f);
+
+	napplied = 0;
+	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	assert_int_equal(napplied, 3);
+	buf = slurp(path, &len);
+	free(buf);
+	assert_int_equal(len, good);
+	assert_int_equal(audit_append("dutyd.started", NULL, "dutyd", NULL, NULL), 0);
+	audit_close();
+	assert_int_equal(verify(path), 4);
+	free(path);
+	cleanup(dir);
+}
+
+static int
+open_fails(const char *dir, const char *want)
+{
+	char	err[512];
+	int	rc = audit_open(dir, apply, err, sizeof(err));
+
+	if (rc == 0) {
+		audit_close();
+		fail_msg("damaged log accepted");
+	}
+	if (strstr(err, want) == NULL)
+		fail_msg("error '%s' does not name '%s'", err, want);
+	audit_close();
+	return rc;
+}
+
+static void
+test_tampering_stops_start(void **state)
+{
+	char	*dir = mkstate(), *path = logpath(dir), err[256], *buf, *p;
+	size_t	 len;
+
+	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	append3();
+	audit_close();
+	buf = slurp(path, &len);
+
+	/* Edit the first record's data: the second no longer chains to it. */
+	p = strstr(buf, "河堤管涌");
+	memcpy(p, "河堤决口", strlen("河堤决口"));
+	spit(path, buf, len);
+	assert_int_equal(open_fails(dir, "first bad record is seq 1 "), -EINVAL);
+
+	free(buf);
+	free(path);
+	cleanup(dir);
+}
+
+static void
+test_removed_record_stops_start(void **state)
+{
+	char	*dir = mkstate(), *path = logpath(dir), err[256], *buf, *l2, *l3;
+	size_t	 len;
+
+	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	append3();
+	audit_close();
+	buf = slurp(path, &len);
+	l2 = strchr(buf, '\n') + 1;
+	l3 = strchr(l2, '\n') + 1;
+	memmove(l2, l3, len - (l3 - buf));
+	spit(path, buf, len - (l3 - l2));
+	assert_int_equal(open_fails(dir, "first bad record is seq 2 "), -EINVAL);
+	free(buf);
+	free(path);
+	cleanup(dir);
+}
+
+static void
+test_garbage_in_the_middle_stops_start(void **state)
+{
+	char	*dir = mkstate(), *path = logpath(dir), err[256], *buf, *l2;
+	size_t	 len;
+
+	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	append3();
+	audit_close();
+	buf = slurp(path, &len);
+	l2 = strchr(buf, '\n') + 1;
+	l2[0] = 'X';	/* line 2 is no longer JSON; line 3 follows it */
+	spit(path, buf, len);
+	assert_int_equal(open_fails(dir, "first bad record is seq 2 "), -EINVAL);
+	free(buf);
+	free(path);
+	cleanup(dir);
+}
+
+static void
+test_unwritable_state_dir(void **state)
+{
+	char err[256];
+
+	assert_true(audit_open("/nonexistent/dutyd", apply, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/nonexistent/dutyd/audit.log"));
+	audit_close();
+}
+
+static int	waited_status = 99;
+static int64_t	waited_seq;
+
+static void
+waited(void *arg, int status)
+{
+	waited_status = status;
+	waited_seq = audit_last_seq();
+}
+
+static void
+test_waiters_run_after_commit(void **state)
+{
+	char			*dir = mkstate(), err[256];
+	struct audit_waiter	 w, gone;
+
+	memset(&w, 0, sizeof(w));
+	memset(&gone, 0, sizeof(gone));
+	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	assert_false(audit_pending());
+	assert_int_equal(audit_append("dutyd.started", NULL, "dutyd", NULL, NULL), 0);
+	assert_true(audit_pending());
+	audit_wait(&w, waited, NULL);
+	audit_wait(&gone, waited, NULL);
+	audit_wait_cancel(&gone);
+	assert_int_equal(waited_status, 99);	/* not before the sync */
+	audit_commit();
+	assert_int_equal(waited_status, 0);
+	assert_int_equal(waited_seq, 1);
+	assert_false(audit_pending());
+	/* A waiter with nothing to sync still runs at the end of the turn. */
+	waited_status = 99;
+	audit_wait(&w, waited, NULL);
+	audit_commit();
+	assert_int_equal(waited_status, 0);
+	audit_close();
+	cleanup(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hash_is_sha256_hex),
+		cmocka_unit_test(test_append_chains_and_applies),
+		cmocka_unit_test(test_replay_continues_the_chain),
+		cmocka_unit_test(test_torn_tail_is_cut),
+		cmocka_unit_test(test_tampering_stops_start),
+		cmocka_unit_test(test_removed_record_stops_start),
+		cmocka_unit_test(test_garbage_in_the_middle_stops_start),
+		cmocka_unit_test(test_unwritable_state_dir),
+		cmocka_unit_test(test_waiters_run_after_commit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
