@@ -1,0 +1,633 @@
+/*
+ * The incident store and its state machine.
+ *
+ * Actions (incident_report, incident_acknowledge, ...) decide, build a
+ * record and hand it to audit_append(); incident_apply() is the only code
+ * that changes an incident, for live records and for replay alike.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "clock.h"
+#include "config.h"
+#include "incident.h"
+#include "log.h"
+#include "notify.h"
+#include "timeutil.h"
+
+RB_HEAD(incident_ids, incident);
+RB_HEAD(incident_keys, incident);
+TAILQ_HEAD(incident_list, incident);
+
+static struct incident_ids	 by_id = RB_INITIALIZER(&by_id);
+static struct incident_keys	 by_key = RB_INITIALIZER(&by_key);
+static struct incident_list	 incidents = TAILQ_HEAD_INITIALIZER(incidents);
+/* Ids are INC-<local date>-<n>: the last one issued, restored by replay. */
+static int			 last_day, last_n;
+static unsigned			 json_gen = 1;	/* bumped to drop every cached JSON */
+
+static int
+incident_cmp_id(struct incident *a, struct incident *b)
+{
+	return strcmp(a->id, b->id);
+}
+
+static int
+incident_cmp_key(struct incident *a, struct incident *b)
+{
+	return strcmp(a->idem, b->idem);
+}
+
+/* libbsd's tree.h leaves __unused to us; define it after every system header. */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+RB_GENERATE_STATIC(incident_ids, incident, by_id, incident_cmp_id)
+RB_GENERATE_STATIC(incident_keys, incident, by_key, incident_cmp_key)
+
+static void incident_clock_fired(struct clock *, void *);
+
+void
+incident_init(void)
+{
+	last_day = last_n = 0;
+}
+
+static void
+incident_mark_clear(struct incident_mark *m)
+{
+	free(m->by);
+	free(m->by_name);
+	free(m->text);
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+incident_free(struct incident *inc)
+{
+	if (inc == NULL)
+		return;
+	notify_incident_free(inc);
+	clock_free(&inc->ack_clock.clock);
+	clock_free(&inc->report_clock.clock);
+	free(inc->office);
+	free(inc->office_name);
+	free(inc->idem);
+	free(inc->body_sha256);
+	free(inc->json);
+	json_decref(inc->report);
+	json_decref(inc->timeline);
+	incident_mark_clear(&inc->ack);
+	incident_mark_clear(&inc->filed);
+	incident_mark_clear(&inc->resolved);
+	free(inc);
+}
+
+void
+incident_shutdown(void)
+{
+	struct incident *inc;
+
+	while ((inc = TAILQ_FIRST(&incidents)) != NULL) {
+		TAILQ_REMOVE(&incidents, inc, entry);
+		RB_REMOVE(incident_ids, &by_id, inc);
+		if (inc->idem != NULL)
+			RB_REMOVE(incident_keys, &by_key, inc);
+		incident_free(inc);
+	}
+}
+
+struct incident *
+incident_find(const char *id)
+{
+	struct incident key;
+
+	if (id == NULL || strlen(id) >= sizeof(key.id))
+		return NULL;
+	strcpy(key.id, id);
+	return RB_FIND(incident_ids, &by_id, &key);
+}
+
+static char *
+idem_join(const char *office, const char *key)
+{
+	char *s;
+
+	if (asprintf(&s, "%s\n%s", office, key) == -1)
+		return NULL;
+	return s;
+}
+
+struct incident *
+incident_find_idem(const char *office, const char *key)
+{
+	struct incident	 probe, *inc;
+
+	if ((probe.idem = idem_join(office, key)) == NULL)
+		return NULL;
+	inc = RB_FIND(incident_keys, &by_key, &probe);
+	free(probe.idem);
+	return inc;
+}
+
+struct incident *
+incident_first(void)
+{
+	return TAILQ_FIRST(&incidents);
+}
+
+struct incident *
+incident_next(struct incident *inc)
+{
+	return TAILQ_NEXT(inc, entry);
+}
+
+const char *
+incident_state_name(enum incident_state s)
+{
+	switch (s) {
+	case INCIDENT_OPEN:
+		return "open";
+	case INCIDENT_ACKNOWLEDGED:
+		return "acknowledged";
+	case INCIDENT_RESOLVED:
+		return "resolved";
+	}
+	return "unknown";
+}
+
+/* "INC-20261128-0007" -> day 20261128, n 7. */
+static void
+incident_note_id(const char *id)
+{
+	int day, n;
+
+	if (sscanf(id, "INC-%8d-%d", &day, &n) != 2)
+		return;
+	if (day > last_day || (day == last_day && n > last_n)) {
+		last_day = day;
+		last_n = n;
+	}
+}
+
+static void
+incident_next_id(int64_t now, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		secs = (time_t)(now / 1000);
+	int		day;
+
+	localtime_r(&secs, &tm);
+	day = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+	/* A clock set back past midnight must not reuse an id. */
+	if (day < last_day)
+		day = last_day;
+	snprintf(buf, len, "INC-%08d-%04d", day,
+	    day == last_day ? last_n + 1 : 1);
+}
+
+static int
+json_time(json_t *obj, const char *key, int64_t *ms)
+{
+	return time_parse(json_string_value(json_object_get(obj, key)), ms);
+}
+
+static char *
+json_strdup(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s != NULL ? strdup(s) : NULL;
+}
+
+/* The timeline keeps what happened, in the words of the records. */
+static void
+incident_timeline_add(struct incident *inc, const struct audit_record *r,
+    json_t *data)
+{
+	json_t *e;
+
+	e = json_pack("{s:I, s:s, s:s, s:s, s:O}", "seq", (json_int_t)r->seq,
+	    "ts", r->ts, "event", r->event, "actor", r->actor, "data", data);
+	if (e == NULL || json_array_append_new(inc->timeline, e) != 0)
+		log_warnx("incident %s: out of memory for its timeline", inc->id);
+}
+
+static int
+incident_apply_report(const struct audit_record *r)
+{
+	struct incident	*inc;
+	json_t		*d = r->data, *summary;
+	const char	*key;
+
+	if (r->incident == NULL || strlen(r->incident) >= INCIDENT_ID_MAX ||
+	    incident_find(r->incident) != NULL)
+		return -EINVAL;
+	if ((inc = calloc(1, sizeof(*inc))) == NULL)
+		return -ENOMEM;
+	strcpy(inc->id, r->incident);
+	TAILQ_INIT(&inc->deliveries);
+	inc->office = json_strdup(d, "office");
+	inc->office_name = json_strdup(d, "office_name");
+	inc->body_sha256 = json_strdup(d, "body_sha256");
+	inc->report = json_incref(json_object_get(d, "report"));
+	inc->timeline = json_array();
+	inc->late_report = json_is_true(json_object_get(d, "late_report"));
+	key = json_string_value(json_object_get(d, "idempotency_key"));
+	if (inc->office == NULL || inc->timeline == NULL ||
+	    !json_is_object(inc->report) ||
+	    json_time(d, "received_at", &inc->received_at) != 0 ||
+	    json_time(d, "ack_deadline", &inc->ack_clock.deadline) != 0 ||
+	    json_time(d, "report_deadline", &inc->report_clock.deadline) != 0 ||
+	    (key != NULL && (inc->idem = idem_join(inc->office, key)) == NULL)) {
+		incident_free(inc);
+		return -EINVAL;
+	}
+	inc->state = INCIDENT_OPEN;
+	inc->notify_due = NOTIFY_NEW;
+	RB_INSERT(incident_ids, &by_id, inc);
+	if (inc->idem != NULL)
+		RB_INSERT(incident_keys, &by_key, inc);
+	TAILQ_INSERT_TAIL(&incidents, inc, entry);
+	incident_note_id(inc->id);
+
+	clock_init(&inc->ack_clock.clock, incident_clock_fired, inc);
+	clock_init(&inc->report_clock.clock, incident_clock_fired, inc);
+	/* Past deadlines (replay after downtime) fire on the first loop turn. */
+	clock_arm(&inc->ack_clock.clock, inc->ack_clock.deadline);
+	clock_arm(&inc->report_clock.clock, inc->report_clock.deadline);
+
+	summary = json_pack("{s:s}", "office", inc->office);
+	if (summary != NULL)
+		incident_timeline_add(inc, r, summary);
+	json_decref(summary);
+	return 0;
+}
+
+static int
+incident_apply_mark(struct incident_mark *m, const struct audit_record *r,
+    const char *textkey)
+{
+	const char *who = r->actor;
+
+	incident_mark_clear(m);
+	m->at = r->ts_ms;
+	if (strncmp(who, "person:", 7) == 0)
+		who += 7;
+	m->by = strdup(who);
+	m->by_name = json_strdup(r->data, "by_name");
+	if (textkey != NULL)
+		m->text = json_strdup(r->data, textkey);
+	return m->by == NULL ? -ENOMEM : 0;
+}
+
+static int
+incident_apply_clock(struct incident_clock *c, const struct audit_record *r)
+{
+	json_t *late = json_object_get(r->data, "late_ms");
+
+	clock_disarm(&c->clock);
+	c->fired_at = r->ts_ms;
+	c->late_ms = json_is_integer(late) ? json_integer_value(late) : 0;
+	c->failing = 0;
+	return 0;
+}
+
+int
+incident_apply(const struct audit_record *r)
+{
+	struct incident	*inc;
+	int		 rc = 0;
+
+	if (strcmp(r->event, "report.received") == 0)
+		return incident_apply_report(r);
+	if (r->incident == NULL)
+		return 0;	/* dutyd.started and other daemon records */
+	if ((inc = incident_find(r->incident)) == NULL) {
+		log_warnx("audit seq %lld (%s) names unknown incident %s; skipped",
+		    (long long)r->seq, r->event, r->incident);
+		return 0;
+	}
+	free(inc->json);
+	inc->json = NULL;
+	if (strncmp(r->event, "notify.", 7) == 0)
+		rc = notify_apply(inc, r);
+	else if (strcmp(r->event, "incident.acknowledged") == 0) {
+		rc = incident_apply_mark(&inc->ack, r, "note");
+		if (inc->state == INCIDENT_OPEN)
+			inc->state = INCIDENT_ACKNOWLEDGED;
+		clock_disarm(&inc->ack_clock.clock);
+		inc->notify_due |= NOTIFY_ACKNOWLEDGED;
+	} else if (strcmp(r->event, "incident.report_filed") == 0) {
+		rc = incident_apply_mark(&inc->filed, r, "reference");
+		clock_disarm(&inc->report_clock.clock);
+		inc->notify_due |= NOTIFY_FILED;
+	} else if (strcmp(r->event, "incident.resolved") == 0) {
+		rc = incident_apply_mark(&inc->resolved, r, "note");
+		inc->state = INCIDENT_RESOLVED;
+		clock_disarm(&inc->ack_clock.clock);
+		clock_disarm(&inc->report_clock.clock);
+		inc->notify_due |= NOTIFY_RESOLVED;
+	} else if (strcmp(r->event, "incident.escalated") == 0) {
+		rc = incident_apply_clock(&inc->ack_clock, r);
+		inc->notify_due |= NOTIFY_ESCALATED;
+	} else if (strcmp(r->event, "incident.report_overdue") == 0) {
+		rc = incident_apply_clock(&inc->report_clock, r);
+		inc->notify_due |= NOTIFY_OVERDUE;
+	} else
+		log_debug("audit seq %lld: %s is not an incident change; kept in "
+		    "the timeline only", (long long)r->seq, r->event);
+	if (rc == 0)
+		incident_timeline_add(inc, r, r->data);
+	return rc;
+}
+
+static int
+set_time(json_t *o, const char *key, int64_t ms)
+{
+	char buf[TIME_RFC3339_MAX];
+
+	if (ms == 0)
+		return json_object_set_new(o, key, json_null());
+	return json_object_set_new(o, key, json_string(time_format(ms, buf,
+	    sizeof(buf))));
+}
+
+static json_t *
+mark_person(const struct incident_mark *m)
+{
+	if (m->at == 0)
+		return json_null();
+	return json_pack("{s:s, s:s?}", "id", m->by, "name", m->by_name);
+}
+
+static json_t *
+clock_json(const struct incident_clock *c, int stopped)
+{
+	json_t		*o;
+	const char	*state;
+
+	state = c->fired_at != 0 ? "fired" : stopped ? "stopped" : "running";
+	o = json_pack("{s:s}", "state", state);
+	if (o == NULL)
+		return NULL;
+	set_time(o, "deadline", c->deadline);
+	set_time(o, "fired_at", c->fired_at);
+	json_object_set_new(o, "late_by_ms", c->fired_at != 0 ?
+	    json_integer(c->late_ms) : json_null());
+	return o;
+}
+
+json_t *
+incident_to_json(const struct incident *inc, int with_timeline)
+{
+	struct config	*cfg = config_current();
+	json_t		*o, *clocks, *wr;
+	char		*url = NULL;
+	int		 failed = 0;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	failed |= json_object_set_new(o, "id", json_string(inc->id));
+	failed |= json_object_set_new(o, "office", json_string(inc->office));
+	failed |= json_object_set_new(o, "office_name",
+	    inc->office_name ? json_string(inc->office_name) : json_null());
+	failed |= json_object_set_new(o, "state",
+	    json_string(incident_state_name(inc->state)));
+	/* The report's own fields, as validated. */
+	failed |= json_object_update(o, inc->report);
+	failed |= set_time(o, "received_at", inc->received_at);
+	failed |= set_time(o, "ack_deadline", inc->ack_clock.deadline);
+	failed |= set_time(o, "report_deadline", inc->report_clock.deadline);
+	failed |= json_object_set_new(o, "late_report",
+	    json_boolean(inc->late_report));
+
+	failed |= json_object_set_new(o, "acknowledged",
+	    json_boolean(inc->ack.at != 0));
+	failed |= set_time(o, "acknowledged_at", inc->ack.at);
+	failed |= json_object_set_new(o, "acknowledged_by", mark_person(&inc->ack));
+	failed |= json_object_set_new(o, "escalated",
+	    json_boolean(inc->ack_clock.fired_at != 0));
+	failed |= set_time(o, "escalated_at", inc->ack_clock.fired_at);
+	failed |= json_object_set_new(o, "overdue",
+	    json_boolean(inc->report_clock.fired_at != 0));
+	failed |= set_time(o, "overdue_at", inc->report_clock.fired_at);
+	if (inc->filed.at != 0) {
+		wr = json_pack("{s:s?, s:o}", "reference", inc->filed.text,
+		    "filed_by", mark_person(&inc->filed));
+		if (wr != NULL)
+			set_time(wr, "filed_at", inc->filed.at);
+	} else
+		wr = json_null();
+	failed |= json_object_set_new(o, "written_report", wr);
+	failed |= set_time(o, "resolved_at", inc->resolved.at);
+	failed |= json_object_set_new(o, "resolved_by",
+	    mark_person(&inc->resolved));
+
+	clocks = json_pack("{s:o, s:o}",
+	    "ack", clock_json(&inc->ack_clock, inc->ack.at != 0 ||
+		inc->state == INCIDENT_RESOLVED),
+	    "report", clock_json(&inc->report_clock, inc->filed.at != 0 ||
+		inc->state == INCIDENT_RESOLVED));
+	failed |= json_object_set_new(o, "clocks", clocks);
+	if (cfg != NULL && asprintf(&url, "%s/api/v1/incidents/%s",
+	    cfg->public_url, inc->id) != -1) {
+		failed |= json_object_set_new(o, "url", json_string(url));
+		free(url);
+	}
+	if (with_timeline)
+		failed |= json_object_set(o, "timeline", inc->timeline);
+	if (failed) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+const char *
+incident_json(struct incident *inc)
+{
+	json_t *o;
+
+	if (inc->json != NULL && inc->json_gen == json_gen)
+		return inc->json;
+	free(inc->json);
+	inc->json = NULL;
+	if ((o = incident_to_json(inc, 0)) != NULL) {
+		inc->json = json_dumps(o, JSON_COMPACT);
+		inc->json_gen = json_gen;
+		json_decref(o);
+	}
+	return inc->json;
+}
+
+void
+incident_json_flush(void)
+{
+	json_gen++;
+}
+
+/*
+ * Actions.
+ */
+
+static const char *
+person_name(const char *person)
+{
+	const struct config_person *p = config_person(config_current(), person);
+
+	return p != NULL ? p->name : NULL;
+}
+
+int
+incident_report(const char *office, const char *idem_key, const json_t *report,
+    int64_t occurred_ms, const char *body_sha256, struct incident **out)
+{
+	struct config			*cfg = config_current();
+	const struct config_office	*o = config_office(cfg, office);
+	char				 id[INCIDENT_ID_MAX], actor[128];
+	char				 rcv[TIME_RFC3339_MAX], ack[TIME_RFC3339_MAX];
+	char				 rep[TIME_RFC3339_MAX];
+	int64_t				 now = time_now_ms();
+	json_t				*data;
+	int				 rc;
+
+	*out = NULL;
+	if (o == NULL)
+		return -ENOENT;
+	incident_next_id(now, id, sizeof(id));
+	time_format(now, rcv, sizeof(rcv));
+	time_format(now + cfg->policy.ack_timeout_ms, ack, sizeof(ack));
+	time_format(now + cfg->policy.report_deadline_ms, rep, sizeof(rep));
+	data = json_pack("{s:s, s:s, s:O, s:s, s:s, s:s, s:b, s:s?, s:s}",
+	    "office", o->id, "office_name", o->name, "report", report,
+	    "received_at", rcv, "ack_deadline", ack, "report_deadline", rep,
+	    "late_report", now - occurred_ms > cfg->policy.county_deadline_ms,
+	    "idempotency_key", idem_key, "body_sha256", body_sha256);
+	if (data == NULL)
+		return -ENOMEM;
+	snprintf(actor, sizeof(actor), "office:%s", o->id);
+	if ((rc = audit_append("report.received", id, actor, data, NULL)) != 0)
+		return rc;
+	if ((*out = incident_find(id)) == NULL)
+		return -EIO;	/* on disk but not applied; audit logged it */
+	notify_reconcile(*out);
+	return 0;
+}
+
+static int
+incident_act(struct incident *inc, const char *event, const char *person,
+    const char *textkey, const char *text)
+{
+	char	 actor[128];
+	json_t	*data;
+	int	 rc;
+
+	data = json_pack("{s:s?}", "by_name", person_name(person));
+	if (data == NULL || (text != NULL && json_object_set_new(data, textkey,
+	    json_string(text)) != 0)) {
+		json_decref(data);
+		return -ENOMEM;
+	}
+	snprintf(actor, sizeof(actor), "person:%s", person);
+	if ((rc = audit_append(event, inc->id, actor, data, NULL)) != 0)
+		return rc;
+	notify_reconcile(inc);
+	return 0;
+}
+
+int
+incident_acknowledge(struct incident *inc, const char *person,
+    const char *note, int *changed)
+{
+	*changed = 0;
+	if (inc->ack.at != 0 || inc->state == INCIDENT_RESOLVED)
+		return 0;
+	*changed = 1;
+	return incident_act(inc, "incident.acknowledged", person, "note", note);
+}
+
+int
+incident_file_report(struct incident *inc, const char *person,
+    const char *reference, int *changed)
+{
+	*changed = 0;
+	if (inc->filed.at != 0 || inc->state == INCIDENT_RESOLVED)
+		return 0;
+	*changed = 1;
+	return incident_act(inc, "incident.report_filed", person, "reference",
+	    reference);
+}
+
+int
+incident_resolve(struct incident *inc, const char *person, const char *note,
+    int *changed)
+{
+	int rc;
+
+	*changed = 0;
+	if (inc->state == INCIDENT_RESOLVED)
+		return 0;
+	*changed = 1;
+	if ((rc = incident_act(inc, "incident.resolved", person, "note",
+	    note)) == 0)
+		notify_incident_resolved(inc);
+	return rc;
+}
+
+/*
+ * A deadline passed.  Firing is a record; if it cannot be written (disk
+ * full), try again every second: a late escalation beats a lost one.
+ */
+static void
+incident_clock_fired(struct clock *c, void *arg)
+{
+	struct incident		*inc = arg;
+	struct incident_clock	*ic;
+	const char		*event, *what;
+	char			 deadline[TIME_RFC3339_MAX];
+	int64_t			 now = time_now_ms();
+	json_t			*data;
+	int			 rc;
+
+	if (c == &inc->ack_clock.clock) {
+		ic = &inc->ack_clock;
+		event = "incident.escalated";
+		what = "ack";
+		if (inc->ack.at != 0)
+			return;
+	} else {
+		ic = &inc->report_clock;
+		event = "incident.report_overdue";
+		what = "report";
+		if (inc->filed.at != 0)
+			return;
+	}
+	if (inc->state == INCIDENT_RESOLVED || ic->fired_at != 0)
+		return;
+	data = json_pack("{s:s, s:s, s:I}", "clock", what, "deadline",
+	    time_format(ic->deadline, deadline, sizeof(deadline)),
+	    "late_ms", (json_int_t)(now - ic->deadline));
+	if (data == NULL)
+		rc = -ENOMEM;
+	else
+		rc = audit_append(event, inc->id, "dutyd", data, NULL);
+	if (rc != 0) {
+		if (!ic->failing)
+			log_errorx("incident %s: the %s deadline passed but cannot be "
+			    "recorded (%s); retrying every second, notifications wait "
+			    "until the audit log is writable", inc->id, what,
+			    strerror(-rc));
+		ic->failing = 1;
+		clock_arm(c, now + 1000);
+		return;
+	}
+	log_info("incident %s: %s deadline passed%s, %s", inc->id, what,
+	    now - ic->deadline > 2000 ? " while dutyd was down or stalled" : "",
+	    event);
+	notify_reconcile(inc);
+}

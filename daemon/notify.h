@@ -1,0 +1,53 @@
+/*
+ * Notifications: who gets what, and delivery until it is done.
+ *
+ * Each notifying incident event (incident.new, .escalated, .report_overdue,
+ * .acknowledged, .report_filed, .resolved) happens at most once per incident
+ * and leads to one notify.intent record listing every recipient, resolved
+ * from the roster at that moment.  Each recipient is a delivery, identified
+ * by "<intent seq>.<index>"; every attempt and its outcome is a
+ * notify.attempt record; notify.abandoned ends one that will not be sent.
+ * A delivery with no final outcome in the log is attempted again after a
+ * restart (at least once), one with an outcome never is (at most one
+ * delivered message per delivery).
+ */
+#ifndef DUTYD_NOTIFY_H
+#define DUTYD_NOTIFY_H
+
+#include <stdint.h>
+#include <event2/event.h>
+
+#include "audit.h"
+
+struct incident;
+
+/* One bit per notifying event; struct incident keeps which are due and done. */
+enum notify_event {
+	NOTIFY_NEW		= 1 << 0,
+	NOTIFY_ESCALATED	= 1 << 1,
+	NOTIFY_OVERDUE		= 1 << 2,
+	NOTIFY_ACKNOWLEDGED	= 1 << 3,
+	NOTIFY_FILED		= 1 << 4,
+	NOTIFY_RESOLVED		= 1 << 5,
+};
+
+void	notify_init(struct event_base *);
+void	notify_shutdown(void);
+
+const char *notify_event_name(enum notify_event);
+enum notify_event notify_event_parse(const char *name);	/* 0 when unknown */
+
+/*
+ * Records the intents an incident is due and has not had yet.  Called after
+ * every incident change, and for every incident after replay (a crash may
+ * fall between a change and its intent).  Failures are retried by a timer.
+ */
+void	notify_reconcile(struct incident *);
+/* Applies notify.* records. */
+int	notify_apply(struct incident *, const struct audit_record *);
+/* The incident was resolved: end deliveries that no longer matter. */
+void	notify_incident_resolved(struct incident *);
+/* Frees an incident's deliveries (shutdown); cancels transfers in flight. */
+void	notify_incident_free(struct incident *);
+
+#endif
