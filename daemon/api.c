@@ -1,0 +1,318 @@
+/*
+ * The HTTP API's handlers.  Routing, authentication and limits happen in
+ * http.c before these run; validation is report.c's; changes are
+ * incident.c's.  Here: the mapping between them and HTTP statuses.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "api.h"
+#include "audit.h"
+#include "config.h"
+#include "http.h"
+#include "incident.h"
+#include "log.h"
+#include "report.h"
+#include "timeutil.h"
+
+#ifndef DUTYD_VERSION
+#define DUTYD_VERSION "0.1.0"
+#endif
+
+/* 503 for a change that could not be written: say what and what to do. */
+static void
+api_not_saved(struct http_call *call, int rc, const char *what)
+{
+	http_error(call, 503, NULL, "%s could not be saved: the audit log cannot "
+	    "be written (%s). Nothing was recorded; retry in a minute (with the "
+	    "same Idempotency-Key), and phone the duty room if it persists",
+	    what, strerror(-rc));
+}
+
+static void
+api_reply_incident(struct http_call *call, int status, struct incident *inc)
+{
+	const char *json = incident_json(inc);
+
+	if (json == NULL)
+		http_error(call, 503, NULL, "incident %s is saved, but the reply could "
+		    "not be built (out of memory); ask again with GET or retry with "
+		    "the same Idempotency-Key", inc->id);
+	else
+		http_reply_text(call, status, json);
+}
+
+static void
+api_bad_body(struct http_call *call, const struct report_error *err)
+{
+	const char *ct = http_header(call, "Content-Type");
+
+	/* Without a JSON Content-Type, a body that is not JSON is the wrong type. */
+	if (err->not_json && ct == NULL)
+		http_error(call, 415, NULL, "%s; send JSON with Content-Type: "
+		    "application/json", err->message);
+	else if (errno == ENOMEM)
+		http_error(call, 503, err->field, "%s", err->message);
+	else
+		http_error(call, 400, err->field, "%s", err->message);
+}
+
+void
+api_healthz(struct http_call *call)
+{
+	struct incident	*inc;
+	int		 health = audit_health(), open = 0;
+	uint64_t	 appended, syncs;
+	json_t		*body;
+
+	audit_stats(&appended, &syncs);
+	for (inc = incident_first(); inc != NULL; inc = incident_next(inc))
+		if (inc->state != INCIDENT_RESOLVED)
+			open++;
+	body = json_pack("{s:s, s:s, s:{s:b, s:s?, s:I, s:I, s:I}, s:i}",
+	    "status", health == 0 ? "ok" : "degraded",
+	    "version", DUTYD_VERSION,
+	    "audit", "writable", health == 0,
+	    "error", health == 0 ? NULL : strerror(-health),
+	    "last_seq", (json_int_t)audit_last_seq(),
+	    "records_written", (json_int_t)appended,
+	    "fdatasyncs", (json_int_t)syncs,
+	    "open_incidents", open);
+	if (body == NULL) {
+		http_error(call, 503, NULL, "out of memory");
+		return;
+	}
+	if (health != 0) {
+		/* Monitoring should see it; the body says why. */
+		char *text = json_dumps(body, JSON_COMPACT);
+
+		json_decref(body);
+		http_error(call, 503, NULL, "the audit log cannot be written: %s; "
+		    "reports are refused until it can (%s)", strerror(-health),
+		    text != NULL ? text : "");
+		free(text);
+		return;
+	}
+	http_reply(call, 200, body);
+}
+
+static void
+api_sha256_hex(const char *s, char out[65])
+{
+	unsigned char	md[SHA256_DIGEST_LENGTH];
+	int		i;
+
+	SHA256((const unsigned char *)s, strlen(s), md);
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+void
+api_report_create(struct http_call *call)
+{
+	struct report_error	 err;
+	struct incident		*inc;
+	const char		*key = http_header(call, "Idempotency-Key");
+	char			 hash[65], *canon, *location;
+	json_t			*report;
+	int64_t			 occurred;
+	int			 rc;
+
+	if (http_want_json(call, 1) != 0)
+		return;
+	if (key != NULL && report_check_idempotency_key(key) != 0) {
+		http_error(call, 400, "Idempotency-Key", "Idempotency-Key must be "
+		    "1 to %d printable ASCII characters without spaces",
+		    IDEMPOTENCY_KEY_MAX);
+		return;
+	}
+	memset(&err, 0, sizeof(err));
+	if ((report = report_parse(call->body, call->body_len, &occurred,
+	    &err)) == NULL) {
+		api_bad_body(call, &err);
+		return;
+	}
+	/* The same report, whatever the key order or spacing, has one hash. */
+	canon = json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS);
+	if (canon == NULL) {
+		json_decref(report);
+		http_error(call, 503, NULL, "out of memory; retry shortly");
+		return;
+	}
+	api_sha256_hex(canon, hash);
+	free(canon);
+
+	if (key != NULL &&
+	    (inc = incident_find_idem(call->office->id, key)) != NULL) {
+		json_decref(report);
+		if (inc->body_sha256 != NULL && strcmp(inc->body_sha256, hash) != 0) {
+			http_error(call, 422, "Idempotency-Key", "Idempotency-Key '%s' "
+			    "was already used for a different report (%s); use a new "
+			    "key for a new report", key, inc->id);
+			return;
+		}
+		/* A retry of a report we have: the same incident, nobody notified again. */
+		api_reply_incident(call, 200, inc);
+		return;
+	}
+
+	rc = incident_report(call->office->id, key, report, occurred, hash, &inc);
+	json_decref(report);
+	if (rc != 0) {
+		api_not_saved(call, rc, "the report");
+		return;
+	}
+	log_info("incident %s reported by %s: %s", inc->id, call->office->id,
+	    json_string_value(json_object_get(inc->report, "title")));
+	if (asprintf(&location, "%s/api/v1/incidents/%s",
+	    config_current()->public_url, inc->id) != -1) {
+		http_set_header(call, "Location", location);
+		free(location);
+	}
+	api_reply_incident(call, 201, inc);
+}
+
+void
+api_incident_list(struct http_call *call)
+{
+	struct incident	*inc;
+	char		*state = http_query(call, "state");
+	json_t		*list, *body;
+	int		 all = 0, want = -1;
+
+	if (state == NULL || strcmp(state, "open") == 0)
+		;	/* not resolved: what the duty room has to deal with */
+	else if (strcmp(state, "all") == 0)
+		all = 1;
+	else if (strcmp(state, "acknowledged") == 0)
+		want = INCIDENT_ACKNOWLEDGED;
+	else if (strcmp(state, "resolved") == 0)
+		want = INCIDENT_RESOLVED;
+	else {
+		http_error(call, 400, "state", "state must be open (not resolved, "
+		    "the default), acknowledged, resolved or all; got '%.40s'", state);
+		free(state);
+		return;
+	}
+	free(state);
+	if ((list = json_array()) == NULL) {
+		http_error(call, 503, NULL, "out of memory");
+		return;
+	}
+	/* Newest first: that is what a duty officer looks for. */
+	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
+		json_t *o;
+
+		if (!all && want == -1 && inc->state == INCIDENT_RESOLVED)
+			continue;
+		if (want != -1 && (int)inc->state != want)
+			continue;
+		if ((o = incident_to_json(inc, 0)) == NULL ||
+		    json_array_insert_new(list, 0, o) != 0) {
+			json_decref(list);
+			http_error(call, 503, NULL, "out of memory");
+			return;
+		}
+	}
+	body = json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(list),
+	    "incidents", list);
+	if (body == NULL)
+		http_error(call, 503, NULL, "out of memory");
+	else
+		http_reply(call, 200, body);
+}
+
+static struct incident *
+api_incident(struct http_call *call)
+{
+	struct incident *inc = incident_find(call->param);
+
+	if (inc == NULL)
+		http_error(call, 404, "id", "no incident '%s'; list them with GET "
+		    "/api/v1/incidents?state=all", call->param);
+	return inc;
+}
+
+void
+api_incident_get(struct http_call *call)
+{
+	struct incident	*inc;
+	json_t		*body;
+
+	if ((inc = api_incident(call)) == NULL)
+		return;
+	if ((body = incident_to_json(inc, 1)) == NULL)
+		http_error(call, 503, NULL, "out of memory");
+	else
+		http_reply(call, 200, body);
+}
+
+typedef int (*api_action_fn)(struct incident *, const char *, const char *,
+    int *);
+
+/* The staff actions share their shape: validate, act once, answer the incident. */
+static void
+api_action(struct http_call *call, const char *field, api_action_fn fn,
+    const char *what, int closed_ok)
+{
+	static const char *const note[] = { "note", NULL };
+	static const char *const reference[] = { "reference", NULL };
+	struct report_error	 err;
+	struct incident		*inc;
+	json_t			*args;
+	int			 changed = 0, rc;
+
+	if ((inc = api_incident(call)) == NULL || http_want_json(call, 0) != 0)
+		return;
+	memset(&err, 0, sizeof(err));
+	args = report_parse_action(call->body, call->body_len,
+	    strcmp(field, "note") == 0 ? note : reference, &err);
+	if (args == NULL) {
+		api_bad_body(call, &err);
+		return;
+	}
+	if (inc->state == INCIDENT_RESOLVED && !closed_ok) {
+		json_decref(args);
+		char when[TIME_RFC3339_MAX];
+
+		http_error(call, 409, NULL, "incident %s was resolved at %s by %s; "
+		    "it cannot be %s any more", inc->id,
+		    time_format(inc->resolved.at, when, sizeof(when)),
+		    inc->resolved.by_name ? inc->resolved.by_name : inc->resolved.by,
+		    what);
+		return;
+	}
+	rc = fn(inc, call->person->id, json_string_value(json_object_get(args,
+	    field)), &changed);
+	json_decref(args);
+	if (rc != 0) {
+		api_not_saved(call, rc, what);
+		return;
+	}
+	if (changed)
+		log_info("incident %s %s by %s", inc->id, what, call->person->id);
+	api_reply_incident(call, 200, inc);
+}
+
+void
+api_incident_ack(struct http_call *call)
+{
+	api_action(call, "note", incident_acknowledge, "acknowledged", 0);
+}
+
+void
+api_incident_written_report(struct http_call *call)
+{
+	api_action(call, "reference", incident_file_report,
+	    "marked as written-report filed", 0);
+}
+
+void
+api_incident_resolve(struct http_call *call)
+{
+	api_action(call, "note", incident_resolve, "resolved", 1);
+}

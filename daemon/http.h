@@ -1,0 +1,50 @@
+/*
+ * The HTTP server: evhttp set-up, the one routing table, authentication,
+ * limits and JSON replies.  Handlers live in api.c.
+ */
+#ifndef DUTYD_HTTP_H
+#define DUTYD_HTTP_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct event_base;
+struct evhttp_request;
+struct config;
+struct config_office;
+struct config_person;
+
+#define HTTP_BODY_HARD_MAX	(1024 * 1024)	/* evhttp drops bigger bodies itself */
+
+/* What a handler gets: the request, who made it, and the path parameter. */
+struct http_call {
+	struct evhttp_request		*req;
+	const struct config_office	*office;	/* for office routes */
+	const struct config_person	*person;	/* for staff routes */
+	char				 param[64];	/* the {id} in the path */
+	const char			*body;		/* NUL-terminated */
+	size_t				 body_len;
+};
+
+int	http_init(struct event_base *, const struct config *, char *err,
+	    size_t errlen);
+void	http_shutdown(void);
+
+/* A 2xx goes out only after the audit records before it are durable. */
+void	http_reply(struct http_call *, int status, json_t *body);
+/* The same with a body already serialized (copied). */
+void	http_reply_text(struct http_call *, int status, const char *json);
+/* Errors: {"error": "...", "field": "..."|null}. */
+void	http_error(struct http_call *, int status, const char *field,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	http_set_header(struct http_call *, const char *name, const char *value);
+const char *http_header(struct http_call *, const char *name);
+/* The request's query parameter, or NULL. Caller frees. */
+char	*http_query(struct http_call *, const char *name);
+/*
+ * Checks that the body is JSON (Content-Type) and within REPORT_BODY_MAX;
+ * answers 413/415 itself and returns -1, else 0.
+ */
+int	http_want_json(struct http_call *, int required);
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * dutyd: the duty-desk alert daemon.  Start-up order, signals as events,
+ * the loop with its group commit at the end of every turn, orderly stop.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "audit.h"
+#include "config.h"
+#include "fetch.h"
+#include "http.h"
+#include "incident.h"
+#include "log.h"
+#include "notify.h"
+#include "sd.h"
+
+#ifndef DUTYD_VERSION
+#define DUTYD_VERSION "0.1.0"
+#endif
+
+static struct {
+	struct event_base	*base;
+	struct event		*sigterm, *sigint, *sighup;
+	struct event		*kick;		/* turns the loop when a commit is owed */
+	int			 quit;
+	int			 lockfd;
+	int			 health;	/* last audit health seen */
+} d = { .lockfd = -1 };
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: dutyd [-tv] -c FILE\n"
+	    "  -c FILE  configuration file (YAML)\n"
+	    "  -t       check the configuration, print 'configuration OK' or every\n"
+	    "           error as FILE:LINE:COLUMN: message, and exit\n"
+	    "  -v       verbose (debug) logging\n"
+	    "  -V       print the version and exit\n");
+	exit(status);
+}
+
+static void
+libevent_log(int severity, const char *msg)
+{
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		log_debug("libevent: %s", msg);
+		break;
+	case EVENT_LOG_MSG:
+		log_info("libevent: %s", msg);
+		break;
+	case EVENT_LOG_WARN:
+		log_warnx("libevent: %s", msg);
+		break;
+	default:
+		log_errorx("libevent: %s", msg);
+		break;
+	}
+}
+
+static void
+print_diag(const struct config_diag *diag, int plain)
+{
+	size_t i;
+
+	for (i = 0; i < diag->n; i++) {
+		if (plain)
+			fprintf(stderr, "%s\n", diag->lines[i]);
+		else
+			log_errorx("%s", diag->lines[i]);
+	}
+}
+
+static void
+apply_timezone(const struct config *cfg)
+{
+	if (cfg->timezone != NULL)
+		setenv("TZ", cfg->timezone, 1);
+	tzset();
+}
+
+/* mkdir -p, so a fresh checkout's `make run` just works. */
+static int
+make_dirs(const char *path)
+{
+	char	*p, *s;
+	int	 rc = 0;
+
+	if ((s = strdup(path)) == NULL)
+		return -ENOMEM;
+	for (p = s + 1; rc == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(s, 0700) == -1 && errno != EEXIST)
+			rc = -errno;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(s);
+	return rc;
+}
+
+/* One dutyd per state_dir: two would interleave the log and break the chain. */
+static void
+lock_state_dir(const char *dir)
+{
+	char	path[4096], pid[32];
+	int	rc;
+
+	if ((rc = make_dirs(dir)) != 0)
+		fatalx("cannot create state_dir %s: %s; create it or fix state_dir "
+		    "in the configuration", dir, strerror(-rc));
+	snprintf(path, sizeof(path), "%s/dutyd.lock", dir);
+	d.lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d.lockfd == -1)
+		fatal("cannot open %s", path);
+	if (flock(d.lockfd, LOCK_EX | LOCK_NB) == -1) {
+		ssize_t n = pread(d.lockfd, pid, sizeof(pid) - 1, 0);
+
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fatalx("another dutyd (pid %s) is running with state_dir %s; stop it "
+		    "first, or give this one its own state_dir", pid[0] ? pid : "?",
+		    dir);
+	}
+	if (ftruncate(d.lockfd, 0) == 0) {
+		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (pwrite(d.lockfd, pid, strlen(pid), 0) < 0)
+			log_warn("cannot write the pid to %s", path);
+	}
+}
+
+static void
+on_stop(evutil_socket_t sig, short events, void *arg)
+{
+	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	sd_stopping();
+	d.quit = 1;
+	event_base_loopbreak(d.base);
+}
+
+/* Reload is a transaction: a new config is installed only when valid. */
+static void
+on_reload(evutil_socket_t sig, short events, void *arg)
+{
+	struct config		*old = config_current(), *cfg;
+	struct config_diag	 diag = { NULL, 0 };
+	json_t			*data;
+
+	sd_reloading();
+	log_info("received SIGHUP, reloading %s", old->path);
+	cfg = config_load(old->path, &diag);
+	if (cfg == NULL) {
+		print_diag(&diag, 0);
+		log_errorx("reload failed: %s has errors (above); still running "
+		    "with the previous configuration", old->path);
+	} else if (strcmp(cfg->listen, old->listen) != 0 ||
+	    strcmp(cfg->state_dir, old->state_dir) != 0) {
+		log_errorx("reload refused: listen and state_dir can only change "
+		    "with a restart; still running with the previous configuration");
+		config_unref(cfg);
+	} else {
+		data = json_pack("{s:s}", "path", cfg->path);
+		if (audit_append("config.reloaded", NULL, "dutyd", data, NULL) != 0)
+			log_warnx("the reload could not be recorded in the audit log");
+		config_install(cfg);
+		apply_timezone(cfg);
+		incident_json_flush();
+		log_info("configuration reloaded");
+	}
+	config_diag_free(&diag);
+	sd_ready();
+}
+
+static void
+on_kick(evutil_socket_t fd, short events, void *arg)
+{
+	/* Nothing: the loop turn itself ends with audit_commit(). */
+}
+
+static void
+watch_health(void)
+{
+	int health = audit_health();
+
+	if (health == d.health)
+		return;
+	if (health != 0) {
+		log_errorx("the audit log cannot be written: %s; reports and staff "
+		    "actions get 503 until it can (free space in %s or check the "
+		    "disk); dutyd keeps running and retries", strerror(-health),
+		    config_current()->state_dir);
+		sd_status("degraded: audit log not writable: %s", strerror(-health));
+	} else {
+		log_info("the audit log is writable again; accepting reports");
+		sd_status("running");
+	}
+	d.health = health;
+}
+
+static struct event *
+signal_event(int sig, event_callback_fn fn)
+{
+	struct event *ev = evsignal_new(d.base, sig, fn, NULL);
+
+	if (ev == NULL || event_add(ev, NULL) == -1)
+		fatalx("cannot watch signal %d", sig);
+	return ev;
+}
+
+static void
+start(struct config *cfg)
+{
+	struct incident	*inc;
+	char		 err[1024];
+	json_t		*data;
+	int		 rc;
+
+	apply_timezone(cfg);
+	lock_state_dir(cfg->state_dir);
+	event_set_log_callback(libevent_log);
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	clock_base(d.base);
+	incident_init();
+	notify_init(d.base);
+	if ((rc = fetch_init(d.base)) != 0)
+		fatalx("cannot set up outgoing HTTP (libcurl): %s", strerror(-rc));
+
+	/* The log is the truth: rebuild everything before answering anyone. */
+	if (audit_open(cfg->state_dir, incident_apply, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	log_info("audit log replayed up to seq %lld", (long long)audit_last_seq());
+	for (inc = incident_first(); inc != NULL; inc = incident_next(inc))
+		notify_reconcile(inc);
+
+	if (http_init(d.base, cfg, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	d.sigterm = signal_event(SIGTERM, on_stop);
+	d.sigint = signal_event(SIGINT, on_stop);
+	d.sighup = signal_event(SIGHUP, on_reload);
+	if ((d.kick = evtimer_new(d.base, on_kick, NULL)) == NULL)
+		fatalx("cannot create a timer");
+
+	data = json_pack("{s:s, s:i, s:s}", "version", DUTYD_VERSION,
+	    "pid", (int)getpid(), "config", cfg->path);
+	if ((rc = audit_append("dutyd.started", NULL, "dutyd", data, NULL)) != 0)
+		log_errorx("cannot record the start in the audit log: %s",
+		    strerror(-rc));
+	audit_commit();
+	watch_health();
+	sd_ready();
+	log_info("dutyd %s ready", DUTYD_VERSION);
+}
+
+static void
+run(void)
+{
+	static const struct timeval again = { 0, 200 * 1000 };
+
+	while (!d.quit) {
+		if (event_base_loop(d.base, EVLOOP_ONCE) == -1)
+			fatalx("the event loop failed");
+		audit_commit();
+		watch_health();
+		/* A failed sync leaves work owed: come back soon even if idle. */
+		if (audit_pending())
+			evtimer_add(d.kick, &again);
+	}
+}
+
+static void
+stop(void)
+{
+	json_t *data;
+
+	audit_commit();
+	data = json_pack("{s:i}", "pid", (int)getpid());
+	if (audit_append("dutyd.stopped", NULL, "dutyd", data, NULL) != 0)
+		log_warnx("cannot record the stop in the audit log");
+	audit_commit();
+	http_shutdown();
+	incident_shutdown();
+	notify_shutdown();
+	fetch_shutdown();
+	audit_close();
+	event_free(d.sigterm);
+	event_free(d.sigint);
+	event_free(d.sighup);
+	event_free(d.kick);
+	event_base_free(d.base);
+	libevent_global_shutdown();
+	config_install(NULL);
+	if (d.lockfd != -1)
+		close(d.lockfd);
+	log_info("dutyd stopped");
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "test",	no_argument,		NULL, 't' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct config_diag	 diag = { NULL, 0 };
+	struct config		*cfg;
+	const char		*path = NULL;
+	int			 ch, test = 0, verbose = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:tvVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'V':
+			printf("dutyd %s\n", DUTYD_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc || path == NULL)
+		usage(2);
+	log_init(verbose);
+	/* A peer closing early must not kill us; a size limit must not either. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+
+	cfg = config_load(path, &diag);
+	if (cfg == NULL) {
+		print_diag(&diag, test);
+		if (!test)
+			log_errorx("%s has errors (above); dutyd did not start", path);
+		config_diag_free(&diag);
+		return 1;
+	}
+	config_diag_free(&diag);
+	if (test) {
+		printf("configuration OK\n");
+		config_unref(cfg);
+		return 0;
+	}
+	config_install(cfg);
+	start(cfg);
+	run();
+	stop();
+	return 0;
+}
