@@ -1,0 +1,338 @@
+"""End-to-end harness: the real dutyd binary on 127.0.0.1, a local webhook
+sink standing in for the duty room's receivers, and a sd_notify socket.
+
+Nothing here sleeps for luck: every wait polls with a deadline, ports are
+picked free, and every process started is stopped by its PID.
+"""
+import hashlib
+import hmac
+import http.client
+import http.server
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("DUTYD_BIN", os.path.join(ROOT, "build", "dutyd"))
+PLUGIN_DIR = os.environ.get("DUTYD_PLUGIN_DIR", os.path.join(ROOT, "build", "plugins"))
+SANITIZED = "/san/" in BIN
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Sink:
+    """A webhook receiver.  Records every request; answers with the next
+    status from `script` (per recipient) or 200, and checks signatures."""
+
+    def __init__(self, secret=None):
+        self.secret = secret
+        self.lock = threading.Lock()
+        self.requests = []          # every request, in arrival order
+        self.script = {}            # recipient id -> list of statuses to answer
+        self.hold = threading.Event()
+        self.hold.set()
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                raw = self.rfile.read(n)
+                sink.hold.wait(30)
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = None
+                rid = (body or {}).get("recipient", {}).get("id")
+                with sink.lock:
+                    queue = sink.script.get(rid) or []
+                    status = queue.pop(0) if queue else 200
+                    sink.requests.append({
+                        "path": self.path, "headers": dict(self.headers), "raw": raw,
+                        "body": body, "status": status, "at": time.time(),
+                    })
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d/hook" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.hold.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def signature_ok(self, r):
+        if self.secret is None:
+            return "X-Dutyd-Signature" not in r["headers"]
+        want = "sha256=" + hmac.new(self.secret.encode(), r["raw"], hashlib.sha256).hexdigest()
+        return hmac.compare_digest(r["headers"].get("X-Dutyd-Signature", ""), want)
+
+    def delivered(self, event=None, incident=None, recipient=None):
+        """Requests answered 2xx matching the filters."""
+        with self.lock:
+            out = []
+            for r in self.requests:
+                b = r["body"] or {}
+                if r["status"] >= 300:
+                    continue
+                if event and b.get("event") != event:
+                    continue
+                if incident and b.get("incident", {}).get("id") != incident:
+                    continue
+                if recipient and b.get("recipient", {}).get("id") != recipient:
+                    continue
+                out.append(r)
+            return out
+
+    def all(self, event=None, incident=None):
+        with self.lock:
+            return [r for r in self.requests
+                    if (event is None or (r["body"] or {}).get("event") == event)
+                    and (incident is None or (r["body"] or {}).get("incident", {}).get("id") == incident)]
+
+    def wait_delivered(self, event, incident, recipients, timeout=10.0):
+        def ready():
+            got = {r["body"]["recipient"]["id"] for r in self.delivered(event, incident)}
+            return set(recipients) <= got
+        wait_until(ready, timeout, what="%s for %s to reach %s" % (event, incident, recipients))
+        return self.delivered(event, incident)
+
+
+CONFIG = """\
+listen: "127.0.0.1:{port}"
+state_dir: "{state_dir}"
+plugin_dir: "{plugin_dir}"
+public_url: "http://127.0.0.1:{port}"
+offices:
+  - id: county-a
+    name: "A县应急管理局"
+    token: "secret-a"
+  - id: county-b
+    name: "B县应急管理局"
+    token: "secret-b"
+people:
+  - id: zhang
+    name: "张伟"
+    token: "secret-zhang"
+    contacts:
+      - {{ channel: hook, to: "zhang" }}
+  - {{ id: li,   name: "李强", token: "secret-li",   contacts: [ {{ channel: hook, to: "li" }} ] }}
+  - {{ id: wang, name: "王芳", token: "secret-wang", contacts: [ {{ channel: hook, to: "wang" }} ] }}
+duty:
+  officers: [zhang]
+  leader: li
+  escalation: [wang]
+channels:
+  hook:
+    plugin: webhook
+    url: "{sink_url}"
+{secret_line}
+policy:
+  ack_timeout: {ack_timeout}
+  report_deadline: {report_deadline}
+  retry_initial: {retry_initial}
+  retry_max: {retry_max}
+"""
+
+
+class Dutyd:
+    """One dutyd process with its own port, state_dir and notify socket."""
+
+    def __init__(self, tmp_path, sink, ack_timeout="20m", report_deadline="40m",
+                 retry_initial="1s", retry_max="5m", secret="hmac-secret", extra=""):
+        self.tmp = tmp_path
+        os.makedirs(tmp_path, exist_ok=True)
+        self.sink = sink
+        self.port = free_port()
+        self.state_dir = str(tmp_path / "state")
+        self.config_path = str(tmp_path / "dutyd.yaml")
+        secret_line = '    secret: "%s"' % secret if secret else ""
+        with open(self.config_path, "w") as f:
+            f.write(CONFIG.format(port=self.port, state_dir=self.state_dir,
+                                  plugin_dir=PLUGIN_DIR, sink_url=sink.url,
+                                  secret_line=secret_line, ack_timeout=ack_timeout,
+                                  report_deadline=report_deadline,
+                                  retry_initial=retry_initial, retry_max=retry_max))
+            f.write(extra)
+        self.proc = None
+        self.notify = None
+        self.notes = []
+        self.runs = 0
+
+    @property
+    def audit_path(self):
+        return os.path.join(self.state_dir, "audit.log")
+
+    def start(self, args=(), wait=True, preexec_fn=None):
+        path = str(self.tmp / ("notify-%d.sock" % self.runs))
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(path)
+        self.notify.settimeout(0.1)
+        self.notes = []
+        env = dict(os.environ, NOTIFY_SOCKET=path)
+        self.stderr_path = str(self.tmp / ("dutyd-%d.stderr" % self.runs))
+        self.runs += 1
+        self.proc = subprocess.Popen([BIN, "-v", "-c", self.config_path, *args],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(self.stderr_path, "wb"),
+                                     env=env, preexec_fn=preexec_fn)
+        if wait:
+            self.wait_note("READY=1", timeout=30)
+        return self
+
+    def poll_notes(self):
+        while True:
+            try:
+                self.notes.append(self.notify.recv(4096).decode())
+            except (socket.timeout, BlockingIOError):
+                return self.notes
+
+    def wait_note(self, text, timeout=10.0):
+        def seen():
+            if self.proc.poll() is not None and not any(text in n for n in self.notes):
+                raise AssertionError("dutyd exited (%s) before %s:\n%s"
+                                     % (self.proc.returncode, text, self.stderr()))
+            return any(text in n for n in self.poll_notes())
+        wait_until(seen, timeout, what=text)
+
+    def stderr(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, expect_clean=True):
+        """SIGTERM by PID, then require a clean exit and a clean sanitizer report."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("dutyd did not stop within 30s of SIGTERM")
+        self.poll_notes()
+        self.notify.close()
+        if expect_clean:
+            err = self.stderr()
+            assert "Sanitizer" not in err and "runtime error" not in err, err
+            assert rc == 0, "dutyd exited %d:\n%s" % (rc, err)
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.notify.close()
+
+    # -- HTTP --------------------------------------------------------------
+    def call(self, method, path, token=None, body=None, headers=None, raw=None,
+             content_type="application/json"):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        data = raw
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False).encode()
+        if data is not None and content_type is not None:
+            h.setdefault("Content-Type", content_type)
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        text = resp.read()
+        conn.close()
+        try:
+            js = json.loads(text) if text else None
+        except ValueError:
+            js = None
+        return Response(resp.status, dict(resp.getheaders()), js, text)
+
+    def report(self, token="secret-a", key=None, **fields):
+        body = {"title": "某镇化工厂爆炸", "occurred_at": now_rfc3339()}
+        body.update(fields)
+        headers = {"Idempotency-Key": key} if key else None
+        return self.call("POST", "/api/v1/reports", token, body, headers)
+
+    def audit(self):
+        with open(self.audit_path, "rb") as f:
+            return [json.loads(line) for line in f.read().splitlines()]
+
+
+class Response:
+    def __init__(self, status, headers, json_body, text):
+        self.status = status
+        self.headers = headers
+        self.json = json_body
+        self.text = text
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.text[:300])
+
+
+def now_rfc3339(offset_seconds=0):
+    t = time.time() + offset_seconds
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(t))
+
+
+def verify_chain(path):
+    """The documented check: prev is SHA-256 of the previous line's bytes."""
+    prev = "0" * 64
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    assert lines[-1] == b"", "the log must end with a newline"
+    for i, line in enumerate(lines[:-1], start=1):
+        rec = json.loads(line)
+        assert rec["seq"] == i, "seq %d at line %d" % (rec["seq"], i)
+        assert rec["prev"] == prev, "chain broken at seq %d" % i
+        prev = hashlib.sha256(line).hexdigest()
+    return len(lines) - 1
+
+
+@pytest.fixture
+def sink():
+    s = Sink(secret="hmac-secret")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def make_dutyd(tmp_path, sink):
+    started = []
+
+    def make(**kw):
+        d = Dutyd(tmp_path / ("d%d" % len(started)), kw.pop("sink", sink), **kw)
+        started.append(d)
+        return d
+    yield make
+    for d in started:
+        if d.proc is not None and d.proc.poll() is None:
+            d.stop()

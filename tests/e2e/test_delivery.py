@@ -1,0 +1,98 @@
+"""Delivery through the webhook plugin: retries with backoff, one delivered
+message per recipient, every attempt in the audit log."""
+import time
+
+from conftest import Sink, wait_until
+
+
+def attempts(d, event=None):
+    intents = {r["seq"]: r["data"] for r in d.audit() if r["event"] == "notify.intent"}
+    out = []
+    for r in d.audit():
+        if r["event"] == "notify.attempt":
+            intent = intents[r["data"]["intent"]]
+            if event is None or intent["event"] == event:
+                rcp = intent["recipients"][r["data"]["recipient"]]
+                out.append(dict(r["data"], person=rcp["person"], ts=r["ts"]))
+    return out
+
+
+def test_failing_sink_is_retried_then_delivered_once(make_dutyd, sink):
+    sink.script["zhang"] = [500, 500]
+    d = make_dutyd(retry_initial="1s").start()
+    iid = d.report().json["id"]
+    sink.wait_delivered("incident.new", iid, {"zhang", "li"}, timeout=15)
+    zhang = [r for r in sink.all("incident.new", iid) if r["body"]["recipient"]["id"] == "zhang"]
+    assert [r["status"] for r in zhang] == [500, 500, 200]
+    # Same delivery id on every attempt, so receivers can drop a repeat.
+    assert len({r["headers"]["X-Dutyd-Delivery"] for r in zhang}) == 1
+    # Backoff doubles: about 1 s, then about 2 s.
+    gaps = [zhang[i + 1]["at"] - zhang[i]["at"] for i in range(2)]
+    assert 0.8 < gaps[0] < 1.8 and 1.8 < gaps[1] < 3.0, gaps
+    time.sleep(0.5)
+    assert len(sink.delivered("incident.new", iid, "zhang")) == 1
+    log = [(a["person"], a["attempt"], a["outcome"], a["status"]) for a in attempts(d, "incident.new")]
+    assert ("zhang", 1, "retry", 500) in log
+    assert ("zhang", 2, "retry", 500) in log
+    assert ("zhang", 3, "delivered", 200) in log
+    assert ("li", 1, "delivered", 200) in log
+    d.stop()
+
+
+def test_retries_stop_when_resolved(make_dutyd, sink):
+    sink.script["zhang"] = [500] * 100
+    d = make_dutyd(retry_initial="1s").start()
+    iid = d.report().json["id"]
+    wait_until(lambda: len(sink.all("incident.new", iid)) >= 3, what="a couple of failed attempts")
+    d.call("POST", "/api/v1/incidents/%s/resolve" % iid, "secret-li")
+    sink.wait_delivered("incident.resolved", iid, {"li"})
+    wait_until(lambda: any(r["event"] == "notify.abandoned" for r in d.audit()), what="abandon record")
+    n = len([r for r in sink.all("incident.new", iid) if r["body"]["recipient"]["id"] == "zhang"])
+    time.sleep(2.5)
+    assert len([r for r in sink.all("incident.new", iid) if r["body"]["recipient"]["id"] == "zhang"]) == n
+
+
+def test_unsigned_without_secret(make_dutyd):
+    plain = Sink(secret=None)
+    try:
+        d = make_dutyd(sink=plain, secret=None).start()
+        iid = d.report().json["id"]
+        for r in plain.wait_delivered("incident.new", iid, {"zhang", "li"}):
+            assert "X-Dutyd-Signature" not in r["headers"]
+            assert plain.signature_ok(r)
+        d.stop()
+    finally:
+        plain.close()
+
+
+def test_slow_channel_does_not_hold_up_intake(make_dutyd, sink):
+    sink.hold.clear()      # the receiver hangs
+    d = make_dutyd().start()
+    t0 = time.monotonic()
+    ids = [d.report(title="报告%d" % i).json["id"] for i in range(20)]
+    assert time.monotonic() - t0 < 5
+    assert len(set(ids)) == 20
+    sink.hold.set()
+    for iid in ids:
+        sink.wait_delivered("incident.new", iid, {"zhang", "li"}, timeout=20)
+
+
+def test_unreachable_channel_is_retried(make_dutyd, sink):
+    # Nothing listens on the sink's port until later: connection refused.
+    port_holder = Sink(secret="hmac-secret")
+    url_port = port_holder.port
+    port_holder.close()
+    late = Sink(secret="hmac-secret")
+    try:
+        d = make_dutyd(sink=late, retry_initial="1s")
+        # Point the channel at the closed port first.
+        text = open(d.config_path).read().replace(late.url, "http://127.0.0.1:%d/hook" % url_port)
+        open(d.config_path, "w").write(text)
+        d.start()
+        iid = d.report().json["id"]
+        wait_until(lambda: any(a["status"] == 0 for a in attempts(d)), what="a refused attempt")
+        a = [a for a in attempts(d) if a["status"] == 0][0]
+        assert a["outcome"] == "retry" and a["detail"]
+        d.stop()
+    finally:
+        late.close()
