@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
-
 #include "api.h"
 #include "audit.h"
 #include "config.h"
@@ -100,24 +98,13 @@ api_healthz(struct http_call *call)
 	http_reply(call, 200, body);
 }
 
-static void
-api_sha256_hex(const char *s, char out[65])
-{
-	unsigned char	md[SHA256_DIGEST_LENGTH];
-	int		i;
-
-	SHA256((const unsigned char *)s, strlen(s), md);
-	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 void
 api_report_create(struct http_call *call)
 {
 	struct report_error	 err;
 	struct incident		*inc;
 	const char		*key = http_header(call, "Idempotency-Key");
-	char			 hash[65], *canon, *location;
+	char			 hash[AUDIT_HASH_HEX], *canon, *location;
 	json_t			*report;
 	int64_t			 occurred;
 	int			 rc;
@@ -143,7 +130,7 @@ api_report_create(struct http_call *call)
 		http_error(call, 503, NULL, "out of memory; retry shortly");
 		return;
 	}
-	api_sha256_hex(canon, hash);
+	audit_hash(canon, strlen(canon), hash);	/* the log's SHA-256 hex */
 	free(canon);
 
 	if (key != NULL &&

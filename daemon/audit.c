@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "audit.h"
@@ -52,11 +53,21 @@ static struct {
 void
 audit_hash(const char *line, size_t len, char hex[AUDIT_HASH_HEX])
 {
-	unsigned char	md[SHA256_DIGEST_LENGTH];
-	static const char digits[] = "0123456789abcdef";
-	size_t		i;
+	/* Fetched once: OpenSSL 3's one-shot SHA256() looks the digest up on every call. */
+	static EVP_MD		*sha256;
+	static EVP_MD_CTX	*ctx;
+	unsigned char		 md[SHA256_DIGEST_LENGTH];
+	static const char	 digits[] = "0123456789abcdef";
+	size_t			 i;
 
-	SHA256((const unsigned char *)line, len, md);
+	if (sha256 == NULL && (sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		fatalx("OpenSSL has no SHA-256");
+	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
+		fatalx("out of memory for a SHA-256 context");
+	if (EVP_DigestInit_ex2(ctx, sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, line, len) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, NULL) != 1)
+		fatalx("SHA-256 failed");
 	for (i = 0; i < sizeof(md); i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 0xf];

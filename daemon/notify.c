@@ -498,7 +498,7 @@ delivery_finish(struct delivery *d, const struct dutyd_result *res,
 		json_object_set_new(data, "next_attempt_at",
 		    json_string(time_format(at, next, sizeof(next))));
 	if (strcmp(outcome, "delivered") == 0)
-		log_info("incident %s: %s delivered to %s via %s (attempt %d)",
+		log_debug("incident %s: %s delivered to %s via %s (attempt %d)",
 		    d->inc->id, notify_event_name(d->event), d->person, d->channel,
 		    attempt);
 	else

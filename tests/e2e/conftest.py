@@ -171,7 +171,8 @@ class Dutyd:
     """One dutyd process with its own port, state_dir and notify socket."""
 
     def __init__(self, tmp_path, sink, ack_timeout="20m", report_deadline="40m",
-                 retry_initial="1s", retry_max="5m", secret="hmac-secret", extra=""):
+                 retry_initial="1s", retry_max="5m", secret="hmac-secret", extra="",
+                 plugin_dir=PLUGIN_DIR):
         self.tmp = tmp_path
         os.makedirs(tmp_path, exist_ok=True)
         self.sink = sink
@@ -181,7 +182,7 @@ class Dutyd:
         secret_line = '    secret: "%s"' % secret if secret else ""
         with open(self.config_path, "w") as f:
             f.write(CONFIG.format(port=self.port, state_dir=self.state_dir,
-                                  plugin_dir=PLUGIN_DIR, sink_url=sink.url,
+                                  plugin_dir=plugin_dir, sink_url=sink.url,
                                   secret_line=secret_line, ack_timeout=ack_timeout,
                                   report_deadline=report_deadline,
                                   retry_initial=retry_initial, retry_max=retry_max))
@@ -195,7 +196,7 @@ class Dutyd:
     def audit_path(self):
         return os.path.join(self.state_dir, "audit.log")
 
-    def start(self, args=(), wait=True, preexec_fn=None):
+    def start(self, args=(), wait=True, preexec_fn=None, wrap=(), binary=BIN):
         path = str(self.tmp / ("notify-%d.sock" % self.runs))
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(path)
@@ -204,12 +205,12 @@ class Dutyd:
         env = dict(os.environ, NOTIFY_SOCKET=path)
         self.stderr_path = str(self.tmp / ("dutyd-%d.stderr" % self.runs))
         self.runs += 1
-        self.proc = subprocess.Popen([BIN, "-v", "-c", self.config_path, *args],
+        self.proc = subprocess.Popen([*wrap, binary, "-v", "-c", self.config_path, *args],
                                      stdout=subprocess.DEVNULL,
                                      stderr=open(self.stderr_path, "wb"),
                                      env=env, preexec_fn=preexec_fn)
         if wait:
-            self.wait_note("READY=1", timeout=30)
+            self.wait_note("READY=1", timeout=60 if wrap else 30)
         return self
 
     def poll_notes(self):
@@ -237,7 +238,7 @@ class Dutyd:
             return
         self.proc.send_signal(signal.SIGTERM)
         try:
-            rc = self.proc.wait(timeout=30)
+            rc = self.proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()

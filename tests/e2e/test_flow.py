@@ -6,6 +6,8 @@ import time
 
 from conftest import now_rfc3339, verify_chain, wait_until
 
+# A retry with an Idempotency-Key must send the same body, so its time is fixed.
+WHEN = "2026-11-28T14:05:00+08:00"
 RFC3339_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
 
 
@@ -162,13 +164,13 @@ def test_listing_and_get(make_dutyd):
 
 def test_incidents_survive_restart(make_dutyd, sink):
     d = make_dutyd().start()
-    iid = d.report(key="k-1").json["id"]
+    iid = d.report(key="k-1", occurred_at=WHEN).json["id"]
     d.call("POST", "/api/v1/incidents/%s/ack" % iid, "secret-zhang")
     d.stop()
     d.start()
     r = d.call("GET", "/api/v1/incidents/" + iid, "secret-zhang")
     assert r.status == 200 and r.json["state"] == "acknowledged"
-    again = d.report(key="k-1")
+    again = d.report(key="k-1", occurred_at=WHEN)
     assert again.status == 200 and again.json["id"] == iid
     fresh = d.report().json["id"]
     assert fresh != iid
