@@ -607,8 +607,8 @@ static const struct {
 	    1000 },
 	{ "retry_max", offsetof(struct config_policy, retry_max_ms),
 	    5 * 60 * 1000 },
-	{ "retry_give_up", offsetof(struct config_policy, retry_give_up_ms),
-	    24 * 60 * 60 * 1000LL },
+	/* 0: never.  Retrying until delivered or resolved is the promise. */
+	{ "retry_give_up", offsetof(struct config_policy, retry_give_up_ms), 0 },
 };
 
 static const struct field policy_fields[] = {
@@ -633,6 +633,10 @@ load_policy(struct loader *ld, yaml_node_t *n)
 		return;
 	for (i = 0; i < NFIELDS(policy_keys); i++) {
 		ms = (int64_t *)(void *)((char *)pol + policy_keys[i].off);
+		if (val[i] != NULL && strcmp(policy_keys[i].key,
+		    "retry_give_up") == 0 && val[i]->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)val[i]->data.scalar.value, "never") == 0)
+			continue;
 		if (val[i] != NULL && confyaml_duration(ld, val[i],
 		    policy_keys[i].key, " in policy", ms) == -1)
 			ok = 0;

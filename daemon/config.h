@@ -53,7 +53,7 @@ struct config_policy {
 	int64_t		 county_deadline_ms;	/* `county_deadline`, default 20m: late_report threshold */
 	int64_t		 retry_initial_ms;	/* `retry_initial`, default 1s */
 	int64_t		 retry_max_ms;		/* `retry_max`, default 5m */
-	int64_t		 retry_give_up_ms;	/* `retry_give_up`, default 24h after the first attempt */
+	int64_t		 retry_give_up_ms;	/* `retry_give_up` after the first attempt; 0 (`never`, the default) */
 };
 
 struct config {

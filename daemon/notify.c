@@ -482,7 +482,7 @@ delivery_finish(struct delivery *d, const struct dutyd_result *res,
 	default:
 		outcome = "retry";
 		at = now + delivery_backoff(cfg, attempt);
-		if (d->first_attempt_at != 0 &&
+		if (d->first_attempt_at != 0 && cfg->policy.retry_give_up_ms > 0 &&
 		    at - d->first_attempt_at > cfg->policy.retry_give_up_ms)
 			outcome = "failed";
 		break;

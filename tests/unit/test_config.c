@@ -274,7 +274,7 @@ test_example_loads(void **state)
 	assert_int_equal(cf->policy.county_deadline_ms, 20 * 60 * 1000);
 	assert_int_equal(cf->policy.retry_initial_ms, 1000);
 	assert_int_equal(cf->policy.retry_max_ms, 5 * 60 * 1000);
-	assert_int_equal(cf->policy.retry_give_up_ms, 24LL * 60 * 60 * 1000);
+	assert_int_equal(cf->policy.retry_give_up_ms, 0);	/* never */
 	unload(&l);
 }
 
@@ -335,6 +335,13 @@ test_values_and_defaults(void **state)
 	free(t1);
 	free(t2);
 	free(t3);
+
+	/* "never" is the spelled-out default; other words are still errors. */
+	t1 = edit(BASE, LAST_LINE, "  retry_give_up: never\n");
+	cf = load_ok(&l, t1);
+	assert_int_equal(cf->policy.retry_give_up_ms, 0);
+	unload(&l);
+	free(t1);
 
 	t1 = edit(BASE, "\"127.0.0.1:8080\"", "\"localhost:80\"");
 	cf = load_ok(&l, t1);
