@@ -35,6 +35,15 @@
 #define TIMEOUT_MIN_MS		(1000)
 #define TIMEOUT_MAX_MS		(5 * 60 * 1000)
 #define ZONEINFO		"/usr/share/zoneinfo/"
+#define KIB			((int64_t)1024)
+#define MIB			(1024 * KIB)
+#define GIB			(1024 * MIB)
+#define SEGMENT_DEFAULT		(64 * MIB)
+#define SEGMENT_MIN		(4 * KIB)
+#define SEGMENT_MAX		(16 * GIB)
+#define RETENTION_DEFAULT_MS	((int64_t)30 * 24 * 60 * 60 * 1000)
+#define RESERVE_DEFAULT		(8 * MIB)
+#define RESERVE_MAX		GIB
 #define MD_LEN			32	/* SHA-256 */
 
 struct config_impl {
@@ -647,13 +656,70 @@ load_policy(struct loader *ld, yaml_node_t *n)
 		    "be longer than 'retry_max'");
 }
 
+/*
+ * A size in bytes from MIN to MAX; RANGE says so in messages.  Too large
+ * to count is out of range too, and gets the same advice.
+ */
+static int
+audit_size(struct loader *ld, yaml_node_t *n, const char *key, int64_t min,
+    int64_t max, const char *range, int64_t *bytes)
+{
+	const char *s, *why = NULL;
+	int64_t v;
+	int rc;
+
+	if ((s = confyaml_scalar(ld, n, key, " in audit")) == NULL)
+		return -1;
+	if ((rc = confval_size(s, &v, &why)) == -ERANGE || (rc == 0 &&
+	    (v < min || v > max))) {
+		confyaml_errat(ld, &n->start_mark, "'%s' in audit must be %s",
+		    key, range);
+		return -1;
+	}
+	if (rc < 0) {
+		confyaml_errat(ld, &n->start_mark, "invalid size '%s' for "
+		    "'%s' in audit: %s", s, key, why);
+		return -1;
+	}
+	*bytes = v;
+	return 0;
+}
+
+static const struct field audit_fields[] = {
+	{ "segment_size", 0 }, { "retention", 0 }, { "reserve", 0 },
+};
+
+static void
+load_audit(struct loader *ld, yaml_node_t *n)
+{
+	struct config_audit *a = &ld->cf->audit;
+	yaml_node_t *val[NFIELDS(audit_fields)];
+
+	a->segment_size = SEGMENT_DEFAULT;
+	a->retention_ms = RETENTION_DEFAULT_MS;
+	a->reserve = RESERVE_DEFAULT;
+	if (n == NULL || confyaml_fields(ld, n, "'audit'", " in audit",
+	    audit_fields, NFIELDS(audit_fields), val) == -1)
+		return;
+	if (val[0] != NULL)
+		audit_size(ld, val[0], "segment_size", SEGMENT_MIN, SEGMENT_MAX,
+		    "from 4KiB to 16GiB", &a->segment_size);
+	if (val[1] != NULL)
+		confyaml_duration(ld, val[1], "retention", " in audit",
+		    &a->retention_ms);
+	if (val[2] != NULL)
+		audit_size(ld, val[2], "reserve", 0, RESERVE_MAX,
+		    "at most 1GiB (0 keeps no reserve)", &a->reserve);
+}
+
 static const struct field top_fields[] = {
 	{ "listen", 1 }, { "state_dir", 1 }, { "plugin_dir", 1 },
 	{ "public_url", 1 }, { "timezone", 0 }, { "offices", 1 },
 	{ "people", 1 }, { "duty", 1 }, { "channels", 0 }, { "policy", 0 },
+	{ "audit", 0 },
 };
 enum { T_LISTEN, T_STATE_DIR, T_PLUGIN_DIR, T_PUBLIC_URL, T_TIMEZONE,
-    T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY };
+    T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY, T_AUDIT };
 _Static_assert(NFIELDS(top_fields) <= CONFYAML_FIELDS_MAX,
     "the largest field table must fit confyaml_fields()");
 
@@ -668,6 +734,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 	if (confyaml_fields(ld, root, "the whole file (listen:, state_dir:, "
 	    "...)", "", top_fields, NFIELDS(top_fields), val) == -1) {
 		load_policy(ld, NULL);
+		load_audit(ld, NULL);
 		return;
 	}
 	if (val[T_LISTEN] != NULL)
@@ -691,6 +758,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 	if (val[T_DUTY] != NULL)
 		load_duty(ld, val[T_DUTY]);
 	load_policy(ld, val[T_POLICY]);
+	load_audit(ld, val[T_AUDIT]);
 }
 
 static int

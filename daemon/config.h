@@ -56,6 +56,12 @@ struct config_policy {
 	int64_t		 retry_give_up_ms;	/* `retry_give_up` after the first attempt; 0 (`never`, the default) */
 };
 
+struct config_audit {
+	int64_t		 segment_size;	/* `segment_size` bytes, default 64 MiB (min 4 KiB) */
+	int64_t		 retention_ms;	/* `retention`, default 30d: resolved incidents older are not loaded */
+	int64_t		 reserve;	/* `reserve` bytes, default 8 MiB, 0: none */
+};
+
 struct config {
 	int		 refs;
 	char		*path;		/* the file it was read from */
@@ -74,6 +80,7 @@ struct config {
 	struct config_channel *channels;
 	size_t		 nchannels;
 	struct config_policy policy;
+	struct config_audit audit;	/* the optional `audit:` section */
 };
 
 /* Every problem found, one line each, "FILE:LINE:COLUMN: message". */

@@ -4,8 +4,12 @@
  * knows the file position and reports it.
  */
 #include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "confval.h"
 
@@ -136,4 +140,84 @@ int
 confval_zone_name(const char *s)
 {
 	return s[0] != '/' && strstr(s, "..") == NULL;
+}
+
+/*
+ * Units are the IEC ones only: "MB" is 10^6 to some readers and 2^20 to
+ * others, so any spelling but the exact one is refused, naming the right one.
+ */
+static const struct {
+	const char	*unit;
+	int64_t		 mult;
+	const char	*near[5];	/* lower case; what the user may mean */
+	const char	*why;
+} size_units[] = {
+	{ "B", 1, { "b", "byte", "bytes" },
+	    "use B for bytes, e.g. 4096B" },
+	{ "KiB", 1024, { "k", "kb", "kib" },
+	    "use KiB (1 KiB = 1024 bytes)" },
+	{ "MiB", 1024 * 1024, { "m", "mb", "mib" },
+	    "use MiB (1 MiB = 1048576 bytes)" },
+	{ "GiB", 1024 * 1024 * 1024, { "g", "gb", "gib" },
+	    "use GiB (1 GiB = 1073741824 bytes)" },
+};
+#define NSIZE_UNITS	(sizeof(size_units) / sizeof(size_units[0]))
+
+int
+confval_size(const char *s, int64_t *bytes, const char **why)
+{
+	const char *u;
+	int64_t n = 0;
+	size_t i, j;
+
+	*why = NULL;
+	if (*s < '0' || *s > '9') {
+		*why = "a size is a whole number followed by B, KiB, MiB or "
+		    "GiB, e.g. 64MiB";
+		return -EINVAL;
+	}
+	for (u = s; *u >= '0' && *u <= '9'; u++) {
+		if (n > (INT64_MAX - (*u - '0')) / 10) {
+			*why = "too large";
+			return -ERANGE;
+		}
+		n = n * 10 + (*u - '0');
+	}
+	if (*u == '\0') {
+		/* Zero is zero in every unit. */
+		if (n == 0) {
+			*bytes = 0;
+			return 0;
+		}
+		*why = "a size needs a unit: B, KiB, MiB or GiB, e.g. 64MiB";
+		return -EINVAL;
+	}
+	if (*u == '.' || *u == ',') {
+		*why = "a size must be a whole number; use a smaller unit, "
+		    "e.g. 1536MiB rather than 1.5GiB";
+		return -EINVAL;
+	}
+	if (*u == ' ' || *u == '\t') {
+		*why = "write the unit right after the number, without a "
+		    "space, e.g. 64MiB";
+		return -EINVAL;
+	}
+	for (i = 0; i < NSIZE_UNITS; i++) {
+		if (strcmp(u, size_units[i].unit) == 0) {
+			if (n > INT64_MAX / size_units[i].mult) {
+				*why = "too large";
+				return -ERANGE;
+			}
+			*bytes = n * size_units[i].mult;
+			return 0;
+		}
+	}
+	for (i = 0; i < NSIZE_UNITS; i++)
+		for (j = 0; size_units[i].near[j] != NULL; j++)
+			if (strcasecmp(u, size_units[i].near[j]) == 0) {
+				*why = size_units[i].why;
+				return -EINVAL;
+			}
+	*why = "unknown unit; use B, KiB, MiB or GiB, e.g. 64MiB";
+	return -EINVAL;
 }

@@ -7,6 +7,7 @@
 #define DUTYD_CONFVAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define CONFVAL_ID_MAX		64
 #define CONFVAL_NAME_MAX	100	/* code points */
@@ -35,5 +36,13 @@ const char	*confval_public_url(const char *s, size_t *len);
 
 /* A zone name such as Asia/Shanghai, not a path out of the zone files. */
 int		 confval_zone_name(const char *s);
+
+/*
+ * A size: a whole number and, without a space, one of the units B, KiB,
+ * MiB, GiB ("64MiB", "4096B"); a bare 0 means 0.  0, or -EINVAL (bad
+ * spelling) or -ERANGE (over INT64_MAX bytes), with *why saying what is
+ * wrong as text that follows "invalid size 'X': ".
+ */
+int		 confval_size(const char *s, int64_t *bytes, const char **why);
 
 #endif

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "confval.h"
 #include "timeutil.h"
 
 #ifndef TEST_PLUGIN_DIR
@@ -388,7 +389,7 @@ test_unknown_key(void **state)
 	EXPECT_EDIT(LAST_LINE, LAST_LINE "frobnicate: yes\n",
 	    "29:1: unknown key 'frobnicate'; known keys are: listen, "
 	    "state_dir, plugin_dir, public_url, timezone, offices, people, "
-	    "duty, channels, policy");
+	    "duty, channels, policy, audit");
 	/* The one the brief warns about: a typo must not disable escalation. */
 	EXPECT_EDIT("  ack_timeout: 20m\n", "  ack_timout: 20m\n",
 	    "28:3: unknown key 'ack_timout' in policy; did you mean "
@@ -523,6 +524,234 @@ test_bad_duration(void **state)
 	EXPECT_EDIT("    plugin: testchan\n",
 	    "    plugin: testchan\n    timeout: 10m\n",
 	    "26:14: 'timeout' in channel 'hook' must be from 1s to 5m");
+}
+
+#define KIB	((int64_t)1024)
+#define MIB	(1024 * KIB)
+#define GIB	(1024 * MIB)
+#define DAY_MS	((int64_t)24 * 60 * 60 * 1000)
+
+static void
+test_audit_values(void **state)
+{
+	struct loaded l;
+	struct config *cf;
+	char *t;
+
+	/* Absent: the documented defaults. */
+	cf = load_ok(&l, EXAMPLE);
+	assert_int_equal(cf->audit.segment_size, 64 * MIB);
+	assert_int_equal(cf->audit.retention_ms, 30 * DAY_MS);
+	assert_int_equal(cf->audit.reserve, 8 * MIB);
+	unload(&l);
+
+	/* Present but empty of keys: still the defaults. */
+	t = edit(BASE, LAST_LINE, LAST_LINE "audit: {}\n");
+	cf = load_ok(&l, t);
+	assert_int_equal(cf->audit.segment_size, 64 * MIB);
+	assert_int_equal(cf->audit.retention_ms, 30 * DAY_MS);
+	assert_int_equal(cf->audit.reserve, 8 * MIB);
+	unload(&l);
+	free(t);
+
+	/* All three, at the low ends; a bare 0 turns the reserve off. */
+	t = edit(BASE, LAST_LINE, LAST_LINE "audit:\n  segment_size: 4KiB\n"
+	    "  retention: 7d\n  reserve: 0\n");
+	cf = load_ok(&l, t);
+	assert_int_equal(cf->audit.segment_size, 4096);
+	assert_int_equal(cf->audit.retention_ms, 7 * DAY_MS);
+	assert_int_equal(cf->audit.reserve, 0);
+	unload(&l);
+	free(t);
+
+	/* The high ends are allowed too, and the order does not matter. */
+	t = edit(BASE, LAST_LINE, LAST_LINE "audit:\n  reserve: 1GiB\n"
+	    "  retention: 1h30m\n  segment_size: 16GiB\n");
+	cf = load_ok(&l, t);
+	assert_int_equal(cf->audit.segment_size, 16 * GIB);
+	assert_int_equal(cf->audit.retention_ms, 90 * 60 * 1000);
+	assert_int_equal(cf->audit.reserve, GIB);
+	unload(&l);
+	free(t);
+
+	t = edit(BASE, LAST_LINE, LAST_LINE "audit:\n  segment_size: 4096B\n"
+	    "  reserve: 0B\n");
+	cf = load_ok(&l, t);
+	assert_int_equal(cf->audit.segment_size, 4096);
+	assert_int_equal(cf->audit.retention_ms, 30 * DAY_MS);
+	assert_int_equal(cf->audit.reserve, 0);
+	unload(&l);
+	free(t);
+}
+
+/* Lines 29 on are the audit section appended after BASE's last line. */
+#define AUDIT(lines)	LAST_LINE "audit:\n" lines
+
+static void
+test_audit_errors(void **state)
+{
+	const char *why = NULL;
+	int64_t ms;
+	char want[512], want31[512];
+
+	EXPECT_EDIT(LAST_LINE, AUDIT("  segment_sise: 1MiB\n"),
+	    "30:3: unknown key 'segment_sise' in audit; did you mean "
+	    "'segment_size'?");
+	EXPECT_EDIT(LAST_LINE, AUDIT("  retension: 30d\n"),
+	    "30:3: unknown key 'retension' in audit; did you mean "
+	    "'retention'?");
+	EXPECT_EDIT(LAST_LINE, AUDIT("  compress: yes\n"),
+	    "30:3: unknown key 'compress' in audit; known keys are: "
+	    "segment_size, retention, reserve");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "audti:\n  reserve: 0\n",
+	    "29:1: unknown key 'audti'; did you mean 'audit'?");
+	EXPECT_EDIT(LAST_LINE, AUDIT("  reserve: 1MiB\n  reserve: 2MiB\n"),
+	    "31:3: duplicate key 'reserve' in audit (first at line 30)");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "audit: [64MiB]\n",
+	    "29:8: expected a mapping for 'audit', got a list");
+	EXPECT_EDIT(LAST_LINE, AUDIT("  segment_size: [64MiB]\n"),
+	    "30:17: expected a string for 'segment_size' in audit, got a list");
+
+	EXPECT_EDIT(LAST_LINE, AUDIT("  segment_size: 64XB\n"),
+	    "30:17: invalid size '64XB' for 'segment_size' in audit: unknown "
+	    "unit; use B, KiB, MiB or GiB, e.g. 64MiB");
+	EXPECT_EDIT(LAST_LINE, AUDIT("  segment_size: 67108864\n"),
+	    "30:17: invalid size '67108864' for 'segment_size' in audit: a "
+	    "size needs a unit: B, KiB, MiB or GiB, e.g. 64MiB");
+	EXPECT_EDIT(LAST_LINE, AUDIT("  segment_size: 64KB\n"),
+	    "30:17: invalid size '64KB' for 'segment_size' in audit: use KiB "
+	    "(1 KiB = 1024 bytes)");
+	EXPECT_EDIT(LAST_LINE, AUDIT("  reserve: 8MB\n"),
+	    "30:12: invalid size '8MB' for 'reserve' in audit: use MiB "
+	    "(1 MiB = 1048576 bytes)");
+
+	EXPECT_EDIT(LAST_LINE, AUDIT("  segment_size: 4095B\n"),
+	    "30:17: 'segment_size' in audit must be from 4KiB to 16GiB");
+	EXPECT_EDIT(LAST_LINE, AUDIT("  segment_size: 0\n"),
+	    "30:17: 'segment_size' in audit must be from 4KiB to 16GiB");
+	EXPECT_EDIT(LAST_LINE, AUDIT("  segment_size: 16385MiB\n"),
+	    "30:17: 'segment_size' in audit must be from 4KiB to 16GiB");
+	/* Too large to count is out of range, not a spelling mistake. */
+	EXPECT_EDIT(LAST_LINE, AUDIT("  segment_size: 99999999999999GiB\n"),
+	    "30:17: 'segment_size' in audit must be from 4KiB to 16GiB");
+	EXPECT_EDIT(LAST_LINE, AUDIT("  reserve: 1025MiB\n"),
+	    "30:12: 'reserve' in audit must be at most 1GiB (0 keeps no "
+	    "reserve)");
+
+	/* The message carries duration_parse()'s own explanation. */
+	assert_true(duration_parse("30", &ms, &why) < 0);
+	assert_non_null(why);
+	snprintf(want, sizeof(want), "30:14: invalid duration '30' for "
+	    "'retention' in audit: %s", why);
+	EXPECT_EDIT(LAST_LINE, AUDIT("  retention: 30\n"), want);
+	EXPECT_EDIT(LAST_LINE, AUDIT("  retention: 0d\n"),
+	    "30:14: 'retention' in audit must be longer than zero");
+
+	/* Every mistake in the section at once, in file order. */
+	snprintf(want31, sizeof(want31), "31:14: invalid duration '30' for "
+	    "'retention' in audit: %s", why);
+	EXPECT_EDIT(LAST_LINE, AUDIT("  segment_size: 1KiB\n"
+	    "  retention: 30\n  reserve: 2GB\n  spare: 1\n"),
+	    "30:17: 'segment_size' in audit must be from 4KiB to 16GiB",
+	    want31,
+	    "32:12: invalid size '2GB' for 'reserve' in audit: use GiB "
+	    "(1 GiB = 1073741824 bytes)",
+	    "33:3: unknown key 'spare' in audit; known keys are: "
+	    "segment_size, retention, reserve");
+}
+
+static void
+test_confval_size(void **state)
+{
+	static const struct {
+		const char	*s;
+		int64_t		 bytes;
+	} good[] = {
+		{ "0", 0 },
+		{ "0B", 0 },
+		{ "0GiB", 0 },
+		{ "1B", 1 },
+		{ "4096B", 4096 },
+		{ "1KiB", KIB },
+		{ "4KiB", 4 * KIB },
+		{ "64MiB", 64 * MIB },
+		{ "1GiB", GIB },
+		{ "16GiB", 16 * GIB },
+		{ "0064MiB", 64 * MIB },
+		{ "9223372036854775807B", INT64_MAX },
+		{ "8589934591GiB", 8589934591LL * GIB },
+	};
+	static const char unit[] = "a size needs a unit: B, KiB, MiB or GiB, "
+	    "e.g. 64MiB";
+	static const char what[] = "a size is a whole number followed by B, "
+	    "KiB, MiB or GiB, e.g. 64MiB";
+	static const char unknown[] = "unknown unit; use B, KiB, MiB or GiB, "
+	    "e.g. 64MiB";
+	static const char k[] = "use KiB (1 KiB = 1024 bytes)";
+	static const char m[] = "use MiB (1 MiB = 1048576 bytes)";
+	static const char g[] = "use GiB (1 GiB = 1073741824 bytes)";
+	static const struct {
+		const char	*s;
+		int		 rc;
+		const char	*why;
+	} bad[] = {
+		{ "64", -EINVAL, unit },
+		{ "1", -EINVAL, unit },
+		{ "4096", -EINVAL, unit },
+		{ "", -EINVAL, what },
+		{ "MiB", -EINVAL, what },
+		{ "-1MiB", -EINVAL, what },
+		{ "+1MiB", -EINVAL, what },
+		{ " 64MiB", -EINVAL, what },
+		{ "1.5GiB", -EINVAL, "a size must be a whole number; use a "
+		    "smaller unit, e.g. 1536MiB rather than 1.5GiB" },
+		{ "64 MiB", -EINVAL, "write the unit right after the number, "
+		    "without a space, e.g. 64MiB" },
+		{ "64KB", -EINVAL, k }, { "64kB", -EINVAL, k },
+		{ "64kb", -EINVAL, k }, { "64K", -EINVAL, k },
+		{ "64k", -EINVAL, k }, { "64kib", -EINVAL, k },
+		{ "64KIB", -EINVAL, k },
+		{ "64MB", -EINVAL, m }, { "64mb", -EINVAL, m },
+		{ "64M", -EINVAL, m }, { "64m", -EINVAL, m },
+		{ "64mib", -EINVAL, m }, { "64Mib", -EINVAL, m },
+		{ "1GB", -EINVAL, g }, { "1gb", -EINVAL, g },
+		{ "1G", -EINVAL, g }, { "1gib", -EINVAL, g },
+		{ "64b", -EINVAL, "use B for bytes, e.g. 4096B" },
+		{ "64bytes", -EINVAL, "use B for bytes, e.g. 4096B" },
+		{ "1TiB", -EINVAL, unknown },
+		{ "64MiBs", -EINVAL, unknown },
+		{ "64MiB ", -EINVAL, unknown },
+		{ "0x40MiB", -EINVAL, unknown },
+		{ "64MiB64", -EINVAL, unknown },
+		{ "9223372036854775808B", -ERANGE, "too large" },
+		{ "99999999999999999999", -ERANGE, "too large" },
+		{ "8589934592GiB", -ERANGE, "too large" },
+		{ "9007199254740992KiB", -ERANGE, "too large" },
+	};
+	const char *why;
+	int64_t bytes;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		why = "unset";
+		bytes = -1;
+		if (confval_size(good[i].s, &bytes, &why) != 0)
+			fail_msg("'%s' rejected: %s", good[i].s,
+			    why ? why : "(no reason)");
+		assert_null(why);
+		if (bytes != good[i].bytes)
+			fail_msg("'%s' is %lld bytes, want %lld", good[i].s,
+			    (long long)bytes, (long long)good[i].bytes);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		if (confval_size(bad[i].s, &bytes, &why) != bad[i].rc)
+			fail_msg("'%s' not rejected with %d", bad[i].s,
+			    bad[i].rc);
+		if (why == NULL || strcmp(why, bad[i].why) != 0)
+			fail_msg("'%s': why is \"%s\", want \"%s\"", bad[i].s,
+			    why ? why : "(null)", bad[i].why);
+	}
 }
 
 static void
@@ -807,6 +1036,9 @@ main(void)
 		cmocka_unit_test(test_bad_listen),
 		cmocka_unit_test(test_bad_public_url),
 		cmocka_unit_test(test_bad_duration),
+		cmocka_unit_test(test_audit_values),
+		cmocka_unit_test(test_audit_errors),
+		cmocka_unit_test(test_confval_size),
 		cmocka_unit_test(test_unknown_person_in_duty),
 		cmocka_unit_test(test_no_contacts),
 		cmocka_unit_test(test_unknown_channel_in_contact),
