@@ -9,6 +9,16 @@
  * (the HTTP replies, the first delivery attempts) run.  A failed write is
  * cut back so the file never holds half a record that later records chain
  * onto.
+ *
+ * The active segment is audit.log; when it grows past segment_size it is
+ * renamed to audit-<first>-<last>.log (never written again) and a new
+ * audit.log starts with a checkpoint of every loaded incident, so start-up
+ * replays from there.  auditscan.c verifies the chain across all segments.
+ *
+ * A reserve file holds disk space back: when the disk fills it is released
+ * so that dutyd's own records (clocks firing, notifications) can still be
+ * written, while reports and staff actions get 503 until it can be made
+ * again.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -26,6 +36,7 @@
 #include <openssl/sha.h>
 
 #include "audit.h"
+#include "auditscan.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -36,7 +47,8 @@ TAILQ_HEAD(audit_waiters, audit_waiter);
 
 static struct {
 	int		 fd;
-	char		*path;
+	char		*dir;
+	char		*path;		/* the active segment */
 	audit_apply_fn	 apply;
 	int64_t		 seq;		/* of the last record in the file */
 	char		 hash[AUDIT_HASH_HEX];	/* of the last line */
@@ -48,7 +60,15 @@ static struct {
 	uint64_t	 gen;		/* bumped by each fdatasync; waiters carry it */
 	uint64_t	 appended;	/* records written since start */
 	uint64_t	 syncs;		/* fdatasync calls since start */
-} al = { .fd = -1 };
+	int64_t		 seg_first;	/* first seq in the active segment, 0: empty */
+	off_t		 ckpt_bytes;	/* its checkpoint's size: not counted against segment_size */
+	int64_t		 segment_size;
+	int		 checkpoint_owed;	/* the active segment lacks a complete checkpoint */
+	int64_t		 next_rotate;	/* after a failed checkpoint, not before (ms) */
+	int64_t		 reserve;	/* bytes to hold back, 0: none */
+	int		 reserve_held;
+	int		 space_low;	/* the reserve was released: refuse clients' records */
+} al = { .fd = -1, .segment_size = 64 * 1024 * 1024 };
 
 void
 audit_hash(const char *line, size_t len, char hex[AUDIT_HASH_HEX])
@@ -170,148 +190,203 @@ fsync_dir_of(const char *path)
 	return rc;
 }
 
-/*
- * Reads the log from the start, verifying the chain and applying each
- * record.  Sets al.seq/hash/size to the last good record.
- */
 static int
-audit_replay(char *err, size_t errlen)
+open_active(void)
 {
-	FILE		*fp;
-	char		*line = NULL;
-	size_t		 cap = 0;
-	ssize_t		 n;
-	off_t		 off = 0;
-	int		 rc = 0;
+	int fd;
 
-	if ((fp = fopen(al.path, "r")) == NULL) {
+	fd = open(al.path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -errno;
+	al.fd = fd;
+	return 0;
+}
+
+/* Parses and applies the records of one segment from its start. */
+static int
+replay_segment(const struct auditscan_seg *g, char *err, size_t errlen)
+{
+	FILE	*fp;
+	char	*line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+	off_t	 off = 0;
+	int	 rc = 0;
+
+	if ((fp = fopen(g->path, "r")) == NULL) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot read %s: %s", al.path, strerror(errno));
+		snprintf(err, errlen, "cannot read %s: %s", g->path, strerror(errno));
 		return rc;
 	}
-	while ((n = getline(&line, &cap, fp)) != -1) {
+	while (off < g->size && (n = getline(&line, &cap, fp)) != -1) {
 		struct audit_record	 rec;
 		json_t			*root;
-		const char		*why = NULL;
-		int			 last, torn;
+		const char		*why;
 		size_t			 len = (size_t)n;
 
-		last = (fgetc(fp) == EOF);
-		if (!last)
-			fseeko(fp, -1, SEEK_CUR);
-		torn = line[len - 1] != '\n';
-		if (!torn)
+		if (line[len - 1] == '\n')
 			len--;
-		if (!torn && len > AUDIT_LINE_MAX) {
-			snprintf(err, errlen, "%s: record after seq %lld at byte %lld "
-			    "is longer than %d bytes: the log is damaged", al.path,
-			    (long long)al.seq, (long long)off, AUDIT_LINE_MAX);
-			rc = -EINVAL;
-			break;
-		}
-		if (!torn && audit_parse_line(line, len, &rec, &root, &why) != 0) {
-			if (last)
-				torn = 1;
-			else {
-				snprintf(err, errlen, "%s: the hash chain is broken: the "
-				    "first bad record is seq %lld (byte %lld: %s)",
-				    al.path, (long long)al.seq + 1, (long long)off, why);
-				rc = -EINVAL;
-				break;
-			}
-		}
-		if (torn) {
-			/* Never answered to anyone: the write died with us. */
-			log_warnx("%s: cutting away a torn last record at byte offset "
-			    "%lld (%zu bytes, after seq %lld): dutyd stopped while "
-			    "writing it, before anyone was told it was saved",
-			    al.path, (long long)off, (size_t)n, (long long)al.seq);
-			if (ftruncate(al.fd, off) == -1) {
-				rc = -errno;
-				snprintf(err, errlen, "cannot cut the torn record off %s: %s",
-				    al.path, strerror(errno));
-			}
-			break;
-		}
-		if (rec.seq != al.seq + 1) {
-			snprintf(err, errlen, "%s: the hash chain is broken: the first "
-			    "bad record is seq %lld (byte %lld holds seq %lld instead): "
-			    "records were removed or reordered", al.path,
-			    (long long)al.seq + 1, (long long)off, (long long)rec.seq);
-			json_decref(root);
-			rc = -EINVAL;
-			break;
-		}
-		if (strcmp(json_string_value(json_object_get(root, "prev")),
-		    al.hash) != 0) {
-			/* The previous line's bytes changed, or this line's prev did. */
-			if (al.seq == 0)
-				snprintf(err, errlen, "%s: the hash chain is broken: the "
-				    "first bad record is seq 1 (its prev is not 64 zeros): "
-				    "the start of the log was edited or removed", al.path);
-			else
-				snprintf(err, errlen, "%s: the hash chain is broken: the "
-				    "first bad record is seq %lld (its hash does not match "
-				    "the prev of seq %lld at byte %lld): it was edited",
-				    al.path, (long long)al.seq, (long long)al.seq + 1,
-				    (long long)off);
-			json_decref(root);
-			rc = -EINVAL;
-			break;
+		off += n;
+		if (audit_parse_line(line, len, &rec, &root, &why) != 0) {
+			/* Only an accepted break gets here: keep going without it. */
+			log_warnx("%s: skipping the damaged line at byte %lld (%s)",
+			    g->path, (long long)(off - n), why);
+			continue;
 		}
 		rec.replaying = 1;
 		if (al.apply != NULL && (rc = al.apply(&rec)) != 0) {
 			snprintf(err, errlen, "%s: cannot apply seq %lld (%s): %s",
-			    al.path, (long long)rec.seq, rec.event, strerror(-rc));
+			    g->path, (long long)rec.seq, rec.event, strerror(-rc));
 			json_decref(root);
 			break;
 		}
 		json_decref(root);
-		audit_hash(line, len, al.hash);
-		al.seq++;
-		off += n;
-	}
-	if (rc == 0 && ferror(fp)) {
-		rc = -EIO;
-		snprintf(err, errlen, "cannot read %s: I/O error", al.path);
 	}
 	free(line);
 	fclose(fp);
-	al.size = off;
 	return rc;
 }
 
-int
-audit_open(const char *state_dir, audit_apply_fn apply, char *err, size_t errlen)
+static void
+record_repairs(const struct auditscan *scan, int accept_broken)
 {
-	struct stat	 st;
-	int		 created, rc;
+	json_t	*data;
+	size_t	 i;
+
+	if (scan->torn) {
+		data = json_pack("{s:s, s:I, s:I, s:s}",
+		    "segment", scan->segs[scan->nsegs - 1].name,
+		    "offset", (json_int_t)scan->torn_offset,
+		    "bytes", (json_int_t)scan->torn_len,
+		    "what", "a torn last record was cut away at start");
+		if (audit_append("audit.repaired", NULL, "dutyd", data, NULL) != 0)
+			log_warnx("cannot record the repair of the torn record");
+	}
+	for (i = 0; accept_broken && i < scan->nbreaks; i++) {
+		const struct auditscan_break *b = &scan->breaks[i];
+
+		if (b->accepted)
+			continue;
+		data = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s}",
+		    "seq", (json_int_t)b->seq, "line_sha256", b->line_sha256,
+		    "segment", scan->segs[b->seg].name, "offset", (json_int_t)b->offset,
+		    "reason", b->reason, "flag", "--accept-broken-chain");
+		if (audit_append("audit.chain_broken", NULL, "operator", data,
+		    NULL) != 0)
+			log_warnx("cannot record the accepted break at seq %lld",
+			    (long long)b->seq);
+	}
+}
+
+int
+audit_open(const char *state_dir, audit_apply_fn apply, int accept_broken,
+    char *err, size_t errlen)
+{
+	const struct auditscan_break	*bad;
+	struct auditscan		 scan;
+	struct stat			 st;
+	size_t				 i, from;
+	int				 rc;
 
 	TAILQ_INIT(&al.waiters);
 	al.apply = apply;
 	al.seq = 0;
 	memcpy(al.hash, zero_hash, sizeof(al.hash));
-	al.dirty = al.needs_trim = al.health = 0;
-	if (asprintf(&al.path, "%s/audit.log", state_dir) == -1) {
+	al.dirty = al.needs_trim = al.health = al.space_low = 0;
+	al.seg_first = 0;
+	al.ckpt_bytes = 0;
+	al.next_rotate = 0;
+	al.reserve_held = 0;
+	if ((al.dir = strdup(state_dir)) == NULL ||
+	    asprintf(&al.path, "%s/%s", state_dir, AUDITSCAN_ACTIVE) == -1) {
 		al.path = NULL;
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	created = stat(al.path, &st) == -1 && errno == ENOENT;
-	al.fd = open(al.path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (al.fd == -1) {
-		rc = -errno;
+	if ((rc = auditscan_dir(state_dir, &scan, err, errlen)) != 0) {
+		auditscan_free(&scan);
+		return rc;
+	}
+	if ((bad = auditscan_unaccepted(&scan)) != NULL) {
+		if (!accept_broken) {
+			snprintf(err, errlen, "%s; dutyd will not start on a damaged "
+			    "log. Check it with `dutyd --verify-audit %s`, restore the "
+			    "file from a backup, or start with --accept-broken-chain "
+			    "to go on with what is there (that is recorded)",
+			    bad->reason, state_dir);
+			auditscan_free(&scan);
+			return -EINVAL;
+		}
+		for (i = 0; i < scan.nbreaks; i++)
+			if (!scan.breaks[i].accepted)
+				log_warnx("accepting damage by --accept-broken-chain: %s",
+				    scan.breaks[i].reason);
+	}
+	if (scan.torn) {
+		const struct auditscan_seg *g = &scan.segs[scan.nsegs - 1];
+
+		/* Never answered to anyone: the write died with dutyd. */
+		log_warnx("%s: cutting away a torn last record at byte offset %lld "
+		    "(%zu bytes, after seq %lld): dutyd stopped while writing it, "
+		    "before anyone was told it was saved", g->path,
+		    (long long)scan.torn_offset, scan.torn_len,
+		    (long long)scan.last_seq);
+		if (truncate(g->path, scan.torn_offset) == -1) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot cut the torn record off %s: %s",
+			    g->path, strerror(errno));
+			auditscan_free(&scan);
+			return rc;
+		}
+	}
+
+	/* The newest complete checkpoint holds everything before it. */
+	from = auditscan_replay_start(&scan);
+	for (i = from; i < scan.nsegs; i++)
+		if ((rc = replay_segment(&scan.segs[i], err, errlen)) != 0) {
+			auditscan_free(&scan);
+			return rc;
+		}
+	al.seq = scan.last_seq;
+	memcpy(al.hash, scan.last_hash, sizeof(al.hash));
+
+	if (stat(al.path, &st) == -1 && errno == ENOENT) {
+		/* A crash between closing a segment and opening the next. */
+		if ((rc = open_active()) == 0)
+			rc = fsync_dir_of(al.path);
+		al.size = 0;
+	} else {
+		rc = open_active();
+		al.size = scan.nsegs > 0 ? scan.segs[scan.nsegs - 1].size : 0;
+		if (rc == 0 && scan.nsegs > 0) {
+			const struct auditscan_seg *g = &scan.segs[scan.nsegs - 1];
+
+			al.seg_first = g->first_seq;
+			if (g->checkpoint)
+				al.ckpt_bytes = g->checkpoint_end;
+		}
+	}
+	if (rc != 0) {
 		snprintf(err, errlen, "cannot open the audit log %s: %s; check that "
 		    "state_dir exists and is writable by this user", al.path,
-		    strerror(errno));
-		return rc;
-	}
-	if (created && (rc = fsync_dir_of(al.path)) != 0) {
-		snprintf(err, errlen, "cannot make the new %s durable: %s", al.path,
 		    strerror(-rc));
+		auditscan_free(&scan);
 		return rc;
 	}
-	return audit_replay(err, errlen);
+	/* Replay must start here next time: owe a checkpoint if it did not. */
+	al.checkpoint_owed = scan.nsegs > 1 && (from != scan.nsegs - 1 ||
+	    strcmp(scan.segs[scan.nsegs - 1].name, AUDITSCAN_ACTIVE) != 0);
+	if (scan.nsegs > 0 && strcmp(scan.segs[scan.nsegs - 1].name,
+	    AUDITSCAN_ACTIVE) != 0)
+		al.checkpoint_owed = 1;
+	if (scan.nsegs > 0)
+		log_info("audit log: %zu segment(s), %lld records verified, replayed "
+		    "from %s", scan.nsegs, (long long)scan.records,
+		    scan.segs[from].name);
+	record_repairs(&scan, accept_broken);
+	auditscan_free(&scan);
+	audit_reserve_make();
+	return 0;
 }
 
 void
@@ -330,6 +405,156 @@ audit_close(void)
 	al.fd = -1;
 	free(al.path);
 	al.path = NULL;
+	free(al.dir);
+	al.dir = NULL;
+}
+
+/*
+ * The reserve
+ */
+
+static char *
+reserve_path(void)
+{
+	char *p;
+
+	if (al.dir == NULL || asprintf(&p, "%s/audit.reserve", al.dir) == -1)
+		return NULL;
+	return p;
+}
+
+/* 0 when the reserve is in place (or none is wanted), else -errno. */
+int
+audit_reserve_make(void)
+{
+	char	*path = reserve_path();
+	int	 fd, rc = 0;
+
+	if (path == NULL)
+		return -ENOMEM;
+	if (al.reserve == 0) {
+		unlink(path);
+		al.reserve_held = 0;
+		free(path);
+		return 0;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1)
+		rc = -errno;
+	else {
+		/* posix_fallocate returns the error rather than setting errno. */
+		rc = -posix_fallocate(fd, 0, (off_t)al.reserve);
+		if (rc == 0 && ftruncate(fd, (off_t)al.reserve) == -1)
+			rc = -errno;
+		if (rc == 0 && fdatasync(fd) == -1)
+			rc = -errno;
+		close(fd);
+	}
+	if (rc != 0)
+		unlink(path);	/* half a reserve only takes space from the log */
+	al.reserve_held = rc == 0;
+	free(path);
+	return rc;
+}
+
+/* The disk is full: give the reserve's space to dutyd's own records. */
+static int
+reserve_release(void)
+{
+	char *path;
+
+	if (!al.reserve_held || (path = reserve_path()) == NULL)
+		return 0;
+	unlink(path);
+	free(path);
+	al.reserve_held = 0;
+	al.space_low = 1;
+	return 1;
+}
+
+void
+audit_configure(int64_t segment_size, int64_t reserve)
+{
+	int changed = reserve != al.reserve;
+
+	al.segment_size = segment_size;
+	al.reserve = reserve;
+	if (changed && al.dir != NULL && !al.space_low && audit_reserve_make() != 0)
+		log_warnx("cannot set aside %lld bytes of disk reserve in %s; "
+		    "running without it", (long long)reserve, al.dir);
+}
+
+void
+audit_tick(void)
+{
+	if (al.fd == -1 && al.path != NULL && open_active() == 0)
+		log_info("the audit log %s is open again", al.path);
+	/* Space is back when the reserve can be made again. */
+	if (al.space_low && audit_reserve_make() == 0) {
+		al.space_low = 0;
+		if (al.health == -ENOSPC || al.health == -EDQUOT)
+			al.health = 0;
+	}
+}
+
+/*
+ * Segments
+ */
+
+int
+audit_should_rotate(void)
+{
+	if (al.fd == -1 || time_now_ms() < al.next_rotate)
+		return 0;
+	return al.checkpoint_owed || al.size - al.ckpt_bytes >= al.segment_size;
+}
+
+int
+audit_rotate(void)
+{
+	char	 name[64], *closed = NULL;
+	int	 fd, rc = 0;
+
+	/* Whatever is in it is synced before it is closed for good. */
+	if (al.dirty && fdatasync(al.fd) == -1)
+		return -errno;
+	al.dirty = 0;
+	if (al.size > 0) {
+		auditscan_segment_name(al.seg_first, al.seq, name, sizeof(name));
+		if (asprintf(&closed, "%s/%s", al.dir, name) == -1)
+			return -ENOMEM;
+		if (rename(al.path, closed) == -1) {
+			rc = -errno;
+			free(closed);
+			return rc;
+		}
+		free(closed);
+		close(al.fd);
+		al.fd = -1;
+		fd = open(al.path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
+		    0600);
+		if (fd == -1)
+			rc = -errno;	/* audit_tick() and audit_append() retry */
+		al.fd = fd;
+		if (fsync_dir_of(al.path) != 0 && rc == 0)
+			rc = -EIO;
+		al.size = 0;
+		al.seg_first = 0;
+		log_info("audit log segment %s closed", name);
+	}
+	al.ckpt_bytes = 0;
+	al.checkpoint_owed = 1;
+	/* If the checkpoint cannot be written now, try again in a while. */
+	al.next_rotate = time_now_ms() + 10 * 1000;
+	return rc;
+}
+
+void
+audit_checkpoint_done(void)
+{
+	al.checkpoint_owed = 0;
+	al.ckpt_bytes = al.size;
+	al.next_rotate = 0;
 }
 
 static int
@@ -362,9 +587,15 @@ audit_append(const char *event, const char *incident, const char *actor,
 
 	if (data == NULL)
 		data = json_object();
-	if (al.fd == -1) {
+	/* Clients' records wait while the reserve is spent on dutyd's own. */
+	if (al.space_low && strcmp(actor, "dutyd") != 0 &&
+	    strcmp(actor, "operator") != 0) {
 		json_decref(data);
-		return -EBADF;
+		return -ENOSPC;
+	}
+	if (al.fd == -1 && (al.path == NULL || open_active() != 0)) {
+		json_decref(data);
+		return al.path == NULL ? -EBADF : -errno;
 	}
 	if (al.needs_trim) {
 		if (ftruncate(al.fd, al.size) == -1) {
@@ -400,6 +631,16 @@ audit_append(const char *event, const char *incident, const char *actor,
 	}
 	line[len] = '\n';	/* json_dumps left room: the NUL */
 	rc = write_all(al.fd, line, len + 1);
+	if ((rc == -ENOSPC || rc == -EDQUOT) && reserve_release()) {
+		log_errorx("the disk holding %s is full: released the %lld-byte "
+		    "reserve so clocks and notifications can still be recorded; "
+		    "reports and staff actions get 503 until space is freed",
+		    al.dir, (long long)al.reserve);
+		if (ftruncate(al.fd, al.size) == -1)
+			al.needs_trim = 1;
+		else if (strcmp(actor, "dutyd") == 0 || strcmp(actor, "operator") == 0)
+			rc = write_all(al.fd, line, len + 1);
+	}
 	if (rc != 0) {
 		/* Cut the partial line now, or before the next append. */
 		if (ftruncate(al.fd, al.size) == -1)
@@ -415,6 +656,8 @@ audit_append(const char *event, const char *incident, const char *actor,
 	al.size += (off_t)len + 1;
 	al.dirty = 1;
 	al.appended++;
+	if (al.seg_first == 0)
+		al.seg_first = al.seq;
 	free(line);
 
 	memset(&rec, 0, sizeof(rec));
@@ -476,7 +719,7 @@ audit_commit(void)
 				al.health = status;
 			} else {
 				al.dirty = 0;
-				al.health = 0;
+				al.health = al.space_low ? -ENOSPC : 0;
 			}
 		}
 		/* Only the waiters queued before this sync are covered by it. */

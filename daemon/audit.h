@@ -45,13 +45,31 @@ int	audit_parse_line(const char *line, size_t len, struct audit_record *rec,
 	    json_t **root, const char **why);
 
 /*
- * Opens STATE_DIR/audit.log, verifies the chain and replays every record
- * through apply.  A torn last line (no newline, or unparsable) is cut away
- * with a warning naming its byte offset.  Any other damage fails: 0 or
- * -errno, with a sentence in err (naming the first bad seq).
+ * Opens the log in STATE_DIR, verifies the chain across every segment and
+ * replays through apply from the newest complete checkpoint.  A torn last
+ * line (no newline, or unparsable) is cut away with a warning naming its
+ * byte offset.  Any other damage fails (0 or -errno, with a sentence in err
+ * naming the first bad seq) unless accept_broken, in which case each break
+ * is recorded as audit.chain_broken and later starts accept it.
  */
-int	audit_open(const char *state_dir, audit_apply_fn apply, char *err,
-	    size_t errlen);
+int	audit_open(const char *state_dir, audit_apply_fn apply, int accept_broken,
+	    char *err, size_t errlen);
+/* segment_size and reserve from the config (at start and on reload). */
+void	audit_configure(int64_t segment_size, int64_t reserve);
+/* Makes the disk reserve; 0, or -errno when it cannot be had. */
+int	audit_reserve_make(void);
+/* Once a second: reopen a log that could not be opened, re-make a released reserve. */
+void	audit_tick(void);
+
+/*
+ * Segments.  When audit_should_rotate(), the caller commits, calls
+ * audit_rotate() (closes the active segment for good and opens a new one),
+ * appends the checkpoint records (checkpoint.begin, checkpoint.incident…,
+ * checkpoint.end) and, if they were all written, audit_checkpoint_done().
+ */
+int	audit_should_rotate(void);
+int	audit_rotate(void);
+void	audit_checkpoint_done(void);
 void	audit_close(void);
 
 /*

@@ -159,7 +159,7 @@ test_append_chains_and_applies(void **state)
 	json_t	*first;
 
 	napplied = replayed = 0;
-	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
 	append3();
 	audit_commit();
 	assert_int_equal(napplied, 3);
@@ -193,12 +193,12 @@ test_replay_continues_the_chain(void **state)
 {
 	char *dir = mkstate(), *path = logpath(dir), err[256];
 
-	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
 	append3();
 	audit_close();
 
 	napplied = replayed = 0;
-	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
 	assert_int_equal(napplied, 3);
 	assert_int_equal(replayed, 3);
 	assert_int_equal(applied_seq[0], 1);
@@ -219,7 +219,7 @@ test_torn_tail_is_cut(void **state)
 	size_t	 len, good;
 	FILE	*f;
 
-	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
 	append3();
 	audit_close();
 	buf = slurp(path, &good);
@@ -229,15 +229,20 @@ test_torn_tail_is_cut(void **state)
 	fputs("{\"seq\":4,\"ts\":\"2026-11-28T06:40:35.000+00:00\",\"ev", f);
 	fclose(f);
 
-	napplied = 0;
-	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
-	assert_int_equal(napplied, 3);
+	napplied = replayed = 0;
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
+	assert_int_equal(replayed, 3);
+	/* The cut is itself recorded, where the torn bytes were. */
+	assert_int_equal(napplied, 4);
+	assert_string_equal(applied_event[3], "audit.repaired");
 	buf = slurp(path, &len);
+	assert_true(len > good);
+	assert_non_null(strstr(buf + good, "\"offset\":"));
+	assert_null(strstr(buf, "\"ev\n"));
 	free(buf);
-	assert_int_equal(len, good);
 	assert_int_equal(audit_append("dutyd.started", NULL, "dutyd", NULL, NULL), 0);
 	audit_close();
-	assert_int_equal(verify(path), 4);
+	assert_int_equal(verify(path), 5);
 	free(path);
 	cleanup(dir);
 }
@@ -246,7 +251,7 @@ static int
 open_fails(const char *dir, const char *want)
 {
 	char	err[512];
-	int	rc = audit_open(dir, apply, err, sizeof(err));
+	int	rc = audit_open(dir, apply, 0, err, sizeof(err));
 
 	if (rc == 0) {
 		audit_close();
@@ -264,7 +269,7 @@ test_tampering_stops_start(void **state)
 	char	*dir = mkstate(), *path = logpath(dir), err[256], *buf, *p;
 	size_t	 len;
 
-	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
 	append3();
 	audit_close();
 	buf = slurp(path, &len);
@@ -286,7 +291,7 @@ test_removed_record_stops_start(void **state)
 	char	*dir = mkstate(), *path = logpath(dir), err[256], *buf, *l2, *l3;
 	size_t	 len;
 
-	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
 	append3();
 	audit_close();
 	buf = slurp(path, &len);
@@ -306,7 +311,7 @@ test_garbage_in_the_middle_stops_start(void **state)
 	char	*dir = mkstate(), *path = logpath(dir), err[256], *buf, *l2;
 	size_t	 len;
 
-	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
 	append3();
 	audit_close();
 	buf = slurp(path, &len);
@@ -324,8 +329,8 @@ test_unwritable_state_dir(void **state)
 {
 	char err[256];
 
-	assert_true(audit_open("/nonexistent/dutyd", apply, err, sizeof(err)) < 0);
-	assert_non_null(strstr(err, "/nonexistent/dutyd/audit.log"));
+	assert_true(audit_open("/nonexistent/dutyd", apply, 0, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/nonexistent/dutyd"));
 	audit_close();
 }
 
@@ -347,7 +352,7 @@ test_waiters_run_after_commit(void **state)
 
 	memset(&w, 0, sizeof(w));
 	memset(&gone, 0, sizeof(gone));
-	assert_int_equal(audit_open(dir, apply, err, sizeof(err)), 0);
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
 	assert_false(audit_pending());
 	assert_int_equal(audit_append("dutyd.started", NULL, "dutyd", NULL, NULL), 0);
 	assert_true(audit_pending());

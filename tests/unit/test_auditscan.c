@@ -1,0 +1,230 @@
+/*
+ * The chain across segments: rotation, checkpoints as replay starting
+ * points, damage found in closed segments, and breaks an operator accepted.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "audit.h"
+#include "auditscan.h"
+
+static int	napplied;
+static char	first_applied[32];
+
+static int
+apply(const struct audit_record *r)
+{
+	if (napplied++ == 0)
+		snprintf(first_applied, sizeof(first_applied), "%s", r->event);
+	return 0;
+}
+
+static char *
+mkstate(void)
+{
+	char tmpl[] = "/tmp/dutyd-scan-XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	return strdup(tmpl);
+}
+
+static void
+rmstate(char *dir)
+{
+	DIR		*d = opendir(dir);
+	struct dirent	*de;
+	char		 p[4096];
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		unlink(p);
+	}
+	if (d != NULL)
+		closedir(d);
+	rmdir(dir);
+	free(dir);
+}
+
+static void
+append(const char *event)
+{
+	assert_int_equal(audit_append(event, NULL, "dutyd",
+	    json_pack("{s:s}", "pad", "0123456789012345678901234567890123456789"),
+	    NULL), 0);
+}
+
+/* Three segments: 1-4, 5-9 (starting with a checkpoint), then audit.log. */
+static void
+make_segments(const char *dir)
+{
+	char err[256];
+	int i;
+
+	audit_configure(4096, 0);
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
+	for (i = 0; i < 4; i++)
+		append("dutyd.started");
+	audit_commit();
+	assert_int_equal(audit_rotate(), 0);
+	append("checkpoint.begin");
+	append("checkpoint.incident");
+	append("checkpoint.end");
+	audit_checkpoint_done();
+	append("dutyd.started");
+	append("dutyd.started");
+	audit_commit();
+	assert_int_equal(audit_rotate(), 0);
+	append("checkpoint.begin");	/* a checkpoint that never finished */
+	append("dutyd.stopped");
+	audit_close();
+}
+
+static void
+test_segments_chain_and_replay_start(void **state)
+{
+	char		*dir = mkstate(), err[256];
+	struct auditscan scan;
+
+	make_segments(dir);
+	assert_int_equal(auditscan_dir(dir, &scan, err, sizeof(err)), 0);
+	assert_int_equal(scan.nsegs, 3);
+	assert_string_equal(scan.segs[0].name, "audit-000000000001-000000000004.log");
+	assert_string_equal(scan.segs[1].name, "audit-000000000005-000000000009.log");
+	assert_string_equal(scan.segs[2].name, "audit.log");
+	assert_int_equal(scan.records, 11);
+	assert_int_equal(scan.nbreaks, 0);
+	assert_false(scan.segs[0].checkpoint);
+	assert_true(scan.segs[1].checkpoint);
+	assert_false(scan.segs[2].checkpoint);	/* begin without end */
+	assert_int_equal(auditscan_replay_start(&scan), 1);
+	assert_int_equal(scan.last_good_seq, 11);
+	auditscan_free(&scan);
+
+	/* Start-up replays from the last complete checkpoint only. */
+	napplied = 0;
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
+	assert_int_equal(napplied, 7);
+	assert_string_equal(first_applied, "checkpoint.begin");
+	assert_int_equal(audit_last_seq(), 11);
+	/* It owes a checkpoint: the active segment has no complete one. */
+	assert_true(audit_should_rotate());
+	audit_close();
+	rmstate(dir);
+}
+
+static void
+test_damage_in_a_closed_segment(void **state)
+{
+	char		*dir = mkstate(), err[512], path[4096];
+	struct auditscan scan;
+	FILE		*f;
+	char		 buf[8192];
+	size_t		 n;
+	char		*p;
+
+	make_segments(dir);
+	/* Edit seq 2 in the first, closed segment. */
+	snprintf(path, sizeof(path), "%s/audit-000000000001-000000000004.log", dir);
+	f = fopen(path, "r+");
+	n = fread(buf, 1, sizeof(buf), f);
+	buf[n] = '\0';
+	p = strstr(strchr(buf, '\n') + 1, "0123");
+	p[0] = '9';
+	rewind(f);
+	fwrite(buf, 1, n, f);
+	fclose(f);
+
+	assert_int_equal(auditscan_dir(dir, &scan, err, sizeof(err)), 0);
+	assert_int_equal(scan.nbreaks, 1);
+	assert_int_equal(scan.breaks[0].seq, 2);
+	assert_non_null(strstr(scan.breaks[0].reason, "first bad record is seq 2 "));
+	assert_int_equal(scan.last_good_seq, 1);
+	auditscan_free(&scan);
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "first bad record is seq 2 "));
+	assert_non_null(strstr(err, "--accept-broken-chain"));
+	audit_close();
+
+	/* The operator accepts it: recorded, and later starts go on. */
+	assert_int_equal(audit_open(dir, apply, 1, err, sizeof(err)), 0);
+	audit_close();
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
+	audit_close();
+	assert_int_equal(auditscan_dir(dir, &scan, err, sizeof(err)), 0);
+	assert_int_equal(scan.nbreaks, 1);
+	assert_true(scan.breaks[0].accepted);
+	assert_null(auditscan_unaccepted(&scan));
+	auditscan_free(&scan);
+
+	/* A new break is not covered by the old acceptance. */
+	snprintf(path, sizeof(path), "%s/audit-000000000005-000000000009.log", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "first bad record is seq 5 "));
+	audit_close();
+	rmstate(dir);
+}
+
+static void
+test_files_in_order_and_partial(void **state)
+{
+	char		*dir = mkstate(), err[256], p1[4096], p2[4096];
+	char		*paths[2] = { p1, p2 };
+	struct auditscan scan;
+
+	make_segments(dir);
+	snprintf(p1, sizeof(p1), "%s/audit-000000000005-000000000009.log", dir);
+	snprintf(p2, sizeof(p2), "%s/audit.log", dir);
+	assert_int_equal(auditscan_files(paths, 2, &scan, err, sizeof(err)), 0);
+	assert_true(scan.partial);
+	assert_int_equal(scan.first_seq, 5);
+	assert_int_equal(scan.nbreaks, 0);
+	assert_int_equal(scan.last_good_seq, 11);
+	auditscan_free(&scan);
+
+	/* Out of order is a break naming where the chain stops. */
+	paths[0] = p2;
+	paths[1] = p1;
+	assert_int_equal(auditscan_files(paths, 2, &scan, err, sizeof(err)), 0);
+	assert_int_equal(scan.nbreaks, 1);
+	assert_int_equal(scan.breaks[0].seq, 12);
+	auditscan_free(&scan);
+	rmstate(dir);
+}
+
+static void
+test_segment_names(void **state)
+{
+	char buf[64];
+
+	auditscan_segment_name(1, 456, buf, sizeof(buf));
+	assert_string_equal(buf, "audit-000000000001-000000000456.log");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_segments_chain_and_replay_start),
+		cmocka_unit_test(test_damage_in_a_closed_segment),
+		cmocka_unit_test(test_files_in_order_and_partial),
+		cmocka_unit_test(test_segment_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
