@@ -19,6 +19,9 @@
 #include "notify.h"
 #include "timeutil.h"
 
+/* Timeline entries kept per incident; the oldest delivery attempts go first. */
+#define INCIDENT_TIMELINE_MAX	500
+
 RB_HEAD(incident_ids, incident);
 RB_HEAD(incident_keys, incident);
 TAILQ_HEAD(incident_list, incident);
@@ -50,6 +53,7 @@ RB_GENERATE_STATIC(incident_ids, incident, by_id, incident_cmp_id)
 RB_GENERATE_STATIC(incident_keys, incident, by_key, incident_cmp_key)
 
 static void incident_clock_fired(struct clock *, void *);
+static int incident_apply_checkpoint(const struct audit_record *);
 
 void
 incident_init(void)
@@ -80,6 +84,7 @@ incident_free(struct incident *inc)
 	free(inc->body_sha256);
 	free(inc->json);
 	json_decref(inc->report);
+	json_decref(inc->origin);
 	json_decref(inc->timeline);
 	incident_mark_clear(&inc->ack);
 	incident_mark_clear(&inc->filed);
@@ -87,18 +92,21 @@ incident_free(struct incident *inc)
 	free(inc);
 }
 
+static void
+incident_remove(struct incident *inc)
+{
+	TAILQ_REMOVE(&incidents, inc, entry);
+	RB_REMOVE(incident_ids, &by_id, inc);
+	if (inc->idem != NULL)
+		RB_REMOVE(incident_keys, &by_key, inc);
+	incident_free(inc);
+}
+
 void
 incident_shutdown(void)
 {
-	struct incident *inc;
-
-	while ((inc = TAILQ_FIRST(&incidents)) != NULL) {
-		TAILQ_REMOVE(&incidents, inc, entry);
-		RB_REMOVE(incident_ids, &by_id, inc);
-		if (inc->idem != NULL)
-			RB_REMOVE(incident_keys, &by_key, inc);
-		incident_free(inc);
-	}
+	while (!TAILQ_EMPTY(&incidents))
+		incident_remove(TAILQ_FIRST(&incidents));
 }
 
 struct incident *
@@ -215,22 +223,37 @@ incident_timeline_add(struct incident *inc, const struct audit_record *r,
 	    "ts", r->ts, "event", r->event, "actor", r->actor, "data", data);
 	if (e == NULL || json_array_append_new(inc->timeline, e) != 0)
 		log_warnx("incident %s: out of memory for its timeline", inc->id);
+	/* Days of retries must not grow it without end: the log has them all. */
+	if (json_array_size(inc->timeline) > INCIDENT_TIMELINE_MAX) {
+		size_t	 i;
+		json_t	*old;
+
+		json_array_foreach(inc->timeline, i, old) {
+			const char *ev = json_string_value(json_object_get(old, "event"));
+
+			if (ev != NULL && strcmp(ev, "notify.attempt") == 0) {
+				json_array_remove(inc->timeline, i);
+				break;
+			}
+		}
+	}
 }
 
+/* An incident from its report.received data (also inside a checkpoint). */
 static int
-incident_apply_report(const struct audit_record *r)
+incident_create(const char *id, json_t *d, struct incident **out)
 {
 	struct incident	*inc;
-	json_t		*d = r->data, *summary;
 	const char	*key;
 
-	if (r->incident == NULL || strlen(r->incident) >= INCIDENT_ID_MAX ||
-	    incident_find(r->incident) != NULL)
+	*out = NULL;
+	if (id == NULL || strlen(id) >= INCIDENT_ID_MAX || incident_find(id) != NULL)
 		return -EINVAL;
 	if ((inc = calloc(1, sizeof(*inc))) == NULL)
 		return -ENOMEM;
-	strcpy(inc->id, r->incident);
+	strcpy(inc->id, id);
 	TAILQ_INIT(&inc->deliveries);
+	inc->origin = json_incref(d);
 	inc->office = json_strdup(d, "office");
 	inc->office_name = json_strdup(d, "office_name");
 	inc->body_sha256 = json_strdup(d, "body_sha256");
@@ -260,7 +283,19 @@ incident_apply_report(const struct audit_record *r)
 	/* Past deadlines (replay after downtime) fire on the first loop turn. */
 	clock_arm(&inc->ack_clock.clock, inc->ack_clock.deadline);
 	clock_arm(&inc->report_clock.clock, inc->report_clock.deadline);
+	*out = inc;
+	return 0;
+}
 
+static int
+incident_apply_report(const struct audit_record *r)
+{
+	struct incident	*inc;
+	json_t		*summary;
+	int		 rc;
+
+	if ((rc = incident_create(r->incident, r->data, &inc)) != 0)
+		return rc;
 	summary = json_pack("{s:s}", "office", inc->office);
 	if (summary != NULL)
 		incident_timeline_add(inc, r, summary);
@@ -305,6 +340,8 @@ incident_apply(const struct audit_record *r)
 
 	if (strcmp(r->event, "report.received") == 0)
 		return incident_apply_report(r);
+	if (strncmp(r->event, "checkpoint.", 11) == 0)
+		return incident_apply_checkpoint(r);
 	if (r->incident == NULL)
 		return 0;	/* dutyd.started and other daemon records */
 	if ((inc = incident_find(r->incident)) == NULL) {
@@ -630,4 +667,183 @@ incident_clock_fired(struct clock *c, void *arg)
 	    now - ic->deadline > 2000 ? " while dutyd was down or stalled" : "",
 	    event);
 	notify_reconcile(inc);
+}
+
+/*
+ * Checkpoints and retention
+ */
+
+static json_t *
+mark_snapshot(const struct incident_mark *m)
+{
+	char	 at[TIME_RFC3339_MAX];
+
+	if (m->at == 0)
+		return json_null();
+	return json_pack("{s:s, s:s?, s:s?, s:s?}", "at",
+	    time_format(m->at, at, sizeof(at)), "by", m->by, "by_name", m->by_name,
+	    "text", m->text);
+}
+
+static json_t *
+clock_snapshot(const struct incident_clock *c)
+{
+	char at[TIME_RFC3339_MAX];
+
+	if (c->fired_at == 0)
+		return json_pack("{s:n}", "fired_at");
+	return json_pack("{s:s, s:I}", "fired_at", time_format(c->fired_at, at,
+	    sizeof(at)), "late_ms", (json_int_t)c->late_ms);
+}
+
+/* Everything incident_apply() built from the records, as one object. */
+static json_t *
+incident_snapshot(struct incident *inc)
+{
+	return json_pack("{s:O, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:i, s:i, "
+	    "s:O, s:o}",
+	    "origin", inc->origin,
+	    "state", incident_state_name(inc->state),
+	    "ack", mark_snapshot(&inc->ack),
+	    "filed", mark_snapshot(&inc->filed),
+	    "resolved", mark_snapshot(&inc->resolved),
+	    "clocks", "ack", clock_snapshot(&inc->ack_clock),
+		"report", clock_snapshot(&inc->report_clock),
+	    "notify_due", (int)inc->notify_due,
+	    "notify_done", (int)inc->notify_done,
+	    "timeline", inc->timeline,
+	    "deliveries", notify_snapshot(inc));
+}
+
+int
+incident_checkpoint(int64_t cutoff)
+{
+	struct incident	*inc;
+	json_t		*data;
+	int		 n = 0, rc;
+
+	for (inc = incident_first(); inc != NULL; inc = incident_next(inc))
+		if (inc->state != INCIDENT_RESOLVED || inc->resolved.at >= cutoff)
+			n++;
+	data = json_pack("{s:i, s:i, s:i}", "last_day", last_day, "last_n",
+	    last_n, "incidents", n);
+	if (data == NULL)
+		return -ENOMEM;
+	if ((rc = audit_append("checkpoint.begin", NULL, "dutyd", data, NULL)) != 0)
+		return rc;
+	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
+		if (inc->state == INCIDENT_RESOLVED && inc->resolved.at < cutoff)
+			continue;
+		if ((data = incident_snapshot(inc)) == NULL)
+			return -ENOMEM;
+		if ((rc = audit_append("checkpoint.incident", inc->id, "dutyd", data,
+		    NULL)) != 0)
+			return rc;
+	}
+	return audit_append("checkpoint.end", NULL, "dutyd", NULL, NULL);
+}
+
+static int
+mark_restore(struct incident_mark *m, json_t *o)
+{
+	incident_mark_clear(m);
+	if (!json_is_object(o))
+		return 0;
+	if (json_time(o, "at", &m->at) != 0)
+		return -EINVAL;
+	m->by = json_strdup(o, "by");
+	m->by_name = json_strdup(o, "by_name");
+	m->text = json_strdup(o, "text");
+	return m->by == NULL ? -EINVAL : 0;
+}
+
+static void
+clock_restore(struct incident_clock *c, json_t *o, int stopped)
+{
+	c->fired_at = 0;
+	c->late_ms = json_integer_value(json_object_get(o, "late_ms"));
+	json_time(o, "fired_at", &c->fired_at);
+	if (c->fired_at != 0 || stopped)
+		clock_disarm(&c->clock);
+}
+
+/* A checkpointed incident replaces whatever replay had built for it. */
+static int
+incident_restore(const char *id, json_t *d)
+{
+	struct incident	*inc;
+	json_t		*clocks = json_object_get(d, "clocks"), *tl;
+	const char	*state = json_string_value(json_object_get(d, "state"));
+	int		 rc;
+
+	if ((inc = incident_find(id)) != NULL)
+		incident_remove(inc);
+	if ((rc = incident_create(id, json_object_get(d, "origin"), &inc)) != 0)
+		return rc;
+	if ((rc = mark_restore(&inc->ack, json_object_get(d, "ack"))) != 0 ||
+	    (rc = mark_restore(&inc->filed, json_object_get(d, "filed"))) != 0 ||
+	    (rc = mark_restore(&inc->resolved, json_object_get(d, "resolved"))) != 0)
+		return rc;
+	if (state != NULL && strcmp(state, "resolved") == 0)
+		inc->state = INCIDENT_RESOLVED;
+	else if (state != NULL && strcmp(state, "acknowledged") == 0)
+		inc->state = INCIDENT_ACKNOWLEDGED;
+	clock_restore(&inc->ack_clock, json_object_get(clocks, "ack"),
+	    inc->ack.at != 0 || inc->state == INCIDENT_RESOLVED);
+	clock_restore(&inc->report_clock, json_object_get(clocks, "report"),
+	    inc->filed.at != 0 || inc->state == INCIDENT_RESOLVED);
+	inc->notify_due = (unsigned)json_integer_value(json_object_get(d,
+	    "notify_due"));
+	inc->notify_done = (unsigned)json_integer_value(json_object_get(d,
+	    "notify_done"));
+	if (json_is_array(tl = json_object_get(d, "timeline"))) {
+		/* A copy: the timeline grows, the record must not. */
+		json_decref(inc->timeline);
+		if ((inc->timeline = json_deep_copy(tl)) == NULL)
+			return -ENOMEM;
+	}
+	return notify_restore(inc, json_object_get(d, "deliveries"));
+}
+
+static int
+incident_apply_checkpoint(const struct audit_record *r)
+{
+	json_t *v;
+
+	/* Written live, a checkpoint describes what memory already holds. */
+	if (!r->replaying)
+		return 0;
+	if (strcmp(r->event, "checkpoint.incident") == 0)
+		return incident_restore(r->incident, r->data);
+	if (strcmp(r->event, "checkpoint.begin") == 0 &&
+	    json_is_integer(v = json_object_get(r->data, "last_day"))) {
+		int day = (int)json_integer_value(v);
+		int n = (int)json_integer_value(json_object_get(r->data, "last_n"));
+
+		if (day > last_day || (day == last_day && n > last_n)) {
+			last_day = day;
+			last_n = n;
+		}
+	}
+	return 0;
+}
+
+void
+incident_prune(int64_t cutoff)
+{
+	struct incident	*inc, *next;
+	int		 n = 0;
+
+	for (inc = incident_first(); inc != NULL; inc = next) {
+		next = incident_next(inc);
+		/* One still telling people it was resolved stays until it has. */
+		if (inc->state == INCIDENT_RESOLVED && inc->resolved.at < cutoff &&
+		    TAILQ_EMPTY(&inc->deliveries)) {
+			incident_remove(inc);
+			n++;
+		}
+	}
+	if (n > 0)
+		log_info("%d resolved incident(s) past retention unloaded; they "
+		    "stay in the audit log", n);
 }

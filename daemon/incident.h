@@ -53,6 +53,7 @@ struct incident {
 	char		*idem;		/* "office\nkey", NULL without Idempotency-Key */
 	char		*body_sha256;
 	json_t		*report;	/* the validated fields */
+	json_t		*origin;	/* the report.received data, for checkpoints */
 	int64_t		 received_at;
 	int		 late_report;
 	enum incident_state state;
@@ -88,6 +89,16 @@ json_t	*incident_to_json(const struct incident *, int with_timeline);
 const char *incident_json(struct incident *);
 /* Drop every cached representation (a reload may change public_url). */
 void	incident_json_flush(void);
+
+/*
+ * Checkpoints: records that let start-up replay begin at a segment's start.
+ * incident_checkpoint() appends checkpoint.begin, one checkpoint.incident
+ * per incident worth keeping (open, or resolved at or after cutoff) and
+ * checkpoint.end; 0 or -errno.  incident_apply() restores them.
+ */
+int	incident_checkpoint(int64_t cutoff);
+/* Forget resolved incidents older than cutoff (they stay in the log). */
+void	incident_prune(int64_t cutoff);
 
 /*
  * Actions.  Each appends its record (and the notification intents that

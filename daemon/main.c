@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "audit.h"
+#include "auditscan.h"
 #include "config.h"
 #include "fetch.h"
 #include "http.h"
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "notify.h"
 #include "sd.h"
+#include "timeutil.h"
 
 #ifndef DUTYD_VERSION
 #define DUTYD_VERSION "0.1.0"
@@ -35,6 +37,9 @@ static struct {
 	struct event_base	*base;
 	struct event		*sigterm, *sigint, *sighup;
 	struct event		*kick;		/* turns the loop when a commit is owed */
+	struct event		*tick;		/* once a second: housekeeping */
+	int64_t			 next_prune;
+	int			 accept_broken;	/* --accept-broken-chain */
 	int			 quit;
 	int			 lockfd;
 	int			 health;	/* last audit health seen */
@@ -44,12 +49,21 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: dutyd [-tv] -c FILE\n"
+	    "usage: dutyd [-tv] [--accept-broken-chain] -c FILE\n"
+	    "       dutyd --verify-audit FILE|STATE_DIR...\n"
 	    "  -c FILE  configuration file (YAML)\n"
 	    "  -t       check the configuration, print 'configuration OK' or every\n"
 	    "           error as FILE:LINE:COLUMN: message, and exit\n"
 	    "  -v       verbose (debug) logging\n"
-	    "  -V       print the version and exit\n");
+	    "  -V       print the version and exit\n"
+	    "  --accept-broken-chain\n"
+	    "           start even though the audit log's hash chain is broken\n"
+	    "           (edited, removed or reordered records); the acceptance is\n"
+	    "           recorded in the log and later starts go on past it\n"
+	    "  --verify-audit FILE|STATE_DIR...\n"
+	    "           check an audit log offline (segments in order, or a\n"
+	    "           state_dir): prints the last good seq and the SHA-256 of\n"
+	    "           the last line; exits 0 when intact, 1 when damaged\n");
 	exit(status);
 }
 
@@ -184,6 +198,7 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		config_install(cfg);
 		apply_timezone(cfg);
 		incident_json_flush();
+		audit_configure(cfg->audit.segment_size, cfg->audit.reserve);
 		log_info("configuration reloaded");
 	}
 	config_diag_free(&diag);
@@ -194,6 +209,41 @@ static void
 on_kick(evutil_socket_t fd, short events, void *arg)
 {
 	/* Nothing: the loop turn itself ends with audit_commit(). */
+}
+
+static int64_t
+retention_cutoff(void)
+{
+	return time_now_ms() - config_current()->audit.retention_ms;
+}
+
+/* Close a full segment and open the next with a checkpoint. */
+static void
+maybe_rotate(void)
+{
+	int rc;
+
+	if (!audit_should_rotate())
+		return;
+	if ((rc = audit_rotate()) != 0)
+		log_errorx("cannot start a new audit log segment: %s; retrying",
+		    strerror(-rc));
+	else if ((rc = incident_checkpoint(retention_cutoff())) != 0)
+		log_errorx("cannot write the checkpoint for the new audit log "
+		    "segment: %s; retrying in a while", strerror(-rc));
+	else
+		audit_checkpoint_done();
+	audit_commit();
+}
+
+static void
+on_tick(evutil_socket_t fd, short events, void *arg)
+{
+	audit_tick();
+	if (time_now_ms() >= d.next_prune) {
+		incident_prune(retention_cutoff());
+		d.next_prune = time_now_ms() + 3600 * 1000;
+	}
 }
 
 static void
@@ -246,19 +296,31 @@ start(struct config *cfg)
 		fatalx("cannot set up outgoing HTTP (libcurl): %s", strerror(-rc));
 
 	/* The log is the truth: rebuild everything before answering anyone. */
-	if (audit_open(cfg->state_dir, incident_apply, err, sizeof(err)) != 0)
+	audit_configure(cfg->audit.segment_size, cfg->audit.reserve);
+	if (audit_open(cfg->state_dir, incident_apply, d.accept_broken, err,
+	    sizeof(err)) != 0)
 		fatalx("%s", err);
 	log_info("audit log replayed up to seq %lld", (long long)audit_last_seq());
+	incident_prune(retention_cutoff());
+	d.next_prune = time_now_ms() + 3600 * 1000;
 	for (inc = incident_first(); inc != NULL; inc = incident_next(inc))
 		notify_reconcile(inc);
+	audit_commit();
+	maybe_rotate();
 
 	if (http_init(d.base, cfg, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	d.sigterm = signal_event(SIGTERM, on_stop);
 	d.sigint = signal_event(SIGINT, on_stop);
 	d.sighup = signal_event(SIGHUP, on_reload);
-	if ((d.kick = evtimer_new(d.base, on_kick, NULL)) == NULL)
+	if ((d.kick = evtimer_new(d.base, on_kick, NULL)) == NULL ||
+	    (d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, NULL)) == NULL)
 		fatalx("cannot create a timer");
+	{
+		static const struct timeval second = { 1, 0 };
+
+		event_add(d.tick, &second);
+	}
 
 	data = json_pack("{s:s, s:i, s:s}", "version", DUTYD_VERSION,
 	    "pid", (int)getpid(), "config", cfg->path);
@@ -280,6 +342,7 @@ run(void)
 		if (event_base_loop(d.base, EVLOOP_ONCE) == -1)
 			fatalx("the event loop failed");
 		audit_commit();
+		maybe_rotate();
 		watch_health();
 		/* A failed sync leaves work owed: come back soon even if idle. */
 		if (audit_pending())
@@ -306,12 +369,61 @@ stop(void)
 	event_free(d.sigint);
 	event_free(d.sighup);
 	event_free(d.kick);
+	event_free(d.tick);
 	event_base_free(d.base);
 	libevent_global_shutdown();
 	config_install(NULL);
 	if (d.lockfd != -1)
 		close(d.lockfd);
 	log_info("dutyd stopped");
+}
+
+/* dutyd --verify-audit: the chain, offline, as a person would check it. */
+static int
+verify_audit(char *const *paths, size_t n)
+{
+	const struct auditscan_break	*b;
+	struct auditscan		 scan;
+	struct stat			 st;
+	char				 err[1024];
+	size_t				 i;
+	int				 rc, damaged = 0;
+
+	if (n == 1 && stat(paths[0], &st) == 0 && S_ISDIR(st.st_mode))
+		rc = auditscan_dir(paths[0], &scan, err, sizeof(err));
+	else
+		rc = auditscan_files(paths, n, &scan, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "dutyd: %s\n", err);
+		auditscan_free(&scan);
+		return 2;
+	}
+	for (i = 0; i < scan.nsegs; i++)
+		printf("%s: seq %lld..%lld\n", scan.segs[i].path,
+		    (long long)scan.segs[i].first_seq, (long long)scan.segs[i].last_seq);
+	if (scan.partial)
+		printf("note: the first file starts at seq %lld; the link to earlier "
+		    "segments was not checked\n", (long long)scan.first_seq);
+	for (i = 0; i < scan.nbreaks; i++) {
+		b = &scan.breaks[i];
+		printf("%s%s\n", b->reason, b->accepted ?
+		    " [accepted by an audit.chain_broken record]" : "");
+		damaged |= !b->accepted;
+	}
+	if (scan.more_breaks > 0)
+		printf("... and %zu more breaks\n", scan.more_breaks);
+	if (scan.torn) {
+		printf("%s: torn last record at byte offset %lld (%zu bytes): dutyd "
+		    "cuts it away at its next start\n", scan.segs[scan.nsegs - 1].path,
+		    (long long)scan.torn_offset, scan.torn_len);
+	}
+	printf("records: %lld\n", (long long)scan.records);
+	printf("last good seq: %lld\n", (long long)scan.last_good_seq);
+	printf("last line sha256: %s\n", scan.last_good_hash);
+	printf("%s\n", scan.nbreaks == 0 ? "the chain is intact" : damaged ?
+	    "the chain is BROKEN" : "the chain is broken only where accepted");
+	auditscan_free(&scan);
+	return damaged ? 1 : 0;
 }
 
 int
@@ -323,12 +435,14 @@ main(int argc, char *argv[])
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "accept-broken-chain", no_argument,	NULL, 'A' },
+		{ "verify-audit", no_argument,		NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config_diag	 diag = { NULL, 0 };
 	struct config		*cfg;
 	const char		*path = NULL;
-	int			 ch, test = 0, verbose = 0;
+	int			 ch, test = 0, verbose = 0, verify = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:tvVh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -346,9 +460,20 @@ main(int argc, char *argv[])
 			return 0;
 		case 'h':
 			usage(0);
+		case 'A':
+			d.accept_broken = 1;
+			break;
+		case 'R':
+			verify = 1;
+			break;
 		default:
 			usage(2);
 		}
+	}
+	if (verify) {
+		if (optind == argc || path != NULL || test)
+			usage(2);
+		return verify_audit(argv + optind, (size_t)(argc - optind));
 	}
 	if (optind != argc || path == NULL)
 		usage(2);

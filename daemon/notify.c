@@ -53,6 +53,7 @@ struct delivery {
 	int64_t		 late_ms;	/* a clock that fired late says so */
 	int		 attempts;
 	int64_t		 first_attempt_at;
+	int64_t		 next_at;	/* SCHEDULED: when */
 	enum delivery_state state;
 	struct event	 timer;
 	struct audit_waiter waiter;
@@ -317,6 +318,7 @@ delivery_schedule(struct delivery *d, int64_t at)
 	tv.tv_sec = delay / 1000;
 	tv.tv_usec = (delay % 1000) * 1000;
 	d->state = DELIVERY_SCHEDULED;
+	d->next_at = at;
 	evtimer_add(&d->timer, &tv);
 }
 
@@ -334,6 +336,35 @@ delivery_durable(void *arg, int status)
 }
 
 static int
+delivery_new(struct incident *inc, int64_t intent, int index,
+    enum notify_event ev, json_t *rcp, int64_t late_ms, struct delivery **out)
+{
+	struct delivery *d = calloc(1, sizeof(*d));
+
+	*out = NULL;
+	if (d == NULL)
+		return -ENOMEM;
+	d->inc = inc;
+	d->intent = intent;
+	d->index = index;
+	d->event = ev;
+	d->late_ms = late_ms;
+	d->person = strdup(json_string_value(json_object_get(rcp, "person")) ?: "");
+	d->person_name = strdup(json_string_value(json_object_get(rcp, "name")) ?: "");
+	d->channel = strdup(json_string_value(json_object_get(rcp, "channel")) ?: "");
+	d->to = strdup(json_string_value(json_object_get(rcp, "to")) ?: "");
+	TAILQ_INSERT_TAIL(&inc->deliveries, d, entry);
+	evtimer_assign(&d->timer, notify_evbase, delivery_timer_cb, d);
+	if (d->person == NULL || d->person_name == NULL || d->channel == NULL ||
+	    d->to == NULL) {
+		delivery_free(d);
+		return -ENOMEM;
+	}
+	*out = d;
+	return 0;
+}
+
+static int
 notify_apply_intent(struct incident *inc, const struct audit_record *r)
 {
 	json_t		*recipients, *rcp;
@@ -347,27 +378,13 @@ notify_apply_intent(struct incident *inc, const struct audit_record *r)
 		return -EINVAL;
 	inc->notify_done |= ev;
 	json_array_foreach(recipients, i, rcp) {
-		struct delivery *d = calloc(1, sizeof(*d));
+		struct delivery	*d;
+		int		 rc;
 
-		if (d == NULL)
-			return -ENOMEM;
-		d->inc = inc;
-		d->intent = r->seq;
-		d->index = (int)i;
-		d->event = ev;
-		d->late_ms = json_integer_value(json_object_get(r->data, "late_ms"));
-		d->person = strdup(json_string_value(json_object_get(rcp,
-		    "person")) ?: "");
-		d->person_name = strdup(json_string_value(json_object_get(rcp,
-		    "name")) ?: "");
-		d->channel = strdup(json_string_value(json_object_get(rcp,
-		    "channel")) ?: "");
-		d->to = strdup(json_string_value(json_object_get(rcp, "to")) ?: "");
-		TAILQ_INSERT_TAIL(&inc->deliveries, d, entry);
-		evtimer_assign(&d->timer, notify_evbase, delivery_timer_cb, d);
-		if (d->person == NULL || d->person_name == NULL ||
-		    d->channel == NULL || d->to == NULL)
-			return -ENOMEM;
+		rc = delivery_new(inc, r->seq, (int)i, ev, rcp,
+		    json_integer_value(json_object_get(r->data, "late_ms")), &d);
+		if (rc != 0)
+			return rc;
 		if (r->replaying)
 			delivery_schedule(d, 0);
 		else {
@@ -725,6 +742,61 @@ delivery_timer_cb(evutil_socket_t fd, short events, void *arg)
 	}
 	delivery_record(d, event, data);
 	free(event);
+}
+
+json_t *
+notify_snapshot(struct incident *inc)
+{
+	struct delivery	*d;
+	json_t		*list = json_array(), *o;
+	char		 at[TIME_RFC3339_MAX], first[TIME_RFC3339_MAX];
+
+	TAILQ_FOREACH(d, &inc->deliveries, entry) {
+		o = json_pack("{s:I, s:i, s:s, s:{s:s, s:s, s:s, s:s}, s:I, s:i, "
+		    "s:s?, s:s?}",
+		    "intent", (json_int_t)d->intent, "recipient", d->index,
+		    "event", notify_event_name(d->event),
+		    "to", "person", d->person, "name", d->person_name,
+			"channel", d->channel, "to", d->to,
+		    "late_ms", (json_int_t)d->late_ms, "attempts", d->attempts,
+		    "first_attempt_at", d->first_attempt_at ?
+			time_format(d->first_attempt_at, first, sizeof(first)) : NULL,
+		    "next_attempt_at", d->state == DELIVERY_SCHEDULED ?
+			time_format(d->next_at, at, sizeof(at)) : NULL);
+		if (o == NULL || json_array_append_new(list, o) != 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+int
+notify_restore(struct incident *inc, json_t *list)
+{
+	struct delivery	*d;
+	json_t		*o;
+	size_t		 i;
+	int64_t		 next;
+	int		 rc;
+
+	json_array_foreach(list, i, o) {
+		rc = delivery_new(inc, json_integer_value(json_object_get(o, "intent")),
+		    (int)json_integer_value(json_object_get(o, "recipient")),
+		    notify_event_parse(json_string_value(json_object_get(o, "event"))),
+		    json_object_get(o, "to"),
+		    json_integer_value(json_object_get(o, "late_ms")), &d);
+		if (rc != 0)
+			return rc;
+		d->attempts = (int)json_integer_value(json_object_get(o, "attempts"));
+		time_parse(json_string_value(json_object_get(o, "first_attempt_at")),
+		    &d->first_attempt_at);
+		next = 0;
+		time_parse(json_string_value(json_object_get(o, "next_attempt_at")),
+		    &next);
+		delivery_schedule(d, next);
+	}
+	return 0;
 }
 
 void

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <event2/event.h>
 
+#include <jansson.h>
+
 #include "audit.h"
 
 struct incident;
@@ -47,6 +49,9 @@ void	notify_reconcile(struct incident *);
 int	notify_apply(struct incident *, const struct audit_record *);
 /* The incident was resolved: end deliveries that no longer matter. */
 void	notify_incident_resolved(struct incident *);
+/* Deliveries not yet done, for a checkpoint; and back (scheduled, not started). */
+json_t	*notify_snapshot(struct incident *);
+int	 notify_restore(struct incident *, json_t *deliveries);
 /* Frees an incident's deliveries (shutdown); cancels transfers in flight. */
 void	notify_incident_free(struct incident *);
 
