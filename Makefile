@@ -122,6 +122,8 @@ bench: deps all $(B)/bench/sink
 		  $$sudo apt-get update -q && $$sudo apt-get install -y -q wrk; }
 	$(PYTHON) bench/intake.py --bin $(abspath $(B)/dutyd) \
 		--plugins $(abspath $(B)/plugins) --sink $(abspath $(B)/bench/sink)
+	$(PYTHON) bench/startup.py --bin $(abspath $(B)/dutyd) \
+		--plugins $(abspath $(B)/plugins)
 
 clean:
 	rm -rf build

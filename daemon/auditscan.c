@@ -90,7 +90,7 @@ envelope(const char *line, size_t len, int64_t *seq, char prev[AUDIT_HASH_HEX],
 		n = n * 10 + (*p - '0');
 	if (i == 0 || *p != ',')
 		return -1;
-	q = line + len - 77;	/* ,"prev":"<64>"} */
+	q = line + len - 75;	/* ,"prev":"<64>"} */
 	if (strncmp(q, ",\"prev\":\"", 9) != 0 || line[len - 2] != '"' ||
 	    line[len - 1] != '}')
 		return -1;
@@ -201,6 +201,7 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
     char *err, size_t errlen)
 {
 	struct auditscan_seg	*g = &s->segs[idx];
+	struct stat		 sb;
 	FILE			*fp;
 	char			*line = NULL, sha[AUDIT_HASH_HEX], prev[AUDIT_HASH_HEX];
 	size_t			 cap = 0, evlen;
@@ -209,9 +210,11 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 	int			 first = 1, in_ckpt = 0, rc = 0;
 	int			 last_seg = idx + 1 == s->nsegs;
 
-	if ((fp = fopen(g->path, "r")) == NULL) {
+	if ((fp = fopen(g->path, "r")) == NULL || fstat(fileno(fp), &sb) == -1) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot read %s: %s", g->path, strerror(errno));
+		if (fp != NULL)
+			fclose(fp);
 		return rc;
 	}
 	while ((n = getline(&line, &cap, fp)) != -1) {
@@ -223,9 +226,7 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 		size_t			 len = (size_t)n;
 		int			 eof, broke = 0;
 
-		eof = (fgetc(fp) == EOF);
-		if (!eof)
-			fseeko(fp, -1, SEEK_CUR);
+		eof = off + n >= sb.st_size;
 		if (line[len - 1] != '\n') {
 			if (last_seg) {
 				s->torn = 1;
