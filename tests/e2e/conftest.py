@@ -4,12 +4,14 @@ sink standing in for the duty room's receivers, and a sd_notify socket.
 Nothing here sleeps for luck: every wait polls with a deadline, ports are
 picked free, and every process started is stopped by its PID.
 """
+import datetime
 import hashlib
 import hmac
 import http.client
 import http.server
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -49,6 +51,7 @@ class Sink:
         self.secret = secret
         self.lock = threading.Lock()
         self.requests = []          # every request, in arrival order
+        self.arrived = []           # every request as it arrives, before any hold
         self.script = {}            # recipient id -> list of statuses to answer
         self.hold = threading.Event()
         self.hold.set()
@@ -63,6 +66,9 @@ class Sink:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(n)
+                with sink.lock:
+                    sink.arrived.append({"headers": dict(self.headers), "raw": raw,
+                                         "at": time.time()})
                 sink.hold.wait(30)
                 try:
                     body = json.loads(raw)
@@ -316,6 +322,68 @@ def verify_chain(path):
         assert rec["prev"] == prev, "chain broken at seq %d" % i
         prev = hashlib.sha256(line).hexdigest()
     return len(lines) - 1
+
+
+# -- audit log segments (restart, tamper, segment and disk-full tests) -------
+
+SEGMENT_NAME = re.compile(r"^audit-(\d{12})-(\d{12})\.log$")
+
+
+def audit_files(state_dir):
+    """Closed segments in name order, then the active audit.log."""
+    closed = sorted(n for n in os.listdir(state_dir) if SEGMENT_NAME.match(n))
+    files = [os.path.join(state_dir, n) for n in closed]
+    active = os.path.join(state_dir, "audit.log")
+    if os.path.exists(active):
+        files.append(active)
+    return files
+
+
+def audit_records(state_dir):
+    """Every record of every segment, in order."""
+    out = []
+    for path in audit_files(state_dir):
+        with open(path, "rb") as f:
+            out.extend(json.loads(line) for line in f.read().splitlines())
+    return out
+
+
+def verify_segments(state_dir):
+    """The documented check run over the closed segments in name order, then
+    audit.log: one chain, seq without gaps from 1, and every closed segment's
+    name gives its first and last seq.  Returns the number of records."""
+    prev = "0" * 64
+    seq = 0
+    for path in audit_files(state_dir):
+        with open(path, "rb") as f:
+            data = f.read()
+        if not data:
+            continue
+        assert data.endswith(b"\n"), "%s must end with a newline" % path
+        lines = data[:-1].split(b"\n")
+        for line in lines:
+            rec = json.loads(line)
+            seq += 1
+            assert rec["seq"] == seq, "seq %d where %d was due (%s)" % (rec["seq"], seq, path)
+            assert rec["prev"] == prev, "chain broken at seq %d (%s)" % (seq, path)
+            prev = hashlib.sha256(line).hexdigest()
+        m = SEGMENT_NAME.match(os.path.basename(path))
+        if m:
+            first = json.loads(lines[0])["seq"]
+            assert (int(m.group(1)), int(m.group(2))) == (first, seq), \
+                "%s holds seq %d-%d" % (path, first, seq)
+    return seq
+
+
+def run_dutyd(*args, timeout=60):
+    """Runs the binary to completion (offline modes); returns (rc, stdout, stderr)."""
+    p = subprocess.run([BIN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def parse_time(s):
+    return datetime.datetime.fromisoformat(s).timestamp()
 
 
 @pytest.fixture
