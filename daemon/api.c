@@ -85,14 +85,14 @@ api_healthz(struct http_call *call)
 		return;
 	}
 	if (health != 0) {
-		/* Monitoring should see it; the body says why. */
-		char *text = json_dumps(body, JSON_COMPACT);
+		char msg[256];
 
-		json_decref(body);
-		http_error(call, 503, NULL, "the audit log cannot be written: %s; "
-		    "reports are refused until it can (%s)", strerror(-health),
-		    text != NULL ? text : "");
-		free(text);
+		/* Monitoring should see it as a failure; the body says why. */
+		snprintf(msg, sizeof(msg), "the audit log cannot be written (%s): "
+		    "reports and staff actions are refused until it can; free disk "
+		    "space or check the disk", strerror(-health));
+		json_object_set_new(body, "error", json_string(msg));
+		http_reply(call, 503, body);
 		return;
 	}
 	http_reply(call, 200, body);
