@@ -104,8 +104,8 @@ api_report_create(struct http_call *call)
 	struct report_error	 err;
 	struct incident		*inc;
 	const char		*key = http_header(call, "Idempotency-Key");
-	char			 hash[AUDIT_HASH_HEX], *canon, *location;
-	json_t			*report;
+	char			 hash[AUDIT_HASH_HEX], *canon = NULL, *location;
+	json_t			*report, *canon_report;
 	int64_t			 occurred;
 	int			 rc;
 
@@ -123,9 +123,17 @@ api_report_create(struct http_call *call)
 		api_bad_body(call, &err);
 		return;
 	}
-	/* The same report, whatever the key order or spacing, has one hash. */
-	canon = json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS);
-	if (canon == NULL) {
+	/*
+	 * The same report, whatever the key order or spacing, has one hash.
+	 * occurred_at is left out: a client retrying may well rebuild it from
+	 * its clock, and that must not turn a retry into a refusal.
+	 */
+	if ((canon_report = json_copy(report)) != NULL) {
+		json_object_del(canon_report, "occurred_at");
+		canon = json_dumps(canon_report, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(canon_report);
+	}
+	if (canon_report == NULL || canon == NULL) {
 		json_decref(report);
 		http_error(call, 503, NULL, "out of memory; retry shortly");
 		return;
@@ -138,8 +146,9 @@ api_report_create(struct http_call *call)
 		json_decref(report);
 		if (inc->body_sha256 != NULL && strcmp(inc->body_sha256, hash) != 0) {
 			http_error(call, 422, "Idempotency-Key", "Idempotency-Key '%s' "
-			    "was already used for a different report (%s); use a new "
-			    "key for a new report", key, inc->id);
+			    "was already used for a different report (%s, \"%s\"); "
+			    "use a new key for a new report", key, inc->id,
+			    json_string_value(json_object_get(inc->report, "title")));
 			return;
 		}
 		/* A retry of a report we have: the same incident, nobody notified again. */

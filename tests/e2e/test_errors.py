@@ -140,6 +140,12 @@ def test_idempotency_key(d, sink):
     assert again.status == 200
     assert again.json["id"] == iid
     assert again.json["received_at"] == first.json["received_at"]
+    # A retry whose client rebuilt occurred_at from its clock is still a retry.
+    rebuilt = dict(body, occurred_at=now_rfc3339(-3))
+    retried = d.call("POST", "/api/v1/reports", "secret-a", rebuilt, {"Idempotency-Key": "a-42"})
+    assert retried.status == 200, retried
+    assert retried.json["id"] == iid
+    assert retried.json["occurred_at"] == first.json["occurred_at"], "the first report stands"
     # Another office may use the same key for its own report.
     other = d.call("POST", "/api/v1/reports", "secret-b", body, {"Idempotency-Key": "a-42"})
     assert other.status == 201 and other.json["id"] != iid
