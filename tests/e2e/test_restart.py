@@ -215,6 +215,9 @@ def test_pending_retry_goes_on_after_restart(make_dutyd, sink):
     sink.wait_delivered("incident.new", iid, {"li"})
     wait_until(lambda: any(r["data"]["outcome"] == "retry" for r in records(d, "notify.attempt", iid)),
                what="a failed attempt recorded")
+    # li's delivery must be on record before the kill, or resending it is right.
+    wait_until(lambda: delivered_in_log(d, "incident.new", iid) == {"li"},
+               what="li's delivery recorded")
     d.kill()
     d.start()
     sink.wait_delivered("incident.new", iid, {"zhang"}, timeout=15)
