@@ -14,6 +14,7 @@ DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
 PKGS := libevent libcurl yaml-0.1 libsystemd jansson libcrypto
 PYTHON := /usr/bin/python3
 
+VERSION := 0.1.0
 B ?= build
 SAN ?=
 CC ?= cc
@@ -28,7 +29,8 @@ LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) -Idaemon -Iplugins $(CFLAGS)
+CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) -Idaemon -Iplugins \
+	-DDUTYD_VERSION='"$(VERSION)"' $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -ldl $(LDLIBS)
 
 DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))

@@ -17,10 +17,6 @@
 #include "report.h"
 #include "timeutil.h"
 
-#ifndef DUTYD_VERSION
-#define DUTYD_VERSION "0.1.0"
-#endif
-
 /* 503 for a change that could not be written: say what and what to do. */
 static void
 api_not_saved(struct http_call *call, int rc, const char *what)

@@ -31,7 +31,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/event.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 

@@ -20,18 +20,6 @@ log_init(int verbose)
 	log_verbose = verbose;
 }
 
-void
-log_setverbose(int verbose)
-{
-	log_verbose = verbose;
-}
-
-int
-log_getverbose(void)
-{
-	return log_verbose;
-}
-
 static void
 log_emit(int prio, int with_errno, const char *fmt, va_list ap)
 {

@@ -11,8 +11,6 @@
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 void	log_init(int verbose);
-void	log_setverbose(int verbose);
-int	log_getverbose(void);
 /* Serious runtime failure that dutyd survives (e.g. the audit log cannot be written). */
 void	log_error(const char *, ...) LOG_PRINTF(1, 2);	/* <3>, appends strerror(errno) */
 void	log_errorx(const char *, ...) LOG_PRINTF(1, 2);	/* <3> */

@@ -29,10 +29,6 @@
 #include "sd.h"
 #include "timeutil.h"
 
-#ifndef DUTYD_VERSION
-#define DUTYD_VERSION "0.1.0"
-#endif
-
 static struct {
 	struct event_base	*base;
 	struct event		*sigterm, *sigint, *sighup;

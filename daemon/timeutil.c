@@ -200,30 +200,6 @@ duration_parse(const char *s, int64_t *ms, const char **why)
 	return 0;
 }
 
-char *
-duration_format(int64_t ms, char *buf, size_t len)
-{
-	static const struct { int64_t ms; const char *unit; } units[] = {
-		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" },
-		{ 1000, "s" }, { 1, "ms" },
-	};
-	size_t	 i, off = 0;
-
-	if (ms <= 0) {
-		snprintf(buf, len, "0s");
-		return buf;
-	}
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(units) / sizeof(units[0]) && off < len; i++) {
-		if (ms >= units[i].ms) {
-			off += snprintf(buf + off, len - off, "%lld%s",
-			    (long long)(ms / units[i].ms), units[i].unit);
-			ms %= units[i].ms;
-		}
-	}
-	return buf;
-}
-
 size_t
 utf8_length(const char *s)
 {

@@ -23,8 +23,6 @@ char	*time_format(int64_t ms, char *buf, size_t len);
  * 0 or -EINVAL (bad syntax) or -ERANGE (too large); *why says what is wrong.
  */
 int	duration_parse(const char *s, int64_t *ms, const char **why);
-/* "20m", "1h30m", "2s", "1500ms": the shortest exact spelling. */
-char	*duration_format(int64_t ms, char *buf, size_t len);
 
 /* Number of Unicode code points in a valid UTF-8 string. */
 size_t	utf8_length(const char *s);

@@ -68,17 +68,6 @@ test_duration_errors(void **state)
 	dur_err("3650d1s", -ERANGE);
 }
 
-static void
-test_duration_format(void **state)
-{
-	char buf[32];
-
-	assert_string_equal(duration_format(20 * 60000, buf, sizeof(buf)), "20m");
-	assert_string_equal(duration_format(5400000, buf, sizeof(buf)), "1h30m");
-	assert_string_equal(duration_format(1500, buf, sizeof(buf)), "1s500ms");
-	assert_string_equal(duration_format(0, buf, sizeof(buf)), "0s");
-}
-
 static int64_t
 ts(const char *s)
 {
@@ -165,7 +154,6 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_duration_errors),
-		cmocka_unit_test(test_duration_format),
 		cmocka_unit_test(test_rfc3339_parse),
 		cmocka_unit_test(test_rfc3339_rejects),
 		cmocka_unit_test(test_format_carries_offset),
