@@ -39,8 +39,6 @@
 #include "log.h"
 #include "timeutil.h"
 
-static const char zero_hash[AUDIT_HASH_HEX] =
-    "0000000000000000000000000000000000000000000000000000000000000000";
 
 TAILQ_HEAD(audit_waiters, audit_waiter);
 
@@ -290,7 +288,7 @@ audit_open(const char *state_dir, audit_apply_fn apply, int accept_broken,
 	TAILQ_INIT(&al.waiters);
 	al.apply = apply;
 	al.seq = 0;
-	memcpy(al.hash, zero_hash, sizeof(al.hash));
+	memcpy(al.hash, AUDIT_ZERO_HASH, sizeof(al.hash));
 	al.dirty = al.needs_trim = al.health = al.space_low = 0;
 	al.seg_first = 0;
 	al.ckpt_bytes = 0;
@@ -372,12 +370,13 @@ audit_open(const char *state_dir, audit_apply_fn apply, int accept_broken,
 		auditscan_free(&scan);
 		return rc;
 	}
-	/* Replay must start here next time: owe a checkpoint if it did not. */
-	al.checkpoint_owed = scan.nsegs > 1 && (from != scan.nsegs - 1 ||
-	    strcmp(scan.segs[scan.nsegs - 1].name, AUDITSCAN_ACTIVE) != 0);
-	if (scan.nsegs > 0 && strcmp(scan.segs[scan.nsegs - 1].name,
-	    AUDITSCAN_ACTIVE) != 0)
-		al.checkpoint_owed = 1;
+	/*
+	 * Next time replay must start at the active segment: owe it a
+	 * checkpoint unless replay started there, or it is the only segment.
+	 */
+	al.checkpoint_owed = scan.nsegs > 0 && (from != scan.nsegs - 1 ||
+	    strcmp(scan.segs[from].name, AUDITSCAN_ACTIVE) != 0) &&
+	    !(scan.nsegs == 1 && strcmp(scan.segs[0].name, AUDITSCAN_ACTIVE) == 0);
 	if (scan.nsegs > 0)
 		log_info("audit log: %zu segment(s), %lld records verified, replayed "
 		    "from %s", scan.nsegs, (long long)scan.records,
@@ -556,6 +555,13 @@ audit_checkpoint_done(void)
 	al.next_rotate = 0;
 }
 
+/* dutyd's own records may use the released reserve; clients' may not. */
+static int
+actor_is_dutyd(const char *actor)
+{
+	return strcmp(actor, "dutyd") == 0 || strcmp(actor, "operator") == 0;
+}
+
 static int
 write_all(int fd, const char *buf, size_t len)
 {
@@ -587,8 +593,7 @@ audit_append(const char *event, const char *incident, const char *actor,
 	if (data == NULL)
 		data = json_object();
 	/* Clients' records wait while the reserve is spent on dutyd's own. */
-	if (al.space_low && strcmp(actor, "dutyd") != 0 &&
-	    strcmp(actor, "operator") != 0) {
+	if (al.space_low && !actor_is_dutyd(actor)) {
 		json_decref(data);
 		return -ENOSPC;
 	}
@@ -637,7 +642,7 @@ audit_append(const char *event, const char *incident, const char *actor,
 		    al.dir, (long long)al.reserve);
 		if (ftruncate(al.fd, al.size) == -1)
 			al.needs_trim = 1;
-		else if (strcmp(actor, "dutyd") == 0 || strcmp(actor, "operator") == 0)
+		else if (actor_is_dutyd(actor))
 			rc = write_all(al.fd, line, len + 1);
 	}
 	if (rc != 0) {

@@ -14,6 +14,8 @@
 #include <jansson.h>
 
 #define AUDIT_HASH_HEX	65	/* 64 hex digits and NUL */
+/* The prev of the first record. */
+#define AUDIT_ZERO_HASH	"0000000000000000000000000000000000000000000000000000000000000000"
 #define AUDIT_LINE_MAX	(1024 * 1024)
 
 struct audit_record {

@@ -20,8 +20,6 @@
 #include "audit.h"
 #include "auditscan.h"
 
-static const char zero_hash[AUDIT_HASH_HEX] =
-    "0000000000000000000000000000000000000000000000000000000000000000";
 
 /* A closed segment's name: audit-<12 digits>-<12 digits>.log. */
 static int
@@ -275,7 +273,7 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 					broke = 1;
 				} else
 					s->partial = 1;
-			} else if (strcmp(prev, zero_hash) != 0) {
+			} else if (strcmp(prev, AUDIT_ZERO_HASH) != 0) {
 				add_break(s, idx, off, 1, sha, "its prev is not 64 zeros: "
 				    "the start of the log was edited or removed");
 				broke = 1;
@@ -343,9 +341,9 @@ scan_all(struct auditscan *s, int dirmode, char *err, size_t errlen)
 	int			 rc = 0;
 
 	memset(&st, 0, sizeof(st));
-	memcpy(st.hash, zero_hash, sizeof(st.hash));
-	memcpy(s->last_hash, zero_hash, sizeof(s->last_hash));
-	memcpy(s->last_good_hash, zero_hash, sizeof(s->last_good_hash));
+	memcpy(st.hash, AUDIT_ZERO_HASH, sizeof(st.hash));
+	memcpy(s->last_hash, AUDIT_ZERO_HASH, sizeof(s->last_hash));
+	memcpy(s->last_good_hash, AUDIT_ZERO_HASH, sizeof(s->last_good_hash));
 	s->breaks = calloc(AUDITSCAN_MAX_BREAKS, sizeof(*s->breaks));
 	if (s->breaks == NULL) {
 		snprintf(err, errlen, "out of memory");
