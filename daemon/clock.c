@@ -22,13 +22,8 @@ clock_base(struct event_base *base)
 static void
 clock_set_timer(struct clock *c)
 {
-	struct timeval	 tv;
-	int64_t		 delay = c->deadline_ms - time_now_ms();
+	struct timeval tv = time_until(c->deadline_ms);
 
-	if (delay < 0)
-		delay = 0;
-	tv.tv_sec = delay / 1000;
-	tv.tv_usec = (delay % 1000) * 1000;
 	if (evtimer_add(&c->ev, &tv) == -1)
 		fatalx("cannot arm a timer for a deadline");
 }

@@ -310,13 +310,8 @@ delivery_find(struct incident *inc, json_t *data)
 static void
 delivery_schedule(struct delivery *d, int64_t at)
 {
-	struct timeval	 tv;
-	int64_t		 delay = at - time_now_ms();
+	struct timeval tv = time_until(at);
 
-	if (delay < 0)
-		delay = 0;
-	tv.tv_sec = delay / 1000;
-	tv.tv_usec = (delay % 1000) * 1000;
 	d->state = DELIVERY_SCHEDULED;
 	d->next_at = at;
 	evtimer_add(&d->timer, &tv);

@@ -22,6 +22,19 @@ time_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+struct timeval
+time_until(int64_t at)
+{
+	struct timeval	 tv;
+	int64_t		 delay = at - time_now_ms();
+
+	if (delay < 0)
+		delay = 0;
+	tv.tv_sec = delay / 1000;
+	tv.tv_usec = (delay % 1000) * 1000;
+	return tv;
+}
+
 /* Reads exactly n digits. */
 static int
 digits(const char **p, int n, int *out)

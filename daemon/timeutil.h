@@ -7,12 +7,16 @@
 #ifndef DUTYD_TIMEUTIL_H
 #define DUTYD_TIMEUTIL_H
 
+#include <sys/time.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
 #define TIME_RFC3339_MAX 40	/* buffer size for time_format() */
 
 int64_t	time_now_ms(void);
+/* From now until the wall-clock time at (zero if it has passed), for a timer. */
+struct timeval time_until(int64_t at);
 /* Strict RFC 3339 date-time ("T" or " " separator, optional fraction, "Z" or ±hh:mm). 0 or -EINVAL. */
 int	time_parse(const char *s, int64_t *ms);
 /* Local time with numeric offset and milliseconds.  Returns buf. */
