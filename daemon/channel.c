@@ -155,6 +155,14 @@ channel_request_clear(struct dutyd_request *req)
 	/* Every slot, not just nheaders: build() may fail halfway. */
 	for (i = 0; i < DUTYD_MAX_HEADERS; i++)
 		free(req->headers[i]);
+	for (i = 0; i < DUTYD_MAX_RCPT; i++)
+		free(req->mail_rcpt[i]);
 	free(req->body);
+	free(req->mail_from);
+	free(req->username);
+	if (req->password != NULL) {
+		explicit_bzero(req->password, strlen(req->password));
+		free(req->password);
+	}
 	memset(req, 0, sizeof(*req));
 }

@@ -19,10 +19,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DUTYD_PLUGIN_ABI	1
+#define DUTYD_PLUGIN_ABI	2
 #define DUTYD_PLUGIN_SYMBOL	"dutyd_plugin"
 #define DUTYD_MAX_HEADERS	16
+#define DUTYD_MAX_RCPT		16	/* SMTP envelope recipients of one request */
 #define DUTYD_ERROR_MAX		256
+
+/* struct dutyd_plugin.flags */
+#define DUTYD_PLUGIN_GROUP	0x1	/* one shared destination (a group robot): recipients are mentions, so the daemon may bundle different people into one message */
+#define DUTYD_PLUGIN_SMS	0x2	/* the text goes out as SMS: the daemon fits it to the channel's segment limit first */
 
 /* One `key: value` from the channel's section of the config (values are scalars). */
 struct dutyd_option {
@@ -43,26 +48,45 @@ struct dutyd_recipient {
 };
 
 struct dutyd_message {
-	const char	*event;		/* "incident.new", "incident.escalated", ... */
+	const char	*event;		/* "incident.new", "incident.escalated", ... ("dutyd.bundle" for a bundle) */
 	const char	*delivery_id;	/* stable across retries: receivers dedup on it */
-	const char	*incident_json;	/* the incident as GET /api/v1/incidents returns it (compact JSON) */
-	const char	*text;		/* a human-readable summary, UTF-8 */
+	const char	*incident_json;	/* the incident as GET /api/v1/incidents returns it (compact JSON); for a bundle, the first one */
+	const char	*title;		/* one line, UTF-8: email subject, markdown title */
+	const char	*text;		/* the rendered template, UTF-8 (already fitted to SMS segments for DUTYD_PLUGIN_SMS) */
 	const char	*url;		/* link to the incident */
-	struct dutyd_recipient recipient;
-	int64_t		 now_ms;	/* wall clock, for vendor timestamps and signatures */
+	struct dutyd_recipient recipient;	/* == recipients[0] */
+	/*
+	 * Everyone this one message is for: a single person, or, for a
+	 * DUTYD_PLUGIN_GROUP channel bundling queued messages, several (each
+	 * to be mentioned once).  Never NULL, nrecipients >= 1.
+	 */
+	const struct dutyd_recipient *recipients;
+	size_t		 nrecipients;
+	int64_t		 now_ms;	/* wall clock, for vendor timestamps, signatures, Date headers */
 };
 
 /*
  * Built by build().  Every pointer is allocated with malloc() by the plugin
  * and released with free() by the daemon, also when build() fails.
  */
+enum dutyd_tls {
+	DUTYD_TLS_DEFAULT = 0,	/* as the URL scheme says: https/smtps TLS, http/smtp plain */
+	DUTYD_TLS_REQUIRED,	/* smtp://: STARTTLS or fail, never plain text */
+};
+
 struct dutyd_request {
-	char		 method[8];	/* "POST", "GET", ... */
-	char		*url;
-	char		*headers[DUTYD_MAX_HEADERS];	/* "Name: value" */
+	char		 method[8];	/* "POST", "GET", ...; ignored for smtp(s):// */
+	char		*url;		/* http, https, smtp or smtps only */
+	char		*headers[DUTYD_MAX_HEADERS];	/* "Name: value" (HTTP only) */
 	size_t		 nheaders;
-	char		*body;
+	char		*body;		/* HTTP body, or the whole RFC 5322 message for SMTP */
 	size_t		 body_len;
+	char		*username;	/* HTTP basic auth or SMTP AUTH; NULL: none */
+	char		*password;
+	char		*mail_from;	/* SMTP envelope sender, e.g. "<duty@example.org>" */
+	char		*mail_rcpt[DUTYD_MAX_RCPT];	/* SMTP envelope recipients */
+	size_t		 nrcpt;
+	enum dutyd_tls	 tls;
 };
 
 struct dutyd_response {
@@ -71,6 +95,7 @@ struct dutyd_response {
 	const char	*content_type;	/* may be NULL */
 	const char	*body;		/* NUL-terminated, possibly truncated by the daemon */
 	size_t		 body_len;
+	int64_t		 retry_after_ms;	/* from a Retry-After header; 0: none */
 };
 
 enum dutyd_outcome {
@@ -81,7 +106,8 @@ enum dutyd_outcome {
 
 struct dutyd_result {
 	enum dutyd_outcome outcome;
-	char		 detail[DUTYD_ERROR_MAX];	/* why, for the audit log */
+	char		 detail[DUTYD_ERROR_MAX];	/* why, for the audit log: vendor code and message */
+	int64_t		 retry_after_ms;	/* DUTYD_RETRY: not before this (vendor said so); 0: daemon's backoff */
 };
 
 struct dutyd_plugin {
@@ -97,6 +123,8 @@ struct dutyd_plugin {
 			    struct dutyd_request *req);
 	int		(*parse)(void *state, const struct dutyd_response *resp,
 			    struct dutyd_result *res);
+	uint32_t	 flags;		/* DUTYD_PLUGIN_GROUP, DUTYD_PLUGIN_SMS */
+	uint32_t	 rate_per_min;	/* the vendor's documented limit per channel; 0: none (config may set one) */
 };
 
 #endif
