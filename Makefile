@@ -10,7 +10,7 @@
 
 DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
 	libyaml-dev libsystemd-dev libjansson-dev libssl-dev libcmocka-dev \
-	python3-pytest valgrind libbsd-dev tzdata
+	python3-pytest python3-aiosmtpd valgrind libbsd-dev tzdata
 PKGS := libevent libcurl yaml-0.1 libsystemd jansson libcrypto
 PYTHON := /usr/bin/python3
 
@@ -58,7 +58,7 @@ $(B)/dutyd: $(B)/obj/main.o $(B)/libdutyd.a
 
 $(B)/plugins/%.so: plugins/%.c $(HEADERS) | $(B)/plugins
 	$(CC) $(CFLAGS_ALL) -fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< \
-		$(shell pkg-config --libs libcrypto jansson 2>/dev/null)
+		$(shell pkg-config --libs libcrypto jansson libcurl 2>/dev/null)
 
 # Unit tests find plugins through these paths: the real ones and test-only fakes.
 $(B)/tests/%: tests/unit/%.c $(B)/libdutyd.a $(HEADERS) $(PLUGINS) $(TEST_PLUGINS) | $(B)/tests
