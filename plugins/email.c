@@ -534,7 +534,7 @@ static int
 email_parse(void *arg, const struct dutyd_response *resp,
     struct dutyd_result *res)
 {
-	char why[EMAIL_QUOTE + 8] = "", reply[EMAIL_QUOTE + 8] = "";
+	char why[(DUTYD_ERROR_MAX - 16) / 2] = "", reply[(DUTYD_ERROR_MAX - 16) / 2] = "";
 
 	res->retry_after_ms = 0;
 	if (resp->error != NULL)
@@ -552,7 +552,7 @@ email_parse(void *arg, const struct dutyd_response *resp,
 		    why[0] ? why : "no response");
 	else
 		snprintf(res->detail, sizeof(res->detail), "SMTP %ld%s%s%s%s",
-		    resp->status, why[0] ? ": " : "", why,
+		    resp->status % 1000, why[0] ? ": " : "", why,
 		    reply[0] ? ": " : "", reply);
 	return 0;
 }
