@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -478,6 +479,102 @@ done:
 	/* The document holds copies of the scalars, not pointers into buf. */
 	free(buf);
 	return root;
+}
+
+/* Parse BUF into ld->doc: exactly one document, else say why. */
+static yaml_node_t *
+include_parse(struct loader *ld, const unsigned char *buf, size_t len,
+    const char *key)
+{
+	yaml_parser_t parser;
+	yaml_document_t extra;
+	yaml_node_t *root;
+	yaml_mark_t top = { 0, 0, 0 };
+
+	if (!yaml_parser_initialize(&parser)) {
+		ld->oom = 1;
+		return NULL;
+	}
+	yaml_parser_set_input_string(&parser, buf, len);
+	if (!yaml_parser_load(&parser, &ld->doc)) {
+		syntax_error(ld, &parser, buf, len);
+		yaml_parser_delete(&parser);
+		return NULL;
+	}
+	ld->loaded = 1;
+	if (!yaml_parser_load(&parser, &extra))
+		syntax_error(ld, &parser, buf, len);
+	else {
+		if (yaml_document_get_root_node(&extra) != NULL)
+			confyaml_errat(ld, &extra.start_mark, "a second YAML "
+			    "document; the file must hold exactly one (remove "
+			    "this '---')");
+		yaml_document_delete(&extra);
+	}
+	yaml_parser_delete(&parser);
+	if ((root = yaml_document_get_root_node(&ld->doc)) == NULL)
+		confyaml_errat(ld, &top, "the file is empty; it should hold "
+		    "the '%s' settings", key);
+	return root;
+}
+
+yaml_node_t *
+confyaml_include(struct loader *ld, yaml_node_t *n, const char *key,
+    struct loader *sub)
+{
+	const char *s, *slash;
+	unsigned char *buf = NULL;
+	yaml_node_t *root;
+	char *path;
+	size_t len = 0;
+	int dirlen;
+
+	memset(sub, 0, sizeof(*sub));
+	sub->cf = ld->cf;
+	if ((s = confyaml_scalar(ld, n, key, "")) == NULL)
+		return NULL;
+	slash = strrchr(ld->path, '/');
+	dirlen = s[0] == '/' || slash == NULL ? 0 :
+	    (int)(slash - ld->path + 1);
+	if (strlen(s) > PATH_MAX || asprintf(&path, "%.*s%s", dirlen,
+	    ld->path, s) == -1) {
+		confyaml_errat(ld, &n->start_mark, "the file name for '%s' is "
+		    "too long", key);
+		return NULL;
+	}
+	sub->path = path;
+	if (access(path, R_OK) == -1) {
+		confyaml_errat(ld, &n->start_mark, "cannot read %s, the file "
+		    "named by '%s': %s; a relative path is taken from the "
+		    "directory of %s", path, key, strerror(errno), ld->path);
+		return NULL;
+	}
+	if (read_file(sub, &buf, &len) == -1)
+		return NULL;
+	root = include_parse(sub, buf, len, key);
+	free(buf);
+	return root;
+}
+
+void
+confyaml_include_end(struct loader *ld, const yaml_mark_t *at,
+    struct loader *sub)
+{
+	size_t i;
+
+	if (sub->loaded)
+		yaml_document_delete(&sub->doc);
+	if (sub->oom)
+		ld->oom = 1;
+	if (sub->nlines > 1)
+		qsort(sub->lines, sub->nlines, sizeof(*sub->lines),
+		    diagline_cmp);
+	for (i = 0; i < sub->nlines; i++)
+		diag_push(ld, at->line + 1, at->column + 1,
+		    sub->lines[i].text);
+	free(sub->lines);
+	free((char *)sub->path);
+	memset(sub, 0, sizeof(*sub));
 }
 
 int

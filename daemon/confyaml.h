@@ -56,6 +56,22 @@ yaml_node_t	*confyaml_load(struct loader *);
  */
 int		 confyaml_finish(struct loader *, struct config_diag *diag);
 
+/*
+ * A setting given as the path of a file of its own (`roster: roster.yaml`):
+ * read the YAML file named by the string N, relative to the directory of
+ * ld->path, into SUB, whose problems then name that file.  Returns SUB's
+ * root node, or NULL after reporting why not.  confyaml_include_end()
+ * must follow in either case.
+ */
+yaml_node_t	*confyaml_include(struct loader *ld, yaml_node_t *n,
+		    const char *key, struct loader *sub);
+/*
+ * Release SUB and hand its problems to LD, sorted as if they were at AT
+ * (where the file is named), in their own file order.
+ */
+void		 confyaml_include_end(struct loader *ld, const yaml_mark_t *at,
+		    struct loader *sub);
+
 /* Report a problem at M, or about the whole file when M is NULL. */
 void		 confyaml_errat(struct loader *, const yaml_mark_t *,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,77 @@
+/*
+ * The duty roster: who is on duty at an instant.  The leader on duty
+ * (带班领导) hands over once a duty day; duty officers (值班员) work in
+ * shifts.  Both rotate through lists of people counted in local calendar
+ * days from a start date, and overrides change single days or exact
+ * periods.  See docs/roster.md.
+ *
+ * A roster is immutable once loaded (rosterload.c) and owned by its
+ * struct config.  Every query (roster.c) works without one too: with
+ * cf->roster NULL it answers from the static `duty:` block.
+ *
+ * The roster's time zone is applied by setting TZ for the length of a call
+ * and restoring it exactly afterwards, so these functions are not
+ * thread-safe (dutyd has one thread).
+ */
+#ifndef DUTYD_ROSTER_H
+#define DUTYD_ROSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <yaml.h>
+
+struct config;
+struct loader;
+struct roster;
+
+#define ROSTER_ON_DUTY_MAX	32
+
+struct roster_slot {
+	const char	*person;	/* person id (owned by the roster or the config) */
+	const char	*role;		/* "leader", a shift's name, or "duty" (the static block) */
+	const char	*why;		/* "rotation 'night'", "override 2026-12-03 night: zhang → zhao (line 41)", "duty block" */
+	int64_t		 start, end;	/* the period this slot covers around the instant asked (ms) */
+};
+
+struct roster_oncall {
+	struct roster_slot leader;
+	int		 has_leader;
+	struct roster_slot officers[ROSTER_ON_DUTY_MAX];	/* every shift active then */
+	size_t		 nofficers;
+};
+
+/*
+ * NODE is the value of `roster:`: a mapping, or a path to a YAML file
+ * holding that mapping (relative to the directory of ld->path).  People
+ * must already be in ld->cf->people.  Reports every problem through LD and
+ * returns NULL after any; checks coverage over the 90 days from NOW_MS.
+ */
+struct roster	*roster_load(struct loader *ld, yaml_node_t *node, int64_t now_ms);
+void		 roster_free(struct roster *);	/* accepts NULL */
+
+/* Who is on duty at AT_MS.  0, -ERANGE (AT_MS out of years 1970-9999), -ENOMEM. */
+int		 roster_at(const struct config *cf, int64_t at_ms,
+		    struct roster_oncall *out);
+/*
+ * The next instant after AFTER_MS at which the leader or the people of any
+ * shift change, overrides included; -1 when they never change (the static
+ * duty block, or a roster whose rotations all name the same people);
+ * -ERANGE or -ENOMEM on failure.
+ */
+int64_t		 roster_next_change(const struct config *cf, int64_t after_ms);
+/*
+ * For `dutyd --oncall`: one line per period of the DAYS (1-366) local days
+ * from FROM_MS, in the roster's zone, e.g.
+ * "2026-12-01 08:30–17:30  day      张伟 (zhang)".  0 or -errno.
+ */
+int		 roster_print(FILE *, const struct config *cf, int64_t from_ms,
+		    int days);
+/* The zone the roster counts in, for messages ("localtime" without one). */
+const char	*roster_zone(const struct config *cf);
+/* MS as "2026-12-01 08:30" in roster_zone(); returns BUF. */
+char		*roster_format(const struct config *cf, int64_t ms, char *buf,
+		    size_t len);
+
+#endif
