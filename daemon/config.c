@@ -22,28 +22,20 @@
 #include <yaml.h>
 
 #include "channel.h"
+#include "confchan.h"
+#include "confpolicy.h"
 #include "config.h"
 #include "confval.h"
 #include "confyaml.h"
+#include "roster.h"
+#include "timeutil.h"
 
 #define CONFIG_ENTRIES_MAX	4096	/* offices, people */
 #define CONFIG_CHANNELS_MAX	256
 #define CONFIG_OPTIONS_MAX	64	/* options of one channel */
 #define CONFIG_CONTACTS_MAX	16
-#define CONFIG_DUTY_MAX		256	/* people in one duty role */
-#define TIMEOUT_DEFAULT_MS	(10 * 1000)
-#define TIMEOUT_MIN_MS		(1000)
-#define TIMEOUT_MAX_MS		(5 * 60 * 1000)
+#define CONFIG_DUTY_MAX		ROSTER_ON_DUTY_MAX	/* people in one duty role */
 #define ZONEINFO		"/usr/share/zoneinfo/"
-#define KIB			((int64_t)1024)
-#define MIB			(1024 * KIB)
-#define GIB			(1024 * MIB)
-#define SEGMENT_DEFAULT		(64 * MIB)
-#define SEGMENT_MIN		(4 * KIB)
-#define SEGMENT_MAX		(16 * GIB)
-#define RETENTION_DEFAULT_MS	((int64_t)30 * 24 * 60 * 60 * 1000)
-#define RESERVE_DEFAULT		(8 * MIB)
-#define RESERVE_MAX		GIB
 #define MD_LEN			32	/* SHA-256 */
 
 struct config_impl {
@@ -190,9 +182,9 @@ load_channel(struct loader *ld, yaml_node_pair_t *pair,
 	const char *s;
 	char ctx[CONFVAL_ID_MAX + 32];
 	size_t nopts = 0, n;
-	int broken = 0;
+	int broken = 0, rc;
 
-	c->timeout_ms = TIMEOUT_DEFAULT_MS;
+	confchan_defaults(c);
 	snprintf(ctx, sizeof(ctx), " in channel '%s'", c->name);
 	if (body->type != YAML_MAPPING_NODE) {
 		confyaml_errat(ld, &body->start_mark, "expected a mapping for "
@@ -235,16 +227,9 @@ load_channel(struct loader *ld, yaml_node_pair_t *pair,
 				c->plugin_name = confyaml_sdup(ld, s);
 				plugin = v;
 			}
-		} else if (strcmp(s, "timeout") == 0) {
-			if (confyaml_duration(ld, v, "timeout", ctx,
-			    &c->timeout_ms) == -1)
+		} else if ((rc = confchan_option(ld, c, s, v, ctx)) != 0) {
+			if (rc == -1)
 				broken = 1;
-			else if (c->timeout_ms < TIMEOUT_MIN_MS ||
-			    c->timeout_ms > TIMEOUT_MAX_MS) {
-				confyaml_errat(ld, &v->start_mark,
-				    "'timeout'%s must be from 1s to 5m", ctx);
-				broken = 1;
-			}
 		} else if (v->type != YAML_SCALAR_NODE) {
 			confyaml_errat(ld, &v->start_mark, "expected a string "
 			    "for '%s'%s, got %s", s, ctx, confyaml_kind(v));
@@ -266,6 +251,7 @@ load_channel(struct loader *ld, yaml_node_pair_t *pair,
 	if (plugin != NULL && !broken && ld->cf->plugin_dir != NULL &&
 	    c->plugin_name != NULL)
 		channel_setup(ld, c, name, plugin, opts, optkey, nopts);
+	confchan_finish(c);
 }
 
 static void
@@ -582,15 +568,19 @@ duty_list(struct loader *ld, yaml_node_t *n, const char *key, int nonempty,
 static const struct field duty_fields[] = {
 	{ "officers", 1 }, { "leader", 1 }, { "escalation", 0 },
 };
+/* With a roster, who is on duty comes from it; escalation may stay here. */
+static const struct field duty_fields_roster[] = {
+	{ "officers", 0 }, { "leader", 0 }, { "escalation", 0 },
+};
 
 static void
-load_duty(struct loader *ld, yaml_node_t *n)
+load_duty(struct loader *ld, yaml_node_t *n, int roster)
 {
 	struct config_duty *d = &ld->cf->duty;
 	yaml_node_t *val[NFIELDS(duty_fields)];
 
-	if (confyaml_fields(ld, n, "'duty'", " in duty", duty_fields,
-	    NFIELDS(duty_fields), val) == -1)
+	if (confyaml_fields(ld, n, "'duty'", " in duty", roster ?
+	    duty_fields_roster : duty_fields, NFIELDS(duty_fields), val) == -1)
 		return;
 	if (val[0] != NULL)
 		duty_list(ld, val[0], "officers", 1, &d->officers, &d->nofficers);
@@ -601,125 +591,14 @@ load_duty(struct loader *ld, yaml_node_t *n)
 		    &d->nescalation);
 }
 
-static const struct {
-	const char	*key;
-	size_t		 off;
-	int64_t		 def;
-} policy_keys[] = {
-	{ "ack_timeout", offsetof(struct config_policy, ack_timeout_ms),
-	    20 * 60 * 1000 },
-	{ "report_deadline", offsetof(struct config_policy, report_deadline_ms),
-	    40 * 60 * 1000 },
-	{ "county_deadline", offsetof(struct config_policy, county_deadline_ms),
-	    20 * 60 * 1000 },
-	{ "retry_initial", offsetof(struct config_policy, retry_initial_ms),
-	    1000 },
-	{ "retry_max", offsetof(struct config_policy, retry_max_ms),
-	    5 * 60 * 1000 },
-	/* 0: never.  Retrying until delivered or resolved is the promise. */
-	{ "retry_give_up", offsetof(struct config_policy, retry_give_up_ms), 0 },
-};
-
-static const struct field policy_fields[] = {
-	{ "ack_timeout", 0 }, { "report_deadline", 0 }, { "county_deadline", 0 },
-	{ "retry_initial", 0 }, { "retry_max", 0 }, { "retry_give_up", 0 },
-};
-
-static void
-load_policy(struct loader *ld, yaml_node_t *n)
-{
-	struct config_policy *pol = &ld->cf->policy;
-	yaml_node_t *val[NFIELDS(policy_fields)];
-	size_t i;
-	int64_t *ms;
-	int ok = 1;
-
-	for (i = 0; i < NFIELDS(policy_keys); i++)
-		*(int64_t *)(void *)((char *)pol + policy_keys[i].off) =
-		    policy_keys[i].def;
-	if (n == NULL || confyaml_fields(ld, n, "'policy'", " in policy",
-	    policy_fields, NFIELDS(policy_fields), val) == -1)
-		return;
-	for (i = 0; i < NFIELDS(policy_keys); i++) {
-		ms = (int64_t *)(void *)((char *)pol + policy_keys[i].off);
-		if (val[i] != NULL && strcmp(policy_keys[i].key,
-		    "retry_give_up") == 0 && val[i]->type == YAML_SCALAR_NODE &&
-		    strcmp((const char *)val[i]->data.scalar.value, "never") == 0)
-			continue;
-		if (val[i] != NULL && confyaml_duration(ld, val[i],
-		    policy_keys[i].key, " in policy", ms) == -1)
-			ok = 0;
-	}
-	if (ok && pol->retry_initial_ms > pol->retry_max_ms)
-		confyaml_errat(ld, val[3] ? &val[3]->start_mark :
-		    &val[4]->start_mark, "'retry_initial' in policy must not "
-		    "be longer than 'retry_max'");
-}
-
-/*
- * A size in bytes from MIN to MAX; RANGE says so in messages.  Too large
- * to count is out of range too, and gets the same advice.
- */
-static int
-audit_size(struct loader *ld, yaml_node_t *n, const char *key, int64_t min,
-    int64_t max, const char *range, int64_t *bytes)
-{
-	const char *s, *why = NULL;
-	int64_t v;
-	int rc;
-
-	if ((s = confyaml_scalar(ld, n, key, " in audit")) == NULL)
-		return -1;
-	if ((rc = confval_size(s, &v, &why)) == -ERANGE || (rc == 0 &&
-	    (v < min || v > max))) {
-		confyaml_errat(ld, &n->start_mark, "'%s' in audit must be %s",
-		    key, range);
-		return -1;
-	}
-	if (rc < 0) {
-		confyaml_errat(ld, &n->start_mark, "invalid size '%s' for "
-		    "'%s' in audit: %s", s, key, why);
-		return -1;
-	}
-	*bytes = v;
-	return 0;
-}
-
-static const struct field audit_fields[] = {
-	{ "segment_size", 0 }, { "retention", 0 }, { "reserve", 0 },
-};
-
-static void
-load_audit(struct loader *ld, yaml_node_t *n)
-{
-	struct config_audit *a = &ld->cf->audit;
-	yaml_node_t *val[NFIELDS(audit_fields)];
-
-	a->segment_size = SEGMENT_DEFAULT;
-	a->retention_ms = RETENTION_DEFAULT_MS;
-	a->reserve = RESERVE_DEFAULT;
-	if (n == NULL || confyaml_fields(ld, n, "'audit'", " in audit",
-	    audit_fields, NFIELDS(audit_fields), val) == -1)
-		return;
-	if (val[0] != NULL)
-		audit_size(ld, val[0], "segment_size", SEGMENT_MIN, SEGMENT_MAX,
-		    "from 4KiB to 16GiB", &a->segment_size);
-	if (val[1] != NULL)
-		confyaml_duration(ld, val[1], "retention", " in audit",
-		    &a->retention_ms);
-	if (val[2] != NULL)
-		audit_size(ld, val[2], "reserve", 0, RESERVE_MAX,
-		    "at most 1GiB (0 keeps no reserve)", &a->reserve);
-}
-
 static const struct field top_fields[] = {
 	{ "listen", 1 }, { "state_dir", 1 }, { "plugin_dir", 1 },
 	{ "public_url", 1 }, { "timezone", 0 }, { "offices", 1 },
-	{ "people", 1 }, { "duty", 1 }, { "channels", 0 }, { "policy", 0 },
-	{ "audit", 0 },
+	{ "people", 1 }, { "duty", 0 }, { "channels", 0 }, { "policy", 0 },
+	{ "audit", 0 }, { "templates", 0 }, { "roster", 0 },
 };
 enum { T_LISTEN, T_STATE_DIR, T_PLUGIN_DIR, T_PUBLIC_URL, T_TIMEZONE,
-    T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY, T_AUDIT };
+    T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY, T_AUDIT, T_TEMPLATES, T_ROSTER };
 _Static_assert(NFIELDS(top_fields) <= CONFYAML_FIELDS_MAX,
     "the largest field table must fit confyaml_fields()");
 
@@ -733,8 +612,8 @@ load_root(struct loader *ld, yaml_node_t *root)
 
 	if (confyaml_fields(ld, root, "the whole file (listen:, state_dir:, "
 	    "...)", "", top_fields, NFIELDS(top_fields), val) == -1) {
-		load_policy(ld, NULL);
-		load_audit(ld, NULL);
+		confpolicy_load(ld, NULL);
+		confpolicy_audit(ld, NULL);
 		return;
 	}
 	if (val[T_LISTEN] != NULL)
@@ -756,9 +635,17 @@ load_root(struct loader *ld, yaml_node_t *root)
 	if (val[T_PEOPLE] != NULL)
 		load_people(ld, val[T_PEOPLE]);
 	if (val[T_DUTY] != NULL)
-		load_duty(ld, val[T_DUTY]);
-	load_policy(ld, val[T_POLICY]);
-	load_audit(ld, val[T_AUDIT]);
+		load_duty(ld, val[T_DUTY], val[T_ROSTER] != NULL);
+	if (val[T_ROSTER] != NULL)
+		cf->roster = roster_load(ld, val[T_ROSTER], time_now_ms());
+	else if (val[T_DUTY] == NULL)
+		confyaml_errat(ld, &root->start_mark, "missing 'duty' (who is "
+		    "on duty: officers and leader) or 'roster' (shifts and "
+		    "rotations); add one of them");
+	confpolicy_load(ld, val[T_POLICY]);
+	confpolicy_audit(ld, val[T_AUDIT]);
+	if (val[T_TEMPLATES] != NULL)
+		confchan_templates(ld, val[T_TEMPLATES], "", &ld->cf->templates);
 }
 
 static int
@@ -863,6 +750,8 @@ config_free(struct config *cf)
 	free(cf->duty.officers);
 	free(cf->duty.leader);
 	free(cf->duty.escalation);
+	confpolicy_free(&cf->policy);
+	roster_free(cf->roster);
 	for (i = 0; i < cf->nchannels; i++) {
 		if (cf->channels[i].plugin != NULL) {
 			abi = channel_plugin_abi(cf->channels[i].plugin);
@@ -872,8 +761,10 @@ config_free(struct config *cf)
 		}
 		free(cf->channels[i].name);
 		free(cf->channels[i].plugin_name);
+		confchan_templates_free(&cf->channels[i].templates);
 	}
 	free(cf->channels);
+	confchan_templates_free(&cf->templates);
 	free(ci->office_md);
 	free(ci->person_md);
 	free(ci);
@@ -892,6 +783,17 @@ config_unref(struct config *cf)
 	if (cf == NULL || --cf->refs > 0)
 		return;
 	config_free(cf);
+}
+
+const struct tmpl *
+config_template(const struct config *cf, const struct config_channel *ch,
+    const char *key)
+{
+	const struct tmpl *t = NULL;
+
+	if (ch != NULL)
+		t = confchan_template_find(&ch->templates, key);
+	return t != NULL ? t : confchan_template_find(&cf->templates, key);
 }
 
 const struct config_office *

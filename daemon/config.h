@@ -11,6 +11,19 @@
 #include <stdint.h>
 
 struct channel_plugin;
+struct roster;
+struct tmpl;
+
+/* `templates:` entries: an event name ("incident.new") or "<event>.title". */
+struct config_template {
+	char		*key;
+	struct tmpl	*tmpl;
+};
+
+struct config_templates {
+	struct config_template *v;
+	size_t		 n;
+};
 
 struct config_office {
 	char		*id;
@@ -34,7 +47,14 @@ struct config_person {
 struct config_channel {
 	char		*name;		/* the key under `channels` */
 	char		*plugin_name;	/* `plugin:` */
-	int64_t		 timeout_ms;	/* `timeout:` (daemon-side option), default 10s */
+	/* Daemon-side options (the rest go to the plugin); see confchan.c. */
+	int64_t		 timeout_ms;	/* `timeout:` per attempt, default 15s */
+	int64_t		 connect_timeout_ms;	/* `connect_timeout:`, default 5s */
+	int64_t		 rate_count;	/* `rate_limit: COUNT/PERIOD`; 0: unlimited */
+	int64_t		 rate_period_ms;
+	int		 bundle_after;	/* `bundle_after:` queued messages sent as one, default 5 */
+	int		 max_segments;	/* `max_segments:` for SMS plugins, default 3 */
+	struct config_templates templates;	/* `templates:` of this channel */
 	struct channel_plugin *plugin;	/* loaded .so, owned */
 	void		*state;		/* from the plugin's configure(), owned */
 };
@@ -47,6 +67,13 @@ struct config_duty {
 	size_t		 nescalation;
 };
 
+/* One escalation level beyond the first (the leader on duty at ack_timeout). */
+struct config_level {
+	int64_t		 after_ms;	/* after the previous level fired */
+	char		**notify;	/* person ids; "leader": the leader on duty then */
+	size_t		 nnotify;
+};
+
 struct config_policy {
 	int64_t		 ack_timeout_ms;	/* `ack_timeout`, default 20m */
 	int64_t		 report_deadline_ms;	/* `report_deadline`, default 40m */
@@ -54,6 +81,9 @@ struct config_policy {
 	int64_t		 retry_initial_ms;	/* `retry_initial`, default 1s */
 	int64_t		 retry_max_ms;		/* `retry_max`, default 5m */
 	int64_t		 retry_give_up_ms;	/* `retry_give_up` after the first attempt; 0 (`never`, the default) */
+	int64_t		 fallback_after_ms;	/* `fallback_after`, default 60s: retry one contact this long, then the next */
+	struct config_level *levels;	/* `escalation:` levels 2, 3, ... */
+	size_t		 nlevels;
 };
 
 struct config_audit {
@@ -81,6 +111,8 @@ struct config {
 	size_t		 nchannels;
 	struct config_policy policy;
 	struct config_audit audit;	/* the optional `audit:` section */
+	struct config_templates templates;	/* top-level `templates:` */
+	struct roster	*roster;	/* `roster:`; NULL: the static duty block */
 };
 
 /* Every problem found, one line each, "FILE:LINE:COLUMN: message". */
@@ -113,5 +145,12 @@ const struct config_office  *config_office_by_token(const struct config *, const
 const struct config_person  *config_person(const struct config *, const char *id);
 const struct config_person  *config_person_by_token(const struct config *, const char *token);
 const struct config_channel *config_channel(const struct config *, const char *name);
+/*
+ * The template for KEY ("incident.new", "incident.new.title") on channel
+ * CH (may be NULL): the channel's own, else the top-level one, else NULL
+ * (the caller falls back to the built-in default).
+ */
+const struct tmpl *config_template(const struct config *,
+	    const struct config_channel *ch, const char *key);
 
 #endif

@@ -266,7 +266,13 @@ test_example_loads(void **state)
 	assert_int_equal(cf->nchannels, 1);
 	assert_string_equal(cf->channels[0].name, "hook");
 	assert_string_equal(cf->channels[0].plugin_name, "testchan");
-	assert_int_equal(cf->channels[0].timeout_ms, 10 * 1000);
+	assert_int_equal(cf->channels[0].timeout_ms, 15 * 1000);
+	assert_int_equal(cf->channels[0].connect_timeout_ms, 5 * 1000);
+	assert_int_equal(cf->channels[0].bundle_after, 5);
+	assert_int_equal(cf->channels[0].max_segments, 3);
+	assert_int_equal(cf->policy.fallback_after_ms, 60 * 1000);
+	assert_int_equal(cf->policy.nlevels, 0);
+	assert_null(cf->roster);
 	assert_non_null(cf->channels[0].plugin);
 	assert_non_null(cf->channels[0].state);
 
@@ -389,7 +395,7 @@ test_unknown_key(void **state)
 	EXPECT_EDIT(LAST_LINE, LAST_LINE "frobnicate: yes\n",
 	    "29:1: unknown key 'frobnicate'; known keys are: listen, "
 	    "state_dir, plugin_dir, public_url, timezone, offices, people, "
-	    "duty, channels, policy, audit");
+	    "duty, channels, policy, audit, templates, roster");
 	/* The one the brief warns about: a typo must not disable escalation. */
 	EXPECT_EDIT("  ack_timeout: 20m\n", "  ack_timout: 20m\n",
 	    "28:3: unknown key 'ack_timout' in policy; did you mean "
@@ -1021,6 +1027,119 @@ test_lookups(void **state)
 	unload(&l);
 }
 
+#define HOOK_URL	"    url: \"http://127.0.0.1:9/hook\"\n"
+#define HOOK(lines)	HOOK_URL lines
+
+/* Daemon-side channel options, and what is left goes to the plugin. */
+static void
+test_channel_options(void **state)
+{
+	struct loaded l;
+	char *text = edit(BASE, HOOK_URL, HOOK("    timeout: 3s\n"
+	    "    connect_timeout: 500ms\n    rate_limit: 2/5s\n"
+	    "    bundle_after: 3\n    max_segments: 2\n"));
+	struct config *cf = load_ok(&l, text);
+
+	assert_int_equal(cf->channels[0].timeout_ms, 3000);
+	assert_int_equal(cf->channels[0].connect_timeout_ms, 500);
+	assert_int_equal(cf->channels[0].rate_count, 2);
+	assert_int_equal(cf->channels[0].rate_period_ms, 5000);
+	assert_int_equal(cf->channels[0].bundle_after, 3);
+	assert_int_equal(cf->channels[0].max_segments, 2);
+	unload(&l);
+	free(text);
+
+	text = edit(BASE, HOOK_URL, HOOK("    rate_limit: 20/min\n"));
+	cf = load_ok(&l, text);
+	assert_int_equal(cf->channels[0].rate_count, 20);
+	assert_int_equal(cf->channels[0].rate_period_ms, 60 * 1000);
+	unload(&l);
+	free(text);
+
+	EXPECT_EDIT(HOOK_URL, HOOK("    rate_limit: 20/minute\n"),
+	    "27:17: invalid 'rate_limit' in channel 'hook' '20/minute': the "
+	    "period after / must be s, min, h or a duration such as 5s or 10m "
+	    "(20/min, 2/5s)");
+	EXPECT_EDIT(HOOK_URL, HOOK("    rate_limit: fast\n"),
+	    "27:17: invalid 'rate_limit' in channel 'hook' 'fast': write "
+	    "COUNT/PERIOD such as 20/min or 2/5s (COUNT from 1 to 100000), or none");
+	EXPECT_EDIT(HOOK_URL, HOOK("    bundle_after: 1\n"),
+	    "27:19: 'bundle_after' in channel 'hook' must be a whole number "
+	    "from 2 to 100, not '1'");
+	EXPECT_EDIT(HOOK_URL, HOOK("    max_segments: 0\n"),
+	    "27:19: 'max_segments' in channel 'hook' must be a whole number "
+	    "from 1 to 10, not '0'");
+	EXPECT_EDIT(HOOK_URL, HOOK("    connect_timeout: 10m\n"),
+	    "27:22: 'connect_timeout' in channel 'hook' must be from 100ms to 5m");
+}
+
+/* A typo in a placeholder is an error where it was made, not a blank SMS. */
+static void
+test_templates(void **state)
+{
+	struct loaded l;
+	char *text = edit(BASE, LAST_LINE, LAST_LINE "templates:\n"
+	    "  incident.new: \"新事件 {title} {link}\"\n"
+	    "  incident.new.title: \"{office}\"\n");
+	struct config *cf = load_ok(&l, text);
+
+	assert_int_equal(cf->templates.n, 2);
+	assert_non_null(config_template(cf, NULL, "incident.new"));
+	assert_non_null(config_template(cf, NULL, "incident.new.title"));
+	assert_null(config_template(cf, NULL, "incident.resolved"));
+	unload(&l);
+	free(text);
+
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "templates:\n"
+	    "  incident.new: \"【突发】{titel}\"\n",
+	    "30:17: template 'incident.new', at character 5: unknown "
+	    "placeholder {titel}*");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "templates:\n"
+	    "  incident.nwe: \"x\"\n",
+	    "30:3: unknown template 'incident.nwe'; known: incident.new*");
+	EXPECT_EDIT(HOOK_URL, HOOK("    templates:\n"
+	    "      incident.resolved: \"{actor\"\n"),
+	    "28:26: template 'incident.resolved' in channel 'hook', at "
+	    "character 1: *");
+}
+
+/* Levels beyond the leader: each with its delay, people known. */
+static void
+test_escalation_levels(void **state)
+{
+	struct loaded l;
+	char *text = edit(BASE, LAST_LINE, LAST_LINE "  escalation:\n"
+	    "    - { after: 10m, notify: [zhang] }\n"
+	    "    - { after: 5m, notify: leader }\n");
+	struct config *cf = load_ok(&l, text);
+
+	assert_int_equal(cf->policy.nlevels, 2);
+	assert_int_equal(cf->policy.levels[0].after_ms, 10 * 60 * 1000);
+	assert_string_equal(cf->policy.levels[0].notify[0], "zhang");
+	assert_int_equal(cf->policy.levels[1].nnotify, 1);
+	assert_string_equal(cf->policy.levels[1].notify[0], "leader");
+	unload(&l);
+	free(text);
+
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "  escalation:\n"
+	    "    - { after: 10m, notify: [zhao] }\n",
+	    "30:30: unknown person 'zhao' in 'notify' in escalation level 2; "
+	    "use an id from people, or leader (the leader on duty)");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "  escalation:\n"
+	    "    - { notify: [zhang] }\n",
+	    "30:7: missing required key 'after' in escalation level 2");
+}
+
+/* Who is on duty must come from somewhere. */
+static void
+test_duty_or_roster(void **state)
+{
+	EXPECT_EDIT("duty:\n  officers: [zhang]\n  leader: li\n  escalation: "
+	    "[zhang]\n", "",
+	    "1:1: missing 'duty' (who is on duty: officers and leader) or "
+	    "'roster' (shifts and rotations); add one of them");
+}
+
 int
 main(void)
 {
@@ -1053,6 +1172,10 @@ main(void)
 		cmocka_unit_test(test_whole_file),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_channel_options),
+		cmocka_unit_test(test_templates),
+		cmocka_unit_test(test_escalation_levels),
+		cmocka_unit_test(test_duty_or_roster),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
