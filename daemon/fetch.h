@@ -13,14 +13,27 @@ struct fetch;
 
 #define FETCH_BODY_MAX	(64 * 1024)	/* response bytes kept; the rest is dropped */
 
+#define FETCH_RETRY_AFTER_MAX	(3600 * 1000)	/* a Retry-After beyond an hour is read as an hour */
+
+/*
+ * Only http, https, smtp and smtps; redirects are never followed; TLS
+ * peers are always verified.
+ */
 struct fetch_request {
-	const char	*method;	/* "POST", "GET", "PUT" */
-	const char	*url;		/* http:// or https:// only */
-	char *const	*headers;	/* "Name: value" */
+	const char	*method;	/* "POST", "GET", "PUT"; ignored for SMTP */
+	const char	*url;		/* http://, https://, smtp:// or smtps:// (else EPROTONOSUPPORT) */
+	char *const	*headers;	/* "Name: value" (HTTP) */
 	size_t		 nheaders;
-	const char	*body;		/* may be NULL */
+	const char	*body;		/* HTTP body, or the RFC 5322 message uploaded over SMTP; may be NULL */
 	size_t		 body_len;
 	int64_t		 timeout_ms;	/* whole transfer; must be > 0 (EINVAL) */
+	int64_t		 connect_timeout_ms;	/* 0: 5 s */
+	const char	*username;	/* HTTP basic auth, or SMTP AUTH; NULL: none */
+	const char	*password;
+	const char	*mail_from;	/* SMTP: envelope sender (required for smtp URLs, else EINVAL) */
+	char *const	*mail_rcpt;	/* SMTP: envelope recipients (at least one) */
+	size_t		 nrcpt;
+	int		 tls_required;	/* smtp://: STARTTLS or fail (CURLUSESSL_ALL) */
 };
 
 struct fetch_result {
@@ -30,6 +43,7 @@ struct fetch_result {
 	const char	*body;		/* NUL-terminated, at most FETCH_BODY_MAX bytes */
 	size_t		 body_len;
 	int64_t		 duration_ms;
+	int64_t		 retry_after_ms;	/* Retry-After (seconds or HTTP-date) as a delay; 0: none */
 };
 
 /*

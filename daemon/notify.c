@@ -1,16 +1,8 @@
 /*
- * Who gets what, and delivery until it is done.  See notify.h for the
- * records.  A delivery is in one of these states:
- *
- *	WAIT_DURABLE	its intent is written but not yet synced: wait, so a
- *			message never goes out for a change that could vanish
- *	SCHEDULED	timer set for the next attempt
- *	QUEUED		due, waiting for a free transfer slot (not an attempt yet)
- *	INFLIGHT	a request is out (holds a config reference)
- *	RECORDING	an outcome could not be written yet: retried by timer
- *
- * Records are applied by notify_apply(), which creates, reschedules and
- * frees deliveries; the live paths only decide and append.
+ * Who gets what: intents and the records of deliveries.  See notify.h for
+ * the records and delivery.h for a delivery's states; deliver.c does the
+ * sending.  Records are applied by notify_apply(), which creates,
+ * reschedules and frees deliveries; the live paths only decide and append.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,49 +17,13 @@
 #include "audit.h"
 #include "channel.h"
 #include "config.h"
-#include "fetch.h"
+#include "delivery.h"
 #include "incident.h"
 #include "log.h"
 #include "notify.h"
+#include "roster.h"
 #include "timeutil.h"
 
-enum delivery_state {
-	DELIVERY_WAIT_DURABLE,
-	DELIVERY_SCHEDULED,
-	DELIVERY_QUEUED,
-	DELIVERY_INFLIGHT,
-	DELIVERY_RECORDING,
-};
-
-struct delivery {
-	TAILQ_ENTRY(delivery) entry;	/* in its incident's deliveries */
-	TAILQ_ENTRY(delivery) queue;	/* QUEUED: in delivery_queue */
-	struct incident	*inc;
-	int64_t		 intent;	/* seq of the notify.intent record */
-	int		 index;		/* recipient within it */
-	enum notify_event event;
-	char		*person;
-	char		*person_name;
-	char		*channel;
-	char		*to;
-	int64_t		 late_ms;	/* a clock that fired late says so */
-	int		 attempts;
-	int64_t		 first_attempt_at;
-	int64_t		 next_at;	/* SCHEDULED: when */
-	enum delivery_state state;
-	struct event	 timer;
-	struct audit_waiter waiter;
-	struct fetch	*fetch;
-	struct config	*cfg;		/* held while in flight */
-	char		*recording_event;	/* RECORDING: what to write */
-	json_t		*recording_data;
-};
-
-/* A burst of incidents must queue here, not fail as attempts. */
-#define NOTIFY_MAX_INFLIGHT	128
-
-static TAILQ_HEAD(, delivery)	 delivery_queue = TAILQ_HEAD_INITIALIZER(delivery_queue);
-static struct event_base	*notify_evbase;
 static struct event		*reconcile_timer;	/* intents that could not be written */
 static int			 reconcile_failing;
 
@@ -81,12 +37,10 @@ static const struct {
 	{ NOTIFY_ACKNOWLEDGED,	"incident.acknowledged" },
 	{ NOTIFY_FILED,		"incident.report_filed" },
 	{ NOTIFY_RESOLVED,	"incident.resolved" },
+	{ NOTIFY_HANDOVER,	"duty.handover" },
 };
 #define NOTIFY_NEVENTS	(sizeof(notify_events) / sizeof(notify_events[0]))
 
-static void delivery_start(struct delivery *);
-static void delivery_pump(void);
-static void delivery_timer_cb(evutil_socket_t, short, void *);
 static void notify_reconcile_cb(evutil_socket_t, short, void *);
 
 const char *
@@ -114,7 +68,7 @@ notify_event_parse(const char *name)
 void
 notify_init(struct event_base *base)
 {
-	notify_evbase = base;
+	deliver_init(base);
 	reconcile_failing = 0;
 	reconcile_timer = evtimer_new(base, notify_reconcile_cb, NULL);
 	if (reconcile_timer == NULL)
@@ -127,60 +81,134 @@ notify_shutdown(void)
 	if (reconcile_timer != NULL)
 		event_free(reconcile_timer);
 	reconcile_timer = NULL;
+	deliver_shutdown();
+	message_shutdown();
 }
 
 /*
  * Recipients
  */
 
-static int
-add_person(json_t *list, json_t *seen, const struct config *cfg,
-    const char *id)
+int
+notify_add_person(json_t *list, json_t *seen, const struct config *cfg,
+    const char *id, const char *why)
 {
 	const struct config_person	*p;
+	json_t				*contacts, *r;
 	size_t				 i;
 
 	if (json_object_get(seen, id) != NULL)
 		return 0;	/* the leader may also be a duty officer: once is enough */
 	json_object_set_new(seen, id, json_true());
 	if ((p = config_person(cfg, id)) == NULL) {
-		log_warnx("person '%s' is in the duty roster but not in people; "
-		    "cannot notify them", id);
+		log_warnx("person '%s' is on duty but not in people; cannot "
+		    "notify them", id);
 		return 0;
 	}
-	for (i = 0; i < p->ncontacts; i++) {
-		json_t *r = json_pack("{s:s, s:s, s:s, s:s}", "person", p->id,
-		    "name", p->name, "channel", p->contacts[i].channel,
-		    "to", p->contacts[i].to);
-
-		if (r == NULL || json_array_append_new(list, r) != 0)
-			return -ENOMEM;
-	}
+	/* In order: the first is tried first, the others are fallbacks. */
+	contacts = json_array();
+	for (i = 0; contacts != NULL && i < p->ncontacts; i++)
+		if (json_array_append_new(contacts, json_pack("{s:s, s:s}",
+		    "channel", p->contacts[i].channel,
+		    "to", p->contacts[i].to)) != 0) {
+			json_decref(contacts);
+			contacts = NULL;
+		}
+	if (contacts == NULL)
+		return -ENOMEM;
+	r = json_pack("{s:s, s:s, s:o, s:s}", "person", p->id, "name", p->name,
+	    "contacts", contacts, "why", why);
+	if (r == NULL || json_array_append_new(list, r) != 0)
+		return -ENOMEM;
 	return 0;
 }
 
-/* Who hears of an event: the roster of this moment. */
 static json_t *
-notify_recipients(const struct incident *inc, enum notify_event ev)
+slot_json(const struct roster_slot *s)
+{
+	char start[TIME_RFC3339_MAX], end[TIME_RFC3339_MAX];
+
+	return json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "person", s->person,
+	    "role", s->role, "why", s->why,
+	    "since", s->start > 0 ? time_format(s->start, start, sizeof(start)) :
+	    NULL, "until", s->end > 0 && s->end < INT64_MAX ?
+	    time_format(s->end, end, sizeof(end)) : NULL);
+}
+
+json_t *
+notify_oncall_json(const struct roster_oncall *oc)
+{
+	json_t	*o, *officers = json_array();
+	size_t	 i;
+
+	for (i = 0; officers != NULL && i < oc->nofficers; i++)
+		json_array_append_new(officers, slot_json(&oc->officers[i]));
+	o = json_pack("{s:o, s:o}", "leader", oc->has_leader ?
+	    slot_json(&oc->leader) : json_null(), "officers", officers);
+	return o;
+}
+
+/*
+ * Who hears of an event: the roster of this moment, not of when the
+ * incident opened.  Level 1 escalations and overdue reports go up to the
+ * leader on duty and duty.escalation; levels beyond call their own list.
+ * *on_duty gets who was on duty and why, for the record.
+ */
+static json_t *
+notify_recipients(const struct incident *inc, enum notify_event ev, int level,
+    json_t **on_duty)
 {
 	const struct config	*cfg = config_current();
 	const struct config_duty *duty = &cfg->duty;
-	json_t			*list = json_array(), *seen = json_object();
+	struct roster_oncall	 oc;
+	json_t			*list = json_array(), *seen = json_object(), *who;
+	char			 why[256];
 	int			 escalation, officers, rc = 0;
 	size_t			 i;
 
-	if (list == NULL || seen == NULL)
+	*on_duty = NULL;
+	if (list == NULL || seen == NULL ||
+	    roster_at(cfg, time_now_ms(), &oc) != 0)
 		goto fail;
+	if ((*on_duty = notify_oncall_json(&oc)) == NULL)
+		goto fail;
+	if (level >= 2) {
+		json_array_foreach(inc->level_notify, i, who) {
+			const char *id = json_string_value(who);
+
+			if (id != NULL && strcmp(id, "leader") == 0 && oc.has_leader) {
+				snprintf(why, sizeof(why), "escalation level %d: "
+				    "leader on duty (%s)", level, oc.leader.why);
+				rc = notify_add_person(list, seen, cfg,
+				    oc.leader.person, why);
+			} else if (id != NULL && strcmp(id, "leader") != 0) {
+				snprintf(why, sizeof(why), "escalation level %d",
+				    level);
+				rc = notify_add_person(list, seen, cfg, id, why);
+			}
+			if (rc != 0)
+				goto fail;
+		}
+		json_decref(seen);
+		return list;
+	}
 	/* Escalations go up: the leader and the escalation list. */
 	officers = ev != NOTIFY_ESCALATED && ev != NOTIFY_OVERDUE;
 	escalation = !officers || inc->ack_clock.fired_at != 0 ||
 	    inc->report_clock.fired_at != 0;
-	for (i = 0; officers && rc == 0 && i < duty->nofficers; i++)
-		rc = add_person(list, seen, cfg, duty->officers[i]);
-	if (rc == 0 && duty->leader != NULL)
-		rc = add_person(list, seen, cfg, duty->leader);
+	for (i = 0; officers && rc == 0 && i < oc.nofficers; i++) {
+		snprintf(why, sizeof(why), "duty officer, %s shift (%s)",
+		    oc.officers[i].role, oc.officers[i].why);
+		rc = notify_add_person(list, seen, cfg, oc.officers[i].person,
+		    why);
+	}
+	if (rc == 0 && oc.has_leader) {
+		snprintf(why, sizeof(why), "leader on duty (%s)", oc.leader.why);
+		rc = notify_add_person(list, seen, cfg, oc.leader.person, why);
+	}
 	for (i = 0; escalation && rc == 0 && i < duty->nescalation; i++)
-		rc = add_person(list, seen, cfg, duty->escalation[i]);
+		rc = notify_add_person(list, seen, cfg, duty->escalation[i],
+		    "duty.escalation");
 	if (rc != 0)
 		goto fail;
 	json_decref(seen);
@@ -188,6 +216,8 @@ notify_recipients(const struct incident *inc, enum notify_event ev)
 fail:
 	json_decref(list);
 	json_decref(seen);
+	json_decref(*on_duty);
+	*on_duty = NULL;
 	return NULL;
 }
 
@@ -195,27 +225,46 @@ fail:
  * Intents
  */
 
+/* LEVEL: 0, or the escalation level >= 2 this intent is for. */
 static int
-notify_intent(struct incident *inc, enum notify_event ev)
+notify_intent(struct incident *inc, enum notify_event ev, int level)
 {
-	json_t	*data, *recipients;
+	json_t	*data, *recipients, *on_duty;
 	int64_t	 late = 0;
 
-	if (ev == NOTIFY_ESCALATED)
+	if (level >= 2)
+		late = inc->level_clock.late_ms;
+	else if (ev == NOTIFY_ESCALATED)
 		late = inc->ack_clock.late_ms;
 	else if (ev == NOTIFY_OVERDUE)
 		late = inc->report_clock.late_ms;
-	if ((recipients = notify_recipients(inc, ev)) == NULL)
+	if ((recipients = notify_recipients(inc, ev, level, &on_duty)) == NULL)
 		return -ENOMEM;
 	if (json_array_size(recipients) == 0)
-		log_warnx("incident %s: nobody to notify of %s; check duty and "
-		    "people's contacts in the configuration", inc->id,
+		log_warnx("incident %s: nobody to notify of %s; check the duty "
+		    "roster and people's contacts in the configuration", inc->id,
 		    notify_event_name(ev));
-	data = json_pack("{s:s, s:o, s:I}", "event", notify_event_name(ev),
-	    "recipients", recipients, "late_ms", (json_int_t)late);
+	data = json_pack("{s:s, s:o, s:I, s:o}", "event", notify_event_name(ev),
+	    "recipients", recipients, "late_ms", (json_int_t)late,
+	    "on_duty", on_duty);
 	if (data == NULL)
 		return -ENOMEM;
+	if (level >= 2)
+		json_object_set_new(data, "level", json_integer(level));
 	return audit_append("notify.intent", inc->id, "dutyd", data, NULL);
+}
+
+static void
+notify_reconcile_failed(struct incident *inc, const char *what, int rc)
+{
+	struct timeval tv = { 1, 0 };
+
+	if (!reconcile_failing)
+		log_errorx("incident %s: cannot record who to notify of %s (%s); "
+		    "retrying every second", inc->id, what, strerror(-rc));
+	reconcile_failing = 1;
+	if (reconcile_timer != NULL)
+		evtimer_add(reconcile_timer, &tv);
 }
 
 void
@@ -231,20 +280,16 @@ notify_reconcile(struct incident *inc)
 	for (i = 0; i < NOTIFY_NEVENTS && pending != 0; i++) {
 		if (!(pending & notify_events[i].bit))
 			continue;
-		if ((rc = notify_intent(inc, notify_events[i].bit)) != 0) {
-			if (!reconcile_failing)
-				log_errorx("incident %s: cannot record who to notify "
-				    "of %s (%s); retrying every second",
-				    inc->id, notify_events[i].name, strerror(-rc));
-			reconcile_failing = 1;
-			if (reconcile_timer != NULL) {
-				struct timeval tv = { 1, 0 };
-
-				evtimer_add(reconcile_timer, &tv);
-			}
+		if ((rc = notify_intent(inc, notify_events[i].bit, 0)) != 0) {
+			notify_reconcile_failed(inc, notify_events[i].name, rc);
 			return;
 		}
 	}
+	/* Each escalation level beyond the first is told once; only the latest matters. */
+	if (inc->state == INCIDENT_OPEN && inc->level >= 2 &&
+	    inc->level_notified < inc->level &&
+	    (rc = notify_intent(inc, NOTIFY_ESCALATED, inc->level)) != 0)
+		notify_reconcile_failed(inc, "an escalation level", rc);
 }
 
 static void
@@ -264,27 +309,6 @@ notify_reconcile_cb(evutil_socket_t fd, short events, void *arg)
 /*
  * Deliveries
  */
-
-static void
-delivery_free(struct delivery *d)
-{
-	if (d == NULL)
-		return;
-	TAILQ_REMOVE(&d->inc->deliveries, d, entry);
-	if (d->state == DELIVERY_QUEUED)
-		TAILQ_REMOVE(&delivery_queue, d, queue);
-	fetch_cancel(d->fetch);
-	config_unref(d->cfg);
-	audit_wait_cancel(&d->waiter);
-	event_del(&d->timer);
-	free(d->person);
-	free(d->person_name);
-	free(d->channel);
-	free(d->to);
-	free(d->recording_event);
-	json_decref(d->recording_data);
-	free(d);
-}
 
 void
 notify_incident_free(struct incident *inc)
@@ -307,56 +331,43 @@ delivery_find(struct incident *inc, json_t *data)
 	return NULL;
 }
 
-static void
-delivery_schedule(struct delivery *d, int64_t at)
+/*
+ * A recipient as an intent or a checkpoint lists it: {person, name,
+ * contacts: [{channel, to}...]}, or, as logs before fallback wrote it, one
+ * contact as {person, name, channel, to}.
+ */
+static struct delivery *
+delivery_from_json(struct incident *inc, int64_t intent, int index,
+    enum notify_event ev, json_t *rcp, int64_t late_ms)
 {
-	struct timeval tv = time_until(at);
+	struct delivery	*d;
+	json_t		*contacts = json_object_get(rcp, "contacts"), *c;
+	size_t		 i;
 
-	d->state = DELIVERY_SCHEDULED;
-	d->next_at = at;
-	evtimer_add(&d->timer, &tv);
-}
-
-static void
-delivery_durable(void *arg, int status)
-{
-	struct delivery *d = arg;
-
-	if (status != 0) {
-		/* The intent may not be on disk: try again, it is idempotent. */
-		delivery_schedule(d, time_now_ms() + 1000);
-		return;
-	}
-	delivery_start(d);
-}
-
-static int
-delivery_new(struct incident *inc, int64_t intent, int index,
-    enum notify_event ev, json_t *rcp, int64_t late_ms, struct delivery **out)
-{
-	struct delivery *d = calloc(1, sizeof(*d));
-
-	*out = NULL;
+	d = delivery_new(inc, intent, index, ev,
+	    json_string_value(json_object_get(rcp, "person")),
+	    json_string_value(json_object_get(rcp, "name")), late_ms);
 	if (d == NULL)
-		return -ENOMEM;
-	d->inc = inc;
-	d->intent = intent;
-	d->index = index;
-	d->event = ev;
-	d->late_ms = late_ms;
-	d->person = strdup(json_string_value(json_object_get(rcp, "person")) ?: "");
-	d->person_name = strdup(json_string_value(json_object_get(rcp, "name")) ?: "");
-	d->channel = strdup(json_string_value(json_object_get(rcp, "channel")) ?: "");
-	d->to = strdup(json_string_value(json_object_get(rcp, "to")) ?: "");
-	TAILQ_INSERT_TAIL(&inc->deliveries, d, entry);
-	evtimer_assign(&d->timer, notify_evbase, delivery_timer_cb, d);
-	if (d->person == NULL || d->person_name == NULL || d->channel == NULL ||
-	    d->to == NULL) {
-		delivery_free(d);
-		return -ENOMEM;
+		return NULL;
+	if (!json_is_array(contacts)) {
+		if (delivery_add_contact(d,
+		    json_string_value(json_object_get(rcp, "channel")),
+		    json_string_value(json_object_get(rcp, "to"))) != 0)
+			goto fail;
+		return d;
 	}
-	*out = d;
-	return 0;
+	json_array_foreach(contacts, i, c) {
+		if (i == DELIVERY_CONTACTS_MAX)
+			break;
+		if (delivery_add_contact(d,
+		    json_string_value(json_object_get(c, "channel")),
+		    json_string_value(json_object_get(c, "to"))) != 0)
+			goto fail;
+	}
+	return d;
+fail:
+	delivery_free(d);
+	return NULL;
 }
 
 static int
@@ -365,399 +376,129 @@ notify_apply_intent(struct incident *inc, const struct audit_record *r)
 	json_t		*recipients, *rcp;
 	enum notify_event ev;
 	size_t		 i;
+	int		 level;
 
 	ev = notify_event_parse(json_string_value(json_object_get(r->data,
 	    "event")));
 	recipients = json_object_get(r->data, "recipients");
 	if (ev == 0 || !json_is_array(recipients))
 		return -EINVAL;
-	inc->notify_done |= ev;
+	level = (int)json_integer_value(json_object_get(r->data, "level"));
+	if (level >= 2) {
+		if (level > inc->level_notified)
+			inc->level_notified = level;
+	} else
+		inc->notify_done |= ev;
 	json_array_foreach(recipients, i, rcp) {
 		struct delivery	*d;
-		int		 rc;
 
-		rc = delivery_new(inc, r->seq, (int)i, ev, rcp,
-		    json_integer_value(json_object_get(r->data, "late_ms")), &d);
-		if (rc != 0)
-			return rc;
+		d = delivery_from_json(inc, r->seq, (int)i, ev, rcp,
+		    json_integer_value(json_object_get(r->data, "late_ms")));
+		if (d == NULL)
+			return -ENOMEM;
+		d->level = level;
+		d->extra = json_incref(json_object_get(r->data, "handover"));
 		if (r->replaying)
 			delivery_schedule(d, 0);
-		else {
-			d->state = DELIVERY_WAIT_DURABLE;
-			audit_wait(&d->waiter, delivery_durable, d);
-		}
+		else
+			delivery_when_durable(d);
 	}
 	return 0;
+}
+
+static void
+notify_apply_attempt(struct delivery *d, const struct audit_record *r)
+{
+	const char	*outcome;
+	json_t		*contact = json_object_get(r->data, "contact");
+	int64_t		 next = 0;
+
+	d->attempts = (int)json_integer_value(json_object_get(r->data,
+	    "attempt"));
+	if (d->first_attempt_at == 0)
+		d->first_attempt_at = r->ts_ms;
+	if (json_is_integer(contact) && json_integer_value(contact) >= 0 &&
+	    (size_t)json_integer_value(contact) < d->ncontacts)
+		d->contact = (size_t)json_integer_value(contact);
+	if (d->contact_attempts++ == 0)
+		d->contact_since = r->ts_ms;
+	outcome = json_string_value(json_object_get(r->data, "outcome"));
+	if (outcome != NULL && strcmp(outcome, "retry") == 0) {
+		time_parse(json_string_value(json_object_get(r->data,
+		    "next_attempt_at")), &next);
+		delivery_schedule(d, next);
+	} else if (outcome != NULL && strcmp(outcome, "rejected") == 0) {
+		/* The notify.fallback that follows says where to; now, in any case. */
+		d->rejected |= 1u << d->contact;
+		delivery_schedule(d, r->replaying ? 0 : r->ts_ms);
+	} else
+		delivery_free(d);	/* delivered, or failed for good */
+}
+
+static void
+notify_apply_fallback(struct delivery *d, const struct audit_record *r)
+{
+	json_int_t next = json_integer_value(json_object_get(r->data, "contact"));
+
+	if (next < 0 || (size_t)next >= d->ncontacts)
+		return;
+	d->contact = (size_t)next;
+	d->contact_attempts = 0;
+	d->contact_since = 0;
+	delivery_schedule(d, r->replaying ? 0 : r->ts_ms);
 }
 
 int
 notify_apply(struct incident *inc, const struct audit_record *r)
 {
 	struct delivery	*d;
-	const char	*outcome;
 
 	if (strcmp(r->event, "notify.intent") == 0)
 		return notify_apply_intent(inc, r);
 	if ((d = delivery_find(inc, r->data)) == NULL)
 		return 0;	/* already finished: nothing left in memory */
-	if (strcmp(r->event, "notify.attempt") == 0) {
-		d->attempts = (int)json_integer_value(json_object_get(r->data,
-		    "attempt"));
-		if (d->first_attempt_at == 0)
-			d->first_attempt_at = r->ts_ms;
-		outcome = json_string_value(json_object_get(r->data, "outcome"));
-		if (outcome != NULL && strcmp(outcome, "retry") == 0) {
-			int64_t next = 0;
-
-			time_parse(json_string_value(json_object_get(r->data,
-			    "next_attempt_at")), &next);
-			delivery_schedule(d, next);
-			return 0;
-		}
-		delivery_free(d);	/* delivered, or failed for good */
-	} else if (strcmp(r->event, "notify.abandoned") == 0)
+	if (strcmp(r->event, "notify.attempt") == 0)
+		notify_apply_attempt(d, r);
+	else if (strcmp(r->event, "notify.fallback") == 0)
+		notify_apply_fallback(d, r);
+	else if (strcmp(r->event, "notify.abandoned") == 0)
 		delivery_free(d);
 	return 0;
-}
-
-/* Appends an outcome; if it cannot be written, keeps it and retries. */
-static void
-delivery_record(struct delivery *d, const char *event, json_t *data)
-{
-	int rc;
-
-	json_object_set_new(data, "intent", json_integer(d->intent));
-	json_object_set_new(data, "recipient", json_integer(d->index));
-	json_incref(data);
-	rc = audit_append(event, d->inc->id, "dutyd", data, NULL);
-	if (rc == 0) {
-		/* Applied: d may be gone now. */
-		json_decref(data);
-		return;
-	}
-	if (d->state != DELIVERY_RECORDING)
-		log_errorx("incident %s: cannot record the outcome of delivery "
-		    "%" PRId64 ".%d (%s); retrying every second", d->inc->id,
-		    d->intent, d->index, strerror(-rc));
-	free(d->recording_event);
-	json_decref(d->recording_data);
-	d->recording_event = strdup(event);
-	d->recording_data = data;
-	d->state = DELIVERY_RECORDING;
-	{
-		struct timeval tv = { 1, 0 };
-
-		evtimer_add(&d->timer, &tv);
-	}
-}
-
-static void
-delivery_abandon(struct delivery *d, const char *reason)
-{
-	json_t *data = json_pack("{s:s}", "reason", reason);
-
-	log_info("incident %s: delivery %" PRId64 ".%d of %s to %s abandoned: %s",
-	    d->inc->id, d->intent, d->index, notify_event_name(d->event),
-	    d->person, reason);
-	if (data != NULL)
-		delivery_record(d, "notify.abandoned", data);
-}
-
-static int64_t
-delivery_backoff(const struct config *cfg, int attempt)
-{
-	int64_t delay = cfg->policy.retry_initial_ms;
-
-	while (--attempt > 0 && delay < cfg->policy.retry_max_ms)
-		delay *= 2;
-	return delay < cfg->policy.retry_max_ms ? delay : cfg->policy.retry_max_ms;
-}
-
-static void
-delivery_finish(struct delivery *d, const struct dutyd_result *res,
-    long status, int64_t duration_ms)
-{
-	const struct config	*cfg = config_current();
-	const char		*outcome;
-	char			 next[TIME_RFC3339_MAX];
-	int64_t			 now = time_now_ms(), at = 0;
-	int			 attempt = d->attempts + 1;
-	json_t			*data;
-
-	switch (res->outcome) {
-	case DUTYD_DELIVERED:
-		outcome = "delivered";
-		break;
-	case DUTYD_FAILED:
-		outcome = "failed";
-		break;
-	default:
-		outcome = "retry";
-		at = now + delivery_backoff(cfg, attempt);
-		if (d->first_attempt_at != 0 && cfg->policy.retry_give_up_ms > 0 &&
-		    at - d->first_attempt_at > cfg->policy.retry_give_up_ms)
-			outcome = "failed";
-		break;
-	}
-	data = json_pack("{s:i, s:s, s:i, s:s, s:I}", "attempt", attempt,
-	    "outcome", outcome, "status", (int)status, "detail", res->detail,
-	    "duration_ms", (json_int_t)duration_ms);
-	if (data == NULL) {
-		delivery_schedule(d, now + 1000);
-		return;
-	}
-	if (strcmp(outcome, "retry") == 0)
-		json_object_set_new(data, "next_attempt_at",
-		    json_string(time_format(at, next, sizeof(next))));
-	if (strcmp(outcome, "delivered") == 0)
-		log_debug("incident %s: %s delivered to %s via %s (attempt %d)",
-		    d->inc->id, notify_event_name(d->event), d->person, d->channel,
-		    attempt);
-	else
-		log_warnx("incident %s: %s to %s via %s, attempt %d: %s%s",
-		    d->inc->id, notify_event_name(d->event), d->person, d->channel,
-		    attempt, res->detail, strcmp(outcome, "failed") == 0 ?
-		    "; giving up" : "; will retry");
-	delivery_record(d, "notify.attempt", data);
-}
-
-static void
-delivery_fetched(const struct fetch_result *fr, void *arg)
-{
-	struct delivery			*d = arg;
-	const struct config_channel	*ch;
-	const struct dutyd_plugin	*p;
-	struct dutyd_response		 resp;
-	struct dutyd_result		 res;
-	struct config			*cfg = d->cfg;
-
-	d->fetch = NULL;
-	d->cfg = NULL;
-	memset(&res, 0, sizeof(res));
-	ch = config_channel(cfg, d->channel);
-	p = channel_plugin_abi(ch->plugin);
-	resp.status = fr->status;
-	resp.error = fr->error;
-	resp.content_type = fr->content_type;
-	resp.body = fr->body;
-	resp.body_len = fr->body_len;
-	if (p->parse(ch->state, &resp, &res) != 0) {
-		res.outcome = DUTYD_RETRY;
-		snprintf(res.detail, sizeof(res.detail), "plugin %s could not read "
-		    "the response (HTTP %ld)", p->name, fr->status);
-	}
-	config_unref(cfg);
-	delivery_finish(d, &res, fr->status, fr->duration_ms);
-	delivery_pump();
-}
-
-static char *
-hhmm(int64_t ms, char *buf, size_t len)
-{
-	struct tm	tm;
-	time_t		secs = (time_t)(ms / 1000);
-
-	localtime_r(&secs, &tm);
-	strftime(buf, len, "%H:%M", &tm);
-	return buf;
-}
-
-/* The human summary every channel may show (SMS, chat): Chinese, one paragraph. */
-static char *
-delivery_text(const struct delivery *d, const char *url)
-{
-	const struct incident	*inc = d->inc;
-	const char		*title, *level, *office;
-	char			 t1[16], late[128] = "", *s = NULL;
-	int			 rc = -1;
-
-	title = json_string_value(json_object_get(inc->report, "title"));
-	level = json_string_value(json_object_get(inc->report, "level"));
-	office = inc->office_name != NULL ? inc->office_name : inc->office;
-	if (d->late_ms >= 5000)
-		snprintf(late, sizeof(late), "（到期时 dutyd 未能发出，晚发 %lld 分 %lld 秒）",
-		    (long long)(d->late_ms / 60000),
-		    (long long)(d->late_ms / 1000 % 60));
-	switch (d->event) {
-	case NOTIFY_NEW:
-		rc = asprintf(&s, "【突发事件】%s报告：%s%s%s%s。请于 %s 前确认。%s",
-		    office, title, level ? "（" : "", level ? level : "",
-		    level ? "级）" : "", hhmm(inc->ack_clock.deadline, t1,
-		    sizeof(t1)), url);
-		break;
-	case NOTIFY_ESCALATED:
-		rc = asprintf(&s, "【超时未确认】%s报告的“%s”超过确认时限 %s 仍无人确认，"
-		    "请立即处置。%s%s", office, title, hhmm(inc->ack_clock.deadline,
-		    t1, sizeof(t1)), late, url);
-		break;
-	case NOTIFY_OVERDUE:
-		rc = asprintf(&s, "【书面报告超时】“%s”未在 %s 前向省级报送书面报告，"
-		    "请立即报送。%s%s", title, hhmm(inc->report_clock.deadline, t1,
-		    sizeof(t1)), late, url);
-		break;
-	case NOTIFY_ACKNOWLEDGED:
-		rc = asprintf(&s, "【已确认】“%s”已由%s确认。%s", title,
-		    inc->ack.by_name ? inc->ack.by_name : inc->ack.by, url);
-		break;
-	case NOTIFY_FILED:
-		rc = asprintf(&s, "【书面报告已报送】“%s”的书面报告已报送%s%s%s。%s",
-		    title, inc->filed.text ? "（文号：" : "",
-		    inc->filed.text ? inc->filed.text : "",
-		    inc->filed.text ? "）" : "", url);
-		break;
-	case NOTIFY_RESOLVED:
-		rc = asprintf(&s, "【处置完毕】“%s”已由%s标记为处置完毕。%s", title,
-		    inc->resolved.by_name ? inc->resolved.by_name :
-		    inc->resolved.by, url);
-		break;
-	}
-	return rc == -1 ? NULL : s;
-}
-
-static void
-delivery_start(struct delivery *d)
-{
-	struct config			*cfg = config_current();
-	const struct config_channel	*ch;
-	const struct dutyd_plugin	*p;
-	struct dutyd_message		 msg;
-	struct dutyd_request		 req;
-	struct dutyd_result		 res;
-	struct fetch_request		 freq;
-	const char			*ijson;
-	char				*text = NULL;
-	char				*url = NULL, delivery_id[64];
-	int				 rc;
-
-	if (d->inc->state == INCIDENT_RESOLVED && d->event != NOTIFY_RESOLVED) {
-		delivery_abandon(d, "the incident was resolved");
-		return;
-	}
-	if ((ch = config_channel(cfg, d->channel)) == NULL) {
-		delivery_abandon(d, "its channel is no longer configured");
-		return;
-	}
-	if (fetch_inflight() >= NOTIFY_MAX_INFLIGHT) {
-		d->state = DELIVERY_QUEUED;
-		TAILQ_INSERT_TAIL(&delivery_queue, d, queue);
-		return;
-	}
-	p = channel_plugin_abi(ch->plugin);
-	memset(&res, 0, sizeof(res));
-	memset(&req, 0, sizeof(req));
-	snprintf(delivery_id, sizeof(delivery_id), "%" PRId64 ".%d", d->intent,
-	    d->index);
-	ijson = incident_json(d->inc);
-	if (asprintf(&url, "%s/api/v1/incidents/%s", cfg->public_url,
-	    d->inc->id) == -1)
-		url = NULL;
-	if (ijson == NULL || url == NULL ||
-	    (text = delivery_text(d, url)) == NULL) {
-		res.outcome = DUTYD_RETRY;
-		snprintf(res.detail, sizeof(res.detail), "out of memory");
-		goto failed;
-	}
-	memset(&msg, 0, sizeof(msg));
-	msg.event = notify_event_name(d->event);
-	msg.delivery_id = delivery_id;
-	msg.incident_json = ijson;
-	msg.text = text;
-	msg.url = url;
-	msg.recipient.id = d->person;
-	msg.recipient.name = d->person_name;
-	msg.recipient.to = d->to;
-	msg.now_ms = time_now_ms();
-	if ((rc = p->build(ch->state, &msg, &req)) != 0) {
-		res.outcome = DUTYD_RETRY;
-		snprintf(res.detail, sizeof(res.detail), "plugin %s could not build "
-		    "the request: %s", p->name, strerror(-rc));
-		goto failed;
-	}
-	freq.method = req.method;
-	freq.url = req.url;
-	freq.headers = req.headers;
-	freq.nheaders = req.nheaders;
-	freq.body = req.body;
-	freq.body_len = req.body_len;
-	freq.timeout_ms = ch->timeout_ms;
-	d->fetch = fetch_start(&freq, delivery_fetched, d);
-	if (d->fetch == NULL) {
-		res.outcome = DUTYD_RETRY;
-		snprintf(res.detail, sizeof(res.detail), "cannot start the request: %s",
-		    strerror(errno));
-		goto failed;
-	}
-	d->state = DELIVERY_INFLIGHT;
-	d->cfg = config_ref(cfg);
-	channel_request_clear(&req);
-	free(text);
-	free(url);
-	return;
-failed:
-	channel_request_clear(&req);
-	free(text);
-	free(url);
-	delivery_finish(d, &res, 0, 0);
-}
-
-/* Transfer slots freed: start the deliveries that waited for one, in order. */
-static void
-delivery_pump(void)
-{
-	struct delivery *d;
-
-	while (fetch_inflight() < NOTIFY_MAX_INFLIGHT &&
-	    (d = TAILQ_FIRST(&delivery_queue)) != NULL) {
-		TAILQ_REMOVE(&delivery_queue, d, queue);
-		d->state = DELIVERY_SCHEDULED;
-		delivery_start(d);
-	}
-}
-
-static void
-delivery_timer_cb(evutil_socket_t fd, short events, void *arg)
-{
-	struct delivery	*d = arg;
-	json_t		*data;
-	char		*event;
-
-	if (d->state != DELIVERY_RECORDING) {
-		delivery_start(d);
-		return;
-	}
-	/* Hand the kept outcome back to delivery_record() to try again. */
-	data = d->recording_data;
-	event = d->recording_event;
-	d->recording_data = NULL;
-	d->recording_event = NULL;
-	if (event == NULL) {
-		json_decref(data);
-		delivery_schedule(d, time_now_ms() + 1000);
-		return;
-	}
-	delivery_record(d, event, data);
-	free(event);
 }
 
 json_t *
 notify_snapshot(struct incident *inc)
 {
 	struct delivery	*d;
-	json_t		*list = json_array(), *o;
+	json_t		*list = json_array(), *o, *contacts;
 	char		 at[TIME_RFC3339_MAX], first[TIME_RFC3339_MAX];
+	char		 since[TIME_RFC3339_MAX];
+	size_t		 i;
 
 	TAILQ_FOREACH(d, &inc->deliveries, entry) {
-		o = json_pack("{s:I, s:i, s:s, s:{s:s, s:s, s:s, s:s}, s:I, s:i, "
-		    "s:s?, s:s?}",
+		contacts = json_array();
+		for (i = 0; contacts != NULL && i < d->ncontacts; i++)
+			json_array_append_new(contacts, json_pack("{s:s, s:s}",
+			    "channel", d->contacts[i].channel,
+			    "to", d->contacts[i].to));
+		o = json_pack("{s:I, s:i, s:s, s:{s:s, s:s, s:o?}, s:I, s:i, "
+		    "s:i, s:i, s:i, s:s?, s:s?, s:s?, s:i}",
 		    "intent", (json_int_t)d->intent, "recipient", d->index,
 		    "event", notify_event_name(d->event),
 		    "to", "person", d->person, "name", d->person_name,
-			"channel", d->channel, "to", d->to,
+			"contacts", contacts,
 		    "late_ms", (json_int_t)d->late_ms, "attempts", d->attempts,
+		    "contact", (int)d->contact, "contact_attempts",
+		    d->contact_attempts, "rejected", (int)d->rejected,
+		    "contact_since", d->contact_since ?
+			time_format(d->contact_since, since, sizeof(since)) : NULL,
 		    "first_attempt_at", d->first_attempt_at ?
 			time_format(d->first_attempt_at, first, sizeof(first)) : NULL,
 		    "next_attempt_at", d->state == DELIVERY_SCHEDULED ?
-			time_format(d->next_at, at, sizeof(at)) : NULL);
+			time_format(d->next_at, at, sizeof(at)) : NULL,
+		    "level", d->level);
+		if (o != NULL && d->extra != NULL)
+			json_object_set(o, "handover", d->extra);
 		if (o == NULL || json_array_append_new(list, o) != 0) {
 			json_decref(list);
 			return NULL;
@@ -773,17 +514,29 @@ notify_restore(struct incident *inc, json_t *list)
 	json_t		*o;
 	size_t		 i;
 	int64_t		 next;
-	int		 rc;
+	json_int_t	 contact;
 
 	json_array_foreach(list, i, o) {
-		rc = delivery_new(inc, json_integer_value(json_object_get(o, "intent")),
+		d = delivery_from_json(inc,
+		    json_integer_value(json_object_get(o, "intent")),
 		    (int)json_integer_value(json_object_get(o, "recipient")),
 		    notify_event_parse(json_string_value(json_object_get(o, "event"))),
 		    json_object_get(o, "to"),
-		    json_integer_value(json_object_get(o, "late_ms")), &d);
-		if (rc != 0)
-			return rc;
+		    json_integer_value(json_object_get(o, "late_ms")));
+		if (d == NULL)
+			return -ENOMEM;
 		d->attempts = (int)json_integer_value(json_object_get(o, "attempts"));
+		d->level = (int)json_integer_value(json_object_get(o, "level"));
+		d->extra = json_incref(json_object_get(o, "handover"));
+		contact = json_integer_value(json_object_get(o, "contact"));
+		if (contact > 0 && (size_t)contact < d->ncontacts)
+			d->contact = (size_t)contact;
+		d->contact_attempts = (int)json_integer_value(json_object_get(o,
+		    "contact_attempts"));
+		d->rejected = (unsigned)json_integer_value(json_object_get(o,
+		    "rejected"));
+		time_parse(json_string_value(json_object_get(o, "contact_since")),
+		    &d->contact_since);
 		time_parse(json_string_value(json_object_get(o, "first_attempt_at")),
 		    &d->first_attempt_at);
 		next = 0;
@@ -803,18 +556,11 @@ notify_incident_resolved(struct incident *inc)
 		next = TAILQ_NEXT(d, entry);
 		if (d->event == NOTIFY_RESOLVED || d->state == DELIVERY_RECORDING)
 			continue;
-		if (d->state == DELIVERY_QUEUED) {
-			TAILQ_REMOVE(&delivery_queue, d, queue);
-			d->state = DELIVERY_SCHEDULED;
-		}
-		if (d->fetch != NULL) {
-			fetch_cancel(d->fetch);
-			d->fetch = NULL;
-			config_unref(d->cfg);
-			d->cfg = NULL;
-		}
-		audit_wait_cancel(&d->waiter);
-		event_del(&d->timer);
+		/* A bundle's request speaks for others too: let it finish. */
+		if (d->state == DELIVERY_BUNDLED ||
+		    (d->state == DELIVERY_INFLIGHT && !TAILQ_EMPTY(&d->bundle)))
+			continue;
+		delivery_halt(d);
 		delivery_abandon(d, "the incident was resolved");
 	}
 }

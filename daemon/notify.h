@@ -21,7 +21,9 @@
 
 #include "audit.h"
 
+struct config;
 struct incident;
+struct roster_oncall;
 
 /* One bit per notifying event; struct incident keeps which are due and done. */
 enum notify_event {
@@ -31,6 +33,7 @@ enum notify_event {
 	NOTIFY_ACKNOWLEDGED	= 1 << 3,
 	NOTIFY_FILED		= 1 << 4,
 	NOTIFY_RESOLVED		= 1 << 5,
+	NOTIFY_HANDOVER		= 1 << 6,	/* duty.handover, on the duty desk */
 };
 
 void	notify_init(struct event_base *);
@@ -52,6 +55,14 @@ void	notify_incident_resolved(struct incident *);
 /* Deliveries not yet done, for a checkpoint; and back (scheduled, not started). */
 json_t	*notify_snapshot(struct incident *);
 int	 notify_restore(struct incident *, json_t *deliveries);
+/*
+ * Appends person ID to LIST as a recipient {person, name, contacts, why},
+ * unless SEEN has them already.  0 or -ENOMEM.
+ */
+int	notify_add_person(json_t *list, json_t *seen, const struct config *,
+	    const char *id, const char *why);
+/* Who is on duty, as records and the API show it. */
+json_t	*notify_oncall_json(const struct roster_oncall *);
 /* Frees an incident's deliveries (shutdown); cancels transfers in flight. */
 void	notify_incident_free(struct incident *);
 

@@ -56,7 +56,8 @@ static const struct {
 	    "请于 {ack_deadline} 前确认。{late}确认：{link}" },
 	{ "incident.escalated", "【超时未确认】{office}：{title}",
 	    "【超时未确认】{office}报告的“{title}”（{level}，{received_at} 接报）"
-	    "超过确认时限 {ack_deadline} 仍无人确认，请立即处置。{late}确认：{link}" },
+	    "超过确认时限 {ack_deadline} 仍无人确认，已{escalation_level}升级，请立即处置。"
+	    "{late}确认：{link}" },
 	{ "incident.report_overdue", "【书面报告超时】{office}：{title}",
 	    "【书面报告超时】{office}报告的“{title}”（{level}，{received_at} 接报）"
 	    "未在 {report_deadline} 前向省级报送书面报告，请立即报送。{late}详情：{link}" },

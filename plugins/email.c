@@ -380,7 +380,8 @@ email_canonical(const char *text, const char *url, size_t *outlen)
 		else
 			fputc(*p, f);
 	}
-	if (url != NULL && url[0] != '\0')
+	/* Templates usually carry {link} already: once is enough. */
+	if (url != NULL && url[0] != '\0' && strstr(text, url) == NULL)
 		fprintf(f, "\r\n\r\n%s", url);
 	bad = ferror(f);
 	if (fclose(f) != 0 || bad) {
