@@ -49,6 +49,7 @@ static const struct http_route {
 	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/ack",	AUTH_PERSON, api_incident_ack },
 	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/written-report", AUTH_PERSON, api_incident_written_report },
 	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/resolve",	AUTH_PERSON, api_incident_resolve },
+	{ EVHTTP_REQ_GET,  "/api/v1/oncall",			AUTH_PERSON, api_oncall },
 };
 #define HTTP_NROUTES	(sizeof(http_routes) / sizeof(http_routes[0]))
 

@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "config.h"
+#include "handover.h"
 #include "incident.h"
 #include "log.h"
 #include "notify.h"
@@ -78,6 +79,8 @@ incident_free(struct incident *inc)
 	notify_incident_free(inc);
 	clock_free(&inc->ack_clock.clock);
 	clock_free(&inc->report_clock.clock);
+	clock_free(&inc->level_clock.clock);
+	json_decref(inc->level_notify);
 	free(inc->office);
 	free(inc->office_name);
 	free(inc->idem);
@@ -280,6 +283,7 @@ incident_create(const char *id, json_t *d, struct incident **out)
 
 	clock_init(&inc->ack_clock.clock, incident_clock_fired, inc);
 	clock_init(&inc->report_clock.clock, incident_clock_fired, inc);
+	clock_init(&inc->level_clock.clock, incident_clock_fired, inc);
 	/* Past deadlines (replay after downtime) fire on the first loop turn. */
 	clock_arm(&inc->ack_clock.clock, inc->ack_clock.deadline);
 	clock_arm(&inc->report_clock.clock, inc->report_clock.deadline);
@@ -320,6 +324,20 @@ incident_apply_mark(struct incident_mark *m, const struct audit_record *r,
 	return m->by == NULL ? -ENOMEM : 0;
 }
 
+/* The next escalation level, as the record that fired the last one set it. */
+static void
+incident_arm_level(struct incident *inc, json_t *data)
+{
+	int64_t at;
+
+	if (json_time(data, "next_level_at", &at) != 0 || inc->ack.at != 0 ||
+	    inc->state == INCIDENT_RESOLVED)
+		return;
+	inc->level_clock.deadline = at;
+	inc->level_clock.fired_at = 0;
+	clock_arm(&inc->level_clock.clock, at);
+}
+
 static int
 incident_apply_clock(struct incident_clock *c, const struct audit_record *r)
 {
@@ -344,6 +362,9 @@ incident_apply(const struct audit_record *r)
 		return incident_apply_checkpoint(r);
 	if (r->incident == NULL)
 		return 0;	/* dutyd.started and other daemon records */
+	if (strcmp(r->incident, HANDOVER_DESK) == 0)
+		return strncmp(r->event, "notify.", 7) == 0 ?
+		    notify_apply(handover_desk(), r) : 0;
 	if ((inc = incident_find(r->incident)) == NULL) {
 		log_warnx("audit seq %lld (%s) names unknown incident %s; skipped",
 		    (long long)r->seq, r->event, r->incident);
@@ -358,6 +379,7 @@ incident_apply(const struct audit_record *r)
 		if (inc->state == INCIDENT_OPEN)
 			inc->state = INCIDENT_ACKNOWLEDGED;
 		clock_disarm(&inc->ack_clock.clock);
+		clock_disarm(&inc->level_clock.clock);
 		inc->notify_due |= NOTIFY_ACKNOWLEDGED;
 	} else if (strcmp(r->event, "incident.report_filed") == 0) {
 		rc = incident_apply_mark(&inc->filed, r, "reference");
@@ -368,10 +390,25 @@ incident_apply(const struct audit_record *r)
 		inc->state = INCIDENT_RESOLVED;
 		clock_disarm(&inc->ack_clock.clock);
 		clock_disarm(&inc->report_clock.clock);
+		clock_disarm(&inc->level_clock.clock);
 		inc->notify_due |= NOTIFY_RESOLVED;
 	} else if (strcmp(r->event, "incident.escalated") == 0) {
-		rc = incident_apply_clock(&inc->ack_clock, r);
-		inc->notify_due |= NOTIFY_ESCALATED;
+		const char *clk = json_string_value(json_object_get(r->data,
+		    "clock"));
+
+		if (clk != NULL && strcmp(clk, "level") == 0) {
+			rc = incident_apply_clock(&inc->level_clock, r);
+			inc->level = (int)json_integer_value(json_object_get(r->data,
+			    "level"));
+			json_decref(inc->level_notify);
+			inc->level_notify = json_incref(json_object_get(r->data,
+			    "notify"));
+		} else {
+			rc = incident_apply_clock(&inc->ack_clock, r);
+			inc->level = 1;
+			inc->notify_due |= NOTIFY_ESCALATED;
+		}
+		incident_arm_level(inc, r->data);
 	} else if (strcmp(r->event, "incident.report_overdue") == 0) {
 		rc = incident_apply_clock(&inc->report_clock, r);
 		inc->notify_due |= NOTIFY_OVERDUE;
@@ -453,6 +490,8 @@ incident_to_json(const struct incident *inc, int with_timeline)
 	failed |= json_object_set_new(o, "overdue",
 	    json_boolean(inc->report_clock.fired_at != 0));
 	failed |= set_time(o, "overdue_at", inc->report_clock.fired_at);
+	failed |= json_object_set_new(o, "escalation_level",
+	    json_integer(inc->level));
 	if (inc->filed.at != 0) {
 		wr = json_pack("{s:s?, s:o}", "reference", inc->filed.text,
 		    "filed_by", mark_person(&inc->filed));
@@ -470,6 +509,9 @@ incident_to_json(const struct incident *inc, int with_timeline)
 		inc->state == INCIDENT_RESOLVED),
 	    "report", clock_json(&inc->report_clock, inc->filed.at != 0 ||
 		inc->state == INCIDENT_RESOLVED));
+	if (clocks != NULL && inc->level_clock.deadline != 0)
+		json_object_set_new(clocks, "next_level", clock_json(&inc->level_clock,
+		    inc->ack.at != 0 || inc->state == INCIDENT_RESOLVED));
 	failed |= json_object_set_new(o, "clocks", clocks);
 	if (cfg != NULL && asprintf(&url, "%s/api/v1/incidents/%s",
 	    cfg->public_url, inc->id) != -1) {
@@ -617,6 +659,41 @@ incident_resolve(struct incident *inc, const char *person, const char *note,
 }
 
 /*
+ * An escalation's level, whom a level beyond the first calls, and when the
+ * next one is due: all in the record, so a later config change or restart
+ * does not move a running clock.
+ */
+static int
+incident_level_data(struct incident *inc, struct incident_clock *ic,
+    json_t *data)
+{
+	const struct config_policy *pol = &config_current()->policy;
+	const struct config_level *lv;
+	char	 at[TIME_RFC3339_MAX];
+	int	 level = ic == &inc->ack_clock ? 1 : inc->level + 1;
+	json_t	*who;
+	size_t	 i;
+
+	if (json_object_set_new(data, "level", json_integer(level)) != 0)
+		return -ENOMEM;
+	if (level >= 2) {
+		/* Levels shrank in a reload: the list as it is now still decides. */
+		lv = (size_t)(level - 2) < pol->nlevels ?
+		    &pol->levels[level - 2] : NULL;
+		if ((who = json_array()) == NULL ||
+		    json_object_set_new(data, "notify", who) != 0)
+			return -ENOMEM;
+		for (i = 0; lv != NULL && i < lv->nnotify; i++)
+			json_array_append_new(who, json_string(lv->notify[i]));
+	}
+	if ((size_t)(level - 1) < pol->nlevels)
+		return json_object_set_new(data, "next_level_at",
+		    json_string(time_format(ic->deadline +
+		    pol->levels[level - 1].after_ms, at, sizeof(at))));
+	return 0;
+}
+
+/*
  * A deadline passed.  Firing is a record; if it cannot be written (disk
  * full), try again every second: a late escalation beats a lost one.
  */
@@ -637,6 +714,12 @@ incident_clock_fired(struct clock *c, void *arg)
 		what = "ack";
 		if (inc->ack.at != 0)
 			return;
+	} else if (c == &inc->level_clock.clock) {
+		ic = &inc->level_clock;
+		event = "incident.escalated";
+		what = "level";
+		if (inc->ack.at != 0)
+			return;
 	} else {
 		ic = &inc->report_clock;
 		event = "incident.report_overdue";
@@ -649,6 +732,11 @@ incident_clock_fired(struct clock *c, void *arg)
 	data = json_pack("{s:s, s:s, s:I}", "clock", what, "deadline",
 	    time_format(ic->deadline, deadline, sizeof(deadline)),
 	    "late_ms", (json_int_t)(now - ic->deadline));
+	if (data != NULL && ic != &inc->report_clock &&
+	    incident_level_data(inc, ic, data) != 0) {
+		json_decref(data);
+		data = NULL;
+	}
 	if (data == NULL)
 		rc = -ENOMEM;
 	else
@@ -700,8 +788,10 @@ clock_snapshot(const struct incident_clock *c)
 static json_t *
 incident_snapshot(struct incident *inc)
 {
+	char next[TIME_RFC3339_MAX];
+
 	return json_pack("{s:O, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:i, s:i, "
-	    "s:O, s:o}",
+	    "s:O, s:o, s:{s:i, s:i, s:O?, s:s?}}",
 	    "origin", inc->origin,
 	    "state", incident_state_name(inc->state),
 	    "ack", mark_snapshot(&inc->ack),
@@ -712,7 +802,11 @@ incident_snapshot(struct incident *inc)
 	    "notify_due", (int)inc->notify_due,
 	    "notify_done", (int)inc->notify_done,
 	    "timeline", inc->timeline,
-	    "deliveries", notify_snapshot(inc));
+	    "deliveries", notify_snapshot(inc),
+	    "escalation", "level", inc->level, "notified", inc->level_notified,
+		"notify", inc->level_notify, "next_level_at",
+		inc->level_clock.fired_at == 0 && inc->level_clock.deadline != 0 ?
+		time_format(inc->level_clock.deadline, next, sizeof(next)) : NULL);
 }
 
 int
@@ -772,7 +866,7 @@ static int
 incident_restore(const char *id, json_t *d)
 {
 	struct incident	*inc;
-	json_t		*clocks = json_object_get(d, "clocks"), *tl;
+	json_t		*clocks = json_object_get(d, "clocks"), *tl, *esc;
 	const char	*state = json_string_value(json_object_get(d, "state"));
 	int		 rc;
 
@@ -796,6 +890,12 @@ incident_restore(const char *id, json_t *d)
 	    "notify_due"));
 	inc->notify_done = (unsigned)json_integer_value(json_object_get(d,
 	    "notify_done"));
+	esc = json_object_get(d, "escalation");
+	inc->level = (int)json_integer_value(json_object_get(esc, "level"));
+	inc->level_notified = (int)json_integer_value(json_object_get(esc,
+	    "notified"));
+	inc->level_notify = json_incref(json_object_get(esc, "notify"));
+	incident_arm_level(inc, esc);
 	if (json_is_array(tl = json_object_get(d, "timeline"))) {
 		/* A copy: the timeline grows, the record must not. */
 		json_decref(inc->timeline);

@@ -59,6 +59,11 @@ struct incident {
 	enum incident_state state;
 	struct incident_mark ack, filed, resolved;
 	struct incident_clock ack_clock, report_clock;
+	/* Escalation beyond the leader (policy.escalation): the next level's clock. */
+	struct incident_clock level_clock;
+	int		 level;		/* escalation levels fired; 1: at ack_timeout */
+	int		 level_notified;	/* highest level >= 2 with a notify.intent */
+	json_t		*level_notify;	/* whom the last level >= 2 calls: ids, "leader" */
 	json_t		*timeline;	/* array of events, oldest first */
 	struct delivery_list deliveries;	/* notifications not yet done */
 	unsigned	 notify_due;	/* enum notify_event bits the records call for */

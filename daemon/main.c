@@ -23,9 +23,11 @@
 #include "config.h"
 #include "fetch.h"
 #include "http.h"
+#include "handover.h"
 #include "incident.h"
 #include "log.h"
 #include "notify.h"
+#include "roster.h"
 #include "sd.h"
 #include "timeutil.h"
 
@@ -46,12 +48,16 @@ usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: dutyd [-tv] [--accept-broken-chain] -c FILE\n"
+	    "       dutyd --oncall [--days N] -c FILE\n"
 	    "       dutyd --verify-audit FILE|STATE_DIR...\n"
 	    "  -c FILE  configuration file (YAML)\n"
 	    "  -t       check the configuration, print 'configuration OK' or every\n"
 	    "           error as FILE:LINE:COLUMN: message, and exit\n"
 	    "  -v       verbose (debug) logging\n"
 	    "  -V       print the version and exit\n"
+	    "  --oncall [--days N]\n"
+	    "           print who is on duty over the coming N days (default 7,\n"
+	    "           at most 366) from the roster in FILE, and exit\n"
 	    "  --accept-broken-chain\n"
 	    "           start even though the audit log's hash chain is broken\n"
 	    "           (edited, removed or reordered records); the acceptance is\n"
@@ -195,6 +201,8 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		apply_timezone(cfg);
 		incident_json_flush();
 		audit_configure(cfg->audit.segment_size, cfg->audit.reserve);
+		/* Running clocks keep their records' deadlines; who is called next changes. */
+		handover_arm();
 		log_info("configuration reloaded");
 	}
 	config_diag_free(&diag);
@@ -288,6 +296,7 @@ start(struct config *cfg)
 	clock_base(d.base);
 	incident_init();
 	notify_init(d.base);
+	handover_init(d.base);
 	if ((rc = fetch_init(d.base)) != 0)
 		fatalx("cannot set up outgoing HTTP (libcurl): %s", strerror(-rc));
 
@@ -306,6 +315,7 @@ start(struct config *cfg)
 
 	if (http_init(d.base, cfg, err, sizeof(err)) != 0)
 		fatalx("%s", err);
+	handover_arm();
 	d.sigterm = signal_event(SIGTERM, on_stop);
 	d.sigint = signal_event(SIGINT, on_stop);
 	d.sighup = signal_event(SIGHUP, on_reload);
@@ -358,6 +368,7 @@ stop(void)
 	audit_commit();
 	http_shutdown();
 	incident_shutdown();
+	handover_shutdown();
 	notify_shutdown();
 	fetch_shutdown();
 	audit_close();
@@ -433,12 +444,16 @@ main(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "accept-broken-chain", no_argument,	NULL, 'A' },
 		{ "verify-audit", no_argument,		NULL, 'R' },
+		{ "oncall",	no_argument,		NULL, 'O' },
+		{ "days",	required_argument,	NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config_diag	 diag = { NULL, 0 };
 	struct config		*cfg;
 	const char		*path = NULL;
 	int			 ch, test = 0, verbose = 0, verify = 0;
+	int			 oncall = 0, days = 7;
+	char			*end;
 
 	while ((ch = getopt_long(argc, argv, "c:tvVh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -461,6 +476,18 @@ main(int argc, char *argv[])
 			break;
 		case 'R':
 			verify = 1;
+			break;
+		case 'O':
+			oncall = 1;
+			break;
+		case 'D':
+			days = (int)strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || days < 1 ||
+			    days > 366) {
+				fprintf(stderr, "dutyd: --days must be a number of "
+				    "days from 1 to 366, not '%s'\n", optarg);
+				return 2;
+			}
 			break;
 		default:
 			usage(2);
@@ -491,6 +518,15 @@ main(int argc, char *argv[])
 		printf("configuration OK\n");
 		config_unref(cfg);
 		return 0;
+	}
+	if (oncall) {
+		apply_timezone(cfg);
+		ch = roster_print(stdout, cfg, time_now_ms(), days);
+		if (ch != 0)
+			fprintf(stderr, "dutyd: cannot print the roster: %s\n",
+			    strerror(-ch));
+		config_unref(cfg);
+		return ch != 0;
 	}
 	config_install(cfg);
 	start(cfg);
