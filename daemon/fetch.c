@@ -1,6 +1,7 @@
 /*
- * Outgoing HTTP on the libevent loop: one curl multi handle driven through
- * the multi-socket API, in the shape of curl's docs/examples/hiperfifo.c.
+ * Outgoing HTTP and SMTP on the libevent loop: one curl multi handle driven
+ * through the multi-socket API, in the shape of curl's
+ * docs/examples/hiperfifo.c.
  * curl tells us which sockets to watch (socket_cb) and when to wake it up
  * (timer_cb); libevent tells curl what became ready (socket_action).
  *
@@ -22,11 +23,14 @@
 
 #include "fetch.h"
 #include "log.h"
+#include "timeutil.h"
 
 #define FETCH_MAX_INFLIGHT	256
 #define FETCH_MAX_HOST_CONNS	8
-#define FETCH_CONNECT_MAX_MS	10000
+#define FETCH_CONNECT_DEFAULT_MS 5000
 #define FETCH_METHOD_MAX	16
+#define FETCH_HEADER_BYTES_MAX	(32 * 1024)	/* response header bytes looked at */
+#define FETCH_RETRY_AFTER_LEN	64	/* longer values are garbage anyway */
 
 enum fetch_state {
 	FETCH_RUNNING,		/* in the multi handle */
@@ -37,20 +41,32 @@ enum fetch_state {
 struct fetch {
 	TAILQ_ENTRY(fetch)	 entry;
 	enum fetch_state	 state;
+	int			 smtp;		/* else HTTP */
 	CURL			*easy;
 	struct curl_slist	*headers;
+	struct curl_slist	*rcpts;
+	char			*password;	/* wiped before it is freed */
 	fetch_cb		 cb;
 	void			*arg;
 	int64_t			 started;	/* monotonic ms */
 	char			 errbuf[CURL_ERROR_SIZE];
+	/* The message uploaded over SMTP. */
+	char			*upload;
+	size_t			 upload_len;
+	size_t			 upload_off;
+	/* Response headers: only Retry-After is kept. */
+	size_t			 header_bytes;
+	char			 retry_after[FETCH_RETRY_AFTER_LEN];
 	char			*body;
 	size_t			 body_len;
 	size_t			 body_cap;
 	/* Filled when curl is done with the transfer. */
+	int			 failed;
 	long			 status;
 	char			*error;
 	char			*content_type;
 	int64_t			 duration_ms;
+	int64_t			 retry_after_ms;
 };
 
 TAILQ_HEAD(fetch_list, fetch);
@@ -89,6 +105,12 @@ fetch_free(struct fetch *f)
 	if (f->easy != NULL)
 		curl_easy_cleanup(f->easy);
 	curl_slist_free_all(f->headers);
+	curl_slist_free_all(f->rcpts);
+	if (f->password != NULL) {
+		explicit_bzero(f->password, strlen(f->password));
+		free(f->password);
+	}
+	free(f->upload);
 	free(f->body);
 	free(f->error);
 	free(f->content_type);
@@ -130,6 +152,86 @@ fetch_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Feeds the copied message to curl, which does the SMTP dot-stuffing. */
+static size_t
+fetch_read_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct fetch *f = arg;
+	size_t n = size * nitems, left = f->upload_len - f->upload_off;
+
+	if (n > left)
+		n = left;
+	if (n > 0)
+		memcpy(buf, f->upload + f->upload_off, n);
+	f->upload_off += n;
+	return n;
+}
+
+/*
+ * Keeps the last Retry-After of the last response (a 1xx may come first).
+ * Only the first FETCH_HEADER_BYTES_MAX bytes are looked at: a server
+ * must not make us scan megabytes of headers.
+ */
+static size_t
+fetch_header_cb(char *data, size_t size, size_t nitems, void *arg)
+{
+	static const char name[] = "Retry-After:";
+	struct fetch *f = arg;
+	size_t n = size * nitems, len = sizeof(name) - 1;
+	const char *v, *end;
+
+	if (n > FETCH_HEADER_BYTES_MAX - f->header_bytes) {
+		f->header_bytes = FETCH_HEADER_BYTES_MAX;
+		return n;
+	}
+	f->header_bytes += n;
+	if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		f->retry_after[0] = '\0';
+		return n;
+	}
+	if (n < len || strncasecmp(data, name, len) != 0)
+		return n;
+	v = data + len;
+	end = data + n;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && isspace((unsigned char)end[-1]))
+		end--;
+	/* Too long for any valid value: remembered as garbage, i.e. none. */
+	if ((size_t)(end - v) >= sizeof(f->retry_after))
+		end = v;
+	memcpy(f->retry_after, v, end - v);
+	f->retry_after[end - v] = '\0';
+	return n;
+}
+
+/* RFC 9110 10.2.3: delta-seconds or an HTTP-date.  Anything else is none. */
+static int64_t
+fetch_retry_after(const char *v)
+{
+	const int64_t max = FETCH_RETRY_AFTER_MAX;
+	int64_t secs = 0, now;
+	time_t t;
+	const char *p;
+
+	if (isdigit((unsigned char)v[0])) {
+		for (p = v; isdigit((unsigned char)*p); p++)
+			if (secs <= max / 1000)
+				secs = secs * 10 + (*p - '0');
+		if (*p != '\0')
+			return 0;
+		return secs > max / 1000 ? max : secs * 1000;
+	}
+	if (v[0] == '\0' || (t = curl_getdate(v, NULL)) == -1)
+		return 0;
+	now = time_now_ms();
+	if ((int64_t)t > now / 1000 + max / 1000)
+		return max;
+	if ((int64_t)t * 1000 <= now)
+		return 0;
+	return (int64_t)t * 1000 - now > max ? max : (int64_t)t * 1000 - now;
+}
+
 /* Takes what the callback needs out of curl, then lets the easy handle go. */
 static void
 fetch_finish(struct fetch *f, CURLcode rc)
@@ -142,12 +244,20 @@ fetch_finish(struct fetch *f, CURLcode rc)
 		curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &ct);
 		if (ct != NULL)
 			f->content_type = strdup(ct);
+		if (!f->smtp)
+			f->retry_after_ms = fetch_retry_after(f->retry_after);
 	} else {
 		/*
 		 * A response cut short (timeout mid-body, reset) is reported as
-		 * no response: half an answer is no proof of delivery.
+		 * no response: half an answer is no proof of delivery.  SMTP
+		 * keeps its last reply code (550 after RCPT, ...) next to the
+		 * error: the error alone says the message was not accepted.
 		 */
+		f->failed = 1;
 		f->status = 0;
+		if (f->smtp)
+			curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE,
+			    &f->status);
 		why = f->errbuf[0] != '\0' ? f->errbuf : curl_easy_strerror(rc);
 		f->error = strdup(why);	/* NULL: fetch_deliver says something */
 	}
@@ -167,12 +277,16 @@ fetch_deliver(struct fetch *f)
 	memset(&r, 0, sizeof(r));
 	r.status = f->status;
 	r.error = f->error;
-	if (r.error == NULL && r.status == 0)
-		r.error = "no HTTP response";
+	/* Out of memory for curl's message must still read as a failure. */
+	if (r.error == NULL && f->failed)
+		r.error = "transfer failed";
+	else if (r.error == NULL && r.status == 0)
+		r.error = f->smtp ? "no SMTP response" : "no HTTP response";
 	r.content_type = f->content_type;
 	r.body = f->body != NULL ? f->body : "";
 	r.body_len = f->body_len;
 	r.duration_ms = f->duration_ms;
+	r.retry_after_ms = f->retry_after_ms;
 	f->state = FETCH_DELIVERING;
 	f->cb(&r, f->arg);
 	fetch_free(f);
@@ -377,22 +491,30 @@ fetch_header_ok(const char *h)
 	return h != NULL && strchr(h, ':') != NULL && strpbrk(h, "\r\n") == NULL;
 }
 
+/* Nor may an address smuggle in SMTP commands. */
 static int
-fetch_setup(struct fetch *f, const struct fetch_request *req)
+fetch_address_ok(const char *a)
 {
-	const char *method = req->method != NULL ? req->method :
-	    (req->body != NULL ? "POST" : "GET");
-	long ctimeout;
-	struct curl_slist *l;
-	size_t i;
-	int has_expect = 0;
-	CURLcode rc = CURLE_OK;
+	return a != NULL && strpbrk(a, "\r\n") == NULL;
+}
 
 #define SET(opt, val) do {						\
 	if (rc == CURLE_OK)						\
 		rc = curl_easy_setopt(f->easy, opt, val);		\
 } while (0)
 
+static int
+fetch_setup_http(struct fetch *f, const struct fetch_request *req)
+{
+	const char *method = req->method != NULL ? req->method :
+	    (req->body != NULL ? "POST" : "GET");
+	struct curl_slist *l;
+	size_t i;
+	int has_expect = 0;
+	CURLcode rc = CURLE_OK;
+
+	if (req->method != NULL && !fetch_method_ok(req->method))
+		return -EINVAL;
 	for (i = 0; i < req->nheaders; i++) {
 		if (!fetch_header_ok(req->headers[i]))
 			return -EINVAL;
@@ -409,19 +531,18 @@ fetch_setup(struct fetch *f, const struct fetch_request *req)
 		f->headers = l;
 	}
 
-	ctimeout = req->timeout_ms < FETCH_CONNECT_MAX_MS ?
-	    (long)req->timeout_ms : FETCH_CONNECT_MAX_MS;
-	SET(CURLOPT_PRIVATE, (void *)f);
-	SET(CURLOPT_URL, req->url);
-	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, ctimeout);
+	/*
+	 * curl refuses an empty list.  Nothing is followed anyway; were that
+	 * ever switched on, it could not leave TLS.
+	 */
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	SET(CURLOPT_HTTPHEADER, f->headers);
-	SET(CURLOPT_ERRORBUFFER, f->errbuf);
-	SET(CURLOPT_WRITEFUNCTION, fetch_write_cb);
-	SET(CURLOPT_WRITEDATA, (void *)f);
+	SET(CURLOPT_HEADERFUNCTION, fetch_header_cb);
+	SET(CURLOPT_HEADERDATA, (void *)f);
+	/* Sent up front: no 401 round trip, and no weaker scheme to pick. */
+	if (req->username != NULL)
+		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 	if (strcmp(method, "GET") == 0 && req->body == NULL)
 		SET(CURLOPT_HTTPGET, 1L);
 	else if (strcmp(method, "HEAD") == 0)
@@ -437,17 +558,138 @@ fetch_setup(struct fetch *f, const struct fetch_request *req)
 		if (strcmp(method, "POST") != 0)
 			SET(CURLOPT_CUSTOMREQUEST, method);
 	}
-#undef SET
 	if (rc == CURLE_OUT_OF_MEMORY)
 		return -ENOMEM;
 	return rc == CURLE_OK ? 0 : -EINVAL;
+}
+
+static int
+fetch_setup_smtp(struct fetch *f, const struct fetch_request *req)
+{
+	struct curl_slist *l;
+	size_t i;
+	CURLcode rc = CURLE_OK;
+
+	if (!fetch_address_ok(req->mail_from) || req->nrcpt == 0 ||
+	    req->mail_rcpt == NULL)
+		return -EINVAL;
+	for (i = 0; i < req->nrcpt; i++) {
+		if (!fetch_address_ok(req->mail_rcpt[i]) ||
+		    req->mail_rcpt[i][0] == '\0')
+			return -EINVAL;
+		if ((l = curl_slist_append(f->rcpts, req->mail_rcpt[i])) == NULL)
+			return -ENOMEM;
+		f->rcpts = l;
+	}
+	if (req->body != NULL && req->body_len > 0) {
+		if ((f->upload = malloc(req->body_len)) == NULL)
+			return -ENOMEM;
+		memcpy(f->upload, req->body, req->body_len);
+		f->upload_len = req->body_len;
+	}
+
+	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	SET(CURLOPT_MAIL_FROM, req->mail_from);
+	SET(CURLOPT_MAIL_RCPT, f->rcpts);
+	SET(CURLOPT_UPLOAD, 1L);
+	SET(CURLOPT_READFUNCTION, fetch_read_cb);
+	SET(CURLOPT_READDATA, (void *)f);
+	SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)f->upload_len);
+	/* No STARTTLS offered means no transfer, never one in plain text. */
+	if (req->tls_required)
+		SET(CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (rc == CURLE_OUT_OF_MEMORY)
+		return -ENOMEM;
+	return rc == CURLE_OK ? 0 : -EINVAL;
+}
+
+static int
+fetch_setup(struct fetch *f, const struct fetch_request *req)
+{
+	long ctimeout;
+	CURLcode rc = CURLE_OK;
+	int r;
+
+	r = f->smtp ? fetch_setup_smtp(f, req) : fetch_setup_http(f, req);
+	if (r < 0)
+		return r;
+	if (req->password != NULL &&
+	    (f->password = strdup(req->password)) == NULL)
+		return -ENOMEM;
+
+	ctimeout = req->connect_timeout_ms > 0 ?
+	    (long)req->connect_timeout_ms : FETCH_CONNECT_DEFAULT_MS;
+	SET(CURLOPT_PRIVATE, (void *)f);
+	SET(CURLOPT_URL, req->url);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, ctimeout);
+	SET(CURLOPT_ERRORBUFFER, f->errbuf);
+	SET(CURLOPT_WRITEFUNCTION, fetch_write_cb);
+	SET(CURLOPT_WRITEDATA, (void *)f);
+	if (req->username != NULL)
+		SET(CURLOPT_USERNAME, req->username);
+	if (f->password != NULL)
+		SET(CURLOPT_PASSWORD, f->password);
+	if (rc == CURLE_OUT_OF_MEMORY)
+		return -ENOMEM;
+	return rc == CURLE_OK ? 0 : -EINVAL;
+}
+
+#undef SET
+
+/*
+ * Sorts the URL into HTTP (0) or SMTP (1) and fills log with it minus
+ * credentials, query and fragment (vendors put access tokens there).
+ * -EINVAL for what is not a URL, -EPROTONOSUPPORT for other schemes.
+ */
+static int
+fetch_classify(const char *url, char *log, size_t loglen)
+{
+	CURLU *u;
+	CURLUcode uc;
+	char *scheme = NULL, *safe = NULL;
+	int r;
+
+	if ((u = curl_url()) == NULL)
+		return -ENOMEM;
+	/* Any scheme parses, so that a known-bad one reads as such. */
+	if ((uc = curl_url_set(u, CURLUPART_URL, url,
+	    CURLU_NON_SUPPORT_SCHEME)) != CURLUE_OK ||
+	    (uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) != CURLUE_OK) {
+		r = uc == CURLUE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
+		goto done;
+	}
+	if (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0)
+		r = 0;
+	else if (strcmp(scheme, "smtp") == 0 || strcmp(scheme, "smtps") == 0)
+		r = 1;
+	else {
+		r = -EPROTONOSUPPORT;
+		goto done;
+	}
+	curl_url_set(u, CURLUPART_USER, NULL, 0);
+	curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
+	curl_url_set(u, CURLUPART_QUERY, NULL, 0);
+	curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
+	if (curl_url_get(u, CURLUPART_URL, &safe, 0) == CURLUE_OK)
+		snprintf(log, loglen, "%s", safe);
+ done:
+	curl_free(scheme);
+	curl_free(safe);
+	curl_url_cleanup(u);
+	return r;
 }
 
 struct fetch *
 fetch_start(const struct fetch_request *req, fetch_cb cb, void *arg)
 {
 	struct fetch *f;
-	int r;
+	char logurl[256] = "?";
+	int r, smtp;
 
 	if (fx.multi == NULL) {
 		errno = ENOTCONN;
@@ -455,9 +697,14 @@ fetch_start(const struct fetch_request *req, fetch_cb cb, void *arg)
 	}
 	if (req == NULL || req->url == NULL || cb == NULL ||
 	    req->timeout_ms <= 0 || req->timeout_ms > LONG_MAX ||
+	    req->connect_timeout_ms < 0 || req->connect_timeout_ms > LONG_MAX ||
 	    (req->nheaders > 0 && req->headers == NULL) ||
-	    (req->method != NULL && !fetch_method_ok(req->method))) {
+	    (req->password != NULL && req->username == NULL)) {
 		errno = EINVAL;
+		return NULL;
+	}
+	if ((smtp = fetch_classify(req->url, logurl, sizeof(logurl))) < 0) {
+		errno = -smtp;
 		return NULL;
 	}
 	if (fx.count >= FETCH_MAX_INFLIGHT) {
@@ -467,6 +714,7 @@ fetch_start(const struct fetch_request *req, fetch_cb cb, void *arg)
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
 	fx.count++;
+	f->smtp = smtp;
 	f->cb = cb;
 	f->arg = arg;
 	if ((f->easy = curl_easy_init()) == NULL) {
@@ -488,10 +736,9 @@ fetch_start(const struct fetch_request *req, fetch_cb cb, void *arg)
 		return NULL;
 	}
 	TAILQ_INSERT_TAIL(&fx.running, f, entry);
-	/* Not the query: vendors put access tokens there. */
-	log_debug("fetch: %s %.*s (timeout %lld ms)",
-	    req->method ? req->method : "-", (int)strcspn(req->url, "?#"),
-	    req->url, (long long)req->timeout_ms);
+	log_debug("fetch: %s %s (timeout %lld ms)", smtp ? "SMTP" :
+	    (req->method ? req->method : "-"), logurl,
+	    (long long)req->timeout_ms);
 	return f;
 }
 

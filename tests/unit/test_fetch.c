@@ -1,7 +1,8 @@
 /*
  * fetch against a real HTTP server: an evhttp on 127.0.0.1 (free port) in
- * the same event_base, so the loop drives both ends.  Every wait has a
- * deadline, so a bug fails the test instead of hanging it.
+ * the same event_base, so the loop drives both ends.  SMTP goes to a
+ * scripted server in a thread.  Every wait has a deadline, so a bug fails
+ * the test instead of hanging it.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -11,6 +12,8 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,6 +30,8 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+#include <openssl/evp.h>
 
 #include "fetch.h"
 
@@ -40,6 +46,7 @@ static struct {
 	char	*headers[MAX_HEADERS];	/* "Name: value" */
 	size_t	 nheaders;
 	int	 requests;	/* all of them, kept across seen_clear() */
+	int	 target_hits;	/* requests to /target, kept too */
 } seen;
 
 /* What a fetch callback was given, copied: the result dies with the call. */
@@ -51,6 +58,7 @@ struct got {
 	char	*body;
 	size_t	 body_len;
 	int64_t	 duration_ms;
+	int64_t	 retry_after_ms;
 	int	*counter;	/* bumped on every callback, shared by a batch */
 };
 
@@ -62,7 +70,7 @@ static int deadline_hit;
 static void
 seen_clear(void)
 {
-	int requests = seen.requests;
+	int requests = seen.requests, target_hits = seen.target_hits;
 	size_t i;
 
 	free(seen.body);
@@ -70,6 +78,7 @@ seen_clear(void)
 		free(seen.headers[i]);
 	memset(&seen, 0, sizeof(seen));
 	seen.requests = requests;
+	seen.target_hits = target_hits;
 }
 
 static void
@@ -87,6 +96,40 @@ reply(struct evhttp_request *req, int code, const char *ctype,
 	evbuffer_free(out);
 }
 
+/*
+ * A 503 with the headers the query asks for, in order: v=X sends
+ * "Retry-After: X", lc=X "retry-after: X", pad=N first N headers of
+ * 1000 bytes each.
+ */
+static void
+serve_retry(struct evhttp_request *req, const char *query)
+{
+	struct evkeyvalq q, *out = evhttp_request_get_output_headers(req);
+	struct evkeyval *kv;
+	char name[32], pad[1001];
+	int i, n;
+
+	TAILQ_INIT(&q);
+	assert_int_equal(evhttp_parse_query_str(query, &q), 0);
+	memset(pad, 'p', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	TAILQ_FOREACH(kv, &q, next) {
+		if (strcmp(kv->key, "v") == 0)
+			evhttp_add_header(out, "Retry-After", kv->value);
+		else if (strcmp(kv->key, "lc") == 0)
+			evhttp_add_header(out, "retry-after", kv->value);
+		else if (strcmp(kv->key, "pad") == 0) {
+			n = atoi(kv->value);
+			for (i = 0; i < n; i++) {
+				snprintf(name, sizeof(name), "X-Pad-%d", i);
+				evhttp_add_header(out, name, pad);
+			}
+		}
+	}
+	evhttp_clear_headers(&q);
+	reply(req, 503, "text/plain", "busy", 4);
+}
+
 static void
 serve(struct evhttp_request *req, void *arg)
 {
@@ -94,6 +137,7 @@ serve(struct evhttp_request *req, void *arg)
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	struct evkeyval *kv;
 	static char big[BIG_LEN];
+	char where[128];
 	size_t i, n;
 
 	if (strcmp(uri, "/echo") == 0) {
@@ -130,11 +174,261 @@ serve(struct evhttp_request *req, void *arg)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Location", "/echo");
 		reply(req, 302, NULL, "", 0);
+	} else if (strcmp(uri, "/redirect-away") == 0) {
+		snprintf(where, sizeof(where), "http://127.0.0.1:%d/target", port);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Location", where);
+		reply(req, 302, "text/plain", "moved", 5);
+	} else if (strcmp(uri, "/target") == 0) {
+		seen.target_hits++;
+		reply(req, 200, "text/plain", "target", 6);
+	} else if (strncmp(uri, "/retry?", 7) == 0) {
+		serve_retry(req, uri + 7);
 	} else if (strcmp(uri, "/hang") == 0) {
 		/* Never answered; evhttp frees it when either side closes. */
 	} else {
 		reply(req, 404, "text/plain", "no", 2);
 	}
+}
+
+/*
+ * A scripted ESMTP server in a thread: one connection, just enough of RFC
+ * 5321 for curl, and a record of what arrived.  It gives up 5 s after it
+ * started, so a client that never comes cannot hang the test.  The record
+ * is read only after smtpd_stop() joined the thread: no locks, and a
+ * failed assertion cannot leave the server waiting on one.
+ */
+#define SMTPD_RCPT_MAX	8
+#define SMTPD_LINE_MAX	(64 * 1024)
+#define SMTPD_MSG_MAX	(1024 * 1024)
+#define SMTPD_LIFE_MS	5000
+
+struct smtpd {
+	pthread_t	 thread;
+	int		 lfd;
+	int		 fd;
+	int		 port;
+	struct timespec	 deadline;	/* CLOCK_MONOTONIC */
+	char		 in[SMTPD_LINE_MAX];
+	size_t		 inlen;
+	/* The script, fixed before the thread starts. */
+	int		 rcpt_code;	/* the reply to every RCPT */
+	int		 auth;		/* offer AUTH PLAIN */
+	int		 started;
+	/* What arrived. */
+	int		 ehlo;
+	int		 mail;		/* MAIL commands */
+	char		 from[256];	/* MAIL FROM argument as sent */
+	char		 rcpt[SMTPD_RCPT_MAX][256];
+	int		 nrcpt;
+	int		 data;		/* DATA commands */
+	char		*msg;		/* dot-unstuffed, without the final "." line */
+	size_t		 msg_len;
+	char		 auth_plain[256];	/* base64 of AUTH PLAIN */
+};
+
+static struct smtpd smtpd;	/* static: teardown stops it after a failure */
+
+static int
+smtpd_left_ms(const struct smtpd *sd)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(sd->deadline.tv_sec - now.tv_sec) * 1000 +
+	    (sd->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? (int)ms : 0;
+}
+
+static int
+smtpd_wait(const struct smtpd *sd, int fd)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	int left;
+
+	if ((left = smtpd_left_ms(sd)) == 0)
+		return -1;
+	return poll(&pfd, 1, left) == 1 ? 0 : -1;
+}
+
+static void
+smtpd_say(struct smtpd *sd, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t n;
+
+	while (len > 0 && (n = send(sd->fd, s, len, MSG_NOSIGNAL)) > 0) {
+		s += n;
+		len -= n;
+	}
+}
+
+/* One line without its CRLF into line (len bytes); -1 on EOF or deadline. */
+static int
+smtpd_line(struct smtpd *sd, char *line, size_t *len)
+{
+	char *eol;
+	ssize_t n;
+
+	for (;;) {
+		eol = memmem(sd->in, sd->inlen, "\r\n", 2);
+		if (eol != NULL) {
+			*len = eol - sd->in;
+			memcpy(line, sd->in, *len);
+			line[*len] = '\0';
+			sd->inlen -= *len + 2;
+			memmove(sd->in, eol + 2, sd->inlen);
+			return 0;
+		}
+		if (sd->inlen == sizeof(sd->in) || smtpd_wait(sd, sd->fd) == -1 ||
+		    (n = recv(sd->fd, sd->in + sd->inlen,
+		    sizeof(sd->in) - sd->inlen, 0)) <= 0)
+			return -1;
+		sd->inlen += n;
+	}
+}
+
+static void
+smtpd_copy(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+}
+
+/* After 354: the message up to the lone ".", then the reply to it. */
+static int
+smtpd_message(struct smtpd *sd, char *line)
+{
+	char *msg = malloc(SMTPD_MSG_MAX);
+	size_t len, msg_len = 0;
+	const char *p;
+
+	/* No cmocka asserts in this thread: they longjmp to the main one. */
+	if (msg == NULL)
+		return -1;
+	while (smtpd_line(sd, line, &len) == 0) {
+		if (len == 1 && line[0] == '.') {
+			free(sd->msg);
+			sd->msg = msg;
+			sd->msg_len = msg_len;
+			smtpd_say(sd, "250 2.0.0 queued\r\n");
+			return 0;
+		}
+		p = line[0] == '.' ? line + 1 : line;	/* RFC 5321 4.5.2 */
+		len -= p - line;
+		if (msg_len + len + 2 > SMTPD_MSG_MAX)
+			break;
+		memcpy(msg + msg_len, p, len);
+		memcpy(msg + msg_len + len, "\r\n", 2);
+		msg_len += len + 2;
+	}
+	free(msg);
+	return -1;
+}
+
+static void *
+smtpd_main(void *arg)
+{
+	struct smtpd *sd = arg;
+	char *line = malloc(SMTPD_LINE_MAX + 1), reply[64];
+	size_t len;
+
+	if (line == NULL || smtpd_wait(sd, sd->lfd) == -1 ||
+	    (sd->fd = accept(sd->lfd, NULL, NULL)) == -1)
+		goto out;
+	smtpd_say(sd, "220 dutyd-test ESMTP\r\n");
+	while (smtpd_line(sd, line, &len) == 0) {
+		if (strncasecmp(line, "EHLO ", 5) == 0) {
+			sd->ehlo++;
+			smtpd_say(sd, "250-dutyd-test\r\n");
+			if (sd->auth)
+				smtpd_say(sd, "250-AUTH PLAIN\r\n");
+			smtpd_say(sd, "250 SIZE 10485760\r\n");
+		} else if (strncasecmp(line, "AUTH PLAIN", 10) == 0) {
+			if (line[10] == ' ')
+				smtpd_copy(sd->auth_plain,
+				    sizeof(sd->auth_plain), line + 11);
+			else {
+				smtpd_say(sd, "334 \r\n");
+				if (smtpd_line(sd, line, &len) == -1)
+					break;
+				smtpd_copy(sd->auth_plain,
+				    sizeof(sd->auth_plain), line);
+			}
+			smtpd_say(sd, "235 2.7.0 ok\r\n");
+		} else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
+			smtpd_copy(sd->from, sizeof(sd->from), line + 10);
+			sd->mail++;
+			smtpd_say(sd, "250 2.1.0 ok\r\n");
+		} else if (strncasecmp(line, "RCPT TO:", 8) == 0) {
+			if (sd->nrcpt < SMTPD_RCPT_MAX)
+				snprintf(sd->rcpt[sd->nrcpt++],
+				    sizeof(sd->rcpt[0]), "%s", line + 8);
+			snprintf(reply, sizeof(reply), "%d %s\r\n",
+			    sd->rcpt_code, sd->rcpt_code == 250 ? "2.1.5 ok" :
+			    "5.1.1 no such mailbox");
+			smtpd_say(sd, reply);
+		} else if (strcasecmp(line, "DATA") == 0) {
+			sd->data++;
+			smtpd_say(sd, "354 go ahead\r\n");
+			if (smtpd_message(sd, line) == -1)
+				break;
+		} else if (strcasecmp(line, "QUIT") == 0) {
+			smtpd_say(sd, "221 2.0.0 bye\r\n");
+			break;
+		} else if (strcasecmp(line, "RSET") == 0 ||
+		    strcasecmp(line, "NOOP") == 0)
+			smtpd_say(sd, "250 2.0.0 ok\r\n");
+		else
+			smtpd_say(sd, "502 5.5.2 not here\r\n");
+	}
+ out:
+	if (sd->fd != -1)
+		close(sd->fd);
+	sd->fd = -1;
+	free(line);
+	return NULL;
+}
+
+static struct smtpd *
+smtpd_start(int rcpt_code, int auth)
+{
+	struct smtpd *sd = &smtpd;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	memset(sd, 0, sizeof(*sd));
+	sd->fd = -1;
+	sd->rcpt_code = rcpt_code;
+	sd->auth = auth;
+	assert_true((sd->lfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(sd->lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(sd->lfd, 4), 0);
+	assert_int_equal(getsockname(sd->lfd, (struct sockaddr *)&sin, &len), 0);
+	sd->port = ntohs(sin.sin_port);
+	clock_gettime(CLOCK_MONOTONIC, &sd->deadline);
+	sd->deadline.tv_sec += SMTPD_LIFE_MS / 1000;
+	assert_int_equal(pthread_create(&sd->thread, NULL, smtpd_main, sd), 0);
+	sd->started = 1;
+	return sd;
+}
+
+/*
+ * Closes dutyd's side first (curl says QUIT to a cached connection), so
+ * the thread ends now rather than at its deadline.
+ */
+static void
+smtpd_stop(struct smtpd *sd)
+{
+	if (!sd->started)
+		return;
+	sd->started = 0;
+	fetch_shutdown();
+	pthread_join(sd->thread, NULL);
+	close(sd->lfd);
 }
 
 static int
@@ -146,6 +440,7 @@ setup(void **unused)
 
 	seen_clear();
 	seen.requests = 0;
+	seen.target_hits = 0;
 	if ((base = event_base_new()) == NULL ||
 	    (http = evhttp_new(base)) == NULL)
 		return -1;
@@ -162,6 +457,9 @@ setup(void **unused)
 static int
 teardown(void **unused)
 {
+	smtpd_stop(&smtpd);
+	free(smtpd.msg);
+	smtpd.msg = NULL;
 	fetch_shutdown();
 	evhttp_free(http);
 	event_base_free(base);
@@ -223,6 +521,7 @@ on_result(const struct fetch_result *r, void *arg)
 	memcpy(g->body, r->body, r->body_len + 1);
 	g->body_len = r->body_len;
 	g->duration_ms = r->duration_ms;
+	g->retry_after_ms = r->retry_after_ms;
 }
 
 static struct fetch *
@@ -432,12 +731,13 @@ test_timeout(void **unused)
 	got_clear(&g);
 }
 
-/* Only http and https: no file://, no ftp:// from a config typo. */
+/* Only http, https, smtp, smtps: no file://, no ftp:// from a config typo. */
 static void
 test_other_schemes_refused(void **unused)
 {
 	static const char *urls[] = { "file:///etc/passwd", "ftp://127.0.0.1/",
-	    "gopher://127.0.0.1/" };
+	    "gopher://127.0.0.1/", "FILE:///etc/shadow", "dict://127.0.0.1/",
+	    "scp://127.0.0.1/x" };
 	struct fetch_request req;
 	struct got g = { 0 };
 	size_t i;
@@ -447,14 +747,18 @@ test_other_schemes_refused(void **unused)
 		req.method = "GET";
 		req.url = urls[i];
 		req.timeout_ms = 2000;
-		assert_non_null(fetch_start(&req, on_result, &g));
-		assert_int_equal(g.calls, 0);
-		assert_true(run_until(&g.calls, 1, 5000));
-		assert_int_equal(g.status, 0);
-		assert_non_null(g.error);
-		assert_int_equal(g.body_len, 0);
-		got_clear(&g);
+		errno = 0;
+		if (fetch_start(&req, on_result, &g) != NULL)
+			fail_msg("%s was accepted", urls[i]);
+		assert_int_equal(errno, EPROTONOSUPPORT);
 	}
+	/* Not a URL at all: curl would guess http, we do not. */
+	req.url = "127.0.0.1/echo";
+	errno = 0;
+	assert_null(fetch_start(&req, on_result, &g));
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(fetch_inflight(), 0);
+	assert_false(run_until(&g.calls, 1, 100));
 }
 
 static void
@@ -659,6 +963,353 @@ test_cap_and_shutdown(void **unused)
 	got_clear(&g);
 }
 
+/* The 302 comes back as it is; its Location never sees a request. */
+static void
+test_redirect_not_followed(void **unused)
+{
+	struct got g = { 0 };
+
+	start("GET", "/redirect-away", NULL, 0, 5000, &g);
+	assert_true(run_until(&g.calls, 1, 5000));
+	assert_int_equal(g.status, 302);
+	assert_null(g.error);
+	assert_string_equal(g.body, "moved");
+	assert_int_equal(seen.target_hits, 0);
+	got_clear(&g);
+}
+
+static char *
+base64(const void *in, size_t len)
+{
+	char *out = malloc(4 * ((len + 2) / 3) + 1);
+
+	assert_non_null(out);
+	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	return out;
+}
+
+static void
+test_basic_auth(void **unused)
+{
+	static const char user[] = "值班员", pass[] = "p@ss:wörd 1";
+	struct fetch_request req;
+	struct got g = { 0 };
+	char url[128], password[sizeof(pass)], *want, *cred;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/echo", port);
+	memcpy(password, pass, sizeof(pass));
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = url;
+	req.timeout_ms = 5000;
+	req.username = user;
+	req.password = password;
+	assert_non_null(fetch_start(&req, on_result, &g));
+	memset(password, 'x', sizeof(password) - 1);	/* fetch kept a copy */
+	assert_true(run_until(&g.calls, 1, 5000));
+	assert_int_equal(g.status, 200);
+
+	assert_true(asprintf(&cred, "%s:%s", user, pass) > 0);
+	want = base64(cred, strlen(cred));
+	assert_non_null(seen_header("Authorization"));
+	assert_memory_equal(seen_header("Authorization"), "Basic ", 6);
+	assert_string_equal(seen_header("Authorization") + 6, want);
+	free(want);
+	free(cred);
+	got_clear(&g);
+
+	/* Without a username nothing is sent; a password alone is an error. */
+	req.username = NULL;
+	req.password = NULL;
+	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_true(run_until(&g.calls, 1, 5000));
+	assert_int_equal(g.status, 200);
+	assert_null(seen_header("Authorization"));
+	got_clear(&g);
+	req.password = pass;
+	errno = 0;
+	assert_null(fetch_start(&req, on_result, &g));
+	assert_int_equal(errno, EINVAL);
+}
+
+/*
+ * connect_timeout_ms bounds the connect, timeout_ms the whole transfer.  A
+ * listener with backlog 0 and one connection queued makes Linux drop
+ * further SYNs, which is what a dead host looks like.
+ */
+static void
+test_connect_timeout(void **unused)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	struct fetch_request req;
+	struct got g = { 0 };
+	char url[128];
+	int lfd, filler;
+
+	assert_true((lfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(lfd, 0), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
+	assert_true((filler = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(connect(filler, (struct sockaddr *)&sin, sizeof(sin)), 0);
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(sin.sin_port));
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = url;
+	req.timeout_ms = 5000;
+	req.connect_timeout_ms = 300;
+	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_true(run_until(&g.calls, 1, 5000));
+	assert_int_equal(g.status, 0);
+	assert_non_null(g.error);
+	assert_true(g.duration_ms >= 250);
+	assert_true(g.duration_ms < 2500);
+	got_clear(&g);
+	close(filler);
+	close(lfd);
+
+	/* A server that accepted but is slow still gets all of timeout_ms. */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hang", port);
+	req.timeout_ms = 900;
+	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_true(run_until(&g.calls, 1, 5000));
+	assert_int_equal(g.status, 0);
+	assert_non_null(g.error);
+	assert_true(g.duration_ms >= 850);
+	assert_true(g.duration_ms < 5000);
+	got_clear(&g);
+}
+
+static void
+test_retry_after(void **unused)
+{
+	struct {
+		char		 query[256];
+		int64_t		 min, max;
+	} cases[] = {
+		{ "v=120", 120000, 120000 },
+		{ "v=0", 0, 0 },
+		{ "lc=7", 7000, 7000 },			/* any case */
+		{ "v=30&v=60", 60000, 60000 },		/* the last one */
+		{ "v=99999999999999999999999", FETCH_RETRY_AFTER_MAX,
+		    FETCH_RETRY_AFTER_MAX },
+		{ "v=7200", FETCH_RETRY_AFTER_MAX, FETCH_RETRY_AFTER_MAX },
+		{ "v=soon", 0, 0 },
+		{ "v=-5", 0, 0 },
+		{ "v=1.5", 0, 0 },
+		{ "v=12abc", 0, 0 },
+		{ "x=1", 0, 0 },			/* none */
+		{ "pad=40&v=120", 0, 0 },		/* past the header cap */
+		{ "", 110000, 120000 },			/* HTTP-date in 2 min */
+		{ "", 0, 0 },				/* HTTP-date gone by */
+		{ "", FETCH_RETRY_AFTER_MAX, FETCH_RETRY_AFTER_MAX },	/* in a day */
+	};
+	enum { N = sizeof(cases) / sizeof(cases[0]) };
+	static const int64_t offsets[3] = { 120, -3600, 86400 };
+	struct got g[N];
+	struct tm tm;
+	time_t when;
+	char date[64], *enc, path[sizeof(cases[0].query) + 8];
+	int done = 0, i;
+
+	for (i = 0; i < 3; i++) {
+		when = time(NULL) + offsets[i];
+		assert_non_null(gmtime_r(&when, &tm));
+		assert_true(evutil_date_rfc1123(date, sizeof(date), &tm) > 0);
+		assert_non_null(enc = evhttp_encode_uri(date));
+		snprintf(cases[N - 3 + i].query, sizeof(cases[0].query),
+		    "v=%s", enc);
+		free(enc);
+	}
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < N; i++) {
+		g[i].counter = &done;
+		assert_true(snprintf(path, sizeof(path), "/retry?%s",
+		    cases[i].query) < (int)sizeof(path));
+		start("POST", path, "x", 1, 5000, &g[i]);
+	}
+	assert_true(run_until(&done, N, 5000));
+	for (i = 0; i < N; i++) {
+		assert_int_equal(g[i].status, 503);
+		if (g[i].retry_after_ms < cases[i].min ||
+		    g[i].retry_after_ms > cases[i].max)
+			fail_msg("Retry-After from \"%s\": %lld ms, want "
+			    "%lld..%lld", cases[i].query,
+			    (long long)g[i].retry_after_ms,
+			    (long long)cases[i].min, (long long)cases[i].max);
+		got_clear(&g[i]);
+	}
+}
+
+#define MAIL_FROM	"duty@example.gov.cn"
+
+static void
+smtp_request(struct fetch_request *req, char *url, size_t len,
+    const struct smtpd *sd, char *const *rcpt, size_t nrcpt)
+{
+	snprintf(url, len, "smtp://127.0.0.1:%d/dutyd.example", sd->port);
+	memset(req, 0, sizeof(*req));
+	req->url = url;
+	req->timeout_ms = 5000;
+	req->mail_from = MAIL_FROM;
+	req->mail_rcpt = rcpt;
+	req->nrcpt = nrcpt;
+	req->body = "Subject: x\r\n\r\nx\r\n";
+	req->body_len = strlen(req->body);
+}
+
+/* Envelope, credentials and every byte of a large message arrive intact. */
+static void
+test_smtp_delivers(void **unused)
+{
+	static const char plain[] = "\0duty\0s3cret";	/* RFC 4616 */
+	char *rcpt[] = { "zhang@example.gov.cn", "<li@example.gov.cn>" };
+	char url[128], *msg, *orig, *want_auth, size[32];
+	struct fetch_request req;
+	struct smtpd *sd;
+	struct got g = { 0 };
+	size_t len = 0, cap = 200 * 1024;
+	int i;
+
+	/* Past curl's 64 KiB upload buffer; lines that need dot-stuffing. */
+	assert_non_null(msg = malloc(cap));
+	len += snprintf(msg, cap, "From: 值班室 <" MAIL_FROM ">\r\n"
+	    "To: zhang@example.gov.cn\r\nSubject: =?UTF-8?B?5rKz5aCk?=\r\n"
+	    "\r\n河堤渗水，请立即处置。\r\n.\r\n..double\r\n.single\r\n");
+	for (i = 0; len + 100 < cap - 100; i++)
+		len += snprintf(msg + len, cap - len,
+		    "%s line %d of the report, bare\nLF kept\r\n",
+		    i % 7 == 0 ? "." : "", i);
+	len += snprintf(msg + len, cap - len, "end\r\n");
+	assert_non_null(orig = malloc(len));
+	memcpy(orig, msg, len);
+
+	sd = smtpd_start(250, 1);
+	smtp_request(&req, url, sizeof(url), sd, rcpt, 2);
+	req.body = msg;
+	req.body_len = len;
+	req.username = "duty";
+	req.password = "s3cret";
+	assert_non_null(fetch_start(&req, on_result, &g));
+	memset(msg, '#', len);	/* fetch kept a copy */
+	assert_true(run_until(&g.calls, 1, 5000));
+	smtpd_stop(sd);
+	assert_null(g.error);
+	assert_int_equal(g.status, 250);
+
+	snprintf(size, sizeof(size), " SIZE=%zu", len);
+	assert_memory_equal(sd->from, "<" MAIL_FROM ">",
+	    strlen("<" MAIL_FROM ">"));
+	assert_non_null(strstr(sd->from, size));
+	assert_int_equal(sd->nrcpt, 2);
+	assert_string_equal(sd->rcpt[0], "<zhang@example.gov.cn>");
+	assert_string_equal(sd->rcpt[1], "<li@example.gov.cn>");
+	assert_int_equal(sd->data, 1);
+	assert_int_equal(sd->msg_len, len);
+	assert_memory_equal(sd->msg, orig, len);
+	want_auth = base64(plain, sizeof(plain) - 1);
+	assert_string_equal(sd->auth_plain, want_auth);
+	free(want_auth);
+	free(msg);
+	free(orig);
+	got_clear(&g);
+}
+
+static void
+test_smtp_rcpt_rejected(void **unused)
+{
+	char *rcpt[] = { "nobody@example.gov.cn" };
+	char url[128];
+	struct fetch_request req;
+	struct smtpd *sd;
+	struct got g = { 0 };
+
+	sd = smtpd_start(550, 0);
+	smtp_request(&req, url, sizeof(url), sd, rcpt, 1);
+	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_true(run_until(&g.calls, 1, 5000));
+	smtpd_stop(sd);
+	assert_int_equal(g.status, 550);
+	assert_non_null(g.error);
+	assert_int_equal(sd->nrcpt, 1);
+	assert_int_equal(sd->data, 0);
+	got_clear(&g);
+}
+
+/* tls_required and no STARTTLS on offer: nothing goes out in plain text. */
+static void
+test_smtp_tls_required(void **unused)
+{
+	char *rcpt[] = { "zhang@example.gov.cn" };
+	char url[128];
+	struct fetch_request req;
+	struct smtpd *sd;
+	struct got g = { 0 };
+
+	sd = smtpd_start(250, 1);
+	smtp_request(&req, url, sizeof(url), sd, rcpt, 1);
+	req.tls_required = 1;
+	req.username = "duty";
+	req.password = "s3cret";
+	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_true(run_until(&g.calls, 1, 5000));
+	smtpd_stop(sd);
+	assert_non_null(g.error);
+	assert_int_equal(sd->ehlo, 1);	/* it did talk to the server */
+	assert_string_equal(sd->auth_plain, "");
+	assert_int_equal(sd->mail, 0);
+	assert_int_equal(sd->data, 0);
+	assert_null(sd->msg);
+	got_clear(&g);
+}
+
+static void
+test_smtp_bad_requests(void **unused)
+{
+	char *rcpt[] = { "zhang@example.gov.cn" };
+	char *smuggle[] = { "a@example.gov.cn>\r\nRCPT TO:<b@example.gov.cn" };
+	char *empty[] = { "" };
+	struct fetch_request req;
+	struct smtpd sd = { .port = 25 };	/* only its port: never reached */
+	struct got g = { 0 };
+	char url[128];
+
+	smtp_request(&req, url, sizeof(url), &sd, rcpt, 1);
+	req.mail_from = NULL;
+	errno = 0;
+	assert_null(fetch_start(&req, on_result, &g));
+	assert_int_equal(errno, EINVAL);
+
+	smtp_request(&req, url, sizeof(url), &sd, rcpt, 0);
+	errno = 0;
+	assert_null(fetch_start(&req, on_result, &g));
+	assert_int_equal(errno, EINVAL);
+
+	smtp_request(&req, url, sizeof(url), &sd, smuggle, 1);
+	errno = 0;
+	assert_null(fetch_start(&req, on_result, &g));
+	assert_int_equal(errno, EINVAL);
+
+	smtp_request(&req, url, sizeof(url), &sd, empty, 1);
+	errno = 0;
+	assert_null(fetch_start(&req, on_result, &g));
+	assert_int_equal(errno, EINVAL);
+
+	smtp_request(&req, url, sizeof(url), &sd, rcpt, 1);
+	req.mail_from = "a@example.gov.cn>\r\nDATA";
+	errno = 0;
+	assert_null(fetch_start(&req, on_result, &g));
+	assert_int_equal(errno, EINVAL);
+
+	assert_int_equal(fetch_inflight(), 0);
+	assert_false(run_until(&g.calls, 1, 100));
+}
+
 int
 main(void)
 {
@@ -677,6 +1328,14 @@ main(void)
 		T(test_shutdown_from_callback),
 		T(test_concurrent),
 		T(test_cap_and_shutdown),
+		T(test_redirect_not_followed),
+		T(test_basic_auth),
+		T(test_connect_timeout),
+		T(test_retry_after),
+		T(test_smtp_delivers),
+		T(test_smtp_rcpt_rejected),
+		T(test_smtp_tls_required),
+		T(test_smtp_bad_requests),
 #undef T
 	};
 
