@@ -193,6 +193,13 @@ email_check(const char *const *val, const int *idx, enum dutyd_tls *tls,
 		    "remove starttls, or use smtp:// for a relay without TLS");
 		return -EINVAL;
 	}
+	if (val[OPT_PASS] != NULL) {
+		/* AUTH PLAIN over a plain connection gives the password away. */
+		email_error(err, idx[OPT_STARTTLS], "starttls: none would send "
+		    "the password in clear text: use starttls: required or "
+		    "smtps://, or a relay that needs no login");
+		return -EINVAL;
+	}
 	*tls = DUTYD_TLS_DEFAULT;
 	return 0;
 }

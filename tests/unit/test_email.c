@@ -115,6 +115,11 @@ test_configure(void **unused)
 		{ "url", "smtp://127.0.0.1:25" }, { "from", "a@b" },
 		{ "username", "duty" },
 	};
+	const struct dutyd_option clear_password[] = {
+		{ "url", "smtp://127.0.0.1:25" }, { "from", "a@b" },
+		{ "username", "duty" }, { "password", "x" },
+		{ "starttls", "none" },
+	};
 	const struct dutyd_option pass_only[] = {
 		{ "url", "smtp://127.0.0.1:25" }, { "password", "x" },
 		{ "from", "a@b" },
@@ -149,6 +154,7 @@ test_configure(void **unused)
 	configure_bad(no_from, 1, -1, "needs from");
 	configure_bad(user_only, 3, 2, "without a password");
 	configure_bad(pass_only, 3, 1, "without a username");
+	configure_bad(clear_password, 5, 4, "password in clear text");
 	configure_bad(unknown, 3, 2, "'tls'");
 	configure_bad(unknown, 3, 2, "url, from, username, password and "
 	    "starttls");
