@@ -7,8 +7,21 @@
  *
  * Completed transfers are collected from curl first and only then handed to
  * their callbacks, so a callback may start, cancel or shut down freely.
+ *
+ * SMTP is the exception: libcurl 7.88 waits for the server's answer to the
+ * end of the message and to QUIT in blocking calls, even in the multi
+ * interface, and a mail server that hangs there would stop the loop and
+ * with it every clock.  Each SMTP transfer therefore runs curl_easy_perform()
+ * on a thread of its own and reports back through a pipe; the loop never
+ * waits for it.
  */
 #include <sys/queue.h>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -31,9 +44,11 @@
 #define FETCH_METHOD_MAX	16
 #define FETCH_HEADER_BYTES_MAX	(32 * 1024)	/* response header bytes looked at */
 #define FETCH_RETRY_AFTER_LEN	64	/* longer values are garbage anyway */
+#define FETCH_SHUTDOWN_WAIT_MS	2000	/* for SMTP threads at shutdown, in all */
 
 enum fetch_state {
 	FETCH_RUNNING,		/* in the multi handle */
+	FETCH_THREAD,		/* SMTP: on its own thread */
 	FETCH_DONE,		/* out of curl, waiting for its callback */
 	FETCH_DELIVERING,	/* its callback is running */
 };
@@ -56,6 +71,7 @@ struct fetch {
 	size_t			 upload_off;
 	/* Response headers: only Retry-After is kept. */
 	size_t			 header_bytes;
+	int			 refusal_kept;	/* SMTP: body holds a 4xx/5xx reply */
 	char			 retry_after[FETCH_RETRY_AFTER_LEN];
 	char			*body;
 	size_t			 body_len;
@@ -67,6 +83,11 @@ struct fetch {
 	char			*content_type;
 	int64_t			 duration_ms;
 	int64_t			 retry_after_ms;
+	/* FETCH_THREAD */
+	pthread_t		 thread;
+	CURLcode		 rc;		/* written by the thread before it reports */
+	atomic_int		 abort;		/* set by the loop: stop as soon as curl can */
+	int			 cancelled;	/* no callback: free when the thread is done */
 };
 
 TAILQ_HEAD(fetch_list, fetch);
@@ -87,8 +108,11 @@ static struct {
 	struct fetch_list	 running;
 	struct fetch_list	 done;
 	struct fetch_sock_list	 socks;
-	size_t			 count;		/* running + done + delivering */
-} fx;
+	struct fetch_list	 threads;	/* FETCH_THREAD */
+	int			 pipe[2];	/* threads write their struct fetch * */
+	struct event		*pipe_ev;
+	size_t			 count;		/* running + threads + done + delivering */
+} fx = { .pipe = { -1, -1 } };
 
 static int64_t
 fetch_monotonic_ms(void)
@@ -255,13 +279,18 @@ fetch_finish(struct fetch *f, CURLcode rc)
 		 */
 		f->failed = 1;
 		f->status = 0;
-		if (f->smtp)
+		if (f->smtp) {
 			curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE,
 			    &f->status);
+			/* 354 and the like are no answer: only a refusal counts. */
+			if (f->status < 400)
+				f->status = 0;
+		}
 		why = f->errbuf[0] != '\0' ? f->errbuf : curl_easy_strerror(rc);
 		f->error = strdup(why);	/* NULL: fetch_deliver says something */
 	}
-	curl_multi_remove_handle(fx.multi, f->easy);
+	if (f->state == FETCH_RUNNING)
+		curl_multi_remove_handle(fx.multi, f->easy);
 	curl_easy_cleanup(f->easy);
 	f->easy = NULL;
 	log_debug("fetch: done in %lld ms: status %ld%s%s",
@@ -406,6 +435,123 @@ fetch_timer_set_cb(CURLM *multi, long timeout_ms, void *userp)
 	return evtimer_add(fx.timer, &tv) == -1 ? -1 : 0;
 }
 
+/* An SMTP transfer, start to end, off the loop. */
+static void *
+fetch_thread_main(void *arg)
+{
+	struct fetch	*f = arg;
+	ssize_t		 n;
+
+	f->rc = curl_easy_perform(f->easy);
+	/* A pointer is less than PIPE_BUF: the write is atomic. */
+	do
+		n = write(fx.pipe[1], &f, sizeof(f));
+	while (n == -1 && errno == EINTR);
+	return NULL;
+}
+
+/* curl asks now and then whether to go on: not after a cancel or shutdown. */
+static int
+fetch_xfer_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	struct fetch *f = arg;
+
+	return atomic_load(&f->abort) ? 1 : 0;
+}
+
+static void
+fetch_thread_done(struct fetch *f)
+{
+	pthread_join(f->thread, NULL);
+	TAILQ_REMOVE(&fx.threads, f, entry);
+	if (f->cancelled) {
+		curl_easy_cleanup(f->easy);
+		f->easy = NULL;
+		fetch_free(f);
+		return;
+	}
+	fetch_finish(f, f->rc);
+	f->state = FETCH_DONE;
+	TAILQ_INSERT_TAIL(&fx.done, f, entry);
+}
+
+static void
+fetch_pipe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch	*f;
+	ssize_t		 n;
+
+	while ((n = read(fx.pipe[0], &f, sizeof(f))) == (ssize_t)sizeof(f))
+		fetch_thread_done(f);
+	while ((f = TAILQ_FIRST(&fx.done)) != NULL) {
+		TAILQ_REMOVE(&fx.done, f, entry);
+		fetch_deliver(f);
+	}
+}
+
+static int
+fetch_thread_start(struct fetch *f)
+{
+	pthread_attr_t	attr;
+	sigset_t	all, old;
+	int		rc;
+
+	if (curl_easy_setopt(f->easy, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
+	    curl_easy_setopt(f->easy, CURLOPT_XFERINFOFUNCTION,
+	    fetch_xfer_cb) != CURLE_OK ||
+	    curl_easy_setopt(f->easy, CURLOPT_XFERINFODATA, (void *)f) !=
+	    CURLE_OK)
+		return -EINVAL;
+	if ((rc = pthread_attr_init(&attr)) != 0)
+		return -rc;
+	/* Signals stay with the loop's thread, where libevent handles them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&f->thread, &attr, fetch_thread_main, f);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		return -rc;
+	f->state = FETCH_THREAD;
+	TAILQ_INSERT_TAIL(&fx.threads, f, entry);
+	return 0;
+}
+
+/* Shutdown: ask every SMTP thread to stop, wait a little, leave the rest. */
+static int
+fetch_threads_stop(void)
+{
+	struct timespec	 deadline;
+	struct fetch	*f;
+	ssize_t		 n;
+	int		 left = 0;
+
+	TAILQ_FOREACH(f, &fx.threads, entry)
+		atomic_store(&f->abort, 1);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += FETCH_SHUTDOWN_WAIT_MS / 1000;
+	while ((f = TAILQ_FIRST(&fx.threads)) != NULL) {
+		if (pthread_timedjoin_np(f->thread, NULL, &deadline) != 0) {
+			/* Stuck in curl's blocking QUIT: exit will end it. */
+			pthread_detach(f->thread);
+			TAILQ_REMOVE(&fx.threads, f, entry);
+			left++;
+			continue;
+		}
+		TAILQ_REMOVE(&fx.threads, f, entry);
+		curl_easy_cleanup(f->easy);
+		f->easy = NULL;
+		fetch_free(f);
+	}
+	while ((n = read(fx.pipe[0], &f, sizeof(f))) > 0)
+		;	/* pointers of threads joined above */
+	if (left > 0)
+		log_warnx("%d mail transfer(s) did not stop at shutdown; the mail "
+		    "server does not answer", left);
+	return left;
+}
+
 int
 fetch_init(struct event_base *base)
 {
@@ -420,8 +566,14 @@ fetch_init(struct event_base *base)
 	TAILQ_INIT(&fx.running);
 	TAILQ_INIT(&fx.done);
 	TAILQ_INIT(&fx.socks);
+	TAILQ_INIT(&fx.threads);
+	fx.pipe[0] = fx.pipe[1] = -1;
 	fx.base = base;
 	if ((fx.timer = evtimer_new(base, fetch_timer_cb, NULL)) == NULL)
+		goto fail;
+	if (pipe2(fx.pipe, O_CLOEXEC | O_NONBLOCK) == -1 ||
+	    (fx.pipe_ev = event_new(base, fx.pipe[0], EV_READ | EV_PERSIST,
+	    fetch_pipe_cb, NULL)) == NULL || event_add(fx.pipe_ev, NULL) != 0)
 		goto fail;
 	if ((fx.multi = curl_multi_init()) == NULL)
 		goto fail;
@@ -438,7 +590,14 @@ fetch_init(struct event_base *base)
 		curl_multi_cleanup(fx.multi);
 	if (fx.timer != NULL)
 		event_free(fx.timer);
+	if (fx.pipe_ev != NULL)
+		event_free(fx.pipe_ev);
+	if (fx.pipe[0] != -1) {
+		close(fx.pipe[0]);
+		close(fx.pipe[1]);
+	}
 	memset(&fx, 0, sizeof(fx));
+	fx.pipe[0] = fx.pipe[1] = -1;
 	fx.count = count;
 	curl_global_cleanup();
 	return -ENOMEM;
@@ -449,9 +608,11 @@ fetch_shutdown(void)
 {
 	struct fetch *f;
 	struct fetch_sock *s;
+	int stuck;
 
 	if (fx.multi == NULL)
 		return;
+	stuck = fetch_threads_stop();
 	while ((f = TAILQ_FIRST(&fx.running)) != NULL) {
 		TAILQ_REMOVE(&fx.running, f, entry);
 		curl_multi_remove_handle(fx.multi, f->easy);
@@ -468,9 +629,18 @@ fetch_shutdown(void)
 		fetch_sock_free(s);
 	event_free(fx.timer);
 	fx.timer = NULL;
+	event_free(fx.pipe_ev);
+	fx.pipe_ev = NULL;
+	/* A thread left behind still holds the write end: keep both. */
+	if (!stuck) {
+		close(fx.pipe[0]);
+		close(fx.pipe[1]);
+		fx.pipe[0] = fx.pipe[1] = -1;
+	}
 	fx.base = NULL;
 	/* fx.count keeps a transfer whose callback is running: it frees itself. */
-	curl_global_cleanup();
+	if (!stuck)
+		curl_global_cleanup();
 }
 
 static int
@@ -563,6 +733,40 @@ fetch_setup_http(struct fetch *f, const struct fetch_request *req)
 	return rc == CURLE_OK ? 0 : -EINVAL;
 }
 
+/*
+ * SMTP: curl hands every server reply line here.  The first refusal (4xx,
+ * 5xx), else the last line, is kept as the "body", so that a refusal reads
+ * "550 5.1.1 no such mailbox" rather than curl's own words (and not the
+ * "221 Bye" of the QUIT that follows).
+ */
+static size_t
+fetch_smtp_reply_cb(char *data, size_t size, size_t nitems, void *arg)
+{
+	struct fetch	*f = arg;
+	size_t		 n = size * nitems, keep = n;
+
+	while (keep > 0 && (data[keep - 1] == '\n' || data[keep - 1] == '\r'))
+		keep--;
+	if (keep > 256)
+		keep = 256;
+	if (keep == 0 || f->refusal_kept)
+		return n;
+	if (data[0] == '4' || data[0] == '5')
+		f->refusal_kept = 1;
+	if (f->body_cap < keep + 1) {
+		char *grown = realloc(f->body, 257);
+
+		if (grown == NULL)
+			return n;	/* the reply is a nicety; the code still counts */
+		f->body = grown;
+		f->body_cap = 257;
+	}
+	memcpy(f->body, data, keep);
+	f->body[keep] = '\0';
+	f->body_len = keep;
+	return n;
+}
+
 static int
 fetch_setup_smtp(struct fetch *f, const struct fetch_request *req)
 {
@@ -598,6 +802,11 @@ fetch_setup_smtp(struct fetch *f, const struct fetch_request *req)
 	/* No STARTTLS offered means no transfer, never one in plain text. */
 	if (req->tls_required)
 		SET(CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	/* Bounds the waits curl does outside the transfer timeout (QUIT). */
+	SET(CURLOPT_SERVER_RESPONSE_TIMEOUT, (long)(req->timeout_ms + 999) / 1000);
+	SET(CURLOPT_FORBID_REUSE, 1L);
+	SET(CURLOPT_HEADERFUNCTION, fetch_smtp_reply_cb);
+	SET(CURLOPT_HEADERDATA, (void *)f);
 	if (rc == CURLE_OUT_OF_MEMORY)
 		return -ENOMEM;
 	return rc == CURLE_OK ? 0 : -EINVAL;
@@ -728,14 +937,22 @@ fetch_start(const struct fetch_request *req, fetch_cb cb, void *arg)
 		return NULL;
 	}
 	f->started = fetch_monotonic_ms();
-	f->state = FETCH_RUNNING;
-	/* Only arms the timer: the transfer itself starts from the loop. */
-	if (curl_multi_add_handle(fx.multi, f->easy) != CURLM_OK) {
-		fetch_free(f);
-		errno = ENOMEM;
-		return NULL;
+	if (smtp) {
+		if ((r = fetch_thread_start(f)) < 0) {
+			fetch_free(f);
+			errno = -r;
+			return NULL;
+		}
+	} else {
+		f->state = FETCH_RUNNING;
+		/* Only arms the timer: the transfer itself starts from the loop. */
+		if (curl_multi_add_handle(fx.multi, f->easy) != CURLM_OK) {
+			fetch_free(f);
+			errno = ENOMEM;
+			return NULL;
+		}
+		TAILQ_INSERT_TAIL(&fx.running, f, entry);
 	}
-	TAILQ_INSERT_TAIL(&fx.running, f, entry);
 	log_debug("fetch: %s %s (timeout %lld ms)", smtp ? "SMTP" :
 	    (req->method ? req->method : "-"), logurl,
 	    (long long)req->timeout_ms);
@@ -752,6 +969,12 @@ fetch_cancel(struct fetch *f)
 		TAILQ_REMOVE(&fx.running, f, entry);
 		curl_multi_remove_handle(fx.multi, f->easy);
 		break;
+	case FETCH_THREAD:
+		/* The thread owns it until it reports: no callback, then free. */
+		f->cancelled = 1;
+		atomic_store(&f->abort, 1);
+		log_debug("fetch: cancelled (mail transfer stopping)");
+		return;
 	case FETCH_DONE:
 		TAILQ_REMOVE(&fx.done, f, entry);
 		break;

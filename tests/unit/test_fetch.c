@@ -214,6 +214,7 @@ struct smtpd {
 	/* The script, fixed before the thread starts. */
 	int		 rcpt_code;	/* the reply to every RCPT */
 	int		 auth;		/* offer AUTH PLAIN */
+	int		 mute_after_data;	/* never answer the end of the message */
 	int		 started;
 	/* What arrived. */
 	int		 ehlo;
@@ -311,6 +312,12 @@ smtpd_message(struct smtpd *sd, char *line)
 			free(sd->msg);
 			sd->msg = msg;
 			sd->msg_len = msg_len;
+			if (sd->mute_after_data) {
+				/* A hung server: read on, say nothing. */
+				while (smtpd_line(sd, line, &len) == 0)
+					;
+				return -1;
+			}
 			smtpd_say(sd, "250 2.0.0 queued\r\n");
 			return 0;
 		}
@@ -1310,6 +1317,71 @@ test_smtp_bad_requests(void **unused)
 	assert_false(run_until(&g.calls, 1, 100));
 }
 
+/* Ticks of a timer the loop should keep running while a mail server hangs. */
+static int64_t	 tick_last, tick_gap_max;
+static int	 ticks;
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (tick_last != 0 && now - tick_last > tick_gap_max)
+		tick_gap_max = now - tick_last;
+	tick_last = now;
+	ticks++;
+}
+
+/*
+ * A mail server that takes the message and never answers must not stop
+ * the loop: libcurl waits for that answer in a blocking call, so SMTP runs
+ * off the loop.  The clocks (here a 50 ms timer) keep their time.
+ */
+static void
+test_smtp_hang_does_not_block_the_loop(void **unused)
+{
+	static const struct timeval every = { 0, 50 * 1000 };
+	char *rcpt[] = { "zhang@example.gov.cn" };
+	char url[128];
+	struct fetch_request req;
+	struct smtpd *sd;
+	struct got g = { 0 };
+	struct event *tick;
+	struct timespec t0, t1;
+
+	sd = smtpd_start(250, 0);
+	sd->mute_after_data = 1;
+	smtp_request(&req, url, sizeof(url), sd, rcpt, 1);
+	req.timeout_ms = 1500;
+	tick_last = tick_gap_max = 0;
+	ticks = 0;
+	assert_non_null(tick = event_new(base, -1, EV_PERSIST, on_tick, NULL));
+	event_add(tick, &every);
+	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_true(run_until(&g.calls, 1, 8000));
+	event_free(tick);
+	assert_non_null(g.error);
+	assert_int_equal(g.status, 0);		/* 354 is no answer */
+	assert_true(ticks >= 10);
+	if (tick_gap_max > 400)
+		fail_msg("the loop stood still for %lld ms during the mail "
+		    "transfer", (long long)tick_gap_max);
+
+	/* Shutdown with one still hanging returns within its bounded wait. */
+	assert_non_null(fetch_start(&req, on_result, &g));
+	run_until(NULL, 0, 300);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fetch_shutdown();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 4);
+	assert_int_equal(fetch_init(base), 0);
+	smtpd_stop(sd);
+	got_clear(&g);
+}
+
 int
 main(void)
 {
@@ -1336,6 +1408,7 @@ main(void)
 		T(test_smtp_rcpt_rejected),
 		T(test_smtp_tls_required),
 		T(test_smtp_bad_requests),
+		T(test_smtp_hang_does_not_block_the_loop),
 #undef T
 	};
 
