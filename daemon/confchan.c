@@ -28,7 +28,7 @@
 #define BUNDLE_MAX		100
 #define SEGMENTS_DEFAULT	3
 #define SEGMENTS_MAX		10
-#define RATE_COUNT_MAX		100000
+#define RATE_COUNT_MAX		10000
 #define TEMPLATES_MAX		64
 #define RATE_UNSET		(-1)
 
@@ -58,7 +58,7 @@ rate_parse(const char *s, int64_t *count, int64_t *period, const char **why)
 	n = strtoll(s, &end, 10);
 	if (end == s || *end != '/' || n < 1 || n > RATE_COUNT_MAX) {
 		*why = "write COUNT/PERIOD such as 20/min or 2/5s (COUNT from 1 "
-		    "to 100000), or none";
+		    "to 10000), or none";
 		return -EINVAL;
 	}
 	end++;
@@ -191,7 +191,7 @@ utf8_prefix_chars(const char *s, size_t off)
 static const char *const template_events[] = {
 	"incident.new", "incident.escalated", "incident.report_overdue",
 	"incident.acknowledged", "incident.report_filed", "incident.resolved",
-	"duty.handover", "dutyd.bundle",
+	"incident.updated", "duty.handover", "dutyd.bundle",
 };
 
 void

@@ -9,8 +9,10 @@
  * Records are applied by notify_apply(), which changes the delivery; the
  * code here only decides and appends.
  *
- * Rate limits are per channel, a token bucket (policy of the vendor, or
- * `rate_limit:`).  Over the limit a delivery waits in its channel's queue,
+ * Rate limits are per channel, over a sliding window (the vendor's
+ * documented limit, or `rate_limit:`): never more than COUNT sends in any
+ * PERIOD, since DingTalk blocks a robot for ten minutes that does more
+ * than 20 in a minute.  Over the limit a delivery waits in its channel's queue,
  * never dropped; when bundle_after or more wait, the next token sends them
  * as one summary message, each still recorded as its own delivery.
  */
@@ -33,12 +35,12 @@
 /* Messages in one bundle: a chat message or SMS must stay readable. */
 #define DELIVER_BUNDLE_MAX	20
 
-/* A rate-limited channel: its bucket and who waits for it. */
+/* A rate-limited channel: when it last sent, and who waits for it. */
 struct chanq {
 	TAILQ_ENTRY(chanq) entry;
 	char		*name;
-	double		 tokens;
-	int64_t		 refilled_at;	/* 0: never used, full */
+	int64_t		*sent;		/* ring of the last `cap` send times */
+	size_t		 cap, n, head;	/* head: the oldest when n == cap */
 	TAILQ_HEAD(, delivery) waiting;
 	size_t		 nwaiting;
 	struct event	 timer;
@@ -68,6 +70,7 @@ deliver_shutdown(void)
 		TAILQ_REMOVE(&chanqs, q, entry);
 		event_del(&q->timer);
 		free(q->name);
+		free(q->sent);
 		free(q);
 	}
 }
@@ -104,7 +107,8 @@ delivery_new(struct incident *inc, int64_t intent, int index,
 }
 
 int
-delivery_add_contact(struct delivery *d, const char *channel, const char *to)
+delivery_add_contact(struct delivery *d, const char *channel, const char *to,
+    int code)
 {
 	struct delivery_contact *c;
 
@@ -113,6 +117,7 @@ delivery_add_contact(struct delivery *d, const char *channel, const char *to)
 	c = &d->contacts[d->ncontacts];
 	c->channel = strdup(channel ? channel : "");
 	c->to = strdup(to ? to : "");
+	c->code = code;
 	if (c->channel == NULL || c->to == NULL) {
 		free(c->channel);
 		free(c->to);
@@ -368,11 +373,12 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 			    "%" PRId64 " s (%s)", d->contacts[contact].channel,
 			    (now - since) / 1000, res->detail);
 		} else if (at > since + cfg->policy.fallback_after_ms)
+			/* The window closes first: then delivery_start() moves on. */
 			at = since + cfg->policy.fallback_after_ms;
 		break;
 	}
-	data = json_pack("{s:i, s:i, s:s, s:s, s:s, s:i, s:s, s:I}",
-	    "attempt", attempt, "contact", (int)contact,
+	data = json_pack("{s:i, s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:I}",
+	    "attempt", attempt, "person", d->person, "contact", (int)contact,
 	    "channel", d->contacts[contact].channel,
 	    "to", d->contacts[contact].to, "outcome", outcome,
 	    "status", (int)a->status, "detail", res->detail,
@@ -606,28 +612,39 @@ chanq_get(const char *name)
 	return q;
 }
 
-static void
-chanq_refill(struct chanq *q, const struct config_channel *ch, int64_t now)
+/* When the window lets the next message go: now or later. */
+static int64_t
+chanq_next(struct chanq *q, const struct config_channel *ch, int64_t now)
 {
-	double cap = (double)ch->rate_count;
+	int64_t *grown;
 
-	if (q->refilled_at == 0 || now < q->refilled_at)
-		q->tokens = cap;
-	else
-		q->tokens += (double)(now - q->refilled_at) * cap /
-		    (double)ch->rate_period_ms;
-	if (q->tokens > cap)
-		q->tokens = cap;
-	q->refilled_at = now;
+	if (q->cap != (size_t)ch->rate_count) {
+		/* New limit (a reload): start counting afresh. */
+		if ((grown = calloc((size_t)ch->rate_count, sizeof(*grown))) == NULL)
+			return now + 1000;
+		free(q->sent);
+		q->sent = grown;
+		q->cap = (size_t)ch->rate_count;
+		q->n = q->head = 0;
+	}
+	if (q->n < q->cap || now - q->sent[q->head] >= ch->rate_period_ms)
+		return now;
+	return q->sent[q->head] + ch->rate_period_ms;
 }
 
 static int
 chanq_take(struct chanq *q, const struct config_channel *ch)
 {
-	chanq_refill(q, ch, time_now_ms());
-	if (q->tokens < 1.0)
+	int64_t now = time_now_ms();
+
+	if (chanq_next(q, ch, now) > now || q->sent == NULL)
 		return 0;
-	q->tokens -= 1.0;
+	if (q->n < q->cap)
+		q->sent[(q->head + q->n++) % q->cap] = now;
+	else {
+		q->sent[q->head] = now;
+		q->head = (q->head + 1) % q->cap;
+	}
 	return 1;
 }
 
@@ -635,16 +652,10 @@ static void
 chanq_arm(struct chanq *q, const struct config_channel *ch)
 {
 	struct timeval	tv;
-	double		ms;
 
 	if (q->nwaiting == 0 || evtimer_pending(&q->timer, NULL))
 		return;
-	ms = (1.0 - q->tokens) * (double)ch->rate_period_ms /
-	    (double)ch->rate_count;
-	if (ms < 1.0)
-		ms = 1.0;
-	tv.tv_sec = (time_t)(ms / 1000.0);
-	tv.tv_usec = (suseconds_t)((ms - (double)tv.tv_sec * 1000.0) * 1000.0);
+	tv = time_until(chanq_next(q, ch, time_now_ms()));
 	evtimer_add(&q->timer, &tv);
 }
 
@@ -713,6 +724,7 @@ delivery_start(struct delivery *d)
 	struct config			*cfg = config_current();
 	const struct config_channel	*ch;
 	struct chanq			*q;
+	char				 reason[128];
 	int				 next;
 
 	if (d->inc->state == INCIDENT_RESOLVED && d->event != NOTIFY_RESOLVED) {
@@ -732,6 +744,19 @@ delivery_start(struct delivery *d)
 		d->contact = (size_t)next;
 		d->contact_attempts = 0;
 		d->contact_since = 0;
+	}
+	/*
+	 * The contact's window closed while waiting (a retry pulled in to its
+	 * end, a Retry-After beyond it): the next contact, not this one again.
+	 */
+	if (d->contact_attempts > 0 && d->contact_since != 0 &&
+	    time_now_ms() - d->contact_since >= cfg->policy.fallback_after_ms &&
+	    (next = delivery_next_contact(d)) >= 0) {
+		snprintf(reason, sizeof(reason), "no delivery on %s for %" PRId64
+		    " s", d->contacts[d->contact].channel,
+		    (time_now_ms() - d->contact_since) / 1000);
+		delivery_fallback(d, next, reason);
+		return;
 	}
 	if ((ch = config_channel(cfg, d->contacts[d->contact].channel)) == NULL ||
 	    ch->plugin == NULL) {

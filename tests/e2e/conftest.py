@@ -405,3 +405,80 @@ def make_dutyd(tmp_path, sink):
     for d in started:
         if d.proc is not None and d.proc.poll() is None:
             d.stop()
+
+
+# -- a dutyd from a whole configuration text (channel tests) ----------------
+
+class ConfigDutyd(Dutyd):
+    """A dutyd run from a whole configuration text instead of CONFIG.
+
+    The text is a string.Template: $port, $state_dir and $plugin_dir are
+    filled in, and so is every keyword given (`$ding_url`).  Braces are left
+    alone, so YAML flow mappings and message templates need no escaping."""
+
+    def __init__(self, tmp_path, text, **values):
+        import string
+        os.makedirs(tmp_path, exist_ok=True)
+        self.tmp = tmp_path
+        self.sink = None
+        self.port = free_port()
+        self.state_dir = str(tmp_path / "state")
+        self.config_path = str(tmp_path / "dutyd.yaml")
+        values = dict({"port": self.port, "state_dir": self.state_dir,
+                       "plugin_dir": PLUGIN_DIR}, **values)
+        self.config_text = string.Template(text).safe_substitute(values)
+        with open(self.config_path, "w") as f:
+            f.write(self.config_text)
+        self.proc = None
+        self.notify = None
+        self.notes = []
+        self.runs = 0
+
+    def records(self):
+        """Every audit record of every segment, in order."""
+        return audit_records(self.state_dir)
+
+    def stop(self, expect_clean=True, within=60 if SANITIZED else 20):
+        """As Dutyd.stop, but a dutyd still running WITHIN seconds after
+        SIGTERM is killed and reported: a shutdown that blocks is a bug."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("dutyd did not stop within %ds of SIGTERM:\n%s"
+                                 % (within, self.stderr()[-3000:]))
+        self.poll_notes()
+        self.notify.close()
+        if expect_clean:
+            err = self.stderr()
+            assert "Sanitizer" not in err and "runtime error" not in err, err
+            assert rc == 0, "dutyd exited %d:\n%s" % (rc, err)
+
+
+def check_config(path):
+    """`dutyd -t -c path`: (exit status, stdout, stderr)."""
+    return run_dutyd("-t", "-c", str(path))
+
+
+@pytest.fixture
+def dutyd_from(tmp_path):
+    """dutyd_from(text, **values) -> a ConfigDutyd, not started; every one
+    started is stopped by PID at the end of the test."""
+    made = []
+
+    def make(text, **values):
+        d = ConfigDutyd(tmp_path / ("c%d" % len(made)), text, **values)
+        made.append(d)
+        return d
+    yield make
+    errors = []
+    for d in made:
+        if d.proc is not None and d.proc.poll() is None:
+            try:
+                d.stop()
+            except AssertionError as e:
+                errors.append(str(e))
+    assert not errors, "\n".join(errors)

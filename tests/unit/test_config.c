@@ -395,7 +395,7 @@ test_unknown_key(void **state)
 	EXPECT_EDIT(LAST_LINE, LAST_LINE "frobnicate: yes\n",
 	    "29:1: unknown key 'frobnicate'; known keys are: listen, "
 	    "state_dir, plugin_dir, public_url, timezone, offices, people, "
-	    "duty, channels, policy, audit, templates, roster");
+	    "duty, channels, policy, audit, templates, roster, sms, links");
 	/* The one the brief warns about: a typo must not disable escalation. */
 	EXPECT_EDIT("  ack_timeout: 20m\n", "  ack_timout: 20m\n",
 	    "28:3: unknown key 'ack_timout' in policy; did you mean "
@@ -1062,7 +1062,7 @@ test_channel_options(void **state)
 	    "(20/min, 2/5s)");
 	EXPECT_EDIT(HOOK_URL, HOOK("    rate_limit: fast\n"),
 	    "27:17: invalid 'rate_limit' in channel 'hook' 'fast': write "
-	    "COUNT/PERIOD such as 20/min or 2/5s (COUNT from 1 to 100000), or none");
+	    "COUNT/PERIOD such as 20/min or 2/5s (COUNT from 1 to 10000), or none");
 	EXPECT_EDIT(HOOK_URL, HOOK("    bundle_after: 1\n"),
 	    "27:19: 'bundle_after' in channel 'hook' must be a whole number "
 	    "from 2 to 100, not '1'");
