@@ -357,3 +357,51 @@ api_oncall(struct http_call *call)
 		api_name_slot(cf, slot);
 	http_reply(call, 200, body);
 }
+
+/* 续报: what changed since the report, from the office that made it. */
+void
+api_incident_update(struct http_call *call)
+{
+	struct report_error	 err;
+	struct incident		*inc;
+	const char		*key = http_header(call, "Idempotency-Key");
+	json_t			*update;
+	int			 rc, changed = 0;
+
+	if (http_want_json(call, 1) != 0)
+		return;
+	if (key != NULL && report_check_idempotency_key(key) != 0) {
+		http_error(call, 400, "Idempotency-Key", "Idempotency-Key must be "
+		    "1 to %d printable ASCII characters without spaces",
+		    IDEMPOTENCY_KEY_MAX);
+		return;
+	}
+	if ((inc = incident_find(call->param)) == NULL) {
+		http_error(call, 404, "id", "no incident '%s'; check the id in "
+		    "the reply to your report", call->param);
+		return;
+	}
+	memset(&err, 0, sizeof(err));
+	if ((update = report_parse_update(call->body, call->body_len,
+	    &err)) == NULL) {
+		api_bad_body(call, &err);
+		return;
+	}
+	rc = incident_update(inc, call->office->id, key, update, &changed);
+	json_decref(update);
+	if (rc == -EPERM)
+		http_error(call, 403, "id", "incident %s was reported by another "
+		    "office; only the office that reported it can add follow-ups",
+		    inc->id);
+	else if (rc == -EALREADY)
+		http_error(call, 409, "id", "incident %s is already resolved; "
+		    "phone the duty room, or report a new incident", inc->id);
+	else if (rc != 0)
+		api_not_saved(call, rc, "the follow-up");
+	else {
+		if (changed)
+			log_info("incident %s: follow-up %zu from %s", inc->id,
+			    json_array_size(inc->updates), call->office->id);
+		api_reply_incident(call, changed ? 201 : 200, inc);
+	}
+}

@@ -12,5 +12,6 @@ void	api_incident_ack(struct http_call *);
 void	api_incident_written_report(struct http_call *);
 void	api_incident_resolve(struct http_call *);
 void	api_oncall(struct http_call *);
+void	api_incident_update(struct http_call *);
 
 #endif

@@ -24,6 +24,7 @@
 #include "channel.h"
 #include "confchan.h"
 #include "confpolicy.h"
+#include "confsms.h"
 #include "config.h"
 #include "confval.h"
 #include "confyaml.h"
@@ -364,7 +365,7 @@ load_entry(struct loader *ld, yaml_node_t **val, const char *what,
 }
 
 static const struct field office_fields[] = {
-	{ "id", 1 }, { "name", 1 }, { "token", 1 },
+	{ "id", 1 }, { "name", 1 }, { "token", 1 }, { "phones", 0 },
 };
 
 static void
@@ -393,9 +394,13 @@ load_offices(struct loader *ld, yaml_node_t *n)
 		o = &cf->offices[i];
 		if (confyaml_fields(ld, confyaml_node(ld, it[i]), "each office",
 		    " in office", office_fields, NFIELDS(office_fields),
-		    val) == 0)
-			load_entry(ld, val, "office", ld->office_aux, i, &o->id,
-			    &o->name, &o->token);
+		    val) != 0)
+			continue;
+		load_entry(ld, val, "office", ld->office_aux, i, &o->id,
+		    &o->name, &o->token);
+		if (val[3] != NULL)
+			confsms_phones(ld, val[3], "an office", &o->phones,
+			    &o->nphones);
 	}
 }
 
@@ -452,6 +457,7 @@ load_contacts(struct loader *ld, yaml_node_t *n, struct config_person *pe)
 
 static const struct field person_fields[] = {
 	{ "id", 1 }, { "name", 1 }, { "token", 1 }, { "contacts", 0 },
+	{ "phones", 0 },
 };
 
 static void
@@ -488,6 +494,9 @@ load_people(struct loader *ld, yaml_node_t *n)
 		    &pe->name, &pe->token);
 		if (val[3] != NULL && load_contacts(ld, val[3], pe) == -1)
 			ld->person_aux[i].contacts_bad = 1;
+		if (val[4] != NULL)
+			confsms_phones(ld, val[4], "a person", &pe->phones,
+			    &pe->nphones);
 	}
 }
 
@@ -591,14 +600,34 @@ load_duty(struct loader *ld, yaml_node_t *n, int roster)
 		    &d->nescalation);
 }
 
+/* Whoever the roster may put on duty must be reachable. */
+static void
+roster_contacts(struct loader *ld)
+{
+	struct config *cf = ld->cf;
+	size_t i;
+
+	for (i = 0; cf->roster != NULL && i < cf->npeople; i++) {
+		if (cf->people[i].ncontacts != 0 || ld->person_aux[i].contacts_bad ||
+		    ld->person_aux[i].told_no_contacts ||
+		    !roster_names(cf->roster, cf->people[i].id))
+			continue;
+		ld->person_aux[i].told_no_contacts = 1;
+		confyaml_errat(ld, &ld->person_aux[i].id_at, "person '%s' has no "
+		    "contacts, so nobody could reach them; they are on the "
+		    "roster", cf->people[i].id);
+	}
+}
+
 static const struct field top_fields[] = {
 	{ "listen", 1 }, { "state_dir", 1 }, { "plugin_dir", 1 },
 	{ "public_url", 1 }, { "timezone", 0 }, { "offices", 1 },
 	{ "people", 1 }, { "duty", 0 }, { "channels", 0 }, { "policy", 0 },
-	{ "audit", 0 }, { "templates", 0 }, { "roster", 0 },
+	{ "audit", 0 }, { "templates", 0 }, { "roster", 0 }, { "sms", 0 },
+	{ "links", 0 },
 };
 enum { T_LISTEN, T_STATE_DIR, T_PLUGIN_DIR, T_PUBLIC_URL, T_TIMEZONE,
-    T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY, T_AUDIT, T_TEMPLATES, T_ROSTER };
+    T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY, T_AUDIT, T_TEMPLATES, T_ROSTER, T_SMS, T_LINKS };
 _Static_assert(NFIELDS(top_fields) <= CONFYAML_FIELDS_MAX,
     "the largest field table must fit confyaml_fields()");
 
@@ -614,6 +643,8 @@ load_root(struct loader *ld, yaml_node_t *root)
 	    "...)", "", top_fields, NFIELDS(top_fields), val) == -1) {
 		confpolicy_load(ld, NULL);
 		confpolicy_audit(ld, NULL);
+		confsms_load(ld, NULL);
+		confsms_links(ld, NULL);
 		return;
 	}
 	if (val[T_LISTEN] != NULL)
@@ -642,10 +673,14 @@ load_root(struct loader *ld, yaml_node_t *root)
 		confyaml_errat(ld, &root->start_mark, "missing 'duty' (who is "
 		    "on duty: officers and leader) or 'roster' (shifts and "
 		    "rotations); add one of them");
+	roster_contacts(ld);
 	confpolicy_load(ld, val[T_POLICY]);
 	confpolicy_audit(ld, val[T_AUDIT]);
 	if (val[T_TEMPLATES] != NULL)
 		confchan_templates(ld, val[T_TEMPLATES], "", &ld->cf->templates);
+	confsms_load(ld, val[T_SMS]);
+	confsms_links(ld, val[T_LINKS]);
+	confsms_finish(ld, &root->start_mark);
 }
 
 static int
@@ -713,6 +748,16 @@ done:
 }
 
 static void
+free_list(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
 config_free(struct config *cf)
 {
 	struct config_impl *ci = (struct config_impl *)cf;
@@ -730,6 +775,7 @@ config_free(struct config *cf)
 		free(cf->offices[i].id);
 		free(cf->offices[i].name);
 		free(cf->offices[i].token);
+		free_list(cf->offices[i].phones, cf->offices[i].nphones);
 	}
 	free(cf->offices);
 	for (i = 0; i < cf->npeople; i++) {
@@ -741,6 +787,7 @@ config_free(struct config *cf)
 			free(cf->people[i].contacts[j].to);
 		}
 		free(cf->people[i].contacts);
+		free_list(cf->people[i].phones, cf->people[i].nphones);
 	}
 	free(cf->people);
 	for (i = 0; i < cf->duty.nofficers; i++)
@@ -752,6 +799,7 @@ config_free(struct config *cf)
 	free(cf->duty.escalation);
 	confpolicy_free(&cf->policy);
 	roster_free(cf->roster);
+	confsms_free(cf);
 	for (i = 0; i < cf->nchannels; i++) {
 		if (cf->channels[i].plugin != NULL) {
 			abi = channel_plugin_abi(cf->channels[i].plugin);
@@ -794,6 +842,39 @@ config_template(const struct config *cf, const struct config_channel *ch,
 	if (ch != NULL)
 		t = confchan_template_find(&ch->templates, key);
 	return t != NULL ? t : confchan_template_find(&cf->templates, key);
+}
+
+static int
+phone_in(char *const *v, size_t n, const char *phone)
+{
+	size_t i;
+
+	for (i = 0; phone != NULL && i < n; i++)
+		if (strcmp(v[i], phone) == 0)
+			return 1;
+	return 0;
+}
+
+const struct config_office *
+config_office_by_phone(const struct config *cf, const char *phone)
+{
+	size_t i;
+
+	for (i = 0; i < cf->noffices; i++)
+		if (phone_in(cf->offices[i].phones, cf->offices[i].nphones, phone))
+			return &cf->offices[i];
+	return NULL;
+}
+
+const struct config_person *
+config_person_by_phone(const struct config *cf, const char *phone)
+{
+	size_t i;
+
+	for (i = 0; i < cf->npeople; i++)
+		if (phone_in(cf->people[i].phones, cf->people[i].nphones, phone))
+			return &cf->people[i];
+	return NULL;
 }
 
 const struct config_office *

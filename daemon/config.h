@@ -29,6 +29,8 @@ struct config_office {
 	char		*id;
 	char		*name;
 	char		*token;		/* bearer token for POST /api/v1/reports */
+	char		**phones;	/* `phones:`, normalised: an SMS from one is a report */
+	size_t		 nphones;
 };
 
 struct config_contact {
@@ -42,6 +44,9 @@ struct config_person {
 	char		*token;		/* bearer token for staff actions */
 	struct config_contact *contacts;
 	size_t		 ncontacts;
+	/* `phones:` and the `to` of SMS contacts, normalised: replies from them act as this person */
+	char		**phones;
+	size_t		 nphones;
 };
 
 struct config_channel {
@@ -92,6 +97,23 @@ struct config_audit {
 	int64_t		 reserve;	/* `reserve` bytes, default 8 MiB, 0: none */
 };
 
+/* `sms:`: inbound SMS gateways (see confsms.c). */
+struct config_sms {
+	char		*twilio_token;	/* `twilio.auth_token`: verifies X-Twilio-Signature; NULL: endpoint off */
+	char		*aliyun_secret;	/* `aliyun.secret`: required as ?secret= on the push URL */
+	char		**aliyun_allow;	/* `aliyun.allow`: source addresses that need no secret */
+	size_t		 naliyun_allow;
+	char		*aliyun_reply_channel;	/* `aliyun.reply_channel`: answers go out there; NULL: none */
+	int		 aliyun_on;	/* the `aliyun:` block is present */
+	int64_t		 reply_count;	/* `reply_limit` per phone, default 5/min */
+	int64_t		 reply_period_ms;
+};
+
+/* `links:` one-tap acknowledgement links. */
+struct config_links {
+	int64_t		 ttl_ms;	/* `ttl`, default 24h */
+};
+
 struct config {
 	int		 refs;
 	char		*path;		/* the file it was read from */
@@ -113,6 +135,8 @@ struct config {
 	struct config_audit audit;	/* the optional `audit:` section */
 	struct config_templates templates;	/* top-level `templates:` */
 	struct roster	*roster;	/* `roster:`; NULL: the static duty block */
+	struct config_sms sms;
+	struct config_links links;
 };
 
 /* Every problem found, one line each, "FILE:LINE:COLUMN: message". */
@@ -145,6 +169,9 @@ const struct config_office  *config_office_by_token(const struct config *, const
 const struct config_person  *config_person(const struct config *, const char *id);
 const struct config_person  *config_person_by_token(const struct config *, const char *token);
 const struct config_channel *config_channel(const struct config *, const char *name);
+/* By a normalised phone number ("+8613800138000"). */
+const struct config_office  *config_office_by_phone(const struct config *, const char *phone);
+const struct config_person  *config_person_by_phone(const struct config *, const char *phone);
 /*
  * The template for KEY ("incident.new", "incident.new.title") on channel
  * CH (may be NULL): the channel's own, else the top-level one, else NULL

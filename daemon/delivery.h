@@ -48,6 +48,7 @@ enum delivery_state {
 struct delivery_contact {
 	char		*channel;
 	char		*to;
+	int		 code;		/* SMS reply code on this phone; 0: none */
 };
 
 struct delivery {
@@ -62,6 +63,7 @@ struct delivery {
 	int		 index;		/* recipient within it */
 	enum notify_event event;
 	int		 level;		/* escalation level >= 2, else 0 */
+	int		 update;	/* incident.updated: the follow-up's number */
 	json_t		*extra;		/* duty.handover: {shift, count, incidents} */
 	char		*person;
 	char		*person_name;
@@ -92,7 +94,7 @@ struct delivery *delivery_new(struct incident *, int64_t intent, int index,
 	    enum notify_event, const char *person, const char *name,
 	    int64_t late_ms);
 int	delivery_add_contact(struct delivery *, const char *channel,
-	    const char *to);
+	    const char *to, int code);
 void	delivery_free(struct delivery *);	/* accepts NULL */
 void	delivery_schedule(struct delivery *, int64_t at);
 /* Start once the intent is on disk. */

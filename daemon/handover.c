@@ -69,22 +69,29 @@ handover_shutdown(void)
 		notify_incident_free(&desk);
 }
 
-/* Arm for the next change after now (start-up, reload, after a handover). */
-void
-handover_arm(void)
+/* Arm for the next change strictly after AFTER. */
+static void
+handover_schedule(int64_t after)
 {
-	int64_t		now = time_now_ms(), next;
+	int64_t		next;
 	struct timeval	tv;
 
 	if (handover_timer == NULL)
 		return;
 	evtimer_del(handover_timer);
 	handover_at = 0;
-	if ((next = roster_next_change(config_current(), now)) <= 0)
+	if ((next = roster_next_change(config_current(), after)) <= 0)
 		return;
 	handover_at = next;
 	tv = time_until(next);
 	evtimer_add(handover_timer, &tv);
+}
+
+/* Start-up and reload: from now on. */
+void
+handover_arm(void)
+{
+	handover_schedule(time_now_ms());
 }
 
 static int
@@ -187,7 +194,8 @@ handover_record(int64_t at, const struct roster_oncall *before,
 		    "person", s->person, "role", s->role, "why", s->why));
 		snprintf(why, sizeof(why), "coming on duty: %s (%s)", s->role,
 		    s->why);
-		if (notify_add_person(recipients, seen, cfg, s->person, why) != 0)
+		if (notify_add_person(recipients, seen, cfg, s->person, why,
+		    NULL) != 0)
 			goto out;
 		if (strstr(shift, s->role) == NULL && strlen(shift) +
 		    strlen(s->role) + 4 < sizeof(shift)) {
@@ -234,13 +242,21 @@ handover_cb(evutil_socket_t fd, short events, void *arg)
 	const struct config	*cfg = config_current();
 	struct roster_oncall	 before, after;
 	int64_t			 at = handover_at;
+	struct timeval		 tv;
 	int			 rc;
 
+	if (time_now_ms() < at) {
+		/* Woken a little early (timer rounding): the change is not yet. */
+		tv = time_until(at);
+		evtimer_add(handover_timer, &tv);
+		return;
+	}
 	if (roster_at(cfg, at - 1, &before) == 0 &&
 	    roster_at(cfg, at, &after) == 0 &&
 	    (rc = handover_record(at, &before, &after)) != 0)
 		log_errorx("cannot record the handover at the roster change "
 		    "(%s); the incoming shift was not briefed by dutyd: brief "
 		    "them in person", strerror(-rc));
-	handover_arm();
+	/* After this change, however late it was noticed: never twice. */
+	handover_schedule(at);
 }

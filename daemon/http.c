@@ -24,6 +24,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "api.h"
+#include "links.h"
+#include "sms.h"
 #include "audit.h"
 #include "config.h"
 #include "http.h"
@@ -49,13 +51,20 @@ static const struct http_route {
 	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/ack",	AUTH_PERSON, api_incident_ack },
 	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/written-report", AUTH_PERSON, api_incident_written_report },
 	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/resolve",	AUTH_PERSON, api_incident_resolve },
+	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/updates",	AUTH_OFFICE, api_incident_update },
 	{ EVHTTP_REQ_GET,  "/api/v1/oncall",			AUTH_PERSON, api_oncall },
+	/* Gateways and links authenticate themselves (signature, secret, token). */
+	{ EVHTTP_REQ_POST, "/api/v1/sms/twilio",		AUTH_NONE,   sms_twilio },
+	{ EVHTTP_REQ_POST, "/api/v1/sms/aliyun",		AUTH_NONE,   sms_aliyun },
+	{ EVHTTP_REQ_GET,  "/a/{id}",				AUTH_NONE,   links_get },
+	{ EVHTTP_REQ_POST, "/a/{id}",				AUTH_NONE,   links_post },
 };
 #define HTTP_NROUTES	(sizeof(http_routes) / sizeof(http_routes[0]))
 
 struct http_pending {
 	struct evhttp_request	*req;
 	int			 status;
+	const char		*content_type;	/* static string */
 	char			*body;
 	struct audit_waiter	 waiter;
 };
@@ -85,17 +94,21 @@ http_method_name(enum evhttp_cmd_type m)
 	}
 }
 
+#define HTTP_JSON	"application/json; charset=utf-8"
+
 static void
-http_send(struct evhttp_request *req, int status, const char *body)
+http_send(struct evhttp_request *req, int status, const char *content_type,
+    const char *body)
 {
 	struct evbuffer *buf = evbuffer_new();
 
 	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json; charset=utf-8");
+	    "Content-Type", content_type);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cache-Control", "no-store");
 	if (buf == NULL || evbuffer_add(buf, body, strlen(body)) != 0 ||
-	    evbuffer_add(buf, "\n", 1) != 0) {
+	    (strcmp(content_type, HTTP_JSON) == 0 &&
+	    evbuffer_add(buf, "\n", 1) != 0)) {
 		evbuffer_free(buf);
 		evhttp_send_error(req, 500, "out of memory");
 		return;
@@ -113,7 +126,7 @@ http_durable(void *arg, int status)
 	struct http_pending *p = arg;
 
 	if (status == 0)
-		http_send(p->req, p->status, p->body);
+		http_send(p->req, p->status, p->content_type, p->body);
 	else {
 		char	*msg = NULL;
 		json_t	*err = NULL;
@@ -125,7 +138,7 @@ http_durable(void *arg, int status)
 		    "by phone if this persists", "field");
 		if (err != NULL)
 			msg = json_dumps(err, JSON_COMPACT);
-		http_send(p->req, 503, msg != NULL ? msg : "{}");
+		http_send(p->req, 503, HTTP_JSON, msg != NULL ? msg : "{}");
 		free(msg);
 		json_decref(err);
 	}
@@ -134,7 +147,8 @@ http_durable(void *arg, int status)
 }
 
 static void
-http_reply_take(struct http_call *call, int status, char *text)
+http_reply_take(struct http_call *call, int status, const char *content_type,
+    char *text)
 {
 	struct http_pending *p;
 
@@ -143,7 +157,7 @@ http_reply_take(struct http_call *call, int status, char *text)
 		return;
 	}
 	if (status >= 300) {
-		http_send(call->req, status, text);
+		http_send(call->req, status, content_type, text);
 		free(text);
 		return;
 	}
@@ -154,6 +168,7 @@ http_reply_take(struct http_call *call, int status, char *text)
 	}
 	p->req = call->req;
 	p->status = status;
+	p->content_type = content_type;
 	p->body = text;
 	audit_wait(&p->waiter, http_durable, p);
 }
@@ -164,13 +179,42 @@ http_reply(struct http_call *call, int status, json_t *body)
 	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : strdup("{}");
 
 	json_decref(body);
-	http_reply_take(call, status, text);
+	http_reply_take(call, status, HTTP_JSON, text);
 }
 
 void
 http_reply_text(struct http_call *call, int status, const char *json)
 {
-	http_reply_take(call, status, json != NULL ? strdup(json) : NULL);
+	http_reply_take(call, status, HTTP_JSON, json != NULL ? strdup(json) :
+	    NULL);
+}
+
+void
+http_reply_as(struct http_call *call, int status, const char *content_type,
+    const char *body)
+{
+	http_reply_take(call, status, content_type, body != NULL ?
+	    strdup(body) : NULL);
+}
+
+const char *
+http_peer(struct http_call *call)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(call->req);
+	const char *addr = NULL;
+	ev_uint16_t port;
+
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, (char **)&addr, &port);
+	return addr != NULL ? addr : "";
+}
+
+const char *
+http_uri(struct http_call *call)
+{
+	const char *uri = evhttp_request_get_uri(call->req);
+
+	return uri != NULL ? uri : "/";
 }
 
 void

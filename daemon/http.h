@@ -21,7 +21,7 @@ struct http_call {
 	struct evhttp_request		*req;
 	const struct config_office	*office;	/* for office routes */
 	const struct config_person	*person;	/* for staff routes */
-	char				 param[64];	/* the {id} in the path */
+	char				 param[600];	/* the {id} in the path (a link token is up to 512) */
 	const char			*body;		/* NUL-terminated */
 	size_t				 body_len;
 };
@@ -34,6 +34,12 @@ void	http_shutdown(void);
 void	http_reply(struct http_call *, int status, json_t *body);
 /* The same with a body already serialized (copied). */
 void	http_reply_text(struct http_call *, int status, const char *json);
+/* A body that is not JSON (TwiML, HTML): CONTENT_TYPE must be a static string. */
+void	http_reply_as(struct http_call *, int status, const char *content_type,
+	    const char *body);
+/* The peer's address ("127.0.0.1"), and the request URI as sent ("/a/x?y"). */
+const char *http_peer(struct http_call *);
+const char *http_uri(struct http_call *);
 /* Errors: {"error": "...", "field": "..."|null}. */
 void	http_error(struct http_call *, int status, const char *field,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -16,6 +16,8 @@
 #include "config.h"
 #include "handover.h"
 #include "incident.h"
+#include "replycode.h"
+#include "sms.h"
 #include "log.h"
 #include "notify.h"
 #include "timeutil.h"
@@ -81,6 +83,7 @@ incident_free(struct incident *inc)
 	clock_free(&inc->report_clock.clock);
 	clock_free(&inc->level_clock.clock);
 	json_decref(inc->level_notify);
+	json_decref(inc->updates);
 	free(inc->office);
 	free(inc->office_name);
 	free(inc->idem);
@@ -110,6 +113,7 @@ incident_shutdown(void)
 {
 	while (!TAILQ_EMPTY(&incidents))
 		incident_remove(TAILQ_FIRST(&incidents));
+	replycode_shutdown();
 }
 
 struct incident *
@@ -350,6 +354,27 @@ incident_apply_clock(struct incident_clock *c, const struct audit_record *r)
 	return 0;
 }
 
+/* A follow-up: kept in order beside the original report, which stays as sent. */
+static int
+incident_apply_update(struct incident *inc, const struct audit_record *r)
+{
+	char	 at[TIME_RFC3339_MAX];
+	json_t	*u;
+
+	if (inc->updates == NULL && (inc->updates = json_array()) == NULL)
+		return -ENOMEM;
+	u = json_pack("{s:I, s:s, s:s, s:O?, s:O?, s:O?}", "n",
+	    (json_int_t)json_array_size(inc->updates) + 1, "at",
+	    time_format(r->ts_ms, at, sizeof(at)), "by", r->actor,
+	    "key", json_object_get(r->data, "key"),
+	    "source", json_object_get(r->data, "source"),
+	    "fields", json_object_get(r->data, "fields"));
+	if (u == NULL || json_array_append_new(inc->updates, u) != 0)
+		return -ENOMEM;
+	inc->notify_due |= NOTIFY_UPDATED;
+	return 0;
+}
+
 int
 incident_apply(const struct audit_record *r)
 {
@@ -360,6 +385,8 @@ incident_apply(const struct audit_record *r)
 		return incident_apply_report(r);
 	if (strncmp(r->event, "checkpoint.", 11) == 0)
 		return incident_apply_checkpoint(r);
+	if (strncmp(r->event, "sms.", 4) == 0 && (rc = sms_apply(r)) != 0)
+		return rc;
 	if (r->incident == NULL)
 		return 0;	/* dutyd.started and other daemon records */
 	if (strcmp(r->incident, HANDOVER_DESK) == 0)
@@ -391,6 +418,7 @@ incident_apply(const struct audit_record *r)
 		clock_disarm(&inc->ack_clock.clock);
 		clock_disarm(&inc->report_clock.clock);
 		clock_disarm(&inc->level_clock.clock);
+		replycode_release(inc->id);
 		inc->notify_due |= NOTIFY_RESOLVED;
 	} else if (strcmp(r->event, "incident.escalated") == 0) {
 		const char *clk = json_string_value(json_object_get(r->data,
@@ -409,6 +437,8 @@ incident_apply(const struct audit_record *r)
 			inc->notify_due |= NOTIFY_ESCALATED;
 		}
 		incident_arm_level(inc, r->data);
+	} else if (strcmp(r->event, "incident.updated") == 0) {
+		rc = incident_apply_update(inc, r);
 	} else if (strcmp(r->event, "incident.report_overdue") == 0) {
 		rc = incident_apply_clock(&inc->report_clock, r);
 		inc->notify_due |= NOTIFY_OVERDUE;
@@ -518,6 +548,8 @@ incident_to_json(const struct incident *inc, int with_timeline)
 		failed |= json_object_set_new(o, "url", json_string(url));
 		free(url);
 	}
+	failed |= json_object_set_new(o, "updates", inc->updates != NULL ?
+	    json_incref(inc->updates) : json_array());
 	if (with_timeline)
 		failed |= json_object_set(o, "timeline", inc->timeline);
 	if (failed) {
@@ -658,6 +690,41 @@ incident_resolve(struct incident *inc, const char *person, const char *note,
 	return rc;
 }
 
+int
+incident_update(struct incident *inc, const char *office, const char *idem_key,
+    const json_t *update, int *changed)
+{
+	const struct config_office *o = config_office(config_current(), office);
+	char	 actor[128];
+	json_t	*u, *data;
+	size_t	 i;
+	int	 rc;
+
+	*changed = 0;
+	if (strcmp(inc->office, office) != 0)
+		return -EPERM;
+	if (inc->state == INCIDENT_RESOLVED)
+		return -EALREADY;
+	json_array_foreach(inc->updates, i, u)
+		if (idem_key != NULL && json_is_string(json_object_get(u, "key")) &&
+		    strcmp(json_string_value(json_object_get(u, "key")),
+		    idem_key) == 0)
+			return 0;	/* a retry: the follow-up is already in */
+	data = json_pack("{s:O, s:s?, s:s?, s:s}", "fields", update, "key",
+	    idem_key, "by_name", o != NULL ? o->name : NULL, "source",
+	    idem_key != NULL && strncmp(idem_key, "sms:", 4) == 0 ? "sms" :
+	    "api");
+	if (data == NULL)
+		return -ENOMEM;
+	*changed = 1;
+	snprintf(actor, sizeof(actor), "office:%s", office);
+	if ((rc = audit_append("incident.updated", inc->id, actor, data,
+	    NULL)) != 0)
+		return rc;
+	notify_reconcile(inc);
+	return 0;
+}
+
 /*
  * An escalation's level, whom a level beyond the first calls, and when the
  * next one is due: all in the record, so a later config change or restart
@@ -791,7 +858,7 @@ incident_snapshot(struct incident *inc)
 	char next[TIME_RFC3339_MAX];
 
 	return json_pack("{s:O, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:i, s:i, "
-	    "s:O, s:o, s:{s:i, s:i, s:O?, s:s?}}",
+	    "s:O, s:o, s:{s:i, s:i, s:O?, s:s?}, s:o, s:O?, s:i}",
 	    "origin", inc->origin,
 	    "state", incident_state_name(inc->state),
 	    "ack", mark_snapshot(&inc->ack),
@@ -806,7 +873,9 @@ incident_snapshot(struct incident *inc)
 	    "escalation", "level", inc->level, "notified", inc->level_notified,
 		"notify", inc->level_notify, "next_level_at",
 		inc->level_clock.fired_at == 0 && inc->level_clock.deadline != 0 ?
-		time_format(inc->level_clock.deadline, next, sizeof(next)) : NULL);
+		time_format(inc->level_clock.deadline, next, sizeof(next)) : NULL,
+	    "reply_codes", replycode_snapshot(inc->id),
+	    "updates", inc->updates, "updates_notified", inc->updates_notified);
 }
 
 int
@@ -832,6 +901,16 @@ incident_checkpoint(int64_t cutoff)
 			return -ENOMEM;
 		if ((rc = audit_append("checkpoint.incident", inc->id, "dutyd", data,
 		    NULL)) != 0)
+			return rc;
+	}
+	/* Handover messages and SMS answers still being retried. */
+	inc = handover_desk();
+	if (!TAILQ_EMPTY(&inc->deliveries)) {
+		if ((data = json_pack("{s:o}", "deliveries",
+		    notify_snapshot(inc))) == NULL)
+			return -ENOMEM;
+		if ((rc = audit_append("checkpoint.incident", inc->id, "dutyd",
+		    data, NULL)) != 0)
 			return rc;
 	}
 	return audit_append("checkpoint.end", NULL, "dutyd", NULL, NULL);
@@ -870,6 +949,11 @@ incident_restore(const char *id, json_t *d)
 	const char	*state = json_string_value(json_object_get(d, "state"));
 	int		 rc;
 
+	if (strcmp(id, HANDOVER_DESK) == 0) {
+		inc = handover_desk();
+		notify_incident_free(inc);
+		return notify_restore(inc, json_object_get(d, "deliveries"));
+	}
 	if ((inc = incident_find(id)) != NULL)
 		incident_remove(inc);
 	if ((rc = incident_create(id, json_object_get(d, "origin"), &inc)) != 0)
@@ -896,6 +980,14 @@ incident_restore(const char *id, json_t *d)
 	    "notified"));
 	inc->level_notify = json_incref(json_object_get(esc, "notify"));
 	incident_arm_level(inc, esc);
+	replycode_restore(inc->id, json_object_get(d, "reply_codes"));
+	if (json_is_array(tl = json_object_get(d, "updates"))) {
+		json_decref(inc->updates);
+		if ((inc->updates = json_deep_copy(tl)) == NULL)
+			return -ENOMEM;
+	}
+	inc->updates_notified = (int)json_integer_value(json_object_get(d,
+	    "updates_notified"));
 	if (json_is_array(tl = json_object_get(d, "timeline"))) {
 		/* A copy: the timeline grows, the record must not. */
 		json_decref(inc->timeline);

@@ -64,6 +64,8 @@ struct incident {
 	int		 level;		/* escalation levels fired; 1: at ack_timeout */
 	int		 level_notified;	/* highest level >= 2 with a notify.intent */
 	json_t		*level_notify;	/* whom the last level >= 2 calls: ids, "leader" */
+	json_t		*updates;	/* follow-ups (续报), oldest first: {n, at, by, key?, fields} */
+	int		 updates_notified;	/* follow-ups with a notify.intent */
 	json_t		*timeline;	/* array of events, oldest first */
 	struct delivery_list deliveries;	/* notifications not yet done */
 	unsigned	 notify_due;	/* enum notify_event bits the records call for */
@@ -119,5 +121,13 @@ int	incident_file_report(struct incident *, const char *person,
 	    const char *reference, int *changed);
 int	incident_resolve(struct incident *, const char *person,
 	    const char *note, int *changed);
+/*
+ * A follow-up report (续报) from the office that reported it: UPDATE holds
+ * validated fields (report_validate_update()).  An IDEM_KEY already used
+ * for this incident changes nothing (*changed 0).  -EPERM: another office;
+ * -EALREADY: resolved.
+ */
+int	incident_update(struct incident *, const char *office,
+	    const char *idem_key, const json_t *update, int *changed);
 
 #endif

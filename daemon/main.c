@@ -25,10 +25,12 @@
 #include "http.h"
 #include "handover.h"
 #include "incident.h"
+#include "links.h"
 #include "log.h"
 #include "notify.h"
 #include "roster.h"
 #include "sd.h"
+#include "sms.h"
 #include "timeutil.h"
 
 static struct {
@@ -300,6 +302,8 @@ start(struct config *cfg)
 	if ((rc = fetch_init(d.base)) != 0)
 		fatalx("cannot set up outgoing HTTP (libcurl): %s", strerror(-rc));
 
+	if (links_init(cfg->state_dir, err, sizeof(err)) != 0)
+		fatalx("%s", err);
 	/* The log is the truth: rebuild everything before answering anyone. */
 	audit_configure(cfg->audit.segment_size, cfg->audit.reserve);
 	if (audit_open(cfg->state_dir, incident_apply, d.accept_broken, err,
@@ -370,6 +374,8 @@ stop(void)
 	incident_shutdown();
 	handover_shutdown();
 	notify_shutdown();
+	sms_shutdown();
+	links_shutdown();
 	fetch_shutdown();
 	audit_close();
 	event_free(d.sigterm);
@@ -508,7 +514,7 @@ main(int argc, char *argv[])
 	cfg = config_load(path, &diag);
 	if (cfg == NULL) {
 		print_diag(&diag, test);
-		if (!test)
+		if (!test && !oncall)
 			log_errorx("%s has errors (above); dutyd did not start", path);
 		config_diag_free(&diag);
 		return 1;

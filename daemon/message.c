@@ -14,6 +14,7 @@
 #include "config.h"
 #include "delivery.h"
 #include "incident.h"
+#include "links.h"
 #include "template.h"
 #include "timeutil.h"
 
@@ -176,17 +177,50 @@ message_clear(struct message *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* SMS channels: the carrier bills and splits by segment; fit, never cut mid-character. */
 static int
-fit_sms(const struct config_channel *ch, struct message *m)
+is_sms(const struct config_channel *ch)
 {
-	const struct dutyd_plugin *abi = channel_plugin_abi(ch->plugin);
-	char *fitted;
+	return (channel_plugin_abi(ch->plugin)->flags & DUTYD_PLUGIN_SMS) != 0;
+}
 
-	if (!(abi->flags & DUTYD_PLUGIN_SMS))
+/*
+ * SMS channels: the carrier bills and splits by segment; fit, never cut
+ * mid-character.  The reply hint comes last and is never cut: the text
+ * before it gives way.
+ */
+static int
+fit_sms(const struct config_channel *ch, struct message *m, const char *hint)
+{
+	char	*fitted = NULL, *whole;
+	size_t	 len;
+
+	if (!is_sms(ch))
 		return 0;
 	if ((fitted = sms_fit(m->text, ch->max_segments)) == NULL)
 		return -ENOMEM;
+	if (hint == NULL || *hint == '\0')
+		goto done;
+	/* Start from what fits alone, give back a character at a time for the hint. */
+	len = strncmp(fitted, m->text, strlen(fitted)) == 0 ? strlen(fitted) :
+	    strlen(fitted) - strlen("…");
+	if (len > strlen(m->text))
+		len = strlen(m->text);	/* invalid UTF-8 came out as U+FFFD */
+	free(fitted);
+	fitted = NULL;
+	for (;;) {
+		if (asprintf(&whole, "%.*s%s%s", (int)len, m->text,
+		    m->text[len] != '\0' ? "…" : "", hint) == -1)
+			return -ENOMEM;
+		if (sms_segments(whole) <= ch->max_segments || len == 0) {
+			fitted = whole;
+			break;
+		}
+		free(whole);
+		len--;
+		while (len > 0 && ((unsigned char)m->text[len] & 0xc0) == 0x80)
+			len--;
+	}
+done:
 	free(m->text);
 	m->text = fitted;
 	return 0;
@@ -194,7 +228,8 @@ fit_sms(const struct config_channel *ch, struct message *m)
 
 static int
 render(const struct config *cf, const struct config_channel *ch,
-    const char *event, const struct tmpl_vars *v, struct message *m)
+    const char *event, const struct tmpl_vars *v, struct message *m,
+    const char *hint)
 {
 	const struct tmpl *text = template_for(cf, ch, event, 0);
 	const struct tmpl *title = template_for(cf, ch, event, 1);
@@ -204,7 +239,7 @@ render(const struct config *cf, const struct config_channel *ch,
 	if ((m->text = tmpl_render(text, v)) == NULL ||
 	    (m->title = tmpl_render(title, v)) == NULL)
 		return -ENOMEM;
-	return fit_sms(ch, m);
+	return fit_sms(ch, m, hint);
 }
 
 static char *
@@ -238,27 +273,115 @@ handover_render(const struct config *cf, const struct config_channel *ch,
 	    "incidents"));
 	v.v[TMPL_LINK] = m->url;
 	v.v[TMPL_EVENT] = "duty.handover";
-	if ((rc = render(cf, ch, "duty.handover", &v, m)) != 0)
+	if ((rc = render(cf, ch, "duty.handover", &v, m, NULL)) != 0)
 		message_clear(m);
 	return rc;
+}
+
+/* What a follow-up says, in one line: the fields it brought. */
+static char *
+update_summary(const struct incident *inc, int n)
+{
+	json_t	*f = json_object_get(json_array_get(inc->updates,
+	    (size_t)(n > 0 ? n - 1 : 0)), "fields"), *c;
+	char	*out = NULL;
+	FILE	*fp;
+	size_t	 len = 0;
+	const char *sep = "";
+
+	if ((fp = open_memstream(&out, &len)) == NULL)
+		return NULL;
+	if ((c = json_object_get(f, "casualties")) != NULL) {
+		fprintf(fp, "伤亡：死亡 %lld，受伤 %lld，失踪 %lld",
+		    json_integer_value(json_object_get(c, "dead")),
+		    json_integer_value(json_object_get(c, "injured")),
+		    json_integer_value(json_object_get(c, "missing")));
+		sep = "；";
+	}
+	if (json_object_get(f, "level") != NULL) {
+		fprintf(fp, "%s级别：%s级", sep, json_string_value(
+		    json_object_get(f, "level")));
+		sep = "；";
+	}
+	if (json_object_get(f, "measures") != NULL) {
+		fprintf(fp, "%s措施：%s", sep, json_string_value(
+		    json_object_get(f, "measures")));
+		sep = "；";
+	}
+	if (json_object_get(f, "details") != NULL)
+		fprintf(fp, "%s%s", sep, json_string_value(json_object_get(f,
+		    "details")));
+	if (fclose(fp) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* What one tap on the link does: acknowledge while nobody has, then file. */
+static char
+link_action(const struct delivery *d)
+{
+	const struct incident *inc = d->inc;
+
+	if (inc->state == INCIDENT_RESOLVED)
+		return 0;
+	switch (d->event) {
+	case NOTIFY_NEW:
+	case NOTIFY_ESCALATED:
+	case NOTIFY_UPDATED:
+	case NOTIFY_OVERDUE:
+		return inc->ack.at == 0 && d->event != NOTIFY_OVERDUE ? 'A' :
+		    inc->filed.at == 0 ? 'F' : 0;
+	default:
+		return 0;
+	}
 }
 
 int
 message_render(const struct config *cf, const struct config_channel *ch,
     const struct delivery *d, struct message *m)
 {
+	const struct delivery_contact *c = &d->contacts[d->contact];
 	struct tmpl_vars	 v;
 	struct varbufs		 b;
+	char			*details = NULL, hint[96] = "";
+	char			 action = link_action(d);
 	int			 rc;
 
-	memset(m, 0, sizeof(*m));
+	memset(m, 0, sizeof(m[0]));
 	if (d->event == NOTIFY_HANDOVER)
 		return handover_render(cf, ch, d, m);
-	if ((m->url = incident_url(cf, d->inc)) == NULL)
+	if (d->event == NOTIFY_REPLY) {
+		memset(&v, 0, sizeof(v));
+		v.v[TMPL_DETAILS] = json_string_value(json_object_get(d->extra,
+		    "text"));
+		if ((m->url = strdup(cf->public_url)) == NULL)
+			return -ENOMEM;
+		v.v[TMPL_LINK] = m->url;
+		if ((rc = render(cf, ch, "sms.reply", &v, m, NULL)) != 0)
+			message_clear(m);
+		return rc;
+	}
+	/* Every message carries a link; one that can act is personal. */
+	m->url = action != 0 ? links_url(cf, d->inc->id, d->person, action) :
+	    NULL;
+	if (m->url == NULL && (m->url = incident_url(cf, d->inc)) == NULL)
 		return -ENOMEM;
 	incident_vars(d->inc, d->event, d->level, d->late_ms, m->url, &v, &b);
-	if ((rc = render(cf, ch, notify_event_name(d->event), &v, m)) != 0)
+	if (d->event == NOTIFY_UPDATED) {
+		if ((details = update_summary(d->inc, d->update)) == NULL) {
+			message_clear(m);
+			return -ENOMEM;
+		}
+		v.v[TMPL_DETAILS] = details;
+	}
+	if (c->code > 0 && action != 0 && is_sms(ch))
+		snprintf(hint, sizeof(hint), action == 'A' ?
+		    " 回复%dA确认，%dF已报省" : " 回复%dF已报省", c->code, c->code);
+	if ((rc = render(cf, ch, notify_event_name(d->event), &v, m, hint)) != 0)
 		message_clear(m);
+	free(details);
 	return rc;
 }
 
@@ -311,7 +434,7 @@ message_render_bundle(const struct config *cf, const struct config_channel *ch,
 	v.v[TMPL_INCIDENTS] = list;
 	v.v[TMPL_LINK] = m->url;
 	v.v[TMPL_EVENT] = "dutyd.bundle";
-	rc = render(cf, ch, "dutyd.bundle", &v, m);
+	rc = render(cf, ch, "dutyd.bundle", &v, m, NULL);
 out:
 	free(list);
 	if (rc != 0)

@@ -16,12 +16,16 @@
 
 #include "audit.h"
 #include "channel.h"
+#include "channel.h"
 #include "config.h"
 #include "delivery.h"
+#include "handover.h"
 #include "incident.h"
 #include "log.h"
 #include "notify.h"
+#include "replycode.h"
 #include "roster.h"
+#include "smsin.h"
 #include "timeutil.h"
 
 static struct event		*reconcile_timer;	/* intents that could not be written */
@@ -38,6 +42,8 @@ static const struct {
 	{ NOTIFY_FILED,		"incident.report_filed" },
 	{ NOTIFY_RESOLVED,	"incident.resolved" },
 	{ NOTIFY_HANDOVER,	"duty.handover" },
+	{ NOTIFY_UPDATED,	"incident.updated" },
+	{ NOTIFY_REPLY,		"sms.reply" },
 };
 #define NOTIFY_NEVENTS	(sizeof(notify_events) / sizeof(notify_events[0]))
 
@@ -89,9 +95,28 @@ notify_shutdown(void)
  * Recipients
  */
 
+/* An SMS contact gets a reply code for INCIDENT: "3A" from that phone acts on it. */
+static json_t *
+contact_json(const struct config *cfg, const struct config_contact *c,
+    const char *incident)
+{
+	const struct config_channel	*ch = config_channel(cfg, c->channel);
+	char				 phone[SMSIN_PHONE_MAX];
+	json_t				*o;
+
+	o = json_pack("{s:s, s:s}", "channel", c->channel, "to", c->to);
+	if (o == NULL || incident == NULL || ch == NULL || ch->plugin == NULL ||
+	    !(channel_plugin_abi(ch->plugin)->flags & DUTYD_PLUGIN_SMS) ||
+	    smsin_phone_normalize(c->to, phone, sizeof(phone)) != 0)
+		return o;
+	json_object_set_new(o, "code", json_integer(replycode_for(phone,
+	    incident)));
+	return o;
+}
+
 int
 notify_add_person(json_t *list, json_t *seen, const struct config *cfg,
-    const char *id, const char *why)
+    const char *id, const char *why, const char *incident)
 {
 	const struct config_person	*p;
 	json_t				*contacts, *r;
@@ -108,9 +133,8 @@ notify_add_person(json_t *list, json_t *seen, const struct config *cfg,
 	/* In order: the first is tried first, the others are fallbacks. */
 	contacts = json_array();
 	for (i = 0; contacts != NULL && i < p->ncontacts; i++)
-		if (json_array_append_new(contacts, json_pack("{s:s, s:s}",
-		    "channel", p->contacts[i].channel,
-		    "to", p->contacts[i].to)) != 0) {
+		if (json_array_append_new(contacts, contact_json(cfg,
+		    &p->contacts[i], incident)) != 0) {
 			json_decref(contacts);
 			contacts = NULL;
 		}
@@ -121,6 +145,21 @@ notify_add_person(json_t *list, json_t *seen, const struct config *cfg,
 	if (r == NULL || json_array_append_new(list, r) != 0)
 		return -ENOMEM;
 	return 0;
+}
+
+int
+notify_direct(const char *channel, const char *to, const char *text)
+{
+	json_t *data;
+
+	data = json_pack("{s:s, s:[{s:s, s:s, s:[{s:s, s:s}], s:s}], s:i, "
+	    "s:{s:s}}", "event", "sms.reply", "recipients", "person", to,
+	    "name", to, "contacts", "channel", channel, "to", to, "why",
+	    "answer to an inbound SMS", "late_ms", 0, "reply", "text", text);
+	if (data == NULL)
+		return -ENOMEM;
+	return audit_append("notify.intent", handover_desk()->id, "dutyd", data,
+	    NULL);
 }
 
 static json_t *
@@ -162,11 +201,15 @@ notify_recipients(const struct incident *inc, enum notify_event ev, int level,
 	const struct config_duty *duty = &cfg->duty;
 	struct roster_oncall	 oc;
 	json_t			*list = json_array(), *seen = json_object(), *who;
+	const char		*codes;
 	char			 why[256];
 	int			 escalation, officers, rc = 0;
 	size_t			 i;
 
 	*on_duty = NULL;
+	/* A reply code only where a reply can still act. */
+	codes = ev == NOTIFY_NEW || ev == NOTIFY_ESCALATED ||
+	    ev == NOTIFY_OVERDUE || ev == NOTIFY_UPDATED ? inc->id : NULL;
 	if (list == NULL || seen == NULL ||
 	    roster_at(cfg, time_now_ms(), &oc) != 0)
 		goto fail;
@@ -180,11 +223,12 @@ notify_recipients(const struct incident *inc, enum notify_event ev, int level,
 				snprintf(why, sizeof(why), "escalation level %d: "
 				    "leader on duty (%s)", level, oc.leader.why);
 				rc = notify_add_person(list, seen, cfg,
-				    oc.leader.person, why);
+				    oc.leader.person, why, codes);
 			} else if (id != NULL && strcmp(id, "leader") != 0) {
 				snprintf(why, sizeof(why), "escalation level %d",
 				    level);
-				rc = notify_add_person(list, seen, cfg, id, why);
+				rc = notify_add_person(list, seen, cfg, id, why,
+				    codes);
 			}
 			if (rc != 0)
 				goto fail;
@@ -200,15 +244,16 @@ notify_recipients(const struct incident *inc, enum notify_event ev, int level,
 		snprintf(why, sizeof(why), "duty officer, %s shift (%s)",
 		    oc.officers[i].role, oc.officers[i].why);
 		rc = notify_add_person(list, seen, cfg, oc.officers[i].person,
-		    why);
+		    why, codes);
 	}
 	if (rc == 0 && oc.has_leader) {
 		snprintf(why, sizeof(why), "leader on duty (%s)", oc.leader.why);
-		rc = notify_add_person(list, seen, cfg, oc.leader.person, why);
+		rc = notify_add_person(list, seen, cfg, oc.leader.person, why,
+		    codes);
 	}
 	for (i = 0; escalation && rc == 0 && i < duty->nescalation; i++)
 		rc = notify_add_person(list, seen, cfg, duty->escalation[i],
-		    "duty.escalation");
+		    "duty.escalation", codes);
 	if (rc != 0)
 		goto fail;
 	json_decref(seen);
@@ -225,20 +270,24 @@ fail:
  * Intents
  */
 
-/* LEVEL: 0, or the escalation level >= 2 this intent is for. */
+/*
+ * LEVEL: 0; the escalation level >= 2 this intent is for; or, for
+ * NOTIFY_UPDATED, the follow-up's number.
+ */
 static int
 notify_intent(struct incident *inc, enum notify_event ev, int level)
 {
 	json_t	*data, *recipients, *on_duty;
 	int64_t	 late = 0;
 
-	if (level >= 2)
+	if (ev == NOTIFY_ESCALATED && level >= 2)
 		late = inc->level_clock.late_ms;
 	else if (ev == NOTIFY_ESCALATED)
 		late = inc->ack_clock.late_ms;
 	else if (ev == NOTIFY_OVERDUE)
 		late = inc->report_clock.late_ms;
-	if ((recipients = notify_recipients(inc, ev, level, &on_duty)) == NULL)
+	if ((recipients = notify_recipients(inc, ev, ev == NOTIFY_ESCALATED ?
+	    level : 0, &on_duty)) == NULL)
 		return -ENOMEM;
 	if (json_array_size(recipients) == 0)
 		log_warnx("incident %s: nobody to notify of %s; check the duty "
@@ -249,7 +298,9 @@ notify_intent(struct incident *inc, enum notify_event ev, int level)
 	    "on_duty", on_duty);
 	if (data == NULL)
 		return -ENOMEM;
-	if (level >= 2)
+	if (ev == NOTIFY_UPDATED)
+		json_object_set_new(data, "update", json_integer(level));
+	else if (level >= 2)
 		json_object_set_new(data, "level", json_integer(level));
 	return audit_append("notify.intent", inc->id, "dutyd", data, NULL);
 }
@@ -277,6 +328,7 @@ notify_reconcile(struct incident *inc)
 	/* Once resolved, only the resolution is worth telling. */
 	if (inc->state == INCIDENT_RESOLVED)
 		pending &= NOTIFY_RESOLVED;
+	pending &= ~NOTIFY_UPDATED;	/* per follow-up, below */
 	for (i = 0; i < NOTIFY_NEVENTS && pending != 0; i++) {
 		if (!(pending & notify_events[i].bit))
 			continue;
@@ -288,8 +340,23 @@ notify_reconcile(struct incident *inc)
 	/* Each escalation level beyond the first is told once; only the latest matters. */
 	if (inc->state == INCIDENT_OPEN && inc->level >= 2 &&
 	    inc->level_notified < inc->level &&
-	    (rc = notify_intent(inc, NOTIFY_ESCALATED, inc->level)) != 0)
+	    (rc = notify_intent(inc, NOTIFY_ESCALATED, inc->level)) != 0) {
 		notify_reconcile_failed(inc, "an escalation level", rc);
+		return;
+	}
+	/* Every follow-up (续报) is told, in order. */
+	while (inc->state != INCIDENT_RESOLVED &&
+	    inc->updates_notified < (int)json_array_size(inc->updates)) {
+		int before = inc->updates_notified;
+
+		if ((rc = notify_intent(inc, NOTIFY_UPDATED,
+		    inc->updates_notified + 1)) != 0) {
+			notify_reconcile_failed(inc, "a follow-up", rc);
+			return;
+		}
+		if (inc->updates_notified == before)
+			return;	/* not applied: do not spin */
+	}
 }
 
 static void
@@ -342,7 +409,9 @@ delivery_from_json(struct incident *inc, int64_t intent, int index,
 {
 	struct delivery	*d;
 	json_t		*contacts = json_object_get(rcp, "contacts"), *c;
+	char		 phone[SMSIN_PHONE_MAX];
 	size_t		 i;
+	int		 code;
 
 	d = delivery_new(inc, intent, index, ev,
 	    json_string_value(json_object_get(rcp, "person")),
@@ -352,17 +421,21 @@ delivery_from_json(struct incident *inc, int64_t intent, int index,
 	if (!json_is_array(contacts)) {
 		if (delivery_add_contact(d,
 		    json_string_value(json_object_get(rcp, "channel")),
-		    json_string_value(json_object_get(rcp, "to"))) != 0)
+		    json_string_value(json_object_get(rcp, "to")), 0) != 0)
 			goto fail;
 		return d;
 	}
 	json_array_foreach(contacts, i, c) {
 		if (i == DELIVERY_CONTACTS_MAX)
 			break;
+		code = (int)json_integer_value(json_object_get(c, "code"));
 		if (delivery_add_contact(d,
 		    json_string_value(json_object_get(c, "channel")),
-		    json_string_value(json_object_get(c, "to"))) != 0)
+		    json_string_value(json_object_get(c, "to")), code) != 0)
 			goto fail;
+		if (code > 0 && smsin_phone_normalize(d->contacts[i].to, phone,
+		    sizeof(phone)) == 0)
+			replycode_set(phone, code, inc->id);
 	}
 	return d;
 fail:
@@ -376,7 +449,7 @@ notify_apply_intent(struct incident *inc, const struct audit_record *r)
 	json_t		*recipients, *rcp;
 	enum notify_event ev;
 	size_t		 i;
-	int		 level;
+	int		 level, update;
 
 	ev = notify_event_parse(json_string_value(json_object_get(r->data,
 	    "event")));
@@ -384,7 +457,11 @@ notify_apply_intent(struct incident *inc, const struct audit_record *r)
 	if (ev == 0 || !json_is_array(recipients))
 		return -EINVAL;
 	level = (int)json_integer_value(json_object_get(r->data, "level"));
-	if (level >= 2) {
+	update = (int)json_integer_value(json_object_get(r->data, "update"));
+	if (ev == NOTIFY_UPDATED) {
+		if (update > inc->updates_notified)
+			inc->updates_notified = update;
+	} else if (level >= 2) {
 		if (level > inc->level_notified)
 			inc->level_notified = level;
 	} else
@@ -397,7 +474,10 @@ notify_apply_intent(struct incident *inc, const struct audit_record *r)
 		if (d == NULL)
 			return -ENOMEM;
 		d->level = level;
+		d->update = update;
 		d->extra = json_incref(json_object_get(r->data, "handover"));
+		if (d->extra == NULL)
+			d->extra = json_incref(json_object_get(r->data, "reply"));
 		if (r->replaying)
 			delivery_schedule(d, 0);
 		else
@@ -478,9 +558,9 @@ notify_snapshot(struct incident *inc)
 	TAILQ_FOREACH(d, &inc->deliveries, entry) {
 		contacts = json_array();
 		for (i = 0; contacts != NULL && i < d->ncontacts; i++)
-			json_array_append_new(contacts, json_pack("{s:s, s:s}",
+			json_array_append_new(contacts, json_pack("{s:s, s:s, s:i}",
 			    "channel", d->contacts[i].channel,
-			    "to", d->contacts[i].to));
+			    "to", d->contacts[i].to, "code", d->contacts[i].code));
 		o = json_pack("{s:I, s:i, s:s, s:{s:s, s:s, s:o?}, s:I, s:i, "
 		    "s:i, s:i, s:i, s:s?, s:s?, s:s?, s:i}",
 		    "intent", (json_int_t)d->intent, "recipient", d->index,
@@ -497,6 +577,8 @@ notify_snapshot(struct incident *inc)
 		    "next_attempt_at", d->state == DELIVERY_SCHEDULED ?
 			time_format(d->next_at, at, sizeof(at)) : NULL,
 		    "level", d->level);
+		if (o != NULL && d->update > 0)
+			json_object_set_new(o, "update", json_integer(d->update));
 		if (o != NULL && d->extra != NULL)
 			json_object_set(o, "handover", d->extra);
 		if (o == NULL || json_array_append_new(list, o) != 0) {
@@ -527,6 +609,7 @@ notify_restore(struct incident *inc, json_t *list)
 			return -ENOMEM;
 		d->attempts = (int)json_integer_value(json_object_get(o, "attempts"));
 		d->level = (int)json_integer_value(json_object_get(o, "level"));
+		d->update = (int)json_integer_value(json_object_get(o, "update"));
 		d->extra = json_incref(json_object_get(o, "handover"));
 		contact = json_integer_value(json_object_get(o, "contact"));
 		if (contact > 0 && (size_t)contact < d->ncontacts)

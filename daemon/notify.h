@@ -34,6 +34,8 @@ enum notify_event {
 	NOTIFY_FILED		= 1 << 4,
 	NOTIFY_RESOLVED		= 1 << 5,
 	NOTIFY_HANDOVER		= 1 << 6,	/* duty.handover, on the duty desk */
+	NOTIFY_UPDATED		= 1 << 7,	/* incident.updated: one per follow-up */
+	NOTIFY_REPLY		= 1 << 8,	/* sms.reply: an answer to an inbound SMS, on the duty desk */
 };
 
 void	notify_init(struct event_base *);
@@ -57,10 +59,17 @@ json_t	*notify_snapshot(struct incident *);
 int	 notify_restore(struct incident *, json_t *deliveries);
 /*
  * Appends person ID to LIST as a recipient {person, name, contacts, why},
- * unless SEEN has them already.  0 or -ENOMEM.
+ * unless SEEN has them already; with INCIDENT, SMS contacts get its reply
+ * code.  0 or -ENOMEM.
  */
 int	notify_add_person(json_t *list, json_t *seen, const struct config *,
-	    const char *id, const char *why);
+	    const char *id, const char *why, const char *incident);
+/*
+ * Send TEXT as it is to TO on CHANNEL (an answer to an inbound SMS through
+ * a gateway that cannot answer in its webhook reply): a notification on
+ * the duty desk, with its records, retries and fallback.  0 or -errno.
+ */
+int	notify_direct(const char *channel, const char *to, const char *text);
 /* Who is on duty, as records and the API show it. */
 json_t	*notify_oncall_json(const struct roster_oncall *);
 /* Frees an incident's deliveries (shutdown); cancels transfers in flight. */

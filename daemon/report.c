@@ -68,6 +68,18 @@ static const struct field report_fields[] = {
 	{ NULL, NULL, 0, 0, 0, NULL }
 };
 
+/* A follow-up (续报) says what changed: everything but what and when. */
+static const struct field update_fields[] = {
+	{ "level", "level", K_LEVEL, 0, 0, NULL },
+	{ "location", "location", K_TEXT, REPORT_TEXT_MAX, 0, NULL },
+	{ "cause", "cause", K_TEXT, REPORT_TEXT_MAX, 0, NULL },
+	{ "measures", "measures", K_TEXT, REPORT_TEXT_MAX, 0, NULL },
+	{ "details", "details", K_TEXT, REPORT_DETAILS_MAX, 0, NULL },
+	{ "casualties", "casualties", K_OBJECT, 0, 0, casualty_fields },
+	{ "reporter", "reporter", K_OBJECT, 0, 0, reporter_fields },
+	{ NULL, NULL, 0, 0, 0, NULL }
+};
+
 static const char *const levels[] = { "I", "II", "III", "IV", NULL };
 
 /* White space a blank title may hold; U+3000 is what a Chinese IME types. */
@@ -562,4 +574,36 @@ report_check_idempotency_key(const char *key)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+json_t *
+report_parse_update(const char *body, size_t len, struct report_error *err)
+{
+	struct report_error scratch;
+	json_t		*root, *out;
+	char		 known[160];
+
+	if (err == NULL)
+		err = &scratch;
+	memset(err, 0, sizeof(*err));
+	if ((root = load_object(body, len, err)) == NULL)
+		return NULL;
+	if ((out = json_object()) == NULL) {
+		fail_nomem(err);
+		json_decref(root);
+		return NULL;
+	}
+	if (copy_fields(root, update_fields, NULL, out, NULL, err) == -1) {
+		json_decref(out);
+		json_decref(root);
+		return NULL;
+	}
+	json_decref(root);
+	if (json_object_size(out) == 0) {
+		list_fields(update_fields, known, sizeof(known));
+		fail(err, NULL, "a follow-up needs at least one of: %s", known);
+		json_decref(out);
+		return NULL;
+	}
+	return out;
 }

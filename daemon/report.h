@@ -40,6 +40,14 @@ json_t	*report_parse(const char *body, size_t len, int64_t *occurred_ms,
 json_t	*report_parse_action(const char *body, size_t len,
 	    const char *const *fields, struct report_error *err);
 
+/*
+ * Validate a follow-up report (续报): a JSON object with at least one of
+ * level, location, cause, measures, details, casualties, reporter (the
+ * same rules as in a report).  A new object, or NULL with *err.
+ */
+json_t	*report_parse_update(const char *body, size_t len,
+	    struct report_error *err);
+
 /* 1..IDEMPOTENCY_KEY_MAX printable ASCII bytes.  0 or -EINVAL. */
 int	 report_check_idempotency_key(const char *key);
 

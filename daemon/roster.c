@@ -697,3 +697,30 @@ roster_free(struct roster *r)
 	free(r);
 }
 
+
+static int
+team_has(const struct team *t, const char *person)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->ids[i], person) == 0)
+			return 1;
+	return 0;
+}
+
+int
+roster_names(const struct roster *r, const char *person)
+{
+	size_t i, j;
+
+	for (i = 0; r != NULL && i < r->nroles; i++)
+		for (j = 0; j < r->roles[i].nitems; j++)
+			if (team_has(&r->roles[i].items[j], person))
+				return 1;
+	for (i = 0; r != NULL && i < r->nov; i++)
+		if (team_has(&r->ov[i].team, person) || (r->ov[i].to != NULL &&
+		    strcmp(r->ov[i].to, person) == 0))
+			return 1;
+	return 0;
+}

@@ -68,6 +68,8 @@ int64_t		 roster_next_change(const struct config *cf, int64_t after_ms);
  */
 int		 roster_print(FILE *, const struct config *cf, int64_t from_ms,
 		    int days);
+/* 1 if PERSON is in any rotation or override of R (NULL: 0). */
+int		 roster_names(const struct roster *r, const char *person);
 /* The zone the roster counts in, for messages ("localtime" without one). */
 const char	*roster_zone(const struct config *cf);
 /* MS as "2026-12-01 08:30" in roster_zone(); returns BUF. */

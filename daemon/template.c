@@ -70,6 +70,9 @@ static const struct {
 	{ "incident.resolved", "【处置完毕】{office}：{title}",
 	    "【处置完毕】{office}报告的“{title}”已由{actor}标记为处置完毕。"
 	    "详情：{link}" },
+	{ "incident.updated", "【续报】{office}：{title}",
+	    "【续报】{office}报告的“{title}”（{level}）续报：{details}。详情：{link}" },
+	{ "sms.reply", "{details}", "{details}" },
 	{ "duty.handover", "【值班交接】{shift}：{count} 起未办结事件",
 	    "【值班交接】{shift}接班，{count} 起未办结事件：\n{incidents}" },
 	{ "dutyd.bundle", "【合并通知】{count} 条通知",
