@@ -318,24 +318,24 @@ update_summary(const struct incident *inc, int n)
 	return out;
 }
 
-/* What one tap on the link does: acknowledge while nobody has, then file. */
+/*
+ * What one tap on the link does: acknowledge while nobody has, then file
+ * the written report, then resolve.  Every incident message carries one;
+ * for a resolved incident it opens a page saying so.
+ */
 static char
 link_action(const struct delivery *d)
 {
 	const struct incident *inc = d->inc;
 
-	if (inc->state == INCIDENT_RESOLVED)
-		return 0;
-	switch (d->event) {
-	case NOTIFY_NEW:
-	case NOTIFY_ESCALATED:
-	case NOTIFY_UPDATED:
-	case NOTIFY_OVERDUE:
-		return inc->ack.at == 0 && d->event != NOTIFY_OVERDUE ? 'A' :
-		    inc->filed.at == 0 ? 'F' : 0;
-	default:
-		return 0;
-	}
+	if (inc->state != INCIDENT_RESOLVED && inc->ack.at == 0 &&
+	    (d->event == NOTIFY_NEW || d->event == NOTIFY_ESCALATED ||
+	    d->event == NOTIFY_UPDATED))
+		return 'A';
+	if (inc->state != INCIDENT_RESOLVED && inc->filed.at == 0 &&
+	    d->event != NOTIFY_FILED && d->event != NOTIFY_RESOLVED)
+		return 'F';
+	return 'R';
 }
 
 int
@@ -363,9 +363,8 @@ message_render(const struct config *cf, const struct config_channel *ch,
 			message_clear(m);
 		return rc;
 	}
-	/* Every message carries a link; one that can act is personal. */
-	m->url = action != 0 ? links_url(cf, d->inc->id, d->person, action) :
-	    NULL;
+	/* Every message carries its reader's own link. */
+	m->url = links_url(cf, d->inc->id, d->person, action);
 	if (m->url == NULL && (m->url = incident_url(cf, d->inc)) == NULL)
 		return -ENOMEM;
 	incident_vars(d->inc, d->event, d->level, d->late_ms, m->url, &v, &b);
@@ -376,7 +375,7 @@ message_render(const struct config *cf, const struct config_channel *ch,
 		}
 		v.v[TMPL_DETAILS] = details;
 	}
-	if (c->code > 0 && action != 0 && is_sms(ch))
+	if (c->code > 0 && action != 'R' && is_sms(ch))
 		snprintf(hint, sizeof(hint), action == 'A' ?
 		    " 回复%dA确认，%dF已报省" : " 回复%dF已报省", c->code, c->code);
 	if ((rc = render(cf, ch, notify_event_name(d->event), &v, m, hint)) != 0)

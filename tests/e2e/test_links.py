@@ -241,3 +241,24 @@ def test_the_link_in_a_notification_acknowledges_as_its_recipient(links):
     is_page(links.post(token), 200)
     got = links.incident(iid)
     assert got["acknowledged_by"]["id"] == "li", got
+
+
+def test_every_notification_carries_its_readers_link(links):
+    """Acknowledged, filed and resolved messages carry a personal link too:
+    the next step while there is one, and a page saying it is over after."""
+    d = links.d
+    iid = d.report(title="桥梁垮塌").json["id"]
+    prefix = "http://127.0.0.1:%d/a/" % d.port
+    for path, event in (("ack", "incident.acknowledged"),
+                        ("written-report", "incident.report_filed"),
+                        ("resolve", "incident.resolved")):
+        assert d.call("POST", "/api/v1/incidents/%s/%s" % (iid, path),
+                      token="secret-zhang", body={}).status == 200
+        d.sink.wait_delivered(event, iid, ["zhang", "li"])
+        for msg in d.sink.delivered(event, iid):
+            url = msg["body"]["url"]
+            assert url.startswith(prefix) and url in msg["body"]["text"], msg["body"]
+    # The resolved message's link opens a page that says it is over, no button.
+    [msg] = d.sink.delivered("incident.resolved", iid, "li")
+    page = is_page(links.get(msg["body"]["url"][len(prefix):]), 200)
+    assert "<form" not in page, page
