@@ -376,6 +376,11 @@ api_incident_update(struct http_call *call)
 		    IDEMPOTENCY_KEY_MAX);
 		return;
 	}
+	if (key != NULL && strncmp(key, "sms:", 4) == 0) {
+		http_error(call, 400, "Idempotency-Key", "Idempotency-Key must not "
+		    "start with 'sms:': that is kept for follow-ups sent by SMS");
+		return;
+	}
 	if ((inc = incident_find(call->param)) == NULL) {
 		http_error(call, 404, "id", "no incident '%s'; check the id in "
 		    "the reply to your report", call->param);
@@ -396,6 +401,10 @@ api_incident_update(struct http_call *call)
 	else if (rc == -EALREADY)
 		http_error(call, 409, "id", "incident %s is already resolved; "
 		    "phone the duty room, or report a new incident", inc->id);
+	else if (rc == -EEXIST)
+		http_error(call, 422, "Idempotency-Key", "Idempotency-Key '%s' was "
+		    "already used for a different follow-up to %s; use a new key "
+		    "for a new follow-up", key, inc->id);
 	else if (rc != 0)
 		api_not_saved(call, rc, "the follow-up");
 	else {

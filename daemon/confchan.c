@@ -191,7 +191,7 @@ utf8_prefix_chars(const char *s, size_t off)
 static const char *const template_events[] = {
 	"incident.new", "incident.escalated", "incident.report_overdue",
 	"incident.acknowledged", "incident.report_filed", "incident.resolved",
-	"incident.updated", "duty.handover", "dutyd.bundle",
+	"incident.updated", "duty.handover", "dutyd.bundle", "sms.reply",
 };
 
 void

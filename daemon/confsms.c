@@ -14,6 +14,7 @@
 #include "channel.h"
 #include "config.h"
 #include "confsms.h"
+#include "confval.h"
 #include "confyaml.h"
 #include "smsin.h"
 
@@ -72,6 +73,25 @@ confsms_phones(struct loader *ld, yaml_node_t *n, const char *who,
 	}
 }
 
+/* A shared secret: named by its own key in messages, long enough to guess at. */
+static const char *
+secret_value(struct loader *ld, yaml_node_t *n, const char *key,
+    const char *ctx)
+{
+	const char *s;
+
+	if ((s = confyaml_scalar(ld, n, key, ctx)) == NULL)
+		return NULL;
+	if (!confval_visible(s) || strlen(s) < CONFVAL_TOKEN_MIN) {
+		confyaml_errat(ld, &n->start_mark, "'%s'%s must be at least %d "
+		    "visible characters without spaces, as the gateway shows "
+		    "it (or e.g. `openssl rand -hex 16` for a secret of yours)",
+		    key, ctx, CONFVAL_TOKEN_MIN);
+		return NULL;
+	}
+	return s;
+}
+
 static const struct field twilio_fields[] = { { "auth_token", 1 } };
 static const struct field aliyun_fields[] = {
 	{ "secret", 0 }, { "allow", 0 }, { "reply_channel", 0 },
@@ -93,7 +113,7 @@ load_aliyun(struct loader *ld, yaml_node_t *n)
 	    aliyun_fields, NFIELDS(aliyun_fields), val) == -1)
 		return;
 	sms->aliyun_on = 1;
-	if (val[0] != NULL && (s = confyaml_token(ld, val[0], "sms.aliyun",
+	if (val[0] != NULL && (s = secret_value(ld, val[0], "secret",
 	    " in sms.aliyun")) != NULL)
 		sms->aliyun_secret = confyaml_sdup(ld, s);
 	if (val[1] != NULL && (it = confyaml_items(ld, val[1], "allow",
@@ -141,7 +161,7 @@ confsms_load(struct loader *ld, yaml_node_t *n)
 		return;
 	if (val[0] != NULL && confyaml_fields(ld, val[0], "'sms.twilio'",
 	    " in sms.twilio", twilio_fields, 1, tw) == 0 && tw[0] != NULL &&
-	    (s = confyaml_token(ld, tw[0], "sms.twilio", " in sms.twilio")) != NULL)
+	    (s = secret_value(ld, tw[0], "auth_token", " in sms.twilio")) != NULL)
 		sms->twilio_token = confyaml_sdup(ld, s);
 	if (val[1] != NULL)
 		load_aliyun(ld, val[1]);

@@ -709,7 +709,9 @@ incident_update(struct incident *inc, const char *office, const char *idem_key,
 		if (idem_key != NULL && json_is_string(json_object_get(u, "key")) &&
 		    strcmp(json_string_value(json_object_get(u, "key")),
 		    idem_key) == 0)
-			return 0;	/* a retry: the follow-up is already in */
+			/* A retry, or a different follow-up under a used key. */
+			return json_equal(json_object_get(u, "fields"),
+			    (json_t *)update) ? 0 : -EEXIST;
 	data = json_pack("{s:O, s:s?, s:s?, s:s}", "fields", update, "key",
 	    idem_key, "by_name", o != NULL ? o->name : NULL, "source",
 	    idem_key != NULL && strncmp(idem_key, "sms:", 4) == 0 ? "sms" :

@@ -124,8 +124,9 @@ int	incident_resolve(struct incident *, const char *person,
 /*
  * A follow-up report (续报) from the office that reported it: UPDATE holds
  * validated fields (report_validate_update()).  An IDEM_KEY already used
- * for this incident changes nothing (*changed 0).  -EPERM: another office;
- * -EALREADY: resolved.
+ * for this incident with the same fields changes nothing (*changed 0);
+ * with other fields it is -EEXIST.  -EPERM: another office; -EALREADY:
+ * resolved.
  */
 int	incident_update(struct incident *, const char *office,
 	    const char *idem_key, const json_t *update, int *changed);

@@ -185,41 +185,75 @@ is_sms(const struct config_channel *ch)
 
 /*
  * SMS channels: the carrier bills and splits by segment; fit, never cut
- * mid-character.  The reply hint comes last and is never cut: the text
- * before it gives way.
+ * mid-character.  The link and the reply hint come last and are never
+ * cut (a cut link opens an error page): the text before them gives way.
  */
 static int
 fit_sms(const struct config_channel *ch, struct message *m, const char *hint)
 {
-	char	*fitted = NULL, *whole;
-	size_t	 len;
+	const char	*url_at = NULL;
+	char		*fitted = NULL, *prefix, *tail;
+	size_t		 len, body_len;
 
 	if (!is_sms(ch))
 		return 0;
-	if ((fitted = sms_fit(m->text, ch->max_segments)) == NULL)
+	if (hint == NULL)
+		hint = "";
+	if (asprintf(&fitted, "%s%s", m->text, hint) == -1)
 		return -ENOMEM;
-	if (hint == NULL || *hint == '\0')
+	if (sms_segments(fitted) <= ch->max_segments)
 		goto done;
-	/* Start from what fits alone, give back a character at a time for the hint. */
-	len = strncmp(fitted, m->text, strlen(fitted)) == 0 ? strlen(fitted) :
+	free(fitted);
+	fitted = NULL;
+	if (m->url != NULL && m->url[0] != '\0')
+		url_at = strstr(m->text, m->url);
+	body_len = url_at != NULL ? (size_t)(url_at - m->text) : strlen(m->text);
+	if (asprintf(&tail, "…%s%s", url_at != NULL ? m->url : "", hint) == -1)
+		return -ENOMEM;
+	if (url_at != NULL && sms_segments(tail) > ch->max_segments) {
+		/* No room for the link at all: better none than a cut one. */
+		char *without;
+
+		free(tail);
+		if (asprintf(&without, "%.*s%s", (int)body_len, m->text,
+		    url_at + strlen(m->url)) == -1)
+			return -ENOMEM;
+		free(m->text);
+		m->text = without;
+		url_at = NULL;
+		body_len = strlen(m->text);
+		if (asprintf(&tail, "…%s", hint) == -1)
+			return -ENOMEM;
+	}
+	/* Start from what the text alone keeps, then give back for the tail. */
+	if ((prefix = strndup(m->text, body_len)) == NULL ||
+	    (fitted = sms_fit(prefix, ch->max_segments)) == NULL) {
+		free(prefix);
+		free(tail);
+		return -ENOMEM;
+	}
+	len = strncmp(fitted, prefix, strlen(fitted)) == 0 ? strlen(fitted) :
 	    strlen(fitted) - strlen("…");
-	if (len > strlen(m->text))
-		len = strlen(m->text);	/* invalid UTF-8 came out as U+FFFD */
+	if (len > body_len)
+		len = body_len;	/* invalid UTF-8 came out as U+FFFD */
+	free(prefix);
 	free(fitted);
 	fitted = NULL;
 	for (;;) {
-		if (asprintf(&whole, "%.*s%s%s", (int)len, m->text,
-		    m->text[len] != '\0' ? "…" : "", hint) == -1)
+		if (asprintf(&fitted, "%.*s%s", (int)len, m->text,
+		    len < body_len || url_at != NULL ? tail : tail +
+		    strlen("…")) == -1) {
+			free(tail);
 			return -ENOMEM;
-		if (sms_segments(whole) <= ch->max_segments || len == 0) {
-			fitted = whole;
-			break;
 		}
-		free(whole);
+		if (sms_segments(fitted) <= ch->max_segments || len == 0)
+			break;
+		free(fitted);
 		len--;
 		while (len > 0 && ((unsigned char)m->text[len] & 0xc0) == 0x80)
 			len--;
 	}
+	free(tail);
 done:
 	free(m->text);
 	m->text = fitted;
@@ -306,6 +340,22 @@ update_summary(const struct incident *inc, int n)
 	if (json_object_get(f, "measures") != NULL) {
 		fprintf(fp, "%s措施：%s", sep, json_string_value(
 		    json_object_get(f, "measures")));
+		sep = "；";
+	}
+	if (json_object_get(f, "location") != NULL) {
+		fprintf(fp, "%s地点：%s", sep, json_string_value(
+		    json_object_get(f, "location")));
+		sep = "；";
+	}
+	if (json_object_get(f, "cause") != NULL) {
+		fprintf(fp, "%s原因：%s", sep, json_string_value(
+		    json_object_get(f, "cause")));
+		sep = "；";
+	}
+	if ((c = json_object_get(f, "reporter")) != NULL) {
+		fprintf(fp, "%s报告人：%s %s", sep,
+		    json_string_value(json_object_get(c, "name")) ?: "",
+		    json_string_value(json_object_get(c, "phone")) ?: "");
 		sep = "；";
 	}
 	if (json_object_get(f, "details") != NULL)

@@ -442,7 +442,7 @@ sms_rejected(struct http_call *call, const char *provider, const char *reason)
 		rc = audit_append("sms.rejected", NULL, actor, data, NULL);
 	if (rc == 0)
 		reject_dropped = 0;
-	log_warnx("sms: rejected a %s request from %s: %s%s", provider,
+	log_warnx("sms: rejected a request to the %s webhook from %s: %s%s", provider,
 	    http_peer(call), reason, rc != 0 ? " (and it could not be recorded)" :
 	    "");
 }
@@ -526,6 +526,7 @@ sms_followup(const struct config_office *office, const struct sms_msg *m,
 	struct report_error	 err;
 	struct incident		*inc;
 	char			 key[IDEMPOTENCY_KEY_MAX + 1], *body = NULL;
+	const char		*rest;
 	json_t			*fields, *update;
 	int			 changed = 0, rc;
 
@@ -537,9 +538,19 @@ sms_followup(const struct config_office *office, const struct sms_msg *m,
 		return 0;
 	}
 	snprintf(o->incident, sizeof(o->incident), "%s", inc->id);
-	/* Everything after the id: its first line is no title here. */
+	/*
+	 * Everything after the id, as sent: its first line is no title here,
+	 * and a time in it ("14:30 火势已控制") is part of what happened.
+	 */
 	fields = json_object();
-	if (fields != NULL && asprintf(&body, "%s%s%s", rep->title,
+	rest = strstr(m->text, rep->followup_id);
+	if (rest != NULL) {
+		rest += strlen(rep->followup_id);
+		rest += strspn(rest, " \t\r\n,.:;，。：；、");
+	}
+	if (fields != NULL && rest != NULL && *rest != '\0')
+		json_object_set_new(fields, "details", json_string(rest));
+	else if (fields != NULL && asprintf(&body, "%s%s%s", rep->title,
 	    rep->details != NULL ? "\n" : "",
 	    rep->details != NULL ? rep->details : "") != -1)
 		json_object_set_new(fields, "details", json_string(body));
@@ -564,6 +575,10 @@ sms_followup(const struct config_office *office, const struct sms_msg *m,
 	json_decref(update);
 	switch (rc) {
 	case 0:
+		break;
+	case -EEXIST:
+		/* The same message again, read differently by a newer dutyd. */
+		changed = 0;
 		break;
 	case -EPERM:
 		sms_result(o, "followup", "another office's incident");
@@ -963,6 +978,7 @@ sms_aliyun(struct http_call *call)
 	const struct config	*cf = config_current();
 	struct smsin_aliyun_msg	*msgs = NULL;
 	char			*secret, *answer, why[256] = "";
+	char			 phone[SMSIN_PHONE_MAX];
 	int64_t			 now = time_now_ms();
 	size_t			 n = 0, i;
 	int			 ok = 0, rc;
@@ -1020,9 +1036,14 @@ sms_aliyun(struct http_call *call)
 			smsin_aliyun_free(msgs, n);
 			return;
 		}
+		/* Channels send to +86...: Aliyun gives the bare mobile. */
+		if (smsin_phone_normalize(msgs[i].phone_number, phone,
+		    sizeof(phone)) != 0)
+			snprintf(phone, sizeof(phone), "%.*s",
+			    (int)sizeof(phone) - 1, msgs[i].phone_number);
 		if (answer != NULL && cf->sms.aliyun_reply_channel != NULL &&
-		    (rc = notify_direct(cf->sms.aliyun_reply_channel,
-		    msgs[i].phone_number, answer)) != 0)
+		    (rc = notify_direct(cf->sms.aliyun_reply_channel, phone,
+		    answer)) != 0)
 			log_warnx("sms: the answer to %s (Aliyun message %s) could "
 			    "not be queued on channel %s (%s); they are not told",
 			    msgs[i].phone_number, msgs[i].sequence_id,

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SMSIN_BODY_MAX		(8 * 1024)	/* bytes of a form body */
+#define SMSIN_BODY_MAX		(32 * 1024)	/* bytes of a form body: 1,600 Chinese characters percent-encoded take 14 KiB */
 #define SMSIN_PAIRS_MAX		64		/* parameters in a form body */
 #define SMSIN_NAME_MAX		64		/* bytes of a decoded parameter name */
 #define SMSIN_VALUE_MAX		4096		/* bytes of a decoded parameter value */

@@ -449,10 +449,10 @@ def test_aliyun_uplink_reports_and_answers_through_the_reply_channel(rig):
     assert (rec["data"]["provider"], rec["data"]["kind"]) == ("aliyun", "report")
     # The answer goes out on sms.aliyun.reply_channel to the sender.
     wait_until(lambda: [x for x in r.sink.requests
-                        if (x["body"] or {}).get("recipient", {}).get("to") == "13900000001"],
+                        if (x["body"] or {}).get("recipient", {}).get("to") == "+8613900000001"],
                what="the answer on the reply channel")
     [ans] = [x for x in r.sink.requests
-             if (x["body"] or {}).get("recipient", {}).get("to") == "13900000001"]
+             if (x["body"] or {}).get("recipient", {}).get("to") == "+8613900000001"]
     assert inc["id"] in json.dumps(ans["body"], ensure_ascii=False), ans["body"]
 
     # A redelivered sequence_id changes nothing, not even in a batch with a new one.
@@ -501,3 +501,27 @@ def test_aliyun_source_allow_list(rig, allow, status):
     assert resp.status == status, resp
     assert len(r.incidents()) == (1 if status == 200 else 0)
     assert len(r.records("sms.rejected")) == (0 if status == 200 else 1)
+
+
+def test_the_link_and_reply_hint_survive_fitting_an_sms(rig):
+    """A long report must lose words, never the end of its SMS: the one-tap
+    link and the reply hint stay whole, so the link opens its page."""
+    import re
+    from conftest import now_rfc3339
+    r = rig()
+    long_title = "某县某镇某村发生山体滑坡，冲毁道路和民房" * 4
+    resp = r.d.call("POST", "/api/v1/reports", token="secret-a",
+                    body={"title": long_title[:190], "occurred_at": now_rfc3339(),
+                          "details": "详情" * 500})
+    assert resp.status == 201, resp
+    iid = resp.json["id"]
+    code = r.code_for(iid)
+    [sms] = r.api.delivered(ZHANG)
+    text = sms["text"]
+    assert V.sms_segments(text) <= 3, text
+    assert text.endswith("回复%dA确认，%dF已报省" % (code, code)), text
+    link = re.search(r"http://127\.0\.0\.1:\d+/a/[A-Za-z0-9_.\-]+", text).group(0)
+    assert "…" in text, text                      # the text gave way, not the link
+    page = r.d.call("GET", link[link.index("/a/"):])
+    assert page.status == 200, (page, link)
+    assert iid in page.text.decode()

@@ -83,6 +83,10 @@ def test_follow_up_retry_with_the_same_key_changes_nothing(make_dutyd, sink):
     r = follow_up(d, inc, key="fu-1", details="火线长 2 公里")
     assert r.status == 200
     assert len(r.json["updates"]) == 1
+    r = follow_up(d, inc, key="fu-1", details="火线长 3 公里")
+    assert r.status == 422 and r.json["field"] == "Idempotency-Key", r
+    r = follow_up(d, inc, key="sms:x", details="x")
+    assert r.status == 400 and r.json["field"] == "Idempotency-Key", r
     sink.wait_delivered("incident.updated", inc, {"zhang", "li"})
     d.stop()
     n = [r for r in audit_records(d.state_dir) if r["event"] == "incident.updated"]

@@ -1140,6 +1140,60 @@ test_duty_or_roster(void **state)
 	    "'roster' (shifts and rotations); add one of them");
 }
 
+/* Phones decide who an SMS is from: normalised, and one owner each. */
+static void
+test_phones_and_sms(void **state)
+{
+	struct loaded l;
+	char *text = edit(BASE, "    token: office-token-a\n",
+	    "    token: office-token-a\n    phones: [\"+86 139-0000-0001\", "
+	    "\"13900000009\"]\n");
+	char *full;
+	struct config *cf;
+
+	if (asprintf(&full, "%s%s", text, "sms:\n  twilio: { auth_token: "
+	    "\"0123456789abcdef\" }\n  aliyun: { allow: [10.0.0.1] }\n"
+	    "  reply_limit: 3/min\nlinks:\n  ttl: 2h\n") == -1)
+		fail();
+	cf = load_ok(&l, full);
+	assert_int_equal(cf->offices[0].nphones, 2);
+	assert_string_equal(cf->offices[0].phones[0], "+8613900000001");
+	assert_string_equal(cf->offices[0].phones[1], "+8613900000009");
+	assert_ptr_equal(config_office_by_phone(cf, "+8613900000009"),
+	    &cf->offices[0]);
+	assert_null(config_person_by_phone(cf, "+8613900000009"));
+	assert_string_equal(cf->sms.twilio_token, "0123456789abcdef");
+	assert_int_equal(cf->sms.naliyun_allow, 1);
+	assert_int_equal(cf->sms.reply_count, 3);
+	assert_int_equal(cf->links.ttl_ms, 2 * 3600 * 1000);
+	unload(&l);
+	free(full);
+	free(text);
+
+	EXPECT_EDIT("    contacts: [ { channel: hook, to: li } ]\n",
+	    "    contacts: [ { channel: hook, to: li } ]\n"
+	    "    phones: [\"+8613800000001\", \"+86 138 0000 0001\"]\n"
+	    "  - id: wang\n    name: 王芳\n    token: person-token-w\n"
+	    "    phones: [\"13800000001\"]\n    contacts: [ { channel: hook, "
+	    "to: wang } ]\n",
+	    "1:1: phone +8613800000001 belongs to both 'li' and 'wang'; an SMS "
+	    "from it must have one sender");
+	EXPECT_EDIT("    token: person-token-l\n", "    token: person-token-l\n"
+	    "    phones: [\"call me\"]\n",
+	    "18:14: invalid phone number 'call me' of a person: write it with "
+	    "the country code, e.g. +8613800138000");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "sms:\n  aliyun: { reply_channel: hook }\n",
+	    "30:11: 'sms.aliyun' needs 'secret' (sent as ?secret= on the push "
+	    "URL) or 'allow' (the gateway's source addresses): anyone could "
+	    "post fake reports otherwise");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "sms:\n  twilio: { auth_token: x }\n",
+	    "30:25: 'auth_token' in sms.twilio must be at least 8 visible "
+	    "characters without spaces, as the gateway shows it (or e.g. "
+	    "`openssl rand -hex 16` for a secret of yours)");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "links:\n  ttl: 90d\n",
+	    "30:8: 'ttl' in links must be from 1m to 30d");
+}
+
 int
 main(void)
 {
@@ -1176,6 +1230,7 @@ main(void)
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_escalation_levels),
 		cmocka_unit_test(test_duty_or_roster),
+		cmocka_unit_test(test_phones_and_sms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
