@@ -41,7 +41,9 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TEST_PLUGIN_SRCS := $(wildcard tests/unit/plugins/*.c)
 TEST_PLUGINS := $(TEST_PLUGIN_SRCS:tests/unit/plugins/%.c=$(B)/tests/plugins/%.so)
-HEADERS := $(wildcard daemon/*.h plugins/*.h)
+HEADERS := $(wildcard daemon/*.h plugins/*.h plugins/lib/*.h)
+# Helpers every channel plugin links in (hidden symbols: each .so its own copy).
+PLUGIN_LIB := $(wildcard plugins/lib/*.c)
 
 .PHONY: all deps run check unit e2e check-plain check-san bench clean
 
@@ -56,12 +58,12 @@ $(B)/libdutyd.a: $(DAEMON_OBJS)
 $(B)/dutyd: $(B)/obj/main.o $(B)/libdutyd.a
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS_ALL)
 
-$(B)/plugins/%.so: plugins/%.c $(HEADERS) | $(B)/plugins
-	$(CC) $(CFLAGS_ALL) -fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< \
+$(B)/plugins/%.so: plugins/%.c $(PLUGIN_LIB) $(HEADERS) | $(B)/plugins
+	$(CC) $(CFLAGS_ALL) -Iplugins/lib -fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< $(PLUGIN_LIB) \
 		$(shell pkg-config --libs libcrypto jansson libcurl 2>/dev/null)
 
 # Unit tests find plugins through these paths: the real ones and test-only fakes.
-$(B)/tests/%: tests/unit/%.c $(B)/libdutyd.a $(HEADERS) $(PLUGINS) $(TEST_PLUGINS) | $(B)/tests
+$(B)/tests/%: tests/unit/%.c $(B)/libdutyd.a $(HEADERS) $(wildcard tests/unit/*.h) $(PLUGINS) $(TEST_PLUGINS) | $(B)/tests
 	$(CC) $(CFLAGS_ALL) -DTEST_PLUGIN_DIR='"$(abspath $(B)/tests/plugins)"' \
 		-DBUILD_PLUGIN_DIR='"$(abspath $(B)/plugins)"' \
 		-DTEST_SRC_DIR='"$(abspath tests/unit)"' \

@@ -16,29 +16,25 @@
  * (default cn-hangzhou).
  */
 #include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "plugin.h"
+#include "pluglib.h"
 
 #define ALIYUN_DEFAULT_URL	"https://dysmsapi.aliyuncs.com/"
 #define ALIYUN_DEFAULT_REGION	"cn-hangzhou"
-#define ALIYUN_URL_MAX		2048
 #define ALIYUN_VAR_CHARS	20	/* Aliyun's limit for a template variable */
 #define ALIYUN_PHONE_MAX	32
 #define ALIYUN_QUOTE		160	/* bytes of a vendor message quoted in a detail */
 #define ALIYUN_RETRY_MS		60000	/* flow control: try again in a minute */
 #define ALIYUN_NPARAMS		15
+#define ALIYUN_EMPTY		"set it, or remove the line"
 
 struct aliyun {
 	char		*url;
@@ -53,9 +49,13 @@ struct aliyun {
 enum { OPT_KEY_ID, OPT_SECRET, OPT_SIGN, OPT_TEMPLATE, OPT_URL, OPT_REGION,
     OPT_N };
 #define OPT_NREQUIRED	OPT_URL
-static const char *const aliyun_keys[OPT_N] = {
-	"access_key_id", "access_key_secret", "sign_name", "template_code",
-	"url", "region_id",
+static const struct pluglib_key aliyun_keys[OPT_N] = {
+	{ "access_key_id", ALIYUN_EMPTY, NULL, NULL },
+	{ "access_key_secret", ALIYUN_EMPTY, NULL, NULL },
+	{ "sign_name", ALIYUN_EMPTY, NULL, NULL },
+	{ "template_code", ALIYUN_EMPTY, NULL, NULL },
+	{ "url", ALIYUN_EMPTY, NULL, NULL },
+	{ "region_id", ALIYUN_EMPTY, NULL, NULL },
 };
 
 /*
@@ -96,65 +96,6 @@ static const char *const aliyun_permanent[] = {
 };
 
 static void
-aliyun_error(struct dutyd_error *err, int option, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-aliyun_error(struct dutyd_error *err, int option, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	err->option = option;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-}
-
-/* Non-empty, at most max bytes, none of them a control character or a space. */
-static int
-aliyun_printable(const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f || i >= max)
-			return 0;
-	return i > 0;
-}
-
-/* Non-empty, at most max bytes of A-Z a-z 0-9 and the characters in extra. */
-static int
-aliyun_word(const char *s, size_t max, const char *extra)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (i >= max || !((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    strchr(extra, s[i]) != NULL))
-			return 0;
-	return i > 0;
-}
-
-static int
-aliyun_url_ok(const char *url)
-{
-	const char *host;
-
-	if (strncasecmp(url, "http://", 7) == 0)
-		host = url + 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		host = url + 8;
-	else
-		return 0;
-	if (*host == '\0' || *host == '/')
-		return 0;
-	return aliyun_printable(url, ALIYUN_URL_MAX);
-}
-
-static void
 aliyun_release(void *arg)
 {
 	struct aliyun *a = arg;
@@ -167,75 +108,62 @@ aliyun_release(void *arg)
 	free(a->template_code);
 	free(a->region);
 	EVP_MAC_CTX_free(a->hmac);
-	if (a->secret != NULL) {
-		explicit_bzero(a->secret, strlen(a->secret));
-		free(a->secret);
-	}
+	pluglib_free_secret(a->secret);
 	free(a);
 }
 
 static int
 aliyun_hmac_init(struct aliyun *a)
 {
-	EVP_MAC	*mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA1", 0),
-		OSSL_PARAM_construct_end(),
-	};
-	char	*key = NULL;
-	int	 n, rc = -EIO;
+	char	*key;
+	int	 n;
 
-	if ((n = asprintf(&key, "%s&", a->secret)) == -1) {
-		EVP_MAC_free(mac);
+	if ((n = asprintf(&key, "%s&", a->secret)) == -1)
 		return -ENOMEM;
-	}
-	if (mac != NULL && (a->hmac = EVP_MAC_CTX_new(mac)) != NULL &&
-	    EVP_MAC_init(a->hmac, (const unsigned char *)key, (size_t)n,
-	    params) == 1)
-		rc = 0;
+	a->hmac = pluglib_hmac_new(NULL, "SHA1", key, (size_t)n);
 	explicit_bzero(key, (size_t)n);
 	free(key);
-	EVP_MAC_free(mac);
-	return rc;
+	return a->hmac == NULL ? -EIO : 0;
 }
 
 /* Checks each option on its own; val[k] is set, idx[k] is its index. */
 static int
 aliyun_check(const char *const *val, const int *idx, struct dutyd_error *err)
 {
-	if (!aliyun_printable(val[OPT_KEY_ID], 128)) {
-		aliyun_error(err, idx[OPT_KEY_ID], "access_key_id must be one "
+	if (!pluglib_printable(val[OPT_KEY_ID], 128)) {
+		pluglib_error(err, idx[OPT_KEY_ID], "access_key_id must be one "
 		    "word without spaces, e.g. LTAI5t...: copy it from the "
 		    "RAM console (AccessKey management)");
 		return -EINVAL;
 	}
-	if (!aliyun_printable(val[OPT_SECRET], 256)) {
-		aliyun_error(err, idx[OPT_SECRET], "access_key_secret must be "
+	if (!pluglib_printable(val[OPT_SECRET], 256)) {
+		pluglib_error(err, idx[OPT_SECRET], "access_key_secret must be "
 		    "one word without spaces: copy it from the RAM console, "
 		    "where it is shown once when the AccessKey is made");
 		return -EINVAL;
 	}
 	if (strpbrk(val[OPT_SIGN], "\r\n\t") != NULL ||
 	    strlen(val[OPT_SIGN]) > 256) {
-		aliyun_error(err, idx[OPT_SIGN], "sign_name must be the "
+		pluglib_error(err, idx[OPT_SIGN], "sign_name must be the "
 		    "approved SMS signature exactly as the SMS console shows "
 		    "it, on one line");
 		return -EINVAL;
 	}
-	if (!aliyun_word(val[OPT_TEMPLATE], 64, "_")) {
-		aliyun_error(err, idx[OPT_TEMPLATE], "template_code must be the "
-		    "approved template's code from the SMS console, e.g. "
+	if (!pluglib_word(val[OPT_TEMPLATE], 64, "_")) {
+		pluglib_error(err, idx[OPT_TEMPLATE], "template_code must be "
+		    "the approved template's code from the SMS console, e.g. "
 		    "SMS_154950909");
 		return -EINVAL;
 	}
-	if (val[OPT_URL] != NULL && !aliyun_url_ok(val[OPT_URL])) {
-		aliyun_error(err, idx[OPT_URL], "url must be an http:// or "
+	if (val[OPT_URL] != NULL && !pluglib_http_url_ok(val[OPT_URL])) {
+		pluglib_error(err, idx[OPT_URL], "url must be an http:// or "
 		    "https:// address with a host and no spaces; leave it out "
 		    "to use %s", ALIYUN_DEFAULT_URL);
 		return -EINVAL;
 	}
-	if (val[OPT_REGION] != NULL && !aliyun_word(val[OPT_REGION], 64, "-")) {
-		aliyun_error(err, idx[OPT_REGION], "region_id must look like "
+	if (val[OPT_REGION] != NULL &&
+	    !pluglib_word(val[OPT_REGION], 64, "-")) {
+		pluglib_error(err, idx[OPT_REGION], "region_id must look like "
 		    "cn-hangzhou (letters, digits and '-'); leave it out to "
 		    "use %s", ALIYUN_DEFAULT_REGION);
 		return -EINVAL;
@@ -247,47 +175,19 @@ static int
 aliyun_configure(const struct dutyd_option *opts, size_t nopts,
     void **state, struct dutyd_error *err)
 {
-	const char *val[OPT_N] = { NULL };
-	int idx[OPT_N] = { -1, -1, -1, -1, -1, -1 };
+	const char *val[OPT_N];
+	int idx[OPT_N];
 	struct aliyun *a;
-	char missing[128] = "";
-	size_t i, k;
+	char missing[128];
 	int r;
 
 	*state = NULL;
-	for (i = 0; i < nopts; i++) {
-		const char *key = opts[i].key, *v = opts[i].value;
-
-		for (k = 0; k < OPT_N; k++)
-			if (key != NULL && strcmp(key, aliyun_keys[k]) == 0)
-				break;
-		if (k == OPT_N) {
-			aliyun_error(err, (int)i, "unknown option '%s': the "
-			    "aliyun_sms channel knows access_key_id, "
-			    "access_key_secret, sign_name, template_code, url "
-			    "and region_id", key ? key : "(null)");
-			return -EINVAL;
-		}
-		if (val[k] != NULL) {
-			aliyun_error(err, (int)i, "%s is given twice: keep one",
-			    key);
-			return -EINVAL;
-		}
-		if (v == NULL || v[0] == '\0') {
-			aliyun_error(err, (int)i, "%s is empty: set it, or "
-			    "remove the line", key);
-			return -EINVAL;
-		}
-		val[k] = v;
-		idx[k] = (int)i;
-	}
-	for (k = 0; k < OPT_NREQUIRED; k++)
-		if (val[k] == NULL)
-			snprintf(missing + strlen(missing),
-			    sizeof(missing) - strlen(missing), "%s%s",
-			    missing[0] ? ", " : "", aliyun_keys[k]);
-	if (missing[0] != '\0') {
-		aliyun_error(err, -1, "the aliyun_sms channel needs "
+	if ((r = pluglib_options("aliyun_sms", aliyun_keys, OPT_N, opts, nopts,
+	    val, idx, err)) < 0)
+		return r;
+	if (pluglib_missing(aliyun_keys, OPT_NREQUIRED, val, missing,
+	    sizeof(missing)) > 0) {
+		pluglib_error(err, -1, "the aliyun_sms channel needs "
 		    "access_key_id, access_key_secret, sign_name and "
 		    "template_code (all from the Aliyun SMS console); "
 		    "missing: %s", missing);
@@ -305,12 +205,12 @@ aliyun_configure(const struct dutyd_option *opts, size_t nopts,
 	    (a->region = strdup(val[OPT_REGION] ? val[OPT_REGION] :
 	    ALIYUN_DEFAULT_REGION)) == NULL) {
 		aliyun_release(a);
-		aliyun_error(err, -1, "out of memory");
+		pluglib_error(err, -1, "out of memory");
 		return -ENOMEM;
 	}
 	if ((r = aliyun_hmac_init(a)) < 0) {
 		aliyun_release(a);
-		aliyun_error(err, -1, "cannot set up HMAC-SHA1 (OpenSSL)");
+		pluglib_error(err, -1, "cannot set up HMAC-SHA1 (OpenSSL)");
 		return r;
 	}
 	*state = a;
@@ -446,20 +346,6 @@ aliyun_timestamp(int64_t now_ms, char *buf, size_t len)
 	return 0;
 }
 
-/* percent-encode into malloc()ed memory (curl_free() is not free()). */
-static char *
-aliyun_escape(const char *s)
-{
-	size_t n = strlen(s);
-	char *e, *r;
-
-	if (n > INT_MAX || (e = curl_easy_escape(NULL, s, (int)n)) == NULL)
-		return NULL;
-	r = strdup(e);
-	curl_free(e);
-	return r;
-}
-
 struct aliyun_param {
 	const char	*name;
 	const char	*value;
@@ -474,8 +360,8 @@ aliyun_join(const struct aliyun_param *p, size_t n)
 	size_t i, total = 1;
 
 	for (i = 0; i < n; i++) {
-		if ((k[i] = aliyun_escape(p[i].name)) == NULL ||
-		    (v[i] = aliyun_escape(p[i].value)) == NULL)
+		if ((k[i] = pluglib_escape(p[i].name)) == NULL ||
+		    (v[i] = pluglib_escape(p[i].value)) == NULL)
 			goto done;
 		total += strlen(k[i]) + strlen(v[i]) + 2;
 	}
@@ -496,42 +382,21 @@ static int
 aliyun_sign(const struct aliyun *a, const char *canonical, char *b64,
     size_t b64len)
 {
+	struct pluglib_span in[2] = { { "POST&%2F&", 9 } };
 	unsigned char md[EVP_MAX_MD_SIZE];
-	size_t mdlen = 0;
-	EVP_MAC_CTX *c;
+	size_t mdlen;
 	char *enc;
-	int ok;
+	int r;
 
-	if ((enc = aliyun_escape(canonical)) == NULL)
+	if ((enc = pluglib_escape(canonical)) == NULL)
 		return -ENOMEM;
-	if ((c = EVP_MAC_CTX_dup(a->hmac)) == NULL) {
-		free(enc);
-		return -ENOMEM;
-	}
-	ok = EVP_MAC_update(c, (const unsigned char *)"POST&%2F&", 9) == 1 &&
-	    EVP_MAC_update(c, (const unsigned char *)enc, strlen(enc)) == 1 &&
-	    EVP_MAC_final(c, md, &mdlen, sizeof(md)) == 1;
-	EVP_MAC_CTX_free(c);
+	in[1].data = enc;
+	in[1].len = strlen(enc);
+	r = pluglib_hmac(a->hmac, in, 2, md, &mdlen);
 	free(enc);
-	if (!ok)
-		return -EIO;
-	if (b64len < 4 * ((mdlen + 2) / 3) + 1)
-		return -ENOBUFS;
-	EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
-	return 0;
-}
-
-static int
-aliyun_header(struct dutyd_request *req, const char *name, const char *value)
-{
-	char *h;
-
-	if (req->nheaders >= DUTYD_MAX_HEADERS)
-		return -E2BIG;
-	if (asprintf(&h, "%s: %s", name, value) == -1)
-		return -ENOMEM;
-	req->headers[req->nheaders++] = h;
-	return 0;
+	if (r < 0)
+		return r;
+	return pluglib_base64(md, mdlen, b64, b64len);
 }
 
 static int
@@ -547,7 +412,7 @@ aliyun_build(void *arg, const struct dutyd_message *msg,
 
 	/* A comma would make one message go to several numbers. */
 	if (msg->delivery_id == NULL || to == NULL ||
-	    !aliyun_printable(to, ALIYUN_PHONE_MAX) || strchr(to, ',') != NULL)
+	    !pluglib_printable(to, ALIYUN_PHONE_MAX) || strchr(to, ',') != NULL)
 		return -EINVAL;
 	if ((r = aliyun_template(msg->incident_json, &tparam)) < 0)
 		return r;
@@ -590,86 +455,15 @@ aliyun_build(void *arg, const struct dutyd_message *msg,
 		goto out;
 	}
 	req->body_len = (size_t)n;
-	snprintf(req->method, sizeof(req->method), "POST");
-	if ((req->url = strdup(a->url)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if ((r = aliyun_header(req, "Content-Type",
-	    "application/x-www-form-urlencoded")) < 0 ||
-	    (r = aliyun_header(req, "Accept", "application/json")) < 0 ||
-	    (r = aliyun_header(req, "User-Agent", "dutyd")) < 0)
-		goto out;
-	r = 0;
+	if ((r = pluglib_post(req, a->url)) == 0)
+		r = pluglib_headers(req,
+		    "Content-Type", "application/x-www-form-urlencoded",
+		    "Accept", "application/json", "User-Agent", "dutyd", NULL);
  out:
 	free(tparam);
 	free(canon);
 	free(sigpart);
 	return r;
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t
-aliyun_utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-/*
- * Quote at most `max` bytes for the audit log, which is JSON: never cut a
- * character in half; bytes that are not UTF-8 become '?', control
- * characters ' '.
- */
-static void
-aliyun_quote(char *dst, size_t dstlen, const char *src, size_t len,
-    size_t max)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	size_t i = 0, o = 0, n;
-
-	while (i < len && o + 5 < dstlen) {
-		n = aliyun_utf8_seq(s + i, len - i);
-		if (i + (n ? n : 1) > max)
-			break;
-		if (n == 0) {
-			dst[o++] = '?';
-			i++;
-		} else if (n == 1) {
-			dst[o++] = (s[i] < 0x20 || s[i] == 0x7f) ? ' ' : s[i];
-			i++;
-		} else {
-			memcpy(dst + o, s + i, n);
-			o += n;
-			i += n;
-		}
-	}
-	dst[o] = '\0';
 }
 
 static int
@@ -689,40 +483,32 @@ aliyun_parse(void *arg, const struct dutyd_response *resp,
     struct dutyd_result *res)
 {
 	char code[64] = "", text[ALIYUN_QUOTE + 8] = "";
-	json_t *o = NULL;
+	json_t *o;
 	const char *s;
-	int ok2xx = resp->status >= 200 && resp->status <= 299;
 
-	res->outcome = DUTYD_RETRY;
-	res->retry_after_ms = 0;
-	if (resp->status == 0) {
-		snprintf(res->detail, sizeof(res->detail), "%s",
-		    resp->error ? resp->error : "no response");
+	if (pluglib_parse_start(resp, res))
 		return 0;
-	}
-	if (resp->body != NULL && resp->body_len > 0)
-		o = json_loadb(resp->body, resp->body_len, 0, NULL);
+	o = pluglib_json_load(resp);
 	if (json_is_object(o) &&
 	    (s = json_string_value(json_object_get(o, "Code"))) != NULL) {
-		aliyun_quote(code, sizeof(code), s, strlen(s), 48);
+		pluglib_quote(code, sizeof(code), s, strlen(s), 48);
 		if ((s = json_string_value(json_object_get(o,
 		    strcmp(code, "OK") == 0 ? "BizId" : "Message"))) != NULL)
-			aliyun_quote(text, sizeof(text), s, strlen(s),
+			pluglib_quote(text, sizeof(text), s, strlen(s),
 			    ALIYUN_QUOTE);
 	} else if (resp->body != NULL)
-		aliyun_quote(text, sizeof(text), resp->body, resp->body_len,
+		pluglib_quote(text, sizeof(text), resp->body, resp->body_len,
 		    ALIYUN_QUOTE);
 	json_decref(o);
 
 	if (code[0] == '\0') {
-		snprintf(res->detail, sizeof(res->detail), "HTTP %ld%s%s",
-		    resp->status, text[0] ? ": " : "", text);
+		pluglib_http_detail(res, resp->status, text);
 		if (resp->status == 429)
-			res->retry_after_ms = resp->retry_after_ms > 0 ?
-			    resp->retry_after_ms : ALIYUN_RETRY_MS;
+			res->retry_after_ms = pluglib_retry_after(resp,
+			    ALIYUN_RETRY_MS);
 		return 0;
 	}
-	if (ok2xx && strcmp(code, "OK") == 0) {
+	if (pluglib_is_2xx(resp->status) && strcmp(code, "OK") == 0) {
 		res->outcome = DUTYD_DELIVERED;
 		snprintf(res->detail, sizeof(res->detail), "Code OK: BizId %s",
 		    text);
@@ -732,8 +518,8 @@ aliyun_parse(void *arg, const struct dutyd_response *resp,
 	if (resp->status == 429 ||
 	    strcmp(code, "isv.BUSINESS_LIMIT_CONTROL") == 0 ||
 	    strncmp(code, "Throttling", 10) == 0)
-		res->retry_after_ms = resp->retry_after_ms > 0 ?
-		    resp->retry_after_ms : ALIYUN_RETRY_MS;
+		res->retry_after_ms = pluglib_retry_after(resp,
+		    ALIYUN_RETRY_MS);
 	else if (resp->status < 500 && aliyun_is_permanent(code))
 		res->outcome = DUTYD_FAILED;
 	return 0;

@@ -12,22 +12,20 @@
  * default https://api.twilio.com).
  */
 #include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "plugin.h"
+#include "pluglib.h"
 
 #define TWILIO_DEFAULT_URL	"https://api.twilio.com"
-#define TWILIO_URL_MAX		2048
 #define TWILIO_QUOTE		160	/* bytes of a vendor message quoted in a detail */
 #define TWILIO_RETRY_MS		60000	/* when Twilio throttles without a Retry-After */
+#define TWILIO_EMPTY \
+	"copy it from the Twilio console, or remove the line"
 
 struct twilio {
 	char	*url;		/* the whole Messages.json URL */
@@ -37,8 +35,11 @@ struct twilio {
 };
 
 enum { OPT_SID, OPT_TOKEN, OPT_FROM, OPT_URL, OPT_N };
-static const char *const twilio_keys[OPT_N] = {
-	"account_sid", "auth_token", "from", "url",
+static const struct pluglib_key twilio_keys[OPT_N] = {
+	{ "account_sid", TWILIO_EMPTY, NULL, NULL },
+	{ "auth_token", TWILIO_EMPTY, NULL, NULL },
+	{ "from", TWILIO_EMPTY, NULL, NULL },
+	{ "url", TWILIO_EMPTY, NULL, NULL },
 };
 
 /*
@@ -58,50 +59,6 @@ static const long twilio_permanent[] = {
 	21660,	/* 'From' does not belong to this account */
 };
 
-static void
-twilio_error(struct dutyd_error *err, int option, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-twilio_error(struct dutyd_error *err, int option, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	err->option = option;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-}
-
-static int
-twilio_printable(const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f || i >= max)
-			return 0;
-	return i > 0;
-}
-
-static int
-twilio_url_ok(const char *url)
-{
-	const char *host;
-
-	if (strncasecmp(url, "http://", 7) == 0)
-		host = url + 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		host = url + 8;
-	else
-		return 0;
-	if (*host == '\0' || *host == '/')
-		return 0;
-	return twilio_printable(url, TWILIO_URL_MAX);
-}
-
 /* An Account SID is "AC" and 32 hex digits; checking catches a pasted token. */
 static int
 twilio_sid_ok(const char *sid)
@@ -118,16 +75,6 @@ twilio_sid_ok(const char *sid)
 	return 1;
 }
 
-static char *
-twilio_escape(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n > INT_MAX)
-		return NULL;
-	return curl_easy_escape(NULL, s, (int)n);
-}
-
 static void
 twilio_release(void *arg)
 {
@@ -138,10 +85,7 @@ twilio_release(void *arg)
 	free(t->url);
 	free(t->sid);
 	free(t->from);
-	if (t->token != NULL) {
-		explicit_bzero(t->token, strlen(t->token));
-		free(t->token);
-	}
+	pluglib_free_secret(t->token);
 	free(t);
 }
 
@@ -151,7 +95,6 @@ twilio_state(const char *const *val, struct twilio **out)
 	struct twilio *t;
 	const char *base = val[OPT_URL] ? val[OPT_URL] : TWILIO_DEFAULT_URL;
 	size_t blen = strlen(base);
-	char *from;
 
 	*out = NULL;
 	while (blen > 0 && base[blen - 1] == '/')
@@ -164,12 +107,8 @@ twilio_state(const char *const *val, struct twilio **out)
 		twilio_release(t);
 		return -ENOMEM;
 	}
-	/* curl_free() is not free(): keep only malloc()ed memory in the state. */
-	from = twilio_escape(val[OPT_FROM]);
-	if (from != NULL)
-		t->from = strdup(from);
-	curl_free(from);
-	if (t->from == NULL || (t->sid = strdup(val[OPT_SID])) == NULL ||
+	if ((t->from = pluglib_escape(val[OPT_FROM])) == NULL ||
+	    (t->sid = strdup(val[OPT_SID])) == NULL ||
 	    (t->token = strdup(val[OPT_TOKEN])) == NULL) {
 		twilio_release(t);
 		return -ENOMEM;
@@ -182,85 +121,45 @@ static int
 twilio_configure(const struct dutyd_option *opts, size_t nopts,
     void **state, struct dutyd_error *err)
 {
-	const char *val[OPT_N] = { NULL };
-	int idx[OPT_N] = { -1, -1, -1, -1 };
+	const char *val[OPT_N];
+	int idx[OPT_N];
 	struct twilio *t;
-	char missing[128] = "";
-	size_t i, k;
+	char missing[128];
 	int r;
 
 	*state = NULL;
-	for (i = 0; i < nopts; i++) {
-		const char *key = opts[i].key, *v = opts[i].value;
-
-		for (k = 0; k < OPT_N; k++)
-			if (key != NULL && strcmp(key, twilio_keys[k]) == 0)
-				break;
-		if (k == OPT_N) {
-			twilio_error(err, (int)i, "unknown option '%s': the "
-			    "twilio_sms channel knows account_sid, auth_token, "
-			    "from and url", key ? key : "(null)");
-			return -EINVAL;
-		}
-		if (val[k] != NULL) {
-			twilio_error(err, (int)i, "%s is given twice: keep one",
-			    key);
-			return -EINVAL;
-		}
-		if (v == NULL || v[0] == '\0') {
-			twilio_error(err, (int)i, "%s is empty: copy it from "
-			    "the Twilio console, or remove the line", key);
-			return -EINVAL;
-		}
-		val[k] = v;
-		idx[k] = (int)i;
-	}
-	for (k = 0; k < OPT_URL; k++)
-		if (val[k] == NULL)
-			snprintf(missing + strlen(missing),
-			    sizeof(missing) - strlen(missing), "%s%s",
-			    missing[0] ? ", " : "", twilio_keys[k]);
-	if (missing[0] != '\0') {
-		twilio_error(err, -1, "the twilio_sms channel needs "
+	if ((r = pluglib_options("twilio_sms", twilio_keys, OPT_N, opts, nopts,
+	    val, idx, err)) < 0)
+		return r;
+	if (pluglib_missing(twilio_keys, OPT_URL, val, missing,
+	    sizeof(missing)) > 0) {
+		pluglib_error(err, -1, "the twilio_sms channel needs "
 		    "account_sid, auth_token and from (the sending number, "
 		    "e.g. +15005550006); missing: %s", missing);
 		return -EINVAL;
 	}
 	if (!twilio_sid_ok(val[OPT_SID])) {
-		twilio_error(err, idx[OPT_SID], "account_sid must be the "
+		pluglib_error(err, idx[OPT_SID], "account_sid must be the "
 		    "Account SID from the Twilio console: AC followed by 32 "
 		    "hex digits (not the auth token)");
 		return -EINVAL;
 	}
-	if (!twilio_printable(val[OPT_TOKEN], 256)) {
-		twilio_error(err, idx[OPT_TOKEN], "auth_token must be one word "
-		    "without spaces: copy it from the Twilio console");
+	if (!pluglib_printable(val[OPT_TOKEN], 256)) {
+		pluglib_error(err, idx[OPT_TOKEN], "auth_token must be one "
+		    "word without spaces: copy it from the Twilio console");
 		return -EINVAL;
 	}
-	if (val[OPT_URL] != NULL && !twilio_url_ok(val[OPT_URL])) {
-		twilio_error(err, idx[OPT_URL], "url must be an http:// or "
+	if (val[OPT_URL] != NULL && !pluglib_http_url_ok(val[OPT_URL])) {
+		pluglib_error(err, idx[OPT_URL], "url must be an http:// or "
 		    "https:// address with a host and no spaces; leave it out "
 		    "to use %s", TWILIO_DEFAULT_URL);
 		return -EINVAL;
 	}
 	if ((r = twilio_state(val, &t)) < 0) {
-		twilio_error(err, -1, "out of memory");
+		pluglib_error(err, -1, "out of memory");
 		return r;
 	}
 	*state = t;
-	return 0;
-}
-
-static int
-twilio_header(struct dutyd_request *req, const char *name, const char *value)
-{
-	char *h;
-
-	if (req->nheaders >= DUTYD_MAX_HEADERS)
-		return -E2BIG;
-	if (asprintf(&h, "%s: %s", name, value) == -1)
-		return -ENOMEM;
-	req->headers[req->nheaders++] = h;
 	return 0;
 }
 
@@ -270,98 +169,31 @@ twilio_build(void *arg, const struct dutyd_message *msg,
 {
 	struct twilio *t = arg;
 	char *to, *body;
-	int r, n;
+	int n;
 
 	if (msg->text == NULL || msg->recipient.to == NULL ||
 	    msg->recipient.to[0] == '\0')
 		return -EINVAL;
-	snprintf(req->method, sizeof(req->method), "POST");
-	if ((req->url = strdup(t->url)) == NULL ||
+	if (pluglib_post(req, t->url) < 0 ||
 	    (req->username = strdup(t->sid)) == NULL ||
 	    (req->password = strdup(t->token)) == NULL)
 		return -ENOMEM;
-	to = twilio_escape(msg->recipient.to);
-	body = twilio_escape(msg->text);
+	to = pluglib_escape(msg->recipient.to);
+	body = pluglib_escape(msg->text);
 	n = -1;
 	if (to != NULL && body != NULL)
 		n = asprintf(&req->body, "To=%s&From=%s&Body=%s", to, t->from,
 		    body);
-	curl_free(to);
-	curl_free(body);
+	free(to);
+	free(body);
 	if (n == -1) {
 		req->body = NULL;
 		return -ENOMEM;
 	}
 	req->body_len = (size_t)n;
-	if ((r = twilio_header(req, "Content-Type",
-	    "application/x-www-form-urlencoded")) < 0 ||
-	    (r = twilio_header(req, "Accept", "application/json")) < 0 ||
-	    (r = twilio_header(req, "User-Agent", "dutyd")) < 0)
-		return r;
-	return 0;
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t
-twilio_utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-/*
- * Quote at most TWILIO_QUOTE bytes for the audit log, which is JSON: never
- * cut a character in half; bytes that are not UTF-8 become '?', control
- * characters ' '.
- */
-static void
-twilio_quote(char *dst, size_t dstlen, const char *src, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	size_t i = 0, o = 0, n;
-
-	while (i < len && o + 5 < dstlen) {
-		n = twilio_utf8_seq(s + i, len - i);
-		if (i + (n ? n : 1) > TWILIO_QUOTE)
-			break;
-		if (n == 0) {
-			dst[o++] = '?';
-			i++;
-		} else if (n == 1) {
-			dst[o++] = (s[i] < 0x20 || s[i] == 0x7f) ? ' ' : s[i];
-			i++;
-		} else {
-			memcpy(dst + o, s + i, n);
-			o += n;
-			i += n;
-		}
-	}
-	dst[o] = '\0';
+	return pluglib_headers(req,
+	    "Content-Type", "application/x-www-form-urlencoded",
+	    "Accept", "application/json", "User-Agent", "dutyd", NULL);
 }
 
 static int
@@ -381,31 +213,26 @@ twilio_parse(void *arg, const struct dutyd_response *resp,
     struct dutyd_result *res)
 {
 	char quote[TWILIO_QUOTE + 8] = "";
-	json_t *o = NULL;
+	json_t *o;
 	const char *s;
 	long code = 0;
 
-	res->outcome = DUTYD_RETRY;
-	res->retry_after_ms = 0;
-	if (resp->status == 0) {
-		snprintf(res->detail, sizeof(res->detail), "%s",
-		    resp->error ? resp->error : "no response");
+	if (pluglib_parse_start(resp, res))
 		return 0;
-	}
-	if (resp->body != NULL && resp->body_len > 0)
-		o = json_loadb(resp->body, resp->body_len, 0, NULL);
+	o = pluglib_json_load(resp);
 	if (json_is_object(o)) {
 		code = (long)json_integer_value(json_object_get(o, "code"));
 		s = json_string_value(json_object_get(o,
-		    resp->status >= 200 && resp->status <= 299 ? "sid" :
-		    "message"));
+		    pluglib_is_2xx(resp->status) ? "sid" : "message"));
 		if (s != NULL)
-			twilio_quote(quote, sizeof(quote), s, strlen(s));
+			pluglib_quote(quote, sizeof(quote), s, strlen(s),
+			    TWILIO_QUOTE);
 	} else if (resp->body != NULL)
-		twilio_quote(quote, sizeof(quote), resp->body, resp->body_len);
+		pluglib_quote(quote, sizeof(quote), resp->body, resp->body_len,
+		    TWILIO_QUOTE);
 	json_decref(o);
 
-	if (resp->status >= 200 && resp->status <= 299) {
+	if (pluglib_is_2xx(resp->status)) {
 		res->outcome = DUTYD_DELIVERED;
 		snprintf(res->detail, sizeof(res->detail), "HTTP %ld%s%s",
 		    resp->status, quote[0] ? ": sid " : "", quote);
@@ -416,11 +243,10 @@ twilio_parse(void *arg, const struct dutyd_response *resp,
 		    "HTTP %ld: Twilio error %ld: %s", resp->status, code,
 		    quote);
 	else
-		snprintf(res->detail, sizeof(res->detail), "HTTP %ld%s%s",
-		    resp->status, quote[0] ? ": " : "", quote);
+		pluglib_http_detail(res, resp->status, quote);
 	if (resp->status == 429 || code == 20429)
-		res->retry_after_ms = resp->retry_after_ms > 0 ?
-		    resp->retry_after_ms : TWILIO_RETRY_MS;
+		res->retry_after_ms = pluglib_retry_after(resp,
+		    TWILIO_RETRY_MS);
 	else if (resp->status >= 400 && resp->status <= 499 &&
 	    (twilio_is_permanent(code) || (code == 0 && resp->status == 401)))
 		res->outcome = DUTYD_FAILED;

@@ -7,20 +7,17 @@
  * Options: url (required), secret (optional).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "plugin.h"
+#include "pluglib.h"
 
 #define WEBHOOK_DETAIL_BODY	100	/* response bytes quoted in a detail */
-#define WEBHOOK_URL_MAX		2048
 
 struct webhook {
 	char		*url;
@@ -28,45 +25,14 @@ struct webhook {
 	EVP_MAC_CTX	*hmac;	/* keyed once: OpenSSL 3's one-shot HMAC() costs a provider fetch per call */
 };
 
-static void
-webhook_error(struct dutyd_error *err, int option, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-webhook_error(struct dutyd_error *err, int option, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	err->option = option;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-}
-
-static int
-webhook_url_ok(const char *url)
-{
-	const char *host;
-	size_t i;
-
-	if (strncasecmp(url, "http://", 7) == 0)
-		host = url + 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		host = url + 8;
-	else
-		return 0;
-	if (*host == '\0' || *host == '/')
-		return 0;
-	for (i = 0; url[i] != '\0'; i++)
-		if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f ||
-		    i >= WEBHOOK_URL_MAX)
-			return 0;
-	return 1;
-}
-
-static int webhook_hmac_init(struct webhook *);
+enum { OPT_URL, OPT_SECRET, OPT_N };
+static const struct pluglib_key webhook_keys[OPT_N] = {
+	{ "url", NULL, pluglib_http_url_ok, "url must be an http:// or "
+	    "https:// address with a host and no spaces, e.g. "
+	    "https://example.org/dutyd-hook" },
+	{ "secret", "set it to the receiver's shared secret, or remove it to "
+	    "send unsigned", NULL, NULL },
+};
 
 static void
 webhook_release(void *arg)
@@ -77,10 +43,7 @@ webhook_release(void *arg)
 		return;
 	free(w->url);
 	EVP_MAC_CTX_free(w->hmac);
-	if (w->secret != NULL) {
-		explicit_bzero(w->secret, strlen(w->secret));
-		free(w->secret);
-	}
+	pluglib_free_secret(w->secret);
 	free(w);
 }
 
@@ -88,101 +51,36 @@ static int
 webhook_configure(const struct dutyd_option *opts, size_t nopts,
     void **state, struct dutyd_error *err)
 {
+	const char *val[OPT_N];
+	int idx[OPT_N];
 	struct webhook *w;
-	const char *url = NULL, *secret = NULL;
-	size_t i;
+	int r;
 
 	*state = NULL;
-	for (i = 0; i < nopts; i++) {
-		const char *k = opts[i].key, *v = opts[i].value;
-
-		if (k != NULL && strcmp(k, "url") == 0) {
-			if (url != NULL) {
-				webhook_error(err, (int)i, "url is given twice: "
-				    "keep one");
-				return -EINVAL;
-			}
-			if (v == NULL || !webhook_url_ok(v)) {
-				webhook_error(err, (int)i, "url must be an "
-				    "http:// or https:// address with a host "
-				    "and no spaces, e.g. "
-				    "https://example.org/dutyd-hook");
-				return -EINVAL;
-			}
-			url = v;
-		} else if (k != NULL && strcmp(k, "secret") == 0) {
-			if (secret != NULL) {
-				webhook_error(err, (int)i, "secret is given "
-				    "twice: keep one");
-				return -EINVAL;
-			}
-			if (v == NULL || v[0] == '\0') {
-				webhook_error(err, (int)i, "secret is empty: "
-				    "set it to the receiver's shared secret, "
-				    "or remove it to send unsigned");
-				return -EINVAL;
-			}
-			secret = v;
-		} else {
-			webhook_error(err, (int)i, "unknown option '%s': the "
-			    "webhook channel knows url and secret",
-			    k ? k : "(null)");
-			return -EINVAL;
-		}
-	}
-	if (url == NULL) {
-		webhook_error(err, -1, "the webhook channel needs a url "
+	if ((r = pluglib_options("webhook", webhook_keys, OPT_N, opts, nopts,
+	    val, idx, err)) < 0)
+		return r;
+	if (val[OPT_URL] == NULL) {
+		pluglib_error(err, -1, "the webhook channel needs a url "
 		    "(http:// or https://) to POST to");
 		return -EINVAL;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->url = strdup(url)) == NULL ||
-	    (secret != NULL && (w->secret = strdup(secret)) == NULL)) {
+	    (w->url = strdup(val[OPT_URL])) == NULL ||
+	    (val[OPT_SECRET] != NULL &&
+	    (w->secret = strdup(val[OPT_SECRET])) == NULL)) {
 		webhook_release(w);
-		webhook_error(err, -1, "out of memory");
+		pluglib_error(err, -1, "out of memory");
 		return -ENOMEM;
 	}
-	if (secret != NULL && webhook_hmac_init(w) != 0) {
+	if (w->secret != NULL && (w->hmac = pluglib_hmac_new(NULL, "SHA256",
+	    w->secret, strlen(w->secret))) == NULL) {
 		webhook_release(w);
-		webhook_error(err, -1, "cannot set up HMAC-SHA256 (OpenSSL)");
+		pluglib_error(err, -1, "cannot set up HMAC-SHA256 (OpenSSL)");
 		return -EIO;
 	}
 	*state = w;
 	return 0;
-}
-
-/* CR or LF in a header value would let it add headers of its own. */
-static int
-webhook_header(struct dutyd_request *req, const char *name, const char *value)
-{
-	char *h;
-
-	if (value == NULL || strpbrk(value, "\r\n") != NULL)
-		return -EINVAL;
-	if (req->nheaders >= DUTYD_MAX_HEADERS)
-		return -E2BIG;
-	if (asprintf(&h, "%s: %s", name, value) == -1)
-		return -ENOMEM;
-	req->headers[req->nheaders++] = h;
-	return 0;
-}
-
-static int
-webhook_hmac_init(struct webhook *w)
-{
-	EVP_MAC	*mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end(),
-	};
-	int	 rc = -EIO;
-
-	if (mac != NULL && (w->hmac = EVP_MAC_CTX_new(mac)) != NULL &&
-	    EVP_MAC_init(w->hmac, (const unsigned char *)w->secret,
-	    strlen(w->secret), params) == 1)
-		rc = 0;
-	EVP_MAC_free(mac);
-	return rc;
 }
 
 static int
@@ -190,19 +88,13 @@ webhook_sign(const struct webhook *w, const char *body, size_t len,
     char *hex, size_t hexlen)
 {
 	static const char digits[] = "0123456789abcdef";
+	const struct pluglib_span in[] = { { body, len } };
 	unsigned char md[EVP_MAX_MD_SIZE];
-	size_t mdlen = 0, i;
-	EVP_MAC_CTX *c;
-	int ok;
+	size_t mdlen, i;
+	int r;
 
-	/* A copy of the keyed context: the key schedule is done once. */
-	if ((c = EVP_MAC_CTX_dup(w->hmac)) == NULL)
-		return -ENOMEM;
-	ok = EVP_MAC_update(c, (const unsigned char *)body, len) == 1 &&
-	    EVP_MAC_final(c, md, &mdlen, sizeof(md)) == 1;
-	EVP_MAC_CTX_free(c);
-	if (!ok)
-		return -EIO;
+	if ((r = pluglib_hmac(w->hmac, in, 1, md, &mdlen)) < 0)
+		return r;
 	if (hexlen < 2 * mdlen + 1)
 		return -ENOBUFS;
 	for (i = 0; i < mdlen; i++) {
@@ -289,88 +181,19 @@ webhook_build(void *arg, const struct dutyd_message *msg,
 	if (msg->event == NULL || msg->delivery_id == NULL ||
 	    msg->incident_json == NULL)
 		return -EINVAL;
-	snprintf(req->method, sizeof(req->method), "POST");
-	if ((req->url = strdup(w->url)) == NULL)
-		return -ENOMEM;
-	if ((r = webhook_body(msg, &req->body, &req->body_len)) < 0)
+	if ((r = pluglib_post(req, w->url)) < 0 ||
+	    (r = webhook_body(msg, &req->body, &req->body_len)) < 0 ||
+	    (r = pluglib_headers(req, "Content-Type", "application/json",
+	    "User-Agent", "dutyd", "X-Dutyd-Event", msg->event,
+	    "X-Dutyd-Delivery", msg->delivery_id, NULL)) < 0)
 		return r;
-	if ((r = webhook_header(req, "Content-Type", "application/json")) < 0 ||
-	    (r = webhook_header(req, "User-Agent", "dutyd")) < 0 ||
-	    (r = webhook_header(req, "X-Dutyd-Event", msg->event)) < 0 ||
-	    (r = webhook_header(req, "X-Dutyd-Delivery", msg->delivery_id)) < 0)
+	if (w->secret == NULL)
+		return 0;
+	if ((r = webhook_sign(w, req->body, req->body_len, hex,
+	    sizeof(hex))) < 0)
 		return r;
-	if (w->secret != NULL) {
-		if ((r = webhook_sign(w, req->body, req->body_len, hex,
-		    sizeof(hex))) < 0)
-			return r;
-		snprintf(sig, sizeof(sig), "sha256=%s", hex);
-		if ((r = webhook_header(req, "X-Dutyd-Signature", sig)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t
-webhook_utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-/*
- * Quote at most WEBHOOK_DETAIL_BODY bytes of a response for the audit log,
- * which is JSON: never cut a character in half, and show bytes that are not
- * UTF-8 (a GBK error page, say) or control characters as '?' and ' '.
- */
-static void
-webhook_quote(char *dst, size_t dstlen, const char *body, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)body;
-	size_t i = 0, o = 0, n;
-
-	while (i < len && o + 5 < dstlen) {
-		n = webhook_utf8_seq(s + i, len - i);
-		if (i + (n ? n : 1) > WEBHOOK_DETAIL_BODY)
-			break;
-		if (n == 0) {
-			dst[o++] = '?';
-			i++;
-		} else if (n == 1) {
-			dst[o++] = (s[i] < 0x20 || s[i] == 0x7f) ? ' ' : s[i];
-			i++;
-		} else {
-			memcpy(dst + o, s + i, n);
-			o += n;
-			i += n;
-		}
-	}
-	dst[o] = '\0';
+	snprintf(sig, sizeof(sig), "sha256=%s", hex);
+	return pluglib_headers(req, "X-Dutyd-Signature", sig, NULL);
 }
 
 static int
@@ -379,26 +202,16 @@ webhook_parse(void *arg, const struct dutyd_response *resp,
 {
 	char quote[WEBHOOK_DETAIL_BODY + 8];
 
-	if (resp->status >= 200 && resp->status <= 299) {
+	if (pluglib_parse_start(resp, res))
+		return 0;
+	if (pluglib_is_2xx(resp->status)) {
 		res->outcome = DUTYD_DELIVERED;
-		snprintf(res->detail, sizeof(res->detail), "HTTP %ld",
-		    resp->status);
+		pluglib_http_detail(res, resp->status, "");
 		return 0;
 	}
-	res->outcome = DUTYD_RETRY;
-	if (resp->status == 0) {
-		snprintf(res->detail, sizeof(res->detail), "%s",
-		    resp->error ? resp->error : "no response");
-		return 0;
-	}
-	if (resp->body == NULL || resp->body_len == 0) {
-		snprintf(res->detail, sizeof(res->detail), "HTTP %ld",
-		    resp->status);
-		return 0;
-	}
-	webhook_quote(quote, sizeof(quote), resp->body, resp->body_len);
-	snprintf(res->detail, sizeof(res->detail), "HTTP %ld: %s",
-	    resp->status, quote);
+	pluglib_quote(quote, sizeof(quote), resp->body,
+	    resp->body ? resp->body_len : 0, WEBHOOK_DETAIL_BODY);
+	pluglib_http_detail(res, resp->status, quote);
 	return 0;
 }
 

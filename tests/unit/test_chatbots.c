@@ -17,7 +17,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "channel.h"
+#include "plugharness.h"
 
 #define TITLE	"【二级】东湖县 城关镇 河堤 渗水"
 #define TEXT	"东湖县 城关镇 河堤 渗水\n上报 14:40 值班员 张伟\n请 20 分钟内确认"
@@ -37,28 +37,13 @@ static const struct dutyd_recipient rcpts[] = {
 };
 
 static int
-open_one(const char *name, struct channel_plugin **cp,
-    const struct dutyd_plugin **p)
-{
-	char err[512];
-
-	if (channel_plugin_open(BUILD_PLUGIN_DIR, name, cp, err,
-	    sizeof(err)) != 0) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	*p = channel_plugin_abi(*cp);
-	return 0;
-}
-
-static int
 setup(void **unused)
 {
 	json_error_t jerr;
 
-	if (open_one("dingtalk", &cp_ding, &ding) != 0 ||
-	    open_one("wecom", &cp_wecom, &wecom) != 0 ||
-	    open_one("feishu", &cp_feishu, &feishu) != 0)
+	if ((ding = plug_open("dingtalk", &cp_ding)) == NULL ||
+	    (wecom = plug_open("wecom", &cp_wecom)) == NULL ||
+	    (feishu = plug_open("feishu", &cp_feishu)) == NULL)
 		return -1;
 	vectors = json_load_file(TEST_SRC_DIR "/data/vectors.json", 0, &jerr);
 	if (vectors == NULL) {
@@ -76,13 +61,6 @@ teardown(void **unused)
 	channel_plugin_close(cp_feishu);
 	json_decref(vectors);
 	return 0;
-}
-
-static void
-assert_contains(const char *hay, const char *needle)
-{
-	if (hay == NULL || strstr(hay, needle) == NULL)
-		fail_msg("expected \"%s\" in \"%s\"", needle, hay ? hay : "(null)");
 }
 
 static int
@@ -108,36 +86,6 @@ vector(const char *group, const char *key)
 	return s;
 }
 
-static void *
-configure_ok(const struct dutyd_plugin *p, const struct dutyd_option *opts,
-    size_t n)
-{
-	struct dutyd_error err = { .option = 42, .message = "" };
-	void *state = NULL;
-	int r;
-
-	r = p->configure(opts, n, &state, &err);
-	if (r != 0)
-		fail_msg("%s configure: %d: option %d: %s", p->name, r,
-		    err.option, err.message);
-	assert_non_null(state);
-	return state;
-}
-
-/* Expects a refusal that points at option `idx` and says `words`. */
-static void
-configure_bad(const struct dutyd_plugin *p, const struct dutyd_option *opts,
-    size_t n, int idx, const char *words)
-{
-	struct dutyd_error err = { .option = 42, .message = "" };
-	void *state = (void *)1;
-
-	assert_int_equal(p->configure(opts, n, &state, &err), -EINVAL);
-	assert_null(state);
-	assert_int_equal(err.option, idx);
-	assert_contains(err.message, words);
-}
-
 /* What every robot refuses alike; `good` is a working url. */
 static void
 configure_common(const struct dutyd_plugin *p, const char *good,
@@ -149,20 +97,17 @@ configure_common(const struct dutyd_plugin *p, const char *good,
 	struct dutyd_option opts[3];
 	size_t i;
 
-	configure_bad(p, NULL, 0, -1, "needs a url");
+	plug_configure_bad(p, NULL, 0, -1, "needs a url");
 	opts[0] = (struct dutyd_option){ "url", good };
 	opts[1] = (struct dutyd_option){ "colour", "red" };
-	configure_bad(p, opts, 2, 1, "'colour'");
-	configure_bad(p, opts, 2, 1, known);
+	plug_configure_bad(p, opts, 2, 1, "'colour'");
+	plug_configure_bad(p, opts, 2, 1, known);
 	opts[1] = (struct dutyd_option){ "url", good };
-	configure_bad(p, opts, 2, 1, "twice");
-	opts[1] = (struct dutyd_option){ "url", "" };
-	configure_bad(p, opts + 1, 1, 0, "empty");
-	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
-		opts[1].value = bad_urls[i];
-		configure_bad(p, opts + 1, 1, 0, "http://");
-	}
-	p->release(configure_ok(p, opts, 1));
+	plug_configure_bad(p, opts, 2, 1, "twice");
+	plug_configure_bad_value(p, opts, 1, 0, "", "empty");
+	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++)
+		plug_configure_bad_value(p, opts, 1, 0, bad_urls[i], "http://");
+	p->release(plug_configure_ok(p, opts, 1));
 	p->release(NULL);
 }
 
@@ -221,42 +166,21 @@ test_configure(void **unused)
 	configure_common(feishu, "http://127.0.0.1:9/hook/x",
 	    "url and secret");
 
-	ding->release(configure_ok(ding, ding_ok, 2));
-	configure_bad(ding, ding_notoken, 1, 0, "access_token");
-	configure_bad(ding, ding_nosecret, 2, 1, "secret");
-	wecom->release(configure_ok(wecom, wecom_ok, 2));
-	configure_bad(wecom, wecom_nokey, 1, 0, "key=");
-	configure_bad(wecom, wecom_type, 2, 1, "'news'");
-	feishu->release(configure_ok(feishu, feishu_ok, 2));
-	configure_bad(feishu, feishu_secret_only, 1, -1, "url");
+	ding->release(plug_configure_ok(ding, ding_ok, 2));
+	plug_configure_bad(ding, ding_notoken, 1, 0, "access_token");
+	plug_configure_bad(ding, ding_nosecret, 2, 1, "secret");
+	wecom->release(plug_configure_ok(wecom, wecom_ok, 2));
+	plug_configure_bad(wecom, wecom_nokey, 1, 0, "key=");
+	plug_configure_bad(wecom, wecom_type, 2, 1, "'news'");
+	feishu->release(plug_configure_ok(feishu, feishu_ok, 2));
+	plug_configure_bad(feishu, feishu_secret_only, 1, -1, "url");
 }
 
 static void
 message(struct dutyd_message *m)
 {
-	memset(m, 0, sizeof(*m));
-	m->event = "incident.new";
-	m->delivery_id = "d-7f3a9c-2";
-	m->incident_json = "{\"id\":\"inc-20261128-0007\"}";
-	m->title = TITLE;
-	m->text = TEXT;
-	m->url = URL;
-	m->recipient = rcpts[0];
-	m->recipients = rcpts;
-	m->nrecipients = sizeof(rcpts) / sizeof(rcpts[0]);
-	m->now_ms = 1795855235123;
-}
-
-static const char *
-header(const struct dutyd_request *req, const char *name)
-{
-	size_t i, n = strlen(name);
-
-	for (i = 0; i < req->nheaders; i++)
-		if (strncmp(req->headers[i], name, n) == 0 &&
-		    req->headers[i][n] == ':')
-			return req->headers[i] + n + 2;
-	return NULL;
+	plug_message(m, "{\"id\":\"inc-20261128-0007\"}", TITLE, TEXT, URL,
+	    rcpts, sizeof(rcpts) / sizeof(rcpts[0]));
 }
 
 /* Configures, builds m, and returns the body decoded; checks what all share. */
@@ -264,18 +188,17 @@ static json_t *
 build(const struct dutyd_plugin *p, const struct dutyd_option *opts,
     size_t n, const struct dutyd_message *m, struct dutyd_request *req)
 {
-	void *state = configure_ok(p, opts, n);
 	json_error_t jerr;
 	json_t *body;
 
-	memset(req, 0, sizeof(*req));
-	assert_int_equal(p->build(state, m, req), 0);
-	p->release(state);
+	assert_int_equal(plug_build(p, opts, n, m, req), 0);
 	assert_string_equal(req->method, "POST");
 	assert_non_null(req->body);
 	assert_int_equal(strlen(req->body), req->body_len);
-	assert_string_equal(header(req, "Content-Type"), "application/json");
-	assert_string_equal(header(req, "X-Dutyd-Delivery"), m->delivery_id);
+	assert_string_equal(plug_header(req, "Content-Type"),
+	    "application/json");
+	assert_string_equal(plug_header(req, "X-Dutyd-Delivery"),
+	    m->delivery_id);
 	body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
 	    &jerr);
 	if (body == NULL)
@@ -621,23 +544,18 @@ test_build_bad(void **unused)
 		{ feishu, feishu_opts, 2 },
 	};
 	struct dutyd_message m;
-	struct dutyd_request req;
 	void *state;
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
-		state = configure_ok(v[i].p, v[i].opts, v[i].n);
+		state = plug_configure_ok(v[i].p, v[i].opts, v[i].n);
 		message(&m);
 		m.text = "\xb3\xc7\xb9\xd8";	/* GBK, not UTF-8 */
-		memset(&req, 0, sizeof(req));
-		assert_int_equal(v[i].p->build(state, &m, &req), -EINVAL);
-		channel_request_clear(&req);
+		plug_build_refused(v[i].p, state, &m);
 
 		message(&m);
 		m.delivery_id = "d-1\r\nX-Evil: 1";
-		memset(&req, 0, sizeof(req));
-		assert_int_equal(v[i].p->build(state, &m, &req), -EINVAL);
-		channel_request_clear(&req);
+		plug_build_refused(v[i].p, state, &m);
 		v[i].p->release(state);
 	}
 }
@@ -660,12 +578,8 @@ parse_cases(const struct dutyd_plugin *p, const struct pcase *c, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		memset(&resp, 0, sizeof(resp));
-		resp.status = c[i].status;
-		resp.error = c[i].error;
-		resp.body = c[i].body ? c[i].body : "";
-		resp.body_len = c[i].body ? strlen(c[i].body) : 0;
-		resp.retry_after_ms = c[i].retry_after;
+		resp = plug_response(c[i].status, c[i].error, c[i].body,
+		    c[i].retry_after);
 		memset(&res, 0xff, sizeof(res));	/* nothing left to chance */
 		res.detail[sizeof(res.detail) - 1] = '\0';
 		assert_int_equal(p->parse(NULL, &resp, &res), 0);
@@ -817,10 +731,7 @@ test_parse_long_message(void **unused)
 	for (i = 0; i < 3; i++) {
 		snprintf(body, sizeof(body), "{\"%s,\"%s\":\"%s\"}", code[i],
 		    i == 2 ? "msg" : "errmsg", msg);
-		memset(&resp, 0, sizeof(resp));
-		resp.status = 200;
-		resp.body = body;
-		resp.body_len = strlen(body);
+		resp = plug_response(200, NULL, body, 0);
 		memset(&res, 0, sizeof(res));
 		assert_int_equal(p[i]->parse(NULL, &resp, &res), 0);
 		assert_int_equal(res.outcome, DUTYD_FAILED);

@@ -19,9 +19,8 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "channel.h"
+#include "plugharness.h"
 
-#define NOW_MS	1795855235123LL
 #define TITLE	"【二级】东湖县城关镇河堤渗水险情持续扩大，请求立即派员支援抢险 " \
 	"(reported 14:40, level II) 😀 end"
 #define TEXT	"【二级】东湖县 城关镇 河堤渗水\n请立即确认。\r\nReply: ack"
@@ -33,15 +32,7 @@ static const struct dutyd_plugin *em;
 static int
 setup(void **unused)
 {
-	char err[512];
-
-	if (channel_plugin_open(BUILD_PLUGIN_DIR, "email", &cp, err,
-	    sizeof(err)) != 0) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	em = channel_plugin_abi(cp);
-	return 0;
+	return (em = plug_open("email", &cp)) == NULL ? -1 : 0;
 }
 
 static int
@@ -49,43 +40,6 @@ teardown(void **unused)
 {
 	channel_plugin_close(cp);
 	return 0;
-}
-
-static void
-assert_contains(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle) == NULL)
-		fail_msg("expected \"%s\" in \"%s\"", needle, hay);
-}
-
-static void *
-configure_ok(const struct dutyd_option *opts, size_t n)
-{
-	struct dutyd_error err = { .option = 42, .message = "" };
-	void *state = NULL;
-	int r;
-
-	r = em->configure(opts, n, &state, &err);
-	if (r != 0)
-		fail_msg("configure: %d: option %d: %s", r, err.option,
-		    err.message);
-	assert_non_null(state);
-	return state;
-}
-
-static void
-configure_bad(const struct dutyd_option *opts, size_t n, int idx,
-    const char *words)
-{
-	struct dutyd_error err = { .option = 42, .message = "" };
-	void *state = (void *)1;
-
-	assert_int_equal(em->configure(opts, n, &state, &err), -EINVAL);
-	assert_null(state);
-	if (err.option != idx)
-		fail_msg("error at option %d, expected %d: %s", err.option, idx,
-		    err.message);
-	assert_contains(err.message, words);
 }
 
 static const struct dutyd_option good[] = {
@@ -138,38 +92,38 @@ test_configure(void **unused)
 	static const char *bad_from[] = { "duty", "Duty <duty@example.org>",
 	    "duty@", "@example.org", "duty@example.org\r\nBcc: x@y",
 	    "du ty@example.org" };
-	struct dutyd_option bad[2] = { { "url", "smtp://127.0.0.1:25" },
-	    { "from", NULL } };
+	const struct dutyd_option url_from[] = {
+		{ "url", "smtp://127.0.0.1:25" }, { "from", "a@b" },
+	};
+	const struct dutyd_option from_url[] = {
+		{ "from", "a@b" }, { "url", "smtp://127.0.0.1:25" },
+	};
 	size_t i;
 
-	em->release(configure_ok(good, 4));
-	em->release(configure_ok(good, 2));
-	em->release(configure_ok(smtps, 3));
-	em->release(configure_ok(smtps, 2));
+	em->release(plug_configure_ok(em, good, 4));
+	em->release(plug_configure_ok(em, good, 2));
+	em->release(plug_configure_ok(em, smtps, 3));
+	em->release(plug_configure_ok(em, smtps, 2));
 	em->release(NULL);
 	assert_int_equal(em->flags, 0);
 	assert_int_equal(em->rate_per_min, 0);
 
-	configure_bad(NULL, 0, -1, "url and from");
-	configure_bad(no_from, 1, -1, "needs from");
-	configure_bad(user_only, 3, 2, "without a password");
-	configure_bad(pass_only, 3, 1, "without a username");
-	configure_bad(clear_password, 5, 4, "password in clear text");
-	configure_bad(unknown, 3, 2, "'tls'");
-	configure_bad(unknown, 3, 2, "url, from, username, password and "
-	    "starttls");
-	configure_bad(starttls_bad, 3, 2, "required");
-	configure_bad(smtps_none, 3, 2, "smtps://");
-	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
-		struct dutyd_option u[2] = { { "from", "a@b" },
-		    { "url", bad_urls[i] } };
-
-		configure_bad(u, 2, 1, bad_urls[i][0] ? "smtp://" : "empty");
-	}
-	for (i = 0; i < sizeof(bad_from) / sizeof(bad_from[0]); i++) {
-		bad[1].value = bad_from[i];
-		configure_bad(bad, 2, 1, "from");
-	}
+	plug_configure_bad(em, NULL, 0, -1, "url and from");
+	plug_configure_bad(em, no_from, 1, -1, "needs from");
+	plug_configure_bad(em, user_only, 3, 2, "without a password");
+	plug_configure_bad(em, pass_only, 3, 1, "without a username");
+	plug_configure_bad(em, clear_password, 5, 4, "password in clear text");
+	plug_configure_bad(em, unknown, 3, 2, "'tls'");
+	plug_configure_bad(em, unknown, 3, 2,
+	    "url, from, username, password and starttls");
+	plug_configure_bad(em, starttls_bad, 3, 2, "required");
+	plug_configure_bad(em, smtps_none, 3, 2, "smtps://");
+	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++)
+		plug_configure_bad_value(em, from_url, 2, 1, bad_urls[i],
+		    bad_urls[i][0] ? "smtp://" : "empty");
+	for (i = 0; i < sizeof(bad_from) / sizeof(bad_from[0]); i++)
+		plug_configure_bad_value(em, url_from, 2, 1, bad_from[i],
+		    "from");
 }
 
 static void
@@ -177,36 +131,14 @@ message(struct dutyd_message *m, struct dutyd_recipient *r, size_t n)
 {
 	size_t i;
 
-	memset(m, 0, sizeof(*m));
-	m->event = "incident.new";
-	m->delivery_id = "d-7f3a9c-2";
-	m->incident_json = "{\"id\":\"inc-20261128-0007\"}";
-	m->title = TITLE;
-	m->text = TEXT;
-	m->url = URL;
 	for (i = 0; i < n; i++) {
 		r[i].id = "zhang-wei";
 		r[i].name = "张伟";
 		if (r[i].to == NULL)
 			r[i].to = "zhang.wei@example.gov.cn";
 	}
-	m->recipient = r[0];
-	m->recipients = r;
-	m->nrecipients = n;
-	m->now_ms = NOW_MS;
-}
-
-static int
-build(const struct dutyd_option *opts, size_t n, const struct dutyd_message *m,
-    struct dutyd_request *req)
-{
-	void *state = configure_ok(opts, n);
-	int r;
-
-	memset(req, 0, sizeof(*req));
-	r = em->build(state, m, req);
-	em->release(state);
-	return r;
+	plug_message(m, "{\"id\":\"inc-20261128-0007\"}", TITLE, TEXT, URL,
+	    r, n);
 }
 
 static void
@@ -228,7 +160,7 @@ test_envelope(void **unused)
 
 	memset(r, 0, sizeof(r));
 	message(&m, r, 1);
-	assert_int_equal(build(good, 4, &m, &req), 0);
+	assert_int_equal(plug_build(em, good, 4, &m, &req), 0);
 	assert_string_equal(req.url, "smtp://127.0.0.1:2525");
 	assert_int_equal(req.tls, DUTYD_TLS_REQUIRED);	/* the default */
 	assert_string_equal(req.mail_from, "<duty@example.gov.cn>");
@@ -239,12 +171,12 @@ test_envelope(void **unused)
 	assert_null(strstr(req.body, "pa55"));
 	channel_request_clear(&req);
 
-	assert_int_equal(build(plain, 3, &m, &req), 0);
+	assert_int_equal(plug_build(em, plain, 3, &m, &req), 0);
 	assert_int_equal(req.tls, DUTYD_TLS_DEFAULT);
 	assert_null(req.username);
 	assert_null(req.password);
 	channel_request_clear(&req);
-	assert_int_equal(build(smtps, 2, &m, &req), 0);
+	assert_int_equal(plug_build(em, smtps, 2, &m, &req), 0);
 	assert_int_equal(req.tls, DUTYD_TLS_DEFAULT);	/* TLS by the scheme */
 	channel_request_clear(&req);
 
@@ -255,7 +187,7 @@ test_envelope(void **unused)
 		r[i].to = addr[i];
 	}
 	message(&m, r, DUTYD_MAX_RCPT);
-	assert_int_equal(build(good, 4, &m, &req), 0);
+	assert_int_equal(plug_build(em, good, 4, &m, &req), 0);
 	assert_int_equal(req.nrcpt, DUTYD_MAX_RCPT);
 	for (i = 0; i < DUTYD_MAX_RCPT; i++) {
 		assert_int_not_equal(asprintf(&want, "<%s>", addr[i]), -1);
@@ -265,17 +197,15 @@ test_envelope(void **unused)
 	}
 	channel_request_clear(&req);
 	message(&m, r, DUTYD_MAX_RCPT + 1);
-	assert_int_equal(build(good, 4, &m, &req), -E2BIG);
+	assert_int_equal(plug_build(em, good, 4, &m, &req), -E2BIG);
 	channel_request_clear(&req);
 }
 
 /* The message, split into unfolded headers and the body. */
 struct mail {
-	char	*raw;		/* the header block as sent, folded */
-	char	*name[32];
-	char	*value[32];	/* unfolded */
-	size_t	 n;
-	char	*body;
+	char			*raw;	/* the header block as sent, folded */
+	struct plug_fields	 h;	/* unfolded */
+	char			*body;
 };
 
 static void
@@ -286,6 +216,7 @@ mail_parse(const char *msg, struct mail *ml)
 	char *line, *colon, *u;
 
 	memset(ml, 0, sizeof(*ml));
+	ml->h.nocase = 1;
 	/* CRLF everywhere: no bare CR, no bare LF. */
 	for (i = 0; msg[i] != '\0'; i++) {
 		if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
@@ -301,9 +232,9 @@ mail_parse(const char *msg, struct mail *ml)
 	for (p = msg; p < end + 2; p = q + 2) {
 		q = strstr(p, "\r\n");
 		if (*p == ' ' || *p == '\t') {	/* a continuation */
-			assert_true(ml->n > 0);
-			u = ml->value[ml->n - 1];
-			if (asprintf(&ml->value[ml->n - 1], "%s%.*s", u,
+			assert_true(ml->h.n > 0);
+			u = ml->h.value[ml->h.n - 1];
+			if (asprintf(&ml->h.value[ml->h.n - 1], "%s%.*s", u,
 			    (int)(q - p), p) == -1)
 				fail();
 			free(u);
@@ -314,40 +245,21 @@ mail_parse(const char *msg, struct mail *ml)
 		if ((colon = strchr(line, ':')) == NULL)
 			fail_msg("header line without a colon: %s", line);
 		*colon = '\0';
-		assert_true(ml->n < 32);
-		ml->name[ml->n] = line;
-		ml->value[ml->n] = strdup(colon[1] == ' ' ? colon + 2 :
-		    colon + 1);
-		ml->n++;
+		plug_fields_add(&ml->h, line, strdup(colon[1] == ' ' ?
+		    colon + 2 : colon + 1));
 	}
 }
 
 static const char *
 mail_header(const struct mail *ml, const char *name)
 {
-	const char *v = NULL;
-	size_t i;
-
-	for (i = 0; i < ml->n; i++)
-		if (strcasecmp(ml->name[i], name) == 0) {
-			if (v != NULL)
-				fail_msg("%s appears twice", name);
-			v = ml->value[i];
-		}
-	if (v == NULL)
-		fail_msg("no %s header", name);
-	return v;
+	return plug_fields_get(&ml->h, name);
 }
 
 static void
 mail_free(struct mail *ml)
 {
-	size_t i;
-
-	for (i = 0; i < ml->n; i++) {
-		free(ml->name[i]);
-		free(ml->value[i]);
-	}
+	plug_fields_free(&ml->h);
 	free(ml->raw);
 	free(ml->body);
 }
@@ -423,7 +335,7 @@ test_message(void **unused)
 	size_t nwords, len, n;
 
 	message(&m, r, 1);
-	assert_int_equal(build(good, 4, &m, &req), 0);
+	assert_int_equal(plug_build(em, good, 4, &m, &req), 0);
 	assert_int_equal(strlen(req.body), req.body_len);
 	mail_parse(req.body, &ml);
 
@@ -445,7 +357,7 @@ test_message(void **unused)
 	if (p == NULL || *p != '\0')
 		fail_msg("Date is not RFC 5322 UTC: %s", mail_header(&ml,
 		    "Date"));
-	assert_int_equal(timegm(&tm), NOW_MS / 1000);
+	assert_int_equal(timegm(&tm), PLUG_NOW_MS / 1000);
 	assert_true(strncmp(mail_header(&ml, "Date"), "Sat, 28 Nov 2026", 16)
 	    == 0);
 
@@ -500,7 +412,7 @@ test_message_short(void **unused)
 	message(&m, r, 3);
 	m.title = "Flood at Chengguan";
 	m.url = NULL;
-	assert_int_equal(build(good, 4, &m, &req), 0);
+	assert_int_equal(plug_build(em, good, 4, &m, &req), 0);
 	mail_parse(req.body, &ml);
 	subject = decode_subject(&ml, &nwords);
 	assert_string_equal(subject, "Flood at Chengguan");
@@ -532,7 +444,7 @@ test_injection(void **unused)
 		memset(r, 0, sizeof(r));
 		r[1].to = bad_to[i];	/* the second of two, too */
 		message(&m, r, 2);
-		if (build(good, 4, &m, &req) != -EINVAL)
+		if (plug_build(em, good, 4, &m, &req) != -EINVAL)
 			fail_msg("recipient accepted: %s", bad_to[i]);
 		channel_request_clear(&req);
 	}
@@ -540,17 +452,17 @@ test_injection(void **unused)
 		memset(r, 0, sizeof(r));
 		message(&m, r, 1);
 		m.delivery_id = bad_ids[i];
-		assert_int_equal(build(good, 4, &m, &req), -EINVAL);
+		assert_int_equal(plug_build(em, good, 4, &m, &req), -EINVAL);
 		channel_request_clear(&req);
 	}
 	/* A line break in the title stays inside the encoded Subject. */
 	memset(r, 0, sizeof(r));
 	message(&m, r, 1);
 	m.title = "title\r\nBcc: spy@evil.example";
-	assert_int_equal(build(good, 4, &m, &req), 0);
+	assert_int_equal(plug_build(em, good, 4, &m, &req), 0);
 	mail_parse(req.body, &ml);
-	for (i = 0; i < ml.n; i++)
-		assert_string_not_equal(ml.name[i], "Bcc");
+	for (i = 0; i < ml.h.n; i++)
+		assert_string_not_equal(ml.h.name[i], "Bcc");
 	subject = decode_subject(&ml, &nwords);
 	assert_null(strpbrk(subject, "\r\n"));
 	assert_contains(subject, "Bcc: spy@evil.example");
@@ -560,25 +472,15 @@ test_injection(void **unused)
 	/* Text that is not UTF-8 would be mislabelled by charset=UTF-8. */
 	message(&m, r, 1);
 	m.text = "\xb3\xc7\xb9\xd8";	/* GBK */
-	assert_int_equal(build(good, 4, &m, &req), -EINVAL);
+	assert_int_equal(plug_build(em, good, 4, &m, &req), -EINVAL);
 	channel_request_clear(&req);
 }
 
 static struct dutyd_result
 parse(long status, const char *error, const char *body)
 {
-	struct dutyd_response resp = {
-		.status = status,
-		.error = error,
-		.body = body ? body : "",
-		.body_len = body ? strlen(body) : 0,
-	};
-	struct dutyd_result res;
+	struct dutyd_result res = plug_parse(em, status, error, body, 0);
 
-	memset(&res, 0x5a, sizeof(res));
-	res.detail[sizeof(res.detail) - 1] = '\0';
-	assert_int_equal(em->parse(NULL, &resp, &res), 0);
-	assert_non_null(memchr(res.detail, '\0', sizeof(res.detail)));
 	assert_int_equal(res.retry_after_ms, 0);
 	return res;
 }

@@ -20,12 +20,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "channel.h"
+#include "plugharness.h"
 
 #define SID	"AC0123456789abcdef0123456789abcdef"
 #define TOKEN	"f3c1d2e4a5b6c7d8e9f0a1b2c3d4e5f6"
 #define TEXT	"【二级】东湖县 城关镇 河堤渗水 & 50% 水位+1m, 请回复=1 确认~"
-#define NOW_MS	1795855235123LL		/* 2026-11-28T08:40:35.123Z */
+#define URL	"https://duty.example.gov.cn/incidents/inc-20261128-0007"
 #define INCIDENT "{\"id\":\"inc-20261128-0007\",\"office\":\"donghu\"," \
 	"\"office_name\":\"东湖县应急管理局\",\"level\":\"II\"," \
 	"\"title\":\"城关镇 河堤 渗水\",\"state\":\"open\"," \
@@ -38,17 +38,9 @@ static const struct dutyd_plugin *tw, *al;
 static int
 setup(void **unused)
 {
-	char err[512];
-
-	if (channel_plugin_open(BUILD_PLUGIN_DIR, "twilio_sms", &cp_twilio,
-	    err, sizeof(err)) != 0 ||
-	    channel_plugin_open(BUILD_PLUGIN_DIR, "aliyun_sms", &cp_aliyun,
-	    err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s\n", err);
+	if ((tw = plug_open("twilio_sms", &cp_twilio)) == NULL ||
+	    (al = plug_open("aliyun_sms", &cp_aliyun)) == NULL)
 		return -1;
-	}
-	tw = channel_plugin_abi(cp_twilio);
-	al = channel_plugin_abi(cp_aliyun);
 	return 0;
 }
 
@@ -60,87 +52,37 @@ teardown(void **unused)
 	return 0;
 }
 
-static void
-assert_contains(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle) == NULL)
-		fail_msg("expected \"%s\" in \"%s\"", needle, hay);
-}
+static const struct dutyd_recipient zhang = { "zhang-wei", "张伟",
+    "+8613800138000" };
 
-static void *
-configure_ok(const struct dutyd_plugin *p, const struct dutyd_option *opts,
-    size_t n)
-{
-	struct dutyd_error err = { .option = 42, .message = "" };
-	void *state = NULL;
-	int r;
-
-	r = p->configure(opts, n, &state, &err);
-	if (r != 0)
-		fail_msg("%s configure: %d: option %d: %s", p->name, r,
-		    err.option, err.message);
-	assert_non_null(state);
-	return state;
-}
-
-/* Expects a refusal that points at option `idx` and says each of `words`. */
-static void
-configure_bad(const struct dutyd_plugin *p, const struct dutyd_option *opts,
-    size_t n, int idx, const char *words)
-{
-	struct dutyd_error err = { .option = 42, .message = "" };
-	void *state = (void *)1;
-
-	assert_int_equal(p->configure(opts, n, &state, &err), -EINVAL);
-	assert_null(state);
-	if (err.option != idx)
-		fail_msg("%s: error at option %d, expected %d: %s", p->name,
-		    err.option, idx, err.message);
-	assert_contains(err.message, words);
-}
-
-static const char *
-header(const struct dutyd_request *req, const char *name)
-{
-	size_t i, n = strlen(name);
-
-	for (i = 0; i < req->nheaders; i++)
-		if (strncmp(req->headers[i], name, n) == 0 &&
-		    req->headers[i][n] == ':')
-			return req->headers[i] + n + 2;
-	return NULL;
-}
-
+/* One person, whose address a test may change in m->recipient. */
 static void
 message(struct dutyd_message *m)
 {
-	memset(m, 0, sizeof(*m));
-	m->event = "incident.new";
-	m->delivery_id = "d-7f3a9c-2";
-	m->incident_json = INCIDENT;
-	m->title = "城关镇 河堤 渗水";
-	m->text = TEXT;
-	m->url = "https://duty.example.gov.cn/incidents/inc-20261128-0007";
-	m->recipient.id = "zhang-wei";
-	m->recipient.name = "张伟";
-	m->recipient.to = "+8613800138000";
+	plug_message(m, INCIDENT, "城关镇 河堤 渗水", TEXT, URL, &zhang, 1);
 	m->recipients = &m->recipient;
-	m->nrecipients = 1;
-	m->now_ms = NOW_MS;
+}
+
+/* A name or a value of a form body, percent-decoded into malloc()ed memory. */
+static char *
+form_unescape(const char *s, size_t n)
+{
+	char *c, *u;
+	int len;
+
+	c = curl_easy_unescape(NULL, s, (int)n, &len);
+	assert_non_null(c);
+	assert_int_equal(strlen(c), len);	/* no %00 */
+	u = strdup(c);
+	curl_free(c);
+	return u;
 }
 
 /* A form body, decoded: names and values as the vendor's server reads them. */
-struct form {
-	size_t	 n;
-	char	*name[32];
-	char	*value[32];
-};
-
 static void
-form_parse(const char *body, struct form *f)
+form_parse(const char *body, struct plug_fields *f)
 {
 	const char *p = body, *amp, *eq;
-	int len;
 
 	memset(f, 0, sizeof(*f));
 	/* Strict RFC 3986: a '+' would read as a space, a '*' is not ours. */
@@ -152,67 +94,9 @@ form_parse(const char *body, struct form *f)
 		amp = p + strcspn(p, "&");
 		eq = memchr(p, '=', (size_t)(amp - p));
 		assert_non_null(eq);
-		assert_true(f->n < 32);
-		f->name[f->n] = curl_easy_unescape(NULL, p, (int)(eq - p), &len);
-		assert_non_null(f->name[f->n]);
-		f->value[f->n] = curl_easy_unescape(NULL, eq + 1,
-		    (int)(amp - eq - 1), &len);
-		assert_non_null(f->value[f->n]);
-		assert_int_equal(strlen(f->value[f->n]), len);
-		f->n++;
+		plug_fields_add(f, form_unescape(p, (size_t)(eq - p)),
+		    form_unescape(eq + 1, (size_t)(amp - eq - 1)));
 	}
-}
-
-static const char *
-form_get(const struct form *f, const char *name)
-{
-	size_t i;
-	const char *v = NULL;
-
-	for (i = 0; i < f->n; i++)
-		if (strcmp(f->name[i], name) == 0) {
-			if (v != NULL)
-				fail_msg("%s is in the form twice", name);
-			v = f->value[i];
-		}
-	if (v == NULL)
-		fail_msg("%s is not in the form", name);
-	return v;
-}
-
-static void
-form_free(struct form *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->n; i++) {
-		curl_free(f->name[i]);
-		curl_free(f->value[i]);
-	}
-	f->n = 0;
-}
-
-static struct dutyd_result
-parse(const struct dutyd_plugin *p, long status, const char *error,
-    const char *body, int64_t retry_after_ms)
-{
-	struct dutyd_response resp = {
-		.status = status,
-		.error = error,
-		.content_type = body ? "application/json" : NULL,
-		.body = body ? body : "",
-		.body_len = body ? strlen(body) : 0,
-		.retry_after_ms = retry_after_ms,
-	};
-	struct dutyd_result res;
-
-	memset(&res, 0x5a, sizeof(res));
-	res.detail[sizeof(res.detail) - 1] = '\0';
-	assert_int_equal(p->parse(NULL, &resp, &res), 0);
-	assert_non_null(memchr(res.detail, '\0', sizeof(res.detail)));
-	if (res.outcome != DUTYD_RETRY)
-		assert_int_equal(res.retry_after_ms, 0);
-	return res;
 }
 
 /* twilio_sms ------------------------------------------------------------- */
@@ -245,46 +129,30 @@ test_twilio_configure(void **unused)
 	    "ACxyz456789abcdef0123456789abcdef", "SK0123456789abcdef0123456789abcdef" };
 	static const char *bad_urls[] = { "ftp://api.twilio.com", "api.twilio.com",
 	    "http://", "https://a b" };
-	struct dutyd_option bad[4];
 	size_t i;
 
-	tw->release(configure_ok(tw, tw_good, 4));
-	tw->release(configure_ok(tw, tw_good, 3));	/* url is optional */
+	tw->release(plug_configure_ok(tw, tw_good, 4));
+	tw->release(plug_configure_ok(tw, tw_good, 3));	/* url is optional */
 	tw->release(NULL);
 	assert_int_equal(tw->flags, DUTYD_PLUGIN_SMS);
 	assert_int_equal(tw->rate_per_min, 0);
 
-	configure_bad(tw, NULL, 0, -1, "missing: account_sid, auth_token, from");
-	configure_bad(tw, no_token, 2, -1, "missing: auth_token");
-	configure_bad(tw, unknown, 3, 2, "'sender'");
-	configure_bad(tw, unknown, 3, 2, "account_sid, auth_token, from and url");
-	configure_bad(tw, twice, 4, 3, "twice");
-	configure_bad(tw, empty, 3, 1, "auth_token is empty");
+	plug_configure_bad(tw, NULL, 0, -1,
+	    "missing: account_sid, auth_token, from");
+	plug_configure_bad(tw, no_token, 2, -1, "missing: auth_token");
+	plug_configure_bad(tw, unknown, 3, 2, "'sender'");
+	plug_configure_bad(tw, unknown, 3, 2,
+	    "account_sid, auth_token, from and url");
+	plug_configure_bad(tw, twice, 4, 3, "twice");
+	plug_configure_bad(tw, empty, 3, 1, "auth_token is empty");
 
-	memcpy(bad, tw_good, sizeof(bad));
-	for (i = 0; i < sizeof(bad_sids) / sizeof(bad_sids[0]); i++) {
-		bad[0].value = bad_sids[i];
-		configure_bad(tw, bad, 4, 0, "Account SID");
-	}
-	memcpy(bad, tw_good, sizeof(bad));
-	bad[1].value = "has space";
-	configure_bad(tw, bad, 4, 1, "auth_token");
-	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
-		bad[1].value = TOKEN;
-		bad[3].value = bad_urls[i];
-		configure_bad(tw, bad, 4, 3, "http://");
-	}
-}
-
-static void
-twilio_build(const struct dutyd_option *opts, size_t n,
-    const struct dutyd_message *m, struct dutyd_request *req)
-{
-	void *state = configure_ok(tw, opts, n);
-
-	memset(req, 0, sizeof(*req));
-	assert_int_equal(tw->build(state, m, req), 0);
-	tw->release(state);	/* the request owns its memory */
+	for (i = 0; i < sizeof(bad_sids) / sizeof(bad_sids[0]); i++)
+		plug_configure_bad_value(tw, tw_good, 4, 0, bad_sids[i],
+		    "Account SID");
+	plug_configure_bad_value(tw, tw_good, 4, 1, "has space", "auth_token");
+	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++)
+		plug_configure_bad_value(tw, tw_good, 4, 3, bad_urls[i],
+		    "http://");
 }
 
 static void
@@ -292,14 +160,14 @@ test_twilio_build(void **unused)
 {
 	struct dutyd_message m;
 	struct dutyd_request req;
-	struct form f;
+	struct plug_fields f;
 
 	message(&m);
-	twilio_build(tw_good, 4, &m, &req);
+	assert_int_equal(plug_build(tw, tw_good, 4, &m, &req), 0);
 	assert_string_equal(req.method, "POST");
 	assert_string_equal(req.url, "http://127.0.0.1:9/2010-04-01/Accounts/"
 	    SID "/Messages.json");
-	assert_string_equal(header(&req, "Content-Type"),
+	assert_string_equal(plug_header(&req, "Content-Type"),
 	    "application/x-www-form-urlencoded");
 	assert_non_null(req.username);
 	assert_non_null(req.password);
@@ -307,19 +175,19 @@ test_twilio_build(void **unused)
 	assert_string_equal(req.password, TOKEN);
 	/* The token goes to libcurl's basic auth, nowhere else. */
 	assert_null(strstr(req.body, TOKEN));
-	assert_null(header(&req, "Authorization"));
+	assert_null(plug_header(&req, "Authorization"));
 	assert_int_equal(strlen(req.body), req.body_len);
 
 	form_parse(req.body, &f);
 	assert_int_equal(f.n, 3);
-	assert_string_equal(form_get(&f, "To"), "+8613800138000");
-	assert_string_equal(form_get(&f, "From"), "+15005550006");
-	assert_string_equal(form_get(&f, "Body"), TEXT);
-	form_free(&f);
+	assert_string_equal(plug_fields_get(&f, "To"), "+8613800138000");
+	assert_string_equal(plug_fields_get(&f, "From"), "+15005550006");
+	assert_string_equal(plug_fields_get(&f, "Body"), TEXT);
+	plug_fields_free(&f);
 	channel_request_clear(&req);
 
 	/* The default base is Twilio's. */
-	twilio_build(tw_good, 3, &m, &req);
+	assert_int_equal(plug_build(tw, tw_good, 3, &m, &req), 0);
 	assert_string_equal(req.url, "https://api.twilio.com/2010-04-01/"
 	    "Accounts/" SID "/Messages.json");
 	channel_request_clear(&req);
@@ -329,19 +197,14 @@ static void
 test_twilio_build_bad(void **unused)
 {
 	struct dutyd_message m;
-	struct dutyd_request req;
-	void *state = configure_ok(tw, tw_good, 4);
+	void *state = plug_configure_ok(tw, tw_good, 4);
 
 	message(&m);
 	m.recipient.to = "";
-	memset(&req, 0, sizeof(req));
-	assert_int_equal(tw->build(state, &m, &req), -EINVAL);
-	channel_request_clear(&req);
+	plug_build_refused(tw, state, &m);
 	message(&m);
 	m.text = NULL;
-	memset(&req, 0, sizeof(req));
-	assert_int_equal(tw->build(state, &m, &req), -EINVAL);
-	channel_request_clear(&req);
+	plug_build_refused(tw, state, &m);
 	tw->release(state);
 }
 
@@ -353,11 +216,12 @@ test_twilio_parse(void **unused)
 	char body[256];
 	size_t i;
 
-	res = parse(tw, 201, NULL, "{\"sid\":\"SM9f1c2a\",\"status\":\"queued\","
+	res = plug_parse(tw, 201, NULL,
+	    "{\"sid\":\"SM9f1c2a\",\"status\":\"queued\","
 	    "\"to\":\"+8613800138000\"}", 0);
 	assert_int_equal(res.outcome, DUTYD_DELIVERED);
 	assert_contains(res.detail, "SM9f1c2a");
-	assert_int_equal(parse(tw, 200, NULL, NULL, 0).outcome,
+	assert_int_equal(plug_parse(tw, 200, NULL, NULL, 0).outcome,
 	    DUTYD_DELIVERED);
 
 	for (i = 0; i < sizeof(permanent) / sizeof(permanent[0]); i++) {
@@ -365,7 +229,8 @@ test_twilio_parse(void **unused)
 		    "\"The 'To' number is not valid.\",\"more_info\":"
 		    "\"https://www.twilio.com/docs/errors/%ld\",\"status\":400}",
 		    permanent[i], permanent[i]);
-		res = parse(tw, permanent[i] == 20003 ? 401 : 400, NULL, body, 0);
+		res = plug_parse(tw, permanent[i] == 20003 ? 401 : 400, NULL,
+		    body, 0);
 		if (res.outcome != DUTYD_FAILED)
 			fail_msg("code %ld: outcome %d", permanent[i],
 			    res.outcome);
@@ -375,37 +240,39 @@ test_twilio_parse(void **unused)
 		assert_null(strstr(res.detail, "more_info"));
 	}
 	/* 401 without a Twilio body is still a bad login. */
-	assert_int_equal(parse(tw, 401, NULL, "Unauthorized", 0).outcome,
+	assert_int_equal(plug_parse(tw, 401, NULL, "Unauthorized", 0).outcome,
 	    DUTYD_FAILED);
 
 	/* A code we do not know as permanent: try again. */
-	res = parse(tw, 400, NULL, "{\"code\":21617,\"message\":\"The "
+	res = plug_parse(tw, 400, NULL, "{\"code\":21617,\"message\":\"The "
 	    "concatenated message body exceeds the 1600 character limit.\"}", 0);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_contains(res.detail, "21617");
 
-	res = parse(tw, 429, NULL, "{\"code\":20429,\"message\":\"Too Many "
-	    "Requests\"}", 7000);
+	res = plug_parse(tw, 429, NULL,
+	    "{\"code\":20429,\"message\":\"Too Many Requests\"}", 7000);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_int_equal(res.retry_after_ms, 7000);
-	res = parse(tw, 429, NULL, NULL, 0);
+	res = plug_parse(tw, 429, NULL, NULL, 0);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_int_equal(res.retry_after_ms, 60000);
-	res = parse(tw, 400, NULL, "{\"code\":20429,\"message\":\"Too Many "
-	    "Requests\"}", 0);
+	res = plug_parse(tw, 400, NULL,
+	    "{\"code\":20429,\"message\":\"Too Many Requests\"}", 0);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_int_equal(res.retry_after_ms, 60000);
 
-	res = parse(tw, 500, NULL, "{\"code\":20500,\"message\":\"Internal "
-	    "Server Error\"}", 0);
+	res = plug_parse(tw, 500, NULL,
+	    "{\"code\":20500,\"message\":\"Internal Server Error\"}", 0);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_contains(res.detail, "500");
-	res = parse(tw, 503, NULL, "<html>\r\n<b>Service Unavailable</b>", 0);
+	res = plug_parse(tw, 503, NULL,
+	    "<html>\r\n<b>Service Unavailable</b>", 0);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_contains(res.detail, "Service Unavailable");
 	assert_null(strpbrk(res.detail, "\r\n"));
 
-	res = parse(tw, 0, "Could not resolve host: api.twilio.com", NULL, 0);
+	res = plug_parse(tw, 0, "Could not resolve host: api.twilio.com",
+	    NULL, 0);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_int_equal(res.retry_after_ms, 0);
 	assert_contains(res.detail, "Could not resolve host: api.twilio.com");
@@ -541,49 +408,32 @@ test_aliyun_configure(void **unused)
 	const struct dutyd_option twice[] = {
 		{ "region_id", "cn-hangzhou" }, { "region_id", "cn-beijing" },
 	};
-	struct dutyd_option bad[6];
 
-	al->release(configure_ok(al, al_good, 6));
-	al->release(configure_ok(al, al_good, 4));	/* url, region optional */
+	al->release(plug_configure_ok(al, al_good, 6));
+	/* url and region_id are optional */
+	al->release(plug_configure_ok(al, al_good, 4));
 	al->release(NULL);
 	assert_int_equal(al->flags, DUTYD_PLUGIN_SMS);
 	assert_int_equal(al->rate_per_min, 0);
 
-	configure_bad(al, NULL, 0, -1, "missing: access_key_id, "
+	plug_configure_bad(al, NULL, 0, -1, "missing: access_key_id, "
 	    "access_key_secret, sign_name, template_code");
-	configure_bad(al, partial, 2, -1, "missing: access_key_secret, "
+	plug_configure_bad(al, partial, 2, -1, "missing: access_key_secret, "
 	    "template_code");
-	configure_bad(al, unknown, 2, 1, "'secret'");
-	configure_bad(al, unknown, 2, 1, "access_key_id, access_key_secret, "
-	    "sign_name, template_code, url and region_id");
-	configure_bad(al, twice, 2, 1, "twice");
+	plug_configure_bad(al, unknown, 2, 1, "'secret'");
+	plug_configure_bad(al, unknown, 2, 1, "access_key_id, "
+	    "access_key_secret, sign_name, template_code, url and region_id");
+	plug_configure_bad(al, twice, 2, 1, "twice");
 
-	memcpy(bad, al_good, sizeof(bad));
-	bad[3].value = "SMS 1549";
-	configure_bad(al, bad, 6, 3, "template_code");
-	memcpy(bad, al_good, sizeof(bad));
-	bad[5].value = "cn hangzhou";
-	configure_bad(al, bad, 6, 5, "region_id");
-	memcpy(bad, al_good, sizeof(bad));
-	bad[4].value = "dysmsapi.aliyuncs.com";
-	configure_bad(al, bad, 6, 4, "https://");
-	memcpy(bad, al_good, sizeof(bad));
-	bad[2].value = "值守\r\nX: 1";
-	configure_bad(al, bad, 6, 2, "sign_name");
-	memcpy(bad, al_good, sizeof(bad));
-	bad[1].value = "";
-	configure_bad(al, bad, 6, 1, "access_key_secret is empty");
-}
-
-static void
-aliyun_build(const struct dutyd_option *opts, size_t n,
-    const struct dutyd_message *m, struct dutyd_request *req)
-{
-	void *state = configure_ok(al, opts, n);
-
-	memset(req, 0, sizeof(*req));
-	assert_int_equal(al->build(state, m, req), 0);
-	al->release(state);
+	plug_configure_bad_value(al, al_good, 6, 3, "SMS 1549",
+	    "template_code");
+	plug_configure_bad_value(al, al_good, 6, 5, "cn hangzhou", "region_id");
+	plug_configure_bad_value(al, al_good, 6, 4, "dysmsapi.aliyuncs.com",
+	    "https://");
+	plug_configure_bad_value(al, al_good, 6, 2, "值守\r\nX: 1",
+	    "sign_name");
+	plug_configure_bad_value(al, al_good, 6, 1, "",
+	    "access_key_secret is empty");
 }
 
 static void
@@ -596,16 +446,16 @@ test_aliyun_build(void **unused)
 	struct kv p[16];
 	struct dutyd_message m;
 	struct dutyd_request req;
-	struct form f;
+	struct plug_fields f;
 	char sts[8192], sig[64];
 	const char *nonce;
 	size_t i;
 
 	message(&m);
-	aliyun_build(al_good, 6, &m, &req);
+	assert_int_equal(plug_build(al, al_good, 6, &m, &req), 0);
 	assert_string_equal(req.method, "POST");
 	assert_string_equal(req.url, "http://127.0.0.1:9/");
-	assert_string_equal(header(&req, "Content-Type"),
+	assert_string_equal(plug_header(&req, "Content-Type"),
 	    "application/x-www-form-urlencoded");
 	assert_null(req.username);
 	assert_null(req.password);
@@ -616,40 +466,45 @@ test_aliyun_build(void **unused)
 
 	form_parse(req.body, &f);
 	assert_int_equal(f.n, 15);
-	assert_string_equal(form_get(&f, "AccessKeyId"), "LTAI5tTestKeyId");
-	assert_string_equal(form_get(&f, "Action"), "SendSms");
-	assert_string_equal(form_get(&f, "Format"), "JSON");
-	assert_string_equal(form_get(&f, "OutId"), "d-7f3a9c-2");
-	assert_string_equal(form_get(&f, "PhoneNumbers"), "+8613800138000");
-	assert_string_equal(form_get(&f, "RegionId"), "cn-shanghai");
-	assert_string_equal(form_get(&f, "SignName"), "东湖县应急 值守");
-	assert_string_equal(form_get(&f, "SignatureMethod"), "HMAC-SHA1");
-	assert_string_equal(form_get(&f, "SignatureVersion"), "1.0");
-	assert_string_equal(form_get(&f, "TemplateCode"), "SMS_154950909");
-	assert_string_equal(form_get(&f, "Timestamp"), "2026-11-28T08:40:35Z");
-	assert_string_equal(form_get(&f, "Version"), "2017-05-25");
-	nonce = form_get(&f, "SignatureNonce");
+	assert_string_equal(plug_fields_get(&f, "AccessKeyId"),
+	    "LTAI5tTestKeyId");
+	assert_string_equal(plug_fields_get(&f, "Action"), "SendSms");
+	assert_string_equal(plug_fields_get(&f, "Format"), "JSON");
+	assert_string_equal(plug_fields_get(&f, "OutId"), "d-7f3a9c-2");
+	assert_string_equal(plug_fields_get(&f, "PhoneNumbers"),
+	    "+8613800138000");
+	assert_string_equal(plug_fields_get(&f, "RegionId"), "cn-shanghai");
+	assert_string_equal(plug_fields_get(&f, "SignName"), "东湖县应急 值守");
+	assert_string_equal(plug_fields_get(&f, "SignatureMethod"),
+	    "HMAC-SHA1");
+	assert_string_equal(plug_fields_get(&f, "SignatureVersion"), "1.0");
+	assert_string_equal(plug_fields_get(&f, "TemplateCode"),
+	    "SMS_154950909");
+	assert_string_equal(plug_fields_get(&f, "Timestamp"),
+	    "2026-11-28T08:40:35Z");
+	assert_string_equal(plug_fields_get(&f, "Version"), "2017-05-25");
+	nonce = plug_fields_get(&f, "SignatureNonce");
 	assert_true(strlen(nonce) >= 16);
 
 	/* The signature, recomputed over everything but itself. */
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		p[i].k = names[i];
-		p[i].v = form_get(&f, names[i]);
+		p[i].v = plug_fields_get(&f, names[i]);
 	}
 	rpc_sign("POST", p, i, AK_SECRET, sts, sizeof(sts), sig);
-	assert_string_equal(form_get(&f, "Signature"), sig);
+	assert_string_equal(plug_fields_get(&f, "Signature"), sig);
 	/* ... which a different secret does not reproduce. */
 	rpc_sign("POST", p, i, "other", sts, sizeof(sts), sig);
-	assert_string_not_equal(form_get(&f, "Signature"), sig);
-	form_free(&f);
+	assert_string_not_equal(plug_fields_get(&f, "Signature"), sig);
+	plug_fields_free(&f);
 	channel_request_clear(&req);
 
 	/* Defaults: Aliyun's endpoint and cn-hangzhou. */
-	aliyun_build(al_good, 4, &m, &req);
+	assert_int_equal(plug_build(al, al_good, 4, &m, &req), 0);
 	assert_string_equal(req.url, "https://dysmsapi.aliyuncs.com/");
 	form_parse(req.body, &f);
-	assert_string_equal(form_get(&f, "RegionId"), "cn-hangzhou");
-	form_free(&f);
+	assert_string_equal(plug_fields_get(&f, "RegionId"), "cn-hangzhou");
+	plug_fields_free(&f);
 	channel_request_clear(&req);
 }
 
@@ -657,14 +512,14 @@ static char *
 aliyun_nonce_of(const struct dutyd_message *m)
 {
 	struct dutyd_request req;
-	struct form f;
+	struct plug_fields f;
 	char *nonce;
 
-	aliyun_build(al_good, 6, m, &req);
+	assert_int_equal(plug_build(al, al_good, 6, m, &req), 0);
 	form_parse(req.body, &f);
-	nonce = strdup(form_get(&f, "SignatureNonce"));
+	nonce = strdup(plug_fields_get(&f, "SignatureNonce"));
 	assert_non_null(nonce);
-	form_free(&f);
+	plug_fields_free(&f);
 	channel_request_clear(&req);
 	return nonce;
 }
@@ -698,20 +553,20 @@ template_param(const char *incident)
 {
 	struct dutyd_message m;
 	struct dutyd_request req;
-	struct form f;
+	struct plug_fields f;
 	json_t *tp;
 	json_error_t jerr;
 
 	message(&m);
 	m.incident_json = incident;
-	aliyun_build(al_good, 6, &m, &req);
+	assert_int_equal(plug_build(al, al_good, 6, &m, &req), 0);
 	form_parse(req.body, &f);
-	tp = json_loads(form_get(&f, "TemplateParam"), JSON_REJECT_DUPLICATES,
-	    &jerr);
+	tp = json_loads(plug_fields_get(&f, "TemplateParam"),
+	    JSON_REJECT_DUPLICATES, &jerr);
 	if (tp == NULL)
 		fail_msg("TemplateParam is not JSON: %s", jerr.text);
 	assert_int_equal(json_object_size(tp), 5);
-	form_free(&f);
+	plug_fields_free(&f);
 	channel_request_clear(&req);
 	return tp;
 }
@@ -772,24 +627,19 @@ test_aliyun_build_bad(void **unused)
 	static const char *bad_to[] = { "13800138000,13900139000", "",
 	    "138 0013 8000", "1380013800\r\n" };
 	struct dutyd_message m;
-	struct dutyd_request req;
-	void *state = configure_ok(al, al_good, 6);
+	void *state = plug_configure_ok(al, al_good, 6);
 	size_t i;
 
 	for (i = 0; i < sizeof(bad_incidents) / sizeof(bad_incidents[0]); i++) {
 		message(&m);
 		m.incident_json = bad_incidents[i];
-		memset(&req, 0, sizeof(req));
-		assert_int_equal(al->build(state, &m, &req), -EINVAL);
-		channel_request_clear(&req);
+		plug_build_refused(al, state, &m);
 	}
 	/* One message, one number: a comma would reach several. */
 	for (i = 0; i < sizeof(bad_to) / sizeof(bad_to[0]); i++) {
 		message(&m);
 		m.recipient.to = bad_to[i];
-		memset(&req, 0, sizeof(req));
-		assert_int_equal(al->build(state, &m, &req), -EINVAL);
-		channel_request_clear(&req);
+		plug_build_refused(al, state, &m);
 	}
 	al->release(state);
 }
@@ -808,7 +658,7 @@ test_aliyun_parse(void **unused)
 	char body[512], want[128];
 	size_t i;
 
-	res = parse(al, 200, NULL, "{\"Message\":\"OK\",\"RequestId\":"
+	res = plug_parse(al, 200, NULL, "{\"Message\":\"OK\",\"RequestId\":"
 	    "\"F655A8D5-B967-440B-8683-DAD6FF8DE990\",\"Code\":\"OK\","
 	    "\"BizId\":\"900619746936498440^0\"}", 0);
 	assert_int_equal(res.outcome, DUTYD_DELIVERED);
@@ -819,7 +669,7 @@ test_aliyun_parse(void **unused)
 		    "\"RequestId\":\"R1\",\"Code\":\"%s\"}", permanent[i],
 		    permanent[i]);
 		/* Aliyun answers 200 for business errors, 4xx for auth ones. */
-		res = parse(al, strchr(permanent[i], '.') &&
+		res = plug_parse(al, strchr(permanent[i], '.') &&
 		    permanent[i][0] == 'i' ? 200 : 400, NULL, body, 0);
 		if (res.outcome != DUTYD_FAILED)
 			fail_msg("%s: outcome %d", permanent[i], res.outcome);
@@ -830,39 +680,41 @@ test_aliyun_parse(void **unused)
 	for (i = 0; i < sizeof(throttled) / sizeof(throttled[0]); i++) {
 		snprintf(body, sizeof(body), "{\"Message\":\"触发流控\","
 		    "\"Code\":\"%s\"}", throttled[i]);
-		res = parse(al, 200, NULL, body, 0);
+		res = plug_parse(al, 200, NULL, body, 0);
 		assert_int_equal(res.outcome, DUTYD_RETRY);
 		assert_int_equal(res.retry_after_ms, 60000);
 		assert_contains(res.detail, throttled[i]);
 	}
 	/* Unknown or passing codes are retried with the daemon's backoff. */
-	res = parse(al, 200, NULL, "{\"Message\":\"系统错误\",\"Code\":"
+	res = plug_parse(al, 200, NULL, "{\"Message\":\"系统错误\",\"Code\":"
 	    "\"isp.SYSTEM_ERROR\"}", 0);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_int_equal(res.retry_after_ms, 0);
 	assert_string_equal(res.detail, "Code isp.SYSTEM_ERROR: 系统错误");
 
-	res = parse(al, 429, NULL, NULL, 9000);
+	res = plug_parse(al, 429, NULL, NULL, 9000);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_int_equal(res.retry_after_ms, 9000);
-	res = parse(al, 429, NULL, "Too Many Requests", 0);
+	res = plug_parse(al, 429, NULL, "Too Many Requests", 0);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_int_equal(res.retry_after_ms, 60000);
 
-	res = parse(al, 500, NULL, "{\"Code\":\"InternalError\",\"Message\":"
+	res = plug_parse(al, 500, NULL,
+	    "{\"Code\":\"InternalError\",\"Message\":"
 	    "\"The request processing has failed due to some unknown error.\"}",
 	    0);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_contains(res.detail, "InternalError");
-	res = parse(al, 502, NULL, "<html>Bad Gateway</html>", 0);
+	res = plug_parse(al, 502, NULL, "<html>Bad Gateway</html>", 0);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_contains(res.detail, "Bad Gateway");
 	/* A 200 that does not say OK is not a delivery. */
-	assert_int_equal(parse(al, 200, NULL, "{}", 0).outcome, DUTYD_RETRY);
-	assert_int_equal(parse(al, 200, NULL, "<html>", 0).outcome,
+	assert_int_equal(plug_parse(al, 200, NULL, "{}", 0).outcome,
+	    DUTYD_RETRY);
+	assert_int_equal(plug_parse(al, 200, NULL, "<html>", 0).outcome,
 	    DUTYD_RETRY);
 
-	res = parse(al, 0, "Connection timed out after 10001 milliseconds",
+	res = plug_parse(al, 0, "Connection timed out after 10001 milliseconds",
 	    NULL, 0);
 	assert_int_equal(res.outcome, DUTYD_RETRY);
 	assert_contains(res.detail, "Connection timed out");

@@ -17,12 +17,13 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "channel.h"
+#include "plugharness.h"
 
 #define INCIDENT "{\"id\":\"inc-20261128-0007\",\"level\":2," \
 	"\"title\":\"城关镇 河堤 渗水\",\"county\":\"东湖县\"," \
 	"\"tags\":[\"flood\"],\"reported\":\"2026-11-28T14:40:35+08:00\"}"
 #define TEXT "【二级】东湖县 城关镇 河堤 渗水 (reported 14:40)"
+#define URL "https://duty.example.gov.cn/incidents/inc-20261128-0007"
 
 static struct channel_plugin *cp;
 static const struct dutyd_plugin *wh;
@@ -30,15 +31,7 @@ static const struct dutyd_plugin *wh;
 static int
 setup(void **unused)
 {
-	char err[512];
-
-	if (channel_plugin_open(BUILD_PLUGIN_DIR, "webhook", &cp, err,
-	    sizeof(err)) != 0) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	wh = channel_plugin_abi(cp);
-	return 0;
+	return (wh = plug_open("webhook", &cp)) == NULL ? -1 : 0;
 }
 
 static int
@@ -46,42 +39,6 @@ teardown(void **unused)
 {
 	channel_plugin_close(cp);
 	return 0;
-}
-
-static void
-assert_contains(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle) == NULL)
-		fail_msg("expected \"%s\" in \"%s\"", needle, hay);
-}
-
-static void *
-configure_ok(const struct dutyd_option *opts, size_t n)
-{
-	struct dutyd_error err = { .option = 42, .message = "" };
-	void *state = NULL;
-	int r;
-
-	r = wh->configure(opts, n, &state, &err);
-	if (r != 0)
-		fail_msg("configure: %d: option %d: %s", r, err.option,
-		    err.message);
-	assert_non_null(state);
-	return state;
-}
-
-/* Expects a refusal that points at option `idx` and says `words`. */
-static void
-configure_bad(const struct dutyd_option *opts, size_t n, int idx,
-    const char *words)
-{
-	struct dutyd_error err = { .option = 42, .message = "" };
-	void *state = (void *)1;
-
-	assert_int_equal(wh->configure(opts, n, &state, &err), -EINVAL);
-	assert_null(state);
-	assert_int_equal(err.option, idx);
-	assert_contains(err.message, words);
 }
 
 static void
@@ -108,62 +65,43 @@ test_configure(void **unused)
 	static const char *bad_urls[] = { "ftp://example.org/", "example.org",
 	    "http://", "https:///path", "http://a b/", "file:///etc/passwd",
 	    "" };
-	struct dutyd_option bad[2] = { { "secret", "x" }, { "url", NULL } };
+	const struct dutyd_option secret_url[] = {
+		{ "secret", "x" },
+		{ "url", "http://127.0.0.1:8080/" },
+	};
 	size_t i;
 
-	wh->release(configure_ok(good, 2));
-	wh->release(configure_ok(good, 1));	/* secret is optional */
+	wh->release(plug_configure_ok(wh, good, 2));
+	wh->release(plug_configure_ok(wh, good, 1));	/* secret is optional */
 	wh->release(NULL);
 
-	configure_bad(none, 1, -1, "url");
-	configure_bad(NULL, 0, -1, "url");
-	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
-		bad[1].value = bad_urls[i];
-		configure_bad(bad, 2, 1, "http://");
-	}
-	configure_bad(unknown, 3, 2, "colour");
-	configure_bad(unknown, 3, 2, "url and secret");
-	configure_bad(empty_secret, 2, 1, "secret");
-	configure_bad(twice, 2, 1, "twice");
+	plug_configure_bad(wh, none, 1, -1, "url");
+	plug_configure_bad(wh, NULL, 0, -1, "url");
+	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++)
+		plug_configure_bad_value(wh, secret_url, 2, 1, bad_urls[i],
+		    "http://");
+	plug_configure_bad(wh, unknown, 3, 2, "colour");
+	plug_configure_bad(wh, unknown, 3, 2, "url and secret");
+	plug_configure_bad(wh, empty_secret, 2, 1, "secret");
+	plug_configure_bad(wh, twice, 2, 1, "twice");
 }
 
-static const char *
-header(const struct dutyd_request *req, const char *name)
-{
-	size_t i, n = strlen(name);
-
-	for (i = 0; i < req->nheaders; i++)
-		if (strncmp(req->headers[i], name, n) == 0 &&
-		    req->headers[i][n] == ':')
-			return req->headers[i] + n + 2;
-	return NULL;
-}
+static const struct dutyd_recipient zhang = { "zhang-wei", "张伟",
+    "+8613800138000" };
 
 static void
 message(struct dutyd_message *m)
 {
-	memset(m, 0, sizeof(*m));
-	m->event = "incident.new";
-	m->delivery_id = "d-7f3a9c-2";
-	m->incident_json = INCIDENT;
-	m->text = TEXT;
-	m->url = "https://duty.example.gov.cn/incidents/inc-20261128-0007";
-	m->recipient.id = "zhang-wei";
-	m->recipient.name = "张伟";
-	m->recipient.to = "+8613800138000";
-	m->now_ms = 1795855235123;
+	plug_message(m, INCIDENT, NULL, TEXT, URL, &zhang, 1);
 }
 
 static void
 build(const struct dutyd_option *opts, size_t n, struct dutyd_request *req)
 {
 	struct dutyd_message m;
-	void *state = configure_ok(opts, n);
 
 	message(&m);
-	memset(req, 0, sizeof(*req));
-	assert_int_equal(wh->build(state, &m, req), 0);
-	wh->release(state);
+	assert_int_equal(plug_build(wh, opts, n, &m, req), 0);
 }
 
 static void
@@ -191,7 +129,7 @@ test_build_body(void **unused)
 	assert_string_equal(json_string_value(json_object_get(body, "text")),
 	    TEXT);
 	assert_string_equal(json_string_value(json_object_get(body, "url")),
-	    "https://duty.example.gov.cn/incidents/inc-20261128-0007");
+	    URL);
 	/* The incident is embedded as an object, not as a string. */
 	want = json_loads(INCIDENT, 0, NULL);
 	assert_non_null(want);
@@ -226,12 +164,14 @@ test_build_headers(void **unused)
 
 	build(opts, 1, &req);
 	assert_int_equal(req.nheaders, 4);
-	assert_non_null(header(&req, "Content-Type"));
-	assert_string_equal(header(&req, "Content-Type"), "application/json");
-	assert_string_equal(header(&req, "User-Agent"), "dutyd");
-	assert_string_equal(header(&req, "X-Dutyd-Event"), "incident.new");
-	assert_string_equal(header(&req, "X-Dutyd-Delivery"), "d-7f3a9c-2");
-	assert_null(header(&req, "X-Dutyd-Signature"));
+	assert_non_null(plug_header(&req, "Content-Type"));
+	assert_string_equal(plug_header(&req, "Content-Type"),
+	    "application/json");
+	assert_string_equal(plug_header(&req, "User-Agent"), "dutyd");
+	assert_string_equal(plug_header(&req, "X-Dutyd-Event"), "incident.new");
+	assert_string_equal(plug_header(&req, "X-Dutyd-Delivery"),
+	    "d-7f3a9c-2");
+	assert_null(plug_header(&req, "X-Dutyd-Signature"));
 	channel_request_clear(&req);
 }
 
@@ -256,7 +196,7 @@ test_build_signature(void **unused)
 	strcpy(want, "sha256=");
 	for (i = 0; i < mdlen; i++)
 		snprintf(want + 7 + 2 * i, 3, "%02x", md[i]);
-	got = header(&req, "X-Dutyd-Signature");
+	got = plug_header(&req, "X-Dutyd-Signature");
 	assert_non_null(got);
 	assert_string_equal(got, want);
 	assert_int_equal(req.nheaders, 5);
@@ -277,47 +217,29 @@ test_build_bad_incident(void **unused)
 	static const char *bad[] = { "[1,2]", "\"text\"", "not json", "{",
 	    "" };
 	struct dutyd_message m;
-	struct dutyd_request req;
-	void *state = configure_ok(opts, 1);
+	void *state = plug_configure_ok(wh, opts, 1);
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		message(&m);
 		m.incident_json = bad[i];
-		memset(&req, 0, sizeof(req));
-		assert_int_equal(wh->build(state, &m, &req), -EINVAL);
-		channel_request_clear(&req);	/* no leak on failure */
+		plug_build_refused(wh, state, &m);
 	}
 	/* Text that is not UTF-8 cannot be put into JSON. */
 	message(&m);
 	m.text = "\xb3\xc7\xb9\xd8";	/* GBK */
-	memset(&req, 0, sizeof(req));
-	assert_int_equal(wh->build(state, &m, &req), -EINVAL);
-	channel_request_clear(&req);
+	plug_build_refused(wh, state, &m);
 	/* A header cannot be smuggled in through the delivery id. */
 	message(&m);
 	m.delivery_id = "d-1\r\nX-Evil: 1";
-	memset(&req, 0, sizeof(req));
-	assert_int_equal(wh->build(state, &m, &req), -EINVAL);
-	channel_request_clear(&req);
+	plug_build_refused(wh, state, &m);
 	wh->release(state);
 }
 
 static struct dutyd_result
 parse(long status, const char *error, const char *body)
 {
-	struct dutyd_response resp = {
-		.status = status,
-		.error = error,
-		.content_type = body ? "text/plain" : NULL,
-		.body = body ? body : "",
-		.body_len = body ? strlen(body) : 0,
-	};
-	struct dutyd_result res;
-
-	memset(&res, 0, sizeof(res));
-	assert_int_equal(wh->parse(NULL, &resp, &res), 0);
-	return res;
+	return plug_parse(wh, status, error, body, 0);
 }
 
 static void
