@@ -13,7 +13,7 @@
 #define SMSIN_BODY_MAX		(32 * 1024)	/* bytes of a form body: 1,600 Chinese characters percent-encoded take 14 KiB */
 #define SMSIN_PAIRS_MAX		64		/* parameters in a form body */
 #define SMSIN_NAME_MAX		64		/* bytes of a decoded parameter name */
-#define SMSIN_VALUE_MAX		4096		/* bytes of a decoded parameter value */
+#define SMSIN_VALUE_MAX		8192		/* bytes of a decoded parameter value: 1,600 characters of UTF-8 */
 #define SMSIN_URL_MAX		2048		/* bytes of a webhook URL */
 #define SMSIN_TEXT_MAX		1600		/* code points of one SMS (Twilio's limit) */
 #define SMSIN_ALIYUN_BODY_MAX	(512 * 1024)	/* bytes of an uplink batch */

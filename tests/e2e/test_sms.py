@@ -525,3 +525,16 @@ def test_the_link_and_reply_hint_survive_fitting_an_sms(rig):
     page = r.d.call("GET", link[link.index("/a/"):])
     assert page.status == 200, (page, link)
     assert iid in page.text.decode()
+
+
+def test_a_long_chinese_sms_is_taken_whole(rig):
+    """Twilio's longest SMS, 1,600 Chinese characters, percent-encoded in
+    its webhook, is a report like any other."""
+    r = rig()
+    details = ("河水漫过堤坝，村民已转移" * 200)[:1590]
+    resp = r.twilio(OFFICE_A, "堤坝漫水\n" + details)
+    assert resp.status == 200, resp
+    [rec] = [x for x in r.records("sms.received") if x["data"]["kind"] == "report"]
+    iid = rec["incident"]
+    got = r.incident(iid)
+    assert got["title"] == "堤坝漫水" and got["details"] == details

@@ -183,13 +183,13 @@ test_form_caps(void **state)
 	assert_int_equal(parse_rc(body), -E2BIG);
 
 	/* The body cap is on the bytes, whatever the pairs hold. */
-	v = repeat("a", SMSIN_BODY_MAX / 2 - 3);
-	snprintf(body, sizeof(body), "a=%s&b=%s", v, v);
+	v = repeat("a", (SMSIN_BODY_MAX - 12) / 4);
+	snprintf(body, sizeof(body), "a=%s&b=%s&c=%s&d=%s", v, v, v, v);
 	assert_int_equal(strlen(body), SMSIN_BODY_MAX - 1);
 	assert_int_equal(parse_rc(body), 0);
-	snprintf(body, sizeof(body), "a=%s&b=%sa", v, v);
+	snprintf(body, sizeof(body), "a=%s&b=%s&c=%s&d=%sa", v, v, v, v);
 	assert_int_equal(parse_rc(body), 0);
-	snprintf(body, sizeof(body), "a=%s&b=%saa", v, v);
+	snprintf(body, sizeof(body), "a=%s&b=%s&c=%s&d=%saa", v, v, v, v);
 	assert_int_equal(parse_rc(body), -E2BIG);
 	free(v);
 
