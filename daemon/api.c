@@ -13,6 +13,7 @@
 #include "config.h"
 #include "http.h"
 #include "incident.h"
+#include "incview.h"
 #include "log.h"
 #include "notify.h"
 #include "report.h"
@@ -32,7 +33,7 @@ api_not_saved(struct http_call *call, int rc, const char *what)
 static void
 api_reply_incident(struct http_call *call, int status, struct incident *inc)
 {
-	const char *json = incident_json(inc);
+	const char *json = incview_cached(inc);
 
 	if (json == NULL)
 		http_error(call, 503, NULL, "incident %s is saved, but the reply could "
@@ -205,7 +206,7 @@ api_incident_list(struct http_call *call)
 			continue;
 		if (want != -1 && (int)inc->state != want)
 			continue;
-		if ((o = incident_to_json(inc, 0)) == NULL ||
+		if ((o = incview_json(inc, 0)) == NULL ||
 		    json_array_insert_new(list, 0, o) != 0) {
 			json_decref(list);
 			http_error(call, 503, NULL, "out of memory");
@@ -239,7 +240,7 @@ api_incident_get(struct http_call *call)
 
 	if ((inc = api_incident(call)) == NULL)
 		return;
-	if ((body = incident_to_json(inc, 1)) == NULL)
+	if ((body = incview_json(inc, 1)) == NULL)
 		http_error(call, 503, NULL, "out of memory");
 	else
 		http_reply(call, 200, body);

@@ -27,6 +27,7 @@
 #include "delivery.h"
 #include "fetch.h"
 #include "incident.h"
+#include "incview.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -513,7 +514,7 @@ delivery_send(struct config *cfg, const struct config_channel *ch,
 	if (lead->extra != NULL)
 		ijson = extra = json_dumps(lead->extra, JSON_COMPACT);
 	else
-		ijson = incident_json(lead->inc);
+		ijson = incview_cached(lead->inc);
 	if (rc != 0 || ijson == NULL) {
 		free(extra);
 		if (rc == 0)

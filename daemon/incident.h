@@ -70,7 +70,7 @@ struct incident {
 	struct delivery_list deliveries;	/* notifications not yet done */
 	unsigned	 notify_due;	/* enum notify_event bits the records call for */
 	unsigned	 notify_done;	/* bits with a notify.intent record */
-	char		*json;		/* incident_json() cache, dropped by every change */
+	char		*json;		/* incview_cached(), dropped by every change */
 	unsigned	 json_gen;	/* the generation it was made in */
 };
 
@@ -85,17 +85,6 @@ struct incident *incident_find_idem(const char *office, const char *key);
 struct incident *incident_first(void);
 struct incident *incident_next(struct incident *);
 const char *incident_state_name(enum incident_state);
-
-/* The API representation; with the timeline for GET /api/v1/incidents/{id}. */
-json_t	*incident_to_json(const struct incident *, int with_timeline);
-/*
- * The same without timeline as compact JSON, cached until the incident
- * changes: every recipient of a notification and the reply share it.
- * Owned by the incident; NULL when out of memory.
- */
-const char *incident_json(struct incident *);
-/* Drop every cached representation (a reload may change public_url). */
-void	incident_json_flush(void);
 
 /*
  * Checkpoints: records that let start-up replay begin at a segment's start.

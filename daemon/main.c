@@ -25,6 +25,7 @@
 #include "http.h"
 #include "handover.h"
 #include "incident.h"
+#include "incview.h"
 #include "links.h"
 #include "log.h"
 #include "notify.h"
@@ -201,7 +202,7 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 			log_warnx("the reload could not be recorded in the audit log");
 		config_install(cfg);
 		apply_timezone(cfg);
-		incident_json_flush();
+		incview_flush();
 		audit_configure(cfg->audit.segment_size, cfg->audit.reserve);
 		/* Running clocks keep their records' deadlines; who is called next changes. */
 		handover_arm();

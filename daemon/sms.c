@@ -35,11 +35,11 @@
 #include "replycode.h"
 #include "report.h"
 #include "sms.h"
+#include "smsseen.h"
 #include "smsin.h"
 #include "timeutil.h"
 
-#define SMS_SEEN_MAX		10000	/* gateway message ids remembered */
-#define SMS_ID_MAX		64	/* bytes of a MessageSid or sequence_id */
+#define SMS_ID_MAX		SMSSEEN_ID_MAX
 #define SMS_ADDR_MAX		64	/* code points of a From or To kept */
 #define SMS_BUCKETS_MAX		1024	/* phones with a reply rate bucket */
 #define SMS_REJECT_MAX		20	/* sms.rejected records a minute */
@@ -52,20 +52,6 @@
 
 #define SMS_HELP	"回复格式：代码加字母，如 3A 确认收到、3F 书面报告已报送、" \
 			"3R 处置完毕；代码见通知短信。"
-
-/* Ids a gateway delivered, oldest first: a re-delivery changes nothing. */
-struct sms_seen {
-	RB_ENTRY(sms_seen)	 node;
-	TAILQ_ENTRY(sms_seen)	 age;
-	char			*key;	/* "twilio:SM..." */
-};
-
-RB_HEAD(sms_seen_tree, sms_seen);
-TAILQ_HEAD(sms_seen_list, sms_seen);
-
-static struct sms_seen_tree	 seen_tree = RB_INITIALIZER(&seen_tree);
-static struct sms_seen_list	 seen_age = TAILQ_HEAD_INITIALIZER(seen_age);
-static size_t			 nseen;
 
 /* A token bucket per phone that sends replies (sms.reply_limit). */
 struct sms_bucket {
@@ -103,72 +89,6 @@ struct sms_outcome {
 	int		 muted;		/* an answer was due but over the limit */
 };
 
-static int
-sms_seen_cmp(struct sms_seen *a, struct sms_seen *b)
-{
-	return strcmp(a->key, b->key);
-}
-
-/* libbsd's tree.h leaves __unused to us; define it after system headers. */
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
-RB_GENERATE_STATIC(sms_seen_tree, sms_seen, node, sms_seen_cmp)
-
-/* Seen ids ---------------------------------------------------------------- */
-
-static int
-sms_seen_key(const char *provider, const char *id, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%s:%s", provider, id);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-static int
-sms_seen_has(const char *provider, const char *id)
-{
-	struct sms_seen	 probe;
-	char		 key[16 + SMS_ID_MAX + 2];
-
-	if (sms_seen_key(provider, id, key, sizeof(key)) != 0)
-		return 0;
-	probe.key = key;
-	return RB_FIND(sms_seen_tree, &seen_tree, &probe) != NULL;
-}
-
-static void
-sms_seen_drop(struct sms_seen *s)
-{
-	RB_REMOVE(sms_seen_tree, &seen_tree, s);
-	TAILQ_REMOVE(&seen_age, s, age);
-	free(s->key);
-	free(s);
-	nseen--;
-}
-
-static void
-sms_seen_add(const char *provider, const char *id)
-{
-	struct sms_seen	*s;
-	char		 key[16 + SMS_ID_MAX + 2];
-
-	if (sms_seen_key(provider, id, key, sizeof(key)) != 0 ||
-	    sms_seen_has(provider, id))
-		return;
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->key = strdup(key)) == NULL) {
-		/* The idempotency keys still stop a second report. */
-		log_debug("sms: out of memory remembering message %s", key);
-		free(s);
-		return;
-	}
-	RB_INSERT(sms_seen_tree, &seen_tree, s);
-	TAILQ_INSERT_TAIL(&seen_age, s, age);
-	if (++nseen > SMS_SEEN_MAX)
-		sms_seen_drop(TAILQ_FIRST(&seen_age));
-}
-
 int
 sms_apply(const struct audit_record *r)
 {
@@ -179,15 +99,14 @@ sms_apply(const struct audit_record *r)
 	provider = json_string_value(json_object_get(r->data, "provider"));
 	id = json_string_value(json_object_get(r->data, "id"));
 	if (provider != NULL && id != NULL)
-		sms_seen_add(provider, id);
+		smsseen_add(provider, id);
 	return 0;
 }
 
 void
 sms_shutdown(void)
 {
-	while (!TAILQ_EMPTY(&seen_age))
-		sms_seen_drop(TAILQ_FIRST(&seen_age));
+	smsseen_clear();
 	memset(buckets, 0, sizeof(buckets));
 	reject_window = 0;
 	reject_count = 0;
@@ -781,7 +700,7 @@ sms_take(const struct config *cf, const char *provider, const char *id,
 	int				 cut, rc;
 
 	*answer = NULL;
-	if (sms_seen_has(provider, id)) {
+	if (smsseen_has(provider, id)) {
 		log_debug("sms: %s message %s delivered again; already taken",
 		    provider, id);
 		return 0;

@@ -1,0 +1,22 @@
+/*
+ * incview.h: the API representation of an incident.
+ */
+#ifndef DUTYD_INCVIEW_H
+#define DUTYD_INCVIEW_H
+
+#include <jansson.h>
+
+struct incident;
+
+/* As GET /api/v1/incidents shows it; with the timeline for one incident. */
+json_t	*incview_json(const struct incident *, int with_timeline);
+/*
+ * The same without timeline as compact JSON, cached until the incident
+ * changes: every recipient of a notification and the reply share it.
+ * Owned by the incident; NULL when out of memory.
+ */
+const char *incview_cached(struct incident *);
+/* Drop every cached representation (a reload may change public_url). */
+void	incview_flush(void);
+
+#endif

@@ -1,0 +1,13 @@
+/*
+ * smsseen.h: gateway message ids already taken ("twilio", "SM...").
+ */
+#ifndef DUTYD_SMSSEEN_H
+#define DUTYD_SMSSEEN_H
+
+#define SMSSEEN_ID_MAX	64	/* bytes of a MessageSid or sequence_id */
+
+int	smsseen_has(const char *provider, const char *id);
+void	smsseen_add(const char *provider, const char *id);
+void	smsseen_clear(void);
+
+#endif
