@@ -11,10 +11,14 @@ def check(path, cwd=None):
                           cwd=cwd, timeout=30)
 
 
-def test_example_config_is_valid():
-    r = check("etc/dutyd.yaml", cwd=ROOT)
-    assert r.returncode == 0, r.stderr
-    assert "configuration OK" in r.stdout
+def test_example_configs_are_valid():
+    """Every example in etc/ is what the docs point people at: it must load."""
+    examples = sorted(f for f in os.listdir(os.path.join(ROOT, "etc")) if f.endswith(".yaml"))
+    assert "dutyd.yaml" in examples and len(examples) >= 2, examples
+    for name in examples:
+        r = check("etc/" + name, cwd=ROOT)
+        assert r.returncode == 0, (name, r.stderr)
+        assert "configuration OK" in r.stdout, name
 
 
 def test_errors_have_file_line_column(tmp_path):
