@@ -436,55 +436,13 @@ read_file(struct loader *ld, unsigned char **out, size_t *outlen)
 	return 0;
 }
 
-yaml_node_t *
-confyaml_load(struct loader *ld)
-{
-	yaml_parser_t parser;
-	yaml_document_t extra;
-	yaml_node_t *root = NULL;
-	unsigned char *buf = NULL;
-	size_t len = 0;
-
-	if (read_file(ld, &buf, &len) == -1)
-		return NULL;
-	if (!yaml_parser_initialize(&parser)) {
-		ld->oom = 1;
-		goto done;
-	}
-	yaml_parser_set_input_string(&parser, buf, len);
-	if (!yaml_parser_load(&parser, &ld->doc)) {
-		syntax_error(ld, &parser, buf, len);
-		yaml_parser_delete(&parser);
-		goto done;
-	}
-	ld->loaded = 1;
-	if (!yaml_parser_load(&parser, &extra))
-		syntax_error(ld, &parser, buf, len);
-	else {
-		if (yaml_document_get_root_node(&extra) != NULL)
-			confyaml_errat(ld, &extra.start_mark, "a second YAML "
-			    "document; the file must hold exactly one (remove "
-			    "this '---')");
-		yaml_document_delete(&extra);
-	}
-	yaml_parser_delete(&parser);
-	if ((root = yaml_document_get_root_node(&ld->doc)) == NULL) {
-		yaml_mark_t top = { 0, 0, 0 };
-
-		confyaml_errat(ld, &top, "the file holds no settings; expected "
-		    "listen:, state_dir:, plugin_dir:, public_url:, offices:, "
-		    "people:, duty: and channels:");
-	}
-done:
-	/* The document holds copies of the scalars, not pointers into buf. */
-	free(buf);
-	return root;
-}
-
-/* Parse BUF into ld->doc: exactly one document, else say why. */
+/*
+ * Parse BUF into ld->doc: exactly one document, else say why.  EMPTY says
+ * what the file should have held.
+ */
 static yaml_node_t *
-include_parse(struct loader *ld, const unsigned char *buf, size_t len,
-    const char *key)
+parse_one(struct loader *ld, const unsigned char *buf, size_t len,
+    const char *empty)
 {
 	yaml_parser_t parser;
 	yaml_document_t extra;
@@ -513,10 +471,27 @@ include_parse(struct loader *ld, const unsigned char *buf, size_t len,
 	}
 	yaml_parser_delete(&parser);
 	if ((root = yaml_document_get_root_node(&ld->doc)) == NULL)
-		confyaml_errat(ld, &top, "the file is empty; it should hold "
-		    "the '%s' settings", key);
+		confyaml_errat(ld, &top, "%s", empty);
 	return root;
 }
+
+yaml_node_t *
+confyaml_load(struct loader *ld)
+{
+	yaml_node_t *root;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+
+	if (read_file(ld, &buf, &len) == -1)
+		return NULL;
+	root = parse_one(ld, buf, len, "the file holds no settings; expected "
+	    "listen:, state_dir:, plugin_dir:, public_url:, offices:, "
+	    "people:, duty: and channels:");
+	/* The document holds copies of the scalars, not pointers into buf. */
+	free(buf);
+	return root;
+}
+
 
 yaml_node_t *
 confyaml_include(struct loader *ld, yaml_node_t *n, const char *key,
@@ -525,7 +500,7 @@ confyaml_include(struct loader *ld, yaml_node_t *n, const char *key,
 	const char *s, *slash;
 	unsigned char *buf = NULL;
 	yaml_node_t *root;
-	char *path;
+	char *path, empty[160];
 	size_t len = 0;
 	int dirlen;
 
@@ -551,7 +526,10 @@ confyaml_include(struct loader *ld, yaml_node_t *n, const char *key,
 	}
 	if (read_file(sub, &buf, &len) == -1)
 		return NULL;
-	root = include_parse(sub, buf, len, key);
+	if (snprintf(empty, sizeof(empty), "the file is empty; it should hold "
+	    "the '%s' settings", key) >= (int)sizeof(empty))
+		empty[sizeof(empty) - 1] = '\0';
+	root = parse_one(sub, buf, len, empty);
 	free(buf);
 	return root;
 }
