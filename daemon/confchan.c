@@ -176,18 +176,6 @@ template_key_known(const char *key)
 	return 0;
 }
 
-/* Characters, not bytes, before OFF: what an editor's cursor shows. */
-static size_t
-utf8_prefix_chars(const char *s, size_t off)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < off && s[i] != '\0'; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 static const char *const template_events[] = {
 	"incident.new", "incident.escalated", "incident.report_overdue",
 	"incident.acknowledged", "incident.report_filed", "incident.resolved",
@@ -250,7 +238,7 @@ confchan_templates(struct loader *ld, yaml_node_t *n, const char *ctx,
 		off = 0;
 		if ((rc = tmpl_compile(src, &t, &off, err, sizeof(err))) != 0) {
 			err[sizeof(err) - 1] = '\0';
-			off = utf8_prefix_chars(src, off);
+			off = utf8_count(src, off);	/* characters: what an editor shows */
 			confyaml_errat(ld, &v->start_mark, "template '%s'%s, at "
 			    "character %zu: %s", key, ctx, off + 1,
 			    err[0] ? err : strerror(-rc));

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
@@ -116,8 +115,6 @@ handover_list(int *count, json_t *ids)
 	struct incident	*inc;
 	char		*buf = NULL, *line, hm[16];
 	size_t		 len = 0, l;
-	struct tm	 tm;
-	time_t		 secs;
 	const char	*what;
 	int64_t		 due;
 
@@ -139,10 +136,7 @@ handover_list(int *count, json_t *ids)
 			what = "处置中";
 			due = 0;
 		}
-		secs = (time_t)(due / 1000);
-		hm[0] = '\0';
-		if (due != 0 && localtime_r(&secs, &tm) != NULL)
-			strftime(hm, sizeof(hm), " %H:%M", &tm);
+		time_local(due, " %H:%M", hm, sizeof(hm));
 		if (asprintf(&line, "%s%s %s：%s，%s%s%s", len ? "\n" : "", inc->id,
 		    inc->office_name ? inc->office_name : inc->office,
 		    json_string_value(json_object_get(inc->report, "title")),

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -249,11 +248,7 @@ links_done(struct http_call *call, const char *fmt, ...)
 static const char *
 links_time(int64_t ms, char *buf, size_t len)
 {
-	struct tm	tm;
-	time_t		secs = (time_t)(ms / 1000);
-
-	if (ms == 0 || localtime_r(&secs, &tm) == NULL ||
-	    strftime(buf, len, "%m月%d日 %H:%M", &tm) == 0)
+	if (time_local(ms, "%m月%d日 %H:%M", buf, len)[0] == '\0')
 		snprintf(buf, len, "-");
 	return buf;
 }

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "channel.h"
 #include "config.h"
@@ -79,20 +78,6 @@ template_for(const struct config *cf, const struct config_channel *ch,
 	return builtin(event, title);
 }
 
-static char *
-local_time(int64_t ms, const char *fmt, char *buf, size_t len)
-{
-	struct tm	tm;
-	time_t		secs = (time_t)(ms / 1000);
-
-	if (ms <= 0 || localtime_r(&secs, &tm) == NULL) {
-		buf[0] = '\0';
-		return buf;
-	}
-	strftime(buf, len, fmt, &tm);
-	return buf;
-}
-
 static const char *
 report_str(const struct incident *inc, const char *key)
 {
@@ -125,15 +110,15 @@ incident_vars(const struct incident *inc, enum notify_event ev, int level,
 	v->v[TMPL_LEVEL] = b->level;
 	v->v[TMPL_LOCATION] = report_str(inc, "location");
 	v->v[TMPL_DETAILS] = report_str(inc, "details");
-	v->v[TMPL_RECEIVED_AT] = local_time(inc->received_at, "%m-%d %H:%M",
+	v->v[TMPL_RECEIVED_AT] = time_local(inc->received_at, "%m-%d %H:%M",
 	    b->received, sizeof(b->received));
 	occurred = 0;
 	if (time_parse(report_str(inc, "occurred_at"), &occurred) == 0)
-		v->v[TMPL_OCCURRED_AT] = local_time(occurred, "%m-%d %H:%M",
+		v->v[TMPL_OCCURRED_AT] = time_local(occurred, "%m-%d %H:%M",
 		    b->occurred, sizeof(b->occurred));
-	v->v[TMPL_ACK_DEADLINE] = local_time(inc->ack_clock.deadline, "%H:%M",
+	v->v[TMPL_ACK_DEADLINE] = time_local(inc->ack_clock.deadline, "%H:%M",
 	    b->ack_deadline, sizeof(b->ack_deadline));
-	v->v[TMPL_REPORT_DEADLINE] = local_time(inc->report_clock.deadline,
+	v->v[TMPL_REPORT_DEADLINE] = time_local(inc->report_clock.deadline,
 	    "%H:%M", b->report_deadline, sizeof(b->report_deadline));
 	v->v[TMPL_DEADLINE] = ev == NOTIFY_OVERDUE || ev == NOTIFY_FILED ||
 	    inc->state != INCIDENT_OPEN ? v->v[TMPL_REPORT_DEADLINE] :

@@ -214,12 +214,31 @@ duration_parse(const char *s, int64_t *ms, const char **why)
 }
 
 size_t
+utf8_count(const char *s, size_t n)
+{
+	size_t i, count = 0;
+
+	/* In valid UTF-8 each byte but a continuation byte starts a code point. */
+	for (i = 0; i < n && s[i] != '\0'; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			count++;
+	return count;
+}
+
+size_t
 utf8_length(const char *s)
 {
-	size_t n = 0;
+	return utf8_count(s, strlen(s));
+}
 
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
+char *
+time_local(int64_t ms, const char *fmt, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		secs = (time_t)(ms / 1000);
+
+	if (ms <= 0 || localtime_r(&secs, &tm) == NULL ||
+	    strftime(buf, len, fmt, &tm) == 0)
+		buf[0] = '\0';
+	return buf;
 }
