@@ -163,8 +163,7 @@ api_report_create(struct http_call *call)
 	}
 	log_info("incident %s reported by %s: %s", inc->id, call->office->id,
 	    json_string_value(json_object_get(inc->report, "title")));
-	if (asprintf(&location, "%s/api/v1/incidents/%s",
-	    config_current()->public_url, inc->id) != -1) {
+	if ((location = incview_url(config_current(), inc)) != NULL) {
 		http_set_header(call, "Location", location);
 		free(location);
 	}
@@ -277,7 +276,7 @@ api_action(struct http_call *call, const char *field, api_action_fn fn,
 		http_error(call, 409, NULL, "incident %s was resolved at %s by %s; "
 		    "it cannot be %s any more", inc->id,
 		    time_format(inc->resolved.at, when, sizeof(when)),
-		    inc->resolved.by_name ? inc->resolved.by_name : inc->resolved.by,
+		    incview_who(&inc->resolved),
 		    what);
 		return;
 	}

@@ -108,8 +108,7 @@ incview_json(const struct incident *inc, int with_timeline)
 		json_object_set_new(clocks, "next_level", clock_json(&inc->level_clock,
 		    inc->ack.at != 0 || inc->state == INCIDENT_RESOLVED));
 	failed |= json_object_set_new(o, "clocks", clocks);
-	if (cfg != NULL && asprintf(&url, "%s/api/v1/incidents/%s",
-	    cfg->public_url, inc->id) != -1) {
+	if (cfg != NULL && (url = incview_url(cfg, inc)) != NULL) {
 		failed |= json_object_set_new(o, "url", json_string(url));
 		free(url);
 	}
@@ -147,3 +146,22 @@ incview_flush(void)
 	json_gen++;
 }
 
+
+char *
+incview_url(const struct config *cf, const struct incident *inc)
+{
+	char *url;
+
+	if (asprintf(&url, "%s/api/v1/incidents/%s", cf->public_url,
+	    inc->id) == -1)
+		return NULL;
+	return url;
+}
+
+const char *
+incview_who(const struct incident_mark *m)
+{
+	if (m->by_name != NULL)
+		return m->by_name;
+	return m->by != NULL ? m->by : "他人";
+}

@@ -6,7 +6,9 @@
 
 #include <jansson.h>
 
+struct config;
 struct incident;
+struct incident_mark;
 
 /* As GET /api/v1/incidents shows it; with the timeline for one incident. */
 json_t	*incview_json(const struct incident *, int with_timeline);
@@ -16,6 +18,10 @@ json_t	*incview_json(const struct incident *, int with_timeline);
  * Owned by the incident; NULL when out of memory.
  */
 const char *incview_cached(struct incident *);
+/* "<public_url>/api/v1/incidents/<id>", malloc'd; NULL when out of memory. */
+char	*incview_url(const struct config *, const struct incident *);
+/* Who did what MARK records, as people read it: the name, else the id. */
+const char *incview_who(const struct incident_mark *);
 /* Drop every cached representation (a reload may change public_url). */
 void	incview_flush(void);
 

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "http.h"
 #include "incident.h"
+#include "incview.h"
 #include "links.h"
 #include "log.h"
 #include "timeutil.h"
@@ -254,14 +255,6 @@ links_time(int64_t ms, char *buf, size_t len)
 }
 
 static const char *
-links_who(const struct incident_mark *m)
-{
-	if (m->by_name != NULL)
-		return m->by_name;
-	return m->by != NULL ? m->by : "他人";
-}
-
-static const char *
 links_verb(char action)
 {
 	switch (action) {
@@ -336,7 +329,7 @@ links_already(struct http_call *call, struct incident *inc, char action)
 	if (inc->state == INCIDENT_RESOLVED && action != 'R') {
 		m = &inc->resolved;
 		links_error(call, 409, "事件 %s 已由%s于 %s 处置完毕，无需再%s。",
-		    inc->id, links_who(m), links_time(m->at, when, sizeof(when)),
+		    inc->id, incview_who(m), links_time(m->at, when, sizeof(when)),
 		    links_verb(action));
 		return 1;
 	}
@@ -345,7 +338,7 @@ links_already(struct http_call *call, struct incident *inc, char action)
 	if (m->at == 0)
 		return 0;
 	links_done(call, "事件 %s 已由%s于 %s %s，无需再次操作。", inc->id,
-	    links_who(m), links_time(m->at, when, sizeof(when)),
+	    incview_who(m), links_time(m->at, when, sizeof(when)),
 	    links_verb(action));
 	return 1;
 }

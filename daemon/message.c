@@ -13,6 +13,7 @@
 #include "config.h"
 #include "delivery.h"
 #include "incident.h"
+#include "incview.h"
 #include "links.h"
 #include "template.h"
 #include "timeutil.h"
@@ -137,8 +138,7 @@ incident_vars(const struct incident *inc, enum notify_event ev, int level,
 	else if (ev == NOTIFY_RESOLVED)
 		mark = &inc->resolved;
 	if (mark != NULL && mark->at != 0) {
-		v->v[TMPL_ACTOR] = mark->by_name != NULL ? mark->by_name :
-		    mark->by;
+		v->v[TMPL_ACTOR] = incview_who(mark);
 		if (ev == NOTIFY_FILED)
 			v->v[TMPL_REFERENCE] = mark->text != NULL ? mark->text :
 			    "未填写";
@@ -259,17 +259,6 @@ render(const struct config *cf, const struct config_channel *ch,
 	    (m->title = tmpl_render(title, v)) == NULL)
 		return -ENOMEM;
 	return fit_sms(ch, m, hint);
-}
-
-static char *
-incident_url(const struct config *cf, const struct incident *inc)
-{
-	char *url;
-
-	if (asprintf(&url, "%s/api/v1/incidents/%s", cf->public_url,
-	    inc->id) == -1)
-		return NULL;
-	return url;
 }
 
 /* 交接班: the incoming shift and the open incidents, as recorded at the handover. */
@@ -400,7 +389,7 @@ message_render(const struct config *cf, const struct config_channel *ch,
 	}
 	/* Every message carries its reader's own link. */
 	m->url = links_url(cf, d->inc->id, d->person, action);
-	if (m->url == NULL && (m->url = incident_url(cf, d->inc)) == NULL)
+	if (m->url == NULL && (m->url = incview_url(cf, d->inc)) == NULL)
 		return -ENOMEM;
 	incident_vars(d->inc, d->event, d->level, d->late_ms, m->url, &v, &b);
 	if (d->event == NOTIFY_UPDATED) {
@@ -436,7 +425,7 @@ message_render_bundle(const struct config *cf, const struct config_channel *ch,
 	/* One line per message: its own title, as the channel would title it alone. */
 	for (i = 0; i < n; i++) {
 		line = template_for(cf, ch, notify_event_name(ds[i]->event), 1);
-		if (line == NULL || (url = incident_url(cf, ds[i]->inc)) == NULL)
+		if (line == NULL || (url = incview_url(cf, ds[i]->inc)) == NULL)
 			goto out;
 		incident_vars(ds[i]->inc, ds[i]->event, ds[i]->level,
 		    ds[i]->late_ms, url, &iv, &b);

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "http.h"
 #include "incident.h"
+#include "incview.h"
 #include "log.h"
 #include "notify.h"
 #include "replycode.h"
@@ -186,14 +187,6 @@ sms_clock(int64_t ms, char *buf, size_t len)
 	else
 		strftime(buf, len, "%m-%d %H:%M", &tm);
 	return buf;
-}
-
-static const char *
-sms_who(const struct incident_mark *m)
-{
-	if (m->by_name != NULL)
-		return m->by_name;
-	return m->by != NULL ? m->by : "他人";
 }
 
 /* The answer to the sender; left out if memory is short. */
@@ -645,7 +638,7 @@ sms_from_person(const struct config *cf, const struct config_person *p,
 	sms_result(o, "reply", changed ? a->done : a->again);
 	if (!changed)
 		sms_answer(o, "事件 %s 已由%s于 %s %s，无需再操作。", inc->id,
-		    sms_who(mark), sms_clock(mark->at, t, sizeof(t)), a->verb);
+		    incview_who(mark), sms_clock(mark->at, t, sizeof(t)), a->verb);
 	else if (cmd.action == 'A')
 		sms_answer(o, "已确认事件 %s。书面报告时限 %s。", inc->id,
 		    sms_clock(inc->report_clock.deadline, t, sizeof(t)));
