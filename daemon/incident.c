@@ -368,9 +368,9 @@ incident_apply_update(struct incident *inc, const struct audit_record *r)
 	    "key", json_object_get(r->data, "key"),
 	    "source", json_object_get(r->data, "source"),
 	    "fields", json_object_get(r->data, "fields"));
+	/* Told one by one: notify_reconcile() compares with updates_notified. */
 	if (u == NULL || json_array_append_new(inc->updates, u) != 0)
 		return -ENOMEM;
-	inc->notify_due |= NOTIFY_UPDATED;
 	return 0;
 }
 

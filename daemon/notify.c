@@ -328,7 +328,6 @@ notify_reconcile(struct incident *inc)
 	/* Once resolved, only the resolution is worth telling. */
 	if (inc->state == INCIDENT_RESOLVED)
 		pending &= NOTIFY_RESOLVED;
-	pending &= ~NOTIFY_UPDATED;	/* per follow-up, below */
 	for (i = 0; i < NOTIFY_NEVENTS && pending != 0; i++) {
 		if (!(pending & notify_events[i].bit))
 			continue;
