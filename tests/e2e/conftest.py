@@ -290,8 +290,9 @@ class Dutyd:
         return self.call("POST", "/api/v1/reports", token, body, headers)
 
     def audit(self):
+        """The records of audit.log written so far (dutyd may be writing one)."""
         with open(self.audit_path, "rb") as f:
-            return [json.loads(line) for line in f.read().splitlines()]
+            return [json.loads(line) for line in whole_lines(f.read())]
 
 
 class Response:
@@ -339,13 +340,29 @@ def audit_files(state_dir):
     return files
 
 
+def whole_lines(data):
+    """The complete lines of an audit file that a running dutyd may be
+    appending to: bytes after the last newline are a record still being
+    written (write(2) is not atomic for a reader), not a record."""
+    end = data.rfind(b"\n")
+    return data[:end].split(b"\n") if end >= 0 else []
+
+
 def audit_records(state_dir):
-    """Every record of every segment, in order."""
-    out = []
-    for path in audit_files(state_dir):
-        with open(path, "rb") as f:
-            out.extend(json.loads(line) for line in f.read().splitlines())
-    return out
+    """Every whole record of every segment, in order.  A running dutyd may
+    close audit.log (rename it to a segment) while this reads: then the
+    listing changed, and it reads again."""
+    while True:
+        files = audit_files(state_dir)
+        out = []
+        try:
+            for path in files:
+                with open(path, "rb") as f:
+                    out.extend(json.loads(line) for line in whole_lines(f.read()))
+        except FileNotFoundError:
+            continue
+        if audit_files(state_dir) == files:
+            return out
 
 
 def verify_segments(state_dir):

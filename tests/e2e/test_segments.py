@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import (SEGMENT_NAME, audit_files, audit_records, parse_time, run_dutyd,
-                      verify_segments, wait_until)
+                      verify_segments, wait_until, whole_lines)
 
 WHEN = "2026-11-28T14:05:00+08:00"
 
@@ -63,7 +63,7 @@ def fingerprint(paths):
 
 def segment_records(path):
     with open(path, "rb") as f:
-        return [json.loads(line) for line in f.read().splitlines()]
+        return [json.loads(line) for line in whole_lines(f.read())]
 
 
 def test_segments_one_chain_checkpoints_and_never_rewritten(make_dutyd, sink):
