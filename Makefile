@@ -33,7 +33,8 @@ CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) -Idaemon -Iplugins \
 	-DDUTYD_VERSION='"$(VERSION)"' $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -ldl $(LDLIBS)
 
-DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+# One folder per layer (docs/ARCHITECTURE.md); includes name the folder.
+DAEMON_SRCS := $(wildcard daemon/*/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:daemon/%.c=$(B)/obj/%.o)
 PLUGIN_SRCS := $(wildcard plugins/*.c)
 PLUGINS := $(PLUGIN_SRCS:plugins/%.c=$(B)/plugins/%.so)
@@ -41,7 +42,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TEST_PLUGIN_SRCS := $(wildcard tests/unit/plugins/*.c)
 TEST_PLUGINS := $(TEST_PLUGIN_SRCS:tests/unit/plugins/%.c=$(B)/tests/plugins/%.so)
-HEADERS := $(wildcard daemon/*.h plugins/*.h plugins/lib/*.h)
+HEADERS := $(wildcard daemon/*/*.h plugins/*.h plugins/lib/*.h)
 # Helpers every channel plugin links in (hidden symbols: each .so its own copy).
 PLUGIN_LIB := $(wildcard plugins/lib/*.c)
 
@@ -49,7 +50,8 @@ PLUGIN_LIB := $(wildcard plugins/lib/*.c)
 
 all: $(B)/dutyd $(PLUGINS)
 
-$(B)/obj/%.o: daemon/%.c $(HEADERS) | $(B)/obj
+$(B)/obj/%.o: daemon/%.c $(HEADERS)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(B)/libdutyd.a: $(DAEMON_OBJS)
@@ -72,7 +74,7 @@ $(B)/tests/%: tests/unit/%.c $(B)/libdutyd.a $(HEADERS) $(wildcard tests/unit/*.
 $(B)/tests/plugins/%.so: tests/unit/plugins/%.c $(HEADERS) | $(B)/tests/plugins
 	$(CC) $(CFLAGS_ALL) -fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $<
 
-$(B)/obj $(B)/plugins $(B)/tests $(B)/tests/plugins:
+$(B)/plugins $(B)/tests $(B)/tests/plugins:
 	mkdir -p $@
 
 # Plugins are prerequisites of pattern rules only; keep make from deleting them.

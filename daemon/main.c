@@ -18,21 +18,21 @@
 
 #include <event2/event.h>
 
-#include "audit.h"
-#include "auditscan.h"
-#include "config.h"
-#include "fetch.h"
-#include "http.h"
-#include "handover.h"
-#include "incident.h"
-#include "incview.h"
-#include "links.h"
-#include "log.h"
-#include "notify.h"
-#include "roster.h"
-#include "sd.h"
-#include "sms.h"
-#include "timeutil.h"
+#include "store/audit.h"
+#include "store/auditscan.h"
+#include "config/config.h"
+#include "notify/fetch.h"
+#include "intake/http.h"
+#include "actions/handover.h"
+#include "state/incident.h"
+#include "state/incview.h"
+#include "intake/links.h"
+#include "base/log.h"
+#include "notify/notify.h"
+#include "config/roster.h"
+#include "base/sd.h"
+#include "intake/sms.h"
+#include "base/timeutil.h"
 
 static struct {
 	struct event_base	*base;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "channel.h"
+#include "config/channel.h"
 
 #define PLUG_NOW_MS	1795855235123LL	/* 2026-11-28T08:40:35.123Z */
 #define PLUG_DELIVERY	"d-7f3a9c-2"

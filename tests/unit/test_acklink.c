@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "acklink.h"
+#include "parse/acklink.h"
 
 #define EXPIRY	INT64_C(1764310000000)
 

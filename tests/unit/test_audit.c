@@ -20,7 +20,7 @@
 #include <jansson.h>
 #include <openssl/sha.h>
 
-#include "audit.h"
+#include "store/audit.h"
 
 static int64_t	 applied_seq[64];
 static char	 applied_event[64][32];

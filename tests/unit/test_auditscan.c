@@ -18,8 +18,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "audit.h"
-#include "auditscan.h"
+#include "store/audit.h"
+#include "store/auditscan.h"
 
 static int	napplied;
 static char	first_applied[32];

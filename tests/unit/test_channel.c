@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "channel.h"
+#include "config/channel.h"
 
 static void
 assert_contains(const char *hay, const char *needle)

@@ -17,9 +17,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "confval.h"
-#include "timeutil.h"
+#include "config/config.h"
+#include "config/confval.h"
+#include "base/timeutil.h"
 
 #ifndef TEST_PLUGIN_DIR
 #error "TEST_PLUGIN_DIR must be defined (the Makefile does)"

@@ -33,7 +33,7 @@
 #include <event2/util.h>
 #include <openssl/evp.h>
 
-#include "fetch.h"
+#include "notify/fetch.h"
 
 #define BIG_LEN		(FETCH_BODY_MAX + 10000)
 #define MAX_HEADERS	32

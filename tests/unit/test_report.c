@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "report.h"
+#include "parse/report.h"
 
 #define WHEN		"2025-11-28T14:05:00+08:00"
 /* `date -d 2025-11-28T14:05:00+08:00 +%s` says 1764309900. */

@@ -17,10 +17,10 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "confyaml.h"
-#include "roster.h"
-#include "timeutil.h"
+#include "config/config.h"
+#include "config/confyaml.h"
+#include "config/roster.h"
+#include "base/timeutil.h"
 
 #define MIN	((int64_t)60 * 1000)
 #define HOUR	(60 * MIN)

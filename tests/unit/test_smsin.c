@@ -17,10 +17,10 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "incident.h"
-#include "report.h"
-#include "smsin.h"
-#include "timeutil.h"
+#include "state/incident.h"
+#include "parse/report.h"
+#include "parse/smsin.h"
+#include "base/timeutil.h"
 
 #define VECTORS		TEST_SRC_DIR "/data/vectors.json"
 #define MIN_MS		INT64_C(60000)

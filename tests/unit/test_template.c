@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "template.h"
+#include "config/template.h"
 
 /* The names operators write, in enum order, as the brief fixes them. */
 static const char *const names[TMPL_NVARS] = {

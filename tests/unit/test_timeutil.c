@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "timeutil.h"
+#include "base/timeutil.h"
 
 static int64_t
 dur(const char *s)

@@ -1,0 +1,256 @@
+/*
+ * handover.c: 交接班.  At every change of the roster (a leader's duty day
+ * begins, a shift begins, an override starts or ends) whoever comes on
+ * duty gets one message listing the open incidents and their running
+ * deadlines.  The handover is a duty.handover record; the messages are
+ * ordinary notifications (intent, attempts, fallback, retries) on the
+ * "duty desk", a pseudo-incident that is never listed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "store/audit.h"
+#include "config/config.h"
+#include "notify/delivery.h"
+#include "actions/handover.h"
+#include "state/incident.h"
+#include "base/log.h"
+#include "notify/notify.h"
+#include "config/roster.h"
+#include "base/timeutil.h"
+
+#define HANDOVER_LIST_MAX	(8 * 1024)	/* bytes of the incident list in a message */
+
+static struct incident	 desk;
+static struct event	*handover_timer;
+static int64_t		 handover_at;	/* the change the timer waits for; 0: none */
+
+static void handover_cb(evutil_socket_t, short, void *);
+
+static void
+desk_init(void)
+{
+	if (desk.id[0] != '\0')
+		return;
+	snprintf(desk.id, sizeof(desk.id), "%s", HANDOVER_DESK);
+	desk.office = desk.id;
+	desk.state = INCIDENT_OPEN;
+	TAILQ_INIT(&desk.deliveries);
+}
+
+struct incident *
+handover_desk(void)
+{
+	desk_init();
+	return &desk;
+}
+
+void
+handover_init(struct event_base *base)
+{
+	desk_init();
+	if ((handover_timer = evtimer_new(base, handover_cb, NULL)) == NULL)
+		fatalx("cannot create the handover timer");
+}
+
+void
+handover_shutdown(void)
+{
+	if (handover_timer != NULL)
+		event_free(handover_timer);
+	handover_timer = NULL;
+	if (desk.id[0] != '\0')
+		notify_incident_free(&desk);
+}
+
+/* Arm for the next change strictly after AFTER. */
+static void
+handover_schedule(int64_t after)
+{
+	int64_t		next;
+	struct timeval	tv;
+
+	if (handover_timer == NULL)
+		return;
+	evtimer_del(handover_timer);
+	handover_at = 0;
+	if ((next = roster_next_change(config_current(), after)) <= 0)
+		return;
+	handover_at = next;
+	tv = time_until(next);
+	evtimer_add(handover_timer, &tv);
+}
+
+/* Start-up and reload: from now on. */
+void
+handover_arm(void)
+{
+	handover_schedule(time_now_ms());
+}
+
+static int
+slot_in(const struct roster_oncall *oc, const struct roster_slot *s)
+{
+	size_t i;
+
+	if (oc->has_leader && strcmp(oc->leader.person, s->person) == 0 &&
+	    strcmp(oc->leader.role, s->role) == 0)
+		return 1;
+	for (i = 0; i < oc->nofficers; i++)
+		if (strcmp(oc->officers[i].person, s->person) == 0 &&
+		    strcmp(oc->officers[i].role, s->role) == 0)
+			return 1;
+	return 0;
+}
+
+/* One line per open incident, with the deadline it is running against. */
+static char *
+handover_list(int *count, json_t *ids)
+{
+	struct incident	*inc;
+	char		*buf = NULL, *line, hm[16];
+	size_t		 len = 0, l;
+	const char	*what;
+	int64_t		 due;
+
+	*count = 0;
+	if ((buf = strdup("")) == NULL)
+		return NULL;
+	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
+		if (inc->state == INCIDENT_RESOLVED)
+			continue;
+		(*count)++;
+		json_array_append_new(ids, json_string(inc->id));
+		if (inc->ack.at == 0) {
+			what = "确认时限";
+			due = inc->ack_clock.deadline;
+		} else if (inc->filed.at == 0) {
+			what = "书面报告时限";
+			due = inc->report_clock.deadline;
+		} else {
+			what = "处置中";
+			due = 0;
+		}
+		time_local(due, " %H:%M", hm, sizeof(hm));
+		if (asprintf(&line, "%s%s %s：%s，%s%s%s", len ? "\n" : "", inc->id,
+		    inc->office_name ? inc->office_name : inc->office,
+		    json_string_value(json_object_get(inc->report, "title")),
+		    what, hm, due != 0 && due < time_now_ms() ? "（已超时）" :
+		    "") == -1)
+			goto fail;
+		l = strlen(line);
+		if (len + l < HANDOVER_LIST_MAX) {
+			char *grown = realloc(buf, len + l + 1);
+
+			if (grown == NULL) {
+				free(line);
+				goto fail;
+			}
+			buf = grown;
+			memcpy(buf + len, line, l + 1);
+			len += l;
+		}
+		free(line);
+	}
+	return buf;
+fail:
+	free(buf);
+	return NULL;
+}
+
+static int
+handover_record(int64_t at, const struct roster_oncall *before,
+    const struct roster_oncall *after)
+{
+	const struct config	*cfg = config_current();
+	const struct roster_slot *s;
+	json_t			*incoming = json_array(), *recipients = json_array();
+	json_t			*seen = json_object(), *ids = json_array(), *data;
+	char			 why[256], shift[256] = "", when[TIME_RFC3339_MAX];
+	char			*list = NULL;
+	int			 count = 0, rc = -ENOMEM;
+	size_t			 i, n = after->nofficers + 1;
+
+	if (incoming == NULL || recipients == NULL || seen == NULL ||
+	    ids == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		s = i == 0 ? (after->has_leader ? &after->leader : NULL) :
+		    &after->officers[i - 1];
+		if (s == NULL || slot_in(before, s))
+			continue;
+		json_array_append_new(incoming, json_pack("{s:s, s:s, s:s}",
+		    "person", s->person, "role", s->role, "why", s->why));
+		snprintf(why, sizeof(why), "coming on duty: %s (%s)", s->role,
+		    s->why);
+		if (notify_add_person(recipients, seen, cfg, s->person, why,
+		    NULL) != 0)
+			goto out;
+		if (strstr(shift, s->role) == NULL && strlen(shift) +
+		    strlen(s->role) + 4 < sizeof(shift)) {
+			if (shift[0] != '\0')
+				strcat(shift, "、");
+			strcat(shift, strcmp(s->role, "leader") == 0 ? "带班领导" :
+			    s->role);
+		}
+	}
+	if (json_array_size(incoming) == 0) {
+		rc = 0;		/* the same people stay on: nobody to brief */
+		goto out;
+	}
+	if ((list = handover_list(&count, ids)) == NULL)
+		goto out;
+	data = json_pack("{s:s, s:O, s:o, s:o, s:i}", "at",
+	    time_format(at, when, sizeof(when)), "incoming", incoming,
+	    "on_duty", notify_oncall_json(after), "incidents", ids,
+	    "count", count);
+	ids = NULL;
+	if (data == NULL || (rc = audit_append("duty.handover", NULL, "dutyd",
+	    data, NULL)) != 0)
+		goto out;
+	log_info("handover at %s: %s coming on duty, %d open incident(s)", when,
+	    shift, count);
+	data = json_pack("{s:s, s:O, s:I, s:{s:s, s:i, s:s}}", "event",
+	    "duty.handover", "recipients", recipients, "late_ms",
+	    (json_int_t)(time_now_ms() - at), "handover", "shift", shift,
+	    "count", count, "incidents", list);
+	rc = data == NULL ? -ENOMEM : audit_append("notify.intent", desk.id,
+	    "dutyd", data, NULL);
+out:
+	json_decref(incoming);
+	json_decref(recipients);
+	json_decref(seen);
+	json_decref(ids);
+	free(list);
+	return rc;
+}
+
+static void
+handover_cb(evutil_socket_t fd, short events, void *arg)
+{
+	const struct config	*cfg = config_current();
+	struct roster_oncall	 before, after;
+	int64_t			 at = handover_at;
+	struct timeval		 tv;
+	int			 rc;
+
+	if (time_now_ms() < at) {
+		/* Woken a little early (timer rounding): the change is not yet. */
+		tv = time_until(at);
+		evtimer_add(handover_timer, &tv);
+		return;
+	}
+	if (roster_at(cfg, at - 1, &before) == 0 &&
+	    roster_at(cfg, at, &after) == 0 &&
+	    (rc = handover_record(at, &before, &after)) != 0)
+		log_errorx("cannot record the handover at the roster change "
+		    "(%s); the incoming shift was not briefed by dutyd: brief "
+		    "them in person", strerror(-rc));
+	/* After this change, however late it was noticed: never twice. */
+	handover_schedule(at);
+}

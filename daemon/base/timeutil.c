@@ -1,0 +1,244 @@
+/*
+ * Time parsing and formatting.  Calendar arithmetic is libc's (timegm,
+ * localtime_r and the tz database); this file only reads and writes the
+ * RFC 3339 and duration notations.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/timeutil.h"
+
+int64_t
+time_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct timeval
+time_until(int64_t at)
+{
+	struct timeval	 tv;
+	int64_t		 delay = at - time_now_ms();
+
+	if (delay < 0)
+		delay = 0;
+	tv.tv_sec = delay / 1000;
+	tv.tv_usec = (delay % 1000) * 1000;
+	return tv;
+}
+
+/* Reads exactly n digits. */
+static int
+digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		if (!isdigit((unsigned char)**p))
+			return -1;
+		v = v * 10 + (**p - '0');
+		(*p)++;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+days_in_month(int year, int month)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+int
+time_parse(const char *s, int64_t *ms)
+{
+	const char	*p = s;
+	struct tm	 tm;
+	int		 y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	int64_t		 frac = 0, t;
+	time_t		 secs;
+
+	if (s == NULL)
+		return -EINVAL;
+	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
+	    *p++ != '-' || digits(&p, 2, &d))
+		return -EINVAL;
+	if (*p != 'T' && *p != 't' && *p != ' ')
+		return -EINVAL;
+	p++;
+	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||
+	    *p++ != ':' || digits(&p, 2, &sec))
+		return -EINVAL;
+	if (*p == '.') {
+		int n = 0;
+
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		while (isdigit((unsigned char)*p)) {
+			if (n < 3) {
+				frac = frac * 10 + (*p - '0');
+				n++;
+			}
+			p++;
+		}
+		while (n++ < 3)
+			frac *= 10;
+	}
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om))
+			return -EINVAL;
+		if (oh > 23 || om > 59)
+			return -EINVAL;
+	} else
+		return -EINVAL;
+	if (*p != '\0')
+		return -EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
+	    h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;	/* a leap second normalises to :00 of the next minute */
+	secs = timegm(&tm);
+	t = (int64_t)secs - (int64_t)sign * (oh * 3600 + om * 60);
+	*ms = t * 1000 + frac;
+	return 0;
+}
+
+char *
+time_format(int64_t ms, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 secs;
+	int64_t		 msec;
+	long		 off;
+	char		 date[32];
+
+	secs = (time_t)(ms / 1000);
+	msec = ms % 1000;
+	if (msec < 0) {
+		msec += 1000;
+		secs--;
+	}
+	if (localtime_r(&secs, &tm) == NULL) {
+		snprintf(buf, len, "invalid-time");
+		return buf;
+	}
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	off = tm.tm_gmtoff / 60;
+	snprintf(buf, len, "%s.%03d%c%02ld:%02ld", date, (int)msec,
+	    off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+	return buf;
+}
+
+int
+duration_parse(const char *s, int64_t *ms, const char **why)
+{
+	const char	*p = s;
+	const char	*dummy;
+	int64_t		 total = 0;
+
+	if (why == NULL)
+		why = &dummy;
+	*why = NULL;
+	if (s == NULL || *s == '\0') {
+		*why = "a duration cannot be empty; write it like 90s, 20m or 1h";
+		return -EINVAL;
+	}
+	while (*p != '\0') {
+		int64_t	 n = 0, unit;
+
+		if (!isdigit((unsigned char)*p)) {
+			*why = "a duration is a number with a unit, like 90s, 20m, 1h or 1h30m";
+			return -EINVAL;
+		}
+		while (isdigit((unsigned char)*p)) {
+			if (n > INT64_MAX / 10 - 10) {
+				*why = "duration is too large";
+				return -ERANGE;
+			}
+			n = n * 10 + (*p++ - '0');
+		}
+		if (strncmp(p, "ms", 2) == 0) {
+			unit = 1;
+			p += 2;
+		} else if (*p == 's') {
+			unit = 1000;
+			p++;
+		} else if (*p == 'm') {
+			unit = 60 * 1000;
+			p++;
+		} else if (*p == 'h') {
+			unit = 3600 * 1000;
+			p++;
+		} else if (*p == 'd') {
+			unit = 86400 * 1000;
+			p++;
+		} else if (*p == '\0') {
+			*why = "a duration needs a unit (ms, s, m, h or d), like 90s or 20m";
+			return -EINVAL;
+		} else {
+			*why = "unknown duration unit; use ms, s, m, h or d, like 90s or 20m";
+			return -EINVAL;
+		}
+		/* Ten years is far beyond any duty-room clock; it also keeps the sum in range. */
+		if (n > (int64_t)3650 * 86400 * 1000 / unit ||
+		    total + n * unit > (int64_t)3650 * 86400 * 1000) {
+			*why = "duration is too large (at most 3650d)";
+			return -ERANGE;
+		}
+		total += n * unit;
+	}
+	*ms = total;
+	return 0;
+}
+
+size_t
+utf8_count(const char *s, size_t n)
+{
+	size_t i, count = 0;
+
+	/* In valid UTF-8 each byte but a continuation byte starts a code point. */
+	for (i = 0; i < n && s[i] != '\0'; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			count++;
+	return count;
+}
+
+size_t
+utf8_length(const char *s)
+{
+	return utf8_count(s, strlen(s));
+}
+
+char *
+time_local(int64_t ms, const char *fmt, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		secs = (time_t)(ms / 1000);
+
+	if (ms <= 0 || localtime_r(&secs, &tm) == NULL ||
+	    strftime(buf, len, fmt, &tm) == 0)
+		buf[0] = '\0';
+	return buf;
+}

@@ -1,0 +1,593 @@
+/*
+ * Message templates and SMS text fitting (see template.h).
+ *
+ * A compiled template is a list of parts, each either a run of literal text
+ * (escapes already folded) or a placeholder, so rendering is one sizing
+ * pass and one copy.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/template.h"
+
+#define LITERAL		(-1)
+#define NAME_SHOWN_MAX	40	/* bytes of an unknown name quoted in a message */
+
+static const char *const var_names[TMPL_NVARS] = {
+	[TMPL_ID] = "id",
+	[TMPL_OFFICE] = "office",
+	[TMPL_TITLE] = "title",
+	[TMPL_LEVEL] = "level",
+	[TMPL_LOCATION] = "location",
+	[TMPL_DETAILS] = "details",
+	[TMPL_RECEIVED_AT] = "received_at",
+	[TMPL_OCCURRED_AT] = "occurred_at",
+	[TMPL_DEADLINE] = "deadline",
+	[TMPL_ACK_DEADLINE] = "ack_deadline",
+	[TMPL_REPORT_DEADLINE] = "report_deadline",
+	[TMPL_LINK] = "link",
+	[TMPL_ACTOR] = "actor",
+	[TMPL_REFERENCE] = "reference",
+	[TMPL_NOTE] = "note",
+	[TMPL_LATE] = "late",
+	[TMPL_EVENT] = "event",
+	[TMPL_LEVEL_NO] = "escalation_level",
+	[TMPL_INCIDENTS] = "incidents",
+	[TMPL_COUNT] = "count",
+	[TMPL_SHIFT] = "shift",
+};
+
+/*
+ * Defaults follow the texts duty staff already know: a 【tag】, who
+ * reported what, the deadline that runs, then the link.  Short, because
+ * SMS is the main channel and every 67 characters is another part.
+ */
+static const struct {
+	const char	*event;
+	const char	*title;
+	const char	*text;
+} defaults[] = {
+	{ "incident.new", "【突发事件】{office}：{title}",
+	    "【突发事件】{office}报告：{title}（{level}）。接报时间 {received_at}，"
+	    "请于 {ack_deadline} 前确认。{late}确认：{link}" },
+	{ "incident.escalated", "【超时未确认】{office}：{title}",
+	    "【超时未确认】{office}报告的“{title}”（{level}，{received_at} 接报）"
+	    "超过确认时限 {ack_deadline} 仍无人确认，已{escalation_level}升级，请立即处置。"
+	    "{late}确认：{link}" },
+	{ "incident.report_overdue", "【书面报告超时】{office}：{title}",
+	    "【书面报告超时】{office}报告的“{title}”（{level}，{received_at} 接报）"
+	    "未在 {report_deadline} 前向省级报送书面报告，请立即报送。{late}详情：{link}" },
+	{ "incident.acknowledged", "【已确认】{office}：{title}",
+	    "【已确认】{office}报告的“{title}”（{level}）已由{actor}确认，"
+	    "书面报告须于 {report_deadline} 前报送。详情：{link}" },
+	{ "incident.report_filed", "【书面报告已报送】{office}：{title}",
+	    "【书面报告已报送】{office}报告的“{title}”书面报告已由{actor}报送"
+	    "（文号：{reference}）。详情：{link}" },
+	{ "incident.resolved", "【处置完毕】{office}：{title}",
+	    "【处置完毕】{office}报告的“{title}”已由{actor}标记为处置完毕。"
+	    "详情：{link}" },
+	{ "incident.updated", "【续报】{office}：{title}",
+	    "【续报】{office}报告的“{title}”（{level}）续报：{details}。详情：{link}" },
+	{ "sms.reply", "{details}", "{details}" },
+	{ "duty.handover", "【值班交接】{shift}：{count} 起未办结事件",
+	    "【值班交接】{shift}接班，{count} 起未办结事件：\n{incidents}" },
+	{ "dutyd.bundle", "【合并通知】{count} 条通知",
+	    "【合并通知】{count} 条通知合并发送（通道限速）：\n{incidents}" },
+};
+
+struct tmpl_part {
+	int		 var;		/* LITERAL or an enum tmpl_var */
+	size_t		 off;		/* literal: in tmpl->lit */
+	size_t		 len;
+};
+
+struct tmpl {
+	struct tmpl_part *parts;
+	size_t		 nparts;
+	char		*lit;		/* every literal run, back to back */
+	unsigned long	 used;		/* bit per enum tmpl_var */
+};
+
+/* Sizes the template on the first parse (t == NULL), fills it on the second. */
+struct build {
+	struct tmpl	*t;
+	size_t		 nparts;
+	size_t		 nlit;
+	int		 in_lit;
+};
+
+/*
+ * Decodes one UTF-8 character at s (s[0] != '\0').  Returns the code point
+ * and its length in *len, or -1 and *len = 1 for an invalid byte: overlong
+ * forms, surrogates and values past U+10FFFF are invalid too.
+ */
+static long
+utf8_decode(const unsigned char *s, size_t *len)
+{
+	unsigned long	 cp, min;
+	size_t		 n, i;
+
+	*len = 1;
+	if (s[0] < 0x80)
+		return s[0];
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+		min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+		min = 0x10000;
+	} else
+		return -1;
+	/* A NUL is no continuation byte, so this never reads past the end. */
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*len = n;
+	return (long)cp;
+}
+
+static void
+known_names(char *buf, size_t len)
+{
+	size_t	used = strlen(buf);
+	int	i, n;
+
+	for (i = 0; i < TMPL_NVARS && used < len; i++) {
+		n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+		    var_names[i]);
+		if (n < 0)
+			return;
+		used += (size_t)n;
+	}
+}
+
+static int
+fail(int rc, size_t off, size_t *err_offset, char *err, size_t errlen,
+    const char *msg)
+{
+	if (err_offset != NULL)
+		*err_offset = off;
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s", msg);
+	return rc;
+}
+
+static void
+build_literal(struct build *b, const char *s, size_t n)
+{
+	if (n == 0)
+		return;
+	if (!b->in_lit) {
+		if (b->t != NULL) {
+			b->t->parts[b->nparts].var = LITERAL;
+			b->t->parts[b->nparts].off = b->nlit;
+			b->t->parts[b->nparts].len = 0;
+		}
+		b->nparts++;
+		b->in_lit = 1;
+	}
+	if (b->t != NULL) {
+		memcpy(b->t->lit + b->nlit, s, n);
+		b->t->parts[b->nparts - 1].len += n;
+	}
+	b->nlit += n;
+}
+
+static void
+build_var(struct build *b, int var)
+{
+	if (b->t != NULL) {
+		b->t->parts[b->nparts].var = var;
+		b->t->parts[b->nparts].off = 0;
+		b->t->parts[b->nparts].len = 0;
+		b->t->used |= 1UL << var;
+	}
+	b->nparts++;
+	b->in_lit = 0;
+}
+
+/* The source is valid UTF-8 here; quotes a name cut at a character boundary. */
+static void
+unknown_name(const char *name, size_t len, char *err, size_t errlen)
+{
+	size_t	shown = len, clen;
+
+	if (shown > NAME_SHOWN_MAX) {
+		for (shown = 0; shown < NAME_SHOWN_MAX; shown += clen)
+			if (utf8_decode((const unsigned char *)name + shown,
+			    &clen) < 0 || shown + clen > NAME_SHOWN_MAX)
+				break;
+	}
+	snprintf(err, errlen, "unknown placeholder {%.*s%s}; known: ", (int)shown,
+	    name, shown < len ? "…" : "");
+	known_names(err, errlen);
+}
+
+static int
+parse(const char *src, struct build *b, size_t *err_offset, char *err,
+    size_t errlen)
+{
+	const char	*p = src, *run = src, *name, *end;
+	char		 msg[TMPL_ERR_MAX];
+	size_t		 len;
+	int		 i;
+
+	while (*p != '\0') {
+		if (*p == '}') {
+			if (p[1] != '}')
+				return fail(-EINVAL, p - src, err_offset, err,
+				    errlen, "stray '}' with no '{' before it; "
+				    "write }} for a literal '}'");
+			build_literal(b, run, p + 1 - run);
+			p += 2;
+			run = p;
+			continue;
+		}
+		if (*p != '{') {
+			p++;
+			continue;
+		}
+		if (p[1] == '{') {
+			build_literal(b, run, p + 1 - run);
+			p += 2;
+			run = p;
+			continue;
+		}
+		build_literal(b, run, p - run);
+		name = p + 1;
+		/* A newline or another '{' first means the '}' was forgotten. */
+		end = name + strcspn(name, "{}\n");
+		if (*end != '}')
+			return fail(-EINVAL, p - src, err_offset, err, errlen,
+			    "unclosed '{': end the placeholder with '}' on the "
+			    "same line, or write {{ for a literal '{'");
+		len = end - name;
+		if (len == 0) {
+			snprintf(msg, sizeof(msg), "empty placeholder {}; write "
+			    "{{}} for literal braces, or name one of: ");
+			known_names(msg, sizeof(msg));
+			return fail(-EINVAL, p - src, err_offset, err, errlen,
+			    msg);
+		}
+		for (i = 0; i < TMPL_NVARS; i++)
+			if (strlen(var_names[i]) == len &&
+			    memcmp(var_names[i], name, len) == 0)
+				break;
+		if (i == TMPL_NVARS) {
+			unknown_name(name, len, msg, sizeof(msg));
+			return fail(-EINVAL, p - src, err_offset, err, errlen,
+			    msg);
+		}
+		build_var(b, i);
+		p = end + 1;
+		run = p;
+	}
+	build_literal(b, run, p - run);
+	return 0;
+}
+
+int
+tmpl_compile(const char *src, struct tmpl **out, size_t *err_offset,
+    char *err, size_t errlen)
+{
+	struct build	 b;
+	struct tmpl	*t;
+	const char	*p;
+	size_t		 len, clen;
+	char		 msg[128];
+	int		 rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (out == NULL)
+		return fail(-EINVAL, 0, err_offset, err, errlen,
+		    "no place to put the template (a bug in dutyd)");
+	*out = NULL;
+	if (src == NULL)
+		return fail(-EINVAL, 0, err_offset, err, errlen,
+		    "no template given");
+	if ((len = strnlen(src, TMPL_SRC_MAX + 1)) > TMPL_SRC_MAX) {
+		snprintf(msg, sizeof(msg), "template is longer than %d bytes; "
+		    "shorten it", TMPL_SRC_MAX);
+		return fail(-E2BIG, TMPL_SRC_MAX, err_offset, err, errlen, msg);
+	}
+	for (p = src; *p != '\0'; p += clen)
+		if (utf8_decode((const unsigned char *)p, &clen) < 0)
+			return fail(-EINVAL, p - src, err_offset, err, errlen,
+			    "invalid UTF-8; save the template as UTF-8 "
+			    "(not GBK or GB18030)");
+
+	memset(&b, 0, sizeof(b));
+	if ((rc = parse(src, &b, err_offset, err, errlen)) != 0)
+		return rc;
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->parts = calloc(b.nparts ? b.nparts : 1, sizeof(*t->parts))) ==
+	    NULL || (t->lit = malloc(b.nlit + 1)) == NULL) {
+		tmpl_free(t);
+		return fail(-ENOMEM, 0, err_offset, err, errlen,
+		    "out of memory compiling a template");
+	}
+	memset(&b, 0, sizeof(b));
+	b.t = t;
+	/* Cannot fail: the first parse accepted the same text. */
+	parse(src, &b, NULL, NULL, 0);
+	t->nparts = b.nparts;
+	t->lit[b.nlit] = '\0';
+	*out = t;
+	return 0;
+}
+
+char *
+tmpl_render(const struct tmpl *t, const struct tmpl_vars *vars)
+{
+	const struct tmpl_part	*pt;
+	const char		*v;
+	size_t			 i, total = 0, n;
+	char			*s, *q;
+
+	if (t == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (i = 0; i < t->nparts; i++) {
+		pt = &t->parts[i];
+		if (pt->var == LITERAL)
+			n = pt->len;
+		else {
+			v = vars != NULL ? vars->v[pt->var] : NULL;
+			n = v != NULL ? strlen(v) : 0;
+		}
+		if (n > SIZE_MAX - 1 - total) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		total += n;
+	}
+	if ((s = malloc(total + 1)) == NULL)
+		return NULL;
+	q = s;
+	for (i = 0; i < t->nparts; i++) {
+		pt = &t->parts[i];
+		if (pt->var == LITERAL) {
+			memcpy(q, t->lit + pt->off, pt->len);
+			q += pt->len;
+		} else if (vars != NULL && (v = vars->v[pt->var]) != NULL) {
+			n = strlen(v);
+			memcpy(q, v, n);
+			q += n;
+		}
+	}
+	*q = '\0';
+	return s;
+}
+
+void
+tmpl_free(struct tmpl *t)
+{
+	if (t == NULL)
+		return;
+	free(t->parts);
+	free(t->lit);
+	free(t);
+}
+
+int
+tmpl_var_used(const struct tmpl *t, enum tmpl_var var)
+{
+	if (t == NULL || (int)var < 0 || var >= TMPL_NVARS)
+		return 0;
+	return (t->used >> var & 1) != 0;
+}
+
+const char *
+tmpl_default(const char *event)
+{
+	size_t i;
+
+	for (i = 0; event != NULL && i < sizeof(defaults) / sizeof(defaults[0]);
+	    i++)
+		if (strcmp(defaults[i].event, event) == 0)
+			return defaults[i].text;
+	return NULL;
+}
+
+const char *
+tmpl_default_title(const char *event)
+{
+	size_t i;
+
+	for (i = 0; event != NULL && i < sizeof(defaults) / sizeof(defaults[0]);
+	    i++)
+		if (strcmp(defaults[i].event, event) == 0)
+			return defaults[i].title;
+	return NULL;
+}
+
+/* SMS */
+
+#define SMS_GSM_SINGLE	160
+#define SMS_GSM_PART	153
+#define SMS_UCS2_SINGLE	70
+#define SMS_UCS2_PART	67
+#define ELLIPSIS	"\xe2\x80\xa6"	/* U+2026, one UCS-2 unit */
+#define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
+
+/* Septets for one code point: 1 in the basic set, 2 in the extension table, 0 not GSM. */
+static int
+gsm_septets(long cp)
+{
+	/* GSM 03.38 basic set above U+007F. */
+	static const unsigned short basic[] = {
+		0x00a1, 0x00a3, 0x00a4, 0x00a5, 0x00a7, 0x00bf, 0x00c4, 0x00c5,
+		0x00c6, 0x00c7, 0x00c9, 0x00d1, 0x00d6, 0x00d8, 0x00dc, 0x00df,
+		0x00e0, 0x00e4, 0x00e5, 0x00e6, 0x00e8, 0x00e9, 0x00ec, 0x00f1,
+		0x00f2, 0x00f6, 0x00f8, 0x00f9, 0x00fc, 0x0393, 0x0394, 0x0398,
+		0x039b, 0x039e, 0x03a0, 0x03a3, 0x03a6, 0x03a8, 0x03a9,
+	};
+	size_t i;
+
+	if (cp <= 0)
+		return 0;
+	if (cp == '\n' || cp == '\r')
+		return 1;
+	if (cp == '\f' || cp == 0x20ac ||
+	    (cp < 0x80 && strchr("^{}\\[~]|", (int)cp) != NULL))
+		return 2;
+	if (cp >= 0x20 && cp < 0x7f)
+		return cp == '`' ? 0 : 1;
+	for (i = 0; i < sizeof(basic) / sizeof(basic[0]); i++)
+		if (basic[i] == cp)
+			return 1;
+	return 0;
+}
+
+static size_t
+ucs2_units(long cp)
+{
+	return cp > 0xffff ? 2 : 1;	/* an invalid byte is one U+FFFD */
+}
+
+/* Parts a text takes, packed the way handsets do: no character split. */
+struct pack {
+	size_t	total;
+	size_t	parts;
+	size_t	cur;
+	size_t	part;		/* units per concatenated part */
+};
+
+static void
+pack_add(struct pack *k, size_t units)
+{
+	if (k->parts == 0 || k->cur + units > k->part) {
+		k->parts++;
+		k->cur = 0;
+	}
+	k->cur += units;
+	k->total += units;
+}
+
+static size_t
+pack_segments(const struct pack *k, size_t single)
+{
+	return k->total <= single ? 1 : k->parts;
+}
+
+size_t
+sms_units(const char *utf8, int *ucs2)
+{
+	const unsigned char	*p = (const unsigned char *)utf8;
+	size_t			 gsm = 0, u16 = 0, clen;
+	long			 cp;
+	int			 is_gsm = 1, n;
+
+	for (; p != NULL && *p != '\0'; p += clen) {
+		cp = utf8_decode(p, &clen);
+		u16 += ucs2_units(cp);
+		if (is_gsm && (n = gsm_septets(cp)) > 0)
+			gsm += (size_t)n;
+		else
+			is_gsm = 0;
+	}
+	if (ucs2 != NULL)
+		*ucs2 = !is_gsm;
+	return is_gsm ? gsm : u16;
+}
+
+int
+sms_segments(const char *utf8)
+{
+	const unsigned char	*p = (const unsigned char *)utf8;
+	struct pack		 k;
+	size_t			 clen, n;
+	long			 cp;
+	int			 ucs2;
+
+	sms_units(utf8, &ucs2);
+	memset(&k, 0, sizeof(k));
+	k.part = ucs2 ? SMS_UCS2_PART : SMS_GSM_PART;
+	for (; p != NULL && *p != '\0'; p += clen) {
+		cp = utf8_decode(p, &clen);
+		pack_add(&k, ucs2 ? ucs2_units(cp) : (size_t)gsm_septets(cp));
+	}
+	n = pack_segments(&k, ucs2 ? SMS_UCS2_SINGLE : SMS_GSM_SINGLE);
+	return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* Copies [p, end) with every invalid byte as U+FFFD; returns the bytes written
+ * (or that would be, when dst is NULL). */
+static size_t
+copy_valid(char *dst, const char *p, const char *end)
+{
+	size_t	n = 0, clen;
+
+	for (; p < end; p += clen) {
+		if (utf8_decode((const unsigned char *)p, &clen) < 0) {
+			if (dst != NULL)
+				memcpy(dst + n, REPLACEMENT, 3);
+			n += 3;
+		} else {
+			if (dst != NULL)
+				memcpy(dst + n, p, clen);
+			n += clen;
+		}
+	}
+	return n;
+}
+
+char *
+sms_fit(const char *utf8, int max_segments)
+{
+	const char	*p, *cut;
+	struct pack	 k, with;
+	size_t		 clen, units, n;
+	char		*s;
+	int		 whole;
+
+	if (utf8 == NULL || max_segments < 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	whole = sms_segments(utf8) <= max_segments;
+	cut = utf8 + strlen(utf8);
+	if (!whole) {
+		/* Fitting is monotone in the prefix: stop at the first misfit. */
+		memset(&k, 0, sizeof(k));
+		k.part = SMS_UCS2_PART;
+		for (p = utf8; *p != '\0'; p += clen) {
+			units = ucs2_units(utf8_decode((const unsigned char *)p,
+			    &clen));
+			with = k;
+			pack_add(&with, units);
+			pack_add(&with, 1);	/* the ellipsis */
+			if (pack_segments(&with, SMS_UCS2_SINGLE) >
+			    (size_t)max_segments)
+				break;
+			pack_add(&k, units);
+		}
+		cut = p;
+	}
+	n = copy_valid(NULL, utf8, cut);
+	if ((s = malloc(n + (whole ? 0 : 3) + 1)) == NULL)
+		return NULL;
+	copy_valid(s, utf8, cut);
+	if (!whole) {
+		memcpy(s + n, ELLIPSIS, 3);
+		n += 3;
+	}
+	s[n] = '\0';
+	return s;
+}

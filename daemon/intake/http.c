@@ -1,0 +1,488 @@
+/*
+ * The HTTP server.  Every route is in the table below: method, path, who
+ * may call it.  Authentication, limits and the JSON error format are here so
+ * that the handlers in api.c only do their own work.
+ *
+ * Replies with a 2xx wait for audit_commit(): nobody hears "saved" before
+ * the record is on disk.
+ */
+#include <sys/socket.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/crypto.h>
+#include <systemd/sd-daemon.h>
+
+#include "intake/api.h"
+#include "intake/links.h"
+#include "intake/sms.h"
+#include "store/audit.h"
+#include "config/config.h"
+#include "intake/http.h"
+#include "base/log.h"
+#include "parse/report.h"
+
+enum http_auth {
+	AUTH_NONE,
+	AUTH_OFFICE,	/* a county office: Authorization: Bearer <office token> */
+	AUTH_PERSON,	/* duty-room staff: Authorization: Bearer <person token> */
+};
+
+static const struct http_route {
+	enum evhttp_cmd_type	 method;
+	const char		*path;		/* "{id}" matches one segment */
+	enum http_auth		 auth;
+	void			(*handler)(struct http_call *);
+} http_routes[] = {
+	{ EVHTTP_REQ_GET,  "/healthz",				AUTH_NONE,   api_healthz },
+	{ EVHTTP_REQ_POST, "/api/v1/reports",			AUTH_OFFICE, api_report_create },
+	{ EVHTTP_REQ_GET,  "/api/v1/incidents",			AUTH_PERSON, api_incident_list },
+	{ EVHTTP_REQ_GET,  "/api/v1/incidents/{id}",		AUTH_PERSON, api_incident_get },
+	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/ack",	AUTH_PERSON, api_incident_ack },
+	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/written-report", AUTH_PERSON, api_incident_written_report },
+	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/resolve",	AUTH_PERSON, api_incident_resolve },
+	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/updates",	AUTH_OFFICE, api_incident_update },
+	{ EVHTTP_REQ_GET,  "/api/v1/oncall",			AUTH_PERSON, api_oncall },
+	/* Gateways and links authenticate themselves (signature, secret, token). */
+	{ EVHTTP_REQ_POST, "/api/v1/sms/twilio",		AUTH_NONE,   sms_twilio },
+	{ EVHTTP_REQ_POST, "/api/v1/sms/aliyun",		AUTH_NONE,   sms_aliyun },
+	{ EVHTTP_REQ_GET,  "/a/{id}",				AUTH_NONE,   links_get },
+	{ EVHTTP_REQ_POST, "/a/{id}",				AUTH_NONE,   links_post },
+};
+#define HTTP_NROUTES	(sizeof(http_routes) / sizeof(http_routes[0]))
+
+struct http_pending {
+	struct evhttp_request	*req;
+	int			 status;
+	const char		*content_type;	/* static string */
+	char			*body;
+	struct audit_waiter	 waiter;
+};
+
+static struct evhttp	*http_server;
+
+static const char *
+http_method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_HEAD:
+		return "HEAD";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	case EVHTTP_REQ_OPTIONS:
+		return "OPTIONS";
+	case EVHTTP_REQ_PATCH:
+		return "PATCH";
+	default:
+		return "?";
+	}
+}
+
+#define HTTP_JSON	"application/json; charset=utf-8"
+
+static void
+http_send(struct evhttp_request *req, int status, const char *content_type,
+    const char *body)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", content_type);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store");
+	if (buf == NULL || evbuffer_add(buf, body, strlen(body)) != 0 ||
+	    (strcmp(content_type, HTTP_JSON) == 0 &&
+	    evbuffer_add(buf, "\n", 1) != 0)) {
+		evbuffer_free(buf);
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	log_debug("%s %s -> %d", http_method_name(evhttp_request_get_command(req)),
+	    evhttp_request_get_uri(req) ? evhttp_request_get_uri(req) : "?",
+	    status);
+	evhttp_send_reply(req, status, NULL, buf);
+	evbuffer_free(buf);
+}
+
+static void
+http_durable(void *arg, int status)
+{
+	struct http_pending *p = arg;
+
+	if (status == 0)
+		http_send(p->req, p->status, p->content_type, p->body);
+	else {
+		char	*msg = NULL;
+		json_t	*err = NULL;
+
+		/* Do not say "saved" when the disk did not confirm it. */
+		err = json_pack("{s:s, s:n}", "error", "the change could not be "
+		    "confirmed on disk (fdatasync failed); it may not be saved. "
+		    "Retry with the same Idempotency-Key, and tell the duty room "
+		    "by phone if this persists", "field");
+		if (err != NULL)
+			msg = json_dumps(err, JSON_COMPACT);
+		http_send(p->req, 503, HTTP_JSON, msg != NULL ? msg : "{}");
+		free(msg);
+		json_decref(err);
+	}
+	free(p->body);
+	free(p);
+}
+
+static void
+http_reply_take(struct http_call *call, int status, const char *content_type,
+    char *text)
+{
+	struct http_pending *p;
+
+	if (text == NULL) {
+		evhttp_send_error(call->req, 500, "out of memory");
+		return;
+	}
+	if (status >= 300) {
+		http_send(call->req, status, content_type, text);
+		free(text);
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		free(text);
+		evhttp_send_error(call->req, 500, "out of memory");
+		return;
+	}
+	p->req = call->req;
+	p->status = status;
+	p->content_type = content_type;
+	p->body = text;
+	audit_wait(&p->waiter, http_durable, p);
+}
+
+void
+http_reply(struct http_call *call, int status, json_t *body)
+{
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : strdup("{}");
+
+	json_decref(body);
+	http_reply_take(call, status, HTTP_JSON, text);
+}
+
+void
+http_reply_text(struct http_call *call, int status, const char *json)
+{
+	http_reply_take(call, status, HTTP_JSON, json != NULL ? strdup(json) :
+	    NULL);
+}
+
+void
+http_reply_as(struct http_call *call, int status, const char *content_type,
+    const char *body)
+{
+	http_reply_take(call, status, content_type, body != NULL ?
+	    strdup(body) : NULL);
+}
+
+const char *
+http_peer(struct http_call *call)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(call->req);
+	const char *addr = NULL;
+	ev_uint16_t port;
+
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, (char **)&addr, &port);
+	return addr != NULL ? addr : "";
+}
+
+const char *
+http_uri(struct http_call *call)
+{
+	const char *uri = evhttp_request_get_uri(call->req);
+
+	return uri != NULL ? uri : "/";
+}
+
+void
+http_error(struct http_call *call, int status, const char *field,
+    const char *fmt, ...)
+{
+	char	 msg[1024];
+	va_list	 ap;
+	json_t	*body;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	body = json_pack("{s:s, s:s?}", "error", msg, "field", field);
+	if (body != NULL && field == NULL)
+		json_object_set_new(body, "field", json_null());
+	http_reply(call, status, body);
+}
+
+void
+http_set_header(struct http_call *call, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(call->req), name,
+	    value);
+}
+
+const char *
+http_header(struct http_call *call, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(call->req),
+	    name);
+}
+
+char *
+http_query(struct http_call *call, const char *name)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(call->req);
+	const char		*query = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct evkeyvalq	 params;
+	const char		*v;
+	char			*out = NULL;
+
+	if (query == NULL)
+		return NULL;
+	TAILQ_INIT(&params);
+	if (evhttp_parse_query_str(query, &params) == 0 &&
+	    (v = evhttp_find_header(&params, name)) != NULL)
+		out = strdup(v);
+	evhttp_clear_headers(&params);
+	return out;
+}
+
+/* "application/json", "application/json; charset=utf-8", "application/x+json". */
+static int
+http_is_json_type(const char *ct)
+{
+	size_t	 n;
+
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	n = strcspn(ct, "; \t");
+	if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+		return 1;
+	return n > 5 && strncasecmp(ct, "application/", 12) == 0 &&
+	    strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+int
+http_want_json(struct http_call *call, int required)
+{
+	const char *ct = http_header(call, "Content-Type");
+
+	if (call->body_len == 0 && !required)
+		return 0;
+	if (ct != NULL && !http_is_json_type(ct)) {
+		http_error(call, 415, NULL, "the body must be JSON: send it with "
+		    "Content-Type: application/json (got %.100s)", ct);
+		return -1;
+	}
+	return 0;
+}
+
+/* Matches a path against a pattern; "{id}" takes one segment into param. */
+static int
+http_match(const char *pattern, const char *path, char *param, size_t len)
+{
+	while (*pattern != '\0') {
+		if (strncmp(pattern, "{id}", 4) == 0) {
+			size_t n = strcspn(path, "/");
+
+			if (n == 0 || n >= len)
+				return 0;
+			memcpy(param, path, n);
+			param[n] = '\0';
+			path += n;
+			pattern += 4;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return 0;
+	}
+	return *path == '\0';
+}
+
+/* Compares every credential, so timing does not tell which one was close. */
+static int
+http_authenticate(struct http_call *call, enum http_auth auth)
+{
+	const struct config	*cfg = config_current();
+	const char		*h = http_header(call, "Authorization");
+	const char		*token, *kind;
+
+	kind = auth == AUTH_OFFICE ? "an office token" : "a staff (person) token";
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		http_set_header(call, "WWW-Authenticate", "Bearer realm=\"dutyd\"");
+		http_error(call, 401, NULL, "missing credentials: send "
+		    "'Authorization: Bearer <token>' with %s", kind);
+		return -1;
+	}
+	token = h + 7;
+	while (*token == ' ')
+		token++;
+	if (auth == AUTH_OFFICE)
+		call->office = config_office_by_token(cfg, token);
+	else
+		call->person = config_person_by_token(cfg, token);
+	if (call->office == NULL && call->person == NULL) {
+		int other = auth == AUTH_OFFICE ?
+		    config_person_by_token(cfg, token) != NULL :
+		    config_office_by_token(cfg, token) != NULL;
+
+		http_set_header(call, "WWW-Authenticate",
+		    "Bearer realm=\"dutyd\", error=\"invalid_token\"");
+		if (other)
+			http_error(call, 401, NULL, "this token belongs to %s; "
+			    "this endpoint needs %s", auth == AUTH_OFFICE ?
+			    "a person" : "an office", kind);
+		else
+			http_error(call, 401, NULL, "unknown token: this endpoint "
+			    "needs %s; check the token in your client's settings",
+			    kind);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+http_dispatch(struct evhttp_request *req, void *arg)
+{
+	const struct evhttp_uri		*uri = evhttp_request_get_evhttp_uri(req);
+	const struct http_route		*route = NULL;
+	enum evhttp_cmd_type		 method = evhttp_request_get_command(req);
+	struct http_call		 call;
+	struct evbuffer			*in;
+	const char			*path;
+	char				 allow[64] = "";
+	char				*body = NULL;
+	size_t				 i, len;
+
+	memset(&call, 0, sizeof(call));
+	call.req = req;
+	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (path == NULL || *path == '\0')
+		path = "/";
+	for (i = 0; i < HTTP_NROUTES; i++) {
+		if (!http_match(http_routes[i].path, path, call.param,
+		    sizeof(call.param)))
+			continue;
+		if (http_routes[i].method == method) {
+			route = &http_routes[i];
+			break;
+		}
+		len = strlen(allow);
+		snprintf(allow + len, sizeof(allow) - len, "%s%s",
+		    len > 0 ? ", " : "", http_method_name(http_routes[i].method));
+	}
+	if (route == NULL) {
+		if (allow[0] != '\0') {
+			http_set_header(&call, "Allow", allow);
+			http_error(&call, 405, NULL, "%s is not allowed on %s; use %s",
+			    http_method_name(method), path, allow);
+		} else
+			http_error(&call, 404, NULL, "no such endpoint: %s", path);
+		return;
+	}
+	if (route->auth != AUTH_NONE && http_authenticate(&call, route->auth) != 0)
+		return;
+
+	in = evhttp_request_get_input_buffer(req);
+	len = evbuffer_get_length(in);
+	if (len > REPORT_BODY_MAX) {
+		http_error(&call, 413, NULL, "the body is %zu bytes; at most %d "
+		    "bytes (64 KiB) are accepted: shorten the text fields", len,
+		    REPORT_BODY_MAX);
+		return;
+	}
+	if ((body = malloc(len + 1)) == NULL) {
+		http_error(&call, 503, NULL, "out of memory; retry shortly");
+		return;
+	}
+	if (evbuffer_copyout(in, body, len) != (ev_ssize_t)len) {
+		free(body);
+		http_error(&call, 500, NULL, "cannot read the request body");
+		return;
+	}
+	body[len] = '\0';
+	call.body = body;
+	call.body_len = len;
+	route->handler(&call);
+	free(body);
+}
+
+static int
+http_listen(const struct config *cfg, char *err, size_t errlen)
+{
+	struct evhttp_bound_socket *bound;
+	int n;
+
+	/* Socket activation: systemd passes the listening socket. */
+	n = sd_listen_fds(1);
+	if (n > 0) {
+		if (evhttp_accept_socket_with_handle(http_server,
+		    SD_LISTEN_FDS_START) == NULL) {
+			snprintf(err, errlen, "cannot use the socket passed by systemd");
+			return -1;
+		}
+		log_info("listening on the socket passed by systemd");
+		return 0;
+	}
+	bound = evhttp_bind_socket_with_handle(http_server, cfg->listen_host,
+	    cfg->listen_port);
+	if (bound == NULL) {
+		snprintf(err, errlen, "cannot listen on %s: %s; is another dutyd or "
+		    "another program using that port? Change `listen` in %s",
+		    cfg->listen, strerror(errno), cfg->path);
+		return -1;
+	}
+	log_info("listening on %s", cfg->listen);
+	return 0;
+}
+
+int
+http_init(struct event_base *base, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	if ((http_server = evhttp_new(base)) == NULL) {
+		snprintf(err, errlen, "cannot create the HTTP server");
+		return -1;
+	}
+	/* Caps on what a peer controls; bodies past the hard cap never reach memory. */
+	evhttp_set_max_body_size(http_server, HTTP_BODY_HARD_MAX);
+	/* Drain an oversized body so the client reads its 413 instead of a reset. */
+	evhttp_set_flags(http_server, EVHTTP_SERVER_LINGERING_CLOSE);
+	evhttp_set_max_headers_size(http_server, 16 * 1024);
+	evhttp_set_timeout(http_server, 30);
+	evhttp_set_allowed_methods(http_server, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_default_content_type(http_server,
+	    "application/json; charset=utf-8");
+	evhttp_set_gencb(http_server, http_dispatch, NULL);
+	return http_listen(cfg, err, errlen);
+}
+
+void
+http_shutdown(void)
+{
+	if (http_server != NULL)
+		evhttp_free(http_server);
+	http_server = NULL;
+}

@@ -1,0 +1,821 @@
+/*
+ * deliver.c: getting one person's message through.
+ *
+ * A person's contacts are tried in order.  Each attempt's outcome is a
+ * notify.attempt record; when a contact keeps failing for
+ * policy.fallback_after, or refuses for good, a notify.fallback record moves
+ * the delivery to the next contact, cycling back to the first: a person is
+ * never given up on while the incident needs them (unless retry_give_up).
+ * Records are applied by notify_apply(), which changes the delivery; the
+ * code here only decides and appends.
+ *
+ * Rate limits are per channel, over a sliding window (the vendor's
+ * documented limit, or `rate_limit:`): never more than COUNT sends in any
+ * PERIOD, since DingTalk blocks a robot for ten minutes that does more
+ * than 20 in a minute.  Over the limit a delivery waits in its channel's queue,
+ * never dropped; when bundle_after or more wait, the next token sends them
+ * as one summary message, each still recorded as its own delivery.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/channel.h"
+#include "config/config.h"
+#include "notify/delivery.h"
+#include "notify/fetch.h"
+#include "state/incident.h"
+#include "state/incview.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+
+/* A burst of incidents must queue here, not fail as attempts. */
+#define DELIVER_MAX_INFLIGHT	128
+/* Messages in one bundle: a chat message or SMS must stay readable. */
+#define DELIVER_BUNDLE_MAX	20
+
+/* A rate-limited channel: when it last sent, and who waits for it. */
+struct chanq {
+	TAILQ_ENTRY(chanq) entry;
+	char		*name;
+	int64_t		*sent;		/* ring of the last `cap` send times */
+	size_t		 cap, n, head;	/* head: the oldest when n == cap */
+	TAILQ_HEAD(, delivery) waiting;
+	size_t		 nwaiting;
+	struct event	 timer;
+};
+
+static TAILQ_HEAD(, delivery)	 delivery_queue = TAILQ_HEAD_INITIALIZER(delivery_queue);
+static TAILQ_HEAD(, chanq)	 chanqs = TAILQ_HEAD_INITIALIZER(chanqs);
+static struct event_base	*deliver_evbase;
+
+static void delivery_start(struct delivery *);
+static void delivery_timer_cb(evutil_socket_t, short, void *);
+static void chanq_cb(evutil_socket_t, short, void *);
+static void delivery_pump(void);
+
+void
+deliver_init(struct event_base *base)
+{
+	deliver_evbase = base;
+}
+
+void
+deliver_shutdown(void)
+{
+	struct chanq *q;
+
+	while ((q = TAILQ_FIRST(&chanqs)) != NULL) {
+		TAILQ_REMOVE(&chanqs, q, entry);
+		event_del(&q->timer);
+		free(q->name);
+		free(q->sent);
+		free(q);
+	}
+}
+
+/*
+ * Life cycle
+ */
+
+struct delivery *
+delivery_new(struct incident *inc, int64_t intent, int index,
+    enum notify_event ev, const char *person, const char *name,
+    int64_t late_ms)
+{
+	struct delivery *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->inc = inc;
+	d->intent = intent;
+	d->index = index;
+	d->event = ev;
+	d->late_ms = late_ms;
+	d->state = DELIVERY_SCHEDULED;
+	TAILQ_INIT(&d->bundle);
+	evtimer_assign(&d->timer, deliver_evbase, delivery_timer_cb, d);
+	TAILQ_INSERT_TAIL(&inc->deliveries, d, entry);
+	d->person = strdup(person ? person : "");
+	d->person_name = strdup(name ? name : "");
+	if (d->person == NULL || d->person_name == NULL) {
+		delivery_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+int
+delivery_add_contact(struct delivery *d, const char *channel, const char *to,
+    int code)
+{
+	struct delivery_contact *c;
+
+	if (d->ncontacts == DELIVERY_CONTACTS_MAX)
+		return -E2BIG;
+	c = &d->contacts[d->ncontacts];
+	c->channel = strdup(channel ? channel : "");
+	c->to = strdup(to ? to : "");
+	c->code = code;
+	if (c->channel == NULL || c->to == NULL) {
+		free(c->channel);
+		free(c->to);
+		c->channel = c->to = NULL;
+		return -ENOMEM;
+	}
+	d->ncontacts++;
+	return 0;
+}
+
+/* Out of whatever queue holds it. */
+static void
+delivery_unqueue(struct delivery *d)
+{
+	if (d->state == DELIVERY_QUEUED)
+		TAILQ_REMOVE(&delivery_queue, d, queue);
+	else if (d->state == DELIVERY_RATE_QUEUED) {
+		TAILQ_REMOVE(&d->chanq->waiting, d, queue);
+		d->chanq->nwaiting--;
+		d->chanq = NULL;
+	} else if (d->state == DELIVERY_BUNDLED && d->lead != NULL) {
+		TAILQ_REMOVE(&d->lead->bundle, d, riders);
+		d->lead = NULL;
+	}
+	d->state = DELIVERY_SCHEDULED;
+}
+
+void
+delivery_halt(struct delivery *d)
+{
+	struct delivery *r;
+
+	delivery_unqueue(d);
+	/* Riders of a cancelled request go again on their own. */
+	while ((r = TAILQ_FIRST(&d->bundle)) != NULL) {
+		TAILQ_REMOVE(&d->bundle, r, riders);
+		r->lead = NULL;
+		delivery_schedule(r, time_now_ms());
+	}
+	fetch_cancel(d->fetch);
+	d->fetch = NULL;
+	config_unref(d->cfg);
+	d->cfg = NULL;
+	audit_wait_cancel(&d->waiter);
+	event_del(&d->timer);
+}
+
+void
+delivery_free(struct delivery *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	delivery_halt(d);
+	TAILQ_REMOVE(&d->inc->deliveries, d, entry);
+	free(d->person);
+	free(d->person_name);
+	for (i = 0; i < d->ncontacts; i++) {
+		free(d->contacts[i].channel);
+		free(d->contacts[i].to);
+	}
+	free(d->recording_event);
+	json_decref(d->recording_data);
+	json_decref(d->extra);
+	free(d);
+}
+
+void
+delivery_schedule(struct delivery *d, int64_t at)
+{
+	struct timeval tv = time_until(at);
+
+	delivery_unqueue(d);
+	d->next_at = at;
+	evtimer_add(&d->timer, &tv);
+}
+
+static void
+delivery_durable(void *arg, int status)
+{
+	struct delivery *d = arg;
+
+	if (status != 0) {
+		/* The intent may not be on disk: try again, it is idempotent. */
+		delivery_schedule(d, time_now_ms() + 1000);
+		return;
+	}
+	d->state = DELIVERY_SCHEDULED;
+	delivery_start(d);
+}
+
+void
+delivery_when_durable(struct delivery *d)
+{
+	d->state = DELIVERY_WAIT_DURABLE;
+	audit_wait(&d->waiter, delivery_durable, d);
+}
+
+/*
+ * Records
+ */
+
+static char *
+delivery_id(const struct delivery *d, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRId64 ".%d", d->intent, d->index);
+	return buf;
+}
+
+/* Appends; if it cannot be written, keeps it and retries every second. */
+static int
+delivery_record(struct delivery *d, const char *event, json_t *data)
+{
+	struct timeval	tv = { 1, 0 };
+	int		rc, told = d->state == DELIVERY_RECORDING;
+
+	json_object_set_new(data, "intent", json_integer(d->intent));
+	json_object_set_new(data, "recipient", json_integer(d->index));
+	json_incref(data);
+	if ((rc = audit_append(event, d->inc->id, "dutyd", data, NULL)) == 0) {
+		/* Applied: d may be gone now. */
+		json_decref(data);
+		return 0;
+	}
+	if (!told)
+		log_errorx("incident %s: cannot record %s of delivery %" PRId64
+		    ".%d (%s); retrying every second", d->inc->id, event,
+		    d->intent, d->index, strerror(-rc));
+	delivery_halt(d);
+	free(d->recording_event);
+	json_decref(d->recording_data);
+	d->recording_event = strdup(event);
+	d->recording_data = data;
+	d->state = DELIVERY_RECORDING;
+	evtimer_add(&d->timer, &tv);
+	return rc;
+}
+
+void
+delivery_abandon(struct delivery *d, const char *reason)
+{
+	json_t *data = json_pack("{s:s}", "reason", reason);
+
+	log_info("incident %s: delivery %" PRId64 ".%d of %s to %s abandoned: %s",
+	    d->inc->id, d->intent, d->index, notify_event_name(d->event),
+	    d->person, reason);
+	if (data != NULL)
+		delivery_record(d, "notify.abandoned", data);
+}
+
+static json_t *
+contact_json(const struct delivery *d, size_t i)
+{
+	return json_pack("{s:i, s:s, s:s}", "contact", (int)i, "channel",
+	    d->contacts[i].channel, "to", d->contacts[i].to);
+}
+
+/* The next contact to try after the current one, skipping refusals; -1: none. */
+static int
+delivery_next_contact(const struct delivery *d)
+{
+	size_t i, j;
+
+	for (i = 1; i < d->ncontacts; i++) {
+		j = (d->contact + i) % d->ncontacts;
+		if (!(d->rejected & (1u << j)))
+			return (int)j;
+	}
+	return -1;
+}
+
+static void
+delivery_fallback(struct delivery *d, int next, const char *reason)
+{
+	json_t *data;
+
+	log_warnx("incident %s: %s to %s: %s; trying %s (%s) next",
+	    d->inc->id, notify_event_name(d->event), d->person, reason,
+	    d->contacts[next].channel, d->contacts[next].to);
+	data = json_pack("{s:i, s:o, s:o, s:s}", "contact", next,
+	    "from", contact_json(d, d->contact), "to", contact_json(d, next),
+	    "reason", reason);
+	if (data != NULL)
+		delivery_record(d, "notify.fallback", data);
+}
+
+static int64_t
+delivery_backoff(const struct config *cfg, int attempt)
+{
+	int64_t delay = cfg->policy.retry_initial_ms;
+
+	while (--attempt > 0 && delay < cfg->policy.retry_max_ms)
+		delay *= 2;
+	return delay < cfg->policy.retry_max_ms ? delay : cfg->policy.retry_max_ms;
+}
+
+struct attempt {
+	const struct dutyd_result *res;
+	long		 status;
+	int64_t		 duration_ms;
+	int64_t		 retry_after_ms;
+	const char	*bundle;	/* the lead's delivery id, or NULL */
+};
+
+static void
+delivery_finish(struct delivery *d, const struct attempt *a)
+{
+	const struct config	*cfg = config_current();
+	const struct dutyd_result *res = a->res;
+	const char		*outcome;
+	char			 next[TIME_RFC3339_MAX], reason[DUTYD_ERROR_MAX + 96];
+	int64_t			 now = time_now_ms(), at = 0, since, wait;
+	int			 attempt = d->attempts + 1, fallback = -1;
+	size_t			 contact = d->contact;
+	json_t			*data;
+
+	switch (res->outcome) {
+	case DUTYD_DELIVERED:
+		outcome = "delivered";
+		break;
+	case DUTYD_FAILED:
+		/* This contact will never work as configured: the next one now. */
+		if ((fallback = delivery_next_contact(d)) >= 0) {
+			outcome = "rejected";
+			snprintf(reason, sizeof(reason), "%s refused: %s",
+			    d->contacts[contact].channel, res->detail);
+		} else
+			outcome = "failed";
+		break;
+	default:
+		outcome = "retry";
+		wait = delivery_backoff(cfg, d->contact_attempts + 1);
+		if (a->retry_after_ms > wait)
+			wait = a->retry_after_ms;	/* the vendor asked for it */
+		at = now + wait;
+		if (d->first_attempt_at != 0 && cfg->policy.retry_give_up_ms > 0 &&
+		    at - d->first_attempt_at > cfg->policy.retry_give_up_ms) {
+			outcome = "failed";
+			break;
+		}
+		/*
+		 * A contact gets fallback_after to succeed: the last retry is
+		 * pulled in to the end of that window, and a failure at or
+		 * after it moves on to the next contact.
+		 */
+		since = d->contact_since != 0 ? d->contact_since : now;
+		if (delivery_next_contact(d) < 0)
+			break;
+		if (now - since >= cfg->policy.fallback_after_ms) {
+			fallback = delivery_next_contact(d);
+			snprintf(reason, sizeof(reason), "no delivery on %s for "
+			    "%" PRId64 " s (%s)", d->contacts[contact].channel,
+			    (now - since) / 1000, res->detail);
+		} else if (at > since + cfg->policy.fallback_after_ms)
+			/* The window closes first: then delivery_start() moves on. */
+			at = since + cfg->policy.fallback_after_ms;
+		break;
+	}
+	data = json_pack("{s:i, s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:I}",
+	    "attempt", attempt, "person", d->person, "contact", (int)contact,
+	    "channel", d->contacts[contact].channel,
+	    "to", d->contacts[contact].to, "outcome", outcome,
+	    "status", (int)a->status, "detail", res->detail,
+	    "duration_ms", (json_int_t)a->duration_ms);
+	if (data == NULL) {
+		delivery_schedule(d, now + 1000);
+		return;
+	}
+	if (strcmp(outcome, "retry") == 0)
+		json_object_set_new(data, "next_attempt_at",
+		    json_string(time_format(at, next, sizeof(next))));
+	if (a->retry_after_ms > 0)
+		json_object_set_new(data, "retry_after_ms",
+		    json_integer(a->retry_after_ms));
+	if (a->bundle != NULL)
+		json_object_set_new(data, "bundle", json_string(a->bundle));
+	if (strcmp(outcome, "delivered") == 0)
+		log_debug("incident %s: %s delivered to %s via %s (attempt %d)",
+		    d->inc->id, notify_event_name(d->event), d->person,
+		    d->contacts[contact].channel, attempt);
+	else
+		log_warnx("incident %s: %s to %s via %s, attempt %d: %s%s",
+		    d->inc->id, notify_event_name(d->event), d->person,
+		    d->contacts[contact].channel, attempt, res->detail,
+		    strcmp(outcome, "failed") == 0 ? "; giving up" :
+		    fallback >= 0 ? "" : "; will retry");
+	if (delivery_record(d, "notify.attempt", data) != 0 || fallback < 0)
+		return;
+	/* d is alive: a retry or a refusal keeps the delivery. */
+	delivery_fallback(d, fallback, reason);
+}
+
+/*
+ * Sending
+ */
+
+static void
+delivery_fetched(const struct fetch_result *fr, void *arg)
+{
+	struct delivery			*d = arg, *riders[DELIVER_BUNDLE_MAX], *r;
+	const struct config_channel	*ch;
+	const struct dutyd_plugin	*p;
+	struct dutyd_response		 resp;
+	struct dutyd_result		 res;
+	struct config			*cfg = d->cfg;
+	struct attempt			 a;
+	char				 lead[64];
+	size_t				 n = 0, i;
+
+	d->fetch = NULL;
+	d->cfg = NULL;
+	memset(&res, 0, sizeof(res));
+	ch = config_channel(cfg, d->contacts[d->contact].channel);
+	p = channel_plugin_abi(ch->plugin);
+	memset(&resp, 0, sizeof(resp));
+	resp.status = fr->status;
+	resp.error = fr->error;
+	resp.content_type = fr->content_type;
+	resp.body = fr->body;
+	resp.body_len = fr->body_len;
+	resp.retry_after_ms = fr->retry_after_ms;
+	if (p->parse(ch->state, &resp, &res) != 0) {
+		res.outcome = DUTYD_RETRY;
+		snprintf(res.detail, sizeof(res.detail), "plugin %s could not read "
+		    "the response (HTTP %ld)", p->name, fr->status);
+	}
+	res.detail[sizeof(res.detail) - 1] = '\0';
+	config_unref(cfg);
+	/* Finishing may free d: take the riders off first. */
+	while ((r = TAILQ_FIRST(&d->bundle)) != NULL && n < DELIVER_BUNDLE_MAX) {
+		TAILQ_REMOVE(&d->bundle, r, riders);
+		r->lead = NULL;
+		r->state = DELIVERY_SCHEDULED;
+		riders[n++] = r;
+	}
+	memset(&a, 0, sizeof(a));
+	a.res = &res;
+	a.status = fr->status;
+	a.duration_ms = fr->duration_ms;
+	a.retry_after_ms = res.retry_after_ms > fr->retry_after_ms ?
+	    res.retry_after_ms : fr->retry_after_ms;
+	delivery_id(d, lead, sizeof(lead));
+	if (n > 0)
+		a.bundle = lead;
+	delivery_finish(d, &a);
+	for (i = 0; i < n; i++)
+		delivery_finish(riders[i], &a);
+	delivery_pump();
+}
+
+/* A failure before any request went out: an attempt all the same. */
+static void
+delivery_failed_to_send(struct delivery **ds, size_t n, const char *fmt,
+    const char *what)
+{
+	struct dutyd_result	res;
+	struct attempt		a;
+	size_t			i;
+
+	memset(&res, 0, sizeof(res));
+	res.outcome = DUTYD_RETRY;
+	snprintf(res.detail, sizeof(res.detail), fmt, what);
+	memset(&a, 0, sizeof(a));
+	a.res = &res;
+	for (i = 0; i < n; i++) {
+		ds[i]->state = DELIVERY_SCHEDULED;
+		delivery_finish(ds[i], &a);
+	}
+}
+
+/* One request for ds[0] and, in a bundle, ds[1..n-1] riding along. */
+static void
+delivery_send(struct config *cfg, const struct config_channel *ch,
+    struct delivery **ds, size_t n)
+{
+	const struct dutyd_plugin	*p = channel_plugin_abi(ch->plugin);
+	struct delivery			*lead = ds[0];
+	struct dutyd_recipient		 rcpt[DELIVER_BUNDLE_MAX];
+	struct dutyd_message		 msg;
+	struct dutyd_request		 req;
+	struct fetch_request		 freq;
+	struct message			 m;
+	const char			*ijson;
+	char				 id[64], *extra = NULL;
+	size_t				 i, j, nrcpt = 0;
+	int				 rc;
+
+	memset(&req, 0, sizeof(req));
+	rc = n == 1 ? message_render(cfg, ch, lead, &m) :
+	    message_render_bundle(cfg, ch, ds, n, &m);
+	/* The duty desk is no incident: plugins get the handover itself. */
+	if (lead->extra != NULL)
+		ijson = extra = json_dumps(lead->extra, JSON_COMPACT);
+	else
+		ijson = incview_cached(lead->inc);
+	if (rc != 0 || ijson == NULL) {
+		free(extra);
+		if (rc == 0)
+			message_clear(&m);
+		delivery_failed_to_send(ds, n, "%s", "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const struct delivery_contact *c = &ds[i]->contacts[ds[i]->contact];
+
+		/* Mention each person once, however many of their messages ride. */
+		for (j = 0; j < nrcpt; j++)
+			if (strcmp(rcpt[j].id, ds[i]->person) == 0 &&
+			    strcmp(rcpt[j].to, c->to) == 0)
+				break;
+		if (j < nrcpt)
+			continue;
+		rcpt[nrcpt].id = ds[i]->person;
+		rcpt[nrcpt].name = ds[i]->person_name;
+		rcpt[nrcpt++].to = c->to;
+	}
+	memset(&msg, 0, sizeof(msg));
+	msg.event = n == 1 ? notify_event_name(lead->event) : "dutyd.bundle";
+	msg.delivery_id = delivery_id(lead, id, sizeof(id));
+	msg.incident_json = ijson;
+	msg.title = m.title;
+	msg.text = m.text;
+	msg.url = m.url;
+	msg.recipient = rcpt[0];
+	msg.recipients = rcpt;
+	msg.nrecipients = nrcpt;
+	msg.now_ms = time_now_ms();
+	rc = p->build(ch->state, &msg, &req);
+	free(extra);
+	if (rc != 0) {
+		channel_request_clear(&req);
+		message_clear(&m);
+		delivery_failed_to_send(ds, n, "plugin could not build the "
+		    "request: %s", strerror(-rc));
+		return;
+	}
+	memset(&freq, 0, sizeof(freq));
+	freq.method = req.method;
+	freq.url = req.url;
+	freq.headers = req.headers;
+	freq.nheaders = req.nheaders;
+	freq.body = req.body;
+	freq.body_len = req.body_len;
+	freq.timeout_ms = ch->timeout_ms;
+	freq.connect_timeout_ms = ch->connect_timeout_ms;
+	freq.username = req.username;
+	freq.password = req.password;
+	freq.mail_from = req.mail_from;
+	freq.mail_rcpt = req.mail_rcpt;
+	freq.nrcpt = req.nrcpt;
+	freq.tls_required = req.tls == DUTYD_TLS_REQUIRED;
+	lead->fetch = fetch_start(&freq, delivery_fetched, lead);
+	rc = errno;
+	channel_request_clear(&req);
+	message_clear(&m);
+	if (lead->fetch == NULL) {
+		delivery_failed_to_send(ds, n, "cannot start the request: %s",
+		    strerror(rc));
+		return;
+	}
+	lead->state = DELIVERY_INFLIGHT;
+	lead->cfg = config_ref(cfg);
+	for (i = 1; i < n; i++) {
+		ds[i]->state = DELIVERY_BUNDLED;
+		ds[i]->lead = lead;
+		TAILQ_INSERT_TAIL(&lead->bundle, ds[i], riders);
+	}
+}
+
+/*
+ * Rate limits
+ */
+
+static struct chanq *
+chanq_get(const char *name)
+{
+	struct chanq *q;
+
+	TAILQ_FOREACH(q, &chanqs, entry)
+		if (strcmp(q->name, name) == 0)
+			return q;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	if ((q->name = strdup(name)) == NULL) {
+		free(q);
+		return NULL;
+	}
+	TAILQ_INIT(&q->waiting);
+	evtimer_assign(&q->timer, deliver_evbase, chanq_cb, q);
+	TAILQ_INSERT_TAIL(&chanqs, q, entry);
+	return q;
+}
+
+/* When the window lets the next message go: now or later. */
+static int64_t
+chanq_next(struct chanq *q, const struct config_channel *ch, int64_t now)
+{
+	int64_t *grown;
+
+	if (q->cap != (size_t)ch->rate_count) {
+		/* New limit (a reload): start counting afresh. */
+		if ((grown = calloc((size_t)ch->rate_count, sizeof(*grown))) == NULL)
+			return now + 1000;
+		free(q->sent);
+		q->sent = grown;
+		q->cap = (size_t)ch->rate_count;
+		q->n = q->head = 0;
+	}
+	if (q->n < q->cap || now - q->sent[q->head] >= ch->rate_period_ms)
+		return now;
+	return q->sent[q->head] + ch->rate_period_ms;
+}
+
+static int
+chanq_take(struct chanq *q, const struct config_channel *ch)
+{
+	int64_t now = time_now_ms();
+
+	if (chanq_next(q, ch, now) > now || q->sent == NULL)
+		return 0;
+	if (q->n < q->cap)
+		q->sent[(q->head + q->n++) % q->cap] = now;
+	else {
+		q->sent[q->head] = now;
+		q->head = (q->head + 1) % q->cap;
+	}
+	return 1;
+}
+
+static void
+chanq_arm(struct chanq *q, const struct config_channel *ch)
+{
+	struct timeval	tv;
+
+	if (q->nwaiting == 0 || evtimer_pending(&q->timer, NULL))
+		return;
+	tv = time_until(chanq_next(q, ch, time_now_ms()));
+	evtimer_add(&q->timer, &tv);
+}
+
+static void
+chanq_enqueue(struct chanq *q, struct delivery *d)
+{
+	d->state = DELIVERY_RATE_QUEUED;
+	d->chanq = q;
+	TAILQ_INSERT_TAIL(&q->waiting, d, queue);
+	q->nwaiting++;
+}
+
+/* A token came: send the head alone, or everyone compatible as one message. */
+static void
+chanq_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct chanq			*q = arg;
+	struct config			*cfg = config_current();
+	const struct config_channel	*ch = config_channel(cfg, q->name);
+	const struct dutyd_plugin	*p;
+	struct delivery			*ds[DELIVER_BUNDLE_MAX], *d, *next;
+	size_t				 n;
+	int				 group;
+
+	if (ch == NULL || ch->rate_count == 0) {
+		/* Reloaded away: let each go its own way again. */
+		while ((d = TAILQ_FIRST(&q->waiting)) != NULL)
+			delivery_schedule(d, time_now_ms());
+		return;
+	}
+	p = channel_plugin_abi(ch->plugin);
+	group = (p->flags & DUTYD_PLUGIN_GROUP) != 0;
+	while (q->nwaiting > 0 && chanq_take(q, ch)) {
+		ds[0] = TAILQ_FIRST(&q->waiting);
+		n = 1;
+		if (q->nwaiting >= (size_t)ch->bundle_after) {
+			for (d = TAILQ_NEXT(ds[0], queue); d != NULL &&
+			    n < DELIVER_BUNDLE_MAX; d = next) {
+				next = TAILQ_NEXT(d, queue);
+				/* A group robot reaches everyone; an SMS or mail one address. */
+				if (group || strcmp(d->contacts[d->contact].to,
+				    ds[0]->contacts[ds[0]->contact].to) == 0)
+					ds[n++] = d;
+			}
+		}
+		for (size_t i = 0; i < n; i++) {
+			delivery_unqueue(ds[i]);
+			ds[i]->state = DELIVERY_SCHEDULED;
+		}
+		if (n > 1)
+			log_info("channel %s: rate limit %" PRId64 " per %" PRId64
+			    " ms reached; sending %zu queued messages as one",
+			    q->name, ch->rate_count, ch->rate_period_ms, n);
+		delivery_send(cfg, ch, ds, n);
+	}
+	chanq_arm(q, ch);
+}
+
+/*
+ * Starting an attempt
+ */
+
+static void
+delivery_start(struct delivery *d)
+{
+	struct config			*cfg = config_current();
+	const struct config_channel	*ch;
+	struct chanq			*q;
+	char				 reason[128];
+	int				 next;
+
+	if (d->inc->state == INCIDENT_RESOLVED && d->event != NOTIFY_RESOLVED) {
+		delivery_abandon(d, "the incident was resolved");
+		return;
+	}
+	if (d->ncontacts == 0) {
+		delivery_abandon(d, "the person has no contacts");
+		return;
+	}
+	if (d->rejected & (1u << d->contact)) {
+		/* A refusal whose fallback record was lost (crash): move on. */
+		if ((next = delivery_next_contact(d)) < 0) {
+			delivery_abandon(d, "every contact refused the message");
+			return;
+		}
+		d->contact = (size_t)next;
+		d->contact_attempts = 0;
+		d->contact_since = 0;
+	}
+	/*
+	 * The contact's window closed while waiting (a retry pulled in to its
+	 * end, a Retry-After beyond it): the next contact, not this one again.
+	 */
+	if (d->contact_attempts > 0 && d->contact_since != 0 &&
+	    time_now_ms() - d->contact_since >= cfg->policy.fallback_after_ms &&
+	    (next = delivery_next_contact(d)) >= 0) {
+		snprintf(reason, sizeof(reason), "no delivery on %s for %" PRId64
+		    " s", d->contacts[d->contact].channel,
+		    (time_now_ms() - d->contact_since) / 1000);
+		delivery_fallback(d, next, reason);
+		return;
+	}
+	if ((ch = config_channel(cfg, d->contacts[d->contact].channel)) == NULL ||
+	    ch->plugin == NULL) {
+		if ((next = delivery_next_contact(d)) >= 0)
+			delivery_fallback(d, next, "its channel is no longer "
+			    "configured");
+		else
+			delivery_abandon(d, "its channel is no longer configured");
+		return;
+	}
+	if (ch->rate_count > 0 && (q = chanq_get(ch->name)) != NULL &&
+	    (q->nwaiting > 0 || !chanq_take(q, ch))) {
+		chanq_enqueue(q, d);
+		chanq_arm(q, ch);
+		return;
+	}
+	if (fetch_inflight() >= DELIVER_MAX_INFLIGHT) {
+		d->state = DELIVERY_QUEUED;
+		TAILQ_INSERT_TAIL(&delivery_queue, d, queue);
+		return;
+	}
+	delivery_send(cfg, ch, &d, 1);
+}
+
+/* Transfer slots freed: start the deliveries that waited for one, in order. */
+static void
+delivery_pump(void)
+{
+	struct delivery *d;
+
+	while (fetch_inflight() < DELIVER_MAX_INFLIGHT &&
+	    (d = TAILQ_FIRST(&delivery_queue)) != NULL) {
+		delivery_unqueue(d);
+		delivery_start(d);
+	}
+}
+
+static void
+delivery_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct delivery	*d = arg;
+	json_t		*data;
+	char		*event;
+
+	if (d->state != DELIVERY_RECORDING) {
+		delivery_start(d);
+		return;
+	}
+	/* Hand the kept record back to delivery_record() to try again. */
+	data = d->recording_data;
+	event = d->recording_event;
+	d->recording_data = NULL;
+	d->recording_event = NULL;
+	if (event == NULL) {
+		json_decref(data);
+		delivery_schedule(d, time_now_ms() + 1000);
+		return;
+	}
+	delivery_record(d, event, data);
+	free(event);
+}

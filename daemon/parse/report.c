@@ -1,0 +1,609 @@
+/*
+ * Validation of what clients send: incident reports, staff action bodies and
+ * idempotency keys.  Pure functions of bytes (no globals, clock or logging)
+ * so that each can be fuzzed alone.
+ *
+ * Error messages end up in an HTTP reply read by a county duty officer, so
+ * they name the field, say what was wrong and what is expected, and are
+ * always valid UTF-8 (the reply is JSON).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "parse/report.h"
+#include "base/timeutil.h"
+
+#define REPORT_PHONE_MAX	32	/* bytes; phones are ASCII */
+#define REPORT_COUNT_MAX	1000000
+#define QUOTE_MAX		48	/* bytes of client text quoted */
+#define TIME_EXAMPLE		"2026-11-28T14:05:00+08:00"
+
+enum kind {
+	K_TITLE,	/* text that must not be blank */
+	K_TEXT,
+	K_TIME,
+	K_LEVEL,
+	K_PHONE,
+	K_COUNT,
+	K_OBJECT
+};
+
+struct field {
+	const char		*key;
+	const char		*path;		/* err->field: dotted, static */
+	enum kind		 kind;
+	size_t			 max;		/* chars; phone: bytes; count */
+	int			 required;
+	const struct field	*members;	/* K_OBJECT */
+};
+
+static const struct field casualty_fields[] = {
+	{ "dead", "casualties.dead", K_COUNT, REPORT_COUNT_MAX, 0, NULL },
+	{ "injured", "casualties.injured", K_COUNT, REPORT_COUNT_MAX, 0, NULL },
+	{ "missing", "casualties.missing", K_COUNT, REPORT_COUNT_MAX, 0, NULL },
+	{ NULL, NULL, 0, 0, 0, NULL }
+};
+
+static const struct field reporter_fields[] = {
+	{ "name", "reporter.name", K_TEXT, REPORT_SHORT_MAX, 0, NULL },
+	{ "phone", "reporter.phone", K_PHONE, REPORT_PHONE_MAX, 0, NULL },
+	{ NULL, NULL, 0, 0, 0, NULL }
+};
+
+static const struct field report_fields[] = {
+	{ "title", "title", K_TITLE, REPORT_TITLE_MAX, 1, NULL },
+	{ "occurred_at", "occurred_at", K_TIME, 0, 1, NULL },
+	{ "category", "category", K_TEXT, REPORT_SHORT_MAX, 0, NULL },
+	{ "level", "level", K_LEVEL, 0, 0, NULL },
+	{ "location", "location", K_TEXT, REPORT_TEXT_MAX, 0, NULL },
+	{ "cause", "cause", K_TEXT, REPORT_TEXT_MAX, 0, NULL },
+	{ "measures", "measures", K_TEXT, REPORT_TEXT_MAX, 0, NULL },
+	{ "details", "details", K_TEXT, REPORT_DETAILS_MAX, 0, NULL },
+	{ "casualties", "casualties", K_OBJECT, 0, 0, casualty_fields },
+	{ "reporter", "reporter", K_OBJECT, 0, 0, reporter_fields },
+	{ NULL, NULL, 0, 0, 0, NULL }
+};
+
+/* A follow-up (续报) says what changed: everything but what and when. */
+static const struct field update_fields[] = {
+	{ "level", "level", K_LEVEL, 0, 0, NULL },
+	{ "location", "location", K_TEXT, REPORT_TEXT_MAX, 0, NULL },
+	{ "cause", "cause", K_TEXT, REPORT_TEXT_MAX, 0, NULL },
+	{ "measures", "measures", K_TEXT, REPORT_TEXT_MAX, 0, NULL },
+	{ "details", "details", K_TEXT, REPORT_DETAILS_MAX, 0, NULL },
+	{ "casualties", "casualties", K_OBJECT, 0, 0, casualty_fields },
+	{ "reporter", "reporter", K_OBJECT, 0, 0, reporter_fields },
+	{ NULL, NULL, 0, 0, 0, NULL }
+};
+
+static const char *const levels[] = { "I", "II", "III", "IV", NULL };
+
+/* White space a blank title may hold; U+3000 is what a Chinese IME types. */
+static const char *const blanks[] = {
+	" ", "\t", "\n", "\r", "\v", "\f",
+	"\xc2\xa0",		/* U+00A0 no-break space */
+	"\xe3\x80\x80",		/* U+3000 ideographic space */
+	"\xe2\x80\x8b",		/* U+200B zero width space */
+	"\xef\xbb\xbf",		/* U+FEFF byte order mark */
+	NULL
+};
+
+/* Length of s cut to at most max bytes on a UTF-8 character boundary. */
+static int
+clip(const char *s, size_t max)
+{
+	size_t	 n;
+
+	if ((n = strlen(s)) <= max)
+		return (int)n;
+	/* s[n] continuing a sequence: that sequence would be cut, drop it. */
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return (int)n;
+}
+
+/*
+ * A message cut by snprintf may end inside a UTF-8 sequence; the reply is
+ * JSON, so drop that tail, and as a last resort any byte that is not ASCII.
+ */
+static void
+tidy_utf8(char *msg)
+{
+	json_t	*probe;
+	size_t	 n = strlen(msg), lead, need;
+	unsigned char c;
+
+	lead = n;
+	while (lead > 0 && n - lead < 4 &&
+	    ((unsigned char)msg[lead - 1] & 0xc0) == 0x80)
+		lead--;
+	if (lead > 0) {
+		c = (unsigned char)msg[lead - 1];
+		need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		if (c >= 0xc0 && n - (lead - 1) < need)
+			msg[lead - 1] = '\0';
+	}
+	if ((probe = json_string(msg)) != NULL) {
+		json_decref(probe);
+		return;
+	}
+	for (; *msg != '\0'; msg++)
+		if ((unsigned char)*msg >= 0x80)
+			*msg = '?';
+}
+
+static void fail(struct report_error *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+fail(struct report_error *err, const char *field, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	err->field = field;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	tidy_utf8(err->message);
+	errno = EINVAL;
+}
+
+static void
+fail_nomem(struct report_error *err)
+{
+	err->field = NULL;
+	err->not_json = 0;
+	snprintf(err->message, sizeof(err->message),
+	    "dutyd ran out of memory while reading the body; try again");
+	errno = ENOMEM;
+}
+
+static const char *
+type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "a whole number";
+	case JSON_REAL:
+		return "a decimal number";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	case JSON_NULL:
+		return "null";
+	}
+	return "an unknown JSON value";
+}
+
+static int
+is_blank(const char *s)
+{
+	const char *const *b;
+	size_t	 n;
+
+	while (*s != '\0') {
+		for (b = blanks; *b != NULL; b++) {
+			n = strlen(*b);
+			if (strncmp(s, *b, n) == 0)
+				break;
+		}
+		if (*b == NULL)
+			return 0;
+		s += n;
+	}
+	return 1;
+}
+
+/* JSON white space only: an action body may be empty. */
+static int
+is_empty_body(const char *body, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (strchr(" \t\r\n", body[i]) == NULL || body[i] == '\0')
+			return 0;
+	return 1;
+}
+
+/* Append name to a ", "-separated list, for unknown-field messages. */
+static void
+list_add(char *buf, size_t len, const char *name)
+{
+	size_t	 off = strlen(buf);
+
+	if (off < len)
+		snprintf(buf + off, len - off, "%s%s", off ? ", " : "", name);
+}
+
+static void
+list_fields(const struct field *fields, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (; fields->key != NULL; fields++)
+		list_add(buf, len, fields->key);
+}
+
+/* Parse the body into an object; NULL with *err filled otherwise. */
+static json_t *
+load_object(const char *body, size_t len, struct report_error *err)
+{
+	json_error_t	 jerr;
+	json_t		*root;
+	char		 text[JSON_ERROR_TEXT_LENGTH];
+
+	if (len > REPORT_BODY_MAX) {
+		fail(err, NULL, "the body is %zu bytes; it may be at most %d "
+		    "bytes: shorten the details", len, REPORT_BODY_MAX);
+		return NULL;
+	}
+	if (is_empty_body(body, len)) {
+		err->not_json = 1;
+		fail(err, NULL, "the body is empty; send a JSON object");
+		return NULL;
+	}
+	/* Let \u0000 in strings through: the error can then name the field. */
+	root = json_loadb(body, len,
+	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	if (root == NULL) {
+		snprintf(text, sizeof(text), "%s", jerr.text);
+		switch (json_error_code(&jerr)) {
+		case json_error_out_of_memory:
+			fail_nomem(err);
+			break;
+		case json_error_duplicate_key:
+			fail(err, NULL, "the body names a field twice (%s at "
+			    "line %d column %d); send each field once", text,
+			    jerr.line, jerr.column);
+			break;
+		default:
+			err->not_json = 1;
+			fail(err, NULL, "body is not valid JSON: %s at line %d "
+			    "column %d", text, jerr.line, jerr.column);
+			break;
+		}
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		fail(err, NULL, "the body must be a JSON object, like "
+		    "{\"title\": \"...\"}, not %s", type_name(root));
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* A string without NUL, at most max code points; 0 or -1 with *err filled. */
+static int
+check_string(const json_t *v, const char *path, const char *expect,
+    size_t max, struct report_error *err)
+{
+	const char	*s;
+	size_t		 n;
+
+	if (!json_is_string(v)) {
+		fail(err, path, "%s must be a string (%s), not %s", path,
+		    expect, type_name(v));
+		return -1;
+	}
+	s = json_string_value(v);
+	if (strlen(s) != json_string_length(v)) {
+		fail(err, path, "%s contains a NUL character (\\u0000); "
+		    "remove it", path);
+		return -1;
+	}
+	if (max > 0 && (n = utf8_length(s)) > max) {
+		fail(err, path, "%s is %zu characters long; shorten it to at "
+		    "most %zu", path, n, max);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_value(const json_t *v, const struct field *f, int64_t *ms,
+    struct report_error *err)
+{
+	const char	*s;
+	char		 expect[96];
+	json_int_t	 i;
+	size_t		 k;
+
+	switch (f->kind) {
+	case K_TITLE:
+		snprintf(expect, sizeof(expect), "1 to %zu characters saying "
+		    "what happened", f->max);
+		if (check_string(v, f->path, expect, f->max, err) == -1)
+			return -1;
+		if (is_blank(json_string_value(v))) {
+			fail(err, f->path, "%s is blank; write %s", f->path,
+			    expect);
+			return -1;
+		}
+		return 0;
+	case K_TEXT:
+		snprintf(expect, sizeof(expect), "at most %zu characters",
+		    f->max);
+		return check_string(v, f->path, expect, f->max, err);
+	case K_TIME:
+		if (check_string(v, f->path, "an RFC 3339 time with offset, "
+		    "e.g. " TIME_EXAMPLE, 0, err) == -1)
+			return -1;
+		s = json_string_value(v);
+		if (time_parse(s, ms) != 0) {
+			fail(err, f->path, "%s must be an RFC 3339 time with "
+			    "offset, e.g. " TIME_EXAMPLE "; got \"%.*s\"",
+			    f->path, clip(s, QUOTE_MAX), s);
+			return -1;
+		}
+		return 0;
+	case K_LEVEL:
+		if (check_string(v, f->path, "\"I\", \"II\", \"III\" or "
+		    "\"IV\"", 0, err) == -1)
+			return -1;
+		s = json_string_value(v);
+		for (k = 0; levels[k] != NULL; k++)
+			if (strcmp(s, levels[k]) == 0)
+				return 0;
+		fail(err, f->path, "%s must be exactly one of \"I\", \"II\", "
+		    "\"III\", \"IV\" (ASCII capitals); got \"%.*s\"", f->path,
+		    clip(s, QUOTE_MAX), s);
+		return -1;
+	case K_PHONE:
+		if (check_string(v, f->path, "a phone number", 0, err) == -1)
+			return -1;
+		s = json_string_value(v);
+		if (strlen(s) > f->max || strspn(s, "0123456789 +-()") !=
+		    strlen(s) || strpbrk(s, "0123456789") == NULL) {
+			fail(err, f->path, "%s must be a phone number: at "
+			    "most %zu characters, only digits, spaces and "
+			    "+ - ( ); got \"%.*s\"", f->path, f->max,
+			    clip(s, QUOTE_MAX), s);
+			return -1;
+		}
+		return 0;
+	case K_COUNT:
+		if (!json_is_integer(v)) {
+			fail(err, f->path, "%s must be a whole number from 0 "
+			    "to %zu, without quotes or decimals; got %s",
+			    f->path, f->max, type_name(v));
+			return -1;
+		}
+		i = json_integer_value(v);
+		if (i < 0 || (json_int_t)f->max < i) {
+			fail(err, f->path, "%s must be a whole number from 0 "
+			    "to %zu; got %" JSON_INTEGER_FORMAT, f->path,
+			    f->max, i);
+			return -1;
+		}
+		return 0;
+	case K_OBJECT:
+		break;
+	}
+	return -1;
+}
+
+/*
+ * Copy the known, non-null members of `in` into `out`, checking each.
+ * path names `in` in errors (NULL: the body).
+ */
+static int
+copy_fields(const json_t *in, const struct field *fields, const char *path,
+    json_t *out, int64_t *ms, struct report_error *err)
+{
+	const struct field *f;
+	const char	*key;
+	json_t		*v, *sub;
+	char		 known[160];
+
+	json_object_foreach((json_t *)in, key, v) {
+		for (f = fields; f->key != NULL; f++)
+			if (strcmp(key, f->key) == 0)
+				break;
+		if (f->key == NULL) {
+			list_fields(fields, known, sizeof(known));
+			fail(err, path, "unknown field \"%.*s\"%s%s; the known "
+			    "fields%s%s are: %s", clip(key, QUOTE_MAX), key,
+			    path ? " in " : "", path ? path : "",
+			    path ? " of " : "", path ? path : "", known);
+			return -1;
+		}
+	}
+	for (f = fields; f->key != NULL; f++) {
+		v = json_object_get(in, f->key);
+		if (v == NULL || json_is_null(v)) {
+			if (f->required) {
+				fail(err, f->path, "%s is missing; every "
+				    "report needs %s", f->path,
+				    f->kind == K_TIME ? "occurred_at, when it "
+				    "happened, e.g. " TIME_EXAMPLE :
+				    "a title saying what happened");
+				return -1;
+			}
+			continue;
+		}
+		if (f->kind == K_OBJECT) {
+			if (!json_is_object(v)) {
+				list_fields(f->members, known, sizeof(known));
+				fail(err, f->path, "%s must be an object with "
+				    "any of the fields %s, not %s", f->path,
+				    known, type_name(v));
+				return -1;
+			}
+			if ((sub = json_object()) == NULL) {
+				fail_nomem(err);
+				return -1;
+			}
+			if (copy_fields(v, f->members, f->path, sub, ms,
+			    err) == -1) {
+				json_decref(sub);
+				return -1;
+			}
+			if (json_object_set_new(out, f->key, sub) == -1) {
+				fail_nomem(err);
+				return -1;
+			}
+			continue;
+		}
+		if (check_value(v, f, ms, err) == -1)
+			return -1;
+		if (json_object_set(out, f->key, v) == -1) {
+			fail_nomem(err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+json_t *
+report_parse(const char *body, size_t len, int64_t *occurred_ms,
+    struct report_error *err)
+{
+	struct report_error scratch;
+	json_t		*root, *out;
+	int64_t		 ms = 0;
+
+	if (err == NULL)
+		err = &scratch;
+	memset(err, 0, sizeof(*err));
+	if ((root = load_object(body, len, err)) == NULL)
+		return NULL;
+	if ((out = json_object()) == NULL) {
+		fail_nomem(err);
+		json_decref(root);
+		return NULL;
+	}
+	if (copy_fields(root, report_fields, NULL, out, &ms, err) == -1) {
+		json_decref(out);
+		json_decref(root);
+		return NULL;
+	}
+	json_decref(root);
+	if (occurred_ms != NULL)
+		*occurred_ms = ms;
+	return out;
+}
+
+json_t *
+report_parse_action(const char *body, size_t len, const char *const *fields,
+    struct report_error *err)
+{
+	struct report_error scratch;
+	json_t		*root, *out, *v;
+	const char	*key;
+	char		 known[160], expect[48];
+	size_t		 i;
+
+	if (err == NULL)
+		err = &scratch;
+	memset(err, 0, sizeof(*err));
+	if (len == 0 || is_empty_body(body, len)) {
+		if ((out = json_object()) == NULL)
+			fail_nomem(err);
+		return out;
+	}
+	if ((root = load_object(body, len, err)) == NULL)
+		return NULL;
+	if ((out = json_object()) == NULL) {
+		fail_nomem(err);
+		goto fail;
+	}
+	snprintf(expect, sizeof(expect), "at most %d characters",
+	    REPORT_NOTE_MAX);
+	json_object_foreach(root, key, v) {
+		for (i = 0; fields != NULL && fields[i] != NULL; i++)
+			if (strcmp(key, fields[i]) == 0)
+				break;
+		if (fields == NULL || fields[i] == NULL) {
+			known[0] = '\0';
+			for (i = 0; fields != NULL && fields[i] != NULL; i++)
+				list_add(known, sizeof(known), fields[i]);
+			if (known[0] == '\0')
+				fail(err, NULL, "unknown field \"%.*s\"; this "
+				    "action takes no fields: send an empty "
+				    "body", clip(key, QUOTE_MAX), key);
+			else
+				fail(err, NULL, "unknown field \"%.*s\"; the "
+				    "known fields are: %s",
+				    clip(key, QUOTE_MAX), key, known);
+			goto fail;
+		}
+		if (json_is_null(v))
+			continue;
+		/* err->field points into the caller's list: it outlives err. */
+		if (check_string(v, fields[i], expect, REPORT_NOTE_MAX,
+		    err) == -1)
+			goto fail;
+		if (json_object_set(out, key, v) == -1) {
+			fail_nomem(err);
+			goto fail;
+		}
+	}
+	json_decref(root);
+	return out;
+fail:
+	json_decref(out);
+	json_decref(root);
+	return NULL;
+}
+
+int
+report_check_idempotency_key(const char *key)
+{
+	size_t	 i;
+
+	if (key == NULL || key[0] == '\0')
+		return -EINVAL;
+	for (i = 0; key[i] != '\0'; i++) {
+		if (i >= IDEMPOTENCY_KEY_MAX)
+			return -EINVAL;
+		if ((unsigned char)key[i] < 0x21 ||
+		    (unsigned char)key[i] > 0x7e)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+json_t *
+report_parse_update(const char *body, size_t len, struct report_error *err)
+{
+	struct report_error scratch;
+	json_t		*root, *out;
+	char		 known[160];
+
+	if (err == NULL)
+		err = &scratch;
+	memset(err, 0, sizeof(*err));
+	if ((root = load_object(body, len, err)) == NULL)
+		return NULL;
+	if ((out = json_object()) == NULL) {
+		fail_nomem(err);
+		json_decref(root);
+		return NULL;
+	}
+	if (copy_fields(root, update_fields, NULL, out, NULL, err) == -1) {
+		json_decref(out);
+		json_decref(root);
+		return NULL;
+	}
+	json_decref(root);
+	if (json_object_size(out) == 0) {
+		list_fields(update_fields, known, sizeof(known));
+		fail(err, NULL, "a follow-up needs at least one of: %s", known);
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}

@@ -1,0 +1,167 @@
+/*
+ * incview.c: an incident as the API shows it (GET /api/v1/incidents), and
+ * the compact JSON of that every notification and reply shares, cached
+ * until the incident changes or a reload may change public_url.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "state/incident.h"
+#include "state/incview.h"
+#include "base/timeutil.h"
+
+static unsigned	json_gen = 1;	/* bumped to drop every cached JSON */
+
+static int
+set_time(json_t *o, const char *key, int64_t ms)
+{
+	char buf[TIME_RFC3339_MAX];
+
+	if (ms == 0)
+		return json_object_set_new(o, key, json_null());
+	return json_object_set_new(o, key, json_string(time_format(ms, buf,
+	    sizeof(buf))));
+}
+
+static json_t *
+mark_person(const struct incident_mark *m)
+{
+	if (m->at == 0)
+		return json_null();
+	return json_pack("{s:s, s:s?}", "id", m->by, "name", m->by_name);
+}
+
+static json_t *
+clock_json(const struct incident_clock *c, int stopped)
+{
+	json_t		*o;
+	const char	*state;
+
+	state = c->fired_at != 0 ? "fired" : stopped ? "stopped" : "running";
+	o = json_pack("{s:s}", "state", state);
+	if (o == NULL)
+		return NULL;
+	set_time(o, "deadline", c->deadline);
+	set_time(o, "fired_at", c->fired_at);
+	json_object_set_new(o, "late_by_ms", c->fired_at != 0 ?
+	    json_integer(c->late_ms) : json_null());
+	return o;
+}
+
+json_t *
+incview_json(const struct incident *inc, int with_timeline)
+{
+	struct config	*cfg = config_current();
+	json_t		*o, *clocks, *wr;
+	char		*url = NULL;
+	int		 failed = 0;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	failed |= json_object_set_new(o, "id", json_string(inc->id));
+	failed |= json_object_set_new(o, "office", json_string(inc->office));
+	failed |= json_object_set_new(o, "office_name",
+	    inc->office_name ? json_string(inc->office_name) : json_null());
+	failed |= json_object_set_new(o, "state",
+	    json_string(incident_state_name(inc->state)));
+	/* The report's own fields, as validated. */
+	failed |= json_object_update(o, inc->report);
+	failed |= set_time(o, "received_at", inc->received_at);
+	failed |= set_time(o, "ack_deadline", inc->ack_clock.deadline);
+	failed |= set_time(o, "report_deadline", inc->report_clock.deadline);
+	failed |= json_object_set_new(o, "late_report",
+	    json_boolean(inc->late_report));
+
+	failed |= json_object_set_new(o, "acknowledged",
+	    json_boolean(inc->ack.at != 0));
+	failed |= set_time(o, "acknowledged_at", inc->ack.at);
+	failed |= json_object_set_new(o, "acknowledged_by", mark_person(&inc->ack));
+	failed |= json_object_set_new(o, "escalated",
+	    json_boolean(inc->ack_clock.fired_at != 0));
+	failed |= set_time(o, "escalated_at", inc->ack_clock.fired_at);
+	failed |= json_object_set_new(o, "overdue",
+	    json_boolean(inc->report_clock.fired_at != 0));
+	failed |= set_time(o, "overdue_at", inc->report_clock.fired_at);
+	failed |= json_object_set_new(o, "escalation_level",
+	    json_integer(inc->level));
+	if (inc->filed.at != 0) {
+		wr = json_pack("{s:s?, s:o}", "reference", inc->filed.text,
+		    "filed_by", mark_person(&inc->filed));
+		if (wr != NULL)
+			set_time(wr, "filed_at", inc->filed.at);
+	} else
+		wr = json_null();
+	failed |= json_object_set_new(o, "written_report", wr);
+	failed |= set_time(o, "resolved_at", inc->resolved.at);
+	failed |= json_object_set_new(o, "resolved_by",
+	    mark_person(&inc->resolved));
+
+	clocks = json_pack("{s:o, s:o}",
+	    "ack", clock_json(&inc->ack_clock, inc->ack.at != 0 ||
+		inc->state == INCIDENT_RESOLVED),
+	    "report", clock_json(&inc->report_clock, inc->filed.at != 0 ||
+		inc->state == INCIDENT_RESOLVED));
+	if (clocks != NULL && inc->level_clock.deadline != 0)
+		json_object_set_new(clocks, "next_level", clock_json(&inc->level_clock,
+		    inc->ack.at != 0 || inc->state == INCIDENT_RESOLVED));
+	failed |= json_object_set_new(o, "clocks", clocks);
+	if (cfg != NULL && (url = incview_url(cfg, inc)) != NULL) {
+		failed |= json_object_set_new(o, "url", json_string(url));
+		free(url);
+	}
+	failed |= json_object_set_new(o, "updates", inc->updates != NULL ?
+	    json_incref(inc->updates) : json_array());
+	if (with_timeline)
+		failed |= json_object_set(o, "timeline", inc->timeline);
+	if (failed) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+const char *
+incview_cached(struct incident *inc)
+{
+	json_t *o;
+
+	if (inc->json != NULL && inc->json_gen == json_gen)
+		return inc->json;
+	free(inc->json);
+	inc->json = NULL;
+	if ((o = incview_json(inc, 0)) != NULL) {
+		inc->json = json_dumps(o, JSON_COMPACT);
+		inc->json_gen = json_gen;
+		json_decref(o);
+	}
+	return inc->json;
+}
+
+void
+incview_flush(void)
+{
+	json_gen++;
+}
+
+
+char *
+incview_url(const struct config *cf, const struct incident *inc)
+{
+	char *url;
+
+	if (asprintf(&url, "%s/api/v1/incidents/%s", cf->public_url,
+	    inc->id) == -1)
+		return NULL;
+	return url;
+}
+
+const char *
+incview_who(const struct incident_mark *m)
+{
+	if (m->by_name != NULL)
+		return m->by_name;
+	return m->by != NULL ? m->by : "他人";
+}

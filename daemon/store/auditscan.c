@@ -1,0 +1,467 @@
+/*
+ * Verifying the audit log's chain across its segments, fast.
+ *
+ * Every line is hashed; its seq and prev are read from the fixed envelope
+ * dutyd writes ({"seq":N,… and …,"prev":"<64 hex>"}) and only lines that
+ * do not have it are parsed as JSON.  Damage does not stop the scan: it
+ * resynchronises on the next line, so every break is found and an operator
+ * can accept them all at once (--accept-broken-chain).
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/audit.h"
+#include "store/auditscan.h"
+
+
+/* A closed segment's name: audit-<12 digits>-<12 digits>.log. */
+static int
+closed_name(const char *name)
+{
+	size_t i;
+
+	if (strlen(name) != 6 + 12 + 1 + 12 + 4 || strncmp(name, "audit-", 6) != 0 ||
+	    name[18] != '-' || strcmp(name + 31, ".log") != 0)
+		return 0;
+	for (i = 6; i < 31; i++)
+		if (i != 18 && (name[i] < '0' || name[i] > '9'))
+			return 0;
+	return 1;
+}
+
+void
+auditscan_segment_name(int64_t first, int64_t last, char *buf, size_t len)
+{
+	snprintf(buf, len, "audit-%012lld-%012lld.log", (long long)first,
+	    (long long)last);
+}
+
+static int
+add_seg(struct auditscan *s, const char *path)
+{
+	struct auditscan_seg	*segs, *g;
+	const char		*slash = strrchr(path, '/');
+
+	segs = reallocarray(s->segs, s->nsegs + 1, sizeof(*segs));
+	if (segs == NULL)
+		return -ENOMEM;
+	s->segs = segs;
+	g = &segs[s->nsegs];
+	memset(g, 0, sizeof(*g));
+	if ((g->path = strdup(path)) == NULL ||
+	    (g->name = strdup(slash ? slash + 1 : path)) == NULL) {
+		free(g->path);
+		return -ENOMEM;
+	}
+	s->nsegs++;
+	return 0;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The fixed envelope: {"seq":N, … ,"prev":"<64 hex>"}.  Returns 0 with
+ * seq, prev and event (not NUL-terminated: evlen) filled, or -1.
+ */
+static int
+envelope(const char *line, size_t len, int64_t *seq, char prev[AUDIT_HASH_HEX],
+    const char **event, size_t *evlen)
+{
+	const char	*p = line + 7, *e, *q;
+	int64_t		 n = 0;
+	size_t		 i;
+
+	if (len < 7 + 1 + 8 + 66 + 1 || strncmp(line, "{\"seq\":", 7) != 0)
+		return -1;
+	for (i = 0; *p >= '0' && *p <= '9' && i < 18; p++, i++)
+		n = n * 10 + (*p - '0');
+	if (i == 0 || *p != ',')
+		return -1;
+	q = line + len - 75;	/* ,"prev":"<64>"} */
+	if (strncmp(q, ",\"prev\":\"", 9) != 0 || line[len - 2] != '"' ||
+	    line[len - 1] != '}')
+		return -1;
+	for (i = 0; i < 64; i++) {
+		char c = q[9 + i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return -1;
+		prev[i] = c;
+	}
+	prev[64] = '\0';
+	*seq = n;
+	/* "event" follows "ts"; look for it near the start only. */
+	e = memmem(line, len < 160 ? len : 160, ",\"event\":\"", 10);
+	*event = NULL;
+	*evlen = 0;
+	if (e != NULL) {
+		e += 10;
+		q = memchr(e, '"', (size_t)(line + len - e));
+		if (q != NULL) {
+			*event = e;
+			*evlen = (size_t)(q - e);
+		}
+	}
+	return 0;
+}
+
+static int
+event_is(const char *ev, size_t evlen, const char *name)
+{
+	return ev != NULL && evlen == strlen(name) && memcmp(ev, name, evlen) == 0;
+}
+
+struct accepted {
+	int64_t		 seq;
+	char		 sha[AUDIT_HASH_HEX];
+};
+
+struct scanstate {
+	int64_t		 expect;	/* next seq; 0 before the first line */
+	char		 hash[AUDIT_HASH_HEX];	/* of the last line */
+	char		 hash2[AUDIT_HASH_HEX];	/* of the line before it */
+	int		 prev_broke;
+	struct accepted	*acc;
+	size_t		 nacc;
+};
+
+static void
+add_break(struct auditscan *s, size_t seg, off_t off, int64_t seq,
+    const char *sha, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void
+add_break(struct auditscan *s, size_t seg, off_t off, int64_t seq,
+    const char *sha, const char *fmt, ...)
+{
+	struct auditscan_break	*b;
+	va_list			 ap;
+	char			 why[160];
+	int64_t			 good = seq - 1;
+
+	if (s->nbreaks == 0) {
+		/* Everything before the first bad record is still good. */
+		if (good < s->last_good_seq)
+			s->last_good_seq = good;
+	}
+	if (s->nbreaks >= AUDITSCAN_MAX_BREAKS) {
+		s->more_breaks++;
+		return;
+	}
+	b = &s->breaks[s->nbreaks++];
+	memset(b, 0, sizeof(*b));
+	b->seq = seq;
+	b->seg = seg;
+	b->offset = off;
+	memcpy(b->line_sha256, sha, AUDIT_HASH_HEX);
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(b->reason, sizeof(b->reason), "%s: the hash chain is broken: "
+	    "the first bad record is seq %lld (%s)", s->segs[seg].path,
+	    (long long)seq, why);
+}
+
+static void
+note_accepted(struct scanstate *st, const char *line, size_t len)
+{
+	struct audit_record	 rec;
+	json_t			*root, *v;
+	const char		*why, *sha;
+	struct accepted		*a;
+
+	if (audit_parse_line(line, len, &rec, &root, &why) != 0)
+		return;
+	v = json_object_get(rec.data, "seq");
+	sha = json_string_value(json_object_get(rec.data, "line_sha256"));
+	if (json_is_integer(v) && sha != NULL && strlen(sha) == 64 &&
+	    (a = reallocarray(st->acc, st->nacc + 1, sizeof(*a))) != NULL) {
+		st->acc = a;
+		a[st->nacc].seq = json_integer_value(v);
+		memcpy(a[st->nacc].sha, sha, AUDIT_HASH_HEX);
+		st->nacc++;
+	}
+	json_decref(root);
+}
+
+static int
+scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
+    char *err, size_t errlen)
+{
+	struct auditscan_seg	*g = &s->segs[idx];
+	struct stat		 sb;
+	FILE			*fp;
+	char			*line = NULL, sha[AUDIT_HASH_HEX], prev[AUDIT_HASH_HEX];
+	size_t			 cap = 0, evlen;
+	ssize_t			 n;
+	off_t			 off = 0;
+	int			 first = 1, in_ckpt = 0, rc = 0;
+	int			 last_seg = idx + 1 == s->nsegs;
+
+	if ((fp = fopen(g->path, "r")) == NULL || fstat(fileno(fp), &sb) == -1) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read %s: %s", g->path, strerror(errno));
+		if (fp != NULL)
+			fclose(fp);
+		return rc;
+	}
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		const char		*event;
+		struct audit_record	 rec;
+		json_t			*root = NULL;
+		const char		*why;
+		int64_t			 seq;
+		size_t			 len = (size_t)n;
+		int			 eof, broke = 0;
+
+		eof = off + n >= sb.st_size;
+		if (line[len - 1] != '\n') {
+			if (last_seg) {
+				s->torn = 1;
+				s->torn_offset = off;
+				s->torn_len = len;
+				break;
+			}
+			/* A closed segment must end with a whole line. */
+			audit_hash(line, len, sha);
+			add_break(s, idx, off, st->expect ? st->expect : 1, sha,
+			    "%s ends in half a line", g->name);
+		} else
+			len--;
+		audit_hash(line, len, sha);
+		if (envelope(line, len, &seq, prev, &event, &evlen) != 0) {
+			if (audit_parse_line(line, len, &rec, &root, &why) != 0) {
+				if (last_seg && eof) {
+					/* Half a record that happens to end in a newline. */
+					s->torn = 1;
+					s->torn_offset = off;
+					s->torn_len = (size_t)n;
+					break;
+				}
+				add_break(s, idx, off, st->expect ? st->expect : 1, sha,
+				    "byte %lld is not a record: %s", (long long)off, why);
+				st->prev_broke = 1;
+				memcpy(st->hash2, st->hash, AUDIT_HASH_HEX);
+				memcpy(st->hash, sha, AUDIT_HASH_HEX);
+				if (st->expect)
+					st->expect++;
+				off += n;
+				continue;
+			}
+			seq = rec.seq;
+			memcpy(prev, json_string_value(json_object_get(root, "prev")),
+			    AUDIT_HASH_HEX);
+			event = rec.event;
+			evlen = strlen(rec.event);
+		}
+		if (st->expect == 0) {
+			s->first_seq = seq;
+			if (seq != 1) {
+				if (dirmode) {
+					add_break(s, idx, off, 1, sha, "the log starts at seq "
+					    "%lld: earlier segments were removed", (long long)seq);
+					broke = 1;
+				} else
+					s->partial = 1;
+			} else if (strcmp(prev, AUDIT_ZERO_HASH) != 0) {
+				add_break(s, idx, off, 1, sha, "its prev is not 64 zeros: "
+				    "the start of the log was edited or removed");
+				broke = 1;
+			}
+		} else if (seq != st->expect) {
+			add_break(s, idx, off, st->expect, sha, "byte %lld holds seq %lld "
+			    "instead: records were removed or reordered", (long long)off,
+			    (long long)seq);
+			broke = 1;
+		} else if (strcmp(prev, st->hash) != 0 && !st->prev_broke) {
+			if (seq == 1)
+				add_break(s, idx, off, 1, sha, "its prev is not 64 zeros");
+			else
+				add_break(s, idx, off, seq - 1, sha, "its hash does not match "
+				    "the prev of seq %lld at byte %lld of %s: it was edited",
+				    (long long)seq, (long long)off, g->name);
+			broke = 1;
+		}
+		if (s->nbreaks == 0) {
+			s->last_good_seq = seq;
+			memcpy(s->last_good_hash, sha, AUDIT_HASH_HEX);
+		} else if (broke && s->nbreaks == 1 && s->last_good_seq == seq - 2) {
+			/* The previous record was the bad one: the good one is before it. */
+			memcpy(s->last_good_hash, st->hash2, AUDIT_HASH_HEX);
+		}
+		st->prev_broke = broke;
+		memcpy(st->hash2, st->hash, AUDIT_HASH_HEX);
+		memcpy(st->hash, sha, AUDIT_HASH_HEX);
+		st->expect = seq + 1;
+		s->records++;
+		s->last_seq = seq;
+		if (g->first_seq == 0)
+			g->first_seq = seq;
+		g->last_seq = seq;
+
+		/* A segment that opens with begin … end can be replayed from. */
+		if (first && event_is(event, evlen, "checkpoint.begin"))
+			in_ckpt = 1;
+		else if (in_ckpt && event_is(event, evlen, "checkpoint.end")) {
+			g->checkpoint = 1;
+			in_ckpt = 0;
+		} else if (in_ckpt && !event_is(event, evlen, "checkpoint.incident"))
+			in_ckpt = 0;
+		if (event_is(event, evlen, "audit.chain_broken"))
+			note_accepted(st, line, len);
+		first = 0;
+		json_decref(root);
+		off += n;
+		g->size = off;
+	}
+	if (ferror(fp)) {
+		rc = -EIO;
+		snprintf(err, errlen, "cannot read %s: I/O error", g->path);
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+static int
+scan_all(struct auditscan *s, int dirmode, char *err, size_t errlen)
+{
+	struct scanstate	 st;
+	size_t			 i, j;
+	int			 rc = 0;
+
+	memset(&st, 0, sizeof(st));
+	memcpy(st.hash, AUDIT_ZERO_HASH, sizeof(st.hash));
+	memcpy(s->last_hash, AUDIT_ZERO_HASH, sizeof(s->last_hash));
+	memcpy(s->last_good_hash, AUDIT_ZERO_HASH, sizeof(s->last_good_hash));
+	s->breaks = calloc(AUDITSCAN_MAX_BREAKS, sizeof(*s->breaks));
+	if (s->breaks == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->nsegs && rc == 0; i++)
+		rc = scan_segment(s, &st, i, dirmode, err, errlen);
+	memcpy(s->last_hash, st.hash, sizeof(s->last_hash));
+	if (s->nbreaks == 0)
+		memcpy(s->last_good_hash, st.hash, sizeof(s->last_good_hash));
+	for (i = 0; i < s->nbreaks; i++)
+		for (j = 0; j < st.nacc; j++)
+			if (st.acc[j].seq == s->breaks[i].seq &&
+			    strcmp(st.acc[j].sha, s->breaks[i].line_sha256) == 0)
+				s->breaks[i].accepted = 1;
+	free(st.acc);
+	return rc;
+}
+
+int
+auditscan_dir(const char *dir, struct auditscan *s, char *err, size_t errlen)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st;
+	char		**names = NULL, path[4096];
+	size_t		 n = 0, i;
+	int		 rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	if ((d = opendir(dir)) == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read state_dir %s: %s", dir,
+		    strerror(errno));
+		return rc;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char **nn;
+
+		if (!closed_name(de->d_name))
+			continue;
+		if ((nn = reallocarray(names, n + 1, sizeof(*names))) == NULL ||
+		    (nn[n] = strdup(de->d_name)) == NULL) {
+			names = nn != NULL ? nn : names;
+			rc = -ENOMEM;
+			break;
+		}
+		names = nn;
+		n++;
+	}
+	closedir(d);
+	if (rc == 0 && n > 0)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (i = 0; i < n && rc == 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		rc = add_seg(s, path);
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, AUDITSCAN_ACTIVE);
+	if (rc == 0 && stat(path, &st) == 0)
+		rc = add_seg(s, path);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (rc != 0) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	return scan_all(s, 1, err, errlen);
+}
+
+int
+auditscan_files(char *const *paths, size_t n, struct auditscan *s, char *err,
+    size_t errlen)
+{
+	size_t	i;
+	int	rc;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < n; i++)
+		if ((rc = add_seg(s, paths[i])) != 0) {
+			snprintf(err, errlen, "out of memory");
+			return rc;
+		}
+	return scan_all(s, 0, err, errlen);
+}
+
+void
+auditscan_free(struct auditscan *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsegs; i++) {
+		free(s->segs[i].path);
+		free(s->segs[i].name);
+	}
+	free(s->segs);
+	free(s->breaks);
+	memset(s, 0, sizeof(*s));
+}
+
+const struct auditscan_break *
+auditscan_unaccepted(const struct auditscan *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nbreaks; i++)
+		if (!s->breaks[i].accepted)
+			return &s->breaks[i];
+	return NULL;
+}
+
+size_t
+auditscan_replay_start(const struct auditscan *s)
+{
+	size_t i;
+
+	for (i = s->nsegs; i > 0; i--)
+		if (s->segs[i - 1].checkpoint)
+			return i - 1;
+	return 0;
+}

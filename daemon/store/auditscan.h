@@ -1,0 +1,80 @@
+/*
+ * Reading the audit log without applying it: list the segments, verify the
+ * hash chain across all of them, find torn tails, damage and the last
+ * complete checkpoint.  Used at start-up (before replay) and by
+ * `dutyd --verify-audit`.  No event loop, no daemon state.
+ *
+ * Segments: closed ones are audit-<first seq>-<last seq>.log (12 digits
+ * each, so names sort in order); the active one is audit.log.  The chain
+ * runs across them.  The verification reads every byte but parses JSON
+ * only where the fixed envelope ({"seq":N, … ,"prev":"<hex>"}) does not
+ * suffice, so it runs at about the speed of SHA-256.
+ */
+#ifndef DUTYD_AUDITSCAN_H
+#define DUTYD_AUDITSCAN_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "store/audit.h"
+
+#define AUDITSCAN_ACTIVE	"audit.log"
+#define AUDITSCAN_MAX_BREAKS	256
+
+struct auditscan_seg {
+	char		*path;
+	char		*name;		/* basename */
+	int64_t		 first_seq;	/* 0 when empty */
+	int64_t		 last_seq;
+	off_t		 size;		/* bytes of whole records (a torn tail excluded) */
+	int		 checkpoint;	/* begins with a complete checkpoint */
+	off_t		 checkpoint_end;	/* where it ends */
+};
+
+/* A place where the chain does not hold. */
+struct auditscan_break {
+	int64_t		 seq;		/* the first bad record */
+	size_t		 seg;		/* index into segs */
+	off_t		 offset;	/* byte offset of the line where it showed */
+	char		 line_sha256[AUDIT_HASH_HEX];	/* of that line */
+	char		 reason[256];	/* a sentence naming the seq */
+	int		 accepted;	/* an audit.chain_broken record accepts it */
+};
+
+struct auditscan {
+	struct auditscan_seg	*segs;
+	size_t			 nsegs;
+	int64_t			 records;
+	int64_t			 first_seq;	/* of the first record seen */
+	int64_t			 last_seq;	/* of the last whole line */
+	char			 last_hash[AUDIT_HASH_HEX];	/* its SHA-256 */
+	int64_t			 last_good_seq;	/* before the first break */
+	char			 last_good_hash[AUDIT_HASH_HEX];
+	int			 partial;	/* the files do not start at seq 1 */
+	int			 torn;		/* the last segment ends in half a line */
+	off_t			 torn_offset;
+	size_t			 torn_len;
+	struct auditscan_break	*breaks;
+	size_t			 nbreaks;
+	size_t			 more_breaks;	/* beyond AUDITSCAN_MAX_BREAKS */
+};
+
+/* The segments in DIR, oldest first, the active one last. 0 or -errno. */
+int	auditscan_dir(const char *dir, struct auditscan *, char *err, size_t errlen);
+/* The given files, in this order (for --verify-audit). 0 or -errno. */
+int	auditscan_files(char *const *paths, size_t n, struct auditscan *,
+	    char *err, size_t errlen);
+void	auditscan_free(struct auditscan *);
+
+/* The first break no audit.chain_broken record accepts, or NULL. */
+const struct auditscan_break *auditscan_unaccepted(const struct auditscan *);
+/* Where replay starts: the newest segment beginning with a complete checkpoint, else 0. */
+size_t	auditscan_replay_start(const struct auditscan *);
+
+/* "audit-000000000001-000000000456.log" for a closed segment. */
+void	auditscan_segment_name(int64_t first, int64_t last, char *buf, size_t len);
+
+#endif
