@@ -2,12 +2,10 @@
  * dutyd: the duty-desk alert daemon.  Start-up order, signals as events,
  * the loop with its group commit at the end of every turn, orderly stop.
  */
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,21 +16,21 @@
 
 #include <event2/event.h>
 
-#include "store/audit.h"
-#include "store/auditscan.h"
-#include "config/config.h"
-#include "notify/fetch.h"
-#include "intake/http.h"
-#include "actions/handover.h"
-#include "state/incident.h"
-#include "state/incview.h"
-#include "intake/links.h"
+#include "actions/core.h"
+#include "actions/desk.h"
+#include "base/clock.h"
 #include "base/log.h"
-#include "notify/notify.h"
-#include "config/roster.h"
-#include "base/sd.h"
-#include "intake/sms.h"
+#include "base/sdnotify.h"
 #include "base/timeutil.h"
+#include "config/config.h"
+#include "config/roster.h"
+#include "intake/http.h"
+#include "intake/routes.h"
+#include "notify/deliver.h"
+#include "notify/fetch.h"
+#include "state/incview.h"
+#include "store/filelog.h"
+#include "store/store.h"
 
 static struct {
 	struct event_base	*base;
@@ -42,9 +40,8 @@ static struct {
 	int64_t			 next_prune;
 	int			 accept_broken;	/* --accept-broken-chain */
 	int			 quit;
-	int			 lockfd;
-	int			 health;	/* last audit health seen */
-} d = { .lockfd = -1 };
+	int			 health;	/* last store health seen */
+} d;
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -112,66 +109,11 @@ apply_timezone(const struct config *cfg)
 	tzset();
 }
 
-/* mkdir -p, so a fresh checkout's `make run` just works. */
-static int
-make_dirs(const char *path)
-{
-	char	*p, *s;
-	int	 rc = 0;
-
-	if ((s = strdup(path)) == NULL)
-		return -ENOMEM;
-	for (p = s + 1; rc == 0; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(s, 0700) == -1 && errno != EEXIST)
-			rc = -errno;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	free(s);
-	return rc;
-}
-
-/* One dutyd per state_dir: two would interleave the log and break the chain. */
-static void
-lock_state_dir(const char *dir)
-{
-	char	path[4096], pid[32];
-	int	rc;
-
-	if ((rc = make_dirs(dir)) != 0)
-		fatalx("cannot create state_dir %s: %s; create it or fix state_dir "
-		    "in the configuration", dir, strerror(-rc));
-	snprintf(path, sizeof(path), "%s/dutyd.lock", dir);
-	d.lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (d.lockfd == -1)
-		fatal("cannot open %s", path);
-	if (flock(d.lockfd, LOCK_EX | LOCK_NB) == -1) {
-		ssize_t n = pread(d.lockfd, pid, sizeof(pid) - 1, 0);
-
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		fatalx("another dutyd (pid %s) is running with state_dir %s; stop it "
-		    "first, or give this one its own state_dir", pid[0] ? pid : "?",
-		    dir);
-	}
-	if (ftruncate(d.lockfd, 0) == 0) {
-		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-		if (pwrite(d.lockfd, pid, strlen(pid), 0) < 0)
-			log_warn("cannot write the pid to %s", path);
-	}
-}
-
 static void
 on_stop(evutil_socket_t sig, short events, void *arg)
 {
 	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	sd_stopping();
+	sdnotify_stopping();
 	d.quit = 1;
 	event_base_loopbreak(d.base);
 }
@@ -184,7 +126,7 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 	struct config_diag	 diag = { NULL, 0 };
 	json_t			*data;
 
-	sd_reloading();
+	sdnotify_reloading();
 	log_info("received SIGHUP, reloading %s", old->path);
 	cfg = config_load(old->path, &diag);
 	if (cfg == NULL) {
@@ -198,57 +140,33 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		config_unref(cfg);
 	} else {
 		data = json_pack("{s:s}", "path", cfg->path);
-		if (audit_append("config.reloaded", NULL, "dutyd", data, NULL) != 0)
+		if (store_append("config.reloaded", NULL, "dutyd", data, NULL) != 0)
 			log_warnx("the reload could not be recorded in the audit log");
 		config_install(cfg);
 		apply_timezone(cfg);
 		incview_flush();
-		audit_configure(cfg->audit.segment_size, cfg->audit.reserve);
+		store_configure(cfg->audit.segment_size, cfg->audit.reserve);
+		deliver_reconfigured();
 		/* Running clocks keep their records' deadlines; who is called next changes. */
-		handover_arm();
+		desk_arm();
 		log_info("configuration reloaded");
 	}
 	config_diag_free(&diag);
-	sd_ready();
+	sdnotify_ready();
 }
 
 static void
 on_kick(evutil_socket_t fd, short events, void *arg)
 {
-	/* Nothing: the loop turn itself ends with audit_commit(). */
-}
-
-static int64_t
-retention_cutoff(void)
-{
-	return time_now_ms() - config_current()->audit.retention_ms;
-}
-
-/* Close a full segment and open the next with a checkpoint. */
-static void
-maybe_rotate(void)
-{
-	int rc;
-
-	if (!audit_should_rotate())
-		return;
-	if ((rc = audit_rotate()) != 0)
-		log_errorx("cannot start a new audit log segment: %s; retrying",
-		    strerror(-rc));
-	else if ((rc = incident_checkpoint(retention_cutoff())) != 0)
-		log_errorx("cannot write the checkpoint for the new audit log "
-		    "segment: %s; retrying in a while", strerror(-rc));
-	else
-		audit_checkpoint_done();
-	audit_commit();
+	/* Nothing: the loop turn itself ends with store_commit(). */
 }
 
 static void
 on_tick(evutil_socket_t fd, short events, void *arg)
 {
-	audit_tick();
+	store_tick();
 	if (time_now_ms() >= d.next_prune) {
-		incident_prune(retention_cutoff());
+		core_prune();
 		d.next_prune = time_now_ms() + 3600 * 1000;
 	}
 }
@@ -256,7 +174,7 @@ on_tick(evutil_socket_t fd, short events, void *arg)
 static void
 watch_health(void)
 {
-	int health = audit_health();
+	int health = store_health();
 
 	if (health == d.health)
 		return;
@@ -265,10 +183,10 @@ watch_health(void)
 		    "actions get 503 until it can (free space in %s or check the "
 		    "disk); dutyd keeps running and retries", strerror(-health),
 		    config_current()->state_dir);
-		sd_status("degraded: audit log not writable: %s", strerror(-health));
+		sdnotify_status("degraded: audit log not writable: %s", strerror(-health));
 	} else {
 		log_info("the audit log is writable again; accepting reports");
-		sd_status("running");
+		sdnotify_status("running");
 	}
 	d.health = health;
 }
@@ -286,41 +204,26 @@ signal_event(int sig, event_callback_fn fn)
 static void
 start(struct config *cfg)
 {
-	struct incident	*inc;
-	char		 err[1024];
-	json_t		*data;
-	int		 rc;
+	const struct store_backend	*be;
+	char				 err[1024];
+	json_t				*data;
+	int				 rc;
 
 	apply_timezone(cfg);
-	lock_state_dir(cfg->state_dir);
 	event_set_log_callback(libevent_log);
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	clock_base(d.base);
-	incident_init();
-	notify_init(d.base);
-	handover_init(d.base);
 	if ((rc = fetch_init(d.base)) != 0)
 		fatalx("cannot set up outgoing HTTP (libcurl): %s", strerror(-rc));
-
-	if (links_init(cfg->state_dir, err, sizeof(err)) != 0)
+	if ((be = filelog_at(cfg->state_dir)) == NULL)
+		fatalx("out of memory");
+	if (core_start(be, d.accept_broken, err, sizeof(err)) != 0)
 		fatalx("%s", err);
-	/* The log is the truth: rebuild everything before answering anyone. */
-	audit_configure(cfg->audit.segment_size, cfg->audit.reserve);
-	if (audit_open(cfg->state_dir, incident_apply, d.accept_broken, err,
+	d.next_prune = time_now_ms() + 3600 * 1000;
+	if (http_init(d.base, cfg, routes_table, routes_count, err,
 	    sizeof(err)) != 0)
 		fatalx("%s", err);
-	log_info("audit log replayed up to seq %lld", (long long)audit_last_seq());
-	incident_prune(retention_cutoff());
-	d.next_prune = time_now_ms() + 3600 * 1000;
-	for (inc = incident_first(); inc != NULL; inc = incident_next(inc))
-		notify_reconcile(inc);
-	audit_commit();
-	maybe_rotate();
-
-	if (http_init(d.base, cfg, err, sizeof(err)) != 0)
-		fatalx("%s", err);
-	handover_arm();
 	d.sigterm = signal_event(SIGTERM, on_stop);
 	d.sigint = signal_event(SIGINT, on_stop);
 	d.sighup = signal_event(SIGHUP, on_reload);
@@ -335,12 +238,12 @@ start(struct config *cfg)
 
 	data = json_pack("{s:s, s:i, s:s}", "version", DUTYD_VERSION,
 	    "pid", (int)getpid(), "config", cfg->path);
-	if ((rc = audit_append("dutyd.started", NULL, "dutyd", data, NULL)) != 0)
+	if ((rc = store_append("dutyd.started", NULL, "dutyd", data, NULL)) != 0)
 		log_errorx("cannot record the start in the audit log: %s",
 		    strerror(-rc));
-	audit_commit();
+	store_commit();
 	watch_health();
-	sd_ready();
+	sdnotify_ready();
 	log_info("dutyd %s ready", DUTYD_VERSION);
 }
 
@@ -352,11 +255,10 @@ run(void)
 	while (!d.quit) {
 		if (event_base_loop(d.base, EVLOOP_ONCE) == -1)
 			fatalx("the event loop failed");
-		audit_commit();
-		maybe_rotate();
+		core_turn();
 		watch_health();
 		/* A failed sync leaves work owed: come back soon even if idle. */
-		if (audit_pending())
+		if (store_pending())
 			evtimer_add(d.kick, &again);
 	}
 }
@@ -366,19 +268,14 @@ stop(void)
 {
 	json_t *data;
 
-	audit_commit();
+	store_commit();
 	data = json_pack("{s:i}", "pid", (int)getpid());
-	if (audit_append("dutyd.stopped", NULL, "dutyd", data, NULL) != 0)
+	if (store_append("dutyd.stopped", NULL, "dutyd", data, NULL) != 0)
 		log_warnx("cannot record the stop in the audit log");
-	audit_commit();
+	store_commit();
 	http_shutdown();
-	incident_shutdown();
-	handover_shutdown();
-	notify_shutdown();
-	sms_shutdown();
-	links_shutdown();
+	core_stop();
 	fetch_shutdown();
-	audit_close();
 	event_free(d.sigterm);
 	event_free(d.sigint);
 	event_free(d.sighup);
@@ -387,57 +284,7 @@ stop(void)
 	event_base_free(d.base);
 	libevent_global_shutdown();
 	config_install(NULL);
-	if (d.lockfd != -1)
-		close(d.lockfd);
 	log_info("dutyd stopped");
-}
-
-/* dutyd --verify-audit: the chain, offline, as a person would check it. */
-static int
-verify_audit(char *const *paths, size_t n)
-{
-	const struct auditscan_break	*b;
-	struct auditscan		 scan;
-	struct stat			 st;
-	char				 err[1024];
-	size_t				 i;
-	int				 rc, damaged = 0;
-
-	if (n == 1 && stat(paths[0], &st) == 0 && S_ISDIR(st.st_mode))
-		rc = auditscan_dir(paths[0], &scan, err, sizeof(err));
-	else
-		rc = auditscan_files(paths, n, &scan, err, sizeof(err));
-	if (rc != 0) {
-		fprintf(stderr, "dutyd: %s\n", err);
-		auditscan_free(&scan);
-		return 2;
-	}
-	for (i = 0; i < scan.nsegs; i++)
-		printf("%s: seq %lld..%lld\n", scan.segs[i].path,
-		    (long long)scan.segs[i].first_seq, (long long)scan.segs[i].last_seq);
-	if (scan.partial)
-		printf("note: the first file starts at seq %lld; the link to earlier "
-		    "segments was not checked\n", (long long)scan.first_seq);
-	for (i = 0; i < scan.nbreaks; i++) {
-		b = &scan.breaks[i];
-		printf("%s%s\n", b->reason, b->accepted ?
-		    " [accepted by an audit.chain_broken record]" : "");
-		damaged |= !b->accepted;
-	}
-	if (scan.more_breaks > 0)
-		printf("... and %zu more breaks\n", scan.more_breaks);
-	if (scan.torn) {
-		printf("%s: torn last record at byte offset %lld (%zu bytes): dutyd "
-		    "cuts it away at its next start\n", scan.segs[scan.nsegs - 1].path,
-		    (long long)scan.torn_offset, scan.torn_len);
-	}
-	printf("records: %lld\n", (long long)scan.records);
-	printf("last good seq: %lld\n", (long long)scan.last_good_seq);
-	printf("last line sha256: %s\n", scan.last_good_hash);
-	printf("%s\n", scan.nbreaks == 0 ? "the chain is intact" : damaged ?
-	    "the chain is BROKEN" : "the chain is broken only where accepted");
-	auditscan_free(&scan);
-	return damaged ? 1 : 0;
 }
 
 int
@@ -503,7 +350,8 @@ main(int argc, char *argv[])
 	if (verify) {
 		if (optind == argc || path != NULL || test)
 			usage(2);
-		return verify_audit(argv + optind, (size_t)(argc - optind));
+		return filelog_verify(argv + optind, (size_t)(argc - optind),
+		    stdout);
 	}
 	if (optind != argc || path == NULL)
 		usage(2);

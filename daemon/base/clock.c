@@ -1,7 +1,5 @@
 /*
- * Deadlines to libevent timers.  libevent's timers run on the monotonic
- * clock, deadlines are wall-clock times from the audit log: each wake-up
- * checks the wall clock again and sleeps on if it is early.
+ * Deadlines to timers: libevent's, or a replacement backend's (tests).
  */
 #include <string.h>
 
@@ -11,7 +9,8 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 
-static struct event_base *clock_evbase;
+static struct event_base		*clock_evbase;
+static const struct clock_backend	*clock_backend;
 
 void
 clock_base(struct event_base *base)
@@ -19,13 +18,35 @@ clock_base(struct event_base *base)
 	clock_evbase = base;
 }
 
+void
+clock_use(const struct clock_backend *b)
+{
+	clock_backend = b;
+}
+
 static void
 clock_set_timer(struct clock *c)
 {
-	struct timeval tv = time_until(c->deadline_ms);
+	struct timeval	tv;
+	int64_t		delay = c->deadline_ms - time_now_ms();
 
+	if (clock_backend != NULL) {
+		clock_backend->arm(c);
+		return;
+	}
+	if (delay < 0)
+		delay = 0;
+	tv.tv_sec = delay / 1000;
+	tv.tv_usec = (delay % 1000) * 1000;
 	if (evtimer_add(&c->ev, &tv) == -1)
 		fatalx("cannot arm a timer for a deadline");
+}
+
+void
+clock_fire(struct clock *c)
+{
+	c->armed = 0;
+	c->fn(c, c->arg);
 }
 
 static void
@@ -37,8 +58,7 @@ clock_wake(evutil_socket_t fd, short events, void *arg)
 		clock_set_timer(c);
 		return;
 	}
-	c->armed = 0;
-	c->fn(c, c->arg);
+	clock_fire(c);
 }
 
 void
@@ -47,7 +67,8 @@ clock_init(struct clock *c, clock_fn fn, void *arg)
 	memset(c, 0, sizeof(*c));
 	c->fn = fn;
 	c->arg = arg;
-	if (evtimer_assign(&c->ev, clock_evbase, clock_wake, c) == -1)
+	if (clock_backend == NULL &&
+	    evtimer_assign(&c->ev, clock_evbase, clock_wake, c) == -1)
 		fatalx("cannot create a timer");
 	c->initialized = 1;
 }
@@ -55,6 +76,7 @@ clock_init(struct clock *c, clock_fn fn, void *arg)
 void
 clock_arm(struct clock *c, int64_t deadline_ms)
 {
+	clock_disarm(c);
 	c->deadline_ms = deadline_ms;
 	c->armed = 1;
 	clock_set_timer(c);
@@ -63,9 +85,19 @@ clock_arm(struct clock *c, int64_t deadline_ms)
 void
 clock_disarm(struct clock *c)
 {
-	if (c->initialized && c->armed)
-		evtimer_del(&c->ev);
+	if (c->initialized && c->armed) {
+		if (clock_backend != NULL)
+			clock_backend->disarm(c);
+		else
+			evtimer_del(&c->ev);
+	}
 	c->armed = 0;
+}
+
+int
+clock_armed(const struct clock *c)
+{
+	return c->armed;
 }
 
 void

@@ -13,26 +13,23 @@
 
 #include "base/timeutil.h"
 
+static int64_t (*time_source)(void);
+
 int64_t
 time_now_ms(void)
 {
 	struct timespec ts;
 
+	if (time_source != NULL)
+		return time_source();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct timeval
-time_until(int64_t at)
+void
+time_use_source(int64_t (*now)(void))
 {
-	struct timeval	 tv;
-	int64_t		 delay = at - time_now_ms();
-
-	if (delay < 0)
-		delay = 0;
-	tv.tv_sec = delay / 1000;
-	tv.tv_usec = (delay % 1000) * 1000;
-	return tv;
+	time_source = now;
 }
 
 /* Reads exactly n digits. */

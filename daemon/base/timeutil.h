@@ -14,9 +14,9 @@
 
 #define TIME_RFC3339_MAX 40	/* buffer size for time_format() */
 
+/* The wall clock, or what a test made it (time_use_source(); NULL: the real one). */
 int64_t	time_now_ms(void);
-/* From now until the wall-clock time at (zero if it has passed), for a timer. */
-struct timeval time_until(int64_t at);
+void	time_use_source(int64_t (*now)(void));
 /* Strict RFC 3339 date-time ("T" or " " separator, optional fraction, "Z" or ±hh:mm). 0 or -EINVAL. */
 int	time_parse(const char *s, int64_t *ms);
 /* Local time with numeric offset and milliseconds.  Returns buf. */

@@ -8,17 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "intake/api.h"
-#include "store/audit.h"
-#include "config/config.h"
-#include "intake/http.h"
-#include "state/incident.h"
-#include "state/incview.h"
+#include "actions/incact.h"
 #include "base/log.h"
+#include "base/timeutil.h"
+#include "config/config.h"
+#include "config/roster.h"
+#include "intake/api.h"
+#include "intake/http.h"
 #include "notify/notify.h"
 #include "parse/report.h"
-#include "config/roster.h"
-#include "base/timeutil.h"
+#include "state/incident.h"
+#include "state/incview.h"
+#include "store/store.h"
 
 /* 503 for a change that could not be written: say what and what to do. */
 static void
@@ -61,24 +62,20 @@ api_bad_body(struct http_call *call, const struct report_error *err)
 void
 api_healthz(struct http_call *call)
 {
-	struct incident	*inc;
-	int		 health = audit_health(), open = 0;
+	int		 health = store_health();
 	uint64_t	 appended, syncs;
 	json_t		*body;
 
-	audit_stats(&appended, &syncs);
-	for (inc = incident_first(); inc != NULL; inc = incident_next(inc))
-		if (inc->state != INCIDENT_RESOLVED)
-			open++;
+	store_stats(&appended, &syncs);
 	body = json_pack("{s:s, s:s, s:{s:b, s:s?, s:I, s:I, s:I}, s:i}",
 	    "status", health == 0 ? "ok" : "degraded",
 	    "version", DUTYD_VERSION,
 	    "audit", "writable", health == 0,
 	    "error", health == 0 ? NULL : strerror(-health),
-	    "last_seq", (json_int_t)audit_last_seq(),
+	    "last_seq", (json_int_t)store_last_seq(),
 	    "records_written", (json_int_t)appended,
 	    "fdatasyncs", (json_int_t)syncs,
-	    "open_incidents", open);
+	    "open_incidents", (int)incident_count_open());
 	if (body == NULL) {
 		http_error(call, 503, NULL, "out of memory");
 		return;
@@ -103,7 +100,7 @@ api_report_create(struct http_call *call)
 	struct report_error	 err;
 	struct incident		*inc;
 	const char		*key = http_header(call, "Idempotency-Key");
-	char			 hash[AUDIT_HASH_HEX], *canon = NULL, *location;
+	char			 hash[RECORD_HASH_HEX], *canon = NULL, *location;
 	json_t			*report, *canon_report;
 	int64_t			 occurred;
 	int			 rc;
@@ -137,7 +134,7 @@ api_report_create(struct http_call *call)
 		http_error(call, 503, NULL, "out of memory; retry shortly");
 		return;
 	}
-	audit_hash(canon, strlen(canon), hash);	/* the log's SHA-256 hex */
+	record_hash(canon, strlen(canon), hash);	/* the log's SHA-256 hex */
 	free(canon);
 
 	if (key != NULL &&
@@ -155,7 +152,7 @@ api_report_create(struct http_call *call)
 		return;
 	}
 
-	rc = incident_report(call->office->id, key, report, occurred, hash, &inc);
+	rc = incact_report(call->office->id, key, report, occurred, hash, &inc);
 	json_decref(report);
 	if (rc != 0) {
 		api_not_saved(call, rc, "the report");
@@ -295,20 +292,20 @@ api_action(struct http_call *call, const char *field, api_action_fn fn,
 void
 api_incident_ack(struct http_call *call)
 {
-	api_action(call, "note", incident_acknowledge, "acknowledged", 0);
+	api_action(call, "note", incact_acknowledge, "acknowledged", 0);
 }
 
 void
 api_incident_written_report(struct http_call *call)
 {
-	api_action(call, "reference", incident_file_report,
+	api_action(call, "reference", incact_file_report,
 	    "marked as written-report filed", 0);
 }
 
 void
 api_incident_resolve(struct http_call *call)
 {
-	api_action(call, "note", incident_resolve, "resolved", 1);
+	api_action(call, "note", incact_resolve, "resolved", 1);
 }
 
 /* Names beside ids: the dashboard shows people, not keys. */
@@ -392,7 +389,7 @@ api_incident_update(struct http_call *call)
 		api_bad_body(call, &err);
 		return;
 	}
-	rc = incident_update(inc, call->office->id, key, update, &changed);
+	rc = incact_update(inc, call->office->id, key, update, &changed);
 	json_decref(update);
 	if (rc == -EPERM)
 		http_error(call, 403, "id", "incident %s was reported by another "
@@ -405,6 +402,17 @@ api_incident_update(struct http_call *call)
 		http_error(call, 422, "Idempotency-Key", "Idempotency-Key '%s' was "
 		    "already used for a different follow-up to %s; use a new key "
 		    "for a new follow-up", key, inc->id);
+	else if (rc == -EMLINK)
+		http_error(call, 409, "id", "incident %s already has %d follow-ups, "
+		    "the most one incident takes; phone the duty room with what is "
+		    "new, or report it as a new incident", inc->id,
+		    INCIDENT_UPDATES_MAX);
+	else if (rc == -EFBIG)
+		http_error(call, 409, "id", "incident %s's follow-ups already hold "
+		    "%zu of the %d KiB one incident takes, and this one does not "
+		    "fit; send only what changed, phone the duty room, or report "
+		    "it as a new incident", inc->id, inc->updates_bytes / 1024,
+		    INCIDENT_UPDATES_BYTES_MAX / 1024);
 	else if (rc != 0)
 		api_not_saved(call, rc, "the follow-up");
 	else {

@@ -1,9 +1,9 @@
 /*
- * The HTTP server.  Every route is in the table below: method, path, who
- * may call it.  Authentication, limits and the JSON error format are here so
- * that the handlers in api.c only do their own work.
+ * The HTTP server.  Routes come from one table (routes.c): method, path,
+ * who may call it.  Authentication, limits and the JSON error format are
+ * here so that the handlers only do their own work.
  *
- * Replies with a 2xx wait for audit_commit(): nobody hears "saved" before
+ * Replies with a 2xx wait for store_commit(): nobody hears "saved" before
  * the record is on disk.
  */
 #include <sys/socket.h>
@@ -23,53 +23,23 @@
 #include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
 
-#include "intake/api.h"
-#include "intake/links.h"
-#include "intake/sms.h"
-#include "store/audit.h"
+#include "base/log.h"
 #include "config/config.h"
 #include "intake/http.h"
-#include "base/log.h"
 #include "parse/report.h"
-
-enum http_auth {
-	AUTH_NONE,
-	AUTH_OFFICE,	/* a county office: Authorization: Bearer <office token> */
-	AUTH_PERSON,	/* duty-room staff: Authorization: Bearer <person token> */
-};
-
-static const struct http_route {
-	enum evhttp_cmd_type	 method;
-	const char		*path;		/* "{id}" matches one segment */
-	enum http_auth		 auth;
-	void			(*handler)(struct http_call *);
-} http_routes[] = {
-	{ EVHTTP_REQ_GET,  "/healthz",				AUTH_NONE,   api_healthz },
-	{ EVHTTP_REQ_POST, "/api/v1/reports",			AUTH_OFFICE, api_report_create },
-	{ EVHTTP_REQ_GET,  "/api/v1/incidents",			AUTH_PERSON, api_incident_list },
-	{ EVHTTP_REQ_GET,  "/api/v1/incidents/{id}",		AUTH_PERSON, api_incident_get },
-	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/ack",	AUTH_PERSON, api_incident_ack },
-	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/written-report", AUTH_PERSON, api_incident_written_report },
-	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/resolve",	AUTH_PERSON, api_incident_resolve },
-	{ EVHTTP_REQ_POST, "/api/v1/incidents/{id}/updates",	AUTH_OFFICE, api_incident_update },
-	{ EVHTTP_REQ_GET,  "/api/v1/oncall",			AUTH_PERSON, api_oncall },
-	/* Gateways and links authenticate themselves (signature, secret, token). */
-	{ EVHTTP_REQ_POST, "/api/v1/sms/twilio",		AUTH_NONE,   sms_twilio },
-	{ EVHTTP_REQ_POST, "/api/v1/sms/aliyun",		AUTH_NONE,   sms_aliyun },
-	{ EVHTTP_REQ_GET,  "/a/{id}",				AUTH_NONE,   links_get },
-	{ EVHTTP_REQ_POST, "/a/{id}",				AUTH_NONE,   links_post },
-};
-#define HTTP_NROUTES	(sizeof(http_routes) / sizeof(http_routes[0]))
+#include "store/store.h"
 
 struct http_pending {
 	struct evhttp_request	*req;
 	int			 status;
 	const char		*content_type;	/* static string */
 	char			*body;
-	struct audit_waiter	 waiter;
+	struct store_waiter	 waiter;
 };
 
-static struct evhttp	*http_server;
+static struct evhttp		*http_server;
+static const struct http_route	*http_routes;
+static size_t			 http_nroutes;
 
 static const char *
 http_method_name(enum evhttp_cmd_type m)
@@ -170,7 +140,7 @@ http_reply_take(struct http_call *call, int status, const char *content_type,
 	p->status = status;
 	p->content_type = content_type;
 	p->body = text;
-	audit_wait(&p->waiter, http_durable, p);
+	store_wait(&p->waiter, http_durable, p);
 }
 
 void
@@ -327,7 +297,7 @@ http_authenticate(struct http_call *call, enum http_auth auth)
 	const char		*h = http_header(call, "Authorization");
 	const char		*token, *kind;
 
-	kind = auth == AUTH_OFFICE ? "an office token" : "a staff (person) token";
+	kind = auth == HTTP_AUTH_OFFICE ? "an office token" : "a staff (person) token";
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
 		http_set_header(call, "WWW-Authenticate", "Bearer realm=\"dutyd\"");
 		http_error(call, 401, NULL, "missing credentials: send "
@@ -337,12 +307,12 @@ http_authenticate(struct http_call *call, enum http_auth auth)
 	token = h + 7;
 	while (*token == ' ')
 		token++;
-	if (auth == AUTH_OFFICE)
+	if (auth == HTTP_AUTH_OFFICE)
 		call->office = config_office_by_token(cfg, token);
 	else
 		call->person = config_person_by_token(cfg, token);
 	if (call->office == NULL && call->person == NULL) {
-		int other = auth == AUTH_OFFICE ?
+		int other = auth == HTTP_AUTH_OFFICE ?
 		    config_person_by_token(cfg, token) != NULL :
 		    config_office_by_token(cfg, token) != NULL;
 
@@ -350,7 +320,7 @@ http_authenticate(struct http_call *call, enum http_auth auth)
 		    "Bearer realm=\"dutyd\", error=\"invalid_token\"");
 		if (other)
 			http_error(call, 401, NULL, "this token belongs to %s; "
-			    "this endpoint needs %s", auth == AUTH_OFFICE ?
+			    "this endpoint needs %s", auth == HTTP_AUTH_OFFICE ?
 			    "a person" : "an office", kind);
 		else
 			http_error(call, 401, NULL, "unknown token: this endpoint "
@@ -379,17 +349,17 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || *path == '\0')
 		path = "/";
-	for (i = 0; i < HTTP_NROUTES; i++) {
+	for (i = 0; i < http_nroutes; i++) {
 		if (!http_match(http_routes[i].path, path, call.param,
 		    sizeof(call.param)))
 			continue;
-		if (http_routes[i].method == method) {
+		if (strcmp(http_routes[i].method, http_method_name(method)) == 0) {
 			route = &http_routes[i];
 			break;
 		}
 		len = strlen(allow);
 		snprintf(allow + len, sizeof(allow) - len, "%s%s",
-		    len > 0 ? ", " : "", http_method_name(http_routes[i].method));
+		    len > 0 ? ", " : "", http_routes[i].method);
 	}
 	if (route == NULL) {
 		if (allow[0] != '\0') {
@@ -400,7 +370,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
 			http_error(&call, 404, NULL, "no such endpoint: %s", path);
 		return;
 	}
-	if (route->auth != AUTH_NONE && http_authenticate(&call, route->auth) != 0)
+	if (route->auth != HTTP_AUTH_NONE && http_authenticate(&call, route->auth) != 0)
 		return;
 
 	in = evhttp_request_get_input_buffer(req);
@@ -457,9 +427,11 @@ http_listen(const struct config *cfg, char *err, size_t errlen)
 }
 
 int
-http_init(struct event_base *base, const struct config *cfg, char *err,
-    size_t errlen)
+http_init(struct event_base *base, const struct config *cfg,
+    const struct http_route *routes, size_t nroutes, char *err, size_t errlen)
 {
+	http_routes = routes;
+	http_nroutes = nroutes;
 	if ((http_server = evhttp_new(base)) == NULL) {
 		snprintf(err, errlen, "cannot create the HTTP server");
 		return -1;

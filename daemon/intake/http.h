@@ -1,6 +1,7 @@
 /*
- * The HTTP server: evhttp set-up, the one routing table, authentication,
- * limits and JSON replies.  Handlers live in api.c.
+ * The HTTP server: evhttp set-up, routing, authentication, limits and
+ * JSON replies.  The routes are routes.c's; handlers api.c's, smsgw.c's
+ * and onetap.c's.
  */
 #ifndef DUTYD_HTTP_H
 #define DUTYD_HTTP_H
@@ -26,7 +27,23 @@ struct http_call {
 	size_t				 body_len;
 };
 
-int	http_init(struct event_base *, const struct config *, char *err,
+/* Who may call a route. */
+enum http_auth {
+	HTTP_AUTH_NONE,		/* the handler checks (a signature, a secret, a link) */
+	HTTP_AUTH_OFFICE,	/* a county office: Authorization: Bearer <office token> */
+	HTTP_AUTH_PERSON,	/* duty-room staff: Authorization: Bearer <person token> */
+};
+
+struct http_route {
+	const char	*method;	/* "GET", "POST" */
+	const char	*path;		/* "{id}" matches one segment */
+	enum http_auth	 auth;
+	void		(*handler)(struct http_call *);
+};
+
+/* Serves ROUTES (kept, not copied) on cfg->listen or the socket systemd passed. */
+int	http_init(struct event_base *, const struct config *,
+	    const struct http_route *routes, size_t nroutes, char *err,
 	    size_t errlen);
 void	http_shutdown(void);
 

@@ -22,14 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/channel.h"
-#include "config/config.h"
-#include "notify/delivery.h"
-#include "notify/fetch.h"
-#include "state/incident.h"
-#include "state/incview.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "config/channel.h"
+#include "config/config.h"
+#include "notify/deliver.h"
+#include "notify/fetch.h"
+#include "notify/message.h"
+#include "state/incident.h"
+#include "state/incview.h"
 
 /* A burst of incidents must queue here, not fail as attempts. */
 #define DELIVER_MAX_INFLIGHT	128
@@ -44,36 +46,62 @@ struct chanq {
 	size_t		 cap, n, head;	/* head: the oldest when n == cap */
 	TAILQ_HEAD(, delivery) waiting;
 	size_t		 nwaiting;
-	struct event	 timer;
+	struct clock	 timer;
 };
 
 static TAILQ_HEAD(, delivery)	 delivery_queue = TAILQ_HEAD_INITIALIZER(delivery_queue);
 static TAILQ_HEAD(, chanq)	 chanqs = TAILQ_HEAD_INITIALIZER(chanqs);
-static struct event_base	*deliver_evbase;
 
 static void delivery_start(struct delivery *);
-static void delivery_timer_cb(evutil_socket_t, short, void *);
-static void chanq_cb(evutil_socket_t, short, void *);
+static void delivery_timer_cb(struct clock *, void *);
+static void chanq_cb(struct clock *, void *);
 static void delivery_pump(void);
 
-void
-deliver_init(struct event_base *base)
+/* Accepts NULL.  Whoever waited in it goes its own way again. */
+static void
+chanq_free(struct chanq *q)
 {
-	deliver_evbase = base;
+	if (q == NULL)
+		return;
+	while (TAILQ_FIRST(&q->waiting) != NULL)
+		delivery_schedule(TAILQ_FIRST(&q->waiting), time_now_ms());
+	TAILQ_REMOVE(&chanqs, q, entry);
+	clock_free(&q->timer);
+	free(q->name);
+	free(q->sent);
+	free(q);
 }
 
 void
 deliver_shutdown(void)
 {
-	struct chanq *q;
+	while (!TAILQ_EMPTY(&chanqs))
+		chanq_free(TAILQ_FIRST(&chanqs));
+}
 
-	while ((q = TAILQ_FIRST(&chanqs)) != NULL) {
-		TAILQ_REMOVE(&chanqs, q, entry);
-		event_del(&q->timer);
-		free(q->name);
-		free(q->sent);
-		free(q);
+void
+deliver_reconfigured(void)
+{
+	const struct config_channel	*ch;
+	struct chanq			*q, *next;
+
+	for (q = TAILQ_FIRST(&chanqs); q != NULL; q = next) {
+		next = TAILQ_NEXT(q, entry);
+		ch = config_channel(config_current(), q->name);
+		if (ch == NULL || ch->rate_count == 0)
+			chanq_free(q);
 	}
+}
+
+size_t
+deliver_rate_queues(void)
+{
+	struct chanq	*q;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(q, &chanqs, entry)
+		n++;
+	return n;
 }
 
 /*
@@ -81,7 +109,7 @@ deliver_shutdown(void)
  */
 
 struct delivery *
-delivery_new(struct incident *inc, int64_t intent, int index,
+delivery_new(struct notify_subject *subj, int64_t intent, int index,
     enum notify_event ev, const char *person, const char *name,
     int64_t late_ms)
 {
@@ -89,15 +117,15 @@ delivery_new(struct incident *inc, int64_t intent, int index,
 
 	if (d == NULL)
 		return NULL;
-	d->inc = inc;
+	d->subj = subj;
 	d->intent = intent;
 	d->index = index;
 	d->event = ev;
 	d->late_ms = late_ms;
 	d->state = DELIVERY_SCHEDULED;
 	TAILQ_INIT(&d->bundle);
-	evtimer_assign(&d->timer, deliver_evbase, delivery_timer_cb, d);
-	TAILQ_INSERT_TAIL(&inc->deliveries, d, entry);
+	clock_init(&d->timer, delivery_timer_cb, d);
+	TAILQ_INSERT_TAIL(&subj->deliveries, d, entry);
 	d->person = strdup(person ? person : "");
 	d->person_name = strdup(name ? name : "");
 	if (d->person == NULL || d->person_name == NULL) {
@@ -162,8 +190,8 @@ delivery_halt(struct delivery *d)
 	d->fetch = NULL;
 	config_unref(d->cfg);
 	d->cfg = NULL;
-	audit_wait_cancel(&d->waiter);
-	event_del(&d->timer);
+	store_wait_cancel(&d->waiter);
+	clock_disarm(&d->timer);
 }
 
 void
@@ -174,7 +202,8 @@ delivery_free(struct delivery *d)
 	if (d == NULL)
 		return;
 	delivery_halt(d);
-	TAILQ_REMOVE(&d->inc->deliveries, d, entry);
+	clock_free(&d->timer);
+	TAILQ_REMOVE(&d->subj->deliveries, d, entry);
 	free(d->person);
 	free(d->person_name);
 	for (i = 0; i < d->ncontacts; i++) {
@@ -190,11 +219,9 @@ delivery_free(struct delivery *d)
 void
 delivery_schedule(struct delivery *d, int64_t at)
 {
-	struct timeval tv = time_until(at);
-
 	delivery_unqueue(d);
 	d->next_at = at;
-	evtimer_add(&d->timer, &tv);
+	clock_arm(&d->timer, at);
 }
 
 static void
@@ -215,7 +242,7 @@ void
 delivery_when_durable(struct delivery *d)
 {
 	d->state = DELIVERY_WAIT_DURABLE;
-	audit_wait(&d->waiter, delivery_durable, d);
+	store_wait(&d->waiter, delivery_durable, d);
 }
 
 /*
@@ -229,24 +256,31 @@ delivery_id(const struct delivery *d, char *buf, size_t len)
 	return buf;
 }
 
-/* Appends; if it cannot be written, keeps it and retries every second. */
+/*
+ * Appends; if it cannot be written, keeps it and retries every second.
+ * Steals DATA.  A record without the delivery it belongs to is never
+ * written: without memory for that, it waits like a full disk.
+ */
 static int
 delivery_record(struct delivery *d, const char *event, json_t *data)
 {
-	struct timeval	tv = { 1, 0 };
-	int		rc, told = d->state == DELIVERY_RECORDING;
+	int rc, told = d->state == DELIVERY_RECORDING;
 
-	json_object_set_new(data, "intent", json_integer(d->intent));
-	json_object_set_new(data, "recipient", json_integer(d->index));
-	json_incref(data);
-	if ((rc = audit_append(event, d->inc->id, "dutyd", data, NULL)) == 0) {
-		/* Applied: d may be gone now. */
-		json_decref(data);
-		return 0;
+	if (json_object_set_new(data, "intent", json_integer(d->intent)) != 0 ||
+	    json_object_set_new(data, "recipient", json_integer(d->index)) != 0)
+		rc = -ENOMEM;
+	else {
+		json_incref(data);
+		if ((rc = store_append(event, d->subj->id, "dutyd", data,
+		    NULL)) == 0) {
+			/* Applied: d may be gone now. */
+			json_decref(data);
+			return 0;
+		}
 	}
 	if (!told)
 		log_errorx("incident %s: cannot record %s of delivery %" PRId64
-		    ".%d (%s); retrying every second", d->inc->id, event,
+		    ".%d (%s); retrying every second", d->subj->id, event,
 		    d->intent, d->index, strerror(-rc));
 	delivery_halt(d);
 	free(d->recording_event);
@@ -254,7 +288,7 @@ delivery_record(struct delivery *d, const char *event, json_t *data)
 	d->recording_event = strdup(event);
 	d->recording_data = data;
 	d->state = DELIVERY_RECORDING;
-	evtimer_add(&d->timer, &tv);
+	clock_arm(&d->timer, time_now_ms() + 1000);
 	return rc;
 }
 
@@ -264,10 +298,12 @@ delivery_abandon(struct delivery *d, const char *reason)
 	json_t *data = json_pack("{s:s}", "reason", reason);
 
 	log_info("incident %s: delivery %" PRId64 ".%d of %s to %s abandoned: %s",
-	    d->inc->id, d->intent, d->index, notify_event_name(d->event),
+	    d->subj->id, d->intent, d->index, notify_event_name(d->event),
 	    d->person, reason);
 	if (data != NULL)
 		delivery_record(d, "notify.abandoned", data);
+	else
+		delivery_schedule(d, time_now_ms() + 1000);	/* decided again then */
 }
 
 static json_t *
@@ -297,13 +333,15 @@ delivery_fallback(struct delivery *d, int next, const char *reason)
 	json_t *data;
 
 	log_warnx("incident %s: %s to %s: %s; trying %s (%s) next",
-	    d->inc->id, notify_event_name(d->event), d->person, reason,
+	    d->subj->id, notify_event_name(d->event), d->person, reason,
 	    d->contacts[next].channel, d->contacts[next].to);
 	data = json_pack("{s:i, s:o, s:o, s:s}", "contact", next,
 	    "from", contact_json(d, d->contact), "to", contact_json(d, next),
 	    "reason", reason);
 	if (data != NULL)
 		delivery_record(d, "notify.fallback", data);
+	else
+		delivery_schedule(d, time_now_ms() + 1000);	/* decided again then */
 }
 
 static int64_t
@@ -384,25 +422,25 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 	    "to", d->contacts[contact].to, "outcome", outcome,
 	    "status", (int)a->status, "detail", res->detail,
 	    "duration_ms", (json_int_t)a->duration_ms);
-	if (data == NULL) {
+	if (data == NULL || (strcmp(outcome, "retry") == 0 &&
+	    json_object_set_new(data, "next_attempt_at",
+	    json_string(time_format(at, next, sizeof(next)))) != 0) ||
+	    (a->retry_after_ms > 0 && json_object_set_new(data, "retry_after_ms",
+	    json_integer(a->retry_after_ms)) != 0) ||
+	    (a->bundle != NULL && json_object_set_new(data, "bundle",
+	    json_string(a->bundle)) != 0)) {
+		/* Out of memory: nothing recorded; the next attempt in a second. */
+		json_decref(data);
 		delivery_schedule(d, now + 1000);
 		return;
 	}
-	if (strcmp(outcome, "retry") == 0)
-		json_object_set_new(data, "next_attempt_at",
-		    json_string(time_format(at, next, sizeof(next))));
-	if (a->retry_after_ms > 0)
-		json_object_set_new(data, "retry_after_ms",
-		    json_integer(a->retry_after_ms));
-	if (a->bundle != NULL)
-		json_object_set_new(data, "bundle", json_string(a->bundle));
 	if (strcmp(outcome, "delivered") == 0)
 		log_debug("incident %s: %s delivered to %s via %s (attempt %d)",
-		    d->inc->id, notify_event_name(d->event), d->person,
+		    d->subj->id, notify_event_name(d->event), d->person,
 		    d->contacts[contact].channel, attempt);
 	else
 		log_warnx("incident %s: %s to %s via %s, attempt %d: %s%s",
-		    d->inc->id, notify_event_name(d->event), d->person,
+		    d->subj->id, notify_event_name(d->event), d->person,
 		    d->contacts[contact].channel, attempt, res->detail,
 		    strcmp(outcome, "failed") == 0 ? "; giving up" :
 		    fallback >= 0 ? "" : "; will retry");
@@ -490,6 +528,21 @@ delivery_failed_to_send(struct delivery **ds, size_t n, const char *fmt,
 	}
 }
 
+/* What d's message is about, for message.c. */
+static void
+delivery_about(const struct delivery *d, struct message_about *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->event = d->event;
+	a->level = d->level;
+	a->update = d->update;
+	a->late_ms = d->late_ms;
+	a->extra = d->extra;
+	a->person = d->person;
+	a->code = d->contacts[d->contact].code;
+	a->inc = incident_find(d->subj->id);
+}
+
 /* One request for ds[0] and, in a bundle, ds[1..n-1] riding along. */
 static void
 delivery_send(struct config *cfg, const struct config_channel *ch,
@@ -501,20 +554,25 @@ delivery_send(struct config *cfg, const struct config_channel *ch,
 	struct dutyd_message		 msg;
 	struct dutyd_request		 req;
 	struct fetch_request		 freq;
+	struct message_about		 about[DELIVER_BUNDLE_MAX];
 	struct message			 m;
+	struct incident			*inc;
 	const char			*ijson;
 	char				 id[64], *extra = NULL;
 	size_t				 i, j, nrcpt = 0;
 	int				 rc;
 
 	memset(&req, 0, sizeof(req));
-	rc = n == 1 ? message_render(cfg, ch, lead, &m) :
-	    message_render_bundle(cfg, ch, ds, n, &m);
+	inc = incident_find(lead->subj->id);
+	for (i = 0; i < n; i++)
+		delivery_about(ds[i], &about[i]);
+	rc = n == 1 ? message_render(cfg, ch, &about[0], &m) :
+	    message_render_bundle(cfg, ch, about, n, &m);
 	/* The duty desk is no incident: plugins get the handover itself. */
 	if (lead->extra != NULL)
 		ijson = extra = json_dumps(lead->extra, JSON_COMPACT);
 	else
-		ijson = incview_cached(lead->inc);
+		ijson = inc != NULL ? incview_cached(inc) : NULL;
 	if (rc != 0 || ijson == NULL) {
 		free(extra);
 		if (rc == 0)
@@ -571,13 +629,12 @@ delivery_send(struct config *cfg, const struct config_channel *ch,
 	freq.mail_rcpt = req.mail_rcpt;
 	freq.nrcpt = req.nrcpt;
 	freq.tls_required = req.tls == DUTYD_TLS_REQUIRED;
-	lead->fetch = fetch_start(&freq, delivery_fetched, lead);
-	rc = errno;
+	rc = fetch_start(&freq, delivery_fetched, lead, &lead->fetch);
 	channel_request_clear(&req);
 	message_clear(&m);
-	if (lead->fetch == NULL) {
+	if (rc != 0) {
 		delivery_failed_to_send(ds, n, "cannot start the request: %s",
-		    strerror(rc));
+		    strerror(-rc));
 		return;
 	}
 	lead->state = DELIVERY_INFLIGHT;
@@ -608,7 +665,7 @@ chanq_get(const char *name)
 		return NULL;
 	}
 	TAILQ_INIT(&q->waiting);
-	evtimer_assign(&q->timer, deliver_evbase, chanq_cb, q);
+	clock_init(&q->timer, chanq_cb, q);
 	TAILQ_INSERT_TAIL(&chanqs, q, entry);
 	return q;
 }
@@ -652,12 +709,9 @@ chanq_take(struct chanq *q, const struct config_channel *ch)
 static void
 chanq_arm(struct chanq *q, const struct config_channel *ch)
 {
-	struct timeval	tv;
-
-	if (q->nwaiting == 0 || evtimer_pending(&q->timer, NULL))
+	if (q->nwaiting == 0 || clock_armed(&q->timer))
 		return;
-	tv = time_until(chanq_next(q, ch, time_now_ms()));
-	evtimer_add(&q->timer, &tv);
+	clock_arm(&q->timer, chanq_next(q, ch, time_now_ms()));
 }
 
 static void
@@ -671,7 +725,7 @@ chanq_enqueue(struct chanq *q, struct delivery *d)
 
 /* A token came: send the head alone, or everyone compatible as one message. */
 static void
-chanq_cb(evutil_socket_t fd, short events, void *arg)
+chanq_cb(struct clock *c, void *arg)
 {
 	struct chanq			*q = arg;
 	struct config			*cfg = config_current();
@@ -683,8 +737,7 @@ chanq_cb(evutil_socket_t fd, short events, void *arg)
 
 	if (ch == NULL || ch->rate_count == 0) {
 		/* Reloaded away: let each go its own way again. */
-		while ((d = TAILQ_FIRST(&q->waiting)) != NULL)
-			delivery_schedule(d, time_now_ms());
+		chanq_free(q);
 		return;
 	}
 	p = channel_plugin_abi(ch->plugin);
@@ -724,11 +777,19 @@ delivery_start(struct delivery *d)
 {
 	struct config			*cfg = config_current();
 	const struct config_channel	*ch;
+	const struct incident		*inc;
 	struct chanq			*q;
 	char				 reason[128];
 	int				 next;
 
-	if (d->inc->state == INCIDENT_RESOLVED && d->event != NOTIFY_RESOLVED) {
+	/* The desk's messages carry their text; an incident's need the incident. */
+	inc = incident_find(d->subj->id);
+	if (d->extra == NULL && inc == NULL) {
+		delivery_abandon(d, "the incident is no longer loaded");
+		return;
+	}
+	if (inc != NULL && inc->state == INCIDENT_RESOLVED &&
+	    d->event != NOTIFY_RESOLVED) {
 		delivery_abandon(d, "the incident was resolved");
 		return;
 	}
@@ -796,7 +857,7 @@ delivery_pump(void)
 }
 
 static void
-delivery_timer_cb(evutil_socket_t fd, short events, void *arg)
+delivery_timer_cb(struct clock *c, void *arg)
 {
 	struct delivery	*d = arg;
 	json_t		*data;
@@ -818,4 +879,25 @@ delivery_timer_cb(evutil_socket_t fd, short events, void *arg)
 	}
 	delivery_record(d, event, data);
 	free(event);
+}
+
+void
+deliver_incident_resolved(struct incident *inc)
+{
+	struct notify_subject	*subj = notify_subject(inc->id, 0);
+	struct delivery		*d, *next;
+
+	if (subj == NULL)
+		return;
+	for (d = TAILQ_FIRST(&subj->deliveries); d != NULL; d = next) {
+		next = TAILQ_NEXT(d, entry);
+		if (d->event == NOTIFY_RESOLVED || d->state == DELIVERY_RECORDING)
+			continue;
+		/* A bundle's request speaks for others too: let it finish. */
+		if (d->state == DELIVERY_BUNDLED ||
+		    (d->state == DELIVERY_INFLIGHT && !TAILQ_EMPTY(&d->bundle)))
+			continue;
+		delivery_halt(d);
+		delivery_abandon(d, "the incident was resolved");
+	}
 }

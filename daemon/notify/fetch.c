@@ -893,74 +893,68 @@ fetch_classify(const char *url, char *log, size_t loglen)
 	return r;
 }
 
-struct fetch *
-fetch_start(const struct fetch_request *req, fetch_cb cb, void *arg)
+static int
+fetch_curl_start(const struct fetch_request *req, fetch_cb cb, void *arg,
+    struct fetch **out)
 {
 	struct fetch *f;
 	char logurl[256] = "?";
 	int r, smtp;
 
 	if (fx.multi == NULL) {
-		errno = ENOTCONN;
-		return NULL;
+		return -ENOTCONN;
 	}
 	if (req == NULL || req->url == NULL || cb == NULL ||
 	    req->timeout_ms <= 0 || req->timeout_ms > LONG_MAX ||
 	    req->connect_timeout_ms < 0 || req->connect_timeout_ms > LONG_MAX ||
 	    (req->nheaders > 0 && req->headers == NULL) ||
 	    (req->password != NULL && req->username == NULL)) {
-		errno = EINVAL;
-		return NULL;
+		return -EINVAL;
 	}
 	if ((smtp = fetch_classify(req->url, logurl, sizeof(logurl))) < 0) {
-		errno = -smtp;
-		return NULL;
+		return smtp;
 	}
 	if (fx.count >= FETCH_MAX_INFLIGHT) {
-		errno = EAGAIN;
-		return NULL;
+		return -EAGAIN;
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL)
-		return NULL;
+		return -ENOMEM;
 	fx.count++;
 	f->smtp = smtp;
 	f->cb = cb;
 	f->arg = arg;
 	if ((f->easy = curl_easy_init()) == NULL) {
 		fetch_free(f);
-		errno = ENOMEM;
-		return NULL;
+		return -ENOMEM;
 	}
 	if ((r = fetch_setup(f, req)) < 0) {
 		fetch_free(f);
-		errno = -r;
-		return NULL;
+		return r;
 	}
 	f->started = fetch_monotonic_ms();
 	if (smtp) {
 		if ((r = fetch_thread_start(f)) < 0) {
 			fetch_free(f);
-			errno = -r;
-			return NULL;
+			return r;
 		}
 	} else {
 		f->state = FETCH_RUNNING;
 		/* Only arms the timer: the transfer itself starts from the loop. */
 		if (curl_multi_add_handle(fx.multi, f->easy) != CURLM_OK) {
 			fetch_free(f);
-			errno = ENOMEM;
-			return NULL;
+			return -ENOMEM;
 		}
 		TAILQ_INSERT_TAIL(&fx.running, f, entry);
 	}
 	log_debug("fetch: %s %s (timeout %lld ms)", smtp ? "SMTP" :
 	    (req->method ? req->method : "-"), logurl,
 	    (long long)req->timeout_ms);
-	return f;
+	*out = f;
+	return 0;
 }
 
-void
-fetch_cancel(struct fetch *f)
+static void
+fetch_curl_cancel(struct fetch *f)
 {
 	if (f == NULL)
 		return;
@@ -986,8 +980,45 @@ fetch_cancel(struct fetch *f)
 	fetch_free(f);
 }
 
+static size_t
+fetch_curl_inflight(void)
+{
+	return fx.count;
+}
+
+static const struct fetch_backend *fetch_backend;
+
+void
+fetch_use(const struct fetch_backend *b)
+{
+	fetch_backend = b;
+}
+
+int
+fetch_start(const struct fetch_request *req, fetch_cb cb, void *arg,
+    struct fetch **out)
+{
+	*out = NULL;
+	if (fetch_backend != NULL)
+		return fetch_backend->start(req, cb, arg, out);
+	return fetch_curl_start(req, cb, arg, out);
+}
+
+void
+fetch_cancel(struct fetch *f)
+{
+	if (f == NULL)
+		return;
+	if (fetch_backend != NULL)
+		fetch_backend->cancel(f);
+	else
+		fetch_curl_cancel(f);
+}
+
 size_t
 fetch_inflight(void)
 {
-	return fx.count;
+	if (fetch_backend != NULL)
+		return fetch_backend->inflight();
+	return fetch_curl_inflight();
 }

@@ -54,9 +54,26 @@ typedef void (*fetch_cb)(const struct fetch_result *, void *arg);
 
 int	fetch_init(struct event_base *);	/* 0 or -errno */
 void	fetch_shutdown(void);	/* cancels what is in flight, without callbacks */
-/* Copies what it needs from req.  NULL (errno set) if the transfer cannot start. */
-struct fetch *fetch_start(const struct fetch_request *req, fetch_cb cb, void *arg);
+/*
+ * Copies what it needs from req and starts; 0 and *out, or -errno when
+ * the transfer cannot start (-EINVAL, -EPROTONOSUPPORT, -EAGAIN: too many
+ * in flight, -ENOTCONN: fetch_init() not called, -ENOMEM).
+ */
+int	fetch_start(const struct fetch_request *req, fetch_cb cb, void *arg,
+	    struct fetch **out);
 void	fetch_cancel(struct fetch *);	/* no callback afterwards; accepts NULL */
 size_t	fetch_inflight(void);
+
+/*
+ * Another transport (tests): every fetch_start, fetch_cancel and
+ * fetch_inflight goes to it.  NULL: libcurl.
+ */
+struct fetch_backend {
+	int	(*start)(const struct fetch_request *, fetch_cb, void *,
+		    struct fetch **);
+	void	(*cancel)(struct fetch *);
+	size_t	(*inflight)(void);
+};
+void	fetch_use(const struct fetch_backend *);
 
 #endif

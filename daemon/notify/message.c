@@ -1,22 +1,19 @@
 /*
- * message.c: what a notification says.  The channel's template for the
- * event, else the top-level one, else the built-in Chinese default; the
- * same for the one-line title.  SMS channels get the text fitted to their
- * segment limit here, so no plugin ever cuts a character in half.
+ * message.c: what a notification says (see message.h).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/timeutil.h"
 #include "config/channel.h"
 #include "config/config.h"
-#include "notify/delivery.h"
+#include "config/template.h"
+#include "notify/links.h"
+#include "notify/message.h"
 #include "state/incident.h"
 #include "state/incview.h"
-#include "intake/links.h"
-#include "config/template.h"
-#include "base/timeutil.h"
 
 #define MESSAGE_BUNDLE_LINES_MAX	(16 * 1024)	/* bytes of the list in a bundle */
 
@@ -263,8 +260,8 @@ render(const struct config *cf, const struct config_channel *ch,
 
 /* 交接班: the incoming shift and the open incidents, as recorded at the handover. */
 static int
-handover_render(const struct config *cf, const struct config_channel *ch,
-    const struct delivery *d, struct message *m)
+message_handover(const struct config *cf, const struct config_channel *ch,
+    const struct message_about *d, struct message *m)
 {
 	struct tmpl_vars	 v;
 	char			 count[16];
@@ -348,10 +345,8 @@ update_summary(const struct incident *inc, int n)
  * for a resolved incident it opens a page saying so.
  */
 static char
-link_action(const struct delivery *d)
+link_action(const struct message_about *d, const struct incident *inc)
 {
-	const struct incident *inc = d->inc;
-
 	if (inc->state != INCIDENT_RESOLVED && inc->ack.at == 0 &&
 	    (d->event == NOTIFY_NEW || d->event == NOTIFY_ESCALATED ||
 	    d->event == NOTIFY_UPDATED))
@@ -364,18 +359,18 @@ link_action(const struct delivery *d)
 
 int
 message_render(const struct config *cf, const struct config_channel *ch,
-    const struct delivery *d, struct message *m)
+    const struct message_about *d, struct message *m)
 {
-	const struct delivery_contact *c = &d->contacts[d->contact];
+	const struct incident	*inc = d->inc;
 	struct tmpl_vars	 v;
 	struct varbufs		 b;
 	char			*details = NULL, hint[96] = "";
-	char			 action = link_action(d);
+	char			 action;
 	int			 rc;
 
 	memset(m, 0, sizeof(m[0]));
 	if (d->event == NOTIFY_HANDOVER)
-		return handover_render(cf, ch, d, m);
+		return message_handover(cf, ch, d, m);
 	if (d->event == NOTIFY_REPLY) {
 		memset(&v, 0, sizeof(v));
 		v.v[TMPL_DETAILS] = json_string_value(json_object_get(d->extra,
@@ -387,21 +382,24 @@ message_render(const struct config *cf, const struct config_channel *ch,
 			message_clear(m);
 		return rc;
 	}
+	if (inc == NULL)
+		return -ENOENT;
 	/* Every message carries its reader's own link. */
-	m->url = links_url(cf, d->inc->id, d->person, action);
-	if (m->url == NULL && (m->url = incview_url(cf, d->inc)) == NULL)
+	action = link_action(d, inc);
+	m->url = links_url(cf, inc->id, d->person, action);
+	if (m->url == NULL && (m->url = incview_url(cf, inc)) == NULL)
 		return -ENOMEM;
-	incident_vars(d->inc, d->event, d->level, d->late_ms, m->url, &v, &b);
+	incident_vars(inc, d->event, d->level, d->late_ms, m->url, &v, &b);
 	if (d->event == NOTIFY_UPDATED) {
-		if ((details = update_summary(d->inc, d->update)) == NULL) {
+		if ((details = update_summary(inc, d->update)) == NULL) {
 			message_clear(m);
 			return -ENOMEM;
 		}
 		v.v[TMPL_DETAILS] = details;
 	}
-	if (c->code > 0 && action != 'R' && is_sms(ch))
+	if (d->code > 0 && action != 'R' && is_sms(ch))
 		snprintf(hint, sizeof(hint), action == 'A' ?
-		    " 回复%dA确认，%dF已报省" : " 回复%dF已报省", c->code, c->code);
+		    " 回复%dA确认，%dF已报省" : " 回复%dF已报省", d->code, d->code);
 	if ((rc = render(cf, ch, notify_event_name(d->event), &v, m, hint)) != 0)
 		message_clear(m);
 	free(details);
@@ -410,10 +408,11 @@ message_render(const struct config *cf, const struct config_channel *ch,
 
 int
 message_render_bundle(const struct config *cf, const struct config_channel *ch,
-    struct delivery *const *ds, size_t n, struct message *m)
+    const struct message_about *ds, size_t n, struct message *m)
 {
 	struct tmpl_vars	 v, iv;
 	struct varbufs		 b;
+	const struct incident	*inc;
 	const struct tmpl	*line;
 	char			*list = NULL, *one, *url, count[16];
 	size_t			 len = 0, i, l;
@@ -424,11 +423,13 @@ message_render_bundle(const struct config *cf, const struct config_channel *ch,
 		return -ENOMEM;
 	/* One line per message: its own title, as the channel would title it alone. */
 	for (i = 0; i < n; i++) {
-		line = template_for(cf, ch, notify_event_name(ds[i]->event), 1);
-		if (line == NULL || (url = incview_url(cf, ds[i]->inc)) == NULL)
+		line = template_for(cf, ch, notify_event_name(ds[i].event), 1);
+		if ((inc = ds[i].inc) == NULL)
+			continue;	/* the desk's: its text is its own */
+		if (line == NULL || (url = incview_url(cf, inc)) == NULL)
 			goto out;
-		incident_vars(ds[i]->inc, ds[i]->event, ds[i]->level,
-		    ds[i]->late_ms, url, &iv, &b);
+		incident_vars(inc, ds[i].event, ds[i].level, ds[i].late_ms, url,
+		    &iv, &b);
 		one = tmpl_render(line, &iv);
 		free(url);
 		if (one == NULL)

@@ -1,8 +1,8 @@
 /*
- * Who gets what: intents and the records of deliveries.  See notify.h for
- * the records and delivery.h for a delivery's states; deliver.c does the
- * sending.  Records are applied by notify_apply(), which creates,
- * reschedules and frees deliveries; the live paths only decide and append.
+ * Who gets what: the events worth telling, whom the roster of the moment
+ * names for each, and the notify.intent records that say so.  What was
+ * told is kept per subject (an incident, or the duty desk), so each event
+ * is told once; ledger.c applies the records, deliver.c does the sending.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,25 +11,35 @@
 #include <string.h>
 #include <time.h>
 
-#include <event2/event.h>
-#include <event2/event_struct.h>
-
-#include "store/audit.h"
-#include "config/channel.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/timeutil.h"
 #include "config/channel.h"
 #include "config/config.h"
-#include "notify/delivery.h"
-#include "actions/handover.h"
-#include "state/incident.h"
-#include "base/log.h"
-#include "notify/notify.h"
-#include "state/replycode.h"
 #include "config/roster.h"
+#include "notify/notify.h"
 #include "parse/smsin.h"
-#include "base/timeutil.h"
+#include "state/incident.h"
+#include "state/replycode.h"
+#include "store/store.h"
 
-static struct event		*reconcile_timer;	/* intents that could not be written */
+RB_HEAD(notify_subjects, notify_subject);
+
+static struct notify_subjects	 subjects = RB_INITIALIZER(&subjects);
+static struct clock		 reconcile_clock;	/* intents that could not be written */
 static int			 reconcile_failing;
+
+static int
+notify_subject_cmp(struct notify_subject *a, struct notify_subject *b)
+{
+	return strcmp(a->id, b->id);
+}
+
+/* libbsd's tree.h leaves __unused to us; define it after every system header. */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+RB_GENERATE_STATIC(notify_subjects, notify_subject, entry, notify_subject_cmp)
 
 static const struct {
 	enum notify_event	 bit;
@@ -47,7 +57,7 @@ static const struct {
 };
 #define NOTIFY_NEVENTS	(sizeof(notify_events) / sizeof(notify_events[0]))
 
-static void notify_reconcile_cb(evutil_socket_t, short, void *);
+static void notify_reconcile_cb(struct clock *, void *);
 
 const char *
 notify_event_name(enum notify_event ev)
@@ -72,23 +82,91 @@ notify_event_parse(const char *name)
 }
 
 void
-notify_init(struct event_base *base)
+notify_init(void)
 {
-	deliver_init(base);
 	reconcile_failing = 0;
-	reconcile_timer = evtimer_new(base, notify_reconcile_cb, NULL);
-	if (reconcile_timer == NULL)
-		fatalx("cannot create the notification retry timer");
+	clock_init(&reconcile_clock, notify_reconcile_cb, NULL);
+}
+
+struct notify_subject *
+notify_subject(const char *id, int create)
+{
+	struct notify_subject key, *s;
+
+	if (id == NULL || strlen(id) >= sizeof(key.id))
+		return NULL;
+	strcpy(key.id, id);
+	if ((s = RB_FIND(notify_subjects, &subjects, &key)) != NULL || !create)
+		return s;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	strcpy(s->id, id);
+	TAILQ_INIT(&s->deliveries);
+	RB_INSERT(notify_subjects, &subjects, s);
+	return s;
+}
+
+struct notify_subject *
+notify_subject_first(void)
+{
+	return RB_MIN(notify_subjects, &subjects);
+}
+
+struct notify_subject *
+notify_subject_next(struct notify_subject *s)
+{
+	return RB_NEXT(notify_subjects, &subjects, s);
+}
+
+/* Only once its deliveries are gone (ledger_shutdown(), or done). */
+static void
+notify_subject_free(struct notify_subject *s)
+{
+	RB_REMOVE(notify_subjects, &subjects, s);
+	free(s);
 }
 
 void
 notify_shutdown(void)
 {
-	if (reconcile_timer != NULL)
-		event_free(reconcile_timer);
-	reconcile_timer = NULL;
-	deliver_shutdown();
-	message_shutdown();
+	clock_free(&reconcile_clock);
+	while (!RB_EMPTY(&subjects))
+		notify_subject_free(RB_MIN(notify_subjects, &subjects));
+}
+
+void
+notify_told(struct notify_subject *subj, enum notify_event ev, int level,
+    int update)
+{
+	if (ev == NOTIFY_UPDATED) {
+		if (update > subj->updates_notified)
+			subj->updates_notified = update;
+	} else if (level >= 2) {
+		if (level > subj->level_notified)
+			subj->level_notified = level;
+	} else
+		subj->done |= ev;
+}
+
+int
+notify_busy(const char *id)
+{
+	struct notify_subject *s = notify_subject(id, 0);
+
+	return s != NULL && !TAILQ_EMPTY(&s->deliveries);
+}
+
+void
+notify_prune(void)
+{
+	struct notify_subject *s, *next;
+
+	for (s = RB_MIN(notify_subjects, &subjects); s != NULL; s = next) {
+		next = RB_NEXT(notify_subjects, &subjects, s);
+		if (TAILQ_EMPTY(&s->deliveries) && strcmp(s->id, NOTIFY_DESK) != 0 &&
+		    incident_find(s->id) == NULL)
+			notify_subject_free(s);
+	}
 }
 
 /*
@@ -145,21 +223,6 @@ notify_add_person(json_t *list, json_t *seen, const struct config *cfg,
 	if (r == NULL || json_array_append_new(list, r) != 0)
 		return -ENOMEM;
 	return 0;
-}
-
-int
-notify_direct(const char *channel, const char *to, const char *text)
-{
-	json_t *data;
-
-	data = json_pack("{s:s, s:[{s:s, s:s, s:[{s:s, s:s}], s:s}], s:i, "
-	    "s:{s:s}}", "event", "sms.reply", "recipients", "person", to,
-	    "name", to, "contacts", "channel", channel, "to", to, "why",
-	    "answer to an inbound SMS", "late_ms", 0, "reply", "text", text);
-	if (data == NULL)
-		return -ENOMEM;
-	return audit_append("notify.intent", handover_desk()->id, "dutyd", data,
-	    NULL);
 }
 
 static json_t *
@@ -302,28 +365,52 @@ notify_intent(struct incident *inc, enum notify_event ev, int level)
 		json_object_set_new(data, "update", json_integer(level));
 	else if (level >= 2)
 		json_object_set_new(data, "level", json_integer(level));
-	return audit_append("notify.intent", inc->id, "dutyd", data, NULL);
+	return store_append("notify.intent", inc->id, "dutyd", data, NULL);
 }
 
 static void
 notify_reconcile_failed(struct incident *inc, const char *what, int rc)
 {
-	struct timeval tv = { 1, 0 };
-
 	if (!reconcile_failing)
 		log_errorx("incident %s: cannot record who to notify of %s (%s); "
 		    "retrying every second", inc->id, what, strerror(-rc));
 	reconcile_failing = 1;
-	if (reconcile_timer != NULL)
-		evtimer_add(reconcile_timer, &tv);
+	if (!clock_armed(&reconcile_clock))
+		clock_arm(&reconcile_clock, time_now_ms() + 1000);
+}
+
+/* What the incident's records call for telling: derived, never stored. */
+static unsigned
+notify_due(const struct incident *inc)
+{
+	unsigned due = NOTIFY_NEW;
+
+	if (inc->ack_clock.fired_at != 0)
+		due |= NOTIFY_ESCALATED;
+	if (inc->report_clock.fired_at != 0)
+		due |= NOTIFY_OVERDUE;
+	if (inc->ack.at != 0)
+		due |= NOTIFY_ACKNOWLEDGED;
+	if (inc->filed.at != 0)
+		due |= NOTIFY_FILED;
+	if (inc->resolved.at != 0)
+		due |= NOTIFY_RESOLVED;
+	return due;
 }
 
 void
 notify_reconcile(struct incident *inc)
 {
-	unsigned	 pending = inc->notify_due & ~inc->notify_done;
-	size_t		 i;
-	int		 rc;
+	struct notify_subject	*subj;
+	unsigned		 pending;
+	size_t			 i;
+	int			 rc;
+
+	if ((subj = notify_subject(inc->id, 1)) == NULL) {
+		notify_reconcile_failed(inc, "its events", -ENOMEM);
+		return;
+	}
+	pending = notify_due(inc) & ~subj->done;
 
 	/* Once resolved, only the resolution is worth telling. */
 	if (inc->state == INCIDENT_RESOLVED)
@@ -338,311 +425,77 @@ notify_reconcile(struct incident *inc)
 	}
 	/* Each escalation level beyond the first is told once; only the latest matters. */
 	if (inc->state == INCIDENT_OPEN && inc->level >= 2 &&
-	    inc->level_notified < inc->level &&
+	    subj->level_notified < inc->level &&
 	    (rc = notify_intent(inc, NOTIFY_ESCALATED, inc->level)) != 0) {
 		notify_reconcile_failed(inc, "an escalation level", rc);
 		return;
 	}
 	/* Every follow-up (续报) is told, in order. */
 	while (inc->state != INCIDENT_RESOLVED &&
-	    inc->updates_notified < (int)json_array_size(inc->updates)) {
-		int before = inc->updates_notified;
+	    subj->updates_notified < (int)json_array_size(inc->updates)) {
+		int before = subj->updates_notified;
 
 		if ((rc = notify_intent(inc, NOTIFY_UPDATED,
-		    inc->updates_notified + 1)) != 0) {
+		    subj->updates_notified + 1)) != 0) {
 			notify_reconcile_failed(inc, "a follow-up", rc);
 			return;
 		}
-		if (inc->updates_notified == before)
+		if (subj->updates_notified == before)
 			return;	/* not applied: do not spin */
 	}
 }
 
-static void
-notify_reconcile_cb(evutil_socket_t fd, short events, void *arg)
+void
+notify_reconcile_all(void)
 {
 	struct incident *inc;
 
-	reconcile_failing = 0;
 	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
 		notify_reconcile(inc);
 		if (reconcile_failing)
 			return;
 	}
-	log_info("notifications that could not be recorded are recorded now");
-}
-
-/*
- * Deliveries
- */
-
-void
-notify_incident_free(struct incident *inc)
-{
-	while (!TAILQ_EMPTY(&inc->deliveries))
-		delivery_free(TAILQ_FIRST(&inc->deliveries));
-}
-
-static struct delivery *
-delivery_find(struct incident *inc, json_t *data)
-{
-	struct delivery	*d;
-	json_int_t	 intent, index;
-
-	intent = json_integer_value(json_object_get(data, "intent"));
-	index = json_integer_value(json_object_get(data, "recipient"));
-	TAILQ_FOREACH(d, &inc->deliveries, entry)
-		if (d->intent == intent && d->index == index)
-			return d;
-	return NULL;
-}
-
-/*
- * A recipient as an intent or a checkpoint lists it: {person, name,
- * contacts: [{channel, to}...]}, or, as logs before fallback wrote it, one
- * contact as {person, name, channel, to}.
- */
-static struct delivery *
-delivery_from_json(struct incident *inc, int64_t intent, int index,
-    enum notify_event ev, json_t *rcp, int64_t late_ms)
-{
-	struct delivery	*d;
-	json_t		*contacts = json_object_get(rcp, "contacts"), *c;
-	char		 phone[SMSIN_PHONE_MAX];
-	size_t		 i;
-	int		 code;
-
-	d = delivery_new(inc, intent, index, ev,
-	    json_string_value(json_object_get(rcp, "person")),
-	    json_string_value(json_object_get(rcp, "name")), late_ms);
-	if (d == NULL)
-		return NULL;
-	if (!json_is_array(contacts)) {
-		if (delivery_add_contact(d,
-		    json_string_value(json_object_get(rcp, "channel")),
-		    json_string_value(json_object_get(rcp, "to")), 0) != 0)
-			goto fail;
-		return d;
-	}
-	json_array_foreach(contacts, i, c) {
-		if (i == DELIVERY_CONTACTS_MAX)
-			break;
-		code = (int)json_integer_value(json_object_get(c, "code"));
-		if (delivery_add_contact(d,
-		    json_string_value(json_object_get(c, "channel")),
-		    json_string_value(json_object_get(c, "to")), code) != 0)
-			goto fail;
-		if (code > 0 && smsin_phone_normalize(d->contacts[i].to, phone,
-		    sizeof(phone)) == 0)
-			replycode_set(phone, code, inc->id);
-	}
-	return d;
-fail:
-	delivery_free(d);
-	return NULL;
-}
-
-static int
-notify_apply_intent(struct incident *inc, const struct audit_record *r)
-{
-	json_t		*recipients, *rcp;
-	enum notify_event ev;
-	size_t		 i;
-	int		 level, update;
-
-	ev = notify_event_parse(json_string_value(json_object_get(r->data,
-	    "event")));
-	recipients = json_object_get(r->data, "recipients");
-	if (ev == 0 || !json_is_array(recipients))
-		return -EINVAL;
-	level = (int)json_integer_value(json_object_get(r->data, "level"));
-	update = (int)json_integer_value(json_object_get(r->data, "update"));
-	if (ev == NOTIFY_UPDATED) {
-		if (update > inc->updates_notified)
-			inc->updates_notified = update;
-	} else if (level >= 2) {
-		if (level > inc->level_notified)
-			inc->level_notified = level;
-	} else
-		inc->notify_done |= ev;
-	json_array_foreach(recipients, i, rcp) {
-		struct delivery	*d;
-
-		d = delivery_from_json(inc, r->seq, (int)i, ev, rcp,
-		    json_integer_value(json_object_get(r->data, "late_ms")));
-		if (d == NULL)
-			return -ENOMEM;
-		d->level = level;
-		d->update = update;
-		d->extra = json_incref(json_object_get(r->data, "handover"));
-		if (d->extra == NULL)
-			d->extra = json_incref(json_object_get(r->data, "reply"));
-		if (r->replaying)
-			delivery_schedule(d, 0);
-		else
-			delivery_when_durable(d);
-	}
-	return 0;
 }
 
 static void
-notify_apply_attempt(struct delivery *d, const struct audit_record *r)
+notify_reconcile_cb(struct clock *c, void *arg)
 {
-	const char	*outcome;
-	json_t		*contact = json_object_get(r->data, "contact");
-	int64_t		 next = 0;
-
-	d->attempts = (int)json_integer_value(json_object_get(r->data,
-	    "attempt"));
-	if (d->first_attempt_at == 0)
-		d->first_attempt_at = r->ts_ms;
-	if (json_is_integer(contact) && json_integer_value(contact) >= 0 &&
-	    (size_t)json_integer_value(contact) < d->ncontacts)
-		d->contact = (size_t)json_integer_value(contact);
-	if (d->contact_attempts++ == 0)
-		d->contact_since = r->ts_ms;
-	outcome = json_string_value(json_object_get(r->data, "outcome"));
-	if (outcome != NULL && strcmp(outcome, "retry") == 0) {
-		time_parse(json_string_value(json_object_get(r->data,
-		    "next_attempt_at")), &next);
-		delivery_schedule(d, next);
-	} else if (outcome != NULL && strcmp(outcome, "rejected") == 0) {
-		/* The notify.fallback that follows says where to; now, in any case. */
-		d->rejected |= 1u << d->contact;
-		delivery_schedule(d, r->replaying ? 0 : r->ts_ms);
-	} else
-		delivery_free(d);	/* delivered, or failed for good */
-}
-
-static void
-notify_apply_fallback(struct delivery *d, const struct audit_record *r)
-{
-	json_int_t next = json_integer_value(json_object_get(r->data, "contact"));
-
-	if (next < 0 || (size_t)next >= d->ncontacts)
-		return;
-	d->contact = (size_t)next;
-	d->contact_attempts = 0;
-	d->contact_since = 0;
-	delivery_schedule(d, r->replaying ? 0 : r->ts_ms);
+	reconcile_failing = 0;
+	notify_reconcile_all();
+	if (!reconcile_failing)
+		log_info("notifications that could not be recorded are recorded now");
 }
 
 int
-notify_apply(struct incident *inc, const struct audit_record *r)
+notify_snapshot(const char *id, json_t *o)
 {
-	struct delivery	*d;
+	struct notify_subject	*subj = notify_subject(id, 0);
+	json_t			*esc = json_object_get(o, "escalation");
 
-	if (strcmp(r->event, "notify.intent") == 0)
-		return notify_apply_intent(inc, r);
-	if ((d = delivery_find(inc, r->data)) == NULL)
-		return 0;	/* already finished: nothing left in memory */
-	if (strcmp(r->event, "notify.attempt") == 0)
-		notify_apply_attempt(d, r);
-	else if (strcmp(r->event, "notify.fallback") == 0)
-		notify_apply_fallback(d, r);
-	else if (strcmp(r->event, "notify.abandoned") == 0)
-		delivery_free(d);
+	if (subj == NULL)
+		return 0;
+	if (json_object_set_new(o, "notify_done", json_integer(subj->done)) != 0 ||
+	    json_object_set_new(o, "updates_notified",
+	    json_integer(subj->updates_notified)) != 0 ||
+	    (json_is_object(esc) && json_object_set_new(esc, "notified",
+	    json_integer(subj->level_notified)) != 0))
+		return -ENOMEM;
 	return 0;
-}
-
-json_t *
-notify_snapshot(struct incident *inc)
-{
-	struct delivery	*d;
-	json_t		*list = json_array(), *o, *contacts;
-	char		 at[TIME_RFC3339_MAX], first[TIME_RFC3339_MAX];
-	char		 since[TIME_RFC3339_MAX];
-	size_t		 i;
-
-	TAILQ_FOREACH(d, &inc->deliveries, entry) {
-		contacts = json_array();
-		for (i = 0; contacts != NULL && i < d->ncontacts; i++)
-			json_array_append_new(contacts, json_pack("{s:s, s:s, s:i}",
-			    "channel", d->contacts[i].channel,
-			    "to", d->contacts[i].to, "code", d->contacts[i].code));
-		o = json_pack("{s:I, s:i, s:s, s:{s:s, s:s, s:o?}, s:I, s:i, "
-		    "s:i, s:i, s:i, s:s?, s:s?, s:s?, s:i}",
-		    "intent", (json_int_t)d->intent, "recipient", d->index,
-		    "event", notify_event_name(d->event),
-		    "to", "person", d->person, "name", d->person_name,
-			"contacts", contacts,
-		    "late_ms", (json_int_t)d->late_ms, "attempts", d->attempts,
-		    "contact", (int)d->contact, "contact_attempts",
-		    d->contact_attempts, "rejected", (int)d->rejected,
-		    "contact_since", d->contact_since ?
-			time_format(d->contact_since, since, sizeof(since)) : NULL,
-		    "first_attempt_at", d->first_attempt_at ?
-			time_format(d->first_attempt_at, first, sizeof(first)) : NULL,
-		    "next_attempt_at", d->state == DELIVERY_SCHEDULED ?
-			time_format(d->next_at, at, sizeof(at)) : NULL,
-		    "level", d->level);
-		if (o != NULL && d->update > 0)
-			json_object_set_new(o, "update", json_integer(d->update));
-		if (o != NULL && d->extra != NULL)
-			json_object_set(o, "handover", d->extra);
-		if (o == NULL || json_array_append_new(list, o) != 0) {
-			json_decref(list);
-			return NULL;
-		}
-	}
-	return list;
 }
 
 int
-notify_restore(struct incident *inc, json_t *list)
+notify_restore(const char *id, json_t *o)
 {
-	struct delivery	*d;
-	json_t		*o;
-	size_t		 i;
-	int64_t		 next;
-	json_int_t	 contact;
+	struct notify_subject *subj;
 
-	json_array_foreach(list, i, o) {
-		d = delivery_from_json(inc,
-		    json_integer_value(json_object_get(o, "intent")),
-		    (int)json_integer_value(json_object_get(o, "recipient")),
-		    notify_event_parse(json_string_value(json_object_get(o, "event"))),
-		    json_object_get(o, "to"),
-		    json_integer_value(json_object_get(o, "late_ms")));
-		if (d == NULL)
-			return -ENOMEM;
-		d->attempts = (int)json_integer_value(json_object_get(o, "attempts"));
-		d->level = (int)json_integer_value(json_object_get(o, "level"));
-		d->update = (int)json_integer_value(json_object_get(o, "update"));
-		d->extra = json_incref(json_object_get(o, "handover"));
-		contact = json_integer_value(json_object_get(o, "contact"));
-		if (contact > 0 && (size_t)contact < d->ncontacts)
-			d->contact = (size_t)contact;
-		d->contact_attempts = (int)json_integer_value(json_object_get(o,
-		    "contact_attempts"));
-		d->rejected = (unsigned)json_integer_value(json_object_get(o,
-		    "rejected"));
-		time_parse(json_string_value(json_object_get(o, "contact_since")),
-		    &d->contact_since);
-		time_parse(json_string_value(json_object_get(o, "first_attempt_at")),
-		    &d->first_attempt_at);
-		next = 0;
-		time_parse(json_string_value(json_object_get(o, "next_attempt_at")),
-		    &next);
-		delivery_schedule(d, next);
-	}
+	if ((subj = notify_subject(id, 1)) == NULL)
+		return -ENOMEM;
+	subj->done = (unsigned)json_integer_value(json_object_get(o,
+	    "notify_done"));
+	subj->updates_notified = (int)json_integer_value(json_object_get(o,
+	    "updates_notified"));
+	subj->level_notified = (int)json_integer_value(json_object_get(
+	    json_object_get(o, "escalation"), "notified"));
 	return 0;
 }
 
-void
-notify_incident_resolved(struct incident *inc)
-{
-	struct delivery *d, *next;
-
-	for (d = TAILQ_FIRST(&inc->deliveries); d != NULL; d = next) {
-		next = TAILQ_NEXT(d, entry);
-		if (d->event == NOTIFY_RESOLVED || d->state == DELIVERY_RECORDING)
-			continue;
-		/* A bundle's request speaks for others too: let it finish. */
-		if (d->state == DELIVERY_BUNDLED ||
-		    (d->state == DELIVERY_INFLIGHT && !TAILQ_EMPTY(&d->bundle)))
-			continue;
-		delivery_halt(d);
-		delivery_abandon(d, "the incident was resolved");
-	}
-}

@@ -2,30 +2,40 @@
  * Notifications: who gets what, and delivery until it is done.
  *
  * Each notifying incident event (incident.new, .escalated, .report_overdue,
- * .acknowledged, .report_filed, .resolved) happens at most once per incident
- * and leads to one notify.intent record listing every recipient, resolved
- * from the roster at that moment.  Each recipient is a delivery, identified
- * by "<intent seq>.<index>"; every attempt and its outcome is a
- * notify.attempt record; notify.abandoned ends one that will not be sent.
- * A delivery with no final outcome in the log is attempted again after a
+ * .acknowledged, .report_filed, .resolved, each follow-up, each escalation
+ * level) is told once and leads to one notify.intent record listing every
+ * recipient, resolved from the roster at that moment.  Each recipient is a
+ * delivery, identified by "<intent seq>.<index>"; every attempt and its
+ * outcome is a notify.attempt record; notify.fallback moves it to the
+ * next contact; notify.abandoned ends one that will not be sent.  A
+ * delivery with no final outcome in the log is attempted again after a
  * restart (at least once), one with an outcome never is (at most one
  * delivered message per delivery).
+ *
+ * Notifications hang on a subject: an incident, or the duty desk
+ * (NOTIFY_DESK) for what belongs to no incident.  This module decides
+ * what is told to whom; ledger.c applies the notify.* records,
+ * deliver.c sends, message.c words it.
  */
 #ifndef DUTYD_NOTIFY_H
 #define DUTYD_NOTIFY_H
 
 #include <stdint.h>
-#include <event2/event.h>
+#include <sys/queue.h>
+#include <bsd/sys/tree.h>
 
 #include <jansson.h>
 
-#include "store/audit.h"
+#include "state/incident.h"
 
 struct config;
-struct incident;
+struct delivery;
 struct roster_oncall;
 
-/* One bit per notifying event; struct incident keeps which are due and done. */
+/* The subject of notifications that belong to no incident (handovers, SMS answers). */
+#define NOTIFY_DESK	"duty-desk"
+
+/* One bit per notifying event. */
 enum notify_event {
 	NOTIFY_NEW		= 1 << 0,
 	NOTIFY_ESCALATED	= 1 << 1,
@@ -38,25 +48,55 @@ enum notify_event {
 	NOTIFY_REPLY		= 1 << 8,	/* sms.reply: an answer to an inbound SMS, on the duty desk */
 };
 
-void	notify_init(struct event_base *);
+/*
+ * What notifications hang on: an incident, or the duty desk.  What has
+ * been told (intents recorded) and the deliveries still going (ledger.c
+ * and deliver.c keep those).
+ */
+struct notify_subject {
+	RB_ENTRY(notify_subject) entry;
+	char		 id[INCIDENT_ID_MAX];
+	unsigned	 done;		/* enum notify_event bits with an intent */
+	int		 level_notified;	/* highest level >= 2 with an intent */
+	int		 updates_notified;	/* follow-ups with an intent */
+	TAILQ_HEAD(notify_deliveries, delivery) deliveries;
+};
+
+void	notify_init(void);
+/* Frees every subject; their deliveries must be gone (ledger_shutdown()). */
 void	notify_shutdown(void);
 
 const char *notify_event_name(enum notify_event);
 enum notify_event notify_event_parse(const char *name);	/* 0 when unknown */
 
 /*
- * Records the intents an incident is due and has not had yet.  Called after
- * every incident change, and for every incident after replay (a crash may
- * fall between a change and its intent).  Failures are retried by a timer.
+ * Records the intents an incident is due and has not had yet.  Called
+ * after every change an action records, and for every incident after
+ * replay (a crash may fall between a change and its intent).  Failures
+ * are retried by a timer.
  */
 void	notify_reconcile(struct incident *);
-/* Applies notify.* records. */
-int	notify_apply(struct incident *, const struct audit_record *);
-/* The incident was resolved: end deliveries that no longer matter. */
-void	notify_incident_resolved(struct incident *);
-/* Deliveries not yet done, for a checkpoint; and back (scheduled, not started). */
-json_t	*notify_snapshot(struct incident *);
-int	 notify_restore(struct incident *, json_t *deliveries);
+void	notify_reconcile_all(void);
+/* SUBJECT's bookkeeping; with CREATE, made when missing (NULL: no memory). */
+struct notify_subject *notify_subject(const char *id, int create);
+struct notify_subject *notify_subject_first(void);
+struct notify_subject *notify_subject_next(struct notify_subject *);
+/* An intent for EV (a LEVEL >= 2, or follow-up UPDATE) was recorded. */
+void	notify_told(struct notify_subject *, enum notify_event ev, int level,
+	    int update);
+/* Deliveries of SUBJECT are not done yet. */
+int	notify_busy(const char *subject);
+/* Forget what was told of incidents no longer loaded and no longer busy. */
+void	notify_prune(void);
+
+/*
+ * Checkpoints: what was told of SUBJECT, added to the checkpoint object O
+ * (notify_done, escalation.notified, updates_notified), and back.
+ * 0 or -errno.
+ */
+int	notify_snapshot(const char *subject, json_t *o);
+int	notify_restore(const char *subject, json_t *o);
+
 /*
  * Appends person ID to LIST as a recipient {person, name, contacts, why},
  * unless SEEN has them already; with INCIDENT, SMS contacts get its reply
@@ -64,15 +104,7 @@ int	 notify_restore(struct incident *, json_t *deliveries);
  */
 int	notify_add_person(json_t *list, json_t *seen, const struct config *,
 	    const char *id, const char *why, const char *incident);
-/*
- * Send TEXT as it is to TO on CHANNEL (an answer to an inbound SMS through
- * a gateway that cannot answer in its webhook reply): a notification on
- * the duty desk, with its records, retries and fallback.  0 or -errno.
- */
-int	notify_direct(const char *channel, const char *to, const char *text);
 /* Who is on duty, as records and the API show it. */
 json_t	*notify_oncall_json(const struct roster_oncall *);
-/* Frees an incident's deliveries (shutdown); cancels transfers in flight. */
-void	notify_incident_free(struct incident *);
 
 #endif

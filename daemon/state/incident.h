@@ -1,30 +1,33 @@
 /*
- * Incidents: the store and the state machine.  Every change is a record:
- * an action builds it, audit_append() writes it and calls incident_apply(),
- * which is the only code that changes an incident.  Start-up replay calls
- * the same incident_apply(), so memory is a function of the log.
+ * Incidents: what the records say about each one.  The record router
+ * hands incident records to this module, which is the only code that
+ * changes an incident, for live records and for replay alike, so memory
+ * is a function of the log.  Deciding what to record is the actions'
+ * business (actions/incact.c); telling people, notify's.
  */
 #ifndef DUTYD_INCIDENT_H
 #define DUTYD_INCIDENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
 #include <bsd/sys/tree.h>
 #include <jansson.h>
 
-#include "store/audit.h"
 #include "base/clock.h"
 
-#define INCIDENT_ID_MAX	32
+#define INCIDENT_ID_MAX		32
+/* Follow-ups (续报) one incident takes, and their bytes: it must fit a checkpoint line. */
+#define INCIDENT_UPDATES_MAX		100
+#define INCIDENT_UPDATES_BYTES_MAX	(512 * 1024)
+
+struct record;
 
 enum incident_state {
 	INCIDENT_OPEN,
 	INCIDENT_ACKNOWLEDGED,
 	INCIDENT_RESOLVED,
 };
-
-struct delivery;
-TAILQ_HEAD(delivery_list, delivery);
 
 /* Who did something, and when. at == 0: not done. */
 struct incident_mark {
@@ -62,62 +65,48 @@ struct incident {
 	/* Escalation beyond the leader (policy.escalation): the next level's clock. */
 	struct incident_clock level_clock;
 	int		 level;		/* escalation levels fired; 1: at ack_timeout */
-	int		 level_notified;	/* highest level >= 2 with a notify.intent */
 	json_t		*level_notify;	/* whom the last level >= 2 calls: ids, "leader" */
 	json_t		*updates;	/* follow-ups (续报), oldest first: {n, at, by, key?, fields} */
-	int		 updates_notified;	/* follow-ups with a notify.intent */
-	json_t		*timeline;	/* array of events, oldest first */
-	struct delivery_list deliveries;	/* notifications not yet done */
-	unsigned	 notify_due;	/* enum notify_event bits the records call for */
-	unsigned	 notify_done;	/* bits with a notify.intent record */
+	size_t		 updates_bytes;	/* of their fields, as JSON */
+	json_t		*timeline;	/* every record naming it, oldest first */
 	char		*json;		/* incview_cached(), dropped by every change */
 	unsigned	 json_gen;	/* the generation it was made in */
 };
 
-void	incident_init(void);
+/*
+ * Registers with the router.  ON_DEADLINE is called when one of an
+ * incident's clocks comes due (its arg is the incident).
+ */
+void	incident_init(clock_fn on_deadline);
 void	incident_shutdown(void);	/* frees every incident */
-
-/* The audit apply hook. */
-int	incident_apply(const struct audit_record *);
 
 struct incident *incident_find(const char *id);
 struct incident *incident_find_idem(const char *office, const char *key);
 struct incident *incident_first(void);
 struct incident *incident_next(struct incident *);
 const char *incident_state_name(enum incident_state);
+/* Of every incident loaded. */
+size_t	incident_count_open(void);
+
+/* The id the next incident gets, received at NOW: INC-<local date>-<n>. */
+void	incident_new_id(int64_t now, char *buf, size_t len);
+/* The id counter, for checkpoints, and back. */
+void	incident_id_counter(int *day, int *n);
+void	incident_id_seen(int day, int n);
 
 /*
- * Checkpoints: records that let start-up replay begin at a segment's start.
- * incident_checkpoint() appends checkpoint.begin, one checkpoint.incident
- * per incident worth keeping (open, or resolved at or after cutoff) and
- * checkpoint.end; 0 or -errno.  incident_apply() restores them.
+ * Checkpoints: an incident as one object and back; the restored one
+ * replaces whatever replay had built.  The snapshot may leave timeline
+ * entries out (TRIM of them, oldest notify.* first) to fit a line: the
+ * log keeps them all.  NULL when out of memory.
  */
-int	incident_checkpoint(int64_t cutoff);
-/* Forget resolved incidents older than cutoff (they stay in the log). */
-void	incident_prune(int64_t cutoff);
+json_t	*incident_snapshot(struct incident *, size_t trim);
+int	 incident_restore(const char *id, json_t *snapshot);
 
 /*
- * Actions.  Each appends its record (and the notification intents that
- * follow from it) and returns 0, or -errno when nothing could be recorded.
- * *changed is 0 when the action had already been done (idempotent).
+ * Forget resolved incidents older than cutoff (they stay in the log),
+ * except those BUSY says something still works for.  How many went.
  */
-int	incident_report(const char *office, const char *idem_key,
-	    const json_t *report, int64_t occurred_ms, const char *body_sha256,
-	    struct incident **out);
-int	incident_acknowledge(struct incident *, const char *person,
-	    const char *note, int *changed);
-int	incident_file_report(struct incident *, const char *person,
-	    const char *reference, int *changed);
-int	incident_resolve(struct incident *, const char *person,
-	    const char *note, int *changed);
-/*
- * A follow-up report (续报) from the office that reported it: UPDATE holds
- * validated fields (report_validate_update()).  An IDEM_KEY already used
- * for this incident with the same fields changes nothing (*changed 0);
- * with other fields it is -EEXIST.  -EPERM: another office; -EALREADY:
- * resolved.
- */
-int	incident_update(struct incident *, const char *office,
-	    const char *idem_key, const json_t *update, int *changed);
+int	incident_prune(int64_t cutoff, int (*busy)(const char *id));
 
 #endif

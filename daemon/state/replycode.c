@@ -9,6 +9,8 @@
 #include <sys/queue.h>
 
 #include "state/replycode.h"
+#include "state/router.h"
+#include "store/record.h"
 
 #define REPLYCODE_MAX	9999	/* what smsin_reply_parse() accepts */
 
@@ -89,6 +91,21 @@ replycode_set(const char *phone, int code, const char *incident)
 		free(r->incident);
 		free(r);
 	}
+}
+
+/* Resolution frees the incident's codes (followed through the router). */
+static int
+replycode_follow(const struct record *r)
+{
+	if (r->incident != NULL)
+		replycode_release(r->incident);
+	return 0;
+}
+
+void
+replycode_init(void)
+{
+	router_follow("incident.resolved", replycode_follow);
 }
 
 void

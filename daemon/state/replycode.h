@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+/* Follows incident.resolved through the router. */
+void	replycode_init(void);
 /* The code PHONE has for INCIDENT, or the smallest free one (not yet set). */
 int	replycode_for(const char *phone, const char *incident);
 /* Applies a code from a record; PHONE's latest incident becomes INCIDENT. */

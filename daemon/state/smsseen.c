@@ -12,7 +12,9 @@
 #include <bsd/sys/tree.h>
 
 #include "base/log.h"
+#include "state/router.h"
 #include "state/smsseen.h"
+#include "store/record.h"
 
 #define SMSSEEN_MAX	10000	/* gateway message ids remembered */
 
@@ -99,4 +101,23 @@ smsseen_clear(void)
 {
 	while (!TAILQ_EMPTY(&seen_age))
 		smsseen_drop(TAILQ_FIRST(&seen_age));
+}
+
+/* sms.received: the gateway's message id is taken. */
+static int
+smsseen_apply(const struct record *r)
+{
+	const char *provider, *id;
+
+	provider = json_string_value(json_object_get(r->data, "provider"));
+	id = json_string_value(json_object_get(r->data, "id"));
+	if (provider != NULL && id != NULL)
+		smsseen_add(provider, id);
+	return 0;
+}
+
+void
+smsseen_init(void)
+{
+	router_own(ROUTER_SMSSEEN, smsseen_apply);
 }

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/audit.h"
+#include "store/record.h"
 #include "store/auditscan.h"
 
 
@@ -75,7 +75,7 @@ name_cmp(const void *a, const void *b)
  * seq, prev and event (not NUL-terminated: evlen) filled, or -1.
  */
 static int
-envelope(const char *line, size_t len, int64_t *seq, char prev[AUDIT_HASH_HEX],
+envelope(const char *line, size_t len, int64_t *seq, char prev[RECORD_HASH_HEX],
     const char **event, size_t *evlen)
 {
 	const char	*p = line + 7, *e, *q;
@@ -124,13 +124,13 @@ event_is(const char *ev, size_t evlen, const char *name)
 
 struct accepted {
 	int64_t		 seq;
-	char		 sha[AUDIT_HASH_HEX];
+	char		 sha[RECORD_HASH_HEX];
 };
 
 struct scanstate {
 	int64_t		 expect;	/* next seq; 0 before the first line */
-	char		 hash[AUDIT_HASH_HEX];	/* of the last line */
-	char		 hash2[AUDIT_HASH_HEX];	/* of the line before it */
+	char		 hash[RECORD_HASH_HEX];	/* of the last line */
+	char		 hash2[RECORD_HASH_HEX];	/* of the line before it */
 	int		 prev_broke;
 	struct accepted	*acc;
 	size_t		 nacc;
@@ -163,7 +163,7 @@ add_break(struct auditscan *s, size_t seg, off_t off, int64_t seq,
 	b->seq = seq;
 	b->seg = seg;
 	b->offset = off;
-	memcpy(b->line_sha256, sha, AUDIT_HASH_HEX);
+	memcpy(b->line_sha256, sha, RECORD_HASH_HEX);
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
@@ -175,12 +175,12 @@ add_break(struct auditscan *s, size_t seg, off_t off, int64_t seq,
 static void
 note_accepted(struct scanstate *st, const char *line, size_t len)
 {
-	struct audit_record	 rec;
+	struct record	 rec;
 	json_t			*root, *v;
 	const char		*why, *sha;
 	struct accepted		*a;
 
-	if (audit_parse_line(line, len, &rec, &root, &why) != 0)
+	if (record_parse(line, len, &rec, &root, &why) != 0)
 		return;
 	v = json_object_get(rec.data, "seq");
 	sha = json_string_value(json_object_get(rec.data, "line_sha256"));
@@ -188,7 +188,7 @@ note_accepted(struct scanstate *st, const char *line, size_t len)
 	    (a = reallocarray(st->acc, st->nacc + 1, sizeof(*a))) != NULL) {
 		st->acc = a;
 		a[st->nacc].seq = json_integer_value(v);
-		memcpy(a[st->nacc].sha, sha, AUDIT_HASH_HEX);
+		memcpy(a[st->nacc].sha, sha, RECORD_HASH_HEX);
 		st->nacc++;
 	}
 	json_decref(root);
@@ -201,11 +201,11 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 	struct auditscan_seg	*g = &s->segs[idx];
 	struct stat		 sb;
 	FILE			*fp;
-	char			*line = NULL, sha[AUDIT_HASH_HEX], prev[AUDIT_HASH_HEX];
+	char			*line = NULL, sha[RECORD_HASH_HEX], prev[RECORD_HASH_HEX];
 	size_t			 cap = 0, evlen;
 	ssize_t			 n;
 	off_t			 off = 0;
-	int			 first = 1, in_ckpt = 0, rc = 0;
+	int			 leading = 1, in_ckpt = 0, rc = 0;
 	int			 last_seg = idx + 1 == s->nsegs;
 
 	if ((fp = fopen(g->path, "r")) == NULL || fstat(fileno(fp), &sb) == -1) {
@@ -217,7 +217,7 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 	}
 	while ((n = getline(&line, &cap, fp)) != -1) {
 		const char		*event;
-		struct audit_record	 rec;
+		struct record	 rec;
 		json_t			*root = NULL;
 		const char		*why;
 		int64_t			 seq;
@@ -233,14 +233,14 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 				break;
 			}
 			/* A closed segment must end with a whole line. */
-			audit_hash(line, len, sha);
+			record_hash(line, len, sha);
 			add_break(s, idx, off, st->expect ? st->expect : 1, sha,
 			    "%s ends in half a line", g->name);
 		} else
 			len--;
-		audit_hash(line, len, sha);
+		record_hash(line, len, sha);
 		if (envelope(line, len, &seq, prev, &event, &evlen) != 0) {
-			if (audit_parse_line(line, len, &rec, &root, &why) != 0) {
+			if (record_parse(line, len, &rec, &root, &why) != 0) {
 				if (last_seg && eof) {
 					/* Half a record that happens to end in a newline. */
 					s->torn = 1;
@@ -251,8 +251,8 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 				add_break(s, idx, off, st->expect ? st->expect : 1, sha,
 				    "byte %lld is not a record: %s", (long long)off, why);
 				st->prev_broke = 1;
-				memcpy(st->hash2, st->hash, AUDIT_HASH_HEX);
-				memcpy(st->hash, sha, AUDIT_HASH_HEX);
+				memcpy(st->hash2, st->hash, RECORD_HASH_HEX);
+				memcpy(st->hash, sha, RECORD_HASH_HEX);
 				if (st->expect)
 					st->expect++;
 				off += n;
@@ -260,7 +260,7 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 			}
 			seq = rec.seq;
 			memcpy(prev, json_string_value(json_object_get(root, "prev")),
-			    AUDIT_HASH_HEX);
+			    RECORD_HASH_HEX);
 			event = rec.event;
 			evlen = strlen(rec.event);
 		}
@@ -273,7 +273,7 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 					broke = 1;
 				} else
 					s->partial = 1;
-			} else if (strcmp(prev, AUDIT_ZERO_HASH) != 0) {
+			} else if (strcmp(prev, RECORD_ZERO_HASH) != 0) {
 				add_break(s, idx, off, 1, sha, "its prev is not 64 zeros: "
 				    "the start of the log was edited or removed");
 				broke = 1;
@@ -294,14 +294,14 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 		}
 		if (s->nbreaks == 0) {
 			s->last_good_seq = seq;
-			memcpy(s->last_good_hash, sha, AUDIT_HASH_HEX);
+			memcpy(s->last_good_hash, sha, RECORD_HASH_HEX);
 		} else if (broke && s->nbreaks == 1 && s->last_good_seq == seq - 2) {
 			/* The previous record was the bad one: the good one is before it. */
-			memcpy(s->last_good_hash, st->hash2, AUDIT_HASH_HEX);
+			memcpy(s->last_good_hash, st->hash2, RECORD_HASH_HEX);
 		}
 		st->prev_broke = broke;
-		memcpy(st->hash2, st->hash, AUDIT_HASH_HEX);
-		memcpy(st->hash, sha, AUDIT_HASH_HEX);
+		memcpy(st->hash2, st->hash, RECORD_HASH_HEX);
+		memcpy(st->hash, sha, RECORD_HASH_HEX);
 		st->expect = seq + 1;
 		s->records++;
 		s->last_seq = seq;
@@ -309,17 +309,26 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 			g->first_seq = seq;
 		g->last_seq = seq;
 
-		/* A segment that opens with begin … end can be replayed from. */
-		if (first && event_is(event, evlen, "checkpoint.begin"))
-			in_ckpt = 1;
-		else if (in_ckpt && event_is(event, evlen, "checkpoint.end")) {
-			g->checkpoint = 1;
-			in_ckpt = 0;
-		} else if (in_ckpt && !event_is(event, evlen, "checkpoint.incident"))
-			in_ckpt = 0;
+		/*
+		 * A segment that opens with begin … end can be replayed from.
+		 * A checkpoint that failed half-way may come first: the next
+		 * attempt follows it in the same segment.
+		 */
+		if (evlen > 11 && memcmp(event, "checkpoint.", 11) == 0) {
+			if (leading && event_is(event, evlen, "checkpoint.begin"))
+				in_ckpt = 1;
+			else if (in_ckpt && event_is(event, evlen,
+			    "checkpoint.end")) {
+				g->checkpoint = 1;
+				g->checkpoint_end = off + n;
+				in_ckpt = leading = 0;
+			}
+		} else {
+			g->plain_records++;
+			in_ckpt = leading = 0;
+		}
 		if (event_is(event, evlen, "audit.chain_broken"))
 			note_accepted(st, line, len);
-		first = 0;
 		json_decref(root);
 		off += n;
 		g->size = off;
@@ -341,9 +350,9 @@ scan_all(struct auditscan *s, int dirmode, char *err, size_t errlen)
 	int			 rc = 0;
 
 	memset(&st, 0, sizeof(st));
-	memcpy(st.hash, AUDIT_ZERO_HASH, sizeof(st.hash));
-	memcpy(s->last_hash, AUDIT_ZERO_HASH, sizeof(s->last_hash));
-	memcpy(s->last_good_hash, AUDIT_ZERO_HASH, sizeof(s->last_good_hash));
+	memcpy(st.hash, RECORD_ZERO_HASH, sizeof(st.hash));
+	memcpy(s->last_hash, RECORD_ZERO_HASH, sizeof(s->last_hash));
+	memcpy(s->last_good_hash, RECORD_ZERO_HASH, sizeof(s->last_good_hash));
 	s->breaks = calloc(AUDITSCAN_MAX_BREAKS, sizeof(*s->breaks));
 	if (s->breaks == NULL) {
 		snprintf(err, errlen, "out of memory");

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "store/audit.h"
+#include "store/record.h"
 
 #define AUDITSCAN_ACTIVE	"audit.log"
 #define AUDITSCAN_MAX_BREAKS	256
@@ -32,6 +32,7 @@ struct auditscan_seg {
 	off_t		 size;		/* bytes of whole records (a torn tail excluded) */
 	int		 checkpoint;	/* begins with a complete checkpoint */
 	off_t		 checkpoint_end;	/* where it ends */
+	int64_t		 plain_records;	/* records other than checkpoint.* */
 };
 
 /* A place where the chain does not hold. */
@@ -39,7 +40,7 @@ struct auditscan_break {
 	int64_t		 seq;		/* the first bad record */
 	size_t		 seg;		/* index into segs */
 	off_t		 offset;	/* byte offset of the line where it showed */
-	char		 line_sha256[AUDIT_HASH_HEX];	/* of that line */
+	char		 line_sha256[RECORD_HASH_HEX];	/* of that line */
 	char		 reason[256];	/* a sentence naming the seq */
 	int		 accepted;	/* an audit.chain_broken record accepts it */
 };
@@ -50,9 +51,9 @@ struct auditscan {
 	int64_t			 records;
 	int64_t			 first_seq;	/* of the first record seen */
 	int64_t			 last_seq;	/* of the last whole line */
-	char			 last_hash[AUDIT_HASH_HEX];	/* its SHA-256 */
+	char			 last_hash[RECORD_HASH_HEX];	/* its SHA-256 */
 	int64_t			 last_good_seq;	/* before the first break */
-	char			 last_good_hash[AUDIT_HASH_HEX];
+	char			 last_good_hash[RECORD_HASH_HEX];
 	int			 partial;	/* the files do not start at seq 1 */
 	int			 torn;		/* the last segment ends in half a line */
 	off_t			 torn_offset;

@@ -18,14 +18,16 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "store/audit.h"
+#include "store/filelog.h"
+#include "store/record.h"
+#include "store/store.h"
 #include "store/auditscan.h"
 
 static int	napplied;
 static char	first_applied[32];
 
 static int
-apply(const struct audit_record *r)
+apply(const struct record *r)
 {
 	if (napplied++ == 0)
 		snprintf(first_applied, sizeof(first_applied), "%s", r->event);
@@ -63,7 +65,7 @@ rmstate(char *dir)
 static void
 append(const char *event)
 {
-	assert_int_equal(audit_append(event, NULL, "dutyd",
+	assert_int_equal(store_append(event, NULL, "dutyd",
 	    json_pack("{s:s}", "pad", "0123456789012345678901234567890123456789"),
 	    NULL), 0);
 }
@@ -75,23 +77,23 @@ make_segments(const char *dir)
 	char err[256];
 	int i;
 
-	audit_configure(4096, 0);
-	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
+	store_configure(4096, 0);
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
 	for (i = 0; i < 4; i++)
 		append("dutyd.started");
-	audit_commit();
-	assert_int_equal(audit_rotate(), 0);
+	store_commit();
+	assert_int_equal(store_rotate(), 0);
 	append("checkpoint.begin");
 	append("checkpoint.incident");
 	append("checkpoint.end");
-	audit_checkpoint_done();
+	store_checkpoint_done();
 	append("dutyd.started");
 	append("dutyd.started");
-	audit_commit();
-	assert_int_equal(audit_rotate(), 0);
+	store_commit();
+	assert_int_equal(store_rotate(), 0);
 	append("checkpoint.begin");	/* a checkpoint that never finished */
 	append("dutyd.stopped");
-	audit_close();
+	store_close();
 }
 
 static void
@@ -117,13 +119,13 @@ test_segments_chain_and_replay_start(void **state)
 
 	/* Start-up replays from the last complete checkpoint only. */
 	napplied = 0;
-	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
 	assert_int_equal(napplied, 7);
 	assert_string_equal(first_applied, "checkpoint.begin");
-	assert_int_equal(audit_last_seq(), 11);
+	assert_int_equal(store_last_seq(), 11);
 	/* It owes a checkpoint: the active segment has no complete one. */
-	assert_true(audit_should_rotate());
-	audit_close();
+	assert_true(store_checkpoint_due());
+	store_close();
 	rmstate(dir);
 }
 
@@ -155,16 +157,16 @@ test_damage_in_a_closed_segment(void **state)
 	assert_non_null(strstr(scan.breaks[0].reason, "first bad record is seq 2 "));
 	assert_int_equal(scan.last_good_seq, 1);
 	auditscan_free(&scan);
-	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), -EINVAL);
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "first bad record is seq 2 "));
 	assert_non_null(strstr(err, "--accept-broken-chain"));
-	audit_close();
+	store_close();
 
 	/* The operator accepts it: recorded, and later starts go on. */
-	assert_int_equal(audit_open(dir, apply, 1, err, sizeof(err)), 0);
-	audit_close();
-	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), 0);
-	audit_close();
+	assert_int_equal(store_open(filelog_at(dir), apply, 1, err, sizeof(err)), 0);
+	store_close();
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
+	store_close();
 	assert_int_equal(auditscan_dir(dir, &scan, err, sizeof(err)), 0);
 	assert_int_equal(scan.nbreaks, 1);
 	assert_true(scan.breaks[0].accepted);
@@ -174,9 +176,9 @@ test_damage_in_a_closed_segment(void **state)
 	/* A new break is not covered by the old acceptance. */
 	snprintf(path, sizeof(path), "%s/audit-000000000005-000000000009.log", dir);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(audit_open(dir, apply, 0, err, sizeof(err)), -EINVAL);
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "first bad record is seq 5 "));
-	audit_close();
+	store_close();
 	rmstate(dir);
 }
 

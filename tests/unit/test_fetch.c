@@ -35,6 +35,33 @@
 
 #include "notify/fetch.h"
 
+/* A started transfer, or the test fails. */
+static struct fetch *
+start_ok(const struct fetch_request *req, fetch_cb cb, void *arg)
+{
+	struct fetch	*f = NULL;
+	int		 rc = fetch_start(req, cb, arg, &f);
+
+	if (rc != 0)
+		fail_msg("fetch_start: %s", strerror(-rc));
+	assert_non_null(f);
+	return f;
+}
+
+/* What fetch_start answers; a transfer it started anyway is cancelled. */
+static int
+start_rc(const struct fetch_request *req, fetch_cb cb, void *arg)
+{
+	struct fetch	*f = NULL;
+	int		 rc = fetch_start(req, cb, arg, &f);
+
+	if (rc == 0)
+		fetch_cancel(f);
+	else
+		assert_null(f);
+	return rc;
+}
+
 #define BIG_LEN		(FETCH_BODY_MAX + 10000)
 #define MAX_HEADERS	32
 
@@ -536,8 +563,7 @@ start(const char *method, const char *path, const char *body, size_t len,
     int64_t timeout_ms, struct got *g)
 {
 	struct fetch_request req;
-	struct fetch *f;
-	char url[128];
+	char url[512];
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
 	memset(&req, 0, sizeof(req));
@@ -546,9 +572,7 @@ start(const char *method, const char *path, const char *body, size_t len,
 	req.body = body;
 	req.body_len = len;
 	req.timeout_ms = timeout_ms;
-	f = fetch_start(&req, on_result, g);
-	assert_non_null(f);
-	return f;
+	return start_ok(&req, on_result, g);
 }
 
 static const char *
@@ -586,7 +610,7 @@ test_post_arrives_exactly(void **unused)
 	req.body = body;
 	req.body_len = sizeof(body) - 1;
 	req.timeout_ms = 5000;
-	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_non_null(start_ok(&req, on_result, &g));
 	url[0] = '\0';	/* fetch made its own copies */
 	headers[1] = "X-Dutyd-Delivery: changed";
 	assert_int_equal(g.calls, 0);	/* never from inside fetch_start */
@@ -712,7 +736,7 @@ test_connection_refused(void **unused)
 	req.body = "x";
 	req.body_len = 1;
 	req.timeout_ms = 5000;
-	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_non_null(start_ok(&req, on_result, &g));
 	assert_int_equal(g.calls, 0);
 	assert_true(run_until(&g.calls, 1, 5000));
 	assert_int_equal(g.status, 0);
@@ -748,22 +772,20 @@ test_other_schemes_refused(void **unused)
 	struct fetch_request req;
 	struct got g = { 0 };
 	size_t i;
+	int rc;
 
 	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
 		memset(&req, 0, sizeof(req));
 		req.method = "GET";
 		req.url = urls[i];
 		req.timeout_ms = 2000;
-		errno = 0;
-		if (fetch_start(&req, on_result, &g) != NULL)
+		if ((rc = start_rc(&req, on_result, &g)) == 0)
 			fail_msg("%s was accepted", urls[i]);
-		assert_int_equal(errno, EPROTONOSUPPORT);
+		assert_int_equal(rc, -EPROTONOSUPPORT);
 	}
 	/* Not a URL at all: curl would guess http, we do not. */
 	req.url = "127.0.0.1/echo";
-	errno = 0;
-	assert_null(fetch_start(&req, on_result, &g));
-	assert_int_equal(errno, EINVAL);
+		assert_int_equal(start_rc(&req, on_result, &g), -EINVAL);
 	assert_int_equal(fetch_inflight(), 0);
 	assert_false(run_until(&g.calls, 1, 100));
 }
@@ -781,18 +803,14 @@ test_bad_requests(void **unused)
 	req.method = "POST";
 	req.url = url;
 	req.timeout_ms = 0;	/* every transfer needs a bound */
-	errno = 0;
-	assert_null(fetch_start(&req, on_result, &g));
-	assert_int_equal(errno, EINVAL);
+		assert_int_equal(start_rc(&req, on_result, &g), -EINVAL);
 	req.timeout_ms = 1000;
 	req.headers = smuggle;
 	req.nheaders = 1;
-	errno = 0;
-	assert_null(fetch_start(&req, on_result, &g));
-	assert_int_equal(errno, EINVAL);
+		assert_int_equal(start_rc(&req, on_result, &g), -EINVAL);
 	req.nheaders = 0;
 	req.method = "PO ST";
-	assert_null(fetch_start(&req, on_result, &g));
+	assert_int_not_equal(start_rc(&req, on_result, &g), 0);
 	assert_int_equal(fetch_inflight(), 0);
 	assert_false(run_until(&g.calls, 1, 100));
 }
@@ -858,7 +876,7 @@ test_reentrant(void **unused)
 	req.body = "first";
 	req.body_len = 5;
 	req.timeout_ms = 5000;
-	assert_non_null(fetch_start(&req, on_chain, &c));
+	assert_non_null(start_ok(&req, on_chain, &c));
 	/* Peers finishing in the same turn must survive the callback. */
 	for (i = 0; i < 3; i++)
 		start("POST", "/echo", "p", 1, 5000, &peer);
@@ -897,14 +915,12 @@ test_shutdown_from_callback(void **unused)
 	req.url = url;
 	req.timeout_ms = 5000;
 	for (i = 0; i < 5; i++)
-		assert_non_null(fetch_start(&req, on_shutdown, &g));
+		assert_non_null(start_ok(&req, on_shutdown, &g));
 	assert_true(run_until(&g.calls, 1, 5000));
 	assert_false(run_until(&g.calls, 2, 300));
 	assert_int_equal(g.calls, 1);
 	assert_int_equal(fetch_inflight(), 0);
-	errno = 0;
-	assert_null(fetch_start(&req, on_result, &g));
-	assert_int_equal(errno, ENOTCONN);
+		assert_int_equal(start_rc(&req, on_result, &g), -ENOTCONN);
 	got_clear(&g);
 }
 
@@ -951,9 +967,7 @@ test_cap_and_shutdown(void **unused)
 	req.method = "POST";
 	req.url = url;
 	req.timeout_ms = 1000;
-	errno = 0;
-	assert_null(fetch_start(&req, on_result, &g));
-	assert_int_equal(errno, EAGAIN);
+		assert_int_equal(start_rc(&req, on_result, &g), -EAGAIN);
 
 	/* Let connections open and requests go out before pulling the plug. */
 	run_until(NULL, 0, 300);
@@ -1011,7 +1025,7 @@ test_basic_auth(void **unused)
 	req.timeout_ms = 5000;
 	req.username = user;
 	req.password = password;
-	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_non_null(start_ok(&req, on_result, &g));
 	memset(password, 'x', sizeof(password) - 1);	/* fetch kept a copy */
 	assert_true(run_until(&g.calls, 1, 5000));
 	assert_int_equal(g.status, 200);
@@ -1028,15 +1042,13 @@ test_basic_auth(void **unused)
 	/* Without a username nothing is sent; a password alone is an error. */
 	req.username = NULL;
 	req.password = NULL;
-	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_non_null(start_ok(&req, on_result, &g));
 	assert_true(run_until(&g.calls, 1, 5000));
 	assert_int_equal(g.status, 200);
 	assert_null(seen_header("Authorization"));
 	got_clear(&g);
 	req.password = pass;
-	errno = 0;
-	assert_null(fetch_start(&req, on_result, &g));
-	assert_int_equal(errno, EINVAL);
+		assert_int_equal(start_rc(&req, on_result, &g), -EINVAL);
 }
 
 /*
@@ -1070,7 +1082,7 @@ test_connect_timeout(void **unused)
 	req.url = url;
 	req.timeout_ms = 5000;
 	req.connect_timeout_ms = 300;
-	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_non_null(start_ok(&req, on_result, &g));
 	assert_true(run_until(&g.calls, 1, 5000));
 	assert_int_equal(g.status, 0);
 	assert_non_null(g.error);
@@ -1083,7 +1095,7 @@ test_connect_timeout(void **unused)
 	/* A server that accepted but is slow still gets all of timeout_ms. */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hang", port);
 	req.timeout_ms = 900;
-	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_non_null(start_ok(&req, on_result, &g));
 	assert_true(run_until(&g.calls, 1, 5000));
 	assert_int_equal(g.status, 0);
 	assert_non_null(g.error);
@@ -1202,7 +1214,7 @@ test_smtp_delivers(void **unused)
 	req.body_len = len;
 	req.username = "duty";
 	req.password = "s3cret";
-	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_non_null(start_ok(&req, on_result, &g));
 	memset(msg, '#', len);	/* fetch kept a copy */
 	assert_true(run_until(&g.calls, 1, 5000));
 	smtpd_stop(sd);
@@ -1238,7 +1250,7 @@ test_smtp_rcpt_rejected(void **unused)
 
 	sd = smtpd_start(550, 0);
 	smtp_request(&req, url, sizeof(url), sd, rcpt, 1);
-	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_non_null(start_ok(&req, on_result, &g));
 	assert_true(run_until(&g.calls, 1, 5000));
 	smtpd_stop(sd);
 	assert_int_equal(g.status, 550);
@@ -1263,7 +1275,7 @@ test_smtp_tls_required(void **unused)
 	req.tls_required = 1;
 	req.username = "duty";
 	req.password = "s3cret";
-	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_non_null(start_ok(&req, on_result, &g));
 	assert_true(run_until(&g.calls, 1, 5000));
 	smtpd_stop(sd);
 	assert_non_null(g.error);
@@ -1288,30 +1300,20 @@ test_smtp_bad_requests(void **unused)
 
 	smtp_request(&req, url, sizeof(url), &sd, rcpt, 1);
 	req.mail_from = NULL;
-	errno = 0;
-	assert_null(fetch_start(&req, on_result, &g));
-	assert_int_equal(errno, EINVAL);
+		assert_int_equal(start_rc(&req, on_result, &g), -EINVAL);
 
 	smtp_request(&req, url, sizeof(url), &sd, rcpt, 0);
-	errno = 0;
-	assert_null(fetch_start(&req, on_result, &g));
-	assert_int_equal(errno, EINVAL);
+		assert_int_equal(start_rc(&req, on_result, &g), -EINVAL);
 
 	smtp_request(&req, url, sizeof(url), &sd, smuggle, 1);
-	errno = 0;
-	assert_null(fetch_start(&req, on_result, &g));
-	assert_int_equal(errno, EINVAL);
+		assert_int_equal(start_rc(&req, on_result, &g), -EINVAL);
 
 	smtp_request(&req, url, sizeof(url), &sd, empty, 1);
-	errno = 0;
-	assert_null(fetch_start(&req, on_result, &g));
-	assert_int_equal(errno, EINVAL);
+		assert_int_equal(start_rc(&req, on_result, &g), -EINVAL);
 
 	smtp_request(&req, url, sizeof(url), &sd, rcpt, 1);
 	req.mail_from = "a@example.gov.cn>\r\nDATA";
-	errno = 0;
-	assert_null(fetch_start(&req, on_result, &g));
-	assert_int_equal(errno, EINVAL);
+		assert_int_equal(start_rc(&req, on_result, &g), -EINVAL);
 
 	assert_int_equal(fetch_inflight(), 0);
 	assert_false(run_until(&g.calls, 1, 100));
@@ -1360,7 +1362,7 @@ test_smtp_hang_does_not_block_the_loop(void **unused)
 	ticks = 0;
 	assert_non_null(tick = event_new(base, -1, EV_PERSIST, on_tick, NULL));
 	event_add(tick, &every);
-	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_non_null(start_ok(&req, on_result, &g));
 	assert_true(run_until(&g.calls, 1, 8000));
 	event_free(tick);
 	assert_non_null(g.error);
@@ -1371,7 +1373,7 @@ test_smtp_hang_does_not_block_the_loop(void **unused)
 		    "transfer", (long long)tick_gap_max);
 
 	/* Shutdown with one still hanging returns within its bounded wait. */
-	assert_non_null(fetch_start(&req, on_result, &g));
+	assert_non_null(start_ok(&req, on_result, &g));
 	run_until(NULL, 0, 300);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	fetch_shutdown();

@@ -8,10 +8,10 @@
 #include <systemd/sd-daemon.h>
 
 #include "base/log.h"
-#include "base/sd.h"
+#include "base/sdnotify.h"
 
 static void
-sd_send(const char *msg)
+sdnotify_send(const char *msg)
 {
 	int rc = sd_notify(0, msg);
 
@@ -20,25 +20,25 @@ sd_send(const char *msg)
 }
 
 void
-sd_ready(void)
+sdnotify_ready(void)
 {
-	sd_send("READY=1\nSTATUS=running");
+	sdnotify_send("READY=1\nSTATUS=running");
 }
 
 void
-sd_stopping(void)
+sdnotify_stopping(void)
 {
-	sd_send("STOPPING=1");
+	sdnotify_send("STOPPING=1");
 }
 
 void
-sd_reloading(void)
+sdnotify_reloading(void)
 {
-	sd_send("RELOADING=1");
+	sdnotify_send("RELOADING=1");
 }
 
 void
-sd_status(const char *fmt, ...)
+sdnotify_status(const char *fmt, ...)
 {
 	char	msg[512];
 	va_list	ap;
@@ -48,5 +48,5 @@ sd_status(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
 	va_end(ap);
-	sd_send(msg);
+	sdnotify_send(msg);
 }

@@ -1,7 +1,8 @@
 /*
- * delivery.h: one person's message about one incident event, until it is
- * delivered or given up.  Private to notify.c (records), deliver.c (the
- * engine: attempts, fallback, rate limits, bundles) and message.c (text).
+ * deliver.h: one person's message about one event, until it is delivered
+ * or given up.  ledger.c makes and ends deliveries as the records say;
+ * deliver.c (the engine: attempts, fallback, rate limits, bundles) decides
+ * and records what happens to them.
  *
  * A delivery is in one of these states:
  *
@@ -14,26 +15,25 @@
  *	BUNDLED		riding in another delivery's request (its "lead")
  *	RECORDING	an outcome could not be written yet: retried by timer
  */
-#ifndef DUTYD_DELIVERY_H
-#define DUTYD_DELIVERY_H
+#ifndef DUTYD_DELIVER_H
+#define DUTYD_DELIVER_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
-#include <event2/event.h>
-#include <event2/event_struct.h>
 #include <jansson.h>
 
-#include "store/audit.h"
+#include "base/clock.h"
 #include "notify/notify.h"
+#include "state/incident.h"
+#include "store/store.h"
 
 #define DELIVERY_CONTACTS_MAX	16
 
 struct config;
 struct config_channel;
 struct fetch;
-struct incident;
 
 enum delivery_state {
 	DELIVERY_WAIT_DURABLE,
@@ -52,19 +52,19 @@ struct delivery_contact {
 };
 
 struct delivery {
-	TAILQ_ENTRY(delivery) entry;	/* in its incident's deliveries */
+	TAILQ_ENTRY(delivery) entry;	/* in its subject's deliveries */
 	TAILQ_ENTRY(delivery) queue;	/* QUEUED or RATE_QUEUED: in that queue */
 	TAILQ_ENTRY(delivery) riders;	/* BUNDLED: in its lead's bundle */
 	TAILQ_HEAD(, delivery) bundle;	/* INFLIGHT lead: who rides along */
 	struct delivery	*lead;		/* BUNDLED: whose request carries it */
 	struct chanq	*chanq;		/* RATE_QUEUED: which queue */
-	struct incident	*inc;
+	struct notify_subject *subj;
 	int64_t		 intent;	/* seq of the notify.intent record */
 	int		 index;		/* recipient within it */
 	enum notify_event event;
 	int		 level;		/* escalation level >= 2, else 0 */
 	int		 update;	/* incident.updated: the follow-up's number */
-	json_t		*extra;		/* duty.handover: {shift, count, incidents} */
+	json_t		*extra;		/* duty.handover: {shift, count, incidents}; sms.reply: {text} */
 	char		*person;
 	char		*person_name;
 	struct delivery_contact contacts[DELIVERY_CONTACTS_MAX];
@@ -78,8 +78,8 @@ struct delivery {
 	int64_t		 first_attempt_at;
 	int64_t		 next_at;	/* SCHEDULED: when */
 	enum delivery_state state;
-	struct event	 timer;
-	struct audit_waiter waiter;
+	struct clock	 timer;
+	struct store_waiter waiter;
 	struct fetch	*fetch;
 	struct config	*cfg;		/* held while in flight */
 	char		*recording_event;	/* RECORDING: what to write */
@@ -87,11 +87,10 @@ struct delivery {
 };
 
 /* deliver.c */
-void	deliver_init(struct event_base *);
 void	deliver_shutdown(void);
-/* Allocated with its timer; in inc's list.  NULL when out of memory. */
-struct delivery *delivery_new(struct incident *, int64_t intent, int index,
-	    enum notify_event, const char *person, const char *name,
+/* Allocated with its timer; in the subject's list.  NULL when out of memory. */
+struct delivery *delivery_new(struct notify_subject *, int64_t intent,
+	    int index, enum notify_event, const char *person, const char *name,
 	    int64_t late_ms);
 int	delivery_add_contact(struct delivery *, const char *channel,
 	    const char *to, int code);
@@ -102,21 +101,11 @@ void	delivery_when_durable(struct delivery *);
 /* Nothing in progress any more: out of queues, requests, timers. */
 void	delivery_halt(struct delivery *);
 void	delivery_abandon(struct delivery *, const char *reason);
-
-/* message.c: the text a delivery sends on channel CH. */
-struct message {
-	char		*title;
-	char		*text;
-	char		*url;
-};
-
-int	message_render(const struct config *, const struct config_channel *,
-	    const struct delivery *, struct message *);
-/* One message standing for N queued deliveries (a rate-limited channel). */
-int	message_render_bundle(const struct config *,
-	    const struct config_channel *, struct delivery *const *, size_t n,
-	    struct message *);
-void	message_clear(struct message *);
-void	message_shutdown(void);
+/* A new configuration is in force: queues of channels gone or unlimited go. */
+void	deliver_reconfigured(void);
+/* The incident was resolved: end deliveries that no longer matter. */
+void	deliver_incident_resolved(struct incident *);
+/* Channels with a rate-limit queue (for health and tests). */
+size_t	deliver_rate_queues(void);
 
 #endif

@@ -1,10 +1,11 @@
 /*
- * handover.c: 交接班.  At every change of the roster (a leader's duty day
- * begins, a shift begins, an override starts or ends) whoever comes on
- * duty gets one message listing the open incidents and their running
- * deadlines.  The handover is a duty.handover record; the messages are
- * ordinary notifications (intent, attempts, fallback, retries) on the
- * "duty desk", a pseudo-incident that is never listed.
+ * desk.c: the duty desk's own notifications.
+ *
+ * 交接班: at every change of the roster (a leader's duty day begins, a
+ * shift begins, an override starts or ends) whoever comes on duty gets one
+ * message listing the open incidents and their running deadlines.  The
+ * handover is a duty.handover record; the messages are ordinary
+ * notifications (intent, attempts, fallback, retries) on NOTIFY_DESK.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,89 +13,68 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
-
-#include "store/audit.h"
-#include "config/config.h"
-#include "notify/delivery.h"
-#include "actions/handover.h"
-#include "state/incident.h"
+#include "actions/desk.h"
+#include "base/clock.h"
 #include "base/log.h"
-#include "notify/notify.h"
-#include "config/roster.h"
 #include "base/timeutil.h"
+#include "config/config.h"
+#include "config/roster.h"
+#include "notify/notify.h"
+#include "state/incident.h"
+#include "store/store.h"
 
-#define HANDOVER_LIST_MAX	(8 * 1024)	/* bytes of the incident list in a message */
+#define DESK_LIST_MAX	(8 * 1024)	/* bytes of the incident list in a message */
 
-static struct incident	 desk;
-static struct event	*handover_timer;
-static int64_t		 handover_at;	/* the change the timer waits for; 0: none */
+static struct clock	 desk_clock;	/* the next roster change */
 
-static void handover_cb(evutil_socket_t, short, void *);
+static void desk_handover_cb(struct clock *, void *);
 
-static void
+void
 desk_init(void)
 {
-	if (desk.id[0] != '\0')
-		return;
-	snprintf(desk.id, sizeof(desk.id), "%s", HANDOVER_DESK);
-	desk.office = desk.id;
-	desk.state = INCIDENT_OPEN;
-	TAILQ_INIT(&desk.deliveries);
-}
-
-struct incident *
-handover_desk(void)
-{
-	desk_init();
-	return &desk;
+	clock_init(&desk_clock, desk_handover_cb, NULL);
 }
 
 void
-handover_init(struct event_base *base)
+desk_shutdown(void)
 {
-	desk_init();
-	if ((handover_timer = evtimer_new(base, handover_cb, NULL)) == NULL)
-		fatalx("cannot create the handover timer");
-}
-
-void
-handover_shutdown(void)
-{
-	if (handover_timer != NULL)
-		event_free(handover_timer);
-	handover_timer = NULL;
-	if (desk.id[0] != '\0')
-		notify_incident_free(&desk);
+	clock_free(&desk_clock);
 }
 
 /* Arm for the next change strictly after AFTER. */
 static void
-handover_schedule(int64_t after)
+desk_schedule(int64_t after)
 {
-	int64_t		next;
-	struct timeval	tv;
+	int64_t next;
 
-	if (handover_timer == NULL)
-		return;
-	evtimer_del(handover_timer);
-	handover_at = 0;
-	if ((next = roster_next_change(config_current(), after)) <= 0)
-		return;
-	handover_at = next;
-	tv = time_until(next);
-	evtimer_add(handover_timer, &tv);
+	clock_disarm(&desk_clock);
+	if ((next = roster_next_change(config_current(), after)) > 0)
+		clock_arm(&desk_clock, next);
 }
 
 /* Start-up and reload: from now on. */
 void
-handover_arm(void)
+desk_arm(void)
 {
-	handover_schedule(time_now_ms());
+	desk_schedule(time_now_ms());
+}
+
+int
+desk_answer(const char *channel, const char *to, const char *text)
+{
+	json_t *data;
+
+	data = json_pack("{s:s, s:[{s:s, s:s, s:[{s:s, s:s}], s:s}], s:i, "
+	    "s:{s:s}}", "event", "sms.reply", "recipients", "person", to,
+	    "name", to, "contacts", "channel", channel, "to", to, "why",
+	    "answer to an inbound SMS", "late_ms", 0, "reply", "text", text);
+	if (data == NULL)
+		return -ENOMEM;
+	return store_append("notify.intent", NOTIFY_DESK, "dutyd", data, NULL);
 }
 
 static int
-slot_in(const struct roster_oncall *oc, const struct roster_slot *s)
+desk_slot_in(const struct roster_oncall *oc, const struct roster_slot *s)
 {
 	size_t i;
 
@@ -110,7 +90,7 @@ slot_in(const struct roster_oncall *oc, const struct roster_slot *s)
 
 /* One line per open incident, with the deadline it is running against. */
 static char *
-handover_list(int *count, json_t *ids)
+desk_list(int *count, json_t *ids)
 {
 	struct incident	*inc;
 	char		*buf = NULL, *line, hm[16];
@@ -144,7 +124,7 @@ handover_list(int *count, json_t *ids)
 		    "") == -1)
 			goto fail;
 		l = strlen(line);
-		if (len + l < HANDOVER_LIST_MAX) {
+		if (len + l < DESK_LIST_MAX) {
 			char *grown = realloc(buf, len + l + 1);
 
 			if (grown == NULL) {
@@ -164,7 +144,7 @@ fail:
 }
 
 static int
-handover_record(int64_t at, const struct roster_oncall *before,
+desk_handover(int64_t at, const struct roster_oncall *before,
     const struct roster_oncall *after)
 {
 	const struct config	*cfg = config_current();
@@ -182,7 +162,7 @@ handover_record(int64_t at, const struct roster_oncall *before,
 	for (i = 0; i < n; i++) {
 		s = i == 0 ? (after->has_leader ? &after->leader : NULL) :
 		    &after->officers[i - 1];
-		if (s == NULL || slot_in(before, s))
+		if (s == NULL || desk_slot_in(before, s))
 			continue;
 		json_array_append_new(incoming, json_pack("{s:s, s:s, s:s}",
 		    "person", s->person, "role", s->role, "why", s->why));
@@ -203,14 +183,14 @@ handover_record(int64_t at, const struct roster_oncall *before,
 		rc = 0;		/* the same people stay on: nobody to brief */
 		goto out;
 	}
-	if ((list = handover_list(&count, ids)) == NULL)
+	if ((list = desk_list(&count, ids)) == NULL)
 		goto out;
 	data = json_pack("{s:s, s:O, s:o, s:o, s:i}", "at",
 	    time_format(at, when, sizeof(when)), "incoming", incoming,
 	    "on_duty", notify_oncall_json(after), "incidents", ids,
 	    "count", count);
 	ids = NULL;
-	if (data == NULL || (rc = audit_append("duty.handover", NULL, "dutyd",
+	if (data == NULL || (rc = store_append("duty.handover", NULL, "dutyd",
 	    data, NULL)) != 0)
 		goto out;
 	log_info("handover at %s: %s coming on duty, %d open incident(s)", when,
@@ -219,7 +199,7 @@ handover_record(int64_t at, const struct roster_oncall *before,
 	    "duty.handover", "recipients", recipients, "late_ms",
 	    (json_int_t)(time_now_ms() - at), "handover", "shift", shift,
 	    "count", count, "incidents", list);
-	rc = data == NULL ? -ENOMEM : audit_append("notify.intent", desk.id,
+	rc = data == NULL ? -ENOMEM : store_append("notify.intent", NOTIFY_DESK,
 	    "dutyd", data, NULL);
 out:
 	json_decref(incoming);
@@ -231,26 +211,19 @@ out:
 }
 
 static void
-handover_cb(evutil_socket_t fd, short events, void *arg)
+desk_handover_cb(struct clock *c, void *arg)
 {
 	const struct config	*cfg = config_current();
 	struct roster_oncall	 before, after;
-	int64_t			 at = handover_at;
-	struct timeval		 tv;
+	int64_t			 at = c->deadline_ms;
 	int			 rc;
 
-	if (time_now_ms() < at) {
-		/* Woken a little early (timer rounding): the change is not yet. */
-		tv = time_until(at);
-		evtimer_add(handover_timer, &tv);
-		return;
-	}
 	if (roster_at(cfg, at - 1, &before) == 0 &&
 	    roster_at(cfg, at, &after) == 0 &&
-	    (rc = handover_record(at, &before, &after)) != 0)
+	    (rc = desk_handover(at, &before, &after)) != 0)
 		log_errorx("cannot record the handover at the roster change "
 		    "(%s); the incoming shift was not briefed by dutyd: brief "
 		    "them in person", strerror(-rc));
 	/* After this change, however late it was noticed: never twice. */
-	handover_schedule(at);
+	desk_schedule(at);
 }

@@ -1,0 +1,113 @@
+/*
+ * core.c: the order things start and stop in.  See core.h.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "actions/checkpoint.h"
+#include "actions/core.h"
+#include "actions/desk.h"
+#include "actions/incact.h"
+#include "actions/smsact.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "config/config.h"
+#include "notify/deliver.h"
+#include "notify/ledger.h"
+#include "notify/links.h"
+#include "notify/message.h"
+#include "notify/notify.h"
+#include "state/incident.h"
+#include "state/replycode.h"
+#include "state/router.h"
+#include "state/smsseen.h"
+#include "store/store.h"
+
+static int64_t
+core_retention_cutoff(void)
+{
+	return time_now_ms() - config_current()->audit.retention_ms;
+}
+
+int
+core_start(const struct store_backend *be, int accept_broken, char *err,
+    size_t errlen)
+{
+	const struct config	*cfg = config_current();
+	int			 rc;
+
+	/* Every owner and follower before the first record is replayed. */
+	incident_init(incact_deadline);
+	replycode_init();
+	smsseen_init();
+	notify_init();
+	ledger_init();
+	checkpoint_init();
+	desk_init();
+	if ((rc = router_check()) != 0) {
+		snprintf(err, errlen, "a record kind has no owner (a bug)");
+		return rc;
+	}
+	/* The log is the truth: rebuild everything before answering anyone. */
+	store_configure(cfg->audit.segment_size, cfg->audit.reserve);
+	if ((rc = store_open(be, router_apply, accept_broken, err, errlen)) != 0)
+		return rc;
+	log_info("audit log replayed up to seq %lld", (long long)store_last_seq());
+	if ((rc = links_init(err, errlen)) != 0)
+		return rc;
+	core_prune();
+	/* A crash may fall between a change and its intent. */
+	notify_reconcile_all();
+	core_turn();
+	desk_arm();
+	return 0;
+}
+
+void
+core_prune(void)
+{
+	int n;
+
+	/* One still telling people it was resolved stays until it has. */
+	if ((n = incident_prune(core_retention_cutoff(), notify_busy)) > 0)
+		log_info("%d resolved incident(s) past retention unloaded; they "
+		    "stay in the audit log", n);
+	notify_prune();
+}
+
+/* Close a full segment and open the next with a checkpoint. */
+void
+core_turn(void)
+{
+	int rc;
+
+	store_commit();
+	if (!store_checkpoint_due())
+		return;
+	if ((rc = store_rotate()) != 0)
+		log_errorx("cannot start a new audit log segment: %s; retrying",
+		    strerror(-rc));
+	else if ((rc = checkpoint_write(core_retention_cutoff())) != 0)
+		log_errorx("cannot write the checkpoint for the new audit log "
+		    "segment: %s; retrying in a while", strerror(-rc));
+	else
+		store_checkpoint_done();
+	store_commit();
+}
+
+void
+core_stop(void)
+{
+	desk_shutdown();
+	ledger_shutdown();
+	deliver_shutdown();
+	message_shutdown();
+	notify_shutdown();
+	incident_shutdown();
+	replycode_shutdown();
+	smsact_shutdown();
+	links_shutdown();
+	store_close();
+	router_reset();
+}

@@ -1,0 +1,41 @@
+/*
+ * Incident actions: what a report, a staff action, a follow-up or a
+ * deadline makes of an incident.  Each decides from the incident as the
+ * records left it, appends its record (the router applies it to the
+ * incident) and then records the notifications that follow.  0, or
+ * -errno when nothing could be recorded (the caller answers 503).
+ */
+#ifndef DUTYD_INCACT_H
+#define DUTYD_INCACT_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+struct clock;
+struct incident;
+
+/* A report from OFFICE (validated fields); *out is the new incident. */
+int	incact_report(const char *office, const char *idem_key,
+	    const json_t *report, int64_t occurred_ms, const char *body_sha256,
+	    struct incident **out);
+/* Staff actions; *changed is 0 when it had been done already (idempotent). */
+int	incact_acknowledge(struct incident *, const char *person,
+	    const char *note, int *changed);
+int	incact_file_report(struct incident *, const char *person,
+	    const char *reference, int *changed);
+int	incact_resolve(struct incident *, const char *person,
+	    const char *note, int *changed);
+/*
+ * A follow-up report (续报) from the office that reported it: UPDATE holds
+ * validated fields (report_parse_update()).  An IDEM_KEY already used for
+ * this incident with the same fields changes nothing (*changed 0); with
+ * other fields it is -EEXIST.  -EPERM: another office; -EALREADY:
+ * resolved; -EMLINK: INCIDENT_UPDATES_MAX follow-ups already; -EFBIG:
+ * this one would pass INCIDENT_UPDATES_BYTES_MAX.
+ */
+int	incact_update(struct incident *, const char *office,
+	    const char *idem_key, const json_t *update, int *changed);
+/* An incident's clock came due (state/incident.h's ON_DEADLINE). */
+void	incact_deadline(struct clock *, void *incident);
+
+#endif

@@ -1,0 +1,654 @@
+/*
+ * smsact.c: what an inbound SMS does (短信上行).  A text from an office's
+ * registered phone is a report, or a follow-up (续报) when it starts with
+ * an incident id; a text from a person's phone is a reply command ("3A"
+ * acknowledge, "3F" written report filed, "3R" resolve).  Whatever becomes
+ * of it, one sms.received record says so; a forged request is an
+ * sms.rejected record.  A message a gateway delivers again (same id)
+ * changes nothing the second time.
+ *
+ * The gateways' webhooks are intake/smsgw.c's; the parsing is
+ * parse/smsin.c's; the changes are actions/incact.c's.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "actions/incact.h"
+#include "actions/smsact.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "config/config.h"
+#include "parse/report.h"
+#include "parse/smsin.h"
+#include "state/incident.h"
+#include "state/incview.h"
+#include "state/replycode.h"
+#include "state/smsseen.h"
+#include "store/store.h"
+
+#define SMS_ADDR_MAX		64	/* code points of a From or To kept */
+#define SMS_BUCKETS_MAX		1024	/* phones with a reply rate bucket */
+#define SMS_REJECT_MAX		20	/* sms.rejected records a minute */
+#define SMS_REJECT_WINDOW_MS	60000
+
+#define SMS_HELP	"回复格式：代码加字母，如 3A 确认收到、3F 书面报告已报送、" \
+			"3R 处置完毕；代码见通知短信。"
+
+/* A token bucket per phone that sends replies (sms.reply_limit). */
+struct smsact_bucket {
+	char	 phone[SMSIN_PHONE_MAX];	/* "" when free */
+	double	 tokens;
+	int64_t	 at;
+};
+
+static struct smsact_bucket	 buckets[SMS_BUCKETS_MAX];
+
+/* Forged requests are recorded, but a flood of them must not fill the disk. */
+static int64_t			 reject_window;
+static int			 reject_count;
+static long			 reject_dropped;
+
+/* One inbound message, its text capped and known to be UTF-8. */
+struct smsact_msg {
+	const char	*provider;	/* "twilio", "aliyun" */
+	const char	*id;		/* the gateway's message id */
+	char		*from;		/* as sent; NULL if not UTF-8 */
+	char		*to;
+	char		*text;		/* NULL if not UTF-8 */
+	int		 truncated;	/* text was cut at SMSIN_TEXT_MAX */
+	int64_t		 received_ms;	/* when it was sent, as the gateway says */
+	char		 phone[SMSIN_PHONE_MAX];	/* from, normalised; "" */
+};
+
+/* What became of it: the sms.received record and the answer. */
+struct smsact_outcome {
+	const char	*kind;		/* report, followup, reply, unknown, ... */
+	char		 result[128];
+	char		 actor[128];
+	char		 incident[INCIDENT_ID_MAX];	/* "" when none */
+	char		*answer;	/* to the sender; NULL: none */
+	int		 muted;		/* an answer was due but over the limit */
+};
+
+void
+smsact_shutdown(void)
+{
+	smsseen_clear();
+	memset(buckets, 0, sizeof(buckets));
+	reject_window = 0;
+	reject_count = 0;
+	reject_dropped = 0;
+}
+
+/* Small helpers -------------------------------------------------------------- */
+
+/* 1..SMSACT_ID_MAX printable ASCII bytes: it goes into keys and records. */
+int
+smsact_id_ok(const char *id)
+{
+	size_t i;
+
+	if (id == NULL || id[0] == '\0' || strlen(id) > SMSACT_ID_MAX)
+		return 0;
+	for (i = 0; id[i] != '\0'; i++)
+		if (id[i] <= ' ' || id[i] > '~')
+			return 0;
+	return 1;
+}
+
+/*
+ * A copy of S cut at MAX code points; NULL with errno EILSEQ when S is not
+ * UTF-8 (jansson checks), ENOMEM.  *cut tells whether anything went.
+ */
+static char *
+smsact_capped(const char *s, size_t max, int *cut)
+{
+	json_t	*probe;
+	size_t	 i, n = 0;
+	char	*out;
+
+	*cut = 0;
+	if ((probe = json_string(s)) == NULL) {
+		errno = EILSEQ;
+		return NULL;
+	}
+	json_decref(probe);
+	for (i = 0; s[i] != '\0'; i++) {
+		/* In valid UTF-8 each byte but 10xxxxxx starts a code point. */
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && n++ == max) {
+			*cut = 1;
+			break;
+		}
+	}
+	if ((out = strndup(s, i)) == NULL)
+		errno = ENOMEM;
+	return out;
+}
+
+static long
+smsact_utc_offset(int64_t ms)
+{
+	struct tm	tm;
+	time_t		secs = (time_t)(ms / 1000);
+
+	if (localtime_r(&secs, &tm) == NULL)
+		return 0;
+	return tm.tm_gmtoff;
+}
+
+/* "14:25", or "11-29 14:25" when not today: a phone screen is small. */
+static const char *
+smsact_clock(int64_t ms, char *buf, size_t len)
+{
+	struct tm	tm, now_tm;
+	time_t		secs = (time_t)(ms / 1000), now = time(NULL);
+
+	if (ms == 0 || localtime_r(&secs, &tm) == NULL ||
+	    localtime_r(&now, &now_tm) == NULL) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	if (tm.tm_year == now_tm.tm_year && tm.tm_yday == now_tm.tm_yday)
+		strftime(buf, len, "%H:%M", &tm);
+	else
+		strftime(buf, len, "%m-%d %H:%M", &tm);
+	return buf;
+}
+
+/* The answer to the sender; left out if memory is short. */
+static void __attribute__((format(printf, 2, 3)))
+smsact_answer(struct smsact_outcome *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(o->answer);
+	o->answer = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&o->answer, fmt, ap) == -1)
+		o->answer = NULL;
+	va_end(ap);
+}
+
+static void
+smsact_result(struct smsact_outcome *o, const char *kind, const char *result)
+{
+	o->kind = kind;
+	snprintf(o->result, sizeof(o->result), "%s", result);
+}
+
+/* The reply bucket of PHONE allows one more message now. */
+static int
+smsact_allow(const struct config *cf, const char *phone, int64_t now)
+{
+	struct smsact_bucket	*b = NULL, *oldest = NULL;
+	double			 cap = (double)cf->sms.reply_count;
+	size_t			 i;
+
+	if (cf->sms.reply_count <= 0 || cf->sms.reply_period_ms <= 0)
+		return 1;
+	for (i = 0; i < SMS_BUCKETS_MAX && b == NULL; i++) {
+		if (strcmp(buckets[i].phone, phone) == 0)
+			b = &buckets[i];
+		else if (oldest == NULL || buckets[i].phone[0] == '\0' ||
+		    (oldest->phone[0] != '\0' && buckets[i].at < oldest->at))
+			oldest = &buckets[i];
+	}
+	if (b == NULL) {
+		/* The least recent phone's bucket has refilled the longest. */
+		b = oldest;
+		snprintf(b->phone, sizeof(b->phone), "%s", phone);
+		b->tokens = cap;
+		b->at = now;
+	}
+	if (now > b->at) {
+		b->tokens += (double)(now - b->at) * cap /
+		    (double)cf->sms.reply_period_ms;
+		if (b->tokens > cap)
+			b->tokens = cap;
+	}
+	b->at = now;
+	if (b->tokens < 1.0)
+		return 0;
+	b->tokens -= 1.0;
+	return 1;
+}
+
+/* Records of forged requests ------------------------------------------------ */
+
+void
+smsact_rejected(const char *peer, const char *provider, const char *reason)
+{
+	int64_t	 now = time_now_ms();
+	json_t	*data;
+	char	 actor[32];
+	int	 rc;
+
+	if (now - reject_window >= SMS_REJECT_WINDOW_MS || now < reject_window) {
+		reject_window = now;
+		reject_count = 0;
+	}
+	if (reject_count >= SMS_REJECT_MAX) {
+		if (reject_dropped++ == 0)
+			log_warnx("sms: more than %d rejected %s requests this "
+			    "minute (the latest from %s); the rest are counted, "
+			    "not recorded one by one", SMS_REJECT_MAX, provider,
+			    peer);
+		return;
+	}
+	reject_count++;
+	data = json_pack("{s:s, s:s, s:s}", "provider", provider, "peer",
+	    peer, "reason", reason);
+	if (data != NULL && reject_dropped > 0 && json_object_set_new(data,
+	    "not_recorded_before", json_integer(reject_dropped)) != 0) {
+		json_decref(data);
+		data = NULL;
+	}
+	snprintf(actor, sizeof(actor), "sms:%s", provider);
+	if (data == NULL)
+		rc = -ENOMEM;
+	else
+		rc = store_append("sms.rejected", NULL, actor, data, NULL);
+	if (rc == 0)
+		reject_dropped = 0;
+	log_warnx("sms: rejected a request to the %s webhook from %s: %s%s", provider,
+	    peer, reason, rc != 0 ? " (and it could not be recorded)" :
+	    "");
+}
+
+/* Offices: reports and follow-ups ------------------------------------------- */
+
+/* The same validation as POST /api/v1/reports, so the incident looks alike. */
+static json_t *
+smsact_report_json(const struct smsin_report *rep, int64_t *occurred,
+    struct report_error *err)
+{
+	char	 at[TIME_RFC3339_MAX], *s;
+	json_t	*o, *v = NULL;
+
+	o = json_pack("{s:s, s:s}", "title", rep->title, "occurred_at",
+	    time_format(rep->occurred_ms, at, sizeof(at)));
+	if (o != NULL && rep->details != NULL &&
+	    json_object_set_new(o, "details", json_string(rep->details)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (s == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(err, 0, sizeof(*err));
+	errno = 0;
+	v = report_parse(s, strlen(s), occurred, err);
+	free(s);
+	if (v == NULL && errno != ENOMEM)
+		errno = EINVAL;
+	return v;
+}
+
+static int
+smsact_new_report(const struct config_office *office, const struct smsact_msg *m,
+    const struct smsin_report *rep, struct smsact_outcome *o)
+{
+	struct report_error	 err;
+	struct incident		*inc;
+	char			 key[IDEMPOTENCY_KEY_MAX + 1], hash[RECORD_HASH_HEX];
+	char			 ack[32], due[32];
+	int64_t			 occurred;
+	json_t			*report;
+	int			 rc;
+
+	snprintf(key, sizeof(key), "sms:%s:%s", m->provider, m->id);
+	/* The gateway's id was forgotten (a restart), the report was not. */
+	if ((inc = incident_find_idem(office->id, key)) == NULL) {
+		if ((report = smsact_report_json(rep, &occurred, &err)) == NULL) {
+			if (errno == ENOMEM)
+				return -ENOMEM;
+			smsact_result(o, "ignored", "not a report");
+			smsact_answer(o, "短信未能登记为报告（%s）。请重新发送，第一行写事件"
+			    "名称。", err.message);
+			return 0;
+		}
+		record_hash(m->text, strlen(m->text), hash);
+		rc = incact_report(office->id, key, report, occurred, hash, &inc);
+		json_decref(report);
+		if (rc != 0)
+			return rc;
+		log_info("incident %s reported by %s by SMS (%s %s from %s): %s",
+		    inc->id, office->id, m->provider, m->id, m->phone, rep->title);
+	}
+	smsact_result(o, "report", inc->id);
+	snprintf(o->incident, sizeof(o->incident), "%s", inc->id);
+	smsact_answer(o, "已收到，事件编号 %s。确认时限 %s，书面报告时限 %s。续报请以"
+	    "事件编号开头。", inc->id,
+	    smsact_clock(inc->ack_clock.deadline, ack, sizeof(ack)),
+	    smsact_clock(inc->report_clock.deadline, due, sizeof(due)));
+	return 0;
+}
+
+static int
+smsact_followup(const struct config_office *office, const struct smsact_msg *m,
+    const struct smsin_report *rep, struct smsact_outcome *o)
+{
+	struct report_error	 err;
+	struct incident		*inc;
+	char			 key[IDEMPOTENCY_KEY_MAX + 1], *body = NULL;
+	const char		*rest;
+	json_t			*fields, *update;
+	int			 changed = 0, rc;
+
+	o->kind = "followup";
+	if ((inc = incident_find(rep->followup_id)) == NULL) {
+		smsact_result(o, "followup", "unknown incident");
+		smsact_answer(o, "未找到事件 %s，续报未记录。请核对事件编号；新报告请不要"
+		    "以事件编号开头。", rep->followup_id);
+		return 0;
+	}
+	snprintf(o->incident, sizeof(o->incident), "%s", inc->id);
+	/*
+	 * Everything after the id, as sent: its first line is no title here,
+	 * and a time in it ("14:30 火势已控制") is part of what happened.
+	 */
+	fields = json_object();
+	rest = strstr(m->text, rep->followup_id);
+	if (rest != NULL) {
+		rest += strlen(rep->followup_id);
+		rest += strspn(rest, " \t\r\n,.:;，。：；、");
+	}
+	if (fields != NULL && rest != NULL && *rest != '\0')
+		json_object_set_new(fields, "details", json_string(rest));
+	else if (fields != NULL && asprintf(&body, "%s%s%s", rep->title,
+	    rep->details != NULL ? "\n" : "",
+	    rep->details != NULL ? rep->details : "") != -1)
+		json_object_set_new(fields, "details", json_string(body));
+	free(body);
+	body = fields != NULL ? json_dumps(fields, JSON_COMPACT) : NULL;
+	json_decref(fields);
+	if (body == NULL)
+		return -ENOMEM;
+	memset(&err, 0, sizeof(err));
+	errno = 0;
+	update = report_parse_update(body, strlen(body), &err);
+	free(body);
+	if (update == NULL) {
+		if (errno == ENOMEM)
+			return -ENOMEM;
+		smsact_result(o, "followup", "not a follow-up");
+		smsact_answer(o, "事件 %s 的续报未能记录（%s）。", inc->id, err.message);
+		return 0;
+	}
+	snprintf(key, sizeof(key), "sms:%s:%s", m->provider, m->id);
+	rc = incact_update(inc, office->id, key, update, &changed);
+	json_decref(update);
+	switch (rc) {
+	case 0:
+		break;
+	case -EEXIST:
+		/* The same message again, read differently by a newer dutyd. */
+		changed = 0;
+		break;
+	case -EPERM:
+		smsact_result(o, "followup", "another office's incident");
+		smsact_answer(o, "事件 %s 不是本单位报告的，续报未记录。请核对事件编号。",
+		    inc->id);
+		return 0;
+	case -EMLINK:
+	case -EFBIG:
+		smsact_result(o, "followup", "follow-up limit reached");
+		smsact_answer(o, "事件 %s 的续报已达上限，本条未记录。请电话联系值班室，"
+		    "或作为新报告发送（不以事件编号开头）。", inc->id);
+		return 0;
+	case -EALREADY:
+		smsact_result(o, "followup", "already resolved");
+		smsact_answer(o, "事件 %s 已处置完毕，续报未记录。如有新情况，请作为新"
+		    "报告发送（不以事件编号开头）。", inc->id);
+		return 0;
+	default:
+		return rc;
+	}
+	if (changed)
+		log_info("incident %s: follow-up by %s by SMS (%s %s)", inc->id,
+		    office->id, m->provider, m->id);
+	smsact_result(o, "followup", inc->id);
+	smsact_answer(o, "已收到事件 %s 的续报。", inc->id);
+	return 0;
+}
+
+static int
+smsact_from_office(const struct config *cf, const struct config_office *office,
+    const struct smsact_msg *m, struct smsact_outcome *o)
+{
+	struct smsin_report	 rep;
+	int			 allowed, rc;
+
+	snprintf(o->actor, sizeof(o->actor), "office:%s", office->id);
+	/* A report is always taken; only the answers are limited (auto-replies loop). */
+	allowed = smsact_allow(cf, m->phone, time_now_ms());
+	if (m->text == NULL) {
+		smsact_result(o, "ignored", "text is not UTF-8");
+		return 0;
+	}
+	rc = smsin_report_parse(m->text, m->received_ms,
+	    smsact_utc_offset(m->received_ms), &rep);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc != 0) {
+		smsact_result(o, "ignored", rc == -E2BIG ? "text too long" :
+		    "blank text");
+		return 0;
+	}
+	if (rep.followup_id[0] != '\0')
+		rc = smsact_followup(office, m, &rep, o);
+	else
+		rc = smsact_new_report(office, m, &rep, o);
+	smsin_report_free(&rep);
+	if (rc == 0 && !allowed && o->answer != NULL) {
+		free(o->answer);
+		o->answer = NULL;
+		o->muted = 1;
+	}
+	return rc;
+}
+
+/* People: reply commands ----------------------------------------------------- */
+
+/* The incident a reply means; NULL with the outcome filled in. */
+static struct incident *
+smsact_reply_target(const struct smsact_msg *m, const struct smsin_reply *cmd,
+    struct smsact_outcome *o)
+{
+	struct incident	*inc;
+	const char	*id;
+
+	if (cmd->code > 0) {
+		if ((id = replycode_find(m->phone, cmd->code)) == NULL) {
+			smsact_result(o, "reply", "unknown code");
+			smsact_answer(o, "代码 %d 没有对应的待处理事件（可能已处置完毕）。"
+			    "请按通知短信中的代码回复，如 3A。", cmd->code);
+			return NULL;
+		}
+	} else if (cmd->incident[0] != '\0')
+		id = cmd->incident;
+	else if ((id = replycode_latest(m->phone)) == NULL) {
+		smsact_result(o, "reply", "no incident");
+		smsact_answer(o, "没有发给您的待处理事件。请按通知短信中的代码回复，"
+		    "如 3A。");
+		return NULL;
+	}
+	if ((inc = incident_find(id)) == NULL) {
+		smsact_result(o, "reply", "unknown incident");
+		smsact_answer(o, "未找到事件 %s，请核对事件编号。", id);
+		return NULL;
+	}
+	snprintf(o->incident, sizeof(o->incident), "%s", inc->id);
+	return inc;
+}
+
+typedef int (*smsact_fn)(struct incident *, const char *, const char *,
+    int *);
+
+/* What each reply command does, and how its outcome is worded. */
+static const struct smsact_action {
+	char		 action;
+	smsact_fn	 fn;
+	const char	*note;		/* the note or reference recorded */
+	const char	*done;		/* result when it changed the incident */
+	const char	*again;		/* result when it had been done */
+	const char	*verb;		/* "事件 X 已由张伟于 14:05 <verb>" */
+} smsact_actions[] = {
+	{ 'A', incact_acknowledge, "短信回复", "acknowledged",
+	    "already acknowledged", "确认" },
+	{ 'F', incact_file_report, NULL, "report filed",
+	    "report already filed", "记录书面报告已报送" },
+	{ 'R', incact_resolve, "短信回复", "resolved", "already resolved",
+	    "处置完毕" },
+};
+
+static int
+smsact_from_person(const struct config *cf, const struct config_person *p,
+    const struct smsact_msg *m, struct smsact_outcome *o)
+{
+	const struct smsact_action	*a;
+	const struct incident_mark *mark;
+	struct smsin_reply	 cmd;
+	struct incident		*inc;
+	char			 t[32];
+	int			 changed = 0, rc;
+
+	snprintf(o->actor, sizeof(o->actor), "person:%s", p->id);
+	if (!smsact_allow(cf, m->phone, time_now_ms())) {
+		smsact_result(o, "rate_limited", "over sms.reply_limit");
+		return 0;
+	}
+	if (m->text == NULL || smsin_reply_parse(m->text, &cmd) != 0) {
+		smsact_result(o, "ignored", "not a reply command");
+		smsact_answer(o, "%s", SMS_HELP);
+		return 0;
+	}
+	if ((inc = smsact_reply_target(m, &cmd, o)) == NULL)
+		return 0;
+	a = &smsact_actions[cmd.action == 'A' ? 0 : cmd.action == 'F' ? 1 : 2];
+	mark = cmd.action == 'A' ? &inc->ack : cmd.action == 'F' ?
+	    &inc->filed : &inc->resolved;
+	/* Resolved: acknowledging or filing is moot, say by whom it was closed. */
+	if (inc->state == INCIDENT_RESOLVED) {
+		a = &smsact_actions[2];
+		mark = &inc->resolved;
+	} else if ((rc = a->fn(inc, p->id, a->note, &changed)) != 0)
+		return rc;
+	smsact_result(o, "reply", changed ? a->done : a->again);
+	if (!changed)
+		smsact_answer(o, "事件 %s 已由%s于 %s %s，无需再操作。", inc->id,
+		    incview_who(mark), smsact_clock(mark->at, t, sizeof(t)), a->verb);
+	else if (cmd.action == 'A')
+		smsact_answer(o, "已确认事件 %s。书面报告时限 %s。", inc->id,
+		    smsact_clock(inc->report_clock.deadline, t, sizeof(t)));
+	else
+		smsact_answer(o, "已记录：事件 %s %s。", inc->id, a->verb);
+	if (changed)
+		log_info("incident %s: %s by %s by SMS reply (%s %s)", inc->id,
+		    o->result, p->id, m->provider, m->id);
+	return 0;
+}
+
+/* One message -------------------------------------------------------------- */
+
+static int
+smsact_record(const struct smsact_msg *m, const struct smsact_outcome *o)
+{
+	json_t *data;
+
+	data = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s}",
+	    "provider", m->provider, "id", m->id, "from", m->from, "to", m->to,
+	    "text", m->text, "kind", o->kind, "result", o->result);
+	if (data == NULL)
+		return -ENOMEM;
+	if ((m->truncated && json_object_set_new(data, "truncated",
+	    json_true()) != 0) ||
+	    (o->answer != NULL && json_object_set_new(data, "answer",
+	    json_string(o->answer)) != 0) ||
+	    (o->muted && json_object_set_new(data, "answer_withheld",
+	    json_string("over sms.reply_limit")) != 0)) {
+		json_decref(data);
+		return -ENOMEM;
+	}
+	return store_append("sms.received", o->incident[0] != '\0' ?
+	    o->incident : NULL, o->actor, data, NULL);
+}
+
+/*
+ * Takes one message a gateway delivered: acts on it and records it, unless
+ * the gateway delivered it before.  0 and *answer (malloc'd, or NULL for
+ * no answer), or -errno when it could not be recorded (the gateway should
+ * deliver it again).
+ */
+int
+smsact_take(const struct config *cf, const char *provider, const char *id,
+    const char *from, const char *to, const char *text, int64_t received_ms,
+    char **answer)
+{
+	const struct config_office	*office;
+	const struct config_person	*person;
+	struct smsact_msg			 m;
+	struct smsact_outcome		 o;
+	int				 cut, rc;
+
+	*answer = NULL;
+	if (smsseen_has(provider, id)) {
+		log_debug("sms: %s message %s delivered again; already taken",
+		    provider, id);
+		return 0;
+	}
+	memset(&m, 0, sizeof(m));
+	memset(&o, 0, sizeof(o));
+	m.provider = provider;
+	m.id = id;
+	m.received_ms = received_ms;
+	if ((from != NULL && (m.from = smsact_capped(from, SMS_ADDR_MAX,
+	    &cut)) == NULL && errno == ENOMEM) ||
+	    (to != NULL && (m.to = smsact_capped(to, SMS_ADDR_MAX,
+	    &cut)) == NULL && errno == ENOMEM) ||
+	    ((m.text = smsact_capped(text != NULL ? text : "", SMSIN_TEXT_MAX,
+	    &m.truncated)) == NULL && errno == ENOMEM)) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	if (m.from == NULL || smsin_phone_normalize(m.from, m.phone,
+	    sizeof(m.phone)) != 0)
+		m.phone[0] = '\0';
+	office = m.phone[0] != '\0' ? config_office_by_phone(cf, m.phone) : NULL;
+	person = m.phone[0] != '\0' ? config_person_by_phone(cf, m.phone) : NULL;
+	if (office != NULL)
+		rc = smsact_from_office(cf, office, &m, &o);
+	else if (person != NULL)
+		rc = smsact_from_person(cf, person, &m, &o);
+	else {
+		/* Strangers are not told that this number reaches a duty room. */
+		snprintf(o.actor, sizeof(o.actor), "sms:%s", provider);
+		smsact_result(&o, "unknown", "unknown number");
+		rc = 0;
+	}
+	if (rc == 0)
+		rc = smsact_record(&m, &o);
+	if (rc == 0) {
+		log_info("sms: %s message %s from %s: %s, %s", provider, id,
+		    m.phone[0] != '\0' ? m.phone : "(not a phone number)",
+		    o.kind, o.result);
+		*answer = o.answer;
+		o.answer = NULL;
+	}
+done:
+	free(o.answer);
+	free(m.from);
+	free(m.to);
+	free(m.text);
+	return rc;
+}
+

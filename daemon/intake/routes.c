@@ -1,0 +1,27 @@
+/*
+ * routes.c: method, path, who may call it, and the handler: the whole API.
+ */
+#include "intake/api.h"
+#include "intake/http.h"
+#include "intake/onetap.h"
+#include "intake/routes.h"
+#include "intake/smsgw.h"
+
+const struct http_route routes_table[] = {
+	{ "GET",  "/healthz",				HTTP_AUTH_NONE,   api_healthz },
+	{ "POST", "/api/v1/reports",			HTTP_AUTH_OFFICE, api_report_create },
+	{ "GET",  "/api/v1/incidents",			HTTP_AUTH_PERSON, api_incident_list },
+	{ "GET",  "/api/v1/incidents/{id}",		HTTP_AUTH_PERSON, api_incident_get },
+	{ "POST", "/api/v1/incidents/{id}/ack",		HTTP_AUTH_PERSON, api_incident_ack },
+	{ "POST", "/api/v1/incidents/{id}/written-report", HTTP_AUTH_PERSON, api_incident_written_report },
+	{ "POST", "/api/v1/incidents/{id}/resolve",	HTTP_AUTH_PERSON, api_incident_resolve },
+	{ "POST", "/api/v1/incidents/{id}/updates",	HTTP_AUTH_OFFICE, api_incident_update },
+	{ "GET",  "/api/v1/oncall",			HTTP_AUTH_PERSON, api_oncall },
+	/* Gateways and links authenticate themselves (signature, secret, token). */
+	{ "POST", "/api/v1/sms/twilio",			HTTP_AUTH_NONE,   smsgw_twilio },
+	{ "POST", "/api/v1/sms/aliyun",			HTTP_AUTH_NONE,   smsgw_aliyun },
+	{ "GET",  "/a/{id}",				HTTP_AUTH_NONE,   onetap_get },
+	{ "POST", "/a/{id}",				HTTP_AUTH_NONE,   onetap_post },
+};
+
+const size_t routes_count = sizeof(routes_table) / sizeof(routes_table[0]);

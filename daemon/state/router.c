@@ -1,0 +1,130 @@
+/*
+ * The one table from record kind to the module that owns it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "state/router.h"
+#include "store/record.h"
+
+static const struct router_kind {
+	const char		*kind;	/* exact, or a prefix ending in '.' */
+	enum router_owner	 owner;
+} router_kinds[] = {
+	/* Incidents and their clocks. */
+	{ "report.received",		ROUTER_INCIDENT },
+	{ "incident.acknowledged",	ROUTER_INCIDENT },
+	{ "incident.report_filed",	ROUTER_INCIDENT },
+	{ "incident.resolved",		ROUTER_INCIDENT },
+	{ "incident.escalated",		ROUTER_INCIDENT },
+	{ "incident.report_overdue",	ROUTER_INCIDENT },
+	{ "incident.updated",		ROUTER_INCIDENT },
+	/* Notifications: intents, attempts, fallback, abandonment. */
+	{ "notify.",			ROUTER_NOTIFY },
+	/* Inbound SMS taken (the gateway's id must not be taken twice). */
+	{ "sms.received",		ROUTER_SMSSEEN },
+	{ "sms.rejected",		ROUTER_NOBODY },
+	/* State at the start of a segment, for replay. */
+	{ "checkpoint.",		ROUTER_CHECKPOINT },
+	/* What happened to the desk and the daemon: the log is the record. */
+	{ "duty.handover",		ROUTER_NOBODY },
+	{ "dutyd.started",		ROUTER_NOBODY },
+	{ "dutyd.stopped",		ROUTER_NOBODY },
+	{ "config.reloaded",		ROUTER_NOBODY },
+	{ "audit.repaired",		ROUTER_NOBODY },
+	{ "audit.chain_broken",		ROUTER_NOBODY },
+};
+#define ROUTER_NKINDS	(sizeof(router_kinds) / sizeof(router_kinds[0]))
+
+static router_fn	 router_owners[ROUTER_OWNERS];
+
+static struct router_follower {
+	const char	*prefix;
+	size_t		 len;
+	router_fn	 fn;
+} router_followers[ROUTER_FOLLOWERS];
+static size_t		 router_nfollowers;
+
+static int
+router_matches(const char *pattern, const char *kind)
+{
+	size_t n = strlen(pattern);
+
+	if (n > 0 && pattern[n - 1] == '.')
+		return strncmp(pattern, kind, n) == 0;
+	return strcmp(pattern, kind) == 0;
+}
+
+enum router_owner
+router_owner_of(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < ROUTER_NKINDS; i++)
+		if (router_matches(router_kinds[i].kind, kind))
+			return router_kinds[i].owner;
+	return ROUTER_NOBODY;
+}
+
+void
+router_own(enum router_owner owner, router_fn fn)
+{
+	if (owner <= ROUTER_NOBODY || owner >= ROUTER_OWNERS)
+		fatalx("router: no such owner %d", owner);
+	router_owners[owner] = fn;
+}
+
+void
+router_follow(const char *prefix, router_fn fn)
+{
+	if (router_nfollowers == ROUTER_FOLLOWERS)
+		fatalx("router: more than %d followers", ROUTER_FOLLOWERS);
+	router_followers[router_nfollowers].prefix = prefix;
+	router_followers[router_nfollowers].len = strlen(prefix);
+	router_followers[router_nfollowers++].fn = fn;
+}
+
+int
+router_check(void)
+{
+	size_t i;
+
+	for (i = 0; i < ROUTER_NKINDS; i++)
+		if (router_kinds[i].owner != ROUTER_NOBODY &&
+		    router_owners[router_kinds[i].owner] == NULL) {
+			log_warnx("router: nobody registered for %s records",
+			    router_kinds[i].kind);
+			return -ENOENT;
+		}
+	return 0;
+}
+
+void
+router_reset(void)
+{
+	memset(router_owners, 0, sizeof(router_owners));
+	router_nfollowers = 0;
+}
+
+int
+router_apply(const struct record *r)
+{
+	enum router_owner	 owner = router_owner_of(r->event);
+	size_t			 i;
+	int			 rc = 0;
+
+	if (owner != ROUTER_NOBODY && router_owners[owner] != NULL)
+		rc = router_owners[owner](r);
+	else if (owner == ROUTER_NOBODY && r->replaying)
+		log_debug("audit seq %lld: %s has nothing to rebuild",
+		    (long long)r->seq, r->event);
+	if (rc != 0 || owner == ROUTER_CHECKPOINT)
+		return rc;
+	for (i = 0; i < router_nfollowers; i++)
+		if (strncmp(r->event, router_followers[i].prefix,
+		    router_followers[i].len) == 0 &&
+		    (rc = router_followers[i].fn(r)) != 0)
+			return rc;
+	return 0;
+}

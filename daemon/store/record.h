@@ -1,0 +1,45 @@
+/*
+ * A record: one line of the audit log, whatever store holds it.
+ *
+ *   {"seq":N,"ts":"…","event":"…","incident":"…","actor":"…","data":{…},"prev":"<sha256 hex>"}
+ *
+ * prev is the SHA-256 of the previous line's exact bytes (without its
+ * newline), 64 zeros for the first, so anyone can verify the chain.  Pure
+ * functions of bytes: no store, no clock.
+ */
+#ifndef DUTYD_RECORD_H
+#define DUTYD_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define RECORD_HASH_HEX		65	/* 64 hex digits and NUL */
+/* The prev of the first record. */
+#define RECORD_ZERO_HASH	"0000000000000000000000000000000000000000000000000000000000000000"
+#define RECORD_LINE_MAX		(1024 * 1024)
+
+struct record {
+	int64_t		 seq;
+	int64_t		 ts_ms;
+	const char	*ts;		/* as written */
+	const char	*event;		/* its kind: "report.received", "notify.attempt", ... */
+	const char	*incident;	/* NULL when the record has none */
+	const char	*actor;		/* "office:county-a", "person:zhang", "dutyd" */
+	json_t		*data;		/* an object, borrowed */
+	int		 replaying;	/* applied from the store at start-up */
+};
+
+void	record_hash(const char *line, size_t len, char hex[RECORD_HASH_HEX]);
+/* Parses one line (without newline) into rec; *root owns the strings. 0 or -EINVAL with why. */
+int	record_parse(const char *line, size_t len, struct record *rec,
+	    json_t **root, const char **why);
+/*
+ * The line for a record, NUL-terminated, without its newline.  0 and
+ * *line (malloc'd) with *len; -ENOMEM, or -EMSGSIZE when it would be over
+ * RECORD_LINE_MAX.
+ */
+int	record_format(const struct record *rec, const char *prev, char **line,
+	    size_t *len);
+
+#endif

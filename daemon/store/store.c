@@ -1,0 +1,301 @@
+/*
+ * The store, whatever the backend: the chain (seq, prev), the apply hook,
+ * group commit and its waiters.  See store.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "store/store.h"
+
+TAILQ_HEAD(store_waiters, store_waiter);
+
+static struct {
+	const struct store_backend *be;
+	store_apply_fn	 apply;
+	int64_t		 seq;		/* of the last record */
+	char		 hash[RECORD_HASH_HEX];	/* of its line */
+	int		 dirty;		/* appended since the last sync */
+	int		 health;
+	struct store_waiters waiters;
+	uint64_t	 gen;		/* bumped by each sync; waiters carry it */
+	uint64_t	 appended;	/* records written since start */
+	uint64_t	 syncs;		/* syncs since start */
+	int64_t		 segment_size;	/* for the backend, also before it opens */
+	int64_t		 reserve;
+} st = { .waiters = TAILQ_HEAD_INITIALIZER(st.waiters),
+    .segment_size = 64 * 1024 * 1024 };
+
+/* dutyd's own records may use what the backend keeps back; clients' may not. */
+static int
+store_privileged(const char *actor)
+{
+	return strcmp(actor, "dutyd") == 0 || strcmp(actor, "operator") == 0;
+}
+
+struct store_replay {
+	char	*err;
+	size_t	 errlen;
+};
+
+static int
+store_replay_line(const char *line, size_t len, void *arg)
+{
+	struct store_replay	*sr = arg;
+	struct record		 rec;
+	json_t			*root;
+	const char		*why;
+	int			 rc;
+
+	if (record_parse(line, len, &rec, &root, &why) != 0) {
+		/* Only an accepted break gets here: keep going without it. */
+		log_warnx("skipping a damaged record in the audit log (%s)", why);
+		return 0;
+	}
+	rec.replaying = 1;
+	rc = st.apply != NULL ? st.apply(&rec) : 0;
+	if (rc != 0)
+		snprintf(sr->err, sr->errlen, "cannot apply seq %lld (%s): %s",
+		    (long long)rec.seq, rec.event, strerror(-rc));
+	json_decref(root);
+	return rc;
+}
+
+int
+store_open(const struct store_backend *be, store_apply_fn apply,
+    int accept_broken, char *err, size_t errlen)
+{
+	struct store_tail	 tail;
+	struct store_replay	 sr = { err, errlen };
+	json_t			*r;
+	size_t			 i;
+	int			 rc;
+
+	memset(&tail, 0, sizeof(tail));
+	st.be = be;
+	st.apply = apply;
+	st.dirty = st.health = 0;
+	st.appended = st.syncs = 0;
+	be->configure(be->self, st.segment_size, st.reserve);
+	if ((rc = be->open(be->self, accept_broken, &tail, err, errlen)) != 0) {
+		json_decref(tail.repairs);
+		be->close(be->self);
+		st.be = NULL;
+		return rc;
+	}
+	st.seq = tail.seq;
+	memcpy(st.hash, tail.seq > 0 ? tail.hash : RECORD_ZERO_HASH,
+	    sizeof(st.hash));
+	if ((rc = be->replay(be->self, store_replay_line, &sr, err,
+	    errlen)) != 0) {
+		json_decref(tail.repairs);
+		be->close(be->self);
+		st.be = NULL;
+		return rc;
+	}
+	json_array_foreach(tail.repairs, i, r) {
+		const char *event = json_string_value(json_object_get(r, "event"));
+
+		if (store_append(event, NULL, json_string_value(json_object_get(r,
+		    "actor")), json_incref(json_object_get(r, "data")), NULL) != 0)
+			log_warnx("cannot record %s in the audit log", event);
+	}
+	json_decref(tail.repairs);
+	return 0;
+}
+
+void
+store_close(void)
+{
+	struct store_waiter *w;
+
+	store_commit();
+	while ((w = TAILQ_FIRST(&st.waiters)) != NULL) {
+		TAILQ_REMOVE(&st.waiters, w, entry);
+		w->queued = 0;
+		w->cb(w->arg, -ECANCELED);
+	}
+	if (st.be != NULL)
+		st.be->close(st.be->self);
+	st.be = NULL;
+	st.apply = NULL;
+}
+
+int
+store_append(const char *event, const char *incident, const char *actor,
+    json_t *data, int64_t *seq_out)
+{
+	struct record	 rec;
+	char		 ts[TIME_RFC3339_MAX], *line = NULL;
+	size_t		 len;
+	int		 rc;
+
+	if (data == NULL && (data = json_object()) == NULL)
+		return -ENOMEM;
+	if (st.be == NULL) {
+		json_decref(data);
+		return -EBADF;
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.seq = st.seq + 1;
+	rec.ts_ms = time_now_ms();
+	rec.ts = time_format(rec.ts_ms, ts, sizeof(ts));
+	rec.event = event;
+	rec.incident = incident;
+	rec.actor = actor;
+	rec.data = data;
+	if ((rc = record_format(&rec, st.hash, &line, &len)) != 0) {
+		json_decref(data);
+		return rc;
+	}
+	line[len] = '\n';	/* over the NUL: the backend takes whole lines */
+	if ((rc = st.be->append(st.be->self, rec.seq, line, len + 1,
+	    (store_privileged(actor) ? STORE_PRIVILEGED : 0) |
+	    (strncmp(event, "checkpoint.", 11) == 0 ? STORE_CHECKPOINT : 0))) != 0) {
+		st.health = rc;
+		free(line);
+		json_decref(data);
+		return rc;
+	}
+	record_hash(line, len, st.hash);
+	free(line);
+	st.seq = rec.seq;
+	st.dirty = 1;
+	st.appended++;
+	if (st.apply != NULL && (rc = st.apply(&rec)) != 0)
+		log_errorx("audit seq %lld (%s) is on disk but could not be "
+		    "applied in memory: %s; restart dutyd to rebuild from the log",
+		    (long long)rec.seq, event, strerror(-rc));
+	if (seq_out != NULL)
+		*seq_out = rec.seq;
+	json_decref(data);
+	return 0;
+}
+
+void
+store_wait(struct store_waiter *w, void (*cb)(void *, int), void *arg)
+{
+	if (w->queued)
+		return;
+	w->cb = cb;
+	w->arg = arg;
+	w->queued = 1;
+	w->gen = st.gen;
+	TAILQ_INSERT_TAIL(&st.waiters, w, entry);
+}
+
+void
+store_wait_cancel(struct store_waiter *w)
+{
+	if (w == NULL || !w->queued)
+		return;
+	TAILQ_REMOVE(&st.waiters, w, entry);
+	w->queued = 0;
+}
+
+void
+store_commit(void)
+{
+	struct store_waiter	*w;
+	uint64_t		 covered;
+	int			 status, rounds;
+
+	/* Waiters may append and wait again: a few rounds settle it. */
+	for (rounds = 0; rounds < 8; rounds++) {
+		if (!st.dirty && TAILQ_EMPTY(&st.waiters))
+			return;
+		status = 0;
+		if (st.dirty && st.be != NULL) {
+			st.syncs++;
+			if ((status = st.be->sync(st.be->self)) != 0)
+				st.health = status;
+			else {
+				st.dirty = 0;
+				st.health = st.be->health(st.be->self);
+			}
+		}
+		/* Only the waiters queued before this sync are covered by it. */
+		covered = st.gen++;
+		while ((w = TAILQ_FIRST(&st.waiters)) != NULL && w->gen <= covered) {
+			TAILQ_REMOVE(&st.waiters, w, entry);
+			w->queued = 0;
+			w->cb(w->arg, status);
+		}
+		if (status != 0)
+			return;
+	}
+}
+
+int
+store_checkpoint_due(void)
+{
+	return st.be != NULL && st.be->checkpoint_due(st.be->self, time_now_ms());
+}
+
+int
+store_rotate(void)
+{
+	return st.be != NULL ? st.be->rotate(st.be->self, time_now_ms()) : -EBADF;
+}
+
+void
+store_checkpoint_done(void)
+{
+	if (st.be != NULL)
+		st.be->checkpoint_done(st.be->self);
+}
+
+void
+store_configure(int64_t segment_size, int64_t reserve)
+{
+	st.segment_size = segment_size;
+	st.reserve = reserve;
+	if (st.be != NULL)
+		st.be->configure(st.be->self, segment_size, reserve);
+}
+
+int
+store_secret(const char *name, void *buf, size_t len, char *err, size_t errlen)
+{
+	if (st.be == NULL) {
+		snprintf(err, errlen, "the store is not open");
+		return -EBADF;
+	}
+	return st.be->secret(st.be->self, name, buf, len, err, errlen);
+}
+
+void
+store_tick(void)
+{
+	if (st.be != NULL && st.be->tick(st.be->self) &&
+	    (st.health == -ENOSPC || st.health == -EDQUOT))
+		st.health = 0;
+}
+
+int
+store_health(void)
+{
+	return st.health;
+}
+
+int
+store_pending(void)
+{
+	return st.dirty || !TAILQ_EMPTY(&st.waiters);
+}
+
+int64_t
+store_last_seq(void)
+{
+	return st.seq;
+}
+
+void
+store_stats(uint64_t *appended, uint64_t *syncs)
+{
+	*appended = st.appended;
+	*syncs = st.syncs;
+}

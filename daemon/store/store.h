@@ -1,0 +1,132 @@
+/*
+ * The store: where records go, and the source of truth.
+ *
+ * Every change is: build a record, store_append() it (which hands it to
+ * the apply function, the record router), and answer the client only from
+ * a store_wait() callback, which runs after the sync that covers it.
+ * Records appended during one loop turn share that sync (group commit):
+ * the loop calls store_commit() at the end of every turn.
+ *
+ * This file is what callers see; it chains the records (seq, prev) and
+ * keeps the waiters.  Where the lines live is a backend's business: the
+ * audit log in state_dir (filelog.c) today, a PostgreSQL table later.
+ * Nothing outside a backend touches the files of the state directory.
+ */
+#ifndef DUTYD_STORE_H
+#define DUTYD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <jansson.h>
+
+#include "store/record.h"
+
+/* Applies a record to memory.  Live appends and start-up replay both call it. */
+typedef int (*store_apply_fn)(const struct record *);
+
+struct store_waiter {
+	TAILQ_ENTRY(store_waiter) entry;
+	void		(*cb)(void *arg, int status);	/* status 0: durable; <0: -errno */
+	void		*arg;
+	int		 queued;
+	uint64_t	 gen;
+};
+
+#define STORE_PRIVILEGED	0x1
+#define STORE_CHECKPOINT	0x2
+
+/* Where the chain ends, as a backend found it when it opened. */
+struct store_tail {
+	int64_t		 seq;		/* of the last record; 0: empty */
+	char		 hash[RECORD_HASH_HEX];	/* SHA-256 of its line */
+	/* Records the backend wants appended once replay is done ({event, actor, data}). */
+	json_t		*repairs;
+};
+
+/*
+ * A backend keeps lines.  Every function returns 0 or -errno unless it
+ * says otherwise, and writes a sentence into err where it has one.
+ */
+struct store_backend {
+	const char	*name;
+	void		*self;
+	/* Opens, verifies, repairs what is safe to repair; fills tail. */
+	int	(*open)(void *self, int accept_broken, struct store_tail *tail,
+		    char *err, size_t errlen);
+	/* Calls line() for every line from the newest complete checkpoint on. */
+	int	(*replay)(void *self, int (*line)(const char *, size_t, void *),
+		    void *arg, char *err, size_t errlen);
+	/*
+	 * Writes record SEQ's line (LEN bytes, its newline included).
+	 * Nothing stays written on failure.  FLAGS: STORE_PRIVILEGED for
+	 * dutyd's own records (a clock firing, a notification), which may
+	 * use space kept back for them; STORE_CHECKPOINT for checkpoint.*.
+	 */
+	int	(*append)(void *self, int64_t seq, const char *line, size_t len,
+		    unsigned flags);
+	/* Everything appended is durable. */
+	int	(*sync)(void *self);
+	/* A condition that outlives a failed call (a full disk), or 0. */
+	int	(*health)(void *self);
+	/* Once a second; returns 1 when a lasting condition has cleared. */
+	int	(*tick)(void *self);
+	/*
+	 * Checkpoints: due() says whether replay would gain from one now;
+	 * rotate() makes room for it (a new segment); done() is told that
+	 * checkpoint.begin … checkpoint.end are all written.
+	 */
+	int	(*checkpoint_due)(void *self, int64_t now);
+	int	(*rotate)(void *self, int64_t now);
+	void	(*checkpoint_done)(void *self);
+	void	(*configure)(void *self, int64_t segment_size, int64_t reserve);
+	/*
+	 * A named secret of LEN random bytes kept with the records (the
+	 * one-tap link key), made on first use.
+	 */
+	int	(*secret)(void *self, const char *name, void *buf, size_t len,
+		    char *err, size_t errlen);
+	void	(*close)(void *self);
+};
+
+/*
+ * Opens the store and replays it through apply.  0, or -errno with a
+ * sentence in err; dutyd does not start then.
+ */
+int	store_open(const struct store_backend *, store_apply_fn apply,
+	    int accept_broken, char *err, size_t errlen);
+void	store_close(void);
+
+/*
+ * Writes one record now (not yet durable) and applies it.  Steals DATA
+ * (an object, or NULL for {}).  0 or -errno; on failure nothing was
+ * written or applied and the caller answers 503.  *seq_out, when not
+ * NULL, gets its seq.  ACTOR "dutyd" and "operator" are dutyd's own.
+ */
+int	store_append(const char *event, const char *incident, const char *actor,
+	    json_t *data, int64_t *seq_out);
+
+/* Run w->cb after the next sync (at the end of this loop turn). */
+void	store_wait(struct store_waiter *w, void (*cb)(void *, int), void *arg);
+void	store_wait_cancel(struct store_waiter *w);
+/* End of a loop turn: one sync for everything appended, then the waiters. */
+void	store_commit(void);
+
+/* Checkpoints (see the backend).  The caller writes checkpoint.* records. */
+int	store_checkpoint_due(void);
+int	store_rotate(void);
+void	store_checkpoint_done(void);
+void	store_configure(int64_t segment_size, int64_t reserve);
+int	store_secret(const char *name, void *buf, size_t len, char *err,
+	    size_t errlen);
+void	store_tick(void);
+
+/* 0 while writes succeed, else the -errno of the failure still going on. */
+int	store_health(void);
+/* Something is written but not synced, or someone waits: commit again soon. */
+int	store_pending(void);
+int64_t	store_last_seq(void);
+/* Since start: records written, syncs (group commit makes them fewer). */
+void	store_stats(uint64_t *appended, uint64_t *syncs);
+
+#endif
