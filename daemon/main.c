@@ -104,12 +104,15 @@ print_diag(const struct config_diag *diag, int plain)
 	}
 }
 
+/*
+ * Times are shown in the config's zone from now on.  Only a zone object is
+ * swapped: TZ is never set, since other threads read the environment
+ * (getaddrinfo() in libcurl's resolver, SMTP transfers).
+ */
 static void
 apply_timezone(const struct config *cfg)
 {
-	if (cfg->timezone != NULL)
-		setenv("TZ", cfg->timezone, 1);
-	tzset();
+	time_set_zone(cfg->tz);
 }
 
 /* mkdir -p, so a fresh checkout's `make run` just works. */
@@ -387,6 +390,7 @@ stop(void)
 	event_base_free(d.base);
 	libevent_global_shutdown();
 	config_install(NULL);
+	time_set_zone(NULL);
 	if (d.lockfd != -1)
 		close(d.lockfd);
 	log_info("dutyd stopped");
