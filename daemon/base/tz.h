@@ -26,7 +26,7 @@ struct tz;
 int		 tz_load(const char *name, struct tz **out);
 struct tz	*tz_ref(struct tz *);		/* returns its argument */
 void		 tz_unref(struct tz *);		/* accepts NULL */
-/* The name it was loaded by; for the system's zone the database's name if known. */
+/* The name it was loaded by; the system's: its database name if known. */
 const char	*tz_name(const struct tz *);
 /* The offset from UTC in force at instant MS (ms since the epoch), in ms. */
 int64_t		 tz_offset_ms(const struct tz *, int64_t ms);
