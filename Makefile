@@ -10,8 +10,8 @@
 
 DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
 	libyaml-dev libsystemd-dev libjansson-dev libssl-dev libcmocka-dev \
-	python3-pytest python3-aiosmtpd valgrind libbsd-dev tzdata
-PKGS := libevent libcurl yaml-0.1 libsystemd jansson libcrypto
+	python3-pytest python3-aiosmtpd valgrind libbsd-dev tzdata libglib2.0-dev
+PKGS := libevent libcurl yaml-0.1 libsystemd jansson libcrypto glib-2.0
 PYTHON := /usr/bin/python3
 
 VERSION := 0.1.0

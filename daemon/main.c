@@ -101,12 +101,15 @@ print_diag(const struct config_diag *diag, int plain)
 	}
 }
 
+/*
+ * Times are shown in the config's zone from now on.  Only a zone object is
+ * swapped: TZ is never set, since other threads read the environment
+ * (getaddrinfo() in libcurl's resolver, SMTP transfers).
+ */
 static void
 apply_timezone(const struct config *cfg)
 {
-	if (cfg->timezone != NULL)
-		setenv("TZ", cfg->timezone, 1);
-	tzset();
+	time_set_zone(cfg->tz);
 }
 
 static void
@@ -284,6 +287,7 @@ stop(void)
 	event_base_free(d.base);
 	libevent_global_shutdown();
 	config_install(NULL);
+	time_set_zone(NULL);
 	log_info("dutyd stopped");
 }
 

@@ -135,9 +135,8 @@ static long
 smsact_utc_offset(int64_t ms)
 {
 	struct tm	tm;
-	time_t		secs = (time_t)(ms / 1000);
 
-	if (localtime_r(&secs, &tm) == NULL)
+	if (time_tm(ms, &tm) != 0)
 		return 0;
 	return tm.tm_gmtoff;
 }
@@ -147,10 +146,9 @@ static const char *
 smsact_clock(int64_t ms, char *buf, size_t len)
 {
 	struct tm	tm, now_tm;
-	time_t		secs = (time_t)(ms / 1000), now = time(NULL);
 
-	if (ms == 0 || localtime_r(&secs, &tm) == NULL ||
-	    localtime_r(&now, &now_tm) == NULL) {
+	if (ms == 0 || time_tm(ms, &tm) != 0 ||
+	    time_tm(time_now_ms(), &now_tm) != 0) {
 		snprintf(buf, len, "-");
 		return buf;
 	}

@@ -1,7 +1,8 @@
 /*
  * Time parsing and formatting.  Calendar arithmetic is libc's (timegm,
- * localtime_r and the tz database); this file only reads and writes the
- * RFC 3339 and duration notations.
+ * gmtime_r) and zone offsets are tz.c's; this file only reads and writes
+ * the RFC 3339 and duration notations, and keeps the zone in which times
+ * are shown.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,6 +13,10 @@
 #include <time.h>
 
 #include "base/timeutil.h"
+#include "base/tz.h"
+
+static struct tz *shown;	/* time_set_zone()'s; NULL: the system's */
+static struct tz *system_zone;	/* loaded when first needed, then kept */
 
 static int64_t (*time_source)(void);
 
@@ -122,22 +127,45 @@ time_parse(const char *s, int64_t *ms)
 	return 0;
 }
 
+void
+time_set_zone(struct tz *tz)
+{
+	if (tz != NULL)
+		tz_ref(tz);
+	tz_unref(shown);
+	shown = tz;
+}
+
+const struct tz *
+time_zone(void)
+{
+	if (shown != NULL)
+		return shown;
+	if (system_zone == NULL && tz_load(NULL, &system_zone) < 0)
+		return NULL;
+	return system_zone;
+}
+
+int
+time_tm(int64_t ms, struct tm *tm)
+{
+	const struct tz *tz = time_zone();
+
+	return tz == NULL ? -ENOMEM : tz_tm(tz, ms, tm);
+}
+
 char *
 time_format(int64_t ms, char *buf, size_t len)
 {
 	struct tm	 tm;
-	time_t		 secs;
 	int64_t		 msec;
 	long		 off;
 	char		 date[32];
 
-	secs = (time_t)(ms / 1000);
 	msec = ms % 1000;
-	if (msec < 0) {
+	if (msec < 0)
 		msec += 1000;
-		secs--;
-	}
-	if (localtime_r(&secs, &tm) == NULL) {
+	if (time_tm(ms, &tm) != 0) {
 		snprintf(buf, len, "invalid-time");
 		return buf;
 	}
@@ -232,9 +260,8 @@ char *
 time_local(int64_t ms, const char *fmt, char *buf, size_t len)
 {
 	struct tm	tm;
-	time_t		secs = (time_t)(ms / 1000);
 
-	if (ms <= 0 || localtime_r(&secs, &tm) == NULL ||
+	if (ms <= 0 || time_tm(ms, &tm) != 0 ||
 	    strftime(buf, len, fmt, &tm) == 0)
 		buf[0] = '\0';
 	return buf;

@@ -1,8 +1,9 @@
 /*
  * Time values are int64_t milliseconds since the Unix epoch (wall clock).
- * Pure helpers: parsing and formatting RFC 3339 and durations.  Formatting
- * uses the process time zone (TZ, libc's tz database) and always writes the
- * numeric offset, e.g. "2026-11-28T14:40:35.123+08:00".
+ * Helpers: parsing and formatting RFC 3339 and durations.  Formatting uses
+ * the zone in which times are shown (time_set_zone(), from `timezone:`),
+ * never the process TZ, and always writes the numeric offset, e.g.
+ * "2026-11-28T14:40:35.123+08:00".
  */
 #ifndef DUTYD_TIMEUTIL_H
 #define DUTYD_TIMEUTIL_H
@@ -11,6 +12,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+struct tz;
 
 #define TIME_RFC3339_MAX 40	/* buffer size for time_format() */
 
@@ -19,7 +23,19 @@ int64_t	time_now_ms(void);
 void	time_use_source(int64_t (*now)(void));
 /* Strict RFC 3339 date-time ("T" or " " separator, optional fraction, "Z" or ±hh:mm). 0 or -EINVAL. */
 int	time_parse(const char *s, int64_t *ms);
-/* Local time with numeric offset and milliseconds.  Returns buf. */
+/*
+ * The zone in which times are shown, by time_format(), time_local() and
+ * time_tm(): set at start-up and on every reload from the config; until
+ * then, and after time_set_zone(NULL), the system's.  It is module state
+ * swapped without a lock, so these are for the main thread only (nothing
+ * else formats times).  time_set_zone() takes its own reference.
+ */
+void	time_set_zone(struct tz *);
+/* That zone; NULL only when the system's cannot be loaded (no memory). */
+const struct tz *time_zone(void);
+/* MS as broken-down time in that zone (tm_gmtoff included).  0 or -errno. */
+int	time_tm(int64_t ms, struct tm *);
+/* Shown time with numeric offset and milliseconds.  Returns buf. */
 char	*time_format(int64_t ms, char *buf, size_t len);
 /*
  * Durations: one or more <integer><unit> groups, unit one of ms, s, m, h, d,
@@ -33,8 +49,9 @@ size_t	utf8_length(const char *s);
 /* The same for its first N bytes (N at most its length). */
 size_t	utf8_count(const char *s, size_t n);
 /*
- * MS in the process time zone with strftime() FMT, e.g. "%H:%M" for a
- * message.  "" when MS is 0 (not set) or cannot be shown.  Returns buf.
+ * MS in the zone in which times are shown, with strftime() FMT, e.g.
+ * "%H:%M" for a message.  "" when MS is 0 (not set) or cannot be shown.
+ * Returns buf.
  */
 char	*time_local(int64_t ms, const char *fmt, char *buf, size_t len);
 

@@ -30,13 +30,13 @@
 #include "config/confyaml.h"
 #include "config/roster.h"
 #include "base/timeutil.h"
+#include "base/tz.h"
 
 #define CONFIG_ENTRIES_MAX	4096	/* offices, people */
 #define CONFIG_CHANNELS_MAX	256
 #define CONFIG_OPTIONS_MAX	64	/* options of one channel */
 #define CONFIG_CONTACTS_MAX	16
 #define CONFIG_DUTY_MAX		ROSTER_ON_DUTY_MAX	/* people in one duty role */
-#define ZONEINFO		"/usr/share/zoneinfo/"
 #define MD_LEN			32	/* SHA-256 */
 
 struct config_impl {
@@ -110,13 +110,23 @@ load_public_url(struct loader *ld, yaml_node_t *n)
 		ld->oom = 1;
 }
 
+/*
+ * `timezone:`, else the system's zone (TZ as dutyd started, /etc/localtime):
+ * loaded now, so that a missing zone is a config error, not a surprise later.
+ */
 static void
 load_timezone(struct loader *ld, yaml_node_t *n)
 {
 	const char *s;
 	char path[PATH_MAX];
 	struct stat st;
+	int rc;
 
+	if (n == NULL) {
+		if (tz_load(NULL, &ld->cf->tz) < 0)
+			ld->oom = 1;
+		return;
+	}
 	if ((s = confyaml_scalar(ld, n, "timezone", "")) == NULL)
 		return;
 	if (!confval_zone_name(s)) {
@@ -124,14 +134,27 @@ load_timezone(struct loader *ld, yaml_node_t *n)
 		    "name such as Asia/Shanghai, not a path", s);
 		return;
 	}
-	if ((size_t)snprintf(path, sizeof(path), "%s%s", ZONEINFO, s) >=
-	    sizeof(path) || stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
-		confyaml_errat(ld, &n->start_mark, "unknown time zone '%s' "
-		    "(there is no file %s%s); use a name such as "
-		    "Asia/Shanghai", s, ZONEINFO, s);
+	if ((rc = tz_load(s, &ld->cf->tz)) == -ENOMEM) {
+		ld->oom = 1;
 		return;
 	}
-	ld->cf->timezone = confyaml_sdup(ld, s);
+	snprintf(path, sizeof(path), "%s/%s", tz_dir(), s);
+	if (rc == -ENOENT && (stat(tz_dir(), &st) == -1 ||
+	    !S_ISDIR(st.st_mode)))
+		confyaml_errat(ld, &n->start_mark, "unknown time zone '%s': "
+		    "there is no time zone database (%s); install the tzdata "
+		    "package", s, tz_dir());
+	else if (rc == -ENOENT)
+		confyaml_errat(ld, &n->start_mark, "unknown time zone '%s' "
+		    "(there is no file %s); use a name such as "
+		    "Asia/Shanghai", s, path);
+	else if (rc < 0)
+		confyaml_errat(ld, &n->start_mark, "cannot use time zone '%s': "
+		    "%s %s; use a name such as Asia/Shanghai", s, path,
+		    rc == -EINVAL ? "is not a tz database file" :
+		    strerror(-rc));
+	else
+		ld->cf->timezone = confyaml_sdup(ld, s);
 }
 
 /* Load the plugin and let it check the channel's own options. */
@@ -657,8 +680,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 		cf->plugin_dir = confyaml_sdup(ld, s);
 	if (val[T_PUBLIC_URL] != NULL)
 		load_public_url(ld, val[T_PUBLIC_URL]);
-	if (val[T_TIMEZONE] != NULL)
-		load_timezone(ld, val[T_TIMEZONE]);
+	load_timezone(ld, val[T_TIMEZONE]);
 	if (val[T_CHANNELS] != NULL)
 		load_channels(ld, val[T_CHANNELS]);
 	if (val[T_OFFICES] != NULL)
@@ -771,6 +793,7 @@ config_free(struct config *cf)
 	free(cf->plugin_dir);
 	free(cf->public_url);
 	free(cf->timezone);
+	tz_unref(cf->tz);
 	for (i = 0; i < cf->noffices; i++) {
 		free(cf->offices[i].id);
 		free(cf->offices[i].name);

@@ -13,6 +13,7 @@
 struct channel_plugin;
 struct roster;
 struct tmpl;
+struct tz;
 
 /* `templates:` entries: an event name ("incident.new") or "<event>.title". */
 struct config_template {
@@ -123,7 +124,8 @@ struct config {
 	char		*state_dir;
 	char		*plugin_dir;
 	char		*public_url;	/* no trailing slash */
-	char		*timezone;	/* NULL: the system's */
+	char		*timezone;	/* as written; NULL: the system's */
+	struct tz	*tz;		/* that zone, loaded (times are shown in it) */
 	struct config_office *offices;
 	size_t		 noffices;
 	struct config_person *people;

@@ -11,10 +11,11 @@
  * each undoes the other, so shifts that meet on paper meet at one instant
  * on every day: also when that time of day does not exist (the boundary is
  * the jump) or happens twice (the first one counts).  The offsets come
- * from libc (TZ and localtime_r), never from here.
+ * from the tz database through the roster's struct tz (base/tz.c), never
+ * from here, and never through the process TZ: nothing here writes to the
+ * environment that other threads read.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "config/roster.h"
 #include "config/rosterimpl.h"
 #include "base/timeutil.h"
+#include "base/tz.h"
 
 #define SPAN_MS		(36 * 60 * MIN_MS)	/* around a jump: over a day */
 #define PRINT_DAYS_MAX	366
@@ -47,66 +49,18 @@ fmodp(int64_t a, int64_t b)
  * Time zone
  */
 
-int
-roster_tz_enter(const char *zone, struct tzsave *sv)
-{
-	const char *cur = getenv("TZ");
-	char val[PATH_MAX];
-
-	memset(sv, 0, sizeof(*sv));
-	if (cur != NULL && (strcmp(cur, zone) == 0 ||
-	    (cur[0] == ':' && strcmp(cur + 1, zone) == 0)))
-		return 0;
-	if ((sv->had = cur != NULL) && (sv->old = strdup(cur)) == NULL)
-		return -ENOMEM;
-	snprintf(val, sizeof(val), ":%s", zone);
-	if (setenv("TZ", val, 1) == -1) {
-		free(sv->old);
-		return -errno;
-	}
-	tzset();
-	sv->switched = 1;
-	return 0;
-}
-
-/* Put TZ back exactly as it was, unset included. */
-void
-roster_tz_leave(struct tzsave *sv)
-{
-	if (!sv->switched)
-		return;
-	if (sv->had)
-		setenv("TZ", sv->old, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(sv->old);
-	sv->switched = 0;
-}
-
-/* The zone's offset from UTC at T, in ms. */
-static int64_t
-utcoff(int64_t t)
-{
-	time_t s = (time_t)roster_fdiv(t, 1000);
-	struct tm tm;
-
-	if (localtime_r(&s, &tm) == NULL)
-		return 0;
-	return (int64_t)tm.tm_gmtoff * 1000;
-}
-
 int64_t
-roster_wall(int64_t t)
+roster_wall(const struct tz *tz, int64_t t)
 {
-	return t + utcoff(t);
+	return t + tz_offset_ms(tz, t);
 }
 
 /* The latest wall time shown at or before T. */
 int64_t
-roster_mono(int64_t t)
+roster_mono(const struct tz *tz, int64_t t)
 {
-	int64_t now = utcoff(t), before = utcoff(t - SPAN_MS), lo, hi, mid;
+	int64_t now = tz_offset_ms(tz, t);
+	int64_t before = tz_offset_ms(tz, t - SPAN_MS), lo, hi, mid;
 
 	if (before <= now)
 		return t + now;
@@ -115,7 +69,7 @@ roster_mono(int64_t t)
 	hi = t;
 	while (hi - lo > 1) {
 		mid = lo + (hi - lo) / 2;
-		if (utcoff(mid) == before)
+		if (tz_offset_ms(tz, mid) == before)
 			lo = mid;
 		else
 			hi = mid;
@@ -125,16 +79,16 @@ roster_mono(int64_t t)
 
 /* The first instant at which the clock shows wall time W or later. */
 int64_t
-roster_first_at(int64_t w)
+roster_first_at(const struct tz *tz, int64_t w)
 {
 	int64_t off[3], c, best = 0, lo, hi, mid;
 	int i, found = 0;
 
 	for (i = 0; i < 3; i++)
-		off[i] = utcoff(w + (i - 1) * SPAN_MS);
+		off[i] = tz_offset_ms(tz, w + (i - 1) * SPAN_MS);
 	for (i = 0; i < 3; i++) {
 		c = w - off[i];
-		if (utcoff(c) == off[i] && (!found || c < best)) {
+		if (tz_offset_ms(tz, c) == off[i] && (!found || c < best)) {
 			best = c;
 			found = 1;
 		}
@@ -151,7 +105,7 @@ roster_first_at(int64_t w)
 	}
 	while (hi - lo > 1) {
 		mid = lo + (hi - lo) / 2;
-		if (roster_wall(mid) >= w)
+		if (roster_wall(tz, mid) >= w)
 			hi = mid;
 		else
 			lo = mid;
@@ -291,8 +245,8 @@ role_at(const struct roster *r, size_t ri, int64_t t, int64_t m,
 	if (!roster_instance(r, ri, m, &day))
 		return 0;
 	if (s != NULL) {
-		*s = roster_first_at(day * DAY_MS + ro->from);
-		*e = roster_first_at(day * DAY_MS + ro->from + ro->len);
+		*s = roster_first_at(r->tz, day * DAY_MS + ro->from);
+		*e = roster_first_at(r->tz, day * DAY_MS + ro->from + ro->len);
 	}
 	return roster_team_at(r, ri, day, t, r->nov, mb, s, e);
 }
@@ -327,19 +281,16 @@ roster_at(const struct config *cf, int64_t at, struct roster_oncall *out)
 	const struct roster *r = cf->roster;
 	struct member mb[TEAM_MAX];
 	struct roster_slot *sl;
-	struct tzsave sv;
 	int64_t m, s = 0, e = 0;
 	size_t ri, i, n;
-	int rc;
+	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (r == NULL)
 		return duty_block(cf, out);
 	if (at < TIME_LO || at > TIME_HI)
 		return -ERANGE;
-	if ((rc = roster_tz_enter(r->zone, &sv)) < 0)
-		return rc;
-	m = roster_mono(at);
+	m = roster_mono(r->tz, at);
 	for (ri = 0; ri < r->nroles && rc == 0; ri++) {
 		n = role_at(r, ri, at, m, mb, &s, &e);
 		for (i = 0; i < n; i++) {
@@ -359,7 +310,6 @@ roster_at(const struct config *cf, int64_t at, struct roster_oncall *out)
 			sl->end = e;
 		}
 	}
-	roster_tz_leave(&sv);
 	return rc;
 }
 
@@ -384,7 +334,7 @@ static int
 changes_at(const struct roster *r, int64_t c)
 {
 	struct member a[TEAM_MAX], b[TEAM_MAX];
-	int64_t m0 = roster_mono(c - 1), m1 = roster_mono(c);
+	int64_t m0 = roster_mono(r->tz, c - 1), m1 = roster_mono(r->tz, c);
 	size_t ri, na, nb;
 
 	for (ri = 0; ri < r->nroles; ri++) {
@@ -431,9 +381,10 @@ override_edges(const struct roster *r, int64_t *c)
 		ov = &r->ov[i];
 		ro = &r->roles[ov->role];
 		c[2 * i] = ov->day == NODAY ? ov->start :
-		    roster_first_at(ov->day * DAY_MS + ro->from);
+		    roster_first_at(r->tz, ov->day * DAY_MS + ro->from);
 		c[2 * i + 1] = ov->day == NODAY ? ov->end :
-		    roster_first_at(ov->day * DAY_MS + ro->from + ro->len);
+		    roster_first_at(r->tz, ov->day * DAY_MS + ro->from +
+		    ro->len);
 	}
 }
 
@@ -447,10 +398,8 @@ roster_next_change(const struct config *cf, int64_t after)
 {
 	const struct roster *r = cf->roster;
 	const struct role *ro;
-	struct tzsave sv;
 	int64_t *c, *oe, d, k, last, lo, hi, found = -1, cycle = 0;
 	size_t ri, i, n, cap;
-	int rc;
 
 	if (r == NULL)
 		return -1;
@@ -460,29 +409,26 @@ roster_next_change(const struct config *cf, int64_t after)
 	if ((c = reallocarray(NULL, cap * 2, sizeof(*c))) == NULL)
 		return -ENOMEM;
 	oe = c + cap;
-	if ((rc = roster_tz_enter(r->zone, &sv)) < 0) {
-		free(c);
-		return rc;
-	}
 	for (ri = 0; ri < r->nroles; ri++) {
 		ro = &r->roles[ri];
 		if ((int64_t)ro->nitems * (ro->weekly ? 7 : 1) > cycle)
 			cycle = ro->nitems * (ro->weekly ? 7 : 1);
 	}
 	override_edges(r, oe);
-	d = roster_fdiv(roster_mono(after), DAY_MS) - 1;
+	d = roster_fdiv(roster_mono(r->tz, after), DAY_MS) - 1;
 	last = d + cycle + 2;
 	for (lo = after; d <= last && found == -1; d += CHUNK_DAYS) {
-		hi = roster_first_at((d + CHUNK_DAYS) * DAY_MS);
+		hi = roster_first_at(r->tz, (d + CHUNK_DAYS) * DAY_MS);
 		for (i = n = 0; i < r->nov * 2; i++)
 			if (oe[i] > lo && oe[i] <= hi)
 				c[n++] = oe[i];
 		for (ri = 0; ri < r->nroles; ri++) {
 			ro = &r->roles[ri];
 			for (k = d - 1; k <= d + CHUNK_DAYS; k++) {
-				c[n++] = roster_first_at(k * DAY_MS + ro->from);
-				c[n++] = roster_first_at(k * DAY_MS + ro->from +
-				    ro->len);
+				c[n++] = roster_first_at(r->tz,
+				    k * DAY_MS + ro->from);
+				c[n++] = roster_first_at(r->tz,
+				    k * DAY_MS + ro->from + ro->len);
 			}
 		}
 		found = first_change(r, c, n, lo, hi);
@@ -490,7 +436,6 @@ roster_next_change(const struct config *cf, int64_t after)
 	}
 	if (found == -1)
 		found = first_change(r, oe, r->nov * 2, lo, INT64_MAX);
-	roster_tz_leave(&sv);
 	free(c);
 	return found;
 }
@@ -563,10 +508,10 @@ collect_rows(const struct roster *r, int64_t from, int64_t until,
 
 	for (ri = 0; ri < r->nroles; ri++) {
 		for (t = from; t < until; t = e) {
-			m = roster_mono(t);
+			m = roster_mono(r->tz, t);
 			if ((n = role_at(r, ri, t, m, mb, &s, &e)) == 0) {
 				roster_instance(r, ri, m, &day);
-				e = roster_first_at((day + 1) * DAY_MS +
+				e = roster_first_at(r->tz, (day + 1) * DAY_MS +
 				    r->roles[ri].from);
 				continue;
 			}
@@ -593,7 +538,6 @@ roster_print(FILE *fp, const struct config *cf, int64_t from, int days)
 {
 	const struct roster *r = cf->roster;
 	struct row *rows = NULL;
-	struct tzsave sv;
 	char period[96], a[32], b[32];
 	int64_t until;
 	size_t nrows = 0, i, j, k, width = 0;
@@ -604,29 +548,27 @@ roster_print(FILE *fp, const struct config *cf, int64_t from, int days)
 	if (days < 1 || days > PRINT_DAYS_MAX || from < TIME_LO ||
 	    from > TIME_HI - (int64_t)(PRINT_DAYS_MAX + 2) * DAY_MS)
 		return -ERANGE;
-	if ((rc = roster_tz_enter(r->zone, &sv)) < 0)
-		return rc;
-	until = roster_first_at((roster_fdiv(roster_mono(from), DAY_MS) +
-	    days) * DAY_MS);
+	until = roster_first_at(r->tz, (roster_fdiv(roster_mono(r->tz, from),
+	    DAY_MS) + days) * DAY_MS);
 	rc = collect_rows(r, from, until, &rows, &nrows);
 	if (rc == 0 && nrows > 1)
 		qsort(rows, nrows, sizeof(*rows), cmp_row);
 	for (i = 0; rc == 0 && i < nrows; i++) {
-		roster_fmt_period(roster_wall(rows[i].s),
-		    roster_wall(rows[i].e), period, sizeof(period));
+		roster_fmt_period(roster_wall(r->tz, rows[i].s),
+		    roster_wall(r->tz, rows[i].e), period, sizeof(period));
 		if (utf8_length(period) > width)
 			width = utf8_length(period);
 	}
-	roster_fmt_wall(roster_wall(from), a, sizeof(a));
-	roster_fmt_wall(roster_wall(until), b, sizeof(b));
+	roster_fmt_wall(roster_wall(r->tz, from), a, sizeof(a));
+	roster_fmt_wall(roster_wall(r->tz, until), b, sizeof(b));
 	if (rc == 0)
 		fprintf(fp, "On duty from %s to %s (%s):\n", a, b, r->zone);
 	for (i = 0; rc == 0 && i < nrows; i++) {
 		const struct row *w = &rows[i];
 		const struct role *ro = &r->roles[w->ri];
 
-		roster_fmt_period(roster_wall(w->s), roster_wall(w->e), period,
-		    sizeof(period));
+		roster_fmt_period(roster_wall(r->tz, w->s),
+		    roster_wall(r->tz, w->e), period, sizeof(period));
 		fprintf(fp, "%s%*s  %-8s ", period,
 		    (int)(width - utf8_length(period)), "", ro->name);
 		print_people(fp, cf, w->mb, w->n);
@@ -641,7 +583,6 @@ roster_print(FILE *fp, const struct config *cf, int64_t from, int days)
 		}
 		fprintf(fp, "\n");
 	}
-	roster_tz_leave(&sv);
 	free(rows);
 	if (rc == 0 && ferror(fp))
 		rc = -EIO;
@@ -659,17 +600,14 @@ roster_zone(const struct config *cf)
 char *
 roster_format(const struct config *cf, int64_t ms, char *buf, size_t len)
 {
-	struct tzsave sv;
+	const struct tz *tz = cf->roster != NULL ? cf->roster->tz :
+	    cf->tz != NULL ? cf->tz : time_zone();
 
-	if (ms < TIME_LO || ms > TIME_HI ||
-	    (cf->roster != NULL &&
-	    roster_tz_enter(cf->roster->zone, &sv) < 0)) {
+	if (ms < TIME_LO || ms > TIME_HI || tz == NULL) {
 		snprintf(buf, len, "?");
 		return buf;
 	}
-	roster_fmt_wall(roster_wall(ms), buf, len);
-	if (cf->roster != NULL)
-		roster_tz_leave(&sv);
+	roster_fmt_wall(roster_wall(tz, ms), buf, len);
 	return buf;
 }
 
@@ -694,6 +632,7 @@ roster_free(struct roster *r)
 	}
 	free(r->ov);
 	free(r->zone);
+	tz_unref(r->tz);
 	free(r);
 }
 

@@ -9,9 +9,11 @@
  * struct config.  Every query (roster.c) works without one too: with
  * cf->roster NULL it answers from the static `duty:` block.
  *
- * The roster's time zone is applied by setting TZ for the length of a call
- * and restoring it exactly afterwards, so these functions are not
- * thread-safe (dutyd has one thread).
+ * The roster counts in its own zone, a struct tz loaded with it
+ * (base/tz.h): no call reads or writes TZ or other process-wide state, so
+ * queries of a roster need no lock.  Only roster_format() for a config
+ * without roster or zone falls back to the display zone of timeutil.h,
+ * which is the main thread's.
  */
 #ifndef DUTYD_ROSTER_H
 #define DUTYD_ROSTER_H

@@ -45,8 +45,11 @@ struct override {
 	char		*why;
 };
 
+struct tz;
+
 struct roster {
-	char		*zone;
+	char		*zone;		/* its name, for messages */
+	struct tz	*tz;		/* every wall time is counted in it */
 	int64_t		 start;		/* the date rotations count from */
 	struct role	*roles;
 	size_t		 nroles;
@@ -59,21 +62,15 @@ struct member {
 	const char	*why;
 };
 
-struct tzsave {
-	char	*old;
-	int	 had, switched;
-};
-
 int64_t	 roster_fdiv(int64_t a, int64_t b);	/* rounding down */
 
-/* Put the roster's zone in force for a while, and TZ back exactly. */
-int	 roster_tz_enter(const char *zone, struct tzsave *);
-void	 roster_tz_leave(struct tzsave *);
-
-/* In the zone in force: */
-int64_t	 roster_wall(int64_t t);	/* the wall time at instant T */
-int64_t	 roster_mono(int64_t t);	/* the latest wall time shown by T */
-int64_t	 roster_first_at(int64_t w);	/* first instant showing W or later */
+/*
+ * In zone TZ (the roster's): the wall time at instant T; the latest wall
+ * time shown by T; the first instant showing wall time W or later.
+ */
+int64_t	 roster_wall(const struct tz *, int64_t t);
+int64_t	 roster_mono(const struct tz *, int64_t t);
+int64_t	 roster_first_at(const struct tz *, int64_t w);
 
 /* "2026-12-01 08:30"; "2026-12-01 17:30–18:00" (end's date if it differs) */
 void	 roster_fmt_wall(int64_t w, char *buf, size_t len);

@@ -23,6 +23,7 @@
 #include "config/roster.h"
 #include "config/rosterimpl.h"
 #include "base/timeutil.h"
+#include "base/tz.h"
 
 #define SHIFTS_MAX	16
 #define ITEMS_MAX	366	/* a year of daily entries */
@@ -30,7 +31,6 @@
 #define OVERRIDE_SPAN_MAX ((int64_t)366 * DAY_MS)
 #define CHECK_DAYS	90
 #define ZONE_DEFAULT	"Asia/Shanghai"
-#define ZONEINFO	"/usr/share/zoneinfo/"
 #define NFIELDS(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* One roster_load(). */
@@ -39,7 +39,7 @@ struct rload {
 	struct roster	*r;
 	const char	*file;		/* an included file's name, or NULL */
 	int		 broken;	/* more checks would only add noise */
-	int		 timed;		/* the zone is in force */
+	int		 timed;		/* the zone is loaded */
 	int		 dated;		/* start is valid */
 	size_t		 before;	/* problems already in ld */
 };
@@ -340,11 +340,12 @@ load_shift(struct rload *st, yaml_node_t *n)
 static void
 load_zone(struct rload *st, yaml_node_t *n, yaml_node_t *roster)
 {
-	const char *s = st->ld->cf->timezone ? st->ld->cf->timezone :
-	    ZONE_DEFAULT;
+	const struct config *cf = st->ld->cf;
+	const char *s = cf->timezone ? cf->timezone : ZONE_DEFAULT;
 	yaml_node_t *at = n != NULL ? n : roster;
 	char path[PATH_MAX];
 	struct stat sb;
+	int rc;
 
 	if (n != NULL && (s = confyaml_scalar(st->ld, n, "timezone",
 	    " in roster")) == NULL)
@@ -355,12 +356,30 @@ load_zone(struct rload *st, yaml_node_t *n, yaml_node_t *roster)
 		    "roster must be a name such as Asia/Shanghai", s);
 		return;
 	}
-	if ((size_t)snprintf(path, sizeof(path), "%s%s", ZONEINFO, s) >=
-	    sizeof(path) || stat(path, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		confyaml_errat(st->ld, &at->start_mark, "unknown time zone "
-		    "'%s' for the roster (there is no file %s); %s", s, path,
-		    n != NULL ? "use a name such as Asia/Shanghai" :
-		    "install the tzdata package or set 'timezone' in roster");
+	/* The config's zone, already loaded (hand-made configs have none). */
+	if (n == NULL && cf->timezone != NULL && cf->tz != NULL)
+		st->r->tz = tz_ref(cf->tz);
+	else if ((rc = tz_load(s, &st->r->tz)) == -ENOMEM) {
+		st->ld->oom = 1;
+		return;
+	} else if (rc < 0) {
+		snprintf(path, sizeof(path), "%s/%s", tz_dir(), s);
+		if (rc != -ENOENT)
+			confyaml_errat(st->ld, &at->start_mark, "cannot use "
+			    "time zone '%s' for the roster: %s %s; use a name "
+			    "such as Asia/Shanghai", s, path, rc == -EINVAL ?
+			    "is not a tz database file" : strerror(-rc));
+		else if (stat(tz_dir(), &sb) == -1 || !S_ISDIR(sb.st_mode))
+			confyaml_errat(st->ld, &at->start_mark, "unknown time "
+			    "zone '%s' for the roster: there is no time zone "
+			    "database (%s); install the tzdata package", s,
+			    tz_dir());
+		else
+			confyaml_errat(st->ld, &at->start_mark, "unknown time "
+			    "zone '%s' for the roster (there is no file %s); "
+			    "%s", s, path, n != NULL ? "use a name such as "
+			    "Asia/Shanghai" : "install the tzdata package or "
+			    "set 'timezone' in roster");
 		return;
 	}
 	st->r->zone = confyaml_sdup(st->ld, s);
@@ -415,7 +434,8 @@ check_swap(struct rload *st, const yaml_mark_t *at, struct override *ov,
 	}
 	if (ov->day == NODAY) {
 		t = ov->start;
-		if (!roster_instance(r, ov->role, roster_mono(t), &day)) {
+		if (!roster_instance(r, ov->role, roster_mono(r->tz, t),
+		    &day)) {
 			confyaml_errat(st->ld, at, "%s is not on duty %s, when "
 			    "this swap starts; start it within the shift's "
 			    "hours", role, when);
@@ -446,8 +466,9 @@ check_meets(struct rload *st, const yaml_mark_t *at, struct override *ov,
 	const struct role *ro = &st->r->roles[ov->role];
 	int64_t day;
 
-	if (roster_instance(st->r, ov->role, roster_mono(ov->start), &day) ||
-	    roster_mono(ov->end - 1) >= (day + 1) * DAY_MS + ro->from)
+	if (roster_instance(st->r, ov->role, roster_mono(st->r->tz, ov->start),
+	    &day) || roster_mono(st->r->tz, ov->end - 1) >= (day + 1) * DAY_MS +
+	    ro->from)
 		return 0;
 	confyaml_errat(st->ld, at, "the %s shift is not on duty during %s, so "
 	    "this override changes nothing; check the times", ro->name, when);
@@ -525,8 +546,8 @@ override_add(struct rload *st, const struct ovspec *sp)
 	if (ov->day != NODAY)
 		roster_fmt_wall(ov->day * DAY_MS, when, sizeof(when));
 	else if (st->timed)
-		roster_fmt_period(roster_wall(ov->start), roster_wall(ov->end),
-		    when, sizeof(when));
+		roster_fmt_period(roster_wall(r->tz, ov->start),
+		    roster_wall(r->tz, ov->end), when, sizeof(when));
 	else
 		snprintf(when, sizeof(when), "?");
 	if (ov->day != NODAY)
@@ -555,7 +576,7 @@ override_add(struct rload *st, const struct ovspec *sp)
 		if (ov->day != NODAY)
 			snprintf(line, sizeof(line), "of %s", when);
 		else {
-			roster_fmt_wall(roster_wall(ov->start), line + 3,
+			roster_fmt_wall(roster_wall(r->tz, ov->start), line + 3,
 			    sizeof(line) - 3);
 			memcpy(line, "at ", 3);
 		}
@@ -840,7 +861,6 @@ load_body(struct rload *st, yaml_node_t *n, int64_t now)
 	struct roster *r = st->r;
 	yaml_node_t *val[NFIELDS(roster_fields)];
 	yaml_node_item_t *it;
-	struct tzsave sv;
 	const char *s;
 	size_t count, i;
 
@@ -876,8 +896,7 @@ load_body(struct rload *st, yaml_node_t *n, int64_t now)
 			load_shift(st, confyaml_node(ld, it[i]));
 	} else
 		st->broken = 1;
-	if (r->zone != NULL && roster_tz_enter(r->zone, &sv) == 0)
-		st->timed = 1;
+	st->timed = r->tz != NULL && r->zone != NULL;
 	if (val[R_OVERRIDES] != NULL && (it = confyaml_items(ld,
 	    val[R_OVERRIDES], "overrides", " in roster", OVERRIDES_MAX,
 	    &count)) != NULL &&
@@ -889,12 +908,11 @@ load_body(struct rload *st, yaml_node_t *n, int64_t now)
 		now = now < TIME_LO ? TIME_LO : now > TIME_HI -
 		    (CHECK_DAYS + 4) * DAY_MS ? TIME_HI -
 		    (CHECK_DAYS + 4) * DAY_MS : now;
-		check_coverage(st, 0, 1, roster_wall(now), val[R_LEADER]);
-		check_coverage(st, 1, r->nroles, roster_wall(now),
+		check_coverage(st, 0, 1, roster_wall(r->tz, now),
+		    val[R_LEADER]);
+		check_coverage(st, 1, r->nroles, roster_wall(r->tz, now),
 		    val[R_SHIFTS]);
 	}
-	if (st->timed)
-		roster_tz_leave(&sv);
 }
 
 struct roster *

@@ -215,10 +215,10 @@ void
 incident_new_id(int64_t now, char *buf, size_t len)
 {
 	struct tm	tm;
-	time_t		secs = (time_t)(now / 1000);
 	int		day;
 
-	localtime_r(&secs, &tm);
+	if (time_tm(now, &tm) != 0)	/* no zone: keep the last day */
+		memset(&tm, 0, sizeof(tm));
 	day = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 	/* A clock set back past midnight must not reuse an id. */
 	if (day < last_day)

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "config/confval.h"
 #include "base/timeutil.h"
+#include "base/tz.h"
 
 #ifndef TEST_PLUGIN_DIR
 #error "TEST_PLUGIN_DIR must be defined (the Makefile does)"
@@ -230,6 +231,7 @@ test_example_loads(void **state)
 	assert_string_equal(cf->plugin_dir, TEST_PLUGIN_DIR);
 	assert_string_equal(cf->public_url, "http://127.0.0.1:8080");
 	assert_null(cf->timezone);
+	assert_non_null(cf->tz);	/* the system's, loaded */
 
 	assert_int_equal(cf->noffices, 1);
 	assert_string_equal(cf->offices[0].id, "county-a");
@@ -372,6 +374,8 @@ test_timezone(void **state)
 	t = edit(BASE, LAST_LINE, LAST_LINE "timezone: Asia/Shanghai\n");
 	load_ok(&l, t);
 	assert_string_equal(l.cf->timezone, "Asia/Shanghai");
+	assert_string_equal(tz_name(l.cf->tz), "Asia/Shanghai");
+	assert_int_equal(tz_offset_ms(l.cf->tz, 0), 8 * 3600 * 1000);
 	unload(&l);
 	free(t);
 
@@ -385,6 +389,21 @@ test_timezone(void **state)
 	EXPECT_EDIT(LAST_LINE, LAST_LINE "timezone: Asia\n",
 	    "29:11: unknown time zone 'Asia' (there is no file "
 	    "/usr/share/zoneinfo/Asia); use a name such as Asia/Shanghai");
+	/* A POSIX TZ rule, which libc and GLib would take: a name is asked. */
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "timezone: CST-8\n",
+	    "29:11: unknown time zone 'CST-8' (there is no file "
+	    "/usr/share/zoneinfo/CST-8); use a name such as Asia/Shanghai");
+	if (stat("/usr/share/zoneinfo/zone.tab", &st) == 0)
+		EXPECT_EDIT(LAST_LINE, LAST_LINE "timezone: zone.tab\n",
+		    "29:11: cannot use time zone 'zone.tab': "
+		    "/usr/share/zoneinfo/zone.tab is not a tz database file; "
+		    "use a name such as Asia/Shanghai");
+	/* No database at all. */
+	setenv("TZDIR", "/nonexistent", 1);
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "timezone: Asia/Shanghai\n",
+	    "29:11: unknown time zone 'Asia/Shanghai': there is no time zone "
+	    "database (/nonexistent); install the tzdata package");
+	unsetenv("TZDIR");
 }
 
 static void

@@ -4,6 +4,7 @@
  * roster_load() with a fixed list of people (config.c is not involved), so
  * every message is checked at its FILE:LINE:COLUMN.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include "config/confyaml.h"
 #include "config/roster.h"
 #include "base/timeutil.h"
+#include "base/tz.h"
 
 #define MIN	((int64_t)60 * 1000)
 #define HOUR	(60 * MIN)
@@ -620,6 +622,16 @@ test_errors(void **state)
 	assert_errors(edit(BASE, 2, "  timezone: ../../etc/passwd"), NOW,
 	    "2:13: time zone '../../etc/passwd' in roster must be a name such "
 	    "as Asia/Shanghai", NULL);
+	assert_errors(edit(BASE, 2, "  timezone: CST-8"), NOW,
+	    "2:13: unknown time zone 'CST-8' for the roster (there is no file "
+	    "/usr/share/zoneinfo/CST-8); use a name such as Asia/Shanghai",
+	    NULL);
+	setenv("TZDIR", "/nonexistent", 1);
+	assert_errors(edit(BASE, 2, "  # the default zone"), NOW,
+	    "3:3: unknown time zone 'Asia/Shanghai' for the roster: there is "
+	    "no time zone database (/nonexistent); install the tzdata package",
+	    NULL);
+	unsetenv("TZDIR");
 	assert_errors(edit(BASE, 3, "  start: 2026-02-30"), NOW,
 	    "3:10: invalid date '2026-02-30' for 'start' in roster: write "
 	    "YYYY-MM-DD, e.g. 2026-12-01", NULL);
@@ -816,6 +828,7 @@ static void
 test_static_block(void **state)
 {
 	struct roster_oncall oc;
+	struct tz *tz;
 	char buf[64];
 
 	roster_free(cf.roster);
@@ -830,10 +843,19 @@ test_static_block(void **state)
 	assert_int_equal(oc.officers[1].start, 0);
 	assert_int_equal(oc.officers[1].end, INT64_MAX);
 	assert_string_equal(roster_zone(&cf), "localtime");
-	setenv("TZ", "Asia/Tokyo", 1);
+	/* The config's zone, else the one times are shown in; never TZ. */
+	setenv("TZ", "Europe/Paris", 1);
 	tzset();
+	assert_int_equal(tz_load("Asia/Tokyo", &tz), 0);
+	time_set_zone(tz);
 	assert_string_equal(roster_format(&cf, T("2026-12-01T00:00:00Z"), buf,
 	    sizeof(buf)), "2026-12-01 09:00");
+	time_set_zone(NULL);
+	cf.tz = tz;
+	assert_string_equal(roster_format(&cf, T("2026-12-01T00:00:00Z"), buf,
+	    sizeof(buf)), "2026-12-01 09:00");
+	cf.tz = NULL;
+	tz_unref(tz);
 	unsetenv("TZ");
 	tzset();
 }
@@ -864,6 +886,122 @@ test_timezone_restored(void **state)
 	assert_string_equal(getenv("TZ"), "Europe/Paris");
 	unsetenv("TZ");
 	tzset();
+}
+
+extern char **environ;
+
+/*
+ * Every write to the environment, and tzset(), counted on the way to
+ * libc's own: glibc hands back the same string when TZ is set to a value it
+ * had before, so comparing before and after alone cannot see a change made
+ * and undone during a call, the window in which another thread can read it.
+ */
+static int env_writes;
+
+/* libc's NAME, after counting one more write. */
+static void *
+env_real(const char *name)
+{
+	env_writes++;
+	return dlsym(RTLD_NEXT, name);
+}
+
+typedef int	(*setenv_fn)(const char *, const char *, int);
+typedef int	(*unsetenv_fn)(const char *);
+typedef int	(*putenv_fn)(char *);
+typedef void	(*tzset_fn)(void);
+
+int
+setenv(const char *name, const char *value, int overwrite)
+{
+	return ((setenv_fn)env_real("setenv"))(name, value, overwrite);
+}
+
+int
+unsetenv(const char *name)
+{
+	return ((unsetenv_fn)env_real("unsetenv"))(name);
+}
+
+int
+putenv(char *string)
+{
+	return ((putenv_fn)env_real("putenv"))(string);
+}
+
+void
+tzset(void)
+{
+	((tzset_fn)env_real("tzset"))();
+}
+
+/* The environment as other threads see it: the array, TZ's string and text. */
+struct envsnap {
+	char		**environ;
+	const char	 *tz;
+	char		  text[64];
+	int		  writes;
+};
+
+static void
+env_snap(struct envsnap *sn)
+{
+	sn->environ = environ;
+	sn->tz = getenv("TZ");
+	snprintf(sn->text, sizeof(sn->text), "%s", sn->tz ? sn->tz : "");
+	sn->writes = env_writes;
+}
+
+static void
+env_same(const struct envsnap *sn)
+{
+	assert_int_equal(env_writes, sn->writes);
+	assert_ptr_equal(environ, sn->environ);
+	assert_ptr_equal(getenv("TZ"), sn->tz);
+	if (sn->tz != NULL)
+		assert_string_equal(getenv("TZ"), sn->text);
+}
+
+/*
+ * Other threads read the environment (getaddrinfo() in libcurl's resolver,
+ * SMTP transfers): loading a roster and asking it must not write to it,
+ * whether TZ is set (to a zone unlike the roster's) or not.
+ */
+static void
+test_environment_untouched(void **state)
+{
+	struct roster_oncall oc;
+	struct envsnap sn;
+	char buf[64], *text = NULL;
+	size_t len = 0;
+	FILE *fp;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (i == 0)
+			setenv("TZ", "Europe/Paris", 1);
+		else
+			unsetenv("TZ");
+		env_snap(&sn);
+		load_at(subst(NEW_YORK, "2027-03-13", "02:30", "14:30"),
+		    T("2027-03-01T00:00:00Z"));
+		assert_non_null(cf.roster);
+		env_same(&sn);
+		assert_int_equal(roster_at(&cf, T("2027-03-14T12:00:00Z"), &oc),
+		    0);
+		assert_string_equal(oc.leader.person, "wang");
+		assert_true(roster_next_change(&cf, T("2027-03-14T12:00:00Z")) >
+		    0);
+		assert_string_equal(roster_format(&cf, T("2027-03-14T12:00:00Z"),
+		    buf, sizeof(buf)), "2027-03-14 08:00");
+		assert_non_null(fp = open_memstream(&text, &len));
+		assert_int_equal(roster_print(fp, &cf,
+		    T("2027-03-14T12:00:00Z"), 1), 0);
+		assert_int_equal(fclose(fp), 0);
+		free(text);
+		text = NULL;
+		env_same(&sn);
+	}
 }
 
 static void
@@ -940,6 +1078,7 @@ main(void)
 		cmocka_unit_test(test_static_block),
 		cmocka_unit_test(test_timezone_restored),
 		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_environment_untouched),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "base/timeutil.h"
+#include "base/tz.h"
 
 static int64_t
 dur(const char *s)
@@ -113,27 +114,66 @@ test_rfc3339_rejects(void **state)
 	assert_int_equal(time_parse(NULL, &ms), -EINVAL);
 }
 
+/* Times are shown in ZONE from now on. */
+static void
+show_in(const char *zone)
+{
+	struct tz *tz;
+
+	assert_int_equal(tz_load(zone, &tz), 0);
+	time_set_zone(tz);
+	tz_unref(tz);	/* time_set_zone() holds its own */
+}
+
 static void
 test_format_carries_offset(void **state)
 {
 	char	buf[TIME_RFC3339_MAX];
 	int64_t	back;
 
-	setenv("TZ", "Asia/Shanghai", 1);
-	tzset();
+	show_in("Asia/Shanghai");
 	assert_string_equal(time_format(INT64_C(1795848035123), buf, sizeof(buf)),
 	    "2026-11-28T14:40:35.123+08:00");
 	assert_int_equal(ts(buf), INT64_C(1795848035123));
-	setenv("TZ", "UTC", 1);
-	tzset();
+	show_in("UTC");
 	assert_string_equal(time_format(INT64_C(1795848035000), buf, sizeof(buf)),
 	    "2026-11-28T06:40:35.000+00:00");
-	setenv("TZ", "America/St_Johns", 1);	/* a half-hour offset */
-	tzset();
+	show_in("America/St_Johns");	/* a half-hour offset */
 	time_format(INT64_C(1795848035000), buf, sizeof(buf));
 	assert_string_equal(buf + 23, "-03:30");
 	assert_int_equal(time_parse(buf, &back), 0);
 	assert_int_equal(back, INT64_C(1795848035000));
+	/* Before the epoch the milliseconds still count up within a second. */
+	show_in("UTC");
+	assert_string_equal(time_format(-500, buf, sizeof(buf)),
+	    "1969-12-31T23:59:59.500+00:00");
+	time_set_zone(NULL);
+}
+
+/*
+ * The zone set for display, never TZ: TZ is process-wide, and setting it
+ * while other threads read the environment is a data race, so dutyd no
+ * longer does, and what it shows must not depend on it.
+ */
+static void
+test_shown_zone_not_tz(void **state)
+{
+	char	buf[TIME_RFC3339_MAX];
+	struct tm tm;
+
+	show_in("Asia/Shanghai");
+	setenv("TZ", "America/New_York", 1);
+	tzset();
+	assert_string_equal(time_format(INT64_C(1795848035123), buf, sizeof(buf)),
+	    "2026-11-28T14:40:35.123+08:00");
+	assert_string_equal(time_local(INT64_C(1795848035123), "%m-%d %H:%M %Z",
+	    buf, sizeof(buf)), "11-28 14:40 CST");
+	assert_int_equal(time_tm(INT64_C(1795848035123), &tm), 0);
+	assert_int_equal(tm.tm_gmtoff, 8 * 3600);
+	assert_string_equal(tz_name(time_zone()), "Asia/Shanghai");
+	assert_string_equal(time_local(0, "%H:%M", buf, sizeof(buf)), "");
+	time_set_zone(NULL);	/* the system's again */
+	assert_non_null(time_zone());
 	unsetenv("TZ");
 	tzset();
 }
@@ -157,6 +197,7 @@ main(void)
 		cmocka_unit_test(test_rfc3339_parse),
 		cmocka_unit_test(test_rfc3339_rejects),
 		cmocka_unit_test(test_format_carries_offset),
+		cmocka_unit_test(test_shown_zone_not_tz),
 		cmocka_unit_test(test_utf8_length),
 	};
 
