@@ -141,7 +141,7 @@ feishu_parse(void *state, const struct dutyd_response *resp,
 	return chatbot_parse(&feishu_bot, resp, res);
 }
 
-const struct dutyd_plugin dutyd_plugin = {
+DUTYD_PLUGIN_EXPORT const struct dutyd_plugin dutyd_plugin = {
 	.abi = DUTYD_PLUGIN_ABI,
 	.size = sizeof(struct dutyd_plugin),
 	.name = "feishu",

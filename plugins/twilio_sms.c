@@ -277,7 +277,7 @@ twilio_parse(void *arg, const struct dutyd_response *resp,
 	return 0;
 }
 
-const struct dutyd_plugin dutyd_plugin = {
+DUTYD_PLUGIN_EXPORT const struct dutyd_plugin dutyd_plugin = {
 	.abi = DUTYD_PLUGIN_ABI,
 	.size = sizeof(struct dutyd_plugin),
 	.name = "twilio_sms",
