@@ -93,7 +93,9 @@ configure_common(const struct dutyd_plugin *p, const char *good,
 {
 	static const char *bad_urls[] = { "ftp://example.org/?key=1&access_token=1",
 	    "example.org/?key=1&access_token=1", "http://", "https:///?key=1",
-	    "http://a b/?key=1&access_token=1", "file:///etc/passwd" };
+	    "http://a b/?key=1&access_token=1", "file:///etc/passwd",
+	    "https:///h/?key=1&access_token=1", "http:/h/?key=1&access_token=1",
+	    "http://h:99999/?key=1&access_token=1" };
 	struct dutyd_option opts[3];
 	size_t i;
 
@@ -107,6 +109,9 @@ configure_common(const struct dutyd_plugin *p, const char *good,
 	plug_configure_bad_value(p, opts, 1, 0, "", "empty");
 	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++)
 		plug_configure_bad_value(p, opts, 1, 0, bad_urls[i], "http://");
+	/* What the rule does not say, libcurl does. */
+	plug_configure_bad_value(p, opts, 1, 0,
+	    "http://h:99999/?key=1&access_token=1", "(libcurl: Port number");
 	p->release(plug_configure_ok(p, opts, 1));
 	p->release(NULL);
 }
@@ -158,6 +163,16 @@ test_configure(void **unused)
 	const struct dutyd_option feishu_secret_only[] = {
 		{ "secret", "demo" },
 	};
+	/* The token is a query parameter of its own, wherever it stands. */
+	static const char *wecom_keyless[] = {
+		"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?monkey=k",
+		"https://qyapi.weixin.qq.com/key=k/send",
+		"https://qyapi.weixin.qq.com/send#key=k",
+	};
+	const struct dutyd_option wecom_later[] = {
+		{ "url", "http://127.0.0.1:9/send?debug=1&key=k#top" },
+	};
+	size_t i;
 
 	configure_common(ding, "http://127.0.0.1:9/send?access_token=x",
 	    "url and secret");
@@ -171,6 +186,10 @@ test_configure(void **unused)
 	plug_configure_bad(ding, ding_nosecret, 2, 1, "secret");
 	wecom->release(plug_configure_ok(wecom, wecom_ok, 2));
 	plug_configure_bad(wecom, wecom_nokey, 1, 0, "key=");
+	for (i = 0; i < sizeof(wecom_keyless) / sizeof(wecom_keyless[0]); i++)
+		plug_configure_bad_value(wecom, wecom_nokey, 1, 0,
+		    wecom_keyless[i], "url has no key=");
+	wecom->release(plug_configure_ok(wecom, wecom_later, 1));
 	plug_configure_bad(wecom, wecom_type, 2, 1, "'news'");
 	feishu->release(plug_configure_ok(feishu, feishu_ok, 2));
 	plug_configure_bad(feishu, feishu_secret_only, 1, -1, "url");
@@ -327,6 +346,22 @@ test_dingtalk_sign(void **unused)
 	free(sign);
 	json_decref(body);
 	channel_request_clear(&req);
+
+	/* The signature joins the query, before any #fragment. */
+	{
+		const struct dutyd_option frag[] = {
+			{ "url", "http://127.0.0.1:9/robot/send?access_token="
+			    "t0k3n#top" },
+			{ "secret", vector(grp, "secret") },
+		};
+
+		body = build(ding, frag, 2, &m, &req);
+		assert_string_equal(req.url, "http://127.0.0.1:9/robot/send?"
+		    "access_token=t0k3n&timestamp=1577262236757&sign="
+		    "hmPWwU%2b7lVdm3ZZz0r9tSfx0L4Q26jWOZr9%2bGs6EZQM%3d#top");
+		json_decref(body);
+		channel_request_clear(&req);
+	}
 
 	/* A different moment, a different signature. */
 	m.now_ms += 1;
