@@ -39,18 +39,11 @@ static const struct dutyd_recipient rcpts[] = {
 static int
 setup(void **unused)
 {
-	json_error_t jerr;
-
 	if ((ding = plug_open("dingtalk", &cp_ding)) == NULL ||
 	    (wecom = plug_open("wecom", &cp_wecom)) == NULL ||
 	    (feishu = plug_open("feishu", &cp_feishu)) == NULL)
 		return -1;
-	vectors = json_load_file(TEST_SRC_DIR "/data/vectors.json", 0, &jerr);
-	if (vectors == NULL) {
-		fprintf(stderr, "vectors.json: %s\n", jerr.text);
-		return -1;
-	}
-	return 0;
+	return (vectors = plug_vectors()) == NULL ? -1 : 0;
 }
 
 static int
@@ -73,17 +66,6 @@ count(const char *hay, const char *needle)
 		hay += strlen(needle);
 	}
 	return n;
-}
-
-static const char *
-vector(const char *group, const char *key)
-{
-	const char *s = json_string_value(json_object_get(json_object_get(
-	    vectors, group), key));
-
-	if (s == NULL)
-		fail_msg("vectors.json has no %s.%s", group, key);
-	return s;
 }
 
 /* What every robot refuses alike; `good` is a working url. */
@@ -319,7 +301,7 @@ test_dingtalk_sign(void **unused)
 	const char *grp = "dingtalk_robot_sign";
 	const struct dutyd_option opts[] = {
 		{ "url", "http://127.0.0.1:9/robot/send?access_token=t0k3n" },
-		{ "secret", vector(grp, "secret") },
+		{ "secret", plug_vector(vectors, grp, "secret") },
 	};
 	struct dutyd_message m;
 	struct dutyd_request req;
@@ -328,19 +310,19 @@ test_dingtalk_sign(void **unused)
 	int len;
 
 	message(&m);
-	m.now_ms = strtoll(vector(grp, "timestamp"), NULL, 10);
+	m.now_ms = strtoll(plug_vector(vectors, grp, "timestamp"), NULL, 10);
 	body = build(ding, opts, 2, &m, &req);
 	assert_true(strncmp(req.url, opts[0].value, strlen(opts[0].value)) == 0);
 	ts = query(req.url, "timestamp");
 	sign = query(req.url, "sign");
 	assert_non_null(ts);
 	assert_non_null(sign);
-	assert_string_equal(ts, vector(grp, "timestamp"));
+	assert_string_equal(ts, plug_vector(vectors, grp, "timestamp"));
 	/* Percent-encoded: a raw + would arrive as a space. */
 	assert_null(strpbrk(sign, "+/="));
 	raw = curl_easy_unescape(NULL, sign, 0, &len);
 	assert_non_null(raw);
-	assert_string_equal(raw, vector(grp, "sign_base64"));
+	assert_string_equal(raw, plug_vector(vectors, grp, "sign_base64"));
 	curl_free(raw);
 	free(ts);
 	free(sign);
@@ -352,7 +334,7 @@ test_dingtalk_sign(void **unused)
 		const struct dutyd_option frag[] = {
 			{ "url", "http://127.0.0.1:9/robot/send?access_token="
 			    "t0k3n#top" },
-			{ "secret", vector(grp, "secret") },
+			{ "secret", plug_vector(vectors, grp, "secret") },
 		};
 
 		body = build(ding, frag, 2, &m, &req);
@@ -368,7 +350,7 @@ test_dingtalk_sign(void **unused)
 	body = build(ding, opts, 2, &m, &req);
 	sign = query(req.url, "sign");
 	raw = curl_easy_unescape(NULL, sign, 0, &len);
-	assert_string_not_equal(raw, vector(grp, "sign_base64"));
+	assert_string_not_equal(raw, plug_vector(vectors, grp, "sign_base64"));
 	curl_free(raw);
 	free(sign);
 	json_decref(body);
@@ -531,7 +513,7 @@ test_feishu_sign(void **unused)
 	const char *grp = "feishu_bot_sign";
 	const struct dutyd_option opts[] = {
 		{ "url", "http://127.0.0.1:9/open-apis/bot/v2/hook/0f2a" },
-		{ "secret", vector(grp, "secret") },
+		{ "secret", plug_vector(vectors, grp, "secret") },
 	};
 	struct dutyd_message m;
 	struct dutyd_request req;
@@ -539,12 +521,13 @@ test_feishu_sign(void **unused)
 
 	message(&m);
 	/* Seconds, rounded down: the milliseconds do not matter. */
-	m.now_ms = strtoll(vector(grp, "timestamp"), NULL, 10) * 1000 + 999;
+	m.now_ms = strtoll(plug_vector(vectors, grp, "timestamp"), NULL,
+	    10) * 1000 + 999;
 	body = build(feishu, opts, 2, &m, &req);
 	assert_string_equal(jstr(body, "timestamp", NULL),
-	    vector(grp, "timestamp"));
+	    plug_vector(vectors, grp, "timestamp"));
 	assert_string_equal(jstr(body, "sign", NULL),
-	    vector(grp, "sign_base64"));
+	    plug_vector(vectors, grp, "sign_base64"));
 	assert_string_equal(jstr(body, "msg_type", NULL), "text");
 	json_decref(body);
 	channel_request_clear(&req);
@@ -552,7 +535,7 @@ test_feishu_sign(void **unused)
 	m.now_ms += 1000;
 	body = build(feishu, opts, 2, &m, &req);
 	assert_string_not_equal(jstr(body, "sign", NULL),
-	    vector(grp, "sign_base64"));
+	    plug_vector(vectors, grp, "sign_base64"));
 	json_decref(body);
 	channel_request_clear(&req);
 }

@@ -331,17 +331,6 @@ test_url_edit(void **unused)
 
 static json_t *vectors;
 
-static const char *
-vector(const char *group, const char *key)
-{
-	const char *s = json_string_value(json_object_get(json_object_get(
-	    vectors, group), key));
-
-	if (s == NULL)
-		fail_msg("vectors.json has no %s.%s", group, key);
-	return s;
-}
-
 static struct pluglib_span
 span(const char *s)
 {
@@ -360,8 +349,8 @@ test_hmac_vectors(void **unused)
 	EVP_MAC_CTX *c;
 	int i;
 
-	secret = vector("dingtalk_robot_sign", "secret");
-	ts = vector("dingtalk_robot_sign", "timestamp");
+	secret = plug_vector(vectors, "dingtalk_robot_sign", "secret");
+	ts = plug_vector(vectors, "dingtalk_robot_sign", "timestamp");
 	k[0] = span(secret);
 	m[0] = span(ts);
 	m[1] = span("\n");
@@ -370,29 +359,32 @@ test_hmac_vectors(void **unused)
 	for (i = 0; i < 2; i++) {	/* the keyed context stays keyed */
 		assert_int_equal(pluglib_hmac_sign(c, m, 3, PLUGLIB_BASE64,
 		    out, sizeof(out)), 0);
-		assert_string_equal(out, vector("dingtalk_robot_sign",
-		    "sign_base64"));
+		assert_string_equal(out, plug_vector(vectors,
+		    "dingtalk_robot_sign", "sign_base64"));
 	}
 	EVP_MAC_CTX_free(c);
 
 	/* Feishu: the key in parts, nothing signed. */
-	k[0] = span(vector("feishu_bot_sign", "timestamp"));
+	k[0] = span(plug_vector(vectors, "feishu_bot_sign", "timestamp"));
 	k[1] = span("\n");
-	k[2] = span(vector("feishu_bot_sign", "secret"));
+	k[2] = span(plug_vector(vectors, "feishu_bot_sign", "secret"));
 	assert_non_null(c = pluglib_hmac_new("SHA256", k, 3, NULL));
 	assert_int_equal(pluglib_hmac_sign(c, NULL, 0, PLUGLIB_BASE64, out,
 	    sizeof(out)), 0);
-	assert_string_equal(out, vector("feishu_bot_sign", "sign_base64"));
+	assert_string_equal(out, plug_vector(vectors, "feishu_bot_sign",
+	    "sign_base64"));
 	EVP_MAC_CTX_free(c);
 
 	/* Twilio's request validator: HMAC-SHA1. */
-	k[0] = span(vector("twilio_request_validator", "auth_token"));
-	m[0] = span(vector("twilio_request_validator", "signed_string"));
+	k[0] = span(plug_vector(vectors, "twilio_request_validator",
+	    "auth_token"));
+	m[0] = span(plug_vector(vectors, "twilio_request_validator",
+	    "signed_string"));
 	assert_non_null(c = pluglib_hmac_new("SHA1", k, 1, NULL));
 	assert_int_equal(pluglib_hmac_sign(c, m, 1, PLUGLIB_BASE64, out,
 	    sizeof(out)), 0);
-	assert_string_equal(out, vector("twilio_request_validator",
-	    "signature"));
+	assert_string_equal(out, plug_vector(vectors,
+	    "twilio_request_validator", "signature"));
 	/* Too little room is refused, not overrun. */
 	assert_int_equal(pluglib_hmac_sign(c, m, 1, PLUGLIB_BASE64, out, 28),
 	    -ENOBUFS);
@@ -726,14 +718,7 @@ test_chatbot_parse(void **unused)
 static int
 setup(void **unused)
 {
-	json_error_t jerr;
-
-	vectors = json_load_file(TEST_SRC_DIR "/data/vectors.json", 0, &jerr);
-	if (vectors == NULL) {
-		fprintf(stderr, "vectors.json: %s\n", jerr.text);
-		return -1;
-	}
-	return 0;
+	return (vectors = plug_vectors()) == NULL ? -1 : 0;
 }
 
 static int
