@@ -66,26 +66,17 @@ webhook_configure(const struct dutyd_option *opts, size_t nopts,
 		return -EINVAL;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->url = strdup(val[OPT_URL])) == NULL ||
-	    (val[OPT_SECRET] != NULL &&
-	    (w->secret = strdup(val[OPT_SECRET])) == NULL)) {
+	    (w->url = strdup(val[OPT_URL])) == NULL) {
 		webhook_release(w);
 		pluglib_error(err, -1, "out of memory");
 		return -ENOMEM;
 	}
-	if (w->secret != NULL) {
-		const struct pluglib_span key = { w->secret,
-		    strlen(w->secret) };
-
-		if ((w->hmac = pluglib_hmac_new("SHA256", &key, 1,
-		    err)) == NULL) {
-			r = -errno;
-			webhook_release(w);
-			return r;
-		}
-	}
-	*state = w;
-	return 0;
+	if ((r = pluglib_secret(val[OPT_SECRET], "SHA256", &w->secret,
+	    &w->hmac, err)) < 0)
+		webhook_release(w);
+	else
+		*state = w;
+	return r;
 }
 
 /* The daemon's incident JSON is spliced in as is: parsing it again costs more than the rest. */

@@ -103,27 +103,19 @@ chatbot_configure(const struct chatbot_vendor *v,
 		if (strcmp(v->keys[k].name, "secret") == 0)
 			secret = val[k];
 	if ((cb = calloc(1, sizeof(*cb))) == NULL ||
-	    (cb->url = strdup(val[0])) == NULL ||
-	    (secret != NULL && (cb->secret = strdup(secret)) == NULL)) {
+	    (cb->url = strdup(val[0])) == NULL) {
 		chatbot_release(cb);
 		pluglib_error(err, -1, "out of memory");
 		return -ENOMEM;
 	}
 	cb->vendor = v;
 	cb->style = style;
-	if (cb->secret != NULL && v->hmac_digest != NULL) {
-		const struct pluglib_span key = { cb->secret,
-		    strlen(cb->secret) };
-
-		if ((cb->hmac = pluglib_hmac_new(v->hmac_digest, &key, 1,
-		    err)) == NULL) {
-			r = -errno;
-			chatbot_release(cb);
-			return r;
-		}
-	}
-	*state = cb;
-	return 0;
+	if ((r = pluglib_secret(secret, v->hmac_digest, &cb->secret,
+	    &cb->hmac, err)) < 0)
+		chatbot_release(cb);
+	else
+		*state = cb;
+	return r;
 }
 
 /*

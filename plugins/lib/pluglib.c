@@ -438,6 +438,26 @@ pluglib_hmac_new(const char *digest, const struct pluglib_span *key,
 	return c;
 }
 
+int
+pluglib_secret(const char *value, const char *digest, char **copy,
+    EVP_MAC_CTX **hmac, struct dutyd_error *err)
+{
+	struct pluglib_span key;
+
+	if (value == NULL)
+		return 0;
+	if ((*copy = strdup(value)) == NULL) {
+		pluglib_error(err, -1, "out of memory");
+		return -ENOMEM;
+	}
+	key.data = *copy;
+	key.len = strlen(*copy);
+	if (digest != NULL &&
+	    (*hmac = pluglib_hmac_new(digest, &key, 1, err)) == NULL)
+		return -errno;
+	return 0;
+}
+
 /* Lower-case hex of len bytes, NUL-terminated; -ENOBUFS if out is short. */
 static int
 pluglib_hex(const unsigned char *in, size_t len, char *out, size_t outlen)

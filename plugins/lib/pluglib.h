@@ -147,6 +147,13 @@ enum pluglib_text {
 EVP_MAC_CTX *pluglib_hmac_new(const char *digest,
 	    const struct pluglib_span *key, size_t nkey,
 	    struct dutyd_error *err);
+/*
+ * A signing secret from the options: *copy gets a copy of value (NULL: no
+ * secret, nothing made) and, with a digest, *hmac a context keyed with it.
+ * On failure err says why; what was made is left for the caller to free.
+ */
+int	pluglib_secret(const char *value, const char *digest, char **copy,
+	    EVP_MAC_CTX **hmac, struct dutyd_error *err);
 /* out gets the HMAC of the message spans joined, as text; keyed stays. */
 int	pluglib_hmac_sign(const EVP_MAC_CTX *keyed,
 	    const struct pluglib_span *msg, size_t nmsg, enum pluglib_text,

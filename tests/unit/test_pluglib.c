@@ -435,6 +435,36 @@ test_hmac_bad_digest(void **unused)
 	EVP_MAC_CTX_free(c);
 }
 
+static void
+test_secret(void **unused)
+{
+	struct dutyd_error err = { 42, "" };
+	EVP_MAC_CTX *hmac = NULL;
+	char *copy = NULL, out[PLUGLIB_MAC_TEXT];
+	struct pluglib_span m = span("x");
+
+	assert_int_equal(pluglib_secret(NULL, "SHA256", &copy, &hmac, &err),
+	    0);
+	assert_null(copy);
+	assert_null(hmac);
+	assert_int_equal(pluglib_secret("s3", NULL, &copy, &hmac, &err), 0);
+	assert_string_equal(copy, "s3");
+	assert_null(hmac);
+	pluglib_free_secret(copy);
+	assert_int_equal(pluglib_secret("s3", "SHA1", &copy, &hmac, &err), 0);
+	assert_int_equal(pluglib_hmac_sign(hmac, &m, 1, PLUGLIB_HEX, out,
+	    sizeof(out)), 0);
+	assert_string_equal(out, "68879ed42a2aef6aa19a96c2d2817bb608a1a898");
+	pluglib_free_secret(copy);
+	EVP_MAC_CTX_free(hmac);
+	hmac = NULL;
+	assert_int_equal(pluglib_secret("s3", "MD-NONE", &copy, &hmac, &err),
+	    -EIO);
+	assert_string_equal(err.message, "cannot set up HMAC-MD-NONE (OpenSSL)");
+	assert_null(hmac);
+	pluglib_free_secret(copy);	/* the caller's, as for a release */
+}
+
 /* chatbot ---------------------------------------------------------------- */
 
 static int signs;
@@ -745,6 +775,7 @@ main(void)
 		cmocka_unit_test(test_hmac_vectors),
 		cmocka_unit_test(test_hmac_hex),
 		cmocka_unit_test(test_hmac_bad_digest),
+		cmocka_unit_test(test_secret),
 		cmocka_unit_test(test_chatbot_configure),
 		cmocka_unit_test(test_chatbot_build),
 		cmocka_unit_test(test_chatbot_build_bad),
