@@ -29,7 +29,10 @@ chatbot_release(void *arg)
 	free(cb);
 }
 
-/* 1 if url's query has a parameter starting with token ("key="). */
+/*
+ * 1 if url's query has a parameter starting with token ("key="), 0 if
+ * not; -errno if libcurl cannot take url again (out of memory).
+ */
 static int
 chatbot_has_token(const char *url, const char *token)
 {
@@ -91,8 +94,11 @@ chatbot_configure(const struct chatbot_vendor *v,
 	size_t k;
 
 	*state = NULL;
-	if (v->nkeys > CHATBOT_KEYS_MAX)
+	if (v->nkeys > CHATBOT_KEYS_MAX) {
+		pluglib_error(err, -1, "the %s plugin knows more options than "
+		    "chatbot can sort: raise CHATBOT_KEYS_MAX", v->channel);
 		return -E2BIG;
+	}
 	if ((r = pluglib_options(v->channel, v->keys, v->nkeys, opts, nopts,
 	    val, idx, err)) < 0 ||
 	    (r = chatbot_url(v, val[0], idx[0], err)) < 0 ||
