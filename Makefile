@@ -60,8 +60,11 @@ $(B)/libdutyd.a: $(DAEMON_OBJS)
 $(B)/dutyd: $(B)/obj/main.o $(B)/libdutyd.a
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS_ALL)
 
+# Only dutyd_plugin is exported (DUTYD_PLUGIN_EXPORT); unused helpers are dropped.
 $(B)/plugins/%.so: plugins/%.c $(PLUGIN_LIB) $(HEADERS) | $(B)/plugins
-	$(CC) $(CFLAGS_ALL) -Iplugins/lib -fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< $(PLUGIN_LIB) \
+	$(CC) $(CFLAGS_ALL) -Iplugins/lib -fPIC -shared -fvisibility=hidden \
+		-ffunction-sections -fdata-sections -Wl,--gc-sections \
+		$(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< $(PLUGIN_LIB) \
 		$(shell pkg-config --libs libcrypto jansson libcurl 2>/dev/null)
 
 # Unit tests find plugins through these paths: the real ones and test-only fakes.

@@ -112,24 +112,12 @@ aliyun_release(void *arg)
 	free(a);
 }
 
-static int
-aliyun_hmac_init(struct aliyun *a)
-{
-	char	*key;
-	int	 n;
-
-	if ((n = asprintf(&key, "%s&", a->secret)) == -1)
-		return -ENOMEM;
-	a->hmac = pluglib_hmac_new(NULL, "SHA1", key, (size_t)n);
-	explicit_bzero(key, (size_t)n);
-	free(key);
-	return a->hmac == NULL ? -EIO : 0;
-}
-
 /* Checks each option on its own; val[k] is set, idx[k] is its index. */
 static int
 aliyun_check(const char *const *val, const int *idx, struct dutyd_error *err)
 {
+	int r;
+
 	if (!pluglib_printable(val[OPT_KEY_ID], 128)) {
 		pluglib_error(err, idx[OPT_KEY_ID], "access_key_id must be one "
 		    "word without spaces, e.g. LTAI5t...: copy it from the "
@@ -155,12 +143,11 @@ aliyun_check(const char *const *val, const int *idx, struct dutyd_error *err)
 		    "SMS_154950909");
 		return -EINVAL;
 	}
-	if (val[OPT_URL] != NULL && !pluglib_http_url_ok(val[OPT_URL])) {
-		pluglib_error(err, idx[OPT_URL], "url must be an http:// or "
-		    "https:// address with a host and no spaces; leave it out "
-		    "to use %s", ALIYUN_DEFAULT_URL);
-		return -EINVAL;
-	}
+	if (val[OPT_URL] != NULL && (r = pluglib_url_option(val[OPT_URL],
+	    idx[OPT_URL], pluglib_http_schemes, PLUGLIB_URL_LOGIN, "url must "
+	    "be an http:// or https:// address with a host and no spaces; "
+	    "leave it out to use " ALIYUN_DEFAULT_URL, err)) < 0)
+		return r;
 	if (val[OPT_REGION] != NULL &&
 	    !pluglib_word(val[OPT_REGION], 64, "-")) {
 		pluglib_error(err, idx[OPT_REGION], "region_id must look like "
@@ -208,36 +195,37 @@ aliyun_configure(const struct dutyd_option *opts, size_t nopts,
 		pluglib_error(err, -1, "out of memory");
 		return -ENOMEM;
 	}
-	if ((r = aliyun_hmac_init(a)) < 0) {
-		aliyun_release(a);
-		pluglib_error(err, -1, "cannot set up HMAC-SHA1 (OpenSSL)");
-		return r;
+	{
+		/* Aliyun signs with the secret and "&". */
+		const struct pluglib_span key[2] = {
+			{ a->secret, strlen(a->secret) }, { "&", 1 },
+		};
+
+		if ((a->hmac = pluglib_hmac_new("SHA1", key, 2, err)) ==
+		    NULL) {
+			r = -errno;
+			aliyun_release(a);
+			return r;
+		}
 	}
 	*state = a;
 	return 0;
 }
 
 /*
- * Copy at most ALIYUN_VAR_CHARS characters of s (valid UTF-8, as jansson
- * guarantees) into buf, cutting only between characters.
+ * Copy at most ALIYUN_VAR_CHARS characters of s into buf, cutting only
+ * between characters, also when buf is too small.
  */
 static const char *
 aliyun_cut(const char *s, char *buf, size_t len)
 {
-	size_t i, chars = 0;
+	size_t n;
 
 	if (s == NULL)
 		return "";
-	for (i = 0; s[i] != '\0' && i + 1 < len; i++) {
-		if (((unsigned char)s[i] & 0xc0) != 0x80 &&
-		    chars++ == ALIYUN_VAR_CHARS)
-			break;
-		buf[i] = s[i];
-	}
-	/* Never end on half a character if buf was too small. */
-	while (i > 0 && s[i] != '\0' && ((unsigned char)s[i] & 0xc0) == 0x80)
-		i--;
-	buf[i] = '\0';
+	n = pluglib_utf8_cut(s, strlen(s), len - 1, ALIYUN_VAR_CHARS);
+	memcpy(buf, s, n);
+	buf[n] = '\0';
 	return buf;
 }
 
@@ -383,8 +371,6 @@ aliyun_sign(const struct aliyun *a, const char *canonical, char *b64,
     size_t b64len)
 {
 	struct pluglib_span in[2] = { { "POST&%2F&", 9 } };
-	unsigned char md[EVP_MAX_MD_SIZE];
-	size_t mdlen;
 	char *enc;
 	int r;
 
@@ -392,11 +378,9 @@ aliyun_sign(const struct aliyun *a, const char *canonical, char *b64,
 		return -ENOMEM;
 	in[1].data = enc;
 	in[1].len = strlen(enc);
-	r = pluglib_hmac(a->hmac, in, 2, md, &mdlen);
+	r = pluglib_hmac_sign(a->hmac, in, 2, PLUGLIB_BASE64, b64, b64len);
 	free(enc);
-	if (r < 0)
-		return r;
-	return pluglib_base64(md, mdlen, b64, b64len);
+	return r;
 }
 
 static int
@@ -525,7 +509,7 @@ aliyun_parse(void *arg, const struct dutyd_response *resp,
 	return 0;
 }
 
-const struct dutyd_plugin dutyd_plugin = {
+DUTYD_PLUGIN_EXPORT const struct dutyd_plugin dutyd_plugin = {
 	.abi = DUTYD_PLUGIN_ABI,
 	.size = sizeof(struct dutyd_plugin),
 	.name = "aliyun_sms",

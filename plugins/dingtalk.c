@@ -13,24 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "plugin.h"
-#include "pluglib.h"
+#include "chatbot.h"
 
 /* No documented limit found: this keeps a runaway template well inside any. */
 #define DINGTALK_TEXT_MAX	16000
 #define DINGTALK_RATE_WAIT	60000	/* the limit is per minute */
 
-struct dingtalk {
-	char		*url;
-	char		*secret;
-	EVP_MAC_CTX	*hmac;	/* keyed once with the secret */
-};
-
-enum { OPT_URL, OPT_SECRET, OPT_N };
-static const struct pluglib_key dingtalk_keys[OPT_N] = {
+static const struct pluglib_key dingtalk_keys[] = {
 	{ "url", "copy the robot's webhook address from the group's robot "
 	    "settings", NULL, NULL },
 	{ "secret", "set it to the robot's signing secret (SEC...), or remove "
@@ -41,7 +34,7 @@ static const struct pluglib_key dingtalk_keys[OPT_N] = {
  * errcode → outcome.  Sources: DingTalk's custom robot documentation and the
  * replies users report.  Codes not listed are retried with backoff.
  */
-static const struct pluglib_code dingtalk_codes[] = {
+static const struct chatbot_code dingtalk_codes[] = {
 	{ 0, DUTYD_DELIVERED, 0, NULL },
 	/* send too fast: 130101 in older replies, 410100 发送速度太快而限流 */
 	{ 130101, DUTYD_RETRY, DINGTALK_RATE_WAIT, NULL },
@@ -58,188 +51,111 @@ static const struct pluglib_code dingtalk_codes[] = {
 	{ 400106, DUTYD_FAILED, 0, "the robot no longer exists: add it again" },
 };
 
-static const struct pluglib_robot dingtalk_robot = {
+/* DingTalk notifies a mention only when the number is also in the text. */
+static void
+dingtalk_mention(FILE *f, const struct dutyd_recipient *r)
+{
+	fprintf(f, "@%s", r->to);
+}
+
+/* The cap is on the message and what follows it, not the heading. */
+static const struct chatbot_style dingtalk_style = {
+	.title = { "#### ", "\n\n" },
+	.gap = "\n\n",
+	.markdown = 1,
+	.mention = dingtalk_mention,
+	.max = DINGTALK_TEXT_MAX,
+	.max_untitled = 1,
+};
+
+static json_t *
+dingtalk_body(const struct chatbot *cb, const struct dutyd_message *msg,
+    const char *text)
+{
+	const char *title = msg->title != NULL ? msg->title : "";
+	json_t *mobiles;
+
+	if (pluglib_mention_list(msg, &mobiles) < 0)
+		return NULL;
+	/* markdown.title is what the chat list and the notification show. */
+	return json_pack("{s:s, s:{s:s, s:s}, s:{s:o, s:b}}",
+	    "msgtype", "markdown",
+	    "markdown", "title", title[0] != '\0' ? title : "dutyd",
+	    "text", text,
+	    "at", "atMobiles", mobiles, "isAtAll", 0);
+}
+
+/* The webhook URL with timestamp= and sign= added to its query. */
+static int
+dingtalk_sign(const struct chatbot *cb, const struct dutyd_message *msg,
+    json_t *body, char **url)
+{
+	char ts[24], sign[PLUGLIB_MAC_TEXT + 8];
+	char b64[PLUGLIB_MAC_TEXT], param[sizeof(ts) + 16];
+	struct pluglib_span in[3];
+	CURLU *u;
+	int r;
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)msg->now_ms);
+	chatbot_sign_spans(cb, ts, in);
+	if ((r = pluglib_hmac_sign(cb->hmac, in, 3, PLUGLIB_BASE64, b64,
+	    sizeof(b64))) < 0)
+		return r;
+	snprintf(param, sizeof(param), "timestamp=%s", ts);
+	snprintf(sign, sizeof(sign), "sign=%s", b64);
+	if ((u = pluglib_url_handle(cb->url)) == NULL)
+		return -errno;
+	/* libcurl encodes base64's + / =, which a query would misread. */
+	if ((r = pluglib_url_set(u, CURLUPART_QUERY, param,
+	    CURLU_APPENDQUERY)) == 0 &&
+	    (r = pluglib_url_set(u, CURLUPART_QUERY, sign,
+	    CURLU_APPENDQUERY | CURLU_URLENCODE)) == 0 &&
+	    (*url = pluglib_url_string(u)) == NULL)
+		r = -errno;
+	curl_url_cleanup(u);
+	return r;
+}
+
+static const struct chatbot_vendor dingtalk_bot = {
 	.channel = "dingtalk",
-	.keys = dingtalk_keys,
-	.nkeys = OPT_N,
 	.vendor = "DingTalk",
+	.keys = dingtalk_keys,
+	.nkeys = sizeof(dingtalk_keys) / sizeof(dingtalk_keys[0]),
 	.example = "https://oapi.dingtalk.com/robot/send?access_token=...",
 	.token = "access_token=",
 	.reply = { { "errcode", "errmsg" } },
 	.codes = dingtalk_codes,
 	.ncodes = sizeof(dingtalk_codes) / sizeof(dingtalk_codes[0]),
 	.rate_wait_ms = DINGTALK_RATE_WAIT,
+	.style = &dingtalk_style,
+	.hmac_digest = "SHA256",
+	.body = dingtalk_body,
+	.sign = dingtalk_sign,
 };
-
-static void
-dingtalk_release(void *arg)
-{
-	struct dingtalk *d = arg;
-
-	if (d == NULL)
-		return;
-	free(d->url);
-	EVP_MAC_CTX_free(d->hmac);
-	pluglib_free_secret(d->secret);
-	free(d);
-}
 
 static int
 dingtalk_configure(const struct dutyd_option *opts, size_t nopts,
     void **state, struct dutyd_error *err)
 {
-	const char *val[OPT_N];
-	int idx[OPT_N], r;
-	struct dingtalk *d;
-
-	*state = NULL;
-	if ((r = pluglib_robot_options(&dingtalk_robot, opts, nopts, val, idx,
-	    err)) < 0)
-		return r;
-	if ((d = calloc(1, sizeof(*d))) == NULL ||
-	    (d->url = strdup(val[OPT_URL])) == NULL ||
-	    (val[OPT_SECRET] != NULL &&
-	    (d->secret = strdup(val[OPT_SECRET])) == NULL)) {
-		dingtalk_release(d);
-		pluglib_error(err, -1, "out of memory");
-		return -ENOMEM;
-	}
-	if (d->secret != NULL && (d->hmac = pluglib_hmac_new(NULL, "SHA256",
-	    d->secret, strlen(d->secret))) == NULL) {
-		dingtalk_release(d);
-		pluglib_error(err, -1, "cannot set up HMAC-SHA256 (OpenSSL)");
-		return -EIO;
-	}
-	*state = d;
-	return 0;
-}
-
-/* The webhook URL with &timestamp=&sign= appended, or a copy of it unsigned. */
-static int
-dingtalk_url(const struct dingtalk *d, int64_t now_ms, char **out)
-{
-	char ts[24], b64[PLUGLIB_BASE64_SIZE(EVP_MAX_MD_SIZE)], *esc;
-	struct pluglib_span in[3] = { { ts, 0 }, { "\n", 1 }, { NULL, 0 } };
-	unsigned char md[EVP_MAX_MD_SIZE];
-	size_t mdlen;
-	int r;
-
-	if (d->secret == NULL)
-		return (*out = strdup(d->url)) == NULL ? -ENOMEM : 0;
-	snprintf(ts, sizeof(ts), "%lld", (long long)now_ms);
-	in[0].len = strlen(ts);
-	in[2].data = d->secret;
-	in[2].len = strlen(d->secret);
-	if ((r = pluglib_hmac(d->hmac, in, 3, md, &mdlen)) < 0 ||
-	    (r = pluglib_base64(md, mdlen, b64, sizeof(b64))) < 0)
-		return r;
-	/* base64 has + / =, which a query string would misread. */
-	if ((esc = pluglib_escape(b64)) == NULL)
-		return -ENOMEM;
-	r = asprintf(out, "%s%ctimestamp=%s&sign=%s", d->url,
-	    strchr(d->url, '?') ? '&' : '?', ts, esc);
-	free(esc);
-	if (r == -1) {
-		*out = NULL;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/*
- * The markdown text: title as a heading, the message, the link, and
- * "@mobile" for each mention, since DingTalk highlights and notifies a
- * mention only when the number also appears in the text.  The message is
- * shortened, never the link or the mentions.
- */
-static int
-dingtalk_text(const struct dutyd_message *msg, const char *title, char **out)
-{
-	const struct dutyd_recipient *r;
-	char *tail = NULL, *head = NULL;
-	size_t taillen = 0, i;
-	FILE *f;
-	int sep = 0, rc;
-
-	*out = NULL;
-	if ((f = open_memstream(&tail, &taillen)) == NULL)
-		return -ENOMEM;
-	if (pluglib_link_missing(msg))
-		fprintf(f, "\n\n[%s](%s)", msg->url, msg->url);
-	for (i = 0; i < msg->nrecipients; i++)
-		if ((r = pluglib_mention(msg, i)) != NULL)
-			fprintf(f, "%s@%s", sep++ ? " " : "\n\n", r->to);
-	if ((rc = pluglib_memstream_close(f, &tail)) < 0)
-		return rc;
-	if (asprintf(&head, "%s%s%s", title[0] != '\0' ? "#### " : "", title,
-	    title[0] != '\0' ? "\n\n" : "") == -1) {
-		free(tail);
-		return -ENOMEM;
-	}
-	/* The cap is on the message and what follows it, not the heading. */
-	rc = pluglib_fit(head, msg->text, tail,
-	    DINGTALK_TEXT_MAX + strlen(head), out);
-	free(head);
-	free(tail);
-	return rc;
+	return chatbot_configure(&dingtalk_bot, opts, nopts, state, err);
 }
 
 static int
-dingtalk_body(const struct dutyd_message *msg, char **out, size_t *outlen)
-{
-	const char *title = msg->title != NULL ? msg->title : "";
-	json_t *mobiles;
-	char *text;
-	int r;
-
-	if ((r = dingtalk_text(msg, title, &text)) < 0)
-		return r;
-	if ((r = pluglib_mention_list(msg, &mobiles)) < 0) {
-		free(text);
-		return r;
-	}
-	/* markdown.title is what the chat list and the notification show. */
-	r = pluglib_json_dump(json_pack("{s:s, s:{s:s, s:s}, s:{s:o, s:b}}",
-	    "msgtype", "markdown",
-	    "markdown", "title", title[0] != '\0' ? title : "dutyd",
-	    "text", text,
-	    "at", "atMobiles", mobiles, "isAtAll", 0), out, outlen);
-	free(text);
-	return r;
-}
-
-static int
-dingtalk_build(void *arg, const struct dutyd_message *msg,
-    struct dutyd_request *req)
-{
-	struct dingtalk *d = arg;
-	int r;
-
-	if (msg->text == NULL || msg->recipients == NULL)
-		return -EINVAL;
-	snprintf(req->method, sizeof(req->method), "POST");
-	if ((r = dingtalk_url(d, msg->now_ms, &req->url)) < 0 ||
-	    (r = dingtalk_body(msg, &req->body, &req->body_len)) < 0)
-		return r;
-	return pluglib_json_headers(req, msg->delivery_id);
-}
-
-static int
-dingtalk_parse(void *arg, const struct dutyd_response *resp,
+dingtalk_parse(void *state, const struct dutyd_response *resp,
     struct dutyd_result *res)
 {
-	return pluglib_robot_parse(&dingtalk_robot, resp, res);
+	return chatbot_parse(&dingtalk_bot, resp, res);
 }
 
-const struct dutyd_plugin dutyd_plugin = {
+DUTYD_PLUGIN_EXPORT const struct dutyd_plugin dutyd_plugin = {
 	.abi = DUTYD_PLUGIN_ABI,
 	.size = sizeof(struct dutyd_plugin),
 	.name = "dingtalk",
 	.description = "DingTalk custom group robot (自定义机器人): markdown, "
 	    "@-mentions by mobile, optional signing secret",
 	.configure = dingtalk_configure,
-	.release = dingtalk_release,
-	.build = dingtalk_build,
+	.release = chatbot_release,
+	.build = chatbot_build,
 	.parse = dingtalk_parse,
 	.flags = DUTYD_PLUGIN_GROUP,
 	.rate_per_min = 20,

@@ -9,18 +9,15 @@
  * (required | none; smtp:// only).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-
-#include <openssl/evp.h>
 
 #include "plugin.h"
 #include "pluglib.h"
 
-#define EMAIL_URL_MAX		2048
 #define EMAIL_ADDR_MAX		254	/* RFC 5321 path limit less the brackets */
 #define EMAIL_QUOTE		120	/* bytes of a server reply quoted in a detail */
 /*
@@ -74,28 +71,9 @@ email_id_ok(const char *s)
 	return pluglib_word(s, 128, "!#$%&'*+-/=?^_`{|}~.");
 }
 
-/* 1: smtp://, 2: smtps://, 0: neither, or no host, or a login in it. */
-static int
-email_url_kind(const char *url)
-{
-	const char *host;
-	size_t hostlen;
-	int kind;
-
-	if (strncasecmp(url, "smtp://", 7) == 0) {
-		host = url + 7;
-		kind = 1;
-	} else if (strncasecmp(url, "smtps://", 8) == 0) {
-		host = url + 8;
-		kind = 2;
-	} else
-		return 0;
-	hostlen = strcspn(host, "/?#");
-	if (hostlen == 0 || host[0] == ':' || memchr(host, '@', hostlen) ||
-	    !pluglib_printable(url, EMAIL_URL_MAX))
-		return 0;
-	return kind;
-}
+/* The schemes url may have: index 0 is STARTTLS, 1 is TLS from the start. */
+static const char *const email_schemes[] = { "smtp", "smtps", NULL };
+#define EMAIL_SMTPS	1
 
 static void
 email_release(void *arg)
@@ -118,14 +96,12 @@ email_check(const char *const *val, const int *idx, enum dutyd_tls *tls,
 {
 	int kind;
 
-	if ((kind = email_url_kind(val[OPT_URL])) == 0) {
-		pluglib_error(err, idx[OPT_URL], "url must be "
-		    "smtp://host[:port] (STARTTLS, usually port 587) or "
-		    "smtps://host[:port] (TLS, usually port 465), without "
-		    "spaces; put the login in username and password, not in "
-		    "the url");
-		return -EINVAL;
-	}
+	if ((kind = pluglib_url_option(val[OPT_URL], idx[OPT_URL],
+	    email_schemes, 0, "url must be smtp://host[:port] (STARTTLS, "
+	    "usually port 587) or smtps://host[:port] (TLS, usually port 465), "
+	    "without spaces; put the login in username and password, not in "
+	    "the url", err)) < 0)
+		return kind;
 	if (!email_addr_ok(val[OPT_FROM])) {
 		pluglib_error(err, idx[OPT_FROM], "from must be a plain "
 		    "address like duty@example.gov.cn, without a name or "
@@ -150,7 +126,7 @@ email_check(const char *const *val, const int *idx, enum dutyd_tls *tls,
 		    "one line");
 		return -EINVAL;
 	}
-	*tls = kind == 1 ? DUTYD_TLS_REQUIRED : DUTYD_TLS_DEFAULT;
+	*tls = kind == EMAIL_SMTPS ? DUTYD_TLS_DEFAULT : DUTYD_TLS_REQUIRED;
 	if (val[OPT_STARTTLS] == NULL ||
 	    strcmp(val[OPT_STARTTLS], "required") == 0)
 		return 0;
@@ -161,7 +137,7 @@ email_check(const char *const *val, const int *idx, enum dutyd_tls *tls,
 		    val[OPT_STARTTLS]);
 		return -EINVAL;
 	}
-	if (kind == 2) {
+	if (kind == EMAIL_SMTPS) {
 		pluglib_error(err, idx[OPT_STARTTLS], "starttls: none does not "
 		    "apply to smtps://, which is TLS from the first byte: "
 		    "remove starttls, or use smtp:// for a relay without TLS");
@@ -245,24 +221,20 @@ email_date(FILE *f, int64_t now_ms)
 static int
 email_subject(FILE *f, const char *title)
 {
-	const unsigned char *s = (const unsigned char *)title;
 	unsigned char chunk[EMAIL_WORD_BYTES];
-	char b64[4 * EMAIL_WORD_BYTES / 3 + 4];
-	size_t len = strlen(title), i = 0, n, l, max = EMAIL_WORD_FIRST, j;
+	char b64[PLUGLIB_BASE64_SIZE(EMAIL_WORD_BYTES)];
+	size_t len = strlen(title), i = 0, n, max = EMAIL_WORD_FIRST, j;
 
 	if (!pluglib_utf8_ok(title))
 		return -EINVAL;
 	fputs("Subject:", f);
 	while (i < len) {
-		for (n = 0; i + n < len; n += l) {
-			l = pluglib_utf8_seq(s + i + n, len - i - n);
-			if (n + l > max)
-				break;
-		}
+		n = pluglib_utf8_cut(title + i, len - i, max, SIZE_MAX);
 		for (j = 0; j < n; j++)
-			chunk[j] = (s[i + j] < 0x20 || s[i + j] == 0x7f) ?
-			    ' ' : s[i + j];
-		EVP_EncodeBlock((unsigned char *)b64, chunk, (int)n);
+			chunk[j] = ((unsigned char)title[i + j] < 0x20 ||
+			    title[i + j] == 0x7f) ? ' ' : title[i + j];
+		if (pluglib_base64(chunk, n, b64, sizeof(b64)) < 0)
+			return -ENOBUFS;
 		fprintf(f, "%s=?UTF-8?B?%s?=", i ? "\r\n " : " ", b64);
 		i += n;
 		max = EMAIL_WORD_BYTES;
@@ -304,19 +276,19 @@ email_canonical(const struct dutyd_message *msg, size_t *outlen)
 static int
 email_body(FILE *f, const struct dutyd_message *msg)
 {
-	char line[4 * EMAIL_B64_LINE / 3 + 4], *text;
+	char line[PLUGLIB_BASE64_SIZE(EMAIL_B64_LINE)], *text;
 	size_t len, i, n;
+	int r = 0;
 
 	if ((text = email_canonical(msg, &len)) == NULL)
 		return -ENOMEM;
-	for (i = 0; i < len; i += n) {
+	for (i = 0; i < len && r == 0; i += n) {
 		n = len - i < EMAIL_B64_LINE ? len - i : EMAIL_B64_LINE;
-		EVP_EncodeBlock((unsigned char *)line,
-		    (const unsigned char *)text + i, (int)n);
-		fprintf(f, "%s\r\n", line);
+		if ((r = pluglib_base64(text + i, n, line, sizeof(line))) == 0)
+			fprintf(f, "%s\r\n", line);
 	}
 	free(text);
-	return 0;
+	return r;
 }
 
 static int
@@ -437,7 +409,7 @@ email_parse(void *arg, const struct dutyd_response *resp,
 	return 0;
 }
 
-const struct dutyd_plugin dutyd_plugin = {
+DUTYD_PLUGIN_EXPORT const struct dutyd_plugin dutyd_plugin = {
 	.abi = DUTYD_PLUGIN_ABI,
 	.size = sizeof(struct dutyd_plugin),
 	.name = "email",

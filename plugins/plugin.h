@@ -11,6 +11,15 @@
  * `abi` differs from DUTYD_PLUGIN_ABI or whose `size` is smaller than the
  * struct it knows.  Bump DUTYD_PLUGIN_ABI on any incompatible change.
  *
+ * Export that symbol alone: mark it DUTYD_PLUGIN_EXPORT and build with
+ * -fvisibility=hidden, so the plugin's own functions and the libraries
+ * linked into it cannot clash with the daemon's or another plugin's:
+ *
+ *	DUTYD_PLUGIN_EXPORT const struct dutyd_plugin dutyd_plugin = { ... };
+ *
+ * A plugin built without -fvisibility=hidden exports everything, the
+ * symbol included, and loads with or without the macro.
+ *
  * Functions return 0 on success or a negative errno value.
  */
 #ifndef DUTYD_PLUGIN_H
@@ -24,6 +33,12 @@
 #define DUTYD_MAX_HEADERS	16
 #define DUTYD_MAX_RCPT		16	/* SMTP envelope recipients of one request */
 #define DUTYD_ERROR_MAX		256
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DUTYD_PLUGIN_EXPORT	__attribute__((visibility("default")))
+#else
+#define DUTYD_PLUGIN_EXPORT
+#endif
 
 /* struct dutyd_plugin.flags */
 #define DUTYD_PLUGIN_GROUP	0x1	/* one shared destination (a group robot): recipients are mentions, so the daemon may bundle different people into one message */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "plugin.h"
@@ -89,25 +90,49 @@ twilio_release(void *arg)
 	free(t);
 }
 
+/* base's path, less its trailing slashes, then the Messages resource. */
+static char *
+twilio_messages_url(const char *base, const char *sid)
+{
+	char *path = NULL, *url = NULL, *full = NULL;
+	size_t n;
+	CURLU *u;
+	int r;
+
+	if ((u = pluglib_url_handle(base)) == NULL)
+		return NULL;
+	if ((r = curl_url_get(u, CURLUPART_PATH, &path, 0)) != CURLUE_OK)
+		r = r == CURLUE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
+	else {
+		for (n = strlen(path); n > 0 && path[n - 1] == '/'; n--)
+			;
+		if (asprintf(&full, "%.*s/2010-04-01/Accounts/%s/Messages.json",
+		    (int)n, path, sid) == -1) {
+			full = NULL;
+			r = -ENOMEM;
+		} else if ((r = pluglib_url_set(u, CURLUPART_PATH, full,
+		    0)) == 0 && (url = pluglib_url_string(u)) == NULL)
+			r = -errno;
+	}
+	curl_free(path);
+	free(full);
+	curl_url_cleanup(u);
+	if (r < 0)
+		errno = -r;
+	return url;
+}
+
 static int
 twilio_state(const char *const *val, struct twilio **out)
 {
 	struct twilio *t;
-	const char *base = val[OPT_URL] ? val[OPT_URL] : TWILIO_DEFAULT_URL;
-	size_t blen = strlen(base);
 
 	*out = NULL;
-	while (blen > 0 && base[blen - 1] == '/')
-		blen--;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return -ENOMEM;
-	if (asprintf(&t->url, "%.*s/2010-04-01/Accounts/%s/Messages.json",
-	    (int)blen, base, val[OPT_SID]) == -1) {
-		t->url = NULL;
-		twilio_release(t);
-		return -ENOMEM;
-	}
-	if ((t->from = pluglib_escape(val[OPT_FROM])) == NULL ||
+	if ((t->url = twilio_messages_url(val[OPT_URL] ? val[OPT_URL] :
+	    TWILIO_DEFAULT_URL, val[OPT_SID])) == NULL ||
+	    (t->from = pluglib_escape(val[OPT_FROM])) == NULL ||
 	    (t->sid = strdup(val[OPT_SID])) == NULL ||
 	    (t->token = strdup(val[OPT_TOKEN])) == NULL) {
 		twilio_release(t);
@@ -149,12 +174,11 @@ twilio_configure(const struct dutyd_option *opts, size_t nopts,
 		    "word without spaces: copy it from the Twilio console");
 		return -EINVAL;
 	}
-	if (val[OPT_URL] != NULL && !pluglib_http_url_ok(val[OPT_URL])) {
-		pluglib_error(err, idx[OPT_URL], "url must be an http:// or "
-		    "https:// address with a host and no spaces; leave it out "
-		    "to use %s", TWILIO_DEFAULT_URL);
-		return -EINVAL;
-	}
+	if (val[OPT_URL] != NULL && (r = pluglib_url_option(val[OPT_URL],
+	    idx[OPT_URL], pluglib_http_schemes, PLUGLIB_URL_LOGIN, "url must "
+	    "be an http:// or https:// address with a host and no spaces; "
+	    "leave it out to use " TWILIO_DEFAULT_URL, err)) < 0)
+		return r;
 	if ((r = twilio_state(val, &t)) < 0) {
 		pluglib_error(err, -1, "out of memory");
 		return r;
@@ -253,7 +277,7 @@ twilio_parse(void *arg, const struct dutyd_response *resp,
 	return 0;
 }
 
-const struct dutyd_plugin dutyd_plugin = {
+DUTYD_PLUGIN_EXPORT const struct dutyd_plugin dutyd_plugin = {
 	.abi = DUTYD_PLUGIN_ABI,
 	.size = sizeof(struct dutyd_plugin),
 	.name = "twilio_sms",

@@ -27,7 +27,7 @@ struct webhook {
 
 enum { OPT_URL, OPT_SECRET, OPT_N };
 static const struct pluglib_key webhook_keys[OPT_N] = {
-	{ "url", NULL, pluglib_http_url_ok, "url must be an http:// or "
+	{ "url", NULL, pluglib_http_url_check, "url must be an http:// or "
 	    "https:// address with a host and no spaces, e.g. "
 	    "https://example.org/dutyd-hook" },
 	{ "secret", "set it to the receiver's shared secret, or remove it to "
@@ -66,43 +66,17 @@ webhook_configure(const struct dutyd_option *opts, size_t nopts,
 		return -EINVAL;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->url = strdup(val[OPT_URL])) == NULL ||
-	    (val[OPT_SECRET] != NULL &&
-	    (w->secret = strdup(val[OPT_SECRET])) == NULL)) {
+	    (w->url = strdup(val[OPT_URL])) == NULL) {
 		webhook_release(w);
 		pluglib_error(err, -1, "out of memory");
 		return -ENOMEM;
 	}
-	if (w->secret != NULL && (w->hmac = pluglib_hmac_new(NULL, "SHA256",
-	    w->secret, strlen(w->secret))) == NULL) {
+	if ((r = pluglib_secret(val[OPT_SECRET], "SHA256", &w->secret,
+	    &w->hmac, err)) < 0)
 		webhook_release(w);
-		pluglib_error(err, -1, "cannot set up HMAC-SHA256 (OpenSSL)");
-		return -EIO;
-	}
-	*state = w;
-	return 0;
-}
-
-static int
-webhook_sign(const struct webhook *w, const char *body, size_t len,
-    char *hex, size_t hexlen)
-{
-	static const char digits[] = "0123456789abcdef";
-	const struct pluglib_span in[] = { { body, len } };
-	unsigned char md[EVP_MAX_MD_SIZE];
-	size_t mdlen, i;
-	int r;
-
-	if ((r = pluglib_hmac(w->hmac, in, 1, md, &mdlen)) < 0)
-		return r;
-	if (hexlen < 2 * mdlen + 1)
-		return -ENOBUFS;
-	for (i = 0; i < mdlen; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0xf];
-	}
-	hex[2 * mdlen] = '\0';
-	return 0;
+	else
+		*state = w;
+	return r;
 }
 
 /* The daemon's incident JSON is spliced in as is: parsing it again costs more than the rest. */
@@ -175,7 +149,8 @@ webhook_build(void *arg, const struct dutyd_message *msg,
     struct dutyd_request *req)
 {
 	struct webhook *w = arg;
-	char hex[2 * EVP_MAX_MD_SIZE + 1], sig[sizeof(hex) + 8];
+	char hex[PLUGLIB_MAC_TEXT], sig[sizeof(hex) + 8];
+	struct pluglib_span in;
 	int r;
 
 	if (msg->event == NULL || msg->delivery_id == NULL ||
@@ -189,7 +164,9 @@ webhook_build(void *arg, const struct dutyd_message *msg,
 		return r;
 	if (w->secret == NULL)
 		return 0;
-	if ((r = webhook_sign(w, req->body, req->body_len, hex,
+	in.data = req->body;
+	in.len = req->body_len;
+	if ((r = pluglib_hmac_sign(w->hmac, &in, 1, PLUGLIB_HEX, hex,
 	    sizeof(hex))) < 0)
 		return r;
 	snprintf(sig, sizeof(sig), "sha256=%s", hex);
@@ -215,7 +192,7 @@ webhook_parse(void *arg, const struct dutyd_response *resp,
 	return 0;
 }
 
-const struct dutyd_plugin dutyd_plugin = {
+DUTYD_PLUGIN_EXPORT const struct dutyd_plugin dutyd_plugin = {
 	.abi = DUTYD_PLUGIN_ABI,
 	.size = sizeof(struct dutyd_plugin),
 	.name = "webhook",

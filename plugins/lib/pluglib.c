@@ -5,10 +5,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -16,9 +16,6 @@
 #include <openssl/params.h>
 
 #include "pluglib.h"
-
-#define PLUGLIB_QUOTE_BODY	100	/* robot response bytes in a detail */
-#define PLUGLIB_QUOTE_MSG	120	/* robot errmsg bytes in a detail */
 
 void
 pluglib_error(struct dutyd_error *err, int option, const char *fmt, ...)
@@ -50,11 +47,21 @@ pluglib_unknown(const char *channel, const struct pluglib_key *keys,
 	    "knows %s", key ? key : "(null)", channel, known);
 }
 
+/* "<rule>", and " (<why>)" when why says more. */
+static void
+pluglib_bad(struct dutyd_error *err, int option, const char *rule,
+    const char *why)
+{
+	pluglib_error(err, option, "%s%s%s%s", rule, why[0] ? " (" : "", why,
+	    why[0] ? ")" : "");
+}
+
 int
 pluglib_options(const char *channel, const struct pluglib_key *keys,
     size_t nkeys, const struct dutyd_option *opts, size_t nopts,
     const char **val, int *idx, struct dutyd_error *err)
 {
+	char why[128] = "";
 	size_t i, k;
 
 	for (k = 0; k < nkeys; k++) {
@@ -77,9 +84,9 @@ pluglib_options(const char *channel, const struct pluglib_key *keys,
 			return -EINVAL;
 		}
 		if (keys[k].check != NULL) {
-			if (v == NULL || !keys[k].check(v)) {
-				pluglib_error(err, (int)i, "%s",
-				    keys[k].if_bad);
+			if (v == NULL || keys[k].check(v, why,
+			    sizeof(why)) < 0) {
+				pluglib_bad(err, (int)i, keys[k].if_bad, why);
 				return -EINVAL;
 			}
 		} else if (v == NULL || v[0] == '\0') {
@@ -136,22 +143,6 @@ pluglib_word(const char *s, size_t max, const char *extra)
 	return i > 0;
 }
 
-int
-pluglib_http_url_ok(const char *url)
-{
-	const char *host;
-
-	if (strncasecmp(url, "http://", 7) == 0)
-		host = url + 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		host = url + 8;
-	else
-		return 0;
-	if (*host == '\0' || *host == '/')
-		return 0;
-	return pluglib_printable(url, PLUGLIB_URL_MAX);
-}
-
 void
 pluglib_free_secret(char *s)
 {
@@ -159,6 +150,158 @@ pluglib_free_secret(char *s)
 		return;
 	explicit_bzero(s, strlen(s));
 	free(s);
+}
+
+const char *const pluglib_http_schemes[] = { "http", "https", NULL };
+
+/* 1 for the faults every URL rule names already: scheme, host, login. */
+static int
+pluglib_url_named(CURLUcode rc)
+{
+	return rc == CURLUE_BAD_SCHEME || rc == CURLUE_UNSUPPORTED_SCHEME ||
+	    rc == CURLUE_NO_SCHEME || rc == CURLUE_NO_HOST ||
+	    rc == CURLUE_BAD_SLASHES || rc == CURLUE_USER_NOT_ALLOWED ||
+	    rc == CURLUE_MALFORMED_INPUT;
+}
+
+/* Which of schemes u has, if url spells it "<scheme>://<not a slash>". */
+static int
+pluglib_url_scheme(CURLU *u, const char *url, const char *const *schemes)
+{
+	char *scheme = NULL, *host = NULL;
+	size_t n;
+	int k = -1;
+
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    host[0] != '\0') {
+		for (k = 0; schemes[k] != NULL; k++)
+			if (strcmp(schemes[k], scheme) == 0)
+				break;
+		n = strlen(scheme);
+		/*
+		 * libcurl reads http:/h and https:///h as http://h, as
+		 * browsers do; in a configuration file they are typos.
+		 */
+		if (schemes[k] == NULL || strncmp(url + n, "://", 3) != 0 ||
+		    url[n + 3] == '/')
+			k = -1;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	return k;
+}
+
+int
+pluglib_url_parse(const char *url, const char *const *schemes, int flags,
+    char *why, size_t whylen)
+{
+	char dummy[1];
+	CURLUcode rc;
+	CURLU *u;
+	size_t len;
+	int k;
+
+	if (why == NULL || whylen == 0) {
+		why = dummy;
+		whylen = sizeof(dummy);
+	}
+	why[0] = '\0';
+	if (!pluglib_printable(url, SIZE_MAX))
+		return -EINVAL;
+	if ((len = strlen(url)) > PLUGLIB_URL_MAX) {
+		snprintf(why, whylen, "it has %zu bytes, more than %d", len,
+		    PLUGLIB_URL_MAX);
+		return -EINVAL;
+	}
+	if ((u = curl_url()) == NULL)
+		return -ENOMEM;
+	/* The scheme is ours to judge, whatever this libcurl was built for. */
+	rc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME |
+	    ((flags & PLUGLIB_URL_LOGIN) ? 0 : CURLU_DISALLOW_USER));
+	if (rc == CURLUE_OK) {
+		if ((k = pluglib_url_scheme(u, url, schemes)) < 0)
+			k = -EINVAL;
+	} else if (rc == CURLUE_OUT_OF_MEMORY)
+		k = -ENOMEM;
+	else {
+		if (!pluglib_url_named(rc))
+			snprintf(why, whylen, "libcurl: %s",
+			    curl_url_strerror(rc));
+		k = -EINVAL;
+	}
+	curl_url_cleanup(u);
+	return k;
+}
+
+int
+pluglib_http_url_check(const char *url, char *why, size_t whylen)
+{
+	int k = pluglib_url_parse(url, pluglib_http_schemes, PLUGLIB_URL_LOGIN,
+	    why, whylen);
+
+	return k < 0 ? k : 0;
+}
+
+int
+pluglib_url_option(const char *url, int idx, const char *const *schemes,
+    int flags, const char *rule, struct dutyd_error *err)
+{
+	char why[128];
+	int k;
+
+	if ((k = pluglib_url_parse(url, schemes, flags, why,
+	    sizeof(why))) == -ENOMEM)
+		pluglib_error(err, -1, "out of memory");
+	else if (k < 0)
+		pluglib_bad(err, idx, rule, why);
+	return k;
+}
+
+CURLU *
+pluglib_url_handle(const char *url)
+{
+	CURLU *u;
+	int r;
+
+	if ((u = curl_url()) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if ((r = pluglib_url_set(u, CURLUPART_URL, url,
+	    CURLU_NON_SUPPORT_SCHEME)) < 0) {
+		curl_url_cleanup(u);
+		errno = -r;
+		return NULL;
+	}
+	return u;
+}
+
+char *
+pluglib_url_string(CURLU *u)
+{
+	CURLUcode rc;
+	char *c, *s;
+
+	if ((rc = curl_url_get(u, CURLUPART_URL, &c, 0)) != CURLUE_OK) {
+		errno = rc == CURLUE_OUT_OF_MEMORY ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	/* curl_free() is not free(): hand out malloc()ed memory only. */
+	s = strdup(c);
+	curl_free(c);
+	return s;
+}
+
+int
+pluglib_url_set(CURLU *u, CURLUPart what, const char *part,
+    unsigned int flags)
+{
+	CURLUcode rc = curl_url_set(u, what, part, flags);
+
+	if (rc == CURLUE_OK)
+		return 0;
+	return rc == CURLUE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
 }
 
 int
@@ -247,51 +390,8 @@ pluglib_memstream_close(FILE *f, char **buf)
 	return 0;
 }
 
-EVP_MAC_CTX *
-pluglib_hmac_new(EVP_MAC *mac, const char *digest, const void *key,
-    size_t keylen)
-{
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string("digest", (char *)digest, 0),
-		OSSL_PARAM_construct_end(),
-	};
-	EVP_MAC *fetched = NULL;
-	EVP_MAC_CTX *c = NULL;
-
-	if (mac == NULL)
-		mac = fetched = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (mac != NULL && (c = EVP_MAC_CTX_new(mac)) != NULL &&
-	    EVP_MAC_init(c, key, keylen, params) != 1) {
-		EVP_MAC_CTX_free(c);
-		c = NULL;
-	}
-	EVP_MAC_free(fetched);
-	if (c == NULL)
-		errno = EIO;
-	return c;
-}
-
 int
-pluglib_hmac(const EVP_MAC_CTX *keyed, const struct pluglib_span *in,
-    size_t nin, unsigned char md[EVP_MAX_MD_SIZE], size_t *mdlen)
-{
-	EVP_MAC_CTX *c;
-	size_t i;
-	int ok = 1;
-
-	/* A copy of the keyed context: the key schedule is done once. */
-	if ((c = EVP_MAC_CTX_dup(keyed)) == NULL)
-		return -ENOMEM;
-	for (i = 0; i < nin && ok; i++)
-		ok = EVP_MAC_update(c, in[i].data, in[i].len) == 1;
-	*mdlen = 0;
-	ok = ok && EVP_MAC_final(c, md, mdlen, EVP_MAX_MD_SIZE) == 1;
-	EVP_MAC_CTX_free(c);
-	return ok ? 0 : -EIO;
-}
-
-int
-pluglib_base64(const unsigned char *in, size_t len, char *out, size_t outlen)
+pluglib_base64(const void *in, size_t len, char *out, size_t outlen)
 {
 	if (len > INT_MAX / 2 || outlen < PLUGLIB_BASE64_SIZE(len))
 		return -ENOBUFS;
@@ -299,81 +399,195 @@ pluglib_base64(const unsigned char *in, size_t len, char *out, size_t outlen)
 	return 0;
 }
 
-size_t
-pluglib_utf8_seq(const unsigned char *s, size_t n)
+EVP_MAC_CTX *
+pluglib_hmac_new(const char *digest, const struct pluglib_span *key,
+    size_t nkey, struct dutyd_error *err)
 {
-	size_t len, i;
-	unsigned int cp;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string("digest", (char *)digest, 0),
+		OSSL_PARAM_construct_end(),
+	};
+	unsigned char *joined;
+	size_t len = 0, i;
+	EVP_MAC_CTX *c = NULL;
+	EVP_MAC *mac = NULL;
 
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
+	for (i = 0; i < nkey; i++)
+		len += key[i].len;
+	/* EVP_MAC_init() takes the key in one piece. */
+	if ((joined = malloc(len ? len : 1)) == NULL) {
+		pluglib_error(err, -1, "out of memory");
+		return NULL;
 	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+	for (len = 0, i = 0; i < nkey; len += key[i++].len)
+		memcpy(joined + len, key[i].data, key[i].len);
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+	    (c = EVP_MAC_CTX_new(mac)) != NULL &&
+	    EVP_MAC_init(c, joined, len, params) != 1) {
+		EVP_MAC_CTX_free(c);
+		c = NULL;
+	}
+	EVP_MAC_free(mac);
+	explicit_bzero(joined, len);
+	free(joined);
+	if (c == NULL) {
+		pluglib_error(err, -1, "cannot set up HMAC-%s (OpenSSL)",
+		    digest);
+		errno = EIO;
+	}
+	return c;
+}
+
+int
+pluglib_secret(const char *value, const char *digest, char **copy,
+    EVP_MAC_CTX **hmac, struct dutyd_error *err)
+{
+	struct pluglib_span key;
+
+	if (value == NULL)
 		return 0;
+	if ((*copy = strdup(value)) == NULL) {
+		pluglib_error(err, -1, "out of memory");
+		return -ENOMEM;
+	}
+	key.data = *copy;
+	key.len = strlen(*copy);
+	if (digest != NULL &&
+	    (*hmac = pluglib_hmac_new(digest, &key, 1, err)) == NULL)
+		return -errno;
+	return 0;
+}
+
+/* Lower-case hex of len bytes, NUL-terminated; -ENOBUFS if out is short. */
+static int
+pluglib_hex(const unsigned char *in, size_t len, char *out, size_t outlen)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	if (outlen < 2 * len + 1)
+		return -ENOBUFS;
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+	return 0;
+}
+
+int
+pluglib_hmac_sign(const EVP_MAC_CTX *keyed, const struct pluglib_span *msg,
+    size_t nmsg, enum pluglib_text as, char *out, size_t outlen)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	size_t mdlen = 0, i;
+	EVP_MAC_CTX *c;
+	int ok = 1;
+
+	/* A copy of the keyed context: the key schedule is done once. */
+	if ((c = EVP_MAC_CTX_dup(keyed)) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < nmsg && ok; i++)
+		ok = EVP_MAC_update(c, msg[i].data, msg[i].len) == 1;
+	ok = ok && EVP_MAC_final(c, md, &mdlen, sizeof(md)) == 1;
+	EVP_MAC_CTX_free(c);
+	if (!ok)
+		return -EIO;
+	return as == PLUGLIB_HEX ? pluglib_hex(md, mdlen, out, outlen) :
+	    pluglib_base64(md, mdlen, out, outlen);
+}
+
+int
+pluglib_utf8_next(const char *s, size_t n, uint32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t c;
+	int len, i;
+
+	if (n == 0)
+		return -1;
+	if (u[0] < 0x80) {
+		len = 1;
+		c = u[0];
+	} else if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		len = 2;
+		c = u[0] & 0x1f;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		len = 3;
+		c = u[0] & 0x0f;
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		len = 4;
+		c = u[0] & 0x07;
+	} else
+		return -1;	/* a continuation byte, or never in UTF-8 */
+	if ((size_t)len > n)
+		return -1;
+	for (i = 1; i < len; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return -1;
+		c = (c << 6) | (u[i] & 0x3f);
+	}
+	/* Overlong forms would let one character pass for another. */
+	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return -1;
+	if (cp != NULL)
+		*cp = c;
 	return len;
 }
 
 int
 pluglib_utf8_ok(const char *s)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s), i, l;
+	size_t n = strlen(s), i;
+	int l;
 
-	for (i = 0; i < n; i += l)
-		if ((l = pluglib_utf8_seq(u + i, n - i)) == 0)
+	for (i = 0; i < n; i += (size_t)l)
+		if ((l = pluglib_utf8_next(s + i, n - i, NULL)) < 0)
 			return 0;
 	return 1;
 }
 
 size_t
-pluglib_utf8_cut(const char *s, size_t len, size_t max)
+pluglib_utf8_cut(const char *s, size_t len, size_t max, size_t max_chars)
 {
-	if (len <= max)
+	size_t i = 0, chars;
+	int l;
+
+	if (len <= max && len <= max_chars)
 		return len;
-	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-		max--;
-	return max;
+	for (chars = 0; i < len && chars < max_chars; chars++) {
+		if ((l = pluglib_utf8_next(s + i, len - i, NULL)) < 0)
+			l = 1;
+		if (i + (size_t)l > max)
+			break;
+		i += (size_t)l;
+	}
+	return i;
 }
 
 void
 pluglib_quote(char *dst, size_t dstlen, const char *src, size_t len,
     size_t max)
 {
-	const unsigned char *s = (const unsigned char *)src;
-	size_t i = 0, o = 0, n;
+	size_t i = 0, o = 0;
+	uint32_t cp;
+	int n;
 
 	while (i < len && o + 5 < dstlen) {
-		n = pluglib_utf8_seq(s + i, len - i);
-		if (i + (n ? n : 1) > max)
+		n = pluglib_utf8_next(src + i, len - i, &cp);
+		if (i + (n > 0 ? (size_t)n : 1) > max)
 			break;
-		if (n == 0) {
+		if (n < 0) {
 			dst[o++] = '?';
 			i++;
-		} else if (n == 1) {
-			dst[o++] = (s[i] < 0x20 || s[i] == 0x7f) ? ' ' : s[i];
+		} else if (cp < 0x20 || cp == 0x7f) {
+			dst[o++] = ' ';
 			i++;
 		} else {
-			memcpy(dst + o, s + i, n);
-			o += n;
-			i += n;
+			memcpy(dst + o, src + i, (size_t)n);
+			o += (size_t)n;
+			i += (size_t)n;
 		}
 	}
 	dst[o] = '\0';
@@ -395,7 +609,7 @@ pluglib_fit(const char *head, const char *text, const char *tail,
 	char *buf, *o;
 
 	cut = pluglib_utf8_cut(text, len, max > hl + tl + 3 ?
-	    max - hl - tl - 3 : 0);
+	    max - hl - tl - 3 : 0, SIZE_MAX);
 	if ((*out = buf = malloc(hl + cut + sizeof(more) + tl)) == NULL)
 		return -ENOMEM;
 	o = buf;
@@ -496,114 +710,5 @@ pluglib_json_code(json_t *root, const char *code_key, const char *msg_key,
 	*msg = json_string_value(json_object_get(root, msg_key));
 	if (*msg == NULL)
 		*msg = "";
-	return 0;
-}
-
-int
-pluglib_robot_options(const struct pluglib_robot *rb,
-    const struct dutyd_option *opts, size_t nopts, const char **val, int *idx,
-    struct dutyd_error *err)
-{
-	const char *url;
-	int r;
-
-	if ((r = pluglib_options(rb->channel, rb->keys, rb->nkeys, opts, nopts,
-	    val, idx, err)) < 0)
-		return r;
-	if ((url = val[0]) == NULL) {
-		pluglib_error(err, -1, "the %s channel needs a url: the "
-		    "robot's webhook address, %s", rb->channel, rb->example);
-		return -EINVAL;
-	}
-	if (!pluglib_http_url_ok(url)) {
-		pluglib_error(err, idx[0], "url must be an http:// or https:// "
-		    "address with a host and no spaces, e.g. %s", rb->example);
-		return -EINVAL;
-	}
-	if (rb->token != NULL && strstr(url, rb->token) == NULL) {
-		pluglib_error(err, idx[0], "url has no %s: copy the whole "
-		    "webhook address from the robot's settings in the %s group",
-		    rb->token, rb->vendor);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* The code and message of the vendor's reply; -ENOENT: not its reply. */
-static int
-pluglib_robot_reply(const struct pluglib_robot *rb, json_t *root,
-    long long *code, const char **msg)
-{
-	size_t i;
-
-	for (i = 0; i < 2 && rb->reply[i][0] != NULL; i++)
-		if (pluglib_json_code(root, rb->reply[i][0], rb->reply[i][1],
-		    code, msg) == 0)
-			return 0;
-	return -ENOENT;
-}
-
-static const struct pluglib_code *
-pluglib_lookup(const struct pluglib_robot *rb, long long code)
-{
-	static const struct pluglib_code other = { 0, DUTYD_RETRY, 0, NULL };
-	size_t i;
-
-	for (i = 0; i < rb->ncodes; i++)
-		if (rb->codes[i].code == code)
-			return &rb->codes[i];
-	return &other;
-}
-
-static void
-pluglib_vendor(struct dutyd_result *res, const struct pluglib_code *c,
-    long long code, const char *msg)
-{
-	char quote[PLUGLIB_QUOTE_MSG + 8];
-
-	pluglib_quote(quote, sizeof(quote), msg, strlen(msg),
-	    PLUGLIB_QUOTE_MSG);
-	res->outcome = c->outcome;
-	res->retry_after_ms = c->wait_ms;
-	snprintf(res->detail, sizeof(res->detail), "errcode %lld: %s%s%s%s",
-	    code, quote, c->hint ? " (" : "", c->hint ? c->hint : "",
-	    c->hint ? ")" : "");
-}
-
-int
-pluglib_robot_parse(const struct pluglib_robot *rb,
-    const struct dutyd_response *resp, struct dutyd_result *res)
-{
-	char quote[PLUGLIB_QUOTE_BODY + 8];
-	const struct pluglib_code *c = NULL;
-	const char *msg = "";
-	long long code = 0;
-	json_t *reply;
-
-	if (pluglib_parse_start(resp, res))
-		return 0;
-	pluglib_quote(quote, sizeof(quote), resp->body,
-	    resp->body ? resp->body_len : 0, PLUGLIB_QUOTE_BODY);
-	if ((reply = pluglib_json_load(resp)) != NULL &&
-	    pluglib_robot_reply(rb, reply, &code, &msg) == 0)
-		c = pluglib_lookup(rb, code);
-	if (pluglib_is_2xx(resp->status) && c != NULL)
-		pluglib_vendor(res, c, code, msg);
-	else if (pluglib_is_2xx(resp->status))
-		snprintf(res->detail, sizeof(res->detail), "HTTP %ld but not "
-		    "a %s reply: %s", resp->status, rb->vendor, quote);
-	else if (c != NULL && c->wait_ms > 0) {
-		/* Rate limited, whatever the status says. */
-		pluglib_vendor(res, c, code, msg);
-		res->retry_after_ms = pluglib_retry_after(resp, c->wait_ms);
-	} else {
-		if (resp->status == 429)
-			res->retry_after_ms = pluglib_retry_after(resp,
-			    rb->rate_wait_ms);
-		else if (resp->status < 500)
-			res->outcome = DUTYD_FAILED;
-		pluglib_http_detail(res, resp->status, quote);
-	}
-	json_decref(reply);
 	return 0;
 }

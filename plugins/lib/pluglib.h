@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 
@@ -22,7 +23,14 @@
 #define PLUGLIB_URL_MAX		2048
 /* Bytes EVP_EncodeBlock() writes for n bytes of input, NUL included. */
 #define PLUGLIB_BASE64_SIZE(n)	(4 * (((n) + 2) / 3) + 1)
+/* Room for any MAC pluglib_hmac_sign() writes, hex or base64, NUL included. */
+#define PLUGLIB_MAC_TEXT	(2 * EVP_MAX_MD_SIZE + 1)
 
+/*
+ * The plugins are built with -fvisibility=hidden, which covers definitions
+ * only: hiding the declarations too lets the compiler call these directly
+ * instead of through the PLT.
+ */
 #pragma GCC visibility push(hidden)
 
 /* configure() ------------------------------------------------------------ */
@@ -33,9 +41,10 @@ struct pluglib_key {
 	const char	*if_empty;	/* said after "<name> is empty: " */
 	/*
 	 * Optional: judged where the option stands, before the options after
-	 * it, an empty value included; if_bad is then the whole message.
+	 * it, an empty value included.  0 or -EINVAL; why gets what is wrong
+	 * beyond what if_bad says, or stays "".  if_bad is the message.
 	 */
-	int		(*check)(const char *);
+	int		(*check)(const char *, char *why, size_t whylen);
 	const char	*if_bad;
 };
 
@@ -57,10 +66,42 @@ size_t	pluglib_missing(const struct pluglib_key *keys, size_t nrequired,
 int	pluglib_printable(const char *, size_t max);
 /* Non-empty, at most max bytes of A-Z a-z 0-9 and the characters in extra. */
 int	pluglib_word(const char *, size_t max, const char *extra);
-/* http:// or https://, a host, printable, at most PLUGLIB_URL_MAX bytes. */
-int	pluglib_http_url_ok(const char *);
 /* Wipes a secret before it goes back to malloc; accepts NULL. */
 void	pluglib_free_secret(char *);
+
+/* URLs, read by libcurl's URL API -------------------------------------- */
+
+#define PLUGLIB_URL_LOGIN	0x1	/* may hold a user name or password */
+
+/* { "http", "https", NULL } */
+extern const char *const pluglib_http_schemes[];
+
+/*
+ * Parses url with curl_url().  Its scheme's index in schemes (lower case,
+ * NULL-terminated) if it has that scheme followed by "://", a host, no
+ * spaces or control characters, at most PLUGLIB_URL_MAX bytes and, unless
+ * flags has PLUGLIB_URL_LOGIN, no user name or password.  Otherwise -EINVAL
+ * (or -ENOMEM); why, unless NULL, then says what is wrong beyond those
+ * rules (a port that is no port, a bad host name, its length), or is "".
+ */
+int	pluglib_url_parse(const char *url, const char *const *schemes,
+	    int flags, char *why, size_t whylen);
+/* An http:// or https:// URL, as a pluglib_key check. */
+int	pluglib_http_url_check(const char *url, char *why, size_t whylen);
+/*
+ * pluglib_url_parse() of option idx: the scheme's index, or -EINVAL with
+ * err at idx saying rule, and what else is wrong in parentheses.
+ */
+int	pluglib_url_option(const char *url, int idx,
+	    const char *const *schemes, int flags, const char *rule,
+	    struct dutyd_error *err);
+/* A handle on url, which pluglib_url_parse() took; NULL with errno. */
+CURLU	*pluglib_url_handle(const char *url);
+/* The whole URL u holds, in malloc()ed memory; NULL with errno. */
+char	*pluglib_url_string(CURLU *u);
+/* curl_url_set(), answering -ENOMEM, or -EINVAL for any other refusal. */
+int	pluglib_url_set(CURLU *u, CURLUPart what, const char *part,
+	    unsigned int flags);
 
 /* build() ---------------------------------------------------------------- */
 
@@ -81,26 +122,60 @@ char	*pluglib_escape(const char *);
 int	pluglib_json_dump(json_t *body, char **out, size_t *outlen);
 /* Closes an open_memstream() stream; on a write error frees *buf (-ENOMEM). */
 int	pluglib_memstream_close(FILE *, char **buf);
+/* out gets base64 of len bytes of in, NUL-terminated; -ENOBUFS if too small. */
+int	pluglib_base64(const void *in, size_t len, char *out, size_t outlen);
 
-/* An HMAC context keyed once; mac: a fetched "HMAC", or NULL to fetch one. */
-EVP_MAC_CTX *pluglib_hmac_new(EVP_MAC *mac, const char *digest,
-	    const void *key, size_t keylen);
+/* Bytes, for keys and messages given in parts. */
 struct pluglib_span {
 	const void	*data;
 	size_t		 len;
 };
-/* The HMAC of the spans in order; keyed is left as it is for the next. */
-int	pluglib_hmac(const EVP_MAC_CTX *keyed, const struct pluglib_span *,
-	    size_t nspans, unsigned char md[EVP_MAX_MD_SIZE], size_t *mdlen);
-int	pluglib_base64(const unsigned char *, size_t, char *out, size_t outlen);
+
+enum pluglib_text {
+	PLUGLIB_HEX,		/* lower case */
+	PLUGLIB_BASE64,
+};
+
+/*
+ * The one HMAC of the plugins: a context keyed once with the key spans
+ * joined (the vendors build keys like secret "&"), copied for each message
+ * so that neither the provider fetch nor the key schedule is paid per
+ * message.  digest: "SHA256", "SHA1".  Free with EVP_MAC_CTX_free().  NULL
+ * with errno on failure, and err (unless NULL) says "out of memory" or
+ * "cannot set up HMAC-<digest> (OpenSSL)".
+ */
+EVP_MAC_CTX *pluglib_hmac_new(const char *digest,
+	    const struct pluglib_span *key, size_t nkey,
+	    struct dutyd_error *err);
+/*
+ * A signing secret from the options: *copy gets a copy of value (NULL: no
+ * secret, nothing made) and, with a digest, *hmac a context keyed with it.
+ * On failure err says why; what was made is left for the caller to free.
+ */
+int	pluglib_secret(const char *value, const char *digest, char **copy,
+	    EVP_MAC_CTX **hmac, struct dutyd_error *err);
+/* out gets the HMAC of the message spans joined, as text; keyed stays. */
+int	pluglib_hmac_sign(const EVP_MAC_CTX *keyed,
+	    const struct pluglib_span *msg, size_t nmsg, enum pluglib_text,
+	    char *out, size_t outlen);
 
 /* Text ------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-size_t	pluglib_utf8_seq(const unsigned char *s, size_t n);
+/*
+ * The one UTF-8 decoder: the length (1 to 4) of the character at s, which
+ * has n bytes, and its code point in *cp (unless cp is NULL).  -1 if s does
+ * not start with a whole, shortest-form character that is not a surrogate
+ * (also when n is 0 or the character is cut off at n).
+ */
+int	pluglib_utf8_next(const char *s, size_t n, uint32_t *cp);
 int	pluglib_utf8_ok(const char *);
-/* Longest prefix of s (len bytes), at most max, ending between characters. */
-size_t	pluglib_utf8_cut(const char *s, size_t len, size_t max);
+/*
+ * Longest prefix of s (len bytes) of at most max bytes and max_chars
+ * characters that ends between characters.  A byte that is not UTF-8
+ * counts as one character.
+ */
+size_t	pluglib_utf8_cut(const char *s, size_t len, size_t max,
+	    size_t max_chars);
 /*
  * Quotes at most max bytes of peer text for the audit log, which is JSON:
  * never cuts a character in half, shows bytes that are not UTF-8 as '?' and
@@ -144,44 +219,6 @@ json_t	*pluglib_json_load(const struct dutyd_response *);
  */
 int	pluglib_json_code(json_t *root, const char *code_key,
 	    const char *msg_key, long long *code, const char **msg);
-
-/* A group robot's reply code and what it means. */
-struct pluglib_code {
-	long long	 code;
-	enum dutyd_outcome outcome;
-	int64_t		 wait_ms;	/* rate limited: not before this */
-	const char	*hint;		/* what to do about it, or NULL */
-};
-
-/* A group robot: a webhook address, and JSON answers that carry a code. */
-struct pluglib_robot {
-	const char	*channel;	/* "dingtalk", as in the config */
-	const struct pluglib_key *keys;	/* its options, "url" first */
-	size_t		 nkeys;
-	const char	*vendor;	/* "DingTalk", as people know it */
-	const char	*example;	/* a webhook address, for advice */
-	const char	*token;		/* a good address holds it; or NULL */
-	/*
-	 * The names of the code and the message in a reply, then those of
-	 * older replies (or NULLs).
-	 */
-	const char	*reply[2][2];
-	const struct pluglib_code *codes;	/* the rest are retried */
-	size_t		 ncodes;
-	int64_t		 rate_wait_ms;	/* a 429 without Retry-After */
-};
-
-/* pluglib_options(), and the url given, http(s), holding rb->token. */
-int	pluglib_robot_options(const struct pluglib_robot *,
-	    const struct dutyd_option *opts, size_t nopts, const char **val,
-	    int *idx, struct dutyd_error *);
-/*
- * The vendor's code decides a 2xx; a 2xx without one is somebody else's
- * page.  Otherwise HTTP decides (429 and 5xx retry, the rest fail), unless
- * the vendor says it is rate limited.
- */
-int	pluglib_robot_parse(const struct pluglib_robot *,
-	    const struct dutyd_response *, struct dutyd_result *);
 
 #pragma GCC visibility pop
 

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "config/channel.h"
 
 #define PLUG_NOW_MS	1795855235123LL	/* 2026-11-28T08:40:35.123Z */
@@ -182,6 +184,31 @@ plug_parse(const struct dutyd_plugin *p, long status, const char *error,
 	if (res.outcome != DUTYD_RETRY)
 		assert_int_equal(res.retry_after_ms, 0);
 	return res;
+}
+
+/* data/vectors.json, the vendors' signature examples; NULL: stderr says why. */
+static inline json_t *
+plug_vectors(void)
+{
+	json_error_t jerr;
+	json_t *v;
+
+	if ((v = json_load_file(TEST_SRC_DIR "/data/vectors.json", 0,
+	    &jerr)) == NULL)
+		fprintf(stderr, "vectors.json: %s\n", jerr.text);
+	return v;
+}
+
+/* The string at group.key in vectors; there must be one. */
+static inline const char *
+plug_vector(json_t *vectors, const char *group, const char *key)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(
+	    vectors, group), key));
+
+	if (s == NULL)
+		fail_msg("vectors.json has no %s.%s", group, key);
+	return s;
 }
 
 /* Names and values decoded from a request: form fields, mail headers. */

@@ -1,5 +1,7 @@
 /* Loading channel plugins: what loads, and what is refused with which words. */
 #include <errno.h>
+#include <glob.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -148,6 +150,51 @@ test_request_clear(void **unused)
 	channel_request_clear(&req);	/* idempotent */
 }
 
+/*
+ * How many symbols of ours (not the toolchain's: those start with '_', as
+ * ASan's __odr_asan.dutyd_plugin does) path exports, failing on any but
+ * dutyd_plugin; -1 if nm could not read it.
+ */
+static int
+exported(const char *path)
+{
+	char cmd[PATH_MAX + 64], line[512], *name;
+	int n = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "nm -D --defined-only '%s'", path);
+	if ((f = popen(cmd, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		name = strrchr(line, ' ') ? strrchr(line, ' ') + 1 : line;
+		if (name[0] == '_' || name[0] == '\0')
+			continue;
+		if (strcmp(name, DUTYD_PLUGIN_SYMBOL) != 0)
+			fail_msg("%s exports %s: only " DUTYD_PLUGIN_SYMBOL
+			    " may be seen (DUTYD_PLUGIN_EXPORT, "
+			    "-fvisibility=hidden)", path, name);
+		n++;
+	}
+	return pclose(f) == 0 ? n : -1;
+}
+
+/* Each plugin's own helpers and pluglib stay inside it: one ABI symbol. */
+static void
+test_exports(void **unused)
+{
+	glob_t g;
+	size_t i;
+
+	assert_int_equal(glob(BUILD_PLUGIN_DIR "/*.so", 0, NULL, &g), 0);
+	assert_true(g.gl_pathc >= 7);	/* webhook ... email */
+	for (i = 0; i < g.gl_pathc; i++)
+		if (exported(g.gl_pathv[i]) != 1)
+			fail_msg("nm -D --defined-only %s: no "
+			    DUTYD_PLUGIN_SYMBOL, g.gl_pathv[i]);
+	globfree(&g);
+}
+
 int
 main(void)
 {
@@ -158,6 +205,7 @@ main(void)
 		cmocka_unit_test(test_wrong_abi),
 		cmocka_unit_test(test_name_mismatch),
 		cmocka_unit_test(test_request_clear),
+		cmocka_unit_test(test_exports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,18 +39,11 @@ static const struct dutyd_recipient rcpts[] = {
 static int
 setup(void **unused)
 {
-	json_error_t jerr;
-
 	if ((ding = plug_open("dingtalk", &cp_ding)) == NULL ||
 	    (wecom = plug_open("wecom", &cp_wecom)) == NULL ||
 	    (feishu = plug_open("feishu", &cp_feishu)) == NULL)
 		return -1;
-	vectors = json_load_file(TEST_SRC_DIR "/data/vectors.json", 0, &jerr);
-	if (vectors == NULL) {
-		fprintf(stderr, "vectors.json: %s\n", jerr.text);
-		return -1;
-	}
-	return 0;
+	return (vectors = plug_vectors()) == NULL ? -1 : 0;
 }
 
 static int
@@ -75,17 +68,6 @@ count(const char *hay, const char *needle)
 	return n;
 }
 
-static const char *
-vector(const char *group, const char *key)
-{
-	const char *s = json_string_value(json_object_get(json_object_get(
-	    vectors, group), key));
-
-	if (s == NULL)
-		fail_msg("vectors.json has no %s.%s", group, key);
-	return s;
-}
-
 /* What every robot refuses alike; `good` is a working url. */
 static void
 configure_common(const struct dutyd_plugin *p, const char *good,
@@ -93,7 +75,9 @@ configure_common(const struct dutyd_plugin *p, const char *good,
 {
 	static const char *bad_urls[] = { "ftp://example.org/?key=1&access_token=1",
 	    "example.org/?key=1&access_token=1", "http://", "https:///?key=1",
-	    "http://a b/?key=1&access_token=1", "file:///etc/passwd" };
+	    "http://a b/?key=1&access_token=1", "file:///etc/passwd",
+	    "https:///h/?key=1&access_token=1", "http:/h/?key=1&access_token=1",
+	    "http://h:99999/?key=1&access_token=1" };
 	struct dutyd_option opts[3];
 	size_t i;
 
@@ -107,6 +91,9 @@ configure_common(const struct dutyd_plugin *p, const char *good,
 	plug_configure_bad_value(p, opts, 1, 0, "", "empty");
 	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++)
 		plug_configure_bad_value(p, opts, 1, 0, bad_urls[i], "http://");
+	/* What the rule does not say, libcurl does. */
+	plug_configure_bad_value(p, opts, 1, 0,
+	    "http://h:99999/?key=1&access_token=1", "(libcurl: Port number");
 	p->release(plug_configure_ok(p, opts, 1));
 	p->release(NULL);
 }
@@ -158,6 +145,16 @@ test_configure(void **unused)
 	const struct dutyd_option feishu_secret_only[] = {
 		{ "secret", "demo" },
 	};
+	/* The token is a query parameter of its own, wherever it stands. */
+	static const char *wecom_keyless[] = {
+		"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?monkey=k",
+		"https://qyapi.weixin.qq.com/key=k/send",
+		"https://qyapi.weixin.qq.com/send#key=k",
+	};
+	const struct dutyd_option wecom_later[] = {
+		{ "url", "http://127.0.0.1:9/send?debug=1&key=k#top" },
+	};
+	size_t i;
 
 	configure_common(ding, "http://127.0.0.1:9/send?access_token=x",
 	    "url and secret");
@@ -171,6 +168,10 @@ test_configure(void **unused)
 	plug_configure_bad(ding, ding_nosecret, 2, 1, "secret");
 	wecom->release(plug_configure_ok(wecom, wecom_ok, 2));
 	plug_configure_bad(wecom, wecom_nokey, 1, 0, "key=");
+	for (i = 0; i < sizeof(wecom_keyless) / sizeof(wecom_keyless[0]); i++)
+		plug_configure_bad_value(wecom, wecom_nokey, 1, 0,
+		    wecom_keyless[i], "url has no key=");
+	wecom->release(plug_configure_ok(wecom, wecom_later, 1));
 	plug_configure_bad(wecom, wecom_type, 2, 1, "'news'");
 	feishu->release(plug_configure_ok(feishu, feishu_ok, 2));
 	plug_configure_bad(feishu, feishu_secret_only, 1, -1, "url");
@@ -300,7 +301,7 @@ test_dingtalk_sign(void **unused)
 	const char *grp = "dingtalk_robot_sign";
 	const struct dutyd_option opts[] = {
 		{ "url", "http://127.0.0.1:9/robot/send?access_token=t0k3n" },
-		{ "secret", vector(grp, "secret") },
+		{ "secret", plug_vector(vectors, grp, "secret") },
 	};
 	struct dutyd_message m;
 	struct dutyd_request req;
@@ -309,31 +310,47 @@ test_dingtalk_sign(void **unused)
 	int len;
 
 	message(&m);
-	m.now_ms = strtoll(vector(grp, "timestamp"), NULL, 10);
+	m.now_ms = strtoll(plug_vector(vectors, grp, "timestamp"), NULL, 10);
 	body = build(ding, opts, 2, &m, &req);
 	assert_true(strncmp(req.url, opts[0].value, strlen(opts[0].value)) == 0);
 	ts = query(req.url, "timestamp");
 	sign = query(req.url, "sign");
 	assert_non_null(ts);
 	assert_non_null(sign);
-	assert_string_equal(ts, vector(grp, "timestamp"));
+	assert_string_equal(ts, plug_vector(vectors, grp, "timestamp"));
 	/* Percent-encoded: a raw + would arrive as a space. */
 	assert_null(strpbrk(sign, "+/="));
 	raw = curl_easy_unescape(NULL, sign, 0, &len);
 	assert_non_null(raw);
-	assert_string_equal(raw, vector(grp, "sign_base64"));
+	assert_string_equal(raw, plug_vector(vectors, grp, "sign_base64"));
 	curl_free(raw);
 	free(ts);
 	free(sign);
 	json_decref(body);
 	channel_request_clear(&req);
 
+	/* The signature joins the query, before any #fragment. */
+	{
+		const struct dutyd_option frag[] = {
+			{ "url", "http://127.0.0.1:9/robot/send?access_token="
+			    "t0k3n#top" },
+			{ "secret", plug_vector(vectors, grp, "secret") },
+		};
+
+		body = build(ding, frag, 2, &m, &req);
+		assert_string_equal(req.url, "http://127.0.0.1:9/robot/send?"
+		    "access_token=t0k3n&timestamp=1577262236757&sign="
+		    "hmPWwU%2b7lVdm3ZZz0r9tSfx0L4Q26jWOZr9%2bGs6EZQM%3d#top");
+		json_decref(body);
+		channel_request_clear(&req);
+	}
+
 	/* A different moment, a different signature. */
 	m.now_ms += 1;
 	body = build(ding, opts, 2, &m, &req);
 	sign = query(req.url, "sign");
 	raw = curl_easy_unescape(NULL, sign, 0, &len);
-	assert_string_not_equal(raw, vector(grp, "sign_base64"));
+	assert_string_not_equal(raw, plug_vector(vectors, grp, "sign_base64"));
 	curl_free(raw);
 	free(sign);
 	json_decref(body);
@@ -496,7 +513,7 @@ test_feishu_sign(void **unused)
 	const char *grp = "feishu_bot_sign";
 	const struct dutyd_option opts[] = {
 		{ "url", "http://127.0.0.1:9/open-apis/bot/v2/hook/0f2a" },
-		{ "secret", vector(grp, "secret") },
+		{ "secret", plug_vector(vectors, grp, "secret") },
 	};
 	struct dutyd_message m;
 	struct dutyd_request req;
@@ -504,12 +521,13 @@ test_feishu_sign(void **unused)
 
 	message(&m);
 	/* Seconds, rounded down: the milliseconds do not matter. */
-	m.now_ms = strtoll(vector(grp, "timestamp"), NULL, 10) * 1000 + 999;
+	m.now_ms = strtoll(plug_vector(vectors, grp, "timestamp"), NULL,
+	    10) * 1000 + 999;
 	body = build(feishu, opts, 2, &m, &req);
 	assert_string_equal(jstr(body, "timestamp", NULL),
-	    vector(grp, "timestamp"));
+	    plug_vector(vectors, grp, "timestamp"));
 	assert_string_equal(jstr(body, "sign", NULL),
-	    vector(grp, "sign_base64"));
+	    plug_vector(vectors, grp, "sign_base64"));
 	assert_string_equal(jstr(body, "msg_type", NULL), "text");
 	json_decref(body);
 	channel_request_clear(&req);
@@ -517,7 +535,7 @@ test_feishu_sign(void **unused)
 	m.now_ms += 1000;
 	body = build(feishu, opts, 2, &m, &req);
 	assert_string_not_equal(jstr(body, "sign", NULL),
-	    vector(grp, "sign_base64"));
+	    plug_vector(vectors, grp, "sign_base64"));
 	json_decref(body);
 	channel_request_clear(&req);
 }

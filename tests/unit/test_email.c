@@ -88,7 +88,10 @@ test_configure(void **unused)
 	};
 	static const char *bad_urls[] = { "http://mail.example.org",
 	    "mail.example.org:25", "smtp://", "smtp://:25",
-	    "smtp://duty:secret@mail.example.org", "smtp://a b", "" };
+	    "smtp://duty:secret@mail.example.org", "smtp://a b", "",
+	    "smtp://@mail.example.org", "smtps://duty@mail.example.org",
+	    "smtp:///mail.example.org", "smtps:mail.example.org",
+	    "smtp://mail.example.org:99999" };
 	static const char *bad_from[] = { "duty", "Duty <duty@example.org>",
 	    "duty@", "@example.org", "duty@example.org\r\nBcc: x@y",
 	    "du ty@example.org" };
@@ -121,6 +124,8 @@ test_configure(void **unused)
 	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++)
 		plug_configure_bad_value(em, from_url, 2, 1, bad_urls[i],
 		    bad_urls[i][0] ? "smtp://" : "empty");
+	plug_configure_bad_value(em, from_url, 2, 1,
+	    "smtp://mail.example.org:99999", "not in the url (libcurl: Port");
 	for (i = 0; i < sizeof(bad_from) / sizeof(bad_from[0]); i++)
 		plug_configure_bad_value(em, url_from, 2, 1, bad_from[i],
 		    "from");

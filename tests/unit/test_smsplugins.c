@@ -128,7 +128,8 @@ test_twilio_configure(void **unused)
 	static const char *bad_sids[] = { TOKEN, "AC123", SID "0",
 	    "ACxyz456789abcdef0123456789abcdef", "SK0123456789abcdef0123456789abcdef" };
 	static const char *bad_urls[] = { "ftp://api.twilio.com", "api.twilio.com",
-	    "http://", "https://a b" };
+	    "http://", "https://a b", "https:///api.twilio.com",
+	    "https://api.twilio.com:65536" };
 	size_t i;
 
 	tw->release(plug_configure_ok(tw, tw_good, 4));
@@ -152,7 +153,9 @@ test_twilio_configure(void **unused)
 	plug_configure_bad_value(tw, tw_good, 4, 1, "has space", "auth_token");
 	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++)
 		plug_configure_bad_value(tw, tw_good, 4, 3, bad_urls[i],
-		    "http://");
+		    "leave it out to use https://api.twilio.com");
+	plug_configure_bad_value(tw, tw_good, 4, 3,
+	    "https://api.twilio.com:65536", "(libcurl: Port number");
 }
 
 static void
@@ -191,6 +194,28 @@ test_twilio_build(void **unused)
 	assert_string_equal(req.url, "https://api.twilio.com/2010-04-01/"
 	    "Accounts/" SID "/Messages.json");
 	channel_request_clear(&req);
+
+	/* A base with a path (a proxy) keeps it; a query stays the query. */
+	{
+		static const char *base[][2] = {
+			{ "https://proxy.example.org/twilio//",
+			    "https://proxy.example.org/twilio/2010-04-01/"
+			    "Accounts/" SID "/Messages.json" },
+			{ "http://127.0.0.1:9?via=dutyd",
+			    "http://127.0.0.1:9/2010-04-01/Accounts/" SID
+			    "/Messages.json?via=dutyd" },
+		};
+		struct dutyd_option opts[4];
+		size_t i;
+
+		memcpy(opts, tw_good, sizeof(opts));
+		for (i = 0; i < sizeof(base) / sizeof(base[0]); i++) {
+			opts[3].value = base[i][0];
+			assert_int_equal(plug_build(tw, opts, 4, &m, &req), 0);
+			assert_string_equal(req.url, base[i][1]);
+			channel_request_clear(&req);
+		}
+	}
 }
 
 static void
@@ -430,6 +455,10 @@ test_aliyun_configure(void **unused)
 	plug_configure_bad_value(al, al_good, 6, 5, "cn hangzhou", "region_id");
 	plug_configure_bad_value(al, al_good, 6, 4, "dysmsapi.aliyuncs.com",
 	    "https://");
+	plug_configure_bad_value(al, al_good, 6, 4, "https:///dysmsapi",
+	    "leave it out to use https://dysmsapi.aliyuncs.com/");
+	plug_configure_bad_value(al, al_good, 6, 4,
+	    "https://dysmsapi.aliyuncs.com:0x50/", "(libcurl: Port number");
 	plug_configure_bad_value(al, al_good, 6, 2, "值守\r\nX: 1",
 	    "sign_name");
 	plug_configure_bad_value(al, al_good, 6, 1, "",

@@ -64,7 +64,7 @@ test_configure(void **unused)
 	};
 	static const char *bad_urls[] = { "ftp://example.org/", "example.org",
 	    "http://", "https:///path", "http://a b/", "file:///etc/passwd",
-	    "" };
+	    "", "http:/example.org/", "http://example.org:65536/" };
 	const struct dutyd_option secret_url[] = {
 		{ "secret", "x" },
 		{ "url", "http://127.0.0.1:8080/" },
@@ -80,6 +80,8 @@ test_configure(void **unused)
 	for (i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++)
 		plug_configure_bad_value(wh, secret_url, 2, 1, bad_urls[i],
 		    "http://");
+	plug_configure_bad_value(wh, secret_url, 2, 1,
+	    "http://example.org:65536/", "dutyd-hook (libcurl: Port number");
 	plug_configure_bad(wh, unknown, 3, 2, "colour");
 	plug_configure_bad(wh, unknown, 3, 2, "url and secret");
 	plug_configure_bad(wh, empty_secret, 2, 1, "secret");

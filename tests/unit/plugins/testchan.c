@@ -2,6 +2,9 @@
  * testchan: a fake channel plugin for unit tests.  It checks its options the
  * way a real plugin must (required, optional, unknown, malformed), so the
  * tests can see where the daemon points when a plugin rejects a channel.
+ *
+ * Like a third-party plugin written before DUTYD_PLUGIN_EXPORT, it does not
+ * use the macro and is built with default visibility: it must still load.
  */
 #include <errno.h>
 #include <stdio.h>
