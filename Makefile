@@ -68,11 +68,24 @@ $(B)/plugins/%.so: plugins/%.c $(PLUGIN_LIB) $(HEADERS) | $(B)/plugins
 		$(shell pkg-config --libs libcrypto jansson libcurl 2>/dev/null)
 
 # Unit tests find plugins through these paths: the real ones and test-only fakes.
-$(B)/tests/%: tests/unit/%.c $(B)/libdutyd.a $(HEADERS) $(wildcard tests/unit/*.h) $(PLUGINS) $(TEST_PLUGINS) | $(B)/tests
-	$(CC) $(CFLAGS_ALL) -DTEST_PLUGIN_DIR='"$(abspath $(B)/tests/plugins)"' \
-		-DBUILD_PLUGIN_DIR='"$(abspath $(B)/plugins)"' \
-		-DTEST_SRC_DIR='"$(abspath tests/unit)"' \
-		$(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< $(B)/libdutyd.a $(LDLIBS_ALL) -lcmocka
+TEST_DEFS = -DTEST_PLUGIN_DIR='"$(abspath $(B)/tests/plugins)"' \
+	-DBUILD_PLUGIN_DIR='"$(abspath $(B)/plugins)"' \
+	-DTEST_SRC_DIR='"$(abspath tests/unit)"'
+# What the state-machine tests run dutyd's core on: a fake clock, a fake
+# transport, a store in memory (tests/unit/lib).
+TESTLIB_SRCS := $(wildcard tests/unit/lib/*.c)
+TESTLIB_OBJS := $(TESTLIB_SRCS:tests/unit/lib/%.c=$(B)/tests/lib/%.o)
+
+$(B)/tests/lib/%.o: tests/unit/lib/%.c $(HEADERS) $(wildcard tests/unit/lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(TEST_DEFS) -Itests/unit/lib -c -o $@ $<
+
+$(B)/testlib.a: $(TESTLIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/tests/%: tests/unit/%.c $(B)/testlib.a $(B)/libdutyd.a $(HEADERS) $(wildcard tests/unit/*.h tests/unit/lib/*.h) $(PLUGINS) $(TEST_PLUGINS) | $(B)/tests
+	$(CC) $(CFLAGS_ALL) $(TEST_DEFS) -Itests/unit/lib \
+		$(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< $(B)/testlib.a $(B)/libdutyd.a $(LDLIBS_ALL) -lcmocka
 
 $(B)/tests/plugins/%.so: tests/unit/plugins/%.c $(HEADERS) | $(B)/tests/plugins
 	$(CC) $(CFLAGS_ALL) -fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $<

@@ -1,0 +1,33 @@
+/*
+ * A store backend in memory, for unit tests (and as proof that the store
+ * interface takes a second backend: nothing but main.c names filelog).
+ * Its lines outlive store_close(), so a test restarts dutyd's core on the
+ * same records, as a restart on the same state_dir would.
+ */
+#ifndef TEST_MEMSTORE_H
+#define TEST_MEMSTORE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct store_backend;
+
+const struct store_backend *memstore(void);
+/* Forget every line (a new state_dir). */
+void	memstore_reset(void);
+size_t	memstore_count(void);
+/* Line I (0-based), without its newline. */
+const char *memstore_line(size_t i);
+/* Records of kind EVENT (NULL: all), optionally naming INCIDENT, as an array of objects. */
+json_t	*memstore_records(const char *event, const char *incident);
+/* How many records of kind EVENT (NULL: all) name INCIDENT (NULL: any). */
+size_t	memstore_count_of(const char *event, const char *incident);
+/* The writes that fail from now on with -ERR (0: none fail). */
+void	memstore_fail(int err);
+/* Syncs so far (group commits). */
+size_t	memstore_syncs(void);
+/* Force a checkpoint at the next loop turn. */
+void	memstore_want_checkpoint(void);
+
+#endif

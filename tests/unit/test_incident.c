@@ -1,0 +1,436 @@
+/*
+ * Incidents on a fake clock: the deadlines fire at their time and once,
+ * an acknowledgement stops the climb, escalation levels chain, downtime
+ * is caught up with the lateness said, follow-ups are capped and a
+ * checkpoint of a heavy incident fits and restores what it held.  What
+ * the e2e tests prove with real sleeps, here in milliseconds.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "actions/incact.h"
+#include "corefix.h"
+#include "fakeclock.h"
+#include "fakefetch.h"
+#include "memstore.h"
+#include "state/incident.h"
+#include "state/incview.h"
+
+#define MIN	COREFIX_MIN
+
+static const char conf[] =
+    "timezone: \"Asia/Shanghai\"\n"
+    "offices:\n"
+    "  - { id: county-a, name: \"A县应急管理局\", token: \"secret-a\" }\n"
+    "  - { id: county-b, name: \"B县应急管理局\", token: \"secret-b\" }\n"
+    "people:\n"
+    "  - { id: zhang, name: \"张伟\", token: \"t-zhang\", contacts: [ { channel: hook, to: \"zhang\" } ] }\n"
+    "  - { id: li, name: \"李强\", token: \"t-li\", contacts: [ { channel: hook, to: \"li\" } ] }\n"
+    "  - { id: wang, name: \"王芳\", token: \"t-wang\", contacts: [ { channel: hook, to: \"wang\" } ] }\n"
+    "  - { id: zhao, name: \"赵敏\", token: \"t-zhao\", contacts: [ { channel: hook, to: \"zhao\" } ] }\n"
+    "duty:\n"
+    "  officers: [zhang]\n"
+    "  leader: li\n"
+    "  escalation: [wang]\n"
+    "channels:\n"
+    "  hook: { plugin: webhook, url: \"http://127.0.0.1:9/hook\" }\n"
+    "policy:\n"
+    "  ack_timeout: 20m\n"
+    "  report_deadline: 40m\n";
+
+static const char conf_levels[] =
+    "timezone: \"Asia/Shanghai\"\n"
+    "offices:\n"
+    "  - { id: county-a, name: \"A县应急管理局\", token: \"secret-a\" }\n"
+    "people:\n"
+    "  - { id: zhang, name: \"张伟\", token: \"t-zhang\", contacts: [ { channel: hook, to: \"zhang\" } ] }\n"
+    "  - { id: li, name: \"李强\", token: \"t-li\", contacts: [ { channel: hook, to: \"li\" } ] }\n"
+    "  - { id: wang, name: \"王芳\", token: \"t-wang\", contacts: [ { channel: hook, to: \"wang\" } ] }\n"
+    "  - { id: zhao, name: \"赵敏\", token: \"t-zhao\", contacts: [ { channel: hook, to: \"zhao\" } ] }\n"
+    "duty:\n"
+    "  officers: [zhang]\n"
+    "  leader: li\n"
+    "  escalation: [wang]\n"
+    "channels:\n"
+    "  hook: { plugin: webhook, url: \"http://127.0.0.1:9/hook\" }\n"
+    "policy:\n"
+    "  ack_timeout: 20m\n"
+    "  report_deadline: 40m\n"
+    "  escalation:\n"
+    "    - { after: 10m, notify: [zhao] }\n"
+    "    - { after: 30m, notify: [leader, zhao] }\n";
+
+static int
+teardown(void **state)
+{
+	corefix_stop();
+	return 0;
+}
+
+/* The record of kind EVENT for INCIDENT; exactly one must exist. */
+static json_t *
+the_record(const char *event, const char *incident)
+{
+	json_t *all = memstore_records(event, incident), *r;
+
+	if (json_array_size(all) != 1)
+		fail_msg("%zu %s records for %s, not 1", json_array_size(all),
+		    event, incident);
+	r = json_incref(json_array_get(all, 0));
+	json_decref(all);
+	return r;
+}
+
+static void
+test_report_tells_the_duty_room_at_once(void **state)
+{
+	struct incident	*inc;
+	json_t		*intent;
+
+	corefix_start(conf);
+	inc = corefix_report("county-a", "某镇化工厂爆炸");
+	assert_non_null(inc);
+	assert_string_equal(inc->id, "INC-20261202-0001");
+	assert_int_equal(inc->ack_clock.deadline, COREFIX_T0 + 20 * MIN);
+	assert_int_equal(inc->report_clock.deadline, COREFIX_T0 + 40 * MIN);
+	/* One intent, officers and the leader; the escalation list waits. */
+	intent = the_record("notify.intent", inc->id);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    intent, "data"), "event")), "incident.new");
+	json_decref(intent);
+	/* Sent only once the intent is durable: in the same turn here. */
+	assert_string_equal(corefix_sent("incident.new", inc->id), "zhang,li");
+	assert_int_equal(corefix_deliver_all(), 2);
+	assert_int_equal(memstore_count_of("notify.attempt", inc->id), 2);
+	/* Delivered is final: nothing is sent again. */
+	fakeclock_advance(5 * MIN);
+	assert_string_equal(corefix_sent("incident.new", inc->id), "zhang,li");
+}
+
+static void
+test_escalation_at_the_deadline_not_before(void **state)
+{
+	struct incident	*inc;
+	json_t		*esc;
+
+	corefix_start(conf);
+	inc = corefix_report("county-a", "河堤管涌");
+	corefix_deliver_all();
+	fakeclock_advance(20 * MIN - 1);
+	assert_int_equal(memstore_count_of("incident.escalated", inc->id), 0);
+	assert_string_equal(corefix_sent("incident.escalated", NULL), "");
+	fakeclock_advance(1);
+	esc = the_record("incident.escalated", inc->id);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(esc,
+	    "data"), "late_ms")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(esc,
+	    "data"), "level")), 1);
+	json_decref(esc);
+	/* Escalations go up: the leader and the escalation list, not the officer. */
+	assert_string_equal(corefix_sent("incident.escalated", inc->id), "li,wang");
+	assert_int_equal(inc->level, 1);
+	/* Firing is a record: an hour on, nothing fires twice. */
+	corefix_deliver_all();
+	fakeclock_advance(60 * MIN);
+	assert_int_equal(memstore_count_of("incident.escalated", inc->id), 1);
+	assert_int_equal(memstore_count_of("incident.report_overdue", inc->id), 1);
+	assert_string_equal(corefix_sent("incident.escalated", inc->id), "li,wang");
+}
+
+static void
+test_acknowledgement_stops_the_escalation(void **state)
+{
+	struct incident	*inc;
+	int		 changed = -1;
+
+	corefix_start(conf);
+	inc = corefix_report("county-a", "山体滑坡");
+	corefix_deliver_all();
+	fakeclock_advance(19 * MIN);
+	assert_int_equal(incact_acknowledge(inc, "zhang", "收到", &changed), 0);
+	assert_int_equal(changed, 1);
+	fakeclock_turn();
+	assert_int_equal(inc->state, INCIDENT_ACKNOWLEDGED);
+	assert_string_equal(inc->ack.by, "zhang");
+	assert_string_equal(inc->ack.by_name, "张伟");
+	/* Twice is once. */
+	assert_int_equal(incact_acknowledge(inc, "li", NULL, &changed), 0);
+	assert_int_equal(changed, 0);
+	assert_string_equal(corefix_sent("incident.acknowledged", inc->id),
+	    "zhang,li");
+	fakeclock_advance(30 * MIN);
+	assert_int_equal(memstore_count_of("incident.escalated", inc->id), 0);
+	/* The written report is a separate clock: it still runs out. */
+	assert_int_equal(memstore_count_of("incident.report_overdue", inc->id), 1);
+}
+
+static void
+test_report_overdue_unless_filed(void **state)
+{
+	struct incident	*a, *b;
+	int		 changed;
+
+	corefix_start(conf);
+	a = corefix_report("county-a", "甲");
+	b = corefix_report("county-b", "乙");
+	assert_int_equal(incact_file_report(b, "zhang", "A应急〔2026〕1号",
+	    &changed), 0);
+	assert_int_equal(changed, 1);
+	fakeclock_advance(40 * MIN);
+	assert_int_equal(memstore_count_of("incident.report_overdue", a->id), 1);
+	assert_int_equal(memstore_count_of("incident.report_overdue", b->id), 0);
+	assert_string_equal(b->filed.text, "A应急〔2026〕1号");
+}
+
+static void
+test_resolution_stops_every_clock(void **state)
+{
+	struct incident	*inc;
+	int		 changed;
+
+	corefix_start(conf);
+	inc = corefix_report("county-a", "误报");
+	assert_int_equal(incact_resolve(inc, "li", "核实为误报", &changed), 0);
+	fakeclock_turn();
+	assert_int_equal(inc->state, INCIDENT_RESOLVED);
+	fakeclock_advance(120 * MIN);
+	assert_int_equal(memstore_count_of("incident.escalated", inc->id), 0);
+	assert_int_equal(memstore_count_of("incident.report_overdue", inc->id), 0);
+	/* Nothing is owed but the resolution itself. */
+	assert_int_equal(fakeclock_armed() > 0, 1);	/* delivery retries only */
+	assert_int_equal(memstore_count_of("notify.intent", inc->id), 2);
+}
+
+static void
+test_levels_chain_from_the_record(void **state)
+{
+	struct incident	*inc;
+	json_t		*all, *l2;
+
+	corefix_start(conf_levels);
+	inc = corefix_report("county-a", "危化品泄漏");
+	corefix_deliver_all();
+	fakeclock_advance(20 * MIN);
+	corefix_deliver_all();
+	/* Level 1 carries when level 2 is due: 10 minutes on. */
+	assert_int_equal(inc->level_clock.deadline, COREFIX_T0 + 30 * MIN);
+	/* A reload changes whom level 2 calls, never when. */
+	corefix_reload(conf);
+	fakeclock_advance(10 * MIN - 1);
+	assert_int_equal(memstore_count_of("incident.escalated", inc->id), 1);
+	corefix_reload(conf_levels);
+	fakeclock_advance(1);
+	all = memstore_records("incident.escalated", inc->id);
+	assert_int_equal(json_array_size(all), 2);
+	l2 = json_object_get(json_array_get(all, 1), "data");
+	assert_int_equal(json_integer_value(json_object_get(l2, "level")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(l2,
+	    "notify"), 0)), "zhao");
+	json_decref(all);
+	assert_string_equal(corefix_sent("incident.escalated", inc->id),
+	    "li,wang,zhao");
+	/* Level 3: 30 minutes after level 2's deadline, the leader and zhao. */
+	corefix_deliver_all();
+	fakeclock_advance(30 * MIN);
+	assert_int_equal(memstore_count_of("incident.escalated", inc->id), 3);
+	assert_string_equal(corefix_sent("incident.escalated", inc->id),
+	    "li,wang,zhao,li,zhao");
+	assert_int_equal(inc->level, 3);
+}
+
+static void
+test_downtime_is_caught_up_once(void **state)
+{
+	struct incident	*inc;
+	json_t		*esc;
+	char		 id[INCIDENT_ID_MAX];
+
+	corefix_start(conf);
+	inc = corefix_report("county-a", "停电期间的事件");
+	snprintf(id, sizeof(id), "%s", inc->id);
+	corefix_deliver_all();
+	fakeclock_advance(5 * MIN);
+	/* Down from minute 5 to minute 35: the ack deadline passes unseen. */
+	corefix_restart(30 * MIN);
+	fakeclock_turn();
+	esc = the_record("incident.escalated", id);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(esc,
+	    "data"), "late_ms")), 15 * MIN);
+	json_decref(esc);
+	assert_int_equal(memstore_count_of("incident.report_overdue", id), 0);
+	/* The leader is told, and told it is late. */
+	assert_string_equal(corefix_sent("incident.escalated", id), "li,wang");
+	corefix_deliver_all();
+	/* Down again: nothing fires twice, the next deadline fires once. */
+	corefix_restart(10 * MIN);
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("incident.escalated", id), 1);
+	assert_int_equal(memstore_count_of("incident.report_overdue", id), 1);
+	assert_string_equal(corefix_sent("incident.escalated", id), "");
+	/* Delivered before the restart: not sent again after it. */
+	assert_string_equal(corefix_sent("incident.new", id), "");
+}
+
+static void
+test_a_crash_between_change_and_intent_is_reconciled(void **state)
+{
+	struct incident	*inc;
+	char		 id[INCIDENT_ID_MAX];
+	int		 changed;
+
+	corefix_start(conf);
+	inc = corefix_report("county-a", "夜间险情");
+	snprintf(id, sizeof(id), "%s", inc->id);
+	corefix_deliver_all();
+	/* The acknowledgement is written, its intent cannot be. */
+	memstore_fail(0);
+	assert_int_equal(incact_acknowledge(inc, "zhang", NULL, &changed), 0);
+	assert_int_equal(memstore_count_of("notify.intent", id), 2);
+	corefix_restart(MIN);
+	/* After a restart the intent is there, once. */
+	assert_int_equal(memstore_count_of("notify.intent", id), 2);
+	assert_string_equal(corefix_sent("incident.acknowledged", id),
+	    "zhang,li");
+}
+
+static void
+test_follow_ups_are_capped(void **state)
+{
+	struct incident	*inc;
+	json_t		*u, *big;
+	char		 key[32], *text;
+	int		 i, changed;
+
+	corefix_start(conf);
+	inc = corefix_report("county-a", "持续险情");
+	for (i = 0; i < INCIDENT_UPDATES_MAX; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		u = json_pack("{s:s}", "details", key);
+		assert_int_equal(incact_update(inc, "county-a", key, u, &changed), 0);
+		assert_int_equal(changed, 1);
+		json_decref(u);
+	}
+	u = json_pack("{s:s}", "details", "one more");
+	assert_int_equal(incact_update(inc, "county-a", "more", u, &changed),
+	    -EMLINK);
+	/* A retry of one that was taken is still answered as taken. */
+	json_decref(u);
+	u = json_pack("{s:s}", "details", "k7");
+	assert_int_equal(incact_update(inc, "county-a", "k7", u, &changed), 0);
+	assert_int_equal(changed, 0);
+	json_decref(u);
+
+	/* Bytes: a few long ones fill the incident before the count does. */
+	inc = corefix_report("county-a", "长续报");
+	text = malloc(60 * 1024);
+	memset(text, 'x', 60 * 1024 - 1);
+	text[60 * 1024 - 1] = '\0';
+	big = json_pack("{s:s}", "details", text);
+	for (i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "b%d", i);
+		if (incact_update(inc, "county-a", key, big, &changed) != 0)
+			break;
+	}
+	assert_int_equal(i, INCIDENT_UPDATES_BYTES_MAX / (60 * 1024));
+	assert_int_equal(incact_update(inc, "county-a", "last", big, &changed),
+	    -EFBIG);
+	assert_true(inc->updates_bytes <= INCIDENT_UPDATES_BYTES_MAX);
+	json_decref(big);
+	free(text);
+}
+
+/*
+ * 30 follow-ups of 7,900 characters made every checkpoint of the incident
+ * fail (one line over the limit: each follow-up was written twice), and a
+ * segment holding only checkpoint.begin was cut every 10 s.
+ */
+static void
+test_checkpoint_of_a_heavy_incident_fits_and_restores(void **state)
+{
+	struct incident	*inc;
+	json_t		*u, *before, *after;
+	char		 key[32], id[INCIDENT_ID_MAX], *text;
+	size_t		 i, len;
+	int		 changed;
+
+	corefix_start(conf);
+	inc = corefix_report("county-a", "特大暴雨");
+	snprintf(id, sizeof(id), "%s", inc->id);
+	/* 7,900 characters of Chinese: 23,700 bytes each. */
+	len = 7900 * 3;
+	text = malloc(len + 1);
+	for (i = 0; i < len; i += 3)
+		memcpy(text + i, "雨", 3);
+	text[len] = '\0';
+	for (i = 0; i < 21; i++) {
+		snprintf(key, sizeof(key), "u%zu", i);
+		u = json_pack("{s:s}", "details", text);
+		assert_int_equal(incact_update(inc, "county-a", key, u, &changed), 0);
+		json_decref(u);
+		corefix_deliver_all();
+	}
+	free(text);
+	before = incview_json(inc, 1);
+	memstore_want_checkpoint();
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("checkpoint.end", NULL), 1);
+	for (i = 0; i < memstore_count(); i++)
+		assert_true(strlen(memstore_line(i)) <= 1024 * 1024);
+	/* Replayed from the checkpoint alone, the incident is what it was. */
+	corefix_restart(0);
+	inc = incident_find(id);
+	assert_non_null(inc);
+	after = incview_json(inc, 1);
+	assert_true(json_equal(before, after));
+	assert_int_equal(json_array_size(inc->updates), 21);
+	json_decref(before);
+	json_decref(after);
+}
+
+static void
+test_ids_count_per_local_day_and_survive_restarts(void **state)
+{
+	struct incident *inc;
+
+	corefix_start(conf);
+	assert_string_equal(corefix_report("county-a", "一")->id,
+	    "INC-20261202-0001");
+	assert_string_equal(corefix_report("county-a", "二")->id,
+	    "INC-20261202-0002");
+	corefix_restart(MIN);
+	assert_string_equal(corefix_report("county-a", "三")->id,
+	    "INC-20261202-0003");
+	/* Midnight in Shanghai, not in UTC. */
+	fakeclock_advance(16 * 60 * MIN);
+	inc = corefix_report("county-a", "次日");
+	assert_string_equal(inc->id, "INC-20261203-0001");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_report_tells_the_duty_room_at_once, teardown),
+		cmocka_unit_test_teardown(test_escalation_at_the_deadline_not_before, teardown),
+		cmocka_unit_test_teardown(test_acknowledgement_stops_the_escalation, teardown),
+		cmocka_unit_test_teardown(test_report_overdue_unless_filed, teardown),
+		cmocka_unit_test_teardown(test_resolution_stops_every_clock, teardown),
+		cmocka_unit_test_teardown(test_levels_chain_from_the_record, teardown),
+		cmocka_unit_test_teardown(test_downtime_is_caught_up_once, teardown),
+		cmocka_unit_test_teardown(test_a_crash_between_change_and_intent_is_reconciled, teardown),
+		cmocka_unit_test_teardown(test_follow_ups_are_capped, teardown),
+		cmocka_unit_test_teardown(test_checkpoint_of_a_heavy_incident_fits_and_restores, teardown),
+		cmocka_unit_test_teardown(test_ids_count_per_local_day_and_survive_restarts, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
