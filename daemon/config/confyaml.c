@@ -18,6 +18,7 @@
 #include "config/confval.h"
 #include "config/confyaml.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 #define CONFIG_FILE_MAX		(1024 * 1024)
 #define CONFIG_KEYS_MAX		256	/* keys in a mapping with a fixed schema */

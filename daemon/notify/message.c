@@ -17,6 +17,7 @@
 #include "intake/links.h"
 #include "config/template.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 #define MESSAGE_BUNDLE_LINES_MAX	(16 * 1024)	/* bytes of the list in a bundle */
 

@@ -16,6 +16,7 @@
 
 #include "parse/report.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 #define REPORT_PHONE_MAX	32	/* bytes; phones are ASCII */
 #define REPORT_COUNT_MAX	1000000

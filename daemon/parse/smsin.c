@@ -28,6 +28,7 @@
 #include "parse/report.h"
 #include "parse/smsin.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 #define DAY_MS		INT64_C(86400000)
 #define REPLY_MAX	256	/* bytes: a reply command is short */

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "config/confval.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 #ifndef TEST_PLUGIN_DIR
 #error "TEST_PLUGIN_DIR must be defined (the Makefile does)"

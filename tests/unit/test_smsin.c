@@ -21,6 +21,7 @@
 #include "parse/report.h"
 #include "parse/smsin.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 #define VECTORS		TEST_SRC_DIR "/data/vectors.json"
 #define MIN_MS		INT64_C(60000)

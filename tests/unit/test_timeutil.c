@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 static int64_t
 dur(const char *s)
