@@ -235,9 +235,7 @@ fit_sms(const struct config_channel *ch, struct message *m, const char *hint)
 		if (sms_segments(fitted) <= ch->max_segments || len == 0)
 			break;
 		free(fitted);
-		len--;
-		while (len > 0 && ((unsigned char)m->text[len] & 0xc0) == 0x80)
-			len--;
+		len = utf8_back(m->text, len);
 	}
 	free(tail);
 done:

@@ -38,68 +38,6 @@
 
 /* UTF-8 ------------------------------------------------------------------ */
 
-/*
- * Decode the code point at s (at most n bytes).  Its length, or -1 for
- * invalid UTF-8 (overlong forms, surrogates and beyond U+10FFFF too).
- */
-static int
-u8_decode(const char *s, size_t n, uint32_t *cp)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t	 c, min;
-	int		 len, i;
-
-	if (n == 0)
-		return -1;
-	if (u[0] < 0x80) {
-		*cp = u[0];
-		return 1;
-	}
-	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
-		len = 2;
-		c = u[0] & 0x1f;
-		min = 0x80;
-	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
-		len = 3;
-		c = u[0] & 0x0f;
-		min = 0x800;
-	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
-		len = 4;
-		c = u[0] & 0x07;
-		min = 0x10000;
-	} else
-		return -1;
-	if (n < (size_t)len)
-		return -1;
-	for (i = 1; i < len; i++) {
-		if ((u[i] & 0xc0) != 0x80)
-			return -1;
-		c = (c << 6) | (u[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return -1;
-	*cp = c;
-	return len;
-}
-
-/* Code points in s[0..n), or -1 if it is not valid UTF-8. */
-static long
-u8_count(const char *s, size_t n)
-{
-	size_t	 i = 0;
-	long	 count = 0;
-	uint32_t cp;
-	int	 l;
-
-	while (i < n) {
-		if ((l = u8_decode(s + i, n - i, &cp)) < 0)
-			return -1;
-		i += (size_t)l;
-		count++;
-	}
-	return count;
-}
-
 /* White space as phones type it: U+3000 is what a Chinese IME gives. */
 static int
 is_space(uint32_t cp)
@@ -125,7 +63,7 @@ fold(const char *s, size_t n, char *out, size_t outsz, size_t *map)
 	int	 l;
 
 	while (i < n) {
-		if ((l = u8_decode(s + i, n - i, &cp)) < 0)
+		if ((l = utf8_decode(s + i, n - i, &cp)) < 0)
 			break;
 		if (cp >= 0xff01 && cp <= 0xff5e)
 			cp -= 0xfee0;
@@ -169,7 +107,7 @@ space_prefix(const char *s, size_t n)
 	uint32_t cp;
 	int	 l;
 
-	while (i < n && (l = u8_decode(s + i, n - i, &cp)) > 0 &&
+	while (i < n && (l = utf8_decode(s + i, n - i, &cp)) > 0 &&
 	    is_space(cp))
 		i += (size_t)l;
 	return i;
@@ -183,29 +121,12 @@ trim_end(const char *s, size_t n)
 	uint32_t cp;
 
 	while (n > 0) {
-		start = n - 1;
-		while (start > 0 && ((unsigned char)s[start] & 0xc0) == 0x80)
-			start--;
-		if (u8_decode(s + start, n - start, &cp) < 0 || !is_space(cp))
+		start = utf8_back(s, n);
+		if (utf8_decode(s + start, n - start, &cp) < 0 || !is_space(cp))
 			break;
 		n = start;
 	}
 	return n;
-}
-
-/* Byte length of the first max code points of s[0..n) (valid UTF-8). */
-static size_t
-u8_prefix(const char *s, size_t n, size_t max)
-{
-	size_t	 i = 0;
-	uint32_t cp;
-	int	 l;
-
-	while (i < n && max > 0 && (l = u8_decode(s + i, n - i, &cp)) > 0) {
-		i += (size_t)l;
-		max--;
-	}
-	return i;
 }
 
 /*
@@ -733,7 +654,7 @@ smsin_reply_parse(const char *text, struct smsin_reply *cmd)
 
 	memset(cmd, 0, sizeof(*cmd));
 	if (text == NULL || (len = strlen(text)) > REPLY_MAX ||
-	    u8_count(text, len) < 0)
+	    !utf8_valid(text, len))
 		return -EINVAL;
 	n = fold(text, len, buf, sizeof(buf), map);
 	if (map[n] != len)
@@ -875,7 +796,6 @@ smsin_report_parse(const char *text, int64_t received_ms, long utc_offset_s,
 {
 	const char	*s, *nl;
 	size_t		 len, pos, tlen, cut, n;
-	long		 count;
 
 	memset(out, 0, sizeof(*out));
 	if (text == NULL || received_ms < 0 ||
@@ -884,9 +804,9 @@ smsin_report_parse(const char *text, int64_t received_ms, long utc_offset_s,
 		return -EINVAL;
 	if ((len = strlen(text)) > (size_t)SMSIN_TEXT_MAX * 4)
 		return -E2BIG;
-	if ((count = u8_count(text, len)) < 0)
+	if (!utf8_valid(text, len))
 		return -EINVAL;
-	if (count > SMSIN_TEXT_MAX)
+	if (utf8_count(text, len) > SMSIN_TEXT_MAX)
 		return -E2BIG;
 	out->occurred_ms = received_ms;
 	pos = report_prefix(text, len, received_ms, utc_offset_s, out);
@@ -906,7 +826,7 @@ smsin_report_parse(const char *text, int64_t received_ms, long utc_offset_s,
 			break;
 		pos = nl != NULL ? (size_t)(nl - text) + 1 : len;
 	}
-	cut = u8_prefix(s, tlen, REPORT_TITLE_MAX);
+	cut = utf8_cut(s, tlen, REPORT_TITLE_MAX, UTF8_NOCAP);
 	cut = trim_end(s, cut);
 	if ((out->title = copy_text(s, cut)) == NULL)
 		goto nomem;
