@@ -101,25 +101,25 @@ rmdir_all(const char *dir)
 	assert_int_equal(rmdir(dir), 0);
 }
 
-/* Names in dir, sorted and joined by ' '. */
-static char *
-names(const char *dir)
+/* The names in dir, sorted and joined by ' ', are want: no temporary left. */
+static void
+assert_names(const char *dir, const char *want)
 {
 	struct dirent	**list;
-	char		 *s;
+	char		  got[4096];
 	size_t		  len = 0;
 	int		  n, i;
 
 	assert_true((n = scandir(dir, &list, NULL, alphasort)) >= 0);
-	assert_non_null(s = calloc(1, 4096));
+	got[0] = '\0';
 	for (i = 0; i < n; i++) {
 		if (list[i]->d_name[0] != '.')
-			len += (size_t)snprintf(s + len, 4096 - len, "%s%s",
-			    len > 0 ? " " : "", list[i]->d_name);
+			len += (size_t)snprintf(got + len, sizeof(got) - len,
+			    "%s%s", len > 0 ? " " : "", list[i]->d_name);
 		free(list[i]);
 	}
 	free(list);
-	return s;
+	assert_string_equal(got, want);
 }
 
 static void
@@ -143,18 +143,35 @@ assert_file(const char *path, const void *want, size_t len, mode_t mode)
 
 /* write_all ------------------------------------------------------------- */
 
+/* A new empty file "f" in a new directory *dir; its descriptor. */
+static int
+new_file(char **dir, char *path, size_t pathsz)
+{
+	int	 fd;
+
+	*dir = tmpdir();
+	snprintf(path, pathsz, "%s/f", *dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0);
+	return fd;
+}
+
+static void
+fake(size_t max, size_t budget, int err)
+{
+	fake_write = 1;
+	fake_max = max;
+	fake_budget = budget;
+	fake_errno = err;
+	fake_calls = 0;
+}
+
 static void
 test_write_all_short_writes(void **state)
 {
-	char	*d = tmpdir(), path[256], *buf = pattern(10000);
-	int	 fd;
+	char	*d, path[256], *buf = pattern(10000);
+	int	 fd = new_file(&d, path, sizeof(path));
 
-	snprintf(path, sizeof(path), "%s/f", d);
-	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0);
-	fake_write = 1;
-	fake_max = 7;
-	fake_budget = SIZE_MAX;
-	fake_calls = 0;
+	fake(7, SIZE_MAX, 0);
 	assert_int_equal(fileio_write_all(fd, buf, 10000), 0);
 	fake_write = 0;
 	/* 1429 writes of at most 7 bytes, and an EINTR after every two. */
@@ -172,20 +189,14 @@ test_write_all_short_writes(void **state)
 static void
 test_write_all_fails(void **state)
 {
-	char	*d = tmpdir(), path[256], *buf = pattern(100);
-	int	 fd;
+	char	*d, path[256], *buf = pattern(100);
+	int	 fd = new_file(&d, path, sizeof(path));
 
-	snprintf(path, sizeof(path), "%s/f", d);
-	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0);
 	/* A disk filling up after 30 bytes: the error, after what fitted. */
-	fake_write = 1;
-	fake_max = 8;
-	fake_budget = 30;
-	fake_errno = ENOSPC;
+	fake(8, 30, ENOSPC);
 	assert_int_equal(fileio_write_all(fd, buf, 100), -ENOSPC);
 	/* A write that makes no progress and says nothing is an error too. */
-	fake_budget = 0;
-	fake_errno = 0;
+	fake(8, 0, 0);
 	assert_int_equal(fileio_write_all(fd, buf, 100), -EIO);
 	fake_write = 0;
 	close(fd);
@@ -298,7 +309,7 @@ test_fsync_dir(void **state)
 static void
 test_atomic_new_and_replaced(void **state)
 {
-	char		*d = tmpdir(), path[256], *buf = pattern(70000), *n;
+	char		*d = tmpdir(), path[256], *buf = pattern(70000);
 	struct stat	 before, after;
 	mode_t		 mask;
 
@@ -317,10 +328,7 @@ test_atomic_new_and_replaced(void **state)
 	assert_int_not_equal(before.st_ino, after.st_ino);
 	assert_int_equal(fileio_write_atomic(path, "", 0, 0600), 0);
 	assert_file(path, "", 0, 0600);
-	/* No temporary left beside it. */
-	n = names(d);
-	assert_string_equal(n, "links.key");
-	free(n);
+	assert_names(d, "links.key");
 	free(buf);
 	rmdir_all(d);
 	free(d);
@@ -329,7 +337,7 @@ test_atomic_new_and_replaced(void **state)
 static void
 test_atomic_link_replaced_not_followed(void **state)
 {
-	char	*d = tmpdir(), path[256], target[256], *n;
+	char	*d = tmpdir(), path[256], target[256];
 
 	snprintf(target, sizeof(target), "%s/target", d);
 	snprintf(path, sizeof(path), "%s/key", d);
@@ -338,9 +346,7 @@ test_atomic_link_replaced_not_followed(void **state)
 	assert_int_equal(fileio_write_atomic(path, "new", 3, 0600), 0);
 	assert_file(path, "new", 3, 0600);
 	assert_file(target, "keep", 4, 0600);
-	n = names(d);
-	assert_string_equal(n, "key target");
-	free(n);
+	assert_names(d, "key target");
 	rmdir_all(d);
 	free(d);
 }
@@ -348,7 +354,7 @@ test_atomic_link_replaced_not_followed(void **state)
 static void
 test_atomic_fails_old_file_kept(void **state)
 {
-	char		*d = tmpdir(), path[256], dir[256], *buf = pattern(65536), *n;
+	char		*d = tmpdir(), path[256], dir[256], *buf = pattern(65536);
 	struct rlimit	 lim, small;
 	void		(*xfsz)(int);
 
@@ -368,9 +374,7 @@ test_atomic_fails_old_file_kept(void **state)
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	signal(SIGXFSZ, xfsz);
 	assert_file(path, "old contents", 12, 0644);
-	n = names(d);
-	assert_string_equal(n, "state");
-	free(n);
+	assert_names(d, "state");
 
 	/* Failing at the rename: a directory where the file should go. */
 	snprintf(dir, sizeof(dir), "%s/sub", d);
@@ -379,16 +383,12 @@ test_atomic_fails_old_file_kept(void **state)
 	assert_int_equal(fileio_write_atomic(path, "x", 1, 0600), 0);
 	assert_int_equal(fileio_write_atomic(dir, buf, 100, 0600), -EISDIR);
 	assert_file(path, "x", 1, 0600);
-	n = names(d);
-	assert_string_equal(n, "state sub");
-	free(n);
+	assert_names(d, "state sub");
 
 	/* A directory that does not exist: nothing is made anywhere. */
 	snprintf(path, sizeof(path), "%s/none/state", d);
 	assert_int_equal(fileio_write_atomic(path, buf, 100, 0600), -ENOENT);
-	n = names(d);
-	assert_string_equal(n, "state sub");
-	free(n);
+	assert_names(d, "state sub");
 	free(buf);
 	rmdir_all(d);
 	free(d);

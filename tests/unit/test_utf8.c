@@ -263,54 +263,42 @@ test_back(void **state)
 }
 
 static void
+dup_ok(const char *s, size_t max, const char *want, int want_cut)
+{
+	char	*got;
+	int	 cut = -1;
+
+	got = utf8_dup_cut(s, max, &cut);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	assert_int_equal(cut, want_cut);
+	free(got);
+}
+
+static void
+dup_bad(const char *s, size_t max)
+{
+	int	 cut = 1;
+
+	errno = 0;
+	assert_null(utf8_dup_cut(s, max, &cut));
+	assert_int_equal(errno, EILSEQ);
+	assert_int_equal(cut, 0);
+}
+
+static void
 test_dup_cut(void **state)
 {
-	char	*s;
-	int	 cut;
-
-	s = utf8_dup_cut("张伟A", 2, &cut);
-	assert_non_null(s);
-	assert_string_equal(s, "张伟");
-	assert_int_equal(cut, 1);
-	free(s);
-
-	s = utf8_dup_cut("张伟A", 3, &cut);
-	assert_non_null(s);
-	assert_string_equal(s, "张伟A");
-	assert_int_equal(cut, 0);
-	free(s);
-
-	s = utf8_dup_cut("+8613800138000", 64, &cut);
-	assert_non_null(s);
-	assert_string_equal(s, "+8613800138000");
-	assert_int_equal(cut, 0);
-	free(s);
-
-	s = utf8_dup_cut("😀", 0, &cut);
-	assert_non_null(s);
-	assert_string_equal(s, "");
-	assert_int_equal(cut, 1);
-	free(s);
-
-	s = utf8_dup_cut("", 0, &cut);
-	assert_non_null(s);
-	assert_string_equal(s, "");
-	assert_int_equal(cut, 0);
-	free(s);
-
+	dup_ok("张伟A", 2, "张伟", 1);
+	dup_ok("张伟A", 3, "张伟A", 0);
+	dup_ok("+8613800138000", 64, "+8613800138000", 0);
+	dup_ok("😀", 0, "", 1);
+	dup_ok("", 0, "", 0);
 	/* Not UTF-8: GBK from an old handset, a surrogate, a cut character. */
-	cut = 1;
-	errno = 0;
-	assert_null(utf8_dup_cut("\xb2\xe2\xca\xd4", 10, &cut));
-	assert_int_equal(errno, EILSEQ);
-	assert_int_equal(cut, 0);
-	errno = 0;
-	assert_null(utf8_dup_cut("a\xed\xa0\x80", 10, &cut));
-	assert_int_equal(errno, EILSEQ);
-	errno = 0;
+	dup_bad("\xb2\xe2\xca\xd4", 10);
+	dup_bad("a\xed\xa0\x80", 10);
 	/* Invalid past the cut is still invalid: the whole text is checked. */
-	assert_null(utf8_dup_cut("ab\xe4\xb8", 1, &cut));
-	assert_int_equal(errno, EILSEQ);
+	dup_bad("ab\xe4\xb8", 1);
 }
 
 int
