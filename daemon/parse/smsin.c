@@ -291,13 +291,13 @@ twilio_url_error(CURLUcode uc)
 }
 
 /*
- * Where the authority ("https://host:port") curl wrote into u ends: curl
- * always writes a path, and no '/' before it.
+ * Where the authority ("https://host:port") ends in a URL curl wrote:
+ * curl always writes a path, and no '/' before it.
  */
 static size_t
-twilio_authority(const char *u, size_t slen)
+twilio_authority(const char *written, size_t slen)
 {
-	return slen + 3 + strcspn(u + slen + 3, "/");
+	return slen + 3 + strcspn(written + slen + 3, "/");
 }
 
 /*
