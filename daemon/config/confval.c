@@ -173,7 +173,7 @@ confval_public_url(const char *s, size_t *len)
 		goto done;
 	}
 	slen = strlen(scheme);
-	/* curl takes "https:/x" and "https:///x" for host x: the text must say "//host". */
+	/* curl reads "https:/x" and "https:///x" as host x: the text must say so. */
 	if ((strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
 	    strncmp(s, scheme, slen) != 0 || strncmp(s + slen, "://", 3) != 0)
 		why = URL_SCHEME;
