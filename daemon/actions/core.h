@@ -9,6 +9,8 @@
 #ifndef DUTYD_CORE_H
 #define DUTYD_CORE_H
 
+#include <stddef.h>
+
 struct store_backend;
 
 /* 0, or -errno with a sentence in err (dutyd does not start). */

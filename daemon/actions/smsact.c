@@ -23,6 +23,7 @@
 #include "actions/smsact.h"
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 #include "config/config.h"
 #include "parse/report.h"
 #include "parse/smsin.h"
@@ -100,35 +101,6 @@ smsact_id_ok(const char *id)
 		if (id[i] <= ' ' || id[i] > '~')
 			return 0;
 	return 1;
-}
-
-/*
- * A copy of S cut at MAX code points; NULL with errno EILSEQ when S is not
- * UTF-8 (jansson checks), ENOMEM.  *cut tells whether anything went.
- */
-static char *
-smsact_capped(const char *s, size_t max, int *cut)
-{
-	json_t	*probe;
-	size_t	 i, n = 0;
-	char	*out;
-
-	*cut = 0;
-	if ((probe = json_string(s)) == NULL) {
-		errno = EILSEQ;
-		return NULL;
-	}
-	json_decref(probe);
-	for (i = 0; s[i] != '\0'; i++) {
-		/* In valid UTF-8 each byte but 10xxxxxx starts a code point. */
-		if (((unsigned char)s[i] & 0xc0) != 0x80 && n++ == max) {
-			*cut = 1;
-			break;
-		}
-	}
-	if ((out = strndup(s, i)) == NULL)
-		errno = ENOMEM;
-	return out;
 }
 
 static long
@@ -609,11 +581,11 @@ smsact_take(const struct config *cf, const char *provider, const char *id,
 	m.provider = provider;
 	m.id = id;
 	m.received_ms = received_ms;
-	if ((from != NULL && (m.from = smsact_capped(from, SMS_ADDR_MAX,
+	if ((from != NULL && (m.from = utf8_dup_cut(from, SMS_ADDR_MAX,
 	    &cut)) == NULL && errno == ENOMEM) ||
-	    (to != NULL && (m.to = smsact_capped(to, SMS_ADDR_MAX,
+	    (to != NULL && (m.to = utf8_dup_cut(to, SMS_ADDR_MAX,
 	    &cut)) == NULL && errno == ENOMEM) ||
-	    ((m.text = smsact_capped(text != NULL ? text : "", SMSIN_TEXT_MAX,
+	    ((m.text = utf8_dup_cut(text != NULL ? text : "", SMSIN_TEXT_MAX,
 	    &m.truncated)) == NULL && errno == ENOMEM)) {
 		rc = -ENOMEM;
 		goto done;

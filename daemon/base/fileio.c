@@ -1,9 +1,11 @@
 /*
- * Writing files so that what is written stays written.
+ * Durable writes (see fileio.h).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,19 +13,24 @@
 
 #include "base/fileio.h"
 
+#define FILEIO_TMP_TRIES	100
+
+/* Numbers temporary names within this process; the pid tells processes apart. */
+static atomic_uint fileio_seq;
+
 int
 fileio_write_all(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
+	const char	*p = buf;
+	ssize_t		 n;
 
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1) {
+		if ((n = write(fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		/* No error and no progress: trying again would spin. */
 		if (n == 0)
 			return -EIO;
 		p += n;
@@ -35,20 +42,18 @@ fileio_write_all(int fd, const void *buf, size_t len)
 int
 fileio_fsync_dir(const char *path)
 {
-	char	*dir, *slash;
-	int	 dfd, rc = 0;
+	const char	*slash = strrchr(path, '/');
+	char		*dir;
+	int		 dfd, rc = 0;
 
-	if ((dir = strdup(path)) == NULL)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
 	if (slash == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
+		dir = strdup(".");
 	else
-		*slash = '\0';
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd == -1 || fsync(dfd) == -1)
+		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	if (dir == NULL)
+		return -ENOMEM;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(dfd) == -1)
 		rc = -errno;
 	if (dfd != -1)
 		close(dfd);
@@ -56,19 +61,43 @@ fileio_fsync_dir(const char *path)
 	return rc;
 }
 
-int
-fileio_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+/* A new file beside path that no one else has open; its fd, or -errno. */
+static int
+fileio_create_tmp(const char *path, mode_t mode, char *tmp, size_t tmpsz)
 {
-	char	 tmp[PATH_MAX];
+	int	 fd, tries;
+
+	/* O_EXCL: never an old file, nor a link planted at the name. */
+	for (tries = 0;; tries++) {
+		snprintf(tmp, tmpsz, "%s.%ld.%u.tmp", path, (long)getpid(),
+		    atomic_fetch_add(&fileio_seq, 1));
+		if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, mode)) != -1)
+			return fd;
+		/* Left by a crashed process that had our pid: take the next. */
+		if (errno != EEXIST || tries == FILEIO_TMP_TRIES)
+			return -errno;
+	}
+}
+
+int
+fileio_write_atomic(const char *path, const void *buf, size_t len,
+    mode_t mode)
+{
+	size_t	 tmpsz = strlen(path) + 48;
+	char	*tmp;
 	int	 fd, rc;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	(void)unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    mode)) == -1)
-		return -errno;
-	rc = fileio_write_all(fd, buf, len);
+	if ((tmp = malloc(tmpsz)) == NULL)
+		return -ENOMEM;
+	if ((fd = fileio_create_tmp(path, mode, tmp, tmpsz)) < 0) {
+		free(tmp);
+		return fd;
+	}
+	/* open() took the umask off; the file gets the mode asked for. */
+	rc = fchmod(fd, mode) == -1 ? -errno : 0;
+	if (rc == 0)
+		rc = fileio_write_all(fd, buf, len);
 	if (rc == 0 && fsync(fd) == -1)
 		rc = -errno;
 	if (close(fd) == -1 && rc == 0)
@@ -77,8 +106,10 @@ fileio_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 		rc = -errno;
 	if (rc != 0) {
 		(void)unlink(tmp);
+		free(tmp);
 		return rc;
 	}
+	free(tmp);
 	/* The rename must survive a power cut too. */
 	return fileio_fsync_dir(path);
 }

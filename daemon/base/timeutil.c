@@ -238,24 +238,6 @@ duration_parse(const char *s, int64_t *ms, const char **why)
 	return 0;
 }
 
-size_t
-utf8_count(const char *s, size_t n)
-{
-	size_t i, count = 0;
-
-	/* In valid UTF-8 each byte but a continuation byte starts a code point. */
-	for (i = 0; i < n && s[i] != '\0'; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			count++;
-	return count;
-}
-
-size_t
-utf8_length(const char *s)
-{
-	return utf8_count(s, strlen(s));
-}
-
 char *
 time_local(int64_t ms, const char *fmt, char *buf, size_t len)
 {

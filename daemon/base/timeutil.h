@@ -44,10 +44,6 @@ char	*time_format(int64_t ms, char *buf, size_t len);
  */
 int	duration_parse(const char *s, int64_t *ms, const char **why);
 
-/* Number of Unicode code points in a valid UTF-8 string. */
-size_t	utf8_length(const char *s);
-/* The same for its first N bytes (N at most its length). */
-size_t	utf8_count(const char *s, size_t n);
 /*
  * MS in the zone in which times are shown, with strftime() FMT, e.g.
  * "%H:%M" for a message.  "" when MS is 0 (not set) or cannot be shown.

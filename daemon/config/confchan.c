@@ -18,6 +18,7 @@
 #include "config/confyaml.h"
 #include "config/template.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 #define TIMEOUT_DEFAULT_MS	(15 * 1000)
 #define TIMEOUT_MIN_MS		(1000)

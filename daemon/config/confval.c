@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
+
 #include "config/confval.h"
 
 int
@@ -114,26 +116,87 @@ confval_listen(const char *s, const char **host, size_t *hlen, long *port)
 }
 
 
+#define URL_EXAMPLE	"\"https://duty.example.gov.cn\""
+#define URL_SCHEME	"must start with http:// or https://, e.g. " URL_EXAMPLE
+#define URL_NO_HOST	"has no host"
+#define URL_LOGIN	"must not hold a user name or password: every " \
+	"link in a message would carry it; write e.g. " URL_EXAMPLE
+#define URL_PORT	"has an invalid port; use a number from 1 to 65535, " \
+	"e.g. \"https://duty.example.gov.cn:8443\""
+
+/* curl's verdict on a URL it could not parse, in the config's words. */
+static const char *
+url_why(CURLUcode uc, const char *s)
+{
+	switch (uc) {
+	case CURLUE_OUT_OF_MEMORY:
+		return "could not be checked: out of memory";
+	case CURLUE_BAD_SCHEME:
+	case CURLUE_NO_SCHEME:
+	case CURLUE_UNSUPPORTED_SCHEME:
+	case CURLUE_BAD_SLASHES:
+		return URL_SCHEME;
+	case CURLUE_NO_HOST:
+		return URL_NO_HOST;
+	case CURLUE_BAD_PORT_NUMBER:
+		return URL_PORT;
+	case CURLUE_BAD_LOGIN:
+	case CURLUE_BAD_USER:
+	case CURLUE_BAD_PASSWORD:
+		return URL_LOGIN;
+	default:
+		break;
+	}
+	if (!confval_visible(s))
+		return "contains whitespace or control characters";
+	if (uc == CURLUE_BAD_HOSTNAME || uc == CURLUE_BAD_IPV6)
+		return "has an invalid host name or address, e.g. " URL_EXAMPLE
+		    " or \"http://[2001:db8::1]:8080\"";
+	return "is not a valid URL, e.g. " URL_EXAMPLE;
+}
+
 const char *
 confval_public_url(const char *s, size_t *len)
 {
-	const char *rest;
+	CURLU		*u;
+	CURLUcode	 uc;
+	char		*scheme = NULL, *part = NULL;
+	const char	*why = NULL;
+	size_t		 slen;
 
-	if (strncmp(s, "http://", 7) == 0)
-		rest = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		rest = s + 8;
-	else
-		return "must start with http:// or https://, e.g. "
-		    "\"https://duty.example.gov.cn\"";
-	if (!confval_visible(s))
-		return "contains whitespace or control characters";
-	*len = strlen(s);
-	while (*len > (size_t)(rest - s) && s[*len - 1] == '/')
-		(*len)--;
-	if (*len == (size_t)(rest - s) || *rest == '/')
-		return "has no host";
-	return NULL;
+	if ((u = curl_url()) == NULL)
+		return url_why(CURLUE_OUT_OF_MEMORY, s);
+	if ((uc = curl_url_set(u, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME)) !=
+	    CURLUE_OK ||
+	    (uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) != CURLUE_OK) {
+		why = url_why(uc, s);
+		goto done;
+	}
+	slen = strlen(scheme);
+	/* curl reads "https:/x" and "https:///x" as host x: the text must say so. */
+	if ((strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
+	    strncmp(s, scheme, slen) != 0 || strncmp(s + slen, "://", 3) != 0)
+		why = URL_SCHEME;
+	else if (!confval_visible(s))
+		why = "contains whitespace or control characters";
+	else if (s[slen + 3] == '/')
+		why = URL_NO_HOST;
+	else if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK)
+		why = URL_LOGIN;
+	else if (curl_url_get(u, CURLUPART_PORT, &part, 0) == CURLUE_OK &&
+	    strcmp(part, "0") == 0)
+		why = URL_PORT;	/* curl takes port 0 */
+	if (why == NULL) {
+		*len = strlen(s);
+		while (*len > slen + 3 && s[*len - 1] == '/')
+			(*len)--;
+	}
+done:
+	curl_free(scheme);
+	curl_free(part);
+	curl_url_cleanup(u);
+	return why;
 }
 
 int

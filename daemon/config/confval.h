@@ -30,7 +30,8 @@ const char	*confval_listen(const char *s, const char **host, size_t *hlen,
 
 /*
  * NULL and in *len the length of S without trailing slashes, or why S is
- * not a base URL, to follow "'public_url' ".
+ * not a base URL, to follow "'public_url' ".  curl_url() reads it: http://
+ * or https://, a host, no user name or password, a port from 1 to 65535.
  */
 const char	*confval_public_url(const char *s, size_t *len);
 

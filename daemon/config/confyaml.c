@@ -18,6 +18,7 @@
 #include "config/confval.h"
 #include "config/confyaml.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 #define CONFIG_FILE_MAX		(1024 * 1024)
 #define CONFIG_KEYS_MAX		256	/* keys in a mapping with a fixed schema */
@@ -374,7 +375,7 @@ syntax_error(struct loader *ld, yaml_parser_t *p, const unsigned char *buf,
     size_t len)
 {
 	yaml_mark_t m = p->problem_mark;
-	size_t i;
+	size_t i, end, bol = 0;
 
 	if (p->error == YAML_MEMORY_ERROR) {
 		ld->oom = 1;
@@ -383,13 +384,14 @@ syntax_error(struct loader *ld, yaml_parser_t *p, const unsigned char *buf,
 	if (p->error == YAML_READER_ERROR) {
 		/* The reader reports a byte offset, not a mark. */
 		memset(&m, 0, sizeof(m));
-		for (i = 0; i < p->problem_offset && i < len; i++) {
+		end = p->problem_offset < len ? p->problem_offset : len;
+		for (i = 0; i < end; i++) {
 			if (buf[i] == '\n') {
 				m.line++;
-				m.column = 0;
-			} else if ((buf[i] & 0xc0) != 0x80)
-				m.column++;
+				bol = i + 1;
+			}
 		}
+		m.column = utf8_count((const char *)buf + bol, end - bol);
 		confyaml_errat(ld, &m, "the file is not valid UTF-8 (%s); "
 		    "save it as UTF-8", p->problem ? p->problem : "bad byte");
 		return;

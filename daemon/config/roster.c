@@ -26,6 +26,7 @@
 #include "config/rosterimpl.h"
 #include "base/timeutil.h"
 #include "base/tz.h"
+#include "base/utf8.h"
 
 #define SPAN_MS		(36 * 60 * MIN_MS)	/* around a jump: over a day */
 #define PRINT_DAYS_MAX	366

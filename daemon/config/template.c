@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config/template.h"
+#include "base/utf8.h"
 
 #define LITERAL		(-1)
 #define NAME_SHOWN_MAX	40	/* bytes of an unknown name quoted in a message */
@@ -101,42 +102,20 @@ struct build {
 };
 
 /*
- * Decodes one UTF-8 character at s (s[0] != '\0').  Returns the code point
- * and its length in *len, or -1 and *len = 1 for an invalid byte: overlong
- * forms, surrogates and values past U+10FFFF are invalid too.
+ * The code point at p (p < end), or -1 for an invalid byte; its length in
+ * *len.  An invalid byte counts as one character: it is sent as U+FFFD.
  */
 static long
-utf8_decode(const unsigned char *s, size_t *len)
+next_cp(const char *p, const char *end, size_t *len)
 {
-	unsigned long	 cp, min;
-	size_t		 n, i;
+	uint32_t cp;
+	int	 n;
 
-	*len = 1;
-	if (s[0] < 0x80)
-		return s[0];
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else
+	if ((n = utf8_decode(p, (size_t)(end - p), &cp)) < 0) {
+		*len = 1;
 		return -1;
-	/* A NUL is no continuation byte, so this never reads past the end. */
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		cp = cp << 6 | (s[i] & 0x3f);
 	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*len = n;
+	*len = (size_t)n;
 	return (long)cp;
 }
 
@@ -204,14 +183,8 @@ build_var(struct build *b, int var)
 static void
 unknown_name(const char *name, size_t len, char *err, size_t errlen)
 {
-	size_t	shown = len, clen;
+	size_t	shown = utf8_cut(name, len, UTF8_NOCAP, NAME_SHOWN_MAX);
 
-	if (shown > NAME_SHOWN_MAX) {
-		for (shown = 0; shown < NAME_SHOWN_MAX; shown += clen)
-			if (utf8_decode((const unsigned char *)name + shown,
-			    &clen) < 0 || shown + clen > NAME_SHOWN_MAX)
-				break;
-	}
 	snprintf(err, errlen, "unknown placeholder {%.*s%s}; known: ", (int)shown,
 	    name, shown < len ? "…" : "");
 	known_names(err, errlen);
@@ -286,8 +259,7 @@ tmpl_compile(const char *src, struct tmpl **out, size_t *err_offset,
 {
 	struct build	 b;
 	struct tmpl	*t;
-	const char	*p;
-	size_t		 len, clen;
+	size_t		 len, valid;
 	char		 msg[128];
 	int		 rc;
 
@@ -305,11 +277,10 @@ tmpl_compile(const char *src, struct tmpl **out, size_t *err_offset,
 		    "shorten it", TMPL_SRC_MAX);
 		return fail(-E2BIG, TMPL_SRC_MAX, err_offset, err, errlen, msg);
 	}
-	for (p = src; *p != '\0'; p += clen)
-		if (utf8_decode((const unsigned char *)p, &clen) < 0)
-			return fail(-EINVAL, p - src, err_offset, err, errlen,
-			    "invalid UTF-8; save the template as UTF-8 "
-			    "(not GBK or GB18030)");
+	if ((valid = utf8_span(src, len)) < len)
+		return fail(-EINVAL, valid, err_offset, err, errlen,
+		    "invalid UTF-8; save the template as UTF-8 "
+		    "(not GBK or GB18030)");
 
 	memset(&b, 0, sizeof(b));
 	if ((rc = parse(src, &b, err_offset, err, errlen)) != 0)
@@ -489,13 +460,15 @@ pack_segments(const struct pack *k, size_t single)
 size_t
 sms_units(const char *utf8, int *ucs2)
 {
-	const unsigned char	*p = (const unsigned char *)utf8;
-	size_t			 gsm = 0, u16 = 0, clen;
-	long			 cp;
-	int			 is_gsm = 1, n;
+	const char	*p, *end;
+	size_t		 gsm = 0, u16 = 0, clen;
+	long		 cp;
+	int		 is_gsm = 1, n;
 
-	for (; p != NULL && *p != '\0'; p += clen) {
-		cp = utf8_decode(p, &clen);
+	if (utf8 == NULL)
+		utf8 = "";
+	for (p = utf8, end = p + strlen(p); p < end; p += clen) {
+		cp = next_cp(p, end, &clen);
 		u16 += ucs2_units(cp);
 		if (is_gsm && (n = gsm_septets(cp)) > 0)
 			gsm += (size_t)n;
@@ -510,17 +483,19 @@ sms_units(const char *utf8, int *ucs2)
 int
 sms_segments(const char *utf8)
 {
-	const unsigned char	*p = (const unsigned char *)utf8;
-	struct pack		 k;
-	size_t			 clen, n;
-	long			 cp;
-	int			 ucs2;
+	const char	*p, *end;
+	struct pack	 k;
+	size_t		 clen, n;
+	long		 cp;
+	int		 ucs2;
 
+	if (utf8 == NULL)
+		utf8 = "";
 	sms_units(utf8, &ucs2);
 	memset(&k, 0, sizeof(k));
 	k.part = ucs2 ? SMS_UCS2_PART : SMS_GSM_PART;
-	for (; p != NULL && *p != '\0'; p += clen) {
-		cp = utf8_decode(p, &clen);
+	for (p = utf8, end = p + strlen(p); p < end; p += clen) {
+		cp = next_cp(p, end, &clen);
 		pack_add(&k, ucs2 ? ucs2_units(cp) : (size_t)gsm_septets(cp));
 	}
 	n = pack_segments(&k, ucs2 ? SMS_UCS2_SINGLE : SMS_GSM_SINGLE);
@@ -535,7 +510,7 @@ copy_valid(char *dst, const char *p, const char *end)
 	size_t	n = 0, clen;
 
 	for (; p < end; p += clen) {
-		if (utf8_decode((const unsigned char *)p, &clen) < 0) {
+		if (next_cp(p, end, &clen) < 0) {
 			if (dst != NULL)
 				memcpy(dst + n, REPLACEMENT, 3);
 			n += 3;
@@ -551,7 +526,7 @@ copy_valid(char *dst, const char *p, const char *end)
 char *
 sms_fit(const char *utf8, int max_segments)
 {
-	const char	*p, *cut;
+	const char	*p, *cut, *end;
 	struct pack	 k, with;
 	size_t		 clen, units, n;
 	char		*s;
@@ -562,14 +537,13 @@ sms_fit(const char *utf8, int max_segments)
 		return NULL;
 	}
 	whole = sms_segments(utf8) <= max_segments;
-	cut = utf8 + strlen(utf8);
+	cut = end = utf8 + strlen(utf8);
 	if (!whole) {
 		/* Fitting is monotone in the prefix: stop at the first misfit. */
 		memset(&k, 0, sizeof(k));
 		k.part = SMS_UCS2_PART;
-		for (p = utf8; *p != '\0'; p += clen) {
-			units = ucs2_units(utf8_decode((const unsigned char *)p,
-			    &clen));
+		for (p = utf8; p < end; p += clen) {
+			units = ucs2_units(next_cp(p, end, &clen));
 			with = k;
 			pack_add(&with, units);
 			pack_add(&with, 1);	/* the ellipsis */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/timeutil.h"
+#include "base/utf8.h"
 #include "config/channel.h"
 #include "config/config.h"
 #include "config/template.h"
@@ -231,9 +232,7 @@ fit_sms(const struct config_channel *ch, struct message *m, const char *hint)
 		if (sms_segments(fitted) <= ch->max_segments || len == 0)
 			break;
 		free(fitted);
-		len--;
-		while (len > 0 && ((unsigned char)m->text[len] & 0xc0) == 0x80)
-			len--;
+		len = utf8_back(m->text, len);
 	}
 	free(tail);
 done:

@@ -16,6 +16,7 @@
 
 #include "parse/report.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 #define REPORT_PHONE_MAX	32	/* bytes; phones are ASCII */
 #define REPORT_COUNT_MAX	1000000
@@ -96,15 +97,7 @@ static const char *const blanks[] = {
 static int
 clip(const char *s, size_t max)
 {
-	size_t	 n;
-
-	if ((n = strlen(s)) <= max)
-		return (int)n;
-	/* s[n] continuing a sequence: that sequence would be cut, drop it. */
-	n = max;
-	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;
-	return (int)n;
+	return (int)utf8_cut(s, strlen(s), UTF8_NOCAP, max);
 }
 
 /*
@@ -114,22 +107,11 @@ clip(const char *s, size_t max)
 static void
 tidy_utf8(char *msg)
 {
-	json_t	*probe;
-	size_t	 n = strlen(msg), lead, need;
-	unsigned char c;
+	size_t	 n = strlen(msg), valid = utf8_span(msg, n);
 
-	lead = n;
-	while (lead > 0 && n - lead < 4 &&
-	    ((unsigned char)msg[lead - 1] & 0xc0) == 0x80)
-		lead--;
-	if (lead > 0) {
-		c = (unsigned char)msg[lead - 1];
-		need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-		if (c >= 0xc0 && n - (lead - 1) < need)
-			msg[lead - 1] = '\0';
-	}
-	if ((probe = json_string(msg)) != NULL) {
-		json_decref(probe);
+	/* Less than a character left over: what snprintf left of one. */
+	if (n - valid < 4) {
+		msg[valid] = '\0';
 		return;
 	}
 	for (; *msg != '\0'; msg++)

@@ -17,87 +17,26 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "parse/report.h"
 #include "parse/smsin.h"
+#include "base/mac.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 #define DAY_MS		INT64_C(86400000)
 #define REPLY_MAX	256	/* bytes: a reply command is short */
 #define PREFIX_MAX	96	/* bytes folded to find an id and a time */
 #define TWILIO_SIG_MAX	64	/* bytes of a signature header we look at */
+#define SHA1_LEN	20
 #define SHA1_B64_LEN	28
 
 /* UTF-8 ------------------------------------------------------------------ */
-
-/*
- * Decode the code point at s (at most n bytes).  Its length, or -1 for
- * invalid UTF-8 (overlong forms, surrogates and beyond U+10FFFF too).
- */
-static int
-u8_decode(const char *s, size_t n, uint32_t *cp)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t	 c, min;
-	int		 len, i;
-
-	if (n == 0)
-		return -1;
-	if (u[0] < 0x80) {
-		*cp = u[0];
-		return 1;
-	}
-	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
-		len = 2;
-		c = u[0] & 0x1f;
-		min = 0x80;
-	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
-		len = 3;
-		c = u[0] & 0x0f;
-		min = 0x800;
-	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
-		len = 4;
-		c = u[0] & 0x07;
-		min = 0x10000;
-	} else
-		return -1;
-	if (n < (size_t)len)
-		return -1;
-	for (i = 1; i < len; i++) {
-		if ((u[i] & 0xc0) != 0x80)
-			return -1;
-		c = (c << 6) | (u[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return -1;
-	*cp = c;
-	return len;
-}
-
-/* Code points in s[0..n), or -1 if it is not valid UTF-8. */
-static long
-u8_count(const char *s, size_t n)
-{
-	size_t	 i = 0;
-	long	 count = 0;
-	uint32_t cp;
-	int	 l;
-
-	while (i < n) {
-		if ((l = u8_decode(s + i, n - i, &cp)) < 0)
-			return -1;
-		i += (size_t)l;
-		count++;
-	}
-	return count;
-}
 
 /* White space as phones type it: U+3000 is what a Chinese IME gives. */
 static int
@@ -124,7 +63,7 @@ fold(const char *s, size_t n, char *out, size_t outsz, size_t *map)
 	int	 l;
 
 	while (i < n) {
-		if ((l = u8_decode(s + i, n - i, &cp)) < 0)
+		if ((l = utf8_decode(s + i, n - i, &cp)) < 0)
 			break;
 		if (cp >= 0xff01 && cp <= 0xff5e)
 			cp -= 0xfee0;
@@ -168,7 +107,7 @@ space_prefix(const char *s, size_t n)
 	uint32_t cp;
 	int	 l;
 
-	while (i < n && (l = u8_decode(s + i, n - i, &cp)) > 0 &&
+	while (i < n && (l = utf8_decode(s + i, n - i, &cp)) > 0 &&
 	    is_space(cp))
 		i += (size_t)l;
 	return i;
@@ -182,29 +121,12 @@ trim_end(const char *s, size_t n)
 	uint32_t cp;
 
 	while (n > 0) {
-		start = n - 1;
-		while (start > 0 && ((unsigned char)s[start] & 0xc0) == 0x80)
-			start--;
-		if (u8_decode(s + start, n - start, &cp) < 0 || !is_space(cp))
+		start = utf8_back(s, n);
+		if (utf8_decode(s + start, n - start, &cp) < 0 || !is_space(cp))
 			break;
 		n = start;
 	}
 	return n;
-}
-
-/* Byte length of the first max code points of s[0..n) (valid UTF-8). */
-static size_t
-u8_prefix(const char *s, size_t n, size_t max)
-{
-	size_t	 i = 0;
-	uint32_t cp;
-	int	 l;
-
-	while (i < n && max > 0 && (l = u8_decode(s + i, n - i, &cp)) > 0) {
-		i += (size_t)l;
-		max--;
-	}
-	return i;
 }
 
 /*
@@ -343,88 +265,117 @@ pair_cmp(const void *a, const void *b)
 	return strcmp(pa->value, pb->value);
 }
 
-/* base64(HMAC-SHA1(token, url + sorted pairs)) into b64 (SHA1_B64_LEN + 1). */
+/*
+ * base64(HMAC-SHA1(token, url + the pairs in iov[1..n))) into b64
+ * (SHA1_B64_LEN + 1); iov[0] is set to url.
+ */
 static int
-twilio_sign(EVP_MAC *mac, const char *token, const char *url,
-    const struct smsin_pair *const *sorted, size_t n, char *b64)
+twilio_sign(const struct mac_key *key, const char *url, struct iovec *iov,
+    size_t n, char *b64)
 {
-	EVP_MAC_CTX	*ctx;
-	OSSL_PARAM	 params[2];
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	size_t		 mdlen = 0, i;
-	char		 digest[] = "SHA1";
-	int		 ok;
+	unsigned char	 md[SHA1_LEN];
+	int		 len;
 
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if ((ctx = EVP_MAC_CTX_new(mac)) == NULL)
-		return -ENOMEM;
-	ok = EVP_MAC_init(ctx, (const unsigned char *)token, strlen(token),
-	    params) && EVP_MAC_update(ctx, (const unsigned char *)url,
-	    strlen(url));
-	for (i = 0; ok && i < n; i++) {
-		/* Twilio's validators sign each distinct pair once. */
-		if (i > 0 && pair_cmp(&sorted[i - 1], &sorted[i]) == 0)
-			continue;
-		ok = EVP_MAC_update(ctx, (const unsigned char *)sorted[i]->name,
-		    strlen(sorted[i]->name)) &&
-		    EVP_MAC_update(ctx, (const unsigned char *)sorted[i]->value,
-		    strlen(sorted[i]->value));
-	}
-	ok = ok && EVP_MAC_final(ctx, md, &mdlen, sizeof(md)) && mdlen == 20;
-	EVP_MAC_CTX_free(ctx);
-	if (!ok)
-		return -ENOMEM;
-	EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
+	iov[0].iov_base = (void *)url;
+	iov[0].iov_len = strlen(url);
+	if ((len = mac_key_sign(key, iov, n, md, sizeof(md))) < 0)
+		return len;
+	EVP_EncodeBlock((unsigned char *)b64, md, len);
 	return 0;
 }
 
+static int
+twilio_url_error(CURLUcode uc)
+{
+	return uc == CURLUE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
+}
+
 /*
- * The URL with its default port removed (https 443, http 80) or added,
- * into alt; 0, or -EINVAL if url is not http(s)://host..., or 1 when it
- * has another port (no alternative).
+ * Where the authority ("https://host:port") ends in a URL curl wrote:
+ * curl always writes a path, and no '/' before it.
+ */
+static size_t
+twilio_authority(const char *written, size_t slen)
+{
+	return slen + 3 + strcspn(written + slen + 3, "/");
+}
+
+/*
+ * The URL with its default port (https 443, http 80) removed or added,
+ * into *alt (free() it): 0; 1 when it has another port (no alternative);
+ * -EINVAL when it is not an http(s) URL with a host, or when curl reads its
+ * host or port otherwise than written ("https:///x" is host x to curl), so
+ * that no variant is known; -ENOMEM.  Only the authority comes from curl:
+ * the path, query and fragment stay as given, as Twilio signed them.
  */
 static int
-twilio_alt_url(const char *url, char *alt, size_t altsz)
+twilio_alt_url(const char *url, char **alt)
 {
-	const char	*auth, *end, *host, *lo, *c, *dflt;
-	size_t		 plen;
+	CURLU		*u;
+	CURLUcode	 uc;
+	char		*scheme = NULL, *port = NULL, *same = NULL, *other = NULL;
+	unsigned int	 flags;
+	size_t		 slen, a, b;
+	int		 rc = 0;
 
-	if (strncasecmp(url, "https://", 8) == 0) {
-		auth = url + 8;
-		dflt = "443";
-	} else if (strncasecmp(url, "http://", 7) == 0) {
-		auth = url + 7;
-		dflt = "80";
-	} else
-		return -EINVAL;
-	end = auth + strcspn(auth, "/?#");
-	for (host = c = auth; c < end; c++)
-		if (*c == '@')
-			host = c + 1;
-	if (host == end)
-		return -EINVAL;
-	/* The port follows the host; an IPv6 address has colons of its own. */
-	lo = host;
-	if (*host == '[') {
-		if ((lo = memchr(host, ']', (size_t)(end - host))) == NULL)
-			return -EINVAL;
-		lo++;
+	*alt = NULL;
+	if ((u = curl_url()) == NULL)
+		return -ENOMEM;
+	if ((uc = curl_url_set(u, CURLUPART_URL, url, CURLU_PATH_AS_IS)) !=
+	    CURLUE_OK ||
+	    (uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) != CURLUE_OK) {
+		rc = twilio_url_error(uc);
+		goto done;
 	}
-	for (c = end; c > lo && is_digit(c[-1]); c--)
-		;
-	if (c > lo && c[-1] == ':' && c < end) {
-		plen = (size_t)(end - c);
-		if (strlen(dflt) != plen || strncmp(c, dflt, plen) != 0)
-			return 1;
-		snprintf(alt, altsz, "%.*s%s", (int)(c - 1 - url), url, end);
-	} else if (c > lo && c[-1] == ':')
-		return -EINVAL;	/* "host:" */
-	else
-		snprintf(alt, altsz, "%.*s:%s%s", (int)(end - url), url, dflt,
-		    end);
-	return 0;
+	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
+		rc = -EINVAL;
+		goto done;
+	}
+	/* With CURLU_NO_DEFAULT_PORT the scheme's default port reads as none. */
+	if ((uc = curl_url_get(u, CURLUPART_PORT, &port, 0)) == CURLUE_NO_PORT)
+		flags = CURLU_DEFAULT_PORT;
+	else if (uc != CURLUE_OK) {
+		rc = twilio_url_error(uc);
+		goto done;
+	} else {
+		curl_free(port);
+		port = NULL;
+		uc = curl_url_get(u, CURLUPART_PORT, &port,
+		    CURLU_NO_DEFAULT_PORT);
+		if (uc != CURLUE_NO_PORT) {
+			rc = uc == CURLUE_OK ? 1 : twilio_url_error(uc);
+			goto done;
+		}
+		flags = CURLU_NO_DEFAULT_PORT;
+	}
+	if ((uc = curl_url_get(u, CURLUPART_URL, &same, 0)) != CURLUE_OK ||
+	    (uc = curl_url_get(u, CURLUPART_URL, &other, flags)) !=
+	    CURLUE_OK) {
+		rc = twilio_url_error(uc);
+		goto done;
+	}
+	/* The authority as curl writes it, but the scheme in any case. */
+	slen = strlen(scheme);
+	a = twilio_authority(same, slen);
+	b = twilio_authority(other, slen);
+	if (strncasecmp(same, url, slen) != 0 ||
+	    strncmp(same + slen, url + slen, a - slen) != 0 ||
+	    (url[a] != '\0' && strchr("/?#", url[a]) == NULL)) {
+		rc = -EINVAL;
+		goto done;
+	}
+	if (asprintf(alt, "%.*s%.*s%s", (int)slen, url, (int)(b - slen),
+	    other + slen, url + a) == -1) {
+		*alt = NULL;
+		rc = -ENOMEM;
+	}
+done:
+	curl_free(scheme);
+	curl_free(port);
+	curl_free(same);
+	curl_free(other);
+	curl_url_cleanup(u);
+	return rc;
 }
 
 int
@@ -432,46 +383,60 @@ smsin_twilio_valid(const char *url, const struct smsin_form *form,
     const char *token, const char *signature_b64)
 {
 	const struct smsin_pair **sorted = NULL;
-	EVP_MAC		*mac;
-	char		 alt[SMSIN_URL_MAX + 8];
-	char		 want[SHA1_B64_LEN + 1], want_alt[SHA1_B64_LEN + 1];
-	size_t		 i, siglen;
-	int		 rc, has_alt, match;
+	struct mac_key	*key = NULL;
+	struct iovec	*iov = NULL;
+	char		*alt = NULL;
+	char		 want[SHA1_B64_LEN + 1];
+	size_t		 i, n = 1;
+	int		 rc, match;
 
 	if (url == NULL || token == NULL || *token == '\0' || form == NULL)
 		return -EINVAL;
 	if (strlen(url) > SMSIN_URL_MAX)
 		return -E2BIG;
-	if ((rc = twilio_alt_url(url, alt, sizeof(alt))) < 0)
+	if ((rc = twilio_alt_url(url, &alt)) < 0)
 		return rc;
-	has_alt = rc == 0;
 	if (signature_b64 == NULL ||
-	    (siglen = strnlen(signature_b64, TWILIO_SIG_MAX)) != SHA1_B64_LEN)
+	    strnlen(signature_b64, TWILIO_SIG_MAX) != SHA1_B64_LEN) {
+		free(alt);
 		return -EBADMSG;
-	if (form->npairs > 0 &&
-	    (sorted = calloc(form->npairs, sizeof(*sorted))) == NULL)
-		return -ENOMEM;
+	}
+	rc = -ENOMEM;
+	/* iov[0] is the URL, then the name and the value of each pair. */
+	if ((iov = calloc(1 + 2 * form->npairs, sizeof(*iov))) == NULL ||
+	    (form->npairs > 0 &&
+	    (sorted = calloc(form->npairs, sizeof(*sorted))) == NULL))
+		goto done;
 	for (i = 0; i < form->npairs; i++)
 		sorted[i] = &form->pairs[i];
 	if (form->npairs > 1)
 		qsort(sorted, form->npairs, sizeof(*sorted), pair_cmp);
-	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL) {
-		free(sorted);
-		return -ENOMEM;
+	for (i = 0; i < form->npairs; i++) {
+		/* Twilio's validators sign each distinct pair once. */
+		if (i > 0 && pair_cmp(&sorted[i - 1], &sorted[i]) == 0)
+			continue;
+		iov[n].iov_base = sorted[i]->name;
+		iov[n++].iov_len = strlen(sorted[i]->name);
+		iov[n].iov_base = sorted[i]->value;
+		iov[n++].iov_len = strlen(sorted[i]->value);
 	}
-	rc = twilio_sign(mac, token, url, sorted, form->npairs, want);
-	if (rc == 0 && has_alt)
-		rc = twilio_sign(mac, token, alt, sorted, form->npairs,
-		    want_alt);
-	EVP_MAC_free(mac);
+	/* Keyed once for both URLs. */
+	if ((rc = mac_key_new("SHA1", token, strlen(token), &key)) != 0 ||
+	    (rc = twilio_sign(key, url, iov, n, want)) != 0)
+		goto done;
+	match = mac_equal(want, signature_b64, SHA1_B64_LEN);
+	if (alt != NULL) {
+		if ((rc = twilio_sign(key, alt, iov, n, want)) != 0)
+			goto done;
+		match |= mac_equal(want, signature_b64, SHA1_B64_LEN);
+	}
+	rc = match ? 0 : -EBADMSG;
+done:
+	mac_key_free(key);
 	free(sorted);
-	if (rc != 0)
-		return rc;
-	match = CRYPTO_memcmp(want, signature_b64, SHA1_B64_LEN) == 0;
-	if (has_alt)
-		match |= CRYPTO_memcmp(want_alt, signature_b64,
-		    SHA1_B64_LEN) == 0;
-	return match ? 0 : -EBADMSG;
+	free(iov);
+	free(alt);
+	return rc;
 }
 
 /* Aliyun uplink ---------------------------------------------------------- */
@@ -732,7 +697,7 @@ smsin_reply_parse(const char *text, struct smsin_reply *cmd)
 
 	memset(cmd, 0, sizeof(*cmd));
 	if (text == NULL || (len = strlen(text)) > REPLY_MAX ||
-	    u8_count(text, len) < 0)
+	    !utf8_valid(text, len))
 		return -EINVAL;
 	n = fold(text, len, buf, sizeof(buf), map);
 	if (map[n] != len)
@@ -874,7 +839,6 @@ smsin_report_parse(const char *text, int64_t received_ms, long utc_offset_s,
 {
 	const char	*s, *nl;
 	size_t		 len, pos, tlen, cut, n;
-	long		 count;
 
 	memset(out, 0, sizeof(*out));
 	if (text == NULL || received_ms < 0 ||
@@ -883,9 +847,9 @@ smsin_report_parse(const char *text, int64_t received_ms, long utc_offset_s,
 		return -EINVAL;
 	if ((len = strlen(text)) > (size_t)SMSIN_TEXT_MAX * 4)
 		return -E2BIG;
-	if ((count = u8_count(text, len)) < 0)
+	if (!utf8_valid(text, len))
 		return -EINVAL;
-	if (count > SMSIN_TEXT_MAX)
+	if (utf8_count(text, len) > SMSIN_TEXT_MAX)
 		return -E2BIG;
 	out->occurred_ms = received_ms;
 	pos = report_prefix(text, len, received_ms, utc_offset_s, out);
@@ -905,7 +869,7 @@ smsin_report_parse(const char *text, int64_t received_ms, long utc_offset_s,
 			break;
 		pos = nl != NULL ? (size_t)(nl - text) + 1 : len;
 	}
-	cut = u8_prefix(s, tlen, REPORT_TITLE_MAX);
+	cut = utf8_cut(s, tlen, REPORT_TITLE_MAX, UTF8_NOCAP);
 	cut = trim_end(s, cut);
 	if ((out->title = copy_text(s, cut)) == NULL)
 		goto nomem;

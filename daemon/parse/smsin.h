@@ -51,8 +51,9 @@ const char *smsin_form_get(const struct smsin_form *form, const char *name);
  * pair once)), compared in constant time.  The URL is tried as given and
  * with the scheme's default port added or removed, as Twilio's validators
  * do.  0 when the signature is right, -EBADMSG when it is not; -EINVAL (url
- * not http(s)://, empty token), -E2BIG or -ENOMEM when nothing was checked.
- * Any non-zero result means: reject the request.
+ * not http(s)://host, or a host or port curl_url() writes otherwise, such
+ * as [0:0::1] or :0443; empty token), -E2BIG or -ENOMEM when nothing was
+ * checked.  Any non-zero result means: reject the request.
  */
 int	 smsin_twilio_valid(const char *url, const struct smsin_form *form,
 	    const char *token, const char *signature_b64);

@@ -21,6 +21,7 @@
 #include "config/confval.h"
 #include "base/timeutil.h"
 #include "base/tz.h"
+#include "base/utf8.h"
 
 #ifndef TEST_PLUGIN_DIR
 #error "TEST_PLUGIN_DIR must be defined (the Makefile does)"
@@ -518,6 +519,72 @@ test_bad_public_url(void **state)
 	    "\"https://duty.example.gov.cn\"");
 	EXPECT_EDIT("\"http://127.0.0.1:8080/\"", "\"https:///\"",
 	    "4:13: 'public_url' has no host");
+}
+
+#define URL_SCHEME_WHY	"must start with http:// or https://, e.g. " \
+	"\"https://duty.example.gov.cn\""
+#define URL_LOGIN_WHY	"must not hold a user name or password: every " \
+	"link in a message would carry it; write e.g. " \
+	"\"https://duty.example.gov.cn\""
+#define URL_PORT_WHY	"has an invalid port; use a number from 1 to " \
+	"65535, e.g. \"https://duty.example.gov.cn:8443\""
+
+/* What curl's parser finds wrong, said as the config file is written. */
+static void
+test_public_url_checked_by_curl(void **state)
+{
+	static const struct {
+		const char	*value;
+		const char	*why;
+	} bad[] = {
+		{ "duty.example.gov.cn", URL_SCHEME_WHY },
+		{ "HTTPS://duty.example.gov.cn", URL_SCHEME_WHY },
+		{ "http:/127.0.0.1:8080", URL_SCHEME_WHY },	/* curl takes it */
+		{ "mailto:duty@example.gov.cn", URL_SCHEME_WHY },
+		{ "https:///duty", "has no host" },		/* curl: host "duty" */
+		{ "https://:8443/", "has no host" },
+		{ "https://duty:secret@duty.example.gov.cn", URL_LOGIN_WHY },
+		{ "https://admin@duty.example.gov.cn", URL_LOGIN_WHY },
+		{ "https://@duty.example.gov.cn", URL_LOGIN_WHY },
+		{ "https://duty.example.gov.cn:0", URL_PORT_WHY },
+		{ "https://duty.example.gov.cn:65536/", URL_PORT_WHY },
+		{ "https://duty.example.gov.cn:https", URL_PORT_WHY },
+		{ "https://[2001:db8::1/", "has an invalid host name or address, "
+		    "e.g. \"https://duty.example.gov.cn\" or "
+		    "\"http://[2001:db8::1]:8080\"" },
+		{ "https://duty example.gov.cn",
+		    "contains whitespace or control characters" },
+		{ "https://duty.example.gov.cn/a b",
+		    "contains whitespace or control characters" },
+	};
+	static const struct {
+		const char	*value;
+		const char	*stored;
+	} good[] = {
+		{ "https://duty.example.gov.cn", "https://duty.example.gov.cn" },
+		{ "https://duty.example.gov.cn:8443//", "https://duty.example.gov.cn:8443" },
+		{ "http://[2001:db8::1]:8080/dutyd/", "http://[2001:db8::1]:8080/dutyd" },
+		{ "https://Duty.Example.gov.cn:443", "https://Duty.Example.gov.cn:443" },
+	};
+	struct loaded	 l;
+	struct config	*cf;
+	char		 repl[256], want[512], *text;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(repl, sizeof(repl), "\"%s\"", bad[i].value);
+		snprintf(want, sizeof(want), "4:13: 'public_url' %s", bad[i].why);
+		EXPECT_EDIT("\"http://127.0.0.1:8080/\"", repl, want);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(repl, sizeof(repl), "\"%s\"", good[i].value);
+		text = edit(BASE, "\"http://127.0.0.1:8080/\"", repl);
+		cf = load_ok(&l, text);
+		/* As written, not as curl would write it: Twilio signs it so. */
+		assert_string_equal(cf->public_url, good[i].stored);
+		unload(&l);
+		free(text);
+	}
 }
 
 static void
@@ -1227,6 +1294,7 @@ main(void)
 		cmocka_unit_test(test_missing_required_key),
 		cmocka_unit_test(test_bad_listen),
 		cmocka_unit_test(test_bad_public_url),
+		cmocka_unit_test(test_public_url_checked_by_curl),
 		cmocka_unit_test(test_bad_duration),
 		cmocka_unit_test(test_audit_values),
 		cmocka_unit_test(test_audit_errors),

@@ -21,6 +21,7 @@
 #include "parse/report.h"
 #include "parse/smsin.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 
 #define VECTORS		TEST_SRC_DIR "/data/vectors.json"
 #define MIN_MS		INT64_C(60000)
@@ -360,6 +361,66 @@ test_twilio_repeated(void **state)
 	    "tok", sig), 0);
 	free(sig);
 	smsin_form_free(&form);
+}
+
+/*
+ * Signed with the default port or without it, received the other way: only
+ * the port changes, whatever else the URL holds; other URLs are not guessed.
+ */
+static void
+test_twilio_default_port(void **state)
+{
+	static const struct {
+		const char	*signed_url;
+		const char	*received;
+	} same[] = {
+		/* The path is signed as written: dot segments and all. */
+		{ "https://duty.example.cn/sms/../sms/twilio?x=1&y=%E4%B8%AD",
+		    "https://duty.example.cn:443/sms/../sms/twilio?x=1&y=%E4%B8%AD" },
+		{ "https://duty.example.cn:443//sms//twilio#f",
+		    "https://duty.example.cn//sms//twilio#f" },
+		{ "HTTPS://Duty.Example.CN:443/s", "HTTPS://Duty.Example.CN/s" },
+		{ "https://[2001:db8::1]/s", "https://[2001:db8::1]:443/s" },
+		{ "http://duty.example.cn", "http://duty.example.cn:80" },
+		{ "https://duty.example.cn?x=1", "https://duty.example.cn:443?x=1" },
+		{ "https://u:p@duty.example.cn/s", "https://u:p@duty.example.cn:443/s" },
+	};
+	static const char *const unsure[] = {
+		"https:///x",			/* curl reads host x */
+		"http:/duty.example.cn/s",
+		"https://duty.example.cn:/s",	/* an empty port */
+		"https://duty.example.cn:0443/s",
+		"https://[0:0::1]/s",		/* curl writes [::1] */
+		"https://duty.example.cn:65536/s",
+		"https://duty example.cn/s",
+	};
+	struct smsin_form form;
+	char		*sig, signed_string[256];
+	size_t		 i;
+
+	parse_ok("Body=3A&From=%2B8613800138000", &form);
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		snprintf(signed_string, sizeof(signed_string), "%s%s",
+		    same[i].signed_url, "Body3A" "From+8613800138000");
+		sig = twilio_sig("tok", signed_string);
+		if (smsin_twilio_valid(same[i].received, &form, "tok", sig) != 0 ||
+		    smsin_twilio_valid(same[i].signed_url, &form, "tok", sig) != 0)
+			fail_msg("%s signed, %s received: rejected",
+			    same[i].signed_url, same[i].received);
+		free(sig);
+	}
+	/* No pairs signs the URL alone. */
+	smsin_form_free(&form);
+	sig = twilio_sig("tok", "https://duty.example.cn/s");
+	assert_int_equal(smsin_twilio_valid("https://duty.example.cn:443/s",
+	    &form, "tok", sig), 0);
+	free(sig);
+	for (i = 0; i < sizeof(unsure) / sizeof(unsure[0]); i++) {
+		sig = twilio_sig("tok", unsure[i]);
+		if (smsin_twilio_valid(unsure[i], &form, "tok", sig) != -EINVAL)
+			fail_msg("%s: not rejected as a URL", unsure[i]);
+		free(sig);
+	}
 }
 
 /* Aliyun uplink ---------------------------------------------------------- */
@@ -844,6 +905,7 @@ main(void)
 		cmocka_unit_test(test_twilio_vectors),
 		cmocka_unit_test(test_twilio_tampered),
 		cmocka_unit_test(test_twilio_repeated),
+		cmocka_unit_test(test_twilio_default_port),
 		cmocka_unit_test(test_aliyun_batch),
 		cmocka_unit_test(test_aliyun_rejects),
 		cmocka_unit_test(test_phone),

@@ -178,16 +178,6 @@ test_shown_zone_not_tz(void **state)
 	tzset();
 }
 
-static void
-test_utf8_length(void **state)
-{
-	assert_int_equal(utf8_length(""), 0);
-	assert_int_equal(utf8_length("abc"), 3);
-	assert_int_equal(utf8_length("张伟"), 2);
-	assert_int_equal(utf8_length("A县应急管理局"), 7);
-	assert_int_equal(utf8_length("😀"), 1);
-}
-
 int
 main(void)
 {
@@ -198,7 +188,6 @@ main(void)
 		cmocka_unit_test(test_rfc3339_rejects),
 		cmocka_unit_test(test_format_carries_offset),
 		cmocka_unit_test(test_shown_zone_not_tz),
-		cmocka_unit_test(test_utf8_length),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@ static struct {
 	size_t	 from;		/* replay starts here: the newest complete checkpoint */
 	size_t	 syncs;
 	int	 fail;
+	size_t	 fail_after;	/* appends that still succeed before fail applies */
 	int	 want_checkpoint;
 	size_t	 ckpt_begin;	/* line of the checkpoint.begin being written */
 	unsigned char secret[32];
@@ -53,8 +54,10 @@ memstore_append(void *self, int64_t seq, const char *line, size_t len,
 {
 	char **grown;
 
-	if (ms.fail != 0)
+	if (ms.fail != 0 && ms.fail_after == 0)
 		return -ms.fail;
+	if (ms.fail_after > 0)
+		ms.fail_after--;
 	if (ms.n == ms.cap) {
 		ms.cap = ms.cap ? ms.cap * 2 : 256;
 		if ((grown = realloc(ms.lines, ms.cap * sizeof(*grown))) == NULL)
@@ -76,7 +79,7 @@ static int
 memstore_sync(void *self)
 {
 	ms.syncs++;
-	return ms.fail != 0 ? -ms.fail : 0;
+	return ms.fail != 0 && ms.fail_after == 0 ? -ms.fail : 0;
 }
 
 static int
@@ -209,9 +212,10 @@ memstore_count_of(const char *event, const char *incident)
 }
 
 void
-memstore_fail(int err)
+memstore_fail(int err, size_t after)
 {
 	ms.fail = err;
+	ms.fail_after = after;
 }
 
 size_t

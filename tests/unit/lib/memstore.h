@@ -23,8 +23,8 @@ const char *memstore_line(size_t i);
 json_t	*memstore_records(const char *event, const char *incident);
 /* How many records of kind EVENT (NULL: all) name INCIDENT (NULL: any). */
 size_t	memstore_count_of(const char *event, const char *incident);
-/* The writes that fail from now on with -ERR (0: none fail). */
-void	memstore_fail(int err);
+/* After AFTER more appends succeed, appends and syncs fail with -ERR (0: none fail). */
+void	memstore_fail(int err, size_t after);
 /* Syncs so far (group commits). */
 size_t	memstore_syncs(void);
 /* Force a checkpoint at the next loop turn. */
