@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/sdnotify.h"
 #include "base/timeutil.h"
+#include "config/confload.h"
 #include "config/config.h"
 #include "config/roster.h"
 #include "intake/http.h"
@@ -131,7 +132,7 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 
 	sdnotify_reloading();
 	log_info("received SIGHUP, reloading %s", old->path);
-	cfg = config_load(old->path, &diag);
+	cfg = confload(old->path, &diag);
 	if (cfg == NULL) {
 		print_diag(&diag, 0);
 		log_errorx("reload failed: %s has errors (above); still running "
@@ -364,7 +365,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 
-	cfg = config_load(path, &diag);
+	cfg = confload(path, &diag);
 	if (cfg == NULL) {
 		print_diag(&diag, test);
 		if (!test && !oncall)

@@ -254,27 +254,3 @@ confchan_templates(struct loader *ld, yaml_node_t *n, const char *ctx,
 	}
 }
 
-void
-confchan_templates_free(struct config_templates *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++) {
-		free(t->v[i].key);
-		tmpl_free(t->v[i].tmpl);
-	}
-	free(t->v);
-	t->v = NULL;
-	t->n = 0;
-}
-
-const struct tmpl *
-confchan_template_find(const struct config_templates *t, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		if (strcmp(t->v[i].key, key) == 0)
-			return t->v[i].tmpl;
-	return NULL;
-}

@@ -24,8 +24,5 @@ void	confchan_finish(struct config_channel *);
 
 void	confchan_templates(struct loader *, yaml_node_t *, const char *ctx,
 	    struct config_templates *out);
-void	confchan_templates_free(struct config_templates *);
-const struct tmpl *confchan_template_find(const struct config_templates *,
-	    const char *key);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * Configuration is a value: config_load() parses and validates a YAML file
+ * Configuration is a value: confload() parses and validates a YAML file
  * into an immutable struct config; a reload builds a new one and installs it
  * only when it is valid.  Nothing keeps pointers into a config across a loop
  * turn except through config_ref(): look people and channels up by id.
@@ -137,6 +137,7 @@ struct config {
 	struct config_audit audit;	/* the optional `audit:` section */
 	struct config_templates templates;	/* top-level `templates:` */
 	struct roster	*roster;	/* `roster:`; NULL: the static duty block */
+	void		(*roster_free)(struct roster *);	/* set by whoever made it */
 	struct config_sms sms;
 	struct config_links links;
 };
@@ -148,11 +149,16 @@ struct config_diag {
 };
 
 /*
- * Parse and validate FILE, loading each channel's plugin from plugin_dir.
- * Returns a config with refs == 1, or NULL with at least one line in diag.
+ * A config being built (refs 1, PATH copied; confload.c fills it), its
+ * token index once complete (0 or -ENOMEM), and its end.
  */
-struct config	*config_load(const char *path, struct config_diag *diag);
+struct config	*config_new(const char *path);
+int		 config_index_tokens(struct config *);
+void		 config_free(struct config *);
 void		 config_diag_free(struct config_diag *);
+void		 config_templates_free(struct config_templates *);
+const struct tmpl *config_template_find(const struct config_templates *,
+		    const char *key);
 
 struct config	*config_ref(struct config *);
 void		 config_unref(struct config *);	/* accepts NULL */

@@ -127,28 +127,13 @@ load_levels(struct loader *ld, yaml_node_t *n)
 		    "level", ctx, level_fields, NFIELDS(level_fields),
 		    val) == -1 || val[0] == NULL || val[1] == NULL)
 			continue;
-		pol->nlevels++;	/* counted now, so that confpolicy_free() sees it */
+		pol->nlevels++;	/* counted now, so that config_free() sees it */
 		if (confyaml_duration(ld, val[0], "after", ctx,
 		    &lv->after_ms) == 0 && lv->after_ms < 1000)
 			confyaml_errat(ld, &val[0]->start_mark, "'after'%s must "
 			    "be at least 1s", ctx);
 		load_level_people(ld, val[1], ctx, lv);
 	}
-}
-
-void
-confpolicy_free(struct config_policy *pol)
-{
-	size_t i, j;
-
-	for (i = 0; i < pol->nlevels; i++) {
-		for (j = 0; j < pol->levels[i].nnotify; j++)
-			free(pol->levels[i].notify[j]);
-		free(pol->levels[i].notify);
-	}
-	free(pol->levels);
-	pol->levels = NULL;
-	pol->nlevels = 0;
 }
 
 void

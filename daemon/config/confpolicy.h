@@ -13,6 +13,5 @@ struct loader;
 /* N may be NULL (section absent): defaults only. */
 void	confpolicy_load(struct loader *, yaml_node_t *n);
 void	confpolicy_audit(struct loader *, yaml_node_t *n);
-void	confpolicy_free(struct config_policy *);
 
 #endif

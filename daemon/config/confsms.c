@@ -255,15 +255,3 @@ confsms_finish(struct loader *ld, const yaml_mark_t *at)
 	}
 }
 
-void
-confsms_free(struct config *cf)
-{
-	size_t i;
-
-	free(cf->sms.twilio_token);
-	free(cf->sms.aliyun_secret);
-	for (i = 0; i < cf->sms.naliyun_allow; i++)
-		free(cf->sms.aliyun_allow[i]);
-	free(cf->sms.aliyun_allow);
-	free(cf->sms.aliyun_reply_channel);
-}

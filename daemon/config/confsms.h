@@ -18,6 +18,5 @@ void	confsms_load(struct loader *, yaml_node_t *n);	/* n may be NULL */
 void	confsms_links(struct loader *, yaml_node_t *n);	/* n may be NULL */
 /* After offices, people and channels: SMS contacts as phones, one owner each. */
 void	confsms_finish(struct loader *, const yaml_mark_t *at);
-void	confsms_free(struct config *);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * config_load(): the documented example loads into the right values, and
+ * confload(): the documented example loads into the right values, and
  * every mistake is reported at the line and column where the user has to
  * fix it.  Each error test edits one line of BASE (line numbers below) and
  * asserts the complete list of messages, so a spurious extra error fails too.
@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "config/confload.h"
 #include "config/config.h"
 #include "config/confval.h"
 #include "base/timeutil.h"
@@ -132,7 +133,7 @@ load(struct loaded *l, const char *text)
 	assert_int_equal(close(fd), 0);
 	free(full);
 	memset(&l->diag, 0, sizeof(l->diag));
-	l->cf = config_load(l->path, &l->diag);
+	l->cf = confload(l->path, &l->diag);
 	unlink(l->path);
 }
 
@@ -1039,7 +1040,7 @@ test_whole_file(void **state)
 	struct config_diag d = { NULL, 0 };
 	char want[512];
 
-	assert_null(config_load("/nonexistent-dutyd-dir/dutyd.yaml", &d));
+	assert_null(confload("/nonexistent-dutyd-dir/dutyd.yaml", &d));
 	assert_int_equal(d.n, 1);
 	snprintf(want, sizeof(want), "/nonexistent-dutyd-dir/dutyd.yaml: "
 	    "cannot open: %s", strerror(ENOENT));
@@ -1047,7 +1048,7 @@ test_whole_file(void **state)
 	config_diag_free(&d);
 	assert_int_equal(d.n, 0);
 
-	assert_null(config_load("/", &d));
+	assert_null(confload("/", &d));
 	assert_int_equal(d.n, 1);
 	snprintf(want, sizeof(want), "/: cannot read: %s", strerror(EISDIR));
 	assert_string_equal(d.lines[0], want);

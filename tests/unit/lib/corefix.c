@@ -17,6 +17,7 @@
 #include "actions/desk.h"
 #include "actions/incact.h"
 #include "base/timeutil.h"
+#include "config/confload.h"
 #include "config/config.h"
 #include "corefix.h"
 #include "fakeclock.h"
@@ -74,7 +75,7 @@ corefix_config(const char *yaml)
 	fputs(full, f);
 	fclose(f);
 	free(full);
-	if ((cf = config_load(path, &diag)) == NULL) {
+	if ((cf = confload(path, &diag)) == NULL) {
 		for (i = 0; i < diag.n; i++)
 			print_error("%s\n", diag.lines[i]);
 		fail_msg("the test's configuration does not load");
