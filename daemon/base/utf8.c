@@ -138,3 +138,17 @@ utf8_dup_cut(const char *s, size_t max, int *cut)
 		errno = ENOMEM;
 	return out;
 }
+
+long
+utf8_next(const char *p, const char *end, size_t *len)
+{
+	uint32_t cp;
+	int	 n;
+
+	if ((n = utf8_decode(p, (size_t)(end - p), &cp)) < 0) {
+		*len = 1;
+		return -1;
+	}
+	*len = (size_t)n;
+	return (long)cp;
+}

@@ -45,4 +45,10 @@ size_t	 utf8_back(const char *s, size_t len);
  */
 char	*utf8_dup_cut(const char *s, size_t max, int *cut);
 
+/*
+ * The code point at P (P < END), or -1 for an invalid byte; its length in
+ * *LEN.  An invalid byte counts as one character (shown as U+FFFD).
+ */
+long	utf8_next(const char *p, const char *end, size_t *len);
+
 #endif

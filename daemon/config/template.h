@@ -75,20 +75,4 @@ int	 tmpl_var_used(const struct tmpl *, enum tmpl_var);
 const char *tmpl_default(const char *event);
 const char *tmpl_default_title(const char *event);
 
-/*
- * Length in encoding units; *ucs2 (may be NULL) is set to 1 when the text
- * needs UCS-2.  Text should be UTF-8; an invalid byte counts as U+FFFD.
- */
-size_t	 sms_units(const char *utf8, int *ucs2);
-/* Parts the text takes: one of 160 septets / 70 units, else parts of 153 / 67.
- * An empty text is one (empty) message. */
-int	 sms_segments(const char *utf8);
-/*
- * malloc'd copy that fits in max_segments (>= 1): whole if it fits, else cut
- * at a character boundary and ended with "…" (which is UCS-2, so a cut text
- * is always counted as UCS-2).  Invalid UTF-8 comes out as U+FFFD.  NULL with
- * errno EINVAL (max_segments < 1) or ENOMEM.
- */
-char	*sms_fit(const char *utf8, int max_segments);
-
 #endif

@@ -13,6 +13,7 @@
 #include "config/template.h"
 #include "notify/links.h"
 #include "notify/message.h"
+#include "notify/smsfit.h"
 #include "state/incident.h"
 #include "state/incview.h"
 
@@ -161,84 +162,9 @@ message_clear(struct message *m)
 }
 
 static int
-is_sms(const struct config_channel *ch)
+message_is_sms(const struct config_channel *ch)
 {
 	return (channel_plugin_abi(ch->plugin)->flags & DUTYD_PLUGIN_SMS) != 0;
-}
-
-/*
- * SMS channels: the carrier bills and splits by segment; fit, never cut
- * mid-character.  The link and the reply hint come last and are never
- * cut (a cut link opens an error page): the text before them gives way.
- */
-static int
-fit_sms(const struct config_channel *ch, struct message *m, const char *hint)
-{
-	const char	*url_at = NULL;
-	char		*fitted = NULL, *prefix, *tail;
-	size_t		 len, body_len;
-
-	if (!is_sms(ch))
-		return 0;
-	if (hint == NULL)
-		hint = "";
-	if (asprintf(&fitted, "%s%s", m->text, hint) == -1)
-		return -ENOMEM;
-	if (sms_segments(fitted) <= ch->max_segments)
-		goto done;
-	free(fitted);
-	fitted = NULL;
-	if (m->url != NULL && m->url[0] != '\0')
-		url_at = strstr(m->text, m->url);
-	body_len = url_at != NULL ? (size_t)(url_at - m->text) : strlen(m->text);
-	if (asprintf(&tail, "…%s%s", url_at != NULL ? m->url : "", hint) == -1)
-		return -ENOMEM;
-	if (url_at != NULL && sms_segments(tail) > ch->max_segments) {
-		/* No room for the link at all: better none than a cut one. */
-		char *without;
-
-		free(tail);
-		if (asprintf(&without, "%.*s%s", (int)body_len, m->text,
-		    url_at + strlen(m->url)) == -1)
-			return -ENOMEM;
-		free(m->text);
-		m->text = without;
-		url_at = NULL;
-		body_len = strlen(m->text);
-		if (asprintf(&tail, "…%s", hint) == -1)
-			return -ENOMEM;
-	}
-	/* Start from what the text alone keeps, then give back for the tail. */
-	if ((prefix = strndup(m->text, body_len)) == NULL ||
-	    (fitted = sms_fit(prefix, ch->max_segments)) == NULL) {
-		free(prefix);
-		free(tail);
-		return -ENOMEM;
-	}
-	len = strncmp(fitted, prefix, strlen(fitted)) == 0 ? strlen(fitted) :
-	    strlen(fitted) - strlen("…");
-	if (len > body_len)
-		len = body_len;	/* invalid UTF-8 came out as U+FFFD */
-	free(prefix);
-	free(fitted);
-	fitted = NULL;
-	for (;;) {
-		if (asprintf(&fitted, "%.*s%s", (int)len, m->text,
-		    len < body_len || url_at != NULL ? tail : tail +
-		    strlen("…")) == -1) {
-			free(tail);
-			return -ENOMEM;
-		}
-		if (sms_segments(fitted) <= ch->max_segments || len == 0)
-			break;
-		free(fitted);
-		len = utf8_back(m->text, len);
-	}
-	free(tail);
-done:
-	free(m->text);
-	m->text = fitted;
-	return 0;
 }
 
 static int
@@ -254,7 +180,9 @@ render(const struct config *cf, const struct config_channel *ch,
 	if ((m->text = tmpl_render(text, v)) == NULL ||
 	    (m->title = tmpl_render(title, v)) == NULL)
 		return -ENOMEM;
-	return fit_sms(ch, m, hint);
+	if (!message_is_sms(ch))
+		return 0;
+	return smsfit_message(ch->max_segments, m->url, hint, &m->text);
 }
 
 /* 交接班: the incoming shift and the open incidents, as recorded at the handover. */
@@ -396,7 +324,7 @@ message_render(const struct config *cf, const struct config_channel *ch,
 		}
 		v.v[TMPL_DETAILS] = details;
 	}
-	if (d->code > 0 && action != 'R' && is_sms(ch))
+	if (d->code > 0 && action != 'R' && message_is_sms(ch))
 		snprintf(hint, sizeof(hint), action == 'A' ?
 		    " 回复%dA确认，%dF已报省" : " 回复%dF已报省", d->code, d->code);
 	if ((rc = render(cf, ch, notify_event_name(d->event), &v, m, hint)) != 0)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "config/template.h"
+#include "notify/smsfit.h"
 
 /* The names operators write, in enum order, as the brief fixes them. */
 static const char *const names[TMPL_NVARS] = {
@@ -373,9 +374,9 @@ test_defaults(void **state)
 			assert_true(tmpl_var_used(t, TMPL_LINK));
 			assert_non_null(strstr(got, vars.v[TMPL_LINK]));
 			/* SMS is the main channel: a typical incident fits 2 parts. */
-			if (sms_segments(got) > 2)
+			if (smsfit_segments(got) > 2)
 				fail_msg("%s takes %d SMS parts: %s", events[i],
-				    sms_segments(got), got);
+				    smsfit_segments(got), got);
 		} else {
 			assert_true(tmpl_var_used(t, TMPL_COUNT));
 			assert_true(tmpl_var_used(t, TMPL_INCIDENTS));
@@ -430,37 +431,37 @@ test_sms_units(void **state)
 {
 	int ucs2;
 
-	assert_int_equal(sms_units("", &ucs2), 0);
+	assert_int_equal(smsfit_units("", &ucs2), 0);
 	assert_int_equal(ucs2, 0);
-	assert_int_equal(sms_units("Call 110 now.", &ucs2), 13);
+	assert_int_equal(smsfit_units("Call 110 now.", &ucs2), 13);
 	assert_int_equal(ucs2, 0);
 	/* GSM basic set beyond ASCII: one septet each. */
-	assert_int_equal(sms_units("@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ¤¡ÄÖÑÜ§¿äöñüà\n\r",
+	assert_int_equal(smsfit_units("@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ¤¡ÄÖÑÜ§¿äöñüà\n\r",
 	    &ucs2), 44);
 	assert_int_equal(ucs2, 0);
 	/* Extension table: two septets each. */
-	assert_int_equal(sms_units("€", &ucs2), 2);
+	assert_int_equal(smsfit_units("€", &ucs2), 2);
 	assert_int_equal(ucs2, 0);
-	assert_int_equal(sms_units("{a}", &ucs2), 5);
+	assert_int_equal(smsfit_units("{a}", &ucs2), 5);
 	assert_int_equal(ucs2, 0);
-	assert_int_equal(sms_units("[^~|\\]", &ucs2), 12);
+	assert_int_equal(smsfit_units("[^~|\\]", &ucs2), 12);
 	assert_int_equal(ucs2, 0);
 	/* Chinese: one UTF-16 unit each, and it takes the rest along. */
-	assert_int_equal(sms_units("山体滑坡", &ucs2), 4);
+	assert_int_equal(smsfit_units("山体滑坡", &ucs2), 4);
 	assert_int_equal(ucs2, 1);
-	assert_int_equal(sms_units("€{中}", &ucs2), 4);
+	assert_int_equal(smsfit_units("€{中}", &ucs2), 4);
 	assert_int_equal(ucs2, 1);
 	/* Outside the BMP: a surrogate pair. */
-	assert_int_equal(sms_units("a\xf0\x9f\x98\x80", &ucs2), 3);
+	assert_int_equal(smsfit_units("a\xf0\x9f\x98\x80", &ucs2), 3);
 	assert_int_equal(ucs2, 1);
 	/* Latin letters outside GSM, and the backtick, force UCS-2. */
-	assert_int_equal(sms_units("ê", &ucs2), 1);
+	assert_int_equal(smsfit_units("ê", &ucs2), 1);
 	assert_int_equal(ucs2, 1);
-	assert_int_equal(sms_units("a`b", &ucs2), 3);
+	assert_int_equal(smsfit_units("a`b", &ucs2), 3);
 	assert_int_equal(ucs2, 1);
-	assert_int_equal(sms_units("tab\there", &ucs2), 8);
+	assert_int_equal(smsfit_units("tab\there", &ucs2), 8);
 	assert_int_equal(ucs2, 1);
-	assert_int_equal(sms_units("abc", NULL), 3);
+	assert_int_equal(smsfit_units("abc", NULL), 3);
 }
 
 /* Segments of n copies of unit. */
@@ -468,7 +469,7 @@ static int
 segs(const char *unit, size_t n)
 {
 	char	*s = repeat(unit, n);
-	int	 k = sms_segments(s);
+	int	 k = smsfit_segments(s);
 
 	free(s);
 	return k;
@@ -479,7 +480,7 @@ test_sms_segments(void **state)
 {
 	char	*a, *b, *s;
 
-	assert_int_equal(sms_segments(""), 1);
+	assert_int_equal(smsfit_segments(""), 1);
 	assert_int_equal(segs("a", 160), 1);
 	assert_int_equal(segs("a", 161), 2);
 	assert_int_equal(segs("a", 306), 2);
@@ -496,18 +497,18 @@ test_sms_segments(void **state)
 	/* An emoji that would straddle parts moves whole to the next part. */
 	a = repeat("中", 66);
 	s = concat3(a, "\xf0\x9f\x98\x80", a);	/* 134 units, yet 3 parts */
-	assert_int_equal(sms_segments(s), 3);
+	assert_int_equal(smsfit_segments(s), 3);
 	free(s);
 	b = repeat("中", 65);
 	s = concat3(a, "\xf0\x9f\x98\x80", b);	/* 66 + 2 + 65 = 133 units */
-	assert_int_equal(sms_segments(s), 2);
+	assert_int_equal(smsfit_segments(s), 2);
 	free(s);
 	free(b);
 	free(a);
 	/* Nor does an escaped GSM character straddle parts. */
 	b = repeat("a", 152);
 	s = concat3(b, "€", b);			/* 306 septets, yet 3 parts */
-	assert_int_equal(sms_segments(s), 3);
+	assert_int_equal(smsfit_segments(s), 3);
 	free(s);
 	free(b);
 }
@@ -515,13 +516,13 @@ test_sms_segments(void **state)
 static void
 check_fit(const char *src, int max)
 {
-	char	*got = sms_fit(src, max), *more;
+	char	*got = smsfit_cut(src, max), *more;
 	size_t	 glen, slen = strlen(src), keep;
 
 	assert_non_null(got);
 	if (!valid_utf8(got))
-		fail_msg("sms_fit(\"%s\", %d) is not UTF-8", src, max);
-	if (sms_segments(src) <= max) {
+		fail_msg("smsfit_cut(\"%s\", %d) is not UTF-8", src, max);
+	if (smsfit_segments(src) <= max) {
 		assert_string_equal(got, src);
 		free(got);
 		return;
@@ -532,14 +533,14 @@ check_fit(const char *src, int max)
 	keep = glen - 3;
 	assert_true(keep < slen);
 	assert_memory_equal(got, src, keep);
-	assert_true(sms_segments(got) <= max);
+	assert_true(smsfit_segments(got) <= max);
 	/* Maximal: one more character of the text would not fit. */
 	more = malloc(keep + 4 + 3 + 1);
 	assert_non_null(more);
 	memcpy(more, src, keep + charlen(src + keep));
 	memcpy(more + keep + charlen(src + keep), ELLIPSIS, 4);
-	if (sms_segments(more) <= max)
-		fail_msg("sms_fit(\"%s\", %d) = \"%s\" but \"%s\" fits too", src,
+	if (smsfit_segments(more) <= max)
+		fail_msg("smsfit_cut(\"%s\", %d) = \"%s\" but \"%s\" fits too", src,
 		    max, got, more);
 	free(more);
 	free(got);
@@ -553,7 +554,7 @@ test_sms_fit_exact(void **state)
 
 	/* A fitting text comes back whole, as a copy. */
 	s = repeat("a", 160);
-	got = sms_fit(s, 1);
+	got = smsfit_cut(s, 1);
 	assert_string_equal(got, s);
 	assert_ptr_not_equal(got, s);
 	free(got);
@@ -561,22 +562,22 @@ test_sms_fit_exact(void **state)
 
 	/* Cut to one part: 69 characters and the ellipsis, exactly 70 units. */
 	s = repeat("中", 200);
-	got = sms_fit(s, 1);
-	assert_int_equal(sms_units(got, &ucs2), 70);
+	got = smsfit_cut(s, 1);
+	assert_int_equal(smsfit_units(got, &ucs2), 70);
 	assert_int_equal(ucs2, 1);
-	assert_int_equal(sms_segments(got), 1);
+	assert_int_equal(smsfit_segments(got), 1);
 	free(got);
 	/* Two parts of 67: 133 characters and the ellipsis. */
-	got = sms_fit(s, 2);
-	assert_int_equal(sms_units(got, &ucs2), 134);
-	assert_int_equal(sms_segments(got), 2);
+	got = smsfit_cut(s, 2);
+	assert_int_equal(smsfit_units(got, &ucs2), 134);
+	assert_int_equal(smsfit_segments(got), 2);
 	free(got);
 	free(s);
 
 	/* The ellipsis turns a GSM text into UCS-2, which holds less. */
 	s = repeat("a", 200);
-	got = sms_fit(s, 1);
-	assert_int_equal(sms_units(got, &ucs2), 70);
+	got = smsfit_cut(s, 1);
+	assert_int_equal(smsfit_units(got, &ucs2), 70);
 	assert_int_equal(ucs2, 1);
 	free(got);
 	free(s);
@@ -585,18 +586,18 @@ test_sms_fit_exact(void **state)
 	a = repeat("中", 68);
 	s = concat3(a, "\xf0\x9f\x98\x80", "中");	/* 71 units */
 	free(a);
-	got = sms_fit(s, 1);
-	assert_int_equal(sms_units(got, NULL), 69);
+	got = smsfit_cut(s, 1);
+	assert_int_equal(smsfit_units(got, NULL), 69);
 	assert_null(strstr(got, "\xf0\x9f\x98\x80"));
 	free(got);
 	free(s);
 
 	errno = 0;
-	assert_null(sms_fit("abc", 0));
+	assert_null(smsfit_cut("abc", 0));
 	assert_int_equal(errno, EINVAL);
 
 	/* Invalid bytes never reach a gateway. */
-	got = sms_fit("ab\xff\xe4\xb8", 1);
+	got = smsfit_cut("ab\xff\xe4\xb8", 1);
 	assert_true(valid_utf8(got));
 	free(got);
 }
