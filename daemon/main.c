@@ -27,6 +27,7 @@
 #include "config/roster.h"
 #include "intake/http.h"
 #include "intake/routes.h"
+#include "notify/curlfetch.h"
 #include "notify/deliver.h"
 #include "notify/fetch.h"
 #include "state/incview.h"
@@ -218,7 +219,7 @@ start(struct config *cfg)
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	clock_base(d.base);
-	if ((rc = fetch_init(d.base)) != 0)
+	if ((rc = curlfetch_init(d.base)) != 0)
 		fatalx("cannot set up outgoing HTTP (libcurl): %s", strerror(-rc));
 	if ((be = filelog_at(cfg->state_dir)) == NULL)
 		fatalx("out of memory");
@@ -279,7 +280,7 @@ stop(void)
 	store_commit();
 	http_shutdown();
 	core_stop();
-	fetch_shutdown();
+	curlfetch_shutdown();
 	event_free(d.sigterm);
 	event_free(d.sigint);
 	event_free(d.sighup);

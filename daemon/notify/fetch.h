@@ -1,6 +1,7 @@
 /*
- * Outgoing HTTP: one libcurl multi handle driven by the libevent loop
- * (the shape of curl's docs/examples/hiperfifo.c).  Nothing here blocks.
+ * The transport: outgoing HTTP and SMTP requests, answered through a
+ * callback from the loop.  Nothing here blocks.  libcurl carries them
+ * (curlfetch.c) once curlfetch_init() has run; tests put a fake in.
  */
 #ifndef DUTYD_FETCH_H
 #define DUTYD_FETCH_H
@@ -8,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct event_base;
 struct fetch;
 
 #define FETCH_BODY_MAX	(64 * 1024)	/* response bytes kept; the rest is dropped */
@@ -52,12 +52,10 @@ struct fetch_result {
  */
 typedef void (*fetch_cb)(const struct fetch_result *, void *arg);
 
-int	fetch_init(struct event_base *);	/* 0 or -errno */
-void	fetch_shutdown(void);	/* cancels what is in flight, without callbacks */
 /*
  * Copies what it needs from req and starts; 0 and *out, or -errno when
  * the transfer cannot start (-EINVAL, -EPROTONOSUPPORT, -EAGAIN: too many
- * in flight, -ENOTCONN: fetch_init() not called, -ENOMEM).
+ * in flight, -ENOTCONN: no transport, -ENOMEM).
  */
 int	fetch_start(const struct fetch_request *req, fetch_cb cb, void *arg,
 	    struct fetch **out);
@@ -65,8 +63,8 @@ void	fetch_cancel(struct fetch *);	/* no callback afterwards; accepts NULL */
 size_t	fetch_inflight(void);
 
 /*
- * Another transport (tests): every fetch_start, fetch_cancel and
- * fetch_inflight goes to it.  NULL: libcurl.
+ * The transport in use: every fetch_start, fetch_cancel and
+ * fetch_inflight goes to it.  NULL: none (fetch_start() is -ENOTCONN).
  */
 struct fetch_backend {
 	int	(*start)(const struct fetch_request *, fetch_cb, void *,

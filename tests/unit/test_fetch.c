@@ -33,6 +33,7 @@
 #include <event2/util.h>
 #include <openssl/evp.h>
 
+#include "notify/curlfetch.h"
 #include "notify/fetch.h"
 
 /* A started transfer, or the test fails. */
@@ -460,7 +461,7 @@ smtpd_stop(struct smtpd *sd)
 	if (!sd->started)
 		return;
 	sd->started = 0;
-	fetch_shutdown();
+	curlfetch_shutdown();
 	pthread_join(sd->thread, NULL);
 	close(sd->lfd);
 }
@@ -485,7 +486,7 @@ setup(void **unused)
 	    (struct sockaddr *)&sin, &len) == -1)
 		return -1;
 	port = ntohs(sin.sin_port);
-	return fetch_init(base) == 0 ? 0 : -1;
+	return curlfetch_init(base) == 0 ? 0 : -1;
 }
 
 static int
@@ -494,7 +495,7 @@ teardown(void **unused)
 	smtpd_stop(&smtpd);
 	free(smtpd.msg);
 	smtpd.msg = NULL;
-	fetch_shutdown();
+	curlfetch_shutdown();
 	evhttp_free(http);
 	event_base_free(base);
 	seen_clear();
@@ -898,7 +899,7 @@ static void
 on_shutdown(const struct fetch_result *r, void *arg)
 {
 	on_result(r, arg);
-	fetch_shutdown();	/* e.g. dutyd stopping from a callback */
+	curlfetch_shutdown();	/* e.g. dutyd stopping from a callback */
 }
 
 static void
@@ -971,13 +972,13 @@ test_cap_and_shutdown(void **unused)
 
 	/* Let connections open and requests go out before pulling the plug. */
 	run_until(NULL, 0, 300);
-	fetch_shutdown();
+	curlfetch_shutdown();
 	assert_int_equal(fetch_inflight(), 0);
 	assert_false(run_until(NULL, 0, 200));
 	assert_int_equal(g.calls, 0);
 
 	/* And the module comes back up. */
-	assert_int_equal(fetch_init(base), 0);
+	assert_int_equal(curlfetch_init(base), 0);
 	start("GET", "/echo", NULL, 0, 5000, &g);
 	assert_true(run_until(&g.calls, 1, 5000));
 	assert_int_equal(g.status, 200);
@@ -1376,10 +1377,10 @@ test_smtp_hang_does_not_block_the_loop(void **unused)
 	assert_non_null(start_ok(&req, on_result, &g));
 	run_until(NULL, 0, 300);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	fetch_shutdown();
+	curlfetch_shutdown();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 4);
-	assert_int_equal(fetch_init(base), 0);
+	assert_int_equal(curlfetch_init(base), 0);
 	smtpd_stop(sd);
 	got_clear(&g);
 }
