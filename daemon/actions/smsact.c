@@ -233,7 +233,10 @@ smsact_rejected(const char *peer, const char *provider, const char *reason)
 
 /* Offices: reports and follow-ups ------------------------------------------- */
 
-/* The same validation as POST /api/v1/reports, so the incident looks alike. */
+/*
+ * The same validation as POST /api/v1/reports, so the incident looks alike.
+ * NULL with err (err->code -ENOMEM when out of memory).
+ */
 static json_t *
 smsact_report_json(const struct smsin_report *rep, int64_t *occurred,
     struct report_error *err)
@@ -250,16 +253,13 @@ smsact_report_json(const struct smsin_report *rep, int64_t *occurred,
 	}
 	s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
+	memset(err, 0, sizeof(*err));
 	if (s == NULL) {
-		errno = ENOMEM;
+		err->code = -ENOMEM;
 		return NULL;
 	}
-	memset(err, 0, sizeof(*err));
-	errno = 0;
 	v = report_parse(s, strlen(s), occurred, err);
 	free(s);
-	if (v == NULL && errno != ENOMEM)
-		errno = EINVAL;
 	return v;
 }
 
@@ -279,7 +279,7 @@ smsact_new_report(const struct config_office *office, const struct smsact_msg *m
 	/* The gateway's id was forgotten (a restart), the report was not. */
 	if ((inc = incident_find_idem(office->id, key)) == NULL) {
 		if ((report = smsact_report_json(rep, &occurred, &err)) == NULL) {
-			if (errno == ENOMEM)
+			if (err.code == -ENOMEM)
 				return -ENOMEM;
 			smsact_result(o, "ignored", "not a report");
 			smsact_answer(o, "短信未能登记为报告（%s）。请重新发送，第一行写事件"
@@ -344,11 +344,10 @@ smsact_followup(const struct config_office *office, const struct smsact_msg *m,
 	if (body == NULL)
 		return -ENOMEM;
 	memset(&err, 0, sizeof(err));
-	errno = 0;
 	update = report_parse_update(body, strlen(body), &err);
 	free(body);
 	if (update == NULL) {
-		if (errno == ENOMEM)
+		if (err.code == -ENOMEM)
 			return -ENOMEM;
 		smsact_result(o, "followup", "not a follow-up");
 		smsact_answer(o, "事件 %s 的续报未能记录（%s）。", inc->id, err.message);

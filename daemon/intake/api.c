@@ -53,7 +53,7 @@ api_bad_body(struct http_call *call, const struct report_error *err)
 	if (err->not_json && ct == NULL)
 		http_error(call, 415, NULL, "%s; send JSON with Content-Type: "
 		    "application/json", err->message);
-	else if (errno == ENOMEM)
+	else if (err->code == -ENOMEM)
 		http_error(call, 503, err->field, "%s", err->message);
 	else
 		http_error(call, 400, err->field, "%s", err->message);

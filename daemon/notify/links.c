@@ -40,28 +40,25 @@ links_shutdown(void)
 	links_have_key = 0;
 }
 
-char *
+int
 links_url(const struct config *cf, const char *incident, const char *person,
-    char action)
+    char action, char **url)
 {
-	char	 token[ACKLINK_TOKEN_MAX + 1], *url;
+	char	 token[ACKLINK_TOKEN_MAX + 1];
 	int	 rc;
 
-	if (!links_have_key) {
-		errno = ENOKEY;
-		return NULL;
-	}
+	*url = NULL;
+	if (!links_have_key)
+		return -ENOKEY;
 	if ((rc = acklink_make(links_key, sizeof(links_key), incident, person,
 	    action, time_now_ms() + cf->links.ttl_ms, token,
-	    sizeof(token))) != 0) {
-		errno = -rc;
-		return NULL;
+	    sizeof(token))) != 0)
+		return rc;
+	if (asprintf(url, "%s/a/%s", cf->public_url, token) == -1) {
+		*url = NULL;
+		return -ENOMEM;
 	}
-	if (asprintf(&url, "%s/a/%s", cf->public_url, token) == -1) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return url;
+	return 0;
 }
 
 int

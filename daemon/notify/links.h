@@ -19,10 +19,11 @@ void	links_shutdown(void);
 /*
  * "<public_url>/a/<token>" letting PERSON do ACTION ('A' acknowledge,
  * 'F' written report filed, 'R' resolve) on INCIDENT until now +
- * cfg->links.ttl_ms.  malloc'd; NULL (errno) on failure.
+ * cfg->links.ttl_ms, into *URL (malloc'd).  0, or -ENOKEY (no key
+ * loaded), -EINVAL (ids unfit for a token), -ENOMEM.
  */
-char	*links_url(const struct config *, const char *incident,
-	    const char *person, char action);
+int	links_url(const struct config *, const char *incident,
+	    const char *person, char action, char **url);
 /* acklink_verify() with the key: 0, -ENOKEY (none loaded), or its -errno. */
 int	links_verify(const char *token, int64_t now_ms, struct acklink *out);
 

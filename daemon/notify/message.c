@@ -313,8 +313,9 @@ message_render(const struct config *cf, const struct config_channel *ch,
 		return -ENOENT;
 	/* Every message carries its reader's own link. */
 	action = link_action(d, inc);
-	m->url = links_url(cf, inc->id, d->person, action);
-	if (m->url == NULL && (m->url = incview_url(cf, inc)) == NULL)
+	/* Without one (no key, an id unfit for a token), the incident's page. */
+	if (links_url(cf, inc->id, d->person, action, &m->url) != 0 &&
+	    (m->url = incview_url(cf, inc)) == NULL)
 		return -ENOMEM;
 	incident_vars(inc, d->event, d->level, d->late_ms, m->url, &v, &b);
 	if (d->event == NOTIFY_UPDATED) {

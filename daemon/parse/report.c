@@ -132,7 +132,7 @@ fail(struct report_error *err, const char *field, const char *fmt, ...)
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
 	tidy_utf8(err->message);
-	errno = EINVAL;
+	err->code = -EINVAL;
 }
 
 static void
@@ -142,7 +142,7 @@ fail_nomem(struct report_error *err)
 	err->not_json = 0;
 	snprintf(err->message, sizeof(err->message),
 	    "dutyd ran out of memory while reading the body; try again");
-	errno = ENOMEM;
+	err->code = -ENOMEM;
 }
 
 static const char *

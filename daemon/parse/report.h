@@ -18,6 +18,7 @@
 #define IDEMPOTENCY_KEY_MAX	200	/* bytes */
 
 struct report_error {
+	int		 code;		/* -EINVAL: the body is wrong; -ENOMEM: dutyd ran out of memory */
 	const char	*field;		/* "title", "casualties.dead", ...; NULL: the body as a whole */
 	char		 message[256];	/* says what is wrong and what is expected */
 	int		 not_json;	/* the body did not parse as JSON at all */

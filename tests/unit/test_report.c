@@ -112,6 +112,9 @@ check_error(const char *what, const struct report_error *err,
 	if (err->not_json != not_json)
 		fail_msg("%s: not_json is %d, expected %d (message: %s)", what,
 		    err->not_json, not_json, err->message);
+	/* A wrong body is the client's 400, never the 503 of dutyd's memory. */
+	if (err->code != -EINVAL)
+		fail_msg("%s: code is %d, expected -EINVAL", what, err->code);
 	if (err->message[0] == '\0')
 		fail_msg("%s: empty message", what);
 	if (!valid_utf8(err->message))
