@@ -218,10 +218,103 @@ test_segment_names(void **state)
 	assert_string_equal(buf, "audit-000000000001-000000000456.log");
 }
 
+/* Closed segments in DIR. */
+static int
+count_closed(const char *dir)
+{
+	DIR		*d = opendir(dir);
+	struct dirent	*de;
+	int		 n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += strncmp(de->d_name, "audit-", 6) == 0;
+	closedir(d);
+	return n;
+}
+
+/*
+ * A checkpoint that fails half-way (a line over the limit, a full disk) is
+ * tried again in the same segment: closing a segment that holds nothing
+ * but the failed attempt cut a useless file every 10 s.
+ */
+static void
+test_failed_checkpoint_is_retried_in_place(void **state)
+{
+	char		*dir = mkstate(), err[256];
+	struct auditscan scan;
+
+	store_configure(4096, 0);
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
+	append("dutyd.started");
+	append("dutyd.started");
+	store_commit();
+	assert_int_equal(store_rotate(), 0);
+	assert_int_equal(count_closed(dir), 1);
+	append("checkpoint.begin");
+	append("checkpoint.incident");	/* then it failed: no end */
+	store_commit();
+	/* Ten seconds later the next attempt: the segment stays. */
+	assert_int_equal(store_rotate(), 0);
+	assert_int_equal(count_closed(dir), 1);
+	append("checkpoint.begin");
+	append("checkpoint.incident");
+	append("checkpoint.end");
+	store_checkpoint_done();
+	append("dutyd.stopped");
+	store_close();
+
+	/* Replay starts in that segment, at its complete checkpoint. */
+	assert_int_equal(auditscan_dir(dir, &scan, err, sizeof(err)), 0);
+	assert_int_equal(scan.nsegs, 2);
+	assert_true(scan.segs[1].checkpoint);
+	assert_int_equal(auditscan_replay_start(&scan), 1);
+	auditscan_free(&scan);
+	napplied = 0;
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
+	assert_int_equal(napplied, 6);
+	assert_false(store_checkpoint_due());
+	store_close();
+	rmstate(dir);
+}
+
+/*
+ * A checkpoint bigger than segment_size (many open incidents) is not
+ * counted against the segment after a restart either: every start wrote
+ * another full checkpoint and a new segment.
+ */
+static void
+test_restart_does_not_count_the_checkpoint(void **state)
+{
+	char	*dir = mkstate(), err[256];
+	int	 i;
+
+	store_configure(4096, 0);
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
+	append("dutyd.started");
+	store_commit();
+	assert_int_equal(store_rotate(), 0);
+	append("checkpoint.begin");
+	for (i = 0; i < 100; i++)	/* about 9 KB: over segment_size */
+		append("checkpoint.incident");
+	append("checkpoint.end");
+	store_checkpoint_done();
+	append("dutyd.stopped");
+	store_close();
+
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
+	assert_false(store_checkpoint_due());
+	store_close();
+	assert_int_equal(count_closed(dir), 1);
+	rmstate(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_failed_checkpoint_is_retried_in_place),
+		cmocka_unit_test(test_restart_does_not_count_the_checkpoint),
 		cmocka_unit_test(test_segments_chain_and_replay_start),
 		cmocka_unit_test(test_damage_in_a_closed_segment),
 		cmocka_unit_test(test_files_in_order_and_partial),
