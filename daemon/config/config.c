@@ -164,7 +164,7 @@ config_free(struct config *cf)
 	free(cf->policy.levels);
 	/* roster.c reads the config: the loader that made the roster frees it. */
 	if (cf->roster != NULL)
-		cf->roster_free(cf->roster);
+		cf->roster_release(cf->roster);
 	free(cf->sms.twilio_token);
 	free(cf->sms.aliyun_secret);
 	config_free_list(cf->sms.aliyun_allow, cf->sms.naliyun_allow);

@@ -137,7 +137,7 @@ struct config {
 	struct config_audit audit;	/* the optional `audit:` section */
 	struct config_templates templates;	/* top-level `templates:` */
 	struct roster	*roster;	/* `roster:`; NULL: the static duty block */
-	void		(*roster_free)(struct roster *);	/* set by whoever made it */
+	void		(*roster_release)(struct roster *);	/* set by whoever made it */
 	struct config_sms sms;
 	struct config_links links;
 };

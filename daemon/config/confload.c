@@ -697,7 +697,7 @@ confload(const char *path, struct config_diag *diag)
 		ld.oom = 1;
 		goto done;
 	}
-	ld.cf->roster_free = roster_free;
+	ld.cf->roster_release = roster_free;
 	if ((root = confyaml_load(&ld)) == NULL)
 		goto done;
 	load_root(&ld, root);
