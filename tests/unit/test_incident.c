@@ -27,44 +27,31 @@
 
 #define MIN	COREFIX_MIN
 
-static const char conf[] =
-    "timezone: \"Asia/Shanghai\"\n"
-    "offices:\n"
-    "  - { id: county-a, name: \"A县应急管理局\", token: \"secret-a\" }\n"
-    "  - { id: county-b, name: \"B县应急管理局\", token: \"secret-b\" }\n"
-    "people:\n"
-    "  - { id: zhang, name: \"张伟\", token: \"secret-zhang\", contacts: [ { channel: hook, to: \"zhang\" } ] }\n"
-    "  - { id: li, name: \"李强\", token: \"secret-li\", contacts: [ { channel: hook, to: \"li\" } ] }\n"
-    "  - { id: wang, name: \"王芳\", token: \"secret-wang\", contacts: [ { channel: hook, to: \"wang\" } ] }\n"
-    "  - { id: zhao, name: \"赵敏\", token: \"secret-zhao\", contacts: [ { channel: hook, to: \"zhao\" } ] }\n"
-    "duty:\n"
-    "  officers: [zhang]\n"
-    "  leader: li\n"
-    "  escalation: [wang]\n"
-    "channels:\n"
-    "  hook: { plugin: webhook, url: \"http://127.0.0.1:9/hook\" }\n"
-    "policy:\n"
-    "  ack_timeout: 20m\n"
-    "  report_deadline: 40m\n";
-
-static const char conf_levels[] =
-    "timezone: \"Asia/Shanghai\"\n"
-    "offices:\n"
-    "  - { id: county-a, name: \"A县应急管理局\", token: \"secret-a\" }\n"
-    "people:\n"
-    "  - { id: zhang, name: \"张伟\", token: \"secret-zhang\", contacts: [ { channel: hook, to: \"zhang\" } ] }\n"
-    "  - { id: li, name: \"李强\", token: \"secret-li\", contacts: [ { channel: hook, to: \"li\" } ] }\n"
-    "  - { id: wang, name: \"王芳\", token: \"secret-wang\", contacts: [ { channel: hook, to: \"wang\" } ] }\n"
-    "  - { id: zhao, name: \"赵敏\", token: \"secret-zhao\", contacts: [ { channel: hook, to: \"zhao\" } ] }\n"
-    "duty:\n"
-    "  officers: [zhang]\n"
-    "  leader: li\n"
-    "  escalation: [wang]\n"
-    "channels:\n"
-    "  hook: { plugin: webhook, url: \"http://127.0.0.1:9/hook\" }\n"
-    "policy:\n"
-    "  ack_timeout: 20m\n"
+/* Two offices, four people, the leader's level and one more. */
+#define CONF \
+    "timezone: \"Asia/Shanghai\"\n" \
+    "offices:\n" \
+    "  - { id: county-a, name: \"A县应急管理局\", token: \"secret-a\" }\n" \
+    "  - { id: county-b, name: \"B县应急管理局\", token: \"secret-b\" }\n" \
+    "people:\n" \
+    "  - { id: zhang, name: \"张伟\", token: \"secret-zhang\", contacts: [ { channel: hook, to: \"zhang\" } ] }\n" \
+    "  - { id: li, name: \"李强\", token: \"secret-li\", contacts: [ { channel: hook, to: \"li\" } ] }\n" \
+    "  - { id: wang, name: \"王芳\", token: \"secret-wang\", contacts: [ { channel: hook, to: \"wang\" } ] }\n" \
+    "  - { id: zhao, name: \"赵敏\", token: \"secret-zhao\", contacts: [ { channel: hook, to: \"zhao\" } ] }\n" \
+    "duty:\n" \
+    "  officers: [zhang]\n" \
+    "  leader: li\n" \
+    "  escalation: [wang]\n" \
+    "channels:\n" \
+    "  hook: { plugin: webhook, url: \"http://127.0.0.1:9/hook\" }\n" \
+    "policy:\n" \
+    "  ack_timeout: 20m\n" \
     "  report_deadline: 40m\n"
+
+static const char conf[] = CONF;
+
+/* Levels 2 and 3 beyond the leader on duty. */
+static const char conf_levels[] = CONF
     "  escalation:\n"
     "    - { after: 10m, notify: [zhao] }\n"
     "    - { after: 30m, notify: [leader, zhao] }\n";
