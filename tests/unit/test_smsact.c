@@ -103,7 +103,7 @@ static const char *
 take_id(const char *id, const char *from, const char *text)
 {
 	static char	 out[2048];
-	char		*answer = (char *)"x";
+	char		*answer = out;	/* smsact_take() must set it, NULL included */
 
 	assert_int_equal(smsact_take(config_current(), "twilio", id, from,
 	    DUTY_NUMBER, text, fakeclock_now(), &answer), 0);
