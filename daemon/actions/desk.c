@@ -73,6 +73,24 @@ desk_answer(const char *channel, const char *to, const char *text)
 	return store_append("notify.intent", NOTIFY_DESK, "dutyd", data, NULL);
 }
 
+/*
+ * ROLE is already among the incoming: {shift} names each role once.  By
+ * name, not by substring: "day" must still be listed after "midday".
+ */
+static int
+desk_role_listed(const json_t *incoming, const char *role)
+{
+	const json_t	*o;
+	const char	*r;
+	size_t		 i;
+
+	json_array_foreach(incoming, i, o)
+		if ((r = json_string_value(json_object_get(o, "role"))) != NULL &&
+		    strcmp(r, role) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 desk_slot_in(const struct roster_oncall *oc, const struct roster_slot *s)
 {
@@ -153,7 +171,7 @@ desk_handover(int64_t at, const struct roster_oncall *before,
 	json_t			*seen = json_object(), *ids = json_array(), *data;
 	char			 why[256], shift[256] = "", when[TIME_RFC3339_MAX];
 	char			*list = NULL;
-	int			 count = 0, rc = -ENOMEM;
+	int			 count = 0, listed, rc = -ENOMEM;
 	size_t			 i, n = after->nofficers + 1;
 
 	if (incoming == NULL || recipients == NULL || seen == NULL ||
@@ -164,6 +182,7 @@ desk_handover(int64_t at, const struct roster_oncall *before,
 		    &after->officers[i - 1];
 		if (s == NULL || desk_slot_in(before, s))
 			continue;
+		listed = desk_role_listed(incoming, s->role);
 		json_array_append_new(incoming, json_pack("{s:s, s:s, s:s}",
 		    "person", s->person, "role", s->role, "why", s->why));
 		snprintf(why, sizeof(why), "coming on duty: %s (%s)", s->role,
@@ -171,7 +190,7 @@ desk_handover(int64_t at, const struct roster_oncall *before,
 		if (notify_add_person(recipients, seen, cfg, s->person, why,
 		    NULL) != 0)
 			goto out;
-		if (strstr(shift, s->role) == NULL && strlen(shift) +
+		if (!listed && strlen(shift) +
 		    strlen(s->role) + 4 < sizeof(shift)) {
 			if (shift[0] != '\0')
 				strcat(shift, "、");

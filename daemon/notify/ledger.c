@@ -95,7 +95,7 @@ ledger_delivery(struct notify_subject *subj, int64_t intent, int index,
 			goto fail;
 		if (code > 0 && smsin_phone_normalize(d->contacts[i].to, phone,
 		    sizeof(phone)) == 0)
-			replycode_set(phone, code, subj->id);
+			replycode_set(phone, code, subj->id, intent);
 	}
 	return d;
 fail:

@@ -19,11 +19,15 @@ struct replycode {
 	char		*phone;
 	char		*incident;
 	int		 code;
-	unsigned long	 stamp;		/* order of assignment: the latest wins */
+	/*
+	 * The record that gave it: the latest wins.  A record's seq, not an
+	 * order of applying, so a checkpoint restoring incidents one by one
+	 * keeps which one the phone heard of last.
+	 */
+	int64_t		 seq;
 };
 
 static TAILQ_HEAD(, replycode)	codes = TAILQ_HEAD_INITIALIZER(codes);
-static unsigned long		stamp;
 
 static struct replycode *
 lookup(const char *phone, const char *incident, int code)
@@ -62,7 +66,7 @@ replycode_for(const char *phone, const char *incident)
 }
 
 void
-replycode_set(const char *phone, int code, const char *incident)
+replycode_set(const char *phone, int code, const char *incident, int64_t seq)
 {
 	struct replycode *r;
 
@@ -79,12 +83,15 @@ replycode_set(const char *phone, int code, const char *incident)
 			return;	/* the reply then finds no code: it is answered so */
 		TAILQ_INSERT_TAIL(&codes, r, entry);
 	}
+	/* A delivery restored after its incident's codes is no later news. */
+	if (r->incident == NULL || strcmp(r->incident, incident) != 0 ||
+	    seq > r->seq)
+		r->seq = seq;
 	free(r->phone);
 	free(r->incident);
 	r->phone = strdup(phone);
 	r->incident = strdup(incident);
 	r->code = code;
-	r->stamp = ++stamp;
 	if (r->phone == NULL || r->incident == NULL) {
 		TAILQ_REMOVE(&codes, r, entry);
 		free(r->phone);
@@ -135,7 +142,7 @@ replycode_latest(const char *phone)
 
 	TAILQ_FOREACH(r, &codes, entry)
 		if (strcmp(r->phone, phone) == 0 &&
-		    (best == NULL || r->stamp > best->stamp))
+		    (best == NULL || r->seq > best->seq))
 			best = r;
 	return best != NULL ? best->incident : NULL;
 }
@@ -148,8 +155,9 @@ replycode_snapshot(const char *incident)
 
 	TAILQ_FOREACH(r, &codes, entry)
 		if (list != NULL && strcmp(r->incident, incident) == 0)
-			json_array_append_new(list, json_pack("{s:s, s:i}",
-			    "phone", r->phone, "code", r->code));
+			json_array_append_new(list, json_pack("{s:s, s:i, s:I}",
+			    "phone", r->phone, "code", r->code, "seq",
+			    (json_int_t)r->seq));
 	return list;
 }
 
@@ -161,7 +169,8 @@ replycode_restore(const char *incident, json_t *list)
 
 	json_array_foreach(list, i, o)
 		replycode_set(json_string_value(json_object_get(o, "phone")),
-		    (int)json_integer_value(json_object_get(o, "code")), incident);
+		    (int)json_integer_value(json_object_get(o, "code")), incident,
+		    json_integer_value(json_object_get(o, "seq")));
 }
 
 void
@@ -169,5 +178,4 @@ replycode_shutdown(void)
 {
 	while (!TAILQ_EMPTY(&codes))
 		replycode_free(TAILQ_FIRST(&codes));
-	stamp = 0;
 }
