@@ -78,9 +78,12 @@ token_of(const char *url)
 static const char *
 make_link(const char *incident, const char *person, char action)
 {
-	char		*url = links_url(config_current(), incident, person, action);
-	const char	*token = token_of(url);
+	char		*url = NULL;
+	const char	*token;
 
+	assert_int_equal(links_url(config_current(), incident, person, action,
+	    &url), 0);
+	token = token_of(url);
 	free(url);
 	return token;
 }
