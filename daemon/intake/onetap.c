@@ -4,7 +4,7 @@
  * fetch links on their own); POST from that button acts, once ("once"
  * comes from the incident: acknowledged is acknowledged).
  *
- * Tokens are parse/acklink.c's, the key notify/links.c's, the changes
+ * Tokens are parse/linktoken.c's, the key notify/links.c's, the changes
  * actions/incact.c's.
  */
 #include <errno.h>
@@ -22,7 +22,8 @@
 #include "intake/http.h"
 #include "intake/onetap.h"
 #include "notify/links.h"
-#include "parse/acklink.h"
+#include "intake/linkpage.h"
+#include "parse/linktoken.h"
 #include "state/incident.h"
 #include "state/incview.h"
 
@@ -56,7 +57,7 @@ onetap_error(struct http_call *call, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	onetap_page(call, status, acklink_error_page(msg));
+	onetap_page(call, status, linkpage_error(msg));
 }
 
 static void
@@ -72,7 +73,7 @@ onetap_done(struct http_call *call, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	onetap_page(call, 200, acklink_done_page(msg));
+	onetap_page(call, 200, linkpage_done(msg));
 }
 
 /* "11月28日 14:05": a page read on a phone at night. */
@@ -103,7 +104,7 @@ onetap_verb(char action)
  * configured (403).
  */
 static struct incident *
-onetap_open(struct http_call *call, struct acklink *l,
+onetap_open(struct http_call *call, struct linktoken *l,
     const struct config_person **person)
 {
 	const struct config	*cf = config_current();
@@ -176,8 +177,8 @@ void
 onetap_get(struct http_call *call)
 {
 	const struct config_person	*person;
-	struct acklink_summary		 s;
-	struct acklink			 l;
+	struct linkpage_summary		 s;
+	struct linktoken			 l;
 	struct incident			*inc;
 	char				 occurred[64];
 	int64_t				 at;
@@ -194,14 +195,14 @@ onetap_get(struct http_call *call)
 	    "occurred_at")), &at) == 0)
 		s.occurred = onetap_time(at, occurred, sizeof(occurred));
 	s.person = person->name;
-	onetap_page(call, 200, acklink_page(&s, call->param, l.action));
+	onetap_page(call, 200, linkpage_confirm(&s, call->param, l.action));
 }
 
 void
 onetap_post(struct http_call *call)
 {
 	const struct config_person	*person;
-	struct acklink			 l;
+	struct linktoken			 l;
 	struct incident			*inc;
 	char				 when[64];
 	int				 changed = 0, rc;

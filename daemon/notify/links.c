@@ -11,7 +11,7 @@
 #include "base/timeutil.h"
 #include "config/config.h"
 #include "notify/links.h"
-#include "parse/acklink.h"
+#include "parse/linktoken.h"
 #include "store/store.h"
 
 #define LINKS_KEY_LEN	32
@@ -44,13 +44,13 @@ int
 links_url(const struct config *cf, const char *incident, const char *person,
     char action, char **url)
 {
-	char	 token[ACKLINK_TOKEN_MAX + 1];
+	char	 token[LINKTOKEN_TOKEN_MAX + 1];
 	int	 rc;
 
 	*url = NULL;
 	if (!links_have_key)
 		return -ENOKEY;
-	if ((rc = acklink_make(links_key, sizeof(links_key), incident, person,
+	if ((rc = linktoken_make(links_key, sizeof(links_key), incident, person,
 	    action, time_now_ms() + cf->links.ttl_ms, token,
 	    sizeof(token))) != 0)
 		return rc;
@@ -62,9 +62,9 @@ links_url(const struct config *cf, const char *incident, const char *person,
 }
 
 int
-links_verify(const char *token, int64_t now_ms, struct acklink *out)
+links_verify(const char *token, int64_t now_ms, struct linktoken *out)
 {
 	if (!links_have_key)
 		return -ENOKEY;
-	return acklink_verify(links_key, sizeof(links_key), token, now_ms, out);
+	return linktoken_verify(links_key, sizeof(links_key), token, now_ms, out);
 }

@@ -1,6 +1,6 @@
 /*
  * One-tap links (一键确认): public_url/a/<token> in every notification.
- * The token (parse/acklink.c) is an HMAC over incident, person, action and
+ * The token (parse/linktoken.c) is an HMAC over incident, person, action and
  * expiry, keyed by a secret the store keeps (links.key in state_dir), so
  * dutyd keeps no table of links.  The pages and requests a link opens are
  * intake/onetap.c's.
@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-struct acklink;
+struct linktoken;
 struct config;
 
 /* Loads (or makes) the key from the store.  0, or -errno with err filled. */
@@ -24,7 +24,7 @@ void	links_shutdown(void);
  */
 int	links_url(const struct config *, const char *incident,
 	    const char *person, char action, char **url);
-/* acklink_verify() with the key: 0, -ENOKEY (none loaded), or its -errno. */
-int	links_verify(const char *token, int64_t now_ms, struct acklink *out);
+/* linktoken_verify() with the key: 0, -ENOKEY (none loaded), or its -errno. */
+int	links_verify(const char *token, int64_t now_ms, struct linktoken *out);
 
 #endif

@@ -1,6 +1,6 @@
 """One-tap links end to end: the real dutyd serving /a/<token>.
 
-Tokens are made here from state_dir/links.key exactly as acklink.h
+Tokens are made here from state_dir/links.key exactly as parse/linktoken.h
 documents them, so a test can make any token (an expired one, one for a
 resolved incident) without waiting for a clock.
 
@@ -29,7 +29,7 @@ def b64url(data):
 
 def make_token(key, incident, person, action="A", expiry_ms=None):
     """base64url(payload) "." base64url(HMAC-SHA256(key, payload)), payload
-    "1|<action>|<expiry_ms>|<incident>|<person>" (acklink.h)."""
+    "1|<action>|<expiry_ms>|<incident>|<person>" (parse/linktoken.h)."""
     if expiry_ms is None:
         expiry_ms = int(time.time() * 1000) + 3600 * 1000
     payload = ("1|%s|%d|%s|%s" % (action, expiry_ms, incident, person)).encode()

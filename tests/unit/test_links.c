@@ -26,7 +26,7 @@
 #include "fakefetch.h"
 #include "memstore.h"
 #include "notify/links.h"
-#include "parse/acklink.h"
+#include "parse/linktoken.h"
 #include "state/incident.h"
 
 #define MIN	COREFIX_MIN
@@ -66,7 +66,7 @@ teardown(void **state)
 static const char *
 token_of(const char *url)
 {
-	static char token[ACKLINK_TOKEN_MAX + 1];
+	static char token[LINKTOKEN_TOKEN_MAX + 1];
 
 	assert_non_null(url);
 	assert_int_equal(strncmp(url, PREFIX, strlen(PREFIX)), 0);
@@ -95,7 +95,7 @@ make_link(const char *incident, const char *person, char action)
 static int
 tap(const char *token, int *changed)
 {
-	struct acklink	 l;
+	struct linktoken	 l;
 	struct incident	*inc;
 	int		 rc;
 
@@ -129,7 +129,7 @@ links_sent(const char *event, const char *incident)
 {
 	static char		 out[512];
 	struct fakefetch_req	*r;
-	struct acklink		 l;
+	struct linktoken		 l;
 	const char		*ev, *id, *url, *who, *text;
 	size_t			 i, len = 0;
 
@@ -172,8 +172,8 @@ static void
 test_a_link_works_until_its_ttl(void **state)
 {
 	struct incident	*inc;
-	struct acklink	 l;
-	char		 token[ACKLINK_TOKEN_MAX + 1];
+	struct linktoken	 l;
+	char		 token[LINKTOKEN_TOKEN_MAX + 1];
 	int		 changed;
 
 	corefix_start(conf);
@@ -205,10 +205,10 @@ static void
 test_an_altered_link_is_refused(void **state)
 {
 	struct incident	*inc;
-	struct acklink	 l;
+	struct linktoken	 l;
 	unsigned char	 other_key[32];
-	char		 good[ACKLINK_TOKEN_MAX + 1], li[ACKLINK_TOKEN_MAX + 1];
-	char		 bad[2 * ACKLINK_TOKEN_MAX + 2], *dot;
+	char		 good[LINKTOKEN_TOKEN_MAX + 1], li[LINKTOKEN_TOKEN_MAX + 1];
+	char		 bad[2 * LINKTOKEN_TOKEN_MAX + 2], *dot;
 	size_t		 n;
 	int		 changed;
 
@@ -232,7 +232,7 @@ test_an_altered_link_is_refused(void **state)
 	assert_int_equal(links_verify(bad, fakeclock_now(), &l), -EBADMSG);
 	/* Made with another dutyd's key. */
 	memset(other_key, 0x17, sizeof(other_key));
-	assert_int_equal(acklink_make(other_key, sizeof(other_key), inc->id,
+	assert_int_equal(linktoken_make(other_key, sizeof(other_key), inc->id,
 	    "zhang", 'A', COREFIX_T0 + TTL, bad, sizeof(bad)), 0);
 	assert_int_equal(links_verify(bad, fakeclock_now(), &l), -EBADMSG);
 	assert_int_equal(tap(bad, &changed), -EBADMSG);
@@ -247,8 +247,8 @@ static void
 test_links_outlive_a_restart(void **state)
 {
 	struct incident	*inc;
-	struct acklink	 l;
-	char		 id[INCIDENT_ID_MAX], sent[ACKLINK_TOKEN_MAX + 1];
+	struct linktoken	 l;
+	char		 id[INCIDENT_ID_MAX], sent[LINKTOKEN_TOKEN_MAX + 1];
 	int		 changed;
 	json_t		*ack;
 
@@ -358,8 +358,8 @@ static void
 test_a_retry_carries_a_fresh_link(void **state)
 {
 	struct incident	*inc;
-	struct acklink	 first, again;
-	char		 t1[ACKLINK_TOKEN_MAX + 1];
+	struct linktoken	 first, again;
+	char		 t1[LINKTOKEN_TOKEN_MAX + 1];
 
 	corefix_start(conf);
 	inc = corefix_report("county-a", "某镇化工厂爆炸");

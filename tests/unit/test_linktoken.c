@@ -13,7 +13,8 @@
 
 #include <cmocka.h>
 
-#include "parse/acklink.h"
+#include "intake/linkpage.h"
+#include "parse/linktoken.h"
 
 #define EXPIRY	INT64_C(1764310000000)
 
@@ -26,10 +27,10 @@ make(const char *incident, const char *person, char action, int64_t expiry,
 {
 	int	 rc;
 
-	rc = acklink_make(key, sizeof(key), incident, person, action, expiry,
-	    token, ACKLINK_TOKEN_MAX + 1);
+	rc = linktoken_make(key, sizeof(key), incident, person, action, expiry,
+	    token, LINKTOKEN_TOKEN_MAX + 1);
 	if (rc != 0)
-		fail_msg("acklink_make(%s, %s, %c): %d", incident, person,
+		fail_msg("linktoken_make(%s, %s, %c): %d", incident, person,
 		    action, rc);
 }
 
@@ -37,9 +38,9 @@ static void
 test_round_trip(void **state)
 {
 	static const char actions[] = "AFR";
-	char		 token[ACKLINK_TOKEN_MAX + 1];
-	char		 person[ACKLINK_FIELD_MAX + 1];
-	struct acklink	 out;
+	char		 token[LINKTOKEN_TOKEN_MAX + 1];
+	char		 person[LINKTOKEN_FIELD_MAX + 1];
+	struct linktoken	 out;
 	size_t		 i;
 
 	for (i = 0; i < 3; i++) {
@@ -47,7 +48,7 @@ test_round_trip(void **state)
 		/* Safe in a URL path or query as it is. */
 		assert_int_equal(strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz0123456789-_."), strlen(token));
-		assert_int_equal(acklink_verify(key, sizeof(key), token,
+		assert_int_equal(linktoken_verify(key, sizeof(key), token,
 		    EXPIRY - 60000, &out), 0);
 		assert_string_equal(out.incident, "INC-20261128-0001");
 		assert_string_equal(out.person, "wang.li");
@@ -56,11 +57,11 @@ test_round_trip(void **state)
 	}
 
 	/* The longest fields still fit the cap. */
-	memset(person, 'p', ACKLINK_FIELD_MAX);
-	person[ACKLINK_FIELD_MAX] = '\0';
+	memset(person, 'p', LINKTOKEN_FIELD_MAX);
+	person[LINKTOKEN_FIELD_MAX] = '\0';
 	make(person, person, 'R', INT64_C(999999999999999999), token);
-	assert_true(strlen(token) <= ACKLINK_TOKEN_MAX);
-	assert_int_equal(acklink_verify(key, sizeof(key), token, 0, &out), 0);
+	assert_true(strlen(token) <= LINKTOKEN_TOKEN_MAX);
+	assert_int_equal(linktoken_verify(key, sizeof(key), token, 0, &out), 0);
 	assert_string_equal(out.person, person);
 	assert_string_equal(out.incident, person);
 }
@@ -68,17 +69,17 @@ test_round_trip(void **state)
 static void
 test_fields_cannot_run_together(void **state)
 {
-	char		 a[ACKLINK_TOKEN_MAX + 1], b[ACKLINK_TOKEN_MAX + 1];
-	struct acklink	 out;
+	char		 a[LINKTOKEN_TOKEN_MAX + 1], b[LINKTOKEN_TOKEN_MAX + 1];
+	struct linktoken	 out;
 
 	/* Moving a character between fields gives another token. */
 	make("INC-1", "2x", 'A', EXPIRY, a);
 	make("INC-12", "x", 'A', EXPIRY, b);
 	assert_string_not_equal(a, b);
-	assert_int_equal(acklink_verify(key, sizeof(key), a, 0, &out), 0);
+	assert_int_equal(linktoken_verify(key, sizeof(key), a, 0, &out), 0);
 	assert_string_equal(out.incident, "INC-1");
 	assert_string_equal(out.person, "2x");
-	assert_int_equal(acklink_verify(key, sizeof(key), b, 0, &out), 0);
+	assert_int_equal(linktoken_verify(key, sizeof(key), b, 0, &out), 0);
 	assert_string_equal(out.incident, "INC-12");
 	assert_string_equal(out.person, "x");
 }
@@ -86,8 +87,8 @@ test_fields_cannot_run_together(void **state)
 static void
 test_every_byte_altered(void **state)
 {
-	char		 token[ACKLINK_TOKEN_MAX + 1], bad[ACKLINK_TOKEN_MAX + 3];
-	struct acklink	 out;
+	char		 token[LINKTOKEN_TOKEN_MAX + 1], bad[LINKTOKEN_TOKEN_MAX + 3];
+	struct linktoken	 out;
 	size_t		 i, len;
 	int		 bit, rc;
 
@@ -97,7 +98,7 @@ test_every_byte_altered(void **state)
 		for (bit = 0; bit < 8; bit++) {
 			memcpy(bad, token, len + 1);
 			bad[i] ^= (char)(1 << bit);
-			rc = acklink_verify(key, sizeof(key), bad, 0, &out);
+			rc = linktoken_verify(key, sizeof(key), bad, 0, &out);
 			if (rc != -EBADMSG && rc != -EINVAL)
 				fail_msg("byte %zu bit %d (%c -> 0x%02x): %d", i,
 				    bit, token[i], (unsigned char)bad[i], rc);
@@ -108,90 +109,90 @@ test_every_byte_altered(void **state)
 	for (i = 1; i < len; i++) {
 		memcpy(bad, token, i);
 		bad[i] = '\0';
-		assert_true(acklink_verify(key, sizeof(key), bad, 0, &out) < 0);
+		assert_true(linktoken_verify(key, sizeof(key), bad, 0, &out) < 0);
 	}
 	snprintf(bad, sizeof(bad), "%sA", token);
-	assert_int_equal(acklink_verify(key, sizeof(key), bad, 0, &out),
+	assert_int_equal(linktoken_verify(key, sizeof(key), bad, 0, &out),
 	    -EBADMSG);
 	snprintf(bad, sizeof(bad), "A%s", token);
-	assert_int_equal(acklink_verify(key, sizeof(key), bad, 0, &out),
+	assert_int_equal(linktoken_verify(key, sizeof(key), bad, 0, &out),
 	    -EBADMSG);
 }
 
 static void
 test_parts_swapped(void **state)
 {
-	char		 a[ACKLINK_TOKEN_MAX + 1], b[ACKLINK_TOKEN_MAX + 1];
-	char		 mix[2 * ACKLINK_TOKEN_MAX + 2];
-	struct acklink	 out;
+	char		 a[LINKTOKEN_TOKEN_MAX + 1], b[LINKTOKEN_TOKEN_MAX + 1];
+	char		 mix[2 * LINKTOKEN_TOKEN_MAX + 2];
+	struct linktoken	 out;
 
 	/* One person's MAC does not vouch for another's payload. */
 	make("INC-20261128-0001", "wang.li", 'A', EXPIRY, a);
 	make("INC-20261128-0001", "zhang.san", 'A', EXPIRY, b);
 	snprintf(mix, sizeof(mix), "%.*s%s", (int)(strchr(a, '.') - a), a,
 	    strchr(b, '.'));
-	assert_int_equal(acklink_verify(key, sizeof(key), mix, 0, &out),
+	assert_int_equal(linktoken_verify(key, sizeof(key), mix, 0, &out),
 	    -EBADMSG);
 }
 
 static void
 test_wrong_key(void **state)
 {
-	char		 token[ACKLINK_TOKEN_MAX + 1];
-	struct acklink	 out;
+	char		 token[LINKTOKEN_TOKEN_MAX + 1];
+	struct linktoken	 out;
 
 	make("INC-20261128-0001", "wang.li", 'A', EXPIRY, token);
-	assert_int_equal(acklink_verify(other_key, sizeof(other_key), token, 0,
+	assert_int_equal(linktoken_verify(other_key, sizeof(other_key), token, 0,
 	    &out), -EBADMSG);
-	assert_int_equal(acklink_verify(key, ACKLINK_KEY_MIN, token, 0, &out),
+	assert_int_equal(linktoken_verify(key, LINKTOKEN_KEY_MIN, token, 0, &out),
 	    -EBADMSG);
-	assert_int_equal(acklink_verify(key, ACKLINK_KEY_MIN - 1, token, 0,
+	assert_int_equal(linktoken_verify(key, LINKTOKEN_KEY_MIN - 1, token, 0,
 	    &out), -EINVAL);
 }
 
 static void
 test_expiry(void **state)
 {
-	char		 token[ACKLINK_TOKEN_MAX + 1];
-	struct acklink	 out;
+	char		 token[LINKTOKEN_TOKEN_MAX + 1];
+	struct linktoken	 out;
 
 	make("INC-20261128-0001", "wang.li", 'F', EXPIRY, token);
-	assert_int_equal(acklink_verify(key, sizeof(key), token, EXPIRY - 1,
+	assert_int_equal(linktoken_verify(key, sizeof(key), token, EXPIRY - 1,
 	    &out), 0);
-	assert_int_equal(acklink_verify(key, sizeof(key), token, EXPIRY,
+	assert_int_equal(linktoken_verify(key, sizeof(key), token, EXPIRY,
 	    &out), -ETIMEDOUT);
 	/* Still says which incident, for the answer page. */
 	assert_string_equal(out.incident, "INC-20261128-0001");
 	assert_int_equal(out.action, 'F');
-	assert_int_equal(acklink_verify(key, sizeof(key), token, EXPIRY + 1,
+	assert_int_equal(linktoken_verify(key, sizeof(key), token, EXPIRY + 1,
 	    &out), -ETIMEDOUT);
 	/* Altered and expired is altered. */
 	token[2] ^= 1;
-	assert_int_equal(acklink_verify(key, sizeof(key), token, EXPIRY + 1,
+	assert_int_equal(linktoken_verify(key, sizeof(key), token, EXPIRY + 1,
 	    &out), -EBADMSG);
 }
 
 static void
 test_malformed(void **state)
 {
-	char		 token[ACKLINK_TOKEN_MAX + 1], big[ACKLINK_TOKEN_MAX + 2];
-	struct acklink	 out;
+	char		 token[LINKTOKEN_TOKEN_MAX + 1], big[LINKTOKEN_TOKEN_MAX + 2];
+	struct linktoken	 out;
 
-	assert_int_equal(acklink_verify(key, sizeof(key), "", 0, &out),
+	assert_int_equal(linktoken_verify(key, sizeof(key), "", 0, &out),
 	    -EINVAL);
-	assert_int_equal(acklink_verify(key, sizeof(key), "abc", 0, &out),
+	assert_int_equal(linktoken_verify(key, sizeof(key), "abc", 0, &out),
 	    -EINVAL);
-	assert_int_equal(acklink_verify(key, sizeof(key), ".abc", 0, &out),
+	assert_int_equal(linktoken_verify(key, sizeof(key), ".abc", 0, &out),
 	    -EINVAL);
-	assert_int_equal(acklink_verify(key, sizeof(key), "abc.", 0, &out),
+	assert_int_equal(linktoken_verify(key, sizeof(key), "abc.", 0, &out),
 	    -EINVAL);
-	assert_int_equal(acklink_verify(key, sizeof(key), "a.b.c", 0, &out),
+	assert_int_equal(linktoken_verify(key, sizeof(key), "a.b.c", 0, &out),
 	    -EINVAL);
-	assert_int_equal(acklink_verify(key, sizeof(key), NULL, 0, &out),
+	assert_int_equal(linktoken_verify(key, sizeof(key), NULL, 0, &out),
 	    -EINVAL);
-	assert_int_equal(acklink_verify(key, sizeof(key), "ab+c.abcd", 0,
+	assert_int_equal(linktoken_verify(key, sizeof(key), "ab+c.abcd", 0,
 	    &out), -EBADMSG);
-	assert_int_equal(acklink_verify(key, sizeof(key), "abcd=.abcd", 0,
+	assert_int_equal(linktoken_verify(key, sizeof(key), "abcd=.abcd", 0,
 	    &out), -EBADMSG);
 
 	/* Over the cap, even if it would otherwise verify. */
@@ -199,18 +200,18 @@ test_malformed(void **state)
 	memset(big, 'A', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	memcpy(big + sizeof(big) - 1 - strlen(token), token, strlen(token));
-	assert_int_equal(acklink_verify(key, sizeof(key), big, 0, &out),
+	assert_int_equal(linktoken_verify(key, sizeof(key), big, 0, &out),
 	    -EINVAL);
 }
 
 static void
 test_make_rejects(void **state)
 {
-	char	 token[ACKLINK_TOKEN_MAX + 1], long_id[ACKLINK_FIELD_MAX + 2];
+	char	 token[LINKTOKEN_TOKEN_MAX + 1], long_id[LINKTOKEN_FIELD_MAX + 2];
 
 	memset(long_id, 'x', sizeof(long_id) - 1);
 	long_id[sizeof(long_id) - 1] = '\0';
-#define MAKE(i, p, a, e)	acklink_make(key, sizeof(key), i, p, a, e, \
+#define MAKE(i, p, a, e)	linktoken_make(key, sizeof(key), i, p, a, e, \
 	    token, sizeof(token))
 	assert_int_equal(MAKE("INC-1", "li", 'X', EXPIRY), -EINVAL);
 	assert_int_equal(MAKE("INC-1", "li", 'a', EXPIRY), -EINVAL);
@@ -222,9 +223,9 @@ test_make_rejects(void **state)
 	assert_int_equal(MAKE(NULL, "li", 'A', EXPIRY), -EINVAL);
 	assert_int_equal(MAKE("INC-1", "li", 'A', -1), -EINVAL);
 #undef MAKE
-	assert_int_equal(acklink_make(key, ACKLINK_KEY_MIN - 1, "INC-1", "li",
+	assert_int_equal(linktoken_make(key, LINKTOKEN_KEY_MIN - 1, "INC-1", "li",
 	    'A', EXPIRY, token, sizeof(token)), -EINVAL);
-	assert_int_equal(acklink_make(key, sizeof(key), "INC-1", "li", 'A',
+	assert_int_equal(linktoken_make(key, sizeof(key), "INC-1", "li", 'A',
 	    EXPIRY, token, 20), -ENOSPC);
 }
 
@@ -243,7 +244,7 @@ assert_escaped(const char *page, const char *what)
 static void
 test_page(void **state)
 {
-	struct acklink_summary s = {
+	struct linkpage_summary s = {
 		.incident = "INC-20261128-0001",
 		.title = "镇北河道水位超警戒",
 		.office = "城关镇人民政府",
@@ -253,7 +254,7 @@ test_page(void **state)
 	};
 	char	*page;
 
-	page = acklink_page(&s, "tok.en", 'A');
+	page = linkpage_confirm(&s, "tok.en", 'A');
 	assert_non_null(page);
 	assert_non_null(strstr(page, "<meta name=\"viewport\""));
 	assert_non_null(strstr(page, "<meta charset=\"utf-8\">"));
@@ -269,7 +270,7 @@ test_page(void **state)
 	assert_non_null(strstr(page, "王丽"));
 	free(page);
 
-	page = acklink_page(&s, "t", 'R');
+	page = linkpage_confirm(&s, "t", 'R');
 	assert_non_null(page);
 	assert_non_null(strstr(page, "处置完毕"));
 	assert_null(strstr(page, "确认收到"));
@@ -278,27 +279,27 @@ test_page(void **state)
 	/* Missing fields are left out, not printed as "(null)". */
 	s.level = NULL;
 	s.person = NULL;
-	page = acklink_page(&s, "t", 'F');
+	page = linkpage_confirm(&s, "t", 'F');
 	assert_non_null(page);
 	assert_null(strstr(page, "null"));
 	assert_null(strstr(page, "事件级别"));
 	free(page);
 
 	errno = 0;
-	assert_null(acklink_page(&s, "t", 'X'));
+	assert_null(linkpage_confirm(&s, "t", 'X'));
 	assert_int_equal(errno, EINVAL);
-	assert_null(acklink_page(&s, NULL, 'A'));
+	assert_null(linkpage_confirm(&s, NULL, 'A'));
 }
 
 static void
 test_page_escapes(void **state)
 {
 	static const char evil[] = "<b id=\"x'>&amp;";
-	struct acklink_summary base = {
+	struct linkpage_summary base = {
 		.incident = "INC-20261128-0001", .title = "t", .office = "o",
 		.level = "IV", .occurred = "14:05", .person = "p",
 	};
-	struct acklink_summary s;
+	struct linkpage_summary s;
 	const char	**fields[] = { &s.incident, &s.title, &s.office,
 			    &s.level, &s.occurred, &s.person };
 	char		*page;
@@ -307,27 +308,27 @@ test_page_escapes(void **state)
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		s = base;
 		*fields[i] = evil;
-		page = acklink_page(&s, "tok", 'A');
+		page = linkpage_confirm(&s, "tok", 'A');
 		assert_non_null(page);
 		assert_escaped(page, "summary field");
 		free(page);
 	}
-	page = acklink_page(&base, evil, 'A');
+	page = linkpage_confirm(&base, evil, 'A');
 	assert_non_null(page);
 	assert_escaped(page, "token");
 	free(page);
 
-	page = acklink_done_page(evil);
+	page = linkpage_done(evil);
 	assert_non_null(page);
 	assert_escaped(page, "done page");
 	assert_non_null(strstr(page, "<meta name=\"viewport\""));
 	free(page);
-	page = acklink_error_page(evil);
+	page = linkpage_error(evil);
 	assert_non_null(page);
 	assert_escaped(page, "error page");
 	free(page);
 
-	page = acklink_error_page("链接已过期，请回复短信 3A 确认。");
+	page = linkpage_error("链接已过期，请回复短信 3A 确认。");
 	assert_non_null(page);
 	assert_non_null(strstr(page, "链接已过期，请回复短信 3A 确认。"));
 	assert_null(strstr(page, "<form"));

@@ -1,0 +1,234 @@
+/*
+ * One-tap link tokens.  Pure functions of bytes (no globals, clock or
+ * logging) so they can be fuzzed alone.
+ *
+ * A token is base64url(payload) "." base64url(HMAC-SHA256(key, payload)).
+ * The payload is "1|A|<expiry_ms>|<incident>|<person>": the fields cannot
+ * hold '|', so no two field sets give the same payload.  Base64 is checked
+ * to be canonical, so each payload has exactly one token: a flipped bit in
+ * the padding of the last character is an altered token, not the same one.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "base/mac.h"
+#include "parse/linktoken.h"
+
+#define PAYLOAD_MAX	(LINKTOKEN_TOKEN_MAX * 3 / 4)	/* decoded bytes */
+#define MAC_LEN		32				/* SHA-256 */
+#define B64_BUF(n)	(((n) + 2) / 3 * 4 + 1)
+
+/*
+ * HMAC-SHA256 into md (MAC_LEN bytes); 0 or -ENOMEM.  One-shot: keying
+ * afresh costs about a microsecond more than a cached key (measured), and
+ * these functions keep no state.
+ */
+static int
+linktoken_mac(const void *key, size_t keylen, const unsigned char *msg,
+    size_t len, unsigned char *md)
+{
+	return mac_hmac("SHA256", key, keylen, msg, len, md, MAC_LEN) ==
+	    MAC_LEN ? 0 : -ENOMEM;
+}
+
+/* base64url without padding of in[0..n) into out (B64_BUF(n) bytes). */
+static size_t
+b64url_encode(const unsigned char *in, size_t n, char *out)
+{
+	size_t	 len, i;
+
+	len = (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	while (len > 0 && out[len - 1] == '=')
+		len--;
+	out[len] = '\0';
+	for (i = 0; i < len; i++) {
+		if (out[i] == '+')
+			out[i] = '-';
+		else if (out[i] == '/')
+			out[i] = '_';
+	}
+	return len;
+}
+
+/*
+ * Decode canonical base64url s[0..n) into out (outsz bytes); its length,
+ * or -1.
+ */
+static int
+b64url_decode(const char *s, size_t n, unsigned char *out, size_t outsz)
+{
+	char		 tmp[LINKTOKEN_TOKEN_MAX + 4], again[LINKTOKEN_TOKEN_MAX + 4];
+	size_t		 i, pad;
+	int		 len;
+
+	if (n == 0 || n > LINKTOKEN_TOKEN_MAX || n % 4 == 1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '-')
+			tmp[i] = '+';
+		else if (s[i] == '_')
+			tmp[i] = '/';
+		else if ((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))
+			tmp[i] = s[i];
+		else
+			return -1;
+	}
+	for (pad = 0; (n + pad) % 4 != 0; pad++)
+		tmp[n + pad] = '=';
+	tmp[n + pad] = '\0';
+	if ((n + pad) / 4 * 3 > outsz)
+		return -1;
+	/* EVP_DecodeBlock counts the bytes the padding stands for. */
+	if ((len = EVP_DecodeBlock(out, (unsigned char *)tmp,
+	    (int)(n + pad))) < 0 || (size_t)len < pad)
+		return -1;
+	len -= (int)pad;
+	/* Unused low bits must be zero: one token per payload. */
+	if (b64url_encode(out, (size_t)len, again) != n ||
+	    memcmp(again, s, n) != 0)
+		return -1;
+	return len;
+}
+
+/* 1..LINKTOKEN_FIELD_MAX printable ASCII bytes without '|'. */
+static int
+field_ok(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0 || n > LINKTOKEN_FIELD_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == '|')
+			return 0;
+	return 1;
+}
+
+static int
+action_ok(char action)
+{
+	return action == 'A' || action == 'F' || action == 'R';
+}
+
+int
+linktoken_make(const void *key, size_t keylen, const char *incident,
+    const char *person, char action, int64_t expiry_ms, char *token,
+    size_t tokenlen)
+{
+	char		 payload[PAYLOAD_MAX + 1];
+	unsigned char	 md[MAC_LEN];
+	char		 p64[B64_BUF(PAYLOAD_MAX)], m64[B64_BUF(MAC_LEN)];
+	size_t		 plen, n;
+	int		 rc, len;
+
+	if (tokenlen > 0)
+		*token = '\0';
+	if (key == NULL || keylen < LINKTOKEN_KEY_MIN || incident == NULL ||
+	    person == NULL || !field_ok(incident, strlen(incident)) ||
+	    !field_ok(person, strlen(person)) || !action_ok(action) ||
+	    expiry_ms < 0)
+		return -EINVAL;
+	len = snprintf(payload, sizeof(payload), "1|%c|%" PRId64 "|%s|%s",
+	    action, expiry_ms, incident, person);
+	if (len < 0 || (size_t)len >= sizeof(payload))
+		return -EINVAL;
+	plen = (size_t)len;
+	if ((rc = linktoken_mac(key, keylen, (unsigned char *)payload, plen,
+	    md)) != 0)
+		return rc;
+	n = b64url_encode((unsigned char *)payload, plen, p64);
+	n += 1 + b64url_encode(md, sizeof(md), m64);
+	if (n > LINKTOKEN_TOKEN_MAX || n >= tokenlen)
+		return -ENOSPC;
+	snprintf(token, tokenlen, "%s.%s", p64, m64);
+	return 0;
+}
+
+/* A canonical non-negative decimal of s[0..n). */
+static int
+parse_ms(const char *s, size_t n, int64_t *ms)
+{
+	int64_t	 v = 0;
+	size_t	 i;
+
+	if (n == 0 || n > 18 || (n > 1 && s[0] == '0'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*ms = v;
+	return 0;
+}
+
+/* "1|A|<expiry>|<incident>|<person>" into out. */
+static int
+parse_payload(const char *p, size_t n, struct linktoken *out)
+{
+	const char	*f[5];
+	size_t		 flen[5], i, k = 0, start = 0;
+
+	for (i = 0; i <= n && k < 5; i++) {
+		if (i == n || p[i] == '|') {
+			f[k] = p + start;
+			flen[k++] = i - start;
+			start = i + 1;
+		}
+	}
+	if (k != 5 || start != n + 1)
+		return -EINVAL;
+	if (flen[0] != 1 || f[0][0] != '1' || flen[1] != 1 ||
+	    !action_ok(f[1][0]) || parse_ms(f[2], flen[2], &out->expiry_ms) ||
+	    !field_ok(f[3], flen[3]) || !field_ok(f[4], flen[4]))
+		return -EINVAL;
+	out->action = f[1][0];
+	memcpy(out->incident, f[3], flen[3]);
+	out->incident[flen[3]] = '\0';
+	memcpy(out->person, f[4], flen[4]);
+	out->person[flen[4]] = '\0';
+	return 0;
+}
+
+int
+linktoken_verify(const void *key, size_t keylen, const char *token,
+    int64_t now_ms, struct linktoken *out)
+{
+	unsigned char	 payload[PAYLOAD_MAX + 1], md[MAC_LEN];
+	unsigned char	 got[PAYLOAD_MAX + 1];
+	const char	*dot;
+	size_t		 len;
+	int		 plen, glen, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (key == NULL || keylen < LINKTOKEN_KEY_MIN || token == NULL ||
+	    (len = strnlen(token, LINKTOKEN_TOKEN_MAX + 1)) > LINKTOKEN_TOKEN_MAX)
+		return -EINVAL;
+	if ((dot = memchr(token, '.', len)) == NULL || dot == token ||
+	    dot + 1 == token + len ||
+	    memchr(dot + 1, '.', len - (size_t)(dot + 1 - token)) != NULL)
+		return -EINVAL;
+	if ((plen = b64url_decode(token, (size_t)(dot - token), payload,
+	    sizeof(payload))) < 0 ||
+	    (glen = b64url_decode(dot + 1, len - (size_t)(dot + 1 - token),
+	    got, sizeof(got))) != MAC_LEN)
+		return -EBADMSG;
+	if ((rc = linktoken_mac(key, keylen, payload, (size_t)plen, md)) != 0)
+		return rc;
+	if (!mac_equal(md, got, MAC_LEN))
+		return -EBADMSG;
+	/* Signed with our key, so a bad payload is a bug, not an attack. */
+	if (parse_payload((const char *)payload, (size_t)plen, out) != 0) {
+		memset(out, 0, sizeof(*out));
+		return -EINVAL;
+	}
+	if (now_ms >= out->expiry_ms)
+		return -ETIMEDOUT;
+	return 0;
+}
