@@ -408,6 +408,12 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 			break;
 		if (now - since >= cfg->policy.fallback_after_ms) {
 			fallback = delivery_next_contact(d);
+			/*
+			 * The next contact is tried now: the record says so, and
+			 * if the fallback after it is not written (a full disk),
+			 * delivery_start() then moves on now, not a backoff later.
+			 */
+			at = now;
 			snprintf(reason, sizeof(reason), "no delivery on %s for "
 			    "%" PRId64 " s (%s)", d->contacts[contact].channel,
 			    (now - since) / 1000, res->detail);
