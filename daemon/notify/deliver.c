@@ -804,14 +804,20 @@ delivery_start(struct delivery *d)
 		return;
 	}
 	if (d->rejected & (1u << d->contact)) {
-		/* A refusal whose fallback record was lost (crash): move on. */
+		/*
+		 * A refusal whose fallback was not written (a crash, or a full
+		 * disk that delayed the refusal's record): write it now, so
+		 * the log shows the move and a replay counts the next
+		 * contact's attempts and window from its own first attempt.
+		 */
 		if ((next = delivery_next_contact(d)) < 0) {
 			delivery_abandon(d, "every contact refused the message");
 			return;
 		}
-		d->contact = (size_t)next;
-		d->contact_attempts = 0;
-		d->contact_since = 0;
+		snprintf(reason, sizeof(reason), "%s refused the message",
+		    d->contacts[d->contact].channel);
+		delivery_fallback(d, next, reason);
+		return;
 	}
 	/*
 	 * The contact's window closed while waiting (a retry pulled in to its
