@@ -912,4 +912,6 @@ deliver_incident_resolved(struct incident *inc)
 		delivery_halt(d);
 		delivery_abandon(d, "the incident was resolved");
 	}
+	/* Cancelled requests freed their slots: the first in line take them. */
+	delivery_pump();
 }
