@@ -428,6 +428,32 @@ test_contacts_take_turns_until_one_delivers(void **state)
 }
 
 /*
+ * An answer that comes after the window closed (a transfer that hung):
+ * the next contact is tried at once, and the record says so.
+ */
+static void
+test_an_answer_after_the_window_moves_on_at_once(void **state)
+{
+	struct incident	*inc;
+	json_t		*all;
+
+	corefix_start(conf_two);
+	inc = corefix_report("county-a", "通信中断");
+	fakefetch_answer(500, NULL, 0);
+	expect_request_at(T(1), HOOK);
+	advance_to(T(12));
+	fakefetch_answer(0, "Operation timed out", 0);
+	expect_request_at(T(12), BACKUP);
+	all = datas("notify.attempt", inc->id);
+	assert_int_equal(json_array_size(all), 2);
+	assert_attempt(all, 1, 2, 0, "retry", 0);
+	assert_int_equal(at_ms(str(json_array_get(all, 1), "next_attempt_at")),
+	    T(12));
+	json_decref(all);
+	assert_int_equal(memstore_count_of("notify.fallback", inc->id), 1);
+}
+
+/*
  * A robot that refuses (HTTP 403) is left at once and never called again:
  * with no other contact left to fall back to, the webhook is retried on
  * its own, past fallback_after.
@@ -658,6 +684,39 @@ test_a_checkpoint_keeps_pending_deliveries(void **state)
 }
 
 /*
+ * A refusal is on disk, the fallback after it is not, and dutyd stops:
+ * after the restart the next contact is tried, and the log says so.
+ */
+static void
+test_a_fallback_lost_in_a_crash_is_recorded_after_the_restart(void **state)
+{
+	struct incident	*inc;
+	json_t		*fb;
+	char		 id[INCIDENT_ID_MAX];
+
+	corefix_start(conf_refuse);
+	inc = corefix_report("county-a", "断电");
+	snprintf(id, sizeof(id), "%s", inc->id);
+	memstore_fail(ENOSPC, 1);
+	fakefetch_answer(403, NULL, 0);
+	assert_int_equal(memstore_count_of("notify.attempt", id), 1);
+	assert_int_equal(memstore_count_of("notify.fallback", id), 0);
+	memstore_fail(0, 0);
+	corefix_restart(MIN);
+	expect_request_at(T(60), HOOK);
+	fb = datas("notify.fallback", id);
+	assert_int_equal(json_array_size(fb), 1);
+	assert_int_equal(num(json_array_get(fb, 0), "contact"), 1);
+	assert_string_equal(str(json_object_get(json_array_get(fb, 0), "from"),
+	    "channel"), "ding");
+	json_decref(fb);
+	fakefetch_answer(200, NULL, 0);
+	fakeclock_advance(30 * MIN);
+	assert_int_equal(fakefetch_count(), 1);
+	assert_int_equal(memstore_count_of("notify.fallback", id), 1);
+}
+
+/*
  * 7. Resolution
  */
 
@@ -744,6 +803,43 @@ test_a_burst_waits_for_transfer_slots_in_order(void **state)
 }
 
 /*
+ * A slot freed by a cancelled request (the incident was resolved) goes to
+ * the first in line; the resolution's message queues behind the others.
+ */
+static void
+test_a_slot_freed_by_a_resolution_goes_to_the_first_in_line(void **state)
+{
+	char	 ids[MAX_INFLIGHT + 2][INCIDENT_ID_MAX];
+	size_t	 i;
+	int	 changed;
+
+	corefix_start(conf_one);
+	for (i = 0; i < MAX_INFLIGHT + 2; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%s",
+		    corefix_report("county-a", "同时多起")->id);
+	}
+	assert_int_equal(fakefetch_count(), MAX_INFLIGHT);
+	assert_int_equal(incact_resolve(incident_find(ids[0]), "zhang", NULL,
+	    &changed), 0);
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("notify.abandoned", ids[0]), 1);
+	assert_int_equal(fakefetch_pending(), MAX_INFLIGHT);
+	assert_int_equal(fakefetch_count(), MAX_INFLIGHT + 1);
+	assert_string_equal(str(fakefetch_get(MAX_INFLIGHT)->json, "event"),
+	    "incident.new");
+	assert_string_equal(str(json_object_get(fakefetch_get(MAX_INFLIGHT)->json,
+	    "incident"), "id"), ids[MAX_INFLIGHT]);
+	fakefetch_answer(200, NULL, 0);
+	fakefetch_answer(200, NULL, 0);
+	assert_int_equal(fakefetch_count(), MAX_INFLIGHT + 3);
+	assert_string_equal(str(json_object_get(fakefetch_get(MAX_INFLIGHT +
+	    1)->json, "incident"), "id"), ids[MAX_INFLIGHT + 1]);
+	assert_string_equal(corefix_sent("incident.resolved", NULL), "zhang");
+	assert_string_equal(str(json_object_get(fakefetch_get(MAX_INFLIGHT +
+	    2)->json, "incident"), "id"), ids[0]);
+}
+
+/*
  * 9. A full disk
  */
 
@@ -792,6 +888,35 @@ test_an_outcome_that_cannot_be_written_waits_for_the_disk(void **state)
 	json_decref(all);
 }
 
+/*
+ * A refusal recorded late (the disk was full): the next contact is tried
+ * once it is on disk, through a notify.fallback like any other.
+ */
+static void
+test_a_refusal_recorded_late_still_falls_back_on_record(void **state)
+{
+	struct incident	*inc;
+	json_t		*all;
+
+	corefix_start(conf_refuse);
+	inc = corefix_report("county-a", "满盘时拒收");
+	memstore_fail(ENOSPC, 0);
+	fakefetch_answer(403, NULL, 0);
+	fakeclock_advance(3 * SEC);
+	assert_int_equal(fakefetch_count(), 1);
+	memstore_fail(0, 0);
+	expect_request_at(T(4), HOOK);
+	assert_int_equal(memstore_count_of("notify.fallback", inc->id), 1);
+	fakefetch_answer(200, NULL, 0);
+	fakeclock_advance(30 * MIN);
+	assert_int_equal(fakefetch_count(), 2);
+	all = datas("notify.attempt", inc->id);
+	assert_int_equal(json_array_size(all), 2);
+	assert_attempt(all, 0, 1, 0, "rejected", 403);
+	assert_attempt(all, 1, 2, 1, "delivered", 200);
+	json_decref(all);
+}
+
 int
 main(void)
 {
@@ -801,15 +926,19 @@ main(void)
 		cmocka_unit_test_teardown(test_retry_after_longer_than_the_backoff_is_honoured, teardown),
 		cmocka_unit_test_teardown(test_retry_after_past_the_window_moves_to_the_next_contact, teardown),
 		cmocka_unit_test_teardown(test_contacts_take_turns_until_one_delivers, teardown),
+		cmocka_unit_test_teardown(test_an_answer_after_the_window_moves_on_at_once, teardown),
 		cmocka_unit_test_teardown(test_a_refusal_falls_back_at_once_and_is_skipped_after, teardown),
 		cmocka_unit_test_teardown(test_every_contact_refusing_fails_the_delivery, teardown),
 		cmocka_unit_test_teardown(test_a_robot_failing_for_one_never_repeats_the_other, teardown),
 		cmocka_unit_test_teardown(test_an_attempt_in_flight_is_made_again_after_a_restart, teardown),
 		cmocka_unit_test_teardown(test_a_scheduled_retry_keeps_its_time_across_a_restart, teardown),
 		cmocka_unit_test_teardown(test_a_checkpoint_keeps_pending_deliveries, teardown),
+		cmocka_unit_test_teardown(test_a_fallback_lost_in_a_crash_is_recorded_after_the_restart, teardown),
 		cmocka_unit_test_teardown(test_resolution_ends_what_no_longer_matters, teardown),
 		cmocka_unit_test_teardown(test_a_burst_waits_for_transfer_slots_in_order, teardown),
+		cmocka_unit_test_teardown(test_a_slot_freed_by_a_resolution_goes_to_the_first_in_line, teardown),
 		cmocka_unit_test_teardown(test_an_outcome_that_cannot_be_written_waits_for_the_disk, teardown),
+		cmocka_unit_test_teardown(test_a_refusal_recorded_late_still_falls_back_on_record, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
