@@ -681,15 +681,24 @@ static int64_t
 chanq_next(struct chanq *q, const struct config_channel *ch, int64_t now)
 {
 	int64_t *grown;
+	size_t	 keep, i;
 
 	if (q->cap != (size_t)ch->rate_count) {
-		/* New limit (a reload): start counting afresh. */
+		/*
+		 * New limit (a reload): the newest sends still count, or a
+		 * limit lowered because the vendor throttled would let a
+		 * whole new COUNT go at once.
+		 */
 		if ((grown = calloc((size_t)ch->rate_count, sizeof(*grown))) == NULL)
 			return now + 1000;
+		keep = q->n < (size_t)ch->rate_count ? q->n : (size_t)ch->rate_count;
+		for (i = 0; i < keep; i++)
+			grown[i] = q->sent[(q->head + q->n - keep + i) % q->cap];
 		free(q->sent);
 		q->sent = grown;
 		q->cap = (size_t)ch->rate_count;
-		q->n = q->head = 0;
+		q->n = keep;
+		q->head = 0;
 	}
 	if (q->n < q->cap || now - q->sent[q->head] >= ch->rate_period_ms)
 		return now;
