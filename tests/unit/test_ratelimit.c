@@ -49,6 +49,11 @@ static const char conf_limit[] = HEAD ZHANG_ALONE
     "channels:\n"
     "  hook: { plugin: webhook, url: \"" HOOK "\", rate_limit: 2/1m, bundle_after: 100 }\n";
 
+/* The same channel, allowed 3 a minute. */
+static const char conf_limit3[] = HEAD ZHANG_ALONE
+    "channels:\n"
+    "  hook: { plugin: webhook, url: \"" HOOK "\", rate_limit: 3/1m, bundle_after: 100 }\n";
+
 static const char conf_bundle[] = HEAD ZHANG_ALONE
     "channels:\n"
     "  hook: { plugin: webhook, url: \"" HOOK "\", rate_limit: 2/1m, bundle_after: 3 }\n";
@@ -211,6 +216,44 @@ test_a_limit_is_a_sliding_window_and_nothing_is_dropped(void **state)
 		assert_null(json_object_get(json_object_get(a, "data"), "bundle"));
 	}
 	json_decref(all);
+}
+
+/*
+ * The vendor throttles at 2 a minute, so the limit is lowered from 3 by a
+ * reload: the three sent a moment ago still count, and the next message
+ * waits for a minute after the second of them, not for nothing.
+ */
+static void
+test_a_lowered_limit_counts_what_was_sent_before_the_reload(void **state)
+{
+	size_t i;
+
+	corefix_start(conf_limit3);
+	for (i = 0; i < 3; i++)
+		report_at(T(i), "降低限额前");
+	assert_int_equal(fakefetch_count(), 3);
+	fakefetch_answer_all("ok");
+	advance_to(T(10));
+	corefix_reload(conf_limit);
+	report_at(T(20), "降低限额后");
+	report_at(T(30), "降低限额后");
+	assert_int_equal(fakefetch_count(), 3);
+	advance_to(T(61) - 1);
+	assert_int_equal(fakefetch_count(), 3);
+	advance_to(T(61));
+	assert_int_equal(fakefetch_count(), 4);
+	fakefetch_answer_all("ok");
+	advance_to(T(62));
+	assert_int_equal(fakefetch_count(), 5);
+	assert_int_equal(fakefetch_get(4)->at, T(62));
+	fakefetch_answer_all("ok");
+	fakeclock_advance(30 * MIN);
+	assert_int_equal(fakefetch_count(), 5);
+	assert_int_equal(memstore_count_of("notify.attempt", NULL), 5);
+	assert_window(HOOK, 3, MIN);
+	/* Under the new limit from the reload on. */
+	for (i = 1; i + 2 < fakefetch_count(); i++)
+		assert_true(fakefetch_get(i + 2)->at - fakefetch_get(i)->at >= MIN);
 }
 
 /*
@@ -386,6 +429,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_a_limit_is_a_sliding_window_and_nothing_is_dropped, teardown),
+		cmocka_unit_test_teardown(test_a_lowered_limit_counts_what_was_sent_before_the_reload, teardown),
 		cmocka_unit_test_teardown(test_a_backlog_goes_as_one_bundle_with_a_record_each, teardown),
 		cmocka_unit_test_teardown(test_a_robot_bundle_mentions_each_person_once, teardown),
 		cmocka_unit_test_teardown(test_a_channel_removed_by_a_reload_frees_its_queue, teardown),
