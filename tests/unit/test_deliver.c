@@ -2,10 +2,10 @@
  * The delivery engine on a fake clock: retries back off as configured and
  * as the vendor asks, a contact that keeps failing or refuses gives way to
  * the next, a restart neither loses nor repeats a message, a resolution
- * ends what no longer matters, a burst waits for a transfer slot and a
- * full disk delays a record, never a second request.  What the e2e tests
+ * ends what no longer matters and a full disk delays a record, never a
+ * second request.  What the e2e tests
  * prove with real sleeps (and sometimes flakily), here to the millisecond.
- * Rate limits and reloads: test_ratelimit.c.
+ * Rate limits, reloads and the in-flight cap: test_ratelimit.c.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -30,9 +30,6 @@
 #define MIN	COREFIX_MIN
 #define SEC	INT64_C(1000)
 #define T(s)	(COREFIX_T0 + (int64_t)((s) * 1000))
-
-/* deliver.c's DELIVER_MAX_INFLIGHT: what the in-flight cap test fills. */
-#define MAX_INFLIGHT	128
 
 #define HOOK	"http://127.0.0.1:9/hook"
 #define BACKUP	"http://127.0.0.1:9/backup"
@@ -208,7 +205,7 @@ mentions(size_t i)
 }
 
 /*
- * 1. Retries
+ * Retries
  */
 
 /*
@@ -296,7 +293,7 @@ test_retry_give_up_ends_as_failed(void **state)
 }
 
 /*
- * 2. Retry-After
+ * Retry-After
  */
 
 /* The e2e test_retry_after_is_honoured, to the millisecond. */
@@ -377,7 +374,7 @@ test_retry_after_past_the_window_moves_to_the_next_contact(void **state)
 }
 
 /*
- * 3. Fallback
+ * Fallback
  */
 
 /*
@@ -563,7 +560,7 @@ test_a_robot_failing_for_one_never_repeats_the_other(void **state)
 }
 
 /*
- * 6. Restart
+ * Restart
  */
 
 /* The e2e test_in_flight_delivery_is_sent_again_after_a_crash. */
@@ -717,7 +714,7 @@ test_a_fallback_lost_in_a_crash_is_recorded_after_the_restart(void **state)
 }
 
 /*
- * 7. Resolution
+ * Resolution
  */
 
 /*
@@ -765,82 +762,57 @@ test_resolution_ends_what_no_longer_matters(void **state)
 }
 
 /*
- * 8. The in-flight cap
+ * The e2e test_every_event_reaches_every_person_exactly_once: each first
+ * attempt fails, the retry delivers, and nothing is sent a third time.
  */
-
-/* A burst over the cap waits, in order, without counting as attempts. */
 static void
-test_a_burst_waits_for_transfer_slots_in_order(void **state)
+test_every_event_reaches_each_person_once(void **state)
 {
-	char	 ids[MAX_INFLIGHT + 3][INCIDENT_ID_MAX];
-	size_t	 i;
-	int	 n;
+	struct incident	*inc;
+	json_t		*all, *a;
+	size_t		 i, delivered = 0;
+	int		 changed;
 
-	corefix_start(conf_one);
-	for (i = 0; i < MAX_INFLIGHT + 3; i++) {
-		snprintf(ids[i], sizeof(ids[i]), "%s",
-		    corefix_report("county-a", "同时多起")->id);
-	}
-	assert_int_equal(fakefetch_count(), MAX_INFLIGHT);
-	assert_int_equal(fakefetch_pending(), MAX_INFLIGHT);
-	fakeclock_advance(10 * MIN);
-	assert_int_equal(fakefetch_count(), MAX_INFLIGHT);
-	assert_int_equal(memstore_count_of("notify.attempt", NULL), 0);
-	/* Each answer frees a slot for the next in line. */
+	corefix_start(conf_pair);
+	inc = corefix_report("county-a", "一次且仅一次");
 	for (i = 0; i < 3; i++) {
-		fakefetch_answer(200, NULL, 0);
-		assert_int_equal(fakefetch_count(), MAX_INFLIGHT + i + 1);
-		assert_string_equal(str(json_object_get(fakefetch_get(MAX_INFLIGHT +
-		    i)->json, "incident"), "id"), ids[MAX_INFLIGHT + i]);
+		if (i == 1)
+			assert_int_equal(incact_acknowledge(inc, "zhang", NULL,
+			    &changed), 0);
+		else if (i == 2)
+			assert_int_equal(incact_resolve(inc, "li", NULL,
+			    &changed), 0);
+		fakeclock_turn();
+		assert_int_equal(fakefetch_pending(), 2);
+		fakefetch_answer(500, NULL, 0);
+		fakefetch_answer(503, NULL, 0);
+		fakeclock_advance(SEC);
+		assert_int_equal(fakefetch_pending(), 2);
+		fakefetch_answer_all("ok");
+		fakeclock_advance(SEC);
 	}
-	n = corefix_deliver_all();
-	assert_int_equal(n, MAX_INFLIGHT);
-	assert_int_equal(memstore_count_of("notify.attempt", NULL),
-	    MAX_INFLIGHT + 3);
-	for (i = 0; i < MAX_INFLIGHT + 3; i++)
-		assert_string_equal(str(json_object_get(fakefetch_get(i)->json,
-		    "incident"), "id"), ids[i]);
+	fakeclock_advance(30 * MIN);
+	assert_int_equal(fakefetch_count(), 12);
+	assert_string_equal(corefix_sent("incident.new", inc->id),
+	    "zhang,li,zhang,li");
+	assert_string_equal(corefix_sent("incident.acknowledged", inc->id),
+	    "zhang,li,zhang,li");
+	assert_string_equal(corefix_sent("incident.resolved", inc->id),
+	    "zhang,li,zhang,li");
+	all = datas("notify.attempt", inc->id);
+	assert_int_equal(json_array_size(all), 12);
+	json_array_foreach(all, i, a) {
+		assert_int_equal(num(a, "attempt"), i % 4 < 2 ? 1 : 2);
+		delivered += strcmp(str(a, "outcome"), "delivered") == 0;
+	}
+	assert_int_equal(delivered, 6);
+	json_decref(all);
+	assert_int_equal(memstore_count_of("notify.abandoned", inc->id), 0);
+	assert_int_equal(memstore_count_of("notify.fallback", inc->id), 0);
 }
 
 /*
- * A slot freed by a cancelled request (the incident was resolved) goes to
- * the first in line; the resolution's message queues behind the others.
- */
-static void
-test_a_slot_freed_by_a_resolution_goes_to_the_first_in_line(void **state)
-{
-	char	 ids[MAX_INFLIGHT + 2][INCIDENT_ID_MAX];
-	size_t	 i;
-	int	 changed;
-
-	corefix_start(conf_one);
-	for (i = 0; i < MAX_INFLIGHT + 2; i++) {
-		snprintf(ids[i], sizeof(ids[i]), "%s",
-		    corefix_report("county-a", "同时多起")->id);
-	}
-	assert_int_equal(fakefetch_count(), MAX_INFLIGHT);
-	assert_int_equal(incact_resolve(incident_find(ids[0]), "zhang", NULL,
-	    &changed), 0);
-	fakeclock_turn();
-	assert_int_equal(memstore_count_of("notify.abandoned", ids[0]), 1);
-	assert_int_equal(fakefetch_pending(), MAX_INFLIGHT);
-	assert_int_equal(fakefetch_count(), MAX_INFLIGHT + 1);
-	assert_string_equal(str(fakefetch_get(MAX_INFLIGHT)->json, "event"),
-	    "incident.new");
-	assert_string_equal(str(json_object_get(fakefetch_get(MAX_INFLIGHT)->json,
-	    "incident"), "id"), ids[MAX_INFLIGHT]);
-	fakefetch_answer(200, NULL, 0);
-	fakefetch_answer(200, NULL, 0);
-	assert_int_equal(fakefetch_count(), MAX_INFLIGHT + 3);
-	assert_string_equal(str(json_object_get(fakefetch_get(MAX_INFLIGHT +
-	    1)->json, "incident"), "id"), ids[MAX_INFLIGHT + 1]);
-	assert_string_equal(corefix_sent("incident.resolved", NULL), "zhang");
-	assert_string_equal(str(json_object_get(fakefetch_get(MAX_INFLIGHT +
-	    2)->json, "incident"), "id"), ids[0]);
-}
-
-/*
- * 9. A full disk
+ * A full disk
  */
 
 /* The outcome waits for the disk; the vendor is not called twice for it. */
@@ -935,8 +907,7 @@ main(void)
 		cmocka_unit_test_teardown(test_a_checkpoint_keeps_pending_deliveries, teardown),
 		cmocka_unit_test_teardown(test_a_fallback_lost_in_a_crash_is_recorded_after_the_restart, teardown),
 		cmocka_unit_test_teardown(test_resolution_ends_what_no_longer_matters, teardown),
-		cmocka_unit_test_teardown(test_a_burst_waits_for_transfer_slots_in_order, teardown),
-		cmocka_unit_test_teardown(test_a_slot_freed_by_a_resolution_goes_to_the_first_in_line, teardown),
+		cmocka_unit_test_teardown(test_every_event_reaches_each_person_once, teardown),
 		cmocka_unit_test_teardown(test_an_outcome_that_cannot_be_written_waits_for_the_disk, teardown),
 		cmocka_unit_test_teardown(test_a_refusal_recorded_late_still_falls_back_on_record, teardown),
 	};

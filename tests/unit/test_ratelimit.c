@@ -1,9 +1,9 @@
 /*
- * Rate limits on a fake clock: never more than COUNT requests in any
- * PERIOD, what is over the limit waits in order and is never dropped, a
- * backlog of bundle_after goes as one request with a record for each, and
- * a reload that removes a channel or lifts its limit frees its queue at
- * once.  The e2e test_rate_limit_sends_the_backlog_as_one_bundle needs
+ * Limits on sending, on a fake clock: never more than COUNT requests in
+ * any PERIOD, what is over the limit waits in order and is never dropped,
+ * a backlog of bundle_after goes as one request with a record for each, a
+ * reload that removes a channel or lifts its limit frees its queue at
+ * once, and over 128 transfers the rest wait for a slot, in order.  The e2e test_rate_limit_sends_the_backlog_as_one_bundle needs
  * real seconds for what takes milliseconds here.
  */
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "actions/incact.h"
 #include "corefix.h"
 #include "fakeclock.h"
 #include "fakefetch.h"
@@ -27,6 +28,9 @@
 
 #define MIN	COREFIX_MIN
 #define T(s)	(COREFIX_T0 + (int64_t)((s) * 1000))
+
+/* deliver.c's DELIVER_MAX_INFLIGHT: what the in-flight cap tests fill. */
+#define MAX_INFLIGHT	128
 
 #define HOOK	"http://127.0.0.1:9/hook"
 #define SLOW	"http://127.0.0.1:9/slow"
@@ -43,6 +47,11 @@
     "people:\n" \
     "  - { id: zhang, name: \"张伟\", token: \"secret-zhang\", contacts: [ { channel: hook, to: \"zhang\" } ] }\n" \
     "duty: { officers: [zhang], leader: zhang }\n"
+
+/* No rate limit: only the in-flight cap holds messages back. */
+static const char conf_free[] = HEAD ZHANG_ALONE
+    "channels:\n"
+    "  hook: { plugin: webhook, url: \"" HOOK "\" }\n";
 
 /* A bundle would need 100 waiting: each message goes alone. */
 static const char conf_limit[] = HEAD ZHANG_ALONE
@@ -424,6 +433,77 @@ test_a_limit_lifted_by_a_reload_sends_what_waited(void **state)
 	assert_int_equal(memstore_count_of("notify.abandoned", NULL), 0);
 }
 
+/* A burst over the cap waits, in order, without counting as attempts. */
+static void
+test_a_burst_waits_for_transfer_slots_in_order(void **state)
+{
+	char	 ids[MAX_INFLIGHT + 3][INCIDENT_ID_MAX];
+	size_t	 i;
+	int	 n;
+
+	corefix_start(conf_free);
+	for (i = 0; i < MAX_INFLIGHT + 3; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%s",
+		    corefix_report("county-a", "同时多起")->id);
+	}
+	assert_int_equal(fakefetch_count(), MAX_INFLIGHT);
+	assert_int_equal(fakefetch_pending(), MAX_INFLIGHT);
+	fakeclock_advance(10 * MIN);
+	assert_int_equal(fakefetch_count(), MAX_INFLIGHT);
+	assert_int_equal(memstore_count_of("notify.attempt", NULL), 0);
+	/* Each answer frees a slot for the next in line. */
+	for (i = 0; i < 3; i++) {
+		fakefetch_answer(200, NULL, 0);
+		assert_int_equal(fakefetch_count(), MAX_INFLIGHT + i + 1);
+		assert_string_equal(str(json_object_get(fakefetch_get(MAX_INFLIGHT +
+		    i)->json, "incident"), "id"), ids[MAX_INFLIGHT + i]);
+	}
+	n = corefix_deliver_all();
+	assert_int_equal(n, MAX_INFLIGHT);
+	assert_int_equal(memstore_count_of("notify.attempt", NULL),
+	    MAX_INFLIGHT + 3);
+	for (i = 0; i < MAX_INFLIGHT + 3; i++)
+		assert_string_equal(str(json_object_get(fakefetch_get(i)->json,
+		    "incident"), "id"), ids[i]);
+}
+
+/*
+ * A slot freed by a cancelled request (the incident was resolved) goes to
+ * the first in line; the resolution's message queues behind the others.
+ */
+static void
+test_a_slot_freed_by_a_resolution_goes_to_the_first_in_line(void **state)
+{
+	char	 ids[MAX_INFLIGHT + 2][INCIDENT_ID_MAX];
+	size_t	 i;
+	int	 changed;
+
+	corefix_start(conf_free);
+	for (i = 0; i < MAX_INFLIGHT + 2; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%s",
+		    corefix_report("county-a", "同时多起")->id);
+	}
+	assert_int_equal(fakefetch_count(), MAX_INFLIGHT);
+	assert_int_equal(incact_resolve(incident_find(ids[0]), "zhang", NULL,
+	    &changed), 0);
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("notify.abandoned", ids[0]), 1);
+	assert_int_equal(fakefetch_pending(), MAX_INFLIGHT);
+	assert_int_equal(fakefetch_count(), MAX_INFLIGHT + 1);
+	assert_string_equal(str(fakefetch_get(MAX_INFLIGHT)->json, "event"),
+	    "incident.new");
+	assert_string_equal(str(json_object_get(fakefetch_get(MAX_INFLIGHT)->json,
+	    "incident"), "id"), ids[MAX_INFLIGHT]);
+	fakefetch_answer(200, NULL, 0);
+	fakefetch_answer(200, NULL, 0);
+	assert_int_equal(fakefetch_count(), MAX_INFLIGHT + 3);
+	assert_string_equal(str(json_object_get(fakefetch_get(MAX_INFLIGHT +
+	    1)->json, "incident"), "id"), ids[MAX_INFLIGHT + 1]);
+	assert_string_equal(corefix_sent("incident.resolved", NULL), "zhang");
+	assert_string_equal(str(json_object_get(fakefetch_get(MAX_INFLIGHT +
+	    2)->json, "incident"), "id"), ids[0]);
+}
+
 int
 main(void)
 {
@@ -434,6 +514,8 @@ main(void)
 		cmocka_unit_test_teardown(test_a_robot_bundle_mentions_each_person_once, teardown),
 		cmocka_unit_test_teardown(test_a_channel_removed_by_a_reload_frees_its_queue, teardown),
 		cmocka_unit_test_teardown(test_a_limit_lifted_by_a_reload_sends_what_waited, teardown),
+		cmocka_unit_test_teardown(test_a_burst_waits_for_transfer_slots_in_order, teardown),
+		cmocka_unit_test_teardown(test_a_slot_freed_by_a_resolution_goes_to_the_first_in_line, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
