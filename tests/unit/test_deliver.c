@@ -81,6 +81,13 @@ static const char conf_refuse[] = HEAD
     "      { channel: hook, to: \"zhang\" } ] }\n"
     "duty: { officers: [zhang], leader: zhang }\n";
 
+static const char conf_three[] = HEAD
+    "  fallback_after: 10s\n"
+    "people:\n"
+    "  - { id: zhang, name: \"张伟\", token: \"secret-zhang\", contacts: [ { channel: ding, to: \"13800138001\" },\n"
+    "      { channel: hook, to: \"zhang\" }, { channel: backup, to: \"zhang-b\" } ] }\n"
+    "duty: { officers: [zhang], leader: zhang }\n";
+
 static const char conf_robots[] = HEAD
     "people:\n"
     "  - { id: zhang, name: \"张伟\", token: \"secret-zhang\", contacts: [ { channel: ding, to: \"13800138001\" },\n"
@@ -500,6 +507,44 @@ test_a_refusal_falls_back_at_once_and_is_skipped_after(void **state)
 }
 
 /*
+ * Three contacts: the robot refuses, the two webhooks take turns, and the
+ * cycle back from the last skips the robot.
+ */
+static void
+test_the_cycle_skips_a_contact_that_refused(void **state)
+{
+	static const struct { double at; const char *url; } plan[] = {
+		{ 0, HOOK }, { 1, HOOK }, { 3, HOOK }, { 7, HOOK },
+		{ 10, BACKUP }, { 11, BACKUP }, { 13, BACKUP }, { 17, BACKUP },
+		{ 20, HOOK },
+	};
+	struct incident	*inc;
+	json_t		*fb;
+	size_t		 i;
+
+	corefix_start(conf_three);
+	inc = corefix_report("county-a", "三种联系方式");
+	assert_string_equal(fakefetch_get(0)->url, DING);
+	fakefetch_answer(403, NULL, 0);
+	for (i = 0; i < 9; i++) {
+		expect_request_at(T(plan[i].at), plan[i].url);
+		fakefetch_answer(i == 8 ? 200 : 500, NULL, 0);
+	}
+	fakeclock_advance(30 * MIN);
+	assert_int_equal(fakefetch_count(), 10);
+	fb = datas("notify.fallback", inc->id);
+	assert_int_equal(json_array_size(fb), 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(num(json_object_get(json_array_get(fb, i),
+		    "from"), "contact"), i);
+		assert_int_equal(num(json_array_get(fb, i), "contact"),
+		    i == 2 ? 1 : (json_int_t)i + 1);
+	}
+	json_decref(fb);
+	assert_int_equal(memstore_count_of("notify.attempt", inc->id), 10);
+}
+
+/*
  * Every contact refuses: the last refusal is final ("failed", as
  * docs/configuration.md says), with no notify.abandoned after it.
  */
@@ -900,6 +945,7 @@ main(void)
 		cmocka_unit_test_teardown(test_contacts_take_turns_until_one_delivers, teardown),
 		cmocka_unit_test_teardown(test_an_answer_after_the_window_moves_on_at_once, teardown),
 		cmocka_unit_test_teardown(test_a_refusal_falls_back_at_once_and_is_skipped_after, teardown),
+		cmocka_unit_test_teardown(test_the_cycle_skips_a_contact_that_refused, teardown),
 		cmocka_unit_test_teardown(test_every_contact_refusing_fails_the_delivery, teardown),
 		cmocka_unit_test_teardown(test_a_robot_failing_for_one_never_repeats_the_other, teardown),
 		cmocka_unit_test_teardown(test_an_attempt_in_flight_is_made_again_after_a_restart, teardown),
