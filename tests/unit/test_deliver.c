@@ -3,8 +3,8 @@
  * as the vendor asks, a contact that keeps failing or refuses gives way to
  * the next, a restart neither loses nor repeats a message, a resolution
  * ends what no longer matters and a full disk delays a record, never a
- * second request.  What the e2e tests
- * prove with real sleeps (and sometimes flakily), here to the millisecond.
+ * second request.  What the e2e tests prove with real sleeps (and
+ * sometimes flakily), here to the millisecond.
  * Rate limits, reloads and the in-flight cap: test_ratelimit.c.
  */
 #include <errno.h>
