@@ -408,6 +408,12 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 			break;
 		if (now - since >= cfg->policy.fallback_after_ms) {
 			fallback = delivery_next_contact(d);
+			/*
+			 * The next contact is tried now: the record says so, and
+			 * if the fallback after it is not written (a full disk),
+			 * delivery_start() then moves on now, not a backoff later.
+			 */
+			at = now;
 			snprintf(reason, sizeof(reason), "no delivery on %s for "
 			    "%" PRId64 " s (%s)", d->contacts[contact].channel,
 			    (now - since) / 1000, res->detail);
@@ -675,15 +681,24 @@ static int64_t
 chanq_next(struct chanq *q, const struct config_channel *ch, int64_t now)
 {
 	int64_t *grown;
+	size_t	 keep, i;
 
 	if (q->cap != (size_t)ch->rate_count) {
-		/* New limit (a reload): start counting afresh. */
+		/*
+		 * New limit (a reload): the newest sends still count, or a
+		 * limit lowered because the vendor throttled would let a
+		 * whole new COUNT go at once.
+		 */
 		if ((grown = calloc((size_t)ch->rate_count, sizeof(*grown))) == NULL)
 			return now + 1000;
+		keep = q->n < (size_t)ch->rate_count ? q->n : (size_t)ch->rate_count;
+		for (i = 0; i < keep; i++)
+			grown[i] = q->sent[(q->head + q->n - keep + i) % q->cap];
 		free(q->sent);
 		q->sent = grown;
 		q->cap = (size_t)ch->rate_count;
-		q->n = q->head = 0;
+		q->n = keep;
+		q->head = 0;
 	}
 	if (q->n < q->cap || now - q->sent[q->head] >= ch->rate_period_ms)
 		return now;
@@ -798,14 +813,20 @@ delivery_start(struct delivery *d)
 		return;
 	}
 	if (d->rejected & (1u << d->contact)) {
-		/* A refusal whose fallback record was lost (crash): move on. */
+		/*
+		 * A refusal whose fallback was not written (a crash, or a full
+		 * disk that delayed the refusal's record): write it now, so
+		 * the log shows the move and a replay counts the next
+		 * contact's attempts and window from its own first attempt.
+		 */
 		if ((next = delivery_next_contact(d)) < 0) {
 			delivery_abandon(d, "every contact refused the message");
 			return;
 		}
-		d->contact = (size_t)next;
-		d->contact_attempts = 0;
-		d->contact_since = 0;
+		snprintf(reason, sizeof(reason), "%s refused the message",
+		    d->contacts[d->contact].channel);
+		delivery_fallback(d, next, reason);
+		return;
 	}
 	/*
 	 * The contact's window closed while waiting (a retry pulled in to its
@@ -900,4 +921,6 @@ deliver_incident_resolved(struct incident *inc)
 		delivery_halt(d);
 		delivery_abandon(d, "the incident was resolved");
 	}
+	/* Cancelled requests freed their slots: the first in line take them. */
+	delivery_pump();
 }
