@@ -28,7 +28,7 @@
 #include "intake/http.h"
 #include "intake/routes.h"
 #include "notify/curlfetch.h"
-#include "notify/deliver.h"
+#include "notify/delivery.h"
 #include "notify/fetch.h"
 #include "state/incview.h"
 #include "store/filelog.h"
@@ -151,7 +151,7 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		apply_timezone(cfg);
 		incview_flush();
 		store_configure(cfg->audit.segment_size, cfg->audit.reserve);
-		deliver_reconfigured();
+		delivery_reconfigured();
 		/* Running clocks keep their records' deadlines; who is called next changes. */
 		desk_arm();
 		log_info("configuration reloaded");

@@ -13,7 +13,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
-#include "notify/deliver.h"
+#include "notify/delivery.h"
 #include "notify/ledger.h"
 #include "notify/links.h"
 #include "notify/message.h"
@@ -101,7 +101,7 @@ core_stop(void)
 {
 	desk_shutdown();
 	ledger_shutdown();
-	deliver_shutdown();
+	delivery_shutdown();
 	message_shutdown();
 	notify_shutdown();
 	incident_shutdown();

@@ -12,7 +12,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
-#include "notify/deliver.h"
+#include "notify/delivery.h"
 #include "notify/notify.h"
 #include "state/incident.h"
 #include "store/store.h"
@@ -117,7 +117,7 @@ incact_resolve(struct incident *inc, const char *person, const char *note,
 	*changed = 1;
 	if ((rc = incact_mark(inc, "incident.resolved", person, "note",
 	    note)) == 0)
-		deliver_incident_resolved(inc);
+		delivery_incident_resolved(inc);
 	return rc;
 }
 

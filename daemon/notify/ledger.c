@@ -5,7 +5,7 @@
  * attempt), an attempt reschedules it or ends it, a fallback moves it to
  * the next contact, an abandonment ends it.  A delivery with no final
  * record is attempted again after a restart; one with an outcome never is.
- * The live paths (deliver.c) only decide and append.
+ * The live paths (delivery.c) only decide and append.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@
 
 #include "base/log.h"
 #include "base/timeutil.h"
-#include "notify/deliver.h"
+#include "notify/delivery.h"
 #include "notify/ledger.h"
 #include "notify/notify.h"
 #include "parse/smsin.h"

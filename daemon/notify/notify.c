@@ -2,7 +2,7 @@
  * Who gets what: the events worth telling, whom the roster of the moment
  * names for each, and the notify.intent records that say so.  What was
  * told is kept per subject (an incident, or the duty desk), so each event
- * is told once; ledger.c applies the records, deliver.c does the sending.
+ * is told once; ledger.c applies the records, delivery.c does the sending.
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -15,7 +15,7 @@
  * Notifications hang on a subject: an incident, or the duty desk
  * (NOTIFY_DESK) for what belongs to no incident.  This module decides
  * what is told to whom; ledger.c applies the notify.* records,
- * deliver.c sends, message.c words it.
+ * delivery.c sends, message.c words it.
  */
 #ifndef DUTYD_NOTIFY_H
 #define DUTYD_NOTIFY_H
@@ -51,7 +51,7 @@ enum notify_event {
 /*
  * What notifications hang on: an incident, or the duty desk.  What has
  * been told (intents recorded) and the deliveries still going (ledger.c
- * and deliver.c keep those).
+ * and delivery.c keep those).
  */
 struct notify_subject {
 	RB_ENTRY(notify_subject) entry;

@@ -23,13 +23,13 @@
 #include "fakeclock.h"
 #include "fakefetch.h"
 #include "memstore.h"
-#include "notify/deliver.h"
+#include "notify/delivery.h"
 #include "state/incident.h"
 
 #define MIN	COREFIX_MIN
 #define T(s)	(COREFIX_T0 + (int64_t)((s) * 1000))
 
-/* deliver.c's DELIVER_MAX_INFLIGHT: what the in-flight cap tests fill. */
+/* delivery.c's DELIVER_MAX_INFLIGHT: what the in-flight cap tests fill. */
 #define MAX_INFLIGHT	128
 
 #define HOOK	"http://127.0.0.1:9/hook"
@@ -196,7 +196,7 @@ test_a_limit_is_a_sliding_window_and_nothing_is_dropped(void **state)
 	for (i = 1; i < 4; i++)
 		snprintf(ids[i], sizeof(ids[i]), "%s", report_at(T(10 * i), "乙"));
 	assert_int_equal(fakefetch_count(), 2);
-	assert_int_equal(deliver_rate_queues(), 1);
+	assert_int_equal(delivery_rate_queues(), 1);
 	expect[0] = expect[1] = ids[0];
 	expect[2] = ids[1];
 	expect[3] = ids[2];
@@ -374,11 +374,11 @@ test_a_channel_removed_by_a_reload_frees_its_queue(void **state)
 	assert_int_equal(fakefetch_count(), 1);
 	assert_string_equal(fakefetch_get(0)->url, SLOW);
 	fakefetch_answer(200, NULL, 0);
-	assert_int_equal(deliver_rate_queues(), 1);
+	assert_int_equal(delivery_rate_queues(), 1);
 	advance_to(T(10));
 	corefix_reload(conf_slow_removed);
 	fakeclock_turn();
-	assert_int_equal(deliver_rate_queues(), 0);
+	assert_int_equal(delivery_rate_queues(), 0);
 	assert_int_equal(fakefetch_count(), 2);
 	assert_string_equal(fakefetch_get(1)->url, HOOK);
 	assert_int_equal(fakefetch_get(1)->at, T(10));
@@ -417,7 +417,7 @@ test_a_limit_lifted_by_a_reload_sends_what_waited(void **state)
 	advance_to(T(10));
 	corefix_reload(conf_slow_unlimited);
 	fakeclock_turn();
-	assert_int_equal(deliver_rate_queues(), 0);
+	assert_int_equal(delivery_rate_queues(), 0);
 	assert_int_equal(fakefetch_count(), 4);
 	for (i = 0; i < 4; i++) {
 		assert_string_equal(fakefetch_get(i)->url, SLOW);

@@ -23,7 +23,7 @@
 #include "fakeclock.h"
 #include "fakefetch.h"
 #include "memstore.h"
-#include "notify/deliver.h"
+#include "notify/delivery.h"
 #include "state/incident.h"
 
 #ifndef BUILD_PLUGIN_DIR
@@ -118,7 +118,7 @@ corefix_reload(const char *yaml)
 {
 	config_install(corefix_config(yaml));
 	time_set_zone(config_current()->tz);
-	deliver_reconfigured();
+	delivery_reconfigured();
 	desk_arm();
 }
 

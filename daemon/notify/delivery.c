@@ -1,5 +1,5 @@
 /*
- * deliver.c: getting one person's message through.
+ * delivery.c: getting one person's message through.
  *
  * A person's contacts are tried in order.  Each attempt's outcome is a
  * notify.attempt record; when a contact keeps failing for
@@ -27,7 +27,7 @@
 #include "base/timeutil.h"
 #include "config/channel.h"
 #include "config/config.h"
-#include "notify/deliver.h"
+#include "notify/delivery.h"
 #include "notify/fetch.h"
 #include "notify/message.h"
 #include "state/incident.h"
@@ -73,14 +73,14 @@ chanq_free(struct chanq *q)
 }
 
 void
-deliver_shutdown(void)
+delivery_shutdown(void)
 {
 	while (!TAILQ_EMPTY(&chanqs))
 		chanq_free(TAILQ_FIRST(&chanqs));
 }
 
 void
-deliver_reconfigured(void)
+delivery_reconfigured(void)
 {
 	const struct config_channel	*ch;
 	struct chanq			*q, *next;
@@ -94,7 +94,7 @@ deliver_reconfigured(void)
 }
 
 size_t
-deliver_rate_queues(void)
+delivery_rate_queues(void)
 {
 	struct chanq	*q;
 	size_t		 n = 0;
@@ -903,7 +903,7 @@ delivery_timer_cb(struct clock *c, void *arg)
 }
 
 void
-deliver_incident_resolved(struct incident *inc)
+delivery_incident_resolved(struct incident *inc)
 {
 	struct notify_subject	*subj = notify_subject(inc->id, 0);
 	struct delivery		*d, *next;

@@ -1,7 +1,7 @@
 /*
- * deliver.h: one person's message about one event, until it is delivered
+ * delivery.h: one person's message about one event, until it is delivered
  * or given up.  ledger.c makes and ends deliveries as the records say;
- * deliver.c (the engine: attempts, fallback, rate limits, bundles) decides
+ * delivery.c (the engine: attempts, fallback, rate limits, bundles) decides
  * and records what happens to them.
  *
  * A delivery is in one of these states:
@@ -15,8 +15,8 @@
  *	BUNDLED		riding in another delivery's request (its "lead")
  *	RECORDING	an outcome could not be written yet: retried by timer
  */
-#ifndef DUTYD_DELIVER_H
-#define DUTYD_DELIVER_H
+#ifndef DUTYD_DELIVERY_H
+#define DUTYD_DELIVERY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -86,8 +86,8 @@ struct delivery {
 	json_t		*recording_data;
 };
 
-/* deliver.c */
-void	deliver_shutdown(void);
+/* delivery.c */
+void	delivery_shutdown(void);
 /* Allocated with its timer; in the subject's list.  NULL when out of memory. */
 struct delivery *delivery_new(struct notify_subject *, int64_t intent,
 	    int index, enum notify_event, const char *person, const char *name,
@@ -102,10 +102,10 @@ void	delivery_when_durable(struct delivery *);
 void	delivery_halt(struct delivery *);
 void	delivery_abandon(struct delivery *, const char *reason);
 /* A new configuration is in force: queues of channels gone or unlimited go. */
-void	deliver_reconfigured(void);
+void	delivery_reconfigured(void);
 /* The incident was resolved: end deliveries that no longer matter. */
-void	deliver_incident_resolved(struct incident *);
+void	delivery_incident_resolved(struct incident *);
 /* Channels with a rate-limit queue (for health and tests). */
-size_t	deliver_rate_queues(void);
+size_t	delivery_rate_queues(void);
 
 #endif
