@@ -1,8 +1,11 @@
 """End-to-end harness: the real dutyd binary on 127.0.0.1, a local webhook
 sink standing in for the duty room's receivers, and a sd_notify socket.
 
-Nothing here sleeps for luck: every wait polls with a deadline, ports are
-picked free, and every process started is stopped by its PID.
+Nothing here sleeps for luck: every wait polls with a deadline, and every
+process started is stopped by its PID.  The tests run in parallel
+(pytest-xdist), so no port is ever picked, closed and then used: every server
+binds port 0 and keeps its socket, and dutyd is handed its listening socket
+the way systemd does it (socket activation, see Dutyd.start).
 """
 import datetime
 import hashlib
@@ -26,10 +29,24 @@ PLUGIN_DIR = os.environ.get("DUTYD_PLUGIN_DIR", os.path.join(ROOT, "build", "plu
 SANITIZED = "/san/" in BIN
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def listening_socket(host="127.0.0.1"):
+    """A TCP socket listening on a port the kernel picked.  Its owner keeps
+    it open as long as it needs the port, so no other test can take it."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((host, 0))
+        s.listen(socket.SOMAXCONN)
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
+# Runs dutyd (or its wrapper: valgrind) with the listening socket as fd 3 and
+# LISTEN_PID/LISTEN_FDS set, as systemd does: the shell's $$ is the PID that
+# exec hands on to dutyd.  %(fd)d is the socket's number in the harness; bash,
+# because dash takes only one-digit fd numbers in redirections.
+SOCKET_ACTIVATION = 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" "$@" 3<&%(fd)d %(fd)d<&-'
 
 
 def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
@@ -174,7 +191,12 @@ policy:
 
 
 class Dutyd:
-    """One dutyd process with its own port, state_dir and notify socket."""
+    """One dutyd process with its own port, state_dir and notify socket.
+
+    The port is a socket the harness listens on and keeps for the object's
+    whole life (close() ends it): every start hands it to dutyd by socket
+    activation, so a restart keeps the port, and requests made while dutyd
+    is down wait in the backlog for the next one, as under systemd."""
 
     def __init__(self, tmp_path, sink, ack_timeout="20m", report_deadline="40m",
                  retry_initial="1s", retry_max="5m", secret="hmac-secret", extra="",
@@ -182,7 +204,8 @@ class Dutyd:
         self.tmp = tmp_path
         os.makedirs(tmp_path, exist_ok=True)
         self.sink = sink
-        self.port = free_port()
+        self.listener = listening_socket()
+        self.host, self.port = self.listener.getsockname()
         self.state_dir = str(tmp_path / "state")
         self.config_path = str(tmp_path / "dutyd.yaml")
         secret_line = '    secret: "%s"' % secret if secret else ""
@@ -202,19 +225,31 @@ class Dutyd:
     def audit_path(self):
         return os.path.join(self.state_dir, "audit.log")
 
-    def start(self, args=(), wait=True, preexec_fn=None, wrap=(), binary=BIN):
+    def start(self, args=(), wait=True, preexec_fn=None, wrap=(), binary=BIN,
+              activate=True):
+        """Starts dutyd; ACTIVATE=False lets it bind `listen` itself."""
         path = str(self.tmp / ("notify-%d.sock" % self.runs))
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(path)
         self.notify.settimeout(0.1)
         self.notes = []
         env = dict(os.environ, NOTIFY_SOCKET=path)
+        for k in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+            env.pop(k, None)
         self.stderr_path = str(self.tmp / ("dutyd-%d.stderr" % self.runs))
         self.runs += 1
-        self.proc = subprocess.Popen([*wrap, binary, "-v", "-c", self.config_path, *args],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=open(self.stderr_path, "wb"),
-                                     env=env, preexec_fn=preexec_fn)
+        argv = [*wrap, binary, "-v", "-c", self.config_path, *args]
+        keep = ()
+        if activate:
+            # Blocking, as systemd passes it (NonBlocking= defaults to no):
+            # dutyd must make it non-blocking itself or it hangs in accept().
+            self.listener.setblocking(True)
+            fd = self.listener.fileno()
+            argv = ["/bin/bash", "-c", SOCKET_ACTIVATION % {"fd": fd}, *argv]
+            keep = (fd,)
+        with open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err,
+                                         env=env, preexec_fn=preexec_fn, pass_fds=keep)
         if wait:
             self.wait_note("READY=1", timeout=60 if wrap else 30)
         return self
@@ -261,10 +296,14 @@ class Dutyd:
         self.proc.wait()
         self.notify.close()
 
+    def close(self):
+        """Gives up the port; the dutyd must be stopped already."""
+        self.listener.close()
+
     # -- HTTP --------------------------------------------------------------
     def call(self, method, path, token=None, body=None, headers=None, raw=None,
              content_type="application/json"):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         h = dict(headers or {})
         if token is not None:
             h["Authorization"] = "Bearer " + token
@@ -419,9 +458,13 @@ def make_dutyd(tmp_path, sink):
         started.append(d)
         return d
     yield make
-    for d in started:
-        if d.proc is not None and d.proc.poll() is None:
-            d.stop()
+    try:
+        for d in started:
+            if d.proc is not None and d.proc.poll() is None:
+                d.stop()
+    finally:
+        for d in started:
+            d.close()
 
 
 # -- a dutyd from a whole configuration text (channel tests) ----------------
@@ -438,7 +481,8 @@ class ConfigDutyd(Dutyd):
         os.makedirs(tmp_path, exist_ok=True)
         self.tmp = tmp_path
         self.sink = None
-        self.port = free_port()
+        self.listener = listening_socket()
+        self.host, self.port = self.listener.getsockname()
         self.state_dir = str(tmp_path / "state")
         self.config_path = str(tmp_path / "dutyd.yaml")
         values = dict({"port": self.port, "state_dir": self.state_dir,
@@ -498,4 +542,5 @@ def dutyd_from(tmp_path):
                 d.stop()
             except AssertionError as e:
                 errors.append(str(e))
+        d.close()
     assert not errors, "\n".join(errors)
