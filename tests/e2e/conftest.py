@@ -49,6 +49,10 @@ def listening_socket(host="127.0.0.1"):
 SOCKET_ACTIVATION = 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" "$@" 3<&%(fd)d %(fd)d<&-'
 
 
+# How often the harness's servers look for shutdown(): the most a close() waits.
+POLL = 0.02
+
+
 def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
     deadline = time.monotonic() + timeout
     while True:
@@ -108,7 +112,10 @@ class Sink:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d/hook" % self.port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # serve_forever() looks for shutdown() every poll interval (0.5 s by
+        # default): that is what each close() waits.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL,),
+                                       daemon=True)
         self.thread.start()
 
     def close(self):

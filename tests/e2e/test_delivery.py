@@ -1,5 +1,6 @@
 """Delivery through the webhook plugin: retries with backoff, one delivered
 message per recipient, every attempt in the audit log."""
+import socket
 import time
 
 from conftest import Sink, wait_until
@@ -78,21 +79,20 @@ def test_slow_channel_does_not_hold_up_intake(make_dutyd, sink):
 
 
 def test_unreachable_channel_is_retried(make_dutyd, sink):
-    # Nothing listens on the sink's port until later: connection refused.
-    port_holder = Sink(secret="hmac-secret")
-    url_port = port_holder.port
-    port_holder.close()
-    late = Sink(secret="hmac-secret")
+    # Nothing listens on the channel's port: connection refused.  The port is
+    # held by a socket that never listens, so no other test can take it.
+    dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        d = make_dutyd(sink=late, retry_initial="1s")
-        # Point the channel at the closed port first.
-        text = open(d.config_path).read().replace(late.url, "http://127.0.0.1:%d/hook" % url_port)
+        dead.bind(("127.0.0.1", 0))
+        d = make_dutyd()
+        text = open(d.config_path).read().replace(
+            sink.url, "http://127.0.0.1:%d/hook" % dead.getsockname()[1])
         open(d.config_path, "w").write(text)
         d.start()
-        iid = d.report().json["id"]
+        d.report()
         wait_until(lambda: any(a["status"] == 0 for a in attempts(d)), what="a refused attempt")
         a = [a for a in attempts(d) if a["status"] == 0][0]
         assert a["outcome"] == "retry" and a["detail"]
         d.stop()
     finally:
-        late.close()
+        dead.close()
