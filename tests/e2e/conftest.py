@@ -61,7 +61,7 @@ def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
             return value
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
-        time.sleep(interval)
+        time.sleep(interval)        # the poll interval of a wait with a deadline
 
 
 class Sink:
@@ -447,6 +447,44 @@ def run_dutyd(*args, timeout=60):
 
 def parse_time(s):
     return datetime.datetime.fromisoformat(s).timestamp()
+
+
+# How long a message that falls due gets to reach its receiver (a request on
+# loopback) before a test takes its absence as proof it was never sent.  Too
+# short a time could only let a bug pass, never fail a good dutyd.
+REACH = 0.25
+
+
+def last_due(records):
+    """The latest moment (epoch seconds) the records name: when each was
+    written, and when the next attempt is due of every delivery still waiting
+    for one (its last record is a retry with next_attempt_at)."""
+    t = 0.0
+    last = {}
+    for r in records:
+        t = max(t, parse_time(r["ts"]))
+        if r["event"] in ("notify.attempt", "notify.fallback", "notify.abandoned"):
+            data = r.get("data") or {}
+            last[(data.get("intent"), data.get("recipient"))] = data
+    for data in last.values():
+        if data.get("outcome") == "retry" and data.get("next_attempt_at"):
+            t = max(t, parse_time(data["next_attempt_at"]))
+    return t
+
+
+def wait_quiet(d, since=None):
+    """Instead of sleeping before asserting that nothing more is sent: returns
+    once dutyd's loop has run REACH past SINCE (epoch seconds; by default the
+    last moment its audit log names, see last_due), so whatever was due by
+    then has gone out.  SINCE is usually past already, and then this takes
+    one request: dutyd answering it shows its loop has turned since."""
+    if since is None:
+        since = last_due(audit_records(d.state_dir))
+    wait_until(lambda: time.time() >= since + REACH, max(0.0, since - time.time()) + 10,
+               what="the clock to pass %.3f" % (since + REACH))
+    r = d.call("GET", "/healthz")
+    assert r.status in (200, 503), r
+    return since
 
 
 @pytest.fixture

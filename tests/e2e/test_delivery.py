@@ -3,7 +3,7 @@ message per recipient, every attempt in the audit log."""
 import socket
 import time
 
-from conftest import Sink, wait_until
+from conftest import Sink, parse_time, wait_quiet, wait_until
 
 
 def attempts(d, event=None):
@@ -30,27 +30,43 @@ def test_failing_sink_is_retried_then_delivered_once(make_dutyd, sink):
     # Backoff doubles: about 1 s, then about 2 s.
     gaps = [zhang[i + 1]["at"] - zhang[i]["at"] for i in range(2)]
     assert 0.8 < gaps[0] < 1.8 and 1.8 < gaps[1] < 3.0, gaps
-    time.sleep(0.5)
+    want = {("zhang", 1, "retry", 500), ("zhang", 2, "retry", 500),
+            ("zhang", 3, "delivered", 200), ("li", 1, "delivered", 200)}
+
+    def logged():
+        return {(a["person"], a["attempt"], a["outcome"], a["status"])
+                for a in attempts(d, "incident.new")}
+    wait_until(lambda: want <= logged(), what="every attempt recorded: %s" % sorted(want))
+    # Both deliveries are final in the log; a repeat would have gone out by now.
+    wait_quiet(d)
     assert len(sink.delivered("incident.new", iid, "zhang")) == 1
-    log = [(a["person"], a["attempt"], a["outcome"], a["status"]) for a in attempts(d, "incident.new")]
-    assert ("zhang", 1, "retry", 500) in log
-    assert ("zhang", 2, "retry", 500) in log
-    assert ("zhang", 3, "delivered", 200) in log
-    assert ("li", 1, "delivered", 200) in log
     d.stop()
 
 
 def test_retries_stop_when_resolved(make_dutyd, sink):
     sink.script["zhang"] = [500] * 100
-    d = make_dutyd(retry_initial="1s").start()
+    # Attempts at 0, 0.5 and 1.5 s; the next would be due at 3.5 s.
+    d = make_dutyd(retry_initial="500ms").start()
     iid = d.report().json["id"]
     wait_until(lambda: len(sink.all("incident.new", iid)) >= 3, what="a couple of failed attempts")
     d.call("POST", "/api/v1/incidents/%s/resolve" % iid, "secret-li")
     sink.wait_delivered("incident.resolved", iid, {"li"})
     wait_until(lambda: any(r["event"] == "notify.abandoned" for r in d.audit()), what="abandon record")
-    n = len([r for r in sink.all("incident.new", iid) if r["body"]["recipient"]["id"] == "zhang"])
-    time.sleep(2.5)
-    assert len([r for r in sink.all("incident.new", iid) if r["body"]["recipient"]["id"] == "zhang"]) == n
+
+    def to_zhang():
+        return [r for r in sink.all("incident.new", iid) if r["body"]["recipient"]["id"] == "zhang"]
+    n = len(to_zhang())
+    # Past the moment the retry pending at the resolve was due (its record
+    # says when): had it not been called off, it would have gone out.
+    pending = [a for a in attempts(d, "incident.new")
+               if a["person"] == "zhang" and a["outcome"] == "retry"]
+    due = max(parse_time(a["next_attempt_at"]) for a in pending)
+    wait_quiet(d, since=max(due, time.time()))
+    assert len(to_zhang()) == n
+    abandoned = max(r["seq"] for r in d.audit() if r["event"] == "notify.abandoned")
+    late = [r for r in d.audit() if r["event"] == "notify.attempt" and r["seq"] > abandoned
+            and r["data"]["intent"] in {a["intent"] for a in pending}]
+    assert not late, late
 
 
 def test_unsigned_without_secret(make_dutyd):

@@ -118,7 +118,9 @@ def test_disk_full_with_reserve(small_disk, make_dutyd, sink):
                             if x["data"]["outcome"] == "delivered"
                             and x["seq"] > fired[0]["seq"]]) >= 2,
                what="the escalation's deliveries recorded during the outage")
-    # And reports keep being refused for a while: no flapping.
+    # And reports keep being refused for a while: no flapping.  The 2 s
+    # window is the thing tested (dutyd retries the log every second), so
+    # this loop samples it: the sleep spaces the samples, it waits for nothing.
     t_end = time.monotonic() + 2
     while time.monotonic() < t_end:
         title = "仍满%d" % len(refused)

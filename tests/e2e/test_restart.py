@@ -4,7 +4,7 @@ repeated nor lost, idempotency keys."""
 import re
 import time
 
-from conftest import audit_records, parse_time, verify_segments, wait_until
+from conftest import audit_records, parse_time, verify_segments, wait_quiet, wait_until
 
 WHEN = "2026-11-28T14:05:00+08:00"
 
@@ -38,10 +38,13 @@ def counts(sink, incident):
 
 def settle(d, sink):
     """Proof that the restarted dutyd has been running its loop: a fresh
-    report is delivered; then a second for anything queued at start."""
+    report is delivered and recorded; anything queued at start was queued
+    before it, and anything the log says falls due has had its moment."""
     iid = d.report(title="标记").json["id"]
     sink.wait_delivered("incident.new", iid, {"zhang", "li"}, timeout=15)
-    time.sleep(1.0)
+    wait_until(lambda: delivered_in_log(d, "incident.new", iid) == {"zhang", "li"},
+               what="the marker's deliveries recorded")
+    wait_quiet(d)
     return iid
 
 
