@@ -487,6 +487,48 @@ def wait_quiet(d, since=None):
     return since
 
 
+# -- the order tests start in, under pytest-xdist -----------------------------
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow(seconds): takes about SECONDS in the plain pass; under "
+        "pytest-xdist such tests start first, spread over the workers")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist, deals the tests marked slow out first, longest
+    first, one per worker in turn, so that none starts last and holds up the
+    end of the run.  xdist 3.1's load scheduler first sends each worker a
+    chunk of max(tests // workers // 4, 2) consecutive tests, then refills
+    from the front: the slow tests are placed so that each worker's first
+    chunk gets its share.  Were xdist to change, only the run's length
+    would suffer.  Every worker computes the same order (xdist checks)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers < 2:
+        return
+
+    def seconds(item):
+        m = item.get_closest_marker("slow")
+        return m.args[0] if m is not None and m.args else (1.0 if m is not None else 0.0)
+    slow = sorted((it for it in items if seconds(it) > 0), key=seconds, reverse=True)
+    rest = [it for it in items if seconds(it) == 0]
+    if len(items) < 2 * workers:            # xdist deals these round robin
+        items[:] = slow + rest
+        return
+    chunk = max(len(items) // workers // 4, 2)
+    head = [None] * (workers * chunk)
+    overflow = []
+    for i, it in enumerate(slow):
+        slot, worker = divmod(i, workers)
+        if slot < chunk:
+            head[worker * chunk + slot] = it
+        else:
+            overflow.append(it)
+    fill = iter(overflow + rest)
+    order = [it if it is not None else next(fill, None) for it in head]
+    items[:] = [it for it in order if it is not None] + list(fill)
+
+
 @pytest.fixture
 def sink():
     s = Sink(secret="hmac-secret")

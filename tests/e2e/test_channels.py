@@ -415,6 +415,7 @@ def arrivals(vendors, ch, to):
     return sorted(vendors.fake[ch].all(to), key=lambda r: r["at"])
 
 
+@pytest.mark.slow(3.5)
 @pytest.mark.parametrize("fault", [V.HTTP500, V.retry_after(1), V.HANG, REFUSED,
                                    V.VENDOR_ERROR, V.PERMANENT],
                          ids=["http500", "429", "hang", "refused", "vendor_error", "permanent"])
@@ -498,6 +499,7 @@ def test_failing_contact_falls_back_to_the_next(vendors, dutyd_from, fault):
     d.stop()
 
 
+@pytest.mark.slow(4)
 def test_faults_are_retried_on_the_same_contact(vendors, dutyd_from):
     """A hang, a dropped connection and a 500, then the vendor accepts:
     delivered on the same contact, once, with every attempt recorded."""
@@ -637,6 +639,7 @@ def test_every_event_reaches_every_person_exactly_once(vendors, dutyd_from):
 
 # -- rate limits and bundles ------------------------------------------------------
 
+@pytest.mark.slow(5.5)
 def test_rate_limit_sends_the_backlog_as_one_bundle(vendors, dutyd_from):
     """rate_limit 2/5s, bundle_after 3: six quick reports to two people on one
     DingTalk robot give two messages at once and one bundle with the rest."""

@@ -11,6 +11,8 @@ import random
 import threading
 import time
 
+import pytest
+
 from conftest import audit_records, parse_time, verify_segments, wait_until
 
 ROUNDS = 12
@@ -86,6 +88,7 @@ def check_all_there(d, acked, recent, rng):
         assert again.json["id"] == iid, (key, iid, again.json["id"])
 
 
+@pytest.mark.slow(14)
 def test_sigkill_under_load_loses_nothing(make_dutyd, sink):
     seed = int(os.environ.get("DUTYD_CRASH_SEED", SEED))
     print("crash test seed: %d" % seed)

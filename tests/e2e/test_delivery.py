@@ -3,6 +3,8 @@ message per recipient, every attempt in the audit log."""
 import socket
 import time
 
+import pytest
+
 from conftest import Sink, parse_time, wait_quiet, wait_until
 
 
@@ -18,6 +20,7 @@ def attempts(d, event=None):
     return out
 
 
+@pytest.mark.slow(3.5)
 def test_failing_sink_is_retried_then_delivered_once(make_dutyd, sink):
     sink.script["zhang"] = [500, 500]
     d = make_dutyd(retry_initial="1s").start()

@@ -72,6 +72,7 @@ def status_notes(d):
     return [n for n in d.poll_notes() if "STATUS=" in n]
 
 
+@pytest.mark.slow(9)
 def test_disk_full_with_reserve(small_disk, make_dutyd, sink):
     d = on_disk(make_dutyd(ack_timeout="6s", report_deadline="1h",
                            extra="audit:\n  reserve: 256KiB\n"), small_disk)
@@ -157,6 +158,7 @@ def test_disk_full_with_reserve(small_disk, make_dutyd, sink):
     assert len(records(d, "incident.escalated", a["id"])) == 1
 
 
+@pytest.mark.slow(4.5)
 def test_file_size_limit_clock_fires_after_recovery(make_dutyd, sink):
     """EFBIG: unlike a full disk no reserve helps; the due clock is not lost
     but recorded and delivered once the log can be written again."""
@@ -194,6 +196,7 @@ def test_file_size_limit_clock_fires_after_recovery(make_dutyd, sink):
     assert len(records(d, "incident.escalated", a["id"])) == 1
 
 
+@pytest.mark.slow(3.5)
 def test_hanging_channel_holds_up_neither_intake_nor_clocks(make_dutyd, sink):
     sink.hold.clear()
     d = make_dutyd(ack_timeout="2s", report_deadline="3s").start()

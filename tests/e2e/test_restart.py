@@ -4,6 +4,8 @@ repeated nor lost, idempotency keys."""
 import re
 import time
 
+import pytest
+
 from conftest import audit_records, parse_time, verify_segments, wait_quiet, wait_until
 
 WHEN = "2026-11-28T14:05:00+08:00"
@@ -48,6 +50,7 @@ def settle(d, sink):
     return iid
 
 
+@pytest.mark.slow(6)
 def test_clock_keeps_its_original_deadline(make_dutyd, sink):
     d = make_dutyd(ack_timeout="6s", report_deadline="1h").start()
     inc = d.report().json
@@ -75,6 +78,7 @@ def test_clock_keeps_its_original_deadline(make_dutyd, sink):
     verify_segments(d.state_dir)
 
 
+@pytest.mark.slow(10)
 def test_missed_deadlines_fire_once_at_start_with_lateness(make_dutyd, sink):
     d = make_dutyd(ack_timeout="2s", report_deadline="3s").start()
     inc = d.report().json
@@ -211,6 +215,7 @@ def test_idempotency_keys_survive_a_crash(make_dutyd, sink):
     verify_segments(d.state_dir)
 
 
+@pytest.mark.slow(3.5)
 def test_pending_retry_goes_on_after_restart(make_dutyd, sink):
     sink.script["zhang"] = [500, 500]
     d = make_dutyd(retry_initial="1s").start()
