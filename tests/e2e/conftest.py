@@ -44,9 +44,14 @@ def listening_socket(host="127.0.0.1"):
 
 # Runs dutyd (or its wrapper: valgrind) with the listening socket as fd 3 and
 # LISTEN_PID/LISTEN_FDS set, as systemd does: the shell's $$ is the PID that
-# exec hands on to dutyd.  %(fd)d is the socket's number in the harness; bash,
-# because dash takes only one-digit fd numbers in redirections.
-SOCKET_ACTIVATION = 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" "$@" 3<&%(fd)d %(fd)d<&-'
+# exec hands on to dutyd.  The socket's number in the harness is moved to 3;
+# bash, because dash takes only one-digit fd numbers in redirections.
+SOCKET_ACTIVATION = 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" "$@"'
+
+
+def socket_activation(fd):
+    """The bash -c script that hands FD over as fd 3 (see SOCKET_ACTIVATION)."""
+    return SOCKET_ACTIVATION + ("" if fd == 3 else " 3<&%d %d<&-" % (fd, fd))
 
 
 # How often the harness's servers look for shutdown(): the most a close() waits.
@@ -252,7 +257,7 @@ class Dutyd:
             # dutyd must make it non-blocking itself or it hangs in accept().
             self.listener.setblocking(True)
             fd = self.listener.fileno()
-            argv = ["/bin/bash", "-c", SOCKET_ACTIVATION % {"fd": fd}, *argv]
+            argv = ["/bin/bash", "-c", socket_activation(fd), *argv]
             keep = (fd,)
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err,
