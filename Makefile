@@ -10,7 +10,8 @@
 
 DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
 	libyaml-dev libsystemd-dev libjansson-dev libssl-dev libcmocka-dev \
-	python3-pytest python3-aiosmtpd valgrind libbsd-dev tzdata libglib2.0-dev
+	python3-pytest python3-pytest-xdist python3-aiosmtpd valgrind libbsd-dev \
+	tzdata libglib2.0-dev
 PKGS := libevent libcurl yaml-0.1 libsystemd jansson libcrypto glib-2.0
 PYTHON := /usr/bin/python3
 
@@ -114,12 +115,22 @@ run: deps
 	mkdir -p var
 	./$(B)/dutyd -c etc/dutyd.yaml
 
-unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+# One target per unit test binary, so that `make -j` runs them side by side.
+UNIT_RUNS := $(UNIT_BINS:%=%.run)
+.PHONY: $(UNIT_RUNS)
 
+unit: $(UNIT_RUNS)
+
+$(UNIT_RUNS): %.run: %
+	@echo "== $<"; $<
+
+# The e2e tests mostly wait (for dutyd's clocks, retries, restarts), so they
+# run on more pytest-xdist workers than there are cores.  E2E_WORKERS=0 runs
+# them in one process, in order.
+E2E_WORKERS ?= 8
 e2e: all
 	DUTYD_BIN=$(abspath $(B)/dutyd) DUTYD_PLUGIN_DIR=$(abspath $(B)/plugins) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+		$(PYTHON) -m pytest -q -p no:cacheprovider -n $(E2E_WORKERS) tests/e2e $(PYTEST_ARGS)
 
 # The shape of daemon/: includes point down the layers, no cycle, short
 # files, every exported name in its module's prefix, nothing exported to
@@ -130,14 +141,17 @@ lint: all
 check-plain: all
 	$(MAKE) lint unit e2e
 
-check-san:
+# test_valgrind runs the plain build in this pass too.
+check-san: all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(MAKE) B=build/san SAN=1 OPT=-O1 unit e2e
 
+# The plain and the sanitizer passes run at once, after the plain build they
+# both need; each pass's output is held back and printed whole when it ends
+# (--output-sync), and the check fails if either fails.
 check: deps
-	$(MAKE) CFLAGS=-Werror check-plain
-	$(MAKE) CFLAGS=-Werror check-san
+	$(MAKE) -j4 --output-sync=recurse CFLAGS=-Werror check-plain check-san
 
 $(B)/bench/sink: bench/sink.c
 	mkdir -p $(B)/bench

@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,6 +398,34 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	free(body);
 }
 
+/*
+ * A socket passed by systemd comes as configured: blocking unless the unit
+ * says NonBlocking=yes.  libevent's accept loop needs it non-blocking, or it
+ * blocks in accept4() once the backlog is empty and the daemon hangs.
+ */
+static int
+http_passed_socket(int fd, char *err, size_t errlen)
+{
+	int flags, r;
+
+	if ((r = sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1)) <= 0) {
+		snprintf(err, errlen, "the socket passed by systemd (fd %d) is "
+		    "not a listening stream socket%s%s; use ListenStream= in "
+		    "dutyd.socket", fd, r < 0 ? ": " : "",
+		    r < 0 ? strerror(-r) : "");
+		return -1;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
+	    (flags = fcntl(fd, F_GETFD)) == -1 ||
+	    fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1) {
+		snprintf(err, errlen, "cannot make the socket passed by systemd "
+		    "non-blocking: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 http_listen(const struct config *cfg, char *err, size_t errlen)
 {
@@ -406,6 +435,8 @@ http_listen(const struct config *cfg, char *err, size_t errlen)
 	/* Socket activation: systemd passes the listening socket. */
 	n = sd_listen_fds(1);
 	if (n > 0) {
+		if (http_passed_socket(SD_LISTEN_FDS_START, err, errlen) != 0)
+			return -1;
 		if (evhttp_accept_socket_with_handle(http_server,
 		    SD_LISTEN_FDS_START) == NULL) {
 			snprintf(err, errlen, "cannot use the socket passed by systemd");

@@ -1,8 +1,11 @@
 """End-to-end harness: the real dutyd binary on 127.0.0.1, a local webhook
 sink standing in for the duty room's receivers, and a sd_notify socket.
 
-Nothing here sleeps for luck: every wait polls with a deadline, ports are
-picked free, and every process started is stopped by its PID.
+Nothing here sleeps for luck: every wait polls with a deadline, and every
+process started is stopped by its PID.  The tests run in parallel
+(pytest-xdist), so no port is ever picked, closed and then used: every server
+binds port 0 and keeps its socket, and dutyd is handed its listening socket
+the way systemd does it (socket activation, see Dutyd.start).
 """
 import datetime
 import hashlib
@@ -26,10 +29,33 @@ PLUGIN_DIR = os.environ.get("DUTYD_PLUGIN_DIR", os.path.join(ROOT, "build", "plu
 SANITIZED = "/san/" in BIN
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def listening_socket(host="127.0.0.1"):
+    """A TCP socket listening on a port the kernel picked.  Its owner keeps
+    it open as long as it needs the port, so no other test can take it."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((host, 0))
+        s.listen(socket.SOMAXCONN)
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
+# Runs dutyd (or its wrapper: valgrind) with the listening socket as fd 3 and
+# LISTEN_PID/LISTEN_FDS set, as systemd does: the shell's $$ is the PID that
+# exec hands on to dutyd.  The socket's number in the harness is moved to 3;
+# bash, because dash takes only one-digit fd numbers in redirections.
+SOCKET_ACTIVATION = 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" "$@"'
+
+
+def socket_activation(fd):
+    """The bash -c script that hands FD over as fd 3 (see SOCKET_ACTIVATION)."""
+    return SOCKET_ACTIVATION + ("" if fd == 3 else " 3<&%d %d<&-" % (fd, fd))
+
+
+# How often the harness's servers look for shutdown(): the most a close() waits.
+POLL = 0.02
 
 
 def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
@@ -40,7 +66,7 @@ def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
             return value
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
-        time.sleep(interval)
+        time.sleep(interval)        # the poll interval of a wait with a deadline
 
 
 class Sink:
@@ -91,7 +117,10 @@ class Sink:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d/hook" % self.port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # serve_forever() looks for shutdown() every poll interval (0.5 s by
+        # default): that is what each close() waits.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL,),
+                                       daemon=True)
         self.thread.start()
 
     def close(self):
@@ -174,7 +203,12 @@ policy:
 
 
 class Dutyd:
-    """One dutyd process with its own port, state_dir and notify socket."""
+    """One dutyd process with its own port, state_dir and notify socket.
+
+    The port is a socket the harness listens on and keeps for the object's
+    whole life (close() ends it): every start hands it to dutyd by socket
+    activation, so a restart keeps the port, and requests made while dutyd
+    is down wait in the backlog for the next one, as under systemd."""
 
     def __init__(self, tmp_path, sink, ack_timeout="20m", report_deadline="40m",
                  retry_initial="1s", retry_max="5m", secret="hmac-secret", extra="",
@@ -182,7 +216,8 @@ class Dutyd:
         self.tmp = tmp_path
         os.makedirs(tmp_path, exist_ok=True)
         self.sink = sink
-        self.port = free_port()
+        self.listener = listening_socket()
+        self.host, self.port = self.listener.getsockname()
         self.state_dir = str(tmp_path / "state")
         self.config_path = str(tmp_path / "dutyd.yaml")
         secret_line = '    secret: "%s"' % secret if secret else ""
@@ -202,19 +237,31 @@ class Dutyd:
     def audit_path(self):
         return os.path.join(self.state_dir, "audit.log")
 
-    def start(self, args=(), wait=True, preexec_fn=None, wrap=(), binary=BIN):
+    def start(self, args=(), wait=True, preexec_fn=None, wrap=(), binary=BIN,
+              activate=True):
+        """Starts dutyd; ACTIVATE=False lets it bind `listen` itself."""
         path = str(self.tmp / ("notify-%d.sock" % self.runs))
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(path)
         self.notify.settimeout(0.1)
         self.notes = []
         env = dict(os.environ, NOTIFY_SOCKET=path)
+        for k in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+            env.pop(k, None)
         self.stderr_path = str(self.tmp / ("dutyd-%d.stderr" % self.runs))
         self.runs += 1
-        self.proc = subprocess.Popen([*wrap, binary, "-v", "-c", self.config_path, *args],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=open(self.stderr_path, "wb"),
-                                     env=env, preexec_fn=preexec_fn)
+        argv = [*wrap, binary, "-v", "-c", self.config_path, *args]
+        keep = ()
+        if activate:
+            # Blocking, as systemd passes it (NonBlocking= defaults to no):
+            # dutyd must make it non-blocking itself or it hangs in accept().
+            self.listener.setblocking(True)
+            fd = self.listener.fileno()
+            argv = ["/bin/bash", "-c", socket_activation(fd), *argv]
+            keep = (fd,)
+        with open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err,
+                                         env=env, preexec_fn=preexec_fn, pass_fds=keep)
         if wait:
             self.wait_note("READY=1", timeout=60 if wrap else 30)
         return self
@@ -261,10 +308,14 @@ class Dutyd:
         self.proc.wait()
         self.notify.close()
 
+    def close(self):
+        """Gives up the port; the dutyd must be stopped already."""
+        self.listener.close()
+
     # -- HTTP --------------------------------------------------------------
     def call(self, method, path, token=None, body=None, headers=None, raw=None,
              content_type="application/json"):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         h = dict(headers or {})
         if token is not None:
             h["Authorization"] = "Bearer " + token
@@ -403,6 +454,86 @@ def parse_time(s):
     return datetime.datetime.fromisoformat(s).timestamp()
 
 
+# How long a message that falls due gets to reach its receiver (a request on
+# loopback) before a test takes its absence as proof it was never sent.  Too
+# short a time could only let a bug pass, never fail a good dutyd.
+REACH = 0.25
+
+
+def last_due(records):
+    """The latest moment (epoch seconds) the records name: when each was
+    written, and when the next attempt is due of every delivery still waiting
+    for one (its last record is a retry with next_attempt_at)."""
+    t = 0.0
+    last = {}
+    for r in records:
+        t = max(t, parse_time(r["ts"]))
+        if r["event"] in ("notify.attempt", "notify.fallback", "notify.abandoned"):
+            data = r.get("data") or {}
+            last[(data.get("intent"), data.get("recipient"))] = data
+    for data in last.values():
+        if data.get("outcome") == "retry" and data.get("next_attempt_at"):
+            t = max(t, parse_time(data["next_attempt_at"]))
+    return t
+
+
+def wait_quiet(d, since=None):
+    """Instead of sleeping before asserting that nothing more is sent: returns
+    once dutyd's loop has run REACH past SINCE (epoch seconds; by default the
+    last moment its audit log names, see last_due), so whatever was due by
+    then has gone out.  SINCE is usually past already, and then this takes
+    one request: dutyd answering it shows its loop has turned since."""
+    if since is None:
+        since = last_due(audit_records(d.state_dir))
+    wait_until(lambda: time.time() >= since + REACH, max(0.0, since - time.time()) + 10,
+               what="the clock to pass %.3f" % (since + REACH))
+    r = d.call("GET", "/healthz")
+    assert r.status in (200, 503), r
+    return since
+
+
+# -- the order tests start in, under pytest-xdist -----------------------------
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow(seconds): takes about SECONDS in the plain pass; under "
+        "pytest-xdist such tests start first, spread over the workers")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist, deals the tests marked slow out first, longest
+    first, one per worker in turn, so that none starts last and holds up the
+    end of the run.  xdist 3.1's load scheduler first sends each worker a
+    chunk of max(tests // workers // 4, 2) consecutive tests, then refills
+    from the front: the slow tests are placed so that each worker's first
+    chunk gets its share.  Were xdist to change, only the run's length
+    would suffer.  Every worker computes the same order (xdist checks)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers < 2:
+        return
+
+    def seconds(item):
+        m = item.get_closest_marker("slow")
+        return m.args[0] if m is not None and m.args else (1.0 if m is not None else 0.0)
+    slow = sorted((it for it in items if seconds(it) > 0), key=seconds, reverse=True)
+    rest = [it for it in items if seconds(it) == 0]
+    if len(items) < 2 * workers:            # xdist deals these round robin
+        items[:] = slow + rest
+        return
+    chunk = max(len(items) // workers // 4, 2)
+    head = [None] * (workers * chunk)
+    overflow = []
+    for i, it in enumerate(slow):
+        slot, worker = divmod(i, workers)
+        if slot < chunk:
+            head[worker * chunk + slot] = it
+        else:
+            overflow.append(it)
+    fill = iter(overflow + rest)
+    order = [it if it is not None else next(fill, None) for it in head]
+    items[:] = [it for it in order if it is not None] + list(fill)
+
+
 @pytest.fixture
 def sink():
     s = Sink(secret="hmac-secret")
@@ -419,9 +550,13 @@ def make_dutyd(tmp_path, sink):
         started.append(d)
         return d
     yield make
-    for d in started:
-        if d.proc is not None and d.proc.poll() is None:
-            d.stop()
+    try:
+        for d in started:
+            if d.proc is not None and d.proc.poll() is None:
+                d.stop()
+    finally:
+        for d in started:
+            d.close()
 
 
 # -- a dutyd from a whole configuration text (channel tests) ----------------
@@ -438,7 +573,8 @@ class ConfigDutyd(Dutyd):
         os.makedirs(tmp_path, exist_ok=True)
         self.tmp = tmp_path
         self.sink = None
-        self.port = free_port()
+        self.listener = listening_socket()
+        self.host, self.port = self.listener.getsockname()
         self.state_dir = str(tmp_path / "state")
         self.config_path = str(tmp_path / "dutyd.yaml")
         values = dict({"port": self.port, "state_dir": self.state_dir,
@@ -498,4 +634,5 @@ def dutyd_from(tmp_path):
                 d.stop()
             except AssertionError as e:
                 errors.append(str(e))
+        d.close()
     assert not errors, "\n".join(errors)

@@ -3,17 +3,25 @@ random moments.  Every report answered 201 survives with its id and its
 Idempotency-Key; in the end every due clock fired exactly once and the
 chain (across segments) verifies.
 
-A failure prints the seed; replay it with DUTYD_CRASH_SEED=<seed>."""
+The kill points come from a fixed seed, SEED, so every run tries the same
+ones; a failure names the seed, and DUTYD_CRASH_SEED=<seed> runs others."""
 import http.client
 import os
 import random
 import threading
 import time
 
+import pytest
+
 from conftest import audit_records, parse_time, verify_segments, wait_until
 
 ROUNDS = 12
 THREADS = 3
+SEED = 20261128
+# A round kills dutyd once this many reports (1 to KILL_AFTER_MAX, from the
+# seed) have been acknowledged: about 0 to 0.6 s into a round, whatever the
+# machine's speed.
+KILL_AFTER_MAX = 60
 WHEN = "2026-11-28T14:05:00+08:00"
 
 
@@ -39,14 +47,16 @@ class Load:
                 r = self.d.report(key=key, title=title, occurred_at=WHEN)
             except (OSError, http.client.HTTPException):
                 # Cut off by the kill: never acknowledged, so nothing is owed.
-                time.sleep(0.01)
-                continue
-            with self.lock:
-                if r.status == 201:
-                    self.acked.append((key, r.json["id"], title))
-                else:
-                    self.unexpected.append((key, r.status, r.text[:200]))
-            time.sleep(0.02)
+                r = None
+            if r is not None:
+                with self.lock:
+                    if r.status == 201:
+                        self.acked.append((key, r.json["id"], title))
+                    else:
+                        self.unexpected.append((key, r.status, r.text[:200]))
+            # Pacing, not a wait for anything: about 40 reports a second per
+            # thread, a steady load rather than a flood (and never a busy loop).
+            self.stop.wait(0.02)
 
     def __enter__(self):
         for t in self.threads:
@@ -78,9 +88,18 @@ def check_all_there(d, acked, recent, rng):
         assert again.json["id"] == iid, (key, iid, again.json["id"])
 
 
+@pytest.mark.slow(14)
 def test_sigkill_under_load_loses_nothing(make_dutyd, sink):
-    seed = int(os.environ.get("DUTYD_CRASH_SEED", random.randrange(1 << 32)))
-    print("crash test seed: %d (replay with DUTYD_CRASH_SEED=%d)" % (seed, seed))
+    seed = int(os.environ.get("DUTYD_CRASH_SEED", SEED))
+    print("crash test seed: %d" % seed)
+    try:
+        crash_rounds(make_dutyd, seed)
+    except AssertionError as e:
+        raise AssertionError("%s\n[crash test seed %d: rerun with DUTYD_CRASH_SEED=%d]"
+                             % (e, seed, seed)) from e
+
+
+def crash_rounds(make_dutyd, seed):
     rng = random.Random(seed)
     t0 = time.monotonic()
     d = make_dutyd(ack_timeout="1s", report_deadline="2s",
@@ -88,26 +107,32 @@ def test_sigkill_under_load_loses_nothing(make_dutyd, sink):
     acked = []
     d.start()
     for round_no in range(ROUNDS):
+        kill_after = rng.randint(1, KILL_AFTER_MAX)
         with Load(d, round_no) as load:
-            # Kill at a random moment while reports keep coming.
-            wait_until(lambda: len(load.acked) >= 1, timeout=15, what="the first report of the round")
-            time.sleep(rng.uniform(0.0, 0.6))
+            # Kill while reports keep coming, once kill_after have been answered.
+            wait_until(lambda: len(load.acked) >= kill_after, timeout=30,
+                       what="%d reports acknowledged in round %d" % (kill_after, round_no))
             d.kill()
-        assert not load.unexpected, (seed, load.unexpected[:5])
+            load.stop.set()
+            # The harness holds the listening socket, as systemd would: a
+            # request sent since the kill waits in its backlog for this dutyd.
+            d.start()
+        assert not load.unexpected, (round_no, load.unexpected[:5])
         acked.extend(load.acked)
-        d.start()
         check_all_there(d, acked, load.acked, rng)
     assert len(acked) >= 5 * ROUNDS, "too little load to mean anything: %d" % len(acked)
 
     # Past every deadline: every clock fired, once.
     ids = {a[1] for a in acked}
 
+    # Asked of dutyd, not read from the log: by now the log is tens of MB of
+    # checkpoints and dutyd rotates it several times a second while the
+    # notifications go out, so each reading would take seconds, and be redone.
+    # The log is checked in full below, once dutyd has stopped.
     def all_fired():
-        recs = audit_records(d.state_dir)
-        got = {r["incident"] for r in recs if r["event"] == "report.received"}
-        esc = {r["incident"] for r in recs if r["event"] == "incident.escalated"}
-        over = {r["incident"] for r in recs if r["event"] == "incident.report_overdue"}
-        return got <= esc and got <= over
+        r = d.call("GET", "/api/v1/incidents?state=all", "secret-zhang")
+        assert r.status == 200, r
+        return all(i["escalated"] and i["overdue"] for i in r.json["incidents"])
     wait_until(all_fired, timeout=30, interval=0.2, what="every clock to fire")
     d.stop()
 
@@ -124,8 +149,8 @@ def test_sigkill_under_load_loses_nothing(make_dutyd, sink):
             if r["event"] == event:
                 fired[r["incident"]] = fired.get(r["incident"], 0) + 1
         twice = {i: n for i, n in fired.items() if n != 1}
-        assert not twice, (seed, event, twice)
-        assert set(fired) == set(reported), (seed, event, set(reported) - set(fired))
+        assert not twice, (event, twice)
+        assert set(fired) == set(reported), (event, set(reported) - set(fired))
         # Never early: a clock fires at or after its deadline.
         for r in recs:
             if r["event"] == event:

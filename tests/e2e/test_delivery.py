@@ -1,8 +1,11 @@
 """Delivery through the webhook plugin: retries with backoff, one delivered
 message per recipient, every attempt in the audit log."""
+import socket
 import time
 
-from conftest import Sink, wait_until
+import pytest
+
+from conftest import Sink, parse_time, wait_quiet, wait_until
 
 
 def attempts(d, event=None):
@@ -17,6 +20,7 @@ def attempts(d, event=None):
     return out
 
 
+@pytest.mark.slow(3.5)
 def test_failing_sink_is_retried_then_delivered_once(make_dutyd, sink):
     sink.script["zhang"] = [500, 500]
     d = make_dutyd(retry_initial="1s").start()
@@ -29,27 +33,43 @@ def test_failing_sink_is_retried_then_delivered_once(make_dutyd, sink):
     # Backoff doubles: about 1 s, then about 2 s.
     gaps = [zhang[i + 1]["at"] - zhang[i]["at"] for i in range(2)]
     assert 0.8 < gaps[0] < 1.8 and 1.8 < gaps[1] < 3.0, gaps
-    time.sleep(0.5)
+    want = {("zhang", 1, "retry", 500), ("zhang", 2, "retry", 500),
+            ("zhang", 3, "delivered", 200), ("li", 1, "delivered", 200)}
+
+    def logged():
+        return {(a["person"], a["attempt"], a["outcome"], a["status"])
+                for a in attempts(d, "incident.new")}
+    wait_until(lambda: want <= logged(), what="every attempt recorded: %s" % sorted(want))
+    # Both deliveries are final in the log; a repeat would have gone out by now.
+    wait_quiet(d)
     assert len(sink.delivered("incident.new", iid, "zhang")) == 1
-    log = [(a["person"], a["attempt"], a["outcome"], a["status"]) for a in attempts(d, "incident.new")]
-    assert ("zhang", 1, "retry", 500) in log
-    assert ("zhang", 2, "retry", 500) in log
-    assert ("zhang", 3, "delivered", 200) in log
-    assert ("li", 1, "delivered", 200) in log
     d.stop()
 
 
 def test_retries_stop_when_resolved(make_dutyd, sink):
     sink.script["zhang"] = [500] * 100
-    d = make_dutyd(retry_initial="1s").start()
+    # Attempts at 0, 0.5 and 1.5 s; the next would be due at 3.5 s.
+    d = make_dutyd(retry_initial="500ms").start()
     iid = d.report().json["id"]
     wait_until(lambda: len(sink.all("incident.new", iid)) >= 3, what="a couple of failed attempts")
     d.call("POST", "/api/v1/incidents/%s/resolve" % iid, "secret-li")
     sink.wait_delivered("incident.resolved", iid, {"li"})
     wait_until(lambda: any(r["event"] == "notify.abandoned" for r in d.audit()), what="abandon record")
-    n = len([r for r in sink.all("incident.new", iid) if r["body"]["recipient"]["id"] == "zhang"])
-    time.sleep(2.5)
-    assert len([r for r in sink.all("incident.new", iid) if r["body"]["recipient"]["id"] == "zhang"]) == n
+
+    def to_zhang():
+        return [r for r in sink.all("incident.new", iid) if r["body"]["recipient"]["id"] == "zhang"]
+    n = len(to_zhang())
+    # Past the moment the retry pending at the resolve was due (its record
+    # says when): had it not been called off, it would have gone out.
+    pending = [a for a in attempts(d, "incident.new")
+               if a["person"] == "zhang" and a["outcome"] == "retry"]
+    due = max(parse_time(a["next_attempt_at"]) for a in pending)
+    wait_quiet(d, since=max(due, time.time()))
+    assert len(to_zhang()) == n
+    abandoned = max(r["seq"] for r in d.audit() if r["event"] == "notify.abandoned")
+    late = [r for r in d.audit() if r["event"] == "notify.attempt" and r["seq"] > abandoned
+            and r["data"]["intent"] in {a["intent"] for a in pending}]
+    assert not late, late
 
 
 def test_unsigned_without_secret(make_dutyd):
@@ -78,21 +98,20 @@ def test_slow_channel_does_not_hold_up_intake(make_dutyd, sink):
 
 
 def test_unreachable_channel_is_retried(make_dutyd, sink):
-    # Nothing listens on the sink's port until later: connection refused.
-    port_holder = Sink(secret="hmac-secret")
-    url_port = port_holder.port
-    port_holder.close()
-    late = Sink(secret="hmac-secret")
+    # Nothing listens on the channel's port: connection refused.  The port is
+    # held by a socket that never listens, so no other test can take it.
+    dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        d = make_dutyd(sink=late, retry_initial="1s")
-        # Point the channel at the closed port first.
-        text = open(d.config_path).read().replace(late.url, "http://127.0.0.1:%d/hook" % url_port)
+        dead.bind(("127.0.0.1", 0))
+        d = make_dutyd()
+        text = open(d.config_path).read().replace(
+            sink.url, "http://127.0.0.1:%d/hook" % dead.getsockname()[1])
         open(d.config_path, "w").write(text)
         d.start()
-        iid = d.report().json["id"]
+        d.report()
         wait_until(lambda: any(a["status"] == 0 for a in attempts(d)), what="a refused attempt")
         a = [a for a in attempts(d) if a["status"] == 0][0]
         assert a["outcome"] == "retry" and a["detail"]
         d.stop()
     finally:
-        late.close()
+        dead.close()

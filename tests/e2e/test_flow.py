@@ -4,6 +4,8 @@ import datetime
 import re
 import time
 
+import pytest
+
 from conftest import now_rfc3339, verify_chain, wait_until
 
 # A retry with an Idempotency-Key must send the same body, so its time is fixed.
@@ -15,6 +17,7 @@ def parse_time(s):
     return datetime.datetime.fromisoformat(s).timestamp()
 
 
+@pytest.mark.slow(7)
 def test_full_lifecycle(make_dutyd, sink):
     d = make_dutyd(ack_timeout="2s", report_deadline="5s").start()
 

@@ -24,10 +24,13 @@ def test_a_record_being_written_is_not_read(tmp_path):
     class Sink:
         url = "http://127.0.0.1:9/hook"
     d = Dutyd(tmp_path / "d", Sink())
-    os.makedirs(d.state_dir)
-    with open(d.audit_path, "wb") as f:
-        f.write(record(1) + b"\n" + record(2)[:7])
-    assert [r["seq"] for r in d.audit()] == [1]
+    try:
+        os.makedirs(d.state_dir)
+        with open(d.audit_path, "wb") as f:
+            f.write(record(1) + b"\n" + record(2)[:7])
+        assert [r["seq"] for r in d.audit()] == [1]
+    finally:
+        d.close()
 
 
 def test_whole_lines():

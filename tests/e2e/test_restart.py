@@ -4,7 +4,9 @@ repeated nor lost, idempotency keys."""
 import re
 import time
 
-from conftest import audit_records, parse_time, verify_segments, wait_until
+import pytest
+
+from conftest import audit_records, parse_time, verify_segments, wait_quiet, wait_until
 
 WHEN = "2026-11-28T14:05:00+08:00"
 
@@ -38,13 +40,17 @@ def counts(sink, incident):
 
 def settle(d, sink):
     """Proof that the restarted dutyd has been running its loop: a fresh
-    report is delivered; then a second for anything queued at start."""
+    report is delivered and recorded; anything queued at start was queued
+    before it, and anything the log says falls due has had its moment."""
     iid = d.report(title="标记").json["id"]
     sink.wait_delivered("incident.new", iid, {"zhang", "li"}, timeout=15)
-    time.sleep(1.0)
+    wait_until(lambda: delivered_in_log(d, "incident.new", iid) == {"zhang", "li"},
+               what="the marker's deliveries recorded")
+    wait_quiet(d)
     return iid
 
 
+@pytest.mark.slow(6)
 def test_clock_keeps_its_original_deadline(make_dutyd, sink):
     d = make_dutyd(ack_timeout="6s", report_deadline="1h").start()
     inc = d.report().json
@@ -72,6 +78,7 @@ def test_clock_keeps_its_original_deadline(make_dutyd, sink):
     verify_segments(d.state_dir)
 
 
+@pytest.mark.slow(10)
 def test_missed_deadlines_fire_once_at_start_with_lateness(make_dutyd, sink):
     d = make_dutyd(ack_timeout="2s", report_deadline="3s").start()
     inc = d.report().json
@@ -208,6 +215,7 @@ def test_idempotency_keys_survive_a_crash(make_dutyd, sink):
     verify_segments(d.state_dir)
 
 
+@pytest.mark.slow(3.5)
 def test_pending_retry_goes_on_after_restart(make_dutyd, sink):
     sink.script["zhang"] = [500, 500]
     d = make_dutyd(retry_initial="1s").start()

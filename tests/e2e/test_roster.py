@@ -5,6 +5,8 @@ import datetime
 import os
 import signal
 
+import pytest
+
 from conftest import (BIN, audit_records, run_dutyd, wait_until)
 
 ZONE = datetime.timezone(datetime.timedelta(hours=8))   # Asia/Shanghai has no DST
@@ -45,6 +47,7 @@ def intents(state_dir, event, incident=None):
             and (incident is None or r["incident"] == incident)]
 
 
+@pytest.mark.slow(7)
 def test_override_takes_over_the_escalation_and_gets_the_handover(make_dutyd, sink):
     # The override starts a few seconds after the incident opens, before
     # its acknowledgement deadline: the escalation must reach the new
@@ -81,6 +84,7 @@ def test_override_takes_over_the_escalation_and_gets_the_handover(make_dutyd, si
     d.stop()
 
 
+@pytest.mark.slow(4.5)
 def test_escalation_levels_go_up_until_acknowledged(make_dutyd, sink):
     extra = """
   escalation:
@@ -112,6 +116,7 @@ def test_escalation_levels_go_up_until_acknowledged(make_dutyd, sink):
     d.stop()
 
 
+@pytest.mark.slow(5)
 def test_reload_changes_who_is_called_not_the_clock(make_dutyd, sink):
     d = make_dutyd(ack_timeout="5s", extra=roster(leader="li"))
     without_duty_escalation(d)

@@ -113,6 +113,7 @@ def test_segments_one_chain_checkpoints_and_never_rewritten(make_dutyd, sink):
         assert re.search(r"^last line sha256: %s$" % want, out + err, re.M), out + err
 
 
+@pytest.mark.slow(4.5)
 def test_restart_replays_from_checkpoint_with_state_intact(make_dutyd, sink):
     d = make_dutyd(ack_timeout="2s", report_deadline="1h", extra=audit_cfg()).start()
     ids = {}

@@ -11,7 +11,10 @@ Faults are scripted per recipient (the mention, phone number or mail address):
 `fake.script[to] = [HTTP500, retry_after(2), HANG, ...]` is consumed one entry
 per request; an exhausted script answers OK.  The key "*" scripts requests
 whose recipients have no script of their own.  Connection refused is a fake
-that was closed, or `dead_url()`.
+that was closed, or a `Dead` port.
+
+Every fake binds port 0 and keeps its socket until close(): the tests run in
+parallel, and a port picked, closed and reused could be taken in between.
 """
 import asyncio
 import base64
@@ -47,15 +50,37 @@ def fault_name(fault):
     return "429" if isinstance(fault, tuple) else fault
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+# How often a fake's server looks for shutdown(): the most a close() waits.
+POLL = 0.02
+
+
+def bound_socket(listen):
+    """A TCP socket on a port of 127.0.0.1 the kernel picked, listening or not."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        if listen:
+            s.listen(socket.SOMAXCONN)
+    except OSError:
+        s.close()
+        raise
+    return s
 
 
-def dead_url(scheme="http", path="/"):
-    """A URL on a port nobody listens on: connection refused."""
-    return "%s://127.0.0.1:%d%s" % (scheme, free_port(), path)
+class Dead:
+    """A port nobody listens on: connecting to it is refused.  A socket is
+    bound to it and never listens (the kernel answers a SYN with a reset),
+    and it is held until close(), so no other test can take the port."""
+
+    def __init__(self):
+        self.sock = bound_socket(listen=False)
+        self.port = self.sock.getsockname()[1]
+
+    def url(self, scheme="http", path="/"):
+        return "%s://127.0.0.1:%d%s" % (scheme, self.port, path)
+
+    def close(self):
+        self.sock.close()
 
 
 MAX_BODY = 1 << 20
@@ -147,7 +172,7 @@ class HttpFake:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.base = "http://127.0.0.1:%d" % self.port
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL,),
                                        daemon=True)
         self.thread.start()
 
@@ -703,11 +728,24 @@ class Smtp:
         self.mails = []
         self.release = threading.Event()
         self.closed = False
-        self.port = free_port()
+        sock = bound_socket(listen=True)
+        self.port = sock.getsockname()[1]
         self.url = "smtp://127.0.0.1:%d" % self.port
-        self.controller = Controller(_SmtpHandler(self), hostname="127.0.0.1", port=self.port,
-                                     ready_timeout=10)
-        self.controller.start()
+
+        class BoundController(Controller):
+            """aiosmtpd's Controller serving the socket bound above, not a
+            port it binds itself."""
+
+            def _create_server(self):
+                return self.loop.create_server(self._factory_invoker, sock=sock,
+                                               ssl=self.ssl_context)
+        self.controller = BoundController(_SmtpHandler(self), hostname="127.0.0.1",
+                                          port=self.port, ready_timeout=10)
+        try:
+            self.controller.start()
+        except BaseException:
+            sock.close()
+            raise
 
     def close(self):
         if self.closed:
@@ -789,7 +827,7 @@ class _SmtpHandler:
             t["reply"] = "(connection closed)"
         elif fault == HANG:
             while not fake.release.is_set():
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)       # polls for close(): a threading.Event cannot be awaited
             t["reply"] = "421 4.3.2 shutting down"
         elif isinstance(fault, tuple):
             t["reply"] = "450 4.7.1 rate limited, try again in %d s" % fault[1]
