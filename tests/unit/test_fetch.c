@@ -720,14 +720,16 @@ test_connection_refused(void **unused)
 	char url[128], portstr[16];
 	int fd;
 
-	/* A port that was free a moment ago and has no listener now. */
+	/*
+	 * A port held bound but not listening refuses connections; closing
+	 * it first would let another test (they run side by side) take it.
+	 */
 	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(sin.sin_port));
 	snprintf(portstr, sizeof(portstr), "%d", ntohs(sin.sin_port));
@@ -746,6 +748,7 @@ test_connection_refused(void **unused)
 	/* Says where it tried, for the person reading the audit log. */
 	assert_non_null(strstr(g.error, portstr));
 	got_clear(&g);
+	close(fd);
 }
 
 static void
