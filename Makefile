@@ -2,8 +2,9 @@
 #
 #   make          build build/dutyd and build/plugins/*.so
 #   make run      install missing Debian packages, build, run in the foreground
-#   make check    install missing Debian packages, build, run every test,
-#                 then every test again under ASan+UBSan
+#   make check    install missing Debian packages, build, run make lint and
+#                 every test, and at the same time every test again built
+#                 with ASan+UBSan
 #
 # Everything the build needs comes from Debian 12; `make deps` installs what is
 # missing (and only then touches apt).
