@@ -69,6 +69,15 @@ def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
         time.sleep(interval)        # the poll interval of a wait with a deadline
 
 
+class Server(http.server.ThreadingHTTPServer):
+    """An HTTP server for fakes and sinks.  socketserver listens with a
+    backlog of 5: when the tests run side by side and it is slow to accept,
+    more connections than that have their SYN dropped, and the client's
+    retransmission (1 s) runs into a channel's short connect_timeout."""
+    request_queue_size = socket.SOMAXCONN
+    daemon_threads = True
+
+
 class Sink:
     """A webhook receiver.  Records every request; answers with the next
     status from `script` (per recipient) or 200, and checks signatures."""
@@ -113,8 +122,7 @@ class Sink:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d/hook" % self.port
         # serve_forever() looks for shutdown() every poll interval (0.5 s by

@@ -31,6 +31,8 @@ import threading
 import time
 import urllib.parse
 
+from conftest import Server
+
 # -- faults ------------------------------------------------------------------
 
 OK = "ok"
@@ -168,8 +170,7 @@ class HttpFake:
             def do_GET(self):
                 fake._serve(self)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.base = "http://127.0.0.1:%d" % self.port
         self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL,),
