@@ -142,11 +142,15 @@ def main():
         dutyd.send_signal(signal.SIGTERM)
         dutyd.wait(timeout=60)
         fired = []
-        with open(os.path.join(work, "state", "audit.log"), "rb") as f:
-            for line in f:
-                rec = json.loads(line)
-                if rec["event"] in ("incident.escalated", "incident.report_overdue"):
-                    fired.append(rec["data"]["late_ms"])
+        # Every segment: a load this size closes audit.log more than once.
+        state = os.path.join(work, "state")
+        segments = sorted(n for n in os.listdir(state) if n.startswith("audit-"))
+        for name in segments + ["audit.log"]:
+            with open(os.path.join(state, name), "rb") as f:
+                for line in f:
+                    rec = json.loads(line)
+                    if rec["event"] in ("incident.escalated", "incident.report_overdue"):
+                        fired.append(rec["data"]["late_ms"])
         print("durable intake benchmark (%d connections, %d s, this machine, same disk)"
               % (args.connections, args.duration))
         print("  baseline: one write+fdatasync per record  %8.0f records/s" % base)
