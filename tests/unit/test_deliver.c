@@ -108,13 +108,6 @@ static const char conf_pair[] = HEAD
     "  - { id: li, name: \"李强\", token: \"secret-li\", contacts: [ { channel: hook, to: \"li\" } ] }\n"
     "duty: { officers: [zhang], leader: li }\n";
 
-static int
-teardown(void **state)
-{
-	corefix_stop();
-	return 0;
-}
-
 static int64_t
 at_ms(const char *rfc3339)
 {
@@ -938,24 +931,24 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_failures_are_retried_with_doubling_backoff, teardown),
-		cmocka_unit_test_teardown(test_retry_give_up_ends_as_failed, teardown),
-		cmocka_unit_test_teardown(test_retry_after_longer_than_the_backoff_is_honoured, teardown),
-		cmocka_unit_test_teardown(test_retry_after_past_the_window_moves_to_the_next_contact, teardown),
-		cmocka_unit_test_teardown(test_contacts_take_turns_until_one_delivers, teardown),
-		cmocka_unit_test_teardown(test_an_answer_after_the_window_moves_on_at_once, teardown),
-		cmocka_unit_test_teardown(test_a_refusal_falls_back_at_once_and_is_skipped_after, teardown),
-		cmocka_unit_test_teardown(test_the_cycle_skips_a_contact_that_refused, teardown),
-		cmocka_unit_test_teardown(test_every_contact_refusing_fails_the_delivery, teardown),
-		cmocka_unit_test_teardown(test_a_robot_failing_for_one_never_repeats_the_other, teardown),
-		cmocka_unit_test_teardown(test_an_attempt_in_flight_is_made_again_after_a_restart, teardown),
-		cmocka_unit_test_teardown(test_a_scheduled_retry_keeps_its_time_across_a_restart, teardown),
-		cmocka_unit_test_teardown(test_a_checkpoint_keeps_pending_deliveries, teardown),
-		cmocka_unit_test_teardown(test_a_fallback_lost_in_a_crash_is_recorded_after_the_restart, teardown),
-		cmocka_unit_test_teardown(test_resolution_ends_what_no_longer_matters, teardown),
-		cmocka_unit_test_teardown(test_every_event_reaches_each_person_once, teardown),
-		cmocka_unit_test_teardown(test_an_outcome_that_cannot_be_written_waits_for_the_disk, teardown),
-		cmocka_unit_test_teardown(test_a_refusal_recorded_late_still_falls_back_on_record, teardown),
+		cmocka_unit_test_teardown(test_failures_are_retried_with_doubling_backoff, corefix_teardown),
+		cmocka_unit_test_teardown(test_retry_give_up_ends_as_failed, corefix_teardown),
+		cmocka_unit_test_teardown(test_retry_after_longer_than_the_backoff_is_honoured, corefix_teardown),
+		cmocka_unit_test_teardown(test_retry_after_past_the_window_moves_to_the_next_contact, corefix_teardown),
+		cmocka_unit_test_teardown(test_contacts_take_turns_until_one_delivers, corefix_teardown),
+		cmocka_unit_test_teardown(test_an_answer_after_the_window_moves_on_at_once, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_refusal_falls_back_at_once_and_is_skipped_after, corefix_teardown),
+		cmocka_unit_test_teardown(test_the_cycle_skips_a_contact_that_refused, corefix_teardown),
+		cmocka_unit_test_teardown(test_every_contact_refusing_fails_the_delivery, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_robot_failing_for_one_never_repeats_the_other, corefix_teardown),
+		cmocka_unit_test_teardown(test_an_attempt_in_flight_is_made_again_after_a_restart, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_scheduled_retry_keeps_its_time_across_a_restart, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_checkpoint_keeps_pending_deliveries, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_fallback_lost_in_a_crash_is_recorded_after_the_restart, corefix_teardown),
+		cmocka_unit_test_teardown(test_resolution_ends_what_no_longer_matters, corefix_teardown),
+		cmocka_unit_test_teardown(test_every_event_reaches_each_person_once, corefix_teardown),
+		cmocka_unit_test_teardown(test_an_outcome_that_cannot_be_written_waits_for_the_disk, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_refusal_recorded_late_still_falls_back_on_record, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

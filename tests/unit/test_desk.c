@@ -113,27 +113,6 @@ static const char conf_override[] = PEOPLE
     "  overrides:\n"
     "    - { start: \"2026-12-02T08:10:00+08:00\", end: \"2026-12-02T09:10:00+08:00\", shift: leader, person: wang }\n";
 
-static int
-teardown(void **state)
-{
-	corefix_stop();
-	return 0;
-}
-
-/* The record of kind EVENT for INCIDENT (NULL: none named); exactly one must exist. */
-static json_t *
-the_record(const char *event, const char *incident)
-{
-	json_t *all = memstore_records(event, incident), *r;
-
-	if (json_array_size(all) != 1)
-		fail_msg("%zu %s records for %s, not 1", json_array_size(all),
-		    event, incident != NULL ? incident : "-");
-	r = json_incref(json_array_get(all, 0));
-	json_decref(all);
-	return r;
-}
-
 /* The Nth (0-based) record of kind EVENT for INCIDENT. */
 static json_t *
 nth_record(const char *event, const char *incident, size_t n)
@@ -250,7 +229,7 @@ test_leader_and_shift_change_brief_the_incoming(void **state)
 	assert_int_equal(memstore_count_of("duty.handover", NULL), 0);
 	corefix_deliver_all();
 	fakeclock_advance(1);					/* 08:30 */
-	h = the_record("duty.handover", NULL);
+	h = corefix_record("duty.handover", NULL);
 	data = json_object_get(h, "data");
 	assert_string_equal(str(data, "at"), "2026-12-02T08:30:00.000+08:00");
 	assert_string_equal(str(h, "actor"), "dutyd");
@@ -265,7 +244,7 @@ test_leader_and_shift_change_brief_the_incoming(void **state)
 	    "leader"), "person"), "wang");
 	json_decref(h);
 
-	intent = the_record("notify.intent", NOTIFY_DESK);
+	intent = corefix_record("notify.intent", NOTIFY_DESK);
 	data = json_object_get(intent, "data");
 	assert_string_equal(str(data, "event"), "duty.handover");
 	assert_int_equal(json_integer_value(json_object_get(data, "late_ms")), 0);
@@ -386,7 +365,7 @@ test_every_incoming_role_is_named(void **state)
 
 	corefix_start(conf_two_shifts);
 	fakeclock_advance(30 * MIN);
-	intent = the_record("notify.intent", NOTIFY_DESK);
+	intent = corefix_record("notify.intent", NOTIFY_DESK);
 	assert_string_equal(str(json_object_get(json_object_get(intent, "data"),
 	    "handover"), "shift"), "带班领导、midday、day");
 	json_decref(intent);
@@ -410,7 +389,7 @@ test_override_takes_over_the_escalation_and_gets_the_handover(void **state)
 	inc = report_at("county-a", "山体滑坡");
 	assert_string_equal(corefix_sent("incident.new", inc->id), "zhang,li");
 	fakeclock_advance(10 * MIN);				/* 08:10 */
-	h = the_record("duty.handover", NULL);
+	h = corefix_record("duty.handover", NULL);
 	assert_string_equal(incoming(h), "wang/leader/override 2026-12-02 "
 	    "08:10–09:10 leader: wang (line 28)");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(
@@ -533,7 +512,7 @@ test_a_long_list_is_capped_and_counted(void **state)
 	}
 	corefix_deliver_all();
 	fakeclock_advance(30 * MIN);
-	intent = the_record("notify.intent", NOTIFY_DESK);
+	intent = corefix_record("notify.intent", NOTIFY_DESK);
 	ho = json_object_get(json_object_get(intent, "data"), "handover");
 	assert_int_equal(json_integer_value(json_object_get(ho, "count")), 150);
 	assert_true(strlen(str(ho, "incidents")) < 8 * 1024);
@@ -541,7 +520,7 @@ test_a_long_list_is_capped_and_counted(void **state)
 	/* Whole lines only. */
 	assert_true(strncmp(strrchr(str(ho, "incidents"), '\n') + 1,
 	    "INC-20261202-", 13) == 0);
-	h = the_record("duty.handover", NULL);
+	h = corefix_record("duty.handover", NULL);
 	assert_int_equal(json_array_size(json_object_get(json_object_get(h,
 	    "data"), "incidents")), 150);
 	json_decref(h);
@@ -559,7 +538,7 @@ test_desk_answer_is_delivered_with_retries(void **state)
 	assert_int_equal(desk_answer("hook", "+8613900000001",
 	    "已收到，事件编号 INC-20261202-0001。"), 0);
 	fakeclock_turn();
-	intent = the_record("notify.intent", NOTIFY_DESK);
+	intent = corefix_record("notify.intent", NOTIFY_DESK);
 	data = json_object_get(intent, "data");
 	assert_string_equal(str(data, "event"), "sms.reply");
 	assert_string_equal(str(json_object_get(data, "reply"), "text"),
@@ -581,7 +560,7 @@ test_desk_answer_is_delivered_with_retries(void **state)
 	    "已收到，事件编号 INC-20261202-0001。");
 	assert_int_equal(fakefetch_answer(503, "busy", 0), 0);
 	fakeclock_turn();
-	att = the_record("notify.attempt", NOTIFY_DESK);
+	att = corefix_record("notify.attempt", NOTIFY_DESK);
 	assert_string_equal(str(json_object_get(att, "data"), "outcome"), "retry");
 	assert_string_equal(str(json_object_get(att, "data"), "next_attempt_at"),
 	    "2026-12-02T08:00:01.000+08:00");
@@ -604,17 +583,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_leader_and_shift_change_brief_the_incoming, teardown),
-		cmocka_unit_test_teardown(test_override_start_and_end_and_the_timer_rearms, teardown),
-		cmocka_unit_test_teardown(test_a_change_that_brings_nobody_new_is_not_recorded, teardown),
-		cmocka_unit_test_teardown(test_no_change_no_handover, teardown),
-		cmocka_unit_test_teardown(test_every_incoming_role_is_named, teardown),
-		cmocka_unit_test_teardown(test_override_takes_over_the_escalation_and_gets_the_handover, teardown),
-		cmocka_unit_test_teardown(test_reload_rearms_from_now, teardown),
-		cmocka_unit_test_teardown(test_a_change_while_down_is_not_briefed, teardown),
-		cmocka_unit_test_teardown(test_a_handover_that_cannot_be_recorded_is_not_retried, teardown),
-		cmocka_unit_test_teardown(test_a_long_list_is_capped_and_counted, teardown),
-		cmocka_unit_test_teardown(test_desk_answer_is_delivered_with_retries, teardown),
+		cmocka_unit_test_teardown(test_leader_and_shift_change_brief_the_incoming, corefix_teardown),
+		cmocka_unit_test_teardown(test_override_start_and_end_and_the_timer_rearms, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_change_that_brings_nobody_new_is_not_recorded, corefix_teardown),
+		cmocka_unit_test_teardown(test_no_change_no_handover, corefix_teardown),
+		cmocka_unit_test_teardown(test_every_incoming_role_is_named, corefix_teardown),
+		cmocka_unit_test_teardown(test_override_takes_over_the_escalation_and_gets_the_handover, corefix_teardown),
+		cmocka_unit_test_teardown(test_reload_rearms_from_now, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_change_while_down_is_not_briefed, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_handover_that_cannot_be_recorded_is_not_retried, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_long_list_is_capped_and_counted, corefix_teardown),
+		cmocka_unit_test_teardown(test_desk_answer_is_delivered_with_retries, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

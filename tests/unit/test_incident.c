@@ -56,27 +56,6 @@ static const char conf_levels[] = CONF
     "    - { after: 10m, notify: [zhao] }\n"
     "    - { after: 30m, notify: [leader, zhao] }\n";
 
-static int
-teardown(void **state)
-{
-	corefix_stop();
-	return 0;
-}
-
-/* The record of kind EVENT for INCIDENT; exactly one must exist. */
-static json_t *
-the_record(const char *event, const char *incident)
-{
-	json_t *all = memstore_records(event, incident), *r;
-
-	if (json_array_size(all) != 1)
-		fail_msg("%zu %s records for %s, not 1", json_array_size(all),
-		    event, incident);
-	r = json_incref(json_array_get(all, 0));
-	json_decref(all);
-	return r;
-}
-
 static void
 test_report_tells_the_duty_room_at_once(void **state)
 {
@@ -90,7 +69,7 @@ test_report_tells_the_duty_room_at_once(void **state)
 	assert_int_equal(inc->ack_clock.deadline, COREFIX_T0 + 20 * MIN);
 	assert_int_equal(inc->report_clock.deadline, COREFIX_T0 + 40 * MIN);
 	/* One intent, officers and the leader; the escalation list waits. */
-	intent = the_record("notify.intent", inc->id);
+	intent = corefix_record("notify.intent", inc->id);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    intent, "data"), "event")), "incident.new");
 	json_decref(intent);
@@ -116,7 +95,7 @@ test_escalation_at_the_deadline_not_before(void **state)
 	assert_int_equal(memstore_count_of("incident.escalated", inc->id), 0);
 	assert_string_equal(corefix_sent("incident.escalated", NULL), "");
 	fakeclock_advance(1);
-	esc = the_record("incident.escalated", inc->id);
+	esc = corefix_record("incident.escalated", inc->id);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(esc,
 	    "data"), "late_ms")), 0);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(esc,
@@ -253,7 +232,7 @@ test_downtime_is_caught_up_once(void **state)
 	/* Down from minute 5 to minute 35: the ack deadline passes unseen. */
 	corefix_restart(30 * MIN);
 	fakeclock_turn();
-	esc = the_record("incident.escalated", id);
+	esc = corefix_record("incident.escalated", id);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(esc,
 	    "data"), "late_ms")), 15 * MIN);
 	json_decref(esc);
@@ -411,17 +390,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_report_tells_the_duty_room_at_once, teardown),
-		cmocka_unit_test_teardown(test_escalation_at_the_deadline_not_before, teardown),
-		cmocka_unit_test_teardown(test_acknowledgement_stops_the_escalation, teardown),
-		cmocka_unit_test_teardown(test_report_overdue_unless_filed, teardown),
-		cmocka_unit_test_teardown(test_resolution_stops_every_clock, teardown),
-		cmocka_unit_test_teardown(test_levels_chain_from_the_record, teardown),
-		cmocka_unit_test_teardown(test_downtime_is_caught_up_once, teardown),
-		cmocka_unit_test_teardown(test_a_crash_between_change_and_intent_is_reconciled, teardown),
-		cmocka_unit_test_teardown(test_follow_ups_are_capped, teardown),
-		cmocka_unit_test_teardown(test_checkpoint_of_a_heavy_incident_fits_and_restores, teardown),
-		cmocka_unit_test_teardown(test_ids_count_per_local_day_and_survive_restarts, teardown),
+		cmocka_unit_test_teardown(test_report_tells_the_duty_room_at_once, corefix_teardown),
+		cmocka_unit_test_teardown(test_escalation_at_the_deadline_not_before, corefix_teardown),
+		cmocka_unit_test_teardown(test_acknowledgement_stops_the_escalation, corefix_teardown),
+		cmocka_unit_test_teardown(test_report_overdue_unless_filed, corefix_teardown),
+		cmocka_unit_test_teardown(test_resolution_stops_every_clock, corefix_teardown),
+		cmocka_unit_test_teardown(test_levels_chain_from_the_record, corefix_teardown),
+		cmocka_unit_test_teardown(test_downtime_is_caught_up_once, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_crash_between_change_and_intent_is_reconciled, corefix_teardown),
+		cmocka_unit_test_teardown(test_follow_ups_are_capped, corefix_teardown),
+		cmocka_unit_test_teardown(test_checkpoint_of_a_heavy_incident_fits_and_restores, corefix_teardown),
+		cmocka_unit_test_teardown(test_ids_count_per_local_day_and_survive_restarts, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

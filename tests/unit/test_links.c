@@ -55,13 +55,6 @@ static const char conf[] =
     "  report_deadline: 40m\n"
     "  retry_initial: 1s\n";
 
-static int
-teardown(void **state)
-{
-	corefix_stop();
-	return 0;
-}
-
 /* The token of a link URL (static), checking where it points. */
 static const char *
 token_of(const char *url)
@@ -381,11 +374,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_a_link_works_until_its_ttl, teardown),
-		cmocka_unit_test_teardown(test_an_altered_link_is_refused, teardown),
-		cmocka_unit_test_teardown(test_links_outlive_a_restart, teardown),
-		cmocka_unit_test_teardown(test_every_message_carries_its_readers_next_step, teardown),
-		cmocka_unit_test_teardown(test_a_retry_carries_a_fresh_link, teardown),
+		cmocka_unit_test_teardown(test_a_link_works_until_its_ttl, corefix_teardown),
+		cmocka_unit_test_teardown(test_an_altered_link_is_refused, corefix_teardown),
+		cmocka_unit_test_teardown(test_links_outlive_a_restart, corefix_teardown),
+		cmocka_unit_test_teardown(test_every_message_carries_its_readers_next_step, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_retry_carries_a_fresh_link, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

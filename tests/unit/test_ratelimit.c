@@ -104,13 +104,6 @@ static const char conf_slow_removed[] = HEAD
     "channels:\n"
     "  hook: { plugin: webhook, url: \"" HOOK "\" }\n";
 
-static int
-teardown(void **state)
-{
-	corefix_stop();
-	return 0;
-}
-
 static const char *
 str(json_t *o, const char *key)
 {
@@ -508,14 +501,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_a_limit_is_a_sliding_window_and_nothing_is_dropped, teardown),
-		cmocka_unit_test_teardown(test_a_lowered_limit_counts_what_was_sent_before_the_reload, teardown),
-		cmocka_unit_test_teardown(test_a_backlog_goes_as_one_bundle_with_a_record_each, teardown),
-		cmocka_unit_test_teardown(test_a_robot_bundle_mentions_each_person_once, teardown),
-		cmocka_unit_test_teardown(test_a_channel_removed_by_a_reload_frees_its_queue, teardown),
-		cmocka_unit_test_teardown(test_a_limit_lifted_by_a_reload_sends_what_waited, teardown),
-		cmocka_unit_test_teardown(test_a_burst_waits_for_transfer_slots_in_order, teardown),
-		cmocka_unit_test_teardown(test_a_slot_freed_by_a_resolution_goes_to_the_first_in_line, teardown),
+		cmocka_unit_test_teardown(test_a_limit_is_a_sliding_window_and_nothing_is_dropped, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_lowered_limit_counts_what_was_sent_before_the_reload, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_backlog_goes_as_one_bundle_with_a_record_each, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_robot_bundle_mentions_each_person_once, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_channel_removed_by_a_reload_frees_its_queue, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_limit_lifted_by_a_reload_sends_what_waited, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_burst_waits_for_transfer_slots_in_order, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_slot_freed_by_a_resolution_goes_to_the_first_in_line, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,13 +88,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	corefix_stop();
-	return 0;
-}
-
 /*
  * The gateway delivers message ID from FROM; the answer, or NULL.  The
  * loop turn that follows commits it, as dutyd's loop would.
@@ -730,18 +723,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_an_office_reports_by_sms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_follow_ups_by_sms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reply_codes_act_and_are_reused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_bare_action_means_the_latest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_codes_and_the_latest_survive_restarts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_already_done_says_who_and_when, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_what_is_not_a_reply_command_gets_the_help, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_the_reply_limit_per_phone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_an_unknown_number_is_recorded_and_not_answered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_text_that_is_not_utf8, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_the_same_message_twice_changes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rejected_requests_are_capped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_office_reports_by_sms, setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_follow_ups_by_sms, setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_reply_codes_act_and_are_reused, setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_a_bare_action_means_the_latest, setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_codes_and_the_latest_survive_restarts, setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_already_done_says_who_and_when, setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_what_is_not_a_reply_command_gets_the_help, setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_the_reply_limit_per_phone, setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_an_unknown_number_is_recorded_and_not_answered, setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_a_text_that_is_not_utf8, setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_the_same_message_twice_changes_nothing, setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_rejected_requests_are_capped, setup, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

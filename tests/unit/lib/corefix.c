@@ -141,6 +141,26 @@ corefix_stop(void)
 	}
 }
 
+int
+corefix_teardown(void **state)
+{
+	corefix_stop();
+	return 0;
+}
+
+json_t *
+corefix_record(const char *event, const char *incident)
+{
+	json_t *all = memstore_records(event, incident), *r;
+
+	if (json_array_size(all) != 1)
+		fail_msg("%zu %s records for %s, not 1", json_array_size(all),
+		    event, incident != NULL ? incident : "-");
+	r = json_incref(json_array_get(all, 0));
+	json_decref(all);
+	return r;
+}
+
 struct incident *
 corefix_report(const char *office, const char *title)
 {

@@ -29,6 +29,10 @@ void	corefix_restart(int64_t down_ms);
 /* A SIGHUP with new YAML. */
 void	corefix_reload(const char *yaml);
 void	corefix_stop(void);
+/* corefix_stop() as a cmocka teardown. */
+int	corefix_teardown(void **state);
+/* The one record of kind EVENT naming INCIDENT (NULL: any); the test fails unless exactly one. */
+json_t	*corefix_record(const char *event, const char *incident);
 
 /* A report from OFFICE with TITLE, as POST /api/v1/reports makes it. */
 struct incident *corefix_report(const char *office, const char *title);
