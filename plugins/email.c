@@ -317,6 +317,8 @@ email_message(const struct email *e, const struct dutyd_message *msg,
 		    "Content-Type: text/plain; charset=UTF-8\r\n"
 		    "Content-Transfer-Encoding: base64\r\n"
 		    "X-Dutyd-Delivery: %s\r\n"
+		    /* RFC 3834: vacation replies must not come back. */
+		    "Auto-Submitted: auto-generated\r\n"
 		    "\r\n", msg->delivery_id, (long long)msg->now_ms,
 		    e->domain, msg->delivery_id);
 		r = email_body(f, msg);

@@ -346,6 +346,8 @@ test_message(void **unused)
 
 	assert_string_equal(mail_header(&ml, "From"), "duty@example.gov.cn");
 	assert_string_equal(mail_header(&ml, "To"), "zhang.wei@example.gov.cn");
+	/* RFC 3834: an automatic message, so vacation replies stay away. */
+	assert_string_equal(mail_header(&ml, "Auto-Submitted"), "auto-generated");
 	assert_string_equal(mail_header(&ml, "Message-ID"),
 	    "<d-7f3a9c-2.1795855235123@example.gov.cn>");
 	assert_string_equal(mail_header(&ml, "MIME-Version"), "1.0");
