@@ -9,6 +9,7 @@
 
 #include "actions/checkpoint.h"
 #include "notify/ledger.h"
+#include "notify/links.h"
 #include "notify/notify.h"
 #include "state/incident.h"
 #include "state/replycode.h"
@@ -35,7 +36,8 @@ checkpoint_incident(struct incident *inc, size_t trim)
 		return NULL;
 	if (notify_snapshot(inc->id, o) != 0 || ledger_snapshot(inc->id, o) != 0 ||
 	    json_object_set_new(o, "reply_codes",
-	    replycode_snapshot(inc->id)) != 0) {
+	    replycode_snapshot(inc->id)) != 0 ||
+	    json_object_set_new(o, "links", links_snapshot(inc->id)) != 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -124,6 +126,9 @@ checkpoint_apply(const struct record *r)
 		return rc;
 	replycode_restore(r->incident, json_object_get(r->data, "reply_codes"));
 	if ((rc = notify_restore(r->incident, r->data)) != 0)
+		return rc;
+	if ((rc = links_restore(r->incident, json_object_get(r->data,
+	    "links"))) != 0)
 		return rc;
 	return ledger_restore(r->incident, r->data);
 }

@@ -74,6 +74,7 @@ core_prune(void)
 		log_info("%d resolved incident(s) past retention unloaded; they "
 		    "stay in the audit log", n);
 	notify_prune();
+	links_prune(time_now_ms());
 }
 
 /* Close a full segment and open the next with a checkpoint. */

@@ -48,6 +48,8 @@ struct config_person {
 	/* `phones:` and the `to` of SMS contacts, normalised: replies from them act as this person */
 	char		**phones;
 	size_t		 nphones;
+	/* `min_level`: told of a new incident only at this level or above (1 = I); 0: all */
+	int		 min_level;
 };
 
 struct config_channel {

@@ -460,8 +460,34 @@ load_contacts(struct loader *ld, yaml_node_t *n, struct config_person *pe)
 
 static const struct field person_fields[] = {
 	{ "id", 1 }, { "name", 1 }, { "token", 1 }, { "contacts", 0 },
-	{ "phones", 0 },
+	{ "phones", 0 }, { "min_level", 0 },
 };
+
+/*
+ * min_level: the least severe level of a new incident this person is told
+ * of (I is the most severe).  Written as the levels are: I..IV, Ⅰ..Ⅳ, 1..4.
+ */
+static void
+load_min_level(struct loader *ld, yaml_node_t *n, struct config_person *pe)
+{
+	static const char *const forms[][3] = {
+		{ "I", "Ⅰ", "1" }, { "II", "Ⅱ", "2" },
+		{ "III", "Ⅲ", "3" }, { "IV", "Ⅳ", "4" },
+	};
+	const char	*s;
+	size_t		 i, j;
+
+	if ((s = confyaml_scalar(ld, n, "min_level", " in person")) == NULL)
+		return;
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 3; j++)
+			if (strcmp(s, forms[i][j]) == 0) {
+				pe->min_level = (int)i + 1;
+				return;
+			}
+	confyaml_errat(ld, &n->start_mark, "min_level must be one of I, II, "
+	    "III, IV (I is the most severe), not '%s'", s);
+}
 
 static void
 load_people(struct loader *ld, yaml_node_t *n)
@@ -500,6 +526,8 @@ load_people(struct loader *ld, yaml_node_t *n)
 		if (val[4] != NULL)
 			confsms_phones(ld, val[4], "a person", &pe->phones,
 			    &pe->nphones);
+		if (val[5] != NULL)
+			load_min_level(ld, val[5], pe);
 	}
 }
 

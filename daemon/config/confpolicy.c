@@ -61,7 +61,10 @@ static const struct field level_fields[] = {
 	{ "after", 1 }, { "notify", 1 },
 };
 
-/* Who a level calls: person ids, or "leader" for whoever is on duty then. */
+/*
+ * Who a level calls: person ids, or the roles "leader" (the leader on
+ * duty then) and "officers" (every duty officer on duty then).
+ */
 static void
 load_level_people(struct loader *ld, yaml_node_t *n, const char *ctx,
     struct config_level *lv)
@@ -80,7 +83,7 @@ load_level_people(struct loader *ld, yaml_node_t *n, const char *ctx,
 		return;
 	if (count == 0) {
 		confyaml_errat(ld, &n->start_mark, "'notify'%s is empty; name "
-		    "who this level calls (person ids, or leader)", ctx);
+		    "who this level calls (person ids, leader or officers)", ctx);
 		return;
 	}
 	if ((lv->notify = confyaml_zalloc(ld, count, sizeof(char *))) == NULL)
@@ -92,10 +95,12 @@ load_level_people(struct loader *ld, yaml_node_t *n, const char *ctx,
 		for (j = 0; j < cf->npeople; j++)
 			if (strcmp(cf->people[j].id, s) == 0)
 				break;
-		if (strcmp(s, "leader") != 0 && j == cf->npeople) {
+		if (strcmp(s, "leader") != 0 && strcmp(s, "officers") != 0 &&
+		    j == cf->npeople) {
 			confyaml_errat(ld, &e->start_mark, "unknown person '%s' "
-			    "in 'notify'%s; use an id from people, or leader "
-			    "(the leader on duty)", s, ctx);
+			    "in 'notify'%s; use an id from people, leader (the "
+			    "leader on duty) or officers (the duty officers on "
+			    "duty)", s, ctx);
 			continue;
 		}
 		if ((lv->notify[lv->nnotify] = confyaml_sdup(ld, s)) != NULL)

@@ -40,6 +40,15 @@ static const char *const var_names[TMPL_NVARS] = {
 	[TMPL_INCIDENTS] = "incidents",
 	[TMPL_COUNT] = "count",
 	[TMPL_SHIFT] = "shift",
+	[TMPL_CATEGORY] = "category",
+	[TMPL_CAUSE] = "cause",
+	[TMPL_MEASURES] = "measures",
+	[TMPL_CASUALTIES] = "casualties",
+	[TMPL_REPORTER] = "reporter",
+	[TMPL_REPORTER_PHONE] = "reporter_phone",
+	[TMPL_LATE_REPORT] = "late_report",
+	[TMPL_FACTS] = "facts",
+	[TMPL_ACTION] = "action",
 };
 
 /*
@@ -52,16 +61,22 @@ static const struct {
 	const char	*title;
 	const char	*text;
 } defaults[] = {
+	/*
+	 * The facts a leader decides on come first and the details last:
+	 * an SMS that must be cut loses the details, never the deadlines.
+	 */
 	{ "incident.new", "【突发事件】{office}：{title}",
-	    "【突发事件】{office}报告：{title}（{level}）。接报时间 {received_at}，"
-	    "请于 {ack_deadline} 前确认。{late}确认：{link}" },
+	    "【突发事件】{office}报告：{title}（{level}）{late_report}。{facts}"
+	    "接报 {received_at}，确认时限 {ack_deadline}，书面报告时限 "
+	    "{report_deadline}。{late}{details}{action}：{link}" },
 	{ "incident.escalated", "【超时未确认】{office}：{title}",
-	    "【超时未确认】{office}报告的“{title}”（{level}，{received_at} 接报）"
-	    "超过确认时限 {ack_deadline} 仍无人确认，已{escalation_level}升级，请立即处置。"
-	    "{late}确认：{link}" },
+	    "【超时未确认】{office}报告：{title}（{level}）{late_report}，确认时限 "
+	    "{ack_deadline} 已过仍无人确认，已{escalation_level}升级。{facts}"
+	    "书面报告时限 {report_deadline}。{late}{details}{action}：{link}" },
 	{ "incident.report_overdue", "【书面报告超时】{office}：{title}",
 	    "【书面报告超时】{office}报告的“{title}”（{level}，{received_at} 接报）"
-	    "未在 {report_deadline} 前向省级报送书面报告，请立即报送。{late}详情：{link}" },
+	    "未在 {report_deadline} 前向省级报送书面报告，请立即报送。{facts}{late}"
+	    "{action}：{link}" },
 	{ "incident.acknowledged", "【已确认】{office}：{title}",
 	    "【已确认】{office}报告的“{title}”（{level}）已由{actor}确认，"
 	    "书面报告须于 {report_deadline} 前报送。详情：{link}" },
@@ -72,7 +87,12 @@ static const struct {
 	    "【处置完毕】{office}报告的“{title}”已由{actor}标记为处置完毕。"
 	    "详情：{link}" },
 	{ "incident.updated", "【续报】{office}：{title}",
-	    "【续报】{office}报告的“{title}”（{level}）续报：{details}。详情：{link}" },
+	    "【续报】{office}报告的“{title}”（{level}）续报：{details}。"
+	    "{action}：{link}" },
+	{ "notify.undeliverable", "【通知失败】无法通知 {actor}",
+	    "【通知失败】无法通知 {actor}（{note}），请电话联系。事件：{office}报告的"
+	    "“{title}”（{level}），确认时限 {ack_deadline}，书面报告时限 "
+	    "{report_deadline}。详情：{link}" },
 	{ "sms.reply", "{details}", "{details}" },
 	{ "duty.handover", "【值班交接】{shift}：{count} 起未办结事件",
 	    "【值班交接】{shift}接班，{count} 起未办结事件：\n{incidents}" },

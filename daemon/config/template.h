@@ -22,7 +22,7 @@
 #include <stddef.h>
 
 #define TMPL_SRC_MAX	8192	/* bytes of template source */
-#define TMPL_ERR_MAX	320	/* a buffer this size holds every compile message */
+#define TMPL_ERR_MAX	512	/* a buffer this size holds every compile message */
 
 enum tmpl_var {
 	TMPL_ID,		/* id */
@@ -46,6 +46,15 @@ enum tmpl_var {
 	TMPL_INCIDENTS,		/* incidents: one line each (handover, bundle) */
 	TMPL_COUNT,		/* count (handover, bundle) */
 	TMPL_SHIFT,		/* shift: the incoming shift (handover) */
+	TMPL_CATEGORY,		/* category */
+	TMPL_CAUSE,		/* cause */
+	TMPL_MEASURES,		/* measures */
+	TMPL_CASUALTIES,	/* casualties: "死亡1人、受伤5人", only the numbers given */
+	TMPL_REPORTER,		/* reporter: the reporter's name */
+	TMPL_REPORTER_PHONE,	/* reporter_phone: where to call back */
+	TMPL_LATE_REPORT,	/* late_report: "" or "（迟报 N 分钟）" */
+	TMPL_FACTS,		/* facts: "伤亡：…；地点：…；报告人：…（回电 …）。", what is known */
+	TMPL_ACTION,		/* action: what the link does, "确认" or "详情" */
 	TMPL_NVARS
 };
 

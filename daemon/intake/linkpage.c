@@ -98,6 +98,17 @@ linkpage_item(FILE *f, const char *label, const char *value)
 	fputs("</dd>\n", f);
 }
 
+/* Where the incident can be read: it never acts. */
+static void
+linkpage_details(FILE *f, const char *url)
+{
+	if (url == NULL || *url == '\0')
+		return;
+	fputs("<p><a href=\"", f);
+	linkpage_escape(f, url);
+	fputs("\">查看事件详情</a></p>\n", f);
+}
+
 /* The national grading of emergencies, as duty staff say it. */
 static const char *
 linkpage_level(const char *level)
@@ -122,23 +133,10 @@ linkpage_confirm(const struct linkpage_summary *s, const char *token, char actio
 	FILE		*f;
 	char		*buf = NULL;
 	size_t		 len;
-	const char	*verb;
+	const char	*verb = "确认收到";
 
-	switch (action) {
-	case 'A':
-		verb = "确认收到";
-		break;
-	case 'F':
-		verb = "书面报告已报送";
-		break;
-	case 'R':
-		verb = "已处置完毕";
-		break;
-	default:
-		errno = EINVAL;
-		return NULL;
-	}
-	if (s == NULL || token == NULL) {
+	/* Acknowledging is the one thing a tap does; never resolving. */
+	if (action != 'A' || s == NULL || token == NULL) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -159,11 +157,13 @@ linkpage_confirm(const struct linkpage_summary *s, const char *token, char actio
 	linkpage_escape(f, verb);
 	fputs("</button>\n</form>\n"
 	    "<p>点按按钮后才会记录，并以您本人的名义写入值班日志。</p>\n", f);
+	linkpage_details(f, s->url);
 	return linkpage_close(f, &buf);
 }
 
 static char *
-linkpage_answer(const char *title, const char *cls, const char *message)
+linkpage_answer(const char *title, const char *cls, const char *message,
+    const char *url)
 {
 	FILE	*f;
 	char	*buf = NULL;
@@ -180,17 +180,18 @@ linkpage_answer(const char *title, const char *cls, const char *message)
 	fputs("</h1>\n<p>", f);
 	linkpage_escape(f, message);
 	fputs("</p>\n", f);
+	linkpage_details(f, url);
 	return linkpage_close(f, &buf);
 }
 
 char *
-linkpage_done(const char *message)
+linkpage_done(const char *message, const char *url)
 {
-	return linkpage_answer("已记录", "ok", message);
+	return linkpage_answer("已记录", "ok", message, url);
 }
 
 char *
-linkpage_error(const char *message)
+linkpage_error(const char *message, const char *url)
 {
-	return linkpage_answer("未能完成", "err", message);
+	return linkpage_answer("未能完成", "err", message, url);
 }

@@ -14,18 +14,23 @@ struct linkpage_summary {
 	const char	*level;		/* "I".."IV" or as the caller words it */
 	const char	*occurred;	/* when it happened, formatted by the caller */
 	const char	*person;	/* display name of whom the link is for */
+	const char	*url;		/* the incident's page, linked below the button */
 };
 
 /*
- * A mobile HTML page (UTF-8, Chinese) with one button that POSTs to the
+ * ACTION is 'A' (acknowledge), the only one-tap action; anything else is
+ * EINVAL.  A mobile HTML page (UTF-8, Chinese) with one button that POSTs to the
  * page's own URL with the token in the form field "token": a GET never
  * acts, so link previewers cannot acknowledge anything.  Every field is
  * HTML-escaped.  malloc'd; NULL with errno (EINVAL, ENOMEM).
  */
 char	*linkpage_confirm(const struct linkpage_summary *s, const char *token,
 	    char action);
-/* The answers to the POST: done, or what went wrong and what to do. */
-char	*linkpage_done(const char *message);
-char	*linkpage_error(const char *message);
+/*
+ * The answers: done, or what went wrong and what to do; with URL (may be
+ * NULL) a link to the incident's page below.
+ */
+char	*linkpage_done(const char *message, const char *url);
+char	*linkpage_error(const char *message, const char *url);
 
 #endif

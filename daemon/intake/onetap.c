@@ -2,9 +2,11 @@
  * onetap.c: the requests a one-tap link (一键确认) makes.  GET shows what
  * the button will do and changes nothing (chat apps and mail scanners
  * fetch links on their own); POST from that button acts, once ("once"
- * comes from the incident: acknowledged is acknowledged).
+ * comes from the incident: acknowledged is acknowledged).  A link only
+ * ever acknowledges: a details link never acts, and resolving is never a
+ * one-tap action.  Every page links to the incident's page.
  *
- * Tokens are parse/linktoken.c's, the key notify/links.c's, the changes
+ * Links are notify/links.c's, the pages intake/linkpage.c's, the changes
  * actions/incact.c's.
  */
 #include <errno.h>
@@ -44,36 +46,26 @@ onetap_page(struct http_call *call, int status, char *page)
 	free(page);
 }
 
+/* An answer page; with INC (may be NULL), a link to the incident's page. */
 static void
-onetap_error(struct http_call *call, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+onetap_answer(struct http_call *call, int status, const struct incident *inc,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void
-onetap_error(struct http_call *call, int status, const char *fmt, ...)
+onetap_answer(struct http_call *call, int status, const struct incident *inc,
+    const char *fmt, ...)
 {
-	char	 msg[1024];
+	char	 msg[1024], *url = NULL;
 	va_list	 ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	onetap_page(call, status, linkpage_error(msg));
-}
-
-static void
-onetap_done(struct http_call *call, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-onetap_done(struct http_call *call, const char *fmt, ...)
-{
-	char	 msg[1024];
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	onetap_page(call, 200, linkpage_done(msg));
+	if (inc != NULL)
+		url = incview_url(config_current(), inc);
+	onetap_page(call, status, status == 200 ? linkpage_done(msg, url) :
+	    linkpage_error(msg, url));
+	free(url);
 }
 
 /* "11月28日 14:05": a page read on a phone at night. */
@@ -85,26 +77,13 @@ onetap_time(int64_t ms, char *buf, size_t len)
 	return buf;
 }
 
-static const char *
-onetap_verb(char action)
-{
-	switch (action) {
-	case 'A':
-		return "确认";
-	case 'F':
-		return "记录书面报告已报送";
-	default:
-		return "标记处置完毕";
-	}
-}
-
 /*
  * The link's incident and person, or NULL with the answer sent: altered
  * (403), expired (410), unknown incident (404), person no longer
- * configured (403).
+ * configured (403), an action links no longer take (409).
  */
 static struct incident *
-onetap_open(struct http_call *call, struct linktoken *l,
+onetap_open(struct http_call *call, struct links_link *l,
     const struct config_person **person)
 {
 	const struct config	*cf = config_current();
@@ -112,64 +91,76 @@ onetap_open(struct http_call *call, struct linktoken *l,
 	char			 when[64];
 	int			 rc;
 
-	memset(l, 0, sizeof(*l));
-	rc = links_verify(call->param, time_now_ms(), l);
-	if (rc == -ENOKEY) {
-		onetap_error(call, 503, "一键确认暂不可用（链接密钥未加载）。请登录值班"
-		    "系统操作，或回复通知短信。");
+	rc = links_open(call->param, time_now_ms(), l);
+	inc = l->incident[0] != '\0' ? incident_find(l->incident) : NULL;
+	switch (rc) {
+	case 0:
+		break;
+	case -ENOKEY:
+		onetap_answer(call, 503, NULL, "一键确认暂不可用（链接密钥未加载）。"
+		    "请回复通知短信，或电话联系值班室。");
 		return NULL;
-	}
-	if (rc == -ETIMEDOUT) {
-		onetap_error(call, 410, "此链接已于 %s 过期（事件 %s）。请登录值班系统"
-		    "操作，或回复通知短信。", onetap_time(l->expiry_ms, when,
-		    sizeof(when)), l->incident);
+	case -ETIMEDOUT:
+		if (l->incident[0] != '\0')
+			onetap_answer(call, 410, inc, "此链接已于 %s 过期（事件 %s）。"
+			    "请回复通知短信，或打开事件详情。", onetap_time(
+			    l->expiry_ms, when, sizeof(when)), l->incident);
+		else
+			onetap_answer(call, 410, NULL, "此链接已于 %s 过期。请回复"
+			    "通知短信，或电话联系值班室。", onetap_time(l->expiry_ms,
+			    when, sizeof(when)));
 		return NULL;
-	}
-	if (rc == -ENOMEM) {
+	case -ENOMEM:
 		onetap_page(call, 503, NULL);
 		return NULL;
-	}
-	if (rc != 0) {
+	case -ENOENT:
+		onetap_answer(call, 404, NULL, "找不到此链接对应的事件（可能已超过保存"
+		    "期限）。请回复通知短信，或电话联系值班室。");
+		return NULL;
+	default:
 		log_debug("onetap: refused an altered or malformed token from %s",
 		    http_peer(call));
-		onetap_error(call, 403, "此链接无效：不完整或被改动过。请从通知消息中"
-		    "重新打开完整链接，或登录值班系统操作。");
+		onetap_answer(call, 403, NULL, "此链接无效：不完整或被改动过。请从通知"
+		    "消息中重新打开完整链接，或回复通知短信。");
 		return NULL;
 	}
-	if ((inc = incident_find(l->incident)) == NULL) {
-		onetap_error(call, 404, "找不到事件 %s（可能已超过保存期限）。请登录"
-		    "值班系统查看。", l->incident);
+	if (inc == NULL) {
+		onetap_answer(call, 404, NULL, "找不到事件 %s（可能已超过保存期限）。"
+		    "请电话联系值班室。", l->incident);
 		return NULL;
 	}
 	if ((*person = config_person(cf, l->person)) == NULL) {
-		onetap_error(call, 403, "此链接所属的值班人员（%s）已不在配置中，链接"
-		    "不再有效。请登录值班系统操作。", l->person);
+		onetap_answer(call, 403, inc, "此链接所属的值班人员（%s）已不在配置中，"
+		    "链接不再有效。请打开事件详情。", l->person);
+		return NULL;
+	}
+	/* Links sent before 0.2 could file or resolve: those are details now. */
+	if (l->action != 'A') {
+		onetap_answer(call, 409, inc, "一键链接只用于确认收到。事件 %s 的书面"
+		    "报告和处置结果请在事件详情中记录，或回复通知短信。", inc->id);
 		return NULL;
 	}
 	return inc;
 }
 
-/* What the link was for is done already: say by whom, and change nothing. */
+/* Acknowledged, or resolved, already: say by whom, and change nothing. */
 static int
-onetap_already(struct http_call *call, struct incident *inc, char action)
+onetap_already(struct http_call *call, struct incident *inc)
 {
 	const struct incident_mark	*m;
 	char				 when[64];
 
-	if (inc->state == INCIDENT_RESOLVED && action != 'R') {
+	if (inc->state == INCIDENT_RESOLVED) {
 		m = &inc->resolved;
-		onetap_error(call, 409, "事件 %s 已由%s于 %s 处置完毕，无需再%s。",
-		    inc->id, incview_who(m), onetap_time(m->at, when, sizeof(when)),
-		    onetap_verb(action));
+		onetap_answer(call, 409, inc, "事件 %s 已由%s于 %s 处置完毕，无需再"
+		    "确认。", inc->id, incview_who(m), onetap_time(m->at, when,
+		    sizeof(when)));
 		return 1;
 	}
-	m = action == 'A' ? &inc->ack : action == 'F' ? &inc->filed :
-	    &inc->resolved;
-	if (m->at == 0)
+	if ((m = &inc->ack)->at == 0)
 		return 0;
-	onetap_done(call, "事件 %s 已由%s于 %s %s，无需再次操作。", inc->id,
-	    incview_who(m), onetap_time(m->at, when, sizeof(when)),
-	    onetap_verb(action));
+	onetap_answer(call, 200, inc, "事件 %s 已由%s于 %s 确认，无需再次操作。",
+	    inc->id, incview_who(m), onetap_time(m->at, when, sizeof(when)));
 	return 1;
 }
 
@@ -178,13 +169,13 @@ onetap_get(struct http_call *call)
 {
 	const struct config_person	*person;
 	struct linkpage_summary		 s;
-	struct linktoken			 l;
+	struct links_link		 l;
 	struct incident			*inc;
-	char				 occurred[64];
+	char				 occurred[64], *url;
 	int64_t				 at;
 
 	if ((inc = onetap_open(call, &l, &person)) == NULL ||
-	    onetap_already(call, inc, l.action))
+	    onetap_already(call, inc))
 		return;
 	memset(&s, 0, sizeof(s));
 	s.incident = inc->id;
@@ -195,49 +186,37 @@ onetap_get(struct http_call *call)
 	    "occurred_at")), &at) == 0)
 		s.occurred = onetap_time(at, occurred, sizeof(occurred));
 	s.person = person->name;
-	onetap_page(call, 200, linkpage_confirm(&s, call->param, l.action));
+	s.url = url = incview_url(config_current(), inc);
+	onetap_page(call, 200, linkpage_confirm(&s, call->param, 'A'));
+	free(url);
 }
 
 void
 onetap_post(struct http_call *call)
 {
 	const struct config_person	*person;
-	struct linktoken			 l;
+	struct links_link		 l;
 	struct incident			*inc;
 	char				 when[64];
 	int				 changed = 0, rc;
 
 	if ((inc = onetap_open(call, &l, &person)) == NULL ||
-	    onetap_already(call, inc, l.action))
+	    onetap_already(call, inc))
 		return;
-	switch (l.action) {
-	case 'A':
-		rc = incact_acknowledge(inc, person->id, "一键确认", &changed);
-		break;
-	case 'F':
-		rc = incact_file_report(inc, person->id, NULL, &changed);
-		break;
-	default:
-		rc = incact_resolve(inc, person->id, "一键确认", &changed);
-		break;
-	}
-	if (rc != 0) {
-		log_errorx("onetap: incident %s could not be %s by %s through a "
-		    "link: the audit log cannot be written (%s)", inc->id,
-		    l.action == 'A' ? "acknowledged" : l.action == 'F' ?
-		    "marked as written-report filed" : "resolved", person->id,
-		    strerror(-rc));
-		onetap_error(call, 503, "未能保存（值班日志暂时无法写入）。请稍后重试，"
-		    "或电话联系值班室。");
+	if ((rc = incact_acknowledge(inc, person->id, "一键确认",
+	    &changed)) != 0) {
+		log_errorx("onetap: incident %s could not be acknowledged by %s "
+		    "through a link: the audit log cannot be written (%s)",
+		    inc->id, person->id, strerror(-rc));
+		onetap_answer(call, 503, inc, "未能保存（值班日志暂时无法写入）。请稍后"
+		    "重试，或电话联系值班室。");
 		return;
 	}
 	if (changed)
-		log_info("incident %s %s by %s through a one-tap link", inc->id,
-		    l.action == 'A' ? "acknowledged" : l.action == 'F' ?
-		    "marked as written-report filed" : "resolved", person->id);
-	onetap_done(call, "已%s事件 %s（%s），记录时间 %s，操作人 %s。",
-	    onetap_verb(l.action), inc->id,
-	    json_string_value(json_object_get(inc->report, "title")) != NULL ?
-	    json_string_value(json_object_get(inc->report, "title")) : "",
+		log_info("incident %s acknowledged by %s through a one-tap link",
+		    inc->id, person->id);
+	onetap_answer(call, 200, inc, "已确认事件 %s（%s），记录时间 %s，操作人 %s。",
+	    inc->id, json_string_value(json_object_get(inc->report, "title")) !=
+	    NULL ? json_string_value(json_object_get(inc->report, "title")) : "",
 	    onetap_time(time_now_ms(), when, sizeof(when)), person->name);
 }

@@ -56,6 +56,7 @@ static void delivery_start(struct delivery *);
 static void delivery_timer_cb(struct clock *, void *);
 static void chanq_cb(struct clock *, void *);
 static void delivery_pump(void);
+static void delivery_failed(struct delivery *, size_t, const char *, json_t *);
 
 /* Accepts NULL.  Whoever waited in it goes its own way again. */
 static void
@@ -450,10 +451,73 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 		    d->contacts[contact].channel, attempt, res->detail,
 		    strcmp(outcome, "failed") == 0 ? "; giving up" :
 		    fallback >= 0 ? "" : "; will retry");
+	if (strcmp(outcome, "failed") == 0) {
+		delivery_failed(d, contact, res->detail, data);
+		return;
+	}
 	if (delivery_record(d, "notify.attempt", data) != 0 || fallback < 0)
 		return;
 	/* d is alive: a retry or a refusal keeps the delivery. */
 	delivery_fallback(d, fallback, reason);
+}
+
+/* A channel as the duty room names it: "钉钉", not "dingtalk" or "ding". */
+static const char *
+delivery_channel_label(const char *channel)
+{
+	static const char *const labels[][2] = {
+		{ "dingtalk", "钉钉" }, { "wecom", "企业微信" }, { "feishu", "飞书" },
+		{ "email", "邮件" }, { "twilio_sms", "短信" },
+		{ "aliyun_sms", "短信" }, { "webhook", "webhook" },
+	};
+	const struct config_channel	*ch;
+	const char			*plugin;
+	size_t				 i;
+
+	if ((ch = config_channel(config_current(), channel)) == NULL)
+		return channel;
+	plugin = channel_plugin_abi(ch->plugin)->name;
+	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strcmp(plugin, labels[i][0]) == 0)
+			return labels[i][1];
+	return channel;
+}
+
+/*
+ * Failed for good: recorded, and the duty officers on duty are told who
+ * could not be reached and why (never about a message of that kind: no
+ * loop).  The desk's messages (handovers, SMS answers) belong to no
+ * incident the alarm could name.  Steals DATA.
+ */
+static void
+delivery_failed(struct delivery *d, size_t contact, const char *detail,
+    json_t *data)
+{
+	struct incident	*inc = incident_find(d->subj->id);
+	enum notify_event ev = d->event;
+	int64_t		 intent = d->intent;
+	int		 index = d->index, rc;
+	char		*person = NULL, *name = NULL, reason[DUTYD_ERROR_MAX + 96];
+
+	snprintf(reason, sizeof(reason), "%s %s", delivery_channel_label(
+	    d->contacts[contact].channel), detail);
+	if (inc != NULL && ev != NOTIFY_UNDELIVERABLE &&
+	    ((person = strdup(d->person)) == NULL ||
+	    (name = strdup(d->person_name)) == NULL)) {
+		free(person);
+		json_decref(data);
+		delivery_schedule(d, time_now_ms() + 1000);
+		return;
+	}
+	/* Applied, the record frees d. */
+	if (delivery_record(d, "notify.attempt", data) == 0 && person != NULL &&
+	    (rc = notify_undeliverable(inc, intent, index, ev, person, name,
+	    reason)) != 0)
+		log_errorx("incident %s: %s could not be told of %s, and that "
+		    "could not be recorded (%s): phone them", inc->id, person,
+		    notify_event_name(ev), strerror(-rc));
+	free(person);
+	free(name);
 }
 
 /*
@@ -545,6 +609,7 @@ delivery_about(const struct delivery *d, struct message_about *a)
 	a->late_ms = d->late_ms;
 	a->extra = d->extra;
 	a->person = d->person;
+	a->link = d->link;
 	a->code = d->contacts[d->contact].code;
 	a->inc = incident_find(d->subj->id);
 }
@@ -575,7 +640,7 @@ delivery_send(struct config *cfg, const struct config_channel *ch,
 	rc = n == 1 ? message_render(cfg, ch, &about[0], &m) :
 	    message_render_bundle(cfg, ch, about, n, &m);
 	/* The duty desk is no incident: plugins get the handover itself. */
-	if (lead->extra != NULL)
+	if (lead->extra != NULL && inc == NULL)
 		ijson = extra = json_dumps(lead->extra, JSON_COMPACT);
 	else
 		ijson = inc != NULL ? incview_cached(inc) : NULL;

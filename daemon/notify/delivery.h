@@ -26,6 +26,7 @@
 
 #include "base/clock.h"
 #include "notify/notify.h"
+#include "parse/linktoken.h"
 #include "state/incident.h"
 #include "store/store.h"
 
@@ -67,6 +68,7 @@ struct delivery {
 	json_t		*extra;		/* duty.handover: {shift, count, incidents}; sms.reply: {text} */
 	char		*person;
 	char		*person_name;
+	char		 link[LINKTOKEN_STUB_LEN + 1];	/* one-tap link stub; "": none */
 	struct delivery_contact contacts[DELIVERY_CONTACTS_MAX];
 	size_t		 ncontacts;
 	size_t		 contact;	/* the one being tried */

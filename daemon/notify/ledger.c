@@ -17,6 +17,7 @@
 #include "base/timeutil.h"
 #include "notify/delivery.h"
 #include "notify/ledger.h"
+#include "notify/links.h"
 #include "notify/notify.h"
 #include "parse/smsin.h"
 #include "state/incident.h"
@@ -69,6 +70,7 @@ ledger_delivery(struct notify_subject *subj, int64_t intent, int index,
 {
 	struct delivery	*d;
 	json_t		*contacts = json_object_get(rcp, "contacts"), *c;
+	const char	*link;
 	char		 phone[SMSIN_PHONE_MAX];
 	size_t		 i;
 	int		 code;
@@ -78,6 +80,9 @@ ledger_delivery(struct notify_subject *subj, int64_t intent, int index,
 	    json_string_value(json_object_get(rcp, "name")), late_ms);
 	if (d == NULL)
 		return NULL;
+	link = json_string_value(json_object_get(rcp, "link"));
+	if (link != NULL && strlen(link) == LINKTOKEN_STUB_LEN)
+		memcpy(d->link, link, sizeof(d->link));
 	if (!json_is_array(contacts)) {
 		if (delivery_add_contact(d,
 		    json_string_value(json_object_get(rcp, "channel")),
@@ -128,9 +133,17 @@ ledger_apply_intent(struct notify_subject *subj, const struct record *r)
 			return -ENOMEM;
 		d->level = level;
 		d->update = update;
+		/* What a message not about an incident's own facts says. */
 		d->extra = json_incref(json_object_get(r->data, "handover"));
 		if (d->extra == NULL)
 			d->extra = json_incref(json_object_get(r->data, "reply"));
+		if (d->extra == NULL)
+			d->extra = json_incref(json_object_get(r->data,
+			    "undeliverable"));
+		/* The link a tap acknowledges with; without it, a details link. */
+		if (d->link[0] != '\0' && links_register(d->link, subj->id,
+		    d->person, 'A') != 0)
+			d->link[0] = '\0';
 		if (r->replaying)
 			delivery_schedule(d, 0);
 		else
@@ -232,12 +245,13 @@ ledger_deliveries(struct notify_subject *subj)
 				json_decref(contacts);
 				contacts = NULL;
 			}
-		o = json_pack("{s:I, s:i, s:s, s:{s:s, s:s, s:o}, s:I, s:i, "
+		o = json_pack("{s:I, s:i, s:s, s:{s:s, s:s, s:o, s:s*}, s:I, s:i, "
 		    "s:i, s:i, s:i, s:s?, s:s?, s:s?, s:i}",
 		    "intent", (json_int_t)d->intent, "recipient", d->index,
 		    "event", notify_event_name(d->event),
 		    "to", "person", d->person, "name", d->person_name,
 			"contacts", contacts,
+			"link", d->link[0] != '\0' ? d->link : NULL,
 		    "late_ms", (json_int_t)d->late_ms, "attempts", d->attempts,
 		    "contact", (int)d->contact, "contact_attempts",
 		    d->contact_attempts, "rejected", (int)d->rejected,

@@ -78,44 +78,141 @@ template_for(const struct config *cf, const struct config_channel *ch,
 	return builtin(event, title);
 }
 
+/* The latest word on a report field (a follow-up may have corrected it). */
 static const char *
-report_str(const struct incident *inc, const char *key)
+message_fact(const struct incident *inc, const char *key, const char *sub)
 {
-	return json_string_value(json_object_get(inc->report, key));
+	return json_string_value(incident_fact(inc, key, sub));
 }
+
+/* Characters of a delivery error a message quotes. */
+#define MESSAGE_REASON_CHARS	40
 
 /* Buffers the values point into. */
 struct varbufs {
 	char	level_no[32], level[32], received[32], occurred[32], deadline[32];
 	char	ack_deadline[32], report_deadline[32], late[160];
+	char	casualties[128], late_report[64];
+	char	*facts;		/* malloc'd */
 };
 
+static const char *const message_casualty_kinds[][2] = {
+	{ "dead", "死亡" }, { "injured", "受伤" }, { "missing", "失踪" },
+};
+
+/* Appends "、死亡1人" for N (an integer, else nothing). */
+static size_t
+message_casualty(char *buf, size_t len, size_t used, size_t kind, json_t *n)
+{
+	if (!json_is_integer(n) || used >= len)
+		return used;
+	return used + (size_t)snprintf(buf + used, len - used, "%s%s%lld人",
+	    used > 0 ? "、" : "", message_casualty_kinds[kind][1],
+	    (long long)json_integer_value(n));
+}
+
+/* "死亡1人、受伤5人": only the numbers given, the latest of each. */
 static void
-incident_vars(const struct incident *inc, enum notify_event ev, int level,
-    int64_t late_ms, const char *url, struct tmpl_vars *v, struct varbufs *b)
+message_casualties(const struct incident *inc, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < 3; i++)
+		used = message_casualty(buf, len, used, i, incident_fact(inc,
+		    "casualties", message_casualty_kinds[i][0]));
+}
+
+/*
+ * "地点：X；伤亡：…；报告人：张三（电话 138…）。": the facts a leader decides
+ * on, only those known, for the default texts.  NULL when out of memory.
+ */
+static char *
+message_facts(const struct incident *inc, const char *casualties)
+{
+	const char	*location = message_fact(inc, "location", NULL);
+	const char	*name = message_fact(inc, "reporter", "name");
+	const char	*phone = message_fact(inc, "reporter", "phone");
+	const char	*sep = "";
+	char		*out = NULL;
+	size_t		 len = 0;
+	FILE		*f;
+
+	if ((f = open_memstream(&out, &len)) == NULL)
+		return NULL;
+	if (casualties[0] != '\0') {
+		fprintf(f, "伤亡：%s", casualties);
+		sep = "；";
+	}
+	if (location != NULL) {
+		fprintf(f, "%s地点：%s", sep, location);
+		sep = "；";
+	}
+	if (name != NULL || phone != NULL) {
+		fprintf(f, "%s报告人：%s", sep, name != NULL ? name : "");
+		if (phone != NULL)
+			fprintf(f, "%s（回电 %s）", name != NULL ? "" : " ", phone);
+		sep = "；";
+	}
+	if (*sep != '\0')
+		fputs("。", f);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/*
+ * What every incident message can say.  0, or -ENOMEM; the caller frees
+ * b->facts either way.
+ */
+static int
+incident_vars(const struct config *cf, const struct incident *inc,
+    enum notify_event ev, int level, int64_t late_ms, const char *url,
+    struct tmpl_vars *v, struct varbufs *b)
 {
 	const struct incident_mark *mark = NULL;
-	const char	*grade = report_str(inc, "level");
-	int64_t		 occurred;
+	const char	*grade = message_fact(inc, "level", NULL);
+	int64_t		 occurred, past;
 
 	memset(v, 0, sizeof(*v));
+	b->facts = NULL;
 	v->v[TMPL_ID] = inc->id;
 	v->v[TMPL_OFFICE] = inc->office_name != NULL ? inc->office_name :
 	    inc->office;
-	v->v[TMPL_TITLE] = report_str(inc, "title");
+	v->v[TMPL_TITLE] = json_string_value(json_object_get(inc->report,
+	    "title"));
 	if (grade != NULL)
 		snprintf(b->level, sizeof(b->level), "%s级", grade);
 	else
 		snprintf(b->level, sizeof(b->level), "级别未定");
 	v->v[TMPL_LEVEL] = b->level;
-	v->v[TMPL_LOCATION] = report_str(inc, "location");
-	v->v[TMPL_DETAILS] = report_str(inc, "details");
+	v->v[TMPL_LOCATION] = message_fact(inc, "location", NULL);
+	v->v[TMPL_DETAILS] = message_fact(inc, "details", NULL);
+	v->v[TMPL_CATEGORY] = message_fact(inc, "category", NULL);
+	v->v[TMPL_CAUSE] = message_fact(inc, "cause", NULL);
+	v->v[TMPL_MEASURES] = message_fact(inc, "measures", NULL);
+	v->v[TMPL_REPORTER] = message_fact(inc, "reporter", "name");
+	v->v[TMPL_REPORTER_PHONE] = message_fact(inc, "reporter", "phone");
+	message_casualties(inc, b->casualties, sizeof(b->casualties));
+	v->v[TMPL_CASUALTIES] = b->casualties;
 	v->v[TMPL_RECEIVED_AT] = time_local(inc->received_at, "%m-%d %H:%M",
 	    b->received, sizeof(b->received));
 	occurred = 0;
-	if (time_parse(report_str(inc, "occurred_at"), &occurred) == 0)
+	b->late_report[0] = '\0';
+	if (time_parse(json_string_value(json_object_get(inc->report,
+	    "occurred_at")), &occurred) == 0) {
 		v->v[TMPL_OCCURRED_AT] = time_local(occurred, "%m-%d %H:%M",
 		    b->occurred, sizeof(b->occurred));
+		/* Whole minutes past the county's deadline, one at least. */
+		past = inc->received_at - occurred - cf->policy.county_deadline_ms;
+		if (inc->late_report)
+			snprintf(b->late_report, sizeof(b->late_report),
+			    "（迟报 %lld 分钟）", (long long)(past > 60000 ?
+			    past / 60000 : 1));
+	}
+	v->v[TMPL_LATE_REPORT] = b->late_report;
 	v->v[TMPL_ACK_DEADLINE] = time_local(inc->ack_clock.deadline, "%H:%M",
 	    b->ack_deadline, sizeof(b->ack_deadline));
 	v->v[TMPL_REPORT_DEADLINE] = time_local(inc->report_clock.deadline,
@@ -150,6 +247,10 @@ incident_vars(const struct incident *inc, enum notify_event ev, int level,
 		    "晚发 %lld 分 %lld 秒）", (long long)(late_ms / 60000),
 		    (long long)(late_ms / 1000 % 60));
 	v->v[TMPL_LATE] = b->late;
+	if ((b->facts = message_facts(inc, b->casualties)) == NULL)
+		return -ENOMEM;
+	v->v[TMPL_FACTS] = b->facts;
+	return 0;
 }
 
 void
@@ -167,9 +268,73 @@ message_is_sms(const struct config_channel *ch)
 	return (channel_plugin_abi(ch->plugin)->flags & DUTYD_PLUGIN_SMS) != 0;
 }
 
+/*
+ * An SMS text with its hint within max_segments: {details} gives way
+ * first (shortened a character at a time, then left out), so the title,
+ * level, casualties and deadlines stay; then smsfit_message() cuts what
+ * is left before the link, never the link or the hint.
+ */
+static int
+render_sms(const struct config_channel *ch, const struct tmpl *text,
+    struct tmpl_vars *v, struct message *m, const char *hint)
+{
+	const char	*details = v->v[TMPL_DETAILS];
+	char		*cut = NULL, *whole;
+	size_t		 lo = 0, hi, mid, n;
+	int		 fits;
+
+	if (hint == NULL)
+		hint = "";
+	if (asprintf(&whole, "%s%s", m->text, hint) == -1)
+		return -ENOMEM;
+	fits = smsfit_segments(whole) <= ch->max_segments;
+	free(whole);
+	if (fits || details == NULL || *details == '\0')
+		return smsfit_message(ch->max_segments, m->url, hint, &m->text);
+	/* The longest cut of the details that fits: search on characters. */
+	hi = utf8_length(details);
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		n = utf8_cut(details, strlen(details), mid, UTF8_NOCAP);
+		free(cut);
+		if (asprintf(&cut, "%.*s…", (int)n, details) == -1) {
+			cut = NULL;
+			return -ENOMEM;
+		}
+		v->v[TMPL_DETAILS] = cut;
+		free(m->text);
+		if ((m->text = tmpl_render(text, v)) == NULL ||
+		    asprintf(&whole, "%s%s", m->text, hint) == -1) {
+			free(cut);
+			return -ENOMEM;
+		}
+		fits = smsfit_segments(whole) <= ch->max_segments;
+		free(whole);
+		if (fits)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	free(cut);
+	cut = NULL;
+	if (lo > 0) {
+		n = utf8_cut(details, strlen(details), lo, UTF8_NOCAP);
+		if (asprintf(&cut, "%.*s…", (int)n, details) == -1)
+			return -ENOMEM;
+	}
+	v->v[TMPL_DETAILS] = cut;
+	free(m->text);
+	m->text = tmpl_render(text, v);
+	v->v[TMPL_DETAILS] = details;
+	free(cut);
+	if (m->text == NULL)
+		return -ENOMEM;
+	return smsfit_message(ch->max_segments, m->url, hint, &m->text);
+}
+
 static int
 render(const struct config *cf, const struct config_channel *ch,
-    const char *event, const struct tmpl_vars *v, struct message *m,
+    const char *event, struct tmpl_vars *v, struct message *m,
     const char *hint)
 {
 	const struct tmpl *text = template_for(cf, ch, event, 0);
@@ -182,7 +347,7 @@ render(const struct config *cf, const struct config_channel *ch,
 		return -ENOMEM;
 	if (!message_is_sms(ch))
 		return 0;
-	return smsfit_message(ch->max_segments, m->url, hint, &m->text);
+	return render_sms(ch, text, v, m, hint);
 }
 
 /* 交接班: the incoming shift and the open incidents, as recorded at the handover. */
@@ -210,24 +375,41 @@ message_handover(const struct config *cf, const struct config_channel *ch,
 	return rc;
 }
 
+/*
+ * A vendor's error cut to what a reader takes in at a glance (the record
+ * and the incident keep it whole): "钉钉 errcode 310000: sign not match…".
+ */
+static const char *
+message_short(const char *s, char *buf, size_t len)
+{
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	n = utf8_cut(s, strlen(s), MESSAGE_REASON_CHARS, len - sizeof("…"));
+	snprintf(buf, len, "%.*s%s", (int)n, s, s[n] != '\0' ? "…" : "");
+	return buf;
+}
+
 /* What a follow-up says, in one line: the fields it brought. */
 static char *
 update_summary(const struct incident *inc, int n)
 {
 	json_t	*f = json_object_get(json_array_get(inc->updates,
 	    (size_t)(n > 0 ? n - 1 : 0)), "fields"), *c;
-	char	*out = NULL;
+	char	*out = NULL, casualties[128] = "";
 	FILE	*fp;
-	size_t	 len = 0;
+	size_t	 len = 0, i, used = 0;
 	const char *sep = "";
 
 	if ((fp = open_memstream(&out, &len)) == NULL)
 		return NULL;
-	if ((c = json_object_get(f, "casualties")) != NULL) {
-		fprintf(fp, "伤亡：死亡 %lld，受伤 %lld，失踪 %lld",
-		    json_integer_value(json_object_get(c, "dead")),
-		    json_integer_value(json_object_get(c, "injured")),
-		    json_integer_value(json_object_get(c, "missing")));
+	c = json_object_get(f, "casualties");
+	for (i = 0; i < 3; i++)
+		used = message_casualty(casualties, sizeof(casualties), used, i,
+		    json_object_get(c, message_casualty_kinds[i][0]));
+	if (casualties[0] != '\0') {
+		fprintf(fp, "伤亡：%s", casualties);
 		sep = "；";
 	}
 	if (json_object_get(f, "level") != NULL) {
@@ -251,9 +433,11 @@ update_summary(const struct incident *inc, int n)
 		sep = "；";
 	}
 	if ((c = json_object_get(f, "reporter")) != NULL) {
-		fprintf(fp, "%s报告人：%s %s", sep,
-		    json_string_value(json_object_get(c, "name")) ?: "",
-		    json_string_value(json_object_get(c, "phone")) ?: "");
+		fprintf(fp, "%s报告人：%s", sep,
+		    json_string_value(json_object_get(c, "name")) ?: "");
+		if (json_string_value(json_object_get(c, "phone")) != NULL)
+			fprintf(fp, "（回电 %s）", json_string_value(
+			    json_object_get(c, "phone")));
 		sep = "；";
 	}
 	if (json_object_get(f, "details") != NULL)
@@ -266,24 +450,6 @@ update_summary(const struct incident *inc, int n)
 	return out;
 }
 
-/*
- * What one tap on the link does: acknowledge while nobody has, then file
- * the written report, then resolve.  Every incident message carries one;
- * for a resolved incident it opens a page saying so.
- */
-static char
-link_action(const struct message_about *d, const struct incident *inc)
-{
-	if (inc->state != INCIDENT_RESOLVED && inc->ack.at == 0 &&
-	    (d->event == NOTIFY_NEW || d->event == NOTIFY_ESCALATED ||
-	    d->event == NOTIFY_UPDATED))
-		return 'A';
-	if (inc->state != INCIDENT_RESOLVED && inc->filed.at == 0 &&
-	    d->event != NOTIFY_FILED && d->event != NOTIFY_RESOLVED)
-		return 'F';
-	return 'R';
-}
-
 int
 message_render(const struct config *cf, const struct config_channel *ch,
     const struct message_about *d, struct message *m)
@@ -291,9 +457,8 @@ message_render(const struct config *cf, const struct config_channel *ch,
 	const struct incident	*inc = d->inc;
 	struct tmpl_vars	 v;
 	struct varbufs		 b;
-	char			*details = NULL, hint[96] = "";
-	char			 action;
-	int			 rc;
+	char			*details = NULL, hint[96] = "", note[160];
+	int			 rc, tap, can_file;
 
 	memset(m, 0, sizeof(m[0]));
 	if (d->event == NOTIFY_HANDOVER)
@@ -311,26 +476,40 @@ message_render(const struct config *cf, const struct config_channel *ch,
 	}
 	if (inc == NULL)
 		return -ENOENT;
-	/* Every message carries its reader's own link. */
-	action = link_action(d, inc);
-	/* Without one (no key, an id unfit for a token), the incident's page. */
-	if (links_url(cf, inc->id, d->person, action, &m->url) != 0 &&
-	    (m->url = incview_url(cf, inc)) == NULL)
+	/*
+	 * A one-tap link only acknowledges, and only while nobody has; every
+	 * other link is the incident's page, which never acts.
+	 */
+	tap = d->link != NULL && d->link[0] != '\0' && inc->ack.at == 0 &&
+	    inc->state != INCIDENT_RESOLVED &&
+	    links_url(cf, d->link, &m->url) == 0;
+	if (!tap && (m->url = incview_url(cf, inc)) == NULL)
 		return -ENOMEM;
-	incident_vars(inc, d->event, d->level, d->late_ms, m->url, &v, &b);
-	if (d->event == NOTIFY_UPDATED) {
-		if ((details = update_summary(inc, d->update)) == NULL) {
-			message_clear(m);
-			return -ENOMEM;
-		}
+	rc = incident_vars(cf, inc, d->event, d->level, d->late_ms, m->url, &v,
+	    &b);
+	v.v[TMPL_ACTION] = tap ? "确认" : "详情";
+	if (rc == 0 && d->event == NOTIFY_UNDELIVERABLE) {
+		v.v[TMPL_ACTOR] = json_string_value(json_object_get(d->extra,
+		    "name"));
+		v.v[TMPL_NOTE] = message_short(json_string_value(
+		    json_object_get(d->extra, "reason")), note, sizeof(note));
+	}
+	if (rc == 0 && d->event == NOTIFY_UPDATED) {
+		if ((details = update_summary(inc, d->update)) == NULL)
+			rc = -ENOMEM;
 		v.v[TMPL_DETAILS] = details;
 	}
-	if (d->code > 0 && action != 'R' && message_is_sms(ch))
-		snprintf(hint, sizeof(hint), action == 'A' ?
+	/* Replies act while there is something left to do. */
+	can_file = inc->state != INCIDENT_RESOLVED && inc->filed.at == 0;
+	if (d->code > 0 && can_file && message_is_sms(ch))
+		snprintf(hint, sizeof(hint), inc->ack.at == 0 ?
 		    " 回复%dA确认，%dF已报省" : " 回复%dF已报省", d->code, d->code);
-	if ((rc = render(cf, ch, notify_event_name(d->event), &v, m, hint)) != 0)
+	if (rc == 0)
+		rc = render(cf, ch, notify_event_name(d->event), &v, m, hint);
+	if (rc != 0)
 		message_clear(m);
 	free(details);
+	free(b.facts);
 	return rc;
 }
 
@@ -356,10 +535,13 @@ message_render_bundle(const struct config *cf, const struct config_channel *ch,
 			continue;	/* the desk's: its text is its own */
 		if (line == NULL || (url = incview_url(cf, inc)) == NULL)
 			goto out;
-		incident_vars(inc, ds[i].event, ds[i].level, ds[i].late_ms, url,
-		    &iv, &b);
-		one = tmpl_render(line, &iv);
+		rc = incident_vars(cf, inc, ds[i].event, ds[i].level,
+		    ds[i].late_ms, url, &iv, &b);
+		iv.v[TMPL_ACTION] = "详情";
+		one = rc == 0 ? tmpl_render(line, &iv) : NULL;
 		free(url);
+		free(b.facts);
+		rc = -ENOMEM;
 		if (one == NULL)
 			goto out;
 		l = strlen(one);

@@ -23,7 +23,8 @@ struct message_about {
 	int		 update;	/* incident.updated: the follow-up's number */
 	int64_t		 late_ms;	/* a clock that fired late says so */
 	const json_t	*extra;		/* duty.handover: {shift, count, incidents}; sms.reply: {text} */
-	const char	*person;	/* the reader's id: their one-tap link */
+	const char	*person;	/* the reader's id */
+	const char	*link;		/* their one-tap link's stub; "": none */
 	int		 code;		/* their SMS reply code; 0: none */
 	const struct incident *inc;	/* NULL on the duty desk */
 };

@@ -17,6 +17,7 @@
 #include "config/channel.h"
 #include "config/config.h"
 #include "config/roster.h"
+#include "notify/links.h"
 #include "notify/notify.h"
 #include "parse/smsin.h"
 #include "state/incident.h"
@@ -54,6 +55,7 @@ static const struct {
 	{ NOTIFY_HANDOVER,	"duty.handover" },
 	{ NOTIFY_UPDATED,	"incident.updated" },
 	{ NOTIFY_REPLY,		"sms.reply" },
+	{ NOTIFY_UNDELIVERABLE,	"notify.undeliverable" },
 };
 #define NOTIFY_NEVENTS	(sizeof(notify_events) / sizeof(notify_events[0]))
 
@@ -192,27 +194,47 @@ contact_json(const struct config *cfg, const struct config_contact *c,
 	return o;
 }
 
+/* The rank of a level, I most severe: 1..4; 0 when it has none. */
+static int
+notify_level_rank(const char *level)
+{
+	static const char *const ranks[] = { "I", "II", "III", "IV" };
+	size_t i;
+
+	for (i = 0; level != NULL && i < 4; i++)
+		if (strcmp(level, ranks[i]) == 0)
+			return (int)i + 1;
+	return 0;
+}
+
 int
 notify_add_person(json_t *list, json_t *seen, const struct config *cfg,
-    const char *id, const char *why, const char *incident)
+    const char *id, const char *why, const struct notify_ask *ask)
 {
 	const struct config_person	*p;
 	json_t				*contacts, *r;
+	char				 stub[LINKTOKEN_STUB_LEN + 1];
 	size_t				 i;
+	int				 rank;
 
 	if (json_object_get(seen, id) != NULL)
 		return 0;	/* the leader may also be a duty officer: once is enough */
-	json_object_set_new(seen, id, json_true());
 	if ((p = config_person(cfg, id)) == NULL) {
+		json_object_set_new(seen, id, json_true());
 		log_warnx("person '%s' is on duty but not in people; cannot "
 		    "notify them", id);
 		return 0;
 	}
+	/* min_level: a new incident below it is not theirs (unknown levels are). */
+	if (ask != NULL && ask->filter && p->min_level > 0 &&
+	    (rank = notify_level_rank(ask->level)) > p->min_level)
+		return 0;
+	json_object_set_new(seen, id, json_true());
 	/* In order: the first is tried first, the others are fallbacks. */
 	contacts = json_array();
 	for (i = 0; contacts != NULL && i < p->ncontacts; i++)
 		if (json_array_append_new(contacts, contact_json(cfg,
-		    &p->contacts[i], incident)) != 0) {
+		    &p->contacts[i], ask != NULL ? ask->codes : NULL)) != 0) {
 			json_decref(contacts);
 			contacts = NULL;
 		}
@@ -220,6 +242,13 @@ notify_add_person(json_t *list, json_t *seen, const struct config *cfg,
 		return -ENOMEM;
 	r = json_pack("{s:s, s:s, s:o, s:s}", "person", p->id, "name", p->name,
 	    "contacts", contacts, "why", why);
+	/* Their own one-tap link, when a tap can still acknowledge. */
+	if (r != NULL && ask != NULL && ask->link &&
+	    (links_stub(time_now_ms() + cfg->links.ttl_ms, stub) != 0 ||
+	    json_object_set_new(r, "link", json_string(stub)) != 0)) {
+		json_decref(r);
+		r = NULL;
+	}
 	if (r == NULL || json_array_append_new(list, r) != 0)
 		return -ENOMEM;
 	return 0;
@@ -250,11 +279,41 @@ notify_oncall_json(const struct roster_oncall *oc)
 	return o;
 }
 
+/* Everyone on duty in ROLE ("leader", "officers") or person ID. */
+static int
+notify_add_named(json_t *list, json_t *seen, const struct config *cfg,
+    const struct roster_oncall *oc, const char *id, const char *why,
+    const struct notify_ask *ask)
+{
+	char	 w[512];
+	size_t	 i;
+	int	 rc = 0;
+
+	if (strcmp(id, "leader") == 0) {
+		if (!oc->has_leader)
+			return 0;
+		snprintf(w, sizeof(w), "%s: leader on duty (%s)", why,
+		    oc->leader.why);
+		return notify_add_person(list, seen, cfg, oc->leader.person, w, ask);
+	}
+	if (strcmp(id, "officers") == 0) {
+		for (i = 0; rc == 0 && i < oc->nofficers; i++) {
+			snprintf(w, sizeof(w), "%s: duty officer, %s shift (%s)",
+			    why, oc->officers[i].role, oc->officers[i].why);
+			rc = notify_add_person(list, seen, cfg,
+			    oc->officers[i].person, w, ask);
+		}
+		return rc;
+	}
+	return notify_add_person(list, seen, cfg, id, why, ask);
+}
+
 /*
  * Who hears of an event: the roster of this moment, not of when the
- * incident opened.  Level 1 escalations and overdue reports go up to the
- * leader on duty and duty.escalation; levels beyond call their own list.
- * *on_duty gets who was on duty and why, for the record.
+ * incident opened.  The duty officers on duty hear of everything (they
+ * write the report); the leader on duty too; escalations and overdue
+ * reports also reach duty.escalation, and levels beyond the first call
+ * the officers and their own list (roles or people).  *on_duty gets who was on duty and why, for the record.
  */
 static json_t *
 notify_recipients(const struct incident *inc, enum notify_event ev, int level,
@@ -263,60 +322,54 @@ notify_recipients(const struct incident *inc, enum notify_event ev, int level,
 	const struct config	*cfg = config_current();
 	const struct config_duty *duty = &cfg->duty;
 	struct roster_oncall	 oc;
+	struct notify_ask	 ask;
 	json_t			*list = json_array(), *seen = json_object(), *who;
-	const char		*codes;
 	char			 why[256];
-	int			 escalation, officers, rc = 0;
+	int			 escalation, rc = 0;
 	size_t			 i;
 
 	*on_duty = NULL;
-	/* A reply code only where a reply can still act. */
-	codes = ev == NOTIFY_NEW || ev == NOTIFY_ESCALATED ||
-	    ev == NOTIFY_OVERDUE || ev == NOTIFY_UPDATED ? inc->id : NULL;
+	memset(&ask, 0, sizeof(ask));
+	/* A reply code and a one-tap link only where they can still act. */
+	if (ev == NOTIFY_NEW || ev == NOTIFY_ESCALATED || ev == NOTIFY_OVERDUE ||
+	    ev == NOTIFY_UPDATED) {
+		ask.codes = inc->id;
+		ask.link = inc->ack.at == 0 && inc->state != INCIDENT_RESOLVED;
+	}
+	/* min_level holds back news of an incident, never an alarm. */
+	ask.filter = ev == NOTIFY_NEW;
+	ask.level = json_string_value(incident_fact(inc, "level", NULL));
 	if (list == NULL || seen == NULL ||
 	    roster_at(cfg, time_now_ms(), &oc) != 0)
 		goto fail;
 	if ((*on_duty = notify_oncall_json(&oc)) == NULL)
 		goto fail;
-	if (level >= 2) {
-		json_array_foreach(inc->level_notify, i, who) {
-			const char *id = json_string_value(who);
-
-			if (id != NULL && strcmp(id, "leader") == 0 && oc.has_leader) {
-				snprintf(why, sizeof(why), "escalation level %d: "
-				    "leader on duty (%s)", level, oc.leader.why);
-				rc = notify_add_person(list, seen, cfg,
-				    oc.leader.person, why, codes);
-			} else if (id != NULL && strcmp(id, "leader") != 0) {
-				snprintf(why, sizeof(why), "escalation level %d",
-				    level);
-				rc = notify_add_person(list, seen, cfg, id, why,
-				    codes);
-			}
-			if (rc != 0)
-				goto fail;
-		}
-		json_decref(seen);
-		return list;
-	}
-	/* Escalations go up: the leader and the escalation list. */
-	officers = ev != NOTIFY_ESCALATED && ev != NOTIFY_OVERDUE;
-	escalation = !officers || inc->ack_clock.fired_at != 0 ||
-	    inc->report_clock.fired_at != 0;
-	for (i = 0; officers && rc == 0 && i < oc.nofficers; i++) {
+	for (i = 0; rc == 0 && i < oc.nofficers; i++) {
 		snprintf(why, sizeof(why), "duty officer, %s shift (%s)",
 		    oc.officers[i].role, oc.officers[i].why);
 		rc = notify_add_person(list, seen, cfg, oc.officers[i].person,
-		    why, codes);
+		    why, &ask);
 	}
+	if (rc == 0 && level >= 2) {
+		snprintf(why, sizeof(why), "escalation level %d", level);
+		json_array_foreach(inc->level_notify, i, who)
+			if (json_is_string(who) && (rc = notify_add_named(list,
+			    seen, cfg, &oc, json_string_value(who), why,
+			    &ask)) != 0)
+				goto fail;
+		json_decref(seen);
+		return list;
+	}
+	escalation = ev == NOTIFY_ESCALATED || ev == NOTIFY_OVERDUE ||
+	    inc->ack_clock.fired_at != 0 || inc->report_clock.fired_at != 0;
 	if (rc == 0 && oc.has_leader) {
 		snprintf(why, sizeof(why), "leader on duty (%s)", oc.leader.why);
 		rc = notify_add_person(list, seen, cfg, oc.leader.person, why,
-		    codes);
+		    &ask);
 	}
 	for (i = 0; escalation && rc == 0 && i < duty->nescalation; i++)
 		rc = notify_add_person(list, seen, cfg, duty->escalation[i],
-		    "duty.escalation", codes);
+		    "duty.escalation", &ask);
 	if (rc != 0)
 		goto fail;
 	json_decref(seen);
@@ -359,12 +412,77 @@ notify_intent(struct incident *inc, enum notify_event ev, int level)
 	data = json_pack("{s:s, s:o, s:I, s:o}", "event", notify_event_name(ev),
 	    "recipients", recipients, "late_ms", (json_int_t)late,
 	    "on_duty", on_duty);
+	if (data == NULL || (ev == NOTIFY_UPDATED && json_object_set_new(data,
+	    "update", json_integer(level)) != 0) || (ev != NOTIFY_UPDATED &&
+	    level >= 2 && json_object_set_new(data, "level",
+	    json_integer(level)) != 0)) {
+		json_decref(data);
+		return -ENOMEM;
+	}
+	return store_append("notify.intent", inc->id, "dutyd", data, NULL);
+}
+
+int
+notify_undeliverable(struct incident *inc, int64_t intent, int index,
+    enum notify_event ev, const char *person, const char *name,
+    const char *reason)
+{
+	const struct config	*cfg = config_current();
+	struct roster_oncall	 oc;
+	json_t			*data, *recipients, *seen, *on_duty;
+	char			 why[256];
+	size_t			 i;
+	int			 rc = 0;
+
+	data = json_pack("{s:I, s:i, s:s, s:s, s:s, s:s}", "intent",
+	    (json_int_t)intent, "recipient", index, "event",
+	    notify_event_name(ev), "person", person, "name", name, "reason",
+	    reason);
 	if (data == NULL)
 		return -ENOMEM;
-	if (ev == NOTIFY_UPDATED)
-		json_object_set_new(data, "update", json_integer(level));
-	else if (level >= 2)
-		json_object_set_new(data, "level", json_integer(level));
+	if ((rc = store_append("notify.undeliverable", inc->id, "dutyd", data,
+	    NULL)) != 0)
+		return rc;
+	log_warnx("incident %s: %s could not be told of %s (%s); telling the "
+	    "duty officers on duty", inc->id, person, notify_event_name(ev),
+	    reason);
+	/* The duty officers on duty, but not who could not be reached. */
+	recipients = json_array();
+	seen = json_pack("{s:b}", person, 1);
+	if (recipients == NULL || seen == NULL ||
+	    roster_at(cfg, time_now_ms(), &oc) != 0 ||
+	    (on_duty = notify_oncall_json(&oc)) == NULL) {
+		json_decref(recipients);
+		json_decref(seen);
+		return -ENOMEM;
+	}
+	for (i = 0; rc == 0 && i < oc.nofficers; i++) {
+		snprintf(why, sizeof(why), "duty officer, %s shift (%s): %s could "
+		    "not be reached", oc.officers[i].role, oc.officers[i].why,
+		    person);
+		rc = notify_add_person(recipients, seen, cfg,
+		    oc.officers[i].person, why, NULL);
+	}
+	/* Nobody else on the desk: the leader on duty has to know. */
+	if (rc == 0 && json_array_size(recipients) == 0 && oc.has_leader) {
+		snprintf(why, sizeof(why), "leader on duty (%s): %s could not "
+		    "be reached", oc.leader.why, person);
+		rc = notify_add_person(recipients, seen, cfg, oc.leader.person,
+		    why, NULL);
+	}
+	json_decref(seen);
+	data = rc != 0 ? NULL : json_pack("{s:s, s:o, s:i, s:o, s:{s:s, s:s, "
+	    "s:s, s:s}}", "event", "notify.undeliverable", "recipients",
+	    recipients, "late_ms", 0, "on_duty", on_duty, "undeliverable",
+	    "person", person, "name", name, "event", notify_event_name(ev),
+	    "reason", reason);
+	if (data == NULL) {
+		if (rc != 0) {
+			json_decref(recipients);
+			json_decref(on_duty);
+		}
+		return -ENOMEM;
+	}
 	return store_append("notify.intent", inc->id, "dutyd", data, NULL);
 }
 

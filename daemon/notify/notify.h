@@ -46,6 +46,7 @@ enum notify_event {
 	NOTIFY_HANDOVER		= 1 << 6,	/* duty.handover, on the duty desk */
 	NOTIFY_UPDATED		= 1 << 7,	/* incident.updated: one per follow-up */
 	NOTIFY_REPLY		= 1 << 8,	/* sms.reply: an answer to an inbound SMS, on the duty desk */
+	NOTIFY_UNDELIVERABLE	= 1 << 9,	/* notify.undeliverable: someone could not be told */
 };
 
 /*
@@ -77,6 +78,14 @@ enum notify_event notify_event_parse(const char *name);	/* 0 when unknown */
  */
 void	notify_reconcile(struct incident *);
 void	notify_reconcile_all(void);
+/*
+ * A delivery of EV to PERSON (NAME) failed for good, for REASON: the
+ * notify.undeliverable record, and an intent telling the duty officers on
+ * duty (the leader when there are none).  0 or -errno.
+ */
+int	notify_undeliverable(struct incident *, int64_t intent, int index,
+	    enum notify_event ev, const char *person, const char *name,
+	    const char *reason);
 /* SUBJECT's bookkeeping; with CREATE, made when missing (NULL: no memory). */
 struct notify_subject *notify_subject(const char *id, int create);
 struct notify_subject *notify_subject_first(void);
@@ -97,13 +106,21 @@ void	notify_prune(void);
 int	notify_snapshot(const char *subject, json_t *o);
 int	notify_restore(const char *subject, json_t *o);
 
+/* What a recipient is given beside the message. */
+struct notify_ask {
+	const char	*codes;		/* SMS contacts get a reply code for this incident */
+	int		 link;		/* a one-tap link to acknowledge it */
+	int		 filter;	/* people[].min_level applies */
+	const char	*level;		/* the incident's level, for min_level */
+};
+
 /*
- * Appends person ID to LIST as a recipient {person, name, contacts, why},
- * unless SEEN has them already; with INCIDENT, SMS contacts get its reply
- * code.  0 or -ENOMEM.
+ * Appends person ID to LIST as a recipient {person, name, contacts, why,
+ * link?}, unless SEEN has them already, or ASK (may be NULL) filters them
+ * out.  0 or -ENOMEM.
  */
 int	notify_add_person(json_t *list, json_t *seen, const struct config *,
-	    const char *id, const char *why, const char *incident);
+	    const char *id, const char *why, const struct notify_ask *ask);
 /* Who is on duty, as records and the API show it. */
 json_t	*notify_oncall_json(const struct roster_oncall *);
 

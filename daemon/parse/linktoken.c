@@ -117,7 +117,7 @@ action_ok(char action)
 }
 
 int
-linktoken_make(const void *key, size_t keylen, const char *incident,
+linktoken_v1_make(const void *key, size_t keylen, const char *incident,
     const char *person, char action, int64_t expiry_ms, char *token,
     size_t tokenlen)
 {
@@ -197,7 +197,7 @@ parse_payload(const char *p, size_t n, struct linktoken *out)
 }
 
 int
-linktoken_verify(const void *key, size_t keylen, const char *token,
+linktoken_v1_verify(const void *key, size_t keylen, const char *token,
     int64_t now_ms, struct linktoken *out)
 {
 	unsigned char	 payload[PAYLOAD_MAX + 1], md[MAC_LEN];
@@ -231,4 +231,90 @@ linktoken_verify(const void *key, size_t keylen, const char *token,
 	if (now_ms >= out->expiry_ms)
 		return -ETIMEDOUT;
 	return 0;
+}
+
+/* Short tokens ------------------------------------------------------------ */
+
+#define STUB_BYTES	(LINKTOKEN_ID_LEN + 4)
+#define SHORT_MAC	8
+#define TOKEN_BYTES	(STUB_BYTES + SHORT_MAC)
+
+/* EVP_EncodeBlock() writes the padding first: 17 bytes for 14 characters. */
+static void
+linktoken_stub_text(const unsigned char *b, char *stub)
+{
+	char buf[B64_BUF(STUB_BYTES)];
+
+	b64url_encode(b, STUB_BYTES, buf);
+	memcpy(stub, buf, LINKTOKEN_STUB_LEN + 1);
+}
+
+int
+linktoken_stub(const unsigned char *random, int64_t expiry_ms, char *stub)
+{
+	unsigned char	 b[STUB_BYTES];
+	int64_t		 minutes = (expiry_ms + 59999) / 60000;
+
+	if (expiry_ms < 0 || minutes > UINT32_MAX)
+		return -EINVAL;
+	memcpy(b, random, LINKTOKEN_ID_LEN);
+	b[LINKTOKEN_ID_LEN] = (unsigned char)(minutes >> 24);
+	b[LINKTOKEN_ID_LEN + 1] = (unsigned char)(minutes >> 16);
+	b[LINKTOKEN_ID_LEN + 2] = (unsigned char)(minutes >> 8);
+	b[LINKTOKEN_ID_LEN + 3] = (unsigned char)minutes;
+	linktoken_stub_text(b, stub);
+	return 0;
+}
+
+int
+linktoken_stub_expiry(const char *stub, int64_t *expiry_ms)
+{
+	unsigned char	 b[STUB_BYTES + 2];
+	const unsigned char *m = b + LINKTOKEN_ID_LEN;
+
+	if (stub == NULL || strlen(stub) != LINKTOKEN_STUB_LEN ||
+	    b64url_decode(stub, LINKTOKEN_STUB_LEN, b, sizeof(b)) != STUB_BYTES)
+		return -EINVAL;
+	*expiry_ms = ((int64_t)m[0] << 24 | (int64_t)m[1] << 16 |
+	    (int64_t)m[2] << 8 | (int64_t)m[3]) * 60000;
+	return 0;
+}
+
+int
+linktoken_sign(const void *key, size_t keylen, const char *stub, char *token)
+{
+	unsigned char	 b[TOKEN_BYTES + 2], md[MAC_LEN];
+	int		 rc;
+
+	if (key == NULL || keylen < LINKTOKEN_KEY_MIN || stub == NULL ||
+	    strlen(stub) != LINKTOKEN_STUB_LEN ||
+	    b64url_decode(stub, LINKTOKEN_STUB_LEN, b, sizeof(b)) != STUB_BYTES)
+		return -EINVAL;
+	if ((rc = linktoken_mac(key, keylen, b, STUB_BYTES, md)) != 0)
+		return rc;
+	memcpy(b + STUB_BYTES, md, SHORT_MAC);
+	b64url_encode(b, TOKEN_BYTES, token);
+	return 0;
+}
+
+int
+linktoken_open(const void *key, size_t keylen, const char *token,
+    int64_t now_ms, char *stub, int64_t *expiry_ms)
+{
+	unsigned char	 b[TOKEN_BYTES + 2], md[MAC_LEN];
+	int		 rc;
+
+	stub[0] = '\0';
+	if (key == NULL || keylen < LINKTOKEN_KEY_MIN || token == NULL ||
+	    strnlen(token, LINKTOKEN_LEN + 1) != LINKTOKEN_LEN ||
+	    b64url_decode(token, LINKTOKEN_LEN, b, sizeof(b)) != TOKEN_BYTES)
+		return -EBADMSG;
+	if ((rc = linktoken_mac(key, keylen, b, STUB_BYTES, md)) != 0)
+		return rc;
+	if (!mac_equal(md, b + STUB_BYTES, SHORT_MAC))
+		return -EBADMSG;
+	linktoken_stub_text(b, stub);
+	if ((rc = linktoken_stub_expiry(stub, expiry_ms)) != 0)
+		return -EBADMSG;
+	return now_ms >= *expiry_ms ? -ETIMEDOUT : 0;
 }

@@ -19,6 +19,8 @@
 
 /* Timeline entries kept per incident; the oldest delivery attempts go first. */
 #define INCIDENT_TIMELINE_MAX	500
+/* Undeliverable notices shown per incident (the log keeps them all). */
+#define INCIDENT_UNDELIVERABLE_MAX	50
 
 RB_HEAD(incident_ids, incident);
 RB_HEAD(incident_keys, incident);
@@ -89,6 +91,7 @@ incident_free(struct incident *inc)
 	json_decref(inc->report);
 	json_decref(inc->origin);
 	json_decref(inc->timeline);
+	json_decref(inc->undeliverable);
 	incident_mark_clear(&inc->ack);
 	incident_mark_clear(&inc->filed);
 	incident_mark_clear(&inc->resolved);
@@ -167,6 +170,24 @@ incident_count_open(void)
 		if (inc->state != INCIDENT_RESOLVED)
 			n++;
 	return n;
+}
+
+json_t *
+incident_fact(const struct incident *inc, const char *key, const char *sub)
+{
+	json_t	*v;
+	size_t	 i;
+
+	for (i = json_array_size(inc->updates); i > 0; i--) {
+		v = json_object_get(json_object_get(json_array_get(inc->updates,
+		    i - 1), "fields"), key);
+		if (v != NULL && sub != NULL)
+			v = json_object_get(v, sub);
+		if (v != NULL)
+			return v;
+	}
+	v = json_object_get(inc->report, key);
+	return sub != NULL ? json_object_get(v, sub) : v;
 }
 
 const char *
@@ -417,6 +438,27 @@ incident_apply_escalated(struct incident *inc, const struct record *r)
 	return 0;
 }
 
+/* Someone could not be told: the incident shows it (the last few). */
+static int
+incident_apply_undeliverable(struct incident *inc, const struct record *r)
+{
+	json_t *u;
+
+	if (inc->undeliverable == NULL &&
+	    (inc->undeliverable = json_array()) == NULL)
+		return -ENOMEM;
+	u = json_pack("{s:s, s:O?, s:O?, s:O?, s:O?}", "at", r->ts,
+	    "person", json_object_get(r->data, "person"),
+	    "name", json_object_get(r->data, "name"),
+	    "event", json_object_get(r->data, "event"),
+	    "reason", json_object_get(r->data, "reason"));
+	if (u == NULL || json_array_append_new(inc->undeliverable, u) != 0)
+		return -ENOMEM;
+	if (json_array_size(inc->undeliverable) > INCIDENT_UNDELIVERABLE_MAX)
+		json_array_remove(inc->undeliverable, 0);
+	return 0;
+}
+
 static int
 incident_apply(const struct record *r)
 {
@@ -425,6 +467,10 @@ incident_apply(const struct record *r)
 
 	if (strcmp(r->event, "report.received") == 0)
 		return incident_create(r->incident, r->data, &inc);
+	/* The duty desk's messages are no incident's. */
+	if (strcmp(r->event, "notify.undeliverable") == 0)
+		return (inc = incident_find(r->incident)) != NULL ?
+		    incident_apply_undeliverable(inc, r) : 0;
 	if ((inc = incident_find(r->incident)) == NULL) {
 		log_warnx("audit seq %lld (%s) names unknown incident %s; skipped",
 		    (long long)r->seq, r->event, r->incident ? r->incident : "-");
@@ -568,7 +614,7 @@ incident_snapshot(struct incident *inc, size_t trim)
 	char next[TIME_RFC3339_MAX];
 
 	return json_pack("{s:O, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:o*, "
-	    "s:{s:i, s:O?, s:s?}, s:O?}",
+	    "s:{s:i, s:O?, s:s?}, s:O?, s:O*}",
 	    "origin", inc->origin,
 	    "state", incident_state_name(inc->state),
 	    "ack", incident_mark_snapshot(&inc->ack),
@@ -581,7 +627,7 @@ incident_snapshot(struct incident *inc, size_t trim)
 		"next_level_at",
 		inc->level_clock.fired_at == 0 && inc->level_clock.deadline != 0 ?
 		time_format(inc->level_clock.deadline, next, sizeof(next)) : NULL,
-	    "updates", inc->updates);
+	    "updates", inc->updates, "undeliverable", inc->undeliverable);
 }
 
 static int
@@ -684,6 +730,9 @@ incident_restore(const char *id, json_t *d)
 	if (json_is_array(v = json_object_get(d, "timeline")) &&
 	    (rc = incident_timeline_restore(inc, v)) != 0)
 		return rc;
+	if (json_is_array(v = json_object_get(d, "undeliverable")) &&
+	    (inc->undeliverable = json_deep_copy(v)) == NULL)
+		return -ENOMEM;
 	return 0;
 }
 

@@ -69,6 +69,7 @@ struct incident {
 	json_t		*updates;	/* follow-ups (续报), oldest first: {n, at, by, key?, fields} */
 	size_t		 updates_bytes;	/* of their fields, as JSON */
 	json_t		*timeline;	/* every record naming it, oldest first */
+	json_t		*undeliverable;	/* who could not be told: {at, person, name, event, reason} */
 	char		*json;		/* incview_cached(), dropped by every change */
 	unsigned	 json_gen;	/* the generation it was made in */
 };
@@ -87,6 +88,13 @@ struct incident *incident_next(struct incident *);
 const char *incident_state_name(enum incident_state);
 /* Of every incident loaded. */
 size_t	incident_count_open(void);
+/*
+ * The latest word on report field KEY ("level", "casualties"): the last
+ * follow-up that gave it, else the report; NULL when neither did.  With
+ * SUB, a member of that object field ("dead"), looked up the same way.
+ */
+json_t	*incident_fact(const struct incident *, const char *key,
+	    const char *sub);
 
 /* The id the next incident gets, received at NOW: INC-<local date>-<n>. */
 void	incident_new_id(int64_t now, char *buf, size_t len);

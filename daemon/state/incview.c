@@ -114,6 +114,9 @@ incview_json(const struct incident *inc, int with_timeline)
 	}
 	failed |= json_object_set_new(o, "updates", inc->updates != NULL ?
 	    json_incref(inc->updates) : json_array());
+	failed |= json_object_set_new(o, "undeliverable",
+	    inc->undeliverable != NULL ? json_incref(inc->undeliverable) :
+	    json_array());
 	if (with_timeline)
 		failed |= json_object_set(o, "timeline", inc->timeline);
 	if (failed) {

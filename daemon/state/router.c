@@ -20,6 +20,8 @@ static const struct router_kind {
 	{ "incident.escalated",		ROUTER_INCIDENT },
 	{ "incident.report_overdue",	ROUTER_INCIDENT },
 	{ "incident.updated",		ROUTER_INCIDENT },
+	/* Someone could not be told: shown on the incident (before "notify."). */
+	{ "notify.undeliverable",	ROUTER_INCIDENT },
 	/* Notifications: intents, attempts, fallback, abandonment. */
 	{ "notify.",			ROUTER_NOTIFY },
 	/* Inbound SMS taken (the gateway's id must not be taken twice). */

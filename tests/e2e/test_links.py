@@ -1,18 +1,22 @@
 """One-tap links end to end: the real dutyd serving /a/<token>.
 
-Tokens are made here from state_dir/links.key exactly as parse/linktoken.h
-documents them, so a test can make any token (an expired one, one for a
-resolved incident) without waiting for a clock.
+A link is what a notification carried: the tests take it from the webhook
+sink.  To make links no notification could carry (expired, forged, from
+before 0.2) they sign with state_dir/links.key exactly as
+parse/linktoken.h documents the two formats.
 
-What a duty officer relies on: opening a link (or a chat app prefetching
-it) changes nothing; the button acts once, in their name; an expired,
-altered or foreign link is refused with a page that says what to do.
+What a duty officer relies on: the link is short enough that an SMS keeps
+its facts; opening it (or a chat app prefetching it) changes nothing; the
+button acknowledges once, in their name, and does nothing else; an
+expired, altered or foreign link is refused with a page that says what to
+do; every other link in a message is the incident's details link.
 """
 import base64
 import hashlib
 import hmac
 import os
 import stat
+import struct
 import time
 import urllib.parse
 
@@ -21,15 +25,23 @@ import pytest
 from conftest import wait_until
 
 KEY_LEN = 32
+TOKEN_LEN = 24
 
 
 def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def make_token(key, incident, person, action="A", expiry_ms=None):
-    """base64url(payload) "." base64url(HMAC-SHA256(key, payload)), payload
-    "1|<action>|<expiry_ms>|<incident>|<person>" (parse/linktoken.h)."""
+def make_token(key, expiry_ms, ident=None):
+    """base64url(id[6] | expiry minutes[4] | HMAC-SHA256(key, id|expiry)[:8])."""
+    ident = ident if ident is not None else os.urandom(6)
+    stub = ident + struct.pack(">I", (expiry_ms + 59999) // 60000)
+    return b64url(stub + hmac.new(key, stub, hashlib.sha256).digest()[:8])
+
+
+def make_v1_token(key, incident, person, action="A", expiry_ms=None):
+    """A link of dutyd before 0.2: base64url(payload) "." base64url(MAC),
+    payload "1|<action>|<expiry_ms>|<incident>|<person>"."""
     if expiry_ms is None:
         expiry_ms = int(time.time() * 1000) + 3600 * 1000
     payload = ("1|%s|%d|%s|%s" % (action, expiry_ms, incident, person)).encode()
@@ -45,8 +57,23 @@ class Links:
         with open(os.path.join(self.d.state_dir, "links.key"), "rb") as f:
             return f.read()
 
-    def token(self, incident, person="zhang", action="A", expiry_ms=None, key=None):
-        return make_token(key or self.key, incident, person, action, expiry_ms)
+    def prefix(self):
+        return "http://127.0.0.1:%d/a/" % self.d.port
+
+    def details(self, iid):
+        return "http://127.0.0.1:%d/api/v1/incidents/%s" % (self.d.port, iid)
+
+    def sent(self, iid, person="zhang", event="incident.new"):
+        """The token PERSON's EVENT message carried (its first delivery)."""
+        self.d.sink.wait_delivered(event, iid, [person])
+        msg = self.d.sink.delivered(event, iid, person)[0]["body"]
+        url = msg["url"]
+        assert url.startswith(self.prefix()), url
+        assert url in msg["text"], msg
+        return url[len(self.prefix()):]
+
+    def v1(self, incident, person="zhang", action="A", expiry_ms=None):
+        return make_v1_token(self.key, incident, person, action, expiry_ms)
 
     def get(self, token):
         return self.d.call("GET", "/a/" + token)
@@ -104,13 +131,17 @@ def test_prefetch_changes_nothing_and_the_button_acknowledges(links):
     d = links.d
     inc = d.report(title="某镇化工厂爆炸", level="II").json
     iid = inc["id"]
-    token = links.token(iid)
+    token = links.sent(iid, "zhang")
+    assert len(token) <= TOKEN_LEN, token
     before = settle(d)
 
     page = is_page(links.get(token), 200)
     assert "某镇化工厂爆炸" in page and iid in page and "A县应急管理局" in page, page
-    assert "<form" in page and 'method="post"' in page and "确认" in page, page
+    assert "<form" in page and 'method="post"' in page and "确认收到" in page, page
     assert "张伟" in page, page
+    # Below the button, the incident's page; no "duty system" that is not there.
+    assert '<a href="%s">' % links.details(iid) in page, page
+    assert "值班系统" not in page, page
     # A second prefetch, as chat apps do: still nothing.
     is_page(links.get(token), 200)
     assert d.audit() == before, "a GET of a link wrote to the audit log"
@@ -134,56 +165,88 @@ def test_prefetch_changes_nothing_and_the_button_acknowledges(links):
     assert "<form" not in page and "张伟" in page, page
 
 
+def test_the_link_acknowledges_as_its_own_recipient(links):
+    d = links.d
+    iid = d.report(title="某镇化工厂爆炸").json["id"]
+    token = links.sent(iid, "li")
+    assert token != links.sent(iid, "zhang"), "everyone gets their own link"
+    before = settle(d)
+    page = is_page(links.get(token), 200)
+    assert "李强" in page and iid in page, page
+    assert d.audit() == before
+    is_page(links.post(token), 200)
+    got = links.incident(iid)
+    assert got["acknowledged_by"]["id"] == "li", got
+
+
 def test_someone_else_acknowledged_first(links):
     d = links.d
     iid = d.report(title="某村山体滑坡").json["id"]
+    token = links.sent(iid, "zhang")
     assert d.call("POST", "/api/v1/incidents/%s/ack" % iid, "secret-li", {}).status == 200
     before = settle(d)
-    page = is_page(links.post(links.token(iid, "zhang")), 200)
+    page = is_page(links.post(token), 200)
     assert "李强" in page, page
     assert d.audit() == before
     assert links.incident(iid)["acknowledged_by"]["id"] == "li"
 
 
-def test_written_report_and_resolve_links(links):
+def test_after_the_acknowledgement_messages_carry_the_details_link(links):
+    """Only acknowledging is a tap.  Once done, every message's link is the
+    incident's page, which acts on nothing: a leader tapping "details" on
+    a 续报 cannot close the incident."""
+    d = links.d
+    iid = d.report(title="桥梁垮塌", key="bridge-1").json["id"]
+    for path, event in (("ack", "incident.acknowledged"),
+                        ("written-report", "incident.report_filed"),
+                        ("resolve", "incident.resolved")):
+        assert d.call("POST", "/api/v1/incidents/%s/%s" % (iid, path),
+                      token="secret-zhang", body={}).status == 200
+        d.sink.wait_delivered(event, iid, ["zhang", "li"])
+        for msg in d.sink.delivered(event, iid):
+            body = msg["body"]
+            assert body["url"] == links.details(iid), body
+            assert body["url"] in body["text"] and "/a/" not in body["text"], body
+
+
+def test_resolve_and_file_links_from_before_do_nothing(links):
+    """Links sent by dutyd before 0.2 could resolve or file the report.
+    After the upgrade they say where to do that and change nothing."""
     d = links.d
     iid = d.report(title="某镇化工厂爆炸").json["id"]
-    is_page(links.post(links.token(iid, "li", "F")), 200)
-    got = links.incident(iid)
-    assert got["written_report"]["filed_by"]["id"] == "li", got
-    assert got["state"] == "open", "filing the written report is no acknowledgement"
-
-    is_page(links.post(links.token(iid, "wang", "R")), 200)
-    got = links.incident(iid)
-    assert got["state"] == "resolved" and got["resolved_by"]["id"] == "wang", got
-
-    # Resolved: acknowledging or filing makes no sense any more.
-    for action in ("A", "F"):
-        before = settle(d)
-        page = is_page(links.post(links.token(iid, "zhang", action)), 409)
-        assert "王芳" in page, page
-        is_page(links.get(links.token(iid, "zhang", action)), 409)
-        assert d.audit() == before
+    before = settle(d)
+    for action in ("R", "F"):
+        for resp in (links.get(links.v1(iid, "li", action)),
+                     links.post(links.v1(iid, "li", action))):
+            page = is_page(resp, 409)
+            assert "只用于确认" in page and links.details(iid) in page, page
+    assert d.audit() == before
+    assert links.incident(iid)["state"] == "open"
+    # Its acknowledge links still work until they expire.
+    is_page(links.post(links.v1(iid, "wang")), 200)
+    assert links.incident(iid)["acknowledged_by"]["id"] == "wang"
 
 
 def test_expired_altered_and_foreign_links_are_refused(links):
     d = links.d
     iid = d.report(title="某镇化工厂爆炸").json["id"]
-    good = links.token(iid)
-    expired = links.token(iid, expiry_ms=int(time.time() * 1000) - 1000)
-    payload, mac = good.split(".")
-    flipped = mac[:5] + ("A" if mac[5] != "A" else "B") + mac[6:]
-    other_payload = b64url(("1|A|%d|%s|li" % (int(time.time() * 1000) + 3600000, iid))
-                           .encode())
+    good = links.sent(iid, "zhang")
+    li = links.sent(iid, "li")
+    now_ms = int(time.time() * 1000)
     refused = {
-        "expired": (expired, 410),
-        "altered MAC": (payload + "." + flipped, 403),
-        "payload swapped, MAC kept": (other_payload + "." + mac, 403),
-        "another key": (links.token(iid, key=os.urandom(KEY_LEN)), 403),
+        "expired": (make_token(links.key, now_ms - 120000), 410),
+        "swapped: li's id, zhang's MAC": (li[:14] + good[14:], 403),
+        "another key": (make_token(os.urandom(KEY_LEN), now_ms + 3600000), 403),
+        "cut short, as a split SMS": (good[:-1], 403),
         "not a token": ("not-a-token", 403),
-        "unknown incident": (links.token("INC-20000101-0001"), 404),
-        "unknown person": (links.token(iid, person="nobody"), 403),
+        "never sent": (make_token(links.key, now_ms + 3600000), 404),
+        "before 0.2, expired": (links.v1(iid, expiry_ms=now_ms - 1000), 410),
+        "before 0.2, unknown incident": (links.v1("INC-20000101-0001"), 404),
+        "before 0.2, unknown person": (links.v1(iid, person="nobody"), 403),
     }
+    for n in (0, 9, 13, 17, 23):  # one character of the id, expiry or MAC
+        refused["altered at %d" % n] = (
+            good[:n] + ("A" if good[n] != "A" else "B") + good[n + 1:], 403)
     before = settle(d)
     for what, (token, status) in refused.items():
         for resp in (links.get(token), links.post(token)):
@@ -191,7 +254,7 @@ def test_expired_altered_and_foreign_links_are_refused(links):
             assert "未能完成" in page, (what, page)
     assert d.audit() == before, "a refused link wrote to the audit log"
     assert links.incident(iid)["state"] == "open"
-    page = is_page(links.get(expired), 410)
+    page = is_page(links.get(refused["before 0.2, expired"][0]), 410)
     assert iid in page and "过期" in page, page
     # The good link still works after all that.
     is_page(links.post(good), 200)
@@ -201,7 +264,7 @@ def test_expired_altered_and_foreign_links_are_refused(links):
 def test_links_outlive_a_restart(links):
     d = links.d
     iid = d.report(title="某镇化工厂爆炸").json["id"]
-    token = links.token(iid)
+    token = links.sent(iid, "zhang")
     d.stop()
     d.start()
     is_page(links.post(token), 200)
@@ -222,43 +285,3 @@ def test_a_damaged_key_file_stops_start_up_with_a_clear_error(make_dutyd):
     assert "links.key" in err and "32" in err and "Delete it" in err, err
     with open(path, "rb") as f:
         assert f.read() == b"short", "dutyd must not overwrite a key it cannot read"
-
-
-def test_the_link_in_a_notification_acknowledges_as_its_recipient(links):
-    """The whole path: dutyd's own link, as the webhook delivered it to li."""
-    d = links.d
-    iid = d.report(title="某镇化工厂爆炸").json["id"]
-    d.sink.wait_delivered("incident.new", iid, ["li"])
-    [msg] = d.sink.delivered("incident.new", iid, "li")
-    url = msg["body"]["url"]
-    prefix = "http://127.0.0.1:%d/a/" % d.port
-    assert url.startswith(prefix), url
-    token = url[len(prefix):]
-    before = settle(d)
-    page = is_page(links.get(token), 200)
-    assert "李强" in page and iid in page, page
-    assert d.audit() == before
-    is_page(links.post(token), 200)
-    got = links.incident(iid)
-    assert got["acknowledged_by"]["id"] == "li", got
-
-
-def test_every_notification_carries_its_readers_link(links):
-    """Acknowledged, filed and resolved messages carry a personal link too:
-    the next step while there is one, and a page saying it is over after."""
-    d = links.d
-    iid = d.report(title="桥梁垮塌").json["id"]
-    prefix = "http://127.0.0.1:%d/a/" % d.port
-    for path, event in (("ack", "incident.acknowledged"),
-                        ("written-report", "incident.report_filed"),
-                        ("resolve", "incident.resolved")):
-        assert d.call("POST", "/api/v1/incidents/%s/%s" % (iid, path),
-                      token="secret-zhang", body={}).status == 200
-        d.sink.wait_delivered(event, iid, ["zhang", "li"])
-        for msg in d.sink.delivered(event, iid):
-            url = msg["body"]["url"]
-            assert url.startswith(prefix) and url in msg["body"]["text"], msg["body"]
-    # The resolved message's link opens a page that says it is over, no button.
-    [msg] = d.sink.delivered("incident.resolved", iid, "li")
-    page = is_page(links.get(msg["body"]["url"][len(prefix):]), 200)
-    assert "<form" not in page, page

@@ -97,11 +97,12 @@ def test_escalation_levels_go_up_until_acknowledged(make_dutyd, sink):
         f.write(extra)
     d.start()
     inc = d.report(title="暴雨内涝").json["id"]
-    sink.wait_delivered("incident.escalated", inc, {"li", "wang"}, timeout=15)
+    sink.wait_delivered("incident.escalated", inc, {"zhang", "li", "wang"}, timeout=15)
     level2 = wait_until(lambda: [i for i in intents(d.state_dir, "incident.escalated", inc)
                                  if i["data"].get("level") == 2], timeout=15,
                         what="the level 2 intent")
-    assert [x["person"] for x in level2[0]["data"]["recipients"]] == ["wang"]
+    # The officer on duty hears of every level; then the level's own list.
+    assert [x["person"] for x in level2[0]["data"]["recipients"]] == ["zhang", "wang"]
     got = d.call("GET", "/api/v1/incidents/" + inc, token="secret-li").json
     assert got["escalation_level"] == 2
     assert got["clocks"]["next_level"]["state"] == "running"
@@ -134,10 +135,10 @@ def test_reload_changes_who_is_called_not_the_clock(make_dutyd, sink):
                            for r in audit_records(d.state_dir)), what="the reload")
     assert d.call("GET", "/api/v1/incidents/" + inc,
                   token="secret-li").json["ack_deadline"] == deadline
-    sink.wait_delivered("incident.escalated", inc, {"wang"}, timeout=15)
+    sink.wait_delivered("incident.escalated", inc, {"zhang", "wang"}, timeout=15)
     esc = intents(d.state_dir, "incident.escalated", inc)
     assert esc[0]["data"]["on_duty"]["leader"]["person"] == "wang"
-    assert [x["person"] for x in esc[0]["data"]["recipients"]] == ["wang"]
+    assert [x["person"] for x in esc[0]["data"]["recipients"]] == ["zhang", "wang"]
     d.stop()
 
 

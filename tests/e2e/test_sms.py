@@ -527,6 +527,33 @@ def test_the_link_and_reply_hint_survive_fitting_an_sms(rig):
     assert iid in page.text.decode()
 
 
+def test_an_sms_keeps_its_essentials_and_cuts_the_details(rig):
+    """An 18-character title, casualties and long details in the 3 parts
+    an SMS channel sends: the details are cut, never the title, level,
+    casualties, either deadline, the 24-character link or the reply hint."""
+    import re
+    from conftest import now_rfc3339
+    r = rig()
+    title = "某某县某某镇某某村化工厂储罐爆炸"
+    assert len(title) >= 16
+    resp = r.d.call("POST", "/api/v1/reports", token="secret-a",
+                    body={"title": title, "level": "II", "occurred_at": now_rfc3339(),
+                          "casualties": {"dead": 1, "injured": 5},
+                          "details": "储罐区起火，周边群众正在疏散。" * 20})
+    assert resp.status == 201, resp
+    inc = resp.json
+    code = r.code_for(inc["id"])
+    [sms] = r.api.delivered(ZHANG)
+    text = sms["text"]
+    assert V.sms_segments(text) <= 3, text
+    for essential in (title, "（II级）", "伤亡：死亡1人、受伤5人",
+                      "确认时限 " + inc["ack_deadline"][11:16],
+                      "书面报告时限 " + inc["report_deadline"][11:16]):
+        assert essential in text, (essential, text)
+    assert "…" in text and "储罐区起火" in text, text
+    assert re.search(r"/a/[A-Za-z0-9_-]{24} 回复%dA确认，%dF已报省$" % (code, code), text), text
+
+
 def test_a_long_chinese_sms_is_taken_whole(rig):
     """Twilio's longest SMS, 1,600 Chinese characters, percent-encoded in
     its webhook, is a report like any other."""

@@ -1211,7 +1211,16 @@ test_escalation_levels(void **state)
 	EXPECT_EDIT(LAST_LINE, LAST_LINE "  escalation:\n"
 	    "    - { after: 10m, notify: [zhao] }\n",
 	    "30:30: unknown person 'zhao' in 'notify' in escalation level 2; "
-	    "use an id from people, or leader (the leader on duty)");
+	    "use an id from people, leader (the leader on duty) or officers "
+	    "(the duty officers on duty)");
+	/* The roles: whoever is on duty when the level fires. */
+	text = edit(BASE, LAST_LINE, LAST_LINE "  escalation:\n"
+	    "    - { after: 10m, notify: [officers, leader] }\n");
+	cf = load_ok(&l, text);
+	assert_string_equal(cf->policy.levels[0].notify[0], "officers");
+	assert_string_equal(cf->policy.levels[0].notify[1], "leader");
+	unload(&l);
+	free(text);
 	EXPECT_EDIT(LAST_LINE, LAST_LINE "  escalation:\n"
 	    "    - { notify: [zhang] }\n",
 	    "30:7: missing required key 'after' in escalation level 2");

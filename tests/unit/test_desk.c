@@ -269,7 +269,8 @@ test_leader_and_shift_change_brief_the_incoming(void **state)
 	/* The webhook's incident is the handover itself: the desk is none. */
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(req,
 	    "incident"), "count")), 3);
-	assert_string_equal(corefix_sent("incident.escalated", a->id), "li");
+	/* The officer on duty writes the report: told with the leader. */
+	assert_string_equal(corefix_sent("incident.escalated", a->id), "zhang,li");
 
 	/* Delivered like any notification, and once. */
 	assert_int_equal(corefix_deliver_all(), 2);
@@ -405,12 +406,13 @@ test_override_takes_over_the_escalation_and_gets_the_handover(void **state)
 	assert_int_equal(memstore_count_of("notify.intent", inc->id), 2);
 	esc = nth_record("notify.intent", inc->id, 1);
 	rcp = json_object_get(json_object_get(esc, "data"), "recipients");
-	assert_int_equal(json_array_size(rcp), 1);
-	assert_string_equal(str(json_array_get(rcp, 0), "person"), "wang");
-	assert_string_equal(str(json_array_get(rcp, 0), "why"), "leader on duty "
+	assert_int_equal(json_array_size(rcp), 2);
+	assert_string_equal(str(json_array_get(rcp, 0), "person"), "zhang");
+	assert_string_equal(str(json_array_get(rcp, 1), "person"), "wang");
+	assert_string_equal(str(json_array_get(rcp, 1), "why"), "leader on duty "
 	    "(override 2026-12-02 08:10–09:10 leader: wang (line 28))");
 	json_decref(esc);
-	assert_string_equal(corefix_sent("incident.escalated", inc->id), "wang");
+	assert_string_equal(corefix_sent("incident.escalated", inc->id), "zhang,wang");
 	corefix_deliver_all();
 
 	/* 09:10: li leads again and hears the deadline has passed. */

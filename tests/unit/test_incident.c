@@ -101,15 +101,20 @@ test_escalation_at_the_deadline_not_before(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(esc,
 	    "data"), "level")), 1);
 	json_decref(esc);
-	/* Escalations go up: the leader and the escalation list, not the officer. */
-	assert_string_equal(corefix_sent("incident.escalated", inc->id), "li,wang");
+	/*
+	 * Escalations go up, the leader and the escalation list, and to the
+	 * officer on duty, who writes the report.
+	 */
+	assert_string_equal(corefix_sent("incident.escalated", inc->id),
+	    "zhang,li,wang");
 	assert_int_equal(inc->level, 1);
 	/* Firing is a record: an hour on, nothing fires twice. */
 	corefix_deliver_all();
 	fakeclock_advance(60 * MIN);
 	assert_int_equal(memstore_count_of("incident.escalated", inc->id), 1);
 	assert_int_equal(memstore_count_of("incident.report_overdue", inc->id), 1);
-	assert_string_equal(corefix_sent("incident.escalated", inc->id), "li,wang");
+	assert_string_equal(corefix_sent("incident.escalated", inc->id),
+	    "zhang,li,wang");
 }
 
 static void
@@ -207,13 +212,13 @@ test_levels_chain_from_the_record(void **state)
 	    "notify"), 0)), "zhao");
 	json_decref(all);
 	assert_string_equal(corefix_sent("incident.escalated", inc->id),
-	    "li,wang,zhao");
+	    "zhang,li,wang,zhang,zhao");
 	/* Level 3: 30 minutes after level 2's deadline, the leader and zhao. */
 	corefix_deliver_all();
 	fakeclock_advance(30 * MIN);
 	assert_int_equal(memstore_count_of("incident.escalated", inc->id), 3);
 	assert_string_equal(corefix_sent("incident.escalated", inc->id),
-	    "li,wang,zhao,li,zhao");
+	    "zhang,li,wang,zhang,zhao,zhang,li,zhao");
 	assert_int_equal(inc->level, 3);
 }
 
@@ -238,7 +243,8 @@ test_downtime_is_caught_up_once(void **state)
 	json_decref(esc);
 	assert_int_equal(memstore_count_of("incident.report_overdue", id), 0);
 	/* The leader is told, and told it is late. */
-	assert_string_equal(corefix_sent("incident.escalated", id), "li,wang");
+	assert_string_equal(corefix_sent("incident.escalated", id),
+	    "zhang,li,wang");
 	corefix_deliver_all();
 	/* Down again: nothing fires twice, the next deadline fires once. */
 	corefix_restart(10 * MIN);

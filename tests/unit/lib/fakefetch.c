@@ -122,17 +122,14 @@ fakefetch_pending(void)
 	return ninflight;
 }
 
-int
-fakefetch_answer(long status, const char *body, int64_t retry_after_ms)
+/* Answers pending request I. */
+static int
+fakefetch_answer_at(size_t i, long status, const char *body,
+    int64_t retry_after_ms)
 {
 	struct fetch_result	 res;
 	struct fetch		*f;
-	size_t			 i;
 
-	for (i = 0; i < nreqs && (reqs[i].done || live[i] == NULL); i++)
-		;
-	if (i == nreqs)
-		return -1;
 	f = live[i];
 	live[i] = NULL;
 	reqs[i].done = 1;
@@ -150,6 +147,33 @@ fakefetch_answer(long status, const char *body, int64_t retry_after_ms)
 	f->cb(&res, f->arg);
 	free(f);
 	return (int)i;
+}
+
+int
+fakefetch_answer(long status, const char *body, int64_t retry_after_ms)
+{
+	size_t i;
+
+	for (i = 0; i < nreqs && (reqs[i].done || live[i] == NULL); i++)
+		;
+	if (i == nreqs)
+		return -1;
+	return fakefetch_answer_at(i, status, body, retry_after_ms);
+}
+
+int
+fakefetch_answer_to(const char *needle, long status, const char *body,
+    int64_t retry_after_ms)
+{
+	size_t i;
+
+	for (i = 0; i < nreqs; i++)
+		if (!reqs[i].done && live[i] != NULL &&
+		    (strstr(reqs[i].url, needle) != NULL ||
+		    strstr(reqs[i].body, needle) != NULL))
+			return fakefetch_answer_at(i, status, body,
+			    retry_after_ms);
+	return -1;
 }
 
 int

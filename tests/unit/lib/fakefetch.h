@@ -34,6 +34,9 @@ size_t	fakefetch_pending(void);
  * RETRY_AFTER_MS as a Retry-After header.  Returns its index, -1 if none.
  */
 int	fakefetch_answer(long status, const char *body, int64_t retry_after_ms);
+/* fakefetch_answer() for the oldest pending request whose URL or body holds NEEDLE. */
+int	fakefetch_answer_to(const char *needle, long status, const char *body,
+	    int64_t retry_after_ms);
 /* Answers every pending request 200 with BODY; how many. */
 int	fakefetch_answer_all(const char *body);
 
