@@ -40,6 +40,8 @@ static const char *const var_names[TMPL_NVARS] = {
 	[TMPL_INCIDENTS] = "incidents",
 	[TMPL_COUNT] = "count",
 	[TMPL_SHIFT] = "shift",
+	[TMPL_REPORT_DUE] = "report_due",
+	[TMPL_REMARK] = "remark",
 };
 
 /*
@@ -63,8 +65,8 @@ static const struct {
 	    "【书面报告超时】{office}报告的“{title}”（{level}，{received_at} 接报）"
 	    "未在 {report_deadline} 前向省级报送书面报告，请立即报送。{late}详情：{link}" },
 	{ "incident.acknowledged", "【已确认】{office}：{title}",
-	    "【已确认】{office}报告的“{title}”（{level}）已由{actor}确认，"
-	    "书面报告须于 {report_deadline} 前报送。详情：{link}" },
+	    "【已确认】{office}报告的“{title}”（{level}）已由{actor}确认{remark}，"
+	    "{report_due}。详情：{link}" },
 	{ "incident.report_filed", "【书面报告已报送】{office}：{title}",
 	    "【书面报告已报送】{office}报告的“{title}”书面报告已由{actor}报送"
 	    "（文号：{reference}）。详情：{link}" },
@@ -73,6 +75,12 @@ static const struct {
 	    "详情：{link}" },
 	{ "incident.updated", "【续报】{office}：{title}",
 	    "【续报】{office}报告的“{title}”（{level}）续报：{details}。详情：{link}" },
+	{ "incident.merged", "【重复报告】{office}：{title}",
+	    "【重复报告】{office}报告的“{title}”（{id}）与 {details} 是同一事件，"
+	    "已由{actor}合并，请以 {details} 为准。详情：{link}" },
+	{ "incident.dismissed", "【误报】{office}：{title}",
+	    "【误报】{office}报告的“{title}”（{id}）经{actor}核实为误报，已撤销。"
+	    "原因：{note}。详情：{link}" },
 	{ "sms.reply", "{details}", "{details}" },
 	{ "duty.handover", "【值班交接】{shift}：{count} 起未办结事件",
 	    "【值班交接】{shift}接班，{count} 起未办结事件：\n{incidents}" },

@@ -46,6 +46,8 @@ enum tmpl_var {
 	TMPL_INCIDENTS,		/* incidents: one line each (handover, bundle) */
 	TMPL_COUNT,		/* count (handover, bundle) */
 	TMPL_SHIFT,		/* shift: the incoming shift (handover) */
+	TMPL_REPORT_DUE,	/* report_due: the written report's deadline, or that it is overdue */
+	TMPL_REMARK,		/* remark: "" or the note as "（备注：…）" */
 	TMPL_NVARS
 };
 

@@ -88,7 +88,33 @@ report_str(const struct incident *inc, const char *key)
 struct varbufs {
 	char	level_no[32], level[32], received[32], occurred[32], deadline[32];
 	char	ack_deadline[32], report_deadline[32], late[160];
+	char	report_due[128];
+	char	remark[8 * 1024 + 32];	/* a note: 2,000 characters at most */
+	char	into[1024];		/* the incident merged into: id and title */
 };
+
+/* A note, a reason, a reference: given and not only white space. */
+static int
+given(const char *s)
+{
+	return s != NULL && s[strspn(s, " \t\r\n")] != '\0';
+}
+
+/* Where the written report stands as this message is made. */
+static const char *
+report_due(const struct incident *inc, struct varbufs *b)
+{
+	if (inc->filed.at != 0)
+		snprintf(b->report_due, sizeof(b->report_due), "书面报告已报送");
+	else if (inc->report_clock.fired_at != 0 ||
+	    time_now_ms() >= inc->report_clock.deadline)
+		snprintf(b->report_due, sizeof(b->report_due), "书面报告已超时"
+		    "（时限 %s），请立即报送", b->report_deadline);
+	else
+		snprintf(b->report_due, sizeof(b->report_due), "书面报告须于 %s "
+		    "前报送", b->report_deadline);
+	return b->report_due;
+}
 
 static void
 incident_vars(const struct incident *inc, enum notify_event ev, int level,
@@ -120,6 +146,7 @@ incident_vars(const struct incident *inc, enum notify_event ev, int level,
 	    b->ack_deadline, sizeof(b->ack_deadline));
 	v->v[TMPL_REPORT_DEADLINE] = time_local(inc->report_clock.deadline,
 	    "%H:%M", b->report_deadline, sizeof(b->report_deadline));
+	v->v[TMPL_REPORT_DUE] = report_due(inc, b);
 	v->v[TMPL_DEADLINE] = ev == NOTIFY_OVERDUE || ev == NOTIFY_FILED ||
 	    inc->state != INCIDENT_OPEN ? v->v[TMPL_REPORT_DEADLINE] :
 	    v->v[TMPL_ACK_DEADLINE];
@@ -136,13 +163,32 @@ incident_vars(const struct incident *inc, enum notify_event ev, int level,
 		mark = &inc->filed;
 	else if (ev == NOTIFY_RESOLVED)
 		mark = &inc->resolved;
+	else if (ev == NOTIFY_MERGED || ev == NOTIFY_DISMISSED)
+		mark = &inc->closed;
 	if (mark != NULL && mark->at != 0) {
 		v->v[TMPL_ACTOR] = incview_who(mark);
 		if (ev == NOTIFY_FILED)
-			v->v[TMPL_REFERENCE] = mark->text != NULL ? mark->text :
+			v->v[TMPL_REFERENCE] = given(mark->text) ? mark->text :
 			    "未填写";
 		else
 			v->v[TMPL_NOTE] = mark->text;
+		if (ev != NOTIFY_FILED && given(mark->text)) {
+			snprintf(b->remark, sizeof(b->remark), "（备注：%s）",
+			    mark->text);
+			v->v[TMPL_REMARK] = b->remark;
+		}
+	}
+	if (ev == NOTIFY_MERGED) {
+		const struct incident *into = incident_find(inc->merged_into);
+		const char *t = into != NULL ? json_string_value(
+		    json_object_get(into->report, "title")) : NULL;
+
+		if (t != NULL)
+			snprintf(b->into, sizeof(b->into), "%s“%s”",
+			    inc->merged_into, t);
+		else
+			snprintf(b->into, sizeof(b->into), "%s", inc->merged_into);
+		v->v[TMPL_DETAILS] = b->into;
 	}
 	b->late[0] = '\0';
 	if (late_ms >= 5000)
@@ -313,8 +359,12 @@ message_render(const struct config *cf, const struct config_channel *ch,
 		return -ENOENT;
 	/* Every message carries its reader's own link. */
 	action = link_action(d, inc);
-	/* Without one (no key, an id unfit for a token), the incident's page. */
-	if (links_url(cf, inc->id, d->person, action, &m->url) != 0 &&
+	/*
+	 * Without one (no key, an id unfit for a token), and for a duplicate
+	 * or a false report, where nothing is left to do, the incident's page.
+	 */
+	if ((inc->state == INCIDENT_MERGED || inc->state == INCIDENT_DISMISSED ||
+	    links_url(cf, inc->id, d->person, action, &m->url) != 0) &&
 	    (m->url = incview_url(cf, inc)) == NULL)
 		return -ENOMEM;
 	incident_vars(inc, d->event, d->level, d->late_ms, m->url, &v, &b);

@@ -20,6 +20,8 @@ static const struct router_kind {
 	{ "incident.escalated",		ROUTER_INCIDENT },
 	{ "incident.report_overdue",	ROUTER_INCIDENT },
 	{ "incident.updated",		ROUTER_INCIDENT },
+	{ "incident.merged",		ROUTER_INCIDENT },
+	{ "incident.dismissed",		ROUTER_INCIDENT },
 	/* Notifications: intents, attempts, fallback, abandonment. */
 	{ "notify.",			ROUTER_NOTIFY },
 	/* Inbound SMS taken (the gateway's id must not be taken twice). */

@@ -21,7 +21,7 @@ static const char *const names[TMPL_NVARS] = {
 	"id", "office", "title", "level", "location", "details", "received_at",
 	"occurred_at", "deadline", "ack_deadline", "report_deadline", "link",
 	"actor", "reference", "note", "late", "event", "escalation_level",
-	"incidents", "count", "shift",
+	"incidents", "count", "shift", "report_due", "remark",
 };
 
 static const char *const events[] = {
