@@ -130,12 +130,13 @@ smsfollow_id(const char *s, size_t len, size_t *at, char *id, size_t idlen)
 enum smsfollow_kind
 smsfollow_parse(const char *text, struct smsfollow *out)
 {
-	size_t	 len = strlen(text), pos, n, i;
+	size_t	 len = strlen(text), pos, word_at, n, i;
 	uint32_t cp;
 
 	memset(out, 0, sizeof(*out));
 	pos = smsfollow_skip(text, len, 0, smsfollow_space);
 	/* 【续报】 */
+	word_at = pos;
 	cp = smsfollow_peek(text, len, pos, &n);
 	if (cp == 0x3010 || cp == '[' || cp == 0x3014 || cp == '(')
 		pos += n;
@@ -159,5 +160,8 @@ smsfollow_parse(const char *text, struct smsfollow *out)
 	else
 		return out->kind = SMSFOLLOW_NONE;
 	out->rest = smsfollow_skip(text, len, pos, smsfollow_separator);
+	/* A correction says so: 更正 stays in what is recorded. */
+	if (out->kind == SMSFOLLOW_WORD && strcmp(out->word, "更正") == 0)
+		out->rest = word_at;
 	return out->kind;
 }

@@ -29,8 +29,9 @@ struct smsfollow {
 /*
  * Reads the start of TEXT (valid UTF-8).  Separators after the word or
  * the id (spaces, ：:，,、-) are skipped: REST is where the follow-up's
- * own words begin (the text's length when there are none).  Returns
- * out->kind.
+ * own words begin (the text's length when there are none).  续报 and 补充
+ * only say it is a follow-up and are left out; 更正 (a correction) stays
+ * in, so that what is recorded reads as one.  Returns out->kind.
  */
 enum smsfollow_kind smsfollow_parse(const char *text, struct smsfollow *out);
 
