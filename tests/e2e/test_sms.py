@@ -226,8 +226,6 @@ def test_office_reports_by_sms_and_officer_acknowledges_by_reply(rig):
     iid = inc["id"]
     # The county hears the id, not the city's own deadlines (test_corrections.py).
     assert answer == "已收到，事件编号 %s。续报请以事件编号开头。" % iid, answer
-    ack = datetime.datetime.fromisoformat(inc["ack_deadline"]).astimezone()
-    assert ack.strftime("%H:%M") in answer, (answer, inc["ack_deadline"])
 
     inc = r.incident(iid)
     assert inc["office"] == "county-a" and inc["title"] == "某镇化工厂爆炸", inc
