@@ -443,7 +443,7 @@ smsact_followup_guess(const struct config_office *office,
     struct smsact_outcome *o)
 {
 	struct incident	*inc, *only = NULL;
-	char		*list = NULL, *grown;
+	char		*list = NULL, *grown, newest[32] = "";
 	const char	*title;
 	size_t		 cut;
 	int		 recent = 0, open = 0, skip, rc;
@@ -490,9 +490,10 @@ smsact_followup_guess(const struct config_office *office,
 			return -ENOMEM;
 		list = grown;
 	}
+	if (open > SMSACT_LIST_MAX)
+		snprintf(newest, sizeof(newest), "（最近 %d 起）", SMSACT_LIST_MAX);
 	smsact_answer(o, "未能确定续报对应哪起事件，短信未登记。本单位未办结事件%s：%s"
-	    "续报请以事件编号开头，如：%.*s 火势已控制。",
-	    open > SMSACT_LIST_MAX ? "（最近 5 起）" : "", list,
+	    "续报请以事件编号开头，如：%.*s 火势已控制。", newest, list,
 	    (int)strcspn(list, " "), list);
 	free(list);
 	return 0;

@@ -76,8 +76,8 @@ static const struct {
 	{ "incident.updated", "【续报】{office}：{title}",
 	    "【续报】{office}报告的“{title}”（{level}）续报：{details}。详情：{link}" },
 	{ "incident.merged", "【重复报告】{office}：{title}",
-	    "【重复报告】{office}报告的“{title}”（{id}）与 {details} 是同一事件，"
-	    "已由{actor}合并，请以 {details} 为准。详情：{link}" },
+	    "【重复报告】{office}报告的“{title}”（{id}）与 {details} 为同一事件，"
+	    "已由{actor}合并，后续以该事件为准。详情：{link}" },
 	{ "incident.dismissed", "【误报】{office}：{title}",
 	    "【误报】{office}报告的“{title}”（{id}）经{actor}核实为误报，已撤销。"
 	    "原因：{note}。详情：{link}" },

@@ -205,9 +205,8 @@ test_merge_closes_the_duplicate_into_the_other(void **state)
 	assert_string_equal(corefix_sent("incident.merged", INC1), "zhang,li");
 	assert_string_equal(text_to("incident.merged", INC1, "li"),
 	    "【重复报告】A县应急管理局报告的“化工厂爆炸”（" INC1 "）与 " INC2
-	    "“某化工厂爆炸起火” 是同一事件，已由张伟合并，请以 " INC2
-	    "“某化工厂爆炸起火” 为准。详情：https://duty.example.gov.cn/api/v1/"
-	    "incidents/" INC1);
+	    "“某化工厂爆炸起火” 为同一事件，已由张伟合并，后续以该事件为准。详情："
+	    "https://duty.example.gov.cn/api/v1/incidents/" INC1);
 
 	/* Its clocks stopped; the other's run on. */
 	fakeclock_advance(60 * MIN);
