@@ -170,6 +170,7 @@ def test_a_mistyped_followup_is_never_a_new_incident(rig):
 
 # -- merge -------------------------------------------------------------------------
 
+@pytest.mark.slow(5)
 def test_a_duplicate_is_merged(make_dutyd, sink):
     d = make_dutyd(ack_timeout="3s", report_deadline="4s")
     d.start()
@@ -246,6 +247,7 @@ def test_what_cannot_be_merged(make_dutyd, sink):
 
 # -- dismiss -------------------------------------------------------------------------
 
+@pytest.mark.slow(3)
 def test_a_false_report_is_dismissed(make_dutyd, sink):
     d = make_dutyd(ack_timeout="2s")
     d.start()
@@ -402,6 +404,7 @@ def test_shift_names_may_be_chinese(make_dutyd, sink):
 
 # -- message texts ---------------------------------------------------------------------
 
+@pytest.mark.slow(2)
 def test_acknowledgement_and_filing_texts(make_dutyd, sink):
     d = make_dutyd(report_deadline="1s", ack_timeout="20m")
     d.start()
