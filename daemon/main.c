@@ -98,6 +98,8 @@ print_diag(const struct config_diag *diag, int plain)
 	for (i = 0; i < diag->n; i++) {
 		if (plain)
 			fprintf(stderr, "%s\n", diag->lines[i]);
+		else if (strstr(diag->lines[i], ": warning: ") != NULL)
+			log_warnx("%s", diag->lines[i]);
 		else
 			log_errorx("%s", diag->lines[i]);
 	}
@@ -144,6 +146,7 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		    "with a restart; still running with the previous configuration");
 		config_unref(cfg);
 	} else {
+		print_diag(&diag, 0);	/* warnings */
 		data = json_pack("{s:s}", "path", cfg->path);
 		if (store_append("config.reloaded", NULL, "dutyd", data, NULL) != 0)
 			log_warnx("the reload could not be recorded in the audit log");
@@ -374,6 +377,7 @@ main(int argc, char *argv[])
 		config_diag_free(&diag);
 		return 1;
 	}
+	print_diag(&diag, test);	/* warnings: the configuration is valid */
 	config_diag_free(&diag);
 	if (test) {
 		printf("configuration OK\n");

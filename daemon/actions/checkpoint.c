@@ -74,7 +74,7 @@ checkpoint_write(int64_t cutoff)
 	int		 day, n = 0, rc;
 
 	for (inc = incident_first(); inc != NULL; inc = incident_next(inc))
-		if (inc->state != INCIDENT_RESOLVED || inc->resolved.at >= cutoff)
+		if (!incident_is_closed(inc) || incident_closed_at(inc) >= cutoff)
 			n++;
 	incident_id_counter(&day, &rc);
 	data = json_pack("{s:i, s:i, s:i}", "last_day", day, "last_n", rc,
@@ -84,7 +84,7 @@ checkpoint_write(int64_t cutoff)
 	if ((rc = store_append("checkpoint.begin", NULL, "dutyd", data, NULL)) != 0)
 		return rc;
 	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
-		if (inc->state == INCIDENT_RESOLVED && inc->resolved.at < cutoff)
+		if (incident_is_closed(inc) && incident_closed_at(inc) < cutoff)
 			continue;
 		if ((rc = checkpoint_write_incident(inc)) != 0)
 			return rc;

@@ -120,7 +120,7 @@ desk_list(int *count, json_t *ids)
 	if ((buf = strdup("")) == NULL)
 		return NULL;
 	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
-		if (inc->state == INCIDENT_RESOLVED)
+		if (incident_is_closed(inc))
 			continue;
 		(*count)++;
 		json_array_append_new(ids, json_string(inc->id));

@@ -26,8 +26,22 @@ incact_person_name(const char *person)
 }
 
 int
-incact_report(const char *office, const char *idem_key, const json_t *report,
-    int64_t occurred_ms, const char *body_sha256, struct incident **out)
+incact_late_minutes(int64_t occurred_ms, int64_t received_ms)
+{
+	int64_t past = received_ms - occurred_ms -
+	    config_current()->policy.county_deadline_ms;
+
+	if (past <= 0)
+		return 0;
+	/* Late by seconds is late: it says so, in whole minutes. */
+	return past < 60000 ? 1 : (int)(past / 60000);
+}
+
+/* A report from OFFICE; TAKER is the person who took it by phone, or NULL. */
+static int
+incact_report_from(const char *office, const char *taker, const char *idem_key,
+    const json_t *report, int64_t occurred_ms, const char *body_sha256,
+    struct incident **out)
 {
 	struct config			*cfg = config_current();
 	const struct config_office	*o = config_office(cfg, office);
@@ -35,8 +49,9 @@ incact_report(const char *office, const char *idem_key, const json_t *report,
 	char				 rcv[TIME_RFC3339_MAX], ack[TIME_RFC3339_MAX];
 	char				 rep[TIME_RFC3339_MAX];
 	int64_t				 now = time_now_ms();
+	const char			*source;
 	json_t				*data;
-	int				 rc;
+	int				 late, rc;
 
 	*out = NULL;
 	if (o == NULL)
@@ -45,20 +60,49 @@ incact_report(const char *office, const char *idem_key, const json_t *report,
 	time_format(now, rcv, sizeof(rcv));
 	time_format(now + cfg->policy.ack_timeout_ms, ack, sizeof(ack));
 	time_format(now + cfg->policy.report_deadline_ms, rep, sizeof(rep));
-	data = json_pack("{s:s, s:s, s:O, s:s, s:s, s:s, s:b, s:s?, s:s}",
+	late = incact_late_minutes(occurred_ms, now);
+	source = taker != NULL ? "phone" : idem_key != NULL &&
+	    strncmp(idem_key, "sms:", 4) == 0 ? "sms" : "api";
+	data = json_pack("{s:s, s:s, s:O, s:s, s:s, s:s, s:b, s:i, s:s, s:s?, "
+	    "s:s}",
 	    "office", o->id, "office_name", o->name, "report", report,
 	    "received_at", rcv, "ack_deadline", ack, "report_deadline", rep,
-	    "late_report", now - occurred_ms > cfg->policy.county_deadline_ms,
+	    "late_report", late > 0, "late_by_minutes", late, "source", source,
 	    "idempotency_key", idem_key, "body_sha256", body_sha256);
-	if (data == NULL)
+	if (data == NULL || (taker != NULL && (json_object_set_new(data,
+	    "taken_by", json_string(taker)) != 0 || json_object_set_new(data,
+	    "taken_by_name", json_string(incact_person_name(taker) != NULL ?
+	    incact_person_name(taker) : taker)) != 0))) {
+		json_decref(data);
 		return -ENOMEM;
-	snprintf(actor, sizeof(actor), "office:%s", o->id);
+	}
+	if (taker != NULL)
+		snprintf(actor, sizeof(actor), "person:%s", taker);
+	else
+		snprintf(actor, sizeof(actor), "office:%s", o->id);
 	if ((rc = store_append("report.received", id, actor, data, NULL)) != 0)
 		return rc;
 	if ((*out = incident_find(id)) == NULL)
 		return -EIO;	/* on disk but not applied; the store logged it */
 	notify_reconcile(*out);
 	return 0;
+}
+
+int
+incact_report(const char *office, const char *idem_key, const json_t *report,
+    int64_t occurred_ms, const char *body_sha256, struct incident **out)
+{
+	return incact_report_from(office, NULL, idem_key, report, occurred_ms,
+	    body_sha256, out);
+}
+
+int
+incact_report_phoned(const char *office, const char *person,
+    const char *idem_key, const json_t *report, int64_t occurred_ms,
+    const char *body_sha256, struct incident **out)
+{
+	return incact_report_from(office, person, idem_key, report, occurred_ms,
+	    body_sha256, out);
 }
 
 static int
@@ -87,7 +131,7 @@ incact_acknowledge(struct incident *inc, const char *person, const char *note,
     int *changed)
 {
 	*changed = 0;
-	if (inc->ack.at != 0 || inc->state == INCIDENT_RESOLVED)
+	if (inc->ack.at != 0 || incident_is_closed(inc))
 		return 0;
 	*changed = 1;
 	return incact_mark(inc, "incident.acknowledged", person, "note", note);
@@ -98,7 +142,7 @@ incact_file_report(struct incident *inc, const char *person,
     const char *reference, int *changed)
 {
 	*changed = 0;
-	if (inc->filed.at != 0 || inc->state == INCIDENT_RESOLVED)
+	if (inc->filed.at != 0 || incident_is_closed(inc))
 		return 0;
 	*changed = 1;
 	return incact_mark(inc, "incident.report_filed", person, "reference",
@@ -112,7 +156,7 @@ incact_resolve(struct incident *inc, const char *person, const char *note,
 	int rc;
 
 	*changed = 0;
-	if (inc->state == INCIDENT_RESOLVED)
+	if (incident_is_closed(inc))
 		return 0;
 	*changed = 1;
 	if ((rc = incact_mark(inc, "incident.resolved", person, "note",
@@ -122,10 +166,73 @@ incact_resolve(struct incident *inc, const char *person, const char *note,
 }
 
 int
+incact_merge(struct incident *inc, const char *person, const char *into_id,
+    const char *note, int *changed)
+{
+	struct incident	*into = incident_find(into_id);
+	char		 actor[128];
+	json_t		*data;
+	int		 rc;
+
+	*changed = 0;
+	if (into == NULL)
+		return -ENOENT;
+	if (into == inc)
+		return -ELOOP;
+	if (inc->state == INCIDENT_MERGED && strcmp(inc->merged_into,
+	    into->id) == 0)
+		return 0;	/* the same merge again */
+	if (incident_is_closed(inc))
+		return -EALREADY;
+	if (incident_is_closed(into))
+		return -ECANCELED;
+	data = json_pack("{s:s, s:s?, s:s?}", "into", into->id, "note", note,
+	    "by_name", incact_person_name(person));
+	if (data == NULL)
+		return -ENOMEM;
+	*changed = 1;
+	snprintf(actor, sizeof(actor), "person:%s", person);
+	if ((rc = store_append("incident.merged", inc->id, actor, data,
+	    NULL)) != 0)
+		return rc;
+	notify_reconcile(inc);
+	delivery_incident_resolved(inc);
+	return 0;
+}
+
+int
+incact_dismiss(struct incident *inc, const char *person, const char *reason,
+    int *changed)
+{
+	char	 actor[128];
+	json_t	*data;
+	int	 rc;
+
+	*changed = 0;
+	if (inc->state == INCIDENT_DISMISSED)
+		return 0;
+	if (incident_is_closed(inc))
+		return -EALREADY;
+	data = json_pack("{s:s, s:s?}", "reason", reason, "by_name",
+	    incact_person_name(person));
+	if (data == NULL)
+		return -ENOMEM;
+	*changed = 1;
+	snprintf(actor, sizeof(actor), "person:%s", person);
+	if ((rc = store_append("incident.dismissed", inc->id, actor, data,
+	    NULL)) != 0)
+		return rc;
+	notify_reconcile(inc);
+	delivery_incident_resolved(inc);
+	return 0;
+}
+
+int
 incact_update(struct incident *inc, const char *office, const char *idem_key,
     const json_t *update, int *changed)
 {
 	const struct config_office *o = config_office(config_current(), office);
+	struct incident	*dest;
 	char	 actor[128];
 	json_t	*u, *data;
 	size_t	 i, size;
@@ -134,33 +241,37 @@ incact_update(struct incident *inc, const char *office, const char *idem_key,
 	*changed = 0;
 	if (strcmp(inc->office, office) != 0)
 		return -EPERM;
-	if (inc->state == INCIDENT_RESOLVED)
+	/* A duplicate's follow-ups belong to the incident it was merged into. */
+	if ((dest = incident_merge_target(inc)) == NULL ||
+	    incident_is_closed(dest))
 		return -EALREADY;
-	json_array_foreach(inc->updates, i, u)
+	snprintf(actor, sizeof(actor), "office:%s", office);
+	json_array_foreach(dest->updates, i, u)
 		if (idem_key != NULL && json_is_string(json_object_get(u, "key")) &&
 		    strcmp(json_string_value(json_object_get(u, "key")),
-		    idem_key) == 0)
+		    idem_key) == 0 && json_is_string(json_object_get(u, "by")) &&
+		    strcmp(json_string_value(json_object_get(u, "by")),
+		    actor) == 0)
 			/* A retry, or a different follow-up under a used key. */
 			return json_equal(json_object_get(u, "fields"),
 			    (json_t *)update) ? 0 : -EEXIST;
 	/* An incident's follow-ups must fit one checkpoint line. */
-	if (json_array_size(inc->updates) >= INCIDENT_UPDATES_MAX)
+	if (json_array_size(dest->updates) >= INCIDENT_UPDATES_MAX)
 		return -EMLINK;
 	size = json_dumpb(update, NULL, 0, JSON_COMPACT);
-	if (inc->updates_bytes + size > INCIDENT_UPDATES_BYTES_MAX)
+	if (dest->updates_bytes + size > INCIDENT_UPDATES_BYTES_MAX)
 		return -EFBIG;
-	data = json_pack("{s:O, s:s?, s:s?, s:s}", "fields", update, "key",
+	data = json_pack("{s:O, s:s?, s:s?, s:s, s:s?}", "fields", update, "key",
 	    idem_key, "by_name", o != NULL ? o->name : NULL, "source",
 	    idem_key != NULL && strncmp(idem_key, "sms:", 4) == 0 ? "sms" :
-	    "api");
+	    "api", "via", dest != inc ? inc->id : NULL);
 	if (data == NULL)
 		return -ENOMEM;
 	*changed = 1;
-	snprintf(actor, sizeof(actor), "office:%s", office);
-	if ((rc = store_append("incident.updated", inc->id, actor, data,
+	if ((rc = store_append("incident.updated", dest->id, actor, data,
 	    NULL)) != 0)
 		return rc;
-	notify_reconcile(inc);
+	notify_reconcile(dest);
 	return 0;
 }
 
@@ -235,7 +346,7 @@ incact_deadline(struct clock *c, void *arg)
 		if (inc->filed.at != 0)
 			return;
 	}
-	if (inc->state == INCIDENT_RESOLVED || ic->fired_at != 0)
+	if (incident_is_closed(inc) || ic->fired_at != 0)
 		return;
 	data = json_pack("{s:s, s:s, s:I}", "clock", what, "deadline",
 	    time_format(ic->deadline, deadline, sizeof(deadline)),

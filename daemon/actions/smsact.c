@@ -26,6 +26,7 @@
 #include "base/utf8.h"
 #include "config/config.h"
 #include "parse/report.h"
+#include "parse/smsfollow.h"
 #include "parse/smsin.h"
 #include "state/incident.h"
 #include "state/incview.h"
@@ -270,8 +271,8 @@ smsact_new_report(const struct config_office *office, const struct smsact_msg *m
 	struct report_error	 err;
 	struct incident		*inc;
 	char			 key[IDEMPOTENCY_KEY_MAX + 1], hash[RECORD_HASH_HEX];
-	char			 ack[32], due[32];
-	int64_t			 occurred;
+	char			 late[256] = "";
+	int64_t			 occurred, delay, limit;
 	json_t			*report;
 	int			 rc;
 
@@ -296,49 +297,75 @@ smsact_new_report(const struct config_office *office, const struct smsact_msg *m
 	}
 	smsact_result(o, "report", inc->id);
 	snprintf(o->incident, sizeof(o->incident), "%s", inc->id);
-	smsact_answer(o, "已收到，事件编号 %s。确认时限 %s，书面报告时限 %s。续报请以"
-	    "事件编号开头。", inc->id,
-	    smsact_clock(inc->ack_clock.deadline, ack, sizeof(ack)),
-	    smsact_clock(inc->report_clock.deadline, due, sizeof(due)));
+	/*
+	 * The county hears whether it was late, never the city's own clocks:
+	 * those are the duty room's business, and they would read as the
+	 * county's deadline.
+	 */
+	limit = config_current()->policy.county_deadline_ms;
+	if (inc->late_report && time_parse(json_string_value(json_object_get(
+	    inc->report, "occurred_at")), &occurred) == 0) {
+		delay = inc->received_at - occurred;
+		snprintf(late, sizeof(late), "本次报告距事发 %lld 分钟，已超过 %lld %s"
+		    "报告时限。", (long long)(delay / 60000),
+		    (long long)(limit % 60000 == 0 ? limit / 60000 : limit / 1000),
+		    limit % 60000 == 0 ? "分钟" : "秒");
+	}
+	smsact_answer(o, "已收到，事件编号 %s。%s续报请以事件编号开头。", inc->id,
+	    late);
 	return 0;
 }
 
+/* Why a follow-up to INC cannot be taken: it, or what it was merged into, is closed. */
+static void
+smsact_followup_closed(struct incident *inc, struct smsact_outcome *o)
+{
+	if (inc->state == INCIDENT_DISMISSED) {
+		smsact_result(o, "followup", "dismissed");
+		smsact_answer(o, "事件 %s 已核实为误报并撤销，续报未记录。如有新情况，请"
+		    "作为新报告发送（不以事件编号开头）。", inc->id);
+	} else if (inc->state == INCIDENT_MERGED) {
+		smsact_result(o, "followup", "already resolved");
+		smsact_answer(o, "事件 %s 已并入事件 %s，该事件已办结，续报未记录。如有"
+		    "新情况，请作为新报告发送（不以事件编号开头）。", inc->id,
+		    inc->merged_into);
+	} else {
+		smsact_result(o, "followup", "already resolved");
+		smsact_answer(o, "事件 %s 已处置完毕，续报未记录。如有新情况，请作为新"
+		    "报告发送（不以事件编号开头）。", inc->id);
+	}
+}
+
+/*
+ * A follow-up to incident ID: WORDS (as sent) become its details.  GUESSED:
+ * the office did not write the id right, and it is the office's only open
+ * incident: the answer says which one it went to and how to write the id.
+ */
 static int
 smsact_followup(const struct config_office *office, const struct smsact_msg *m,
-    const struct smsin_report *rep, struct smsact_outcome *o)
+    const char *id, const char *words, int guessed, struct smsact_outcome *o)
 {
 	struct report_error	 err;
-	struct incident		*inc;
+	struct incident		*inc, *dest;
 	char			 key[IDEMPOTENCY_KEY_MAX + 1], *body = NULL;
-	const char		*rest;
 	json_t			*fields, *update;
 	int			 changed = 0, rc;
 
 	o->kind = "followup";
-	if ((inc = incident_find(rep->followup_id)) == NULL) {
+	if ((inc = incident_find(id)) == NULL) {
 		smsact_result(o, "followup", "unknown incident");
 		smsact_answer(o, "未找到事件 %s，续报未记录。请核对事件编号；新报告请不要"
-		    "以事件编号开头。", rep->followup_id);
+		    "以事件编号开头。", id);
 		return 0;
 	}
 	snprintf(o->incident, sizeof(o->incident), "%s", inc->id);
-	/*
-	 * Everything after the id, as sent: its first line is no title here,
-	 * and a time in it ("14:30 火势已控制") is part of what happened.
-	 */
-	fields = json_object();
-	rest = strstr(m->text, rep->followup_id);
-	if (rest != NULL) {
-		rest += strlen(rep->followup_id);
-		rest += strspn(rest, " \t\r\n,.:;，。：；、");
+	if (words == NULL || *words == '\0') {
+		smsact_result(o, "followup", "not a follow-up");
+		smsact_answer(o, "事件 %s 的续报没有内容，未记录。请在事件编号后写明新"
+		    "情况。", inc->id);
+		return 0;
 	}
-	if (fields != NULL && rest != NULL && *rest != '\0')
-		json_object_set_new(fields, "details", json_string(rest));
-	else if (fields != NULL && asprintf(&body, "%s%s%s", rep->title,
-	    rep->details != NULL ? "\n" : "",
-	    rep->details != NULL ? rep->details : "") != -1)
-		json_object_set_new(fields, "details", json_string(body));
-	free(body);
+	fields = json_pack("{s:s}", "details", words);
 	body = fields != NULL ? json_dumps(fields, JSON_COMPACT) : NULL;
 	json_decref(fields);
 	if (body == NULL)
@@ -375,19 +402,124 @@ smsact_followup(const struct config_office *office, const struct smsact_msg *m,
 		    "或作为新报告发送（不以事件编号开头）。", inc->id);
 		return 0;
 	case -EALREADY:
-		smsact_result(o, "followup", "already resolved");
-		smsact_answer(o, "事件 %s 已处置完毕，续报未记录。如有新情况，请作为新"
-		    "报告发送（不以事件编号开头）。", inc->id);
+		smsact_followup_closed(inc, o);
 		return 0;
 	default:
 		return rc;
 	}
+	dest = incident_merge_target(inc);
+	if (dest == NULL)
+		dest = inc;
 	if (changed)
-		log_info("incident %s: follow-up by %s by SMS (%s %s)", inc->id,
-		    office->id, m->provider, m->id);
-	smsact_result(o, "followup", inc->id);
-	smsact_answer(o, "已收到事件 %s 的续报。", inc->id);
+		log_info("incident %s: follow-up by %s by SMS (%s %s)%s%s", dest->id,
+		    office->id, m->provider, m->id, dest != inc ? " to " : "",
+		    dest != inc ? inc->id : "");
+	smsact_result(o, "followup", dest->id);
+	if (dest != inc)
+		smsact_answer(o, "已收到事件 %s 的续报。该事件已并入事件 %s，续报已记入 "
+		    "%s。", inc->id, dest->id, dest->id);
+	else if (guessed)
+		smsact_answer(o, "已作为事件 %s（%s）的续报记录。续报请以事件编号开头，"
+		    "如：%s 火势已控制。", inc->id, json_string_value(json_object_get(
+		    inc->report, "title")), inc->id);
+	else
+		smsact_answer(o, "已收到事件 %s 的续报。", inc->id);
 	return 0;
+}
+
+#define SMSACT_GUESS_WINDOW_MS	(24 * 60 * 60 * 1000)
+#define SMSACT_LIST_MAX		5	/* open incidents named in an answer */
+#define SMSACT_LIST_TITLE	20	/* characters of each title */
+
+/*
+ * A text that reads as a follow-up without a usable id (续报…, 补充…,
+ * INC20261202-0001…): never a new incident.  The office's one open
+ * incident of the last 24 hours takes it; otherwise the office is told
+ * which incidents are open and how to write a follow-up.
+ */
+static int
+smsact_followup_guess(const struct config_office *office,
+    const struct smsact_msg *m, const struct smsfollow *f,
+    struct smsact_outcome *o)
+{
+	struct incident	*inc, *only = NULL;
+	char		*list = NULL, *grown, newest[32] = "";
+	const char	*title;
+	size_t		 cut;
+	int		 recent = 0, open = 0, skip, rc;
+
+	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
+		if (strcmp(inc->office, office->id) != 0 || incident_is_closed(inc))
+			continue;
+		open++;
+		if (inc->received_at >= m->received_ms - SMSACT_GUESS_WINDOW_MS) {
+			recent++;
+			only = inc;
+		}
+	}
+	if (recent == 1)
+		return smsact_followup(office, m, only->id, m->text + f->rest, 1,
+		    o);
+	o->kind = "followup";
+	if (open == 0) {
+		smsact_result(o, "followup", "no open incident");
+		smsact_answer(o, "本单位没有未办结的事件，短信未登记。如是新报告，请直接"
+		    "写事件名称重新发送（不以“%s”或事件编号开头）。",
+		    f->word[0] != '\0' ? f->word : "续报");
+		return 0;
+	}
+	smsact_result(o, "followup", recent == 0 ? "no recent incident" :
+	    "several open incidents");
+	/* The newest, newest first: the ones the office most likely means. */
+	skip = open > SMSACT_LIST_MAX ? open - SMSACT_LIST_MAX : 0;
+	if ((list = strdup("")) == NULL)
+		return -ENOMEM;
+	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
+		if (strcmp(inc->office, office->id) != 0 || incident_is_closed(inc) ||
+		    skip-- > 0)
+			continue;
+		title = json_string_value(json_object_get(inc->report, "title"));
+		if (title == NULL)
+			title = "";
+		cut = utf8_cut(title, strlen(title), SMSACT_LIST_TITLE,
+		    UTF8_NOCAP);
+		rc = asprintf(&grown, "%s %.*s%s；%s", inc->id, (int)cut, title,
+		    title[cut] != '\0' ? "…" : "", list);
+		free(list);
+		if (rc == -1)
+			return -ENOMEM;
+		list = grown;
+	}
+	if (open > SMSACT_LIST_MAX)
+		snprintf(newest, sizeof(newest), "（最近 %d 起）", SMSACT_LIST_MAX);
+	smsact_answer(o, "未能确定续报对应哪起事件，短信未登记。本单位未办结事件%s：%s"
+	    "续报请以事件编号开头，如：%.*s 火势已控制。", newest, list,
+	    (int)strcspn(list, " "), list);
+	free(list);
+	return 0;
+}
+
+/*
+ * What follows the id of a follow-up, as sent: its first line is no title
+ * here, and a time in it ("14:30 火势已控制") is part of what happened.
+ * When the id was written otherwise (lower case, full width), the report's
+ * title and details, which is the text after the id and a time.
+ * NULL when out of memory.
+ */
+static const char *
+smsact_after_id(const char *text, struct smsin_report *rep, char **joined)
+{
+	const char *rest = strstr(text, rep->followup_id);
+
+	*joined = NULL;
+	if (rest != NULL) {
+		rest += strlen(rep->followup_id);
+		return rest + strspn(rest, " \t\r\n,.:;，。：；、");
+	}
+	if (asprintf(joined, "%s%s%s", rep->title, rep->details != NULL ?
+	    "\n" : "", rep->details != NULL ? rep->details : "") == -1)
+		*joined = NULL;
+	return *joined;
 }
 
 static int
@@ -395,6 +527,9 @@ smsact_from_office(const struct config *cf, const struct config_office *office,
     const struct smsact_msg *m, struct smsact_outcome *o)
 {
 	struct smsin_report	 rep;
+	struct smsfollow	 follow;
+	const char		*words;
+	char			*joined;
 	int			 allowed, rc;
 
 	snprintf(o->actor, sizeof(o->actor), "office:%s", office->id);
@@ -413,8 +548,17 @@ smsact_from_office(const struct config *cf, const struct config_office *office,
 		    "blank text");
 		return 0;
 	}
-	if (rep.followup_id[0] != '\0')
-		rc = smsact_followup(office, m, &rep, o);
+	if (rep.followup_id[0] != '\0') {
+		words = smsact_after_id(m->text, &rep, &joined);
+		rc = words == NULL ? -ENOMEM : smsact_followup(office, m,
+		    rep.followup_id, words, 0, o);
+		free(joined);
+	} else if (smsfollow_parse(m->text, &follow) == SMSFOLLOW_ID &&
+	    incident_find(follow.id) != NULL)
+		rc = smsact_followup(office, m, follow.id, m->text + follow.rest,
+		    0, o);
+	else if (follow.kind != SMSFOLLOW_NONE)
+		rc = smsact_followup_guess(office, m, &follow, o);
 	else
 		rc = smsact_new_report(office, m, &rep, o);
 	smsin_report_free(&rep);
@@ -506,6 +650,17 @@ smsact_from_person(const struct config *cf, const struct config_person *p,
 	a = &smsact_actions[cmd.action == 'A' ? 0 : cmd.action == 'F' ? 1 : 2];
 	mark = cmd.action == 'A' ? &inc->ack : cmd.action == 'F' ?
 	    &inc->filed : &inc->resolved;
+	/* A duplicate or a false report: nothing is left to do on it. */
+	if (inc->state == INCIDENT_MERGED || inc->state == INCIDENT_DISMISSED) {
+		mark = &inc->closed;
+		smsact_result(o, "reply", inc->state == INCIDENT_MERGED ?
+		    "already merged" : "already dismissed");
+		smsact_answer(o, "事件 %s 已由%s于 %s %s%s，无需再操作。", inc->id,
+		    incview_who(mark), smsact_clock(mark->at, t, sizeof(t)),
+		    inc->state == INCIDENT_MERGED ? "并入事件 " : "核实为误报",
+		    inc->state == INCIDENT_MERGED ? inc->merged_into : "");
+		return 0;
+	}
 	/* Resolved: acknowledging or filing is moot, say by whom it was closed. */
 	if (inc->state == INCIDENT_RESOLVED) {
 		a = &smsact_actions[2];

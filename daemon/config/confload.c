@@ -729,7 +729,7 @@ confload(const char *path, struct config_diag *diag)
 	if ((root = confyaml_load(&ld)) == NULL)
 		goto done;
 	load_root(&ld, root);
-	if (ld.nlines == 0 && !ld.oom && config_index_tokens(ld.cf) != 0)
+	if (ld.nlines == ld.nwarnings && !ld.oom && config_index_tokens(ld.cf) != 0)
 		ld.oom = 1;
 done:
 	free(ld.office_aux);

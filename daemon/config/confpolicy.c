@@ -26,6 +26,9 @@
 #define RESERVE_DEFAULT		(8 * MIB)
 #define RESERVE_MAX		GIB
 #define NFIELDS(a)	(sizeof(a) / sizeof((a)[0]))
+/* A duration as written: "20m" when whole minutes, else "90s". */
+#define POLICY_SHOWN(ms)	(long long)((ms) % 60000 == 0 ? (ms) / 60000 : \
+				    (ms) / 1000), (ms) % 60000 == 0 ? "m" : "s"
 
 static const struct {
 	const char	*key;
@@ -172,6 +175,16 @@ confpolicy_load(struct loader *ld, yaml_node_t *n)
 		confyaml_errat(ld, val[3] ? &val[3]->start_mark :
 		    &val[4]->start_mark, "'retry_initial' in policy must not "
 		    "be longer than 'retry_max'");
+	/* Valid, but the report would fall due before anyone is chased. */
+	if (ok && pol->report_deadline_ms <= pol->ack_timeout_ms)
+		confyaml_warnat(ld, val[1] ? &val[1]->start_mark :
+		    &val[0]->start_mark, "'report_deadline' in policy (%lld%s) "
+		    "is not after 'ack_timeout' (%lld%s): the written report "
+		    "would fall due before an unacknowledged incident even "
+		    "escalates; make report_deadline the longer one (defaults: "
+		    "ack_timeout 20m, report_deadline 40m)",
+		    POLICY_SHOWN(pol->report_deadline_ms),
+		    POLICY_SHOWN(pol->ack_timeout_ms));
 }
 
 /*

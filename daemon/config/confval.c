@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "base/utf8.h"
 #include "config/confval.h"
 
 int
@@ -22,6 +23,31 @@ confval_id(const char *s)
 	    "0123456789_.-");
 
 	return n > 0 && n <= CONFVAL_ID_MAX && s[n] == '\0';
+}
+
+int
+confval_shift_name(const char *s)
+{
+	size_t	 len = strlen(s), i = 0, n = 0;
+	uint32_t cp;
+	int	 l;
+
+	while (i < len) {
+		if ((l = utf8_decode(s + i, len - i, &cp)) < 0)
+			return 0;
+		if (cp < 0x80 ? strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+		    "qrstuvwxyz0123456789_.-", (int)cp) == NULL || cp == 0 :
+		    /* spaces, and what parts of an override are written with */
+		    cp < 0xa1 || (cp >= 0x2000 && cp <= 0x206f) ||
+		    (cp >= 0x2190 && cp <= 0x21ff) || (cp >= 0x3000 &&
+		    cp <= 0x3003) || (cp >= 0x3008 && cp <= 0x3011) ||
+		    cp == 0xfeff || (cp >= 0xff01 && cp <= 0xff0f) ||
+		    (cp >= 0xff1a && cp <= 0xff20))
+			return 0;
+		i += (size_t)l;
+		n++;
+	}
+	return n > 0 && n <= CONFVAL_ID_MAX;
 }
 
 int

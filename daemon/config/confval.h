@@ -15,6 +15,13 @@
 
 /* 1 to CONFVAL_ID_MAX of A-Z a-z 0-9 _ . - */
 int		 confval_id(const char *s);
+/*
+ * A shift's name: what the duty room calls it, in Chinese too (夜班).  1 to
+ * CONFVAL_ID_MAX characters of A-Z a-z 0-9 _ . - or any letter beyond
+ * ASCII; no space, control, or punctuation that separates the parts of an
+ * override ("2026-12-03 夜班: sun → zhang"): : ： , ， 、 → and the like.
+ */
+int		 confval_shift_name(const char *s);
 /* a-z 0-9 _ - only, so that it names a file in plugin_dir and no more */
 int		 confval_plugin_name(const char *s);
 /* No space, no control character: what a token or URL may hold. */

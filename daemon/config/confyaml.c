@@ -83,6 +83,25 @@ confyaml_errat(struct loader *ld, const yaml_mark_t *m, const char *fmt, ...)
 		    rc == -1 ? NULL : text);
 }
 
+void
+confyaml_warnat(struct loader *ld, const yaml_mark_t *m, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (rc == -1) {
+		ld->oom = 1;
+		return;
+	}
+	confyaml_errat(ld, m, "warning: %s", msg);
+	free(msg);
+	ld->nwarnings++;
+}
+
 static int
 diagline_cmp(const void *a, const void *b)
 {
@@ -552,6 +571,7 @@ confyaml_include_end(struct loader *ld, const yaml_mark_t *at,
 	for (i = 0; i < sub->nlines; i++)
 		diag_push(ld, at->line + 1, at->column + 1,
 		    sub->lines[i].text);
+	ld->nwarnings += sub->nwarnings;
 	free(sub->lines);
 	free((char *)sub->path);
 	memset(sub, 0, sizeof(*sub));
@@ -568,7 +588,7 @@ confyaml_finish(struct loader *ld, struct config_diag *diag)
 	if (ld->oom)
 		confyaml_errat(ld, NULL, "out of memory while loading the "
 		    "configuration");
-	rc = ld->oom ? -ENOMEM : ld->nlines > 0 ? -EINVAL : 0;
+	rc = ld->oom ? -ENOMEM : ld->nlines > ld->nwarnings ? -EINVAL : 0;
 	diag_flush(ld, diag);
 	return rc;
 }

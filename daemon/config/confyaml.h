@@ -31,6 +31,7 @@ struct loader {
 	struct config	*cf;		/* being built */
 	struct diagline	*lines;
 	size_t		 nlines, caplines;
+	size_t		 nwarnings;	/* of the lines, warnings: the config still loads */
 	int		 oom;
 	/* Schema state, for config.c. */
 	int		 channels_bad;	/* present but unusable: already reported */
@@ -74,6 +75,13 @@ void		 confyaml_include_end(struct loader *ld, const yaml_mark_t *at,
 
 /* Report a problem at M, or about the whole file when M is NULL. */
 void		 confyaml_errat(struct loader *, const yaml_mark_t *,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * A setting that is valid but almost certainly not meant: reported as
+ * "FILE:LINE:COLUMN: warning: ...", and the configuration still loads
+ * (the lines reach the caller's config_diag all the same).
+ */
+void		 confyaml_warnat(struct loader *, const yaml_mark_t *,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Allocations that record their failure in ld->oom. */

@@ -309,13 +309,14 @@ load_shift(struct rload *st, yaml_node_t *n)
 	}
 	for (i = 1; i < r->nroles && strcmp(r->roles[i].name, name) != 0; i++)
 		;
-	if (!confval_id(name) || strcmp(name, "leader") == 0 ||
+	if (!confval_shift_name(name) || strcmp(name, "leader") == 0 ||
 	    i < r->nroles) {
 		confyaml_errat(st->ld, &val[0]->start_mark, i < r->nroles ?
 		    "duplicate shift name '%s'; give every shift its own name" :
-		    "invalid shift name '%s': use 1 to 64 of the characters "
-		    "A-Z a-z 0-9 _ . - (and not 'leader', which overrides use "
-		    "for the leader on duty)", name);
+		    "invalid shift name '%s': use 1 to 64 letters (Chinese too, "
+		    "such as 夜班), digits and _ . -, without spaces or "
+		    "punctuation (and not 'leader', which overrides use for the "
+		    "leader on duty)", name);
 		st->broken = 1;
 		return;
 	}
@@ -626,9 +627,15 @@ load_override_text(struct rload *st, const yaml_mark_t *at, const char *text)
 	memcpy(buf, text, strlen(text) + 1);
 	buf[10] = '\0';
 	sp.date = buf;
-	if ((p = strchr(buf + 11, ':')) == NULL)
+	/* A Chinese keyboard types the colon full width: "2026-12-03 夜班：…". */
+	if ((p = strstr(buf + 11, "：")) != NULL &&
+	    (strchr(buf + 11, ':') == NULL || strchr(buf + 11, ':') > p)) {
+		*p = '\0';
+		p += strlen("：");
+	} else if ((p = strchr(buf + 11, ':')) != NULL)
+		*p++ = '\0';
+	else
 		goto bad;
-	*p++ = '\0';
 	sp.shift = trim(buf + 11);
 	if ((arrow = strstr(p, "→")) != NULL)
 		skip = strlen("→");

@@ -49,6 +49,8 @@ static const char *const var_names[TMPL_NVARS] = {
 	[TMPL_LATE_REPORT] = "late_report",
 	[TMPL_FACTS] = "facts",
 	[TMPL_ACTION] = "action",
+	[TMPL_REPORT_DUE] = "report_due",
+	[TMPL_REMARK] = "remark",
 };
 
 /*
@@ -78,8 +80,8 @@ static const struct {
 	    "未在 {report_deadline} 前向省级报送书面报告，请立即报送。{facts}{late}"
 	    "{action}：{link}" },
 	{ "incident.acknowledged", "【已确认】{office}：{title}",
-	    "【已确认】{office}报告的“{title}”（{level}）已由{actor}确认，"
-	    "书面报告须于 {report_deadline} 前报送。详情：{link}" },
+	    "【已确认】{office}报告的“{title}”（{level}）已由{actor}确认{remark}，"
+	    "{report_due}。详情：{link}" },
 	{ "incident.report_filed", "【书面报告已报送】{office}：{title}",
 	    "【书面报告已报送】{office}报告的“{title}”书面报告已由{actor}报送"
 	    "（文号：{reference}）。详情：{link}" },
@@ -93,6 +95,12 @@ static const struct {
 	    "【通知失败】无法通知 {actor}（{note}），请电话联系。事件：{office}报告的"
 	    "“{title}”（{level}），确认时限 {ack_deadline}，书面报告时限 "
 	    "{report_deadline}。详情：{link}" },
+	{ "incident.merged", "【重复报告】{office}：{title}",
+	    "【重复报告】{office}报告的“{title}”（{id}）与 {details} 为同一事件，"
+	    "已由{actor}合并，后续以该事件为准。详情：{link}" },
+	{ "incident.dismissed", "【误报】{office}：{title}",
+	    "【误报】{office}报告的“{title}”（{id}）经{actor}核实为误报，已撤销。"
+	    "原因：{note}。详情：{link}" },
 	{ "sms.reply", "{details}", "{details}" },
 	{ "duty.handover", "【值班交接】{shift}：{count} 起未办结事件",
 	    "【值班交接】{shift}接班，{count} 起未办结事件：\n{incidents}" },

@@ -55,6 +55,8 @@ enum tmpl_var {
 	TMPL_LATE_REPORT,	/* late_report: "" or "（迟报 N 分钟）" */
 	TMPL_FACTS,		/* facts: "伤亡：…；地点：…；报告人：…（回电 …）。", what is known */
 	TMPL_ACTION,		/* action: what the link does, "确认" or "详情" */
+	TMPL_REPORT_DUE,	/* report_due: the written report's deadline, or that it is overdue */
+	TMPL_REMARK,		/* remark: "" or the note as "（备注：…）" */
 	TMPL_NVARS
 };
 

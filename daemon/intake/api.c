@@ -11,10 +11,12 @@
 #include "actions/incact.h"
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "base/utf8.h"
 #include "config/config.h"
 #include "config/roster.h"
 #include "intake/api.h"
 #include "intake/http.h"
+#include "intake/incfilter.h"
 #include "notify/notify.h"
 #include "parse/report.h"
 #include "state/incident.h"
@@ -94,9 +96,37 @@ api_healthz(struct http_call *call)
 	http_reply(call, 200, body);
 }
 
+/*
+ * Staff taking a report by phone say which office it is from: that office,
+ * or NULL after answering 400.  The report keeps only its own fields.
+ */
+static const struct config_office *
+api_phoned_office(struct http_call *call, json_t *report)
+{
+	const struct config	*cf = config_current();
+	const struct config_office *o;
+	const char		*id = json_string_value(json_object_get(report,
+				    "office"));
+	char			 known[256] = "";
+	size_t			 i, len;
+
+	if ((o = config_office(cf, id)) != NULL) {
+		json_object_del(report, "office");
+		return o;
+	}
+	for (i = 0; i < cf->noffices && (len = strlen(known)) + 70 <
+	    sizeof(known); i++)
+		snprintf(known + len, sizeof(known) - len, "%s%s", i ? ", " : "",
+		    cf->offices[i].id);
+	http_error(call, 400, "office", "no office '%s' in the configuration; "
+	    "office is the id of the office that phoned: %s", id, known);
+	return NULL;
+}
+
 void
 api_report_create(struct http_call *call)
 {
+	const struct config_office *office = call->office;
 	struct report_error	 err;
 	struct incident		*inc;
 	const char		*key = http_header(call, "Idempotency-Key");
@@ -114,9 +144,15 @@ api_report_create(struct http_call *call)
 		return;
 	}
 	memset(&err, 0, sizeof(err));
-	if ((report = report_parse(call->body, call->body_len, &occurred,
+	if ((report = report_parse_opts(call->body, call->body_len, time_now_ms(),
+	    call->person != NULL ? REPORT_PHONED : 0, &occurred,
 	    &err)) == NULL) {
 		api_bad_body(call, &err);
+		return;
+	}
+	if (call->person != NULL &&
+	    (office = api_phoned_office(call, report)) == NULL) {
+		json_decref(report);
 		return;
 	}
 	/*
@@ -138,7 +174,7 @@ api_report_create(struct http_call *call)
 	free(canon);
 
 	if (key != NULL &&
-	    (inc = incident_find_idem(call->office->id, key)) != NULL) {
+	    (inc = incident_find_idem(office->id, key)) != NULL) {
 		json_decref(report);
 		if (inc->body_sha256 != NULL && strcmp(inc->body_sha256, hash) != 0) {
 			http_error(call, 422, "Idempotency-Key", "Idempotency-Key '%s' "
@@ -152,13 +188,19 @@ api_report_create(struct http_call *call)
 		return;
 	}
 
-	rc = incact_report(call->office->id, key, report, occurred, hash, &inc);
+	if (call->person != NULL)
+		rc = incact_report_phoned(office->id, call->person->id, key, report,
+		    occurred, hash, &inc);
+	else
+		rc = incact_report(office->id, key, report, occurred, hash, &inc);
 	json_decref(report);
 	if (rc != 0) {
 		api_not_saved(call, rc, "the report");
 		return;
 	}
-	log_info("incident %s reported by %s: %s", inc->id, call->office->id,
+	log_info("incident %s reported by %s%s%s: %s", inc->id, office->id,
+	    call->person != NULL ? ", taken by phone by " : "",
+	    call->person != NULL ? call->person->id : "",
 	    json_string_value(json_object_get(inc->report, "title")));
 	if ((location = incview_url(config_current(), inc)) != NULL) {
 		http_set_header(call, "Location", location);
@@ -170,26 +212,12 @@ api_report_create(struct http_call *call)
 void
 api_incident_list(struct http_call *call)
 {
+	struct incfilter f;
 	struct incident	*inc;
-	char		*state = http_query(call, "state");
 	json_t		*list, *body;
-	int		 all = 0, want = -1;
 
-	if (state == NULL || strcmp(state, "open") == 0)
-		;	/* not resolved: what the duty room has to deal with */
-	else if (strcmp(state, "all") == 0)
-		all = 1;
-	else if (strcmp(state, "acknowledged") == 0)
-		want = INCIDENT_ACKNOWLEDGED;
-	else if (strcmp(state, "resolved") == 0)
-		want = INCIDENT_RESOLVED;
-	else {
-		http_error(call, 400, "state", "state must be open (not resolved, "
-		    "the default), acknowledged, resolved or all; got '%.40s'", state);
-		free(state);
+	if (incfilter_parse(call, &f) != 0)
 		return;
-	}
-	free(state);
 	if ((list = json_array()) == NULL) {
 		http_error(call, 503, NULL, "out of memory");
 		return;
@@ -198,9 +226,7 @@ api_incident_list(struct http_call *call)
 	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
 		json_t *o;
 
-		if (!all && want == -1 && inc->state == INCIDENT_RESOLVED)
-			continue;
-		if (want != -1 && (int)inc->state != want)
+		if (!incfilter_match(&f, inc))
 			continue;
 		if ((o = incview_json(inc, 0)) == NULL ||
 		    json_array_insert_new(list, 0, o) != 0) {
@@ -242,6 +268,27 @@ api_incident_get(struct http_call *call)
 		http_reply(call, 200, body);
 }
 
+/* How a closed incident was closed, to finish "incident X ...": who, when. */
+static const char *
+api_closed_how(const struct incident *inc, char *buf, size_t len)
+{
+	const struct incident_mark *m = inc->state == INCIDENT_RESOLVED ?
+	    &inc->resolved : &inc->closed;
+	char when[TIME_RFC3339_MAX];
+
+	time_format(m->at, when, sizeof(when));
+	if (inc->state == INCIDENT_MERGED)
+		snprintf(buf, len, "was merged into %s at %s by %s", inc->merged_into,
+		    when, incview_who(m));
+	else if (inc->state == INCIDENT_DISMISSED)
+		snprintf(buf, len, "was dismissed as a false report at %s by %s",
+		    when, incview_who(m));
+	else
+		snprintf(buf, len, "was resolved at %s by %s", when,
+		    incview_who(m));
+	return buf;
+}
+
 typedef int (*api_action_fn)(struct incident *, const char *, const char *,
     int *);
 
@@ -266,15 +313,14 @@ api_action(struct http_call *call, const char *field, api_action_fn fn,
 		api_bad_body(call, &err);
 		return;
 	}
-	if (inc->state == INCIDENT_RESOLVED && !closed_ok) {
-		json_decref(args);
-		char when[TIME_RFC3339_MAX];
+	/* A duplicate or a false report is closed for every action. */
+	if (incident_is_closed(inc) && (!closed_ok ||
+	    inc->state != INCIDENT_RESOLVED)) {
+		char how[256];
 
-		http_error(call, 409, NULL, "incident %s was resolved at %s by %s; "
-		    "it cannot be %s any more", inc->id,
-		    time_format(inc->resolved.at, when, sizeof(when)),
-		    incview_who(&inc->resolved),
-		    what);
+		json_decref(args);
+		http_error(call, 409, "id", "incident %s %s; it cannot be %s any "
+		    "more", inc->id, api_closed_how(inc, how, sizeof(how)), what);
 		return;
 	}
 	rc = fn(inc, call->person->id, json_string_value(json_object_get(args,
@@ -306,6 +352,114 @@ void
 api_incident_resolve(struct http_call *call)
 {
 	api_action(call, "note", incact_resolve, "resolved", 1);
+}
+
+/* A string argument that is there and not only white space. */
+static const char *
+api_given(json_t *args, const char *key)
+{
+	const char *s = json_string_value(json_object_get(args, key));
+
+	return s != NULL && s[strspn(s, " \t\r\n")] != '\0' ? s : NULL;
+}
+
+/* 重复报告: this incident is the same as another; it closes into that one. */
+void
+api_incident_merge(struct http_call *call)
+{
+	static const char *const fields[] = { "into", "note", NULL };
+	struct report_error	 err;
+	struct incident		*inc, *into;
+	const char		*into_id;
+	char			 how[256];
+	json_t			*args;
+	int			 changed = 0, rc;
+
+	if ((inc = api_incident(call)) == NULL || http_want_json(call, 1) != 0)
+		return;
+	memset(&err, 0, sizeof(err));
+	if ((args = report_parse_action(call->body, call->body_len, fields,
+	    &err)) == NULL) {
+		api_bad_body(call, &err);
+		return;
+	}
+	if ((into_id = api_given(args, "into")) == NULL) {
+		json_decref(args);
+		http_error(call, 400, "into", "into is missing: the id of the "
+		    "incident %s duplicates, e.g. {\"into\": \"INC-20261202-0001\", "
+		    "\"note\": \"同一事件\"}", inc->id);
+		return;
+	}
+	rc = incact_merge(inc, call->person->id, into_id, api_given(args, "note"),
+	    &changed);
+	into = incident_find(into_id);
+	if (rc == -ENOENT)
+		http_error(call, 404, "into", "no incident '%.*s' to merge %s into; "
+		    "list them with GET /api/v1/incidents", (int)utf8_cut(into_id,
+		    strlen(into_id), 40, UTF8_NOCAP), into_id, inc->id);
+	else if (rc == -ELOOP)
+		http_error(call, 409, "into", "incident %s cannot be merged into "
+		    "itself; into names the incident it duplicates", inc->id);
+	else if (rc == -EALREADY)
+		http_error(call, 409, "id", "incident %s %s; only an open incident "
+		    "can be merged", inc->id, api_closed_how(inc, how, sizeof(how)));
+	else if (rc == -ECANCELED)
+		http_error(call, 409, "into", "incident %s %s; merge %s into an "
+		    "incident that is still open%s%s", into->id, api_closed_how(into,
+		    how, sizeof(how)), inc->id, into->state == INCIDENT_MERGED ?
+		    ", such as " : "", into->state == INCIDENT_MERGED ?
+		    into->merged_into : "");
+	else if (rc != 0)
+		api_not_saved(call, rc, "the merge");
+	else {
+		if (changed)
+			log_info("incident %s merged into %s by %s", inc->id, into_id,
+			    call->person->id);
+		api_reply_incident(call, 200, inc);
+	}
+	json_decref(args);
+}
+
+/* 误报: a false report, closed with the reason. */
+void
+api_incident_dismiss(struct http_call *call)
+{
+	static const char *const fields[] = { "reason", NULL };
+	struct report_error	 err;
+	struct incident		*inc;
+	const char		*reason;
+	char			 how[256];
+	json_t			*args;
+	int			 changed = 0, rc;
+
+	if ((inc = api_incident(call)) == NULL || http_want_json(call, 1) != 0)
+		return;
+	memset(&err, 0, sizeof(err));
+	if ((args = report_parse_action(call->body, call->body_len, fields,
+	    &err)) == NULL) {
+		api_bad_body(call, &err);
+		return;
+	}
+	if ((reason = api_given(args, "reason")) == NULL) {
+		json_decref(args);
+		http_error(call, 400, "reason", "reason is missing: say why %s is a "
+		    "false report, e.g. {\"reason\": \"经核实为演练\"}; everyone "
+		    "told of it reads it", inc->id);
+		return;
+	}
+	rc = incact_dismiss(inc, call->person->id, reason, &changed);
+	if (rc == -EALREADY)
+		http_error(call, 409, "id", "incident %s %s; it cannot be dismissed",
+		    inc->id, api_closed_how(inc, how, sizeof(how)));
+	else if (rc != 0)
+		api_not_saved(call, rc, "the dismissal");
+	else {
+		if (changed)
+			log_info("incident %s dismissed as a false report by %s",
+			    inc->id, call->person->id);
+		api_reply_incident(call, 200, inc);
+	}
+	json_decref(args);
 }
 
 /* Names beside ids: the dashboard shows people, not keys. */
@@ -360,8 +514,9 @@ void
 api_incident_update(struct http_call *call)
 {
 	struct report_error	 err;
-	struct incident		*inc;
+	struct incident		*inc, *dest;
 	const char		*key = http_header(call, "Idempotency-Key");
+	char			 how[256], *location;
 	json_t			*update;
 	int			 rc, changed = 0;
 
@@ -395,9 +550,14 @@ api_incident_update(struct http_call *call)
 		http_error(call, 403, "id", "incident %s was reported by another "
 		    "office; only the office that reported it can add follow-ups",
 		    inc->id);
+	else if (rc == -EALREADY && inc->state == INCIDENT_MERGED)
+		http_error(call, 409, "id", "incident %s was merged into %s, which "
+		    "is closed; phone the duty room, or report a new incident",
+		    inc->id, inc->merged_into);
 	else if (rc == -EALREADY)
-		http_error(call, 409, "id", "incident %s is already resolved; "
-		    "phone the duty room, or report a new incident", inc->id);
+		http_error(call, 409, "id", "incident %s %s; phone the duty room, "
+		    "or report a new incident", inc->id, api_closed_how(inc, how,
+		    sizeof(how)));
 	else if (rc == -EEXIST)
 		http_error(call, 422, "Idempotency-Key", "Idempotency-Key '%s' was "
 		    "already used for a different follow-up to %s; use a new key "
@@ -416,9 +576,18 @@ api_incident_update(struct http_call *call)
 	else if (rc != 0)
 		api_not_saved(call, rc, "the follow-up");
 	else {
+		/* A duplicate's follow-up went to the incident it was merged into. */
+		if ((dest = incident_merge_target(inc)) == NULL)
+			dest = inc;
 		if (changed)
-			log_info("incident %s: follow-up %zu from %s", inc->id,
-			    json_array_size(inc->updates), call->office->id);
-		api_reply_incident(call, changed ? 201 : 200, inc);
+			log_info("incident %s: follow-up %zu from %s%s%s", dest->id,
+			    json_array_size(dest->updates), call->office->id,
+			    dest != inc ? " to " : "", dest != inc ? inc->id : "");
+		if (dest != inc &&
+		    (location = incview_url(config_current(), dest)) != NULL) {
+			http_set_header(call, "Location", location);
+			free(location);
+		}
+		api_reply_incident(call, changed ? 201 : 200, dest);
 	}
 }

@@ -26,6 +26,7 @@
 
 #include "base/log.h"
 #include "config/config.h"
+#include "intake/errzh.h"
 #include "intake/http.h"
 #include "parse/report.h"
 #include "store/store.h"
@@ -103,10 +104,12 @@ http_durable(void *arg, int status)
 		json_t	*err = NULL;
 
 		/* Do not say "saved" when the disk did not confirm it. */
-		err = json_pack("{s:s, s:n}", "error", "the change could not be "
+		err = json_pack("{s:s, s:n, s:s}", "error", "the change could not be "
 		    "confirmed on disk (fdatasync failed); it may not be saved. "
 		    "Retry with the same Idempotency-Key, and tell the duty room "
-		    "by phone if this persists", "field");
+		    "by phone if this persists", "field", "error_zh",
+		    "值班系统未能确认本次操作已保存。请用同一幂等键重试；如持续出现，请电话"
+		    "联系值班室。");
 		if (err != NULL)
 			msg = json_dumps(err, JSON_COMPACT);
 		http_send(p->req, 503, HTTP_JSON, msg != NULL ? msg : "{}");
@@ -192,14 +195,15 @@ void
 http_error(struct http_call *call, int status, const char *field,
     const char *fmt, ...)
 {
-	char	 msg[1024];
+	char	 msg[1024], zh[256];
 	va_list	 ap;
 	json_t	*body;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	body = json_pack("{s:s, s:s?}", "error", msg, "field", field);
+	body = json_pack("{s:s, s:s?, s:s}", "error", msg, "field", field,
+	    "error_zh", errzh_sentence(status, field, zh, sizeof(zh)));
 	if (body != NULL && field == NULL)
 		json_object_set_new(body, "field", json_null());
 	http_reply(call, status, body);
@@ -298,7 +302,9 @@ http_authenticate(struct http_call *call, enum http_auth auth)
 	const char		*h = http_header(call, "Authorization");
 	const char		*token, *kind;
 
-	kind = auth == HTTP_AUTH_OFFICE ? "an office token" : "a staff (person) token";
+	kind = auth == HTTP_AUTH_OFFICE ? "an office token" :
+	    auth == HTTP_AUTH_REPORTER ? "an office token (or a staff token, "
+	    "for a report taken by phone)" : "a staff (person) token";
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
 		http_set_header(call, "WWW-Authenticate", "Bearer realm=\"dutyd\"");
 		http_error(call, 401, NULL, "missing credentials: send "
@@ -308,12 +314,13 @@ http_authenticate(struct http_call *call, enum http_auth auth)
 	token = h + 7;
 	while (*token == ' ')
 		token++;
-	if (auth == HTTP_AUTH_OFFICE)
+	if (auth != HTTP_AUTH_PERSON)
 		call->office = config_office_by_token(cfg, token);
-	else
+	if (auth != HTTP_AUTH_OFFICE)
 		call->person = config_person_by_token(cfg, token);
 	if (call->office == NULL && call->person == NULL) {
-		int other = auth == HTTP_AUTH_OFFICE ?
+		int other = auth == HTTP_AUTH_REPORTER ? 0 :
+		    auth == HTTP_AUTH_OFFICE ?
 		    config_person_by_token(cfg, token) != NULL :
 		    config_office_by_token(cfg, token) != NULL;
 

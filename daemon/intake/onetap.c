@@ -150,6 +150,16 @@ onetap_already(struct http_call *call, struct incident *inc)
 	const struct incident_mark	*m;
 	char				 when[64];
 
+	/* A duplicate or a false report: nothing is left to acknowledge. */
+	if (inc->state == INCIDENT_MERGED || inc->state == INCIDENT_DISMISSED) {
+		m = &inc->closed;
+		onetap_answer(call, 409, inc, "事件 %s 已由%s于 %s %s%s，无需再确认。",
+		    inc->id, incview_who(m), onetap_time(m->at, when,
+		    sizeof(when)), inc->state == INCIDENT_MERGED ? "并入事件 " :
+		    "核实为误报", inc->state == INCIDENT_MERGED ?
+		    inc->merged_into : "");
+		return 1;
+	}
 	if (inc->state == INCIDENT_RESOLVED) {
 		m = &inc->resolved;
 		onetap_answer(call, 409, inc, "事件 %s 已由%s于 %s 处置完毕，无需再"

@@ -9,13 +9,15 @@
 
 const struct http_route routes_table[] = {
 	{ "GET",  "/healthz",				HTTP_AUTH_NONE,   api_healthz },
-	{ "POST", "/api/v1/reports",			HTTP_AUTH_OFFICE, api_report_create },
+	{ "POST", "/api/v1/reports",			HTTP_AUTH_REPORTER, api_report_create },
 	{ "GET",  "/api/v1/incidents",			HTTP_AUTH_PERSON, api_incident_list },
 	{ "GET",  "/api/v1/incidents/{id}",		HTTP_AUTH_PERSON, api_incident_get },
 	{ "POST", "/api/v1/incidents/{id}/ack",		HTTP_AUTH_PERSON, api_incident_ack },
 	{ "POST", "/api/v1/incidents/{id}/written-report", HTTP_AUTH_PERSON, api_incident_written_report },
 	{ "POST", "/api/v1/incidents/{id}/resolve",	HTTP_AUTH_PERSON, api_incident_resolve },
 	{ "POST", "/api/v1/incidents/{id}/updates",	HTTP_AUTH_OFFICE, api_incident_update },
+	{ "POST", "/api/v1/incidents/{id}/merge",	HTTP_AUTH_PERSON, api_incident_merge },
+	{ "POST", "/api/v1/incidents/{id}/dismiss",	HTTP_AUTH_PERSON, api_incident_dismiss },
 	{ "GET",  "/api/v1/oncall",			HTTP_AUTH_PERSON, api_oncall },
 	/* Gateways and links authenticate themselves (signature, secret, token). */
 	{ "POST", "/api/v1/sms/twilio",			HTTP_AUTH_NONE,   smsgw_twilio },

@@ -868,9 +868,11 @@ delivery_start(struct delivery *d)
 		delivery_abandon(d, "the incident is no longer loaded");
 		return;
 	}
-	if (inc != NULL && inc->state == INCIDENT_RESOLVED &&
-	    d->event != NOTIFY_RESOLVED) {
-		delivery_abandon(d, "the incident was resolved");
+	if (inc != NULL && incident_is_closed(inc) &&
+	    !(d->event & NOTIFY_CLOSING)) {
+		delivery_abandon(d, inc->state == INCIDENT_RESOLVED ?
+		    "the incident was resolved" : inc->state == INCIDENT_MERGED ?
+		    "the incident was merged" : "the incident was dismissed");
 		return;
 	}
 	if (d->ncontacts == 0) {
@@ -977,14 +979,16 @@ delivery_incident_resolved(struct incident *inc)
 		return;
 	for (d = TAILQ_FIRST(&subj->deliveries); d != NULL; d = next) {
 		next = TAILQ_NEXT(d, entry);
-		if (d->event == NOTIFY_RESOLVED || d->state == DELIVERY_RECORDING)
+		if ((d->event & NOTIFY_CLOSING) || d->state == DELIVERY_RECORDING)
 			continue;
 		/* A bundle's request speaks for others too: let it finish. */
 		if (d->state == DELIVERY_BUNDLED ||
 		    (d->state == DELIVERY_INFLIGHT && !TAILQ_EMPTY(&d->bundle)))
 			continue;
 		delivery_halt(d);
-		delivery_abandon(d, "the incident was resolved");
+		delivery_abandon(d, inc->state == INCIDENT_MERGED ?
+		    "the incident was merged" : inc->state == INCIDENT_DISMISSED ?
+		    "the incident was dismissed" : "the incident was resolved");
 	}
 	/* Cancelled requests freed their slots: the first in line take them. */
 	delivery_pump();

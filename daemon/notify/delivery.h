@@ -105,7 +105,7 @@ void	delivery_halt(struct delivery *);
 void	delivery_abandon(struct delivery *, const char *reason);
 /* A new configuration is in force: queues of channels gone or unlimited go. */
 void	delivery_reconfigured(void);
-/* The incident was resolved: end deliveries that no longer matter. */
+/* The incident was closed (resolved, merged, dismissed): end deliveries that no longer matter. */
 void	delivery_incident_resolved(struct incident *);
 /* Channels with a rate-limit queue (for health and tests). */
 size_t	delivery_rate_queues(void);

@@ -94,6 +94,9 @@ struct varbufs {
 	char	ack_deadline[32], report_deadline[32], late[160];
 	char	casualties[128], late_report[64];
 	char	*facts;		/* malloc'd */
+	char	report_due[128];
+	char	remark[8 * 1024 + 32];	/* a note: 2,000 characters at most */
+	char	into[1024];		/* the incident merged into: id and title */
 };
 
 static const char *const message_casualty_kinds[][2] = {
@@ -109,6 +112,29 @@ message_casualty(char *buf, size_t len, size_t used, size_t kind, json_t *n)
 	return used + (size_t)snprintf(buf + used, len - used, "%s%s%lld人",
 	    used > 0 ? "、" : "", message_casualty_kinds[kind][1],
 	    (long long)json_integer_value(n));
+}
+
+/* A note, a reason, a reference: given and not only white space. */
+static int
+given(const char *s)
+{
+	return s != NULL && s[strspn(s, " \t\r\n")] != '\0';
+}
+
+/* Where the written report stands as this message is made. */
+static const char *
+report_due(const struct incident *inc, struct varbufs *b)
+{
+	if (inc->filed.at != 0)
+		snprintf(b->report_due, sizeof(b->report_due), "书面报告已报送");
+	else if (inc->report_clock.fired_at != 0 ||
+	    time_now_ms() >= inc->report_clock.deadline)
+		snprintf(b->report_due, sizeof(b->report_due), "书面报告已超时"
+		    "（时限 %s），请立即报送", b->report_deadline);
+	else
+		snprintf(b->report_due, sizeof(b->report_due), "书面报告须于 %s "
+		    "前报送", b->report_deadline);
+	return b->report_due;
 }
 
 /* "死亡1人、受伤5人": only the numbers given, the latest of each. */
@@ -217,6 +243,7 @@ incident_vars(const struct config *cf, const struct incident *inc,
 	    b->ack_deadline, sizeof(b->ack_deadline));
 	v->v[TMPL_REPORT_DEADLINE] = time_local(inc->report_clock.deadline,
 	    "%H:%M", b->report_deadline, sizeof(b->report_deadline));
+	v->v[TMPL_REPORT_DUE] = report_due(inc, b);
 	v->v[TMPL_DEADLINE] = ev == NOTIFY_OVERDUE || ev == NOTIFY_FILED ||
 	    inc->state != INCIDENT_OPEN ? v->v[TMPL_REPORT_DEADLINE] :
 	    v->v[TMPL_ACK_DEADLINE];
@@ -233,13 +260,32 @@ incident_vars(const struct config *cf, const struct incident *inc,
 		mark = &inc->filed;
 	else if (ev == NOTIFY_RESOLVED)
 		mark = &inc->resolved;
+	else if (ev == NOTIFY_MERGED || ev == NOTIFY_DISMISSED)
+		mark = &inc->closed;
 	if (mark != NULL && mark->at != 0) {
 		v->v[TMPL_ACTOR] = incview_who(mark);
 		if (ev == NOTIFY_FILED)
-			v->v[TMPL_REFERENCE] = mark->text != NULL ? mark->text :
+			v->v[TMPL_REFERENCE] = given(mark->text) ? mark->text :
 			    "未填写";
 		else
 			v->v[TMPL_NOTE] = mark->text;
+		if (ev != NOTIFY_FILED && given(mark->text)) {
+			snprintf(b->remark, sizeof(b->remark), "（备注：%s）",
+			    mark->text);
+			v->v[TMPL_REMARK] = b->remark;
+		}
+	}
+	if (ev == NOTIFY_MERGED) {
+		const struct incident *into = incident_find(inc->merged_into);
+		const char *t = into != NULL ? json_string_value(
+		    json_object_get(into->report, "title")) : NULL;
+
+		if (t != NULL)
+			snprintf(b->into, sizeof(b->into), "%s“%s”",
+			    inc->merged_into, t);
+		else
+			snprintf(b->into, sizeof(b->into), "%s", inc->merged_into);
+		v->v[TMPL_DETAILS] = b->into;
 	}
 	b->late[0] = '\0';
 	if (late_ms >= 5000)
@@ -478,10 +524,10 @@ message_render(const struct config *cf, const struct config_channel *ch,
 		return -ENOENT;
 	/*
 	 * A one-tap link only acknowledges, and only while nobody has; every
-	 * other link is the incident's page, which never acts.
+	 * other link is the incident's page, which never acts (a duplicate or
+	 * a false report's too: nothing is left to do).
 	 */
-	tap = d->link != NULL && d->link[0] != '\0' && inc->ack.at == 0 &&
-	    inc->state != INCIDENT_RESOLVED &&
+	tap = d->link[0] != '\0' && inc->state == INCIDENT_OPEN &&
 	    links_url(cf, d->link, &m->url) == 0;
 	if (!tap && (m->url = incview_url(cf, inc)) == NULL)
 		return -ENOMEM;
@@ -500,7 +546,7 @@ message_render(const struct config *cf, const struct config_channel *ch,
 		v.v[TMPL_DETAILS] = details;
 	}
 	/* Replies act while there is something left to do. */
-	can_file = inc->state != INCIDENT_RESOLVED && inc->filed.at == 0;
+	can_file = !incident_is_closed(inc) && inc->filed.at == 0;
 	if (d->code > 0 && can_file && message_is_sms(ch))
 		snprintf(hint, sizeof(hint), inc->ack.at == 0 ?
 		    " 回复%dA确认，%dF已报省" : " 回复%dF已报省", d->code, d->code);

@@ -56,6 +56,8 @@ static const struct {
 	{ NOTIFY_UPDATED,	"incident.updated" },
 	{ NOTIFY_REPLY,		"sms.reply" },
 	{ NOTIFY_UNDELIVERABLE,	"notify.undeliverable" },
+	{ NOTIFY_MERGED,	"incident.merged" },
+	{ NOTIFY_DISMISSED,	"incident.dismissed" },
 };
 #define NOTIFY_NEVENTS	(sizeof(notify_events) / sizeof(notify_events[0]))
 
@@ -334,7 +336,7 @@ notify_recipients(const struct incident *inc, enum notify_event ev, int level,
 	if (ev == NOTIFY_NEW || ev == NOTIFY_ESCALATED || ev == NOTIFY_OVERDUE ||
 	    ev == NOTIFY_UPDATED) {
 		ask.codes = inc->id;
-		ask.link = inc->ack.at == 0 && inc->state != INCIDENT_RESOLVED;
+		ask.link = inc->state == INCIDENT_OPEN;
 	}
 	/* min_level holds back news of an incident, never an alarm. */
 	ask.filter = ev == NOTIFY_NEW;
@@ -382,6 +384,34 @@ fail:
 	return NULL;
 }
 
+/* A merge or a dismissal goes to whoever was told of the incident before. */
+static json_t *
+notify_recipients_told(const struct incident *inc, json_t **on_duty)
+{
+	const struct config	*cfg = config_current();
+	struct roster_oncall	 oc;
+	json_t			*list = json_array(), *seen = json_object(), *v;
+	const char		*person;
+
+	*on_duty = NULL;
+	if (list == NULL || seen == NULL ||
+	    roster_at(cfg, time_now_ms(), &oc) != 0 ||
+	    (*on_duty = notify_oncall_json(&oc)) == NULL)
+		goto fail;
+	json_object_foreach(inc->told, person, v)
+		if (notify_add_person(list, seen, cfg, person,
+		    "told of this incident before", NULL) != 0)
+			goto fail;
+	json_decref(seen);
+	return list;
+fail:
+	json_decref(list);
+	json_decref(seen);
+	json_decref(*on_duty);
+	*on_duty = NULL;
+	return NULL;
+}
+
 /*
  * Intents
  */
@@ -402,10 +432,15 @@ notify_intent(struct incident *inc, enum notify_event ev, int level)
 		late = inc->ack_clock.late_ms;
 	else if (ev == NOTIFY_OVERDUE)
 		late = inc->report_clock.late_ms;
-	if ((recipients = notify_recipients(inc, ev, ev == NOTIFY_ESCALATED ?
-	    level : 0, &on_duty)) == NULL)
+	if (ev == NOTIFY_MERGED || ev == NOTIFY_DISMISSED)
+		recipients = notify_recipients_told(inc, &on_duty);
+	else
+		recipients = notify_recipients(inc, ev, ev == NOTIFY_ESCALATED ?
+		    level : 0, &on_duty);
+	if (recipients == NULL)
 		return -ENOMEM;
-	if (json_array_size(recipients) == 0)
+	if (json_array_size(recipients) == 0 && ev != NOTIFY_MERGED &&
+	    ev != NOTIFY_DISMISSED)
 		log_warnx("incident %s: nobody to notify of %s; check the duty "
 		    "roster and people's contacts in the configuration", inc->id,
 		    notify_event_name(ev));
@@ -513,6 +548,10 @@ notify_due(const struct incident *inc)
 		due |= NOTIFY_FILED;
 	if (inc->resolved.at != 0)
 		due |= NOTIFY_RESOLVED;
+	if (inc->state == INCIDENT_MERGED)
+		due |= NOTIFY_MERGED;
+	if (inc->state == INCIDENT_DISMISSED)
+		due |= NOTIFY_DISMISSED;
 	return due;
 }
 
@@ -530,9 +569,9 @@ notify_reconcile(struct incident *inc)
 	}
 	pending = notify_due(inc) & ~subj->done;
 
-	/* Once resolved, only the resolution is worth telling. */
-	if (inc->state == INCIDENT_RESOLVED)
-		pending &= NOTIFY_RESOLVED;
+	/* Once closed, only how it was closed is worth telling. */
+	if (incident_is_closed(inc))
+		pending &= NOTIFY_CLOSING;
 	for (i = 0; i < NOTIFY_NEVENTS && pending != 0; i++) {
 		if (!(pending & notify_events[i].bit))
 			continue;
@@ -549,7 +588,7 @@ notify_reconcile(struct incident *inc)
 		return;
 	}
 	/* Every follow-up (续报) is told, in order. */
-	while (inc->state != INCIDENT_RESOLVED &&
+	while (!incident_is_closed(inc) &&
 	    subj->updates_notified < (int)json_array_size(inc->updates)) {
 		int before = subj->updates_notified;
 

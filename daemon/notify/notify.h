@@ -47,7 +47,13 @@ enum notify_event {
 	NOTIFY_UPDATED		= 1 << 7,	/* incident.updated: one per follow-up */
 	NOTIFY_REPLY		= 1 << 8,	/* sms.reply: an answer to an inbound SMS, on the duty desk */
 	NOTIFY_UNDELIVERABLE	= 1 << 9,	/* notify.undeliverable: someone could not be told */
+	/* Bits are kept in checkpoints (notify_done); these leave room below. */
+	NOTIFY_MERGED		= 1 << 12,	/* incident.merged: to those told of it */
+	NOTIFY_DISMISSED	= 1 << 13,	/* incident.dismissed: to those told of it */
 };
+
+/* The events that close an incident: once closed, only these are told. */
+#define NOTIFY_CLOSING	(NOTIFY_RESOLVED | NOTIFY_MERGED | NOTIFY_DISMISSED)
 
 /*
  * What notifications hang on: an incident, or the duty desk.  What has

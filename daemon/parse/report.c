@@ -30,7 +30,8 @@ enum kind {
 	K_LEVEL,
 	K_PHONE,
 	K_COUNT,
-	K_OBJECT
+	K_OBJECT,
+	K_ID		/* an id from the configuration: office */
 };
 
 struct field {
@@ -55,17 +56,29 @@ static const struct field reporter_fields[] = {
 	{ NULL, NULL, 0, 0, 0, NULL }
 };
 
+#define REPORT_ID_MAX	64	/* bytes: ids are ASCII (config/confval.h) */
+
+#define REPORT_FIELDS \
+	{ "title", "title", K_TITLE, REPORT_TITLE_MAX, 1, NULL }, \
+	{ "occurred_at", "occurred_at", K_TIME, 0, 1, NULL }, \
+	{ "category", "category", K_TEXT, REPORT_SHORT_MAX, 0, NULL }, \
+	{ "level", "level", K_LEVEL, 0, 0, NULL }, \
+	{ "location", "location", K_TEXT, REPORT_TEXT_MAX, 0, NULL }, \
+	{ "cause", "cause", K_TEXT, REPORT_TEXT_MAX, 0, NULL }, \
+	{ "measures", "measures", K_TEXT, REPORT_TEXT_MAX, 0, NULL }, \
+	{ "details", "details", K_TEXT, REPORT_DETAILS_MAX, 0, NULL }, \
+	{ "casualties", "casualties", K_OBJECT, 0, 0, casualty_fields }, \
+	{ "reporter", "reporter", K_OBJECT, 0, 0, reporter_fields }
+
+/* Staff taking a report by phone say which office it is from. */
+static const struct field phoned_fields[] = {
+	{ "office", "office", K_ID, REPORT_ID_MAX, 1, NULL },
+	REPORT_FIELDS,
+	{ NULL, NULL, 0, 0, 0, NULL }
+};
+
 static const struct field report_fields[] = {
-	{ "title", "title", K_TITLE, REPORT_TITLE_MAX, 1, NULL },
-	{ "occurred_at", "occurred_at", K_TIME, 0, 1, NULL },
-	{ "category", "category", K_TEXT, REPORT_SHORT_MAX, 0, NULL },
-	{ "level", "level", K_LEVEL, 0, 0, NULL },
-	{ "location", "location", K_TEXT, REPORT_TEXT_MAX, 0, NULL },
-	{ "cause", "cause", K_TEXT, REPORT_TEXT_MAX, 0, NULL },
-	{ "measures", "measures", K_TEXT, REPORT_TEXT_MAX, 0, NULL },
-	{ "details", "details", K_TEXT, REPORT_DETAILS_MAX, 0, NULL },
-	{ "casualties", "casualties", K_OBJECT, 0, 0, casualty_fields },
-	{ "reporter", "reporter", K_OBJECT, 0, 0, reporter_fields },
+	REPORT_FIELDS,
 	{ NULL, NULL, 0, 0, 0, NULL }
 };
 
@@ -82,6 +95,32 @@ static const struct field update_fields[] = {
 };
 
 static const char *const levels[] = { "I", "II", "III", "IV", NULL };
+/* The same levels as counties write them: Roman numerals U+2160..U+2163, digits. */
+static const char *const level_numerals[] = {
+	"\xe2\x85\xa0", "\xe2\x85\xa1", "\xe2\x85\xa2", "\xe2\x85\xa3", NULL
+};
+static const char *const level_digits[] = { "1", "2", "3", "4", NULL };
+
+/* 0..3 for a level as written (I..IV, Ⅰ..Ⅳ, "1".."4", 1..4), or -1. */
+static int
+level_index(const json_t *v)
+{
+	const char	*s;
+	int		 k;
+
+	if (json_is_integer(v))
+		return json_integer_value(v) >= 1 && json_integer_value(v) <= 4 ?
+		    (int)json_integer_value(v) - 1 : -1;
+	if (!json_is_string(v))
+		return -1;
+	s = json_string_value(v);
+	for (k = 0; levels[k] != NULL; k++)
+		if (strcmp(s, levels[k]) == 0 ||
+		    strcmp(s, level_numerals[k]) == 0 ||
+		    strcmp(s, level_digits[k]) == 0)
+			return k;
+	return -1;
+}
 
 /* White space a blank title may hold; U+3000 is what a Chinese IME types. */
 static const char *const blanks[] = {
@@ -332,17 +371,36 @@ check_value(const json_t *v, const struct field *f, int64_t *ms,
 		}
 		return 0;
 	case K_LEVEL:
+		if (level_index(v) >= 0)
+			return 0;
+		if (!json_is_string(v)) {
+			fail(err, f->path, "%s must be one of \"I\", \"II\", "
+			    "\"III\", \"IV\" (or 1 to 4), not %s", f->path,
+			    type_name(v));
+			return -1;
+		}
 		if (check_string(v, f->path, "\"I\", \"II\", \"III\" or "
 		    "\"IV\"", 0, err) == -1)
 			return -1;
 		s = json_string_value(v);
-		for (k = 0; levels[k] != NULL; k++)
-			if (strcmp(s, levels[k]) == 0)
-				return 0;
-		fail(err, f->path, "%s must be exactly one of \"I\", \"II\", "
-		    "\"III\", \"IV\" (ASCII capitals); got \"%.*s\"", f->path,
-		    clip(s, QUOTE_MAX), s);
+		fail(err, f->path, "%s must be one of \"I\", \"II\", \"III\", "
+		    "\"IV\" (Ⅰ to Ⅳ, or 1 to 4, are read the same); got "
+		    "\"%.*s\"", f->path, clip(s, QUOTE_MAX), s);
 		return -1;
+	case K_ID:
+		if (check_string(v, f->path, "an office id such as county-a", 0,
+		    err) == -1)
+			return -1;
+		s = json_string_value(v);
+		k = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789_.-");
+		if (k == 0 || k > f->max || s[k] != '\0') {
+			fail(err, f->path, "%s must be an office's id from the "
+			    "configuration, such as county-a; got \"%.*s\"",
+			    f->path, clip(s, QUOTE_MAX), s);
+			return -1;
+		}
+		return 0;
 	case K_PHONE:
 		if (check_string(v, f->path, "a phone number", 0, err) == -1)
 			return -1;
@@ -394,6 +452,13 @@ copy_fields(const json_t *in, const struct field *fields, const char *path,
 		for (f = fields; f->key != NULL; f++)
 			if (strcmp(key, f->key) == 0)
 				break;
+		if (f->key == NULL && path == NULL && strcmp(key, "office") == 0) {
+			fail(err, "office", "unknown field \"office\": an office "
+			    "token already says which office reports; office is "
+			    "for reports duty staff take by phone, sent with a "
+			    "person's token");
+			return -1;
+		}
 		if (f->key == NULL) {
 			list_fields(fields, known, sizeof(known));
 			fail(err, path, "unknown field \"%.*s\"%s%s; the known "
@@ -408,10 +473,12 @@ copy_fields(const json_t *in, const struct field *fields, const char *path,
 		if (v == NULL || json_is_null(v)) {
 			if (f->required) {
 				fail(err, f->path, "%s is missing; every "
-				    "report needs %s", f->path,
-				    f->kind == K_TIME ? "occurred_at, when it "
+				    "report %s", f->path,
+				    f->kind == K_TIME ? "needs occurred_at, when it "
 				    "happened, e.g. " TIME_EXAMPLE :
-				    "a title saying what happened");
+				    f->kind == K_ID ? "taken by phone names the "
+				    "office it is from (its id, e.g. county-a)" :
+				    "needs a title saying what happened");
 				return -1;
 			}
 			continue;
@@ -441,7 +508,10 @@ copy_fields(const json_t *in, const struct field *fields, const char *path,
 		}
 		if (check_value(v, f, ms, err) == -1)
 			return -1;
-		if (json_object_set(out, f->key, v) == -1) {
+		/* One spelling of a level, whatever the county typed. */
+		if (f->kind == K_LEVEL ? json_object_set_new(out, f->key,
+		    json_string(levels[level_index(v)])) == -1 :
+		    json_object_set(out, f->key, v) == -1) {
 			fail_nomem(err);
 			return -1;
 		}
@@ -453,9 +523,17 @@ json_t *
 report_parse(const char *body, size_t len, int64_t *occurred_ms,
     struct report_error *err)
 {
+	return report_parse_opts(body, len, 0, 0, occurred_ms, err);
+}
+
+json_t *
+report_parse_opts(const char *body, size_t len, int64_t now_ms, unsigned flags,
+    int64_t *occurred_ms, struct report_error *err)
+{
 	struct report_error scratch;
 	json_t		*root, *out;
 	int64_t		 ms = 0;
+	const char	*s;
 
 	if (err == NULL)
 		err = &scratch;
@@ -467,12 +545,24 @@ report_parse(const char *body, size_t len, int64_t *occurred_ms,
 		json_decref(root);
 		return NULL;
 	}
-	if (copy_fields(root, report_fields, NULL, out, &ms, err) == -1) {
+	if (copy_fields(root, flags & REPORT_PHONED ? phoned_fields :
+	    report_fields, NULL, out, &ms, err) == -1) {
 		json_decref(out);
 		json_decref(root);
 		return NULL;
 	}
 	json_decref(root);
+	/* A clock set wrong, or a day or an offset mistyped: not the future. */
+	if (now_ms != 0 && ms > now_ms + REPORT_FUTURE_SLACK_MS) {
+		s = json_string_value(json_object_get(out, "occurred_at"));
+		fail(err, "occurred_at", "occurred_at \"%.*s\" is %lld minutes "
+		    "in the future; it must be when the incident happened: "
+		    "check the date, the time and the offset (+08:00 for "
+		    "Beijing time)", clip(s, QUOTE_MAX), s,
+		    (long long)((ms - now_ms) / 60000));
+		json_decref(out);
+		return NULL;
+	}
 	if (occurred_ms != NULL)
 		*occurred_ms = ms;
 	return out;

@@ -27,11 +27,22 @@ struct report_error {
 /*
  * Validate an incident report (a JSON object).  On success returns a new
  * object holding exactly the known fields that were given (nulls dropped),
- * with occurred_at as sent, and stores occurred_at in *occurred_ms.
- * On failure returns NULL and fills *err.  Unknown fields are errors.
+ * with occurred_at as sent and level as I, II, III or IV (Ⅱ, "2" and 2
+ * are read as II), and stores occurred_at in *occurred_ms.  On failure
+ * returns NULL and fills *err.  Unknown fields are errors.
  */
 json_t	*report_parse(const char *body, size_t len, int64_t *occurred_ms,
 	    struct report_error *err);
+/*
+ * The same, for what clients post.  NOW_MS (the time it arrives) bounds
+ * occurred_at: more than REPORT_FUTURE_SLACK_MS ahead of it is an error;
+ * 0 checks nothing.  With REPORT_PHONED the body also names the office it
+ * is from (`office`, an id, required): a report staff took by phone.
+ */
+#define REPORT_FUTURE_SLACK_MS	(5 * 60 * 1000)
+#define REPORT_PHONED		0x1
+json_t	*report_parse_opts(const char *body, size_t len, int64_t now_ms,
+	    unsigned flags, int64_t *occurred_ms, struct report_error *err);
 
 /*
  * Validate the body of a staff action: an empty body, or a JSON object whose

@@ -83,6 +83,8 @@ incident_free(struct incident *inc)
 	clock_free(&inc->level_clock.clock);
 	json_decref(inc->level_notify);
 	json_decref(inc->updates);
+	json_decref(inc->merged_from);
+	json_decref(inc->told);
 	free(inc->office);
 	free(inc->office_name);
 	free(inc->idem);
@@ -95,6 +97,7 @@ incident_free(struct incident *inc)
 	incident_mark_clear(&inc->ack);
 	incident_mark_clear(&inc->filed);
 	incident_mark_clear(&inc->resolved);
+	incident_mark_clear(&inc->closed);
 	free(inc);
 }
 
@@ -167,7 +170,7 @@ incident_count_open(void)
 	size_t		 n = 0;
 
 	TAILQ_FOREACH(inc, &incidents, entry)
-		if (inc->state != INCIDENT_RESOLVED)
+		if (!incident_is_closed(inc))
 			n++;
 	return n;
 }
@@ -190,6 +193,36 @@ incident_fact(const struct incident *inc, const char *key, const char *sub)
 	return sub != NULL ? json_object_get(v, sub) : v;
 }
 
+int
+incident_is_closed(const struct incident *inc)
+{
+	return inc->state == INCIDENT_RESOLVED || inc->state == INCIDENT_MERGED ||
+	    inc->state == INCIDENT_DISMISSED;
+}
+
+int64_t
+incident_closed_at(const struct incident *inc)
+{
+	if (inc->state == INCIDENT_RESOLVED)
+		return inc->resolved.at;
+	if (inc->state == INCIDENT_MERGED || inc->state == INCIDENT_DISMISSED)
+		return inc->closed.at;
+	return 0;
+}
+
+struct incident *
+incident_merge_target(struct incident *inc)
+{
+	int hops;
+
+	for (hops = 0; inc != NULL && inc->state == INCIDENT_MERGED; hops++) {
+		if (hops == INCIDENT_MERGE_HOPS)
+			return NULL;
+		inc = incident_find(inc->merged_into);
+	}
+	return inc;
+}
+
 const char *
 incident_state_name(enum incident_state s)
 {
@@ -200,6 +233,10 @@ incident_state_name(enum incident_state s)
 		return "acknowledged";
 	case INCIDENT_RESOLVED:
 		return "resolved";
+	case INCIDENT_MERGED:
+		return "merged";
+	case INCIDENT_DISMISSED:
+		return "dismissed";
 	}
 	return "unknown";
 }
@@ -372,7 +409,7 @@ incident_arm_level(struct incident *inc, json_t *data)
 	int64_t at;
 
 	if (incident_time(data, "next_level_at", &at) != 0 || inc->ack.at != 0 ||
-	    inc->state == INCIDENT_RESOLVED)
+	    incident_is_closed(inc))
 		return;
 	inc->level_clock.deadline = at;
 	inc->level_clock.fired_at = 0;
@@ -407,11 +444,12 @@ incident_apply_update(struct incident *inc, const struct record *r)
 	if (inc->updates == NULL && (inc->updates = json_array()) == NULL)
 		return -ENOMEM;
 	/* The record's own fields object: the timeline shares it. */
-	u = json_pack("{s:I, s:s, s:s, s:O?, s:O?, s:O?}", "n",
+	u = json_pack("{s:I, s:s, s:s, s:O?, s:O?, s:O?, s:O?}", "n",
 	    (json_int_t)json_array_size(inc->updates) + 1, "at",
 	    time_format(r->ts_ms, at, sizeof(at)), "by", r->actor,
 	    "key", json_object_get(r->data, "key"),
 	    "source", json_object_get(r->data, "source"),
+	    "via", json_object_get(r->data, "via"),
 	    "fields", fields);
 	if (u == NULL || json_array_append_new(inc->updates, u) != 0)
 		return -ENOMEM;
@@ -459,6 +497,48 @@ incident_apply_undeliverable(struct incident *inc, const struct record *r)
 	return 0;
 }
 
+static void
+incident_stop_clocks(struct incident *inc)
+{
+	clock_disarm(&inc->ack_clock.clock);
+	clock_disarm(&inc->report_clock.clock);
+	clock_disarm(&inc->level_clock.clock);
+}
+
+/*
+ * A duplicate merged into another, or a false report dismissed: closed
+ * like a resolution, and the incident it went into lists it and shows the
+ * merge in its timeline.
+ */
+static int
+incident_apply_close(struct incident *inc, const struct record *r)
+{
+	struct incident	*into;
+	const char	*id;
+	int		 merged = strcmp(r->event, "incident.merged") == 0, rc;
+
+	if ((rc = incident_apply_mark(&inc->closed, r, merged ? "note" :
+	    "reason")) != 0)
+		return rc;
+	inc->state = merged ? INCIDENT_MERGED : INCIDENT_DISMISSED;
+	incident_stop_clocks(inc);
+	if (!merged)
+		return 0;
+	id = json_string_value(json_object_get(r->data, "into"));
+	snprintf(inc->merged_into, sizeof(inc->merged_into), "%s",
+	    id != NULL ? id : "");
+	if ((into = incident_find(id)) == NULL || into == inc)
+		return 0;
+	free(into->json);
+	into->json = NULL;
+	if ((into->merged_from == NULL &&
+	    (into->merged_from = json_array()) == NULL) ||
+	    json_array_append_new(into->merged_from, json_string(inc->id)) != 0 ||
+	    incident_timeline_add(into, r, r->data) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int
 incident_apply(const struct record *r)
 {
@@ -488,16 +568,35 @@ incident_apply(const struct record *r)
 	} else if (strcmp(r->event, "incident.resolved") == 0) {
 		rc = incident_apply_mark(&inc->resolved, r, "note");
 		inc->state = INCIDENT_RESOLVED;
-		clock_disarm(&inc->ack_clock.clock);
-		clock_disarm(&inc->report_clock.clock);
-		clock_disarm(&inc->level_clock.clock);
-	} else if (strcmp(r->event, "incident.escalated") == 0)
+		incident_stop_clocks(inc);
+	} else if (strcmp(r->event, "incident.merged") == 0 ||
+	    strcmp(r->event, "incident.dismissed") == 0)
+		rc = incident_apply_close(inc, r);
+	else if (strcmp(r->event, "incident.escalated") == 0)
 		rc = incident_apply_escalated(inc, r);
 	else if (strcmp(r->event, "incident.updated") == 0)
 		rc = incident_apply_update(inc, r);
 	else if (strcmp(r->event, "incident.report_overdue") == 0)
 		incident_apply_clock(&inc->report_clock, r);
 	return rc;
+}
+
+/* Whom an intent names has been told of the incident: merged or dismissed, they hear of it. */
+static int
+incident_note_told(struct incident *inc, json_t *data)
+{
+	json_t		*rcp;
+	const char	*person;
+	size_t		 i;
+
+	if (inc->told == NULL && (inc->told = json_object()) == NULL)
+		return -ENOMEM;
+	json_array_foreach(json_object_get(data, "recipients"), i, rcp)
+		if ((person = json_string_value(json_object_get(rcp,
+		    "person"))) != NULL &&
+		    json_object_set_new(inc->told, person, json_true()) != 0)
+			return -ENOMEM;
+	return 0;
 }
 
 /* Every record that names an incident: its timeline, and its cached view goes. */
@@ -512,6 +611,10 @@ incident_follow(const struct record *r)
 		return 0;
 	free(inc->json);
 	inc->json = NULL;
+	if (strcmp(r->event, "notify.intent") == 0 &&
+	    incident_note_told(inc, r->data) != 0)
+		log_warnx("incident %s: out of memory for whom it was told to",
+		    inc->id);
 	if (strcmp(r->event, "report.received") != 0)
 		rc = incident_timeline_add(inc, r, r->data);
 	else if ((summary = json_pack("{s:s}", "office", inc->office)) == NULL)
@@ -611,9 +714,11 @@ incident_timeline_snapshot(const struct incident *inc, size_t trim)
 json_t *
 incident_snapshot(struct incident *inc, size_t trim)
 {
-	char next[TIME_RFC3339_MAX];
+	char	 next[TIME_RFC3339_MAX];
+	json_t	*o, *told, *v;
+	const char *person;
 
-	return json_pack("{s:O, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:o*, "
+	o = json_pack("{s:O, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:o*, "
 	    "s:{s:i, s:O?, s:s?}, s:O?, s:O*}",
 	    "origin", inc->origin,
 	    "state", incident_state_name(inc->state),
@@ -628,6 +733,29 @@ incident_snapshot(struct incident *inc, size_t trim)
 		inc->level_clock.fired_at == 0 && inc->level_clock.deadline != 0 ?
 		time_format(inc->level_clock.deadline, next, sizeof(next)) : NULL,
 	    "updates", inc->updates, "undeliverable", inc->undeliverable);
+	/* Merges and dismissals, and who was told: only where there are some. */
+	if (o == NULL || (inc->closed.at != 0 && json_object_set_new(o, "closed",
+	    incident_mark_snapshot(&inc->closed)) != 0) ||
+	    (inc->merged_into[0] != '\0' && json_object_set_new(o,
+	    "merged_into", json_string(inc->merged_into)) != 0) ||
+	    (inc->merged_from != NULL && json_object_set(o, "merged_from",
+	    inc->merged_from) != 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	if (inc->told != NULL) {
+		if ((told = json_array()) == NULL ||
+		    json_object_set_new(o, "told", told) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+		json_object_foreach(inc->told, person, v)
+			if (json_array_append_new(told, json_string(person)) != 0) {
+				json_decref(o);
+				return NULL;
+			}
+	}
+	return o;
 }
 
 static int
@@ -706,16 +834,34 @@ incident_restore(const char *id, json_t *d)
 	    (rc = incident_mark_restore(&inc->filed, json_object_get(d,
 	    "filed"))) != 0 ||
 	    (rc = incident_mark_restore(&inc->resolved, json_object_get(d,
-	    "resolved"))) != 0)
+	    "resolved"))) != 0 ||
+	    (rc = incident_mark_restore(&inc->closed, json_object_get(d,
+	    "closed"))) != 0)
 		return rc;
 	if (state != NULL && strcmp(state, "resolved") == 0)
 		inc->state = INCIDENT_RESOLVED;
 	else if (state != NULL && strcmp(state, "acknowledged") == 0)
 		inc->state = INCIDENT_ACKNOWLEDGED;
+	else if (state != NULL && strcmp(state, "merged") == 0)
+		inc->state = INCIDENT_MERGED;
+	else if (state != NULL && strcmp(state, "dismissed") == 0)
+		inc->state = INCIDENT_DISMISSED;
+	snprintf(inc->merged_into, sizeof(inc->merged_into), "%s",
+	    json_string_value(json_object_get(d, "merged_into")) != NULL ?
+	    json_string_value(json_object_get(d, "merged_into")) : "");
+	if (json_is_array(v = json_object_get(d, "merged_from")) &&
+	    (inc->merged_from = json_deep_copy(v)) == NULL)
+		return -ENOMEM;
+	json_array_foreach(json_object_get(d, "told"), i, v)
+		if (json_is_string(v) && ((inc->told == NULL &&
+		    (inc->told = json_object()) == NULL) ||
+		    json_object_set_new(inc->told, json_string_value(v),
+		    json_true()) != 0))
+			return -ENOMEM;
 	incident_clock_restore(&inc->ack_clock, json_object_get(clocks, "ack"),
-	    inc->ack.at != 0 || inc->state == INCIDENT_RESOLVED);
+	    inc->ack.at != 0 || incident_is_closed(inc));
 	incident_clock_restore(&inc->report_clock, json_object_get(clocks,
-	    "report"), inc->filed.at != 0 || inc->state == INCIDENT_RESOLVED);
+	    "report"), inc->filed.at != 0 || incident_is_closed(inc));
 	esc = json_object_get(d, "escalation");
 	inc->level = (int)json_integer_value(json_object_get(esc, "level"));
 	inc->level_notify = json_incref(json_object_get(esc, "notify"));
@@ -744,8 +890,8 @@ incident_prune(int64_t cutoff, int (*busy)(const char *))
 
 	for (inc = incident_first(); inc != NULL; inc = next) {
 		next = incident_next(inc);
-		/* One still telling people it was resolved stays until it has. */
-		if (inc->state == INCIDENT_RESOLVED && inc->resolved.at < cutoff &&
+		/* One still telling people it was closed stays until it has. */
+		if (incident_is_closed(inc) && incident_closed_at(inc) < cutoff &&
 		    (busy == NULL || !busy(inc->id))) {
 			incident_remove(inc);
 			n++;

@@ -27,7 +27,12 @@ enum incident_state {
 	INCIDENT_OPEN,
 	INCIDENT_ACKNOWLEDGED,
 	INCIDENT_RESOLVED,
+	INCIDENT_MERGED,	/* a duplicate: merged into another incident */
+	INCIDENT_DISMISSED,	/* a false report (误报) */
 };
+
+/* Merges followed from one incident to the one it ended up in. */
+#define INCIDENT_MERGE_HOPS	16
 
 /* Who did something, and when. at == 0: not done. */
 struct incident_mark {
@@ -61,6 +66,11 @@ struct incident {
 	int		 late_report;
 	enum incident_state state;
 	struct incident_mark ack, filed, resolved;
+	/* Merged or dismissed: who, when, and the note or the reason. */
+	struct incident_mark closed;
+	char		 merged_into[INCIDENT_ID_MAX];	/* "" unless merged */
+	json_t		*merged_from;	/* ids of the incidents merged into this one */
+	json_t		*told;		/* {person id: true} of every notify.intent about it */
 	struct incident_clock ack_clock, report_clock;
 	/* Escalation beyond the leader (policy.escalation): the next level's clock. */
 	struct incident_clock level_clock;
@@ -95,6 +105,16 @@ size_t	incident_count_open(void);
  */
 json_t	*incident_fact(const struct incident *, const char *key,
 	    const char *sub);
+/* Resolved, merged or dismissed: its clocks stopped, nothing more to do. */
+int	incident_is_closed(const struct incident *);
+/* When it was resolved, merged or dismissed; 0 while it is not closed. */
+int64_t	incident_closed_at(const struct incident *);
+/*
+ * Where a follow-up to INC goes: INC itself, or the incident it was merged
+ * into (followed through later merges).  NULL when that one is no longer
+ * loaded (retention) or the chain is longer than INCIDENT_MERGE_HOPS.
+ */
+struct incident *incident_merge_target(struct incident *inc);
 
 /* The id the next incident gets, received at NOW: INC-<local date>-<n>. */
 void	incident_new_id(int64_t now, char *buf, size_t len);
@@ -112,7 +132,7 @@ json_t	*incident_snapshot(struct incident *, size_t trim);
 int	 incident_restore(const char *id, json_t *snapshot);
 
 /*
- * Forget resolved incidents older than cutoff (they stay in the log),
+ * Forget closed incidents older than cutoff (they stay in the log),
  * except those BUSY says something still works for.  How many went.
  */
 int	incident_prune(int64_t cutoff, int (*busy)(const char *id));

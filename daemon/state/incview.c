@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -51,6 +52,75 @@ clock_json(const struct incident_clock *c, int stopped)
 	return o;
 }
 
+/* How the report came: the office over the API or by SMS, or staff took it by phone. */
+static const char *
+source_of(const struct incident *inc)
+{
+	const char *s = json_string_value(json_object_get(inc->origin, "source"));
+	const char *key = json_string_value(json_object_get(inc->origin,
+	    "idempotency_key"));
+
+	if (s != NULL)
+		return s;
+	return key != NULL && strncmp(key, "sms:", 4) == 0 ? "sms" : "api";
+}
+
+static json_t *
+taken_by(const struct incident *inc)
+{
+	const char *id = json_string_value(json_object_get(inc->origin,
+	    "taken_by"));
+
+	if (id == NULL)
+		return json_null();
+	return json_pack("{s:s, s:s?}", "id", id, "name", json_string_value(
+	    json_object_get(inc->origin, "taken_by_name")));
+}
+
+/* Minutes past policy.county_deadline, as recorded (older logs: as it is now). */
+static json_t *
+late_by_minutes(const struct incident *inc)
+{
+	json_t		*v = json_object_get(inc->origin, "late_by_minutes");
+	struct config	*cfg = config_current();
+	int64_t		 occurred, past;
+
+	if (json_is_integer(v))
+		return json_incref(v);
+	if (!inc->late_report || cfg == NULL || time_parse(json_string_value(
+	    json_object_get(inc->report, "occurred_at")), &occurred) != 0)
+		return json_integer(0);
+	past = inc->received_at - occurred - cfg->policy.county_deadline_ms;
+	return json_integer(past < 60000 ? 1 : past / 60000);
+}
+
+/* A duplicate merged into another, or a false report: who closed it, when, why. */
+static int
+closed_json(const struct incident *inc, json_t *o)
+{
+	int merged = inc->state == INCIDENT_MERGED;
+	int dismissed = inc->state == INCIDENT_DISMISSED;
+	int failed = 0;
+
+	failed |= json_object_set_new(o, "merged_into", merged ?
+	    json_string(inc->merged_into) : json_null());
+	failed |= set_time(o, "merged_at", merged ? inc->closed.at : 0);
+	failed |= json_object_set_new(o, "merged_by", merged ?
+	    mark_person(&inc->closed) : json_null());
+	failed |= json_object_set_new(o, "merge_note", merged &&
+	    inc->closed.text != NULL ? json_string(inc->closed.text) :
+	    json_null());
+	failed |= json_object_set_new(o, "merged_from", inc->merged_from != NULL ?
+	    json_incref(inc->merged_from) : json_array());
+	failed |= set_time(o, "dismissed_at", dismissed ? inc->closed.at : 0);
+	failed |= json_object_set_new(o, "dismissed_by", dismissed ?
+	    mark_person(&inc->closed) : json_null());
+	failed |= json_object_set_new(o, "dismissal_reason", dismissed &&
+	    inc->closed.text != NULL ? json_string(inc->closed.text) :
+	    json_null());
+	return failed;
+}
+
 json_t *
 incview_json(const struct incident *inc, int with_timeline)
 {
@@ -74,6 +144,9 @@ incview_json(const struct incident *inc, int with_timeline)
 	failed |= set_time(o, "report_deadline", inc->report_clock.deadline);
 	failed |= json_object_set_new(o, "late_report",
 	    json_boolean(inc->late_report));
+	failed |= json_object_set_new(o, "late_by_minutes", late_by_minutes(inc));
+	failed |= json_object_set_new(o, "source", json_string(source_of(inc)));
+	failed |= json_object_set_new(o, "taken_by", taken_by(inc));
 
 	failed |= json_object_set_new(o, "acknowledged",
 	    json_boolean(inc->ack.at != 0));
@@ -98,15 +171,16 @@ incview_json(const struct incident *inc, int with_timeline)
 	failed |= set_time(o, "resolved_at", inc->resolved.at);
 	failed |= json_object_set_new(o, "resolved_by",
 	    mark_person(&inc->resolved));
+	failed |= closed_json(inc, o);
 
 	clocks = json_pack("{s:o, s:o}",
 	    "ack", clock_json(&inc->ack_clock, inc->ack.at != 0 ||
-		inc->state == INCIDENT_RESOLVED),
+		incident_is_closed(inc)),
 	    "report", clock_json(&inc->report_clock, inc->filed.at != 0 ||
-		inc->state == INCIDENT_RESOLVED));
+		incident_is_closed(inc)));
 	if (clocks != NULL && inc->level_clock.deadline != 0)
 		json_object_set_new(clocks, "next_level", clock_json(&inc->level_clock,
-		    inc->ack.at != 0 || inc->state == INCIDENT_RESOLVED));
+		    inc->ack.at != 0 || incident_is_closed(inc)));
 	failed |= json_object_set_new(o, "clocks", clocks);
 	if (cfg != NULL && (url = incview_url(cfg, inc)) != NULL) {
 		failed |= json_object_set_new(o, "url", json_string(url));

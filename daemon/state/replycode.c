@@ -100,11 +100,13 @@ replycode_set(const char *phone, int code, const char *incident, int64_t seq)
 	}
 }
 
-/* Resolution frees the incident's codes (followed through the router). */
+/* Closing frees the incident's codes (followed through the router). */
 static int
 replycode_follow(const struct record *r)
 {
-	if (r->incident != NULL)
+	if (r->incident != NULL && (strcmp(r->event, "incident.resolved") == 0 ||
+	    strcmp(r->event, "incident.merged") == 0 ||
+	    strcmp(r->event, "incident.dismissed") == 0))
 		replycode_release(r->incident);
 	return 0;
 }
@@ -112,7 +114,7 @@ replycode_follow(const struct record *r)
 void
 replycode_init(void)
 {
-	router_follow("incident.resolved", replycode_follow);
+	router_follow("incident.", replycode_follow);
 }
 
 void

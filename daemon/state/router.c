@@ -22,6 +22,8 @@ static const struct router_kind {
 	{ "incident.updated",		ROUTER_INCIDENT },
 	/* Someone could not be told: shown on the incident (before "notify."). */
 	{ "notify.undeliverable",	ROUTER_INCIDENT },
+	{ "incident.merged",		ROUTER_INCIDENT },
+	{ "incident.dismissed",		ROUTER_INCIDENT },
 	/* Notifications: intents, attempts, fallback, abandonment. */
 	{ "notify.",			ROUTER_NOTIFY },
 	/* Inbound SMS taken (the gateway's id must not be taken twice). */

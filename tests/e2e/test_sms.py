@@ -224,9 +224,8 @@ def test_office_reports_by_sms_and_officer_acknowledges_by_reply(rig):
     answer = twiml_message(r.twilio(OFFICE_A, text, sid="SM" + "a" * 32))
     [inc] = r.incidents()
     iid = inc["id"]
-    assert iid in answer and "确认时限" in answer and "书面报告时限" in answer, answer
-    ack = datetime.datetime.fromisoformat(inc["ack_deadline"]).astimezone()
-    assert ack.strftime("%H:%M") in answer, (answer, inc["ack_deadline"])
+    # The county hears the id, not the city's own deadlines (test_corrections.py).
+    assert answer == "已收到，事件编号 %s。续报请以事件编号开头。" % iid, answer
 
     inc = r.incident(iid)
     assert inc["office"] == "county-a" and inc["title"] == "某镇化工厂爆炸", inc

@@ -329,7 +329,15 @@ test_values_and_defaults(void **state)
 	    "    plugin: testchan\n    timeout: 30s\n");
 	free(t2);
 	t2 = edit(t1, "8080/\"", "8080///\"");
-	cf = load_ok(&l, t2);
+	/* Valid, with one warning: the written report falls due first. */
+	load(&l, t2);
+	assert_non_null(cf = l.cf);
+	assert_int_equal(l.diag.n, 1);
+	assert_non_null(strstr(l.diag.lines[0], ": warning: 'report_deadline' in "
+	    "policy (40m) is not after 'ack_timeout' (90m)"));
+	/* A warning leaves the config whole: its tokens still authenticate. */
+	assert_non_null(config_office_by_token(cf, "office-token-a"));
+	assert_non_null(config_person_by_token(cf, "person-token-z"));
 	assert_string_equal(cf->listen, "[::1]:8443");
 	assert_string_equal(cf->listen_host, "::1");
 	assert_int_equal(cf->listen_port, 8443);

@@ -316,20 +316,109 @@ test_occurred_at(void **state)
 	    "occurred_at", "must be a string");
 }
 
+/* Counties write levels every way: one spelling is stored, I to IV. */
 static void
 test_level(void **state)
 {
-	static const char *const good[] = { "I", "II", "III", "IV" };
-	static const char *const bad[] = { "V", "i", "Ⅰ", "3", "III ", "" };
+	static const struct { const char *in, *out; } good[] = {
+		{ "I", "I" }, { "II", "II" }, { "III", "III" }, { "IV", "IV" },
+		{ "Ⅰ", "I" }, { "Ⅱ", "II" }, { "Ⅲ", "III" }, { "Ⅳ", "IV" },
+		{ "1", "I" }, { "2", "II" }, { "3", "III" }, { "4", "IV" },
+	};
+	static const char *const bad[] = { "V", "i", "Ⅴ", "0", "5", "III ", "",
+	    "II级" };
+	char	*body;
+	json_t	*r;
+	int64_t	 ms;
 	size_t	 i;
 
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		expect_accept_free(with("level", json_string(good[i])));
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		body = with("level", json_string(good[i].in));
+		r = expect_accept(body, &ms);
+		assert_string_equal(json_string_value(json_object_get(r,
+		    "level")), good[i].out);
+		json_decref(r);
+		free(body);
+	}
+	body = with("level", json_integer(2));
+	r = expect_accept(body, &ms);
+	assert_string_equal(json_string_value(json_object_get(r, "level")), "II");
+	json_decref(r);
+	free(body);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_reject_free(with("level", json_string(bad[i])), "level",
 		    "\"I\", \"II\", \"III\", \"IV\"");
-	expect_reject_free(with("level", json_integer(1)), "level",
-	    "must be a string");
+	expect_reject_free(with("level", json_integer(5)), "level", "1 to 4");
+	expect_reject_free(with("level", json_real(2.0)), "level", "1 to 4");
+	expect_reject_free(with("level", json_true()), "level", "1 to 4");
+}
+
+/* A follow-up's level is read the same way. */
+static void
+test_update_level(void **state)
+{
+	struct report_error	 err;
+	json_t			*u;
+
+	u = report_parse_update("{\"level\": \"Ⅲ\"}", strlen("{\"level\": \"Ⅲ\"}"),
+	    &err);
+	assert_non_null(u);
+	assert_string_equal(json_string_value(json_object_get(u, "level")), "III");
+	json_decref(u);
+}
+
+/* occurred_at up to 5 minutes ahead is a clock off by a little; more is a mistake. */
+static void
+test_occurred_in_the_future(void **state)
+{
+	struct report_error	 err;
+	int64_t			 now = 1796169600000LL, ms;	/* 2026-12-02T08:00:00+08:00 */
+	const char		*soon = "{\"title\": \"x\", \"occurred_at\": "
+				    "\"2026-12-02T08:05:00+08:00\"}";
+	const char		*later = "{\"title\": \"x\", \"occurred_at\": "
+				    "\"2026-12-02T08:05:01+08:00\"}";
+	json_t			*r;
+
+	assert_non_null(r = report_parse_opts(soon, strlen(soon), now, 0, &ms,
+	    &err));
+	json_decref(r);
+	assert_null(report_parse_opts(later, strlen(later), now, 0, &ms, &err));
+	assert_string_equal(err.field, "occurred_at");
+	assert_non_null(strstr(err.message, "in the future"));
+	/* Without a time to compare with (an SMS's own reading), nothing is checked. */
+	assert_non_null(r = report_parse(later, strlen(later), &ms, &err));
+	json_decref(r);
+}
+
+/* A report staff took by phone names its office; a county's own does not. */
+static void
+test_phoned_office(void **state)
+{
+	struct report_error	 err;
+	const char		*with_office = "{\"office\": \"county-a\", \"title\": "
+				    "\"x\", \"occurred_at\": \"2026-12-02T08:00:00+08:00\"}";
+	const char		*without = "{\"title\": \"x\", \"occurred_at\": "
+				    "\"2026-12-02T08:00:00+08:00\"}";
+	const char		*bad = "{\"office\": \"A县\", \"title\": \"x\", "
+				    "\"occurred_at\": \"2026-12-02T08:00:00+08:00\"}";
+	int64_t			 ms;
+	json_t			*r;
+
+	assert_non_null(r = report_parse_opts(with_office, strlen(with_office),
+	    0, REPORT_PHONED, &ms, &err));
+	assert_string_equal(json_string_value(json_object_get(r, "office")),
+	    "county-a");
+	json_decref(r);
+	assert_null(report_parse_opts(without, strlen(without), 0,
+	    REPORT_PHONED, &ms, &err));
+	assert_string_equal(err.field, "office");
+	assert_non_null(strstr(err.message, "office is missing"));
+	assert_null(report_parse_opts(bad, strlen(bad), 0, REPORT_PHONED, &ms,
+	    &err));
+	assert_string_equal(err.field, "office");
+	assert_null(report_parse(with_office, strlen(with_office), &ms, &err));
+	assert_string_equal(err.field, "office");
+	assert_non_null(strstr(err.message, "person's token"));
 }
 
 static void
@@ -620,6 +709,9 @@ main(void)
 		cmocka_unit_test(test_text_limits),
 		cmocka_unit_test(test_occurred_at),
 		cmocka_unit_test(test_level),
+		cmocka_unit_test(test_update_level),
+		cmocka_unit_test(test_occurred_in_the_future),
+		cmocka_unit_test(test_phoned_office),
 		cmocka_unit_test(test_casualties),
 		cmocka_unit_test(test_reporter),
 		cmocka_unit_test(test_unknown_field),

@@ -741,6 +741,37 @@ test_override_errors(void **state)
 	    "person; write one person id", NULL);
 }
 
+/* Shifts are named as the duty room says them: 夜班 is a name like night. */
+static void
+test_chinese_shift_names(void **state)
+{
+	const char *t = edit(edit(edit(BASE, 8, "    - { name: 白班, hours: "
+	    "\"08:30-17:30\", people: [zhang, zhao] }"), 9, "    - { name: 夜班, "
+	    "hours: \"17:30-08:30\", people: [[zhao, sun], liu] }"), 11,
+	    "    - \"2026-12-02 夜班：liu → zhang\"");
+
+	assert_non_null(load_at(t, NOW));
+	assert_int_equal(diag.n, 0);
+	assert_string_equal(officers_at("2026-12-01T10:00:00+08:00"),
+	    "白班:zhang");
+	assert_string_equal(officers_at("2026-12-01T20:00:00+08:00"),
+	    "夜班:zhao,sun");
+	/* The override, written with a full-width colon, took. */
+	assert_string_equal(officers_at("2026-12-02T20:00:00+08:00"),
+	    "夜班:zhang");
+	/* Spaces and punctuation would split an override: not in a name. */
+	assert_errors(edit(BASE, 8, "    - { name: \"白 班\", hours: "
+	    "\"08:30-17:30\", people: [zhang, zhao] }"), NOW,
+	    "8:15: invalid shift name '白 班': use 1 to 64 letters (Chinese too, "
+	    "such as 夜班), digits and _ . -, without spaces or punctuation (and "
+	    "not 'leader', which overrides use for the leader on duty)", NULL);
+	assert_errors(edit(BASE, 8, "    - { name: \"白班：\", hours: "
+	    "\"08:30-17:30\", people: [zhang, zhao] }"), NOW,
+	    "8:15: invalid shift name '白班：': use 1 to 64 letters (Chinese too, "
+	    "such as 夜班), digits and _ . -, without spaces or punctuation (and "
+	    "not 'leader', which overrides use for the leader on duty)", NULL);
+}
+
 static void
 test_include(void **state)
 {
@@ -1072,6 +1103,7 @@ main(void)
 		cmocka_unit_test(test_gaps),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_override_errors),
+		cmocka_unit_test(test_chinese_shift_names),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_include_missing),
 		cmocka_unit_test(test_next_change),

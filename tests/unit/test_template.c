@@ -23,7 +23,7 @@ static const char *const names[TMPL_NVARS] = {
 	"actor", "reference", "note", "late", "event", "escalation_level",
 	"incidents", "count", "shift", "category", "cause", "measures",
 	"casualties", "reporter", "reporter_phone", "late_report", "facts",
-	"action",
+	"action", "report_due", "remark",
 };
 
 static const char *const events[] = {

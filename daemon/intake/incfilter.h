@@ -1,0 +1,32 @@
+/*
+ * The filters of GET /api/v1/incidents: which incidents a list shows
+ * (state, office, since), read from the query string.  A parameter the
+ * list does not know is an error, not silently ignored: a client that
+ * thinks it filters must not get everything back.
+ */
+#ifndef DUTYD_INCFILTER_H
+#define DUTYD_INCFILTER_H
+
+#include <stdint.h>
+
+struct http_call;
+struct incident;
+
+#define INCFILTER_OFFICE_MAX	65	/* an office id and its NUL */
+
+struct incfilter {
+	int	 all;			/* state=all */
+	int	 state;			/* an enum incident_state; -1: not closed (state=open) */
+	char	 office[INCFILTER_OFFICE_MAX];	/* "": every office */
+	int64_t	 since;			/* received at or after; 0: any time */
+};
+
+/*
+ * Reads the call's query into F.  0; or -1 after answering 400 naming the
+ * parameter (unknown, or its value invalid) or 503 (out of memory).
+ */
+int	incfilter_parse(struct http_call *, struct incfilter *f);
+/* INC is one the list shows. */
+int	incfilter_match(const struct incfilter *f, const struct incident *inc);
+
+#endif
