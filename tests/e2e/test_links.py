@@ -285,3 +285,27 @@ def test_a_damaged_key_file_stops_start_up_with_a_clear_error(make_dutyd):
     assert "links.key" in err and "32" in err and "Delete it" in err, err
     with open(path, "rb") as f:
         assert f.read() == b"short", "dutyd must not overwrite a key it cannot read"
+
+
+def test_a_link_to_a_merged_or_dismissed_incident_does_nothing(links):
+    d = links.d
+    target = d.report(title="某镇化工厂爆炸", key="first").json["id"]
+    dup = d.report(title="化工厂爆炸（重复）", key="second").json["id"]
+    false = d.report(title="误报的火情", key="third").json["id"]
+    dup_link, false_link = links.sent(dup, "zhang"), links.sent(false, "li")
+    assert d.call("POST", "/api/v1/incidents/%s/merge" % dup, "secret-zhang",
+                  {"into": target, "note": "同一事件"}).status == 200
+    assert d.call("POST", "/api/v1/incidents/%s/dismiss" % false, "secret-zhang",
+                  {"reason": "核实为误报"}).status == 200
+    before = settle(d)
+    for resp in (links.get(dup_link), links.post(dup_link)):
+        page = is_page(resp, 409)
+        assert "并入事件 " + target in page, page
+    for resp in (links.get(false_link), links.post(false_link)):
+        page = is_page(resp, 409)
+        assert "核实为误报" in page, page
+    assert d.audit() == before
+    # Those told get one message about it, with the details link.
+    for iid, event in ((dup, "incident.merged"), (false, "incident.dismissed")):
+        for msg in d.sink.wait_delivered(event, iid, ["zhang", "li"]):
+            assert msg["body"]["url"] == links.details(iid), msg["body"]
