@@ -165,14 +165,28 @@ incact_resolve(struct incident *inc, const char *person, const char *note,
 	return rc;
 }
 
+/* A merge or a dismissal: recorded, told, and the rest of its messages end. */
+static int
+incact_close(struct incident *inc, const char *event, const char *person,
+    json_t *data)
+{
+	char	actor[128];
+	int	rc;
+
+	snprintf(actor, sizeof(actor), "person:%s", person);
+	if ((rc = store_append(event, inc->id, actor, data, NULL)) != 0)
+		return rc;
+	notify_reconcile(inc);
+	delivery_incident_resolved(inc);
+	return 0;
+}
+
 int
 incact_merge(struct incident *inc, const char *person, const char *into_id,
     const char *note, int *changed)
 {
 	struct incident	*into = incident_find(into_id);
-	char		 actor[128];
 	json_t		*data;
-	int		 rc;
 
 	*changed = 0;
 	if (into == NULL)
@@ -191,22 +205,14 @@ incact_merge(struct incident *inc, const char *person, const char *into_id,
 	if (data == NULL)
 		return -ENOMEM;
 	*changed = 1;
-	snprintf(actor, sizeof(actor), "person:%s", person);
-	if ((rc = store_append("incident.merged", inc->id, actor, data,
-	    NULL)) != 0)
-		return rc;
-	notify_reconcile(inc);
-	delivery_incident_resolved(inc);
-	return 0;
+	return incact_close(inc, "incident.merged", person, data);
 }
 
 int
 incact_dismiss(struct incident *inc, const char *person, const char *reason,
     int *changed)
 {
-	char	 actor[128];
 	json_t	*data;
-	int	 rc;
 
 	*changed = 0;
 	if (inc->state == INCIDENT_DISMISSED)
@@ -218,13 +224,7 @@ incact_dismiss(struct incident *inc, const char *person, const char *reason,
 	if (data == NULL)
 		return -ENOMEM;
 	*changed = 1;
-	snprintf(actor, sizeof(actor), "person:%s", person);
-	if ((rc = store_append("incident.dismissed", inc->id, actor, data,
-	    NULL)) != 0)
-		return rc;
-	notify_reconcile(inc);
-	delivery_incident_resolved(inc);
-	return 0;
+	return incact_close(inc, "incident.dismissed", person, data);
 }
 
 int

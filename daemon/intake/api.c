@@ -292,6 +292,27 @@ api_closed_how(const struct incident *inc, char *buf, size_t len)
 typedef int (*api_action_fn)(struct incident *, const char *, const char *,
     int *);
 
+/*
+ * The incident a staff action names and its body's FIELDS (a body is
+ * required with NEED_BODY), or NULL with the answer sent.
+ */
+static json_t *
+api_action_args(struct http_call *call, const char *const *fields,
+    int need_body, struct incident **inc)
+{
+	struct report_error	 err;
+	json_t			*args;
+
+	if ((*inc = api_incident(call)) == NULL ||
+	    http_want_json(call, need_body) != 0)
+		return NULL;
+	memset(&err, 0, sizeof(err));
+	if ((args = report_parse_action(call->body, call->body_len, fields,
+	    &err)) == NULL)
+		api_bad_body(call, &err);
+	return args;
+}
+
 /* The staff actions share their shape: validate, act once, answer the incident. */
 static void
 api_action(struct http_call *call, const char *field, api_action_fn fn,
@@ -299,20 +320,13 @@ api_action(struct http_call *call, const char *field, api_action_fn fn,
 {
 	static const char *const note[] = { "note", NULL };
 	static const char *const reference[] = { "reference", NULL };
-	struct report_error	 err;
 	struct incident		*inc;
 	json_t			*args;
 	int			 changed = 0, rc;
 
-	if ((inc = api_incident(call)) == NULL || http_want_json(call, 0) != 0)
+	if ((args = api_action_args(call, strcmp(field, "note") == 0 ? note :
+	    reference, 0, &inc)) == NULL)
 		return;
-	memset(&err, 0, sizeof(err));
-	args = report_parse_action(call->body, call->body_len,
-	    strcmp(field, "note") == 0 ? note : reference, &err);
-	if (args == NULL) {
-		api_bad_body(call, &err);
-		return;
-	}
 	/* A duplicate or a false report is closed for every action. */
 	if (incident_is_closed(inc) && (!closed_ok ||
 	    inc->state != INCIDENT_RESOLVED)) {
@@ -368,21 +382,14 @@ void
 api_incident_merge(struct http_call *call)
 {
 	static const char *const fields[] = { "into", "note", NULL };
-	struct report_error	 err;
 	struct incident		*inc, *into;
 	const char		*into_id;
 	char			 how[256];
 	json_t			*args;
 	int			 changed = 0, rc;
 
-	if ((inc = api_incident(call)) == NULL || http_want_json(call, 1) != 0)
+	if ((args = api_action_args(call, fields, 1, &inc)) == NULL)
 		return;
-	memset(&err, 0, sizeof(err));
-	if ((args = report_parse_action(call->body, call->body_len, fields,
-	    &err)) == NULL) {
-		api_bad_body(call, &err);
-		return;
-	}
 	if ((into_id = api_given(args, "into")) == NULL) {
 		json_decref(args);
 		http_error(call, 400, "into", "into is missing: the id of the "
@@ -425,21 +432,14 @@ void
 api_incident_dismiss(struct http_call *call)
 {
 	static const char *const fields[] = { "reason", NULL };
-	struct report_error	 err;
 	struct incident		*inc;
 	const char		*reason;
 	char			 how[256];
 	json_t			*args;
 	int			 changed = 0, rc;
 
-	if ((inc = api_incident(call)) == NULL || http_want_json(call, 1) != 0)
+	if ((args = api_action_args(call, fields, 1, &inc)) == NULL)
 		return;
-	memset(&err, 0, sizeof(err));
-	if ((args = report_parse_action(call->body, call->body_len, fields,
-	    &err)) == NULL) {
-		api_bad_body(call, &err);
-		return;
-	}
 	if ((reason = api_given(args, "reason")) == NULL) {
 		json_decref(args);
 		http_error(call, 400, "reason", "reason is missing: say why %s is a "
