@@ -28,7 +28,6 @@
 #include "memstore.h"
 #include "notify/smsfit.h"
 #include "parse/report.h"
-#include "parse/smsin.h"
 #include "state/incident.h"
 #include "state/incview.h"
 
@@ -168,31 +167,6 @@ hook_text(const char *event, const char *who)
 	return out;
 }
 
-/* The SMS sent to PHONE (the last one). */
-static const char *
-sms_to(const char *phone)
-{
-	static char		 out[4096];
-	struct fakefetch_req	*r;
-	struct smsin_form	 form;
-	const char		*to;
-	size_t			 i;
-
-	out[0] = '\0';
-	for (i = 0; (r = fakefetch_get(i)) != NULL; i++) {
-		if (strstr(r->url, "/Messages.json") == NULL)
-			continue;
-		assert_int_equal(smsin_form_parse(r->body, strlen(r->body),
-		    &form), 0);
-		if ((to = smsin_form_get(&form, "To")) != NULL &&
-		    strcmp(to, phone) == 0)
-			snprintf(out, sizeof(out), "%s",
-			    smsin_form_get(&form, "Body"));
-		smsin_form_free(&form);
-	}
-	return out;
-}
-
 static void
 has(const char *text, const char *what)
 {
@@ -239,7 +213,7 @@ test_only_what_was_reported_is_said(void **state)
 	t = hook_text("incident.new", "li");
 	has(t, "河堤管涌（级别未定）。伤亡：失踪2人。接报 12-02 08:00");
 	/* The officer's SMS: the same facts. */
-	t = sms_to(ZHANG);
+	t = corefix_sms_to(ZHANG);
 	has(t, "河堤管涌（级别未定）。伤亡：失踪2人。接报 12-02 08:00");
 	assert_null(strstr(t, "迟报"));
 	assert_null(strstr(t, "死亡"));
@@ -264,7 +238,7 @@ test_an_sms_keeps_its_essentials(void **state)
 	    "约两千名群众正在疏散，消防救援队伍已到场处置，环保部门正在监测下风向"
 	    "空气质量，事故原因正在调查，伤员已送往县人民医院救治，其中两人伤势较重。"
 	    "\"", 5);
-	t = sms_to(ZHANG);
+	t = corefix_sms_to(ZHANG);
 	assert_true(smsfit_segments(t) <= 3);
 	has(t, "某某县某某镇某某村化工厂储罐爆炸");
 	has(t, "（II级）");
@@ -327,7 +301,7 @@ test_officers_hear_every_alarm_and_levels_name_roles(void **state)
 	fakeclock_advance(20 * MIN);
 	assert_string_equal(told("incident.escalated", inc->id),
 	    "zhang,li,wang");
-	has(sms_to(ZHANG), "【超时未确认】");
+	has(corefix_sms_to(ZHANG), "【超时未确认】");
 	corefix_deliver_all();
 	fakeclock_advance(10 * MIN);
 	/* Level 2: the officers, then "leader" (li) and zhao. */
@@ -337,7 +311,7 @@ test_officers_hear_every_alarm_and_levels_name_roles(void **state)
 	fakeclock_advance(10 * MIN);
 	assert_string_equal(told("incident.report_overdue", inc->id),
 	    "zhang,li,wang");
-	has(sms_to(ZHANG), "【书面报告超时】");
+	has(corefix_sms_to(ZHANG), "【书面报告超时】");
 }
 
 /*
@@ -398,7 +372,7 @@ test_an_undeliverable_message_is_an_alarm(void **state)
 	json_decref(rec);
 
 	/* The officer on duty is told, by SMS, what to do: phone li. */
-	t = sms_to(ZHANG);
+	t = corefix_sms_to(ZHANG);
 	has(t, "【通知失败】无法通知 李强（钉钉 errcode 310000");
 	has(t, "请电话联系");
 	has(t, "某镇化工厂爆炸");

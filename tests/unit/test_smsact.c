@@ -95,17 +95,7 @@ setup(void **state)
 static const char *
 take_id(const char *id, const char *from, const char *text)
 {
-	static char	 out[2048];
-	char		*answer = out;	/* smsact_take() must set it, NULL included */
-
-	assert_int_equal(smsact_take(config_current(), "twilio", id, from,
-	    DUTY_NUMBER, text, fakeclock_now(), &answer), 0);
-	fakeclock_turn();
-	if (answer == NULL)
-		return NULL;
-	snprintf(out, sizeof(out), "%s", answer);
-	free(answer);
-	return out;
+	return corefix_sms_in(id, from, text);
 }
 
 /* A new message (a new MessageSid). */
@@ -183,31 +173,6 @@ code_of(const char *incident, const char *phone)
 	return code;
 }
 
-/* The Body of the last SMS sent to PHONE through Twilio's API. */
-static const char *
-sms_to(const char *phone)
-{
-	static char		 out[2048];
-	struct fakefetch_req	*r;
-	struct smsin_form	 form;
-	const char		*to;
-	size_t			 i;
-
-	out[0] = '\0';
-	for (i = 0; (r = fakefetch_get(i)) != NULL; i++) {
-		if (strstr(r->url, "/Messages.json") == NULL)
-			continue;
-		assert_int_equal(smsin_form_parse(r->body, strlen(r->body),
-		    &form), 0);
-		if ((to = smsin_form_get(&form, "To")) != NULL &&
-		    strcmp(to, phone) == 0)
-			snprintf(out, sizeof(out), "%s",
-			    smsin_form_get(&form, "Body"));
-		smsin_form_free(&form);
-	}
-	return out;
-}
-
 static int
 ends_with(const char *s, const char *tail)
 {
@@ -261,7 +226,7 @@ test_an_office_reports_by_sms(void **state)
 	/* zhang's SMS carries code 1 and its hint; li's chat message none. */
 	assert_int_equal(code_of(INC1, ZHANG), 1);
 	assert_int_equal(code_of(INC1, LI), 0);
-	assert_true(ends_with(sms_to(ZHANG), " 回复1A确认，1F已报省"));
+	assert_true(ends_with(corefix_sms_to(ZHANG), " 回复1A确认，1F已报省"));
 
 	/* Another way of writing the same phone; a time of yesterday evening. */
 	fakeclock_advance(MIN);
@@ -332,7 +297,7 @@ test_reply_codes_act_and_are_reused(void **state)
 	assert_int_equal(code_of(INC1, ZHANG), 1);
 	assert_int_equal(code_of(INC2, ZHANG), 2);
 	assert_int_equal(code_of(INC3, ZHANG), 3);
-	assert_true(ends_with(sms_to(ZHANG), " 回复3A确认，3F已报省"));
+	assert_true(ends_with(corefix_sms_to(ZHANG), " 回复3A确认，3F已报省"));
 
 	fakeclock_advance(5 * MIN);
 	assert_string_equal(take(ZHANG, "3A"),
@@ -367,7 +332,7 @@ test_reply_codes_act_and_are_reused(void **state)
 	    "代码 1 没有对应的待处理事件（可能已处置完毕）。请按通知短信中的代码回复，如 3A。");
 	inc = report_by_sms("丁", INC4);
 	assert_int_equal(code_of(INC4, ZHANG), 1);
-	assert_true(ends_with(sms_to(ZHANG), " 回复1A确认，1F已报省"));
+	assert_true(ends_with(corefix_sms_to(ZHANG), " 回复1A确认，1F已报省"));
 	/* Full-width, as a phone in full-width mode types it. */
 	assert_string_equal(take(ZHANG, "１Ａ。"),
 	    "已确认事件 " INC4 "。书面报告时限 08:45。");

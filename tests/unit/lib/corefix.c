@@ -16,6 +16,7 @@
 #include "actions/core.h"
 #include "actions/desk.h"
 #include "actions/incact.h"
+#include "actions/smsact.h"
 #include "base/timeutil.h"
 #include "config/confload.h"
 #include "config/config.h"
@@ -24,6 +25,7 @@
 #include "fakefetch.h"
 #include "memstore.h"
 #include "notify/delivery.h"
+#include "parse/smsin.h"
 #include "state/incident.h"
 
 #ifndef BUILD_PLUGIN_DIR
@@ -209,6 +211,46 @@ corefix_sent(const char *event, const char *incident)
 		    len > 0 ? "," : "", who);
 		if (len >= sizeof(out))
 			break;
+	}
+	return out;
+}
+
+const char *
+corefix_sms_in(const char *id, const char *phone, const char *text)
+{
+	static char	 out[2048];
+	char		*answer = out;	/* smsact_take() must set it, NULL included */
+
+	assert_int_equal(smsact_take(config_current(), "twilio", id, phone,
+	    "+861065000000", text, fakeclock_now(), &answer), 0);
+	fakeclock_turn();
+	if (answer == NULL)
+		return NULL;
+	snprintf(out, sizeof(out), "%s", answer);
+	free(answer);
+	return out;
+}
+
+const char *
+corefix_sms_to(const char *phone)
+{
+	static char		 out[2048];
+	struct fakefetch_req	*r;
+	struct smsin_form	 form;
+	const char		*to;
+	size_t			 i;
+
+	out[0] = '\0';
+	for (i = 0; (r = fakefetch_get(i)) != NULL; i++) {
+		if (strstr(r->url, "/Messages.json") == NULL)
+			continue;
+		assert_int_equal(smsin_form_parse(r->body, strlen(r->body),
+		    &form), 0);
+		if ((to = smsin_form_get(&form, "To")) != NULL &&
+		    strcmp(to, phone) == 0)
+			snprintf(out, sizeof(out), "%s",
+			    smsin_form_get(&form, "Body"));
+		smsin_form_free(&form);
 	}
 	return out;
 }

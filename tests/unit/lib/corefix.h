@@ -43,5 +43,13 @@ int	corefix_deliver_all(void);
  * INCIDENT (NULL: any) so far, as "li,wang" in request order.
  */
 const char *corefix_sent(const char *event, const char *incident);
+/*
+ * An SMS from PHONE to the duty number, with the gateway's message id ID,
+ * taken as the Twilio webhook takes it; a loop turn commits it.  The
+ * answer (static), or NULL when there is none.
+ */
+const char *corefix_sms_in(const char *id, const char *phone, const char *text);
+/* The text of the last SMS sent to PHONE over Twilio, "" when none (static). */
+const char *corefix_sms_to(const char *phone);
 
 #endif
