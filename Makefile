@@ -17,6 +17,12 @@ PKGS := libevent libcurl yaml-0.1 libsystemd jansson libcrypto glib-2.0
 PYTHON := /usr/bin/python3
 
 VERSION := 0.1.0
+# Where `make install` puts things; the plugin directory is compiled in as
+# plugin_dir's default (docs/operations.md).
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+PLUGINDIR = $(PREFIX)/lib/dutyd/plugins
 B ?= build
 SAN ?=
 CC ?= cc
@@ -94,6 +100,14 @@ $(B)/tests/plugins/%.so: tests/unit/plugins/%.c $(HEADERS) | $(B)/tests/plugins
 
 $(B)/plugins $(B)/tests $(B)/tests/plugins:
 	mkdir -p $@
+
+# plugin_dir's default follows PREFIX: the loader is rebuilt when it changes.
+$(B)/obj/config/confload.o: CFLAGS_ALL += -DDUTYD_PLUGIN_DIR='"$(PLUGINDIR)"'
+$(B)/obj/config/confload.o: $(B)/plugindir.txt
+$(B)/plugindir.txt: FORCE
+	@mkdir -p $(@D); echo '$(PLUGINDIR)' | cmp -s - $@ || echo '$(PLUGINDIR)' > $@
+.PHONY: FORCE
+FORCE:
 
 # Plugins are prerequisites of pattern rules only; keep make from deleting them.
 .SECONDARY: $(PLUGINS) $(TEST_PLUGINS)

@@ -10,6 +10,7 @@
 #include "actions/incact.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/timeutil.h"
 #include "config/config.h"
 #include "notify/delivery.h"
@@ -36,7 +37,7 @@ incact_report(const char *office, const char *idem_key, const json_t *report,
 	char				 rep[TIME_RFC3339_MAX];
 	int64_t				 now = time_now_ms();
 	json_t				*data;
-	int				 rc;
+	int				 rc, late;
 
 	*out = NULL;
 	if (o == NULL)
@@ -48,13 +49,15 @@ incact_report(const char *office, const char *idem_key, const json_t *report,
 	data = json_pack("{s:s, s:s, s:O, s:s, s:s, s:s, s:b, s:s?, s:s}",
 	    "office", o->id, "office_name", o->name, "report", report,
 	    "received_at", rcv, "ack_deadline", ack, "report_deadline", rep,
-	    "late_report", now - occurred_ms > cfg->policy.county_deadline_ms,
+	    "late_report", (late = now - occurred_ms >
+	    cfg->policy.county_deadline_ms),
 	    "idempotency_key", idem_key, "body_sha256", body_sha256);
 	if (data == NULL)
 		return -ENOMEM;
 	snprintf(actor, sizeof(actor), "office:%s", o->id);
 	if ((rc = store_append("report.received", id, actor, data, NULL)) != 0)
 		return rc;
+	metrics_count(METRICS_REPORTS, o->id, late ? "true" : "false");
 	if ((*out = incident_find(id)) == NULL)
 		return -EIO;	/* on disk but not applied; the store logged it */
 	notify_reconcile(*out);
@@ -259,6 +262,7 @@ incact_deadline(struct clock *c, void *arg)
 		clock_arm(c, now + 1000);
 		return;
 	}
+	metrics_count(METRICS_ESCALATIONS, what, NULL);
 	log_info("incident %s: %s deadline passed%s, %s", inc->id, what,
 	    now - ic->deadline > 2000 ? " while dutyd was down or stalled" : "",
 	    event);

@@ -8,6 +8,8 @@
  */
 #include <sys/socket.h>
 
+#include <netdb.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +41,8 @@ struct http_pending {
 };
 
 static struct evhttp		*http_server;
+static struct evhttp_bound_socket *http_bound;	/* `listen`, when dutyd binds it */
+static int			 http_activated;	/* sockets systemd passed */
 static const struct http_route	*http_routes;
 static size_t			 http_nroutes;
 
@@ -426,34 +430,115 @@ http_passed_socket(int fd, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-http_listen(const struct config *cfg, char *err, size_t errlen)
+/* "127.0.0.1:8080", "[::1]:8080": where a passed socket listens, for the log. */
+static void
+http_sockname(int fd, char *buf, size_t len)
 {
-	struct evhttp_bound_socket *bound;
-	int n;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 host[NI_MAXHOST], port[NI_MAXSERV];
 
-	/* Socket activation: systemd passes the listening socket. */
-	n = sd_listen_fds(1);
-	if (n > 0) {
-		if (http_passed_socket(SD_LISTEN_FDS_START, err, errlen) != 0)
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(buf, len, "fd %d", fd);
+		return;
+	}
+	snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+	    host, port);
+}
+
+/* Every socket systemd passed (several ListenStream=, IPv4 and IPv6). */
+static int
+http_take_passed(int n, char *err, size_t errlen)
+{
+	char	where[NI_MAXHOST + NI_MAXSERV + 8];
+	int	i, fd;
+
+	for (i = 0; i < n; i++) {
+		fd = SD_LISTEN_FDS_START + i;
+		if (http_passed_socket(fd, err, errlen) != 0)
 			return -1;
-		if (evhttp_accept_socket_with_handle(http_server,
-		    SD_LISTEN_FDS_START) == NULL) {
-			snprintf(err, errlen, "cannot use the socket passed by systemd");
+		if (evhttp_accept_socket_with_handle(http_server, fd) == NULL) {
+			snprintf(err, errlen, "cannot use the socket passed by "
+			    "systemd (fd %d): out of memory", fd);
 			return -1;
 		}
-		log_info("listening on the socket passed by systemd");
-		return 0;
+		http_sockname(fd, where, sizeof(where));
+		log_info("listening on %s (a socket passed by systemd)", where);
 	}
+	http_activated = n;
+	return 0;
+}
+
+static struct evhttp_bound_socket *
+http_bind(const struct config *cfg, char *err, size_t errlen)
+{
+	struct evhttp_bound_socket *bound;
+
 	bound = evhttp_bind_socket_with_handle(http_server, cfg->listen_host,
 	    cfg->listen_port);
-	if (bound == NULL) {
+	if (bound == NULL)
 		snprintf(err, errlen, "cannot listen on %s: %s; is another dutyd or "
 		    "another program using that port? Change `listen` in %s",
 		    cfg->listen, strerror(errno), cfg->path);
+	return bound;
+}
+
+static int
+http_listen(const struct config *cfg, char *err, size_t errlen)
+{
+	int n;
+
+	/* Socket activation: systemd passes the listening sockets. */
+	if ((n = sd_listen_fds(1)) < 0) {
+		snprintf(err, errlen, "cannot take the sockets passed by systemd "
+		    "(LISTEN_FDS): %s", strerror(-n));
 		return -1;
 	}
+	if (n > 0)
+		return http_take_passed(n, err, errlen);
+	if ((http_bound = http_bind(cfg, err, errlen)) == NULL)
+		return -1;
 	log_info("listening on %s", cfg->listen);
+	return 0;
+}
+
+int
+http_relisten(const struct config *cfg, const struct config *old, char *err,
+    size_t errlen)
+{
+	struct evhttp_bound_socket *bound;
+
+	if (strcmp(cfg->listen, old->listen) == 0)
+		return 0;
+	if (http_activated > 0) {
+		log_warnx("`listen` changed to %s in %s, but the sockets come from "
+		    "systemd: change ListenStream= in dutyd.socket and restart "
+		    "dutyd.socket and dutyd instead", cfg->listen, cfg->path);
+		return 0;
+	}
+	/* The new address first, so a failure leaves the old one serving. */
+	if ((bound = http_bind(cfg, err, errlen)) == NULL) {
+		if (errno != EADDRINUSE || cfg->listen_port != old->listen_port)
+			return -1;
+		/* 127.0.0.1:8080 to 0.0.0.0:8080: the old one is in the way. */
+		evhttp_del_accept_socket(http_server, http_bound);
+		http_bound = NULL;
+		if ((bound = http_bind(cfg, err, errlen)) == NULL) {
+			char again[256];
+
+			if ((http_bound = http_bind(old, again,
+			    sizeof(again))) == NULL)
+				log_errorx("%s; no longer listening at all: "
+				    "restart dutyd", again);
+			return -1;
+		}
+	} else
+		evhttp_del_accept_socket(http_server, http_bound);
+	/* Connections already accepted are evhttp's own: they go on. */
+	http_bound = bound;
+	log_info("listening on %s instead of %s", cfg->listen, old->listen);
 	return 0;
 }
 
@@ -488,4 +573,6 @@ http_shutdown(void)
 	if (http_server != NULL)
 		evhttp_free(http_server);
 	http_server = NULL;
+	http_bound = NULL;
+	http_activated = 0;
 }

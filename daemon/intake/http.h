@@ -46,6 +46,14 @@ int	http_init(struct event_base *, const struct config *,
 	    const struct http_route *routes, size_t nroutes, char *err,
 	    size_t errlen);
 void	http_shutdown(void);
+/*
+ * A reload changed `listen`: binds the new address, then closes the old
+ * listener; connections already accepted go on.  Sockets systemd passed
+ * are kept (a warning says to change dutyd.socket).  0, or -1 with err
+ * set and the old address still served.
+ */
+int	http_relisten(const struct config *cfg, const struct config *old,
+	    char *err, size_t errlen);
 
 /* A 2xx goes out only after the audit records before it are durable. */
 void	http_reply(struct http_call *, int status, json_t *body);

@@ -24,6 +24,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/timeutil.h"
 #include "config/channel.h"
 #include "config/config.h"
@@ -362,6 +363,22 @@ struct attempt {
 	const char	*bundle;	/* the lead's delivery id, or NULL */
 };
 
+/* Counted before the record: it may end the delivery (and d). */
+static void
+delivery_measure(const struct delivery *d, const char *outcome, int64_t now)
+{
+	const struct incident *inc;
+
+	metrics_count(METRICS_NOTIFY_ATTEMPTS, d->contacts[d->contact].channel,
+	    outcome);
+	if (d->event != NOTIFY_NEW || strcmp(outcome, "delivered") != 0 ||
+	    d->subj->new_delivered)
+		return;
+	if ((inc = incident_find(d->subj->id)) != NULL)
+		metrics_observe(METRICS_NOTIFY_LATENCY,
+		    (now - inc->received_at) / 1000.0);
+}
+
 static void
 delivery_finish(struct delivery *d, const struct attempt *a)
 {
@@ -450,6 +467,7 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 		    d->contacts[contact].channel, attempt, res->detail,
 		    strcmp(outcome, "failed") == 0 ? "; giving up" :
 		    fallback >= 0 ? "" : "; will retry");
+	delivery_measure(d, outcome, now);
 	if (delivery_record(d, "notify.attempt", data) != 0 || fallback < 0)
 		return;
 	/* d is alive: a retry or a refusal keeps the delivery. */

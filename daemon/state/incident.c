@@ -169,6 +169,21 @@ incident_count_open(void)
 	return n;
 }
 
+/* Open, and a deadline fired that is still not met. */
+size_t
+incident_count_overdue(void)
+{
+	struct incident	*inc;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(inc, &incidents, entry)
+		if (inc->state != INCIDENT_RESOLVED &&
+		    ((inc->ack_clock.fired_at != 0 && inc->ack.at == 0) ||
+		    (inc->report_clock.fired_at != 0 && inc->filed.at == 0)))
+			n++;
+	return n;
+}
+
 const char *
 incident_state_name(enum incident_state s)
 {

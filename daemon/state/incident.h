@@ -87,6 +87,7 @@ struct incident *incident_next(struct incident *);
 const char *incident_state_name(enum incident_state);
 /* Of every incident loaded. */
 size_t	incident_count_open(void);
+size_t	incident_count_overdue(void);	/* open with a deadline passed and unmet */
 
 /* The id the next incident gets, received at NOW: INC-<local date>-<n>. */
 void	incident_new_id(int64_t now, char *buf, size_t len);
