@@ -49,7 +49,8 @@ PLUGINS := $(PLUGIN_SRCS:plugins/%.c=$(B)/plugins/%.so)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TEST_PLUGIN_SRCS := $(wildcard tests/unit/plugins/*.c)
-TEST_PLUGINS := $(TEST_PLUGIN_SRCS:tests/unit/plugins/%.c=$(B)/tests/plugins/%.so)
+TEST_PLUGINS := $(TEST_PLUGIN_SRCS:tests/unit/plugins/%.c=$(B)/tests/plugins/%.so) \
+	$(B)/tests/plugins/v2/testchan.so
 HEADERS := $(wildcard daemon/*/*.h plugins/*.h plugins/lib/*.h)
 # Helpers every channel plugin links in (hidden symbols: each .so its own copy).
 PLUGIN_LIB := $(wildcard plugins/lib/*.c)
@@ -77,6 +78,7 @@ $(B)/plugins/%.so: plugins/%.c $(PLUGIN_LIB) $(HEADERS) | $(B)/plugins
 
 # Unit tests find plugins through these paths: the real ones and test-only fakes.
 TEST_DEFS = -DTEST_PLUGIN_DIR='"$(abspath $(B)/tests/plugins)"' \
+	-DDUTYD_PLUGIN_DIR_DEFAULT='"$(PLUGINDIR)"' \
 	-DBUILD_PLUGIN_DIR='"$(abspath $(B)/plugins)"' \
 	-DTEST_SRC_DIR='"$(abspath tests/unit)"'
 # What the state-machine tests run dutyd's core on: a fake clock, a fake
@@ -97,6 +99,12 @@ $(B)/tests/%: tests/unit/%.c $(B)/testlib.a $(B)/libdutyd.a $(HEADERS) $(wildcar
 
 $(B)/tests/plugins/%.so: tests/unit/plugins/%.c $(HEADERS) | $(B)/tests/plugins
 	$(CC) $(CFLAGS_ALL) -fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $<
+
+# testchan built again, to replace the first on disk (test_channel.c).
+$(B)/tests/plugins/v2/testchan.so: tests/unit/plugins/testchan.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -DTESTCHAN_DESCRIPTION='"testchan, second build"' \
+		-fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $<
 
 $(B)/plugins $(B)/tests $(B)/tests/plugins:
 	mkdir -p $@
