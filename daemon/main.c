@@ -44,6 +44,8 @@ static struct {
 	int64_t			 next_prune;
 	int			 accept_broken;	/* --accept-broken-chain */
 	int			 quit;
+	int			 draining;	/* stopping: answering what was accepted */
+	int64_t			 drain_until;
 	int			 health;	/* last store health seen */
 } d;
 
@@ -116,13 +118,31 @@ apply_timezone(const struct config *cfg)
 	time_set_zone(cfg->tz);
 }
 
+/*
+ * An orderly stop: no new connections (under socket activation they wait
+ * in systemd's socket for the next dutyd), the ones accepted answered,
+ * then out.  A second signal, or DRAIN_MAX_MS, ends it at once.
+ */
+#define DRAIN_QUIET_MS	250
+#define DRAIN_MAX_MS	5000
+
 static void
 on_stop(evutil_socket_t sig, short events, void *arg)
 {
-	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	const char *name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+
+	if (d.draining) {
+		log_info("received %s again, stopping now", name);
+		d.quit = 1;
+		event_base_loopbreak(d.base);
+		return;
+	}
+	log_info("received %s, stopping: answering the requests already "
+	    "accepted", name);
 	sdnotify_stopping();
-	d.quit = 1;
-	event_base_loopbreak(d.base);
+	http_stop_accepting();
+	d.draining = 1;
+	d.drain_until = time_now_ms() + DRAIN_MAX_MS;
 }
 
 /*
@@ -292,12 +312,20 @@ static void
 run(void)
 {
 	static const struct timeval again = { 0, 200 * 1000 };
+	static const struct timeval drain = { 0, 50 * 1000 };
 
 	while (!d.quit) {
 		if (event_base_loop(d.base, EVLOOP_ONCE) == -1)
 			fatalx("the event loop failed");
 		core_turn();
 		watch_health();
+		if (d.draining) {
+			if (!http_busy(DRAIN_QUIET_MS) ||
+			    time_now_ms() >= d.drain_until)
+				break;
+			evtimer_add(d.kick, &drain);
+			continue;
+		}
 		/* A failed sync leaves work owed: come back soon even if idle. */
 		if (store_pending())
 			evtimer_add(d.kick, &again);

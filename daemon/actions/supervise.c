@@ -39,15 +39,15 @@ supervise_trouble(int64_t now, int64_t grace_ms)
 	store_trouble(&t);
 	if (t.unsynced_since != 0 && now - t.unsynced_since > grace_ms) {
 		snprintf(sv.trouble, sizeof(sv.trouble), "records have waited "
-		    "%" PRId64 " s for the audit log to sync (%s)",
-		    (now - t.unsynced_since) / 1000, t.last_error != 0 ?
+		    "%.1f s for the audit log to sync (%s)",
+		    (now - t.unsynced_since) / 1000.0, t.last_error != 0 ?
 		    strerror(-t.last_error) : "no error yet");
 		return sv.trouble;
 	}
 	if (t.own_failing_since != 0 && now - t.own_failing_since > grace_ms) {
 		snprintf(sv.trouble, sizeof(sv.trouble), "deadlines and delivery "
-		    "outcomes cannot be recorded for %" PRId64 " s (%s)",
-		    (now - t.own_failing_since) / 1000, t.last_error != 0 ?
+		    "outcomes cannot be recorded for %.1f s (%s)",
+		    (now - t.own_failing_since) / 1000.0, t.last_error != 0 ?
 		    strerror(-t.last_error) : "unknown error");
 		return sv.trouble;
 	}

@@ -27,6 +27,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "base/log.h"
+#include "base/timeutil.h"
 #include "config/config.h"
 #include "intake/http.h"
 #include "parse/report.h"
@@ -43,6 +44,8 @@ struct http_pending {
 static struct evhttp		*http_server;
 static struct evhttp_bound_socket *http_bound;	/* `listen`, when dutyd binds it */
 static int			 http_activated;	/* sockets systemd passed */
+static size_t			 http_npending;	/* replies waiting for a sync */
+static int64_t			 http_last_active;	/* a request or a reply, ms */
 static const struct http_route	*http_routes;
 static size_t			 http_nroutes;
 
@@ -88,6 +91,7 @@ http_send(struct evhttp_request *req, int status, const char *content_type,
 		evhttp_send_error(req, 500, "out of memory");
 		return;
 	}
+	http_last_active = time_now_ms();
 	log_debug("%s %s -> %d", http_method_name(evhttp_request_get_command(req)),
 	    evhttp_request_get_uri(req) ? evhttp_request_get_uri(req) : "?",
 	    status);
@@ -119,6 +123,7 @@ http_durable(void *arg, int status)
 	}
 	free(p->body);
 	free(p);
+	http_npending--;
 }
 
 static void
@@ -141,6 +146,7 @@ http_reply_take(struct http_call *call, int status, const char *content_type,
 		evhttp_send_error(call->req, 500, "out of memory");
 		return;
 	}
+	http_npending++;
 	p->req = call->req;
 	p->status = status;
 	p->content_type = content_type;
@@ -351,6 +357,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
 
 	memset(&call, 0, sizeof(call));
 	call.req = req;
+	http_last_active = time_now_ms();
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || *path == '\0')
 		path = "/";
@@ -448,6 +455,8 @@ http_sockname(int fd, char *buf, size_t len)
 	    host, port);
 }
 
+#define HTTP_LISTEN_MAX	64	/* sockets systemd may pass */
+
 /* Every socket systemd passed (several ListenStream=, IPv4 and IPv6). */
 static int
 http_take_passed(int n, char *err, size_t errlen)
@@ -455,6 +464,12 @@ http_take_passed(int n, char *err, size_t errlen)
 	char	where[NI_MAXHOST + NI_MAXSERV + 8];
 	int	i, fd;
 
+	if (n > HTTP_LISTEN_MAX) {
+		snprintf(err, errlen, "systemd passed %d sockets; dutyd takes at "
+		    "most %d: list fewer ListenStream= in dutyd.socket", n,
+		    HTTP_LISTEN_MAX);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		fd = SD_LISTEN_FDS_START + i;
 		if (http_passed_socket(fd, err, errlen) != 0)
@@ -540,6 +555,36 @@ http_relisten(const struct config *cfg, const struct config *old, char *err,
 	http_bound = bound;
 	log_info("listening on %s instead of %s", cfg->listen, old->listen);
 	return 0;
+}
+
+static void
+http_unbind(struct evhttp_bound_socket *bound, void *arg)
+{
+	struct evhttp_bound_socket ***next = arg;
+
+	*(*next)++ = bound;
+}
+
+void
+http_stop_accepting(void)
+{
+	struct evhttp_bound_socket *all[HTTP_LISTEN_MAX + 1], **next = all;
+	size_t i, n;
+
+	if (http_server == NULL)
+		return;
+	/* Collected first: deleting while libevent walks its list would break it. */
+	evhttp_foreach_bound_socket(http_server, http_unbind, &next);
+	n = (size_t)(next - all);
+	for (i = 0; i < n; i++)
+		evhttp_del_accept_socket(http_server, all[i]);
+	http_bound = NULL;
+}
+
+int
+http_busy(int64_t quiet_ms)
+{
+	return http_npending > 0 || time_now_ms() - http_last_active < quiet_ms;
 }
 
 int
