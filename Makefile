@@ -57,7 +57,7 @@ PLUGIN_LIB := $(wildcard plugins/lib/*.c)
 
 .PHONY: all deps run check unit e2e lint check-plain check-san bench clean
 
-all: $(B)/dutyd $(PLUGINS)
+all: $(B)/dutyd $(B)/dutyctl $(PLUGINS)
 
 $(B)/obj/%.o: daemon/%.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -68,6 +68,12 @@ $(B)/libdutyd.a: $(DAEMON_OBJS)
 
 $(B)/dutyd: $(B)/obj/main.o $(B)/libdutyd.a
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# dutyctl: a client of the HTTP API; verify-audit links the daemon's own check.
+DUTYCTL_SRCS := $(wildcard dutyctl/*.c)
+$(B)/dutyctl: $(DUTYCTL_SRCS) $(wildcard dutyctl/*.h) $(B)/libdutyd.a
+	$(CC) $(CFLAGS_ALL) -Idutyctl $(LDFLAGS_SAN) $(LDFLAGS) -o $@ \
+		$(DUTYCTL_SRCS) $(B)/libdutyd.a $(LDLIBS_ALL)
 
 # Only dutyd_plugin is exported (DUTYD_PLUGIN_EXPORT); unused helpers are dropped.
 $(B)/plugins/%.so: plugins/%.c $(PLUGIN_LIB) $(HEADERS) | $(B)/plugins
