@@ -23,6 +23,12 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc
 PLUGINDIR = $(PREFIX)/lib/dutyd/plugins
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+# Both are on systemd's search paths for /usr/local as for /usr.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 B ?= build
 SAN ?=
 CC ?= cc
@@ -55,7 +61,8 @@ HEADERS := $(wildcard daemon/*/*.h plugins/*.h plugins/lib/*.h)
 # Helpers every channel plugin links in (hidden symbols: each .so its own copy).
 PLUGIN_LIB := $(wildcard plugins/lib/*.c)
 
-.PHONY: all deps run check unit e2e lint check-plain check-san bench clean
+.PHONY: all deps run check unit e2e lint check-plain check-san bench clean \
+	install uninstall
 
 all: $(B)/dutyd $(B)/dutyctl $(PLUGINS)
 
@@ -195,6 +202,49 @@ bench: deps all $(B)/bench/sink
 		--plugins $(abspath $(B)/plugins) --sink $(abspath $(B)/bench/sink)
 	$(PYTHON) bench/startup.py --bin $(abspath $(B)/dutyd) \
 		--plugins $(abspath $(B)/plugins)
+
+# The installed tree (docs/operations.md).  /etc/dutyd/dutyd.yaml is written
+# only when there is none: an administrator's file is never overwritten.
+MANPAGES := man/dutyd.8 man/dutyd.yaml.5 man/dutyctl.1
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/dutyd \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(B)/dutyd $(DESTDIR)$(SBINDIR)/dutyd
+	install -m 0755 $(B)/dutyctl $(DESTDIR)$(BINDIR)/dutyctl
+	install -m 0644 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/systemd/dutyd.service.in \
+		> $(DESTDIR)$(UNITDIR)/dutyd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/dutyd.service
+	install -m 0644 contrib/systemd/dutyd.socket $(DESTDIR)$(UNITDIR)/dutyd.socket
+	install -m 0644 contrib/systemd/dutyd.sysusers $(DESTDIR)$(SYSUSERSDIR)/dutyd.conf
+	for m in $(MANPAGES); do \
+		s=$${m##*.}; \
+		sed 's|@PLUGINDIR@|$(PLUGINDIR)|g' $$m > $(DESTDIR)$(MANDIR)/man$$s/$${m#man/} && \
+		chmod 0644 $(DESTDIR)$(MANDIR)/man$$s/$${m#man/} || exit 1; \
+	done
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/dutyd/dutyd.yaml ]; then \
+		echo "kept $(DESTDIR)$(SYSCONFDIR)/dutyd/dutyd.yaml (yours; contrib/dutyd.yaml is the new example)"; \
+	else \
+		install -m 0640 contrib/dutyd.yaml $(DESTDIR)$(SYSCONFDIR)/dutyd/dutyd.yaml; \
+	fi
+	@# On the machine itself (no DESTDIR): the user, and the file readable by it.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && command -v systemd-sysusers >/dev/null; then \
+		systemd-sysusers $(SYSUSERSDIR)/dutyd.conf && \
+		chgrp dutyd $(SYSCONFDIR)/dutyd/dutyd.yaml && \
+		{ systemctl daemon-reload 2>/dev/null || true; }; \
+	fi
+
+# Leaves /etc/dutyd (the configuration) and /var/lib/dutyd (the audit log).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/dutyd $(DESTDIR)$(BINDIR)/dutyctl \
+		$(PLUGINS:$(B)/plugins/%=$(DESTDIR)$(PLUGINDIR)/%) \
+		$(DESTDIR)$(UNITDIR)/dutyd.service $(DESTDIR)$(UNITDIR)/dutyd.socket \
+		$(DESTDIR)$(SYSUSERSDIR)/dutyd.conf \
+		$(DESTDIR)$(MANDIR)/man8/dutyd.8 $(DESTDIR)$(MANDIR)/man5/dutyd.yaml.5 \
+		$(DESTDIR)$(MANDIR)/man1/dutyctl.1
+	-rmdir $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(PREFIX)/lib/dutyd 2>/dev/null
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/dutyd and /var/lib/dutyd: remove them yourself if you mean to"
 
 clean:
 	rm -rf build
