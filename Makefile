@@ -5,6 +5,12 @@
 #   make check    install missing Debian packages, build, run make lint and
 #                 every test, and at the same time every test again built
 #                 with ASan+UBSan
+#   make install  PREFIX=/usr/local DESTDIR=; make uninstall
+#   make deb      build/dutyd_VERSION_ARCH.deb with debhelper, checked by lintian
+#   make deb-check, make systemd-check
+#                 slow checks (minutes, root, Debian's mirror): the package in a
+#                 clean Debian 12 root, and booted under systemd in nspawn
+#                 (docs/operations.md)
 #
 # Everything the build needs comes from Debian 12; `make deps` installs what is
 # missing (and only then touches apt).
@@ -12,7 +18,7 @@
 DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
 	libyaml-dev libsystemd-dev libjansson-dev libssl-dev libcmocka-dev \
 	python3-pytest python3-pytest-xdist python3-aiosmtpd valgrind libbsd-dev \
-	tzdata libglib2.0-dev
+	tzdata libglib2.0-dev systemd man-db prometheus
 PKGS := libevent libcurl yaml-0.1 libsystemd jansson libcrypto glib-2.0
 PYTHON := /usr/bin/python3
 

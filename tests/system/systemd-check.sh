@@ -35,7 +35,8 @@ trap cleanup EXIT
 
 # The libraries first, from the mirror, while the root still has the
 # host's network; the package itself is installed on the booted system.
-deps=$(dpkg-deb -f "$DEB" Depends | sed 's/([^)]*)//g; s/,/ /g')
+# Depends: "a (>= 1), b | c": the first of each alternative, without versions.
+deps=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/|.*//; s/([^)]*)//g' | tr -d ' ' | tr '\n' ' ')
 in_root "$ROOT" sh -c "apt-get update -q >/dev/null && apt-get install -y -q \
 	--no-install-recommends $deps" > "$SYSCHECK_DIR/systemd-check-apt.log" 2>&1 ||
 	fail "installing the dependencies; see $SYSCHECK_DIR/systemd-check-apt.log"
