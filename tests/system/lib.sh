@@ -16,7 +16,7 @@ fail() { printf 'FAIL - %s\n' "$*" >&2; exit 1; }
 need_tools() {
 	local missing="" p
 	for p in debootstrap systemd-container; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'ok installed' >/dev/null ||
 			missing="$missing $p"
 	done
 	if [ -n "$missing" ]; then

@@ -10,6 +10,8 @@
 # from sysusers, the unit's exposure is at most 1.5, and the journal keeps
 # dutyd's priorities.
 set -euo pipefail
+# (grep >/dev/null, not grep -q, after a pipe: -q leaves early and pipefail
+# then takes the writer's SIGPIPE for a failure.)
 DEB=${1:?usage: systemd-check.sh DUTYD.deb}
 . "$(dirname "$0")/lib.sh"
 
@@ -23,7 +25,7 @@ NSPAWN=""
 cleanup() {
 	if [ -n "$NSPAWN" ] && kill -0 "$NSPAWN" 2>/dev/null; then
 		kill "$NSPAWN"		# systemd-nspawn powers the container off
-		for _ in $(seq 1 100); do
+		for _ in $(seq 1 300); do
 			kill -0 "$NSPAWN" 2>/dev/null || break
 			sleep 0.1
 		done
@@ -111,11 +113,12 @@ run sh -c 'rm -f /root/stream; i=0; while [ ! -e /root/stream.stop ] && [ $i -lt
 done' &
 STREAM=$!
 sent() { [ -f "$ROOT/root/stream" ] && wc -l < "$ROOT/root/stream" || echo 0; }
-wait_for 30 "the stream of reports starting" test "$(sent)" -ge 5
+sent_at_least() { [ "$(sent)" -ge "$1" ]; }
+wait_for 30 "the stream of reports starting" sent_at_least 5
 for n in 1 2 3; do
 	before=$(sent)
 	run systemctl restart dutyd.service
-	wait_for 30 "reports after restart $n" test "$(sent)" -ge $((before + 5))
+	wait_for 30 "reports after restart $n" sent_at_least $((before + 5))
 done
 touch "$ROOT/root/stream.stop"
 wait "$STREAM" || true
@@ -129,7 +132,7 @@ ok "systemctl restart dutyd (3 times) under a stream of $total reports: every on
 t0=$(date +%s)
 run systemctl reload dutyd.service || fail "systemctl reload dutyd"
 active dutyd.service || fail "not active after reload"
-run journalctl -u dutyd.service --since "@$t0" -o cat | grep -q "configuration reloaded" ||
+run journalctl -u dutyd.service --since "@$t0" -o cat | grep >/dev/null "configuration reloaded" ||
 	fail "no 'configuration reloaded' in the journal"
 ok "systemctl reload dutyd"
 
@@ -138,7 +141,7 @@ sed -i 's/^  leader: li$/  leader: nobody/' "$ROOT/etc/dutyd/dutyd.yaml"
 t0=$(date +%s)
 run systemctl reload dutyd.service || fail "systemctl reload dutyd with a broken file"
 wait_for 10 "the failed reload in the journal" sh -c \
-	"nsenter -t $PID1 -a journalctl -u dutyd.service --since @$t0 -o cat | grep -q 'reload failed'"
+	"nsenter -t $PID1 -a journalctl -u dutyd.service --since @$t0 -o cat | grep >/dev/null 'reload failed'"
 active dutyd.service || fail "not active after a broken reload"
 [ "$(report '坏配置之后')" = 201 ] || fail "a report after a broken reload"
 grep -q '"config.reload_failed"' "$ROOT/var/lib/dutyd/audit.log" ||
@@ -147,11 +150,11 @@ cp "$SYSCHECK_DIR/dutyd.yaml.good" "$ROOT/etc/dutyd/dutyd.yaml"
 ok "a broken file: reload fails, config.reload_failed recorded, dutyd keeps serving"
 
 # -- the journal keeps dutyd's priorities ----------------------------------------
-run journalctl -u dutyd.service -p err -o cat | grep -q 'reload failed' ||
+run journalctl -u dutyd.service -p err -o cat | grep >/dev/null 'reload failed' ||
 	fail "the failed reload is not at priority err"
-run journalctl -u dutyd.service -p err -o cat | grep -q 'ready' &&
+run journalctl -u dutyd.service -p err -o cat | grep >/dev/null 'ready' &&
 	fail "'ready' is at priority err"
-run journalctl -u dutyd.service -p info -o cat | grep -q 'dutyd 0.1.0 ready' ||
+run journalctl -u dutyd.service -p info -o cat | grep >/dev/null 'dutyd 0.1.0 ready' ||
 	fail "'ready' is not at priority info"
 ok "the journal keeps dutyd's priorities (errors at err, ready at info)"
 
@@ -166,7 +169,7 @@ newmain() {
 	[ "$m" != "$main" ] && [ "$m" != 0 ] && active dutyd.service
 }
 wait_for 70 "the watchdog restarting a SIGSTOPped dutyd" newmain
-run journalctl -u dutyd.service -o cat | grep -q 'Watchdog timeout' ||
+run journalctl -u dutyd.service -o cat | grep >/dev/null 'Watchdog timeout' ||
 	fail "no 'Watchdog timeout' in the journal"
 [ "$(run systemctl show -p NRestarts --value dutyd.service)" -gt "$restarts" ] ||
 	fail "NRestarts did not grow"
