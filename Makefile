@@ -5,6 +5,12 @@
 #   make check    install missing Debian packages, build, run make lint and
 #                 every test, and at the same time every test again built
 #                 with ASan+UBSan
+#   make install  PREFIX=/usr/local DESTDIR=; make uninstall
+#   make deb      build/dutyd_VERSION_ARCH.deb with debhelper, checked by lintian
+#   make deb-check, make systemd-check
+#                 slow checks (minutes, root, Debian's mirror): the package in a
+#                 clean Debian 12 root, and booted under systemd in nspawn
+#                 (docs/operations.md)
 #
 # Everything the build needs comes from Debian 12; `make deps` installs what is
 # missing (and only then touches apt).
@@ -12,11 +18,23 @@
 DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
 	libyaml-dev libsystemd-dev libjansson-dev libssl-dev libcmocka-dev \
 	python3-pytest python3-pytest-xdist python3-aiosmtpd valgrind libbsd-dev \
-	tzdata libglib2.0-dev
+	tzdata libglib2.0-dev systemd man-db prometheus
 PKGS := libevent libcurl yaml-0.1 libsystemd jansson libcrypto glib-2.0
 PYTHON := /usr/bin/python3
 
 VERSION := 0.1.0
+# Where `make install` puts things; the plugin directory is compiled in as
+# plugin_dir's default (docs/operations.md).
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+PLUGINDIR = $(PREFIX)/lib/dutyd/plugins
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+# Both are on systemd's search paths for /usr/local as for /usr.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 B ?= build
 SAN ?=
 CC ?= cc
@@ -32,7 +50,7 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) -Idaemon -Iplugins \
-	-DDUTYD_VERSION='"$(VERSION)"' $(CFLAGS)
+	-DDUTYD_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -ldl $(LDLIBS)
 
 # One folder per layer (docs/ARCHITECTURE.md); includes name the folder.
@@ -43,14 +61,16 @@ PLUGINS := $(PLUGIN_SRCS:plugins/%.c=$(B)/plugins/%.so)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TEST_PLUGIN_SRCS := $(wildcard tests/unit/plugins/*.c)
-TEST_PLUGINS := $(TEST_PLUGIN_SRCS:tests/unit/plugins/%.c=$(B)/tests/plugins/%.so)
+TEST_PLUGINS := $(TEST_PLUGIN_SRCS:tests/unit/plugins/%.c=$(B)/tests/plugins/%.so) \
+	$(B)/tests/plugins/v2/testchan.so
 HEADERS := $(wildcard daemon/*/*.h plugins/*.h plugins/lib/*.h)
 # Helpers every channel plugin links in (hidden symbols: each .so its own copy).
 PLUGIN_LIB := $(wildcard plugins/lib/*.c)
 
-.PHONY: all deps run check unit e2e lint check-plain check-san bench clean
+.PHONY: all deps run check unit e2e lint check-plain check-san bench clean \
+	install uninstall deb deb-check systemd-check
 
-all: $(B)/dutyd $(PLUGINS)
+all: $(B)/dutyd $(B)/dutyctl $(PLUGINS)
 
 $(B)/obj/%.o: daemon/%.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -62,6 +82,12 @@ $(B)/libdutyd.a: $(DAEMON_OBJS)
 $(B)/dutyd: $(B)/obj/main.o $(B)/libdutyd.a
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
+# dutyctl: a client of the HTTP API; verify-audit links the daemon's own check.
+DUTYCTL_SRCS := $(wildcard dutyctl/*.c)
+$(B)/dutyctl: $(DUTYCTL_SRCS) $(wildcard dutyctl/*.h) $(B)/libdutyd.a
+	$(CC) $(CFLAGS_ALL) -Idutyctl $(LDFLAGS_SAN) $(LDFLAGS) -o $@ \
+		$(DUTYCTL_SRCS) $(B)/libdutyd.a $(LDLIBS_ALL)
+
 # Only dutyd_plugin is exported (DUTYD_PLUGIN_EXPORT); unused helpers are dropped.
 $(B)/plugins/%.so: plugins/%.c $(PLUGIN_LIB) $(HEADERS) | $(B)/plugins
 	$(CC) $(CFLAGS_ALL) -Iplugins/lib -fPIC -shared -fvisibility=hidden \
@@ -71,6 +97,7 @@ $(B)/plugins/%.so: plugins/%.c $(PLUGIN_LIB) $(HEADERS) | $(B)/plugins
 
 # Unit tests find plugins through these paths: the real ones and test-only fakes.
 TEST_DEFS = -DTEST_PLUGIN_DIR='"$(abspath $(B)/tests/plugins)"' \
+	-DDUTYD_PLUGIN_DIR_DEFAULT='"$(PLUGINDIR)"' \
 	-DBUILD_PLUGIN_DIR='"$(abspath $(B)/plugins)"' \
 	-DTEST_SRC_DIR='"$(abspath tests/unit)"'
 # What the state-machine tests run dutyd's core on: a fake clock, a fake
@@ -92,8 +119,22 @@ $(B)/tests/%: tests/unit/%.c $(B)/testlib.a $(B)/libdutyd.a $(HEADERS) $(wildcar
 $(B)/tests/plugins/%.so: tests/unit/plugins/%.c $(HEADERS) | $(B)/tests/plugins
 	$(CC) $(CFLAGS_ALL) -fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $<
 
+# testchan built again, to replace the first on disk (test_channel.c).
+$(B)/tests/plugins/v2/testchan.so: tests/unit/plugins/testchan.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -DTESTCHAN_DESCRIPTION='"testchan, second build"' \
+		-fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $<
+
 $(B)/plugins $(B)/tests $(B)/tests/plugins:
 	mkdir -p $@
+
+# plugin_dir's default follows PREFIX: the loader is rebuilt when it changes.
+$(B)/obj/config/confload.o: CFLAGS_ALL += -DDUTYD_PLUGIN_DIR='"$(PLUGINDIR)"'
+$(B)/obj/config/confload.o: $(B)/plugindir.txt
+$(B)/plugindir.txt: FORCE
+	@mkdir -p $(@D); echo '$(PLUGINDIR)' | cmp -s - $@ || echo '$(PLUGINDIR)' > $@
+.PHONY: FORCE
+FORCE:
 
 # Plugins are prerequisites of pattern rules only; keep make from deleting them.
 .SECONDARY: $(PLUGINS) $(TEST_PLUGINS)
@@ -167,6 +208,73 @@ bench: deps all $(B)/bench/sink
 		--plugins $(abspath $(B)/plugins) --sink $(abspath $(B)/bench/sink)
 	$(PYTHON) bench/startup.py --bin $(abspath $(B)/dutyd) \
 		--plugins $(abspath $(B)/plugins)
+
+# The installed tree (docs/operations.md).  /etc/dutyd/dutyd.yaml is written
+# only when there is none: an administrator's file is never overwritten.
+MANPAGES := man/dutyd.8 man/dutyd.yaml.5 man/dutyctl.1
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/dutyd \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(B)/dutyd $(DESTDIR)$(SBINDIR)/dutyd
+	install -m 0755 $(B)/dutyctl $(DESTDIR)$(BINDIR)/dutyctl
+	install -m 0644 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/systemd/dutyd.service.in \
+		> $(DESTDIR)$(UNITDIR)/dutyd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/dutyd.service
+	install -m 0644 contrib/systemd/dutyd.socket $(DESTDIR)$(UNITDIR)/dutyd.socket
+	install -m 0644 contrib/systemd/dutyd.sysusers $(DESTDIR)$(SYSUSERSDIR)/dutyd.conf
+	for m in $(MANPAGES); do \
+		s=$${m##*.}; \
+		sed 's|@PLUGINDIR@|$(PLUGINDIR)|g' $$m > $(DESTDIR)$(MANDIR)/man$$s/$${m#man/} && \
+		chmod 0644 $(DESTDIR)$(MANDIR)/man$$s/$${m#man/} || exit 1; \
+	done
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/dutyd/dutyd.yaml ]; then \
+		echo "kept $(DESTDIR)$(SYSCONFDIR)/dutyd/dutyd.yaml (yours; contrib/dutyd.yaml is the new example)"; \
+	else \
+		install -m 0640 contrib/dutyd.yaml $(DESTDIR)$(SYSCONFDIR)/dutyd/dutyd.yaml; \
+	fi
+	@# On the machine itself (no DESTDIR): the user, and the file readable by it.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && command -v systemd-sysusers >/dev/null; then \
+		systemd-sysusers $(SYSUSERSDIR)/dutyd.conf && \
+		chgrp dutyd $(SYSCONFDIR)/dutyd/dutyd.yaml && \
+		{ systemctl daemon-reload 2>/dev/null || true; }; \
+	fi
+
+# Leaves /etc/dutyd (the configuration) and /var/lib/dutyd (the audit log).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/dutyd $(DESTDIR)$(BINDIR)/dutyctl \
+		$(PLUGINS:$(B)/plugins/%=$(DESTDIR)$(PLUGINDIR)/%) \
+		$(DESTDIR)$(UNITDIR)/dutyd.service $(DESTDIR)$(UNITDIR)/dutyd.socket \
+		$(DESTDIR)$(SYSUSERSDIR)/dutyd.conf \
+		$(DESTDIR)$(MANDIR)/man8/dutyd.8 $(DESTDIR)$(MANDIR)/man5/dutyd.yaml.5 \
+		$(DESTDIR)$(MANDIR)/man1/dutyctl.1
+	-rmdir $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(PREFIX)/lib/dutyd 2>/dev/null
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/dutyd and /var/lib/dutyd: remove them yourself if you mean to"
+
+# The Debian package, built with Debian's tools from a copy of the tree
+# (debian/), then checked by lintian: errors fail the target.
+DEB_DEBS := debhelper lintian fakeroot dpkg-dev
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB := $(B)/dutyd_$(VERSION)_$(DEB_ARCH).deb
+deb: deps
+	@$(MAKE) -s DEBS="$(DEB_DEBS)" deps
+	rm -rf $(B)/deb && mkdir -p $(B)/deb/dutyd-$(VERSION)
+	tar --exclude=./build --exclude=./.git --exclude=./var -cf - . | \
+		tar -C $(B)/deb/dutyd-$(VERSION) -xf -
+	cd $(B)/deb/dutyd-$(VERSION) && dpkg-buildpackage -b -us -uc -rfakeroot
+	cp $(B)/deb/dutyd_$(VERSION)_$(DEB_ARCH).deb $(DEB)
+	lintian --fail-on error --suppress-tags-from-file debian/lintian-accepted $(DEB)
+	@echo "built $(DEB)"
+
+# Slow checks, beside `make check` (minutes, and the network for Debian's
+# mirror): the .deb installed in a clean Debian 12 chroot; the same booted
+# under systemd in systemd-nspawn.  docs/operations.md says what each shows.
+deb-check: deb
+	tests/system/deb-check.sh $(abspath $(DEB))
+
+systemd-check: deb
+	tests/system/systemd-check.sh $(abspath $(DEB))
 
 clean:
 	rm -rf build

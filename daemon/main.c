@@ -18,8 +18,10 @@
 
 #include "actions/core.h"
 #include "actions/desk.h"
+#include "actions/supervise.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/sdnotify.h"
 #include "base/timeutil.h"
 #include "config/confload.h"
@@ -42,6 +44,8 @@ static struct {
 	int64_t			 next_prune;
 	int			 accept_broken;	/* --accept-broken-chain */
 	int			 quit;
+	int			 draining;	/* stopping: answering what was accepted */
+	int64_t			 drain_until;
 	int			 health;	/* last store health seen */
 } d;
 
@@ -116,13 +120,54 @@ apply_timezone(const struct config *cfg)
 	time_set_zone(cfg->tz);
 }
 
+/*
+ * An orderly stop: no new connections (under socket activation they wait
+ * in systemd's socket for the next dutyd), the ones accepted answered,
+ * then out.  A second signal, or DRAIN_MAX_MS, ends it at once.
+ */
+#define DRAIN_QUIET_MS	250
+#define DRAIN_MAX_MS	5000
+
 static void
 on_stop(evutil_socket_t sig, short events, void *arg)
 {
-	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	const char *name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+
+	if (d.draining) {
+		log_info("received %s again, stopping now", name);
+		d.quit = 1;
+		event_base_loopbreak(d.base);
+		return;
+	}
+	log_info("received %s, stopping: answering the requests already "
+	    "accepted", name);
 	sdnotify_stopping();
-	d.quit = 1;
-	event_base_loopbreak(d.base);
+	http_stop_accepting();
+	d.draining = 1;
+	d.drain_until = time_now_ms() + DRAIN_MAX_MS;
+}
+
+/*
+ * A failed reload is a record too: the log shows when the file on disk
+ * stopped being what runs.  At most a few of the errors go in.
+ */
+static void
+reload_failed(const char *path, const char *reason,
+    const struct config_diag *diag)
+{
+	json_t	*data, *errors;
+	size_t	 i;
+	int	 rc;
+
+	data = json_pack("{s:s, s:s, s:[]}", "path", path, "reason", reason,
+	    "errors");
+	errors = json_object_get(data, "errors");
+	for (i = 0; diag != NULL && i < diag->n && i < 20 && errors != NULL; i++)
+		json_array_append_new(errors, json_string(diag->lines[i]));
+	if ((rc = store_append("config.reload_failed", NULL, "dutyd", data,
+	    NULL)) != 0)
+		log_warnx("the failed reload could not be recorded in the audit "
+		    "log: %s", strerror(-rc));
 }
 
 /* Reload is a transaction: a new config is installed only when valid. */
@@ -131,6 +176,7 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 {
 	struct config		*old = config_current(), *cfg;
 	struct config_diag	 diag = { NULL, 0 };
+	char			 err[512];
 	json_t			*data;
 
 	sdnotify_reloading();
@@ -140,10 +186,20 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		print_diag(&diag, 0);
 		log_errorx("reload failed: %s has errors (above); still running "
 		    "with the previous configuration", old->path);
-	} else if (strcmp(cfg->listen, old->listen) != 0 ||
-	    strcmp(cfg->state_dir, old->state_dir) != 0) {
-		log_errorx("reload refused: listen and state_dir can only change "
-		    "with a restart; still running with the previous configuration");
+		reload_failed(old->path, "the file has errors", &diag);
+	} else if (strcmp(cfg->state_dir, old->state_dir) != 0) {
+		log_errorx("reload refused: state_dir changed from %s to %s in %s, "
+		    "but the audit log cannot move while dutyd runs; put "
+		    "state_dir back, or stop dutyd, move the directory and start "
+		    "it again. Still running with the previous configuration",
+		    old->state_dir, cfg->state_dir, cfg->path);
+		reload_failed(old->path, "state_dir changed; it can only change "
+		    "with a restart", NULL);
+		config_unref(cfg);
+	} else if (http_relisten(cfg, old, err, sizeof(err)) != 0) {
+		log_errorx("reload failed: %s; still running with the previous "
+		    "configuration", err);
+		reload_failed(old->path, err, NULL);
 		config_unref(cfg);
 	} else {
 		print_diag(&diag, 0);	/* warnings */
@@ -173,6 +229,7 @@ static void
 on_tick(evutil_socket_t fd, short events, void *arg)
 {
 	store_tick();
+	supervise_refresh();
 	if (time_now_ms() >= d.next_prune) {
 		core_prune();
 		d.next_prune = time_now_ms() + 3600 * 1000;
@@ -191,12 +248,10 @@ watch_health(void)
 		    "actions get 503 until it can (free space in %s or check the "
 		    "disk); dutyd keeps running and retries", strerror(-health),
 		    config_current()->state_dir);
-		sdnotify_status("degraded: audit log not writable: %s", strerror(-health));
-	} else {
+	} else
 		log_info("the audit log is writable again; accepting reports");
-		sdnotify_status("running");
-	}
 	d.health = health;
+	supervise_refresh();
 }
 
 static struct event *
@@ -252,6 +307,7 @@ start(struct config *cfg)
 	store_commit();
 	watch_health();
 	sdnotify_ready();
+	supervise_start();
 	log_info("dutyd %s ready", DUTYD_VERSION);
 }
 
@@ -259,12 +315,20 @@ static void
 run(void)
 {
 	static const struct timeval again = { 0, 200 * 1000 };
+	static const struct timeval drain = { 0, 50 * 1000 };
 
 	while (!d.quit) {
 		if (event_base_loop(d.base, EVLOOP_ONCE) == -1)
 			fatalx("the event loop failed");
 		core_turn();
 		watch_health();
+		if (d.draining) {
+			if (!http_busy(DRAIN_QUIET_MS) ||
+			    time_now_ms() >= d.drain_until)
+				break;
+			evtimer_add(d.kick, &drain);
+			continue;
+		}
 		/* A failed sync leaves work owed: come back soon even if idle. */
 		if (store_pending())
 			evtimer_add(d.kick, &again);
@@ -281,6 +345,7 @@ stop(void)
 	if (store_append("dutyd.stopped", NULL, "dutyd", data, NULL) != 0)
 		log_warnx("cannot record the stop in the audit log");
 	store_commit();
+	supervise_stop();
 	http_shutdown();
 	core_stop();
 	curlfetch_shutdown();
@@ -293,6 +358,7 @@ stop(void)
 	libevent_global_shutdown();
 	config_install(NULL);
 	time_set_zone(NULL);
+	metrics_reset();
 	log_info("dutyd stopped");
 }
 

@@ -10,6 +10,7 @@
 #include "actions/incact.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/timeutil.h"
 #include "config/config.h"
 #include "notify/delivery.h"
@@ -82,6 +83,7 @@ incact_report_from(const char *office, const char *taker, const char *idem_key,
 		snprintf(actor, sizeof(actor), "office:%s", o->id);
 	if ((rc = store_append("report.received", id, actor, data, NULL)) != 0)
 		return rc;
+	metrics_count(METRICS_REPORTS, o->id, late ? "true" : "false");
 	if ((*out = incident_find(id)) == NULL)
 		return -EIO;	/* on disk but not applied; the store logged it */
 	notify_reconcile(*out);
@@ -370,6 +372,7 @@ incact_deadline(struct clock *c, void *arg)
 		clock_arm(c, now + 1000);
 		return;
 	}
+	metrics_count(METRICS_ESCALATIONS, what, NULL);
 	log_info("incident %s: %s deadline passed%s, %s", inc->id, what,
 	    now - ic->deadline > 2000 ? " while dutyd was down or stalled" : "",
 	    event);

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/timeutil.h"
 
 static struct event_base		*clock_evbase;
@@ -52,12 +53,14 @@ clock_fire(struct clock *c)
 static void
 clock_wake(evutil_socket_t fd, short events, void *arg)
 {
-	struct clock *c = arg;
+	struct clock	*c = arg;
+	int64_t		 now = time_now_ms();
 
-	if (time_now_ms() < c->deadline_ms) {
+	if (now < c->deadline_ms) {
 		clock_set_timer(c);
 		return;
 	}
+	metrics_observe(METRICS_CLOCK_LATENESS, (now - c->deadline_ms) / 1000.0);
 	clock_fire(c);
 }
 

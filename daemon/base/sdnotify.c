@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -22,7 +23,7 @@ sdnotify_send(const char *msg)
 void
 sdnotify_ready(void)
 {
-	sdnotify_send("READY=1\nSTATUS=running");
+	sdnotify_send("READY=1");
 }
 
 void
@@ -31,10 +32,22 @@ sdnotify_stopping(void)
 	sdnotify_send("STOPPING=1");
 }
 
+/*
+ * Type=notify-reload (systemd 253) and `systemctl reload` with
+ * ExecReload= both accept RELOADING=1; the newer protocol wants the
+ * monotonic time with it so that a stale READY=1 is not taken for the end.
+ */
 void
 sdnotify_reloading(void)
 {
-	sdnotify_send("RELOADING=1");
+	struct timespec	ts;
+	char		msg[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000ULL);
+	sdnotify_send(msg);
 }
 
 void
@@ -49,4 +62,21 @@ sdnotify_status(const char *fmt, ...)
 	vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
 	va_end(ap);
 	sdnotify_send(msg);
+}
+
+uint64_t
+sdnotify_watchdog_usec(void)
+{
+	uint64_t usec = 0;
+
+	/* Kept in the environment: nothing dutyd starts reads it. */
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	return usec;
+}
+
+void
+sdnotify_watchdog(void)
+{
+	sdnotify_send("WATCHDOG=1");
 }

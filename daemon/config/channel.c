@@ -2,11 +2,22 @@
  * Channel plugins: a plugin is DIR/NAME.so exporting DUTYD_PLUGIN_SYMBOL.
  * Everything about it is checked before the daemon calls into it, because a
  * stale .so from an older build is the usual way this goes wrong.
+ *
+ * The dynamic loader matches an already loaded object by name first, so
+ * dlopen(path) after an upgrade replaced the file would hand back the old
+ * code on a reload.  So plugins are kept here by file (device and inode):
+ * an unchanged one is shared, a replaced one is loaded anew, through its
+ * descriptor (/proc/self/fd/N), while the previous config (and its
+ * deliveries in flight) keeps the old one.  The descriptor stays open as
+ * long as its object is loaded, so no two loaded objects have one name.
  */
+#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +27,17 @@
 #define CHANNEL_NAME_MAX	64
 
 struct channel_plugin {
+	TAILQ_ENTRY(channel_plugin) entry;
 	void			*handle;
+	int			 fd;		/* the file dlopen() read, kept open */
+	dev_t			 dev;
+	ino_t			 ino;
+	int			 refs;		/* configs using it */
 	const struct dutyd_plugin *abi;
 };
+
+static TAILQ_HEAD(, channel_plugin) channel_loaded =
+    TAILQ_HEAD_INITIALIZER(channel_loaded);
 
 static int
 channel_name_ok(const char *name)
@@ -42,11 +61,11 @@ channel_plugin_open(const char *dir, const char *name,
 {
 	struct channel_plugin *cp = NULL;
 	const struct dutyd_plugin *p;
-	char *path = NULL;
+	char *path = NULL, byfd[64];
 	const char *why;
 	struct stat st;
 	void *h = NULL;
-	int r;
+	int r, fd = -1;
 
 	*out = NULL;
 	if (errlen > 0)
@@ -64,13 +83,34 @@ channel_plugin_open(const char *dir, const char *name,
 		    "out of memory", name);
 		return -ENOMEM;
 	}
-	if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		r = -errno;
+		snprintf(err, errlen, "cannot load channel plugin '%s' from %s: "
+		    "%s; check plugin_dir and that the plugin is built (make)",
+		    name, path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(fd, &st) == 0) {
+		TAILQ_FOREACH(cp, &channel_loaded, entry)
+			if (cp->dev == st.st_dev && cp->ino == st.st_ino)
+				break;
+		if (cp != NULL) {
+			cp->refs++;
+			close(fd);
+			free(path);
+			*out = cp;
+			return 0;
+		}
+	} else
+		memset(&st, 0, sizeof(st));
+	snprintf(byfd, sizeof(byfd), "/proc/self/fd/%d", fd);
+	if ((h = dlopen(byfd, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		why = dlerror();
 		snprintf(err, errlen, "cannot load channel plugin '%s' from %s: "
 		    "%s; check plugin_dir and that the plugin is built (make)",
 		    name, path, why ? why : "unknown error");
 		/* There but unloadable (missing symbol, wrong arch) is not ENOENT. */
-		r = stat(path, &st) == 0 ? -ENOEXEC : -ENOENT;
+		r = -ENOEXEC;
 		goto fail;
 	}
 	dlerror();
@@ -118,13 +158,20 @@ channel_plugin_open(const char *dir, const char *name,
 		goto fail;
 	}
 	cp->handle = h;
+	cp->fd = fd;
+	cp->dev = st.st_dev;
+	cp->ino = st.st_ino;
+	cp->refs = 1;
 	cp->abi = p;
+	TAILQ_INSERT_TAIL(&channel_loaded, cp, entry);
 	free(path);
 	*out = cp;
 	return 0;
  fail:
 	if (h != NULL)
 		dlclose(h);
+	if (fd != -1)
+		close(fd);
 	free(path);
 	return r;
 }
@@ -132,9 +179,23 @@ channel_plugin_open(const char *dir, const char *name,
 void
 channel_plugin_close(struct channel_plugin *cp)
 {
-	if (cp == NULL)
+	char byfd[64];
+	void *still;
+
+	if (cp == NULL || --cp->refs > 0)
 		return;
+	TAILQ_REMOVE(&channel_loaded, cp, entry);
 	dlclose(cp->handle);
+	/*
+	 * An object the loader keeps (RTLD_NODELETE, or unique symbols)
+	 * keeps its name too: the descriptor then stays open, so the next
+	 * plugin opened cannot get the same /proc/self/fd name.
+	 */
+	snprintf(byfd, sizeof(byfd), "/proc/self/fd/%d", cp->fd);
+	if ((still = dlopen(byfd, RTLD_NOW | RTLD_NOLOAD)) != NULL)
+		dlclose(still);
+	else
+		close(cp->fd);
 	free(cp);
 }
 

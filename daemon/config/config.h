@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/netaddr.h"
+
 struct channel_plugin;
 struct roster;
 struct tmpl;
@@ -117,6 +119,13 @@ struct config_links {
 	int64_t		 ttl_ms;	/* `ttl`, default 24h */
 };
 
+/* `metrics:`: who may read GET /metrics. */
+#define CONFIG_METRICS_ALLOW_MAX	64
+struct config_metrics {
+	struct netaddr	 allow[CONFIG_METRICS_ALLOW_MAX];	/* default: loopback */
+	size_t		 nallow;
+};
+
 struct config {
 	int		 refs;
 	char		*path;		/* the file it was read from */
@@ -124,7 +133,7 @@ struct config {
 	char		*listen_host;	/* "127.0.0.1", "::1" (no brackets) */
 	uint16_t	 listen_port;
 	char		*state_dir;
-	char		*plugin_dir;
+	char		*plugin_dir;	/* default: DUTYD_PLUGIN_DIR, where make install puts them */
 	char		*public_url;	/* no trailing slash */
 	char		*timezone;	/* as written; NULL: the system's */
 	struct tz	*tz;		/* that zone, loaded (times are shown in it) */
@@ -142,6 +151,7 @@ struct config {
 	void		(*roster_release)(struct roster *);	/* set by whoever made it */
 	struct config_sms sms;
 	struct config_links links;
+	struct config_metrics metrics;
 };
 
 /* Every problem found, one line each, "FILE:LINE:COLUMN: message". */

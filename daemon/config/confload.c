@@ -27,6 +27,7 @@
 #include "config/channel.h"
 #include "config/confchan.h"
 #include "config/confload.h"
+#include "config/confmetrics.h"
 #include "config/confpolicy.h"
 #include "config/confsms.h"
 #include "config/config.h"
@@ -651,14 +652,15 @@ roster_contacts(struct loader *ld)
 }
 
 static const struct field top_fields[] = {
-	{ "listen", 1 }, { "state_dir", 1 }, { "plugin_dir", 1 },
+	{ "listen", 1 }, { "state_dir", 1 }, { "plugin_dir", 0 },
 	{ "public_url", 1 }, { "timezone", 0 }, { "offices", 1 },
 	{ "people", 1 }, { "duty", 0 }, { "channels", 0 }, { "policy", 0 },
 	{ "audit", 0 }, { "templates", 0 }, { "roster", 0 }, { "sms", 0 },
-	{ "links", 0 },
+	{ "links", 0 }, { "metrics", 0 },
 };
 enum { T_LISTEN, T_STATE_DIR, T_PLUGIN_DIR, T_PUBLIC_URL, T_TIMEZONE,
-    T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY, T_AUDIT, T_TEMPLATES, T_ROSTER, T_SMS, T_LINKS };
+    T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY, T_AUDIT, T_TEMPLATES, T_ROSTER, T_SMS, T_LINKS,
+    T_METRICS };
 _Static_assert(NFIELDS(top_fields) <= CONFYAML_FIELDS_MAX,
     "the largest field table must fit confyaml_fields()");
 
@@ -676,6 +678,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 		confpolicy_audit(ld, NULL);
 		confsms_load(ld, NULL);
 		confsms_links(ld, NULL);
+		confmetrics_load(ld, NULL);
 		return;
 	}
 	if (val[T_LISTEN] != NULL)
@@ -686,6 +689,8 @@ load_root(struct loader *ld, yaml_node_t *root)
 	if (val[T_PLUGIN_DIR] != NULL && (s = confyaml_scalar(ld,
 	    val[T_PLUGIN_DIR], "plugin_dir", "")) != NULL)
 		cf->plugin_dir = confyaml_sdup(ld, s);
+	else if (val[T_PLUGIN_DIR] == NULL)
+		cf->plugin_dir = confyaml_sdup(ld, DUTYD_PLUGIN_DIR);
 	if (val[T_PUBLIC_URL] != NULL)
 		load_public_url(ld, val[T_PUBLIC_URL]);
 	load_timezone(ld, val[T_TIMEZONE]);
@@ -711,6 +716,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 	confsms_load(ld, val[T_SMS]);
 	confsms_links(ld, val[T_LINKS]);
 	confsms_finish(ld, &root->start_mark);
+	confmetrics_load(ld, val[T_METRICS]);
 }
 
 struct config *

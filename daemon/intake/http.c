@@ -8,6 +8,8 @@
  */
 #include <sys/socket.h>
 
+#include <netdb.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "base/log.h"
+#include "base/timeutil.h"
 #include "config/config.h"
 #include "intake/errzh.h"
 #include "intake/http.h"
@@ -40,6 +43,10 @@ struct http_pending {
 };
 
 static struct evhttp		*http_server;
+static struct evhttp_bound_socket *http_bound;	/* `listen`, when dutyd binds it */
+static int			 http_activated;	/* sockets systemd passed */
+static size_t			 http_npending;	/* replies waiting for a sync */
+static int64_t			 http_last_active;	/* a request or a reply, ms */
 static const struct http_route	*http_routes;
 static size_t			 http_nroutes;
 
@@ -85,6 +92,7 @@ http_send(struct evhttp_request *req, int status, const char *content_type,
 		evhttp_send_error(req, 500, "out of memory");
 		return;
 	}
+	http_last_active = time_now_ms();
 	log_debug("%s %s -> %d", http_method_name(evhttp_request_get_command(req)),
 	    evhttp_request_get_uri(req) ? evhttp_request_get_uri(req) : "?",
 	    status);
@@ -118,6 +126,7 @@ http_durable(void *arg, int status)
 	}
 	free(p->body);
 	free(p);
+	http_npending--;
 }
 
 static void
@@ -140,6 +149,7 @@ http_reply_take(struct http_call *call, int status, const char *content_type,
 		evhttp_send_error(call->req, 500, "out of memory");
 		return;
 	}
+	http_npending++;
 	p->req = call->req;
 	p->status = status;
 	p->content_type = content_type;
@@ -354,6 +364,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
 
 	memset(&call, 0, sizeof(call));
 	call.req = req;
+	http_last_active = time_now_ms();
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || *path == '\0')
 		path = "/";
@@ -433,35 +444,154 @@ http_passed_socket(int fd, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-http_listen(const struct config *cfg, char *err, size_t errlen)
+/* "127.0.0.1:8080", "[::1]:8080": where a passed socket listens, for the log. */
+static void
+http_sockname(int fd, char *buf, size_t len)
 {
-	struct evhttp_bound_socket *bound;
-	int n;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 host[NI_MAXHOST], port[NI_MAXSERV];
 
-	/* Socket activation: systemd passes the listening socket. */
-	n = sd_listen_fds(1);
-	if (n > 0) {
-		if (http_passed_socket(SD_LISTEN_FDS_START, err, errlen) != 0)
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(buf, len, "fd %d", fd);
+		return;
+	}
+	snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+	    host, port);
+}
+
+#define HTTP_LISTEN_MAX	64	/* sockets systemd may pass */
+
+/* Every socket systemd passed (several ListenStream=, IPv4 and IPv6). */
+static int
+http_take_passed(int n, char *err, size_t errlen)
+{
+	char	where[NI_MAXHOST + NI_MAXSERV + 8];
+	int	i, fd;
+
+	if (n > HTTP_LISTEN_MAX) {
+		snprintf(err, errlen, "systemd passed %d sockets; dutyd takes at "
+		    "most %d: list fewer ListenStream= in dutyd.socket", n,
+		    HTTP_LISTEN_MAX);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		fd = SD_LISTEN_FDS_START + i;
+		if (http_passed_socket(fd, err, errlen) != 0)
 			return -1;
-		if (evhttp_accept_socket_with_handle(http_server,
-		    SD_LISTEN_FDS_START) == NULL) {
-			snprintf(err, errlen, "cannot use the socket passed by systemd");
+		if (evhttp_accept_socket_with_handle(http_server, fd) == NULL) {
+			snprintf(err, errlen, "cannot use the socket passed by "
+			    "systemd (fd %d): out of memory", fd);
 			return -1;
 		}
-		log_info("listening on the socket passed by systemd");
-		return 0;
+		http_sockname(fd, where, sizeof(where));
+		log_info("listening on %s (a socket passed by systemd)", where);
 	}
+	http_activated = n;
+	return 0;
+}
+
+static struct evhttp_bound_socket *
+http_bind(const struct config *cfg, char *err, size_t errlen)
+{
+	struct evhttp_bound_socket *bound;
+
 	bound = evhttp_bind_socket_with_handle(http_server, cfg->listen_host,
 	    cfg->listen_port);
-	if (bound == NULL) {
+	if (bound == NULL)
 		snprintf(err, errlen, "cannot listen on %s: %s; is another dutyd or "
 		    "another program using that port? Change `listen` in %s",
 		    cfg->listen, strerror(errno), cfg->path);
+	return bound;
+}
+
+static int
+http_listen(const struct config *cfg, char *err, size_t errlen)
+{
+	int n;
+
+	/* Socket activation: systemd passes the listening sockets. */
+	if ((n = sd_listen_fds(1)) < 0) {
+		snprintf(err, errlen, "cannot take the sockets passed by systemd "
+		    "(LISTEN_FDS): %s", strerror(-n));
 		return -1;
 	}
+	if (n > 0)
+		return http_take_passed(n, err, errlen);
+	if ((http_bound = http_bind(cfg, err, errlen)) == NULL)
+		return -1;
 	log_info("listening on %s", cfg->listen);
 	return 0;
+}
+
+int
+http_relisten(const struct config *cfg, const struct config *old, char *err,
+    size_t errlen)
+{
+	struct evhttp_bound_socket *bound;
+
+	if (strcmp(cfg->listen, old->listen) == 0)
+		return 0;
+	if (http_activated > 0) {
+		log_warnx("`listen` changed to %s in %s, but the sockets come from "
+		    "systemd: change ListenStream= in dutyd.socket and restart "
+		    "dutyd.socket and dutyd instead", cfg->listen, cfg->path);
+		return 0;
+	}
+	/* The new address first, so a failure leaves the old one serving. */
+	if ((bound = http_bind(cfg, err, errlen)) == NULL) {
+		if (errno != EADDRINUSE || cfg->listen_port != old->listen_port)
+			return -1;
+		/* 127.0.0.1:8080 to 0.0.0.0:8080: the old one is in the way. */
+		evhttp_del_accept_socket(http_server, http_bound);
+		http_bound = NULL;
+		if ((bound = http_bind(cfg, err, errlen)) == NULL) {
+			char again[256];
+
+			if ((http_bound = http_bind(old, again,
+			    sizeof(again))) == NULL)
+				log_errorx("%s; no longer listening at all: "
+				    "restart dutyd", again);
+			return -1;
+		}
+	} else
+		evhttp_del_accept_socket(http_server, http_bound);
+	/* Connections already accepted are evhttp's own: they go on. */
+	http_bound = bound;
+	log_info("listening on %s instead of %s", cfg->listen, old->listen);
+	return 0;
+}
+
+static void
+http_unbind(struct evhttp_bound_socket *bound, void *arg)
+{
+	struct evhttp_bound_socket ***next = arg;
+
+	*(*next)++ = bound;
+}
+
+void
+http_stop_accepting(void)
+{
+	struct evhttp_bound_socket *all[HTTP_LISTEN_MAX + 1], **next = all;
+	size_t i, n;
+
+	if (http_server == NULL)
+		return;
+	/* Collected first: deleting while libevent walks its list would break it. */
+	evhttp_foreach_bound_socket(http_server, http_unbind, &next);
+	n = (size_t)(next - all);
+	for (i = 0; i < n; i++)
+		evhttp_del_accept_socket(http_server, all[i]);
+	http_bound = NULL;
+}
+
+int
+http_busy(int64_t quiet_ms)
+{
+	return http_npending > 0 || time_now_ms() - http_last_active < quiet_ms;
 }
 
 int
@@ -495,4 +625,6 @@ http_shutdown(void)
 	if (http_server != NULL)
 		evhttp_free(http_server);
 	http_server = NULL;
+	http_bound = NULL;
+	http_activated = 0;
 }

@@ -7,6 +7,7 @@
 #define DUTYD_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 struct event_base;
@@ -47,6 +48,24 @@ int	http_init(struct event_base *, const struct config *,
 	    const struct http_route *routes, size_t nroutes, char *err,
 	    size_t errlen);
 void	http_shutdown(void);
+/*
+ * An orderly stop, first: no more connections are accepted.  A socket
+ * systemd passed stays open in systemd (or whoever passed it), so
+ * connections wait in its backlog for the next dutyd; those accepted
+ * already are answered while the loop drains.  http_busy() says whether a
+ * reply waits for a sync or there was a request or reply in the last
+ * QUIET_MS.
+ */
+void	http_stop_accepting(void);
+int	http_busy(int64_t quiet_ms);
+/*
+ * A reload changed `listen`: binds the new address, then closes the old
+ * listener; connections already accepted go on.  Sockets systemd passed
+ * are kept (a warning says to change dutyd.socket).  0, or -1 with err
+ * set and the old address still served.
+ */
+int	http_relisten(const struct config *cfg, const struct config *old,
+	    char *err, size_t errlen);
 
 /* A 2xx goes out only after the audit records before it are durable. */
 void	http_reply(struct http_call *, int status, json_t *body);

@@ -3,12 +3,15 @@
  */
 #include "intake/api.h"
 #include "intake/http.h"
+#include "intake/metricsapi.h"
 #include "intake/onetap.h"
 #include "intake/routes.h"
 #include "intake/smsgw.h"
 
 const struct http_route routes_table[] = {
 	{ "GET",  "/healthz",				HTTP_AUTH_NONE,   api_healthz },
+	/* Checks the peer against metrics.allow. */
+	{ "GET",  "/metrics",				HTTP_AUTH_NONE,   metricsapi_get },
 	{ "POST", "/api/v1/reports",			HTTP_AUTH_REPORTER, api_report_create },
 	{ "GET",  "/api/v1/incidents",			HTTP_AUTH_PERSON, api_incident_list },
 	{ "GET",  "/api/v1/incidents/{id}",		HTTP_AUTH_PERSON, api_incident_get },

@@ -24,6 +24,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/timeutil.h"
 #include "config/channel.h"
 #include "config/config.h"
@@ -363,6 +364,22 @@ struct attempt {
 	const char	*bundle;	/* the lead's delivery id, or NULL */
 };
 
+/* Counted before the record: it may end the delivery (and d). */
+static void
+delivery_measure(const struct delivery *d, const char *outcome, int64_t now)
+{
+	const struct incident *inc;
+
+	metrics_count(METRICS_NOTIFY_ATTEMPTS, d->contacts[d->contact].channel,
+	    outcome);
+	if (d->event != NOTIFY_NEW || strcmp(outcome, "delivered") != 0 ||
+	    d->subj->new_delivered)
+		return;
+	if ((inc = incident_find(d->subj->id)) != NULL)
+		metrics_observe(METRICS_NOTIFY_LATENCY,
+		    (now - inc->received_at) / 1000.0);
+}
+
 static void
 delivery_finish(struct delivery *d, const struct attempt *a)
 {
@@ -451,6 +468,7 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 		    d->contacts[contact].channel, attempt, res->detail,
 		    strcmp(outcome, "failed") == 0 ? "; giving up" :
 		    fallback >= 0 ? "" : "; will retry");
+	delivery_measure(d, outcome, now);
 	if (strcmp(outcome, "failed") == 0) {
 		delivery_failed(d, contact, res->detail, data);
 		return;
@@ -459,28 +477,6 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 		return;
 	/* d is alive: a retry or a refusal keeps the delivery. */
 	delivery_fallback(d, fallback, reason);
-}
-
-/* A channel as the duty room names it: "钉钉", not "dingtalk" or "ding". */
-static const char *
-delivery_channel_label(const char *channel)
-{
-	static const char *const labels[][2] = {
-		{ "dingtalk", "钉钉" }, { "wecom", "企业微信" }, { "feishu", "飞书" },
-		{ "email", "邮件" }, { "twilio_sms", "短信" },
-		{ "aliyun_sms", "短信" }, { "webhook", "webhook" },
-	};
-	const struct config_channel	*ch;
-	const char			*plugin;
-	size_t				 i;
-
-	if ((ch = config_channel(config_current(), channel)) == NULL)
-		return channel;
-	plugin = channel_plugin_abi(ch->plugin)->name;
-	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
-		if (strcmp(plugin, labels[i][0]) == 0)
-			return labels[i][1];
-	return channel;
 }
 
 /*
@@ -499,7 +495,7 @@ delivery_failed(struct delivery *d, size_t contact, const char *detail,
 	int		 index = d->index, rc;
 	char		*person = NULL, *name = NULL, reason[DUTYD_ERROR_MAX + 96];
 
-	snprintf(reason, sizeof(reason), "%s %s", delivery_channel_label(
+	snprintf(reason, sizeof(reason), "%s %s", message_channel_label(
 	    d->contacts[contact].channel), detail);
 	if (inc != NULL && ev != NOTIFY_UNDELIVERABLE &&
 	    ((person = strdup(d->person)) == NULL ||

@@ -177,8 +177,12 @@ ledger_apply_attempt(struct delivery *d, const struct record *r)
 		/* The notify.fallback that follows says where to; now, in any case. */
 		d->rejected |= 1u << d->contact;
 		delivery_schedule(d, r->replaying ? 0 : r->ts_ms);
-	} else
+	} else {
+		if (outcome != NULL && strcmp(outcome, "delivered") == 0 &&
+		    d->event == NOTIFY_NEW)
+			d->subj->new_delivered = 1;
 		delivery_free(d);	/* delivered, or failed for good */
+	}
 }
 
 static void

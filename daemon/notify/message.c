@@ -299,6 +299,28 @@ incident_vars(const struct config *cf, const struct incident *inc,
 	return 0;
 }
 
+/* A channel as the duty room names it: "钉钉", not "dingtalk" or "ding". */
+const char *
+message_channel_label(const char *channel)
+{
+	static const char *const labels[][2] = {
+		{ "dingtalk", "钉钉" }, { "wecom", "企业微信" }, { "feishu", "飞书" },
+		{ "email", "邮件" }, { "twilio_sms", "短信" },
+		{ "aliyun_sms", "短信" }, { "webhook", "webhook" },
+	};
+	const struct config_channel	*ch;
+	const char			*plugin;
+	size_t				 i;
+
+	if ((ch = config_channel(config_current(), channel)) == NULL)
+		return channel;
+	plugin = channel_plugin_abi(ch->plugin)->name;
+	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strcmp(plugin, labels[i][0]) == 0)
+			return labels[i][1];
+	return channel;
+}
+
 void
 message_clear(struct message *m)
 {

@@ -45,4 +45,7 @@ int	message_render_bundle(const struct config *,
 void	message_clear(struct message *);
 void	message_shutdown(void);
 
+/* A channel as the duty room names it: "钉钉" for a dingtalk channel, else its name. */
+const char *message_channel_label(const char *channel);
+
 #endif

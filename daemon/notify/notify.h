@@ -66,6 +66,7 @@ struct notify_subject {
 	unsigned	 done;		/* enum notify_event bits with an intent */
 	int		 level_notified;	/* highest level >= 2 with an intent */
 	int		 updates_notified;	/* follow-ups with an intent */
+	int		 new_delivered;	/* incident.new reached someone (live or replayed) */
 	TAILQ_HEAD(notify_deliveries, delivery) deliveries;
 };
 

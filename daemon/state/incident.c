@@ -223,6 +223,21 @@ incident_merge_target(struct incident *inc)
 	return inc;
 }
 
+/* Open, and a deadline fired that is still not met. */
+size_t
+incident_count_overdue(void)
+{
+	struct incident	*inc;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(inc, &incidents, entry)
+		if (!incident_is_closed(inc) &&
+		    ((inc->ack_clock.fired_at != 0 && inc->ack.at == 0) ||
+		    (inc->report_clock.fired_at != 0 && inc->filed.at == 0)))
+			n++;
+	return n;
+}
+
 const char *
 incident_state_name(enum incident_state s)
 {

@@ -115,6 +115,7 @@ int64_t	incident_closed_at(const struct incident *);
  * loaded (retention) or the chain is longer than INCIDENT_MERGE_HOPS.
  */
 struct incident *incident_merge_target(struct incident *inc);
+size_t	incident_count_overdue(void);	/* open with a deadline passed and unmet */
 
 /* The id the next incident gets, received at NOW: INC-<local date>-<n>. */
 void	incident_new_id(int64_t now, char *buf, size_t len);

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/timeutil.h"
 #include "store/store.h"
 
@@ -26,6 +28,10 @@ static struct {
 	uint64_t	 syncs;		/* syncs since start */
 	int64_t		 segment_size;	/* for the backend, also before it opens */
 	int64_t		 reserve;
+	int64_t		 unsynced_since;	/* first write not yet durable; 0: none */
+	int64_t		 own_failing_since;	/* dutyd's own records failing since; 0: not */
+	int		 last_error;	/* the last failure (-errno), and when */
+	int64_t		 last_error_at;
 } st = { .waiters = TAILQ_HEAD_INITIALIZER(st.waiters),
     .segment_size = 64 * 1024 * 1024 };
 
@@ -34,6 +40,28 @@ static int
 store_privileged(const char *actor)
 {
 	return strcmp(actor, "dutyd") == 0 || strcmp(actor, "operator") == 0;
+}
+
+static void
+store_failed(int rc)
+{
+	st.last_error = rc;
+	st.last_error_at = time_now_ms();
+}
+
+/* The backend's sync, timed (dutyd_audit_fsync_seconds). */
+static int
+store_sync(void)
+{
+	struct timespec	t0, t1;
+	int		rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = st.be->sync(st.be->self);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_observe(METRICS_AUDIT_FSYNC, (double)(t1.tv_sec - t0.tv_sec) +
+	    (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return rc;
 }
 
 struct store_replay {
@@ -79,6 +107,9 @@ store_open(const struct store_backend *be, store_apply_fn apply,
 	st.apply = apply;
 	st.dirty = st.health = 0;
 	st.appended = st.syncs = 0;
+	st.unsynced_since = st.own_failing_since = 0;
+	st.last_error = 0;
+	st.last_error_at = 0;
 	be->configure(be->self, st.segment_size, st.reserve);
 	if ((rc = be->open(be->self, accept_broken, &tail, err, errlen)) != 0) {
 		json_decref(tail.repairs);
@@ -156,6 +187,9 @@ store_append(const char *event, const char *incident, const char *actor,
 	    (store_privileged(actor) ? STORE_PRIVILEGED : 0) |
 	    (strncmp(event, "checkpoint.", 11) == 0 ? STORE_CHECKPOINT : 0))) != 0) {
 		st.health = rc;
+		store_failed(rc);
+		if (store_privileged(actor) && st.own_failing_since == 0)
+			st.own_failing_since = rec.ts_ms;
 		free(line);
 		json_decref(data);
 		return rc;
@@ -163,7 +197,11 @@ store_append(const char *event, const char *incident, const char *actor,
 	record_hash(line, len, st.hash);
 	free(line);
 	st.seq = rec.seq;
+	if (!st.dirty)
+		st.unsynced_since = rec.ts_ms;
 	st.dirty = 1;
+	if (store_privileged(actor))
+		st.own_failing_since = 0;
 	st.appended++;
 	if (st.apply != NULL && (rc = st.apply(&rec)) != 0)
 		log_errorx("audit seq %lld (%s) is on disk but could not be "
@@ -210,10 +248,12 @@ store_commit(void)
 		status = 0;
 		if (st.dirty && st.be != NULL) {
 			st.syncs++;
-			if ((status = st.be->sync(st.be->self)) != 0)
+			if ((status = store_sync()) != 0) {
 				st.health = status;
-			else {
+				store_failed(status);
+			} else {
 				st.dirty = 0;
+				st.unsynced_since = 0;
 				st.health = st.be->health(st.be->self);
 			}
 		}
@@ -298,4 +338,13 @@ store_stats(uint64_t *appended, uint64_t *syncs)
 {
 	*appended = st.appended;
 	*syncs = st.syncs;
+}
+
+void
+store_trouble(struct store_trouble *t)
+{
+	t->unsynced_since = st.dirty ? st.unsynced_since : 0;
+	t->own_failing_since = st.own_failing_since;
+	t->last_error = st.last_error;
+	t->last_error_at = st.last_error_at;
 }

@@ -126,6 +126,18 @@ int	store_health(void);
 /* Something is written but not synced, or someone waits: commit again soon. */
 int	store_pending(void);
 int64_t	store_last_seq(void);
+/*
+ * What the watchdog weighs (0: no such trouble): since when a record has
+ * waited for a sync, since when dutyd's own records (a clock firing, a
+ * delivery's outcome) cannot be written, and the last failure seen.
+ */
+struct store_trouble {
+	int64_t		 unsynced_since;
+	int64_t		 own_failing_since;
+	int		 last_error;	/* -errno */
+	int64_t		 last_error_at;
+};
+void	store_trouble(struct store_trouble *);
 /* Since start: records written, syncs (group commit makes them fewer). */
 void	store_stats(uint64_t *appended, uint64_t *syncs);
 

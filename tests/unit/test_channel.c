@@ -54,6 +54,61 @@ test_open_webhook(void **unused)
 }
 
 static void
+copy_file(const char *from, const char *to)
+{
+	char	 buf[65536];
+	FILE	*in = fopen(from, "rb"), *out = fopen(to, "wb");
+	size_t	 n;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	assert_int_equal(fclose(in), 0);
+	assert_int_equal(fclose(out), 0);
+}
+
+/*
+ * An upgrade replaces a plugin's file while dutyd runs; the reload that
+ * follows must load the new code, not get the old one back from the
+ * dynamic loader, while the old config keeps the old one.
+ */
+static void
+test_replaced_file_loads_anew(void **unused)
+{
+	struct channel_plugin *old = NULL, *same = NULL, *fresh = NULL;
+	char dir[] = "/tmp/test_channel-XXXXXX", path[PATH_MAX], tmp[PATH_MAX];
+	char err[512];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/testchan.so", dir);
+	snprintf(tmp, sizeof(tmp), "%s/testchan.so.new", dir);
+	copy_file(TEST_PLUGIN_DIR "/testchan.so", path);
+	assert_open(dir, "testchan", &old, err, 0);
+	assert_string_equal(channel_plugin_abi(old)->description,
+	    "fake channel for unit tests");
+	/* Unchanged: the same loaded object. */
+	assert_open(dir, "testchan", &same, err, 0);
+	assert_ptr_equal(channel_plugin_abi(same), channel_plugin_abi(old));
+	channel_plugin_close(same);
+
+	/* As install(1) and dpkg do it: a new file renamed over the old. */
+	copy_file(TEST_PLUGIN_DIR "/v2/testchan.so", tmp);
+	assert_int_equal(rename(tmp, path), 0);
+	assert_open(dir, "testchan", &fresh, err, 0);
+	assert_string_equal(channel_plugin_abi(fresh)->description,
+	    "testchan, second build");
+	assert_string_equal(channel_plugin_abi(old)->description,
+	    "fake channel for unit tests");
+	channel_plugin_close(old);
+	assert_string_equal(channel_plugin_abi(fresh)->description,
+	    "testchan, second build");
+	channel_plugin_close(fresh);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+static void
 test_missing(void **unused)
 {
 	struct channel_plugin *cp = (void *)1;
@@ -200,6 +255,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_webhook),
+		cmocka_unit_test(test_replaced_file_loads_anew),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_wrong_abi),

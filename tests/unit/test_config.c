@@ -24,6 +24,8 @@
 #include "base/tz.h"
 #include "base/utf8.h"
 
+#include "base/netaddr.h"
+
 #ifndef TEST_PLUGIN_DIR
 #error "TEST_PLUGIN_DIR must be defined (the Makefile does)"
 #endif
@@ -424,7 +426,8 @@ test_unknown_key(void **state)
 	EXPECT_EDIT(LAST_LINE, LAST_LINE "frobnicate: yes\n",
 	    "29:1: unknown key 'frobnicate'; known keys are: listen, "
 	    "state_dir, plugin_dir, public_url, timezone, offices, people, "
-	    "duty, channels, policy, audit, templates, roster, sms, links");
+	    "duty, channels, policy, audit, templates, roster, sms, links, "
+	    "metrics");
 	/* The one the brief warns about: a typo must not disable escalation. */
 	EXPECT_EDIT("  ack_timeout: 20m\n", "  ack_timout: 20m\n",
 	    "28:3: unknown key 'ack_timout' in policy; did you mean "
@@ -486,6 +489,75 @@ test_missing_required_key(void **state)
 	    "25:5: missing required key 'plugin' in channel 'hook'");
 	EXPECT_EDIT("  leader: li\n", "",
 	    "20:3: missing required key 'leader' in duty");
+}
+
+/* Without plugin_dir, plugins come from where make install put them. */
+static void
+test_plugin_dir_default(void **state)
+{
+	char want[512];
+
+	snprintf(want, sizeof(want), "24:13: channel 'hook': cannot load "
+	    "channel plugin "
+	    "'testchan' from %s/testchan.so: *", DUTYD_PLUGIN_DIR_DEFAULT);
+	EXPECT_EDIT("plugin_dir: \"@PLUGIN_DIR@\"\n", "", want);
+}
+
+static int
+allowed(const struct config *cf, const char *peer)
+{
+	size_t i;
+
+	for (i = 0; i < cf->metrics.nallow; i++)
+		if (netaddr_match(&cf->metrics.allow[i], peer))
+			return 1;
+	return 0;
+}
+
+static void
+test_metrics_allow(void **state)
+{
+	struct loaded	 l;
+	struct config	*cf;
+	char		*text;
+
+	/* Loopback only, by default. */
+	cf = load_ok(&l, BASE);
+	assert_true(allowed(cf, "127.0.0.1"));
+	assert_true(allowed(cf, "127.9.9.9"));
+	assert_true(allowed(cf, "::1"));
+	assert_true(allowed(cf, "::ffff:127.0.0.1"));
+	assert_false(allowed(cf, "10.0.0.1"));
+	assert_false(allowed(cf, "::2"));
+	unload(&l);
+
+	text = edit(BASE, LAST_LINE, LAST_LINE "metrics:\n  allow: "
+	    "[10.1.0.0/16, \"fd00::/8\", 192.0.2.7]\n");
+	cf = load_ok(&l, text);
+	free(text);
+	assert_true(allowed(cf, "10.1.200.3"));
+	assert_false(allowed(cf, "10.2.0.1"));
+	assert_true(allowed(cf, "fd12::1"));
+	assert_false(allowed(cf, "fe80::1"));
+	assert_true(allowed(cf, "192.0.2.7"));
+	assert_false(allowed(cf, "192.0.2.8"));
+	/* The list written out replaces loopback. */
+	assert_false(allowed(cf, "127.0.0.1"));
+	unload(&l);
+
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "metrics:\n  allow: [10.0.0.0/33]\n",
+	    "30:11: '10.0.0.0/33' in metrics.allow is not an address or "
+	    "network: an IPv4 prefix is at most /32");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "metrics:\n  allow: [prometheus.lan]\n",
+	    "30:11: 'prometheus.lan' in metrics.allow is not an address or "
+	    "network: write an IPv4 or IPv6 address, or a network such as "
+	    "10.0.0.0/8 or fd00::/8 (no host names)");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "metrics:\n  allow: [10.1.2.3/8]\n",
+	    "30:11: '10.1.2.3/8' in metrics.allow is not an address or "
+	    "network: the address has bits set past its prefix length "
+	    "(write the network's first address, e.g. 10.0.0.0/8)");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "metrics:\n  alow: []\n",
+	    "30:3: unknown key 'alow' in metrics; did you mean 'allow'?");
 }
 
 static void
@@ -1310,6 +1382,8 @@ main(void)
 		cmocka_unit_test(test_duplicate_key),
 		cmocka_unit_test(test_wrong_type),
 		cmocka_unit_test(test_missing_required_key),
+		cmocka_unit_test(test_plugin_dir_default),
+		cmocka_unit_test(test_metrics_allow),
 		cmocka_unit_test(test_bad_listen),
 		cmocka_unit_test(test_bad_public_url),
 		cmocka_unit_test(test_public_url_checked_by_curl),
