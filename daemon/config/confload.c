@@ -611,7 +611,8 @@ roster_contacts(struct loader *ld)
 	size_t i;
 
 	for (i = 0; cf->roster != NULL && i < cf->npeople; i++) {
-		if (cf->people[i].ncontacts != 0 || ld->person_aux[i].contacts_bad ||
+		if (cf->people[i].id == NULL || cf->people[i].ncontacts != 0 ||
+		    ld->person_aux[i].contacts_bad ||
 		    ld->person_aux[i].told_no_contacts ||
 		    !roster_names(cf->roster, cf->people[i].id))
 			continue;

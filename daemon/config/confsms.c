@@ -234,6 +234,8 @@ confsms_finish(struct loader *ld, const yaml_mark_t *at)
 
 		owner = i < cf->noffices ? cf->offices[i].id :
 		    cf->people[i - cf->noffices].id;
+		if (owner == NULL)	/* its invalid id is reported already */
+			owner = "?";
 		for (k = 0; k < ni; k++)
 			for (j = i + 1; j < n; j++) {
 				char **pj = j < cf->noffices ?
@@ -245,6 +247,8 @@ confsms_finish(struct loader *ld, const yaml_mark_t *at)
 
 				other = j < cf->noffices ? cf->offices[j].id :
 				    cf->people[j - cf->noffices].id;
+				if (other == NULL)
+					other = "?";
 				for (l = 0; l < nj; l++)
 					if (strcmp(pi[k], pj[l]) == 0)
 						confyaml_errat(ld, at, "phone %s "

@@ -1217,6 +1217,50 @@ test_escalation_levels(void **state)
 	    "30:7: missing required key 'after' in escalation level 2");
 }
 
+/*
+ * An entry whose id is invalid stays in the list without one: every check
+ * that looks people up must skip it, not crash (dutyd -t, and SIGHUP in a
+ * running dutyd, went down with a segfault).
+ */
+static void
+test_invalid_id_with_escalation_levels(void **state)
+{
+	char *text = edit(BASE, LAST_LINE, LAST_LINE "  escalation:\n"
+	    "    - { after: 10m, notify: [li] }\n");
+	char *bad = edit(text, "  - id: zhang\n", "  - id: \"bad id\"\n");
+	const char *const want[] = {
+		"10:9: invalid person id 'bad id': *",
+		"20:14: unknown person 'zhang' in duty.officers; *",
+		"22:16: unknown person 'zhang' in duty.escalation; *",
+	};
+
+	expect_text(bad, want, 3);
+	free(bad);
+	free(text);
+}
+
+/* The same with a roster, and a person without contacts nor a valid id. */
+static void
+test_invalid_id_with_a_roster(void **state)
+{
+	char *text = edit(BASE, "duty:\n  officers: [zhang]\n  leader: li\n"
+	    "  escalation: [zhang]\n", "roster:\n  start: 2026-12-01\n"
+	    "  leader: { handover: \"08:30\", people: [li] }\n"
+	    "  shifts:\n    - { name: day, hours: \"08:30-08:30\", "
+	    "people: [li] }\n");
+	char *bad = edit(text, "    contacts:\n      - { channel: hook, to: "
+	    "zhang }\n", "");
+	char *worse = edit(bad, "  - id: zhang\n", "  - id: \"bad id\"\n");
+	const char *const want[] = {
+		"10:9: invalid person id 'bad id': *",
+	};
+
+	expect_text(worse, want, 1);
+	free(worse);
+	free(bad);
+	free(text);
+}
+
 /* Who is on duty must come from somewhere. */
 static void
 test_duty_or_roster(void **state)
@@ -1318,6 +1362,8 @@ main(void)
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_escalation_levels),
 		cmocka_unit_test(test_duty_or_roster),
+		cmocka_unit_test(test_invalid_id_with_escalation_levels),
+		cmocka_unit_test(test_invalid_id_with_a_roster),
 		cmocka_unit_test(test_phones_and_sms),
 	};
 
