@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -243,6 +244,37 @@ smsgw_aliyun_time(const struct smsin_aliyun_msg *msg, int64_t now)
 	return now;
 }
 
+/*
+ * The ?secret= of the push URL, exactly: the name in lower case, once, and
+ * no NUL (evhttp's lookup ignored case and stopped at %00, so "?SECRET="
+ * and "<secret>%00junk" passed).  "" when the query is malformed, so that
+ * it counts as a wrong secret; NULL when there is none.  Caller frees.
+ */
+static char *
+smsgw_query_secret(struct http_call *call)
+{
+	struct smsin_form	 form = { NULL, 0 };
+	const char		*q = strchr(http_uri(call), '?');
+	char			*out = NULL;
+	size_t			 i, n = 0;
+
+	if (q == NULL)
+		return NULL;
+	q++;
+	if (smsin_form_parse(q, strcspn(q, "#"), &form) != 0) {
+		smsin_form_free(&form);
+		return strdup("");
+	}
+	for (i = 0; i < form.npairs; i++)
+		if (strcasecmp(form.pairs[i].name, "secret") == 0)
+			n++;
+	if (n > 0)
+		out = strdup(n == 1 && smsin_form_get(&form, "secret") != NULL ?
+		    smsin_form_get(&form, "secret") : "");
+	smsin_form_free(&form);
+	return out;
+}
+
 void
 smsgw_aliyun(struct http_call *call)
 {
@@ -261,7 +293,7 @@ smsgw_aliyun(struct http_call *call)
 		    "dutyd", cf->path);
 		return;
 	}
-	secret = http_query(call, "secret");
+	secret = smsgw_query_secret(call);
 	if (secret != NULL && cf->sms.aliyun_secret != NULL)
 		ok = smsgw_secret_eq(secret, cf->sms.aliyun_secret);
 	if (!ok)
