@@ -113,6 +113,12 @@ api_report_create(struct http_call *call)
 		    IDEMPOTENCY_KEY_MAX);
 		return;
 	}
+	/* Else an office could pre-claim the id of an SMS of its own. */
+	if (key != NULL && strncmp(key, "sms:", 4) == 0) {
+		http_error(call, 400, "Idempotency-Key", "Idempotency-Key must not "
+		    "start with 'sms:': that is kept for reports sent by SMS");
+		return;
+	}
 	memset(&err, 0, sizeof(err));
 	if ((report = report_parse(call->body, call->body_len, &occurred,
 	    &err)) == NULL) {

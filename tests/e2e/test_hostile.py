@@ -38,3 +38,15 @@ def test_a_config_mistake_is_an_error_not_a_crash(make_dutyd):
     with open(d.config_path, "w") as f:
         f.write(good)
     d.stop()
+
+
+def test_sms_idempotency_keys_are_reserved(make_dutyd):
+    """An office could send Idempotency-Key: sms:twilio:<sid> and so claim
+    the SMS with that MessageSid before it came: its text was never recorded."""
+    d = make_dutyd().start()
+    r = d.report(key="sms:twilio:SM" + "0" * 32)
+    assert r.status == 400, r
+    assert r.json["field"] == "Idempotency-Key" and "sms:" in r.json["error"]
+    assert [x for x in d.audit() if x["event"] == "report.received"] == []
+    assert d.report(key="county-a-2026-001").status == 201
+    d.stop()
