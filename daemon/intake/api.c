@@ -67,7 +67,7 @@ api_healthz(struct http_call *call)
 	json_t		*body;
 
 	store_stats(&appended, &syncs);
-	body = json_pack("{s:s, s:s, s:{s:b, s:s?, s:I, s:I, s:I}, s:i}",
+	body = json_pack("{s:s, s:s, s:{s:b, s:s?, s:I, s:I, s:I}, s:I}",
 	    "status", health == 0 ? "ok" : "degraded",
 	    "version", DUTYD_VERSION,
 	    "audit", "writable", health == 0,
@@ -75,7 +75,7 @@ api_healthz(struct http_call *call)
 	    "last_seq", (json_int_t)store_last_seq(),
 	    "records_written", (json_int_t)appended,
 	    "fdatasyncs", (json_int_t)syncs,
-	    "open_incidents", (int)incident_count_open());
+	    "open_incidents", (json_int_t)incident_count(INCIDENT_UNRESOLVED));
 	if (body == NULL) {
 		http_error(call, 503, NULL, "out of memory");
 		return;
@@ -173,22 +173,56 @@ api_report_create(struct http_call *call)
 	api_reply_incident(call, 201, inc);
 }
 
+/* ?limit=: a page of 1 to API_PAGE_MAX incidents, API_PAGE_DEFAULT without it. */
+#define API_PAGE_DEFAULT	100
+#define API_PAGE_MAX		1000
+
+static int
+api_page_limit(struct http_call *call, size_t *limit)
+{
+	char	*s = http_query(call, "limit"), *end;
+	long	 n;
+
+	*limit = API_PAGE_DEFAULT;
+	if (s == NULL)
+		return 0;
+	n = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || n < 1 || n > API_PAGE_MAX) {
+		http_error(call, 400, "limit", "limit must be a number of incidents "
+		    "from 1 to %d (default %d); got '%.40s'", API_PAGE_MAX,
+		    API_PAGE_DEFAULT, s);
+		free(s);
+		return -1;
+	}
+	free(s);
+	*limit = (size_t)n;
+	return 0;
+}
+
+/*
+ * A page, newest first: what a duty officer looks for.  The work is the
+ * page's, never the number of incidents: `next` is the cursor for the
+ * following page (the last id on this one), null on the last page.
+ */
 void
 api_incident_list(struct http_call *call)
 {
-	struct incident	*inc;
-	char		*state = http_query(call, "state");
-	json_t		*list, *body;
-	int		 all = 0, want = -1;
+	enum incident_filter	 f = INCIDENT_UNRESOLVED;
+	struct incident		*inc;
+	char			*state = http_query(call, "state");
+	char			*cursor;
+	json_t			*list, *body, *o;
+	size_t			 limit;
+	int			 err;
 
 	if (state == NULL || strcmp(state, "open") == 0)
 		;	/* not resolved: what the duty room has to deal with */
 	else if (strcmp(state, "all") == 0)
-		all = 1;
+		f = INCIDENT_ALL;
 	else if (strcmp(state, "acknowledged") == 0)
-		want = INCIDENT_ACKNOWLEDGED;
+		f = INCIDENT_ONLY_ACKNOWLEDGED;
 	else if (strcmp(state, "resolved") == 0)
-		want = INCIDENT_RESOLVED;
+		f = INCIDENT_ONLY_RESOLVED;
 	else {
 		http_error(call, 400, "state", "state must be open (not resolved, "
 		    "the default), acknowledged, resolved or all; got '%.40s'", state);
@@ -196,27 +230,38 @@ api_incident_list(struct http_call *call)
 		return;
 	}
 	free(state);
+	if (api_page_limit(call, &limit) != 0)
+		return;
+	cursor = http_query(call, "cursor");
+	inc = incident_before(f, cursor, &err);
+	if (err != 0) {
+		http_error(call, 400, "cursor", "cursor must be the 'next' of the "
+		    "previous page (an incident id); got '%.40s'", cursor);
+		free(cursor);
+		return;
+	}
+	free(cursor);
 	if ((list = json_array()) == NULL) {
 		http_error(call, 503, NULL, "out of memory");
 		return;
 	}
-	/* Newest first: that is what a duty officer looks for. */
-	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
-		json_t *o;
-
-		if (!all && want == -1 && inc->state == INCIDENT_RESOLVED)
-			continue;
-		if (want != -1 && (int)inc->state != want)
-			continue;
+	for (; inc != NULL && json_array_size(list) < limit;
+	    inc = incident_older(f, inc)) {
 		if ((o = incview_json(inc, 0)) == NULL ||
-		    json_array_insert_new(list, 0, o) != 0) {
+		    json_array_append_new(list, o) != 0) {
 			json_decref(list);
 			http_error(call, 503, NULL, "out of memory");
 			return;
 		}
 	}
-	body = json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(list),
-	    "incidents", list);
+	o = json_array_get(list, json_array_size(list) - 1);
+	body = json_pack("{s:I, s:I, s:o, s:s?}", "count",
+	    (json_int_t)json_array_size(list), "total",
+	    (json_int_t)incident_count(f), "incidents", list,
+	    "next", inc != NULL && o != NULL ?
+	    json_string_value(json_object_get(o, "id")) : NULL);
+	if (body != NULL && json_object_get(body, "next") == NULL)
+		json_object_set_new(body, "next", json_null());
 	if (body == NULL)
 		http_error(call, 503, NULL, "out of memory");
 	else

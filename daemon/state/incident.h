@@ -50,6 +50,9 @@ struct incident {
 	RB_ENTRY(incident) by_id;
 	RB_ENTRY(incident) by_key;
 	TAILQ_ENTRY(incident) entry;	/* in order of receipt */
+	/* The lists the API pages through, newest first (see incident_before()). */
+	RB_ENTRY(incident) in_all, in_unresolved, in_state;
+	int		 id_day, id_n;	/* the id's date and number: receipt order */
 	char		 id[INCIDENT_ID_MAX];
 	char		*office;
 	char		*office_name;
@@ -85,8 +88,27 @@ struct incident *incident_find_idem(const char *office, const char *key);
 struct incident *incident_first(void);
 struct incident *incident_next(struct incident *);
 const char *incident_state_name(enum incident_state);
-/* Of every incident loaded. */
-size_t	incident_count_open(void);
+
+/* Which incidents a list shows. */
+enum incident_filter {
+	INCIDENT_ALL,
+	INCIDENT_UNRESOLVED,		/* open or acknowledged */
+	INCIDENT_ONLY_ACKNOWLEDGED,
+	INCIDENT_ONLY_RESOLVED,
+};
+/*
+ * Of the incidents loaded that pass FILTER, in O(1) and O(log n): how
+ * many, and the newest one received before the incident with id BEFORE
+ * (NULL: the newest of all; an id that is gone still marks its place).
+ * -EINVAL in *err when BEFORE is not an incident id.
+ */
+size_t	incident_count(enum incident_filter);
+struct incident *incident_before(enum incident_filter, const char *before,
+	    int *err);
+struct incident *incident_older(enum incident_filter, struct incident *);
+/* Oldest first: the first that passes FILTER, and the one received after INC. */
+struct incident *incident_oldest(enum incident_filter);
+struct incident *incident_newer(enum incident_filter, struct incident *);
 
 /* The id the next incident gets, received at NOW: INC-<local date>-<n>. */
 void	incident_new_id(int64_t now, char *buf, size_t len);

@@ -386,6 +386,76 @@ test_ids_count_per_local_day_and_survive_restarts(void **state)
 	assert_string_equal(inc->id, "INC-20261203-0001");
 }
 
+/* The ids of a page: FROM (NULL: the newest) and LIMIT older ones that pass F. */
+static const char *
+page(enum incident_filter f, const char *from, int limit)
+{
+	static char	 buf[512];
+	struct incident	*inc;
+	int		 err, n = 0;
+
+	buf[0] = '\0';
+	for (inc = incident_before(f, from, &err); inc != NULL && n < limit;
+	    inc = incident_older(f, inc), n++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
+		    n ? "," : "", inc->id + 13);
+	assert_int_equal(err, 0);
+	return buf;
+}
+
+/*
+ * The API list and /healthz count and page without walking every
+ * incident (issue 15: /healthz walked all of them, the list built all of
+ * them): counts per state kept as states change, pages newest first.
+ */
+static void
+test_lists_page_and_count_without_a_walk(void **state)
+{
+	struct incident	*inc[7];
+	int		 i, changed, err;
+
+	corefix_start(conf);
+	for (i = 0; i < 7; i++)
+		assert_non_null(inc[i] = corefix_report("county-a", "事件"));
+	assert_int_equal(incact_acknowledge(inc[1], "zhang", NULL, &changed), 0);
+	assert_int_equal(incact_acknowledge(inc[4], "zhang", NULL, &changed), 0);
+	assert_int_equal(incact_resolve(inc[2], "li", NULL, &changed), 0);
+	assert_int_equal(incact_resolve(inc[4], "li", NULL, &changed), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(incident_count(INCIDENT_ALL), 7);
+		assert_int_equal(incident_count(INCIDENT_UNRESOLVED), 5);
+		assert_int_equal(incident_count(INCIDENT_ONLY_ACKNOWLEDGED), 1);
+		assert_int_equal(incident_count(INCIDENT_ONLY_RESOLVED), 2);
+		assert_string_equal(page(INCIDENT_ALL, NULL, 3), "0007,0006,0005");
+		assert_string_equal(page(INCIDENT_ALL, "INC-20261202-0005", 3),
+		    "0004,0003,0002");
+		assert_string_equal(page(INCIDENT_ALL, "INC-20261202-0002", 3),
+		    "0001");
+		assert_string_equal(page(INCIDENT_UNRESOLVED, NULL, 10),
+		    "0007,0006,0004,0002,0001");
+		assert_string_equal(page(INCIDENT_ONLY_ACKNOWLEDGED, NULL, 10),
+		    "0002");
+		assert_string_equal(page(INCIDENT_ONLY_RESOLVED, NULL, 10),
+		    "0005,0003");
+		/* A cursor whose incident is gone still marks its place. */
+		assert_string_equal(page(INCIDENT_ALL, "INC-20261202-0099", 2),
+		    "0007,0006");
+		assert_string_equal(page(INCIDENT_UNRESOLVED, "INC-20261202-0005",
+		    10), "0004,0002,0001");
+		/* The same after replay from the log, then from a checkpoint. */
+		if (i == 1) {
+			memstore_want_checkpoint();
+			fakeclock_turn();
+			assert_int_equal(memstore_count_of("checkpoint.end", NULL), 1);
+		}
+		corefix_restart(MIN);
+	}
+	assert_null(incident_before(INCIDENT_ALL, "INC-2026", &err));
+	assert_int_equal(err, -EINVAL);
+	assert_null(incident_before(INCIDENT_ALL, "INC-20261202-0001x", &err));
+	assert_int_equal(err, -EINVAL);
+}
+
 int
 main(void)
 {
@@ -401,6 +471,7 @@ main(void)
 		cmocka_unit_test_teardown(test_follow_ups_are_capped, corefix_teardown),
 		cmocka_unit_test_teardown(test_checkpoint_of_a_heavy_incident_fits_and_restores, corefix_teardown),
 		cmocka_unit_test_teardown(test_ids_count_per_local_day_and_survive_restarts, corefix_teardown),
+		cmocka_unit_test_teardown(test_lists_page_and_count_without_a_walk, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
