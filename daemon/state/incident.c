@@ -262,6 +262,14 @@ incident_count(enum incident_filter f)
 	r_;								\
 })
 
+/* The least element of a tree above PROBE. */
+#define INCIDENT_ABOVE(name, head, probe) __extension__ ({		\
+	struct incident *r_ = RB_NFIND(name, head, probe);		\
+	if (r_ != NULL && incident_cmp_order(r_, probe) == 0)		\
+		r_ = RB_NEXT(name, head, r_);				\
+	r_;								\
+})
+
 static struct incident *
 incident_below(enum incident_filter f, struct incident *probe)
 {
@@ -311,6 +319,46 @@ struct incident *
 incident_older(enum incident_filter f, struct incident *inc)
 {
 	return incident_below(f, inc);
+}
+
+struct incident *
+incident_after(enum incident_filter f, const char *after, int *err)
+{
+	struct incident probe;
+
+	*err = 0;
+	if (after == NULL)
+		return incident_oldest(f);
+	if (strlen(after) >= sizeof(probe.id) ||
+	    incident_parse_id(after, &probe.id_day, &probe.id_n) != 0) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	strcpy(probe.id, after);
+	switch (f) {
+	case INCIDENT_ALL:
+		return INCIDENT_ABOVE(incident_all, &all, &probe);
+	case INCIDENT_UNRESOLVED:
+		return INCIDENT_ABOVE(incident_unresolved, &unresolved, &probe);
+	case INCIDENT_ONLY_ACKNOWLEDGED:
+		return INCIDENT_ABOVE(incident_bystate, &acked, &probe);
+	case INCIDENT_ONLY_RESOLVED:
+		return INCIDENT_ABOVE(incident_bystate, &resolved, &probe);
+	}
+	return NULL;
+}
+
+int
+incident_is_after(const struct incident *inc, const char *id)
+{
+	struct incident probe;
+
+	if (strlen(id) >= sizeof(probe.id) ||
+	    incident_parse_id(id, &probe.id_day, &probe.id_n) != 0)
+		probe.id_day = probe.id_n = -1;
+	strncpy(probe.id, id, sizeof(probe.id) - 1);
+	probe.id[sizeof(probe.id) - 1] = '\0';
+	return incident_cmp_order((struct incident *)inc, &probe) > 0;
 }
 
 struct incident *
@@ -609,8 +657,14 @@ incident_apply(const struct record *r)
 	if (strcmp(r->event, "report.received") == 0)
 		return incident_create(r->incident, r->data, &inc);
 	if ((inc = incident_find(r->incident)) == NULL) {
-		log_warnx("audit seq %lld (%s) names unknown incident %s; skipped",
-		    (long long)r->seq, r->event, r->incident ? r->incident : "-");
+		if (router_restoring())
+			log_debug("audit seq %lld (%s): incident %s comes later in "
+			    "the checkpoint", (long long)r->seq, r->event,
+			    r->incident ? r->incident : "-");
+		else
+			log_warnx("audit seq %lld (%s) names unknown incident %s; "
+			    "skipped", (long long)r->seq, r->event,
+			    r->incident ? r->incident : "-");
 		return 0;
 	}
 	if (strcmp(r->event, "incident.acknowledged") == 0) {

@@ -106,7 +106,15 @@ size_t	incident_count(enum incident_filter);
 struct incident *incident_before(enum incident_filter, const char *before,
 	    int *err);
 struct incident *incident_older(enum incident_filter, struct incident *);
-/* Oldest first: the first that passes FILTER, and the one received after INC. */
+/*
+ * Oldest first: the first that passes FILTER, the one received after INC,
+ * and the oldest received after the incident with id AFTER (which may be
+ * gone; -EINVAL in *err when it is not an incident id).
+ */
+struct incident *incident_after(enum incident_filter, const char *after,
+	    int *err);
+/* 1 when INC was received after the incident with id ID. */
+int	incident_is_after(const struct incident *, const char *id);
 struct incident *incident_oldest(enum incident_filter);
 struct incident *incident_newer(enum incident_filter, struct incident *);
 

@@ -100,11 +100,21 @@ router_check(void)
 	return 0;
 }
 
+/* Between a replayed checkpoint.begin and its checkpoint.end. */
+static int router_in_checkpoint;
+
+int
+router_restoring(void)
+{
+	return router_in_checkpoint;
+}
+
 void
 router_reset(void)
 {
 	memset(router_owners, 0, sizeof(router_owners));
 	router_nfollowers = 0;
+	router_in_checkpoint = 0;
 }
 
 int
@@ -114,6 +124,10 @@ router_apply(const struct record *r)
 	size_t			 i;
 	int			 rc = 0;
 
+	if (r->replaying && strcmp(r->event, "checkpoint.begin") == 0)
+		router_in_checkpoint = 1;
+	else if (strcmp(r->event, "checkpoint.end") == 0)
+		router_in_checkpoint = 0;
 	if (owner != ROUTER_NOBODY && router_owners[owner] != NULL)
 		rc = router_owners[owner](r);
 	else if (owner == ROUTER_NOBODY && r->replaying)

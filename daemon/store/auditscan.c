@@ -310,9 +310,11 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 		g->last_seq = seq;
 
 		/*
-		 * A segment that opens with begin … end can be replayed from.
-		 * A checkpoint that failed half-way may come first: the next
-		 * attempt follows it in the same segment.
+		 * A segment that opens with checkpoint.begin and holds its
+		 * checkpoint.end can be replayed from.  The parts are written
+		 * across loop turns with live records between them.  A
+		 * checkpoint that failed half-way before any live record may
+		 * come first: the next attempt follows it in the same segment.
 		 */
 		if (evlen > 11 && memcmp(event, "checkpoint.", 11) == 0) {
 			if (leading && event_is(event, evlen, "checkpoint.begin"))
@@ -325,7 +327,7 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 			}
 		} else {
 			g->plain_records++;
-			in_ckpt = leading = 0;
+			leading = 0;
 		}
 		if (event_is(event, evlen, "audit.chain_broken"))
 			note_accepted(st, line, len);

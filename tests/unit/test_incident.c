@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "actions/core.h"
 #include "actions/incact.h"
 #include "corefix.h"
 #include "fakeclock.h"
@@ -367,6 +368,94 @@ test_checkpoint_of_a_heavy_incident_fits_and_restores(void **state)
 	json_decref(after);
 }
 
+/* Every incident as the API shows it, by id, and the counts. */
+static json_t *
+everything(void)
+{
+	struct incident	*inc;
+	json_t		*all = json_object();
+	int		 err;
+
+	for (inc = incident_before(INCIDENT_ALL, NULL, &err); inc != NULL;
+	    inc = incident_older(INCIDENT_ALL, inc))
+		json_object_set_new(all, inc->id, incview_json(inc, 1));
+	json_object_set_new(all, "counts", json_pack("{s:I, s:I, s:I}",
+	    "all", (json_int_t)incident_count(INCIDENT_ALL), "unresolved",
+	    (json_int_t)incident_count(INCIDENT_UNRESOLVED), "resolved",
+	    (json_int_t)incident_count(INCIDENT_ONLY_RESOLVED)));
+	return all;
+}
+
+/*
+ * A checkpoint is written a part per loop turn, with live records between
+ * the parts (issue 15: writing it in one turn stalled the loop for seconds
+ * at 30,000 open incidents), and replay from it still ends where memory was:
+ * changes to incidents whose part was written, not yet written, and new ones.
+ */
+static void
+test_checkpoint_is_written_across_turns(void **state)
+{
+	struct incident	*inc[450], *late;
+	json_t		*before, *after, *lines;
+	size_t		 i, n, begin, end, plain;
+	int		 changed;
+
+	corefix_start(conf);
+	for (i = 0; i < 450; i++)
+		assert_non_null(inc[i] = corefix_report("county-a", "险情"));
+	corefix_deliver_all();
+	memstore_want_checkpoint();
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("checkpoint.begin", NULL), 1);
+	assert_int_equal(memstore_count_of("checkpoint.incident", NULL), 200);
+	assert_int_equal(memstore_count_of("checkpoint.end", NULL), 0);
+	/* Between the parts: one written, one not yet, one new. */
+	assert_int_equal(incact_acknowledge(inc[10], "zhang", "收到", &changed), 0);
+	assert_int_equal(incact_acknowledge(inc[400], "zhang", "收到", &changed), 0);
+	assert_int_equal(incact_resolve(inc[300], "li", "误报", &changed), 0);
+	assert_int_equal(incact_resolve(inc[20], "li", NULL, &changed), 0);
+	core_turn();	/* one turn: the next 200 parts */
+	assert_int_equal(memstore_count_of("checkpoint.incident", NULL), 400);
+	assert_int_equal(incact_acknowledge(inc[440], "li", NULL, &changed), 0);
+	/* A report; its turns (the fake clock's kick) write the rest. */
+	assert_non_null(late = corefix_report("county-b", "新险情"));
+	assert_int_equal(memstore_count_of("checkpoint.end", NULL), 1);
+	n = memstore_count_of("checkpoint.incident", NULL);
+	assert_int_equal(n, 450);
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("checkpoint.begin", NULL), 1);
+	/* The new incident needs no part: its report follows the begin. */
+	lines = memstore_records("checkpoint.incident", late->id);
+	assert_int_equal(json_array_size(lines), 0);
+	json_decref(lines);
+	begin = end = plain = 0;
+	for (i = 0; i < memstore_count(); i++) {
+		if (strstr(memstore_line(i), "\"event\":\"checkpoint.begin\""))
+			begin = i;
+		else if (strstr(memstore_line(i), "\"event\":\"checkpoint.end\""))
+			end = i;
+		else if (begin != 0 && end == 0 &&
+		    !strstr(memstore_line(i), "\"event\":\"checkpoint."))
+			plain++;
+	}
+	assert_true(plain > 0);		/* they were interleaved */
+	corefix_deliver_all();
+	before = everything();
+	corefix_restart(0);
+	after = everything();
+	if (!json_equal(before, after)) {
+		char *a = json_dumps(before, JSON_SORT_KEYS | JSON_INDENT(1));
+		char *b = json_dumps(after, JSON_SORT_KEYS | JSON_INDENT(1));
+
+		print_message("before: %.2000s\nafter: %.2000s\n", a, b);
+		free(a);
+		free(b);
+		fail();
+	}
+	json_decref(before);
+	json_decref(after);
+}
+
 static void
 test_ids_count_per_local_day_and_survive_restarts(void **state)
 {
@@ -472,6 +561,7 @@ main(void)
 		cmocka_unit_test_teardown(test_checkpoint_of_a_heavy_incident_fits_and_restores, corefix_teardown),
 		cmocka_unit_test_teardown(test_ids_count_per_local_day_and_survive_restarts, corefix_teardown),
 		cmocka_unit_test_teardown(test_lists_page_and_count_without_a_walk, corefix_teardown),
+		cmocka_unit_test_teardown(test_checkpoint_is_written_across_turns, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
