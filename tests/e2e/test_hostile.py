@@ -77,3 +77,74 @@ def test_incident_list_is_paginated(make_dutyd):
     r = d.call("GET", "/healthz")
     assert r.json["open_incidents"] == 5
     d.stop()
+
+
+def refused(d, *words):
+    """dutyd does not start; its error says why (every word in it)."""
+    d.start(wait=False)
+    rc = d.proc.wait(timeout=30)
+    d.notify.close()
+    err = d.stderr()
+    assert rc != 0, err
+    for w in words:
+        assert w in err, (w, err)
+    return err
+
+
+def test_state_dir_is_made_private(make_dutyd):
+    d = make_dutyd().start()
+    assert d.report().status == 201
+    d.stop()
+    assert os.stat(d.state_dir).st_mode & 0o777 == 0o700
+    for name in os.listdir(d.state_dir):
+        assert os.lstat(os.path.join(d.state_dir, name)).st_mode & 0o077 == 0, name
+
+
+def test_state_dir_others_can_write_is_refused(make_dutyd):
+    """Run as root with a 0777 state_dir another user had filled with links:
+    dutyd.lock truncated its target, audit.log wrote elsewhere, audit.reserve
+    grew its target to 8 MiB (issue 15)."""
+    d = make_dutyd()
+    os.makedirs(d.state_dir)
+    os.chmod(d.state_dir, 0o777)
+    refused(d, "writable by every user", "chmod 700 " + d.state_dir)
+    os.chmod(d.state_dir, 0o770)
+    refused(d, "writable by its group")
+    os.chmod(d.state_dir, 0o700)
+    victim = d.tmp / "victim"
+    for name in ("dutyd.lock", "audit.log", "audit.reserve", "links.key"):
+        victim.write_bytes(b"precious")
+        link = os.path.join(d.state_dir, name)
+        os.symlink(str(victim), link)
+        refused(d, link, "symbolic link", "rm " + link)
+        os.unlink(link)
+        assert victim.read_bytes() == b"precious", name
+    # A file others may write, and a state_dir that is itself a link.
+    d.start()
+    assert d.report().status == 201
+    d.stop()
+    log = os.path.join(d.state_dir, "audit.log")
+    os.chmod(log, 0o666)
+    refused(d, log, "chmod go-w")
+    os.chmod(log, 0o600)
+    real = d.tmp / "real-state"
+    os.rename(d.state_dir, str(real))
+    os.symlink(str(real), d.state_dir)
+    refused(d, "is a symbolic link", "set state_dir to the directory")
+    os.unlink(d.state_dir)
+    os.rename(str(real), d.state_dir)
+    d.start()
+    assert d.report().status == 201
+    d.stop()
+
+
+def test_link_key_readable_by_others_is_refused(make_dutyd):
+    d = make_dutyd().start()
+    d.stop()
+    key = os.path.join(d.state_dir, "links.key")
+    assert os.path.exists(key)
+    os.chmod(key, 0o644)
+    refused(d, key, "chmod 600")
+    os.chmod(key, 0o600)
+    d.start()
+    d.stop()
