@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/sdnotify.h"
 #include "base/timeutil.h"
+#include "config/confcheck.h"
 #include "config/confload.h"
 #include "config/config.h"
 #include "config/roster.h"
@@ -52,6 +53,7 @@ usage(int status)
 	    "usage: dutyd [-tv] [--accept-broken-chain] -c FILE\n"
 	    "       dutyd --oncall [--days N] -c FILE\n"
 	    "       dutyd --verify-audit FILE|STATE_DIR...\n"
+	    "       dutyd --hash-token < TOKEN_FILE\n"
 	    "  -c FILE  configuration file (YAML)\n"
 	    "  -t       check the configuration, print 'configuration OK' or every\n"
 	    "           error as FILE:LINE:COLUMN: message, and exit\n"
@@ -67,7 +69,10 @@ usage(int status)
 	    "  --verify-audit FILE|STATE_DIR...\n"
 	    "           check an audit log offline (segments in order, or a\n"
 	    "           state_dir): prints the last good seq and the SHA-256 of\n"
-	    "           the last line; exits 0 when intact, 1 when damaged\n");
+	    "           the last line; exits 0 when intact, 1 when damaged\n"
+	    "  --hash-token\n"
+	    "           read a token from standard input and print its SHA-256\n"
+	    "           for token_sha256: in the configuration\n");
 	exit(status);
 }
 
@@ -101,6 +106,18 @@ print_diag(const struct config_diag *diag, int plain)
 		else
 			log_errorx("%s", diag->lines[i]);
 	}
+}
+
+static void
+print_warning(const char *msg, void *arg)
+{
+	fprintf(stderr, "warning: %s\n", msg);
+}
+
+static void
+log_warning(const char *msg, void *arg)
+{
+	log_warnx("%s", msg);
 }
 
 /*
@@ -306,6 +323,7 @@ main(int argc, char *argv[])
 		{ "verify-audit", no_argument,		NULL, 'R' },
 		{ "oncall",	no_argument,		NULL, 'O' },
 		{ "days",	required_argument,	NULL, 'D' },
+		{ "hash-token",	no_argument,		NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config_diag	 diag = { NULL, 0 };
@@ -340,6 +358,8 @@ main(int argc, char *argv[])
 		case 'O':
 			oncall = 1;
 			break;
+		case 'H':
+			return confcheck_hash_token(stdin, stdout, stderr);
 		case 'D':
 			days = (int)strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || days < 1 ||
@@ -375,6 +395,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	config_diag_free(&diag);
+	confcheck_warnings(cfg, test ? print_warning : log_warning, NULL);
 	if (test) {
 		printf("configuration OK\n");
 		config_unref(cfg);

@@ -45,8 +45,8 @@ confchan_defaults(struct config_channel *c)
 }
 
 /* "20/min", "2/5s", "100/1h", "none". */
-static int
-rate_parse(const char *s, int64_t *count, int64_t *period, const char **why)
+int
+confchan_rate(const char *s, int64_t *count, int64_t *period, const char **why)
 {
 	char *end;
 	long long n;
@@ -122,7 +122,7 @@ confchan_option(struct loader *ld, struct config_channel *c, const char *key,
 	if (strcmp(key, "rate_limit") == 0) {
 		if ((s = confyaml_scalar(ld, v, key, ctx)) == NULL)
 			return -1;
-		if (rate_parse(s, &c->rate_count, &c->rate_period_ms,
+		if (confchan_rate(s, &c->rate_count, &c->rate_period_ms,
 		    &why) != 0) {
 			confyaml_errat(ld, &v->start_mark, "invalid "
 			    "'rate_limit'%s '%s': %s", ctx, s, why);
