@@ -12,8 +12,9 @@
 DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
 	libyaml-dev libsystemd-dev libjansson-dev libssl-dev libcmocka-dev \
 	python3-pytest python3-pytest-xdist python3-aiosmtpd valgrind libbsd-dev \
-	tzdata libglib2.0-dev
-PKGS := libevent libcurl yaml-0.1 libsystemd jansson libcrypto glib-2.0
+	tzdata libglib2.0-dev libhttp-parser-dev
+PKGS := libevent libevent_openssl libcurl yaml-0.1 libsystemd jansson libssl \
+	libcrypto glib-2.0
 PYTHON := /usr/bin/python3
 
 VERSION := 0.1.0
@@ -33,7 +34,8 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) -Idaemon -Iplugins \
 	-DDUTYD_VERSION='"$(VERSION)"' $(CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -ldl $(LDLIBS)
+# http-parser ships no pkg-config file.
+LDLIBS_ALL = $(PKG_LIBS) -lhttp_parser -ldl $(LDLIBS)
 
 # One folder per layer (docs/ARCHITECTURE.md); includes name the folder.
 DAEMON_SRCS := $(wildcard daemon/*/*.c)

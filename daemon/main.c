@@ -147,6 +147,7 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 	struct config		*old = config_current(), *cfg;
 	struct config_diag	 diag = { NULL, 0 };
 	json_t			*data;
+	char			 why[512];
 
 	sdnotify_reloading();
 	log_info("received SIGHUP, reloading %s", old->path);
@@ -160,11 +161,16 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		log_errorx("reload refused: listen and state_dir can only change "
 		    "with a restart; still running with the previous configuration");
 		config_unref(cfg);
+	} else if (http_can_reload(old, cfg, why, sizeof(why)) != 0) {
+		log_errorx("reload refused: %s; still running with the previous "
+		    "configuration", why);
+		config_unref(cfg);
 	} else {
 		data = json_pack("{s:s}", "path", cfg->path);
 		if (store_append("config.reloaded", NULL, "dutyd", data, NULL) != 0)
 			log_warnx("the reload could not be recorded in the audit log");
 		config_install(cfg);
+		http_reconfigure(cfg);
 		apply_timezone(cfg);
 		incview_flush();
 		store_configure(cfg->audit.segment_size, cfg->audit.reserve);
@@ -290,12 +296,13 @@ stop(void)
 {
 	json_t *data;
 
+	/* No client is left waiting, and what they did is recorded before the stop. */
+	http_shutdown();
 	store_commit();
 	data = json_pack("{s:i}", "pid", (int)getpid());
 	if (store_append("dutyd.stopped", NULL, "dutyd", data, NULL) != 0)
 		log_warnx("cannot record the stop in the audit log");
 	store_commit();
-	http_shutdown();
 	core_stop();
 	curlfetch_shutdown();
 	event_free(d.sigterm);

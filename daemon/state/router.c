@@ -34,6 +34,7 @@ static const struct router_kind {
 	{ "config.reloaded",		ROUTER_NOBODY },
 	{ "audit.repaired",		ROUTER_NOBODY },
 	{ "audit.chain_broken",		ROUTER_NOBODY },
+	{ "auth.refused",		ROUTER_NOBODY },
 };
 #define ROUTER_NKINDS	(sizeof(router_kinds) / sizeof(router_kinds[0]))
 
