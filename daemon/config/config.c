@@ -193,6 +193,7 @@ config_free(struct config *cf)
 		}
 		free(cf->channels[i].name);
 		free(cf->channels[i].plugin_name);
+		free(cf->channels[i].ca_file);
 		config_templates_free(&cf->channels[i].templates);
 	}
 	free(cf->channels);

@@ -65,6 +65,7 @@ struct config_channel {
 	int64_t		 rate_period_ms;
 	int		 bundle_after;	/* `bundle_after:` queued messages sent as one, default 5 */
 	int		 max_segments;	/* `max_segments:` for SMS plugins, default 3 */
+	char		*ca_file;	/* `ca_file:` CA certificates for https/smtps; NULL: the system's */
 	struct config_templates templates;	/* `templates:` of this channel */
 	struct channel_plugin *plugin;	/* loaded .so, owned */
 	void		*state;		/* from the plugin's configure(), owned */

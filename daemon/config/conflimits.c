@@ -201,7 +201,18 @@ conflimits_tls(struct loader *ld, yaml_node_t *n)
 	    NFIELDS(tls_fields), val) == -1)
 		return;
 	if ((s = confyaml_scalar(ld, val[0], "listen", " in tls")) != NULL) {
-		if ((why = confval_listen(s, &host, &hlen, &port)) != NULL)
+		/* Port 0: any free port, which the log names (tests use it). */
+		char any[300];
+		size_t len = strlen(s);
+
+		if (len > 2 && len < sizeof(any) && strcmp(s + len - 2, ":0") == 0) {
+			snprintf(any, sizeof(any), "%.*s:1", (int)(len - 2), s);
+			why = confval_listen(any, &host, &hlen, &port);
+			host = host != NULL ? s + (host - any) : NULL;
+			port = 0;
+		} else
+			why = confval_listen(s, &host, &hlen, &port);
+		if (why != NULL)
 			confyaml_errat(ld, &val[0]->start_mark, "invalid listen "
 			    "address '%s' in tls: %s", s, why);
 		else {

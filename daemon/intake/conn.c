@@ -764,9 +764,11 @@ conn_listen_fd(int fd, conn_tls_fn tls, char *err, size_t errlen)
 }
 
 int
-conn_bind(const char *host, uint16_t port, conn_tls_fn tls, char *err,
-    size_t errlen)
+conn_bind(const char *host, uint16_t port, conn_tls_fn tls, uint16_t *bound,
+    char *err, size_t errlen)
 {
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
 	struct evutil_addrinfo	 hints, *ai = NULL;
 	struct evconnlistener	*lev;
 	char			 serv[8];
@@ -791,6 +793,13 @@ conn_bind(const char *host, uint16_t port, conn_tls_fn tls, char *err,
 		snprintf(err, errlen, "%s", strerror(rc));
 		return -rc;
 	}
+	/* Port 0 took any free one: say which. */
+	*bound = port;
+	if (getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&ss,
+	    &sslen) == 0)
+		*bound = ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port);
 	return conn_add_listener(lev, tls, err, errlen);
 }
 

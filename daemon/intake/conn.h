@@ -30,9 +30,9 @@ int	conn_init(struct event_base *, conn_handler, char *err, size_t errlen);
 void	conn_configure(const struct config *);
 /* Serves a socket already listening (systemd's, or conn_bind()'s); TLS when TLS != NULL. */
 int	conn_listen_fd(int fd, conn_tls_fn tls, char *err, size_t errlen);
-/* Binds HOST:PORT and serves it. */
-int	conn_bind(const char *host, uint16_t port, conn_tls_fn tls, char *err,
-	    size_t errlen);
+/* Binds HOST:PORT and serves it; *BOUND gets the port (PORT 0: one free). */
+int	conn_bind(const char *host, uint16_t port, conn_tls_fn tls,
+	    uint16_t *bound, char *err, size_t errlen);
 /* Stops listening and closes every connection; requests still waiting are dropped. */
 void	conn_shutdown(void);
 /* Connections open now. */

@@ -161,6 +161,12 @@ http_peer(struct http_call *call)
 }
 
 const char *
+http_method(struct http_call *call)
+{
+	return conn_request_method(call->req);
+}
+
+const char *
 http_uri(struct http_call *call)
 {
 	return conn_request_url(call->req);
@@ -425,8 +431,9 @@ http_passed_socket(int fd, char *err, size_t errlen)
 static int
 http_listen(const struct config *cfg, char *err, size_t errlen)
 {
-	char	why[512];
-	int	n;
+	char		why[512];
+	uint16_t	port;
+	int		n;
 
 	/* Socket activation: systemd passes the listening socket. */
 	n = sd_listen_fds(1);
@@ -442,7 +449,7 @@ http_listen(const struct config *cfg, char *err, size_t errlen)
 		log_info("listening on the socket passed by systemd");
 		return 0;
 	}
-	if (conn_bind(cfg->listen_host, cfg->listen_port, NULL, why,
+	if (conn_bind(cfg->listen_host, cfg->listen_port, NULL, &port, why,
 	    sizeof(why)) != 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s; is another dutyd or "
 		    "another program using that port? Change `listen` in %s",

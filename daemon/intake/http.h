@@ -68,8 +68,9 @@ void	http_reply_text(struct http_call *, int status, const char *json);
 /* A body that is not JSON (TwiML, HTML): CONTENT_TYPE must be a static string. */
 void	http_reply_as(struct http_call *, int status, const char *content_type,
 	    const char *body);
-/* The peer's address ("127.0.0.1"), and the request URI as sent ("/a/x?y"). */
+/* The peer's address ("127.0.0.1"), the method, and the request URI as sent ("/a/x?y"). */
 const char *http_peer(struct http_call *);
+const char *http_method(struct http_call *);
 const char *http_uri(struct http_call *);
 /* Errors: {"error": "...", "field": "..."|null}. */
 void	http_error(struct http_call *, int status, const char *field,

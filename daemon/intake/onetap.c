@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
+#include "intake/authfail.h"
 #include "intake/http.h"
 #include "intake/onetap.h"
 #include "notify/links.h"
@@ -113,6 +114,8 @@ onetap_open(struct http_call *call, struct linktoken *l,
 	int			 rc;
 
 	memset(l, 0, sizeof(*l));
+	if (http_auth_throttled(call))
+		return NULL;
 	rc = links_verify(call->param, time_now_ms(), l);
 	if (rc == -ENOKEY) {
 		onetap_error(call, 503, "一键确认暂不可用（链接密钥未加载）。请登录值班"
@@ -132,6 +135,7 @@ onetap_open(struct http_call *call, struct linktoken *l,
 	if (rc != 0) {
 		log_debug("onetap: refused an altered or malformed token from %s",
 		    http_peer(call));
+		authfail_note(http_peer(call), http_method(call), "/a/{token}");
 		onetap_error(call, 403, "此链接无效：不完整或被改动过。请从通知消息中"
 		    "重新打开完整链接，或登录值班系统操作。");
 		return NULL;

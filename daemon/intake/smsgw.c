@@ -23,6 +23,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
+#include "intake/authfail.h"
 #include "intake/http.h"
 #include "intake/smsgw.h"
 #include "parse/smsin.h"
@@ -166,6 +167,8 @@ smsgw_twilio(struct http_call *call)
 		    "token and reload dutyd", cf->path);
 		return;
 	}
+	if (http_auth_throttled(call))
+		return;
 	memset(&form, 0, sizeof(form));
 	if ((rc = smsin_form_parse(call->body, call->body_len, &form)) != 0) {
 		smsin_form_free(&form);
@@ -194,6 +197,7 @@ smsgw_twilio(struct http_call *call)
 		goto out;
 	}
 	if (rc != 0) {
+		authfail_note(http_peer(call), "POST", "/api/v1/sms/twilio");
 		smsact_rejected(http_peer(call), "twilio", sig == NULL ? "no X-Twilio-Signature" :
 		    "X-Twilio-Signature does not match");
 		http_error(call, 403, NULL, "%s: the request is not from Twilio, "
@@ -293,6 +297,8 @@ smsgw_aliyun(struct http_call *call)
 		    "dutyd", cf->path);
 		return;
 	}
+	if (http_auth_throttled(call))
+		return;
 	secret = smsgw_query_secret(call);
 	if (secret != NULL && cf->sms.aliyun_secret != NULL)
 		ok = smsgw_secret_eq(secret, cf->sms.aliyun_secret);
@@ -300,6 +306,7 @@ smsgw_aliyun(struct http_call *call)
 		ok = smsgw_peer_allowed(http_peer(call), cf->sms.aliyun_allow,
 		    cf->sms.naliyun_allow);
 	if (!ok) {
+		authfail_note(http_peer(call), "POST", "/api/v1/sms/aliyun");
 		smsact_rejected(http_peer(call), "aliyun", secret != NULL ? "wrong ?secret=" :
 		    "no ?secret= and the address is not in sms.aliyun.allow");
 		http_error(call, 403, NULL, "%s: put ?secret=<sms.aliyun.secret> "

@@ -92,7 +92,8 @@ int
 tls_listen(struct event_base *base, const struct config *cfg, char *err,
     size_t errlen)
 {
-	char why[512];
+	char		why[512];
+	uint16_t	port;
 
 	if (cfg->tls.listen == NULL)
 		return 0;
@@ -101,14 +102,16 @@ tls_listen(struct event_base *base, const struct config *cfg, char *err,
 		snprintf(err, errlen, "%s (tls in %s)", why, cfg->path);
 		return -1;
 	}
-	if (conn_bind(cfg->tls.listen_host, cfg->tls.listen_port, tls_bev, why,
-	    sizeof(why)) != 0) {
+	if (conn_bind(cfg->tls.listen_host, cfg->tls.listen_port, tls_bev, &port,
+	    why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "cannot listen on %s for HTTPS: %s; is "
 		    "another program using that port? Change tls.listen in %s",
 		    cfg->tls.listen, why, cfg->path);
 		return -1;
 	}
-	log_info("listening on %s (HTTPS, certificate %s)", cfg->tls.listen,
+	log_info("listening on %s%s%s:%u (HTTPS, certificate %s)",
+	    strchr(cfg->tls.listen_host, ':') ? "[" : "", cfg->tls.listen_host,
+	    strchr(cfg->tls.listen_host, ':') ? "]" : "", (unsigned)port,
 	    cfg->tls.certificate);
 	return 0;
 }

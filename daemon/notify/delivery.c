@@ -635,6 +635,7 @@ delivery_send(struct config *cfg, const struct config_channel *ch,
 	freq.mail_rcpt = req.mail_rcpt;
 	freq.nrcpt = req.nrcpt;
 	freq.tls_required = req.tls == DUTYD_TLS_REQUIRED;
+	freq.ca_file = ch->ca_file;
 	rc = fetch_start(&freq, delivery_fetched, lead, &lead->fetch);
 	channel_request_clear(&req);
 	message_clear(&m);

@@ -148,3 +148,49 @@ def test_link_key_readable_by_others_is_refused(make_dutyd):
     os.chmod(key, 0o600)
     d.start()
     d.stop()
+
+
+def test_token_sha256_and_hash_token(make_dutyd):
+    """token_sha256: keeps tokens out of the file; dutyd --hash-token makes it."""
+    import hashlib
+    import subprocess
+    from conftest import BIN
+    r = subprocess.run([BIN, "--hash-token"], input=b"office-a-token-123\n",
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r
+    digest = r.stdout.decode().strip()
+    assert digest == hashlib.sha256(b"office-a-token-123").hexdigest()
+    r = subprocess.run([BIN, "--hash-token"], input=b"short\n", capture_output=True,
+                       timeout=30)
+    assert r.returncode == 1 and b"at least 8 bytes" in r.stderr
+    d = make_dutyd()
+    with open(d.config_path) as f:
+        text = f.read()
+    text = text.replace('token: "secret-a"', 'token_sha256: "%s"' % digest)
+    text = text.replace('token: "secret-zhang"', 'token_sha256: "%s"'
+                        % hashlib.sha256(b"secret-zhang").hexdigest().upper())
+    with open(d.config_path, "w") as f:
+        f.write(text)
+    d.start()
+    assert d.report(token="office-a-token-123").status == 201
+    assert d.report(token=digest).status == 401         # the digest is not the token
+    assert d.call("GET", "/api/v1/incidents", "secret-zhang").status == 200
+    d.stop()
+
+
+def test_warnings_for_secrets_others_can_read_and_for_root(make_dutyd):
+    d = make_dutyd()
+    os.chmod(d.config_path, 0o644)
+    rc, out, err = check_config(d.config_path)
+    assert rc == 0 and "configuration OK" in out
+    assert "readable by every user" in err and "chmod 600 " + d.config_path in err, err
+    assert "token_sha256" in err
+    if os.geteuid() == 0:
+        assert "running as root" in err
+    os.chmod(d.config_path, 0o600)
+    rc, out, err = check_config(d.config_path)
+    assert rc == 0 and "readable by" not in err, err
+    os.chmod(d.config_path, 0o644)
+    d.start()
+    d.stop()
+    assert "readable by every user" in d.stderr()
