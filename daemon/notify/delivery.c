@@ -27,6 +27,7 @@
 #include "base/timeutil.h"
 #include "config/channel.h"
 #include "config/config.h"
+#include "config/confval.h"
 #include "notify/delivery.h"
 #include "notify/fetch.h"
 #include "notify/message.h"
@@ -261,6 +262,49 @@ delivery_id(const struct delivery *d, char *buf, size_t len)
  * Steals DATA.  A record without the delivery it belongs to is never
  * written: without memory for that, it waits like a full disk.
  */
+/*
+ * Retries that fail the same way are told once a minute per channel, with
+ * how many there were: a receiver down under 20,000 deliveries wrote a
+ * warning per attempt (136,000 lines in 70 s).  Every attempt stays in
+ * the audit log.
+ */
+#define DELIVERY_WARN_EVERY_MS	(60 * 1000)
+#define DELIVERY_WARN_CHANNELS	64
+
+static struct delivery_warn {
+	char		 channel[CONFVAL_ID_MAX + 1];
+	int64_t		 since;		/* the last warning told */
+	unsigned	 held;		/* retries not told since */
+} delivery_warns[DELIVERY_WARN_CHANNELS];
+
+static int
+delivery_warn_now(const char *channel, const char *detail)
+{
+	struct delivery_warn	*w = NULL;
+	int64_t			 now = time_now_ms();
+	size_t			 i;
+
+	for (i = 0; i < DELIVERY_WARN_CHANNELS && w == NULL; i++)
+		if (strcmp(delivery_warns[i].channel, channel) == 0 ||
+		    delivery_warns[i].channel[0] == '\0')
+			w = &delivery_warns[i];
+	if (w == NULL)
+		return 1;	/* more channels than slots: tell them all */
+	if (w->channel[0] == '\0')
+		snprintf(w->channel, sizeof(w->channel), "%s", channel);
+	if (w->since != 0 && now - w->since < DELIVERY_WARN_EVERY_MS) {
+		w->held++;
+		return 0;
+	}
+	if (w->held > 0)
+		log_warnx("channel %s: %u more failed attempt(s) in the last %lld s "
+		    "(the audit log has each); the latest: %s", channel, w->held,
+		    (long long)(now - w->since) / 1000, detail);
+	w->since = now;
+	w->held = 0;
+	return 1;
+}
+
 static int
 delivery_record(struct delivery *d, const char *event, json_t *data)
 {
@@ -444,7 +488,8 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 		log_debug("incident %s: %s delivered to %s via %s (attempt %d)",
 		    d->subj->id, notify_event_name(d->event), d->person,
 		    d->contacts[contact].channel, attempt);
-	else
+	else if (strcmp(outcome, "failed") == 0 || fallback >= 0 ||
+	    delivery_warn_now(d->contacts[contact].channel, res->detail))
 		log_warnx("incident %s: %s to %s via %s, attempt %d: %s%s",
 		    d->subj->id, notify_event_name(d->event), d->person,
 		    d->contacts[contact].channel, attempt, res->detail,

@@ -19,6 +19,12 @@
 
 /* Timeline entries kept per incident; the oldest delivery attempts go first. */
 #define INCIDENT_TIMELINE_MAX	500
+/*
+ * Attempts of one delivery kept in the timeline: its first and its last
+ * few (a receiver down for hours made thousands; the log has them all).
+ */
+#define INCIDENT_ATTEMPTS_FIRST	2
+#define INCIDENT_ATTEMPTS_LAST	3
 
 RB_HEAD(incident_ids, incident);
 RB_HEAD(incident_keys, incident);
@@ -474,6 +480,30 @@ incident_strdup(json_t *obj, const char *key, char **out)
 	return (*out = strdup(json_string_value(v))) == NULL ? -ENOMEM : 0;
 }
 
+/* A delivery's attempts past its first and last few leave the timeline. */
+static void
+incident_timeline_attempts(struct incident *inc, json_t *data)
+{
+	json_int_t	 intent = json_integer_value(json_object_get(data, "intent"));
+	json_int_t	 rcpt = json_integer_value(json_object_get(data, "recipient"));
+	json_t		*e, *d;
+	const char	*ev;
+	size_t		 i, n = 0, middle = 0;
+
+	json_array_foreach(inc->timeline, i, e) {
+		ev = json_string_value(json_object_get(e, "event"));
+		d = json_object_get(e, "data");
+		if (ev == NULL || strcmp(ev, "notify.attempt") != 0 ||
+		    json_integer_value(json_object_get(d, "intent")) != intent ||
+		    json_integer_value(json_object_get(d, "recipient")) != rcpt)
+			continue;
+		if (n++ == INCIDENT_ATTEMPTS_FIRST)
+			middle = i;
+	}
+	if (n > INCIDENT_ATTEMPTS_FIRST + INCIDENT_ATTEMPTS_LAST)
+		json_array_remove(inc->timeline, middle);
+}
+
 /* The timeline keeps what happened, in the words of the records. */
 static int
 incident_timeline_add(struct incident *inc, const struct record *r,
@@ -486,6 +516,8 @@ incident_timeline_add(struct incident *inc, const struct record *r,
 	    "ts", r->ts, "event", r->event, "actor", r->actor, "data", data);
 	if (e == NULL || json_array_append_new(inc->timeline, e) != 0)
 		return -ENOMEM;
+	if (strcmp(r->event, "notify.attempt") == 0)
+		incident_timeline_attempts(inc, data);
 	/* Days of retries must not grow it without end: the log has them all. */
 	if (json_array_size(inc->timeline) > INCIDENT_TIMELINE_MAX) {
 		json_array_foreach(inc->timeline, i, old) {

@@ -194,3 +194,29 @@ def test_warnings_for_secrets_others_can_read_and_for_root(make_dutyd):
     d.start()
     d.stop()
     assert "readable by every user" in d.stderr()
+
+
+def test_failure_warnings_are_coalesced(make_dutyd, sink):
+    """One warning per failed attempt flooded the log (136k lines in 70 s
+    at 20k deliveries); now once a minute per channel, each attempt still
+    recorded."""
+    import socket
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))          # bound, never listening: refused
+    try:
+        d = make_dutyd(retry_initial="100ms", retry_max="200ms")
+        with open(d.config_path) as f:
+            text = f.read()
+        with open(d.config_path, "w") as f:
+            f.write(text.replace(sink.url, "http://127.0.0.1:%d/hook" % dead.getsockname()[1]))
+        d.start()
+        for i in range(10):
+            assert d.report(title="事件%d" % i).status == 201
+        wait_until(lambda: sum(1 for r in d.audit() if r["event"] == "notify.attempt") >= 100,
+                   what="100 failed attempts")
+        d.stop()
+    finally:
+        dead.close()
+    attempts = sum(1 for r in d.audit() if r["event"] == "notify.attempt")
+    warned = d.stderr().count("; will retry")
+    assert attempts >= 100 and warned <= 3, (attempts, warned)
