@@ -820,12 +820,17 @@ conn_init(struct event_base *base, conn_handler handler, char *err,
 	/* The soft limit is often 1024 while the hard one allows far more. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		if (rl.rlim_cur < rl.rlim_max) {
+			long was = (long)rl.rlim_cur;
+
 			rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
 			    rl.rlim_max > CONN_NOFILE_MAX ? CONN_NOFILE_MAX :
 			    rl.rlim_max;
 			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
 				log_warn("cannot raise the descriptor limit to %ld",
 				    (long)rl.rlim_cur);
+			else
+				log_info("descriptor limit raised from %ld to %ld",
+				    was, (long)rl.rlim_cur);
 			getrlimit(RLIMIT_NOFILE, &rl);
 		}
 		cn.nofile = rl.rlim_cur == RLIM_INFINITY ? CONN_NOFILE_MAX :
