@@ -29,20 +29,11 @@
 RB_HEAD(incident_ids, incident);
 RB_HEAD(incident_keys, incident);
 TAILQ_HEAD(incident_list, incident);
-/* In receipt order, so that a page of the API list is O(log n + page). */
-RB_HEAD(incident_all, incident);
-RB_HEAD(incident_unresolved, incident);
-RB_HEAD(incident_bystate, incident);
 
 static struct incident_ids	 by_id = RB_INITIALIZER(&by_id);
 static struct incident_keys	 by_key = RB_INITIALIZER(&by_key);
 static struct incident_list	 incidents = TAILQ_HEAD_INITIALIZER(incidents);
-static struct incident_all	 all = RB_INITIALIZER(&all);
-static struct incident_unresolved unresolved = RB_INITIALIZER(&unresolved);
-/* Acknowledged, and resolved; an open one is in neither. */
-static struct incident_bystate	 acked = RB_INITIALIZER(&acked);
-static struct incident_bystate	 resolved = RB_INITIALIZER(&resolved);
-static size_t			 n_all, n_unresolved, n_acked, n_resolved;
+
 /* Ids are INC-<local date>-<n>: the last one issued, restored by replay. */
 static int			 last_day, last_n;
 static clock_fn			 incident_on_deadline;
@@ -63,22 +54,8 @@ incident_cmp_key(struct incident *a, struct incident *b)
 #ifndef __unused
 #define __unused __attribute__((__unused__))
 #endif
-static int
-incident_cmp_order(struct incident *a, struct incident *b)
-{
-	if (a->id_day != b->id_day)
-		return a->id_day < b->id_day ? -1 : 1;
-	if (a->id_n != b->id_n)
-		return a->id_n < b->id_n ? -1 : 1;
-	return strcmp(a->id, b->id);	/* "INC-20261128-7" beside "…-0007" */
-}
-
 RB_GENERATE_STATIC(incident_ids, incident, by_id, incident_cmp_id)
 RB_GENERATE_STATIC(incident_keys, incident, by_key, incident_cmp_key)
-RB_GENERATE_STATIC(incident_all, incident, in_all, incident_cmp_order)
-RB_GENERATE_STATIC(incident_unresolved, incident, in_unresolved,
-    incident_cmp_order)
-RB_GENERATE_STATIC(incident_bystate, incident, in_state, incident_cmp_order)
 
 static int incident_apply(const struct record *);
 static int incident_follow(const struct record *);
@@ -125,62 +102,19 @@ incident_free(struct incident *inc)
 	free(inc);
 }
 
-/* Out of the per-state list it is in, before its state changes. */
-static void
-incident_unlist(struct incident *inc)
-{
-	switch (inc->state) {
-	case INCIDENT_OPEN:
-		break;
-	case INCIDENT_ACKNOWLEDGED:
-		RB_REMOVE(incident_bystate, &acked, inc);
-		n_acked--;
-		break;
-	case INCIDENT_RESOLVED:
-		RB_REMOVE(incident_bystate, &resolved, inc);
-		n_resolved--;
-		return;
-	}
-	RB_REMOVE(incident_unresolved, &unresolved, inc);
-	n_unresolved--;
-}
-
-static void
-incident_list_in(struct incident *inc)
-{
-	switch (inc->state) {
-	case INCIDENT_OPEN:
-		break;
-	case INCIDENT_ACKNOWLEDGED:
-		RB_INSERT(incident_bystate, &acked, inc);
-		n_acked++;
-		break;
-	case INCIDENT_RESOLVED:
-		RB_INSERT(incident_bystate, &resolved, inc);
-		n_resolved++;
-		return;
-	}
-	RB_INSERT(incident_unresolved, &unresolved, inc);
-	n_unresolved++;
-}
-
 /* Every change of state goes through here: the lists follow it. */
 static void
 incident_set_state(struct incident *inc, enum incident_state st)
 {
-	if (inc->state == st)
-		return;
-	incident_unlist(inc);
 	inc->state = st;
-	incident_list_in(inc);
+	inclist_set(&inc->order, st == INCIDENT_ACKNOWLEDGED,
+	    st == INCIDENT_RESOLVED);
 }
 
 static void
 incident_remove(struct incident *inc)
 {
-	incident_unlist(inc);
-	RB_REMOVE(incident_all, &all, inc);
-	n_all--;
+	inclist_remove(&inc->order);
 	TAILQ_REMOVE(&incidents, inc, entry);
 	RB_REMOVE(incident_ids, &by_id, inc);
 	if (inc->idem != NULL)
@@ -243,161 +177,52 @@ incident_next(struct incident *inc)
 size_t
 incident_count(enum incident_filter f)
 {
-	switch (f) {
-	case INCIDENT_ALL:
-		return n_all;
-	case INCIDENT_UNRESOLVED:
-		return n_unresolved;
-	case INCIDENT_ONLY_ACKNOWLEDGED:
-		return n_acked;
-	case INCIDENT_ONLY_RESOLVED:
-		return n_resolved;
-	}
-	return 0;
+	return inclist_count((enum inclist_filter)f);
 }
-
-/* The greatest element of a tree below PROBE (NULL: the greatest of all). */
-#define INCIDENT_BELOW(name, head, probe) __extension__ ({		\
-	struct incident *r_;						\
-	if ((probe) == NULL)						\
-		r_ = RB_MAX(name, head);				\
-	else if ((r_ = RB_NFIND(name, head, probe)) != NULL)		\
-		r_ = RB_PREV(name, head, r_);				\
-	else								\
-		r_ = RB_MAX(name, head);				\
-	r_;								\
-})
-
-/* The least element of a tree above PROBE. */
-#define INCIDENT_ABOVE(name, head, probe) __extension__ ({		\
-	struct incident *r_ = RB_NFIND(name, head, probe);		\
-	if (r_ != NULL && incident_cmp_order(r_, probe) == 0)		\
-		r_ = RB_NEXT(name, head, r_);				\
-	r_;								\
-})
 
 static struct incident *
-incident_below(enum incident_filter f, struct incident *probe)
+incident_of(struct inclist_node *e)
 {
-	switch (f) {
-	case INCIDENT_ALL:
-		return INCIDENT_BELOW(incident_all, &all, probe);
-	case INCIDENT_UNRESOLVED:
-		return INCIDENT_BELOW(incident_unresolved, &unresolved, probe);
-	case INCIDENT_ONLY_ACKNOWLEDGED:
-		return INCIDENT_BELOW(incident_bystate, &acked, probe);
-	case INCIDENT_ONLY_RESOLVED:
-		return INCIDENT_BELOW(incident_bystate, &resolved, probe);
-	}
-	return NULL;
-}
-
-/* "INC-20261128-0007" -> day 20261128, n 7; 0 or -EINVAL. */
-static int
-incident_parse_id(const char *id, int *day, int *n)
-{
-	char	 tail;
-
-	if (id == NULL || sscanf(id, "INC-%8d-%d%c", day, n, &tail) != 2 ||
-	    *day < 0 || *n < 0)
-		return -EINVAL;
-	return 0;
+	return e == NULL ? NULL : (struct incident *)(void *)((char *)e -
+	    offsetof(struct incident, order));
 }
 
 struct incident *
 incident_before(enum incident_filter f, const char *before, int *err)
 {
-	struct incident probe;
-
-	*err = 0;
-	if (before == NULL)
-		return incident_below(f, NULL);
-	if (strlen(before) >= sizeof(probe.id) ||
-	    incident_parse_id(before, &probe.id_day, &probe.id_n) != 0) {
-		*err = -EINVAL;
-		return NULL;
-	}
-	strcpy(probe.id, before);
-	return incident_below(f, &probe);
+	return incident_of(inclist_below((enum inclist_filter)f, before, err));
 }
 
 struct incident *
 incident_older(enum incident_filter f, struct incident *inc)
 {
-	return incident_below(f, inc);
+	return incident_of(inclist_older((enum inclist_filter)f, &inc->order));
 }
 
 struct incident *
 incident_after(enum incident_filter f, const char *after, int *err)
 {
-	struct incident probe;
-
-	*err = 0;
-	if (after == NULL)
-		return incident_oldest(f);
-	if (strlen(after) >= sizeof(probe.id) ||
-	    incident_parse_id(after, &probe.id_day, &probe.id_n) != 0) {
-		*err = -EINVAL;
-		return NULL;
-	}
-	strcpy(probe.id, after);
-	switch (f) {
-	case INCIDENT_ALL:
-		return INCIDENT_ABOVE(incident_all, &all, &probe);
-	case INCIDENT_UNRESOLVED:
-		return INCIDENT_ABOVE(incident_unresolved, &unresolved, &probe);
-	case INCIDENT_ONLY_ACKNOWLEDGED:
-		return INCIDENT_ABOVE(incident_bystate, &acked, &probe);
-	case INCIDENT_ONLY_RESOLVED:
-		return INCIDENT_ABOVE(incident_bystate, &resolved, &probe);
-	}
-	return NULL;
-}
-
-int
-incident_is_after(const struct incident *inc, const char *id)
-{
-	struct incident probe;
-
-	if (strlen(id) >= sizeof(probe.id) ||
-	    incident_parse_id(id, &probe.id_day, &probe.id_n) != 0)
-		probe.id_day = probe.id_n = -1;
-	strncpy(probe.id, id, sizeof(probe.id) - 1);
-	probe.id[sizeof(probe.id) - 1] = '\0';
-	return incident_cmp_order((struct incident *)inc, &probe) > 0;
+	return incident_of(inclist_above((enum inclist_filter)f, after, err));
 }
 
 struct incident *
 incident_oldest(enum incident_filter f)
 {
-	switch (f) {
-	case INCIDENT_ALL:
-		return RB_MIN(incident_all, &all);
-	case INCIDENT_UNRESOLVED:
-		return RB_MIN(incident_unresolved, &unresolved);
-	case INCIDENT_ONLY_ACKNOWLEDGED:
-		return RB_MIN(incident_bystate, &acked);
-	case INCIDENT_ONLY_RESOLVED:
-		return RB_MIN(incident_bystate, &resolved);
-	}
-	return NULL;
+	int err;
+
+	return incident_of(inclist_above((enum inclist_filter)f, NULL, &err));
 }
 
-/* INC must pass F (it came from these lists). */
 struct incident *
 incident_newer(enum incident_filter f, struct incident *inc)
 {
-	switch (f) {
-	case INCIDENT_ALL:
-		return RB_NEXT(incident_all, &all, inc);
-	case INCIDENT_UNRESOLVED:
-		return RB_NEXT(incident_unresolved, &unresolved, inc);
-	case INCIDENT_ONLY_ACKNOWLEDGED:
-		return RB_NEXT(incident_bystate, &acked, inc);
-	case INCIDENT_ONLY_RESOLVED:
-		return RB_NEXT(incident_bystate, &resolved, inc);
-	}
-	return NULL;
+	return incident_of(inclist_newer((enum inclist_filter)f, &inc->order));
+}
+
+int
+incident_is_after(const struct incident *inc, const char *id)
+{
+	return inclist_is_after(&inc->order, id);
 }
 
 const char *
@@ -438,7 +263,7 @@ incident_note_id(const char *id)
 {
 	int day, n;
 
-	if (incident_parse_id(id, &day, &n) == 0)
+	if (inclist_parse_id(id, &day, &n) == 0)
 		incident_id_seen(day, n);
 }
 
@@ -567,12 +392,7 @@ incident_create(const char *id, json_t *d, struct incident **out)
 		return -EINVAL;
 	}
 	inc->state = INCIDENT_OPEN;
-	/* Ids are made in receipt order; one of another shape sorts as the oldest. */
-	if (incident_parse_id(id, &inc->id_day, &inc->id_n) != 0)
-		inc->id_day = inc->id_n = -1;
-	RB_INSERT(incident_all, &all, inc);
-	n_all++;
-	incident_list_in(inc);
+	inclist_add(&inc->order, inc->id);
 	RB_INSERT(incident_ids, &by_id, inc);
 	if (inc->idem != NULL)
 		RB_INSERT(incident_keys, &by_key, inc);

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "base/clock.h"
+#include "state/inclist.h"
 
 #define INCIDENT_ID_MAX		32
 /* Follow-ups (续报) one incident takes, and their bytes: it must fit a checkpoint line. */
@@ -50,9 +51,7 @@ struct incident {
 	RB_ENTRY(incident) by_id;
 	RB_ENTRY(incident) by_key;
 	TAILQ_ENTRY(incident) entry;	/* in order of receipt */
-	/* The lists the API pages through, newest first (see incident_before()). */
-	RB_ENTRY(incident) in_all, in_unresolved, in_state;
-	int		 id_day, id_n;	/* the id's date and number: receipt order */
+	struct inclist_node order;	/* in the lists the API pages through */
 	char		 id[INCIDENT_ID_MAX];
 	char		*office;
 	char		*office_name;
@@ -89,12 +88,12 @@ struct incident *incident_first(void);
 struct incident *incident_next(struct incident *);
 const char *incident_state_name(enum incident_state);
 
-/* Which incidents a list shows. */
+/* Which incidents a list shows (inclist.c keeps the lists). */
 enum incident_filter {
-	INCIDENT_ALL,
-	INCIDENT_UNRESOLVED,		/* open or acknowledged */
-	INCIDENT_ONLY_ACKNOWLEDGED,
-	INCIDENT_ONLY_RESOLVED,
+	INCIDENT_ALL = INCLIST_ALL,
+	INCIDENT_UNRESOLVED = INCLIST_UNRESOLVED,	/* open or acknowledged */
+	INCIDENT_ONLY_ACKNOWLEDGED = INCLIST_ACKNOWLEDGED,
+	INCIDENT_ONLY_RESOLVED = INCLIST_RESOLVED,
 };
 /*
  * Of the incidents loaded that pass FILTER, in O(1) and O(log n): how
