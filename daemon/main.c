@@ -24,6 +24,7 @@
 #include "base/metrics.h"
 #include "base/sdnotify.h"
 #include "base/timeutil.h"
+#include "config/confcheck.h"
 #include "config/confload.h"
 #include "config/config.h"
 #include "config/roster.h"
@@ -56,6 +57,7 @@ usage(int status)
 	    "usage: dutyd [-tv] [--accept-broken-chain] -c FILE\n"
 	    "       dutyd --oncall [--days N] -c FILE\n"
 	    "       dutyd --verify-audit FILE|STATE_DIR...\n"
+	    "       dutyd --hash-token < TOKEN_FILE\n"
 	    "  -c FILE  configuration file (YAML)\n"
 	    "  -t       check the configuration, print 'configuration OK' or every\n"
 	    "           error as FILE:LINE:COLUMN: message, and exit\n"
@@ -71,7 +73,10 @@ usage(int status)
 	    "  --verify-audit FILE|STATE_DIR...\n"
 	    "           check an audit log offline (segments in order, or a\n"
 	    "           state_dir): prints the last good seq and the SHA-256 of\n"
-	    "           the last line; exits 0 when intact, 1 when damaged\n");
+	    "           the last line; exits 0 when intact, 1 when damaged\n"
+	    "  --hash-token\n"
+	    "           read a token from standard input and print its SHA-256\n"
+	    "           for token_sha256: in the configuration\n");
 	exit(status);
 }
 
@@ -107,6 +112,18 @@ print_diag(const struct config_diag *diag, int plain)
 		else
 			log_errorx("%s", diag->lines[i]);
 	}
+}
+
+static void
+print_warning(const char *msg, void *arg)
+{
+	fprintf(stderr, "warning: %s\n", msg);
+}
+
+static void
+log_warning(const char *msg, void *arg)
+{
+	log_warnx("%s", msg);
 }
 
 /*
@@ -196,6 +213,12 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		reload_failed(old->path, "state_dir changed; it can only change "
 		    "with a restart", NULL);
 		config_unref(cfg);
+	} else if (http_can_reload(old, cfg, err, sizeof(err)) != 0) {
+		/* Before relisten: a refusal must leave the old listeners. */
+		log_errorx("reload refused: %s; still running with the previous "
+		    "configuration", err);
+		reload_failed(old->path, err, NULL);
+		config_unref(cfg);
 	} else if (http_relisten(cfg, old, err, sizeof(err)) != 0) {
 		log_errorx("reload failed: %s; still running with the previous "
 		    "configuration", err);
@@ -207,6 +230,7 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		if (store_append("config.reloaded", NULL, "dutyd", data, NULL) != 0)
 			log_warnx("the reload could not be recorded in the audit log");
 		config_install(cfg);
+		http_reconfigure(cfg);
 		apply_timezone(cfg);
 		incview_flush();
 		store_configure(cfg->audit.segment_size, cfg->audit.reserve);
@@ -340,6 +364,8 @@ stop(void)
 {
 	json_t *data;
 
+	/* No client is left waiting, and what they did is recorded before the stop. */
+	http_shutdown();
 	store_commit();
 	data = json_pack("{s:i}", "pid", (int)getpid());
 	if (store_append("dutyd.stopped", NULL, "dutyd", data, NULL) != 0)
@@ -375,6 +401,7 @@ main(int argc, char *argv[])
 		{ "verify-audit", no_argument,		NULL, 'R' },
 		{ "oncall",	no_argument,		NULL, 'O' },
 		{ "days",	required_argument,	NULL, 'D' },
+		{ "hash-token",	no_argument,		NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config_diag	 diag = { NULL, 0 };
@@ -409,6 +436,8 @@ main(int argc, char *argv[])
 		case 'O':
 			oncall = 1;
 			break;
+		case 'H':
+			return confcheck_hash_token(stdin, stdout, stderr);
 		case 'D':
 			days = (int)strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || days < 1 ||
@@ -445,6 +474,7 @@ main(int argc, char *argv[])
 	}
 	print_diag(&diag, test);	/* warnings: the configuration is valid */
 	config_diag_free(&diag);
+	confcheck_warnings(cfg, test ? print_warning : log_warning, NULL);
 	if (test) {
 		printf("configuration OK\n");
 		config_unref(cfg);

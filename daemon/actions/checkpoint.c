@@ -3,6 +3,7 @@
  * of an incident; this file only puts the parts together and back.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -12,6 +13,7 @@
 #include "notify/links.h"
 #include "notify/notify.h"
 #include "state/incident.h"
+#include "state/incsnap.h"
 #include "state/replycode.h"
 #include "state/router.h"
 #include "store/store.h"
@@ -32,7 +34,7 @@ checkpoint_incident(struct incident *inc, size_t trim)
 {
 	json_t *o;
 
-	if ((o = incident_snapshot(inc, trim)) == NULL)
+	if ((o = incsnap_incident(inc, trim)) == NULL)
 		return NULL;
 	if (notify_snapshot(inc->id, o) != 0 || ledger_snapshot(inc->id, o) != 0 ||
 	    json_object_set_new(o, "reply_codes",
@@ -66,29 +68,60 @@ checkpoint_write_incident(struct incident *inc)
 	return rc;
 }
 
-int
-checkpoint_write(int64_t cutoff)
-{
-	struct incident	*inc;
-	json_t		*data;
-	int		 day, n = 0, rc;
+/*
+ * A checkpoint in progress.  The incidents go in receipt order, a few per
+ * loop turn, up to the newest one there was at checkpoint.begin: those
+ * received later have their report.received after it, in the same segment.
+ */
+static struct {
+	int	 running;
+	int64_t	 cutoff;
+	char	 last[INCIDENT_ID_MAX];	/* the last one written; "": none yet */
+	char	 stop[INCIDENT_ID_MAX];	/* the newest at begin; "": there were none */
+} ck;
 
-	for (inc = incident_first(); inc != NULL; inc = incident_next(inc))
-		if (!incident_is_closed(inc) || incident_closed_at(inc) >= cutoff)
-			n++;
-	incident_id_counter(&day, &rc);
-	data = json_pack("{s:i, s:i, s:i}", "last_day", day, "last_n", rc,
-	    "incidents", n);
+int
+checkpoint_running(void)
+{
+	return ck.running;
+}
+
+void
+checkpoint_abort(void)
+{
+	ck.running = 0;
+}
+
+int
+checkpoint_start(int64_t cutoff)
+{
+	struct incident	*newest;
+	json_t		*data;
+	int		 day, n, rc, err;
+
+	newest = incident_before(INCIDENT_ALL, NULL, &err);
+	incident_id_counter(&day, &n);
+	/* How many are loaded; those resolved before CUTOFF are left out. */
+	data = json_pack("{s:i, s:i, s:I}", "last_day", day, "last_n", n,
+	    "incidents", (json_int_t)incident_count(INCIDENT_ALL));
 	if (data == NULL)
 		return -ENOMEM;
 	if ((rc = store_append("checkpoint.begin", NULL, "dutyd", data, NULL)) != 0)
 		return rc;
-	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
-		if (incident_is_closed(inc) && incident_closed_at(inc) < cutoff)
-			continue;
-		if ((rc = checkpoint_write_incident(inc)) != 0)
-			return rc;
-	}
+	ck.running = 1;
+	ck.cutoff = cutoff;
+	ck.last[0] = '\0';
+	snprintf(ck.stop, sizeof(ck.stop), "%s", newest != NULL ? newest->id : "");
+	return 0;
+}
+
+/* The duty desk's deliveries still going, and the end. */
+static int
+checkpoint_finish(void)
+{
+	json_t	*data;
+	int	 rc;
+
 	/* Handover messages and SMS answers still being retried. */
 	if (notify_busy(NOTIFY_DESK)) {
 		if ((data = json_object()) == NULL ||
@@ -100,7 +133,39 @@ checkpoint_write(int64_t cutoff)
 		    data, NULL)) != 0)
 			return rc;
 	}
-	return store_append("checkpoint.end", NULL, "dutyd", NULL, NULL);
+	if ((rc = store_append("checkpoint.end", NULL, "dutyd", NULL, NULL)) != 0)
+		return rc;
+	ck.running = 0;
+	return 0;
+}
+
+int
+checkpoint_step(size_t budget, int *done)
+{
+	struct incident	*inc;
+	size_t		 n = 0;
+	int		 rc, err;
+
+	*done = 0;
+	if (!ck.running)
+		return -EINVAL;
+	inc = ck.stop[0] == '\0' ? NULL : incident_after(INCIDENT_ALL,
+	    ck.last[0] != '\0' ? ck.last : NULL, &err);
+	for (; inc != NULL && !incident_is_after(inc, ck.stop) && n < budget;
+	    inc = incident_newer(INCIDENT_ALL, inc)) {
+		snprintf(ck.last, sizeof(ck.last), "%s", inc->id);
+		if (incident_is_closed(inc) && incident_closed_at(inc) < ck.cutoff)
+			continue;
+		if ((rc = checkpoint_write_incident(inc)) != 0)
+			return rc;
+		n++;
+	}
+	if (inc != NULL && !incident_is_after(inc, ck.stop))
+		return 0;	/* more next turn */
+	if ((rc = checkpoint_finish()) != 0)
+		return rc;
+	*done = 1;
+	return 0;
 }
 
 static int

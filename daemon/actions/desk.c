@@ -24,6 +24,8 @@
 #include "store/store.h"
 
 #define DESK_LIST_MAX	(8 * 1024)	/* bytes of the incident list in a message */
+/* Ids in the duty.handover record: the record must fit a line, and the loop its turn. */
+#define DESK_IDS_MAX	1000
 
 static struct clock	 desk_clock;	/* the next roster change */
 
@@ -116,14 +118,15 @@ desk_list(int *count, json_t *ids)
 	const char	*what;
 	int64_t		 due;
 
-	*count = 0;
+	*count = (int)incident_count(INCIDENT_NOT_CLOSED);
 	if ((buf = strdup("")) == NULL)
 		return NULL;
-	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
-		if (incident_is_closed(inc))
-			continue;
-		(*count)++;
-		json_array_append_new(ids, json_string(inc->id));
+	/* Oldest first, until both the text and the ids are full. */
+	for (inc = incident_oldest(INCIDENT_NOT_CLOSED); inc != NULL &&
+	    (json_array_size(ids) < DESK_IDS_MAX || len + 64 < DESK_LIST_MAX);
+	    inc = incident_newer(INCIDENT_NOT_CLOSED, inc)) {
+		if (json_array_size(ids) < DESK_IDS_MAX)
+			json_array_append_new(ids, json_string(inc->id));
 		if (inc->ack.at == 0) {
 			what = "确认时限";
 			due = inc->ack_clock.deadline;

@@ -428,6 +428,8 @@ smsact_followup(const struct config_office *office, const struct smsact_msg *m,
 }
 
 #define SMSACT_GUESS_WINDOW_MS	(24 * 60 * 60 * 1000)
+/* Open incidents a mistyped follow-up looks through, newest first. */
+#define SMSACT_GUESS_SCAN	10000
 #define SMSACT_LIST_MAX		5	/* open incidents named in an answer */
 #define SMSACT_LIST_TITLE	20	/* characters of each title */
 
@@ -443,25 +445,45 @@ smsact_followup_guess(const struct config_office *office,
     struct smsact_outcome *o)
 {
 	struct incident	*inc, *only = NULL;
-	char		*list = NULL, *grown, newest[32] = "";
+	char		*list, *grown, newest[32] = "";
 	const char	*title;
-	size_t		 cut;
-	int		 recent = 0, open = 0, skip, rc;
+	size_t		 cut, seen = 0;
+	int		 recent = 0, open = 0, rc, err;
 
-	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
-		if (strcmp(inc->office, office->id) != 0 || incident_is_closed(inc))
+	/* Newest first, among those not closed, a bounded look. */
+	if ((list = strdup("")) == NULL)
+		return -ENOMEM;
+	for (inc = incident_before(INCIDENT_NOT_CLOSED, NULL, &err); inc != NULL &&
+	    seen < SMSACT_GUESS_SCAN; inc = incident_older(INCIDENT_NOT_CLOSED,
+	    inc), seen++) {
+		if (strcmp(inc->office, office->id) != 0)
 			continue;
-		open++;
 		if (inc->received_at >= m->received_ms - SMSACT_GUESS_WINDOW_MS) {
 			recent++;
 			only = inc;
 		}
+		if (++open > SMSACT_LIST_MAX)
+			continue;	/* counted, not listed */
+		title = json_string_value(json_object_get(inc->report, "title"));
+		if (title == NULL)
+			title = "";
+		cut = utf8_cut(title, strlen(title), SMSACT_LIST_TITLE,
+		    UTF8_NOCAP);
+		rc = asprintf(&grown, "%s%s %.*s%s；", list, inc->id, (int)cut,
+		    title, title[cut] != '\0' ? "…" : "");
+		free(list);
+		if (rc == -1)
+			return -ENOMEM;
+		list = grown;
 	}
-	if (recent == 1)
+	if (recent == 1) {
+		free(list);
 		return smsact_followup(office, m, only->id, m->text + f->rest, 1,
 		    o);
+	}
 	o->kind = "followup";
 	if (open == 0) {
+		free(list);
 		smsact_result(o, "followup", "no open incident");
 		smsact_answer(o, "本单位没有未办结的事件，短信未登记。如是新报告，请直接"
 		    "写事件名称重新发送（不以“%s”或事件编号开头）。",
@@ -470,26 +492,6 @@ smsact_followup_guess(const struct config_office *office,
 	}
 	smsact_result(o, "followup", recent == 0 ? "no recent incident" :
 	    "several open incidents");
-	/* The newest, newest first: the ones the office most likely means. */
-	skip = open > SMSACT_LIST_MAX ? open - SMSACT_LIST_MAX : 0;
-	if ((list = strdup("")) == NULL)
-		return -ENOMEM;
-	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
-		if (strcmp(inc->office, office->id) != 0 || incident_is_closed(inc) ||
-		    skip-- > 0)
-			continue;
-		title = json_string_value(json_object_get(inc->report, "title"));
-		if (title == NULL)
-			title = "";
-		cut = utf8_cut(title, strlen(title), SMSACT_LIST_TITLE,
-		    UTF8_NOCAP);
-		rc = asprintf(&grown, "%s %.*s%s；%s", inc->id, (int)cut, title,
-		    title[cut] != '\0' ? "…" : "", list);
-		free(list);
-		if (rc == -1)
-			return -ENOMEM;
-		list = grown;
-	}
 	if (open > SMSACT_LIST_MAX)
 		snprintf(newest, sizeof(newest), "（最近 %d 起）", SMSACT_LIST_MAX);
 	smsact_answer(o, "未能确定续报对应哪起事件，短信未登记。本单位未办结事件%s：%s"

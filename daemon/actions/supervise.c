@@ -95,7 +95,7 @@ supervise_compose(char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return;
 	n += snprintf(buf + n, len - n, "%zu open incidents, %zu overdue",
-	    incident_count_open(), incident_count_overdue());
+	    incident_count(INCIDENT_NOT_CLOSED), incident_count_overdue());
 	if (t.last_error != 0 && health == 0 && (size_t)n < len)
 		snprintf(buf + n, len - n, "; last audit error %s: %s",
 		    time_local(t.last_error_at, "%Y-%m-%d %H:%M:%S", at,

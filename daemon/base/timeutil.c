@@ -113,6 +113,9 @@ time_parse(const char *s, int64_t *ms)
 	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
 	    h > 23 || mi > 59 || sec > 60)
 		return -EINVAL;
+	/* What time_format() can write back in four-digit years, in any zone. */
+	if (y < TIME_YEAR_MIN || y > TIME_YEAR_MAX)
+		return -ERANGE;
 
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
@@ -123,6 +126,8 @@ time_parse(const char *s, int64_t *ms)
 	tm.tm_sec = sec;	/* a leap second normalises to :00 of the next minute */
 	secs = timegm(&tm);
 	t = (int64_t)secs - (int64_t)sign * (oh * 3600 + om * 60);
+	if (t * 1000 < TIME_MIN_MS || t * 1000 > TIME_MAX_MS)
+		return -ERANGE;
 	*ms = t * 1000 + frac;
 	return 0;
 }
@@ -158,21 +163,37 @@ char *
 time_format(int64_t ms, char *buf, size_t len)
 {
 	struct tm	 tm;
-	int64_t		 msec;
+	int64_t		 msec, secs;
 	long		 off;
-	char		 date[32];
+	time_t		 local;
 
 	msec = ms % 1000;
 	if (msec < 0)
 		msec += 1000;
-	if (time_tm(ms, &tm) != 0) {
+	if (ms < TIME_MIN_MS || ms > TIME_MAX_MS || time_tm(ms, &tm) != 0) {
 		snprintf(buf, len, "invalid-time");
 		return buf;
 	}
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	off = tm.tm_gmtoff / 60;
-	snprintf(buf, len, "%s.%03d%c%02ld:%02ld", date, (int)msec,
-	    off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+	/*
+	 * RFC 3339 offsets are whole minutes; local mean time before 1901
+	 * (Shanghai: +08:05:43) is not.  Round the offset and write the
+	 * clock time at the rounded one, so the text still names the instant.
+	 */
+	off = tm.tm_gmtoff;
+	if (off % 60 != 0) {
+		off = (off + (off < 0 ? -30 : 30)) / 60 * 60;
+		secs = ms / 1000 - (ms % 1000 < 0);
+		local = (time_t)(secs + off);
+		if (gmtime_r(&local, &tm) == NULL) {
+			snprintf(buf, len, "invalid-time");
+			return buf;
+		}
+	}
+	off /= 60;
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02ld:%02ld",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (int)msec, off < 0 ? '-' : '+', labs(off) / 60,
+	    labs(off) % 60);
 	return buf;
 }
 

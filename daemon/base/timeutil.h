@@ -21,7 +21,19 @@ struct tz;
 /* The wall clock, or what a test made it (time_use_source(); NULL: the real one). */
 int64_t	time_now_ms(void);
 void	time_use_source(int64_t (*now)(void));
-/* Strict RFC 3339 date-time ("T" or " " separator, optional fraction, "Z" or ±hh:mm). 0 or -EINVAL. */
+/*
+ * The times dutyd reads and writes: years 1000 to 9999, a day short of
+ * each end so that every zone still writes four-digit years.
+ */
+#define TIME_YEAR_MIN	1000
+#define TIME_YEAR_MAX	9999
+#define TIME_MIN_MS	(-30610137600000LL)	/* 1000-01-02T00:00:00Z */
+#define TIME_MAX_MS	(253402214399999LL)	/* 9999-12-30T23:59:59.999Z */
+
+/*
+ * Strict RFC 3339 date-time ("T" or " " separator, optional fraction, "Z"
+ * or ±hh:mm).  0, -EINVAL, or -ERANGE outside TIME_MIN_MS..TIME_MAX_MS.
+ */
 int	time_parse(const char *s, int64_t *ms);
 /*
  * The zone in which times are shown, by time_format(), time_local() and
@@ -35,7 +47,10 @@ void	time_set_zone(struct tz *);
 const struct tz *time_zone(void);
 /* MS as broken-down time in that zone (tm_gmtoff included).  0 or -errno. */
 int	time_tm(int64_t ms, struct tm *);
-/* Shown time with numeric offset and milliseconds.  Returns buf. */
+/*
+ * Shown time with numeric offset and milliseconds, always valid RFC 3339
+ * ("invalid-time" outside TIME_MIN_MS..TIME_MAX_MS).  Returns buf.
+ */
 char	*time_format(int64_t ms, char *buf, size_t len);
 /*
  * Durations: one or more <integer><unit> groups, unit one of ms, s, m, h, d,

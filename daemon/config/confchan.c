@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <yaml.h>
 
 #include "config/channel.h"
@@ -45,8 +48,8 @@ confchan_defaults(struct config_channel *c)
 }
 
 /* "20/min", "2/5s", "100/1h", "none". */
-static int
-rate_parse(const char *s, int64_t *count, int64_t *period, const char **why)
+int
+confchan_rate(const char *s, int64_t *count, int64_t *period, const char **why)
 {
 	char *end;
 	long long n;
@@ -98,12 +101,48 @@ int_option(struct loader *ld, yaml_node_t *v, const char *key,
 	return 1;
 }
 
+/*
+ * `ca_file:` a PEM file of CA certificates that this channel's https and
+ * smtps peers are verified against instead of the system's (a private CA):
+ * it must hold one at least, now, not at the first delivery at night.
+ */
+static int
+confchan_ca_file(struct loader *ld, struct config_channel *c, yaml_node_t *v,
+    const char *ctx)
+{
+	const char	*s;
+	FILE		*fp;
+	X509		*x;
+
+	if ((s = confyaml_scalar(ld, v, "ca_file", ctx)) == NULL)
+		return -1;
+	if ((fp = fopen(s, "r")) == NULL) {
+		confyaml_errat(ld, &v->start_mark, "cannot read ca_file '%s'%s: "
+		    "%s", s, ctx, strerror(errno));
+		return -1;
+	}
+	x = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	ERR_clear_error();
+	if (x == NULL) {
+		confyaml_errat(ld, &v->start_mark, "ca_file '%s'%s holds no PEM "
+		    "certificate (-----BEGIN CERTIFICATE-----)", s, ctx);
+		return -1;
+	}
+	X509_free(x);
+	free(c->ca_file);
+	c->ca_file = confyaml_sdup(ld, s);
+	return 1;
+}
+
 int
 confchan_option(struct loader *ld, struct config_channel *c, const char *key,
     yaml_node_t *v, const char *ctx)
 {
 	const char *s, *why = NULL;
 
+	if (strcmp(key, "ca_file") == 0)
+		return confchan_ca_file(ld, c, v, ctx);
 	if (strcmp(key, "timeout") == 0 || strcmp(key, "connect_timeout") == 0) {
 		int64_t *ms = key[0] == 't' ? &c->timeout_ms :
 		    &c->connect_timeout_ms;
@@ -122,7 +161,7 @@ confchan_option(struct loader *ld, struct config_channel *c, const char *key,
 	if (strcmp(key, "rate_limit") == 0) {
 		if ((s = confyaml_scalar(ld, v, key, ctx)) == NULL)
 			return -1;
-		if (rate_parse(s, &c->rate_count, &c->rate_period_ms,
+		if (confchan_rate(s, &c->rate_count, &c->rate_period_ms,
 		    &why) != 0) {
 			confyaml_errat(ld, &v->start_mark, "invalid "
 			    "'rate_limit'%s '%s': %s", ctx, s, why);

@@ -5,6 +5,8 @@
 #ifndef DUTYD_CONFCHAN_H
 #define DUTYD_CONFCHAN_H
 
+#include <stdint.h>
+
 #include <yaml.h>
 
 struct config_channel;
@@ -24,5 +26,12 @@ void	confchan_finish(struct config_channel *);
 
 void	confchan_templates(struct loader *, yaml_node_t *, const char *ctx,
 	    struct config_templates *out);
+
+/*
+ * A rate: "20/min", "2/5s", "100/1h" (COUNT 1..10000), or "none" (0/0).
+ * 0, or -EINVAL with why.
+ */
+int	confchan_rate(const char *s, int64_t *count, int64_t *period,
+	    const char **why);
 
 #endif

@@ -17,7 +17,7 @@
 #include "config/config.h"
 #include "config/template.h"
 
-#define MD_LEN			32	/* SHA-256 */
+#define MD_LEN			CONFIG_TOKEN_MD	/* SHA-256 */
 
 struct config_impl {
 	struct config	 pub;		/* first: config_unref() casts back */
@@ -49,6 +49,12 @@ config_digest(const char *s, unsigned char *md)
 	    len == MD_LEN ? 0 : -1;
 }
 
+int
+config_token_digest(const char *token, unsigned char md[CONFIG_TOKEN_MD])
+{
+	return config_digest(token, md) == -1 ? -ENOMEM : 0;
+}
+
 /* Token lookups compare digests: constant time whatever the token's length. */
 int
 config_index_tokens(struct config *cf)
@@ -60,12 +66,11 @@ config_index_tokens(struct config *cf)
 	    MD_LEN)) == NULL) || (cf->npeople > 0 && (ci->person_md =
 	    calloc(cf->npeople, MD_LEN)) == NULL))
 		return -ENOMEM;
+	/* The loader made them, from `token:` or `token_sha256:`. */
 	for (i = 0; i < cf->noffices; i++)
-		if (config_digest(cf->offices[i].token, ci->office_md[i]) == -1)
-			return -ENOMEM;
+		memcpy(ci->office_md[i], cf->offices[i].token_md, MD_LEN);
 	for (i = 0; i < cf->npeople; i++)
-		if (config_digest(cf->people[i].token, ci->person_md[i]) == -1)
-			return -ENOMEM;
+		memcpy(ci->person_md[i], cf->people[i].token_md, MD_LEN);
 	return 0;
 }
 
@@ -137,6 +142,7 @@ config_free(struct config *cf)
 		free(cf->offices[i].id);
 		free(cf->offices[i].name);
 		free(cf->offices[i].token);
+		OPENSSL_cleanse(cf->offices[i].token_md, MD_LEN);
 		config_free_list(cf->offices[i].phones, cf->offices[i].nphones);
 	}
 	free(cf->offices);
@@ -144,6 +150,7 @@ config_free(struct config *cf)
 		free(cf->people[i].id);
 		free(cf->people[i].name);
 		free(cf->people[i].token);
+		OPENSSL_cleanse(cf->people[i].token_md, MD_LEN);
 		for (j = 0; j < cf->people[i].ncontacts; j++) {
 			free(cf->people[i].contacts[j].channel);
 			free(cf->people[i].contacts[j].to);
@@ -165,6 +172,14 @@ config_free(struct config *cf)
 	/* roster.c reads the config: the loader that made the roster frees it. */
 	if (cf->roster != NULL)
 		cf->roster_release(cf->roster);
+	free(cf->tls.listen);
+	free(cf->tls.listen_host);
+	free(cf->tls.certificate);
+	free(cf->tls.key);
+	free(cf->tls.cert_pem);
+	if (cf->tls.key_pem != NULL)
+		OPENSSL_cleanse(cf->tls.key_pem, cf->tls.key_len);
+	free(cf->tls.key_pem);
 	free(cf->sms.twilio_token);
 	free(cf->sms.aliyun_secret);
 	config_free_list(cf->sms.aliyun_allow, cf->sms.naliyun_allow);
@@ -178,6 +193,7 @@ config_free(struct config *cf)
 		}
 		free(cf->channels[i].name);
 		free(cf->channels[i].plugin_name);
+		free(cf->channels[i].ca_file);
 		config_templates_free(&cf->channels[i].templates);
 	}
 	free(cf->channels);

@@ -28,10 +28,14 @@ struct config_templates {
 	size_t		 n;
 };
 
+/* SHA-256 of a bearer token: what lookups compare (`token:` or `token_sha256:`). */
+#define CONFIG_TOKEN_MD		32
+
 struct config_office {
 	char		*id;
 	char		*name;
-	char		*token;		/* bearer token for POST /api/v1/reports */
+	char		*token;		/* bearer token for POST /api/v1/reports; NULL with token_sha256 */
+	unsigned char	 token_md[CONFIG_TOKEN_MD];
 	char		**phones;	/* `phones:`, normalised: an SMS from one is a report */
 	size_t		 nphones;
 };
@@ -44,7 +48,8 @@ struct config_contact {
 struct config_person {
 	char		*id;
 	char		*name;
-	char		*token;		/* bearer token for staff actions */
+	char		*token;		/* bearer token for staff actions; NULL with token_sha256 */
+	unsigned char	 token_md[CONFIG_TOKEN_MD];
 	struct config_contact *contacts;
 	size_t		 ncontacts;
 	/* `phones:` and the `to` of SMS contacts, normalised: replies from them act as this person */
@@ -64,6 +69,7 @@ struct config_channel {
 	int64_t		 rate_period_ms;
 	int		 bundle_after;	/* `bundle_after:` queued messages sent as one, default 5 */
 	int		 max_segments;	/* `max_segments:` for SMS plugins, default 3 */
+	char		*ca_file;	/* `ca_file:` CA certificates for https/smtps; NULL: the system's */
 	struct config_templates templates;	/* `templates:` of this channel */
 	struct channel_plugin *plugin;	/* loaded .so, owned */
 	void		*state;		/* from the plugin's configure(), owned */
@@ -126,6 +132,29 @@ struct config_metrics {
 	size_t		 nallow;
 };
 
+/* `limits:` what one peer may hold (see docs/security.md). */
+struct config_limits {
+	int		 connections;		/* `connections`, default 1024 */
+	int		 connections_per_source;	/* default 64 */
+	int64_t		 header_timeout_ms;	/* the whole request head, default 10s */
+	int64_t		 body_timeout_ms;	/* the whole body after the head, default 30s */
+	int64_t		 idle_timeout_ms;	/* a keep-alive connection between requests, default 60s */
+	int64_t		 auth_count;		/* `auth_failures` COUNT/PERIOD, default 20/min */
+	int64_t		 auth_period_ms;
+};
+
+/* `tls:` an HTTPS listener; listen NULL: none. */
+struct config_tls {
+	char		*listen;	/* "host:port" as written */
+	char		*listen_host;
+	uint16_t	 listen_port;
+	char		*certificate;	/* paths as written */
+	char		*key;
+	char		*cert_pem;	/* their contents, read and checked at load */
+	char		*key_pem;
+	size_t		 cert_len, key_len;
+};
+
 struct config {
 	int		 refs;
 	char		*path;		/* the file it was read from */
@@ -152,6 +181,11 @@ struct config {
 	struct config_sms sms;
 	struct config_links links;
 	struct config_metrics metrics;
+	struct config_limits limits;
+	struct config_tls tls;
+	/* What the file holds that others must not read (confcheck.c warns). */
+	int		 plain_tokens;	/* `token:` in clear */
+	int		 other_secrets;	/* SMS gateway secrets, channel secrets */
 };
 
 /* Every problem found, one line each, "FILE:LINE:COLUMN: message". */
@@ -162,8 +196,11 @@ struct config_diag {
 
 /*
  * A config being built (refs 1, PATH copied; confload.c fills it), its
- * token index once complete (0 or -ENOMEM), and its end.
+ * token index once complete (0 or -ENOMEM), and its end.  A token's
+ * digest: 0, or -ENOMEM.
  */
+int		 config_token_digest(const char *token,
+		    unsigned char md[CONFIG_TOKEN_MD]);
 struct config	*config_new(const char *path);
 int		 config_index_tokens(struct config *);
 void		 config_free(struct config *);

@@ -26,6 +26,7 @@
 #include "base/tz.h"
 #include "config/channel.h"
 #include "config/confchan.h"
+#include "config/conflimits.h"
 #include "config/confload.h"
 #include "config/confmetrics.h"
 #include "config/confpolicy.h"
@@ -45,7 +46,8 @@
 struct entry_aux {
 	const char	*kind;		/* "office", "person" */
 	const char	*id;		/* NULL until valid */
-	const char	*token;		/* NULL until valid */
+	int		 has_token;	/* md holds the token's digest */
+	unsigned char	 md[CONFIG_TOKEN_MD];
 	yaml_mark_t	 id_at, token_at;
 	int		 contacts_bad;	/* already reported */
 	int		 told_no_contacts;
@@ -247,6 +249,9 @@ load_channel(struct loader *ld, yaml_node_pair_t *pair,
 			opts[nopts].key = s;
 			opts[nopts].value = confyaml_is_null(v) ? "" :
 			    (const char *)v->data.scalar.value;
+			if (confval_secret_option(opts[nopts].key,
+			    opts[nopts].value))
+				ld->cf->other_secrets++;
 			optkey[nopts++] = k;
 		}
 	}
@@ -311,7 +316,8 @@ load_channels(struct loader *ld, yaml_node_t *n)
 
 /* A shared token would make the actor of an audit record ambiguous. */
 static int
-token_unique(struct loader *ld, yaml_node_t *n, const char *who, const char *s)
+token_unique(struct loader *ld, yaml_node_t *n, const char *who,
+    const unsigned char *md)
 {
 	struct config *cf = ld->cf;
 	struct entry_aux *a;
@@ -320,7 +326,7 @@ token_unique(struct loader *ld, yaml_node_t *n, const char *who, const char *s)
 	for (i = 0; i < cf->noffices + cf->npeople; i++) {
 		a = i < cf->noffices ? &ld->office_aux[i] :
 		    &ld->person_aux[i - cf->noffices];
-		if (a->token == NULL || strcmp(a->token, s) != 0)
+		if (!a->has_token || memcmp(a->md, md, CONFIG_TOKEN_MD) != 0)
 			continue;
 		confyaml_errat(ld, &n->start_mark, "token of %s is already the "
 		    "token of %s '%s' (line %zu); give every office and person "
@@ -331,13 +337,42 @@ token_unique(struct loader *ld, yaml_node_t *n, const char *who, const char *s)
 	return 1;
 }
 
-/* id, name and token, which offices and people share. */
+/* `token_sha256:` 64 hex digits into md; 0 or -1 (reported). */
+static int
+load_token_sha256(struct loader *ld, yaml_node_t *n, const char *who,
+    const char *ctx, unsigned char *md)
+{
+	const char	*s;
+	size_t		 i;
+	int		 hi, lo;
+
+	if ((s = confyaml_scalar(ld, n, "token_sha256", ctx)) == NULL)
+		return -1;
+	for (i = 0; i < CONFIG_TOKEN_MD; i++) {
+		if (s[2 * i] == '\0' || s[2 * i + 1] == '\0' ||
+		    (hi = confval_hexdigit(s[2 * i])) < 0 ||
+		    (lo = confval_hexdigit(s[2 * i + 1])) < 0)
+			break;
+		md[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (i < CONFIG_TOKEN_MD || s[2 * CONFIG_TOKEN_MD] != '\0') {
+		confyaml_errat(ld, &n->start_mark, "token_sha256 of %s must be "
+		    "64 hexadecimal digits, the SHA-256 of the token: `dutyd "
+		    "--hash-token` prints it", who);
+		return -1;
+	}
+	return 0;
+}
+
+/* id, name and the token (in clear or its SHA-256), which offices and people share. */
 static void
 load_entry(struct loader *ld, yaml_node_t **val, const char *what,
-    struct entry_aux *aux, size_t i, char **id, char **name, char **token)
+    struct entry_aux *aux, size_t i, char **id, char **name, char **token,
+    unsigned char *md)
 {
 	char ctx[16], who[CONFVAL_ID_MAX + 16];
-	const char *s;
+	const char *s = NULL;
+	yaml_node_t *tok = val[2], *hashed = val[3], *at;
 	size_t j;
 
 	snprintf(ctx, sizeof(ctx), " in %s", what);
@@ -361,15 +396,41 @@ load_entry(struct loader *ld, yaml_node_t **val, const char *what,
 	if (val[1] != NULL &&
 	    (s = confyaml_name(ld, val[1], who, ctx)) != NULL)
 		*name = confyaml_sdup(ld, s);
-	if (val[2] != NULL &&
-	    (s = confyaml_token(ld, val[2], who, ctx)) != NULL &&
-	    token_unique(ld, val[2], who, s) &&
-	    (aux[i].token = *token = confyaml_sdup(ld, s)) != NULL)
-		aux[i].token_at = val[2]->start_mark;
+	if (tok != NULL && hashed != NULL) {
+		confyaml_errat(ld, &hashed->start_mark, "%s has both token and "
+		    "token_sha256; keep one (token_sha256 keeps the token out "
+		    "of this file)", who);
+		return;
+	}
+	if (tok == NULL && hashed == NULL) {
+		confyaml_errat(ld, &ld->entry_at, "missing required key 'token'%s "
+		    "(or token_sha256, its SHA-256)", ctx);
+		return;
+	}
+	at = tok != NULL ? tok : hashed;
+	if (tok != NULL) {
+		if ((s = confyaml_token(ld, tok, who, ctx)) == NULL)
+			return;
+		if (config_token_digest(s, md) != 0) {
+			ld->oom = 1;
+			return;
+		}
+		ld->cf->plain_tokens++;
+	} else if (load_token_sha256(ld, hashed, who, ctx, md) != 0)
+		return;
+	if (!token_unique(ld, at, who, md))
+		return;
+	if (tok != NULL && (*token = confyaml_sdup(ld, s)) == NULL)
+		return;
+	memcpy(aux[i].md, md, CONFIG_TOKEN_MD);
+	aux[i].has_token = 1;
+	aux[i].token_at = at->start_mark;
 }
 
+/* token or token_sha256: load_entry() checks that one is there. */
 static const struct field office_fields[] = {
-	{ "id", 1 }, { "name", 1 }, { "token", 1 }, { "phones", 0 },
+	{ "id", 1 }, { "name", 1 }, { "token", 0 }, { "token_sha256", 0 },
+	{ "phones", 0 },
 };
 
 static void
@@ -400,10 +461,11 @@ load_offices(struct loader *ld, yaml_node_t *n)
 		    " in office", office_fields, NFIELDS(office_fields),
 		    val) != 0)
 			continue;
+		ld->entry_at = confyaml_node(ld, it[i])->start_mark;
 		load_entry(ld, val, "office", ld->office_aux, i, &o->id,
-		    &o->name, &o->token);
-		if (val[3] != NULL)
-			confsms_phones(ld, val[3], "an office", &o->phones,
+		    &o->name, &o->token, o->token_md);
+		if (val[4] != NULL)
+			confsms_phones(ld, val[4], "an office", &o->phones,
 			    &o->nphones);
 	}
 }
@@ -460,8 +522,8 @@ load_contacts(struct loader *ld, yaml_node_t *n, struct config_person *pe)
 }
 
 static const struct field person_fields[] = {
-	{ "id", 1 }, { "name", 1 }, { "token", 1 }, { "contacts", 0 },
-	{ "phones", 0 }, { "min_level", 0 },
+	{ "id", 1 }, { "name", 1 }, { "token", 0 }, { "token_sha256", 0 },
+	{ "contacts", 0 }, { "phones", 0 }, { "min_level", 0 },
 };
 
 /*
@@ -520,15 +582,16 @@ load_people(struct loader *ld, yaml_node_t *n)
 			ld->person_aux[i].contacts_bad = 1;
 			continue;
 		}
+		ld->entry_at = confyaml_node(ld, it[i])->start_mark;
 		load_entry(ld, val, "person", ld->person_aux, i, &pe->id,
-		    &pe->name, &pe->token);
-		if (val[3] != NULL && load_contacts(ld, val[3], pe) == -1)
+		    &pe->name, &pe->token, pe->token_md);
+		if (val[4] != NULL && load_contacts(ld, val[4], pe) == -1)
 			ld->person_aux[i].contacts_bad = 1;
-		if (val[4] != NULL)
-			confsms_phones(ld, val[4], "a person", &pe->phones,
-			    &pe->nphones);
 		if (val[5] != NULL)
-			load_min_level(ld, val[5], pe);
+			confsms_phones(ld, val[5], "a person", &pe->phones,
+			    &pe->nphones);
+		if (val[6] != NULL)
+			load_min_level(ld, val[6], pe);
 	}
 }
 
@@ -640,7 +703,8 @@ roster_contacts(struct loader *ld)
 	size_t i;
 
 	for (i = 0; cf->roster != NULL && i < cf->npeople; i++) {
-		if (cf->people[i].ncontacts != 0 || ld->person_aux[i].contacts_bad ||
+		if (cf->people[i].id == NULL || cf->people[i].ncontacts != 0 ||
+		    ld->person_aux[i].contacts_bad ||
 		    ld->person_aux[i].told_no_contacts ||
 		    !roster_names(cf->roster, cf->people[i].id))
 			continue;
@@ -656,11 +720,11 @@ static const struct field top_fields[] = {
 	{ "public_url", 1 }, { "timezone", 0 }, { "offices", 1 },
 	{ "people", 1 }, { "duty", 0 }, { "channels", 0 }, { "policy", 0 },
 	{ "audit", 0 }, { "templates", 0 }, { "roster", 0 }, { "sms", 0 },
-	{ "links", 0 }, { "metrics", 0 },
+	{ "links", 0 }, { "metrics", 0 }, { "limits", 0 }, { "tls", 0 },
 };
 enum { T_LISTEN, T_STATE_DIR, T_PLUGIN_DIR, T_PUBLIC_URL, T_TIMEZONE,
     T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY, T_AUDIT, T_TEMPLATES, T_ROSTER, T_SMS, T_LINKS,
-    T_METRICS };
+    T_METRICS, T_LIMITS, T_TLS };
 _Static_assert(NFIELDS(top_fields) <= CONFYAML_FIELDS_MAX,
     "the largest field table must fit confyaml_fields()");
 
@@ -679,6 +743,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 		confsms_load(ld, NULL);
 		confsms_links(ld, NULL);
 		confmetrics_load(ld, NULL);
+		conflimits_load(ld, NULL);
 		return;
 	}
 	if (val[T_LISTEN] != NULL)
@@ -717,6 +782,8 @@ load_root(struct loader *ld, yaml_node_t *root)
 	confsms_links(ld, val[T_LINKS]);
 	confsms_finish(ld, &root->start_mark);
 	confmetrics_load(ld, val[T_METRICS]);
+	conflimits_load(ld, val[T_LIMITS]);
+	conflimits_tls(ld, val[T_TLS]);
 }
 
 struct config *

@@ -95,8 +95,10 @@ load_level_people(struct loader *ld, yaml_node_t *n, const char *ctx,
 		e = it == NULL ? n : confyaml_node(ld, it[i]);
 		if ((s = confyaml_scalar(ld, e, "notify", ctx)) == NULL)
 			continue;
+		/* An entry whose id was invalid stays in the list without one. */
 		for (j = 0; j < cf->npeople; j++)
-			if (strcmp(cf->people[j].id, s) == 0)
+			if (cf->people[j].id != NULL &&
+			    strcmp(cf->people[j].id, s) == 0)
 				break;
 		if (strcmp(s, "leader") != 0 && strcmp(s, "officers") != 0 &&
 		    j == cf->npeople) {

@@ -114,8 +114,10 @@ load_aliyun(struct loader *ld, yaml_node_t *n)
 		return;
 	sms->aliyun_on = 1;
 	if (val[0] != NULL && (s = secret_value(ld, val[0], "secret",
-	    " in sms.aliyun")) != NULL)
+	    " in sms.aliyun")) != NULL) {
 		sms->aliyun_secret = confyaml_sdup(ld, s);
+		ld->cf->other_secrets++;
+	}
 	if (val[1] != NULL && (it = confyaml_items(ld, val[1], "allow",
 	    " in sms.aliyun", ALLOW_MAX, &count)) != NULL && count > 0 &&
 	    (sms->aliyun_allow = confyaml_zalloc(ld, count,
@@ -161,8 +163,10 @@ confsms_load(struct loader *ld, yaml_node_t *n)
 		return;
 	if (val[0] != NULL && confyaml_fields(ld, val[0], "'sms.twilio'",
 	    " in sms.twilio", twilio_fields, 1, tw) == 0 && tw[0] != NULL &&
-	    (s = secret_value(ld, tw[0], "auth_token", " in sms.twilio")) != NULL)
+	    (s = secret_value(ld, tw[0], "auth_token", " in sms.twilio")) != NULL) {
 		sms->twilio_token = confyaml_sdup(ld, s);
+		ld->cf->other_secrets++;
+	}
 	if (val[1] != NULL)
 		load_aliyun(ld, val[1]);
 	if (val[2] != NULL && (s = confyaml_scalar(ld, val[2], "reply_limit",
@@ -234,6 +238,8 @@ confsms_finish(struct loader *ld, const yaml_mark_t *at)
 
 		owner = i < cf->noffices ? cf->offices[i].id :
 		    cf->people[i - cf->noffices].id;
+		if (owner == NULL)	/* its invalid id is reported already */
+			owner = "?";
 		for (k = 0; k < ni; k++)
 			for (j = i + 1; j < n; j++) {
 				char **pj = j < cf->noffices ?
@@ -245,6 +251,8 @@ confsms_finish(struct loader *ld, const yaml_mark_t *at)
 
 				other = j < cf->noffices ? cf->offices[j].id :
 				    cf->people[j - cf->noffices].id;
+				if (other == NULL)
+					other = "?";
 				for (l = 0; l < nj; l++)
 					if (strcmp(pi[k], pj[l]) == 0)
 						confyaml_errat(ld, at, "phone %s "

@@ -310,3 +310,33 @@ confval_size(const char *s, int64_t *bytes, const char **why)
 	*why = "unknown unit; use B, KiB, MiB or GiB, e.g. 64MiB";
 	return -EINVAL;
 }
+
+int
+confval_hexdigit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+confval_secret_option(const char *key, const char *value)
+{
+	static const char *const keys[] = { "secret", "token", "password",
+	    "key", NULL };
+	static const char *const in_url[] = { "token=", "key=", "/hook/",
+	    "secret=", NULL };
+	size_t i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (strcasestr(key, keys[i]) != NULL)
+			return 1;
+	for (i = 0; value != NULL && in_url[i] != NULL; i++)
+		if (strcasestr(value, in_url[i]) != NULL)
+			return 1;
+	return 0;
+}

@@ -26,6 +26,14 @@ int		 confval_shift_name(const char *s);
 int		 confval_plugin_name(const char *s);
 /* No space, no control character: what a token or URL may hold. */
 int		 confval_visible(const char *s);
+/*
+ * 1 when a channel option holds a credential: a key naming one (secret,
+ * token, password, key), or a URL carrying one (DingTalk's access_token=,
+ * WeCom's key=, Feishu's /hook/<token>).
+ */
+int		 confval_secret_option(const char *key, const char *value);
+/* 0..15 for a hexadecimal digit (either case), else -1. */
+int		 confval_hexdigit(int c);
 int		 confval_hostname(const char *h, size_t len);
 
 /*

@@ -21,7 +21,7 @@ struct diagline;
 struct entry_aux;
 
 #define CONFYAML_LIST_MAX	400	/* bytes of "known: a, b, c" in a message */
-#define CONFYAML_FIELDS_MAX	16	/* entries of one struct field table */
+#define CONFYAML_FIELDS_MAX	20	/* entries of one struct field table */
 
 /* The state of one config_load(). */
 struct loader {
@@ -37,6 +37,7 @@ struct loader {
 	int		 channels_bad;	/* present but unusable: already reported */
 	struct entry_aux *office_aux;	/* cf->noffices of them */
 	struct entry_aux *person_aux;	/* cf->npeople of them */
+	yaml_mark_t	 entry_at;	/* the office or person being loaded */
 };
 
 /* One key of a mapping with a fixed set of keys. */

@@ -69,7 +69,7 @@ api_healthz(struct http_call *call)
 	json_t		*body;
 
 	store_stats(&appended, &syncs);
-	body = json_pack("{s:s, s:s, s:{s:b, s:s?, s:I, s:I, s:I}, s:i}",
+	body = json_pack("{s:s, s:s, s:{s:b, s:s?, s:I, s:I, s:I}, s:I}",
 	    "status", health == 0 ? "ok" : "degraded",
 	    "version", DUTYD_VERSION,
 	    "audit", "writable", health == 0,
@@ -77,7 +77,7 @@ api_healthz(struct http_call *call)
 	    "last_seq", (json_int_t)store_last_seq(),
 	    "records_written", (json_int_t)appended,
 	    "fdatasyncs", (json_int_t)syncs,
-	    "open_incidents", (int)incident_count_open());
+	    "open_incidents", (json_int_t)incident_count(INCIDENT_NOT_CLOSED));
 	if (body == NULL) {
 		http_error(call, 503, NULL, "out of memory");
 		return;
@@ -141,6 +141,12 @@ api_report_create(struct http_call *call)
 		http_error(call, 400, "Idempotency-Key", "Idempotency-Key must be "
 		    "1 to %d printable ASCII characters without spaces",
 		    IDEMPOTENCY_KEY_MAX);
+		return;
+	}
+	/* Else an office could pre-claim the id of an SMS of its own. */
+	if (key != NULL && strncmp(key, "sms:", 4) == 0) {
+		http_error(call, 400, "Idempotency-Key", "Idempotency-Key must not "
+		    "start with 'sms:': that is kept for reports sent by SMS");
 		return;
 	}
 	memset(&err, 0, sizeof(err));
@@ -209,34 +215,56 @@ api_report_create(struct http_call *call)
 	api_reply_incident(call, 201, inc);
 }
 
+/*
+ * Incidents a page looks at, matching or not: an office or a time that
+ * few incidents match costs a few short pages, not one walk of them all.
+ */
+#define API_PAGE_SCAN_MAX	10000
+
+/*
+ * A page, newest first: what a duty officer looks for.  The work is the
+ * page's, never the number of incidents: `next` is the cursor for the
+ * following page, null on the last page.  With office= or since= a page
+ * may hold fewer than limit and still have a next.
+ */
 void
 api_incident_list(struct http_call *call)
 {
-	struct incfilter f;
-	struct incident	*inc;
-	json_t		*list, *body;
+	struct incfilter	 f;
+	enum incident_filter	 which;
+	struct incident		*inc, *last = NULL;
+	json_t			*list, *body, *o;
+	size_t			 seen = 0;
+	int			 err;
 
 	if (incfilter_parse(call, &f) != 0)
 		return;
+	which = incfilter_list(&f);
+	inc = incident_before(which, f.cursor[0] != '\0' ? f.cursor : NULL, &err);
 	if ((list = json_array()) == NULL) {
 		http_error(call, 503, NULL, "out of memory");
 		return;
 	}
-	/* Newest first: that is what a duty officer looks for. */
-	for (inc = incident_first(); inc != NULL; inc = incident_next(inc)) {
-		json_t *o;
-
+	for (; inc != NULL && json_array_size(list) < f.limit &&
+	    seen < API_PAGE_SCAN_MAX; inc = incident_older(which, inc)) {
+		last = inc;
+		seen++;
 		if (!incfilter_match(&f, inc))
 			continue;
 		if ((o = incview_json(inc, 0)) == NULL ||
-		    json_array_insert_new(list, 0, o) != 0) {
+		    json_array_append_new(list, o) != 0) {
 			json_decref(list);
 			http_error(call, 503, NULL, "out of memory");
 			return;
 		}
 	}
-	body = json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(list),
-	    "incidents", list);
+	body = json_pack("{s:I, s:o, s:o, s:s?}", "count",
+	    (json_int_t)json_array_size(list), "total",
+	    incfilter_narrows(&f) ? json_null() :
+	    json_integer((json_int_t)incident_count(which)), "incidents", list,
+	    "next", inc != NULL && last != NULL ? last->id : NULL);
+	if (body != NULL && json_object_get(body, "next") == NULL)
+		json_object_set_new(body, "next", json_null());
 	if (body == NULL)
 		http_error(call, 503, NULL, "out of memory");
 	else

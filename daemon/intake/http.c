@@ -7,6 +7,7 @@
  * the record is on disk.
  */
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <netdb.h>
 
@@ -19,85 +20,70 @@
 #include <string.h>
 #include <strings.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
 
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
+#include "intake/authfail.h"
+#include "intake/conn.h"
 #include "intake/errzh.h"
 #include "intake/http.h"
+#include "intake/tls.h"
 #include "parse/report.h"
 #include "store/store.h"
 
 struct http_pending {
-	struct evhttp_request	*req;
+	struct conn_request	*req;
 	int			 status;
 	const char		*content_type;	/* static string */
 	char			*body;
 	struct store_waiter	 waiter;
 };
 
-static struct evhttp		*http_server;
-static struct evhttp_bound_socket *http_bound;	/* `listen`, when dutyd binds it */
+static struct conn_listener	*http_bound;	/* `listen`, when dutyd binds it */
 static int			 http_activated;	/* sockets systemd passed */
 static size_t			 http_npending;	/* replies waiting for a sync */
 static int64_t			 http_last_active;	/* a request or a reply, ms */
 static const struct http_route	*http_routes;
 static size_t			 http_nroutes;
 
-static const char *
-http_method_name(enum evhttp_cmd_type m)
-{
-	switch (m) {
-	case EVHTTP_REQ_GET:
-		return "GET";
-	case EVHTTP_REQ_POST:
-		return "POST";
-	case EVHTTP_REQ_HEAD:
-		return "HEAD";
-	case EVHTTP_REQ_PUT:
-		return "PUT";
-	case EVHTTP_REQ_DELETE:
-		return "DELETE";
-	case EVHTTP_REQ_OPTIONS:
-		return "OPTIONS";
-	case EVHTTP_REQ_PATCH:
-		return "PATCH";
-	default:
-		return "?";
-	}
-}
-
 #define HTTP_JSON	"application/json; charset=utf-8"
 
 static void
-http_send(struct evhttp_request *req, int status, const char *content_type,
+http_send(struct conn_request *req, int status, const char *content_type,
     const char *body)
 {
-	struct evbuffer *buf = evbuffer_new();
+	size_t	 len = strlen(body);
+	char	*buf;
 
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", content_type);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Cache-Control", "no-store");
-	if (buf == NULL || evbuffer_add(buf, body, strlen(body)) != 0 ||
-	    (strcmp(content_type, HTTP_JSON) == 0 &&
-	    evbuffer_add(buf, "\n", 1) != 0)) {
-		evbuffer_free(buf);
-		evhttp_send_error(req, 500, "out of memory");
+	conn_request_add_header(req, "Cache-Control", "no-store");
+	http_last_active = time_now_ms();
+	log_debug("%s %s -> %d", conn_request_method(req), conn_request_url(req),
+	    status);
+	/* JSON ends with a newline, for people reading it in a terminal. */
+	if (strcmp(content_type, HTTP_JSON) != 0 ||
+	    (buf = malloc(len + 2)) == NULL) {
+		conn_reply(req, status, content_type, body, len);
 		return;
 	}
-	http_last_active = time_now_ms();
-	log_debug("%s %s -> %d", http_method_name(evhttp_request_get_command(req)),
-	    evhttp_request_get_uri(req) ? evhttp_request_get_uri(req) : "?",
-	    status);
-	evhttp_send_reply(req, status, NULL, buf);
-	evbuffer_free(buf);
+	memcpy(buf, body, len);
+	buf[len] = '\n';
+	buf[len + 1] = '\0';
+	conn_reply(req, status, content_type, buf, len + 1);
+	free(buf);
+}
+
+static void
+http_out_of_memory(struct conn_request *req)
+{
+	static const char text[] = "{\"error\":\"dutyd is out of memory; retry "
+	    "shortly\",\"field\":null}\n";
+
+	conn_reply(req, 503, HTTP_JSON, text, sizeof(text) - 1);
 }
 
 static void
@@ -136,7 +122,7 @@ http_reply_take(struct http_call *call, int status, const char *content_type,
 	struct http_pending *p;
 
 	if (text == NULL) {
-		evhttp_send_error(call->req, 500, "out of memory");
+		http_out_of_memory(call->req);
 		return;
 	}
 	if (status >= 300) {
@@ -146,7 +132,7 @@ http_reply_take(struct http_call *call, int status, const char *content_type,
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		free(text);
-		evhttp_send_error(call->req, 500, "out of memory");
+		http_out_of_memory(call->req);
 		return;
 	}
 	http_npending++;
@@ -184,21 +170,19 @@ http_reply_as(struct http_call *call, int status, const char *content_type,
 const char *
 http_peer(struct http_call *call)
 {
-	struct evhttp_connection *conn = evhttp_request_get_connection(call->req);
-	const char *addr = NULL;
-	ev_uint16_t port;
+	return conn_request_peer(call->req);
+}
 
-	if (conn != NULL)
-		evhttp_connection_get_peer(conn, (char **)&addr, &port);
-	return addr != NULL ? addr : "";
+const char *
+http_method(struct http_call *call)
+{
+	return conn_request_method(call->req);
 }
 
 const char *
 http_uri(struct http_call *call)
 {
-	const char *uri = evhttp_request_get_uri(call->req);
-
-	return uri != NULL ? uri : "/";
+	return conn_request_url(call->req);
 }
 
 void
@@ -222,33 +206,35 @@ http_error(struct http_call *call, int status, const char *field,
 void
 http_set_header(struct http_call *call, const char *name, const char *value)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(call->req), name,
-	    value);
+	conn_request_add_header(call->req, name, value);
 }
 
 const char *
 http_header(struct http_call *call, const char *name)
 {
-	return evhttp_find_header(evhttp_request_get_input_headers(call->req),
-	    name);
+	return conn_request_header(call->req, name);
 }
 
 char *
 http_query(struct http_call *call, const char *name)
 {
-	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(call->req);
-	const char		*query = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct evhttp_uri	*uri;
+	const char		*query, *v;
 	struct evkeyvalq	 params;
-	const char		*v;
 	char			*out = NULL;
 
-	if (query == NULL)
+	uri = evhttp_uri_parse_with_flags(conn_request_url(call->req),
+	    EVHTTP_URI_NONCONFORMANT);
+	if (uri == NULL || (query = evhttp_uri_get_query(uri)) == NULL) {
+		evhttp_uri_free(uri);
 		return NULL;
+	}
 	TAILQ_INIT(&params);
 	if (evhttp_parse_query_str(query, &params) == 0 &&
 	    (v = evhttp_find_header(&params, name)) != NULL)
 		out = strdup(v);
 	evhttp_clear_headers(&params);
+	evhttp_uri_free(uri);
 	return out;
 }
 
@@ -306,9 +292,10 @@ http_match(const char *pattern, const char *path, char *param, size_t len)
 
 /* Compares every credential, so timing does not tell which one was close. */
 static int
-http_authenticate(struct http_call *call, enum http_auth auth)
+http_authenticate(struct http_call *call, const struct http_route *route)
 {
 	const struct config	*cfg = config_current();
+	enum http_auth		 auth = route->auth;
 	const char		*h = http_header(call, "Authorization");
 	const char		*token, *kind;
 
@@ -334,6 +321,8 @@ http_authenticate(struct http_call *call, enum http_auth auth)
 		    config_person_by_token(cfg, token) != NULL :
 		    config_office_by_token(cfg, token) != NULL;
 
+		/* Guessing tokens is limited per source, and recorded. */
+		authfail_note(http_peer(call), route->method, route->path);
 		http_set_header(call, "WWW-Authenticate",
 		    "Bearer realm=\"dutyd\", error=\"invalid_token\"");
 		if (other)
@@ -349,30 +338,52 @@ http_authenticate(struct http_call *call, enum http_auth auth)
 	return 0;
 }
 
-static void
-http_dispatch(struct evhttp_request *req, void *arg)
+/* A source that failed too often waits: 429 with Retry-After. */
+int
+http_auth_throttled(struct http_call *call)
 {
-	const struct evhttp_uri		*uri = evhttp_request_get_evhttp_uri(req);
+	char	 secs[24];
+	int64_t	 wait_ms = authfail_wait(http_peer(call));
+
+	if (wait_ms <= 0)
+		return 0;
+	snprintf(secs, sizeof(secs), "%lld", (long long)(wait_ms + 999) / 1000);
+	http_set_header(call, "Retry-After", secs);
+	http_error(call, 429, NULL, "too many failed authentications from %s; "
+	    "retry in %s s with the right credentials (the failures are in "
+	    "the audit log as auth.refused)", http_peer(call), secs);
+	return 1;
+}
+
+static void
+http_dispatch(struct conn_request *req)
+{
 	const struct http_route		*route = NULL;
-	enum evhttp_cmd_type		 method = evhttp_request_get_command(req);
+	const char			*method = conn_request_method(req);
+	struct evhttp_uri		*uri;
 	struct http_call		 call;
-	struct evbuffer			*in;
-	const char			*path;
+	const char			*path, *body;
 	char				 allow[64] = "";
-	char				*body = NULL;
 	size_t				 i, len;
 
 	memset(&call, 0, sizeof(call));
 	call.req = req;
 	http_last_active = time_now_ms();
-	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	uri = evhttp_uri_parse_with_flags(conn_request_url(req),
+	    EVHTTP_URI_NONCONFORMANT);
+	if (uri == NULL) {
+		http_error(&call, 400, NULL, "the request target is not a URL "
+		    "path: %.100s", conn_request_url(req));
+		return;
+	}
+	path = evhttp_uri_get_path(uri);
 	if (path == NULL || *path == '\0')
 		path = "/";
 	for (i = 0; i < http_nroutes; i++) {
 		if (!http_match(http_routes[i].path, path, call.param,
 		    sizeof(call.param)))
 			continue;
-		if (strcmp(http_routes[i].method, http_method_name(method)) == 0) {
+		if (strcmp(http_routes[i].method, method) == 0) {
 			route = &http_routes[i];
 			break;
 		}
@@ -384,41 +395,32 @@ http_dispatch(struct evhttp_request *req, void *arg)
 		if (allow[0] != '\0') {
 			http_set_header(&call, "Allow", allow);
 			http_error(&call, 405, NULL, "%s is not allowed on %s; use %s",
-			    http_method_name(method), path, allow);
+			    method, path, allow);
 		} else
-			http_error(&call, 404, NULL, "no such endpoint: %s", path);
+			http_error(&call, 404, NULL, "no such endpoint: %.200s", path);
+		evhttp_uri_free(uri);
 		return;
 	}
-	if (route->auth != HTTP_AUTH_NONE && http_authenticate(&call, route->auth) != 0)
+	evhttp_uri_free(uri);
+	if (route->auth != HTTP_AUTH_NONE && (http_auth_throttled(&call) ||
+	    http_authenticate(&call, route) != 0))
 		return;
 
-	in = evhttp_request_get_input_buffer(req);
-	len = evbuffer_get_length(in);
+	body = conn_request_body(req, &len);
 	if (len > REPORT_BODY_MAX) {
 		http_error(&call, 413, NULL, "the body is %zu bytes; at most %d "
 		    "bytes (64 KiB) are accepted: shorten the text fields", len,
 		    REPORT_BODY_MAX);
 		return;
 	}
-	if ((body = malloc(len + 1)) == NULL) {
-		http_error(&call, 503, NULL, "out of memory; retry shortly");
-		return;
-	}
-	if (evbuffer_copyout(in, body, len) != (ev_ssize_t)len) {
-		free(body);
-		http_error(&call, 500, NULL, "cannot read the request body");
-		return;
-	}
-	body[len] = '\0';
 	call.body = body;
 	call.body_len = len;
 	route->handler(&call);
-	free(body);
 }
 
 /*
  * A socket passed by systemd comes as configured: blocking unless the unit
- * says NonBlocking=yes.  libevent's accept loop needs it non-blocking, or it
+ * says NonBlocking=yes.  The accept loop needs it non-blocking, or it
  * blocks in accept4() once the backlog is empty and the daemon hangs.
  */
 static int
@@ -468,7 +470,7 @@ http_sockname(int fd, char *buf, size_t len)
 static int
 http_take_passed(int n, char *err, size_t errlen)
 {
-	char	where[NI_MAXHOST + NI_MAXSERV + 8];
+	char	where[NI_MAXHOST + NI_MAXSERV + 8], why[512];
 	int	i, fd;
 
 	if (n > HTTP_LISTEN_MAX) {
@@ -481,9 +483,9 @@ http_take_passed(int n, char *err, size_t errlen)
 		fd = SD_LISTEN_FDS_START + i;
 		if (http_passed_socket(fd, err, errlen) != 0)
 			return -1;
-		if (evhttp_accept_socket_with_handle(http_server, fd) == NULL) {
+		if (conn_listen_fd(fd, NULL, why, sizeof(why)) == NULL) {
 			snprintf(err, errlen, "cannot use the socket passed by "
-			    "systemd (fd %d): out of memory", fd);
+			    "systemd (fd %d): %s", fd, why);
 			return -1;
 		}
 		http_sockname(fd, where, sizeof(where));
@@ -493,18 +495,24 @@ http_take_passed(int n, char *err, size_t errlen)
 	return 0;
 }
 
-static struct evhttp_bound_socket *
+/* The listener, or NULL with err set and errno saying why. */
+static struct conn_listener *
 http_bind(const struct config *cfg, char *err, size_t errlen)
 {
-	struct evhttp_bound_socket *bound;
+	struct conn_listener	*l;
+	char			 why[512];
+	uint16_t		 port;
+	int			 e;
 
-	bound = evhttp_bind_socket_with_handle(http_server, cfg->listen_host,
-	    cfg->listen_port);
-	if (bound == NULL)
+	l = conn_bind(cfg->listen_host, cfg->listen_port, NULL, &port, why,
+	    sizeof(why));
+	e = errno;
+	if (l == NULL)
 		snprintf(err, errlen, "cannot listen on %s: %s; is another dutyd or "
 		    "another program using that port? Change `listen` in %s",
-		    cfg->listen, strerror(errno), cfg->path);
-	return bound;
+		    cfg->listen, why, cfg->path);
+	errno = e;
+	return l;
 }
 
 static int
@@ -530,7 +538,7 @@ int
 http_relisten(const struct config *cfg, const struct config *old, char *err,
     size_t errlen)
 {
-	struct evhttp_bound_socket *bound;
+	struct conn_listener	*bound;
 
 	if (strcmp(cfg->listen, old->listen) == 0)
 		return 0;
@@ -545,7 +553,7 @@ http_relisten(const struct config *cfg, const struct config *old, char *err,
 		if (errno != EADDRINUSE || cfg->listen_port != old->listen_port)
 			return -1;
 		/* 127.0.0.1:8080 to 0.0.0.0:8080: the old one is in the way. */
-		evhttp_del_accept_socket(http_server, http_bound);
+		conn_unlisten(http_bound);
 		http_bound = NULL;
 		if ((bound = http_bind(cfg, err, errlen)) == NULL) {
 			char again[256];
@@ -557,34 +565,17 @@ http_relisten(const struct config *cfg, const struct config *old, char *err,
 			return -1;
 		}
 	} else
-		evhttp_del_accept_socket(http_server, http_bound);
-	/* Connections already accepted are evhttp's own: they go on. */
+		conn_unlisten(http_bound);
+	/* Connections already accepted go on. */
 	http_bound = bound;
 	log_info("listening on %s instead of %s", cfg->listen, old->listen);
 	return 0;
 }
 
-static void
-http_unbind(struct evhttp_bound_socket *bound, void *arg)
-{
-	struct evhttp_bound_socket ***next = arg;
-
-	*(*next)++ = bound;
-}
-
 void
 http_stop_accepting(void)
 {
-	struct evhttp_bound_socket *all[HTTP_LISTEN_MAX + 1], **next = all;
-	size_t i, n;
-
-	if (http_server == NULL)
-		return;
-	/* Collected first: deleting while libevent walks its list would break it. */
-	evhttp_foreach_bound_socket(http_server, http_unbind, &next);
-	n = (size_t)(next - all);
-	for (i = 0; i < n; i++)
-		evhttp_del_accept_socket(http_server, all[i]);
+	conn_unlisten_all();	/* TLS's too */
 	http_bound = NULL;
 }
 
@@ -600,31 +591,36 @@ http_init(struct event_base *base, const struct config *cfg,
 {
 	http_routes = routes;
 	http_nroutes = nroutes;
-	if ((http_server = evhttp_new(base)) == NULL) {
-		snprintf(err, errlen, "cannot create the HTTP server");
+	if (conn_init(base, http_dispatch, err, errlen) != 0 ||
+	    authfail_init(err, errlen) != 0)
 		return -1;
-	}
-	/* Caps on what a peer controls; bodies past the hard cap never reach memory. */
-	evhttp_set_max_body_size(http_server, HTTP_BODY_HARD_MAX);
-	/* Drain an oversized body so the client reads its 413 instead of a reset. */
-	evhttp_set_flags(http_server, EVHTTP_SERVER_LINGERING_CLOSE);
-	evhttp_set_max_headers_size(http_server, 16 * 1024);
-	evhttp_set_timeout(http_server, 30);
-	evhttp_set_allowed_methods(http_server, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_default_content_type(http_server,
-	    "application/json; charset=utf-8");
-	evhttp_set_gencb(http_server, http_dispatch, NULL);
-	return http_listen(cfg, err, errlen);
+	http_reconfigure(cfg);
+	if (http_listen(cfg, err, errlen) != 0)
+		return -1;
+	return tls_listen(base, cfg, err, errlen);
+}
+
+int
+http_can_reload(const struct config *old, const struct config *cfg,
+    char *why, size_t whylen)
+{
+	return tls_prepare(old, cfg, why, whylen);
+}
+
+void
+http_reconfigure(const struct config *cfg)
+{
+	conn_configure(cfg);
+	authfail_configure(cfg);
+	tls_configure(cfg);
 }
 
 void
 http_shutdown(void)
 {
-	if (http_server != NULL)
-		evhttp_free(http_server);
-	http_server = NULL;
+	conn_shutdown();
+	tls_shutdown();
+	authfail_shutdown();
 	http_bound = NULL;
 	http_activated = 0;
 }

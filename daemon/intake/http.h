@@ -1,6 +1,6 @@
 /*
- * The HTTP server: evhttp set-up, routing, authentication, limits and
- * JSON replies.  The routes are routes.c's; handlers api.c's, smsgw.c's
+ * The HTTP server: listening, routing, authentication and JSON replies
+ * (conn.c holds the connections and their limits).  The routes are routes.c's; handlers api.c's, smsgw.c's
  * and onetap.c's.
  */
 #ifndef DUTYD_HTTP_H
@@ -11,16 +11,14 @@
 #include <jansson.h>
 
 struct event_base;
-struct evhttp_request;
+struct conn_request;
 struct config;
 struct config_office;
 struct config_person;
 
-#define HTTP_BODY_HARD_MAX	(1024 * 1024)	/* evhttp drops bigger bodies itself */
-
 /* What a handler gets: the request, who made it, and the path parameter. */
 struct http_call {
-	struct evhttp_request		*req;
+	struct conn_request		*req;
 	const struct config_office	*office;	/* for office routes */
 	const struct config_person	*person;	/* for staff routes */
 	char				 param[600];	/* the {id} in the path (a link token is up to 512) */
@@ -43,10 +41,21 @@ struct http_route {
 	void		(*handler)(struct http_call *);
 };
 
-/* Serves ROUTES (kept, not copied) on cfg->listen or the socket systemd passed. */
+/*
+ * Serves ROUTES (kept, not copied) on cfg->listen or the socket systemd
+ * passed, and on tls.listen when the configuration has one.
+ */
 int	http_init(struct event_base *, const struct config *,
 	    const struct http_route *routes, size_t nroutes, char *err,
 	    size_t errlen);
+/*
+ * A reload: whether the new configuration can be taken without a restart
+ * (0, or -1 with why: tls.listen changed, the new TLS pair is unusable),
+ * then its limits and TLS pair in force.
+ */
+int	http_can_reload(const struct config *old, const struct config *cfg,
+	    char *why, size_t whylen);
+void	http_reconfigure(const struct config *);
 void	http_shutdown(void);
 /*
  * An orderly stop, first: no more connections are accepted.  A socket
@@ -66,6 +75,11 @@ int	http_busy(int64_t quiet_ms);
  */
 int	http_relisten(const struct config *cfg, const struct config *old,
 	    char *err, size_t errlen);
+/*
+ * For handlers that authenticate themselves (SMS gateways, links): 1 after
+ * answering 429 when the peer failed too often, else 0.
+ */
+int	http_auth_throttled(struct http_call *);
 
 /* A 2xx goes out only after the audit records before it are durable. */
 void	http_reply(struct http_call *, int status, json_t *body);
@@ -74,8 +88,9 @@ void	http_reply_text(struct http_call *, int status, const char *json);
 /* A body that is not JSON (TwiML, HTML): CONTENT_TYPE must be a static string. */
 void	http_reply_as(struct http_call *, int status, const char *content_type,
 	    const char *body);
-/* The peer's address ("127.0.0.1"), and the request URI as sent ("/a/x?y"). */
+/* The peer's address ("127.0.0.1"), the method, and the request URI as sent ("/a/x?y"). */
 const char *http_peer(struct http_call *);
+const char *http_method(struct http_call *);
 const char *http_uri(struct http_call *);
 /* Errors: {"error": "...", "field": "..."|null}. */
 void	http_error(struct http_call *, int status, const char *field,

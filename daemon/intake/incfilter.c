@@ -15,9 +15,13 @@
 #include "intake/http.h"
 #include "intake/incfilter.h"
 #include "state/incident.h"
+#include "state/inclist.h"
 
 /* Every parameter GET /api/v1/incidents takes. */
-static const char *const incfilter_known[] = { "state", "office", "since", NULL };
+static const char *const incfilter_known[] = { "state", "office", "since",
+    "limit", "cursor", NULL };
+enum { INCFILTER_STATE, INCFILTER_OFFICE, INCFILTER_SINCE, INCFILTER_LIMIT,
+    INCFILTER_CURSOR };
 
 static const struct {
 	const char		*name;
@@ -90,12 +94,46 @@ incfilter_since(struct http_call *call, const char *v, struct incfilter *f)
 	return 0;
 }
 
+/* limit=: a page of 1 to INCFILTER_PAGE_MAX incidents. */
+static int
+incfilter_limit(struct http_call *call, const char *v, struct incfilter *f)
+{
+	char	*end;
+	long	 n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n < 1 ||
+	    n > INCFILTER_PAGE_MAX) {
+		http_error(call, 400, "limit", "limit must be a number of incidents "
+		    "from 1 to %d (default %d); got '%s'", INCFILTER_PAGE_MAX,
+		    INCFILTER_PAGE_DEFAULT, incfilter_quote(v));
+		return -1;
+	}
+	f->limit = (size_t)n;
+	return 0;
+}
+
+/* cursor=: the previous page's next, an incident id (it may be gone since). */
+static int
+incfilter_cursor(struct http_call *call, const char *v, struct incfilter *f)
+{
+	int day, n;
+
+	if (inclist_parse_id(v, &day, &n) != 0 || strlen(v) >= sizeof(f->cursor)) {
+		http_error(call, 400, "cursor", "cursor must be the 'next' of the "
+		    "previous page (an incident id); got '%s'", incfilter_quote(v));
+		return -1;
+	}
+	memcpy(f->cursor, v, strlen(v) + 1);
+	return 0;
+}
+
 int
 incfilter_parse(struct http_call *call, struct incfilter *f)
 {
-	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(call->req);
-	const char		*query = uri != NULL ? evhttp_uri_get_query(uri) :
-				    NULL;
+	struct evhttp_uri	*uri;
+	const char		*query;
 	struct evkeyvalq	 params;
 	struct evkeyval		*kv;
 	size_t			 i;
@@ -103,10 +141,16 @@ incfilter_parse(struct http_call *call, struct incfilter *f)
 
 	memset(f, 0, sizeof(*f));
 	f->state = -1;
-	if (query == NULL || *query == '\0')
+	f->limit = INCFILTER_PAGE_DEFAULT;
+	uri = evhttp_uri_parse_with_flags(http_uri(call), EVHTTP_URI_NONCONFORMANT);
+	query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	if (query == NULL || *query == '\0') {
+		evhttp_uri_free(uri);
 		return 0;
+	}
 	TAILQ_INIT(&params);
 	if (evhttp_parse_query_str(query, &params) != 0) {
+		evhttp_uri_free(uri);
 		http_error(call, 400, NULL, "the query string cannot be read: "
 		    "write it as name=value&name=value, percent-encoded");
 		return -1;
@@ -118,20 +162,39 @@ incfilter_parse(struct http_call *call, struct incfilter *f)
 		if (incfilter_known[i] == NULL) {
 			http_error(call, 400, strcmp(incfilter_quote(kv->key),
 			    kv->key) == 0 ? kv->key : NULL, "unknown query "
-			    "parameter '%s'; the incident list takes state, office "
-			    "and since", incfilter_quote(kv->key));
+			    "parameter '%s'; the incident list takes state, office, "
+			    "since, limit and cursor", incfilter_quote(kv->key));
 			rc = -1;
-		} else if (i == 0)
+		} else if (i == INCFILTER_STATE)
 			rc = incfilter_state(call, kv->value, f);
-		else if (i == 1)
+		else if (i == INCFILTER_OFFICE)
 			rc = incfilter_office(call, kv->value, f);
-		else
+		else if (i == INCFILTER_SINCE)
 			rc = incfilter_since(call, kv->value, f);
+		else if (i == INCFILTER_LIMIT)
+			rc = incfilter_limit(call, kv->value, f);
+		else
+			rc = incfilter_cursor(call, kv->value, f);
 		if (rc != 0)
 			break;
 	}
 	evhttp_clear_headers(&params);
+	evhttp_uri_free(uri);
 	return rc;
+}
+
+enum incident_filter
+incfilter_list(const struct incfilter *f)
+{
+	if (f->all)
+		return INCIDENT_ALL;
+	return f->state == -1 ? INCIDENT_NOT_CLOSED : INCIDENT_IN_STATE(f->state);
+}
+
+int
+incfilter_narrows(const struct incfilter *f)
+{
+	return f->office[0] != '\0' || f->since != 0;
 }
 
 int

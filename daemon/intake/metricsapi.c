@@ -55,7 +55,7 @@ metricsapi_get(struct http_call *call)
 	    "passed and not met (unacknowledged, or no written report).\n"
 	    "# TYPE dutyd_incidents_overdue gauge\n"
 	    "dutyd_incidents_overdue %zu\n", DUTYD_VERSION,
-	    incident_count_open(), incident_count_overdue()) < 0 ||
+	    incident_count(INCIDENT_NOT_CLOSED), incident_count_overdue()) < 0 ||
 	    metrics_write(f) != 0;
 	if (fclose(f) != 0 || bad) {
 		free(text);

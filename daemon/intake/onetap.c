@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
+#include "intake/authfail.h"
 #include "intake/http.h"
 #include "intake/onetap.h"
 #include "notify/links.h"
@@ -91,6 +92,8 @@ onetap_open(struct http_call *call, struct links_link *l,
 	char			 when[64];
 	int			 rc;
 
+	if (http_auth_throttled(call))
+		return NULL;
 	rc = links_open(call->param, time_now_ms(), l);
 	inc = l->incident[0] != '\0' ? incident_find(l->incident) : NULL;
 	switch (rc) {
@@ -120,6 +123,8 @@ onetap_open(struct http_call *call, struct links_link *l,
 	default:
 		log_debug("onetap: refused an altered or malformed token from %s",
 		    http_peer(call));
+		/* Guessing links is limited per source, and recorded. */
+		authfail_note(http_peer(call), http_method(call), "/a/{token}");
 		onetap_answer(call, 403, NULL, "此链接无效：不完整或被改动过。请从通知"
 		    "消息中重新打开完整链接，或回复通知短信。");
 		return NULL;

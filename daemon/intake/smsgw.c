@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -22,6 +23,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
+#include "intake/authfail.h"
 #include "intake/http.h"
 #include "intake/smsgw.h"
 #include "parse/smsin.h"
@@ -165,6 +167,8 @@ smsgw_twilio(struct http_call *call)
 		    "token and reload dutyd", cf->path);
 		return;
 	}
+	if (http_auth_throttled(call))
+		return;
 	memset(&form, 0, sizeof(form));
 	if ((rc = smsin_form_parse(call->body, call->body_len, &form)) != 0) {
 		smsin_form_free(&form);
@@ -193,6 +197,7 @@ smsgw_twilio(struct http_call *call)
 		goto out;
 	}
 	if (rc != 0) {
+		authfail_note(http_peer(call), "POST", "/api/v1/sms/twilio");
 		smsact_rejected(http_peer(call), "twilio", sig == NULL ? "no X-Twilio-Signature" :
 		    "X-Twilio-Signature does not match");
 		http_error(call, 403, NULL, "%s: the request is not from Twilio, "
@@ -243,6 +248,37 @@ smsgw_aliyun_time(const struct smsin_aliyun_msg *msg, int64_t now)
 	return now;
 }
 
+/*
+ * The ?secret= of the push URL, exactly: the name in lower case, once, and
+ * no NUL (evhttp's lookup ignored case and stopped at %00, so "?SECRET="
+ * and "<secret>%00junk" passed).  "" when the query is malformed, so that
+ * it counts as a wrong secret; NULL when there is none.  Caller frees.
+ */
+static char *
+smsgw_query_secret(struct http_call *call)
+{
+	struct smsin_form	 form = { NULL, 0 };
+	const char		*q = strchr(http_uri(call), '?');
+	char			*out = NULL;
+	size_t			 i, n = 0;
+
+	if (q == NULL)
+		return NULL;
+	q++;
+	if (smsin_form_parse(q, strcspn(q, "#"), &form) != 0) {
+		smsin_form_free(&form);
+		return strdup("");
+	}
+	for (i = 0; i < form.npairs; i++)
+		if (strcasecmp(form.pairs[i].name, "secret") == 0)
+			n++;
+	if (n > 0)
+		out = strdup(n == 1 && smsin_form_get(&form, "secret") != NULL ?
+		    smsin_form_get(&form, "secret") : "");
+	smsin_form_free(&form);
+	return out;
+}
+
 void
 smsgw_aliyun(struct http_call *call)
 {
@@ -261,13 +297,16 @@ smsgw_aliyun(struct http_call *call)
 		    "dutyd", cf->path);
 		return;
 	}
-	secret = http_query(call, "secret");
+	if (http_auth_throttled(call))
+		return;
+	secret = smsgw_query_secret(call);
 	if (secret != NULL && cf->sms.aliyun_secret != NULL)
 		ok = smsgw_secret_eq(secret, cf->sms.aliyun_secret);
 	if (!ok)
 		ok = smsgw_peer_allowed(http_peer(call), cf->sms.aliyun_allow,
 		    cf->sms.naliyun_allow);
 	if (!ok) {
+		authfail_note(http_peer(call), "POST", "/api/v1/sms/aliyun");
 		smsact_rejected(http_peer(call), "aliyun", secret != NULL ? "wrong ?secret=" :
 		    "no ?secret= and the address is not in sms.aliyun.allow");
 		http_error(call, 403, NULL, "%s: put ?secret=<sms.aliyun.secret> "

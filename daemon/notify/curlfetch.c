@@ -841,6 +841,8 @@ curlfetch_setup(struct fetch *f, const struct fetch_request *req)
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (req->ca_file != NULL)	/* a private CA, this channel's only */
+		SET(CURLOPT_CAINFO, req->ca_file);
 	SET(CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, ctimeout);
 	SET(CURLOPT_ERRORBUFFER, f->errbuf);

@@ -29,6 +29,7 @@
 #include "config/channel.h"
 #include "config/config.h"
 #include "notify/delivery.h"
+#include "notify/failwarn.h"
 #include "notify/fetch.h"
 #include "notify/message.h"
 #include "state/incident.h"
@@ -462,7 +463,8 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 		log_debug("incident %s: %s delivered to %s via %s (attempt %d)",
 		    d->subj->id, notify_event_name(d->event), d->person,
 		    d->contacts[contact].channel, attempt);
-	else
+	else if (strcmp(outcome, "failed") == 0 || fallback >= 0 ||
+	    failwarn_now(d->contacts[contact].channel, res->detail))
 		log_warnx("incident %s: %s to %s via %s, attempt %d: %s%s",
 		    d->subj->id, notify_event_name(d->event), d->person,
 		    d->contacts[contact].channel, attempt, res->detail,
@@ -696,6 +698,7 @@ delivery_send(struct config *cfg, const struct config_channel *ch,
 	freq.mail_rcpt = req.mail_rcpt;
 	freq.nrcpt = req.nrcpt;
 	freq.tls_required = req.tls == DUTYD_TLS_REQUIRED;
+	freq.ca_file = ch->ca_file;
 	rc = fetch_start(&freq, delivery_fetched, lead, &lead->fetch);
 	channel_request_clear(&req);
 	message_clear(&m);

@@ -34,6 +34,7 @@ struct fetch_request {
 	char *const	*mail_rcpt;	/* SMTP: envelope recipients (at least one) */
 	size_t		 nrcpt;
 	int		 tls_required;	/* smtp://: STARTTLS or fail (CURLUSESSL_ALL) */
+	const char	*ca_file;	/* PEM CA certificates trusted instead of the system's; NULL: the system's */
 };
 
 struct fetch_result {

@@ -341,6 +341,7 @@ check_value(const json_t *v, const struct field *f, int64_t *ms,
 	char		 expect[96];
 	json_int_t	 i;
 	size_t		 k;
+	int		 rc;
 
 	switch (f->kind) {
 	case K_TITLE:
@@ -363,7 +364,15 @@ check_value(const json_t *v, const struct field *f, int64_t *ms,
 		    "e.g. " TIME_EXAMPLE, 0, err) == -1)
 			return -1;
 		s = json_string_value(v);
-		if (time_parse(s, ms) != 0) {
+		rc = time_parse(s, ms);
+		/* Before 1970 is a typo, not an incident anyone reports now. */
+		if (rc == -ERANGE || (rc == 0 && *ms < 0)) {
+			fail(err, f->path, "%s must be a time between the years "
+			    "1970 and 9999, e.g. " TIME_EXAMPLE "; got \"%.*s\"",
+			    f->path, clip(s, QUOTE_MAX), s);
+			return -1;
+		}
+		if (rc != 0) {
 			fail(err, f->path, "%s must be an RFC 3339 time with "
 			    "offset, e.g. " TIME_EXAMPLE "; got \"%.*s\"",
 			    f->path, clip(s, QUOTE_MAX), s);

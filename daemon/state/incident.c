@@ -21,6 +21,12 @@
 #define INCIDENT_TIMELINE_MAX	500
 /* Undeliverable notices shown per incident (the log keeps them all). */
 #define INCIDENT_UNDELIVERABLE_MAX	50
+/*
+ * Attempts of one delivery kept in the timeline: its first and its last
+ * few (a receiver down for hours made thousands; the log has them all).
+ */
+#define INCIDENT_ATTEMPTS_FIRST	2
+#define INCIDENT_ATTEMPTS_LAST	3
 
 RB_HEAD(incident_ids, incident);
 RB_HEAD(incident_keys, incident);
@@ -29,6 +35,8 @@ TAILQ_HEAD(incident_list, incident);
 static struct incident_ids	 by_id = RB_INITIALIZER(&by_id);
 static struct incident_keys	 by_key = RB_INITIALIZER(&by_key);
 static struct incident_list	 incidents = TAILQ_HEAD_INITIALIZER(incidents);
+static size_t			 incidents_overdue;	/* incident_recount() keeps it */
+
 /* Ids are INC-<local date>-<n>: the last one issued, restored by replay. */
 static int			 last_day, last_n;
 static clock_fn			 incident_on_deadline;
@@ -101,9 +109,44 @@ incident_free(struct incident *inc)
 	free(inc);
 }
 
+/* Every change of state goes through here: the lists follow it. */
+static void
+incident_set_state(struct incident *inc, enum incident_state st)
+{
+	inc->state = st;
+	inclist_set(&inc->order, (int)st, incident_is_closed(inc));
+}
+
+/* Not closed, and a deadline fired that is still not met. */
+static int
+incident_is_overdue(const struct incident *inc)
+{
+	return !incident_is_closed(inc) &&
+	    ((inc->ack_clock.fired_at != 0 && inc->ack.at == 0) ||
+	    (inc->report_clock.fired_at != 0 && inc->filed.at == 0));
+}
+
+/* After any change to INC: the overdue count follows, so reading it is O(1). */
+static void
+incident_recount(struct incident *inc)
+{
+	int now = incident_is_overdue(inc);
+
+	if (now == inc->overdue)
+		return;
+	inc->overdue = now;
+	if (now)
+		incidents_overdue++;
+	else
+		incidents_overdue--;
+}
+
 static void
 incident_remove(struct incident *inc)
 {
+	if (inc->overdue)
+		incidents_overdue--;
+	inclist_remove(&inc->order);
 	TAILQ_REMOVE(&incidents, inc, entry);
 	RB_REMOVE(incident_ids, &by_id, inc);
 	if (inc->idem != NULL)
@@ -164,15 +207,9 @@ incident_next(struct incident *inc)
 }
 
 size_t
-incident_count_open(void)
+incident_count(enum incident_filter f)
 {
-	struct incident	*inc;
-	size_t		 n = 0;
-
-	TAILQ_FOREACH(inc, &incidents, entry)
-		if (!incident_is_closed(inc))
-			n++;
-	return n;
+	return inclist_count((enum inclist_filter)f);
 }
 
 json_t *
@@ -223,19 +260,55 @@ incident_merge_target(struct incident *inc)
 	return inc;
 }
 
-/* Open, and a deadline fired that is still not met. */
 size_t
 incident_count_overdue(void)
 {
-	struct incident	*inc;
-	size_t		 n = 0;
+	return incidents_overdue;
+}
 
-	TAILQ_FOREACH(inc, &incidents, entry)
-		if (!incident_is_closed(inc) &&
-		    ((inc->ack_clock.fired_at != 0 && inc->ack.at == 0) ||
-		    (inc->report_clock.fired_at != 0 && inc->filed.at == 0)))
-			n++;
-	return n;
+static struct incident *
+incident_of(struct inclist_node *e)
+{
+	return e == NULL ? NULL : (struct incident *)(void *)((char *)e -
+	    offsetof(struct incident, order));
+}
+
+struct incident *
+incident_before(enum incident_filter f, const char *before, int *err)
+{
+	return incident_of(inclist_below((enum inclist_filter)f, before, err));
+}
+
+struct incident *
+incident_older(enum incident_filter f, struct incident *inc)
+{
+	return incident_of(inclist_older((enum inclist_filter)f, &inc->order));
+}
+
+struct incident *
+incident_after(enum incident_filter f, const char *after, int *err)
+{
+	return incident_of(inclist_above((enum inclist_filter)f, after, err));
+}
+
+struct incident *
+incident_oldest(enum incident_filter f)
+{
+	int err;
+
+	return incident_of(inclist_above((enum inclist_filter)f, NULL, &err));
+}
+
+struct incident *
+incident_newer(enum incident_filter f, struct incident *inc)
+{
+	return incident_of(inclist_newer((enum inclist_filter)f, &inc->order));
+}
+
+int
+incident_is_after(const struct incident *inc, const char *id)
+{
+	return inclist_is_after(&inc->order, id);
 }
 
 const char *
@@ -280,7 +353,7 @@ incident_note_id(const char *id)
 {
 	int day, n;
 
-	if (sscanf(id, "INC-%8d-%d", &day, &n) == 2)
+	if (inclist_parse_id(id, &day, &n) == 0)
 		incident_id_seen(day, n);
 }
 
@@ -322,6 +395,30 @@ incident_strdup(json_t *obj, const char *key, char **out)
 	return (*out = strdup(json_string_value(v))) == NULL ? -ENOMEM : 0;
 }
 
+/* A delivery's attempts past its first and last few leave the timeline. */
+static void
+incident_timeline_attempts(struct incident *inc, json_t *data)
+{
+	json_int_t	 intent = json_integer_value(json_object_get(data, "intent"));
+	json_int_t	 rcpt = json_integer_value(json_object_get(data, "recipient"));
+	json_t		*e, *d;
+	const char	*ev;
+	size_t		 i, n = 0, middle = 0;
+
+	json_array_foreach(inc->timeline, i, e) {
+		ev = json_string_value(json_object_get(e, "event"));
+		d = json_object_get(e, "data");
+		if (ev == NULL || strcmp(ev, "notify.attempt") != 0 ||
+		    json_integer_value(json_object_get(d, "intent")) != intent ||
+		    json_integer_value(json_object_get(d, "recipient")) != rcpt)
+			continue;
+		if (n++ == INCIDENT_ATTEMPTS_FIRST)
+			middle = i;
+	}
+	if (n > INCIDENT_ATTEMPTS_FIRST + INCIDENT_ATTEMPTS_LAST)
+		json_array_remove(inc->timeline, middle);
+}
+
 /* The timeline keeps what happened, in the words of the records. */
 static int
 incident_timeline_add(struct incident *inc, const struct record *r,
@@ -334,6 +431,8 @@ incident_timeline_add(struct incident *inc, const struct record *r,
 	    "ts", r->ts, "event", r->event, "actor", r->actor, "data", data);
 	if (e == NULL || json_array_append_new(inc->timeline, e) != 0)
 		return -ENOMEM;
+	if (strcmp(r->event, "notify.attempt") == 0)
+		incident_timeline_attempts(inc, data);
 	/* Days of retries must not grow it without end: the log has them all. */
 	if (json_array_size(inc->timeline) > INCIDENT_TIMELINE_MAX) {
 		json_array_foreach(inc->timeline, i, old) {
@@ -383,6 +482,7 @@ incident_create(const char *id, json_t *d, struct incident **out)
 		return -EINVAL;
 	}
 	inc->state = INCIDENT_OPEN;
+	inclist_add(&inc->order, inc->id);
 	RB_INSERT(incident_ids, &by_id, inc);
 	if (inc->idem != NULL)
 		RB_INSERT(incident_keys, &by_key, inc);
@@ -525,33 +625,43 @@ incident_stop_clocks(struct incident *inc)
  * like a resolution, and the incident it went into lists it and shows the
  * merge in its timeline.
  */
+/* The incident a merge went into learns of it. */
+static int
+incident_apply_merged_into(const struct record *r)
+{
+	struct incident	*into;
+	const char	*id = json_string_value(json_object_get(r->data, "into"));
+
+	if ((into = incident_find(id)) == NULL || strcmp(into->id,
+	    r->incident) == 0)
+		return 0;
+	free(into->json);
+	into->json = NULL;
+	if ((into->merged_from == NULL &&
+	    (into->merged_from = json_array()) == NULL) ||
+	    json_array_append_new(into->merged_from, json_string(r->incident)) != 0 ||
+	    incident_timeline_add(into, r, r->data) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int
 incident_apply_close(struct incident *inc, const struct record *r)
 {
-	struct incident	*into;
 	const char	*id;
 	int		 merged = strcmp(r->event, "incident.merged") == 0, rc;
 
 	if ((rc = incident_apply_mark(&inc->closed, r, merged ? "note" :
 	    "reason")) != 0)
 		return rc;
-	inc->state = merged ? INCIDENT_MERGED : INCIDENT_DISMISSED;
+	incident_set_state(inc, merged ? INCIDENT_MERGED : INCIDENT_DISMISSED);
 	incident_stop_clocks(inc);
 	if (!merged)
 		return 0;
 	id = json_string_value(json_object_get(r->data, "into"));
 	snprintf(inc->merged_into, sizeof(inc->merged_into), "%s",
 	    id != NULL ? id : "");
-	if ((into = incident_find(id)) == NULL || into == inc)
-		return 0;
-	free(into->json);
-	into->json = NULL;
-	if ((into->merged_from == NULL &&
-	    (into->merged_from = json_array()) == NULL) ||
-	    json_array_append_new(into->merged_from, json_string(inc->id)) != 0 ||
-	    incident_timeline_add(into, r, r->data) != 0)
-		return -ENOMEM;
-	return 0;
+	return incident_apply_merged_into(r);
 }
 
 static int
@@ -567,14 +677,26 @@ incident_apply(const struct record *r)
 		return (inc = incident_find(r->incident)) != NULL ?
 		    incident_apply_undeliverable(inc, r) : 0;
 	if ((inc = incident_find(r->incident)) == NULL) {
-		log_warnx("audit seq %lld (%s) names unknown incident %s; skipped",
-		    (long long)r->seq, r->event, r->incident ? r->incident : "-");
+		if (router_restoring()) {
+			log_debug("audit seq %lld (%s): incident %s comes later in "
+			    "the checkpoint", (long long)r->seq, r->event,
+			    r->incident ? r->incident : "-");
+			/*
+			 * Its part, written later, holds this merge; the one it
+			 * went into may have been written before it.
+			 */
+			if (strcmp(r->event, "incident.merged") == 0)
+				return incident_apply_merged_into(r);
+		} else
+			log_warnx("audit seq %lld (%s) names unknown incident %s; "
+			    "skipped", (long long)r->seq, r->event,
+			    r->incident ? r->incident : "-");
 		return 0;
 	}
 	if (strcmp(r->event, "incident.acknowledged") == 0) {
 		rc = incident_apply_mark(&inc->ack, r, "note");
 		if (inc->state == INCIDENT_OPEN)
-			inc->state = INCIDENT_ACKNOWLEDGED;
+			incident_set_state(inc, INCIDENT_ACKNOWLEDGED);
 		clock_disarm(&inc->ack_clock.clock);
 		clock_disarm(&inc->level_clock.clock);
 	} else if (strcmp(r->event, "incident.report_filed") == 0) {
@@ -582,7 +704,7 @@ incident_apply(const struct record *r)
 		clock_disarm(&inc->report_clock.clock);
 	} else if (strcmp(r->event, "incident.resolved") == 0) {
 		rc = incident_apply_mark(&inc->resolved, r, "note");
-		inc->state = INCIDENT_RESOLVED;
+		incident_set_state(inc, INCIDENT_RESOLVED);
 		incident_stop_clocks(inc);
 	} else if (strcmp(r->event, "incident.merged") == 0 ||
 	    strcmp(r->event, "incident.dismissed") == 0)
@@ -593,6 +715,7 @@ incident_apply(const struct record *r)
 		rc = incident_apply_update(inc, r);
 	else if (strcmp(r->event, "incident.report_overdue") == 0)
 		incident_apply_clock(&inc->report_clock, r);
+	incident_recount(inc);
 	return rc;
 }
 
@@ -644,134 +767,6 @@ incident_follow(const struct record *r)
 }
 
 /* Checkpoints and retention ------------------------------------------------ */
-
-static json_t *
-incident_mark_snapshot(const struct incident_mark *m)
-{
-	char	 at[TIME_RFC3339_MAX];
-
-	if (m->at == 0)
-		return json_null();
-	return json_pack("{s:s, s:s?, s:s?, s:s?}", "at",
-	    time_format(m->at, at, sizeof(at)), "by", m->by, "by_name", m->by_name,
-	    "text", m->text);
-}
-
-static json_t *
-incident_clock_snapshot(const struct incident_clock *c)
-{
-	char at[TIME_RFC3339_MAX];
-
-	if (c->fired_at == 0)
-		return json_pack("{s:n}", "fired_at");
-	return json_pack("{s:s, s:I}", "fired_at", time_format(c->fired_at, at,
-	    sizeof(at)), "late_ms", (json_int_t)c->late_ms);
-}
-
-/* Which follow-up carries FIELDS (the timeline shares the object). */
-static size_t
-incident_update_of(const struct incident *inc, json_t *fields)
-{
-	json_t	*u;
-	size_t	 i;
-
-	json_array_foreach(inc->updates, i, u)
-		if (json_object_get(u, "fields") == fields)
-			return i + 1;
-	return 0;
-}
-
-/*
- * The timeline for a checkpoint: a follow-up's fields are in `updates`
- * already and are not written twice (the entry says `update_n`), and
- * TRIM entries go, the oldest delivery records first.
- */
-static json_t *
-incident_timeline_snapshot(const struct incident *inc, size_t trim)
-{
-	json_t		*tl = json_array(), *e, *data, *copy;
-	const char	*ev;
-	size_t		 i, n, skip = 0;
-
-	if (tl == NULL)
-		return NULL;
-	json_array_foreach(inc->timeline, i, e) {
-		ev = json_string_value(json_object_get(e, "event"));
-		data = json_object_get(e, "data");
-		if (skip < trim && ev != NULL && strncmp(ev, "notify.", 7) == 0) {
-			skip++;
-			continue;
-		}
-		if (ev != NULL && strcmp(ev, "incident.updated") == 0 &&
-		    (n = incident_update_of(inc, json_object_get(data,
-		    "fields"))) > 0) {
-			if ((copy = json_copy(e)) == NULL ||
-			    (data = json_copy(data)) == NULL ||
-			    json_object_del(data, "fields") != 0 ||
-			    json_object_set_new(data, "update_n",
-			    json_integer((json_int_t)n)) != 0 ||
-			    json_object_set_new(copy, "data", data) != 0 ||
-			    json_array_append_new(tl, copy) != 0) {
-				json_decref(tl);
-				return NULL;
-			}
-			continue;
-		}
-		if (json_array_append(tl, e) != 0) {
-			json_decref(tl);
-			return NULL;
-		}
-	}
-	return tl;
-}
-
-/* Everything incident_apply() built from the records, as one object. */
-json_t *
-incident_snapshot(struct incident *inc, size_t trim)
-{
-	char	 next[TIME_RFC3339_MAX];
-	json_t	*o, *told, *v;
-	const char *person;
-
-	o = json_pack("{s:O, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:o*, "
-	    "s:{s:i, s:O?, s:s?}, s:O?, s:O*}",
-	    "origin", inc->origin,
-	    "state", incident_state_name(inc->state),
-	    "ack", incident_mark_snapshot(&inc->ack),
-	    "filed", incident_mark_snapshot(&inc->filed),
-	    "resolved", incident_mark_snapshot(&inc->resolved),
-	    "clocks", "ack", incident_clock_snapshot(&inc->ack_clock),
-		"report", incident_clock_snapshot(&inc->report_clock),
-	    "timeline", incident_timeline_snapshot(inc, trim),
-	    "escalation", "level", inc->level, "notify", inc->level_notify,
-		"next_level_at",
-		inc->level_clock.fired_at == 0 && inc->level_clock.deadline != 0 ?
-		time_format(inc->level_clock.deadline, next, sizeof(next)) : NULL,
-	    "updates", inc->updates, "undeliverable", inc->undeliverable);
-	/* Merges and dismissals, and who was told: only where there are some. */
-	if (o == NULL || (inc->closed.at != 0 && json_object_set_new(o, "closed",
-	    incident_mark_snapshot(&inc->closed)) != 0) ||
-	    (inc->merged_into[0] != '\0' && json_object_set_new(o,
-	    "merged_into", json_string(inc->merged_into)) != 0) ||
-	    (inc->merged_from != NULL && json_object_set(o, "merged_from",
-	    inc->merged_from) != 0)) {
-		json_decref(o);
-		return NULL;
-	}
-	if (inc->told != NULL) {
-		if ((told = json_array()) == NULL ||
-		    json_object_set_new(o, "told", told) != 0) {
-			json_decref(o);
-			return NULL;
-		}
-		json_object_foreach(inc->told, person, v)
-			if (json_array_append_new(told, json_string(person)) != 0) {
-				json_decref(o);
-				return NULL;
-			}
-	}
-	return o;
-}
 
 static int
 incident_mark_restore(struct incident_mark *m, json_t *o)
@@ -854,13 +849,13 @@ incident_restore(const char *id, json_t *d)
 	    "closed"))) != 0)
 		return rc;
 	if (state != NULL && strcmp(state, "resolved") == 0)
-		inc->state = INCIDENT_RESOLVED;
+		incident_set_state(inc, INCIDENT_RESOLVED);
 	else if (state != NULL && strcmp(state, "acknowledged") == 0)
-		inc->state = INCIDENT_ACKNOWLEDGED;
+		incident_set_state(inc, INCIDENT_ACKNOWLEDGED);
 	else if (state != NULL && strcmp(state, "merged") == 0)
-		inc->state = INCIDENT_MERGED;
+		incident_set_state(inc, INCIDENT_MERGED);
 	else if (state != NULL && strcmp(state, "dismissed") == 0)
-		inc->state = INCIDENT_DISMISSED;
+		incident_set_state(inc, INCIDENT_DISMISSED);
 	snprintf(inc->merged_into, sizeof(inc->merged_into), "%s",
 	    json_string_value(json_object_get(d, "merged_into")) != NULL ?
 	    json_string_value(json_object_get(d, "merged_into")) : "");
@@ -877,6 +872,7 @@ incident_restore(const char *id, json_t *d)
 	    inc->ack.at != 0 || incident_is_closed(inc));
 	incident_clock_restore(&inc->report_clock, json_object_get(clocks,
 	    "report"), inc->filed.at != 0 || incident_is_closed(inc));
+	incident_recount(inc);
 	esc = json_object_get(d, "escalation");
 	inc->level = (int)json_integer_value(json_object_get(esc, "level"));
 	inc->level_notify = json_incref(json_object_get(esc, "notify"));

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "base/clock.h"
+#include "state/inclist.h"
 
 #define INCIDENT_ID_MAX		32
 /* Follow-ups (续报) one incident takes, and their bytes: it must fit a checkpoint line. */
@@ -55,6 +56,8 @@ struct incident {
 	RB_ENTRY(incident) by_id;
 	RB_ENTRY(incident) by_key;
 	TAILQ_ENTRY(incident) entry;	/* in order of receipt */
+	struct inclist_node order;	/* in the lists the API pages through */
+	int		 overdue;	/* counted in incident_count_overdue() */
 	char		 id[INCIDENT_ID_MAX];
 	char		*office;
 	char		*office_name;
@@ -96,8 +99,6 @@ struct incident *incident_find_idem(const char *office, const char *key);
 struct incident *incident_first(void);
 struct incident *incident_next(struct incident *);
 const char *incident_state_name(enum incident_state);
-/* Of every incident loaded. */
-size_t	incident_count_open(void);
 /*
  * The latest word on report field KEY ("level", "casualties"): the last
  * follow-up that gave it, else the report; NULL when neither did.  With
@@ -115,7 +116,37 @@ int64_t	incident_closed_at(const struct incident *);
  * loaded (retention) or the chain is longer than INCIDENT_MERGE_HOPS.
  */
 struct incident *incident_merge_target(struct incident *inc);
-size_t	incident_count_overdue(void);	/* open with a deadline passed and unmet */
+/* Not closed, with a deadline passed and unmet: kept as records apply, O(1). */
+size_t	incident_count_overdue(void);
+
+/* Which incidents a list shows (inclist.c keeps the lists). */
+enum incident_filter {
+	INCIDENT_ALL = INCLIST_ALL,
+	INCIDENT_NOT_CLOSED = INCLIST_NOT_CLOSED,	/* open or acknowledged */
+};
+/* Those in state S only (an enum incident_state). */
+#define INCIDENT_IN_STATE(s)	((enum incident_filter)(INCLIST_STATE + (int)(s)))
+/*
+ * Of the incidents loaded that pass FILTER, in O(1) and O(log n): how
+ * many, and the newest one received before the incident with id BEFORE
+ * (NULL: the newest of all; an id that is gone still marks its place).
+ * -EINVAL in *err when BEFORE is not an incident id.
+ */
+size_t	incident_count(enum incident_filter);
+struct incident *incident_before(enum incident_filter, const char *before,
+	    int *err);
+struct incident *incident_older(enum incident_filter, struct incident *);
+/*
+ * Oldest first: the first that passes FILTER, the one received after INC,
+ * and the oldest received after the incident with id AFTER (which may be
+ * gone; -EINVAL in *err when it is not an incident id).
+ */
+struct incident *incident_after(enum incident_filter, const char *after,
+	    int *err);
+/* 1 when INC was received after the incident with id ID. */
+int	incident_is_after(const struct incident *, const char *id);
+struct incident *incident_oldest(enum incident_filter);
+struct incident *incident_newer(enum incident_filter, struct incident *);
 
 /* The id the next incident gets, received at NOW: INC-<local date>-<n>. */
 void	incident_new_id(int64_t now, char *buf, size_t len);
@@ -124,12 +155,9 @@ void	incident_id_counter(int *day, int *n);
 void	incident_id_seen(int day, int n);
 
 /*
- * Checkpoints: an incident as one object and back; the restored one
- * replaces whatever replay had built.  The snapshot may leave timeline
- * entries out (TRIM of them, oldest notify.* first) to fit a line: the
- * log keeps them all.  NULL when out of memory.
+ * Checkpoints: an incident back from the object incsnap.c made; the
+ * restored one replaces whatever replay had built.  0 or -errno.
  */
-json_t	*incident_snapshot(struct incident *, size_t trim);
 int	 incident_restore(const char *id, json_t *snapshot);
 
 /*

@@ -38,6 +38,7 @@ static const struct router_kind {
 	{ "config.reloaded",		ROUTER_NOBODY },
 	{ "audit.repaired",		ROUTER_NOBODY },
 	{ "audit.chain_broken",		ROUTER_NOBODY },
+	{ "auth.refused",		ROUTER_NOBODY },
 };
 #define ROUTER_NKINDS	(sizeof(router_kinds) / sizeof(router_kinds[0]))
 
@@ -104,11 +105,21 @@ router_check(void)
 	return 0;
 }
 
+/* Between a replayed checkpoint.begin and its checkpoint.end. */
+static int router_in_checkpoint;
+
+int
+router_restoring(void)
+{
+	return router_in_checkpoint;
+}
+
 void
 router_reset(void)
 {
 	memset(router_owners, 0, sizeof(router_owners));
 	router_nfollowers = 0;
+	router_in_checkpoint = 0;
 }
 
 int
@@ -118,6 +129,10 @@ router_apply(const struct record *r)
 	size_t			 i;
 	int			 rc = 0;
 
+	if (r->replaying && strcmp(r->event, "checkpoint.begin") == 0)
+		router_in_checkpoint = 1;
+	else if (strcmp(r->event, "checkpoint.end") == 0)
+		router_in_checkpoint = 0;
 	if (owner != ROUTER_NOBODY && router_owners[owner] != NULL)
 		rc = router_owners[owner](r);
 	else if (owner == ROUTER_NOBODY && r->replaying)

@@ -40,6 +40,13 @@ void	router_follow(const char *prefix, router_fn fn);
 int	router_check(void);
 /* The store's apply hook: 0, or the owner's -errno. */
 int	router_apply(const struct record *);
+/*
+ * 1 while replay is inside a checkpoint: a checkpoint is written across
+ * loop turns with live records between its parts, so until its end a
+ * record may name an incident whose part comes later (and will hold what
+ * the record did).  Owners skip those quietly.
+ */
+int	router_restoring(void);
 /* Forget every registration (shutdown, tests). */
 void	router_reset(void);
 /* The owner of a kind, for docs and tests; ROUTER_NOBODY when unknown. */

@@ -12,10 +12,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/record.h"
 #include "store/auditscan.h"
@@ -200,15 +202,24 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 {
 	struct auditscan_seg	*g = &s->segs[idx];
 	struct stat		 sb;
-	FILE			*fp;
+	FILE			*fp = NULL;
 	char			*line = NULL, sha[RECORD_HASH_HEX], prev[RECORD_HASH_HEX];
+	int			 fd;
 	size_t			 cap = 0, evlen;
 	ssize_t			 n;
 	off_t			 off = 0;
 	int			 leading = 1, in_ckpt = 0, rc = 0;
 	int			 last_seg = idx + 1 == s->nsegs;
 
-	if ((fp = fopen(g->path, "r")) == NULL || fstat(fileno(fp), &sb) == -1) {
+	/* In state_dir a link is never followed (filelog.c refuses them too). */
+	fd = open(g->path, O_RDONLY | O_CLOEXEC | (dirmode ? O_NOFOLLOW : 0));
+	if (fd == -1 || (fp = fdopen(fd, "r")) == NULL ||
+	    fstat(fileno(fp), &sb) == -1) {
+		if (fp == NULL && fd != -1) {
+			rc = -errno;
+			close(fd);
+			errno = -rc;
+		}
 		rc = -errno;
 		snprintf(err, errlen, "cannot read %s: %s", g->path, strerror(errno));
 		if (fp != NULL)
@@ -310,9 +321,11 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 		g->last_seq = seq;
 
 		/*
-		 * A segment that opens with begin … end can be replayed from.
-		 * A checkpoint that failed half-way may come first: the next
-		 * attempt follows it in the same segment.
+		 * A segment that opens with checkpoint.begin and holds its
+		 * checkpoint.end can be replayed from.  The parts are written
+		 * across loop turns with live records between them.  A
+		 * checkpoint that failed half-way before any live record may
+		 * come first: the next attempt follows it in the same segment.
 		 */
 		if (evlen > 11 && memcmp(event, "checkpoint.", 11) == 0) {
 			if (leading && event_is(event, evlen, "checkpoint.begin"))
@@ -325,7 +338,7 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 			}
 		} else {
 			g->plain_records++;
-			in_ckpt = leading = 0;
+			leading = 0;
 		}
 		if (event_is(event, evlen, "audit.chain_broken"))
 			note_accepted(st, line, len);

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -91,6 +92,100 @@ filelog_mkdirs(const char *path)
 	return rc;
 }
 
+/* truncate(2) that does not follow a link. */
+static int
+filelog_truncate(const char *path, off_t len)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -errno;
+	if (ftruncate(fd, len) == -1)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/*
+ * state_dir is trusted only when nobody else can put anything in it: it
+ * is a directory (not a link) owned by dutyd's user and writable by it
+ * alone, and nothing in it is a link or writable by others (secrets must
+ * not even be readable: filelog_secret_read()).  Otherwise another local user could plant a
+ * link (audit.log -> /etc/shadow) that dutyd, perhaps root, would write
+ * through.  Each refusal says what to run.
+ */
+static int
+filelog_check_dir(const char *dir, char *err, size_t errlen)
+{
+	struct dirent	*e;
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	DIR		*d;
+	int		 fd, rc = 0;
+
+	if (lstat(dir, &st) == -1) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read state_dir %s: %s", dir,
+		    strerror(-rc));
+		return rc;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(err, errlen, "state_dir %s is a symbolic link, which "
+		    "dutyd does not follow: set state_dir to the directory it "
+		    "points to", dir);
+		return -ELOOP;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "state_dir %s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "state_dir %s belongs to uid %ld, not to "
+		    "the user dutyd runs as (uid %ld); run: chown -R %ld %s",
+		    dir, (long)st.st_uid, (long)geteuid(), (long)geteuid(), dir);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "state_dir %s is writable by %s (mode "
+		    "%04o): anyone who can write there can make dutyd write "
+		    "through a link of theirs; run: chmod 700 %s", dir,
+		    st.st_mode & S_IWOTH ? "every user" : "its group",
+		    (unsigned)(st.st_mode & 07777), dir);
+		return -EPERM;
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1 || (d = fdopendir(fd)) == NULL) {
+		rc = -errno;
+		if (fd != -1)
+			close(fd);
+		snprintf(err, errlen, "cannot read state_dir %s: %s", dir,
+		    strerror(-rc));
+		return rc;
+	}
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;	/* gone meanwhile */
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(err, errlen, "%s is a symbolic link: dutyd keeps "
+			    "only its own files in state_dir and never follows "
+			    "a link there. Find out who made it, then remove it "
+			    "(rm %s)", path, path);
+			rc = -ELOOP;
+		} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+			snprintf(err, errlen, "%s is writable by %s (mode %04o); "
+			    "run: chmod go-w %s", path, st.st_mode & S_IWOTH ?
+			    "every user" : "its group",
+			    (unsigned)(st.st_mode & 07777), path);
+			rc = -EPERM;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
 /* One dutyd per state_dir: two would interleave the log and break the chain. */
 static int
 filelog_lock(const char *dir, char *err, size_t errlen)
@@ -104,6 +199,8 @@ filelog_lock(const char *dir, char *err, size_t errlen)
 		    "or fix state_dir in the configuration", dir, strerror(-rc));
 		return rc;
 	}
+	if ((rc = filelog_check_dir(dir, err, errlen)) != 0)
+		return rc;
 	snprintf(path, sizeof(path), "%s/dutyd.lock", dir);
 	if ((fl.lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) == -1) {
@@ -135,7 +232,8 @@ filelog_open_active(void)
 {
 	int fd;
 
-	fd = open(fl.path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	fd = open(fl.path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
 	if (fd == -1)
 		return -errno;
 	fl.fd = fd;
@@ -221,10 +319,9 @@ filelog_open(void *self, int accept_broken, struct store_tail *tail,
 		    "before anyone was told it was saved", g->path,
 		    (long long)scan->torn_offset, scan->torn_len,
 		    (long long)scan->last_seq);
-		if (truncate(g->path, scan->torn_offset) == -1) {
-			rc = -errno;
+		if ((rc = filelog_truncate(g->path, scan->torn_offset)) != 0) {
 			snprintf(err, errlen, "cannot cut the torn record off %s: %s",
-			    g->path, strerror(errno));
+			    g->path, strerror(-rc));
 			return rc;
 		}
 	}
@@ -279,11 +376,14 @@ filelog_replay_segment(const struct auditscan_seg *g,
 	size_t	 cap = 0;
 	ssize_t	 n;
 	off_t	 off = 0;
-	int	 rc = 0;
+	int	 fd, rc = 0;
 
-	if ((fp = fopen(g->path, "r")) == NULL) {
+	if ((fd = open(g->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot read %s: %s", g->path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		snprintf(err, errlen, "cannot read %s: %s", g->path, strerror(-rc));
 		return rc;
 	}
 	while (off < g->size && (n = getline(&line, &cap, fp)) != -1) {
@@ -472,7 +572,8 @@ filelog_rotate(void *self, int64_t now)
 	free(closed);
 	close(fl.fd);
 	fl.fd = -1;
-	fd = open(fl.path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	fd = open(fl.path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
 	if (fd == -1)
 		rc = -errno;	/* filelog_tick() and filelog_append() retry */
 	fl.fd = fd;
@@ -564,6 +665,15 @@ filelog_secret_read(int fd, const char *path, void *buf, size_t len,
 
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
 		return -e;
+	}
+	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		snprintf(err, errlen, "%s is readable by %s (mode %04o), and "
+		    "whoever reads it can act in anyone's name. Run: chmod 600 "
+		    "%s (and delete it, so that dutyd makes a new one, if others "
+		    "may have read it: links already sent then stop working)",
+		    path, st.st_mode & S_IROTH ? "every user" : "its group",
+		    (unsigned)(st.st_mode & 07777), path);
+		return -EPERM;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size != (off_t)len) {
 		snprintf(err, errlen, "%s is %s%lld bytes, not the %zu random bytes "

@@ -367,7 +367,8 @@ def test_dutyd_t_warns_when_the_report_falls_due_first(make_dutyd, sink, tmp_pat
                      r"after 'ack_timeout' \(30m\)", err), err
     ok = make_dutyd()
     rc, out, err = check_config(ok.config_path)
-    assert rc == 0 and err == "", err
+    # Only the set-up warnings (a test config readable by all, run as root).
+    assert rc == 0 and "report_deadline" not in err and "policy" not in err, err
 
 
 CHINESE_ROSTER = """

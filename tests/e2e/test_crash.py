@@ -70,11 +70,21 @@ class Load:
             assert not t.is_alive(), "a load thread hung"
 
 
+def all_incidents(d):
+    """Every incident, page by page (the list is paginated)."""
+    out, cursor = [], ""
+    while cursor is not None:
+        r = d.call("GET", "/api/v1/incidents?state=all&limit=1000"
+                   + ("&cursor=" + cursor if cursor else ""), "secret-zhang")
+        assert r.status == 200, r
+        out += r.json["incidents"]
+        cursor = r.json["next"]
+    return out
+
+
 def check_all_there(d, acked, recent, rng):
     """Every 201 is present with its id; its key answers 200 with the same id."""
-    r = d.call("GET", "/api/v1/incidents?state=all", "secret-zhang")
-    assert r.status == 200, r
-    listed = {i["id"]: i for i in r.json["incidents"]}
+    listed = {i["id"]: i for i in all_incidents(d)}
     for key, iid, title in acked:
         assert iid in listed, "report %s (201 as %s) is gone after the crash" % (key, iid)
         assert listed[iid]["title"] == title, (key, iid, listed[iid]["title"])
@@ -130,9 +140,7 @@ def crash_rounds(make_dutyd, seed):
     # notifications go out, so each reading would take seconds, and be redone.
     # The log is checked in full below, once dutyd has stopped.
     def all_fired():
-        r = d.call("GET", "/api/v1/incidents?state=all", "secret-zhang")
-        assert r.status == 200, r
-        return all(i["escalated"] and i["overdue"] for i in r.json["incidents"])
+        return all(i["escalated"] and i["overdue"] for i in all_incidents(d))
     wait_until(all_fired, timeout=30, interval=0.2, what="every clock to fire")
     d.stop()
 

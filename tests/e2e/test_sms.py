@@ -480,6 +480,23 @@ def test_aliyun_needs_the_secret(rig):
     assert len(r.incidents()) == 1
 
 
+def test_aliyun_secret_is_matched_exactly(rig):
+    """?secret= once, in lower case, without a NUL: '<secret>%00…',
+    '?SECRET=' and a second secret= all passed before (issue 15)."""
+    r = rig()
+    batch = [aliyun_msg("13900000001", "某镇化工厂爆炸", 2101)]
+    path = "/api/v1/sms/aliyun?"
+    for query in ("secret=%s%%00junk" % ALIYUN_SECRET, "SECRET=" + ALIYUN_SECRET,
+                  "Secret=" + ALIYUN_SECRET,
+                  "secret=%s&secret=other" % ALIYUN_SECRET,
+                  "secret=other&secret=" + ALIYUN_SECRET):
+        resp = r.d.call("POST", path + query, body=batch)
+        assert resp.status == 403, (query, resp)
+    assert r.incidents() == []
+    resp = r.d.call("POST", path + "x=1&secret=" + ALIYUN_SECRET, body=batch)
+    assert resp.status == 200, resp
+
+
 def test_aliyun_refuses_a_body_that_is_not_a_batch(rig):
     r = rig()
     for body in ({"phone_number": "13900000001"}, [{"content": "x"}], "[1, 2"):

@@ -309,12 +309,57 @@ test_restart_does_not_count_the_checkpoint(void **state)
 	rmstate(dir);
 }
 
+/*
+ * A checkpoint is written across loop turns, live records between its
+ * parts: the segment still replays from it.  One that opens with a live
+ * record does not.
+ */
+static void
+test_interleaved_checkpoint_replays(void **state)
+{
+	char		*dir = mkstate(), err[256];
+	struct auditscan scan;
+
+	store_configure(4096, 0);
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
+	append("dutyd.started");
+	store_commit();
+	assert_int_equal(store_rotate(), 0);
+	append("checkpoint.begin");
+	append("checkpoint.incident");
+	append("dutyd.started");	/* a live record between the parts */
+	append("checkpoint.incident");
+	append("checkpoint.end");
+	store_checkpoint_done();
+	append("dutyd.stopped");
+	store_commit();
+	store_close();
+	assert_int_equal(auditscan_dir(dir, &scan, err, sizeof(err)), 0);
+	assert_int_equal(scan.nsegs, 2);
+	assert_true(scan.segs[1].checkpoint);
+	assert_int_equal(auditscan_replay_start(&scan), 1);
+	auditscan_free(&scan);
+	rmstate(dir);
+
+	dir = mkstate();
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
+	append("dutyd.started");
+	append("checkpoint.begin");
+	append("checkpoint.end");
+	store_close();
+	assert_int_equal(auditscan_dir(dir, &scan, err, sizeof(err)), 0);
+	assert_false(scan.segs[0].checkpoint);
+	auditscan_free(&scan);
+	rmstate(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failed_checkpoint_is_retried_in_place),
 		cmocka_unit_test(test_restart_does_not_count_the_checkpoint),
+		cmocka_unit_test(test_interleaved_checkpoint_replays),
 		cmocka_unit_test(test_segments_chain_and_replay_start),
 		cmocka_unit_test(test_damage_in_a_closed_segment),
 		cmocka_unit_test(test_files_in_order_and_partial),

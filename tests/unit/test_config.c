@@ -427,7 +427,7 @@ test_unknown_key(void **state)
 	    "29:1: unknown key 'frobnicate'; known keys are: listen, "
 	    "state_dir, plugin_dir, public_url, timezone, offices, people, "
 	    "duty, channels, policy, audit, templates, roster, sms, links, "
-	    "metrics");
+	    "metrics, limits, tls");
 	/* The one the brief warns about: a typo must not disable escalation. */
 	EXPECT_EDIT("  ack_timeout: 20m\n", "  ack_timout: 20m\n",
 	    "28:3: unknown key 'ack_timout' in policy; did you mean "
@@ -484,7 +484,8 @@ test_missing_required_key(void **state)
 	EXPECT_EDIT("state_dir: ./var\n", "",
 	    "1:1: missing required key 'state_dir'");
 	EXPECT_EDIT("    token: office-token-a\n", "",
-	    "6:5: missing required key 'token' in office");
+	    "6:5: missing required key 'token' in office (or token_sha256, "
+	    "its SHA-256)");
 	EXPECT_EDIT("    plugin: testchan\n", "",
 	    "25:5: missing required key 'plugin' in channel 'hook'");
 	EXPECT_EDIT("  leader: li\n", "",
@@ -1306,6 +1307,106 @@ test_escalation_levels(void **state)
 	    "30:7: missing required key 'after' in escalation level 2");
 }
 
+/*
+ * An entry whose id is invalid stays in the list without one: every check
+ * that looks people up must skip it, not crash (dutyd -t, and SIGHUP in a
+ * running dutyd, went down with a segfault).
+ */
+static void
+test_invalid_id_with_escalation_levels(void **state)
+{
+	char *text = edit(BASE, LAST_LINE, LAST_LINE "  escalation:\n"
+	    "    - { after: 10m, notify: [li] }\n");
+	char *bad = edit(text, "  - id: zhang\n", "  - id: \"bad id\"\n");
+	const char *const want[] = {
+		"10:9: invalid person id 'bad id': *",
+		"20:14: unknown person 'zhang' in duty.officers; *",
+		"22:16: unknown person 'zhang' in duty.escalation; *",
+	};
+
+	expect_text(bad, want, 3);
+	free(bad);
+	free(text);
+}
+
+/* The same with a roster, and a person without contacts nor a valid id. */
+static void
+test_invalid_id_with_a_roster(void **state)
+{
+	char *text = edit(BASE, "duty:\n  officers: [zhang]\n  leader: li\n"
+	    "  escalation: [zhang]\n", "roster:\n  start: 2026-12-01\n"
+	    "  leader: { handover: \"08:30\", people: [li] }\n"
+	    "  shifts:\n    - { name: day, hours: \"08:30-08:30\", "
+	    "people: [li] }\n");
+	char *bad = edit(text, "    contacts:\n      - { channel: hook, to: "
+	    "zhang }\n", "");
+	char *worse = edit(bad, "  - id: zhang\n", "  - id: \"bad id\"\n");
+	const char *const want[] = {
+		"10:9: invalid person id 'bad id': *",
+	};
+
+	expect_text(worse, want, 1);
+	free(worse);
+	free(bad);
+	free(text);
+}
+
+/* token_sha256: the token's SHA-256 instead of the token: the same lookups. */
+static void
+test_token_sha256(void **state)
+{
+	struct loaded l;
+	/* sha256("office-token-b") and sha256("person-token-z") */
+	char *text = edit(BASE, "    token: person-token-z\n", "    token_sha256: "
+	    "\"@Z@\"\n"), *full;
+	unsigned char md[32];
+	char hex[65];
+	size_t i;
+	struct config *cf;
+
+	assert_int_equal(config_token_digest("person-token-z", md), 0);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02X", md[i]);	/* either case */
+	full = edit(text, "@Z@", hex);
+	cf = load_ok(&l, full);
+	assert_null(cf->people[0].token);
+	assert_ptr_equal(config_person_by_token(cf, "person-token-z"),
+	    &cf->people[0]);
+	assert_null(config_person_by_token(cf, hex));
+	assert_int_equal(cf->plain_tokens, 2);
+	unload(&l);
+	free(full);
+
+	EXPECT_EDIT("    token: person-token-z\n", "    token_sha256: abc\n",
+	    "12:19: token_sha256 of person 'zhang' must be 64 hexadecimal "
+	    "digits, the SHA-256 of the token: `dutyd --hash-token` prints it");
+	full = edit(text, "@Z@", hex);
+	free(text);
+	text = edit(full, "    token_sha256:", "    token: person-token-y\n"
+	    "    token_sha256:");
+	{
+		const char *const want[] = {
+			"13:19: person 'zhang' has both token and token_sha256; "
+			"keep one (token_sha256 keeps the token out of this file)",
+		};
+		expect_text(text, want, 1);
+	}
+	free(text);
+	/* The same token in clear elsewhere is still a duplicate. */
+	text = edit(full, "    token: person-token-l\n",
+	    "    token: person-token-z\n");
+	{
+		const char *const want[] = {
+			"17:12: token of person 'li' is already the token of "
+			"person 'zhang' (line 12); give every office and person "
+			"its own token",
+		};
+		expect_text(text, want, 1);
+	}
+	free(text);
+	free(full);
+}
+
 /* Who is on duty must come from somewhere. */
 static void
 test_duty_or_roster(void **state)
@@ -1397,6 +1498,7 @@ main(void)
 		cmocka_unit_test(test_duplicate_id),
 		cmocka_unit_test(test_duplicate_token),
 		cmocka_unit_test(test_bad_token),
+		cmocka_unit_test(test_token_sha256),
 		cmocka_unit_test(test_name_length),
 		cmocka_unit_test(test_plugin_not_found),
 		cmocka_unit_test(test_plugin_option_error),
@@ -1409,6 +1511,8 @@ main(void)
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_escalation_levels),
 		cmocka_unit_test(test_duty_or_roster),
+		cmocka_unit_test(test_invalid_id_with_escalation_levels),
+		cmocka_unit_test(test_invalid_id_with_a_roster),
 		cmocka_unit_test(test_phones_and_sms),
 	};
 

@@ -261,6 +261,44 @@ test_failures_are_retried_with_doubling_backoff(void **state)
 	assert_int_equal(memstore_count_of("notify.fallback", NULL), 0);
 }
 
+/*
+ * A receiver down for long: every attempt is in the log, but the
+ * incident's timeline keeps only the delivery's first two and last three
+ * (2,000 deliveries to a closed port grew dutyd from 120 to 550 MB in 90 s).
+ */
+static void
+test_a_long_failing_delivery_keeps_few_attempts_in_memory(void **state)
+{
+	struct incident	*inc;
+	json_t		*e;
+	size_t		 i, n = 0;
+	int		 seen[5], k = 0;
+
+	corefix_start(conf_one);
+	inc = corefix_report("county-a", "化工厂爆炸");
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(fakefetch_pending(), 1);
+		fakefetch_answer(503, "down", 0);
+		fakeclock_advance(4 * SEC);
+	}
+	assert_int_equal(memstore_count_of("notify.attempt", inc->id), 20);
+	json_array_foreach(inc->timeline, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "event")),
+		    "notify.attempt") != 0)
+			continue;
+		n++;
+		if (k < 5)
+			seen[k++] = (int)json_integer_value(json_object_get(
+			    json_object_get(e, "data"), "attempt"));
+	}
+	assert_int_equal(n, 5);
+	assert_int_equal(seen[0], 1);
+	assert_int_equal(seen[1], 2);
+	assert_int_equal(seen[2], 18);
+	assert_int_equal(seen[3], 19);
+	assert_int_equal(seen[4], 20);
+}
+
 /* retry_give_up 10 s: the attempt whose retry would fall after it is the last. */
 static void
 test_retry_give_up_ends_as_failed(void **state)
@@ -932,6 +970,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_failures_are_retried_with_doubling_backoff, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_long_failing_delivery_keeps_few_attempts_in_memory, corefix_teardown),
 		cmocka_unit_test_teardown(test_retry_give_up_ends_as_failed, corefix_teardown),
 		cmocka_unit_test_teardown(test_retry_after_longer_than_the_backoff_is_honoured, corefix_teardown),
 		cmocka_unit_test_teardown(test_retry_after_past_the_window_moves_to_the_next_contact, corefix_teardown),

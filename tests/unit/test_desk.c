@@ -529,6 +529,33 @@ test_a_long_list_is_capped_and_counted(void **state)
 	json_decref(intent);
 }
 
+/*
+ * A handover with more open incidents than a record holds: the record
+ * names the first DESK_IDS_MAX (1000) and counts them all; before, every
+ * id went in, and at 130k open incidents the record passed the 1 MiB
+ * line limit and the handover was never recorded.
+ */
+static void
+test_a_huge_handover_still_fits_a_record(void **state)
+{
+	json_t	*h;
+	int	 i;
+
+	corefix_start(conf);
+	for (i = 0; i < 1200; i++)
+		assert_non_null(corefix_report("county-a", "险情"));
+	corefix_deliver_all();
+	fakeclock_advance(30 * MIN);
+	h = corefix_record("duty.handover", NULL);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(h,
+	    "data"), "count")), 1200);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(h,
+	    "data"), "incidents")), 1000);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    json_object_get(h, "data"), "incidents"), 0)), "INC-20261202-0001");
+	json_decref(h);
+}
+
 /* An answer to an inbound SMS: a desk notification, retried like any other. */
 static void
 test_desk_answer_is_delivered_with_retries(void **state)
@@ -595,6 +622,7 @@ main(void)
 		cmocka_unit_test_teardown(test_a_change_while_down_is_not_briefed, corefix_teardown),
 		cmocka_unit_test_teardown(test_a_handover_that_cannot_be_recorded_is_not_retried, corefix_teardown),
 		cmocka_unit_test_teardown(test_a_long_list_is_capped_and_counted, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_huge_handover_still_fits_a_record, corefix_teardown),
 		cmocka_unit_test_teardown(test_desk_answer_is_delivered_with_retries, corefix_teardown),
 	};
 

@@ -17,6 +17,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "actions/checkpoint.h"
+#include "actions/core.h"
 #include "actions/incact.h"
 #include "corefix.h"
 #include "fakeclock.h"
@@ -24,6 +26,7 @@
 #include "memstore.h"
 #include "state/incident.h"
 #include "state/incview.h"
+#include "store/store.h"
 
 #define MIN	COREFIX_MIN
 
@@ -373,6 +376,94 @@ test_checkpoint_of_a_heavy_incident_fits_and_restores(void **state)
 	json_decref(after);
 }
 
+/* Every incident as the API shows it, by id, and the counts. */
+static json_t *
+everything(void)
+{
+	struct incident	*inc;
+	json_t		*all = json_object();
+	int		 err;
+
+	for (inc = incident_before(INCIDENT_ALL, NULL, &err); inc != NULL;
+	    inc = incident_older(INCIDENT_ALL, inc))
+		json_object_set_new(all, inc->id, incview_json(inc, 1));
+	json_object_set_new(all, "counts", json_pack("{s:I, s:I, s:I}",
+	    "all", (json_int_t)incident_count(INCIDENT_ALL), "unresolved",
+	    (json_int_t)incident_count(INCIDENT_NOT_CLOSED), "resolved",
+	    (json_int_t)incident_count(INCIDENT_IN_STATE(INCIDENT_RESOLVED))));
+	return all;
+}
+
+/*
+ * A checkpoint is written a part per loop turn, with live records between
+ * the parts (issue 15: writing it in one turn stalled the loop for seconds
+ * at 30,000 open incidents), and replay from it still ends where memory was:
+ * changes to incidents whose part was written, not yet written, and new ones.
+ */
+static void
+test_checkpoint_is_written_across_turns(void **state)
+{
+	struct incident	*inc[450], *late;
+	json_t		*before, *after, *lines;
+	size_t		 i, n, begin, end, plain;
+	int		 changed;
+
+	corefix_start(conf);
+	for (i = 0; i < 450; i++)
+		assert_non_null(inc[i] = corefix_report("county-a", "险情"));
+	corefix_deliver_all();
+	memstore_want_checkpoint();
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("checkpoint.begin", NULL), 1);
+	assert_int_equal(memstore_count_of("checkpoint.incident", NULL), 200);
+	assert_int_equal(memstore_count_of("checkpoint.end", NULL), 0);
+	/* Between the parts: one written, one not yet, one new. */
+	assert_int_equal(incact_acknowledge(inc[10], "zhang", "收到", &changed), 0);
+	assert_int_equal(incact_acknowledge(inc[400], "zhang", "收到", &changed), 0);
+	assert_int_equal(incact_resolve(inc[300], "li", "误报", &changed), 0);
+	assert_int_equal(incact_resolve(inc[20], "li", NULL, &changed), 0);
+	core_turn();	/* one turn: the next 200 parts */
+	assert_int_equal(memstore_count_of("checkpoint.incident", NULL), 400);
+	assert_int_equal(incact_acknowledge(inc[440], "li", NULL, &changed), 0);
+	/* A report; its turns (the fake clock's kick) write the rest. */
+	assert_non_null(late = corefix_report("county-b", "新险情"));
+	assert_int_equal(memstore_count_of("checkpoint.end", NULL), 1);
+	n = memstore_count_of("checkpoint.incident", NULL);
+	assert_int_equal(n, 450);
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("checkpoint.begin", NULL), 1);
+	/* The new incident needs no part: its report follows the begin. */
+	lines = memstore_records("checkpoint.incident", late->id);
+	assert_int_equal(json_array_size(lines), 0);
+	json_decref(lines);
+	begin = end = plain = 0;
+	for (i = 0; i < memstore_count(); i++) {
+		if (strstr(memstore_line(i), "\"event\":\"checkpoint.begin\""))
+			begin = i;
+		else if (strstr(memstore_line(i), "\"event\":\"checkpoint.end\""))
+			end = i;
+		else if (begin != 0 && end == 0 &&
+		    !strstr(memstore_line(i), "\"event\":\"checkpoint."))
+			plain++;
+	}
+	assert_true(plain > 0);		/* they were interleaved */
+	corefix_deliver_all();
+	before = everything();
+	corefix_restart(0);
+	after = everything();
+	if (!json_equal(before, after)) {
+		char *a = json_dumps(before, JSON_SORT_KEYS | JSON_INDENT(1));
+		char *b = json_dumps(after, JSON_SORT_KEYS | JSON_INDENT(1));
+
+		print_message("before: %.2000s\nafter: %.2000s\n", a, b);
+		free(a);
+		free(b);
+		fail();
+	}
+	json_decref(before);
+	json_decref(after);
+}
+
 static void
 test_ids_count_per_local_day_and_survive_restarts(void **state)
 {
@@ -392,11 +483,191 @@ test_ids_count_per_local_day_and_survive_restarts(void **state)
 	assert_string_equal(inc->id, "INC-20261203-0001");
 }
 
+/* The ids of a page: FROM (NULL: the newest) and LIMIT older ones that pass F. */
+static const char *
+page(enum incident_filter f, const char *from, int limit)
+{
+	static char	 buf[512];
+	struct incident	*inc;
+	int		 err, n = 0;
+
+	buf[0] = '\0';
+	for (inc = incident_before(f, from, &err); inc != NULL && n < limit;
+	    inc = incident_older(f, inc), n++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
+		    n ? "," : "", inc->id + 13);
+	assert_int_equal(err, 0);
+	return buf;
+}
+
+/*
+ * The API list and /healthz count and page without walking every
+ * incident (issue 15: /healthz walked all of them, the list built all of
+ * them): counts per state kept as states change, pages newest first.
+ */
+static void
+test_lists_page_and_count_without_a_walk(void **state)
+{
+	struct incident	*inc[7];
+	int		 i, changed, err;
+
+	corefix_start(conf);
+	for (i = 0; i < 7; i++)
+		assert_non_null(inc[i] = corefix_report("county-a", "事件"));
+	assert_int_equal(incact_acknowledge(inc[1], "zhang", NULL, &changed), 0);
+	assert_int_equal(incact_acknowledge(inc[4], "zhang", NULL, &changed), 0);
+	assert_int_equal(incact_resolve(inc[2], "li", NULL, &changed), 0);
+	assert_int_equal(incact_resolve(inc[4], "li", NULL, &changed), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(incident_count(INCIDENT_ALL), 7);
+		assert_int_equal(incident_count(INCIDENT_NOT_CLOSED), 5);
+		assert_int_equal(incident_count(INCIDENT_IN_STATE(INCIDENT_ACKNOWLEDGED)), 1);
+		assert_int_equal(incident_count(INCIDENT_IN_STATE(INCIDENT_RESOLVED)), 2);
+		assert_string_equal(page(INCIDENT_ALL, NULL, 3), "0007,0006,0005");
+		assert_string_equal(page(INCIDENT_ALL, "INC-20261202-0005", 3),
+		    "0004,0003,0002");
+		assert_string_equal(page(INCIDENT_ALL, "INC-20261202-0002", 3),
+		    "0001");
+		assert_string_equal(page(INCIDENT_NOT_CLOSED, NULL, 10),
+		    "0007,0006,0004,0002,0001");
+		assert_string_equal(page(INCIDENT_IN_STATE(INCIDENT_ACKNOWLEDGED), NULL, 10),
+		    "0002");
+		assert_string_equal(page(INCIDENT_IN_STATE(INCIDENT_RESOLVED), NULL, 10),
+		    "0005,0003");
+		/* A cursor whose incident is gone still marks its place. */
+		assert_string_equal(page(INCIDENT_ALL, "INC-20261202-0099", 2),
+		    "0007,0006");
+		assert_string_equal(page(INCIDENT_NOT_CLOSED, "INC-20261202-0005",
+		    10), "0004,0002,0001");
+		/* The same after replay from the log, then from a checkpoint. */
+		if (i == 1) {
+			memstore_want_checkpoint();
+			fakeclock_turn();
+			assert_int_equal(memstore_count_of("checkpoint.end", NULL), 1);
+		}
+		corefix_restart(MIN);
+	}
+	assert_null(incident_before(INCIDENT_ALL, "INC-2026", &err));
+	assert_int_equal(err, -EINVAL);
+	assert_null(incident_before(INCIDENT_ALL, "INC-20261202-0001x", &err));
+	assert_int_equal(err, -EINVAL);
+}
+
+/* What incident_count_overdue() must say, by walking them all. */
+static size_t
+overdue_by_walk(void)
+{
+	struct incident	*inc;
+	size_t		 n = 0;
+
+	for (inc = incident_first(); inc != NULL; inc = incident_next(inc))
+		if (!incident_is_closed(inc) &&
+		    ((inc->ack_clock.fired_at != 0 && inc->ack.at == 0) ||
+		    (inc->report_clock.fired_at != 0 && inc->filed.at == 0)))
+			n++;
+	return n;
+}
+
+/*
+ * Merged and dismissed incidents have lists of their own and leave the
+ * open one; the overdue count (STATUS=, /metrics) is kept as records
+ * apply instead of walking every incident, and agrees with a walk through
+ * acknowledgements, filing, closing, a restart and a checkpoint.
+ */
+static void
+test_closed_lists_and_overdue_count(void **state)
+{
+	struct incident	*inc[6];
+	int		 i, changed;
+
+	corefix_start(conf);
+	for (i = 0; i < 6; i++)
+		assert_non_null(inc[i] = corefix_report("county-a", "事件"));
+	assert_int_equal(incident_count_overdue(), 0);
+	fakeclock_advance(21 * MIN);	/* every acknowledgement overdue */
+	assert_int_equal(incident_count_overdue(), 6);
+	assert_int_equal(incact_acknowledge(inc[0], "zhang", NULL, &changed), 0);
+	assert_int_equal(incact_merge(inc[1], "zhang", inc[2]->id, NULL,
+	    &changed), 0);
+	assert_int_equal(incact_dismiss(inc[3], "zhang", "误报", &changed), 0);
+	assert_int_equal(incident_count_overdue(), 3);
+	fakeclock_advance(20 * MIN);	/* written reports overdue too */
+	/* 0, 2, 4, 5: the first acknowledged but its report not filed */
+	assert_int_equal(incident_count_overdue(), 4);
+	assert_int_equal(incact_file_report(inc[0], "zhang", NULL, &changed), 0);
+	assert_int_equal(incident_count_overdue(), 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(incident_count_overdue(), overdue_by_walk());
+		assert_int_equal(incident_count_overdue(), 3);
+		assert_int_equal(incident_count(INCIDENT_NOT_CLOSED), 4);
+		assert_int_equal(incident_count(INCIDENT_IN_STATE(INCIDENT_MERGED)), 1);
+		assert_int_equal(incident_count(INCIDENT_IN_STATE(INCIDENT_DISMISSED)), 1);
+		assert_int_equal(incident_count(INCIDENT_IN_STATE(INCIDENT_OPEN)), 3);
+		assert_string_equal(page(INCIDENT_IN_STATE(INCIDENT_MERGED), NULL, 10),
+		    "0002");
+		assert_string_equal(page(INCIDENT_NOT_CLOSED, NULL, 10),
+		    "0006,0005,0003,0001");
+		if (i == 1) {
+			memstore_want_checkpoint();
+			fakeclock_turn();
+			assert_int_equal(memstore_count_of("checkpoint.end", NULL), 1);
+		}
+		corefix_restart(MIN);
+	}
+}
+
+/*
+ * A checkpoint is written a part per loop turn with live records between
+ * the parts.  A merge recorded between them names two incidents: the one
+ * merged, whose part comes later (and holds the merge), and the one it
+ * went into, whose part may be written already.  Replayed from that
+ * checkpoint, the second must still list the first in merged_from.
+ */
+static void
+test_merge_between_checkpoint_parts(void **state)
+{
+	struct incident	*a, *b, *c, *d;
+	json_t		*from;
+	int		 changed, done = 0;
+
+	corefix_start(conf);
+	assert_non_null(a = corefix_report("county-a", "甲"));
+	assert_non_null(b = corefix_report("county-a", "乙"));
+	assert_non_null(c = corefix_report("county-a", "丙"));
+	assert_non_null(d = corefix_report("county-a", "丁"));
+	store_commit();
+	assert_int_equal(checkpoint_start(0), 0);
+	assert_int_equal(checkpoint_step(2, &done), 0);	/* a and b written */
+	assert_false(done);
+	/* c into a (a written before), b into d (d written after). */
+	assert_int_equal(incact_merge(c, "zhang", a->id, NULL, &changed), 0);
+	assert_int_equal(incact_merge(b, "zhang", d->id, NULL, &changed), 0);
+	while (!done)
+		assert_int_equal(checkpoint_step(1, &done), 0);
+	store_checkpoint_done();
+	store_commit();
+	corefix_restart(MIN);
+	assert_non_null(a = incident_find("INC-20261202-0001"));
+	assert_non_null(d = incident_find("INC-20261202-0004"));
+	from = a->merged_from;
+	assert_int_equal(json_array_size(from), 1);
+	assert_string_equal(json_string_value(json_array_get(from, 0)),
+	    "INC-20261202-0003");
+	from = d->merged_from;
+	assert_int_equal(json_array_size(from), 1);
+	assert_string_equal(json_string_value(json_array_get(from, 0)),
+	    "INC-20261202-0002");
+	assert_int_equal(incident_count(INCIDENT_IN_STATE(INCIDENT_MERGED)), 2);
+	assert_int_equal(incident_count(INCIDENT_NOT_CLOSED), 2);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_report_tells_the_duty_room_at_once, corefix_teardown),
+		cmocka_unit_test_teardown(test_closed_lists_and_overdue_count, corefix_teardown),
+		cmocka_unit_test_teardown(test_merge_between_checkpoint_parts, corefix_teardown),
 		cmocka_unit_test_teardown(test_escalation_at_the_deadline_not_before, corefix_teardown),
 		cmocka_unit_test_teardown(test_acknowledgement_stops_the_escalation, corefix_teardown),
 		cmocka_unit_test_teardown(test_report_overdue_unless_filed, corefix_teardown),
@@ -407,6 +678,8 @@ main(void)
 		cmocka_unit_test_teardown(test_follow_ups_are_capped, corefix_teardown),
 		cmocka_unit_test_teardown(test_checkpoint_of_a_heavy_incident_fits_and_restores, corefix_teardown),
 		cmocka_unit_test_teardown(test_ids_count_per_local_day_and_survive_restarts, corefix_teardown),
+		cmocka_unit_test_teardown(test_lists_page_and_count_without_a_walk, corefix_teardown),
+		cmocka_unit_test_teardown(test_checkpoint_is_written_across_turns, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

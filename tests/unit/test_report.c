@@ -314,6 +314,13 @@ test_occurred_at(void **state)
 	expect_reject_free(without("occurred_at"), "occurred_at", "missing");
 	expect_reject_free(with("occurred_at", json_integer(WHEN_MS)),
 	    "occurred_at", "must be a string");
+	/* Any year was taken, and year 0 came back as invalid RFC 3339. */
+	expect_reject_free(with("occurred_at", json_string(
+	    "0000-01-01T00:00:00+08:00")), "occurred_at",
+	    "between the years 1970 and 9999");
+	expect_reject_free(with("occurred_at", json_string(
+	    "1969-12-31T23:59:59Z")), "occurred_at",
+	    "between the years 1970 and 9999");
 }
 
 /* Counties write levels every way: one spelling is stored, I to IV. */

@@ -151,6 +151,44 @@ test_format_carries_offset(void **state)
 }
 
 /*
+ * Every time written is valid RFC 3339 that reads back as the same instant:
+ * four-digit years only, and whole-minute offsets even where the zone had
+ * local mean time (Shanghai +08:05:43 before 1901).  Year 0 was written
+ * "0-01-01T08:05:43.000+08:05".
+ */
+static void
+test_times_stay_rfc3339(void **state)
+{
+	char	buf[TIME_RFC3339_MAX];
+	int64_t	ms, back;
+
+	assert_int_equal(time_parse("0000-01-01T00:00:00Z", &ms), -ERANGE);
+	assert_int_equal(time_parse("0999-12-31T23:59:59Z", &ms), -ERANGE);
+	assert_int_equal(time_parse("1000-01-01T00:00:00Z", &ms), -ERANGE);
+	assert_int_equal(time_parse("1000-01-02T00:00:00Z", &ms), 0);
+	assert_int_equal(ms, TIME_MIN_MS);
+	assert_int_equal(time_parse("9999-12-30T23:59:59.999Z", &ms), 0);
+	assert_int_equal(ms, TIME_MAX_MS);
+	assert_int_equal(time_parse("9999-12-31T23:59:59Z", &ms), -ERANGE);
+
+	show_in("Asia/Shanghai");
+	assert_int_equal(time_parse("1900-01-01T00:00:00Z", &ms), 0);
+	assert_string_equal(time_format(ms, buf, sizeof(buf)),
+	    "1900-01-01T08:06:00.000+08:06");
+	assert_int_equal(time_parse(buf, &back), 0);
+	assert_int_equal(back, ms);
+	assert_string_equal(time_format(TIME_MIN_MS, buf, sizeof(buf)),
+	    "1000-01-02T08:06:00.000+08:06");
+	assert_string_equal(time_format(TIME_MAX_MS, buf, sizeof(buf)),
+	    "9999-12-31T07:59:59.999+08:00");
+	assert_string_equal(time_format(TIME_MIN_MS - 1, buf, sizeof(buf)),
+	    "invalid-time");
+	assert_string_equal(time_format(TIME_MAX_MS + 1, buf, sizeof(buf)),
+	    "invalid-time");
+	time_set_zone(NULL);
+}
+
+/*
  * The zone set for display, never TZ: TZ is process-wide, and setting it
  * while other threads read the environment is a data race, so dutyd no
  * longer does, and what it shows must not depend on it.
@@ -188,6 +226,7 @@ main(void)
 		cmocka_unit_test(test_rfc3339_rejects),
 		cmocka_unit_test(test_format_carries_offset),
 		cmocka_unit_test(test_shown_zone_not_tz),
+		cmocka_unit_test(test_times_stay_rfc3339),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
