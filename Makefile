@@ -306,8 +306,8 @@ fuzz-replay: $(FUZZ_REPLAYS) $(PLUGINS)
 build/fuzz/obj/%.o: daemon/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CFLAGS_BASE) $(PKG_CFLAGS) -Idaemon -Iplugins \
-		-DDUTYD_VERSION='"$(VERSION)"' $(FUZZ_FLAGS) \
-		-fsanitize=fuzzer-no-link -c -o $@ $<
+		-DDUTYD_VERSION='"$(VERSION)"' -DDUTYD_PLUGIN_DIR='"$(PLUGINDIR)"' \
+		$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 build/fuzz/libdutyd.a: $(FUZZ_OBJS)
 	rm -f $@ && ar rcs $@ $^

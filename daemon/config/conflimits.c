@@ -200,7 +200,9 @@ conflimits_tls(struct loader *ld, yaml_node_t *n)
 	if (n == NULL || confyaml_fields(ld, n, "'tls'", " in tls", tls_fields,
 	    NFIELDS(tls_fields), val) == -1)
 		return;
-	if ((s = confyaml_scalar(ld, val[0], "listen", " in tls")) != NULL) {
+	/* A missing key was reported already; its val is NULL. */
+	if (val[0] != NULL &&
+	    (s = confyaml_scalar(ld, val[0], "listen", " in tls")) != NULL) {
 		/* Port 0: any free port, which the log names (tests use it). */
 		char any[300];
 		size_t len = strlen(s);
@@ -222,9 +224,11 @@ conflimits_tls(struct loader *ld, yaml_node_t *n)
 			t->listen_port = (uint16_t)port;
 		}
 	}
-	if ((s = confyaml_scalar(ld, val[1], "certificate", " in tls")) != NULL)
+	if (val[1] != NULL &&
+	    (s = confyaml_scalar(ld, val[1], "certificate", " in tls")) != NULL)
 		t->certificate = confyaml_sdup(ld, s);
-	if ((s = confyaml_scalar(ld, val[2], "key", " in tls")) != NULL)
+	if (val[2] != NULL &&
+	    (s = confyaml_scalar(ld, val[2], "key", " in tls")) != NULL)
 		t->key = confyaml_sdup(ld, s);
 	if (t->certificate == NULL || t->key == NULL)
 		return;

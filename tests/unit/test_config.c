@@ -1352,6 +1352,21 @@ test_invalid_id_with_a_roster(void **state)
 }
 
 /* token_sha256: the token's SHA-256 instead of the token: the same lookups. */
+/*
+ * A tls: section missing a required key is an error naming it, not a
+ * crash (found by fuzz_config: the key's node was NULL).
+ */
+static void
+test_tls_missing_keys(void **state)
+{
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "tls:\n  listen: \"127.0.0.1:0\"\n"
+	    "  key: /nonexistent/key.pem\n",
+	    "30:3: missing required key 'certificate' in tls");
+	EXPECT_EDIT(LAST_LINE, LAST_LINE "tls: { certificate: a.pem }\n",
+	    "29:6: missing required key 'listen' in tls",
+	    "29:6: missing required key 'key' in tls");
+}
+
 static void
 test_token_sha256(void **state)
 {
@@ -1499,6 +1514,7 @@ main(void)
 		cmocka_unit_test(test_duplicate_token),
 		cmocka_unit_test(test_bad_token),
 		cmocka_unit_test(test_token_sha256),
+		cmocka_unit_test(test_tls_missing_keys),
 		cmocka_unit_test(test_name_length),
 		cmocka_unit_test(test_plugin_not_found),
 		cmocka_unit_test(test_plugin_option_error),
