@@ -301,7 +301,8 @@ http_authenticate(struct http_call *call, const struct http_route *route)
 
 	kind = auth == HTTP_AUTH_OFFICE ? "an office token" :
 	    auth == HTTP_AUTH_REPORTER ? "an office token (or a staff token, "
-	    "for a report taken by phone)" : "a staff (person) token";
+	    "for a report taken by phone)" : auth == HTTP_AUTH_ANY ?
+	    "a staff (person) or office token" : "a staff (person) token";
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
 		http_set_header(call, "WWW-Authenticate", "Bearer realm=\"dutyd\"");
 		http_error(call, 401, NULL, "missing credentials: send "
@@ -316,7 +317,8 @@ http_authenticate(struct http_call *call, const struct http_route *route)
 	if (auth != HTTP_AUTH_OFFICE)
 		call->person = config_person_by_token(cfg, token);
 	if (call->office == NULL && call->person == NULL) {
-		int other = auth == HTTP_AUTH_REPORTER ? 0 :
+		int other = auth == HTTP_AUTH_REPORTER ||
+		    auth == HTTP_AUTH_ANY ? 0 :
 		    auth == HTTP_AUTH_OFFICE ?
 		    config_person_by_token(cfg, token) != NULL :
 		    config_office_by_token(cfg, token) != NULL;

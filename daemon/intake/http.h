@@ -32,6 +32,7 @@ enum http_auth {
 	HTTP_AUTH_OFFICE,	/* a county office: Authorization: Bearer <office token> */
 	HTTP_AUTH_PERSON,	/* duty-room staff: Authorization: Bearer <person token> */
 	HTTP_AUTH_REPORTER,	/* an office, or staff taking its report by phone: either token */
+	HTTP_AUTH_ANY,		/* a person or an office, by token or console session */
 };
 
 struct http_route {
