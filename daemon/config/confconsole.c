@@ -16,7 +16,7 @@
 #define STREAMS_MAX	1024
 
 static const struct field console_fields[] = {
-	{ "session_ttl", 0 }, { "max_streams", 0 },
+	{ "session_ttl", 0 }, { "max_streams", 0 }, { "keepalive", 0 },
 };
 
 void
@@ -30,6 +30,7 @@ confconsole_load(struct loader *ld, yaml_node_t *n)
 
 	c->session_ttl_ms = CONFCONSOLE_TTL_DEFAULT;
 	c->max_streams = CONFCONSOLE_STREAMS_DEFAULT;
+	c->keepalive_ms = CONFCONSOLE_KEEPALIVE_DEFAULT;
 	if (n == NULL || confyaml_fields(ld, n, "'console'", " in console",
 	    console_fields, NFIELDS(console_fields), val) == -1)
 		return;
@@ -48,4 +49,10 @@ confconsole_load(struct loader *ld, yaml_node_t *n)
 		else
 			c->max_streams = (int)v;
 	}
+	/* Proxies and browsers drop a connection silent for a minute or so. */
+	if (val[2] != NULL && confyaml_duration(ld, val[2], "keepalive",
+	    " in console", &c->keepalive_ms) == 0 &&
+	    (c->keepalive_ms < 1000 || c->keepalive_ms > 300 * 1000))
+		confyaml_errat(ld, &val[2]->start_mark, "'keepalive' in console "
+		    "must be from 1s to 5m (the default is 15s)");
 }

@@ -11,6 +11,7 @@ struct loader;
 
 #define CONFCONSOLE_TTL_DEFAULT		((int64_t)12 * 3600 * 1000)	/* a shift */
 #define CONFCONSOLE_STREAMS_DEFAULT	64
+#define CONFCONSOLE_KEEPALIVE_DEFAULT	((int64_t)15 * 1000)
 
 /* N may be NULL (section absent): defaults only. */
 void	confconsole_load(struct loader *, yaml_node_t *n);

@@ -147,6 +147,7 @@ struct config_limits {
 struct config_console {
 	int64_t		 session_ttl_ms;	/* `session_ttl`, default 12h: how long a sign-in lasts */
 	int		 max_streams;		/* `max_streams`, default 64: GET /api/v1/stream at once */
+	int64_t		 keepalive_ms;		/* `keepalive`, default 15s: a stream's comment when quiet */
 };
 
 /* `tls:` an HTTPS listener; listen NULL: none. */
