@@ -972,8 +972,7 @@ conn_unlisten(struct conn_listener *l)
 
 /*
  * An orderly stop: no more connections, and the streams end (what they
- * queued goes out first) so that their clients reconnect to the next dutyd
- * instead of hanging on one that will not write again.
+ * queued goes out first) so that their clients reconnect to the next dutyd.
  */
 void
 conn_unlisten_all(void)
@@ -984,7 +983,8 @@ conn_unlisten_all(void)
 		conn_unlisten(TAILQ_FIRST(&cn.listeners));
 	for (c = TAILQ_FIRST(&cn.conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, all);
-		conn_stream_gone(c);
+		if (c->stream != NULL)	/* its owner ends it: out, then closed */
+			c->stream->gone(c->stream, c->stream->arg);
 	}
 }
 
