@@ -1,0 +1,335 @@
+"""The duty-room console (值班台) in a real browser: Debian's chromium,
+headless, driven by selenium through /usr/bin/chromedriver, against the real
+dutyd.  One long scenario for the duty room and one for a county on a phone,
+so chromium starts twice.  Screenshots of every page go to build/screenshots/
+(docs/console.md shows them).
+
+Nothing is skipped: without chromium, chromedriver or selenium the test
+fails and says what to install (`make deps` installs all three)."""
+import base64
+import datetime
+import os
+import re
+import shutil
+import tempfile
+
+import pytest
+
+from conftest import ROOT, SANITIZED, now_rfc3339, wait_until
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SHOTS = os.path.join(ROOT, "build", "screenshots", "san" if SANITIZED else "")
+ZONE = datetime.timezone(datetime.timedelta(hours=8))
+XSS = "<img src=x onerror=alert(1)>"
+
+# A roster with a leader, an officer round the clock, and tomorrow's leader
+# replaced (调班), so /oncall has something to show.
+ROSTER = """
+roster:
+  timezone: Asia/Shanghai
+  start: 2026-01-01
+  leader: { handover: "08:30", rotation: daily, people: [li] }
+  shifts:
+    - { name: 白班, hours: "08:30-20:30", rotation: daily, people: [zhang] }
+    - { name: 夜班, hours: "20:30-08:30", rotation: daily, people: [zhang] }
+  overrides:
+    - { date: %s, shift: leader, person: wang }
+"""
+
+
+def browser(tmp_path, width, height, mobile=False):
+    """A headless chromium with a viewport of exactly WIDTH x HEIGHT."""
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing.append("the selenium module (python3-selenium)")
+    if missing:
+        pytest.fail("the console's browser test needs %s: run `make deps` "
+                    "(apt-get install chromium chromium-driver python3-selenium)"
+                    % ", ".join(missing))
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="chromium-", dir=str(tmp_path))
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-extensions", "--lang=zh-CN",
+                "--autoplay-policy=no-user-gesture-required",
+                "--user-data-dir=" + profile, "--window-size=%d,%d" % (width, height)):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(30)
+    size(driver, width, height, mobile)
+    return driver
+
+
+def size(driver, width, height, mobile=False):
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+
+def shot(driver, name, full=False):
+    """Saves build/screenshots/NAME.png; FULL: the whole page, not just the viewport."""
+    os.makedirs(SHOTS, exist_ok=True)
+    png = driver.execute_cdp_cmd("Page.captureScreenshot",
+                                 {"format": "png", "captureBeyondViewport": full})["data"]
+    with open(os.path.join(SHOTS, name + ".png"), "wb") as f:
+        f.write(base64.b64decode(png))
+
+
+def css(driver, selector):
+    from selenium.webdriver.common.by import By
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def one(driver, selector, timeout=10):
+    """The element SELECTOR matches, once it is there."""
+    return wait_until(lambda: (css(driver, selector) or [None])[0], timeout,
+                      what="%s on %s" % (selector, driver.current_url))
+
+
+def text_of(driver, selector):
+    found = css(driver, selector)
+    return found[0].text if found else ""
+
+
+def seconds(countdown):
+    """'19:58' or '1:02:03' -> seconds."""
+    parts = [int(p) for p in countdown.split(":")]
+    assert len(parts) in (2, 3), countdown
+    return sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+
+
+def sign_in(driver, token):
+    field = one(driver, 'form input[name="token"]')
+    assert field.get_attribute("type") == "password"
+    field.send_keys(token)
+    one(driver, 'form button[type="submit"]').click()
+    wait_until(lambda: not css(driver, 'input[name="token"]'), 10, what="signing in")
+
+
+def no_alert(driver):
+    from selenium.common.exceptions import NoAlertPresentException
+    try:
+        text = driver.switch_to.alert.text
+    except NoAlertPresentException:
+        return
+    raise AssertionError("an alert opened: %r (a report's text ran as script)" % text)
+
+
+def console_errors(driver):
+    """What chromium's console said at error level: a CSP violation, a
+    script error.  Answers of 4xx are logged too; the page handles those."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"
+            and "Failed to load resource" not in e["message"]]   # a 401 or 400 the page expects
+
+
+def action(driver, name, inputs=None):
+    """Fills the inputs of an incident page's action box and presses its button."""
+    box = one(driver, '[data-action-box="%s"]' % name)
+    for field, value in (inputs or {}).items():
+        box.find_element("css selector", '[name="%s"]' % field).send_keys(value)
+    box.find_element("css selector", '[data-action="%s"]' % name).click()
+
+
+@pytest.mark.slow(30)
+def test_the_night_shift_and_a_county_use_the_console(make_dutyd, tmp_path):
+    tomorrow = (datetime.datetime.now(ZONE) + datetime.timedelta(days=1)).date().isoformat()
+    d = make_dutyd(ack_timeout="20m", report_deadline="40m", extra=ROSTER % tomorrow).start()
+    base = "http://127.0.0.1:%d" % d.port
+
+    # The HTML shell and its headers, as the browser gets them.
+    r = d.call("GET", "/")
+    assert r.status == 200, r
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+    assert b"<script>" not in r.text and b"style=" not in r.text
+
+    driver = browser(tmp_path, 1440, 900)
+    try:
+        # A page opened without a session shows the sign-in form; signing in
+        # there keeps the page.
+        driver.get(base + "/wall")
+        one(driver, 'input[name="token"]')
+        shot(driver, "signin")
+        field = one(driver, 'input[name="token"]')
+        field.send_keys("wrong-token")
+        one(driver, 'button[type="submit"]').click()
+        one(driver, ".signin-error .msg.error")
+        assert "令牌不正确" in text_of(driver, ".signin-error")
+        field.clear()
+        sign_in(driver, "secret-zhang")
+        one(driver, ".wall-clock")
+        assert driver.current_url == base + "/wall"
+
+        driver.get(base + "/")
+        one(driver, "table.incidents")
+        wait_until(lambda: "当前没有未办结的事件" in text_of(driver, ".empty"), 10,
+                   what="the empty board")
+        assert "李强" in one(driver, '[data-duty="leader"]').text
+        driver.execute_script("window.notReloaded = true;")
+        one(driver, "#alarm-switch")
+
+        # A report posted over the API is on the board within 2 s, without a reload.
+        r = d.report(title="G15高速多车相撞", level="II", location="A县G15 K1234",
+                     casualties={"dead": 1, "injured": 5})
+        assert r.status == 201, r
+        first = r.json["id"]
+        row = one(driver, '[data-incident="%s"]' % first, timeout=2.0)
+        assert driver.execute_script("return window.notReloaded === true;"), "the page reloaded"
+        assert "G15高速多车相撞" in row.text and "A县应急管理局" in row.text
+        assert "死1 伤5" in row.text and "Ⅱ橙" in row.text and "待确认" in row.text
+        # It sounded and the title flashes until someone looks.
+        wait_until(lambda: driver.execute_script(
+            "return Number(document.body.getAttribute('data-beeps') || 0);") >= 1, 5,
+            what="the alarm to sound")
+        assert driver.execute_script("return document.body.getAttribute('data-flashing');") == "true"
+
+        # Its acknowledgement countdown runs down.
+        ack = '[data-incident="%s"] [data-countdown="ack"]' % first
+        start = seconds(one(driver, ack).text)
+        assert 19 * 60 <= start <= 20 * 60, start
+        wait_until(lambda: seconds(text_of(driver, ack)) < start, 4, what="the countdown to move")
+        assert re.fullmatch(r"\d\d:\d\d", text_of(driver, '[data-incident="%s"] [data-countdown="report"]' % first))
+
+        # A title that is markup shows as text and runs nothing.
+        r = d.report(title=XSS, level="I", occurred_at=now_rfc3339(-30 * 60),
+                     casualties={"missing": 2})
+        assert r.status == 201, r
+        xss = r.json["id"]
+        row = one(driver, '[data-incident="%s"]' % xss, timeout=2.0)
+        assert XSS in row.text
+        assert not row.find_elements("css selector", "img")
+        assert "迟报" in row.text, "reported 30 minutes after the event: late"
+        no_alert(driver)
+        # The deadlines first: both run 20 minutes, the newer one is last.
+        rows = [e.get_attribute("data-incident") for e in css(driver, "tr[data-incident]")]
+        assert rows == [first, xss], rows
+        d.report(token="secret-b", title="某村山洪", level="III")
+        wait_until(lambda: len(css(driver, "tr[data-incident]")) == 3, 2, what="a third row")
+        shot(driver, "board")
+
+        # The incident page: acknowledge in one click, file, note, resolve.
+        css(driver, '[data-incident="%s"] .c-title a' % first)[0].click()
+        one(driver, '[data-action="ack"]')
+        assert driver.current_url == base + "/incidents/" + first
+        assert driver.execute_script("return window.notReloaded === true;"), "the page reloaded"
+        assert "A县G15 K1234" in text_of(driver, ".facts")
+        action(driver, "ack")
+        wait_until(lambda: "已确认" in text_of(driver, ".inc-head"), 5, what="已确认")
+        inc = d.call("GET", "/api/v1/incidents/" + first, "secret-li").json
+        assert inc["acknowledged_by"] == {"id": "zhang", "name": "张伟"}
+        action(driver, "file", {"reference": "A应急〔2026〕12号"})
+        wait_until(lambda: "已报省" in text_of(driver, ".inc-head"), 5, what="已报省")
+        action(driver, "note", {"text": "已电话联系现场指挥部 <b>确认</b>"})
+        wait_until(lambda: css(driver, '.timeline [data-event="incident.note"]'), 5,
+                   what="the note in the timeline")
+        assert "<b>确认</b>" in text_of(driver, '.timeline [data-event="incident.note"]')
+        # A dismissal without its reason is refused with the server's words.
+        action(driver, "dismiss")
+        one(driver, '[data-action-box="dismiss"] .msg.error')
+        inc = d.call("GET", "/api/v1/incidents/" + first, "secret-li").json
+        assert inc["written_report"]["reference"] == "A应急〔2026〕12号"
+        assert inc["state"] == "acknowledged"
+        assert "incident.note" in [e["event"] for e in inc["timeline"]]
+        shot(driver, "incident", full=True)
+        action(driver, "resolve", {"note": "处置完毕"})
+        wait_until(lambda: "已办结" in text_of(driver, ".inc-head"), 5, what="已办结")
+        assert d.call("GET", "/api/v1/incidents/" + first, "secret-li").json["state"] == "resolved"
+        assert css(driver, '[data-action="resolve"]')[0].get_attribute("disabled") is not None
+
+        # The XSS incident's own page shows the title as text too.
+        driver.get(base + "/incidents/" + xss)
+        one(driver, ".inc-head h1")
+        assert text_of(driver, ".inc-head h1") == XSS
+        assert not css(driver, ".inc-head img, .facts img")
+        no_alert(driver)
+
+        # Back on the board, the resolved one is gone.
+        one(driver, 'a[href="/"][data-nav]').click()
+        wait_until(lambda: len(css(driver, "tr[data-incident]")) == 2, 5, what="two rows")
+
+        # A report taken by phone is recorded as the person, source phone.
+        driver.get(base + "/report")
+        picker = one(driver, "#rp-office")
+        wait_until(lambda: len(css(driver, "#rp-office option")) == 3, 5, what="the offices")
+        from selenium.webdriver.support.ui import Select
+        Select(picker).select_by_value("county-b")
+        one(driver, 'form[data-form="report"] input[name="title"]').send_keys("某镇民房倒塌")
+        shot(driver, "report-staff")
+        one(driver, '[data-submit="report"]').click()
+        wait_until(lambda: "/incidents/" in driver.current_url, 5, what="the new incident's page")
+        phone = driver.current_url.rsplit("/", 1)[1]
+        inc = d.call("GET", "/api/v1/incidents/" + phone, "secret-li").json
+        assert inc["office"] == "county-b" and inc["source"] == "phone"
+        assert inc["taken_by"]["id"] == "zhang"
+
+        # Today and the next 14 days, the leader on duty, tomorrow's override.
+        driver.get(base + "/oncall")
+        one(driver, "[data-day]")
+        assert "李强" in text_of(driver, '[data-duty="leader"]')
+        days = css(driver, "[data-day]")
+        assert len(days) == 15
+        assert "王芳" in days[1].text and "调班" in days[1].text
+        shot(driver, "oncall", full=True)
+
+        # The wall at 1920 x 1080: no buttons, countdowns, who is on duty.
+        size(driver, 1920, 1080)
+        driver.get(base + "/wall")
+        wait_until(lambda: len(css(driver, ".wall-row")) == 3, 5, what="the wall's rows")
+        assert not css(driver, "button, input, a")
+        assert css(driver, '.wall-row [data-countdown="ack"]')
+        assert "李强" in text_of(driver, ".wall-head")
+        shot(driver, "wall")
+        no_alert(driver)
+        errors = console_errors(driver)
+        assert not errors, errors
+
+        # Signing out ends the session: the next page asks for the token.
+        size(driver, 1440, 900)
+        driver.get(base + "/")
+        one(driver, "[data-signout]").click()
+        one(driver, 'input[name="token"]')
+        driver.get(base + "/oncall")
+        one(driver, 'input[name="token"]')
+
+        # A county on a phone: its report and a follow-up; only its incidents.
+        size(driver, 390, 844, mobile=True)
+        driver.get(base + "/")
+        sign_in(driver, "secret-a")
+        wait_until(lambda: driver.current_url == base + "/report", 5, what="the county page")
+        form = one(driver, 'form[data-form="report"]')
+        form.find_element("css selector", 'input[name="title"]').send_keys("某镇化工厂火灾")
+        form.find_element("css selector", 'input[name="injured"]').send_keys("3")
+        form.find_element("css selector", 'textarea[name="details"]').send_keys("厂区东侧起火，已疏散。")
+        shot(driver, "report-county-form", full=True)
+        one(driver, '[data-submit="report"]').click()
+        one(driver, 'form[data-form="report"] .msg.ok')
+        mine = re.search(r"INC-\d{8}-\d{4}", text_of(driver, 'form[data-form="report"] .msg.ok')).group(0)
+        inc = d.call("GET", "/api/v1/incidents/" + mine, "secret-li").json
+        assert inc["office"] == "county-a" and inc["casualties"] == {"injured": 3}
+        card = '.county-inc[data-incident="%s"]' % mine
+        assert "已接收" in one(driver, card).text
+        ids = {e.get_attribute("data-incident") for e in css(driver, ".county-inc")}
+        assert phone not in ids, "county-b's incident shown to county-a"
+        one(driver, '[data-followup-open="%s"]' % mine).click()
+        fu = one(driver, 'form[data-followup="%s"]' % mine)
+        fu.find_element("css selector", 'textarea[name="measures"]').send_keys("已疏散周边群众 200 人")
+        fu.find_element("css selector", '[data-submit="followup"]').click()
+        wait_until(lambda: "续报 1 次" in text_of(driver, card), 5, what="the follow-up counted")
+        inc = d.call("GET", "/api/v1/incidents/" + mine, "secret-li").json
+        assert inc["updates"][0]["fields"] == {"measures": "已疏散周边群众 200 人"}
+        # Staff pages lead the county back to its own.
+        driver.get(base + "/oncall")
+        wait_until(lambda: driver.current_url == base + "/report", 5, what="the redirect")
+        one(driver, card)
+        shot(driver, "report-county", full=True)
+        errors = console_errors(driver)
+        assert not errors, errors
+    finally:
+        driver.quit()
