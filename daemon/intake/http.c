@@ -32,6 +32,7 @@
 #include "intake/conn.h"
 #include "intake/errzh.h"
 #include "intake/http.h"
+#include "intake/session.h"
 #include "intake/tls.h"
 #include "parse/report.h"
 #include "store/store.h"
@@ -298,11 +299,15 @@ http_authenticate(struct http_call *call, const struct http_route *route)
 	enum http_auth		 auth = route->auth;
 	const char		*h = http_header(call, "Authorization");
 	const char		*token, *kind;
+	char			 cookie[SESSTOKEN_MAX + 1];
 
 	kind = auth == HTTP_AUTH_OFFICE ? "an office token" :
 	    auth == HTTP_AUTH_REPORTER ? "an office token (or a staff token, "
 	    "for a report taken by phone)" : auth == HTTP_AUTH_ANY ?
 	    "a staff (person) or office token" : "a staff (person) token";
+	/* The console's cookie stands for a token; a token sent wins. */
+	if (h == NULL && session_cookie(call, cookie, sizeof(cookie)) == 0)
+		return session_authenticate(call, route, cookie, kind);
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
 		http_set_header(call, "WWW-Authenticate", "Bearer realm=\"dutyd\"");
 		http_error(call, 401, NULL, "missing credentials: send "
@@ -594,7 +599,7 @@ http_init(struct event_base *base, const struct config *cfg,
 	http_routes = routes;
 	http_nroutes = nroutes;
 	if (conn_init(base, http_dispatch, err, errlen) != 0 ||
-	    authfail_init(err, errlen) != 0)
+	    authfail_init(err, errlen) != 0 || session_init(err, errlen) != 0)
 		return -1;
 	http_reconfigure(cfg);
 	if (http_listen(cfg, err, errlen) != 0)
@@ -623,6 +628,7 @@ http_shutdown(void)
 	conn_shutdown();
 	tls_shutdown();
 	authfail_shutdown();
+	session_shutdown();
 	http_bound = NULL;
 	http_activated = 0;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "parse/sesstoken.h"
+
 struct event_base;
 struct conn_request;
 struct config;
@@ -24,6 +26,10 @@ struct http_call {
 	char				 param[600];	/* the {id} in the path (a link token is up to 512) */
 	const char			*body;		/* NUL-terminated */
 	size_t				 body_len;
+	/* Signed in by the console's cookie (intake/session.c), not a token. */
+	int				 by_session;
+	unsigned char			 session_id[SESSTOKEN_ID_LEN];
+	int64_t				 session_expiry_ms;
 };
 
 /* Who may call a route. */
