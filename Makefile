@@ -19,7 +19,7 @@ DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
 	libyaml-dev libsystemd-dev libjansson-dev libssl-dev libcmocka-dev \
 	python3-pytest python3-pytest-xdist python3-aiosmtpd valgrind libbsd-dev \
 	tzdata libglib2.0-dev systemd man-db prometheus libhttp-parser-dev openssl \
-	chromium chromium-driver python3-selenium
+	chromium chromium-driver python3-selenium fonts-wqy-microhei
 PKGS := libevent libevent_openssl libcurl yaml-0.1 libsystemd jansson libssl \
 	libcrypto glib-2.0
 PYTHON := /usr/bin/python3
