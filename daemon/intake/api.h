@@ -15,5 +15,6 @@ void	api_oncall(struct http_call *);
 void	api_incident_update(struct http_call *);
 void	api_incident_merge(struct http_call *);
 void	api_incident_dismiss(struct http_call *);
+void	api_incident_note(struct http_call *);
 
 #endif

@@ -16,14 +16,16 @@ const struct http_route routes_table[] = {
 	/* Checks the peer against metrics.allow. */
 	{ "GET",  "/metrics",				HTTP_AUTH_NONE,   metricsapi_get },
 	{ "POST", "/api/v1/reports",			HTTP_AUTH_REPORTER, api_report_create },
-	{ "GET",  "/api/v1/incidents",			HTTP_AUTH_PERSON, api_incident_list },
-	{ "GET",  "/api/v1/incidents/{id}",		HTTP_AUTH_PERSON, api_incident_get },
+	/* An office reads its own incidents only (api.c). */
+	{ "GET",  "/api/v1/incidents",			HTTP_AUTH_ANY,    api_incident_list },
+	{ "GET",  "/api/v1/incidents/{id}",		HTTP_AUTH_ANY,    api_incident_get },
 	{ "POST", "/api/v1/incidents/{id}/ack",		HTTP_AUTH_PERSON, api_incident_ack },
 	{ "POST", "/api/v1/incidents/{id}/written-report", HTTP_AUTH_PERSON, api_incident_written_report },
 	{ "POST", "/api/v1/incidents/{id}/resolve",	HTTP_AUTH_PERSON, api_incident_resolve },
 	{ "POST", "/api/v1/incidents/{id}/updates",	HTTP_AUTH_OFFICE, api_incident_update },
 	{ "POST", "/api/v1/incidents/{id}/merge",	HTTP_AUTH_PERSON, api_incident_merge },
 	{ "POST", "/api/v1/incidents/{id}/dismiss",	HTTP_AUTH_PERSON, api_incident_dismiss },
+	{ "POST", "/api/v1/incidents/{id}/notes",	HTTP_AUTH_PERSON, api_incident_note },
 	/* The console signs in: a token for a cookie (intake/session.c). */
 	{ "POST",   "/api/v1/session",			HTTP_AUTH_NONE,   session_create },
 	{ "GET",    "/api/v1/session",			HTTP_AUTH_ANY,    session_get },
