@@ -28,10 +28,16 @@ function el(tag, attrs) {
   return node;
 }
 
-function append(node, child) {
-  if (child === null || child === undefined || child === false) return;
-  if (Array.isArray(child)) { child.forEach(function (c) { append(node, c); }); return; }
-  node.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
+/* append(node, child, …): each child a node, a string (text), an array of
+ * children, or null (nothing). */
+function append(node) {
+  for (var i = 1; i < arguments.length; i++) {
+    var child = arguments[i];
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append.apply(null, [node].concat(child));
+    else node.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
+  }
+  return node;
 }
 
 function clear(node) {
@@ -340,6 +346,8 @@ var Live = {
     es.addEventListener('incident', function (ev) {
       try { self.take(JSON.parse(ev.data)); } catch (e) { /* a broken event: the next refresh mends it */ }
     });
+    // The server could not replay everything missed: read the list afresh.
+    es.addEventListener('reset', function () { self.refresh(); });
     es.addEventListener('oncall', function (ev) {
       try { self.emit('oncall', JSON.parse(ev.data), false); } catch (e) { /* as above */ }
     });

@@ -243,6 +243,7 @@ function personName(p) { return p ? (p.name || p.id) : ''; }
 function actorName(entry) {
   var d = entry.data || {};
   if (d.by_name) return d.by_name;
+  if (entry.event === 'report.received') return d.taken_by_name || d.office_name || d.office;
   var a = entry.actor || '';
   if (a === 'dutyd') return '系统';
   return a.replace(/^(person|office):/, '');

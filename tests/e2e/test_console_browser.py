@@ -91,8 +91,10 @@ def one(driver, selector, timeout=10):
 
 
 def text_of(driver, selector):
-    found = css(driver, selector)
-    return found[0].text if found else ""
+    """The text SELECTOR shows now, read in one step: the pages redraw, and
+    an element found a moment ago may be gone."""
+    return driver.execute_script(
+        "var n = document.querySelector(arguments[0]); return n ? n.innerText : '';", selector)
 
 
 def seconds(countdown):
@@ -171,7 +173,8 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, tmp_path):
         one(driver, "table.incidents")
         wait_until(lambda: "当前没有未办结的事件" in text_of(driver, ".empty"), 10,
                    what="the empty board")
-        assert "李强" in one(driver, '[data-duty="leader"]').text
+        one(driver, '[data-duty="leader"]')
+        assert "李强" in text_of(driver, '[data-duty="leader"]')
         driver.execute_script("window.notReloaded = true;")
         one(driver, "#alarm-switch")
 
@@ -180,10 +183,12 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, tmp_path):
                      casualties={"dead": 1, "injured": 5})
         assert r.status == 201, r
         first = r.json["id"]
-        row = one(driver, '[data-incident="%s"]' % first, timeout=2.0)
+        row = '[data-incident="%s"]' % first
+        one(driver, row, timeout=2.0)
         assert driver.execute_script("return window.notReloaded === true;"), "the page reloaded"
-        assert "G15高速多车相撞" in row.text and "A县应急管理局" in row.text
-        assert "死1 伤5" in row.text and "Ⅱ橙" in row.text and "待确认" in row.text
+        text = text_of(driver, row)
+        assert "G15高速多车相撞" in text and "A县应急管理局" in text, text
+        assert "死1 伤5" in text and "Ⅱ橙" in text and "待确认" in text, text
         # It sounded and the title flashes until someone looks.
         wait_until(lambda: driver.execute_script(
             "return Number(document.body.getAttribute('data-beeps') || 0);") >= 1, 5,
@@ -192,7 +197,8 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, tmp_path):
 
         # Its acknowledgement countdown runs down.
         ack = '[data-incident="%s"] [data-countdown="ack"]' % first
-        start = seconds(one(driver, ack).text)
+        one(driver, ack)
+        start = seconds(text_of(driver, ack))
         assert 19 * 60 <= start <= 20 * 60, start
         wait_until(lambda: seconds(text_of(driver, ack)) < start, 4, what="the countdown to move")
         assert re.fullmatch(r"\d\d:\d\d", text_of(driver, '[data-incident="%s"] [data-countdown="report"]' % first))
@@ -202,10 +208,11 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, tmp_path):
                      casualties={"missing": 2})
         assert r.status == 201, r
         xss = r.json["id"]
-        row = one(driver, '[data-incident="%s"]' % xss, timeout=2.0)
-        assert XSS in row.text
-        assert not row.find_elements("css selector", "img")
-        assert "迟报" in row.text, "reported 30 minutes after the event: late"
+        row = '[data-incident="%s"]' % xss
+        one(driver, row, timeout=2.0)
+        assert XSS in text_of(driver, row)
+        assert not css(driver, row + " img")
+        assert "迟报" in text_of(driver, row), "reported 30 minutes after the event: late"
         no_alert(driver)
         # The deadlines first: both run 20 minutes, the newer one is last.
         rows = [e.get_attribute("data-incident") for e in css(driver, "tr[data-incident]")]
@@ -314,7 +321,8 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, tmp_path):
         inc = d.call("GET", "/api/v1/incidents/" + mine, "secret-li").json
         assert inc["office"] == "county-a" and inc["casualties"] == {"injured": 3}
         card = '.county-inc[data-incident="%s"]' % mine
-        assert "已接收" in one(driver, card).text
+        one(driver, card)
+        assert "已接收" in text_of(driver, card)
         ids = {e.get_attribute("data-incident") for e in css(driver, ".county-inc")}
         assert phone not in ids, "county-b's incident shown to county-a"
         one(driver, '[data-followup-open="%s"]' % mine).click()
