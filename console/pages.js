@@ -130,10 +130,14 @@ function dutyNow(node, big) {
 
 /* ---- / the board ---------------------------------------------------- */
 
+function overdue(inc) {
+  return clockView(inc, 'ack').cls === 'cd-red' || clockView(inc, 'report').cls === 'cd-red';
+}
+
 function boardRow(inc) {
   var cas = casualtiesText(latest(inc, 'casualties'));
   var href = '/incidents/' + encodeURIComponent(inc.id);
-  return el('tr', {'data-incident': inc.id, class: 'row ' + (inc.acknowledged ? 'row-ack' : 'row-open'),
+  return el('tr', {'data-incident': inc.id, class: 'row ' + (inc.acknowledged ? 'row-ack' : 'row-open') + (overdue(inc) ? ' overdue' : ''),
                    onclick: function (ev) {
                      Alarm.stopFlash();
                      if (!ev.target.closest('a')) Route.go(href);
@@ -213,7 +217,8 @@ Pages.wall = function () {
     }
     incs.forEach(function (inc) {
       var cas = casualtiesText(latest(inc, 'casualties'));
-      append(list, el('div', {class: 'wall-row', 'data-incident': inc.id},
+      var lv = {I: 1, II: 2, III: 3, IV: 4}[latest(inc, 'level')];
+      append(list, el('div', {class: 'wall-row' + (lv ? ' lvl-row-' + lv : '') + (overdue(inc) ? ' overdue' : ''), 'data-incident': inc.id},
         levelBadge(latest(inc, 'level')),
         el('div', {class: 'wall-what'},
           el('div', {class: 'wall-title', text: inc.title}),
