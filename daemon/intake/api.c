@@ -13,11 +13,9 @@
 #include "base/timeutil.h"
 #include "base/utf8.h"
 #include "config/config.h"
-#include "config/roster.h"
 #include "intake/api.h"
 #include "intake/http.h"
 #include "intake/incfilter.h"
-#include "notify/notify.h"
 #include "parse/report.h"
 #include "state/incident.h"
 #include "state/incview.h"
@@ -548,53 +546,6 @@ api_incident_dismiss(struct http_call *call)
 		api_reply_incident(call, 200, inc);
 	}
 	json_decref(args);
-}
-
-/* Names beside ids: the dashboard shows people, not keys. */
-static void
-api_name_slot(const struct config *cf, json_t *slot)
-{
-	const struct config_person *p;
-
-	p = config_person(cf, json_string_value(json_object_get(slot, "person")));
-	if (p != NULL)
-		json_object_set_new(slot, "name", json_string(p->name));
-}
-
-void
-api_oncall(struct http_call *call)
-{
-	const struct config	*cf = config_current();
-	struct roster_oncall	 oc;
-	char			*at_s = http_query(call, "at"), at_buf[TIME_RFC3339_MAX];
-	int64_t			 at = time_now_ms();
-	json_t			*body, *slot;
-	size_t			 i;
-
-	if (at_s != NULL && time_parse(at_s, &at) != 0) {
-		http_error(call, 400, "at", "at must be an RFC 3339 time such as "
-		    "2026-12-01T08:30:00+08:00; got '%.40s'", at_s);
-		free(at_s);
-		return;
-	}
-	free(at_s);
-	if (roster_at(cf, at, &oc) != 0) {
-		http_error(call, 400, "at", "at is out of the range the roster "
-		    "can answer for (years 1970 to 9999)");
-		return;
-	}
-	if ((body = notify_oncall_json(&oc)) == NULL) {
-		http_error(call, 503, NULL, "out of memory");
-		return;
-	}
-	json_object_set_new(body, "at", json_string(time_format(at, at_buf,
-	    sizeof(at_buf))));
-	json_object_set_new(body, "timezone", json_string(roster_zone(cf)));
-	if (json_is_object(slot = json_object_get(body, "leader")))
-		api_name_slot(cf, slot);
-	json_array_foreach(json_object_get(body, "officers"), i, slot)
-		api_name_slot(cf, slot);
-	http_reply(call, 200, body);
 }
 
 /* 续报: what changed since the report, from the office that made it. */

@@ -5,6 +5,7 @@
 #include "intake/console.h"
 #include "intake/http.h"
 #include "intake/metricsapi.h"
+#include "intake/oncallapi.h"
 #include "intake/onetap.h"
 #include "intake/routes.h"
 #include "intake/session.h"
@@ -30,7 +31,8 @@ const struct http_route routes_table[] = {
 	{ "POST",   "/api/v1/session",			HTTP_AUTH_NONE,   session_create },
 	{ "GET",    "/api/v1/session",			HTTP_AUTH_ANY,    session_get },
 	{ "DELETE", "/api/v1/session",			HTTP_AUTH_ANY,    session_delete },
-	{ "GET",  "/api/v1/oncall",			HTTP_AUTH_PERSON, api_oncall },
+	{ "GET",  "/api/v1/oncall",			HTTP_AUTH_PERSON, oncallapi_get },
+	{ "GET",  "/api/v1/offices",			HTTP_AUTH_PERSON, oncallapi_offices },
 	/* Gateways and links authenticate themselves (signature, secret, token). */
 	{ "POST", "/api/v1/sms/twilio",			HTTP_AUTH_NONE,   smsgw_twilio },
 	{ "POST", "/api/v1/sms/aliyun",			HTTP_AUTH_NONE,   smsgw_aliyun },
