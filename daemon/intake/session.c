@@ -12,177 +12,18 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
 #include "intake/authfail.h"
 #include "intake/http.h"
+#include "intake/sessauth.h"
 #include "intake/session.h"
 #include "parse/sesstoken.h"
-#include "state/signout.h"
 #include "store/store.h"
 
-#define SESSION_KEY_NAME	"session.key"
-#define SESSION_KEY_LEN		32
 #define SESSION_TOKEN_MAX	1024	/* bytes of a token signed in with */
-
-static unsigned char	session_key[SESSION_KEY_LEN];
-static int		session_have_key;
-
-int
-session_init(char *err, size_t errlen)
-{
-	int rc;
-
-	OPENSSL_cleanse(session_key, sizeof(session_key));
-	session_have_key = 0;
-	if ((rc = store_secret(SESSION_KEY_NAME, session_key,
-	    sizeof(session_key), err, errlen)) != 0)
-		return rc;
-	session_have_key = 1;
-	return 0;
-}
-
-void
-session_shutdown(void)
-{
-	OPENSSL_cleanse(session_key, sizeof(session_key));
-	session_have_key = 0;
-}
-
-/* The first dutyd_session in "a=b; dutyd_session=v; c=d". */
-int
-session_cookie(struct http_call *call, char *buf, size_t len)
-{
-	const char	*h = http_header(call, "Cookie"), *p, *v;
-	size_t		 n, name = strlen(SESSION_COOKIE);
-
-	for (p = h; p != NULL && *p != '\0'; p += n + (p[n] == ';')) {
-		p += strspn(p, " \t");
-		n = strcspn(p, ";");
-		if (n <= name || strncmp(p, SESSION_COOKIE, name) != 0 ||
-		    p[name] != '=')
-			continue;
-		v = p + name + 1;
-		n -= name + 1;
-		while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-			n--;
-		if (n == 0 || n >= len)
-			return -1;
-		memcpy(buf, v, n);
-		buf[n] = '\0';
-		return 0;
-	}
-	return -1;
-}
-
-static int
-session_person_token_is(const struct config_person *p,
-    const unsigned char *digest)
-{
-	return CRYPTO_memcmp(p->token_md, digest, SESSTOKEN_DIGEST_LEN) == 0;
-}
-
-static int
-session_office_token_is(const struct config_office *o,
-    const unsigned char *digest)
-{
-	return CRYPTO_memcmp(o->token_md, digest, SESSTOKEN_DIGEST_LEN) == 0;
-}
-
-static void
-session_refuse(struct http_call *call, const char *fmt, const char *arg)
-{
-	http_set_header(call, "WWW-Authenticate", "Bearer realm=\"dutyd\"");
-	http_error(call, 401, NULL, fmt, arg);
-}
-
-static int
-session_changes(const char *method)
-{
-	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-	    strcmp(method, "OPTIONS") != 0;
-}
-
-int
-session_authenticate(struct http_call *call, const struct http_route *route,
-    const char *cookie, const char *kind)
-{
-	const struct config	*cfg = config_current();
-	const struct config_person *p = NULL;
-	const struct config_office *o = NULL;
-	struct sesstoken	 t;
-	char			 hex[SESSTOKEN_ID_HEX], when[TIME_RFC3339_MAX];
-	int			 rc;
-
-	rc = session_have_key ? sesstoken_open(session_key, sizeof(session_key),
-	    cookie, time_now_ms(), &t) : -EBADMSG;
-	if (rc == -ENOMEM) {
-		http_error(call, 503, NULL, "out of memory; retry shortly");
-		return -1;
-	}
-	if (rc == -EBADMSG) {
-		/* Only a cookie dutyd did not sign is a guess worth counting. */
-		authfail_note(http_peer(call), route->method, route->path);
-		session_refuse(call, "the %s cookie is not one this dutyd signed "
-		    "(altered, or from another server): sign in again",
-		    SESSION_COOKIE);
-		return -1;
-	}
-	if (rc == -ETIMEDOUT) {
-		session_refuse(call, "your console session ended at %s "
-		    "(console.session_ttl): sign in again with your token",
-		    time_format(t.expiry_ms, when, sizeof(when)));
-		return -1;
-	}
-	sesstoken_id_hex(t.id, hex);
-	if (signout_has(hex)) {
-		session_refuse(call, "this console session was signed out%s: sign "
-		    "in again with your token", "");
-		return -1;
-	}
-	if (t.kind == 'P')
-		p = config_person(cfg, t.subject);
-	else
-		o = config_office(cfg, t.subject);
-	if ((t.kind == 'P' && (p == NULL || !session_person_token_is(p,
-	    t.digest))) || (t.kind == 'O' && (o == NULL ||
-	    !session_office_token_is(o, t.digest)))) {
-		session_refuse(call, "the token this console session was opened "
-		    "with for '%s' was changed or removed from the configuration: "
-		    "sign in again with the current token", t.subject);
-		return -1;
-	}
-	if ((p != NULL && (route->auth == HTTP_AUTH_OFFICE)) ||
-	    (o != NULL && route->auth == HTTP_AUTH_PERSON)) {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), "this console session is %s's (%s); %s "
-		    "%s needs %s", p != NULL ? "a person" : "an office",
-		    t.subject, route->method, route->path, kind);
-		session_refuse(call, "%s", msg);
-		return -1;
-	}
-	if (session_changes(http_method(call)) &&
-	    !sesstoken_csrf_ok(session_key, sizeof(session_key), t.id,
-	    http_header(call, SESSION_CSRF_HEADER))) {
-		http_error(call, 403, SESSION_CSRF_HEADER, "a change made with the "
-		    "console's session cookie must carry the header %s with the "
-		    "csrf value that signing in answered (GET /api/v1/session "
-		    "gives it again); %s", SESSION_CSRF_HEADER,
-		    http_header(call, SESSION_CSRF_HEADER) == NULL ? "it is "
-		    "missing" : "the one sent is wrong");
-		return -1;
-	}
-	call->person = p;
-	call->office = o;
-	call->by_session = 1;
-	memcpy(call->session_id, t.id, sizeof(call->session_id));
-	call->session_expiry_ms = t.expiry_ms;
-	return 0;
-}
 
 /* Set-Cookie for VALUE lasting MAX_AGE seconds (0: clears it). */
 static void
@@ -193,7 +34,7 @@ session_set_cookie(struct http_call *call, const char *value,
 	char			 h[SESSTOKEN_MAX + 160];
 
 	snprintf(h, sizeof(h), "%s=%s; HttpOnly; SameSite=Strict; Path=/; "
-	    "Max-Age=%lld%s", SESSION_COOKIE, value, max_age,
+	    "Max-Age=%lld%s", SESSAUTH_COOKIE, value, max_age,
 	    cfg->public_url != NULL && strncasecmp(cfg->public_url, "https:",
 	    6) == 0 ? "; Secure" : "");
 	http_set_header(call, "Set-Cookie", h);
@@ -206,8 +47,7 @@ session_reply(struct http_call *call)
 	char	 csrf[SESSTOKEN_CSRF_LEN + 1], at[TIME_RFC3339_MAX];
 	json_t	*body;
 
-	if (sesstoken_csrf(session_key, sizeof(session_key), call->session_id,
-	    csrf) != 0) {
+	if (sessauth_csrf(call->session_id, csrf) != 0) {
 		http_error(call, 503, NULL, "out of memory; retry shortly");
 		return;
 	}
@@ -288,9 +128,7 @@ session_create(struct http_call *call)
 	snprintf(t.subject, sizeof(t.subject), "%s", call->person != NULL ?
 	    call->person->id : call->office->id);
 	t.expiry_ms = time_now_ms() + cfg->console.session_ttl_ms;
-	if (!session_have_key || RAND_bytes(t.id, sizeof(t.id)) != 1 ||
-	    (rc = sesstoken_seal(session_key, sizeof(session_key), &t,
-	    cookie)) != 0) {
+	if ((rc = sessauth_seal(&t, cookie)) != 0) {
 		http_error(call, 503, NULL, "cannot open a session now (no "
 		    "randomness or out of memory); retry shortly");
 		return;
