@@ -47,6 +47,35 @@ function clear(node) {
 
 function app() { return document.getElementById('app'); }
 
+/* Redraws NODE with DRAW, keeping what the person was typing: a page that
+ * follows the stream redraws when anything about its incidents changes,
+ * and a half-written note or follow-up must survive that.  Inputs are
+ * matched by the data-keep of their form or box and their name. */
+function keepInputs(node, draw) {
+  function key(input) {
+    var box = input.closest('[data-keep]');
+    return box && input.name ? box.getAttribute('data-keep') + '/' + input.name : null;
+  }
+  var saved = {}, focus = null, active = document.activeElement;
+  Array.prototype.forEach.call(node.querySelectorAll('input, textarea, select'), function (i) {
+    var k = key(i);
+    if (!k) return;
+    if (i.type === 'checkbox') saved[k] = i.checked;
+    else if (i.value !== '' && i.type !== 'datetime-local' && i.type !== 'hidden') saved[k] = i.value;
+    if (i === active) focus = {k: k, start: i.selectionStart, end: i.selectionEnd};
+  });
+  draw();
+  Array.prototype.forEach.call(node.querySelectorAll('input, textarea, select'), function (i) {
+    var k = key(i);
+    if (!k) return;
+    if (k in saved) { if (i.type === 'checkbox') i.checked = saved[k]; else i.value = saved[k]; }
+    if (focus && focus.k === k) {
+      i.focus();
+      try { i.setSelectionRange(focus.start, focus.end); } catch (e) { /* not a text field */ }
+    }
+  });
+}
+
 /* ---- time ----------------------------------------------------------- */
 
 /* The server's clock, from its Date header: a duty-room PC whose clock is a
@@ -498,6 +527,12 @@ document.addEventListener('click', function (ev) {
   Route.go(a.getAttribute('href'));
 });
 window.addEventListener('popstate', function () { Route.render(); });
+
+/* A page left for another stays in the browser's back-forward cache with its
+ * stream open, and six streams are all the connections a browser gives one
+ * server: close it on the way out, open it again on the way back. */
+window.addEventListener('pagehide', function () { Live.stop(); });
+window.addEventListener('pageshow', function (ev) { if (ev.persisted && Session.who) Live.start(); });
 
 setInterval(tickCountdowns, 1000);
 

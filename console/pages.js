@@ -344,11 +344,15 @@ function actionBox(inc, spec, after) {
     button.disabled = true;
     api('POST', '/api/v1/incidents/' + encodeURIComponent(inc.id) + '/' + spec.path, body).then(function (r) {
       button.disabled = false;
-      if (r.status === 200 || r.status === 201) { after(spec.done); return; }
+      if (r.status === 200 || r.status === 201) {
+        inputs.forEach(function (n) { n.value = ''; });
+        after(spec.done);
+        return;
+      }
       append(out, message('error', errorText(r)));
     });
   });
-  return el('div', {class: 'action', 'data-action-box': spec.action},
+  return el('div', {class: 'action', 'data-action-box': spec.action, 'data-keep': 'action-' + spec.action},
     el('div', {class: 'action-row'}, button, inputs), spec.hint ? el('div', {class: 'hint', text: spec.hint}) : null, out);
 }
 
@@ -356,16 +360,23 @@ Pages.incident = function (id) {
   var main = chrome('事件 ' + id);
   var holder = el('div', {}, el('p', {class: 'loading', text: '正在加载事件…'}));
   append(main, el('p', {}, el('a', {href: '/', 'data-nav': true, text: '← 返回值班台'})), holder);
-  var flash = '';
+  // What the last action did, shown for a while: the stream redraws the
+  // page right after an action, and the word must outlive that.
+  var flash = {text: '', until: 0};
 
+  var asked = 0;      // answers may cross: only the latest request draws
   function load() {
+    var mine = ++asked;
     return api('GET', '/api/v1/incidents/' + encodeURIComponent(id)).then(function (r) {
+      if (mine !== asked) return;
       if (r.status !== 200 || !r.json) { clear(holder); append(holder, message('error', errorText(r))); return; }
       draw(r.json);
     });
   }
 
-  function draw(inc) {
+  function draw(inc) { keepInputs(holder, function () { drawNow(inc); }); }
+
+  function drawNow(inc) {
     Page.incident = inc;
     setTitle(inc.title);
     clear(holder);
@@ -377,12 +388,11 @@ Pages.incident = function (id) {
         levelBadge(latest(inc, 'level')),
         el('h1', {text: inc.title}),
         stateBadge(inc), lateBadge(inc)),
-      flash ? message('ok', flash) : null,
+      flash.text && Date.now() < flash.until ? message('ok', flash.text) : null,
       el('div', {class: 'clocks'},
         el('div', {class: 'clock-box'}, el('span', {class: 'clock-label', text: '确认时限 ' + fmtClock(inc.ack_deadline)}), countdown(inc, 'ack')),
         el('div', {class: 'clock-box'}, el('span', {class: 'clock-label', text: '书面报告时限 ' + fmtClock(inc.report_deadline)}), countdown(inc, 'report')),
         el('div', {class: 'clock-box'}, el('span', {class: 'clock-label', text: '升级'}), el('span', {class: 'esc', text: escalationText(inc)}))));
-    flash = '';
 
     var acts = section('处置');
     var merge = el('datalist', {id: 'merge-targets'}, Live.list().filter(function (o) { return o.id !== inc.id; }).map(function (o) {
@@ -404,7 +414,7 @@ Pages.incident = function (id) {
        inputs: [{name: 'reason', label: '误报原因（必填）', placeholder: '误报原因（必填），如 经核实为消防演练'}]}
     ];
     specs.forEach(function (s) {
-      append(acts.body, actionBox(inc, s, function (done) { flash = done; load(); }));
+      append(acts.body, actionBox(inc, s, function (done) { flash = {text: done, until: Date.now() + 10000}; load(); }));
     });
     append(acts.body, merge);
     if (closed) append(acts.body, el('p', {class: 'hint', text: '事件已关闭，只能添加备注。'}));
@@ -600,7 +610,7 @@ function followupForm(inc, onDone) {
   var key = randomKey();
   var out = el('div', {class: 'form-out'});
   var button = el('button', {type: 'submit', class: 'btn-primary', 'data-submit': 'followup', text: '提交续报'});
-  return el('form', {class: 'followup-form', 'data-followup': inc.id, onsubmit: function (ev) {
+  return el('form', {class: 'followup-form', 'data-followup': inc.id, 'data-keep': 'fu-' + inc.id, onsubmit: function (ev) {
     ev.preventDefault();
     clear(out);
     var body = inputs.body();
@@ -611,8 +621,7 @@ function followupForm(inc, onDone) {
       if (r.status !== 201 && r.status !== 200) { append(out, message('error', errorText(r))); return; }
       key = randomKey();
       ev.target.reset();
-      append(out, message('ok', '续报已收到（第 ' + (r.json.updates || []).length + ' 次续报）。'));
-      if (onDone) onDone(r.json);
+      if (onDone) onDone(r.json, '续报已收到（第 ' + (r.json.updates || []).length + ' 次续报）。');
     });
   }}, inputs.nodes, button, out);
 }
@@ -632,11 +641,14 @@ Pages.report = function () {
       reportForm(Session.who, function () { loadMine(); })),
     el('section', {class: 'card narrow'}, el('h2', {text: '本单位报送的事件'}), mine));
 
-  var open = {};
+  var open = {}, notes = {};
+  var asked = 0;
   function loadMine() {
+    var n = ++asked;
     return api('GET', '/api/v1/incidents?state=all&limit=50').then(function (r) {
+      if (n !== asked) return;
       if (r.status !== 200 || !r.json) { clear(mine); append(mine, message('error', errorText(r))); return; }
-      drawMine(r.json.incidents);
+      keepInputs(mine, function () { drawMine(r.json.incidents); });
     });
   }
   function drawMine(list) {
@@ -645,7 +657,7 @@ Pages.report = function () {
     list.forEach(function (inc) {
       var canFollow = !CLOSED[inc.state];
       var box = el('div', {class: 'followup-box' + (open[inc.id] ? '' : ' hidden')});
-      if (canFollow) append(box, followupForm(inc, function () { loadMine(); }));
+      if (canFollow) append(box, followupForm(inc, function (js, said) { notes[inc.id] = said; loadMine(); }));
       var toggle = canFollow ? el('button', {type: 'button', class: 'btn', 'data-followup-open': inc.id, text: '续报', onclick: function () {
         open[inc.id] = !open[inc.id];
         box.className = 'followup-box' + (open[inc.id] ? '' : ' hidden');
@@ -655,7 +667,7 @@ Pages.report = function () {
         el('div', {class: 'sub', text: inc.id + ' · 接报 ' + fmtTime(inc.received_at) + ' · 续报 ' + (inc.updates || []).length + ' 次'}),
         el('div', {class: 'county-state'}, el('span', {class: 'badge ' + (CLOSED[inc.state] ? 'st-closed' : 'st-ack'), 'data-county-state': true, text: countyStatus(inc)}), ' ',
           inc.late_report ? el('span', {class: 'badge late', text: '迟报 ' + inc.late_by_minutes + ' 分'}) : el('span', {class: 'badge ontime', text: '按时报送'})),
-        toggle, box));
+        notes[inc.id] ? message('ok', notes[inc.id]) : null, toggle, box));
     });
   }
   loadMine();

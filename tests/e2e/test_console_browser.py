@@ -129,11 +129,23 @@ def console_errors(driver):
 
 
 def action(driver, name, inputs=None):
-    """Fills the inputs of an incident page's action box and presses its button."""
-    box = one(driver, '[data-action-box="%s"]' % name)
-    for field, value in (inputs or {}).items():
-        box.find_element("css selector", '[name="%s"]' % field).send_keys(value)
-    box.find_element("css selector", '[data-action="%s"]' % name).click()
+    """Fills the inputs of an incident page's action box and presses its
+    button.  The page redraws when a delivery is recorded (the stream): an
+    element found before that is gone, and then it is all done again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def attempt():
+        try:
+            box = one(driver, '[data-action-box="%s"]' % name)
+            for field, value in (inputs or {}).items():
+                node = box.find_element("css selector", '[name="%s"]' % field)
+                node.clear()
+                node.send_keys(value)
+            box.find_element("css selector", '[data-action="%s"]' % name).click()
+            return True
+        except StaleElementReferenceException:
+            return False
+    wait_until(attempt, 10, what="pressing %s" % name)
 
 
 @pytest.mark.slow(30)
