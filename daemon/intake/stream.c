@@ -36,9 +36,9 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
-#include "config/roster.h"
 #include "intake/conn.h"
 #include "intake/http.h"
+#include "intake/oncallapi.h"
 #include "intake/stream.h"
 #include "state/incident.h"
 #include "state/incview.h"
@@ -323,48 +323,6 @@ stream_resume(struct stream *s, int64_t last)
 	return 0;
 }
 
-/* {"id", "name"} of a person on duty. */
-static json_t *
-stream_person(const struct config *cfg, const char *id)
-{
-	const struct config_person *p = config_person(cfg, id);
-
-	return json_pack("{s:s, s:s}", "id", id, "name", p != NULL ? p->name : id);
-}
-
-/* Who is on duty now, as GET /api/v1/oncall's "now". */
-static json_t *
-stream_oncall_now(void)
-{
-	const struct config	*cfg = config_current();
-	struct roster_oncall	 oc;
-	json_t			*o, *officers;
-	int64_t			 now = time_now_ms(), since = 0, until;
-	char			 a[TIME_RFC3339_MAX], b[TIME_RFC3339_MAX];
-	size_t			 i;
-
-	if (roster_at(cfg, now, &oc) != 0 || (officers = json_array()) == NULL)
-		return NULL;
-	if (oc.has_leader)
-		since = oc.leader.start;
-	for (i = 0; i < oc.nofficers; i++) {
-		json_t *p = stream_person(cfg, oc.officers[i].person);
-
-		if (p != NULL)
-			json_object_set_new(p, "role",
-			    json_string(oc.officers[i].role));
-		json_array_append_new(officers, p);
-		if (oc.officers[i].start > since)
-			since = oc.officers[i].start;
-	}
-	until = roster_next_change(cfg, now);
-	o = json_pack("{s:o, s:o, s:s?, s:s?}", "leader", oc.has_leader ?
-	    stream_person(cfg, oc.leader.person) : json_null(), "officers",
-	    officers, "since", since > 0 ? time_format(since, a, sizeof(a)) :
-	    NULL, "until", until > 0 ? time_format(until, b, sizeof(b)) : NULL);
-	return o;
-}
-
 /*
  * Every stream gets LEN bytes of BUF, or only those that see INC; one that
  * is behind owes INC (at SEQ) instead.
@@ -390,15 +348,21 @@ stream_fan_out(const char *buf, size_t len, const struct incident *inc,
 static void
 stream_handover(int64_t seq)
 {
-	json_t	*now = stream_oncall_now();
-	char	*data = now != NULL ? json_dumps(now, JSON_COMPACT) : NULL;
-	char	*ev;
-	int	 n;
+	struct stream	*s, *next;
+	json_t		*now = oncallapi_now(config_current(), time_now_ms());
+	char		*data = now != NULL ? json_dumps(now, JSON_COMPACT) : NULL;
+	char		*ev;
+	int		 n;
 
 	json_decref(now);
 	if (data != NULL && (n = asprintf(&ev, "event: oncall\nid: %lld\n"
 	    "data: %s\n\n", (long long)seq, data)) >= 0) {
-		stream_fan_out(ev, (size_t)n, NULL, seq);
+		/* Staff only, as GET /api/v1/oncall. */
+		for (s = TAILQ_FIRST(&sm.streams); s != NULL; s = next) {
+			next = TAILQ_NEXT(s, entry);
+			if (s->office == NULL)
+				stream_send(s, ev, (size_t)n);
+		}
 		free(ev);
 	}
 	free(data);

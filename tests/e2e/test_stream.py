@@ -3,12 +3,16 @@ incident is an `event: incident` with the incident and the audit seq as its
 id; Last-Event-ID resumes; offices see their own incidents only; a comment
 every console.keepalive; at most console.max_streams at once; a reader that
 stops reading is dropped while the others go on."""
+import datetime
 import json
 import socket
 import threading
 import time
 
+import pytest
+
 from conftest import audit_records, wait_until
+from test_roster import roster
 
 FAST = "console:\n  keepalive: 1s\n  max_streams: 3\n"
 
@@ -307,6 +311,7 @@ def test_at_most_max_streams_then_503(make_dutyd):
         s.close()
 
 
+@pytest.mark.slow(6)
 def test_a_reader_that_stops_reading_is_dropped_and_the_others_go_on(make_dutyd):
     d = make_dutyd(extra=FAST)
     d.start()
@@ -344,3 +349,28 @@ def test_a_reader_that_stops_reading_is_dropped_and_the_others_go_on(make_dutyd)
     assert not any(e["data"].get("state") == "acknowledged" for e in stuck.events)
     stuck.close()
     live.close()
+
+
+@pytest.mark.slow(3)
+def test_a_handover_is_an_oncall_event(make_dutyd):
+    # wang takes over as leader 2 s after the start (an override).
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) \
+        + datetime.timedelta(seconds=2)
+    d = make_dutyd(extra=FAST + roster(start, start + datetime.timedelta(hours=1)))
+    d.start()
+    office = Stream(d, token="secret-a")
+    s = Stream(d, token="secret-zhang")
+    e = s.wait(lambda x: [e for e in x.events if e["event"] == "oncall"], timeout=10,
+               what="an oncall event")[0]
+    assert e["data"]["leader"] == {"id": "wang", "name": "王芳"}
+    assert {"id": "zhang", "name": "张伟", "role": "allday"} in e["data"]["officers"]
+    assert e["data"]["since"] and e["data"]["until"]
+    rec = [r for r in audit_records(d.state_dir) if r["event"] == "duty.handover"]
+    assert int(e["id"]) == rec[0]["seq"]
+    # Who is on duty is for staff (as GET /api/v1/oncall): an office's
+    # stream goes on with its keepalives and no oncall event.
+    seen = len(office.comments)
+    office.wait(lambda x: len(x.comments) > seen, what="a keepalive after it")
+    assert not [e for e in office.events if e["event"] == "oncall"]
+    s.close()
+    office.close()
