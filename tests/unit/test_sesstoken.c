@@ -72,7 +72,7 @@ test_every_character_altered(void **state)
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
 	struct sesstoken t, back;
-	char cookie[SESSTOKEN_MAX + 1], bad[SESSTOKEN_MAX + 1];
+	char cookie[SESSTOKEN_MAX + 1], bad[SESSTOKEN_MAX + 2];
 	size_t i, j, n;
 
 	sample(&t, 'O', "county-a");
