@@ -13,6 +13,7 @@ import pytest
 
 from conftest import SANITIZED, audit_records, wait_until
 from test_roster import roster
+from test_tls import ca, https_port, tls_config  # noqa: F401 (ca: a fixture)
 
 FAST = "console:\n  keepalive: 1s\n  max_streams: 3\n"
 
@@ -22,11 +23,14 @@ class Stream:
     reads it all the time, as a browser does, unless STUCK: then it is read
     only when the test asks (and with a small receive buffer, not at all)."""
 
-    def __init__(self, d, token=None, headers=None, rcvbuf=None, stuck=False):
+    def __init__(self, d, token=None, headers=None, rcvbuf=None, stuck=False,
+                 tls=None):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.connect((d.host, d.port))
+        self.sock.connect((d.host, tls[1]) if tls else (d.host, d.port))
+        if tls:
+            self.sock = tls[0].wrap_socket(self.sock, server_hostname="127.0.0.1")
         h = dict(headers or {})
         if token:
             h["Authorization"] = "Bearer " + token
@@ -383,3 +387,15 @@ def test_a_handover_is_an_oncall_event(make_dutyd):
     assert not [e for e in office.events if e["event"] == "oncall"]
     s.close()
     office.close()
+
+
+def test_over_tls_as_over_plain_http(make_dutyd, ca):
+    cert, key = ca.issue("stream")
+    d = make_dutyd(extra=FAST + tls_config(cert, key))
+    d.start()
+    s = Stream(d, token="secret-zhang", tls=(ca.client(), https_port(d)))
+    assert s.status == 200
+    inc = d.report(title="加密的事件流").json["id"]
+    assert s.incident(inc)["data"]["title"] == "加密的事件流"
+    s.wait(lambda x: "keepalive" in x.comments, what="a keepalive over TLS")
+    s.close()
