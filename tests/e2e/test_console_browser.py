@@ -355,3 +355,38 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, tmp_path):
         assert not errors, errors
     finally:
         driver.quit()
+
+
+@pytest.mark.slow(8)
+def test_the_board_polls_while_the_stream_is_refused(make_dutyd, tmp_path):
+    """With every stream taken (console.max_streams), the board says it is
+    polling and still shows a new incident within the poll's 2 s."""
+    import socket
+    d = make_dutyd(extra="console:\n  max_streams: 1\n").start()
+    base = "http://127.0.0.1:%d" % d.port
+    held = socket.create_connection((d.host, d.port), timeout=10)
+    try:
+        held.sendall(b"GET /api/v1/stream HTTP/1.1\r\nHost: dutyd\r\n"
+                     b"Authorization: Bearer secret-li\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = held.recv(4096)
+            assert chunk, "dutyd closed the held stream: %r" % head
+            head += chunk
+        assert head.startswith(b"HTTP/1.1 200"), head
+        driver = browser(tmp_path, 1440, 900)
+        try:
+            driver.get(base + "/")
+            sign_in(driver, "secret-zhang")
+            one(driver, "table.incidents")
+            wait_until(lambda: "轮询" in text_of(driver, "#live-mode"), 10, what="polling")
+            r = d.report(title="某县城区内涝")
+            assert r.status == 201, r
+            # A poll every 2 s, and the answer's way back.
+            one(driver, '[data-incident="%s"]' % r.json["id"], timeout=3.0)
+            errors = console_errors(driver)
+            assert not errors, errors
+        finally:
+            driver.quit()
+    finally:
+        held.close()
