@@ -229,3 +229,17 @@ def test_sign_out_outlives_the_segment_it_was_written_in(make_dutyd):
     d.start()
     r = d.call("GET", "/api/v1/session", headers=with_cookie(cookie))
     assert r.status == 401 and "signed out" in r.json["error"], r
+
+
+def test_phoned_report_with_a_session(make_dutyd):
+    """/report for staff taking a call: the report is the person's, source phone."""
+    d = make_dutyd().start()
+    cookie, body = sign_in(d, "secret-zhang")
+    r = d.call("POST", "/api/v1/reports",
+               body={"office": "county-b", "title": "电话报告：道路塌方",
+                     "occurred_at": now_rfc3339()},
+               headers=with_cookie(cookie, body["csrf"]))
+    assert r.status == 201, r
+    assert r.json["office"] == "county-b" and r.json["source"] == "phone"
+    rec = [x for x in d.audit() if x["event"] == "report.received"]
+    assert rec[0]["actor"] == "person:zhang"
