@@ -243,3 +243,45 @@ def test_phoned_report_with_a_session(make_dutyd):
     assert r.json["office"] == "county-b" and r.json["source"] == "phone"
     rec = [x for x in d.audit() if x["event"] == "report.received"]
     assert rec[0]["actor"] == "person:zhang"
+
+
+def test_session_key_kept_private(make_dutyd):
+    """session.key is made 0600 on first start; readable by others, or a
+    symbolic link, dutyd refuses to start and says what to run."""
+    import os
+    import subprocess
+    d = make_dutyd().start()
+    d.stop()
+    key = os.path.join(d.state_dir, "session.key")
+    assert os.stat(key).st_mode & 0o777 == 0o600
+    assert os.path.getsize(key) == 32
+    for bad in ("chmod", "symlink"):
+        if bad == "chmod":
+            os.chmod(key, 0o644)
+        else:
+            os.rename(key, key + ".real")
+            os.symlink(key + ".real", key)
+        d.start(wait=False)
+        try:
+            rc = d.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            d.stop()
+            raise AssertionError("dutyd started with a bad session.key (%s)" % bad)
+        d.notify.close()
+        assert rc != 0
+        assert key in d.stderr(), d.stderr()
+        if bad == "chmod":
+            assert "chmod 600" in d.stderr(), d.stderr()
+            os.chmod(key, 0o600)
+        else:
+            os.unlink(key)
+            os.rename(key + ".real", key)
+    cookie = None
+    d.start()
+    cookie, _ = sign_in(d, "secret-li")
+    d.stop()
+    # Deleting the key signs everyone out.
+    os.unlink(key)
+    d.start()
+    r = d.call("GET", "/api/v1/session", headers=with_cookie(cookie))
+    assert r.status == 401 and "not one this dutyd signed" in r.json["error"], r
