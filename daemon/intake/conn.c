@@ -16,13 +16,13 @@
  * failing accept() pauses the listener instead of spinning.
  *
  * A stream (Server-Sent Events) has no timeout but counts against the caps,
- * is never idle to be evicted, and is dropped when its peer stops reading
- * with more than CONN_STREAM_OUT_MAX queued: memory stays bounded per peer.
+ * is never idle, and cannot queue more than CONN_STREAM_OUT_MAX for a peer.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -454,6 +454,7 @@ conn_stream_begin(struct conn_request *r, int status, const char *content_type,
 	struct conn_stream	*s;
 	struct evbuffer		*out;
 	const struct evkeyval	*kv;
+	int			 one = 1;
 
 	if (c == NULL || (s = calloc(1, sizeof(*s))) == NULL) {
 		conn_reply(r, 503, "application/json; charset=utf-8", nomem,
@@ -473,24 +474,22 @@ conn_stream_begin(struct conn_request *r, int status, const char *content_type,
 	c->state = CONN_STREAM;
 	c->stream = s;
 	evtimer_del(c->timer);
-	s->conn = c;
-	s->gone = gone;
-	s->writable = writable;
-	s->arg = arg;
+	*s = (struct conn_stream){ c, gone, writable, arg };
+	/* Events are small: none may wait for the peer's delayed ACK (Nagle). */
+	(void)setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY,
+	    &one, sizeof(one));
 	return s;
 }
 
 int
 conn_stream_write(struct conn_stream *s, const void *buf, size_t len)
 {
-	struct evbuffer *out;
-
 	if (s->conn == NULL)
 		return -EPIPE;
-	out = bufferevent_get_output(s->conn->bev);
-	if (evbuffer_get_length(out) > CONN_STREAM_OUT_MAX)
+	if (conn_stream_pending(s) > CONN_STREAM_OUT_MAX)
 		return -ENOBUFS;
-	return evbuffer_add(out, buf, len) == 0 ? 0 : -ENOMEM;
+	return evbuffer_add(bufferevent_get_output(s->conn->bev), buf, len) == 0 ?
+	    0 : -ENOMEM;
 }
 
 size_t
