@@ -112,6 +112,12 @@ function fmtTime(s) {
 }
 function fmtClock(s) { return s ? s.slice(11, 16) : '—'; }
 function fmtDateTime(s) { return s ? s.slice(0, 10) + ' ' + s.slice(11, 16) : '—'; }
+/* A time someone typed (occurred_at keeps the sender's offset): shown in
+ * the duty room's zone like every other time. */
+function fmtInstant(s) {
+  var ms = Date.parse(s || '');
+  return isNaN(ms) ? (s || '—') : fmtDateTime(zoneIso(ms));
+}
 
 function fmtCountdown(ms) {
   var s = Math.floor(ms / 1000), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);

@@ -120,12 +120,17 @@ function dutyNow(node, big) {
     node.className = 'duty' + (big ? ' duty-big' : '');
   }
   var next;
-  api('GET', '/api/v1/oncall?days=1').then(function (r) {
-    if (r.status !== 200 || !r.json) { draw(null); return; }
-    next = r.json.next_handover === undefined ? null : r.json.next_handover;
-    draw(r.json.now || r.json, next);
-  });
-  Live.listen(function (what, data) { if (what === 'oncall') draw(data, next); });
+  function fetchNow() {
+    api('GET', '/api/v1/oncall?days=1').then(function (r) {
+      if (r.status !== 200 || !r.json) { draw(null); return; }
+      next = r.json.next_handover === undefined ? null : r.json.next_handover;
+      draw(r.json.now || r.json, next);
+    });
+  }
+  fetchNow();
+  // A handover: who is on duty now comes with the event; the next handover
+  // is asked for again.
+  Live.listen(function (what, data) { if (what === 'oncall') { draw(data, next); fetchNow(); } });
 }
 
 /* ---- / the board ---------------------------------------------------- */
@@ -245,10 +250,11 @@ function field(label, value) {
 
 function personName(p) { return p ? (p.name || p.id) : ''; }
 
-function actorName(entry) {
+function actorName(entry, inc) {
   var d = entry.data || {};
   if (d.by_name) return d.by_name;
-  if (entry.event === 'report.received') return d.taken_by_name || d.office_name || d.office;
+  if (entry.event === 'report.received' && d.taken_by_name) return d.taken_by_name;
+  if (entry.actor === 'office:' + inc.office) return inc.office_name || inc.office;
   var a = entry.actor || '';
   if (a === 'dutyd') return '系统';
   return a.replace(/^(person|office):/, '');
@@ -329,12 +335,14 @@ function notifications(timeline) {
 }
 
 /* One action: its inputs on the page (never prompt()), its button, its answer. */
-function actionBox(inc, spec, after) {
+function actionBox(inc, spec, after, errors) {
   var inputs = (spec.inputs || []).map(function (i) {
     var attrs = {name: i.name, placeholder: i.placeholder, 'aria-label': i.label, maxlength: 2000, list: i.list};
     return i.area ? el('textarea', attrs) : el('input', Object.assign({type: 'text'}, attrs));
   });
-  var out = el('div', {class: 'action-out'});
+  // A refusal stays in view for a while: the stream redraws the page.
+  var said = errors[spec.action];
+  var out = el('div', {class: 'action-out'}, said && Date.now() < said.until ? message('error', said.text) : null);
   var button = el('button', {type: 'button', 'data-action': spec.action, class: spec.cls || 'btn',
                              disabled: spec.disabled, text: spec.label});
   button.addEventListener('click', function () {
@@ -345,10 +353,12 @@ function actionBox(inc, spec, after) {
     api('POST', '/api/v1/incidents/' + encodeURIComponent(inc.id) + '/' + spec.path, body).then(function (r) {
       button.disabled = false;
       if (r.status === 200 || r.status === 201) {
+        delete errors[spec.action];
         inputs.forEach(function (n) { n.value = ''; });
         after(spec.done);
         return;
       }
+      errors[spec.action] = {text: errorText(r), until: Date.now() + 30000};
       append(out, message('error', errorText(r)));
     });
   });
@@ -362,7 +372,7 @@ Pages.incident = function (id) {
   append(main, el('p', {}, el('a', {href: '/', 'data-nav': true, text: '← 返回值班台'})), holder);
   // What the last action did, shown for a while: the stream redraws the
   // page right after an action, and the word must outlive that.
-  var flash = {text: '', until: 0};
+  var flash = {text: '', until: 0}, errors = {};
 
   var asked = 0;      // answers may cross: only the latest request draws
   function load() {
@@ -414,7 +424,7 @@ Pages.incident = function (id) {
        inputs: [{name: 'reason', label: '误报原因（必填）', placeholder: '误报原因（必填），如 经核实为消防演练'}]}
     ];
     specs.forEach(function (s) {
-      append(acts.body, actionBox(inc, s, function (done) { flash = {text: done, until: Date.now() + 10000}; load(); }));
+      append(acts.body, actionBox(inc, s, function (done) { flash = {text: done, until: Date.now() + 10000}; load(); }, errors));
     });
     append(acts.body, merge);
     if (closed) append(acts.body, el('p', {class: 'hint', text: '事件已关闭，只能添加备注。'}));
@@ -426,7 +436,7 @@ Pages.incident = function (id) {
       field('标题', inc.title),
       field('级别', (LEVELS[inc.level] || {}).name || '未定级'),
       field('类别', inc.category),
-      field('事发时间', fmtDateTime(inc.occurred_at)),
+      field('事发时间', fmtInstant(inc.occurred_at)),
       field('接报时间', fmtTime(inc.received_at)),
       field('报送方式', (SOURCES[inc.source] || inc.source) + (inc.taken_by ? '（' + personName(inc.taken_by) + ' 接听）' : '')),
       field('是否迟报', inc.late_report ? '迟报 ' + inc.late_by_minutes + ' 分钟' : '按时'),
@@ -467,7 +477,7 @@ Pages.incident = function (id) {
       return el('li', {'data-event': e.event, class: 'tl-' + e.event.replace('.', '-')},
         el('span', {class: 'when', text: fmtTime(e.ts)}),
         el('strong', {text: EVENT_NAMES[e.event] || e.event}),
-        el('span', {class: 'actor', text: actorName(e)}),
+        el('span', {class: 'actor', text: actorName(e, inc)}),
         el('span', {class: 'detail', text: entryDetail(e) || ''}));
     })));
 

@@ -151,9 +151,12 @@ def action(driver, name, inputs=None):
 
 
 @pytest.mark.slow(30)
-def test_the_night_shift_and_a_county_use_the_console(make_dutyd, tmp_path):
+def test_the_night_shift_and_a_county_use_the_console(make_dutyd, sink, tmp_path):
     tomorrow = (datetime.datetime.now(ZONE) + datetime.timedelta(days=1)).date().isoformat()
-    d = make_dutyd(ack_timeout="20m", report_deadline="40m", extra=ROSTER % tomorrow).start()
+    # The leader's receiver is down for good: messages to li fail after 2 s.
+    sink.script["li"] = [500] * 1000
+    d = make_dutyd(ack_timeout="20m", report_deadline="40m",
+                   extra="  retry_give_up: 2s\n" + ROSTER % tomorrow).start()
     base = "http://127.0.0.1:%d" % d.port
 
     # The HTML shell and its headers, as the browser gets them.
@@ -258,6 +261,12 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, tmp_path):
         assert inc["written_report"]["reference"] == "A应急〔2026〕12号"
         assert inc["state"] == "acknowledged"
         assert "incident.note" in [e["event"] for e in inc["timeline"]]
+        # The leader's receiver never answered: those deliveries failed for
+        # good and show in red, without a reload.
+        wait_until(lambda: "李强" in text_of(driver, "tr.delivery.failed"), 15,
+                   what="li's failed delivery in red")
+        assert "送达失败" in text_of(driver, "tr.delivery.failed")
+        assert "李强" in text_of(driver, ".card.danger")
         shot(driver, "incident", full=True)
         action(driver, "resolve", {"note": "处置完毕"})
         wait_until(lambda: "已办结" in text_of(driver, ".inc-head"), 5, what="已办结")
