@@ -53,6 +53,12 @@
 #define STREAM_RETRY_MS		"3000"	/* how soon EventSource reconnects */
 #define STREAM_WARN_MS		(60 * 1000)	/* drops are told once a minute */
 #define STREAM_STALL_TICKS	2	/* keepalive intervals a stuck reader gets */
+/*
+ * A stream ends after this many keepalive intervals (10 minutes by default)
+ * and the client reconnects with Last-Event-ID, losing nothing: a sign-out,
+ * a changed token or an expired session holds no stream longer than that.
+ */
+#define STREAM_LIFE_TICKS	40
 
 struct stream_change {
 	int64_t		 seq;
@@ -63,6 +69,8 @@ struct stream {
 	TAILQ_ENTRY(stream)	 entry;
 	struct conn_stream	*cs;
 	char			*office;	/* its incidents only; NULL: staff */
+	char			*person;	/* staff: who opened it */
+	int64_t			 opened_at;
 	char			 peer[64];
 	/* What a resume still owes, oldest first. */
 	struct stream_change	*backlog;
@@ -98,6 +106,7 @@ stream_close(struct stream *s)
 	conn_stream_end(s->cs);
 	free(s->backlog);
 	free(s->office);
+	free(s->person);
 	free(s);
 }
 
@@ -445,14 +454,27 @@ stream_follow(const struct record *r)
 	return 0;
 }
 
-/* A comment to every quiet stream; a reader stuck too long is dropped. */
+/* Whoever opened S is still in the configuration (a reload may remove them). */
+static int
+stream_allowed(const struct config *cfg, const struct stream *s)
+{
+	return s->office != NULL ? config_office(cfg, s->office) != NULL :
+	    s->person == NULL || config_person(cfg, s->person) != NULL;
+}
+
+/*
+ * Every keepalive interval: a comment to every quiet stream; a reader stuck
+ * too long is dropped; a stream whose person or office is gone, or that
+ * has lived its life, ends.
+ */
 static void
 stream_keepalive(struct clock *c, void *arg)
 {
 	static const char	 comment[] = ": keepalive\n\n";
 	struct stream		*s, *next;
 	int64_t			 now = time_now_ms();
-	int64_t			 every = config_current()->console.keepalive_ms;
+	const struct config	*cfg = config_current();
+	int64_t			 every = cfg->console.keepalive_ms;
 	char			 why[128];
 
 	for (s = TAILQ_FIRST(&sm.streams); s != NULL; s = next) {
@@ -463,7 +485,15 @@ stream_keepalive(struct clock *c, void *arg)
 			    "%lld s while events waited",
 			    (long long)(now - s->stalled_since) / 1000);
 			stream_drop(s, why);
-		} else if (conn_stream_pending(s->cs) == 0)
+		} else if (!stream_allowed(cfg, s)) {
+			log_info("event stream to %s ended: %s %s is no longer in "
+			    "%s", s->peer, s->office != NULL ? "office" : "person",
+			    s->office != NULL ? s->office : s->person, cfg->path);
+			stream_close(s);
+		} else if (now - s->opened_at >= STREAM_LIFE_TICKS * every &&
+		    s->sent == s->nbacklog)
+			stream_close(s);	/* it reconnects, authenticated anew */
+		else if (conn_stream_pending(s->cs) == 0)
 			stream_send(s, comment, sizeof(comment) - 1);
 	}
 	clock_arm(&sm.keepalive, now + every);
@@ -546,16 +576,22 @@ stream_get(struct http_call *call)
 		return;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (call->person != NULL &&
+	    (s->person = strdup(call->person->id)) == NULL) ||
 	    (call->office != NULL && call->person == NULL &&
 	    (s->office = strdup(call->office->id)) == NULL)) {
+		if (s != NULL)
+			free(s->person);
 		free(s);
 		http_error(call, 503, NULL, "dutyd is out of memory; retry "
 		    "shortly");
 		return;
 	}
 	snprintf(s->peer, sizeof(s->peer), "%s", http_peer(call));
+	s->opened_at = time_now_ms();
 	if (last >= 0 && stream_resume(s, last) != 0) {
 		free(s->office);
+		free(s->person);
 		free(s);
 		http_error(call, 503, NULL, "dutyd is out of memory; retry "
 		    "shortly");
@@ -569,6 +605,7 @@ stream_get(struct http_call *call)
 	    s)) == NULL) {
 		free(s->backlog);
 		free(s->office);
+		free(s->person);
 		free(s);
 		return;
 	}

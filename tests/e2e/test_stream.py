@@ -5,6 +5,7 @@ every console.keepalive; at most console.max_streams at once; a reader that
 stops reading is dropped while the others go on."""
 import datetime
 import json
+import signal
 import socket
 import threading
 import time
@@ -399,3 +400,26 @@ def test_over_tls_as_over_plain_http(make_dutyd, ca):
     assert s.incident(inc)["data"]["title"] == "加密的事件流"
     s.wait(lambda x: "keepalive" in x.comments, what="a keepalive over TLS")
     s.close()
+
+
+def test_a_stream_ends_when_its_office_leaves_the_configuration(make_dutyd):
+    d = make_dutyd(extra=FAST)
+    d.start()
+    county_b = Stream(d, token="secret-b")
+    staff = Stream(d, token="secret-zhang")
+    assert county_b.status == staff.status == 200
+    with open(d.config_path) as f:
+        text = f.read()
+    gone = '  - id: county-b\n    name: "B县应急管理局"\n    token: "secret-b"\n'
+    assert gone in text
+    with open(d.config_path, "w") as f:
+        f.write(text.replace(gone, ""))
+    d.proc.send_signal(signal.SIGHUP)
+    d.wait_note("READY=1")
+    county_b.wait(lambda x: x.eof, what="the end of county-b's stream")
+    assert "office county-b is no longer in" in d.stderr()
+    # The others go on.
+    inc = d.report(title="重载之后").json["id"]
+    staff.incident(inc)
+    county_b.close()
+    staff.close()
