@@ -423,3 +423,27 @@ def test_a_stream_ends_when_its_office_leaves_the_configuration(make_dutyd):
     staff.incident(inc)
     county_b.close()
     staff.close()
+
+
+def test_timeouts_spare_a_stream_and_the_caps_count_it(make_dutyd):
+    # idle_timeout and body_timeout far below the keepalive: a stream is a
+    # request in progress, never idle, and outlives them.
+    d = make_dutyd(extra="console:\n  keepalive: 1s\n  max_streams: 8\nlimits:\n"
+                   "  idle_timeout: 300ms\n  body_timeout: 300ms\n"
+                   "  connections_per_source: 3\n")
+    d.start()
+    streams = [Stream(d, token="secret-zhang") for _ in range(3)]
+    assert [s.status for s in streams] == [200, 200, 200]
+    for s in streams:
+        s.wait(lambda x: x.comments.count("keepalive") >= 2, timeout=5,
+               what="two keepalives, past the timeouts")
+        assert not s.eof
+    # Three streams hold all this address may have: the next connection
+    # finds nothing idle to close for it and is refused.
+    r = d.call("GET", "/healthz")
+    assert r.status == 503 and "connections_per_source" in r.json["error"], r
+    streams.pop().close()
+    wait_until(lambda: d.call("GET", "/healthz").status == 200,
+               what="the place the stream freed")
+    for s in streams:
+        s.close()
