@@ -398,7 +398,9 @@ Pages.incident = function (id) {
         levelBadge(latest(inc, 'level')),
         el('h1', {text: inc.title}),
         stateBadge(inc), lateBadge(inc)),
-      flash.text && Date.now() < flash.until ? message('ok', flash.text) : null,
+      // A toast, not a line in the page: what was done must not move the
+      // buttons under the pointer.
+      flash.text && Date.now() < flash.until ? message('ok toast', flash.text) : null,
       el('div', {class: 'clocks'},
         el('div', {class: 'clock-box'}, el('span', {class: 'clock-label', text: '确认时限 ' + fmtClock(inc.ack_deadline)}), countdown(inc, 'ack')),
         el('div', {class: 'clock-box'}, el('span', {class: 'clock-label', text: '书面报告时限 ' + fmtClock(inc.report_deadline)}), countdown(inc, 'report')),

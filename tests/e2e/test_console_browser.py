@@ -130,24 +130,39 @@ def console_errors(driver):
             and "Failed to load resource" not in e["message"]]   # a 401 or 400 the page expects
 
 
-def action(driver, name, inputs=None):
-    """Fills the inputs of an incident page's action box and presses its
-    button.  The page redraws when a delivery is recorded (the stream): an
-    element found before that is gone, and then it is all done again."""
-    from selenium.common.exceptions import StaleElementReferenceException
+def redrawn(step, what):
+    """Runs STEP until it ran through.  The pages redraw when the stream says
+    something changed (a delivery recorded): an element found before that is
+    gone (stale, or no longer interactable), and then the step is done again
+    from the start.  The step's last act is its click, so it never acts twice."""
+    from selenium.common.exceptions import (ElementClickInterceptedException,
+                                            ElementNotInteractableException,
+                                            StaleElementReferenceException)
 
     def attempt():
         try:
-            box = one(driver, '[data-action-box="%s"]' % name)
-            for field, value in (inputs or {}).items():
-                node = box.find_element("css selector", '[name="%s"]' % field)
-                node.clear()
-                node.send_keys(value)
-            box.find_element("css selector", '[data-action="%s"]' % name).click()
+            step()
             return True
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, ElementNotInteractableException,
+                ElementClickInterceptedException):
             return False
-    wait_until(attempt, 10, what="pressing %s" % name)
+    wait_until(attempt, 10, what=what)
+
+
+def fill(container, inputs):
+    for field, value in inputs.items():
+        node = container.find_element("css selector", '[name="%s"]' % field)
+        node.clear()
+        node.send_keys(value)
+
+
+def action(driver, name, inputs=None):
+    """Fills the inputs of an incident page's action box and presses its button."""
+    def step():
+        box = one(driver, '[data-action-box="%s"]' % name)
+        fill(box, inputs or {})
+        box.find_element("css selector", '[data-action="%s"]' % name).click()
+    redrawn(step, "pressing %s" % name)
 
 
 @pytest.mark.slow(30)
@@ -239,7 +254,8 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, sink, tmp_path
         shot(driver, "board")
 
         # The incident page: acknowledge in one click, file, note, resolve.
-        css(driver, '[data-incident="%s"] .c-title a' % first)[0].click()
+        redrawn(lambda: one(driver, '[data-incident="%s"] .c-title a' % first).click(),
+                "opening the incident")
         one(driver, '[data-action="ack"]')
         assert driver.current_url == base + "/incidents/" + first
         assert driver.execute_script("return window.notReloaded === true;"), "the page reloaded"
@@ -281,7 +297,7 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, sink, tmp_path
         no_alert(driver)
 
         # Back on the board, the resolved one is gone.
-        one(driver, 'a[href="/"][data-nav]').click()
+        redrawn(lambda: one(driver, 'a[href="/"][data-nav]').click(), "going back")
         wait_until(lambda: len(css(driver, "tr[data-incident]")) == 2, 5, what="two rows")
 
         # A report taken by phone is recorded as the person, source phone.
@@ -346,12 +362,18 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, sink, tmp_path
         card = '.county-inc[data-incident="%s"]' % mine
         one(driver, card)
         assert "已接收" in text_of(driver, card)
-        ids = {e.get_attribute("data-incident") for e in css(driver, ".county-inc")}
-        assert phone not in ids, "county-b's incident shown to county-a"
-        one(driver, '[data-followup-open="%s"]' % mine).click()
-        fu = one(driver, 'form[data-followup="%s"]' % mine)
-        fu.find_element("css selector", 'textarea[name="measures"]').send_keys("已疏散周边群众 200 人")
-        fu.find_element("css selector", '[data-submit="followup"]').click()
+        ids = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.county-inc'), n => n.dataset.incident);")
+        assert mine in ids and phone not in ids, "county-b's incident shown to county-a"
+        form = 'form[data-followup="%s"]' % mine
+
+        def open_and_send():
+            if not one(driver, form).is_displayed():
+                one(driver, '[data-followup-open="%s"]' % mine).click()
+            fu = one(driver, form)
+            fill(fu, {"measures": "已疏散周边群众 200 人"})
+            fu.find_element("css selector", '[data-submit="followup"]').click()
+        redrawn(open_and_send, "sending the follow-up")
         wait_until(lambda: "续报 1 次" in text_of(driver, card), 5, what="the follow-up counted")
         inc = d.call("GET", "/api/v1/incidents/" + mine, "secret-li").json
         assert inc["updates"][0]["fields"] == {"measures": "已疏散周边群众 200 人"}
