@@ -394,7 +394,7 @@ var Live = {
       if (es.readyState === 2 && self.stream === es) {
         self.stream = null;
         clearTimeout(self.retryTimer);
-        self.retryTimer = setTimeout(function () { if (Session.who) self.connect(); }, 30000);
+        self.retryTimer = setTimeout(function () { if (Session.who) self.connect(); }, 15000);
       }
     });
   },
