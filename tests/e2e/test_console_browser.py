@@ -336,9 +336,24 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, sink, tmp_path
         errors = console_errors(driver)
         assert not errors, errors
 
-        # Signing out ends the session: the next page asks for the token.
+        # The sound switch is remembered by the browser: off, it stays off
+        # after a reload and a new incident only flashes the title.
         size(driver, 1440, 900)
         driver.get(base + "/")
+        switch = one(driver, "#alarm-switch")
+        assert switch.is_selected()
+        switch.click()
+        driver.refresh()
+        one(driver, "table.incidents")
+        assert not one(driver, "#alarm-switch").is_selected()
+        wait_until(lambda: "实时" in text_of(driver, "#live-mode"), 5, what="the stream")
+        r = d.report(title="某路段塌陷")
+        one(driver, '[data-incident="%s"]' % r.json["id"], timeout=2.0)
+        wait_until(lambda: driver.execute_script(
+            "return document.body.getAttribute('data-flashing');") == "true", 5, what="the flash")
+        assert driver.execute_script("return document.body.getAttribute('data-beeps');") is None
+
+        # Signing out ends the session: the next page asks for the token.
         one(driver, "[data-signout]").click()
         one(driver, 'input[name="token"]')
         driver.get(base + "/oncall")
