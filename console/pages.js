@@ -151,12 +151,12 @@ function boardRow(inc) {
     el('td', {class: 'c-office', text: inc.office_name || inc.office}),
     el('td', {class: 'c-title'}, el('a', {href: href, 'data-nav': true, text: inc.title}), ' ', lateBadge(inc),
        el('div', {class: 'sub', text: inc.id})),
-    el('td', {class: 'c-cas', text: cas || '—'}),
-    el('td', {class: 'c-time', text: fmtTime(inc.received_at)}),
+    el('td', {class: 'c-cas', 'data-label': '伤亡', text: cas || '—'}),
+    el('td', {class: 'c-time', 'data-label': '接报', text: fmtTime(inc.received_at)}),
     el('td', {class: 'c-state'}, stateBadge(inc)),
     el('td', {class: 'c-esc', text: escalationText(inc)}),
-    el('td', {class: 'c-cd'}, countdown(inc, 'ack')),
-    el('td', {class: 'c-cd'}, countdown(inc, 'report')));
+    el('td', {class: 'c-cd', 'data-label': '确认时限'}, countdown(inc, 'ack')),
+    el('td', {class: 'c-cd', 'data-label': '书面报告时限'}, countdown(inc, 'report')));
 }
 
 function incidentTable(rowFn, labels) {
