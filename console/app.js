@@ -128,10 +128,10 @@ function fmtCountdown(ms) {
 /* ---- incidents: words and marks --------------------------------------- */
 
 var LEVELS = {
-  I: {text: 'Ⅰ红', cls: 'lvl-1', name: 'Ⅰ级（特别重大，红色）'},
-  II: {text: 'Ⅱ橙', cls: 'lvl-2', name: 'Ⅱ级（重大，橙色）'},
-  III: {text: 'Ⅲ黄', cls: 'lvl-3', name: 'Ⅲ级（较大，黄色）'},
-  IV: {text: 'Ⅳ蓝', cls: 'lvl-4', name: 'Ⅳ级（一般，蓝色）'}
+  I: {text: 'Ⅰ红', cls: 'lvl-1 level-I', name: 'Ⅰ级（特别重大，红色）'},
+  II: {text: 'Ⅱ橙', cls: 'lvl-2 level-II', name: 'Ⅱ级（重大，橙色）'},
+  III: {text: 'Ⅲ黄', cls: 'lvl-3 level-III', name: 'Ⅲ级（较大，黄色）'},
+  IV: {text: 'Ⅳ蓝', cls: 'lvl-4 level-IV', name: 'Ⅳ级（一般，蓝色）'}
 };
 
 var CLOSED = {resolved: true, merged: true, dismissed: true};
@@ -196,14 +196,14 @@ function clockView(inc, which) {
   var metWord = which === 'ack' ? '已确认' : '已报送';
   if (met) {
     var late = clock.state === 'fired' && clock.late_by_ms ? '（超时 ' + Math.max(1, Math.ceil(clock.late_by_ms / 60000)) + ' 分）' : '';
-    return {text: '✓ ' + metWord + late, cls: 'cd-done', due: Infinity};
+    return {text: '✓ ' + metWord + late, cls: 'cd-done done', due: Infinity};
   }
   if (CLOSED[inc.state] || clock.state === 'stopped' || isNaN(deadline))
     return {text: '— 已停止', cls: 'cd-stopped', due: Infinity};
   var left = deadline - now();
   if (left >= 0)
-    return {text: fmtCountdown(left), cls: left < 5 * 60000 ? 'cd-amber' : 'cd-ok', due: deadline};
-  return {text: '已超时 ' + Math.max(1, Math.ceil(-left / 60000)) + ' 分', cls: 'cd-red', due: deadline};
+    return {text: fmtCountdown(left), cls: left < 5 * 60000 ? 'cd-amber amber' : 'cd-ok', due: deadline};
+  return {text: '已超时 ' + Math.max(1, Math.ceil(-left / 60000)) + ' 分', cls: 'cd-red red overdue', due: deadline};
 }
 
 function countdown(inc, which) {
@@ -221,6 +221,8 @@ function tickCountdowns() {
     var v = clockView(inc, nodes[i].getAttribute('data-countdown'));
     if (nodes[i].textContent !== v.text) nodes[i].textContent = v.text;
     nodes[i].className = 'countdown ' + v.cls;
+    var row = nodes[i].closest('tr.row, .wall-row');
+    if (row) row.classList.toggle('overdue', overdue(inc));
   }
 }
 

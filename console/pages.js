@@ -136,7 +136,7 @@ function dutyNow(node, big) {
 /* ---- / the board ---------------------------------------------------- */
 
 function overdue(inc) {
-  return clockView(inc, 'ack').cls === 'cd-red' || clockView(inc, 'report').cls === 'cd-red';
+  return clockView(inc, 'ack').due < now() || clockView(inc, 'report').due < now();
 }
 
 function boardRow(inc) {

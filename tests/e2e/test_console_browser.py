@@ -99,6 +99,13 @@ def text_of(driver, selector):
         "var n = document.querySelector(arguments[0]); return n ? n.innerText : '';", selector)
 
 
+def classes(driver, selector):
+    """The classes of what SELECTOR matches now (read in one step, as text_of)."""
+    return driver.execute_script(
+        "var n = document.querySelector(arguments[0]); return n ? n.className : '';",
+        selector).split()
+
+
 def seconds(countdown):
     """'19:58' or '1:02:03' -> seconds."""
     parts = [int(p) for p in countdown.split(":")]
@@ -403,12 +410,14 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, sink, tmp_path
         driver.quit()
 
 
-@pytest.mark.slow(8)
+@pytest.mark.slow(10)
 def test_the_board_polls_while_the_stream_is_refused(make_dutyd, tmp_path):
     """With every stream taken (console.max_streams), the board says it is
-    polling and still shows a new incident within the poll's 2 s."""
+    polling and still shows a new incident within the poll's 2 s; its
+    countdowns turn amber under 5 minutes and red once passed."""
     import socket
-    d = make_dutyd(extra="console:\n  max_streams: 1\n").start()
+    d = make_dutyd(ack_timeout="3s", report_deadline="4m",
+                   extra="console:\n  max_streams: 1\n").start()
     base = "http://127.0.0.1:%d" % d.port
     held = socket.create_connection((d.host, d.port), timeout=10)
     try:
@@ -429,7 +438,18 @@ def test_the_board_polls_while_the_stream_is_refused(make_dutyd, tmp_path):
             r = d.report(title="某县城区内涝")
             assert r.status == 201, r
             # A poll every 2 s, and the answer's way back.
-            one(driver, '[data-incident="%s"]' % r.json["id"], timeout=3.0)
+            row = '[data-incident="%s"]' % r.json["id"]
+            one(driver, row, timeout=3.0)
+            report = row + ' [data-countdown="report"]'
+            assert "amber" in classes(driver, report)
+            assert 3 * 60 < seconds(text_of(driver, report)) <= 4 * 60
+            ack = row + ' [data-countdown="ack"]'
+            wait_until(lambda: text_of(driver, ack) == "已超时 1 分", 6, what="the ack clock overdue")
+            assert "red" in classes(driver, ack)
+            wait_until(lambda: "overdue" in classes(driver, row), 2, what="the row marked overdue")
+            # The escalation the server recorded shows at the next poll.
+            wait_until(lambda: "已升级 1 级" in text_of(driver, row), 5, what="the escalation")
+            shot(driver, "board-overdue")
             errors = console_errors(driver)
             assert not errors, errors
         finally:
