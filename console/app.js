@@ -290,7 +290,12 @@ function signedOut(message) {
 }
 
 function signOut() {
-  api('DELETE', '/api/v1/session').then(function () { signedOut('已退出登录。'); });
+  api('DELETE', '/api/v1/session').then(function (r) {
+    // Only the server can end the session: if it did not, say so, since
+    // the next person at this PC would otherwise be signed in as us.
+    signedOut(r.status === 200 || r.status === 401 ? '已退出登录。'
+      : '退出登录未完成：' + errorText(r) + ' 请重新登录后再退出一次。');
+  });
 }
 
 /* ---- the live incident list ------------------------------------------ */

@@ -521,6 +521,10 @@ function reportInputs(followup) {
     list.push(f.occurred_at = input('occurred_at', '事发时间（必填）', {type: 'datetime-local', required: true, step: 60}));
     f.occurred_at.node.value = zoneIso(now()).slice(0, 16);
   }
+  // After a report is sent the form empties, and the time is now again.
+  function nowAgain() {
+    if (f.occurred_at) f.occurred_at.node.value = zoneIso(now()).slice(0, 16);
+  }
   list.push({name: 'level', node: level, wrap: el('div', {class: 'field'}, el('label', {text: '事件级别'}), level)});
   if (!followup) list.push(f.category = input('category', '类别', {maxlength: 100, placeholder: '如：生产安全事故'}));
   list.push(f.location = input('location', '地点', {maxlength: 2000}));
@@ -554,7 +558,7 @@ function reportInputs(followup) {
     if (Object.keys(r).length) b.reporter = r;
     return b;
   }
-  return {nodes: list.map(function (x) { return x.wrap; }), body: body};
+  return {nodes: list.map(function (x) { return x.wrap; }), body: body, nowAgain: nowAgain};
 }
 
 function reportForm(office, onDone) {
@@ -584,6 +588,7 @@ function reportForm(office, onDone) {
       var inc = r.json;
       key = randomKey();
       form.reset();
+      inputs.nowAgain();
       append(out, message('ok', '已报送，事件编号 ' + inc.id + (inc.late_report ? '。本次报告迟报 ' + inc.late_by_minutes + ' 分钟。' : '。')));
       if (onDone) onDone(inc);
     });

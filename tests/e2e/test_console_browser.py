@@ -106,6 +106,14 @@ def classes(driver, selector):
         selector).split()
 
 
+def texts(driver, selector, attribute=None):
+    """Every match's text (or ATTRIBUTE), read in one step."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]),"
+        " n => arguments[1] ? n.getAttribute(arguments[1]) : n.innerText);",
+        selector, attribute)
+
+
 def seconds(countdown):
     """'19:58' or '1:02:03' -> seconds."""
     parts = [int(p) for p in countdown.split(":")]
@@ -254,7 +262,7 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, sink, tmp_path
         assert "迟报" in text_of(driver, row), "reported 30 minutes after the event: late"
         no_alert(driver)
         # The deadlines first: both run 20 minutes, the newer one is last.
-        rows = [e.get_attribute("data-incident") for e in css(driver, "tr[data-incident]")]
+        rows = texts(driver, "tr[data-incident]", "data-incident")
         assert rows == [first, xss], rows
         d.report(token="secret-b", title="某村山洪", level="III")
         wait_until(lambda: len(css(driver, "tr[data-incident]")) == 3, 2, what="a third row")
@@ -294,7 +302,7 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, sink, tmp_path
         action(driver, "resolve", {"note": "处置完毕"})
         wait_until(lambda: "已办结" in text_of(driver, ".inc-head"), 5, what="已办结")
         assert d.call("GET", "/api/v1/incidents/" + first, "secret-li").json["state"] == "resolved"
-        assert css(driver, '[data-action="resolve"]')[0].get_attribute("disabled") is not None
+        assert texts(driver, '[data-action="resolve"]', "disabled") == [""], "resolve still enabled"
 
         # The XSS incident's own page shows the title as text too.
         driver.get(base + "/incidents/" + xss)
@@ -326,9 +334,9 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, sink, tmp_path
         driver.get(base + "/oncall")
         one(driver, "[data-day]")
         assert "李强" in text_of(driver, '[data-duty="leader"]')
-        days = css(driver, "[data-day]")
+        days = texts(driver, "[data-day]")
         assert len(days) == 15
-        assert "王芳" in days[1].text and "调班" in days[1].text
+        assert "王芳" in days[1] and "调班" in days[1]
         shot(driver, "oncall")
 
         # The wall at 1920 x 1080: no buttons, countdowns, who is on duty.
@@ -379,13 +387,19 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, sink, tmp_path
         one(driver, '[data-submit="report"]').click()
         one(driver, 'form[data-form="report"] .msg.ok')
         mine = re.search(r"INC-\d{8}-\d{4}", text_of(driver, 'form[data-form="report"] .msg.ok')).group(0)
+        # The form is empty for the next report, its time now again.
+        def value(name):
+            return driver.execute_script(
+                "return document.querySelector(arguments[0]).value;",
+                'form[data-form="report"] [name="%s"]' % name)
+        assert value("title") == "" and value("details") == ""
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d", value("occurred_at"))
         inc = d.call("GET", "/api/v1/incidents/" + mine, "secret-li").json
         assert inc["office"] == "county-a" and inc["casualties"] == {"injured": 3}
         card = '.county-inc[data-incident="%s"]' % mine
         one(driver, card)
         assert "已接收" in text_of(driver, card)
-        ids = driver.execute_script(
-            "return Array.from(document.querySelectorAll('.county-inc'), n => n.dataset.incident);")
+        ids = texts(driver, ".county-inc", "data-incident")
         assert mine in ids and phone not in ids, "county-b's incident shown to county-a"
         form = 'form[data-followup="%s"]' % mine
 
