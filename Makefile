@@ -18,7 +18,8 @@
 DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
 	libyaml-dev libsystemd-dev libjansson-dev libssl-dev libcmocka-dev \
 	python3-pytest python3-pytest-xdist python3-aiosmtpd valgrind libbsd-dev \
-	tzdata libglib2.0-dev systemd man-db prometheus libhttp-parser-dev openssl
+	tzdata libglib2.0-dev systemd man-db prometheus libhttp-parser-dev openssl \
+	chromium chromium-driver python3-selenium fonts-wqy-microhei
 PKGS := libevent libevent_openssl libcurl yaml-0.1 libsystemd jansson libssl \
 	libcrypto glib-2.0
 PYTHON := /usr/bin/python3
@@ -58,6 +59,11 @@ LDLIBS_ALL = $(PKG_LIBS) -lhttp_parser -ldl $(LDLIBS)
 # One folder per layer (docs/ARCHITECTURE.md); includes name the folder.
 DAEMON_SRCS := $(wildcard daemon/*/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:daemon/%.c=$(B)/obj/%.o)
+# The console's files (console/), embedded in dutyd by tools/embed.py: no
+# file on disk to find at run time.  The folder is a prerequisite too, so
+# adding or removing a file regenerates the table.
+CONSOLE_FILES := $(wildcard console/*)
+DAEMON_OBJS += $(B)/obj/gen/console_assets.o
 PLUGIN_SRCS := $(wildcard plugins/*.c)
 PLUGINS := $(PLUGIN_SRCS:plugins/%.c=$(B)/plugins/%.so)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -76,6 +82,14 @@ PLUGIN_LIB := $(wildcard plugins/lib/*.c)
 all: $(B)/dutyd $(B)/dutyctl $(PLUGINS)
 
 $(B)/obj/%.o: daemon/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(B)/gen/console_assets.c: tools/embed.py console $(CONSOLE_FILES)
+	@mkdir -p $(@D)
+	$(PYTHON) tools/embed.py -o $@ console
+
+$(B)/obj/gen/console_assets.o: $(B)/gen/console_assets.c daemon/intake/console.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 

@@ -30,6 +30,7 @@
 #include "config/roster.h"
 #include "intake/http.h"
 #include "intake/routes.h"
+#include "intake/stream.h"
 #include "notify/curlfetch.h"
 #include "notify/delivery.h"
 #include "notify/fetch.h"
@@ -307,6 +308,7 @@ start(struct config *cfg)
 		fatalx("out of memory");
 	if (core_start(be, d.accept_broken, err, sizeof(err)) != 0)
 		fatalx("%s", err);
+	stream_init();		/* after replay: it follows live records */
 	d.next_prune = time_now_ms() + 3600 * 1000;
 	if (http_init(d.base, cfg, routes_table, routes_count, err,
 	    sizeof(err)) != 0)
@@ -373,6 +375,7 @@ stop(void)
 	store_commit();
 	supervise_stop();
 	http_shutdown();
+	stream_shutdown();
 	core_stop();
 	curlfetch_shutdown();
 	event_free(d.sigterm);

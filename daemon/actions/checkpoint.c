@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "actions/checkpoint.h"
+#include "base/timeutil.h"
 #include "notify/ledger.h"
 #include "notify/links.h"
 #include "notify/notify.h"
@@ -16,6 +17,7 @@
 #include "state/incsnap.h"
 #include "state/replycode.h"
 #include "state/router.h"
+#include "state/signout.h"
 #include "store/store.h"
 
 /* Timeline entries given up per try when a snapshot is over the line limit. */
@@ -133,6 +135,14 @@ checkpoint_finish(void)
 		    data, NULL)) != 0)
 			return rc;
 	}
+	/* Signed-out console sessions stay out after a restart. */
+	if (signout_count() > 0) {
+		if ((data = signout_snapshot(time_now_ms())) == NULL)
+			return -ENOMEM;
+		if ((rc = store_append("checkpoint.signouts", NULL, "dutyd", data,
+		    NULL)) != 0)
+			return rc;
+	}
 	if ((rc = store_append("checkpoint.end", NULL, "dutyd", NULL, NULL)) != 0)
 		return rc;
 	ck.running = 0;
@@ -183,6 +193,8 @@ checkpoint_apply(const struct record *r)
 		    (int)json_integer_value(json_object_get(r->data, "last_n")));
 		return 0;
 	}
+	if (strcmp(r->event, "checkpoint.signouts") == 0)
+		return signout_restore(r->data);
 	if (strcmp(r->event, "checkpoint.incident") != 0 || r->incident == NULL)
 		return 0;
 	if (strcmp(r->incident, NOTIFY_DESK) == 0)

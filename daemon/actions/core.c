@@ -22,6 +22,7 @@
 #include "state/incident.h"
 #include "state/replycode.h"
 #include "state/router.h"
+#include "state/signout.h"
 #include "state/smsseen.h"
 #include "store/store.h"
 
@@ -42,6 +43,7 @@ core_start(const struct store_backend *be, int accept_broken, char *err,
 	incident_init(incact_deadline);
 	replycode_init();
 	smsseen_init();
+	signout_init();
 	notify_init();
 	ledger_init();
 	checkpoint_init();
@@ -145,6 +147,7 @@ core_stop(void)
 	notify_shutdown();
 	incident_shutdown();
 	replycode_shutdown();
+	signout_clear();
 	smsact_shutdown();
 	links_shutdown();
 	store_close();

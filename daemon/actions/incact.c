@@ -167,6 +167,21 @@ incact_resolve(struct incident *inc, const char *person, const char *note,
 	return rc;
 }
 
+int
+incact_note(struct incident *inc, const char *person, const char *text)
+{
+	char	 actor[128];
+	json_t	*data;
+
+	data = json_pack("{s:s, s:s?}", "text", text, "by_name",
+	    incact_person_name(person));
+	if (data == NULL)
+		return -ENOMEM;
+	snprintf(actor, sizeof(actor), "person:%s", person);
+	/* A note tells nobody: it is for whoever reads the incident next. */
+	return store_append("incident.note", inc->id, actor, data, NULL);
+}
+
 /* A merge or a dismissal: recorded, told, and the rest of its messages end. */
 static int
 incact_close(struct incident *inc, const char *event, const char *person,

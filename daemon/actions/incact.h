@@ -39,6 +39,11 @@ int	incact_file_report(struct incident *, const char *person,
 int	incact_resolve(struct incident *, const char *person,
 	    const char *note, int *changed);
 /*
+ * A note (备注) by PERSON in the incident's timeline, open or closed;
+ * nobody is notified.
+ */
+int	incact_note(struct incident *, const char *person, const char *text);
+/*
  * A duplicate (重复报告): INC is merged into the incident INTO and closed,
  * its clocks stopped; those told of it are told once more.  The same
  * merge again changes nothing.  -ENOENT: no incident INTO; -ELOOP: INTO

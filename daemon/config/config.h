@@ -143,6 +143,13 @@ struct config_limits {
 	int64_t		 auth_period_ms;
 };
 
+/* `console:` the web console (see docs/console.md). */
+struct config_console {
+	int64_t		 session_ttl_ms;	/* `session_ttl`, default 12h: how long a sign-in lasts */
+	int		 max_streams;		/* `max_streams`, default 64: GET /api/v1/stream at once */
+	int64_t		 keepalive_ms;		/* `keepalive`, default 15s: a stream's comment when quiet */
+};
+
 /* `tls:` an HTTPS listener; listen NULL: none. */
 struct config_tls {
 	char		*listen;	/* "host:port" as written */
@@ -183,6 +190,7 @@ struct config {
 	struct config_metrics metrics;
 	struct config_limits limits;
 	struct config_tls tls;
+	struct config_console console;
 	/* What the file holds that others must not read (confcheck.c warns). */
 	int		 plain_tokens;	/* `token:` in clear */
 	int		 other_secrets;	/* SMS gateway secrets, channel secrets */

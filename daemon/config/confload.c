@@ -26,6 +26,7 @@
 #include "base/tz.h"
 #include "config/channel.h"
 #include "config/confchan.h"
+#include "config/confconsole.h"
 #include "config/conflimits.h"
 #include "config/confload.h"
 #include "config/confmetrics.h"
@@ -721,10 +722,11 @@ static const struct field top_fields[] = {
 	{ "people", 1 }, { "duty", 0 }, { "channels", 0 }, { "policy", 0 },
 	{ "audit", 0 }, { "templates", 0 }, { "roster", 0 }, { "sms", 0 },
 	{ "links", 0 }, { "metrics", 0 }, { "limits", 0 }, { "tls", 0 },
+	{ "console", 0 },
 };
 enum { T_LISTEN, T_STATE_DIR, T_PLUGIN_DIR, T_PUBLIC_URL, T_TIMEZONE,
     T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY, T_AUDIT, T_TEMPLATES, T_ROSTER, T_SMS, T_LINKS,
-    T_METRICS, T_LIMITS, T_TLS };
+    T_METRICS, T_LIMITS, T_TLS, T_CONSOLE };
 _Static_assert(NFIELDS(top_fields) <= CONFYAML_FIELDS_MAX,
     "the largest field table must fit confyaml_fields()");
 
@@ -744,6 +746,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 		confsms_links(ld, NULL);
 		confmetrics_load(ld, NULL);
 		conflimits_load(ld, NULL);
+		confconsole_load(ld, NULL);
 		return;
 	}
 	if (val[T_LISTEN] != NULL)
@@ -784,6 +787,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 	confmetrics_load(ld, val[T_METRICS]);
 	conflimits_load(ld, val[T_LIMITS]);
 	conflimits_tls(ld, val[T_TLS]);
+	confconsole_load(ld, val[T_CONSOLE]);
 }
 
 struct config *

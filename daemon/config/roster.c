@@ -598,6 +598,27 @@ roster_zone(const struct config *cf)
 	return cf->timezone != NULL ? cf->timezone : "localtime";
 }
 
+int64_t
+roster_day_start(const struct config *cf, int64_t ms, int days, char *date)
+{
+	const struct tz *tz = cf->roster != NULL ? cf->roster->tz :
+	    cf->tz != NULL ? cf->tz : time_zone();
+	int64_t d, start;
+	char buf[32];
+
+	if (ms < TIME_LO || ms > TIME_HI - (int64_t)(days + 2) * DAY_MS ||
+	    days < 0 || tz == NULL)
+		return -ERANGE;
+	d = roster_fdiv(roster_wall(tz, ms), DAY_MS) + days;
+	start = roster_first_at(tz, d * DAY_MS);
+	if (date != NULL) {
+		roster_fmt_wall(d * DAY_MS, buf, sizeof(buf));
+		memcpy(date, buf, 10);	/* "2026-12-02 00:00" */
+		date[10] = '\0';
+	}
+	return start;
+}
+
 char *
 roster_format(const struct config *cf, int64_t ms, char *buf, size_t len)
 {

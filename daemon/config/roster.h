@@ -70,6 +70,14 @@ int64_t		 roster_next_change(const struct config *cf, int64_t after_ms);
  */
 int		 roster_print(FILE *, const struct config *cf, int64_t from_ms,
 		    int days);
+/*
+ * The first instant of the local day DAYS after the one holding MS, in
+ * roster_zone() (DAYS 0: the day of MS), and that day's date
+ * ("2026-12-02") into DATE (11 bytes) when not NULL.  -ERANGE outside
+ * years 1970-9999.
+ */
+int64_t		 roster_day_start(const struct config *cf, int64_t ms, int days,
+		    char *date);
 /* 1 if PERSON is in any rotation or override of R (NULL: 0). */
 int		 roster_names(const struct roster *r, const char *person);
 /* The zone the roster counts in, for messages ("localtime" without one). */

@@ -13,11 +13,9 @@
 #include "base/timeutil.h"
 #include "base/utf8.h"
 #include "config/config.h"
-#include "config/roster.h"
 #include "intake/api.h"
 #include "intake/http.h"
 #include "intake/incfilter.h"
-#include "notify/notify.h"
 #include "parse/report.h"
 #include "state/incident.h"
 #include "state/incview.h"
@@ -216,6 +214,21 @@ api_report_create(struct http_call *call)
 }
 
 /*
+ * What an office reads of its incident: what became of it, not the duty
+ * room's working (notes, whom it told at which address, who could not be
+ * reached).
+ */
+static json_t *
+api_view(struct http_call *call, struct incident *inc, int with_timeline)
+{
+	json_t *o = incview_json(inc, with_timeline && call->office == NULL);
+
+	if (o != NULL && call->office != NULL)
+		json_object_del(o, "undeliverable");
+	return o;
+}
+
+/*
  * Incidents a page looks at, matching or not: an office or a time that
  * few incidents match costs a few short pages, not one walk of them all.
  */
@@ -239,6 +252,14 @@ api_incident_list(struct http_call *call)
 
 	if (incfilter_parse(call, &f) != 0)
 		return;
+	if (call->office != NULL && f.office[0] != '\0' &&
+	    strcmp(f.office, call->office->id) != 0) {
+		http_error(call, 400, "office", "an office sees only its own "
+		    "incidents: office= must be %s, or left out", call->office->id);
+		return;
+	}
+	if (call->office != NULL)
+		snprintf(f.office, sizeof(f.office), "%s", call->office->id);
 	which = incfilter_list(&f);
 	inc = incident_before(which, f.cursor[0] != '\0' ? f.cursor : NULL, &err);
 	if ((list = json_array()) == NULL) {
@@ -251,7 +272,7 @@ api_incident_list(struct http_call *call)
 		seen++;
 		if (!incfilter_match(&f, inc))
 			continue;
-		if ((o = incview_json(inc, 0)) == NULL ||
+		if ((o = api_view(call, inc, 0)) == NULL ||
 		    json_array_append_new(list, o) != 0) {
 			json_decref(list);
 			http_error(call, 503, NULL, "out of memory");
@@ -276,7 +297,15 @@ api_incident(struct http_call *call)
 {
 	struct incident *inc = incident_find(call->param);
 
-	if (inc == NULL)
+	/* Another office's incident is not there, as far as an office knows. */
+	if (inc != NULL && call->office != NULL &&
+	    strcmp(inc->office, call->office->id) != 0)
+		inc = NULL;
+	if (inc == NULL && call->office != NULL)
+		http_error(call, 404, "id", "no incident '%s' reported by %s; list "
+		    "your office's incidents with GET /api/v1/incidents?state=all",
+		    call->param, call->office->id);
+	else if (inc == NULL)
 		http_error(call, 404, "id", "no incident '%s'; list them with GET "
 		    "/api/v1/incidents?state=all", call->param);
 	return inc;
@@ -290,7 +319,7 @@ api_incident_get(struct http_call *call)
 
 	if ((inc = api_incident(call)) == NULL)
 		return;
-	if ((body = incview_json(inc, 1)) == NULL)
+	if ((body = api_view(call, inc, 1)) == NULL)
 		http_error(call, 503, NULL, "out of memory");
 	else
 		http_reply(call, 200, body);
@@ -405,6 +434,35 @@ api_given(json_t *args, const char *key)
 	return s != NULL && s[strspn(s, " \t\r\n")] != '\0' ? s : NULL;
 }
 
+/* 备注: a note in the timeline, on an open or a closed incident. */
+void
+api_incident_note(struct http_call *call)
+{
+	static const char *const fields[] = { "text", NULL };
+	struct incident		*inc;
+	const char		*text;
+	json_t			*args;
+	int			 rc;
+
+	if ((args = api_action_args(call, fields, 1, &inc)) == NULL)
+		return;
+	if ((text = api_given(args, "text")) == NULL) {
+		json_decref(args);
+		http_error(call, 400, "text", "text is missing or blank: the note, "
+		    "1 to %d characters, e.g. {\"text\": \"已电话联系县局，"
+		    "伤员已送医\"}", REPORT_NOTE_MAX);
+		return;
+	}
+	rc = incact_note(inc, call->person->id, text);
+	json_decref(args);
+	if (rc != 0) {
+		api_not_saved(call, rc, "the note");
+		return;
+	}
+	log_info("incident %s: note by %s", inc->id, call->person->id);
+	api_reply_incident(call, 201, inc);
+}
+
 /* 重复报告: this incident is the same as another; it closes into that one. */
 void
 api_incident_merge(struct http_call *call)
@@ -488,53 +546,6 @@ api_incident_dismiss(struct http_call *call)
 		api_reply_incident(call, 200, inc);
 	}
 	json_decref(args);
-}
-
-/* Names beside ids: the dashboard shows people, not keys. */
-static void
-api_name_slot(const struct config *cf, json_t *slot)
-{
-	const struct config_person *p;
-
-	p = config_person(cf, json_string_value(json_object_get(slot, "person")));
-	if (p != NULL)
-		json_object_set_new(slot, "name", json_string(p->name));
-}
-
-void
-api_oncall(struct http_call *call)
-{
-	const struct config	*cf = config_current();
-	struct roster_oncall	 oc;
-	char			*at_s = http_query(call, "at"), at_buf[TIME_RFC3339_MAX];
-	int64_t			 at = time_now_ms();
-	json_t			*body, *slot;
-	size_t			 i;
-
-	if (at_s != NULL && time_parse(at_s, &at) != 0) {
-		http_error(call, 400, "at", "at must be an RFC 3339 time such as "
-		    "2026-12-01T08:30:00+08:00; got '%.40s'", at_s);
-		free(at_s);
-		return;
-	}
-	free(at_s);
-	if (roster_at(cf, at, &oc) != 0) {
-		http_error(call, 400, "at", "at is out of the range the roster "
-		    "can answer for (years 1970 to 9999)");
-		return;
-	}
-	if ((body = notify_oncall_json(&oc)) == NULL) {
-		http_error(call, 503, NULL, "out of memory");
-		return;
-	}
-	json_object_set_new(body, "at", json_string(time_format(at, at_buf,
-	    sizeof(at_buf))));
-	json_object_set_new(body, "timezone", json_string(roster_zone(cf)));
-	if (json_is_object(slot = json_object_get(body, "leader")))
-		api_name_slot(cf, slot);
-	json_array_foreach(json_object_get(body, "officers"), i, slot)
-		api_name_slot(cf, slot);
-	http_reply(call, 200, body);
 }
 
 /* 续报: what changed since the report, from the office that made it. */

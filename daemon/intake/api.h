@@ -11,9 +11,9 @@ void	api_incident_get(struct http_call *);
 void	api_incident_ack(struct http_call *);
 void	api_incident_written_report(struct http_call *);
 void	api_incident_resolve(struct http_call *);
-void	api_oncall(struct http_call *);
 void	api_incident_update(struct http_call *);
 void	api_incident_merge(struct http_call *);
 void	api_incident_dismiss(struct http_call *);
+void	api_incident_note(struct http_call *);
 
 #endif

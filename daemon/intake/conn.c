@@ -14,11 +14,15 @@
  * body within body_timeout of the head, and an idle connection closes after
  * idle_timeout.  The cap stays below the process's descriptor limit, and a
  * failing accept() pauses the listener instead of spinning.
+ *
+ * A stream (Server-Sent Events) has no timeout but counts against the caps,
+ * is never idle, and cannot queue more than CONN_STREAM_OUT_MAX for a peer.
+ * An orderly stop waits for every client owed an answer (conn_unanswered).
  */
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -38,9 +42,11 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
+#include "base/fdlimit.h"
 #include "base/log.h"
 #include "config/config.h"
 #include "intake/conn.h"
+#include "intake/httpstatus.h"
 #include "parse/httpreq.h"
 
 #define CONN_HOLD_MAX		(64 * 1024)	/* input kept while a request is answered */
@@ -56,6 +62,7 @@ enum conn_state {
 	CONN_BODY,		/* its body is arriving */
 	CONN_WAIT,		/* the request is being answered */
 	CONN_CLOSING,		/* the last answer is going out; then close */
+	CONN_STREAM,		/* a stream is being written (conn_stream_begin) */
 };
 
 struct conn;
@@ -82,6 +89,14 @@ struct conn {
 	int			 eof;		/* the client sent all it will send */
 	int			 linger;	/* closing: reading what remains */
 	int			 tls;
+	struct conn_stream	*stream;	/* in CONN_STREAM */
+	unsigned		 answers;	/* written on it */
+};
+
+struct conn_stream {
+	struct conn		*conn;		/* NULL once the connection is gone */
+	conn_stream_fn		 gone, writable;
+	void			*arg;
 };
 
 struct conn_request {
@@ -190,34 +205,6 @@ conn_set_idle(struct conn *c)
 
 /* Answers ----------------------------------------------------------------- */
 
-static const char *
-conn_reason(int status)
-{
-	switch (status) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	default: return status < 300 ? "OK" : "Error";
-	}
-}
-
 /* The status line and headers; the body follows unless HEAD. */
 static void
 conn_write(struct conn *c, const char *version, int status,
@@ -228,7 +215,7 @@ conn_write(struct conn *c, const char *version, int status,
 	const struct evkeyval	*kv;
 
 	evbuffer_add_printf(out, "%s %d %s\r\n", version, status,
-	    conn_reason(status));
+	    httpstatus_reason(status));
 	if (content_type != NULL)
 		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
 	evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: %s\r\n",
@@ -303,9 +290,23 @@ conn_close_after_answer(struct conn *c)
 	/* else conn_write_cb() when it has gone out */
 }
 
+/* Tells a stream's owner that its connection is going (it ends the stream). */
+static void
+conn_stream_gone(struct conn *c)
+{
+	struct conn_stream *s = c->stream;
+
+	if (s == NULL)
+		return;
+	c->stream = NULL;
+	s->conn = NULL;
+	s->gone(s, s->arg);
+}
+
 static void
 conn_free(struct conn *c)
 {
+	conn_stream_gone(c);
 	if (c->cur != NULL)
 		c->cur->conn = NULL;	/* answered later into the void */
 	conn_unidle(c);
@@ -431,6 +432,7 @@ conn_reply(struct conn_request *r, int status, const char *content_type,
 	}
 	c->cur = NULL;
 	keep = r->keep_alive && c->state == CONN_WAIT;
+	c->answers++;
 	conn_write(c, r->version, status, content_type, &r->out, body, len, keep,
 	    strcmp(r->method, "HEAD") == 0);
 	conn_request_free(r);
@@ -441,6 +443,83 @@ conn_reply(struct conn_request *r, int status, const char *content_type,
 	/* The next request may be waiting in the input already. */
 	conn_set_idle(c);
 	event_active(c->later, 0, 0);
+}
+
+/* Streams ----------------------------------------------------------------- */
+
+struct conn_stream *
+conn_stream_begin(struct conn_request *r, int status, const char *content_type,
+    conn_stream_fn gone, conn_stream_fn writable, void *arg)
+{
+	static const char	 nomem[] = "{\"error\":\"dutyd is out of memory; "
+	    "retry shortly\",\"field\":null}\n";
+	struct conn		*c = r->conn;
+	struct conn_stream	*s;
+	struct evbuffer		*out;
+	const struct evkeyval	*kv;
+
+	if (c == NULL || (s = calloc(1, sizeof(*s))) == NULL) {
+		conn_reply(r, 503, "application/json; charset=utf-8", nomem,
+		    sizeof(nomem) - 1);
+		return NULL;
+	}
+	/* No Content-Length: the body ends when the connection closes. */
+	out = bufferevent_get_output(c->bev);
+	evbuffer_add_printf(out, "%s %d %s\r\nContent-Type: %s\r\n"
+	    "Connection: close\r\n", r->version, status, httpstatus_reason(status),
+	    content_type);
+	TAILQ_FOREACH(kv, &r->out, next)
+		evbuffer_add_printf(out, "%s: %s\r\n", kv->key, kv->value);
+	evbuffer_add(out, "\r\n", 2);
+	conn_request_free(r);
+	c->cur = NULL;
+	c->state = CONN_STREAM;
+	c->stream = s;
+	evtimer_del(c->timer);
+	*s = (struct conn_stream){ c, gone, writable, arg };
+	return s;
+}
+
+int
+conn_stream_write(struct conn_stream *s, const void *buf, size_t len)
+{
+	if (s->conn == NULL)
+		return -EPIPE;
+	if (conn_stream_pending(s) > CONN_STREAM_OUT_MAX)
+		return -ENOBUFS;
+	return evbuffer_add(bufferevent_get_output(s->conn->bev), buf, len) == 0 ?
+	    0 : -ENOMEM;
+}
+
+size_t
+conn_stream_pending(const struct conn_stream *s)
+{
+	return s->conn == NULL ? 0 :
+	    evbuffer_get_length(bufferevent_get_output(s->conn->bev));
+}
+
+void
+conn_stream_end(struct conn_stream *s)
+{
+	struct conn	*c;
+	size_t		 pending;
+
+	if (s == NULL)
+		return;
+	c = s->conn;
+	free(s);
+	if (c == NULL)
+		return;
+	c->stream = NULL;
+	pending = evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (pending > CONN_STREAM_OUT_MAX) {
+		conn_free(c);	/* it does not read: waiting would not help */
+		return;
+	}
+	conn_close_after_answer(c);	/* frees C when nothing is pending */
+	/* A peer slow to take the rest gets idle_timeout, not forever. */
+	if (pending > 0)
+		evtimer_add(c->timer, &cn.idle_tv);
 }
 
 /* Reading ----------------------------------------------------------------- */
@@ -519,7 +598,8 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
-	if (c->linger) {
+	/* A stream's peer has nothing more to say: what it sends is dropped. */
+	if (c->linger || c->state == CONN_STREAM) {
 		evbuffer_drain(bufferevent_get_input(bev),
 		    evbuffer_get_length(bufferevent_get_input(bev)));
 		return;
@@ -534,6 +614,8 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 
 	if (c->state == CONN_CLOSING && !c->linger)
 		conn_drained(c);
+	else if (c->state == CONN_STREAM && c->stream->writable != NULL)
+		c->stream->writable(c->stream, c->stream->arg);
 }
 
 static void
@@ -543,7 +625,9 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED)
 		return;		/* a TLS handshake done */
-	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->linger) {
+	/* A stream has nothing left to answer: its peer closing ends it. */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->linger &&
+	    c->state != CONN_STREAM) {
 		/* A half-close: answer what was sent first. */
 		c->eof = 1;
 		conn_feed(c);
@@ -575,6 +659,7 @@ conn_timeout(evutil_socket_t fd, short what, void *arg)
 		conn_refuse(c, 408, why);
 		break;
 	case CONN_WAIT:
+	case CONN_STREAM:
 		break;
 	case CONN_IDLE:
 	case CONN_CLOSING:
@@ -647,7 +732,10 @@ conn_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	struct conn		*c;
 	char			 peer[INET6_ADDRSTRLEN];
 	const char		*full = NULL;
+	int			 one = 1;
 
+	/* Nagle held keep-alive answers over 16 KiB back ~40 ms (delayed ACK). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	conn_peer(sa, peer, sizeof(peer));
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->src = conn_source_get(peer)) == NULL) {
@@ -813,7 +901,8 @@ int
 conn_init(struct event_base *base, conn_handler handler, char *err,
     size_t errlen)
 {
-	struct rlimit rl;
+	long	was;
+	int	rc;
 
 	cn.base = base;
 	cn.handler = handler;
@@ -821,26 +910,11 @@ conn_init(struct event_base *base, conn_handler handler, char *err,
 		snprintf(err, errlen, "cannot create a timer");
 		return -ENOMEM;
 	}
-	/* The soft limit is often 1024 while the hard one allows far more. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		if (rl.rlim_cur < rl.rlim_max) {
-			long was = (long)rl.rlim_cur;
-
-			rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
-			    rl.rlim_max > CONN_NOFILE_MAX ? CONN_NOFILE_MAX :
-			    rl.rlim_max;
-			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-				log_warn("cannot raise the descriptor limit to %ld",
-				    (long)rl.rlim_cur);
-			else
-				log_info("descriptor limit raised from %ld to %ld",
-				    was, (long)rl.rlim_cur);
-			getrlimit(RLIMIT_NOFILE, &rl);
-		}
-		cn.nofile = rl.rlim_cur == RLIM_INFINITY ? CONN_NOFILE_MAX :
-		    (long)rl.rlim_cur;
-	} else
-		cn.nofile = 1024;
+	if ((rc = fdlimit_raise(CONN_NOFILE_MAX, &was, &cn.nofile)) != 0)
+		log_warnx("cannot raise the descriptor limit from %ld: %s", was,
+		    strerror(-rc));
+	else if (cn.nofile != was)
+		log_info("descriptor limit raised from %ld to %ld", was, cn.nofile);
 	return 0;
 }
 
@@ -873,6 +947,19 @@ conn_count(void)
 	return cn.n;
 }
 
+/* Owed an answer, or accepted and not yet asked: an orderly stop waits. */
+size_t
+conn_unanswered(void)
+{
+	struct conn	*c;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(c, &cn.conns, all)
+		n += c->state != CONN_STREAM && c->state != CONN_CLOSING &&
+		    (c->state != CONN_IDLE || c->answers == 0);
+	return n;
+}
+
 void
 conn_unlisten(struct conn_listener *l)
 {
@@ -883,11 +970,22 @@ conn_unlisten(struct conn_listener *l)
 	free(l);
 }
 
+/*
+ * An orderly stop: no more connections, and the streams end (what they
+ * queued goes out first) so that their clients reconnect to the next dutyd.
+ */
 void
 conn_unlisten_all(void)
 {
+	struct conn *c, *next;
+
 	while (!TAILQ_EMPTY(&cn.listeners))
 		conn_unlisten(TAILQ_FIRST(&cn.listeners));
+	for (c = TAILQ_FIRST(&cn.conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, all);
+		if (c->stream != NULL)	/* its owner ends it: out, then closed */
+			c->stream->gone(c->stream, c->stream->arg);
+	}
 }
 
 void

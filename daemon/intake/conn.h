@@ -49,6 +49,12 @@ void	conn_unlisten_all(void);
 void	conn_shutdown(void);
 /* Connections open now. */
 size_t	conn_count(void);
+/*
+ * Connections whose client is owed an answer: a request arriving or being
+ * answered, or accepted and not yet asked (its request is on the way).  A
+ * kept-alive one between requests may be closed, as HTTP allows.
+ */
+size_t	conn_unanswered(void);
 
 /* A request, from its connection until conn_reply(). */
 const char *conn_request_method(const struct conn_request *);
@@ -66,5 +72,37 @@ int	 conn_request_add_header(struct conn_request *, const char *name,
  */
 void	 conn_reply(struct conn_request *, int status, const char *content_type,
 	    const char *body, size_t len);
+
+/*
+ * A long answer written as things happen (Server-Sent Events), instead of
+ * conn_reply(): the status line and headers (with those added to the
+ * request) go out at once, without Content-Length, and the body runs until
+ * conn_stream_end().  The request is freed; the connection still counts
+ * against limits.connections, and no timeout closes it while the stream
+ * lives.  GONE is called once when the connection ends under the stream
+ * (the peer went away, an orderly stop, shutdown): the owner then calls
+ * conn_stream_end().  WRITABLE, when not NULL, is called when the output
+ * has drained, for a writer pacing a long backlog.  NULL when out of
+ * memory (the request is then answered 503) or the peer is gone.
+ */
+struct conn_stream;
+typedef void (*conn_stream_fn)(struct conn_stream *, void *arg);
+struct conn_stream *conn_stream_begin(struct conn_request *, int status,
+	    const char *content_type, conn_stream_fn gone,
+	    conn_stream_fn writable, void *arg);
+/*
+ * Queues LEN bytes: 0; -ENOBUFS (nothing queued) when more than
+ * CONN_STREAM_OUT_MAX wait for a peer that does not read, -EPIPE when the
+ * connection is gone.
+ */
+#define CONN_STREAM_OUT_MAX	(256 * 1024)
+int	 conn_stream_write(struct conn_stream *, const void *buf, size_t len);
+/* Bytes waiting to go out. */
+size_t	 conn_stream_pending(const struct conn_stream *);
+/*
+ * Frees the stream (NULL: nothing) and closes its connection: after the
+ * output has gone out, or at once when the peer has stopped reading.
+ */
+void	 conn_stream_end(struct conn_stream *);
 
 #endif

@@ -32,6 +32,7 @@
 #include "intake/conn.h"
 #include "intake/errzh.h"
 #include "intake/http.h"
+#include "intake/sessauth.h"
 #include "intake/tls.h"
 #include "parse/report.h"
 #include "store/store.h"
@@ -290,6 +291,86 @@ http_match(const char *pattern, const char *path, char *param, size_t len)
 	return *path == '\0';
 }
 
+static int
+http_changes(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	    strcmp(method, "OPTIONS") != 0;
+}
+
+/*
+ * The console's session cookie for ROUTE: 0 with who it stands for, or
+ * -1 answered.  Only a cookie dutyd did not sign counts as a failed
+ * authentication: one that expired or was signed out is no guess, and
+ * a console left open would otherwise lock its address out.
+ */
+static int
+http_session(struct http_call *call, const struct http_route *route,
+    const char *cookie, const char *kind)
+{
+	struct sessauth	 s;
+	char		 when[TIME_RFC3339_MAX];
+	const char	*csrf;
+
+	switch (sessauth_open(config_current(), cookie, time_now_ms(), &s)) {
+	case SESSAUTH_OK:
+		break;
+	case SESSAUTH_NOMEM:
+		http_error(call, 503, NULL, "out of memory; retry shortly");
+		return -1;
+	case SESSAUTH_FORGED:
+		authfail_note(http_peer(call), route->method, route->path);
+		http_set_header(call, "WWW-Authenticate", "Bearer realm=\"dutyd\"");
+		http_error(call, 401, NULL, "the %s cookie is not one this dutyd "
+		    "signed (altered, or from another server): sign in again",
+		    SESSAUTH_COOKIE);
+		return -1;
+	case SESSAUTH_EXPIRED:
+		http_set_header(call, "WWW-Authenticate", "Bearer realm=\"dutyd\"");
+		http_error(call, 401, NULL, "your console session ended at %s "
+		    "(console.session_ttl): sign in again with your token",
+		    time_format(s.t.expiry_ms, when, sizeof(when)));
+		return -1;
+	case SESSAUTH_SIGNED_OUT:
+		http_set_header(call, "WWW-Authenticate", "Bearer realm=\"dutyd\"");
+		http_error(call, 401, NULL, "this console session was signed out: "
+		    "sign in again with your token");
+		return -1;
+	case SESSAUTH_TOKEN_CHANGED:
+		http_set_header(call, "WWW-Authenticate", "Bearer realm=\"dutyd\"");
+		http_error(call, 401, NULL, "the token this console session was "
+		    "opened with for '%s' was changed or removed from the "
+		    "configuration: sign in again with the current token",
+		    s.t.subject);
+		return -1;
+	}
+	if ((s.person != NULL && route->auth == HTTP_AUTH_OFFICE) ||
+	    (s.office != NULL && route->auth == HTTP_AUTH_PERSON)) {
+		http_set_header(call, "WWW-Authenticate", "Bearer realm=\"dutyd\"");
+		http_error(call, 401, NULL, "this console session is %s's (%s); %s "
+		    "%s needs %s", s.person != NULL ? "a person" : "an office",
+		    s.t.subject, route->method, route->path, kind);
+		return -1;
+	}
+	/* A cross-site form can send the cookie, never this header. */
+	csrf = http_header(call, SESSAUTH_CSRF_HEADER);
+	if (http_changes(http_method(call)) &&
+	    !sessauth_csrf_ok(s.t.id, csrf)) {
+		http_error(call, 403, SESSAUTH_CSRF_HEADER, "a change made with the "
+		    "console's session cookie must carry the header %s with the "
+		    "csrf value that signing in answered (GET /api/v1/session "
+		    "gives it again); %s", SESSAUTH_CSRF_HEADER, csrf == NULL ?
+		    "it is missing" : "the one sent is wrong");
+		return -1;
+	}
+	call->person = s.person;
+	call->office = s.office;
+	call->by_session = 1;
+	memcpy(call->session_id, s.t.id, sizeof(call->session_id));
+	call->session_expiry_ms = s.t.expiry_ms;
+	return 0;
+}
+
 /* Compares every credential, so timing does not tell which one was close. */
 static int
 http_authenticate(struct http_call *call, const struct http_route *route)
@@ -298,10 +379,16 @@ http_authenticate(struct http_call *call, const struct http_route *route)
 	enum http_auth		 auth = route->auth;
 	const char		*h = http_header(call, "Authorization");
 	const char		*token, *kind;
+	char			 cookie[SESSTOKEN_MAX + 1];
 
 	kind = auth == HTTP_AUTH_OFFICE ? "an office token" :
 	    auth == HTTP_AUTH_REPORTER ? "an office token (or a staff token, "
-	    "for a report taken by phone)" : "a staff (person) token";
+	    "for a report taken by phone)" : auth == HTTP_AUTH_ANY ?
+	    "a staff (person) or office token" : "a staff (person) token";
+	/* The console's cookie stands for a token; a token sent wins. */
+	if (h == NULL && sessauth_cookie(http_header(call, "Cookie"), cookie,
+	    sizeof(cookie)) == 0)
+		return http_session(call, route, cookie, kind);
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
 		http_set_header(call, "WWW-Authenticate", "Bearer realm=\"dutyd\"");
 		http_error(call, 401, NULL, "missing credentials: send "
@@ -316,7 +403,8 @@ http_authenticate(struct http_call *call, const struct http_route *route)
 	if (auth != HTTP_AUTH_OFFICE)
 		call->person = config_person_by_token(cfg, token);
 	if (call->office == NULL && call->person == NULL) {
-		int other = auth == HTTP_AUTH_REPORTER ? 0 :
+		int other = auth == HTTP_AUTH_REPORTER ||
+		    auth == HTTP_AUTH_ANY ? 0 :
 		    auth == HTTP_AUTH_OFFICE ?
 		    config_person_by_token(cfg, token) != NULL :
 		    config_office_by_token(cfg, token) != NULL;
@@ -582,7 +670,9 @@ http_stop_accepting(void)
 int
 http_busy(int64_t quiet_ms)
 {
-	return http_npending > 0 || time_now_ms() - http_last_active < quiet_ms;
+	/* A client accepted just before the stop is owed its answer too. */
+	return http_npending > 0 || conn_unanswered() > 0 ||
+	    time_now_ms() - http_last_active < quiet_ms;
 }
 
 int
@@ -592,7 +682,7 @@ http_init(struct event_base *base, const struct config *cfg,
 	http_routes = routes;
 	http_nroutes = nroutes;
 	if (conn_init(base, http_dispatch, err, errlen) != 0 ||
-	    authfail_init(err, errlen) != 0)
+	    authfail_init(err, errlen) != 0 || sessauth_init(err, errlen) != 0)
 		return -1;
 	http_reconfigure(cfg);
 	if (http_listen(cfg, err, errlen) != 0)
@@ -621,6 +711,7 @@ http_shutdown(void)
 	conn_shutdown();
 	tls_shutdown();
 	authfail_shutdown();
+	sessauth_shutdown();
 	http_bound = NULL;
 	http_activated = 0;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "parse/sesstoken.h"
+
 struct event_base;
 struct conn_request;
 struct config;
@@ -24,6 +26,10 @@ struct http_call {
 	char				 param[600];	/* the {id} in the path (a link token is up to 512) */
 	const char			*body;		/* NUL-terminated */
 	size_t				 body_len;
+	/* Signed in by the console's cookie (intake/session.c), not a token. */
+	int				 by_session;
+	unsigned char			 session_id[SESSTOKEN_ID_LEN];
+	int64_t				 session_expiry_ms;
 };
 
 /* Who may call a route. */
@@ -32,6 +38,7 @@ enum http_auth {
 	HTTP_AUTH_OFFICE,	/* a county office: Authorization: Bearer <office token> */
 	HTTP_AUTH_PERSON,	/* duty-room staff: Authorization: Bearer <person token> */
 	HTTP_AUTH_REPORTER,	/* an office, or staff taking its report by phone: either token */
+	HTTP_AUTH_ANY,		/* a person or an office, by token or console session */
 };
 
 struct http_route {

@@ -4,7 +4,8 @@
  * fetch links on their own); POST from that button acts, once ("once"
  * comes from the incident: acknowledged is acknowledged).  A link only
  * ever acknowledges: a details link never acts, and resolving is never a
- * one-tap action.  Every page links to the incident's page.
+ * one-tap action.  Every page links to the incident's page in the
+ * console (/incidents/{id}), where the person signs in to do the rest.
  *
  * Links are notify/links.c's, the pages intake/linkpage.c's, the changes
  * actions/incact.c's.
@@ -47,6 +48,18 @@ onetap_page(struct http_call *call, int status, char *page)
 	free(page);
 }
 
+/* The incident's page in the console; NULL: out of memory. */
+static char *
+onetap_console_url(const struct incident *inc)
+{
+	char *url;
+
+	if (asprintf(&url, "%s/incidents/%s", config_current()->public_url,
+	    inc->id) == -1)
+		return NULL;
+	return url;
+}
+
 /* An answer page; with INC (may be NULL), a link to the incident's page. */
 static void
 onetap_answer(struct http_call *call, int status, const struct incident *inc,
@@ -63,7 +76,7 @@ onetap_answer(struct http_call *call, int status, const struct incident *inc,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (inc != NULL)
-		url = incview_url(config_current(), inc);
+		url = onetap_console_url(inc);
 	onetap_page(call, status, status == 200 ? linkpage_done(msg, url) :
 	    linkpage_error(msg, url));
 	free(url);
@@ -201,7 +214,7 @@ onetap_get(struct http_call *call)
 	    "occurred_at")), &at) == 0)
 		s.occurred = onetap_time(at, occurred, sizeof(occurred));
 	s.person = person->name;
-	s.url = url = incview_url(config_current(), inc);
+	s.url = url = onetap_console_url(inc);
 	onetap_page(call, 200, linkpage_confirm(&s, call->param, 'A'));
 	free(url);
 }

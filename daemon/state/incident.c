@@ -715,6 +715,7 @@ incident_apply(const struct record *r)
 		rc = incident_apply_update(inc, r);
 	else if (strcmp(r->event, "incident.report_overdue") == 0)
 		incident_apply_clock(&inc->report_clock, r);
+	/* incident.note changes no state: the timeline (incident_follow) shows it. */
 	incident_recount(inc);
 	return rc;
 }

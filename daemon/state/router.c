@@ -24,6 +24,7 @@ static const struct router_kind {
 	{ "notify.undeliverable",	ROUTER_INCIDENT },
 	{ "incident.merged",		ROUTER_INCIDENT },
 	{ "incident.dismissed",		ROUTER_INCIDENT },
+	{ "incident.note",		ROUTER_INCIDENT },
 	/* Notifications: intents, attempts, fallback, abandonment. */
 	{ "notify.",			ROUTER_NOTIFY },
 	/* Inbound SMS taken (the gateway's id must not be taken twice). */
@@ -39,6 +40,9 @@ static const struct router_kind {
 	{ "audit.repaired",		ROUTER_NOBODY },
 	{ "audit.chain_broken",		ROUTER_NOBODY },
 	{ "auth.refused",		ROUTER_NOBODY },
+	/* Console sessions: who signed in; those signed out stay out. */
+	{ "session.started",		ROUTER_NOBODY },
+	{ "session.ended",		ROUTER_SESSION },
 };
 #define ROUTER_NKINDS	(sizeof(router_kinds) / sizeof(router_kinds[0]))
 

@@ -22,6 +22,7 @@ enum router_owner {
 	ROUTER_NOTIFY,		/* notify/notify.c: intents and deliveries */
 	ROUTER_SMSSEEN,		/* state/smsseen.c: gateway message ids taken */
 	ROUTER_CHECKPOINT,	/* actions/checkpoint.c */
+	ROUTER_SESSION,		/* state/signout.c: console sessions signed out */
 	ROUTER_OWNERS
 };
 

@@ -102,6 +102,10 @@ def test_staff_endpoints_need_a_person_token(d, token):
                          ("POST", "/api/v1/incidents/%s/written-report" % iid),
                          ("POST", "/api/v1/incidents/%s/resolve" % iid)):
         r = d.call(method, path, token)
+        # An office reads its own incidents (test_notes.py), never acts.
+        if token == "secret-a" and method == "GET":
+            assert r.status == 200, (method, path, r)
+            continue
         assert r.status == 401, (method, path, r)
     r = d.call("GET", "/api/v1/incidents/" + iid, "secret-zhang")
     assert r.json["state"] == "open", "nothing changed"

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from conftest import BIN, audit_records, listening_socket, wait_until
+from conftest import BIN, audit_records, listening_socket, now_rfc3339, wait_until
 
 SSA = shutil.which("systemd-socket-activate") or "/usr/bin/systemd-socket-activate"
 
@@ -154,6 +154,33 @@ def test_restarts_under_a_stream_of_reports_lose_nothing(make_dutyd, sink):
     assert {"stream-%d" % n for n, _, _ in rep.results} <= saved
     starts = [r for r in audit_records(d.state_dir) if r["event"] == "dutyd.started"]
     assert len(starts) == 4
+
+
+def test_a_client_accepted_before_the_stop_is_answered(make_dutyd, sink):
+    """A stop closes the listeners, then answers what was accepted.  A
+    client whose connection was accepted but whose request came only after
+    the quiet time (250 ms) was reset: dutyd saw nothing to wait for."""
+    d = make_dutyd()
+    start_activated(d, [d.listener])
+    assert d.call("GET", "/healthz").status == 200
+    d.wait_note("READY=1", timeout=30)
+    conn = http.client.HTTPConnection(d.host, d.port, timeout=30)
+    conn.connect()
+    # Accepted: dutyd answers a request on another connection after it.
+    assert d.call("GET", "/healthz").status == 200
+    time.sleep(0.2)
+    d.proc.send_signal(signal.SIGTERM)
+    d.wait_note("STOPPING=1", timeout=10)
+    time.sleep(0.6)
+    body = json.dumps({"title": "停机前接入", "occurred_at": now_rfc3339()}).encode()
+    conn.request("POST", "/api/v1/reports", body, {"Authorization": "Bearer secret-a",
+                                                    "Content-Type": "application/json"})
+    r = conn.getresponse()
+    assert r.status == 201, (r.status, r.read())
+    conn.close()
+    assert d.proc.wait(timeout=30) == 0
+    saved = [x for x in audit_records(d.state_dir) if x["event"] == "report.received"]
+    assert [x["data"]["report"]["title"] for x in saved] == ["停机前接入"], saved
 
 
 # -- the watchdog ----------------------------------------------------------------
