@@ -169,9 +169,15 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
+# dutyd with the example configuration; its webhook's messages are printed
+# by tools/hooksink.py (stopped with dutyd), the console is at
+# http://127.0.0.1:8080/ (sign in with secret-zhang).
 run: deps
 	$(MAKE) all
-	mkdir -p var
+	mkdir -p var && chmod 700 var
+	@$(PYTHON) tools/hooksink.py 127.0.0.1:9000 hmac-secret & sink=$$!; \
+	trap 'kill $$sink 2>/dev/null' EXIT INT TERM; \
+	echo "console: http://127.0.0.1:8080/ (token secret-zhang)"; \
 	./$(B)/dutyd -c etc/dutyd.yaml
 
 # One target per unit test binary, so that `make -j` runs them side by side.
