@@ -16,12 +16,12 @@
 
 #include <openssl/evp.h>
 
+#include "base/b64url.h"
 #include "base/mac.h"
 #include "parse/linktoken.h"
 
 #define PAYLOAD_MAX	(LINKTOKEN_TOKEN_MAX * 3 / 4)	/* decoded bytes */
 #define MAC_LEN		32				/* SHA-256 */
-#define B64_BUF(n)	(((n) + 2) / 3 * 4 + 1)
 
 /*
  * HMAC-SHA256 into md (MAC_LEN bytes); 0 or -ENOMEM.  One-shot: keying
@@ -34,66 +34,6 @@ linktoken_mac(const void *key, size_t keylen, const unsigned char *msg,
 {
 	return mac_hmac("SHA256", key, keylen, msg, len, md, MAC_LEN) ==
 	    MAC_LEN ? 0 : -ENOMEM;
-}
-
-/* base64url without padding of in[0..n) into out (B64_BUF(n) bytes). */
-static size_t
-b64url_encode(const unsigned char *in, size_t n, char *out)
-{
-	size_t	 len, i;
-
-	len = (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-	while (len > 0 && out[len - 1] == '=')
-		len--;
-	out[len] = '\0';
-	for (i = 0; i < len; i++) {
-		if (out[i] == '+')
-			out[i] = '-';
-		else if (out[i] == '/')
-			out[i] = '_';
-	}
-	return len;
-}
-
-/*
- * Decode canonical base64url s[0..n) into out (outsz bytes); its length,
- * or -1.
- */
-static int
-b64url_decode(const char *s, size_t n, unsigned char *out, size_t outsz)
-{
-	char		 tmp[LINKTOKEN_TOKEN_MAX + 4], again[LINKTOKEN_TOKEN_MAX + 4];
-	size_t		 i, pad;
-	int		 len;
-
-	if (n == 0 || n > LINKTOKEN_TOKEN_MAX || n % 4 == 1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '-')
-			tmp[i] = '+';
-		else if (s[i] == '_')
-			tmp[i] = '/';
-		else if ((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))
-			tmp[i] = s[i];
-		else
-			return -1;
-	}
-	for (pad = 0; (n + pad) % 4 != 0; pad++)
-		tmp[n + pad] = '=';
-	tmp[n + pad] = '\0';
-	if ((n + pad) / 4 * 3 > outsz)
-		return -1;
-	/* EVP_DecodeBlock counts the bytes the padding stands for. */
-	if ((len = EVP_DecodeBlock(out, (unsigned char *)tmp,
-	    (int)(n + pad))) < 0 || (size_t)len < pad)
-		return -1;
-	len -= (int)pad;
-	/* Unused low bits must be zero: one token per payload. */
-	if (b64url_encode(out, (size_t)len, again) != n ||
-	    memcmp(again, s, n) != 0)
-		return -1;
-	return len;
 }
 
 /* 1..LINKTOKEN_FIELD_MAX printable ASCII bytes without '|'. */
@@ -123,7 +63,7 @@ linktoken_v1_make(const void *key, size_t keylen, const char *incident,
 {
 	char		 payload[PAYLOAD_MAX + 1];
 	unsigned char	 md[MAC_LEN];
-	char		 p64[B64_BUF(PAYLOAD_MAX)], m64[B64_BUF(MAC_LEN)];
+	char		 p64[B64URL_BUF(PAYLOAD_MAX)], m64[B64URL_BUF(MAC_LEN)];
 	size_t		 plen, n;
 	int		 rc, len;
 
@@ -243,7 +183,7 @@ linktoken_v1_verify(const void *key, size_t keylen, const char *token,
 static void
 linktoken_stub_text(const unsigned char *b, char *stub)
 {
-	char buf[B64_BUF(STUB_BYTES)];
+	char buf[B64URL_BUF(STUB_BYTES)];
 
 	b64url_encode(b, STUB_BYTES, buf);
 	memcpy(stub, buf, LINKTOKEN_STUB_LEN + 1);

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
+#include "base/b64url.h"
 #include "base/mac.h"
 #include "parse/sesstoken.h"
 
@@ -14,74 +14,11 @@
 #define CSRF_BYTES	16
 #define PAYLOAD_FIXED	(2 + SESSTOKEN_ID_LEN + 8 + SESSTOKEN_DIGEST_LEN + 1)
 #define RAW_MAX		(PAYLOAD_FIXED + SESSTOKEN_SUBJECT_MAX + MAC_LEN)
-#define B64_BUF(n)	(((n) + 2) / 3 * 4 + 1)
 
-_Static_assert(B64_BUF(RAW_MAX) <= SESSTOKEN_MAX + 1,
+_Static_assert(B64URL_BUF(RAW_MAX) <= SESSTOKEN_MAX + 1,
     "the longest cookie must fit SESSTOKEN_MAX");
-_Static_assert(B64_BUF(CSRF_BYTES) >= SESSTOKEN_CSRF_LEN + 1,
+_Static_assert(B64URL_BUF(CSRF_BYTES) >= SESSTOKEN_CSRF_LEN + 1,
     "the CSRF value must fit");
-
-/* base64url without padding of in[0..n) into out (B64_BUF(n) bytes): its length. */
-static size_t
-sesstoken_b64(const unsigned char *in, size_t n, char *out)
-{
-	size_t	 len, i;
-
-	len = (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-	while (len > 0 && out[len - 1] == '=')
-		len--;
-	out[len] = '\0';
-	for (i = 0; i < len; i++)
-		if (out[i] == '+')
-			out[i] = '-';
-		else if (out[i] == '/')
-			out[i] = '_';
-	return len;
-}
-
-/* Canonical base64url s[0..n) into out (RAW_MAX bytes): its length, or -1. */
-static int
-sesstoken_unb64(const char *s, size_t n, unsigned char *out)
-{
-	char	 tmp[SESSTOKEN_MAX + 4], again[SESSTOKEN_MAX + 4];
-	size_t	 i, pad;
-	int	 len;
-
-	if (n == 0 || n > SESSTOKEN_MAX || n % 4 == 1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '-')
-			tmp[i] = '+';
-		else if (s[i] == '_')
-			tmp[i] = '/';
-		else if ((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))
-			tmp[i] = s[i];
-		else
-			return -1;
-	}
-	for (pad = 0; (n + pad) % 4 != 0; pad++)
-		tmp[n + pad] = '=';
-	tmp[n + pad] = '\0';
-	if ((n + pad) / 4 * 3 > RAW_MAX + 2)
-		return -1;
-	{
-		unsigned char buf[RAW_MAX + 3];
-
-		/* EVP_DecodeBlock counts the bytes the padding stands for. */
-		if ((len = EVP_DecodeBlock(buf, (unsigned char *)tmp,
-		    (int)(n + pad))) < 0 || (size_t)len < pad ||
-		    (size_t)len - pad > RAW_MAX)
-			return -1;
-		len -= (int)pad;
-		memcpy(out, buf, (size_t)len);
-	}
-	/* Unused low bits must be zero: one cookie per payload. */
-	if (sesstoken_b64(out, (size_t)len, again) != n ||
-	    memcmp(again, s, n) != 0)
-		return -1;
-	return len;
-}
 
 static int
 sesstoken_subject_ok(const char *s, size_t n)
@@ -127,7 +64,7 @@ sesstoken_seal(const void *key, size_t keylen, const struct sesstoken *t,
 	    MAC_LEN) != MAC_LEN)
 		return -ENOMEM;
 	p += MAC_LEN;
-	sesstoken_b64(raw, (size_t)(p - raw), out);
+	b64url_encode(raw, (size_t)(p - raw), out);
 	return 0;
 }
 
@@ -143,8 +80,8 @@ sesstoken_open(const void *key, size_t keylen, const char *cookie,
 
 	memset(t, 0, sizeof(*t));
 	if (key == NULL || keylen < SESSTOKEN_KEY_MIN || cookie == NULL ||
-	    (len = sesstoken_unb64(cookie, strnlen(cookie, SESSTOKEN_MAX + 1),
-	    raw)) < PAYLOAD_FIXED + 1 + MAC_LEN)
+	    (len = b64url_decode(cookie, strnlen(cookie, SESSTOKEN_MAX + 1), raw,
+	    sizeof(raw))) < PAYLOAD_FIXED + 1 + MAC_LEN)
 		return -EBADMSG;
 	plen = (size_t)len - MAC_LEN;
 	if (mac_hmac("SHA256", key, keylen, raw, plen, md, MAC_LEN) != MAC_LEN)
@@ -177,7 +114,7 @@ sesstoken_csrf(const void *key, size_t keylen, const unsigned char *id,
     char *out)
 {
 	unsigned char	 msg[4 + SESSTOKEN_ID_LEN], md[MAC_LEN];
-	char		 buf[B64_BUF(CSRF_BYTES)];
+	char		 buf[B64URL_BUF(CSRF_BYTES)];
 
 	*out = '\0';
 	memcpy(msg, "csrf", 4);
@@ -185,7 +122,7 @@ sesstoken_csrf(const void *key, size_t keylen, const unsigned char *id,
 	if (mac_hmac("SHA256", key, keylen, msg, sizeof(msg), md,
 	    MAC_LEN) != MAC_LEN)
 		return -ENOMEM;
-	sesstoken_b64(md, CSRF_BYTES, buf);
+	b64url_encode(md, CSRF_BYTES, buf);
 	memcpy(out, buf, SESSTOKEN_CSRF_LEN + 1);
 	return 0;
 }
