@@ -124,7 +124,18 @@ def main():
         with open(cfg, "w") as f:
             f.write(text.replace("segment_size: 64MiB", "segment_size: 4KiB"))
         before = len(os.listdir(state))
-        proc.send_signal(1)     # SIGHUP: config.reloaded goes past 4 KiB
+        proc.send_signal(1)     # SIGHUP: segments of 4 KiB from now on
+        # The checkpoint the segment opens with does not count against its
+        # size: a few reports past it close the segment.
+        rep = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        n = 0
+        while len(os.listdir(state)) <= before and n < 100:
+            n += 1
+            body = json.dumps({"title": "轮转 %d" % n, "occurred_at": time.strftime(
+                "%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "details": "x" * 500})
+            rep.request("POST", "/api/v1/reports", body, {
+                "Authorization": "Bearer secret-a", "Content-Type": "application/json"})
+            rep.getresponse().read()
         deadline = time.time() + 600
         while time.time() < deadline:
             names = os.listdir(state)
