@@ -43,6 +43,7 @@ const struct http_route routes_table[] = {
 	/* The console: every page is index.html, which signs in by the API. */
 	{ "GET",  "/",					HTTP_AUTH_NONE,   console_page },
 	{ "GET",  "/incidents/{id}",			HTTP_AUTH_NONE,   console_page },
+	{ "GET",  "/incidents/{id}/written-report",	HTTP_AUTH_NONE,   console_page },
 	{ "GET",  "/report",				HTTP_AUTH_NONE,   console_page },
 	{ "GET",  "/oncall",				HTTP_AUTH_NONE,   console_page },
 	{ "GET",  "/wall",				HTTP_AUTH_NONE,   console_page },
