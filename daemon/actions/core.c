@@ -24,6 +24,7 @@
 #include "state/router.h"
 #include "state/signout.h"
 #include "state/smsseen.h"
+#include "state/wreport.h"
 #include "store/store.h"
 
 static int64_t
@@ -44,6 +45,7 @@ core_start(const struct store_backend *be, int accept_broken, char *err,
 	replycode_init();
 	smsseen_init();
 	signout_init();
+	wreport_init();
 	notify_init();
 	ledger_init();
 	checkpoint_init();
@@ -67,6 +69,12 @@ core_start(const struct store_backend *be, int accept_broken, char *err,
 	return 0;
 }
 
+static int
+core_has_incident(const char *id)
+{
+	return incident_find(id) != NULL;
+}
+
 void
 core_prune(void)
 {
@@ -76,6 +84,7 @@ core_prune(void)
 	if ((n = incident_prune(core_retention_cutoff(), notify_busy)) > 0)
 		log_info("%d resolved incident(s) past retention unloaded; they "
 		    "stay in the audit log", n);
+	wreport_prune(core_has_incident);
 	notify_prune();
 	links_prune(time_now_ms());
 }
@@ -145,6 +154,7 @@ core_stop(void)
 	delivery_shutdown();
 	message_shutdown();
 	notify_shutdown();
+	wreport_shutdown();
 	incident_shutdown();
 	replycode_shutdown();
 	signout_clear();
