@@ -98,6 +98,7 @@ struct config_policy {
 	int64_t		 retry_max_ms;		/* `retry_max`, default 5m */
 	int64_t		 retry_give_up_ms;	/* `retry_give_up` after the first attempt; 0 (`never`, the default) */
 	int64_t		 fallback_after_ms;	/* `fallback_after`, default 60s: retry one contact this long, then the next */
+	int64_t		 report_reminder_ms;	/* `report_reminder`, default 10m before report_deadline; 0: none */
 	struct config_level *levels;	/* `escalation:` levels 2, 3, ... */
 	size_t		 nlevels;
 };

@@ -868,7 +868,7 @@ delivery_start(struct delivery *d)
 		return;
 	}
 	if (inc != NULL && incident_is_closed(inc) &&
-	    !(d->event & NOTIFY_CLOSING)) {
+	    !(d->event & NOTIFY_AFTER_CLOSE)) {
 		delivery_abandon(d, inc->state == INCIDENT_RESOLVED ?
 		    "the incident was resolved" : inc->state == INCIDENT_MERGED ?
 		    "the incident was merged" : "the incident was dismissed");
@@ -978,7 +978,8 @@ delivery_incident_resolved(struct incident *inc)
 		return;
 	for (d = TAILQ_FIRST(&subj->deliveries); d != NULL; d = next) {
 		next = TAILQ_NEXT(d, entry);
-		if ((d->event & NOTIFY_CLOSING) || d->state == DELIVERY_RECORDING)
+		if ((d->event & NOTIFY_AFTER_CLOSE) ||
+		    d->state == DELIVERY_RECORDING)
 			continue;
 		/* A bundle's request speaks for others too: let it finish. */
 		if (d->state == DELIVERY_BUNDLED ||

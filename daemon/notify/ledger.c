@@ -140,6 +140,12 @@ ledger_apply_intent(struct notify_subject *subj, const struct record *r)
 		if (d->extra == NULL)
 			d->extra = json_incref(json_object_get(r->data,
 			    "undeliverable"));
+		/* The written report (report.submitted) and its reminder. */
+		if (d->extra == NULL)
+			d->extra = json_incref(json_object_get(r->data, "report"));
+		if (d->extra == NULL)
+			d->extra = json_incref(json_object_get(r->data,
+			    "reminder"));
 		/* The link a tap acknowledges with; without it, a details link. */
 		if (d->link[0] != '\0' && links_register(d->link, subj->id,
 		    d->person, 'A') != 0)
