@@ -15,6 +15,7 @@
 #include "base/tz.h"
 #include "config/channel.h"
 #include "config/config.h"
+#include "config/confwreport.h"
 #include "config/template.h"
 
 #define MD_LEN			CONFIG_TOKEN_MD	/* SHA-256 */
@@ -137,6 +138,7 @@ config_free(struct config *cf)
 	free(cf->plugin_dir);
 	free(cf->public_url);
 	free(cf->timezone);
+	confwreport_free(cf);
 	tz_unref(cf->tz);
 	for (i = 0; i < cf->noffices; i++) {
 		free(cf->offices[i].id);

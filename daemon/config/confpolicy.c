@@ -58,6 +58,8 @@ static const struct field policy_fields[] = {
 	{ "ack_timeout", 0 }, { "report_deadline", 0 }, { "county_deadline", 0 },
 	{ "retry_initial", 0 }, { "retry_max", 0 }, { "retry_give_up", 0 },
 	{ "fallback_after", 0 }, { "report_reminder", 0 }, { "escalation", 0 },
+	/* The written report's approval: confwreport.c reads them. */
+	{ "approval_levels", 0 }, { "approvers", 0 },
 };
 
 #define LEVELS_MAX		16
