@@ -10,6 +10,7 @@
 #include "actions/desk.h"
 #include "actions/incact.h"
 #include "actions/smsact.h"
+#include "actions/wremind.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -50,6 +51,7 @@ core_start(const struct store_backend *be, int accept_broken, char *err,
 	ledger_init();
 	checkpoint_init();
 	desk_init();
+	wremind_init();
 	if ((rc = router_check()) != 0) {
 		snprintf(err, errlen, "a record kind has no owner (a bug)");
 		return rc;
@@ -66,6 +68,8 @@ core_start(const struct store_backend *be, int accept_broken, char *err,
 	notify_reconcile_all();
 	core_turn();
 	desk_arm();
+	/* The written report's reminders, from the records replayed. */
+	wremind_arm_all();
 	return 0;
 }
 
@@ -150,6 +154,7 @@ core_stop(void)
 	clock_free(&core_kick);
 	checkpoint_abort();
 	desk_shutdown();
+	wremind_shutdown();
 	ledger_shutdown();
 	delivery_shutdown();
 	message_shutdown();

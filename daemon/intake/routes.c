@@ -11,6 +11,7 @@
 #include "intake/session.h"
 #include "intake/smsgw.h"
 #include "intake/stream.h"
+#include "intake/wrsubmit.h"
 
 const struct http_route routes_table[] = {
 	{ "GET",  "/healthz",				HTTP_AUTH_NONE,   api_healthz },
@@ -22,6 +23,7 @@ const struct http_route routes_table[] = {
 	{ "GET",  "/api/v1/incidents/{id}",		HTTP_AUTH_ANY,    api_incident_get },
 	{ "POST", "/api/v1/incidents/{id}/ack",		HTTP_AUTH_PERSON, api_incident_ack },
 	{ "POST", "/api/v1/incidents/{id}/written-report", HTTP_AUTH_PERSON, api_incident_written_report },
+	{ "POST", "/api/v1/incidents/{id}/written-report/submit", HTTP_AUTH_PERSON, wrsubmit_post },
 	{ "POST", "/api/v1/incidents/{id}/resolve",	HTTP_AUTH_PERSON, api_incident_resolve },
 	{ "POST", "/api/v1/incidents/{id}/updates",	HTTP_AUTH_OFFICE, api_incident_update },
 	{ "POST", "/api/v1/incidents/{id}/merge",	HTTP_AUTH_PERSON, api_incident_merge },

@@ -25,7 +25,7 @@ struct builtin {
 	struct tmpl	*t[2];
 };
 
-static struct builtin	 builtins[16];
+static struct builtin	 builtins[24];
 static size_t		 nbuiltins;
 
 void
@@ -518,6 +518,54 @@ update_summary(const struct incident *inc, int n)
 	return out;
 }
 
+/*
+ * The written report itself, to the province: its title and text as
+ * sent ({title}, {details}), the 文号 ({reference}).
+ */
+static int
+message_report(const struct config *cf, const struct config_channel *ch,
+    const struct message_about *d, struct message *m)
+{
+	const struct incident	*inc = d->inc;
+	struct tmpl_vars	 v;
+	int			 rc;
+
+	if ((m->url = strdup(cf->public_url)) == NULL)
+		return -ENOMEM;
+	memset(&v, 0, sizeof(v));
+	if (inc != NULL) {
+		v.v[TMPL_ID] = inc->id;
+		v.v[TMPL_OFFICE] = inc->office_name != NULL ? inc->office_name :
+		    inc->office;
+	}
+	v.v[TMPL_TITLE] = json_string_value(json_object_get(d->extra, "title"));
+	v.v[TMPL_DETAILS] = json_string_value(json_object_get(d->extra, "body"));
+	v.v[TMPL_REFERENCE] = json_string_value(json_object_get(d->extra,
+	    "reference"));
+	v.v[TMPL_LINK] = m->url;
+	v.v[TMPL_EVENT] = "report.submitted";
+	if ((rc = render(cf, ch, "report.submitted", &v, m, NULL)) != 0)
+		message_clear(m);
+	return rc;
+}
+
+/* 书面报告提醒: what is missing ({details}) and the time left ({note}). */
+static void
+message_reminder(const json_t *extra, struct tmpl_vars *v, char *note,
+    size_t len)
+{
+	json_int_t left = json_integer_value(json_object_get(extra, "left_ms"));
+
+	if (left >= 60000)
+		snprintf(note, len, "%lld 分钟", (long long)(left / 60000));
+	else
+		snprintf(note, len, "%lld 秒", (long long)(left > 0 ?
+		    left / 1000 : 0));
+	v->v[TMPL_NOTE] = note;
+	v->v[TMPL_DETAILS] = json_string_value(json_object_get(extra,
+	    "missing"));
+}
+
 int
 message_render(const struct config *cf, const struct config_channel *ch,
     const struct message_about *d, struct message *m)
@@ -542,6 +590,8 @@ message_render(const struct config *cf, const struct config_channel *ch,
 			message_clear(m);
 		return rc;
 	}
+	if (d->event == NOTIFY_REPORT_SUBMITTED)
+		return message_report(cf, ch, d, m);
 	if (inc == NULL)
 		return -ENOENT;
 	/*
@@ -562,6 +612,8 @@ message_render(const struct config *cf, const struct config_channel *ch,
 		v.v[TMPL_NOTE] = message_short(json_string_value(
 		    json_object_get(d->extra, "reason")), note, sizeof(note));
 	}
+	if (rc == 0 && d->event == NOTIFY_REPORT_REMINDER)
+		message_reminder(d->extra, &v, note, sizeof(note));
 	if (rc == 0 && d->event == NOTIFY_UPDATED) {
 		if ((details = update_summary(inc, d->update)) == NULL)
 			rc = -ENOMEM;
