@@ -60,6 +60,7 @@ static const struct {
 	{ NOTIFY_DISMISSED,	"incident.dismissed" },
 	{ NOTIFY_REPORT_SUBMITTED, "report.submitted" },
 	{ NOTIFY_REPORT_REMINDER, "report.reminder" },
+	{ NOTIFY_APPROVAL_REQUESTED, "report.approval_requested" },
 };
 #define NOTIFY_NEVENTS	(sizeof(notify_events) / sizeof(notify_events[0]))
 

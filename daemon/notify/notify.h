@@ -53,6 +53,8 @@ enum notify_event {
 	/* The written report (actions/wrsend.c, wremind.c): not derived, written by them. */
 	NOTIFY_REPORT_SUBMITTED	= 1 << 14,	/* report.submitted: the report itself, to the province */
 	NOTIFY_REPORT_REMINDER	= 1 << 15,	/* report.reminder: what is missing, before the deadline */
+	/* report.approval_requested (actions/wract.c): the draft, an approve link (P) and code <n>P */
+	NOTIFY_APPROVAL_REQUESTED = 1 << 16,
 };
 
 /* The events that close an incident: once closed, only these are told. */
