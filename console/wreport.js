@@ -165,8 +165,9 @@ Pages.writtenReport = function (id) {
 
   /* The editor shows DRAFT's text unless the person is typing. */
   function takeText(d) {
-    title.value = d.title || '';
-    body.value = d.body || '';
+    // Unchanged text is not set again: that would move the cursor.
+    if (title.value !== (d.title || '')) title.value = d.title || '';
+    if (body.value !== (d.body || '')) body.value = d.body || '';
     base = d.version;
     dirty = false;
   }
@@ -185,7 +186,19 @@ Pages.writtenReport = function (id) {
     }
   }
 
+  /* A redraw re-attaches the comment field: the stream must not take the
+   * cursor from someone typing in it. */
   function drawDraft() {
+    var active = document.activeElement, sel = null;
+    try { sel = active ? [active.selectionStart, active.selectionEnd] : null; } catch (e) { sel = null; }
+    drawDraftNow();
+    if (active && active !== document.activeElement && document.body.contains(active)) {
+      active.focus();
+      try { if (sel && sel[0] !== null) active.setSelectionRange(sel[0], sel[1]); } catch (e) { /* not a text field */ }
+    }
+  }
+
+  function drawDraftNow() {
     var d = draft;
     var st = wrState(d);
     stateLine.textContent = '';
