@@ -335,7 +335,7 @@ function notifications(timeline) {
         return el('li', {class: 'attempt out-' + (sd.outcome || s.event.replace('notify.', ''))},
           el('span', {class: 'when', text: fmtClock(s.ts) + ' '}), text);
       });
-      rows.push(el('tr', {class: rc.failed ? 'delivery failed' : 'delivery', 'data-delivery': it.entry.seq + '.' + it.recipients.indexOf(rc)},
+      rows.push(el('tr', {class: rc.failed ? 'delivery failed' : 'delivery', 'data-delivery': it.entry.seq + '.' + it.recipients.indexOf(rc), 'data-event': d.event},
         el('td', {text: fmtTime(it.entry.ts)}),
         el('td', {text: NOTIFY_EVENTS[d.event] || d.event}),
         el('td', {}, el('strong', {text: rc.r.name || rc.r.person}), el('div', {class: 'sub', text: rc.r.why || ''})),

@@ -30,6 +30,13 @@ function wrButtonState(inc) {
   return CLOSED[inc.state] ? '未报送' : '待报送';
 }
 
+/* Person ids to names, learned from what the page reads (the timeline's
+ * actors, the draft's savers and approvers): a report sent shows who
+ * approved it by id. */
+var wrNames = {};
+function wrLearn(id, name) { if (id && name && id !== 'dutyd') wrNames[id] = name; }
+function wrName(id) { return wrNames[id] || id; }
+
 /* The state line: 未起草 / 已起草 / 待审核 / 已批准 / 已退回 / 已报送 (the
  * word, in a badge coloured as the board's), then who and when. */
 function wrState(draft) {
@@ -41,7 +48,7 @@ function wrState(draft) {
   if (mine.length) {
     var s = mine[mine.length - 1];
     return {word: '已报送', cls: 'st-filed', detail: line([wrNumberName(s.number), fmtTime(s.sent_at),
-      s.reference ? '文号 ' + s.reference : null, s.approved_by ? '批准：' + (s.approved_by_name || s.approved_by) : null])};
+      s.reference ? '文号 ' + s.reference : null, s.approved_by ? '批准：' + (s.approved_by_name || wrName(s.approved_by)) : null])};
   }
   if (a.state === 'approved' && a.version === draft.version)
     return {word: '已批准', cls: 'st-filed', detail: line(['第 ' + a.version + ' 版', a.by_name || a.by, fmtTime(a.at),
@@ -53,7 +60,7 @@ function wrState(draft) {
       a.comment ? '意见：' + a.comment : null])};
   var before = last ? '已报送' + wrNumberName(last.number) + '（' + fmtTime(last.sent_at) + '）' : null;
   if (draft.version > 0)
-    return {word: '已起草', cls: 'st-ack', detail: line(['第 ' + draft.version + ' 版', wrWho(draft.saved_by_name, draft.saved_by),
+    return {word: '已起草', cls: 'st-ack', detail: line(['第 ' + draft.version + ' 版', wrWho(draft.by_name || draft.saved_by_name, draft.saved_by),
       fmtTime(draft.saved_at), a.required ? '未送审' : '无需审核，待报送', before])};
   if (last)
     return {word: '已报送', cls: 'st-filed', detail: line([before, wrNumberName(draft.number) + '未起草'])};
@@ -142,6 +149,12 @@ Pages.writtenReport = function (id) {
   var sent = section('已报送的报告');
   append(sent.body, sentList);
 
+  // Where the approval requests and the report itself went, attempt by
+  // attempt: a report that could not be delivered must be phoned through.
+  var deliveries = el('div', {'data-wr-deliveries': true});
+  var dl = section('送达情况（送审与报送）');
+  append(dl.body, deliveries);
+
   var printBtn = el('button', {type: 'button', class: 'btn', 'data-wr-action': 'print', text: '打印',
                                onclick: function () { window.print(); }});
   var tools = section('打印与下载');
@@ -153,7 +166,7 @@ Pages.writtenReport = function (id) {
       head, stateLine, clocks, toast,
       el('div', {class: 'inc-grid wr-grid'},
         el('div', {class: 'inc-main'}, editor.node),
-        el('div', {class: 'inc-side'}, side.node, send.node, tools.node, vers.node, sent.node))),
+        el('div', {class: 'inc-side'}, side.node, send.node, tools.node, vers.node, sent.node, dl.node))),
     sheet);
 
   function say(out, cls, text) { clear(out); append(out, message(cls, text)); }
@@ -188,6 +201,14 @@ Pages.writtenReport = function (id) {
 
   /* A redraw re-attaches the comment field: the stream must not take the
    * cursor from someone typing in it. */
+  function drawDeliveries() {
+    clear(deliveries);
+    var tl = ((inc && inc.timeline) || []).filter(function (e) {
+      return e.event !== 'notify.intent' || /^report\./.test((e.data || {}).event || '');
+    });
+    append(deliveries, notifications(tl));
+  }
+
   function drawDraft() {
     var active = document.activeElement, sel = null;
     try { sel = active ? [active.selectionStart, active.selectionEnd] : null; } catch (e) { sel = null; }
@@ -205,18 +226,18 @@ Pages.writtenReport = function (id) {
     append(stateLine, el('span', {class: 'badge ' + st.cls, 'data-wr-word': true, text: st.word}), ' ', el('span', {text: st.detail}));
     if (!dirty) takeText(d);
     else if (base !== d.version)
-      editInfo.textContent = '您在第 ' + base + ' 版上修改，尚未保存；现最新为第 ' + d.version + ' 版（' + wrWho(d.saved_by_name, d.saved_by) + '）。';
+      editInfo.textContent = '您在第 ' + base + ' 版上修改，尚未保存；现最新为第 ' + d.version + ' 版（' + wrWho(d.by_name || d.saved_by_name, d.saved_by) + '）。';
     if (!dirty || base === d.version)
       editInfo.textContent = (d.version === 0 ? '第 0 版：系统根据县级报告和续报生成，未知事项写作（待核实）。请核实、修改后保存。'
-        : '第 ' + d.version + ' 版 · ' + wrWho(d.saved_by_name, d.saved_by) + ' 保存于 ' + fmtTime(d.saved_at) + '。')
+        : '第 ' + d.version + ' 版 · ' + wrWho(d.by_name || d.saved_by_name, d.saved_by) + ' 保存于 ' + fmtTime(d.saved_at) + '。')
         + (dirty ? ' 有未保存的修改。' : '');
 
     clear(versions);
     (d.versions || []).slice().reverse().forEach(function (v) {
       append(versions, el('li', {'data-version': v.version, class: v.version === d.version ? 'wr-current' : null},
         el('strong', {text: '第 ' + v.version + ' 版'}), ' ',
-        el('span', {text: wrWho(v.saved_by_name, v.saved_by)}), ' ',
-        el('span', {class: 'when', text: v.version === 0 ? '' : fmtTime(v.saved_at)}),
+        el('span', {text: wrWho(v.by_name || v.saved_by_name, v.saved_by)}), ' ',
+        el('span', {class: 'when', text: fmtTime(v.saved_at)}),
         v.version === d.version ? el('span', {class: 'badge st-ack', text: '当前'}) : null));
     });
 
@@ -233,7 +254,7 @@ Pages.writtenReport = function (id) {
           '报送 ' + fmtTime(s.sent_at),
           s.reference ? '文号 ' + s.reference : '无文号',
           s.version !== undefined && s.version !== null ? '第 ' + s.version + ' 版' : null,
-          s.approved_by ? '批准：' + (s.approved_by_name || s.approved_by) : '未经审核',
+          s.approved_by ? '批准：' + (s.approved_by_name || wrName(s.approved_by)) : '未经审核',
           s.via === 'other' ? '经其他方式（传真、省系统等）' : '经值班系统'
         ].filter(Boolean).join(' · ')}));
     })));
@@ -303,9 +324,14 @@ Pages.writtenReport = function (id) {
       if (button) button.disabled = false;
       if (r.status !== 200 && r.status !== 201) { say(out, 'error', errorText(r)); return; }
       if (after) after(r.json);
-      var extra = r.json && (r.json.warning_zh || r.json.note_zh);
-      flash(done + (extra ? ' ' + extra : ''));
-      if (extra) say(out, 'info', extra);
+      var sub = r.json && r.json.submission;
+      if (sub && !sub.sending) {
+        // Recorded and the clock stopped, but dutyd has nowhere to send it.
+        say(out, 'error', '已记录报送并停止计时，但未配置省级接收方式（province.contacts），值班系统没有发送：请用传真或省级系统报送，并告知系统管理员。');
+      } else if (sub) {
+        done += '正在发往' + (sub.province || '省政府总值班室') + '，送达情况见事件页“通知与送达”。';
+      }
+      flash(done);
       load();
     });
   }
@@ -345,7 +371,7 @@ Pages.writtenReport = function (id) {
       clear(saveOut);
       var newer = g.status === 200 && g.json ? g.json : null;
       append(saveOut, el('div', {class: 'wr-conflict', 'data-wr-conflict': true},
-        message('error', errorText(r) + (newer ? '（最新为第 ' + newer.version + ' 版，' + wrWho(newer.saved_by_name, newer.saved_by) + ' 保存于 ' + fmtTime(newer.saved_at) + '）' : '')),
+        message('error', errorText(r) + (newer ? '（最新为第 ' + newer.version + ' 版，' + wrWho(newer.by_name || newer.saved_by_name, newer.saved_by) + ' 保存于 ' + fmtTime(newer.saved_at) + '）' : '')),
         el('p', {class: 'hint', text: '您的修改仍在编辑框中，未丢失。可载入最新版本后再把您的修改加进去。'}),
         newer ? el('button', {type: 'button', class: 'btn', 'data-wr-action': 'load-newer', text: '载入第 ' + newer.version + ' 版',
           onclick: function () {
@@ -376,7 +402,15 @@ Pages.writtenReport = function (id) {
         return;
       }
       draft = rd.json;
+      if (Session.who) wrLearn(Session.who.id, Session.who.name);
+      ((inc && inc.timeline) || []).forEach(function (e) {
+        if (/^person:/.test(e.actor || '') && e.data && e.data.by_name) wrLearn(e.actor.slice(7), e.data.by_name);
+      });
+      wrLearn(draft.saved_by, draft.by_name);
+      (draft.versions || []).forEach(function (v) { wrLearn(v.saved_by, v.by_name); });
+      if (draft.approval) wrLearn(draft.approval.by, draft.approval.by_name);
       drawHead();
+      drawDeliveries();
       drawDraft();
       drawToast();
     });
