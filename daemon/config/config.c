@@ -15,7 +15,6 @@
 #include "base/tz.h"
 #include "config/channel.h"
 #include "config/config.h"
-#include "config/confwreport.h"
 #include "config/template.h"
 
 #define MD_LEN			CONFIG_TOKEN_MD	/* SHA-256 */
@@ -138,7 +137,15 @@ config_free(struct config *cf)
 	free(cf->plugin_dir);
 	free(cf->public_url);
 	free(cf->timezone);
-	confwreport_free(cf);
+	/* The written report's keys (confwreport.c). */
+	free(cf->organization);
+	free(cf->province.name);
+	for (i = 0; i < cf->province.ncontacts; i++) {
+		free(cf->province.contacts[i].channel);
+		free(cf->province.contacts[i].to);
+	}
+	free(cf->province.contacts);
+	config_free_list(cf->policy.approvers, cf->policy.napprovers);
 	tz_unref(cf->tz);
 	for (i = 0; i < cf->noffices; i++) {
 		free(cf->offices[i].id);

@@ -233,25 +233,3 @@ confwreport_load(struct loader *ld, yaml_node_t *org, yaml_node_t *province,
 	    (cf->policy.approvers[0] = confyaml_sdup(ld, "leader")) != NULL)
 		cf->policy.napprovers = 1;
 }
-
-void
-confwreport_free(struct config *cf)
-{
-	size_t i;
-
-	free(cf->organization);
-	free(cf->province.name);
-	for (i = 0; i < cf->province.ncontacts; i++) {
-		free(cf->province.contacts[i].channel);
-		free(cf->province.contacts[i].to);
-	}
-	free(cf->province.contacts);
-	for (i = 0; i < cf->policy.napprovers; i++)
-		free(cf->policy.approvers[i]);
-	free(cf->policy.approvers);
-	cf->organization = cf->province.name = NULL;
-	cf->province.contacts = NULL;
-	cf->province.ncontacts = 0;
-	cf->policy.approvers = NULL;
-	cf->policy.napprovers = 0;
-}

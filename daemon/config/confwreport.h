@@ -23,6 +23,5 @@ void	confwreport_load(struct loader *, yaml_node_t *org,
 	    yaml_node_t *province, yaml_node_t *policy);
 /* 1 when a report of LEVEL ("I".."IV"; NULL: unknown) needs approval under CF. */
 int	confwreport_needs_approval(const struct config *cf, const char *level);
-void	confwreport_free(struct config *cf);
 
 #endif

@@ -549,6 +549,45 @@ message_report(const struct config *cf, const struct config_channel *ch,
 	return rc;
 }
 
+/*
+ * 书面报告待审核, to an approver: the draft's title and text ({details}),
+ * the version ({note}), their one-tap approve link and the SMS code <n>P.
+ */
+static int
+message_approval(const struct config *cf, const struct config_channel *ch,
+    const struct message_about *d, struct message *m)
+{
+	struct tmpl_vars	 v;
+	struct varbufs		 b;
+	char			*draft = NULL, hint[64] = "", note[64];
+	int			 rc, tap;
+
+	tap = d->link[0] != '\0' && links_url(cf, d->link, &m->url) == 0;
+	if (!tap && (m->url = incview_url(cf, d->inc)) == NULL)
+		return -ENOMEM;
+	rc = incident_vars(cf, d->inc, d->event, 0, d->late_ms, m->url, &v, &b);
+	if (rc == 0 && asprintf(&draft, "%s\n\n%s", json_string_value(
+	    json_object_get(d->extra, "title")) ?: "", json_string_value(
+	    json_object_get(d->extra, "body")) ?: "") < 0) {
+		draft = NULL;
+		rc = -ENOMEM;
+	}
+	snprintf(note, sizeof(note), "第 %lld 版", (long long)json_integer_value(
+	    json_object_get(d->extra, "version")));
+	v.v[TMPL_NOTE] = note;
+	v.v[TMPL_DETAILS] = draft;
+	v.v[TMPL_ACTION] = tap ? "批准" : "详情";
+	if (d->code > 0 && message_is_sms(ch))
+		snprintf(hint, sizeof(hint), " 回复%dP批准", d->code);
+	if (rc == 0)
+		rc = render(cf, ch, "report.approval_requested", &v, m, hint);
+	if (rc != 0)
+		message_clear(m);
+	free(draft);
+	free(b.facts);
+	return rc;
+}
+
 /* 书面报告提醒: what is missing ({details}) and the time left ({note}). */
 static void
 message_reminder(const json_t *extra, struct tmpl_vars *v, char *note,
@@ -594,6 +633,8 @@ message_render(const struct config *cf, const struct config_channel *ch,
 		return message_report(cf, ch, d, m);
 	if (inc == NULL)
 		return -ENOENT;
+	if (d->event == NOTIFY_APPROVAL_REQUESTED)
+		return message_approval(cf, ch, d, m);
 	/*
 	 * A one-tap link only acknowledges, and only while nobody has; every
 	 * other link is the incident's page, which never acts (a duplicate or
