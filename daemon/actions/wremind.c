@@ -109,23 +109,38 @@ wremind_arm(struct incident *inc)
 	clock_arm(&r->clock, due);
 }
 
-/* A new incident (live): its reminder.  Replay arms them all at the end. */
+/*
+ * A new incident (live) gets its reminder; one sent, filed or closed no
+ * longer waits for one, so no clock stays armed for nothing.  Replay arms
+ * them all at the end (wremind_arm_all()).
+ */
 static int
 wremind_follow(const struct record *r)
 {
-	struct incident *inc;
+	struct incident	*inc;
+	struct wremind	 key, *w;
 
-	if (r->replaying || strcmp(r->event, "report.received") != 0 ||
+	if (r->replaying || r->incident == NULL ||
 	    (inc = incident_find(r->incident)) == NULL)
 		return 0;
-	wremind_arm(inc);
+	if (strcmp(r->event, "report.received") == 0) {
+		wremind_arm(inc);
+		return 0;
+	}
+	if (strncmp(r->event, "incident.", 9) != 0 &&
+	    strcmp(r->event, "report.submitted") != 0)
+		return 0;
+	snprintf(key.id, sizeof(key.id), "%s", inc->id);
+	if ((w = RB_FIND(wreminds, &reminds, &key)) != NULL &&
+	    wremind_due(inc) == 0)
+		wremind_free(w);
 	return 0;
 }
 
 void
 wremind_init(void)
 {
-	router_follow("report.received", wremind_follow);
+	router_follow("", wremind_follow);
 }
 
 void
