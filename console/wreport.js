@@ -68,25 +68,26 @@ function wrState(draft) {
 }
 
 /* The printed report: the title centred, the body in paragraphs, the
- * heading lines (一、…) bold, and the last block (the issuing office,
- * 签发, 联系人, the time) to the right as a letter ends. */
+ * heading lines (一、…) bold, and the closing block (the issuing office,
+ * 签发, 联系人, the time: the lines around the last 签发) to the right, as
+ * a letter ends. */
 function wrSheet(title, body) {
   var lines = String(body || '').replace(/\r\n?/g, '\n').split('\n');
-  while (lines.length && !lines[lines.length - 1].trim()) lines.pop();
-  var foot = lines.length;
+  var from = -1, to = -1;
   for (var i = lines.length - 1; i >= 0; i--) {
-    if (!lines[i].trim()) break;
-    foot = i;
+    if (/^\s*签发[：:]/.test(lines[i])) { from = to = i; break; }
   }
-  if (foot === 0 || lines.length - foot > 6) foot = lines.length;
+  while (from > 0 && lines[from - 1].trim()) from--;
+  while (to >= 0 && to + 1 < lines.length && lines[to + 1].trim()) to++;
   var nodes = [];
   lines.forEach(function (line, n) {
-    if (!line.trim()) return;
+    var text = line.trim();
+    if (!text) return;
     var cls = 'wr-p';
-    if (n >= foot) cls = 'wr-foot';
-    else if (/^[一二三四五六七八九十]+、/.test(line.trim())) cls = 'wr-p wr-h';
-    else if (n === 0 && /[：:]$/.test(line.trim())) cls = 'wr-to';
-    nodes.push(el('p', {class: cls, text: line.trim()}));
+    if (n >= from && n <= to) cls = 'wr-foot';
+    else if (/^[一二三四五六七八九十]+、/.test(text)) cls = 'wr-p wr-h';
+    else if (!nodes.length && /[：:]$/.test(text)) cls = 'wr-to';
+    nodes.push(el('p', {class: cls, text: text}));
   });
   return [el('h1', {class: 'wr-print-title', text: title || ''})].concat(nodes);
 }
