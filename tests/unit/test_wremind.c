@@ -1,0 +1,305 @@
+/*
+ * The written report on a fake clock: the reminder comes report_reminder
+ * before the deadline and not a millisecond earlier, says what is missing
+ * as the records say it, goes to the officers and the leader on duty, is
+ * never sent twice (restarts included) and never for a report already
+ * sent; a downtime across its time sends it late, one across the deadline
+ * leaves it to the overdue alarm.  A submission stops the report clock.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "actions/incact.h"
+#include "actions/wremind.h"
+#include "actions/wrsend.h"
+#include "corefix.h"
+#include "fakeclock.h"
+#include "fakefetch.h"
+#include "memstore.h"
+#include "state/incident.h"
+#include "base/timeutil.h"
+#include "store/store.h"
+
+#define MIN	COREFIX_MIN
+
+#define CONF \
+    "timezone: \"Asia/Shanghai\"\n" \
+    "organization: \"某市人民政府总值班室\"\n" \
+    "offices:\n" \
+    "  - { id: county-a, name: \"A县应急管理局\", token: \"secret-a\" }\n" \
+    "people:\n" \
+    "  - { id: zhang, name: \"张伟\", token: \"secret-zhang\", contacts: [ { channel: hook, to: \"zhang\" } ] }\n" \
+    "  - { id: li, name: \"李强\", token: \"secret-li\", contacts: [ { channel: hook, to: \"li\" } ] }\n" \
+    "  - { id: wang, name: \"王芳\", token: \"secret-wang\", contacts: [ { channel: hook, to: \"wang\" } ] }\n" \
+    "duty:\n" \
+    "  officers: [zhang]\n" \
+    "  leader: li\n" \
+    "  escalation: [wang]\n" \
+    "channels:\n" \
+    "  hook: { plugin: webhook, url: \"http://127.0.0.1:9/hook\" }\n" \
+    "policy:\n" \
+    "  ack_timeout: 20m\n" \
+    "  report_deadline: 40m\n"
+
+static const char conf[] = CONF;
+static const char conf_off[] = CONF "  report_reminder: 0\n";
+static const char conf_province[] = CONF
+    "province:\n"
+    "  name: \"省政府总值班室\"\n"
+    "  contacts: [ { channel: hook, to: \"province\" } ]\n";
+
+/* A report of LEVEL from county-a, now. */
+static struct incident *
+report_level(const char *title, const char *level)
+{
+	struct incident	*inc = NULL;
+	char		 at[TIME_RFC3339_MAX];
+	json_t		*report;
+
+	report = json_pack("{s:s, s:s, s:s}", "title", title, "level", level,
+	    "occurred_at", time_format(fakeclock_now(), at, sizeof(at)));
+	assert_non_null(report);
+	assert_int_equal(incact_report("county-a", NULL, report,
+	    fakeclock_now(), "0", &inc), 0);
+	json_decref(report);
+	fakeclock_turn();
+	return inc;
+}
+
+static json_int_t
+data_int(json_t *rec, const char *key)
+{
+	return json_integer_value(json_object_get(json_object_get(rec, "data"),
+	    key));
+}
+
+static const char *
+data_str(json_t *rec, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(rec, "data"),
+	    key));
+}
+
+static void
+test_reminder_at_its_time_not_before(void **state)
+{
+	struct incident	*inc;
+	json_t		*rem;
+
+	corefix_start(conf);
+	inc = report_level("某镇化工厂爆炸", "III");
+	corefix_deliver_all();
+	assert_int_equal(wremind_due(inc), COREFIX_T0 + 30 * MIN);
+	fakeclock_advance(30 * MIN - 1);
+	assert_int_equal(memstore_count_of("report.reminder", inc->id), 0);
+	fakeclock_advance(1);
+	rem = corefix_record("report.reminder", inc->id);
+	assert_string_equal(data_str(rem, "missing"), "未起草");
+	assert_int_equal(data_int(rem, "left_ms"), 10 * MIN);
+	assert_int_equal(data_int(rem, "number"), 0);
+	json_decref(rem);
+	/* The officer on duty writes it, the leader on duty signs it. */
+	assert_string_equal(corefix_sent("report.reminder", inc->id), "zhang,li");
+	corefix_deliver_all();
+	/* Once: the deadline then fires as it always did. */
+	fakeclock_advance(20 * MIN);
+	assert_int_equal(memstore_count_of("report.reminder", inc->id), 1);
+	assert_int_equal(memstore_count_of("incident.report_overdue", inc->id), 1);
+}
+
+static void
+test_what_is_missing_follows_the_records(void **state)
+{
+	struct incident	*iv, *one;
+	json_t		*saved;
+
+	corefix_start(conf);
+	iv = report_level("四级事件", "IV");
+	one = report_level("一级事件", "I");
+	assert_string_equal(wremind_missing(iv), "未起草");
+	assert_string_equal(wremind_missing(one), "未起草");
+	/* A saved version: IV needs no approval, I does. */
+	saved = json_pack("{s:i, s:i, s:s, s:s, s:i, s:s}", "number", 0,
+	    "version", 1, "title", "关于…的报告", "body", "一、基本情况",
+	    "base_version", 0, "by_name", "张伟");
+	assert_int_equal(store_append("report.draft_saved", iv->id,
+	    "person:zhang", saved, NULL), 0);
+	saved = json_pack("{s:i, s:i, s:s, s:s, s:i, s:s}", "number", 0,
+	    "version", 1, "title", "关于…的报告", "body", "一、基本情况",
+	    "base_version", 0, "by_name", "张伟");
+	assert_int_equal(store_append("report.draft_saved", one->id,
+	    "person:zhang", saved, NULL), 0);
+	fakeclock_turn();
+	assert_string_equal(wremind_missing(iv), "已起草未报送");
+	assert_string_equal(wremind_missing(one), "待审核");
+	assert_string_equal(wrsend_missing(one), "未审核");
+	assert_null(wrsend_missing(iv));
+	assert_int_equal(store_append("report.approved", one->id, "person:li",
+	    json_pack("{s:i, s:i, s:s, s:s}", "number", 0, "version", 1,
+	    "comment", "同意", "by_name", "李强"), NULL), 0);
+	fakeclock_turn();
+	assert_string_equal(wremind_missing(one), "已批准未报送");
+	assert_null(wrsend_missing(one));
+	fakeclock_advance(30 * MIN);
+	saved = memstore_records("report.reminder", one->id);
+	assert_string_equal(data_str(json_array_get(saved, 0), "missing"),
+	    "已批准未报送");
+	json_decref(saved);
+}
+
+static void
+test_no_reminder_once_sent_and_the_clock_stops_at_the_submission(void **state)
+{
+	struct incident	*inc;
+	size_t		 sent_to = 9;
+	json_t		*sub;
+
+	corefix_start(conf_province);
+	inc = report_level("已报送", "IV");
+	corefix_deliver_all();
+	fakeclock_advance(5 * MIN);
+	assert_int_equal(wrsend_submit(inc, "zhang", "某应急〔2026〕12号",
+	    &sent_to), 0);
+	fakeclock_turn();
+	assert_int_equal(sent_to, 1);
+	assert_int_equal(inc->filed.at, COREFIX_T0 + 5 * MIN);
+	assert_string_equal(inc->filed.text, "某应急〔2026〕12号");
+	sub = corefix_record("report.submitted", inc->id);
+	assert_int_equal(data_int(sub, "number"), 0);
+	assert_int_equal(strlen(data_str(sub, "text_sha256")), 64);
+	json_decref(sub);
+	/* The province gets the report itself: its title as the message's. */
+	assert_string_equal(corefix_sent("report.submitted", inc->id), "province");
+	/* Nothing left to wait for: no reminder, no overdue, no clock. */
+	corefix_deliver_all();
+	fakeclock_advance(60 * MIN);
+	assert_int_equal(memstore_count_of("report.reminder", inc->id), 0);
+	assert_int_equal(memstore_count_of("incident.report_overdue", inc->id), 0);
+	/* The next report is 续报一. */
+	assert_int_equal(wrsend_submit(inc, "zhang", NULL, &sent_to), 0);
+	fakeclock_turn();
+	sub = memstore_records("report.submitted", inc->id);
+	assert_int_equal(json_array_size(sub), 2);
+	assert_non_null(strstr(data_str(json_array_get(sub, 1), "title"),
+	    "续报一"));
+	json_decref(sub);
+}
+
+static void
+test_approval_is_required_for_level_one(void **state)
+{
+	struct incident	*inc;
+	size_t		 sent_to;
+
+	corefix_start(conf);
+	inc = report_level("一级", "I");
+	assert_int_equal(wrsend_submit(inc, "zhang", NULL, &sent_to), -EACCES);
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("report.submitted", inc->id), 0);
+	assert_int_equal(inc->filed.at, 0);
+}
+
+static void
+test_rearmed_after_a_restart_and_never_twice(void **state)
+{
+	struct incident	*inc;
+	char		 id[INCIDENT_ID_MAX];
+
+	corefix_start(conf);
+	inc = report_level("重启", "III");
+	snprintf(id, sizeof(id), "%s", inc->id);
+	corefix_deliver_all();
+	fakeclock_advance(5 * MIN);
+	corefix_restart(10 * MIN);			/* up again at minute 15 */
+	fakeclock_turn();
+	fakeclock_advance(15 * MIN - 1);
+	assert_int_equal(memstore_count_of("report.reminder", id), 0);
+	fakeclock_advance(1);				/* minute 30 */
+	assert_int_equal(memstore_count_of("report.reminder", id), 1);
+	corefix_deliver_all();
+	corefix_restart(1 * MIN);
+	fakeclock_advance(5 * MIN);
+	assert_int_equal(memstore_count_of("report.reminder", id), 1);
+}
+
+static void
+test_downtime_across_the_reminder_sends_it_late(void **state)
+{
+	struct incident	*a;
+	json_t		*rem;
+	char		 id[INCIDENT_ID_MAX];
+
+	corefix_start(conf);
+	a = report_level("停机", "III");
+	snprintf(id, sizeof(id), "%s", a->id);
+	corefix_deliver_all();
+	corefix_restart(35 * MIN);			/* up at minute 35 */
+	fakeclock_turn();
+	rem = corefix_record("report.reminder", id);
+	assert_int_equal(data_int(rem, "left_ms"), 5 * MIN);
+	json_decref(rem);
+}
+
+static void
+test_downtime_across_the_deadline_leaves_it_to_the_overdue_alarm(void **state)
+{
+	struct incident	*a;
+	char		 id[INCIDENT_ID_MAX];
+
+	corefix_start(conf);
+	a = report_level("停机更久", "III");
+	snprintf(id, sizeof(id), "%s", a->id);
+	corefix_deliver_all();
+	corefix_restart(45 * MIN);
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("report.reminder", id), 0);
+	assert_int_equal(memstore_count_of("incident.report_overdue", id), 1);
+}
+
+static void
+test_report_reminder_zero_turns_it_off(void **state)
+{
+	struct incident *inc;
+
+	corefix_start(conf_off);
+	inc = report_level("不提醒", "III");
+	assert_int_equal(wremind_due(inc), 0);
+	fakeclock_advance(60 * MIN);
+	assert_int_equal(memstore_count_of("report.reminder", inc->id), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_reminder_at_its_time_not_before,
+		    corefix_teardown),
+		cmocka_unit_test_teardown(test_what_is_missing_follows_the_records,
+		    corefix_teardown),
+		cmocka_unit_test_teardown(
+		    test_no_reminder_once_sent_and_the_clock_stops_at_the_submission,
+		    corefix_teardown),
+		cmocka_unit_test_teardown(test_approval_is_required_for_level_one,
+		    corefix_teardown),
+		cmocka_unit_test_teardown(test_rearmed_after_a_restart_and_never_twice,
+		    corefix_teardown),
+		cmocka_unit_test_teardown(test_downtime_across_the_reminder_sends_it_late,
+		    corefix_teardown),
+		cmocka_unit_test_teardown(
+		    test_downtime_across_the_deadline_leaves_it_to_the_overdue_alarm,
+		    corefix_teardown),
+		cmocka_unit_test_teardown(test_report_reminder_zero_turns_it_off,
+		    corefix_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
