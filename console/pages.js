@@ -371,6 +371,7 @@ function actionBox(inc, spec, after, errors) {
     clear(out);
     var body = {};
     inputs.forEach(function (n) { if (n.value.trim()) body[n.name] = n.value.trim(); });
+    if (spec.requires && !body[spec.requires.name]) { append(out, message('error', spec.requires.text)); return; }
     button.disabled = true;
     api('POST', '/api/v1/incidents/' + encodeURIComponent(inc.id) + '/' + spec.path, body).then(function (r) {
       button.disabled = false;
@@ -439,7 +440,14 @@ Pages.incident = function (id) {
     var specs = [
       {action: 'ack', path: 'ack', label: '确认', cls: 'btn-primary', disabled: closed || inc.acknowledged, done: '已确认。',
        inputs: [{name: 'note', label: '确认备注（可不填）', placeholder: '备注（可不填）'}]},
-      {action: 'file', path: 'written-report', label: '书面报告已报送', disabled: closed || reportFiled(inc), done: '已记录书面报告报送。',
+      // A report sent by fax or the provincial system's own form; the one
+      // drafted and sent through dutyd has its own page (书面报告 ›).
+      // A later report so filed needs its reference: it tells the reports apart.
+      {action: 'file', path: 'written-report', disabled: closed,
+       label: reportFiled(inc) ? wrNumberName((inc.written_report || {}).number || 1) + '已另行报送' : '书面报告已另行报送',
+       done: '已记录书面报告报送（其他方式）。',
+       requires: reportFiled(inc) ? {name: 'reference', text: '请填写这份续报的文号：首报之后，另行报送的每份报告以文号区分。'} : null,
+       hint: '经传真或省级系统另行报送时登记' + (reportFiled(inc) ? '（续报须填文号）' : '') + '。起草、审核、报送请点上方“书面报告 ›”。',
        inputs: [{name: 'reference', label: '文号', placeholder: '文号，如 A应急〔2026〕12号'}]},
       {action: 'resolve', path: 'resolve', label: '办结', disabled: closed, done: '已办结。',
        inputs: [{name: 'note', label: '办结说明', placeholder: '办结说明（可不填）'}]},

@@ -330,7 +330,7 @@ Pages.writtenReport = function (id) {
         // Recorded and the clock stopped, but dutyd has nowhere to send it.
         say(out, 'error', '已记录报送并停止计时，但未配置省级接收方式（province.contacts），值班系统没有发送：请用传真或省级系统报送，并告知系统管理员。');
       } else if (sub) {
-        done += '正在发往' + (sub.province || '省政府总值班室') + '，送达情况见事件页“通知与送达”。';
+        done += '正在发往' + (sub.province || '省政府总值班室') + '，送达情况见本页“送达情况”。';
       }
       flash(done);
       load();
