@@ -11,6 +11,7 @@
 #include "actions/incact.h"
 #include "actions/smsact.h"
 #include "actions/wremind.h"
+#include "actions/wrsend.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -70,6 +71,7 @@ core_start(const struct store_backend *be, int accept_broken, char *err,
 	desk_arm();
 	/* The written report's reminders, from the records replayed. */
 	wremind_arm_all();
+	wrsend_check_config();
 	return 0;
 }
 

@@ -11,13 +11,13 @@
 
 #include <bsd/sys/tree.h>
 
+#include "actions/wract.h"
 #include "actions/wremind.h"
 #include "actions/wrsend.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
-#include "config/confwreport.h"
 #include "config/roster.h"
 #include "notify/notify.h"
 #include "state/incident.h"
@@ -63,11 +63,9 @@ wremind_free(struct wremind *r)
 const char *
 wremind_missing(const struct incident *inc)
 {
-	const char *level = json_string_value(incident_fact(inc, "level", NULL));
-
 	if (wreport_version(inc->id) == 0)
 		return "未起草";
-	if (!confwreport_needs_approval(config_current(), level))
+	if (!wract_approval_required(inc))
 		return "已起草未报送";
 	if (wreport_approved_by(inc->id) == NULL)
 		return "待审核";

@@ -11,14 +11,11 @@
 
 #include <openssl/evp.h>
 
+#include "actions/wract.h"
 #include "actions/wrsend.h"
 #include "base/log.h"
-#include "base/timeutil.h"
 #include "config/config.h"
-#include "config/confwreport.h"
-#include "config/roster.h"
 #include "notify/notify.h"
-#include "parse/wdraft.h"
 #include "state/incident.h"
 #include "state/wreport.h"
 #include "store/store.h"
@@ -28,9 +25,7 @@ wrsend_missing(const struct incident *inc)
 {
 	const struct wreport *w = wreport_find(inc->id);
 
-	if (!confwreport_needs_approval(config_current(), json_string_value(
-	    incident_fact(inc, "level", NULL))) ||
-	    wreport_approved_by(inc->id) != NULL)
+	if (!wract_approval_required(inc) || wreport_approved_by(inc->id) != NULL)
 		return NULL;
 	if (w == NULL || w->approval.version != w->version)
 		return "未审核";
@@ -44,57 +39,22 @@ wrsend_missing(const struct incident *inc)
 	}
 }
 
+void
+wrsend_check_config(void)
+{
+	if (config_current()->province.ncontacts == 0)
+		log_warnx("province.contacts is not configured: a written report "
+		    "submitted (POST …/written-report/submit) is recorded and "
+		    "stops the report clock, but dutyd sends it to nobody; add "
+		    "province: {name, contacts: [{channel, to}]} to send it");
+}
+
 static const char *
 wrsend_person_name(const char *person)
 {
 	const struct config_person *p = config_person(config_current(), person);
 
 	return p != NULL ? p->name : person;
-}
-
-/*
- * The current version's title and body (malloc'd): the latest saved, else
- * version 0 made now from the incident.
- */
-static int
-wrsend_current(const struct incident *inc, char **title, char **body)
-{
-	const struct config	*cfg = config_current();
-	const struct wreport	*w = wreport_find(inc->id);
-	const struct config_person *p = NULL;
-	struct wdraft_input	 in;
-	struct roster_oncall	 oc;
-	const char		*approved;
-
-	*title = *body = NULL;
-	if (w != NULL && w->version > 0 && w->title != NULL && w->body != NULL) {
-		if ((*title = strdup(w->title)) == NULL ||
-		    (*body = strdup(w->body)) == NULL) {
-			free(*title);
-			*title = NULL;
-			return -ENOMEM;
-		}
-		return 0;
-	}
-	memset(&in, 0, sizeof(in));
-	in.number = wreport_number(inc->id);
-	in.office_name = inc->office_name != NULL ? inc->office_name :
-	    inc->office;
-	in.report = inc->report;
-	in.updates = inc->updates;
-	in.received_ms = inc->received_at;
-	in.organization = cfg->organization;
-	in.addressee = cfg->province.name;
-	if ((approved = wreport_approved_by(inc->id)) != NULL)
-		in.approver = wrsend_person_name(approved);
-	if (roster_at(cfg, time_now_ms(), &oc) == 0 && oc.nofficers > 0)
-		p = config_person(cfg, oc.officers[0].person);
-	if (p != NULL) {
-		in.contact_name = p->name;
-		in.contact_phone = p->nphones > 0 ? p->phones[0] : NULL;
-	}
-	in.tz = cfg->tz;
-	return wdraft_make(&in, title, body);
 }
 
 /* The report as sent: the title, a blank line, the body (written-report.txt). */
@@ -181,7 +141,7 @@ wrsend_submit(struct incident *inc, const char *person, const char *reference,
 	number = wreport_number(inc->id);
 	version = wreport_version(inc->id);
 	approved = wreport_approved_by(inc->id);
-	if ((rc = wrsend_current(inc, &title, &body)) != 0)
+	if ((rc = wract_current_text(inc, &title, &body)) != 0)
 		return rc;
 	rc = -ENOMEM;
 	if ((text = wrsend_text(title, body)) == NULL ||

@@ -21,6 +21,9 @@ struct incident;
 #define WRSEND_PROVINCE		"province"
 #define WRSEND_REFERENCE_MAX	100	/* characters of a 文号 */
 
+/* At start: a warning when the province has no contacts (nothing would be sent). */
+void	wrsend_check_config(void);
+
 /*
  * What stops the current report from being sent, as the duty room says
  * it: "未审核" (approval required, never asked), "待审核" (asked, not
