@@ -770,7 +770,16 @@ incident_follow(const struct record *r)
 	    incident_note_told(inc, r->data) != 0)
 		log_warnx("incident %s: out of memory for whom it was told to",
 		    inc->id);
-	if (strcmp(r->event, "report.received") != 0)
+	if (strcmp(r->event, "report.draft_saved") == 0) {
+		/* A draft is up to 32 KiB a version: the draft API has the text. */
+		if ((summary = json_deep_copy(r->data)) == NULL)
+			rc = -ENOMEM;
+		else {
+			json_object_del(summary, "body");
+			rc = incident_timeline_add(inc, r, summary);
+		}
+		json_decref(summary);
+	} else if (strcmp(r->event, "report.received") != 0)
 		rc = incident_timeline_add(inc, r, r->data);
 	else if ((summary = json_pack("{s:s}", "office", inc->office)) == NULL)
 		rc = -ENOMEM;
