@@ -50,7 +50,7 @@ def computed(driver, selector, prop):
         " return n ? getComputedStyle(n).getPropertyValue(arguments[1]) : null;", selector, prop)
 
 
-@pytest.mark.slow(30)
+@pytest.mark.slow(15)
 def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_dutyd, tmp_path):
     d = make_dutyd(ack_timeout="20m", report_deadline="40m", extra=EXTRA).start()
     base = "http://127.0.0.1:%d" % d.port
