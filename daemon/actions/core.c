@@ -53,6 +53,7 @@ core_start(const struct store_backend *be, int accept_broken, char *err,
 	checkpoint_init();
 	desk_init();
 	wremind_init();
+	wrsend_init();
 	if ((rc = router_check()) != 0) {
 		snprintf(err, errlen, "a record kind has no owner (a bug)");
 		return rc;
@@ -71,6 +72,8 @@ core_start(const struct store_backend *be, int accept_broken, char *err,
 	desk_arm();
 	/* The written report's reminders, from the records replayed. */
 	wremind_arm_all();
+	/* A submission whose delivery was not recorded yet: record it now. */
+	wrsend_replayed();
 	wrsend_check_config();
 	return 0;
 }
@@ -157,6 +160,7 @@ core_stop(void)
 	checkpoint_abort();
 	desk_shutdown();
 	wremind_shutdown();
+	wrsend_shutdown();
 	ledger_shutdown();
 	delivery_shutdown();
 	message_shutdown();

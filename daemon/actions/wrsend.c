@@ -17,8 +17,64 @@
 #include "config/config.h"
 #include "notify/notify.h"
 #include "state/incident.h"
+#include "state/router.h"
 #include "state/wreport.h"
+#include "store/record.h"
 #include "store/store.h"
+
+/*
+ * Submissions replayed without their delivery's intent yet:
+ * {"<incident> <number>": {"incident", "data"}}.  Only while replaying.
+ */
+static json_t	*wrsend_pending;
+
+static int
+wrsend_follow(const struct record *r)
+{
+	const char	*ev;
+	char		 key[INCIDENT_ID_MAX + 16];
+	json_t		*data = r->data, *e;
+
+	if (!r->replaying || r->incident == NULL ||
+	    incident_find(r->incident) == NULL)
+		return 0;
+	if (strcmp(r->event, "report.submitted") == 0) {
+		if (json_integer_value(json_object_get(data, "contacts")) <= 0 ||
+		    !json_is_string(json_object_get(data, "body")))
+			return 0;	/* sent to nobody, or before the body was kept */
+		snprintf(key, sizeof(key), "%s %lld", r->incident, (long long)
+		    json_integer_value(json_object_get(data, "number")));
+		if ((wrsend_pending == NULL &&
+		    (wrsend_pending = json_object()) == NULL) ||
+		    (e = json_pack("{s:s, s:O}", "incident", r->incident,
+		    "data", data)) == NULL ||
+		    json_object_set_new(wrsend_pending, key, e) != 0)
+			return -ENOMEM;
+		return 0;
+	}
+	if (strcmp(r->event, "notify.intent") != 0 || wrsend_pending == NULL ||
+	    (ev = json_string_value(json_object_get(data, "event"))) == NULL ||
+	    strcmp(ev, "report.submitted") != 0)
+		return 0;
+	snprintf(key, sizeof(key), "%s %lld", r->incident, (long long)
+	    json_integer_value(json_object_get(json_object_get(data, "report"),
+	    "number")));
+	json_object_del(wrsend_pending, key);
+	return 0;
+}
+
+void
+wrsend_init(void)
+{
+	router_follow("", wrsend_follow);
+}
+
+void
+wrsend_shutdown(void)
+{
+	json_decref(wrsend_pending);
+	wrsend_pending = NULL;
+}
 
 const char *
 wrsend_missing(const struct incident *inc)
@@ -120,6 +176,49 @@ wrsend_intent(struct incident *inc, const struct config *cfg, int number,
 	if (data == NULL)
 		return -ENOMEM;
 	return store_append("notify.intent", inc->id, "dutyd", data, NULL);
+}
+
+void
+wrsend_replayed(void)
+{
+	const struct config	*cfg = config_current();
+	struct incident		*inc;
+	const char		*key;
+	json_t			*e, *d;
+	int			 rc;
+
+	json_object_foreach(wrsend_pending, key, e) {
+		d = json_object_get(e, "data");
+		if ((inc = incident_find(json_string_value(json_object_get(e,
+		    "incident")))) == NULL)
+			continue;
+		if (cfg->province.ncontacts == 0) {
+			log_warnx("incident %s: written report %lld was submitted "
+			    "but not sent, and province.contacts is no longer "
+			    "configured: send it by other means", inc->id,
+			    (long long)json_integer_value(json_object_get(d,
+			    "number")));
+			continue;
+		}
+		rc = wrsend_intent(inc, cfg,
+		    (int)json_integer_value(json_object_get(d, "number")),
+		    (int)json_integer_value(json_object_get(d, "version")),
+		    json_string_value(json_object_get(d, "title")),
+		    json_string_value(json_object_get(d, "body")),
+		    json_string_value(json_object_get(d, "reference")));
+		if (rc != 0)
+			log_warnx("incident %s: written report %lld was submitted "
+			    "but its delivery cannot be recorded (%s): send it by "
+			    "other means", inc->id, (long long)json_integer_value(
+			    json_object_get(d, "number")), strerror(-rc));
+		else
+			log_warnx("incident %s: written report %lld was submitted "
+			    "but dutyd stopped before recording its delivery; "
+			    "sending it to the province now", inc->id,
+			    (long long)json_integer_value(json_object_get(d,
+			    "number")));
+	}
+	wrsend_shutdown();
 }
 
 int

@@ -21,6 +21,15 @@ struct incident;
 #define WRSEND_PROVINCE		"province"
 #define WRSEND_REFERENCE_MAX	100	/* characters of a 文号 */
 
+/*
+ * Follows replayed records: a report.submitted whose delivery intent is
+ * not in the log (dutyd stopped between the two) is remembered, and
+ * wrsend_replayed() records that intent after replay, so the province
+ * still gets the report.
+ */
+void	wrsend_init(void);
+void	wrsend_replayed(void);
+void	wrsend_shutdown(void);
 /* At start: a warning when the province has no contacts (nothing would be sent). */
 void	wrsend_check_config(void);
 

@@ -194,6 +194,51 @@ test_no_reminder_once_sent_and_the_clock_stops_at_the_submission(void **state)
 	json_decref(sub);
 }
 
+/* The intents of INC for EVENT. */
+static size_t
+intents_for(const char *id, const char *event)
+{
+	json_t	*all = memstore_records("notify.intent", id), *r;
+	size_t	 i, n = 0;
+
+	json_array_foreach(all, i, r)
+		if (strcmp(data_str(r, "event"), event) == 0)
+			n++;
+	json_decref(all);
+	return n;
+}
+
+static void
+test_a_submission_whose_delivery_was_not_recorded_is_sent_after_restart(
+    void **state)
+{
+	struct incident	*inc;
+	char		 id[INCIDENT_ID_MAX];
+
+	corefix_start(conf_province);
+	inc = report_level("停在中间", "IV");
+	snprintf(id, sizeof(id), "%s", inc->id);
+	corefix_deliver_all();
+	/* dutyd stopped after the submission's record, before its intent. */
+	assert_int_equal(store_append("report.submitted", id, "person:zhang",
+	    json_pack("{s:i, s:i, s:s, s:s, s:s, s:n, s:s, s:s, s:i}",
+	    "number", 0, "version", 0, "title", "关于停在中间的报告", "body",
+	    "一、基本情况", "text_sha256", "0", "approved_by", "by_name", "张伟",
+	    "province", "省政府总值班室", "contacts", 1), NULL), 0);
+	fakeclock_turn();
+	assert_int_equal(intents_for(id, "report.submitted"), 0);
+	corefix_restart(1 * MIN);
+	fakeclock_turn();
+	assert_int_equal(intents_for(id, "report.submitted"), 1);
+	assert_string_equal(corefix_sent("report.submitted", id), "province");
+	corefix_deliver_all();
+	/* Recorded now: another restart sends nothing again. */
+	corefix_restart(1 * MIN);
+	fakeclock_turn();
+	assert_int_equal(intents_for(id, "report.submitted"), 1);
+	assert_string_equal(corefix_sent("report.submitted", id), "");
+}
+
 static void
 test_approval_is_required_for_level_one(void **state)
 {
@@ -289,6 +334,9 @@ main(void)
 		    test_no_reminder_once_sent_and_the_clock_stops_at_the_submission,
 		    corefix_teardown),
 		cmocka_unit_test_teardown(test_approval_is_required_for_level_one,
+		    corefix_teardown),
+		cmocka_unit_test_teardown(
+		    test_a_submission_whose_delivery_was_not_recorded_is_sent_after_restart,
 		    corefix_teardown),
 		cmocka_unit_test_teardown(test_rearmed_after_a_restart_and_never_twice,
 		    corefix_teardown),
