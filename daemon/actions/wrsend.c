@@ -222,8 +222,32 @@ wrsend_replayed(void)
 }
 
 int
+wrsend_find_key(const struct incident *inc, const char *idem_key)
+{
+	json_t		*e, *d;
+	const char	*ev, *k;
+	size_t		 i;
+
+	if (idem_key == NULL)
+		return -1;
+	/* The timeline keeps every record but delivery attempts. */
+	for (i = json_array_size(inc->timeline); i-- > 0; ) {
+		e = json_array_get(inc->timeline, i);
+		ev = json_string_value(json_object_get(e, "event"));
+		if (ev == NULL || strcmp(ev, "report.submitted") != 0)
+			continue;
+		d = json_object_get(e, "data");
+		k = json_string_value(json_object_get(d, "idempotency_key"));
+		if (k != NULL && strcmp(k, idem_key) == 0)
+			return (int)json_integer_value(json_object_get(d,
+			    "number"));
+	}
+	return -1;
+}
+
+int
 wrsend_submit(struct incident *inc, const char *person, const char *reference,
-    size_t *sent_to)
+    const char *idem_key, size_t *sent_to)
 {
 	const struct config	*cfg = config_current();
 	char			 actor[128], sha[65];
@@ -253,8 +277,11 @@ wrsend_submit(struct incident *inc, const char *person, const char *reference,
 	    "reference", reference, "by_name", wrsend_person_name(person),
 	    "province", cfg->province.name,
 	    "contacts", (int)cfg->province.ncontacts);
-	if (data == NULL)
+	if (data == NULL || (idem_key != NULL && json_object_set_new(data,
+	    "idempotency_key", json_string(idem_key)) != 0)) {
+		json_decref(data);
 		goto out;
+	}
 	snprintf(actor, sizeof(actor), "person:%s", person);
 	if ((rc = store_append("report.submitted", inc->id, actor, data,
 	    NULL)) != 0)

@@ -43,12 +43,19 @@ const char *wrsend_missing(const struct incident *);
 /*
  * PERSON sends the current report (its latest version) with REFERENCE
  * (may be NULL).  *sent_to is how many contacts the province has (0: it
- * was recorded, nothing was sent).  0; -EACCES: approval missing
+ * was recorded, nothing was sent).  IDEM_KEY (may be NULL) is kept in the
+ * record: the same key again is the same submission (see
+ * wrsend_find_key()), not 续报.  0; -EACCES: approval missing
  * (wrsend_missing() says what); -EALREADY: merged or dismissed; -ENOMEM;
  * or the store's error (nothing recorded).
  */
 int	wrsend_submit(struct incident *, const char *person,
-	    const char *reference, size_t *sent_to);
+	    const char *reference, const char *idem_key, size_t *sent_to);
+/*
+ * The number of the report INC's submission with IDEM_KEY sent, or -1:
+ * a retried or double-clicked submit must not send the next report.
+ */
+int	wrsend_find_key(const struct incident *, const char *idem_key);
 
 /*
  * Filed by other means: incident.report_filed with via "other" and

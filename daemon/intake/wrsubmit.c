@@ -56,15 +56,18 @@ wrsubmit_missing(struct http_call *call, struct incident *inc,
 	    inc->id, name, w != NULL ? w->version : 0, missing, what);
 }
 
+static void wrsubmit_reply(struct http_call *, struct incident *, int,
+    size_t, int);
+
 void
 wrsubmit_post(struct http_call *call)
 {
 	static const char *const fields[] = { "reference", NULL };
-	const struct config	*cfg = config_current();
 	struct report_error	 err;
 	struct incident		*inc;
 	const char		*reference, *missing;
-	json_t			*args, *body, *sub;
+	const char		*key = http_header(call, "Idempotency-Key");
+	json_t			*args;
 	char			 name[32];
 	size_t			 sent_to = 0;
 	int			 number, rc;
@@ -93,6 +96,15 @@ wrsubmit_post(struct http_call *call)
 		    WRSEND_REFERENCE_MAX);
 		return;
 	}
+	/* The same Idempotency-Key: that submission again, not the next report. */
+	if ((number = wrsend_find_key(inc, key)) >= 0) {
+		json_decref(args);
+		log_info("incident %s: written report %s submitted again with the "
+		    "same Idempotency-Key: nothing new recorded", inc->id,
+		    wrsubmit_name(number, name, sizeof(name)));
+		wrsubmit_reply(call, inc, number, 0, 1);
+		return;
+	}
 	number = wreport_number(inc->id);
 	if (inc->state != INCIDENT_MERGED && inc->state != INCIDENT_DISMISSED &&
 	    (missing = wrsend_missing(inc)) != NULL) {
@@ -100,7 +112,7 @@ wrsubmit_post(struct http_call *call)
 		wrsubmit_missing(call, inc, missing);
 		return;
 	}
-	rc = wrsend_submit(inc, call->person->id, reference, &sent_to);
+	rc = wrsend_submit(inc, call->person->id, reference, key, &sent_to);
 	json_decref(args);
 	if (rc == -EALREADY) {
 		http_error(call, 409, "id", "incident %s was %s; its written report "
@@ -120,10 +132,25 @@ wrsubmit_post(struct http_call *call)
 	    wrsubmit_name(number, name, sizeof(name)), call->person->id,
 	    sent_to > 0 ? ", sending it to the province" :
 	    "; no province.contacts configured, nothing sent");
+	wrsubmit_reply(call, inc, number, sent_to, 0);
+}
+
+/* The incident, and what became of submission NUMBER ("submission"). */
+static void
+wrsubmit_reply(struct http_call *call, struct incident *inc, int number,
+    size_t sent_to, int repeated)
+{
+	const struct config	*cfg = config_current();
+	json_t			*body, *sub;
+
 	body = incview_json(inc, 1);
 	sub = json_pack("{s:i, s:s?, s:i, s:b}", "number", number, "province",
 	    cfg->province.name, "contacts", (int)sent_to, "sending", sent_to > 0);
-	if (sub != NULL && sent_to == 0)
+	if (sub != NULL && repeated) {
+		json_object_set_new(sub, "repeated", json_true());
+		json_object_set_new(sub, "contacts",
+		    json_integer((json_int_t)cfg->province.ncontacts));
+	} else if (sub != NULL && sent_to == 0)
 		json_object_set_new(sub, "warning", json_string("province.contacts "
 		    "is not configured: the report is recorded as submitted and "
 		    "the report clock stopped, but dutyd sent it to nobody; send "

@@ -278,3 +278,20 @@ def test_without_province_contacts_submit_records_and_says_nothing_was_sent(make
     assert records(d, "notify.intent", inc) and not any(
         i["data"]["event"] == "report.submitted" for i in records(d, "notify.intent", inc))
     d.stop()
+
+
+def test_a_double_click_with_the_same_idempotency_key_sends_one_report(make, smtp):
+    d = make()
+    inc = report(d)
+    path = "/api/v1/incidents/%s/written-report/submit" % inc
+    key = {"Idempotency-Key": "submit-%s-1" % inc}
+    first = d.call("POST", path, "secret-zhang", {"reference": "一号"}, key)
+    again = d.call("POST", path, "secret-zhang", {"reference": "一号"}, key)
+    assert first.status == 200 and again.status == 200, (first.json, again.json)
+    assert again.json["submission"]["number"] == 0 and again.json["submission"]["repeated"]
+    assert len(records(d, "report.submitted", inc)) == 1
+    smtp.wait_delivered([PROVINCE], timeout=15)
+    # Another key is another report: 续报一.
+    r = d.call("POST", path, "secret-zhang", {}, {"Idempotency-Key": "submit-%s-2" % inc})
+    assert r.status == 200 and r.json["submission"]["number"] == 1, r.json
+    d.stop()

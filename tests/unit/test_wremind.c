@@ -168,7 +168,7 @@ test_no_reminder_once_sent_and_the_clock_stops_at_the_submission(void **state)
 	corefix_deliver_all();
 	fakeclock_advance(5 * MIN);
 	assert_int_equal(wrsend_submit(inc, "zhang", "某应急〔2026〕12号",
-	    &sent_to), 0);
+	    NULL, &sent_to), 0);
 	fakeclock_turn();
 	assert_int_equal(sent_to, 1);
 	assert_int_equal(inc->filed.at, COREFIX_T0 + 5 * MIN);
@@ -185,7 +185,7 @@ test_no_reminder_once_sent_and_the_clock_stops_at_the_submission(void **state)
 	assert_int_equal(memstore_count_of("report.reminder", inc->id), 0);
 	assert_int_equal(memstore_count_of("incident.report_overdue", inc->id), 0);
 	/* The next report is 续报一. */
-	assert_int_equal(wrsend_submit(inc, "zhang", NULL, &sent_to), 0);
+	assert_int_equal(wrsend_submit(inc, "zhang", NULL, NULL, &sent_to), 0);
 	fakeclock_turn();
 	sub = memstore_records("report.submitted", inc->id);
 	assert_int_equal(json_array_size(sub), 2);
@@ -247,7 +247,7 @@ test_approval_is_required_for_level_one(void **state)
 
 	corefix_start(conf);
 	inc = report_level("一级", "I");
-	assert_int_equal(wrsend_submit(inc, "zhang", NULL, &sent_to), -EACCES);
+	assert_int_equal(wrsend_submit(inc, "zhang", NULL, NULL, &sent_to), -EACCES);
 	fakeclock_turn();
 	assert_int_equal(memstore_count_of("report.submitted", inc->id), 0);
 	assert_int_equal(inc->filed.at, 0);
