@@ -67,6 +67,39 @@ function wrState(draft) {
   return {word: '未起草', cls: 'st-open', detail: '系统已按县级报告生成初稿，请核实修改后保存'};
 }
 
+/* Why dutyd refused an action, in words that say what to do next: its
+ * error_zh is general for these (当前状态下不能执行此操作), so the page
+ * says what is missing itself. */
+var WR_MISSING = {
+  '未审核': '本版本尚未送审（未审核）：请先点“送审”，审核人批准后再报送。',
+  '待审核': '已送审，尚待审核人批准（待审核）：审核人在值班台、一键链接或短信批准后再报送。',
+  '已退回': '审核人已退回（已退回）：请按意见修改、保存并重新送审，批准后再报送。'
+};
+function wrRefusal(what, r, draft) {
+  var said = (r.json && r.json.error) || '';
+  var field = r.json && r.json.field;
+  var a = (draft && draft.approval) || {};
+  var m;
+  if (field === 'id') return errorText(r);      // merged, dismissed: dutyd's words
+  if (what === 'submit' && r.status === 409) {
+    m = /(未审核|待审核|已退回)/.exec(said);
+    var key = m ? m[1] : a.state === 'requested' ? '待审核' : a.state === 'rejected' ? '已退回' : '未审核';
+    return '不能报送：' + WR_MISSING[key];
+  }
+  if ((what === 'approve' || what === 'reject') && r.status === 403) {
+    m = /who may approve now: (.*)$/.exec(said);
+    return '您现在不是这份报告的审核人（可能已交班），不能批准或退回。' +
+      (m && m[1] ? '现在可以批准的是：' + m[1] + '。' : '请联系当前带班领导。');
+  }
+  if (r.status === 409 && /nobody can approve/.test(said))
+    return '现在没有人可以批准：值班表中没有带班领导或审核人（policy.approvers）。请电话联系带班领导，并告知系统管理员。';
+  if (what === 'approval-request' && r.status === 409) {
+    if (/needs no approval/.test(said)) return '本事件级别无需审核批准，可直接报送。';
+    if (/approved already/.test(said)) return '本版本已经批准，可直接报送。';
+  }
+  return errorText(r);
+}
+
 /* The printed report: the title centred, the body in paragraphs, the
  * heading lines (一、…) bold, and the closing block (the issuing office,
  * 签发, 联系人, the time: the lines around the last 签发) to the right, as
@@ -161,13 +194,17 @@ Pages.writtenReport = function (id) {
   var tools = section('打印与下载');
   append(tools.body, el('div', {class: 'action-row'}, printBtn, download), printInfo);
 
+  // Shown until the draft is read: no editor to type into for nothing.
+  var problem = el('div', {'data-wr-problem': true}, el('p', {class: 'loading', text: '正在加载书面报告…'}));
+  var grid = el('div', {class: 'inc-grid wr-grid hidden'},
+    el('div', {class: 'inc-main'}, editor.node),
+    el('div', {class: 'inc-side'}, side.node, send.node, tools.node, vers.node, sent.node, dl.node));
   append(main,
     el('div', {class: 'wr-screen'},
       el('p', {}, el('a', {href: incHref, 'data-nav': true, text: '← 返回事件'})),
       head, stateLine, clocks, toast,
-      el('div', {class: 'inc-grid wr-grid'},
-        el('div', {class: 'inc-main'}, editor.node),
-        el('div', {class: 'inc-side'}, side.node, send.node, tools.node, vers.node, sent.node, dl.node))),
+      problem,
+      grid),
     sheet);
 
   function say(out, cls, text) { clear(out); append(out, message(cls, text)); }
@@ -220,8 +257,14 @@ Pages.writtenReport = function (id) {
     }
   }
 
+  var lastStep = null;
   function drawDraftNow() {
     var d = draft;
+    // A refusal belongs to the step it was made in: once the report moved
+    // on (approved, sent, a new version), it no longer holds.
+    var step = [d.number, d.version, (d.approval || {}).state, (d.sent || []).length].join('/');
+    if (lastStep !== null && step !== lastStep) { clear(approvalOut); clear(submitOut); }
+    lastStep = step;
     var st = wrState(d);
     stateLine.textContent = '';
     append(stateLine, el('span', {class: 'badge ' + st.cls, 'data-wr-word': true, text: st.word}), ' ', el('span', {text: st.detail}));
@@ -323,17 +366,16 @@ Pages.writtenReport = function (id) {
     if (button) button.disabled = true;
     api('POST', wrPath(id, '/' + what), payload).then(function (r) {
       if (button) button.disabled = false;
-      if (r.status !== 200 && r.status !== 201) { say(out, 'error', errorText(r)); return; }
+      if (r.status !== 200 && r.status !== 201) { say(out, 'error', wrRefusal(what, r, draft)); return; }
       if (after) after(r.json);
-      var sub = r.json && r.json.submission;
-      if (sub && !sub.sending) {
-        // Recorded and the clock stopped, but dutyd has nowhere to send it.
-        say(out, 'error', '已记录报送并停止计时，但未配置省级接收方式（province.contacts），值班系统没有发送：请用传真或省级系统报送，并告知系统管理员。');
-      } else if (sub) {
+      var sub = r.json && r.json.submission, warn = null;
+      // Recorded and the clock stopped, but dutyd has nowhere to send it.
+      if (sub && !sub.sending)
+        warn = '已记录报送并停止计时，但未配置省级接收方式（province.contacts），值班系统没有发送：请用传真或省级系统报送，并告知系统管理员。';
+      else if (sub)
         done += '正在发往' + (sub.province || '省政府总值班室') + '，送达情况见本页“送达情况”。';
-      }
       flash(done);
-      load();
+      load().then(function () { if (warn) say(out, 'error', warn); });
     });
   }
 
@@ -352,7 +394,11 @@ Pages.writtenReport = function (id) {
         drawDraft();
         return;
       }
-      if (r.status === 409) { conflict(r); return; }
+      if (r.status === 409 && /saved versions, the most/.test((r.json && r.json.error) || '')) {
+        say(saveOut, 'error', '本报告保存的版本已达上限，不能再保存：请报送当前版本，或另行报送后在事件页登记。');
+        return;
+      }
+      if (r.status === 409 && (r.json || {}).field === 'base_version') { conflict(r); return; }
       say(saveOut, 'error', errorText(r));
     });
   });
@@ -372,7 +418,8 @@ Pages.writtenReport = function (id) {
       clear(saveOut);
       var newer = g.status === 200 && g.json ? g.json : null;
       append(saveOut, el('div', {class: 'wr-conflict', 'data-wr-conflict': true},
-        message('error', errorText(r) + (newer ? '（最新为第 ' + newer.version + ' 版，' + wrWho(newer.by_name || newer.saved_by_name, newer.saved_by) + ' 保存于 ' + fmtTime(newer.saved_at) + '）' : '')),
+        message('error', newer ? '保存未成功：您在第 ' + base + ' 版上修改期间，' + wrWho(newer.by_name || newer.saved_by_name, newer.saved_by) +
+          ' 已于 ' + fmtTime(newer.saved_at) + ' 保存了第 ' + newer.version + ' 版。' : '保存未成功：草稿已被他人修改。' + errorText(r)),
         el('p', {class: 'hint', text: '您的修改仍在编辑框中，未丢失。可载入最新版本后再把您的修改加进去。'}),
         newer ? el('button', {type: 'button', class: 'btn', 'data-wr-action': 'load-newer', text: '载入第 ' + newer.version + ' 版',
           onclick: function () {
@@ -397,11 +444,15 @@ Pages.writtenReport = function (id) {
       var rd = rs[0], ri = rs[1];
       if (ri.status === 200 && ri.json) { inc = ri.json; Page.incident = inc; setTitle('书面报告 · ' + inc.title); }
       if (rd.status !== 200 || !rd.json) {
-        clear(saveOut);
-        append(saveOut, message('error', errorText(rd)));
+        // Before the first draft, nothing to edit; after it, the editor
+        // stays (with what is typed) and the error shows above it.
+        clear(problem);
+        append(problem, message('error', '书面报告暂时无法读取：' + errorText(rd)));
         drawHead();
         return;
       }
+      clear(problem);
+      grid.classList.remove('hidden');
       draft = rd.json;
       if (Session.who) wrLearn(Session.who.id, Session.who.name);
       ((inc && inc.timeline) || []).forEach(function (e) {

@@ -122,7 +122,8 @@ def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_d
         # version 1, his text stays, and he may load the newer one.
         press(leader, "save")
         one(leader, "[data-wr-conflict] .msg.error")
-        assert "1" in text_of(leader, "[data-wr-conflict]")
+        said = text_of(leader, "[data-wr-conflict] .msg.error")
+        assert "张伟" in said and "第 1 版" in said, said
         assert value(leader, "#wr-body") == mine, "the typed text was lost"
         shot(leader, "written-report-conflict")
         press(leader, "load-newer")
@@ -134,6 +135,11 @@ def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_d
         # The officer asks for approval; the leader sees it and approves.
         press(officer, "request")
         wait_until(lambda: word(officer) == "待审核", 5, what="待审核")
+        # Not approved yet: 报送 is refused, saying what is missing.
+        press(officer, "submit")
+        one(officer, '[data-wr-out="submit"] .msg.error')
+        assert "待审核" in text_of(officer, '[data-wr-out="submit"]')
+        assert not d.call("GET", "/api/v1/incidents/" + inc, "secret-li").json["written_report"]["reports"]
         leader.get(page)
         wait_until(lambda: word(leader) == "待审核", 10, what="待审核 for the leader")
         # A rejection needs its reason: said on the page, nothing recorded.
@@ -207,6 +213,12 @@ def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_d
         wait_until(lambda: "已报送" in text_of(officer, "[data-wr-link-state]"), 5, what="已报送 on the incident")
         assert "已报省" in text_of(officer, ".inc-head")
         assert "书面报告报送" in text_of(officer, ".timeline")
+
+        # An incident that does not exist: said plainly, no editor to type into.
+        officer.get(base + "/incidents/INC-20991231-9999/written-report")
+        one(officer, "[data-wr-problem] .msg.error")
+        assert "找不到" in text_of(officer, "[data-wr-problem]")
+        assert not one(officer, "#wr-body").is_displayed()
 
         # On a phone (the leader opens his SMS link there): one column, nothing wider.
         size(leader, 390, 844, mobile=True)
