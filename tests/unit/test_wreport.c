@@ -180,7 +180,7 @@ test_restart_and_checkpoint_keep_everything(void **state)
 	assert_int_equal(wract_approve(inc, "li", "同意", &changed), 0);
 	/* The first report goes: the next is 续报一. */
 	assert_int_equal(wrsend_submit(inc, "zhang", "某应急〔2026〕12号",
-	    &sent_to), 0);
+	    NULL, &sent_to), 0);
 	fakeclock_turn();
 	assert_int_equal(wreport_number(id), 1);
 	assert_int_equal(wreport_version(id), 0);
