@@ -274,7 +274,9 @@ function entryDetail(e) {
     case 'incident.updated': return fieldsText(d.fields);
     case 'incident.merged': return '并入 ' + d.into + (d.note ? '：' + d.note : '');
     case 'incident.dismissed': return d.reason;
-    case 'incident.report_filed': return d.reference ? '文号 ' + d.reference : '';
+    case 'incident.report_filed':
+      return [d.number ? wrNumberName(d.number) : null, d.reference ? '文号 ' + d.reference : null,
+              d.via === 'other' ? '其他方式报送' + (d.approved ? '（已批准）' : '') : null].filter(Boolean).join(' · ');
     case 'sms.received': return d.text;
     case 'report.received': return (SOURCES[d.source] || '') + (d.taken_by_name ? '（' + d.taken_by_name + ' 接听）' : '');
     case 'notify.undeliverable': return (d.name || d.person) + '：' + d.reason;
