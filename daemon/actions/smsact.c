@@ -22,6 +22,7 @@
 #include "actions/incact.h"
 #include "actions/smsact.h"
 #include "actions/wract.h"
+#include "actions/wrsend.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "base/utf8.h"
@@ -622,7 +623,8 @@ static const struct smsact_action {
 } smsact_actions[] = {
 	{ 'A', incact_acknowledge, "短信回复", "acknowledged",
 	    "already acknowledged", "确认" },
-	{ 'F', incact_file_report, NULL, "report filed",
+	/* Filed by other means (the written report went by fax…): via "other". */
+	{ 'F', wrsend_file_other, NULL, "report filed",
 	    "report already filed", "记录书面报告已报送" },
 	{ 'R', incact_resolve, "短信回复", "resolved", "already resolved",
 	    "处置完毕" },
