@@ -635,9 +635,24 @@ static int
 smsact_approve(struct incident *inc, const struct config_person *p,
     const struct smsact_msg *m, struct smsact_outcome *o)
 {
-	char	 t[32], *who;
-	int	 changed = 0, rc;
+	const struct wreport	*w = wreport_find(inc->id);
+	char			 t[32], *who;
+	int			 changed = 0, rc;
 
+	/*
+	 * A text approves what the request's message showed: the version
+	 * asked about (or rejected), never one edited since, unseen.
+	 */
+	if (wreport_approved_by(inc->id) == NULL && (w == NULL ||
+	    (w->approval.state != WREPORT_REQUESTED &&
+	    w->approval.state != WREPORT_REJECTED) ||
+	    w->approval.version != w->version) && wract_may_approve(p->id)) {
+		smsact_result(o, "reply", "not the version asked about");
+		smsact_answer(o, "事件 %s 的书面报告已修改为第 %d 版，尚未送审，未批准。"
+		    "请在值班台查看后批准，或待送审短信到达后回复。", inc->id,
+		    wreport_version(inc->id));
+		return 0;
+	}
 	rc = wract_approve(inc, p->id, "短信批准", &changed);
 	if (rc == -EPERM) {
 		who = wract_approvers_text();

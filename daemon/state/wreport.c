@@ -300,7 +300,7 @@ static int
 wreport_apply(const struct record *r)
 {
 	struct wreport	*w;
-	int		 number, rc = 0;
+	int		 number = -1, rc = 0;
 
 	/* While a checkpoint replays, an incident whose part comes later is skipped. */
 	if (r->incident == NULL || incident_find(r->incident) == NULL) {

@@ -289,9 +289,14 @@ def test_approval_by_sms_code_and_rejection_needs_a_comment(rig):
         ("approved", "li", 0)
     [sm] = [x for x in r.records("sms.received", inc) if x["data"]["text"] == "%sP" % code]
     assert sm["data"]["result"] == "report approved"
-    # Someone who is no approver texting the code is told so.
-    ans = r.sms("+8613800000001", "%sP" % code)
-    assert ans is not None
+    # An edit withdraws the approval; the code then approves nothing unseen.
+    e = r.d.call("PUT", r.path(inc, "/draft"), "secret-zhang",
+                 {"title": "标题", "body": "改过的正文", "base_version": 0})
+    assert e.status == 200 and e.json["approval"]["state"] == "none"
+    answer = r.sms(LI, "%sP" % code)
+    assert "第 1 版" in answer and "未批准" in answer, answer
+    assert r.draft(inc)["approval"]["state"] == "none"
+    assert len(r.records("report.approved", inc)) == 1
 
 
 def test_level_iv_needs_no_approval(rig):
