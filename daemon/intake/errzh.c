@@ -31,6 +31,11 @@ static const struct {
 	    "县级单位用本单位令牌报告时不要填写。" },
 	{ 400, "note", "备注（note）填写有误：最多 2000 字。" },
 	{ 400, "reference", "文号（reference）填写有误：最多 2000 字。" },
+	/* The written report's draft and approval (intake/wrapi.c). */
+	{ 400, "body", "书面报告正文（body）填写有误：必须填写，不能只有空白，最长 32 KiB。" },
+	{ 400, "base_version", "版本号（base_version）有误：须为您所修改的版本号（草稿的 version）。" },
+	{ 409, "base_version", "书面报告已被他人修改：请重新打开草稿，在最新版本上修改后再保存。" },
+	{ 400, "comment", "退回意见（comment）必须填写：请说明需要修改什么。" },
 	{ 400, "reason", "误报原因（reason）必须填写：请说明为什么是误报，所有已收到通知的人都会看到。" },
 	{ 400, "into", "合并目标（into）必须填写：请填写与本事件重复的那起事件的编号。" },
 	{ 404, "into", "找不到要并入的事件，请核对事件编号。" },
