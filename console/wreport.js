@@ -237,8 +237,6 @@ Pages.writtenReport = function (id) {
     }
   }
 
-  /* A redraw re-attaches the comment field: the stream must not take the
-   * cursor from someone typing in it. */
   function drawDeliveries() {
     clear(deliveries);
     var tl = ((inc && inc.timeline) || []).filter(function (e) {
@@ -247,6 +245,8 @@ Pages.writtenReport = function (id) {
     append(deliveries, notifications(tl));
   }
 
+  /* A redraw re-attaches the comment field: the stream must not take the
+   * cursor from someone typing in it. */
   function drawDraft() {
     var active = document.activeElement, sel = null;
     try { sel = active ? [active.selectionStart, active.selectionEnd] : null; } catch (e) { sel = null; }

@@ -214,6 +214,17 @@ def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_d
         assert "已报省" in text_of(officer, ".inc-head")
         assert "书面报告报送" in text_of(officer, ".timeline")
 
+        # A level-IV report needs no approval: no 送审, sent at once.
+        r = d.report(token="secret-b", title="某村道路塌方", level="IV")
+        assert r.status == 201, r
+        officer.get(base + "/incidents/%s/written-report" % r.json["id"])
+        one(officer, "[data-wr-no-approval]")
+        assert not css(officer, '[data-wr-action="request"]')
+        assert word(officer) == "未起草"
+        press(officer, "submit")
+        wait_until(lambda: word(officer) == "已报送", 5, what="the level-IV report sent")
+        assert "未经审核" in text_of(officer, "[data-wr-sent]")
+
         # An incident that does not exist: said plainly, no editor to type into.
         officer.get(base + "/incidents/INC-20991231-9999/written-report")
         one(officer, "[data-wr-problem] .msg.error")
