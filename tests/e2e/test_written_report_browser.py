@@ -199,6 +199,8 @@ def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_d
                    10, what="the report delivered to the province")
         assert "省政府总值班室" in text_of(officer, '[data-wr-deliveries] tr[data-event="report.submitted"]')
         assert "李强" in text_of(officer, "[data-wr-sent]"), "who approved it, by name"
+        # The toast floats over the cards in a whole-page picture: not in the docs'.
+        officer.execute_script("document.querySelectorAll('.msg.toast').forEach(n => n.remove());")
         shot(officer, "written-report", full=True)
 
         # What 下载文本 offers: the latest version as plain text.
