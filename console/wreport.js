@@ -165,6 +165,7 @@ Pages.writtenReport = function (id) {
   body.addEventListener('input', function () { dirty = true; });
 
   var editor = section('报告正文');
+  editor.node.classList.add('wr-card-editor');
   append(editor.body,
     el('div', {class: 'field'}, el('label', {for: 'wr-title', text: '标题'}), title),
     el('div', {class: 'field'}, el('label', {for: 'wr-body', text: '正文'}), body),
@@ -172,9 +173,11 @@ Pages.writtenReport = function (id) {
     el('div', {class: 'action-row'}, saveBtn), saveOut);
 
   var side = section('审核批准');
+  side.node.classList.add('wr-card-approval');
   append(side.body, approvalBox, approvalOut);
 
   var send = section('报送省政府总值班室');
+  send.node.classList.add('wr-card-send');
   append(send.body, el('div', {class: 'action-row'}, submitBtn, reference), submitHint, submitOut);
 
   var vers = section('版本');
@@ -185,7 +188,7 @@ Pages.writtenReport = function (id) {
 
   // Where the approval requests and the report itself went, attempt by
   // attempt: a report that could not be delivered must be phoned through.
-  var deliveries = el('div', {'data-wr-deliveries': true});
+  var deliveries = el('div', {class: 'wr-deliveries', 'data-wr-deliveries': true});
   var dl = section('送达情况（送审与报送）');
   append(dl.body, deliveries);
 
