@@ -239,6 +239,72 @@ test_a_submission_whose_delivery_was_not_recorded_is_sent_after_restart(
 	assert_string_equal(corefix_sent("report.submitted", id), "");
 }
 
+/* The last request to the province's hook, as sent. */
+static const char *
+province_text(void)
+{
+	struct fakefetch_req	*r;
+	size_t			 i;
+
+	for (i = fakefetch_count(); i-- > 0; ) {
+		r = fakefetch_get(i);
+		if (r->json != NULL && strcmp(json_string_value(json_object_get(
+		    json_object_get(r->json, "recipient"), "id")) ?: "",
+		    "province") == 0)
+			return json_string_value(json_object_get(r->json, "text"));
+	}
+	return NULL;
+}
+
+/*
+ * A checkpoint while the province's delivery is still failing and after a
+ * reminder: replayed from the checkpoint alone, the delivery goes on with
+ * the report's text, the report is still filed, and nobody is reminded
+ * again.
+ */
+static void
+test_a_checkpoint_keeps_the_delivery_and_the_reminder(void **state)
+{
+	struct incident	*sent, *late;
+	size_t		 sent_to;
+	char		 sid[INCIDENT_ID_MAX], lid[INCIDENT_ID_MAX];
+	const char	*text;
+
+	corefix_start(conf_province);
+	sent = report_level("报送中", "IV");
+	late = report_level("未报送", "IV");
+	snprintf(sid, sizeof(sid), "%s", sent->id);
+	snprintf(lid, sizeof(lid), "%s", late->id);
+	corefix_deliver_all();
+	assert_int_equal(wrsend_submit(sent, "zhang", "一号", NULL, &sent_to), 0);
+	fakeclock_turn();
+	/* The province's server answers 503 for now. */
+	assert_true(fakefetch_answer_to("province", 503, "busy", 0) >= 0);
+	fakeclock_turn();
+	fakeclock_advance(30 * MIN);
+	assert_int_equal(memstore_count_of("report.reminder", lid), 1);
+	assert_true(fakefetch_answer_to("province", 503, "busy", 0) >= 0);
+	corefix_deliver_all();
+	fakefetch_answer_to("province", 503, "busy", 0);
+	memstore_want_checkpoint();
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("checkpoint.end", NULL), 1);
+	corefix_restart(0);
+	sent = incident_find(sid);
+	assert_non_null(sent);
+	assert_int_not_equal(sent->filed.at, 0);
+	fakeclock_advance(5 * MIN);
+	text = province_text();
+	assert_non_null(text);
+	assert_non_null(strstr(text, "报送中"));
+	assert_non_null(strstr(text, "一、"));
+	corefix_deliver_all();
+	fakeclock_advance(20 * MIN);
+	assert_int_equal(memstore_count_of("report.reminder", lid), 1);
+	assert_int_equal(memstore_count_of("incident.report_overdue", sid), 0);
+	assert_int_equal(memstore_count_of("incident.report_overdue", lid), 1);
+}
+
 static void
 test_approval_is_required_for_level_one(void **state)
 {
@@ -334,6 +400,9 @@ main(void)
 		    test_no_reminder_once_sent_and_the_clock_stops_at_the_submission,
 		    corefix_teardown),
 		cmocka_unit_test_teardown(test_approval_is_required_for_level_one,
+		    corefix_teardown),
+		cmocka_unit_test_teardown(
+		    test_a_checkpoint_keeps_the_delivery_and_the_reminder,
 		    corefix_teardown),
 		cmocka_unit_test_teardown(
 		    test_a_submission_whose_delivery_was_not_recorded_is_sent_after_restart,
