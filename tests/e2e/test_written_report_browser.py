@@ -239,6 +239,11 @@ def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_d
         wait_until(lambda: word(leader) == "已报送" or "续报" in text_of(leader, "h1"), 10,
                    what="the page on a phone")
         assert leader.execute_script("return document.documentElement.scrollWidth <= 390;")
+        # The leader came to approve: approval and sending above the long text.
+        assert leader.execute_script(
+            "var top = s => document.querySelector(s).getBoundingClientRect().top;"
+            " return top('.wr-card-approval') < top('.wr-card-send')"
+            " && top('.wr-card-send') < top('.wr-card-editor');")
         shot(leader, "written-report-phone", full=True)
         no_alert(officer)
         for driver in (officer, leader):
