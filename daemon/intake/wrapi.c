@@ -110,6 +110,16 @@ wrapi_text_get(struct http_call *call)
 	free(text);
 }
 
+/* A title is one line: the text form is the title, a blank line, the body. */
+static int
+wrapi_has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /*
  * {"title", "body", "base_version"}: every field there, of its type and
  * size; 0, or -1 after answering 400.
@@ -137,10 +147,10 @@ wrapi_draft_args(struct http_call *call, json_t *o, const char **title,
 	*body = json_string_value(json_object_get(o, "body"));
 	v = json_object_get(o, "base_version");
 	if (*title == NULL || (*title)[strspn(*title, " \t\r\n")] == '\0' ||
-	    utf8_length(*title) > WREPORT_TITLE_MAX) {
-		http_error(call, 400, "title", "title is missing, blank or longer "
-		    "than %d characters: the report's title, e.g. \"关于A县某镇"
-		    "化工厂爆炸的报告\"", WREPORT_TITLE_MAX);
+	    utf8_length(*title) > WREPORT_TITLE_MAX || wrapi_has_control(*title)) {
+		http_error(call, 400, "title", "title is missing, blank, longer "
+		    "than %d characters or more than one line: the report's title, "
+		    "e.g. \"关于A县某镇化工厂爆炸的报告\"", WREPORT_TITLE_MAX);
 		return -1;
 	}
 	if (*body == NULL || (*body)[strspn(*body, " \t\r\n")] == '\0' ||

@@ -199,6 +199,7 @@ def test_edits_make_versions_and_a_stale_base_is_409(rig):
             for s in saved] == [(1, "张伟的修改", 0), (2, "王芳的修改", 1)]
     for bad, field in (({"title": "", "body": "x", "base_version": 2}, "title"),
                        ({"title": "t" * 201, "body": "x", "base_version": 2}, "title"),
+                       ({"title": "一行\n两行", "body": "x", "base_version": 2}, "title"),
                        ({"title": "t", "body": "  ", "base_version": 2}, "body"),
                        ({"title": "t", "body": "x" * (32 * 1024 + 1), "base_version": 2}, "body"),
                        ({"title": "t", "body": "x"}, "base_version"),
