@@ -131,7 +131,7 @@ wrsubmit_post(struct http_call *call)
 	log_info("incident %s: written report %s submitted by %s%s", inc->id,
 	    wrsubmit_name(number, name, sizeof(name)), call->person->id,
 	    sent_to > 0 ? ", sending it to the province" :
-	    "; no province.contacts configured, nothing sent");
+	    "; nothing sent (see the warning above or province.contacts)");
 	wrsubmit_reply(call, inc, number, sent_to, 0);
 }
 
@@ -150,10 +150,16 @@ wrsubmit_reply(struct http_call *call, struct incident *inc, int number,
 		json_object_set_new(sub, "repeated", json_true());
 		json_object_set_new(sub, "contacts",
 		    json_integer((json_int_t)cfg->province.ncontacts));
+		json_object_set_new(sub, "sending",
+		    json_boolean(cfg->province.ncontacts > 0));
 	} else if (sub != NULL && sent_to == 0)
-		json_object_set_new(sub, "warning", json_string("province.contacts "
-		    "is not configured: the report is recorded as submitted and "
-		    "the report clock stopped, but dutyd sent it to nobody; send "
+		json_object_set_new(sub, "warning", json_string(
+		    cfg->province.ncontacts == 0 ? "province.contacts is not "
+		    "configured: the report is recorded as submitted and the "
+		    "report clock stopped, but dutyd sent it to nobody; send it "
+		    "by other means (fax, the provincial system)" : "the report "
+		    "is recorded as submitted and the report clock stopped, but "
+		    "its delivery to the province could not be recorded; send "
 		    "it by other means (fax, the provincial system)"));
 	if (body == NULL || sub == NULL ||
 	    json_object_set_new(body, "submission", sub) != 0) {
