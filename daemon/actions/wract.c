@@ -281,8 +281,9 @@ out:
 int
 wract_request(struct incident *inc, const char *person)
 {
-	const char	*approved;
-	json_t		*ids;
+	const struct wreport	*w = wreport_find(inc->id);
+	const char		*approved;
+	json_t			*ids;
 	int		 number = wreport_number(inc->id);
 	int		 version = wreport_version(inc->id), rc;
 
@@ -292,6 +293,11 @@ wract_request(struct incident *inc, const char *person)
 		return -ENOTSUP;
 	if ((approved = wreport_approved_by(inc->id)) != NULL)
 		return -EALREADY;
+	/* Each request messages every approver: not again and again. */
+	if (w != NULL && w->approval.state == WREPORT_REQUESTED &&
+	    w->approval.version == version &&
+	    time_now_ms() - w->approval.at < WRACT_REQUEST_AGAIN_MS)
+		return -EBUSY;
 	if ((ids = wract_approver_ids()) == NULL)
 		return -ENOMEM;
 	if (json_array_size(ids) == 0) {

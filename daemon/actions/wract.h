@@ -36,9 +36,11 @@ int	wract_save(struct incident *, const char *person, const char *title,
  * PERSON asks the approvers to approve the latest version: the record,
  * then an intent to them with the text, a one-tap approve link (P) and
  * the SMS code <n>P.  0; -ENOTSUP (this level needs no approval);
- * -EALREADY (approved already, or merged/dismissed); -ENOENT (nobody
- * could approve now); -ENOMEM or the store's error.
+ * -EALREADY (approved already, or merged/dismissed); -EBUSY (this version
+ * was asked about less than WRACT_REQUEST_AGAIN_MS ago: the approvers
+ * have it); -ENOENT (nobody could approve now); -ENOMEM or the store's.
  */
+#define WRACT_REQUEST_AGAIN_MS	(5 * 60 * 1000)
 int	wract_request(struct incident *, const char *person);
 /*
  * PERSON approves (or rejects, with COMMENT) the latest version.

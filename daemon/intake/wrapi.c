@@ -32,6 +32,15 @@ wrapi_when(int64_t ms)
 	return time_local(ms, "%Y-%m-%d %H:%M:%S", buf, sizeof(buf));
 }
 
+/* The same, a second buffer: two times in one message. */
+static const char *
+wrapi_when2(int64_t ms)
+{
+	static char buf[64];
+
+	return time_local(ms, "%Y-%m-%d %H:%M:%S", buf, sizeof(buf));
+}
+
 static struct incident *
 wrapi_incident(struct http_call *call)
 {
@@ -302,6 +311,15 @@ wrapi_request_post(struct http_call *call)
 		    "report is approved already (by %s): submit it (POST "
 		    "…/written-report/submit)", wreport_version(inc->id), inc->id,
 		    wreport_approved_by(inc->id));
+		return;
+	case -EBUSY:
+		http_error(call, 409, NULL, "approval of version %d of incident "
+		    "%s's written report was asked at %s: the approvers have it "
+		    "(message, one-tap link, SMS code). Ask again after %s, or "
+		    "phone them", wreport_version(inc->id), inc->id,
+		    wrapi_when(wreport_find(inc->id)->approval.at),
+		    wrapi_when2(wreport_find(inc->id)->approval.at +
+		    WRACT_REQUEST_AGAIN_MS));
 		return;
 	case -ENOENT:
 		who = wract_approvers_text();

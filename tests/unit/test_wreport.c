@@ -118,6 +118,10 @@ test_only_approvers_approve_and_an_edit_withdraws_it(void **state)
 	assert_int_equal(wract_request(inc, "zhang"), 0);
 	fakeclock_turn();
 	assert_string_equal(approval_state(inc), "requested");
+	/* Asked again within 5 minutes: the approvers have it, nobody is told twice. */
+	fakeclock_advance(5 * MIN - 1);
+	assert_int_equal(wract_request(inc, "wang"), -EBUSY);
+	assert_int_equal(memstore_count_of("report.approval_requested", NULL), 1);
 	/* The approvers are told: one intent, to the leader, with a P link. */
 	assert_string_equal(corefix_sent("report.approval_requested", inc->id), "li");
 	assert_int_equal(wract_approve(inc, "li", "同意", &changed), 0);
