@@ -291,6 +291,10 @@ function signedIn(js) {
 function signedOut(message) {
   Session.who = null;
   Session.csrf = null;
+  // A report's unsaved text is not for the next person at this PC.
+  try {
+    Object.keys(sessionStorage).forEach(function (k) { if (k.indexOf('dutyd.wr.') === 0) sessionStorage.removeItem(k); });
+  } catch (e) { /* no storage: nothing kept */ }
   Live.stop();
   Alarm.stopFlash();
   Pages.signIn(message);

@@ -4,6 +4,9 @@
  * the report's text is a person's words and goes in as text only. */
 'use strict';
 
+/* sessionStorage key prefix of the text typed and not saved, per incident. */
+var WR_KEEP = 'dutyd.wr.';
+
 var WR_NUMERALS = ['', '一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
 
 /* 首报, 续报一, 续报二 … as the report's own title says. */
@@ -161,8 +164,35 @@ Pages.writtenReport = function (id) {
   var download = el('a', {class: 'btn btn-link', 'data-wr-download': true, href: wrPath(id, '.txt'),
                           download: id + '-书面报告.txt', text: '下载文本'});
 
-  title.addEventListener('input', function () { dirty = true; });
-  body.addEventListener('input', function () { dirty = true; });
+  /* What is typed outlives leaving the page (a click on the menu, a
+   * reload): kept in this tab's sessionStorage until it is saved, and
+   * dropped at sign-out (app.js). */
+  var keepKey = WR_KEEP + id, restored = null;
+  function keepTyped() {
+    try {
+      sessionStorage.setItem(keepKey, JSON.stringify({number: draft ? draft.number : null, base: base,
+                                                      title: title.value, body: body.value}));
+    } catch (e) { /* private mode or full: not kept */ }
+  }
+  function dropTyped() { try { sessionStorage.removeItem(keepKey); } catch (e) { /* as above */ } }
+  function typedBefore() {
+    try { return JSON.parse(sessionStorage.getItem(keepKey) || 'null'); } catch (e) { return null; }
+  }
+  /* The first draft read: the text typed here before, if it is about the
+   * same report and differs from it. */
+  function restore(d) {
+    var t = typedBefore();
+    if (!t || t.number !== d.number || typeof t.title !== 'string' || typeof t.body !== 'string' ||
+        (t.title === d.title && t.body === d.body && t.base === d.version)) { dropTyped(); return; }
+    title.value = t.title;
+    body.value = t.body;
+    base = t.base;
+    dirty = true;
+    restored = t.base;
+  }
+  function typed() { dirty = true; keepTyped(); }
+  title.addEventListener('input', typed);
+  body.addEventListener('input', typed);
 
   var editor = section('报告正文');
   editor.node.classList.add('wr-card-editor');
@@ -273,11 +303,12 @@ Pages.writtenReport = function (id) {
     append(stateLine, el('span', {class: 'badge ' + st.cls, 'data-wr-word': true, text: st.word}), ' ', el('span', {text: st.detail}));
     if (!dirty) takeText(d);
     else if (base !== d.version)
-      editInfo.textContent = '您在第 ' + base + ' 版上修改，尚未保存；现最新为第 ' + d.version + ' 版（' + wrWho(d.by_name || d.saved_by_name, d.saved_by) + '）。';
+      editInfo.textContent = (restored !== null ? '已恢复您离开本页前未保存的修改。' : '') +
+        '您在第 ' + base + ' 版上修改，尚未保存；现最新为第 ' + d.version + ' 版（' + wrWho(d.by_name || d.saved_by_name, d.saved_by) + '）。';
     if (!dirty || base === d.version)
       editInfo.textContent = (d.version === 0 ? '第 0 版：系统根据县级报告和续报生成，未知事项写作（待核实）。请核实、修改后保存。'
         : '第 ' + d.version + ' 版 · ' + wrWho(d.by_name || d.saved_by_name, d.saved_by) + ' 保存于 ' + fmtTime(d.saved_at) + '。')
-        + (dirty ? ' 有未保存的修改。' : '');
+        + (dirty ? (restored !== null ? ' 已恢复您离开本页前未保存的修改（在第 ' + restored + ' 版上修改），请核对后保存。' : ' 有未保存的修改。') : '');
 
     clear(versions);
     (d.versions || []).slice().reverse().forEach(function (v) {
@@ -391,6 +422,8 @@ Pages.writtenReport = function (id) {
       saveBtn.disabled = false;
       if (r.status === 200 && r.json) {
         dirty = false;
+        restored = null;
+        dropTyped();
         draft = r.json;
         takeText(draft);
         flash('已保存为第 ' + draft.version + ' 版。');
@@ -428,6 +461,8 @@ Pages.writtenReport = function (id) {
           onclick: function () {
             draft = newer;
             takeText(newer);
+            restored = null;
+            dropTyped();
             clear(saveOut);
             append(saveOut, el('div', {class: 'wr-mine', 'data-wr-mine': true},
               el('p', {class: 'hint', text: '您未保存的文本（仅供对照、复制）：'}),
@@ -456,6 +491,7 @@ Pages.writtenReport = function (id) {
       }
       clear(problem);
       grid.classList.remove('hidden');
+      if (!draft) restore(rd.json);
       draft = rd.json;
       if (Session.who) wrLearn(Session.who.id, Session.who.name);
       ((inc && inc.timeline) || []).forEach(function (e) {

@@ -100,6 +100,11 @@ def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_d
         wait_until(lambda: value(leader, "#wr-body"), 10, what="the leader's draft")
         one(leader, "#wr-body").send_keys("\n领导补充：请核实储罐数量。")
         mine = value(leader, "#wr-body")
+        # He looks at the incident and comes back: what he typed is still there.
+        redrawn(lambda: one(leader, 'a[href="/incidents/%s"][data-nav]' % inc).click(), "to the incident")
+        redrawn(lambda: one(leader, "[data-wr-link]").click(), "back to the report")
+        wait_until(lambda: "已恢复" in text_of(leader, "[data-wr-edit-info]"), 10, what="his text restored")
+        assert value(leader, "#wr-body") == mine
 
         # Meanwhile the officer fills in what the county phoned through
         # (the measures were still （待核实）) and saves it: version 1.
@@ -226,6 +231,14 @@ def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_d
         press(officer, "submit")
         wait_until(lambda: word(officer) == "已报送", 5, what="the level-IV report sent")
         assert "未经审核" in text_of(officer, "[data-wr-sent]")
+        # Text typed and not saved is kept in the tab, and dropped at sign-out.
+        redrawn(lambda: one(officer, "#wr-body").send_keys("续报草稿"), "typing")
+        kept = "return Object.keys(sessionStorage).filter(k => k.startsWith('dutyd.wr.')).length;"
+        assert officer.execute_script(kept) == 1
+        redrawn(lambda: one(officer, "[data-signout]").click(), "signing out")
+        one(officer, 'input[name="token"]')
+        assert officer.execute_script(kept) == 0, "unsaved report text left for the next person"
+        sign_in(officer, "secret-zhang")
 
         # An incident that does not exist: said plainly, no editor to type into.
         officer.get(base + "/incidents/INC-20991231-9999/written-report")
