@@ -291,16 +291,17 @@ function signedIn(js) {
 function signedOut(message) {
   Session.who = null;
   Session.csrf = null;
-  // A report's unsaved text is not for the next person at this PC.
-  try {
-    Object.keys(sessionStorage).forEach(function (k) { if (k.indexOf('dutyd.wr.') === 0) sessionStorage.removeItem(k); });
-  } catch (e) { /* no storage: nothing kept */ }
   Live.stop();
   Alarm.stopFlash();
   Pages.signIn(message);
 }
 
 function signOut() {
+  // A report's unsaved text is not for the next person at this PC (a
+  // session that expired keeps it: the same person signs in again).
+  try {
+    Object.keys(sessionStorage).forEach(function (k) { if (k.indexOf('dutyd.wr.') === 0) sessionStorage.removeItem(k); });
+  } catch (e) { /* no storage: nothing kept */ }
   api('DELETE', '/api/v1/session').then(function (r) {
     // Only the server can end the session: if it did not, say so, since
     // the next person at this PC would otherwise be signed in as us.
