@@ -7,12 +7,15 @@
 /* sessionStorage key prefix of the text typed and not saved, per incident. */
 var WR_KEEP = 'dutyd.wr.';
 
-var WR_NUMERALS = ['', '一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
+var WR_NUMERALS = ['', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
 
-/* 首报, 续报一, 续报二 … as the report's own title says. */
+/* 首报, 续报一, 续报十二 … as the report's own title says (dutyd's
+ * wdraft_number_name: up to 99 in words). */
 function wrNumberName(n) {
   if (!n) return '首报';
-  return '续报' + (WR_NUMERALS[n] || String(n));
+  if (n < 0 || n > 99 || n !== Math.floor(n)) return '续报' + n;
+  var tens = Math.floor(n / 10), ones = n % 10;
+  return '续报' + (tens > 1 ? WR_NUMERALS[tens] : '') + (tens ? '十' : '') + WR_NUMERALS[ones];
 }
 
 function wrPath(id, rest) {
