@@ -824,13 +824,16 @@ chanq_cb(struct clock *c, void *arg)
 	while (q->nwaiting > 0 && chanq_take(q, ch)) {
 		ds[0] = TAILQ_FIRST(&q->waiting);
 		n = 1;
-		if (q->nwaiting >= (size_t)ch->bundle_after) {
+		/* The written report goes as itself, never as a summary line. */
+		if (q->nwaiting >= (size_t)ch->bundle_after &&
+		    ds[0]->event != NOTIFY_REPORT_SUBMITTED) {
 			for (d = TAILQ_NEXT(ds[0], queue); d != NULL &&
 			    n < DELIVER_BUNDLE_MAX; d = next) {
 				next = TAILQ_NEXT(d, queue);
 				/* A group robot reaches everyone; an SMS or mail one address. */
-				if (group || strcmp(d->contacts[d->contact].to,
-				    ds[0]->contacts[ds[0]->contact].to) == 0)
+				if (d->event != NOTIFY_REPORT_SUBMITTED && (group ||
+				    strcmp(d->contacts[d->contact].to,
+				    ds[0]->contacts[ds[0]->contact].to) == 0))
 					ds[n++] = d;
 			}
 		}

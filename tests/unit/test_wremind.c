@@ -305,6 +305,59 @@ test_a_checkpoint_keeps_the_delivery_and_the_reminder(void **state)
 	assert_int_equal(memstore_count_of("incident.report_overdue", lid), 1);
 }
 
+#define DING	"https://oapi.dingtalk.com/robot/send?access_token=t"
+
+/* The province on the same rate-limited group robot as the duty room. */
+static const char conf_robot[] =
+    "timezone: \"Asia/Shanghai\"\n"
+    "offices:\n"
+    "  - { id: county-a, name: \"A县应急管理局\", token: \"secret-a\" }\n"
+    "people:\n"
+    "  - { id: zhang, name: \"张伟\", token: \"secret-zhang\", contacts: [ { channel: ding, to: \"zhang\" } ] }\n"
+    "  - { id: li, name: \"李强\", token: \"secret-li\", contacts: [ { channel: ding, to: \"li\" } ] }\n"
+    "duty: { officers: [zhang], leader: li }\n"
+    "channels:\n"
+    "  ding: { plugin: dingtalk, url: \"" DING "\", rate_limit: 1/min, bundle_after: 2 }\n"
+    "province:\n"
+    "  name: \"省政府总值班室\"\n"
+    "  contacts: [ { channel: ding, to: \"province\" } ]\n"
+    "policy: { ack_timeout: 12h, report_deadline: 24h, report_reminder: 0 }\n";
+
+/*
+ * A rate-limited group robot sends queued messages as one summary: never
+ * the written report, which must reach the province as itself.
+ */
+static void
+test_the_report_is_never_bundled(void **state)
+{
+	struct incident		*inc;
+	struct fakefetch_req	*r;
+	size_t			 sent_to, i, before;
+	int			 found = 0;
+
+	corefix_start(conf_robot);
+	inc = report_level("限速", "IV");
+	fakefetch_answer_all("{\"errcode\":0,\"errmsg\":\"ok\"}");
+	fakeclock_turn();
+	assert_int_equal(wrsend_submit(inc, "zhang", NULL, NULL, &sent_to), 0);
+	fakeclock_turn();
+	before = fakefetch_count();
+	/* Minutes of tokens: everything queued goes out. */
+	for (i = 0; i < 10; i++) {
+		fakeclock_advance(1 * MIN);
+		fakefetch_answer_all("{\"errcode\":0,\"errmsg\":\"ok\"}");
+		fakeclock_turn();
+	}
+	for (i = before; i < fakefetch_count(); i++) {
+		r = fakefetch_get(i);
+		if (r->body != NULL && strstr(r->body, "一、基本情况") != NULL) {
+			found = 1;
+			assert_null(strstr(r->body, "合并通知"));
+		}
+	}
+	assert_true(found);
+}
+
 static void
 test_approval_is_required_for_level_one(void **state)
 {
@@ -400,6 +453,8 @@ main(void)
 		    test_no_reminder_once_sent_and_the_clock_stops_at_the_submission,
 		    corefix_teardown),
 		cmocka_unit_test_teardown(test_approval_is_required_for_level_one,
+		    corefix_teardown),
+		cmocka_unit_test_teardown(test_the_report_is_never_bundled,
 		    corefix_teardown),
 		cmocka_unit_test_teardown(
 		    test_a_checkpoint_keeps_the_delivery_and_the_reminder,
