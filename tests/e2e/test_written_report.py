@@ -315,12 +315,20 @@ def test_restart_in_the_middle_keeps_versions_and_approval(rig):
     assert r.d.call("PUT", r.path(inc, "/draft"), "secret-zhang",
                     {"title": "标题一", "body": "正文一", "base_version": 0}).status == 200
     assert r.d.call("POST", r.path(inc, "/approval-request"), "secret-zhang", {}).status == 200
+    text = r.approval_sms(inc)
+    path = re.search(r"/a/[A-Za-z0-9_-]+", text).group(0)
     r.d.stop()
     r.d.start()
     d = r.draft(inc)
     assert (d["version"], d["title"], d["approval"]["state"]) == (1, "标题一", "requested")
+    # The approve link sent before the restart still opens the draft.
+    page = r.d.call("GET", path)
+    assert page.status == 200 and "正文一" in page.text.decode(), page.text
     assert r.d.call("POST", r.path(inc, "/approve"), "secret-li",
                     {"comment": "同意"}).status == 200
+    again = r.d.call("POST", path, raw=b"version=1",
+                     content_type="application/x-www-form-urlencoded")
+    assert again.status == 200 and "已由李强" in again.text.decode(), again.text
     r.d.stop()
     r.d.start()
     d = r.draft(inc)
