@@ -50,7 +50,7 @@ wrsubmit_missing(struct http_call *call, struct incident *inc,
 	else
 		what = "approval was never requested for this version: request "
 		    "it with POST …/written-report/approval-request";
-	http_error(call, 409, NULL, "incident %s: the written report (%s, "
+	http_error(call, 409, "approval", "incident %s: the written report (%s, "
 	    "version %d) is %s; reports of this level must be approved before "
 	    "they go to the province (重要信息须经审核批准后方可上报): %s",
 	    inc->id, name, w != NULL ? w->version : 0, missing, what);

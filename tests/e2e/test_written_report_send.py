@@ -142,6 +142,7 @@ def test_submit_without_the_required_approval_is_409_naming_what_is_missing(make
     r = submit(d, inc)
     assert r.status == 409, r.json
     assert "未审核" in r.json["error"] and "approval-request" in r.json["error"]
+    assert r.json["field"] == "approval" and "审核批准" in r.json["error_zh"], r.json
     assert records(d, "report.submitted", inc) == []
     r = d.call("POST", "/api/v1/incidents/%s/written-report/approval-request" % inc,
                "secret-zhang", {})
