@@ -162,11 +162,18 @@ function casualtiesText(c) {
   return out.join(' ');
 }
 
+/* Whether a written report went to the province (by dutyd or by other
+ * means): the incident's written_report names the reports sent. */
+function reportFiled(inc) {
+  var wr = inc && inc.written_report;
+  return !!(wr && (wr.filed_at || (wr.reports && wr.reports.length)));
+}
+
 function stateText(inc) {
   if (inc.state === 'resolved') return '已办结';
   if (inc.state === 'merged') return '重复（已合并）';
   if (inc.state === 'dismissed') return '误报';
-  if (inc.written_report) return '已报省';
+  if (reportFiled(inc)) return '已报省';
   if (inc.acknowledged) return '已确认';
   return '待确认';
 }
@@ -192,7 +199,7 @@ function escalationText(inc) {
 function clockView(inc, which) {
   var clock = (inc.clocks || {})[which] || {};
   var deadline = Date.parse(clock.deadline || inc[which === 'ack' ? 'ack_deadline' : 'report_deadline']);
-  var met = which === 'ack' ? inc.acknowledged : !!inc.written_report;
+  var met = which === 'ack' ? inc.acknowledged : reportFiled(inc);
   var metWord = which === 'ack' ? '已确认' : '已报送';
   if (met) {
     var late = clock.state === 'fired' && clock.late_by_ms ? '（超时 ' + Math.max(1, Math.ceil(clock.late_by_ms / 60000)) + ' 分）' : '';
@@ -238,10 +245,11 @@ function byUrgency(a, b) {
 
 var Session = {who: null, csrf: null, expires: null};
 
-/* api('POST', path, body) -> Promise of {status, json}.  Every state change
+/* api('POST', path, body[, headers]) -> Promise of {status, json}.  Every state change
  * carries the CSRF value; a 401 means the session ended: sign in again. */
-function api(method, path, body) {
+function api(method, path, body, extra) {
   var headers = {'Accept': 'application/json'};
+  for (var k in (extra || {})) headers[k] = extra[k];
   var init = {method: method, credentials: 'same-origin', headers: headers, cache: 'no-store'};
   if (method !== 'GET') {
     if (Session.csrf) headers['X-Dutyd-CSRF'] = Session.csrf;
@@ -290,6 +298,11 @@ function signedOut(message) {
 }
 
 function signOut() {
+  // A report's unsaved text is not for the next person at this PC (a
+  // session that expired keeps it: the same person signs in again).
+  try {
+    Object.keys(sessionStorage).forEach(function (k) { if (k.indexOf('dutyd.wr.') === 0) sessionStorage.removeItem(k); });
+  } catch (e) { /* no storage: nothing kept */ }
   api('DELETE', '/api/v1/session').then(function (r) {
     // Only the server can end the session: if it did not, say so, since
     // the next person at this PC would otherwise be signed in as us.
@@ -516,10 +529,12 @@ var Route = {
     var path = location.pathname.replace(/\/+$/, '') || '/';
     var office = Session.who.kind === 'office';
     var m = /^\/incidents\/([^/]+)$/.exec(path);
+    var wr = /^\/incidents\/([^/]+)\/written-report$/.exec(path);
     // An office sees only the county pages.
-    if (office && path !== '/report') { history.replaceState(null, '', '/report'); path = '/report'; m = null; }
+    if (office && path !== '/report') { history.replaceState(null, '', '/report'); path = '/report'; m = wr = null; }
     if (path === '/') Pages.board();
     else if (m) Pages.incident(decodeURIComponent(m[1]));
+    else if (wr) Pages.writtenReport(decodeURIComponent(wr[1]));
     else if (path === '/report') Pages.report();
     else if (path === '/oncall') Pages.oncall();
     else if (path === '/wall') Pages.wall();

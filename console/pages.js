@@ -15,13 +15,20 @@ var EVENT_NAMES = {
   'incident.dismissed': '误报',
   'incident.note': '备注',
   'sms.received': '收到短信',
-  'notify.undeliverable': '通知失败'
+  'notify.undeliverable': '通知失败',
+  'report.draft_saved': '书面报告保存',
+  'report.approval_requested': '书面报告送审',
+  'report.approved': '书面报告批准',
+  'report.rejected': '书面报告退回',
+  'report.submitted': '书面报告报送',
+  'report.reminder': '书面报告提醒'
 };
 var NOTIFY_EVENTS = {
   'incident.new': '新事件', 'incident.escalated': '升级', 'incident.report_overdue': '书面报告超时',
   'incident.acknowledged': '已确认', 'incident.report_filed': '已报送', 'incident.resolved': '已办结',
   'incident.updated': '续报', 'incident.merged': '重复', 'incident.dismissed': '误报',
-  'notify.undeliverable': '通知失败告警'
+  'notify.undeliverable': '通知失败告警',
+  'report.approval_requested': '书面报告送审', 'report.submitted': '书面报告报送', 'report.reminder': '书面报告提醒'
 };
 var OUTCOMES = {delivered: '已送达', retry: '未成功，将重试', rejected: '被拒，改用下一联系方式', failed: '失败（最终）'};
 var SOURCES = {api: '网络报送', sms: '短信', phone: '电话'};
@@ -267,10 +274,18 @@ function entryDetail(e) {
     case 'incident.updated': return fieldsText(d.fields);
     case 'incident.merged': return '并入 ' + d.into + (d.note ? '：' + d.note : '');
     case 'incident.dismissed': return d.reason;
-    case 'incident.report_filed': return d.reference ? '文号 ' + d.reference : '';
+    case 'incident.report_filed':
+      return [d.number ? wrNumberName(d.number) : null, d.reference ? '文号 ' + d.reference : null,
+              d.via === 'other' ? '其他方式报送' + (d.approved ? '（已批准）' : '') : null].filter(Boolean).join(' · ');
     case 'sms.received': return d.text;
     case 'report.received': return (SOURCES[d.source] || '') + (d.taken_by_name ? '（' + d.taken_by_name + ' 接听）' : '');
     case 'notify.undeliverable': return (d.name || d.person) + '：' + d.reason;
+    case 'report.draft_saved': return wrNumberName(d.number) + ' 第 ' + d.version + ' 版';
+    case 'report.approval_requested': return wrNumberName(d.number) + ' 第 ' + d.version + ' 版';
+    case 'report.approved': case 'report.rejected':
+      return wrNumberName(d.number) + ' 第 ' + d.version + ' 版' + (d.comment ? '：' + d.comment : '');
+    case 'report.submitted': return wrNumberName(d.number) + (d.reference ? ' 文号 ' + d.reference : '');
+    case 'report.reminder': return (d.missing || '') + (d.left_ms !== undefined ? ' · 剩余 ' + Math.max(0, Math.round(d.left_ms / 60000)) + ' 分' : '');
     default: return d.note || d.text || d.reason || '';
   }
 }
@@ -322,7 +337,7 @@ function notifications(timeline) {
         return el('li', {class: 'attempt out-' + (sd.outcome || s.event.replace('notify.', ''))},
           el('span', {class: 'when', text: fmtClock(s.ts) + ' '}), text);
       });
-      rows.push(el('tr', {class: rc.failed ? 'delivery failed' : 'delivery', 'data-delivery': it.entry.seq + '.' + it.recipients.indexOf(rc)},
+      rows.push(el('tr', {class: rc.failed ? 'delivery failed' : 'delivery', 'data-delivery': it.entry.seq + '.' + it.recipients.indexOf(rc), 'data-event': d.event},
         el('td', {text: fmtTime(it.entry.ts)}),
         el('td', {text: NOTIFY_EVENTS[d.event] || d.event}),
         el('td', {}, el('strong', {text: rc.r.name || rc.r.person}), el('div', {class: 'sub', text: rc.r.why || ''})),
@@ -332,6 +347,15 @@ function notifications(timeline) {
   });
   return el('table', {class: 'list'}, el('thead', {}, el('tr', {}, ['时间', '通知', '对象', '发送情况'].map(function (l) { return el('th', {text: l}); }))),
     el('tbody', {}, rows));
+}
+
+/* The reports sent to the province, one line each (首报, 续报一 …). */
+function filedText(wr) {
+  var sent = wr.reports || [];
+  if (!sent.length) return (wr.reference || '（无文号）') + ' · ' + personName(wr.filed_by) + ' ' + fmtTime(wr.filed_at);
+  return sent.map(function (s) {
+    return wrNumberName(s.number) + ' ' + (s.reference || '（无文号）') + ' · ' + fmtTime(s.sent_at) + (s.via === 'other' ? ' · 其他方式' : '');
+  }).join('\n');
 }
 
 /* One action: its inputs on the page (never prompt()), its button, its answer. */
@@ -349,6 +373,7 @@ function actionBox(inc, spec, after, errors) {
     clear(out);
     var body = {};
     inputs.forEach(function (n) { if (n.value.trim()) body[n.name] = n.value.trim(); });
+    if (spec.requires && !body[spec.requires.name]) { append(out, message('error', spec.requires.text)); return; }
     button.disabled = true;
     api('POST', '/api/v1/incidents/' + encodeURIComponent(inc.id) + '/' + spec.path, body).then(function (r) {
       button.disabled = false;
@@ -404,7 +429,11 @@ Pages.incident = function (id) {
       el('div', {class: 'clocks'},
         el('div', {class: 'clock-box'}, el('span', {class: 'clock-label', text: '确认时限 ' + fmtClock(inc.ack_deadline)}), countdown(inc, 'ack')),
         el('div', {class: 'clock-box'}, el('span', {class: 'clock-label', text: '书面报告时限 ' + fmtClock(inc.report_deadline)}), countdown(inc, 'report')),
-        el('div', {class: 'clock-box'}, el('span', {class: 'clock-label', text: '升级'}), el('span', {class: 'esc', text: escalationText(inc)}))));
+        el('div', {class: 'clock-box'}, el('span', {class: 'clock-label', text: '升级'}), el('span', {class: 'esc', text: escalationText(inc)})),
+        // The written report is drafted, approved and sent on its own page.
+        el('a', {class: 'clock-box wr-open', href: '/incidents/' + encodeURIComponent(inc.id) + '/written-report', 'data-nav': true, 'data-wr-link': true},
+          el('span', {class: 'wr-open-name', text: '书面报告 ›'}),
+          el('span', {class: 'badge ' + (reportFiled(inc) ? 'st-filed' : 'st-open'), 'data-wr-link-state': true, text: wrButtonState(inc)}))));
 
     var acts = section('处置');
     var merge = el('datalist', {id: 'merge-targets'}, Live.list().filter(function (o) { return o.id !== inc.id; }).map(function (o) {
@@ -413,7 +442,14 @@ Pages.incident = function (id) {
     var specs = [
       {action: 'ack', path: 'ack', label: '确认', cls: 'btn-primary', disabled: closed || inc.acknowledged, done: '已确认。',
        inputs: [{name: 'note', label: '确认备注（可不填）', placeholder: '备注（可不填）'}]},
-      {action: 'file', path: 'written-report', label: '书面报告已报送', disabled: closed || !!inc.written_report, done: '已记录书面报告报送。',
+      // A report sent by fax or the provincial system's own form; the one
+      // drafted and sent through dutyd has its own page (书面报告 ›).
+      // A later report so filed needs its reference: it tells the reports apart.
+      {action: 'file', path: 'written-report', disabled: closed,
+       label: reportFiled(inc) ? wrNumberName((inc.written_report || {}).number || 1) + '已另行报送' : '书面报告已另行报送',
+       done: '已记录书面报告报送（其他方式）。',
+       requires: reportFiled(inc) ? {name: 'reference', text: '请填写这份续报的文号：首报之后，另行报送的每份报告以文号区分。'} : null,
+       hint: '经传真或省级系统另行报送时登记' + (reportFiled(inc) ? '（续报须填文号）' : '') + '。起草、审核、报送请点上方“书面报告 ›”。',
        inputs: [{name: 'reference', label: '文号', placeholder: '文号，如 A应急〔2026〕12号'}]},
       {action: 'resolve', path: 'resolve', label: '办结', disabled: closed, done: '已办结。',
        inputs: [{name: 'note', label: '办结说明', placeholder: '办结说明（可不填）'}]},
@@ -449,7 +485,7 @@ Pages.incident = function (id) {
       field('详情', inc.details),
       field('报告人', [rep.name, rep.phone].filter(Boolean).join(' ') || null),
       field('确认', inc.acknowledged ? personName(inc.acknowledged_by) + ' ' + fmtTime(inc.acknowledged_at) : null),
-      field('书面报告', inc.written_report ? (inc.written_report.reference || '（无文号）') + ' · ' + personName(inc.written_report.filed_by) + ' ' + fmtTime(inc.written_report.filed_at) : null),
+      field('书面报告', reportFiled(inc) ? filedText(inc.written_report) : null),
       field('办结', inc.resolved_at ? personName(inc.resolved_by) + ' ' + fmtTime(inc.resolved_at) : null),
       field('重复于', inc.merged_into ? el('a', {href: '/incidents/' + encodeURIComponent(inc.merged_into), 'data-nav': true, text: inc.merged_into}) : null),
       field('误报', inc.dismissed_at ? personName(inc.dismissed_by) + '：' + (inc.dismissal_reason || '') : null),
@@ -617,7 +653,7 @@ function countyStatus(inc) {
   if (inc.state === 'resolved') return '已办结';
   if (inc.state === 'merged') return '重复报告（已合并到 ' + inc.merged_into + '）';
   if (inc.state === 'dismissed') return '误报';
-  if (inc.written_report) return '已报省';
+  if (reportFiled(inc)) return '已报省';
   if (inc.acknowledged) return '已确认';
   return '已接收';
 }

@@ -216,7 +216,7 @@ ctl_show_incident(const json_t *inc)
 	if (json_is_object(json_object_get(inc, "acknowledged_by")))
 		printf("  %-16s %s\n", "acknowledged by",
 		    ctl_who(json_object_get(inc, "acknowledged_by")));
-	if (json_is_object(wr))
+	if (json_is_object(wr) && json_is_string(json_object_get(wr, "filed_at")))
 		printf("  %-16s %s (%s, %s)\n", "written report",
 		    json_string_value(json_object_get(wr, "reference")) ?
 		    json_string_value(json_object_get(wr, "reference")) : "-",

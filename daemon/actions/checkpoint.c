@@ -18,6 +18,7 @@
 #include "state/replycode.h"
 #include "state/router.h"
 #include "state/signout.h"
+#include "state/wreport.h"
 #include "store/store.h"
 
 /* Timeline entries given up per try when a snapshot is over the line limit. */
@@ -41,7 +42,9 @@ checkpoint_incident(struct incident *inc, size_t trim)
 	if (notify_snapshot(inc->id, o) != 0 || ledger_snapshot(inc->id, o) != 0 ||
 	    json_object_set_new(o, "reply_codes",
 	    replycode_snapshot(inc->id)) != 0 ||
-	    json_object_set_new(o, "links", links_snapshot(inc->id)) != 0) {
+	    json_object_set_new(o, "links", links_snapshot(inc->id)) != 0 ||
+	    (wreport_find(inc->id) != NULL && json_object_set_new(o,
+	    "wreport", wreport_snapshot(inc->id)) != 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -202,6 +205,9 @@ checkpoint_apply(const struct record *r)
 	if ((rc = incident_restore(r->incident, r->data)) != 0)
 		return rc;
 	replycode_restore(r->incident, json_object_get(r->data, "reply_codes"));
+	if ((rc = wreport_restore(r->incident, json_object_get(r->data,
+	    "wreport"))) != 0)
+		return rc;
 	if ((rc = notify_restore(r->incident, r->data)) != 0)
 		return rc;
 	if ((rc = links_restore(r->incident, json_object_get(r->data,

@@ -10,6 +10,8 @@
 #include "actions/desk.h"
 #include "actions/incact.h"
 #include "actions/smsact.h"
+#include "actions/wremind.h"
+#include "actions/wrsend.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -24,6 +26,7 @@
 #include "state/router.h"
 #include "state/signout.h"
 #include "state/smsseen.h"
+#include "state/wreport.h"
 #include "store/store.h"
 
 static int64_t
@@ -44,10 +47,13 @@ core_start(const struct store_backend *be, int accept_broken, char *err,
 	replycode_init();
 	smsseen_init();
 	signout_init();
+	wreport_init();
 	notify_init();
 	ledger_init();
 	checkpoint_init();
 	desk_init();
+	wremind_init();
+	wrsend_init();
 	if ((rc = router_check()) != 0) {
 		snprintf(err, errlen, "a record kind has no owner (a bug)");
 		return rc;
@@ -64,7 +70,18 @@ core_start(const struct store_backend *be, int accept_broken, char *err,
 	notify_reconcile_all();
 	core_turn();
 	desk_arm();
+	/* The written report's reminders, from the records replayed. */
+	wremind_arm_all();
+	/* A submission whose delivery was not recorded yet: record it now. */
+	wrsend_replayed();
+	wrsend_check_config();
 	return 0;
+}
+
+static int
+core_has_incident(const char *id)
+{
+	return incident_find(id) != NULL;
 }
 
 void
@@ -76,6 +93,7 @@ core_prune(void)
 	if ((n = incident_prune(core_retention_cutoff(), notify_busy)) > 0)
 		log_info("%d resolved incident(s) past retention unloaded; they "
 		    "stay in the audit log", n);
+	wreport_prune(core_has_incident);
 	notify_prune();
 	links_prune(time_now_ms());
 }
@@ -141,10 +159,13 @@ core_stop(void)
 	clock_free(&core_kick);
 	checkpoint_abort();
 	desk_shutdown();
+	wremind_shutdown();
+	wrsend_shutdown();
 	ledger_shutdown();
 	delivery_shutdown();
 	message_shutdown();
 	notify_shutdown();
+	wreport_shutdown();
 	incident_shutdown();
 	replycode_shutdown();
 	signout_clear();

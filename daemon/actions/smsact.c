@@ -21,6 +21,8 @@
 
 #include "actions/incact.h"
 #include "actions/smsact.h"
+#include "actions/wract.h"
+#include "actions/wrsend.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "base/utf8.h"
@@ -32,6 +34,7 @@
 #include "state/incview.h"
 #include "state/replycode.h"
 #include "state/smsseen.h"
+#include "state/wreport.h"
 #include "store/store.h"
 
 #define SMS_ADDR_MAX		64	/* code points of a From or To kept */
@@ -620,11 +623,67 @@ static const struct smsact_action {
 } smsact_actions[] = {
 	{ 'A', incact_acknowledge, "短信回复", "acknowledged",
 	    "already acknowledged", "确认" },
-	{ 'F', incact_file_report, NULL, "report filed",
+	/* Filed by other means (the written report went by fax…): via "other". */
+	{ 'F', wrsend_file_other, NULL, "report filed",
 	    "report already filed", "记录书面报告已报送" },
 	{ 'R', incact_resolve, "短信回复", "resolved", "already resolved",
 	    "处置完毕" },
 };
+
+/* <n>P: an approver approves the written report's latest version. */
+static int
+smsact_approve(struct incident *inc, const struct config_person *p,
+    const struct smsact_msg *m, struct smsact_outcome *o)
+{
+	const struct wreport	*w = wreport_find(inc->id);
+	char			 t[32], *who;
+	int			 changed = 0, rc;
+
+	/*
+	 * A text approves what the request's message showed: the version
+	 * asked about (or rejected), never one edited since, unseen.
+	 */
+	if (wreport_approved_by(inc->id) == NULL && (w == NULL ||
+	    (w->approval.state != WREPORT_REQUESTED &&
+	    w->approval.state != WREPORT_REJECTED) ||
+	    w->approval.version != w->version) && wract_may_approve(p->id)) {
+		smsact_result(o, "reply", "not the version asked about");
+		smsact_answer(o, "事件 %s 的书面报告已修改为第 %d 版，尚未送审，未批准。"
+		    "请在值班台查看后批准，或待送审短信到达后回复。", inc->id,
+		    wreport_version(inc->id));
+		return 0;
+	}
+	rc = wract_approve(inc, p->id, "短信批准", &changed);
+	if (rc == -EPERM) {
+		who = wract_approvers_text();
+		smsact_result(o, "reply", "not an approver");
+		smsact_answer(o, "您此刻不是事件 %s 书面报告的审核人，未批准。此刻可以批准"
+		    "的是：%s。", inc->id, who != NULL ? who : "-");
+		free(who);
+		return 0;
+	}
+	if (rc == -EALREADY) {
+		smsact_result(o, "reply", "incident closed");
+		smsact_answer(o, "事件 %s 已合并或核实为误报，其书面报告无需审核。",
+		    inc->id);
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	smsact_result(o, "reply", changed ? "report approved" :
+	    "report already approved");
+	if (changed) {
+		smsact_answer(o, "已批准事件 %s 的书面报告（第 %d 版），值班室可以报送。",
+		    inc->id, wreport_version(inc->id));
+		log_info("incident %s: written report version %d approved by %s by "
+		    "SMS reply (%s %s)", inc->id, wreport_version(inc->id), p->id,
+		    m->provider, m->id);
+	} else
+		smsact_answer(o, "事件 %s 的书面报告（第 %d 版）已于 %s 批准，无需再操作。",
+		    inc->id, wreport_version(inc->id), smsact_clock(
+		    wreport_find(inc->id)->approval.at, t, sizeof(t)));
+	return 0;
+}
 
 static int
 smsact_from_person(const struct config *cf, const struct config_person *p,
@@ -649,6 +708,8 @@ smsact_from_person(const struct config *cf, const struct config_person *p,
 	}
 	if ((inc = smsact_reply_target(m, &cmd, o)) == NULL)
 		return 0;
+	if (cmd.action == 'P')
+		return smsact_approve(inc, p, m, o);
 	a = &smsact_actions[cmd.action == 'A' ? 0 : cmd.action == 'F' ? 1 : 2];
 	mark = cmd.action == 'A' ? &inc->ack : cmd.action == 'F' ?
 	    &inc->filed : &inc->resolved;

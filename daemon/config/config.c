@@ -137,6 +137,15 @@ config_free(struct config *cf)
 	free(cf->plugin_dir);
 	free(cf->public_url);
 	free(cf->timezone);
+	/* The written report's keys (confwreport.c). */
+	free(cf->organization);
+	free(cf->province.name);
+	for (i = 0; i < cf->province.ncontacts; i++) {
+		free(cf->province.contacts[i].channel);
+		free(cf->province.contacts[i].to);
+	}
+	free(cf->province.contacts);
+	config_free_list(cf->policy.approvers, cf->policy.napprovers);
 	tz_unref(cf->tz);
 	for (i = 0; i < cf->noffices; i++) {
 		free(cf->offices[i].id);

@@ -98,6 +98,11 @@ struct config_policy {
 	int64_t		 retry_max_ms;		/* `retry_max`, default 5m */
 	int64_t		 retry_give_up_ms;	/* `retry_give_up` after the first attempt; 0 (`never`, the default) */
 	int64_t		 fallback_after_ms;	/* `fallback_after`, default 60s: retry one contact this long, then the next */
+	/* The written report's approval (confwreport.c reads these two). */
+	unsigned	 approval_levels;	/* `approval_levels`: bit 1 << level (I = 1); default I, II */
+	char		**approvers;	/* `approvers`: "leader", "officers" or person ids; default [leader] */
+	size_t		 napprovers;
+	int64_t		 report_reminder_ms;	/* `report_reminder`, default 10m before report_deadline; 0: none */
 	struct config_level *levels;	/* `escalation:` levels 2, 3, ... */
 	size_t		 nlevels;
 };
@@ -150,6 +155,12 @@ struct config_console {
 	int64_t		 keepalive_ms;		/* `keepalive`, default 15s: a stream's comment when quiet */
 };
 
+/* `province:` whom the written report goes to (confwreport.c). */
+struct config_province {
+	char		*name;		/* the addressee; NULL: not said */
+	struct config_contact *contacts;	/* tried in order, as a person's */
+	size_t		 ncontacts;
+};
 /* `tls:` an HTTPS listener; listen NULL: none. */
 struct config_tls {
 	char		*listen;	/* "host:port" as written */
@@ -191,6 +202,8 @@ struct config {
 	struct config_limits limits;
 	struct config_tls tls;
 	struct config_console console;
+	char		*organization;	/* `organization`: who we are; NULL: not said */
+	struct config_province province;
 	/* What the file holds that others must not read (confcheck.c warns). */
 	int		 plain_tokens;	/* `token:` in clear */
 	int		 other_secrets;	/* SMS gateway secrets, channel secrets */

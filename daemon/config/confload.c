@@ -27,6 +27,7 @@
 #include "config/channel.h"
 #include "config/confchan.h"
 #include "config/confconsole.h"
+#include "config/confwreport.h"
 #include "config/conflimits.h"
 #include "config/confload.h"
 #include "config/confmetrics.h"
@@ -722,11 +723,11 @@ static const struct field top_fields[] = {
 	{ "people", 1 }, { "duty", 0 }, { "channels", 0 }, { "policy", 0 },
 	{ "audit", 0 }, { "templates", 0 }, { "roster", 0 }, { "sms", 0 },
 	{ "links", 0 }, { "metrics", 0 }, { "limits", 0 }, { "tls", 0 },
-	{ "console", 0 },
+	{ "console", 0 }, { "organization", 0 }, { "province", 0 },
 };
 enum { T_LISTEN, T_STATE_DIR, T_PLUGIN_DIR, T_PUBLIC_URL, T_TIMEZONE,
     T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY, T_AUDIT, T_TEMPLATES, T_ROSTER, T_SMS, T_LINKS,
-    T_METRICS, T_LIMITS, T_TLS, T_CONSOLE };
+    T_METRICS, T_LIMITS, T_TLS, T_CONSOLE, T_ORGANIZATION, T_PROVINCE };
 _Static_assert(NFIELDS(top_fields) <= CONFYAML_FIELDS_MAX,
     "the largest field table must fit confyaml_fields()");
 
@@ -747,6 +748,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 		confmetrics_load(ld, NULL);
 		conflimits_load(ld, NULL);
 		confconsole_load(ld, NULL);
+		confwreport_load(ld, NULL, NULL, NULL);
 		return;
 	}
 	if (val[T_LISTEN] != NULL)
@@ -788,6 +790,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 	conflimits_load(ld, val[T_LIMITS]);
 	conflimits_tls(ld, val[T_TLS]);
 	confconsole_load(ld, val[T_CONSOLE]);
+	confwreport_load(ld, val[T_ORGANIZATION], val[T_PROVINCE], val[T_POLICY]);
 }
 
 struct config *

@@ -49,12 +49,17 @@ static const struct {
 	{ "retry_give_up", offsetof(struct config_policy, retry_give_up_ms), 0 },
 	{ "fallback_after", offsetof(struct config_policy, fallback_after_ms),
 	    60 * 1000 },
+	/* Before report_deadline: what is still missing, while there is time. */
+	{ "report_reminder", offsetof(struct config_policy, report_reminder_ms),
+	    10 * 60 * 1000 },
 };
 
 static const struct field policy_fields[] = {
 	{ "ack_timeout", 0 }, { "report_deadline", 0 }, { "county_deadline", 0 },
 	{ "retry_initial", 0 }, { "retry_max", 0 }, { "retry_give_up", 0 },
-	{ "fallback_after", 0 }, { "escalation", 0 },
+	{ "fallback_after", 0 }, { "report_reminder", 0 }, { "escalation", 0 },
+	/* The written report's approval: confwreport.c reads them. */
+	{ "approval_levels", 0 }, { "approvers", 0 },
 };
 
 #define LEVELS_MAX		16
@@ -169,6 +174,13 @@ confpolicy_load(struct loader *ld, yaml_node_t *n)
 		    "retry_give_up") == 0 && val[i]->type == YAML_SCALAR_NODE &&
 		    strcmp((const char *)val[i]->data.scalar.value, "never") == 0)
 			continue;
+		/* report_reminder: 0 turns the reminder off. */
+		if (val[i] != NULL && strcmp(policy_keys[i].key,
+		    "report_reminder") == 0 && val[i]->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)val[i]->data.scalar.value, "0") == 0) {
+			*ms = 0;
+			continue;
+		}
 		if (val[i] != NULL && confyaml_duration(ld, val[i],
 		    policy_keys[i].key, " in policy", ms) == -1)
 			ok = 0;
@@ -187,6 +199,16 @@ confpolicy_load(struct loader *ld, yaml_node_t *n)
 		    "ack_timeout 20m, report_deadline 40m)",
 		    POLICY_SHOWN(pol->report_deadline_ms),
 		    POLICY_SHOWN(pol->ack_timeout_ms));
+	/* The default needs a deadline longer than itself: else no reminder. */
+	if (ok && val[7] == NULL &&
+	    pol->report_reminder_ms >= pol->report_deadline_ms)
+		pol->report_reminder_ms = 0;
+	if (ok && pol->report_reminder_ms >= pol->report_deadline_ms)
+		confyaml_errat(ld, &val[7]->start_mark, "'report_reminder' in "
+		    "policy (%lld%s before the deadline) must be shorter "
+		    "than 'report_deadline' (%lld%s); write e.g. report_reminder: 10m, or 0 for no "
+		    "reminder", POLICY_SHOWN(pol->report_reminder_ms),
+		    POLICY_SHOWN(pol->report_deadline_ms));
 }
 
 /*

@@ -21,7 +21,7 @@ struct diagline;
 struct entry_aux;
 
 #define CONFYAML_LIST_MAX	400	/* bytes of "known: a, b, c" in a message */
-#define CONFYAML_FIELDS_MAX	20	/* entries of one struct field table */
+#define CONFYAML_FIELDS_MAX	24	/* entries of one struct field table */
 
 /* The state of one config_load(). */
 struct loader {

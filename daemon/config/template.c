@@ -102,6 +102,15 @@ static const struct {
 	    "【误报】{office}报告的“{title}”（{id}）经{actor}核实为误报，已撤销。"
 	    "原因：{note}。详情：{link}" },
 	{ "sms.reply", "{details}", "{details}" },
+	/* The written report to the province: the document as it was sent. */
+	{ "report.submitted", "{title}", "{title}\n\n{details}" },
+	/* To the approvers: the draft ({details}), a tap approves it ({action}: 批准). */
+	{ "report.approval_requested", "【书面报告待审核】{office}：{title}",
+	    "【书面报告待审核】{office}报告的“{title}”（{level}）书面报告请审核批准"
+	    "（{note}），书面报告时限 {report_deadline}。\n{details}\n{action}：{link}" },
+	{ "report.reminder", "【书面报告提醒】{office}：{title}",
+	    "【书面报告提醒】{office}报告的“{title}”（{level}）书面报告须于 "
+	    "{report_deadline} 前报送省级，还剩 {note}，目前{details}。详情：{link}" },
 	{ "duty.handover", "【值班交接】{shift}：{count} 起未办结事件",
 	    "【值班交接】{shift}接班，{count} 起未办结事件：\n{incidents}" },
 	{ "dutyd.bundle", "【合并通知】{count} 条通知",

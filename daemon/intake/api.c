@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "actions/incact.h"
+#include "actions/wrsend.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "base/utf8.h"
@@ -415,7 +416,8 @@ api_incident_ack(struct http_call *call)
 void
 api_incident_written_report(struct http_call *call)
 {
-	api_action(call, "reference", incact_file_report,
+	/* Filed by other means (fax, the provincial system): via "other". */
+	api_action(call, "reference", wrsend_file_other,
 	    "marked as written-report filed", 0);
 }
 

@@ -56,6 +56,8 @@ static const char page_head[] =
     "button{display:block;width:100%;min-height:3.5em;font-size:1.2em;"
     "border:0;border-radius:8px;background:#c62828;color:#fff}\n"
     ".ok{color:#2e7d32}.err{color:#c62828}\n"
+    "pre.draft{white-space:pre-wrap;background:#fff;border-radius:8px;"
+    "padding:1em;font:inherit}\n"
     "</style>\n";
 
 /* Open a page with its <title>; the caller writes the body. */
@@ -133,10 +135,10 @@ linkpage_confirm(const struct linkpage_summary *s, const char *token, char actio
 	FILE		*f;
 	char		*buf = NULL;
 	size_t		 len;
-	const char	*verb = "确认收到";
+	const char	*verb = action == 'P' ? "批准" : "确认收到";
 
-	/* Acknowledging is the one thing a tap does; never resolving. */
-	if (action != 'A' || s == NULL || token == NULL) {
+	/* Acknowledging and approving are all a tap does; never resolving. */
+	if ((action != 'A' && action != 'P') || s == NULL || token == NULL) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -149,10 +151,23 @@ linkpage_confirm(const struct linkpage_summary *s, const char *token, char actio
 	linkpage_item(f, "报告单位", s->office);
 	linkpage_item(f, "事件级别", linkpage_level(s->level));
 	linkpage_item(f, "发生时间", s->occurred);
-	linkpage_item(f, "值班人员", s->person);
-	fputs("</dl>\n<form method=\"post\">\n"
+	linkpage_item(f, action == 'P' ? "审核人" : "值班人员", s->person);
+	linkpage_item(f, "书面报告", s->draft_version);
+	fputs("</dl>\n", f);
+	/* What is approved is exactly what the approver reads here. */
+	if (action == 'P') {
+		fputs("<h2>", f);
+		linkpage_escape(f, s->draft_title != NULL ? s->draft_title : "");
+		fputs("</h2>\n<pre class=\"draft\">", f);
+		linkpage_escape(f, s->draft_body != NULL ? s->draft_body : "");
+		fputs("</pre>\n", f);
+	}
+	fputs("<form method=\"post\">\n"
 	    "<input type=\"hidden\" name=\"token\" value=\"", f);
 	linkpage_escape(f, token);
+	if (action == 'P')
+		fprintf(f, "\">\n<input type=\"hidden\" name=\"version\" "
+		    "value=\"%d", s->version);
 	fputs("\">\n<button type=\"submit\">", f);
 	linkpage_escape(f, verb);
 	fputs("</button>\n</form>\n"

@@ -15,11 +15,16 @@ struct linkpage_summary {
 	const char	*occurred;	/* when it happened, formatted by the caller */
 	const char	*person;	/* display name of whom the link is for */
 	const char	*url;		/* the incident's page, linked below the button */
+	/* 'P' only: the written report's draft the button approves. */
+	const char	*draft_title;
+	const char	*draft_body;
+	const char	*draft_version;	/* "首报 第 2 版", as the caller words it */
+	int		 version;	/* posted back as "version": what was read is what is approved */
 };
 
 /*
- * ACTION is 'A' (acknowledge), the only one-tap action; anything else is
- * EINVAL.  A mobile HTML page (UTF-8, Chinese) with one button that POSTs to the
+ * ACTION is 'A' (acknowledge) or 'P' (approve the written report, whose
+ * draft the page shows in full); anything else is EINVAL.  A mobile HTML page (UTF-8, Chinese) with one button that POSTs to the
  * page's own URL with the token in the form field "token": a GET never
  * acts, so link previewers cannot acknowledge anything.  Every field is
  * HTML-escaped.  malloc'd; NULL with errno (EINVAL, ENOMEM).

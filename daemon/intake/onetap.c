@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "actions/incact.h"
+#include "actions/wract.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
@@ -28,8 +29,10 @@
 #include "notify/links.h"
 #include "intake/linkpage.h"
 #include "parse/linktoken.h"
+#include "parse/wdraft.h"
 #include "state/incident.h"
 #include "state/incview.h"
+#include "state/wreport.h"
 
 #define HTML_TYPE	"text/html; charset=utf-8"
 
@@ -153,7 +156,7 @@ onetap_open(struct http_call *call, struct links_link *l,
 		return NULL;
 	}
 	/* Links sent before 0.2 could file or resolve: those are details now. */
-	if (l->action != 'A') {
+	if (l->action != 'A' && l->action != 'P') {
 		onetap_answer(call, 409, inc, "一键链接只用于确认收到。事件 %s 的书面"
 		    "报告和处置结果请在事件详情中记录，或回复通知短信。", inc->id);
 		return NULL;
@@ -192,6 +195,130 @@ onetap_already(struct http_call *call, struct incident *inc)
 	return 1;
 }
 
+/* Approving the written report (P) ------------------------------------------ */
+
+/* Nothing left to approve, or not theirs to approve: 1 after answering. */
+static int
+onetap_approve_moot(struct http_call *call, struct incident *inc,
+    const struct config_person *person)
+{
+	const struct wreport	*w = wreport_find(inc->id);
+	char			 when[64], name[32];
+
+	if (inc->state == INCIDENT_MERGED || inc->state == INCIDENT_DISMISSED) {
+		onetap_answer(call, 409, inc, "事件 %s 已%s，其书面报告无需再审核。",
+		    inc->id, inc->state == INCIDENT_MERGED ? "并入其他事件" :
+		    "核实为误报");
+		return 1;
+	}
+	if (wreport_approved_by(inc->id) != NULL) {
+		onetap_answer(call, 200, inc, "事件 %s 的书面报告（%s 第 %d 版）已由%s"
+		    "于 %s 批准，无需再次操作。", inc->id, wdraft_number_name(
+		    w->number, name, sizeof(name)), w->version,
+		    w->approval.by_name != NULL ? w->approval.by_name :
+		    w->approval.by, onetap_time(w->approval.at, when,
+		    sizeof(when)));
+		return 1;
+	}
+	if (!wract_may_approve(person->id)) {
+		char *who = wract_approvers_text();
+
+		onetap_answer(call, 403, inc, "%s此刻不是事件 %s 书面报告的审核人"
+		    "（policy.approvers）。此刻可以批准的是：%s。", person->name,
+		    inc->id, who != NULL ? who : "-");
+		free(who);
+		return 1;
+	}
+	return 0;
+}
+
+/* "version" of the approve page's form (urlencoded); -1 when absent. */
+static int
+onetap_form_version(struct http_call *call)
+{
+	const char	*p = call->body;
+	char		*end;
+	long		 v;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, "version=", 8) == 0) {
+			v = strtol(p + 8, &end, 10);
+			if (end != p + 8 && (*end == '\0' || *end == '&') &&
+			    v >= 0 && v <= WREPORT_VERSIONS_MAX)
+				return (int)v;
+			return -1;
+		}
+		if ((p = strchr(p, '&')) != NULL)
+			p++;
+	}
+	return -1;
+}
+
+static void
+onetap_approve_get(struct http_call *call, struct incident *inc,
+    const struct config_person *person)
+{
+	struct linkpage_summary	 s;
+	char			 version[64], name[32], *url, *title = NULL;
+	char			*body = NULL;
+
+	if (onetap_approve_moot(call, inc, person))
+		return;
+	if (wract_current_text(inc, &title, &body) != 0) {
+		onetap_page(call, 503, NULL);
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	s.incident = inc->id;
+	s.title = "审核批准书面报告";
+	s.office = inc->office_name != NULL ? inc->office_name : inc->office;
+	s.level = json_string_value(incident_fact(inc, "level", NULL));
+	s.person = person->name;
+	snprintf(version, sizeof(version), "%s 第 %d 版", wdraft_number_name(
+	    wreport_number(inc->id), name, sizeof(name)),
+	    wreport_version(inc->id));
+	s.draft_version = version;
+	s.version = wreport_version(inc->id);
+	s.draft_title = title;
+	s.draft_body = body;
+	s.url = url = onetap_console_url(inc);
+	onetap_page(call, 200, linkpage_confirm(&s, call->param, 'P'));
+	free(url);
+	free(title);
+	free(body);
+}
+
+static void
+onetap_approve_post(struct http_call *call, struct incident *inc,
+    const struct config_person *person)
+{
+	char	 when[64];
+	int	 changed = 0, rc, seen;
+
+	if (onetap_approve_moot(call, inc, person))
+		return;
+	/* The version the page showed: an edit since then is not approved unseen. */
+	if ((seen = onetap_form_version(call)) != wreport_version(inc->id)) {
+		onetap_answer(call, 409, inc, "书面报告在您打开此页后已修改为第 %d 版，"
+		    "尚未批准。请重新打开链接，阅读新版本后再批准。",
+		    wreport_version(inc->id));
+		return;
+	}
+	if ((rc = wract_approve(inc, person->id, "一键批准", &changed)) != 0) {
+		log_errorx("onetap: incident %s's written report could not be "
+		    "approved by %s through a link (%s)", inc->id, person->id,
+		    strerror(-rc));
+		onetap_answer(call, 503, inc, "未能保存（值班日志暂时无法写入）。请稍后"
+		    "重试，或电话联系值班室。");
+		return;
+	}
+	log_info("incident %s: written report version %d approved by %s through "
+	    "a one-tap link", inc->id, wreport_version(inc->id), person->id);
+	onetap_answer(call, 200, inc, "已批准事件 %s 的书面报告（第 %d 版），记录时间 "
+	    "%s，审核人 %s。值班室可以报送了。", inc->id, wreport_version(inc->id),
+	    onetap_time(time_now_ms(), when, sizeof(when)), person->name);
+}
+
 void
 onetap_get(struct http_call *call)
 {
@@ -202,8 +329,13 @@ onetap_get(struct http_call *call)
 	char				 occurred[64], *url;
 	int64_t				 at;
 
-	if ((inc = onetap_open(call, &l, &person)) == NULL ||
-	    onetap_already(call, inc))
+	if ((inc = onetap_open(call, &l, &person)) == NULL)
+		return;
+	if (l.action == 'P') {
+		onetap_approve_get(call, inc, person);
+		return;
+	}
+	if (onetap_already(call, inc))
 		return;
 	memset(&s, 0, sizeof(s));
 	s.incident = inc->id;
@@ -228,8 +360,13 @@ onetap_post(struct http_call *call)
 	char				 when[64];
 	int				 changed = 0, rc;
 
-	if ((inc = onetap_open(call, &l, &person)) == NULL ||
-	    onetap_already(call, inc))
+	if ((inc = onetap_open(call, &l, &person)) == NULL)
+		return;
+	if (l.action == 'P') {
+		onetap_approve_post(call, inc, person);
+		return;
+	}
+	if (onetap_already(call, inc))
 		return;
 	if ((rc = incact_acknowledge(inc, person->id, "一键确认",
 	    &changed)) != 0) {

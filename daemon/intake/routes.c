@@ -11,6 +11,8 @@
 #include "intake/session.h"
 #include "intake/smsgw.h"
 #include "intake/stream.h"
+#include "intake/wrapi.h"
+#include "intake/wrsubmit.h"
 
 const struct http_route routes_table[] = {
 	{ "GET",  "/healthz",				HTTP_AUTH_NONE,   api_healthz },
@@ -22,6 +24,14 @@ const struct http_route routes_table[] = {
 	{ "GET",  "/api/v1/incidents/{id}",		HTTP_AUTH_ANY,    api_incident_get },
 	{ "POST", "/api/v1/incidents/{id}/ack",		HTTP_AUTH_PERSON, api_incident_ack },
 	{ "POST", "/api/v1/incidents/{id}/written-report", HTTP_AUTH_PERSON, api_incident_written_report },
+	/* The written report's draft and approval (intake/wrapi.c). */
+	{ "GET",  "/api/v1/incidents/{id}/written-report/draft", HTTP_AUTH_PERSON, wrapi_draft_get },
+	{ "PUT",  "/api/v1/incidents/{id}/written-report/draft", HTTP_AUTH_PERSON, wrapi_draft_put },
+	{ "POST", "/api/v1/incidents/{id}/written-report/approval-request", HTTP_AUTH_PERSON, wrapi_request_post },
+	{ "POST", "/api/v1/incidents/{id}/written-report/approve", HTTP_AUTH_PERSON, wrapi_approve_post },
+	{ "POST", "/api/v1/incidents/{id}/written-report/reject", HTTP_AUTH_PERSON, wrapi_reject_post },
+	{ "GET",  "/api/v1/incidents/{id}/written-report.txt", HTTP_AUTH_PERSON, wrapi_text_get },
+	{ "POST", "/api/v1/incidents/{id}/written-report/submit", HTTP_AUTH_PERSON, wrsubmit_post },
 	{ "POST", "/api/v1/incidents/{id}/resolve",	HTTP_AUTH_PERSON, api_incident_resolve },
 	{ "POST", "/api/v1/incidents/{id}/updates",	HTTP_AUTH_OFFICE, api_incident_update },
 	{ "POST", "/api/v1/incidents/{id}/merge",	HTTP_AUTH_PERSON, api_incident_merge },
@@ -43,6 +53,7 @@ const struct http_route routes_table[] = {
 	/* The console: every page is index.html, which signs in by the API. */
 	{ "GET",  "/",					HTTP_AUTH_NONE,   console_page },
 	{ "GET",  "/incidents/{id}",			HTTP_AUTH_NONE,   console_page },
+	{ "GET",  "/incidents/{id}/written-report",	HTTP_AUTH_NONE,   console_page },
 	{ "GET",  "/report",				HTTP_AUTH_NONE,   console_page },
 	{ "GET",  "/oncall",				HTTP_AUTH_NONE,   console_page },
 	{ "GET",  "/wall",				HTTP_AUTH_NONE,   console_page },

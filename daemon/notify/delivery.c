@@ -824,13 +824,16 @@ chanq_cb(struct clock *c, void *arg)
 	while (q->nwaiting > 0 && chanq_take(q, ch)) {
 		ds[0] = TAILQ_FIRST(&q->waiting);
 		n = 1;
-		if (q->nwaiting >= (size_t)ch->bundle_after) {
+		/* The written report goes as itself, never as a summary line. */
+		if (q->nwaiting >= (size_t)ch->bundle_after &&
+		    ds[0]->event != NOTIFY_REPORT_SUBMITTED) {
 			for (d = TAILQ_NEXT(ds[0], queue); d != NULL &&
 			    n < DELIVER_BUNDLE_MAX; d = next) {
 				next = TAILQ_NEXT(d, queue);
 				/* A group robot reaches everyone; an SMS or mail one address. */
-				if (group || strcmp(d->contacts[d->contact].to,
-				    ds[0]->contacts[ds[0]->contact].to) == 0)
+				if (d->event != NOTIFY_REPORT_SUBMITTED && (group ||
+				    strcmp(d->contacts[d->contact].to,
+				    ds[0]->contacts[ds[0]->contact].to) == 0))
 					ds[n++] = d;
 			}
 		}
@@ -868,7 +871,7 @@ delivery_start(struct delivery *d)
 		return;
 	}
 	if (inc != NULL && incident_is_closed(inc) &&
-	    !(d->event & NOTIFY_CLOSING)) {
+	    !(d->event & NOTIFY_AFTER_CLOSE)) {
 		delivery_abandon(d, inc->state == INCIDENT_RESOLVED ?
 		    "the incident was resolved" : inc->state == INCIDENT_MERGED ?
 		    "the incident was merged" : "the incident was dismissed");
@@ -978,7 +981,8 @@ delivery_incident_resolved(struct incident *inc)
 		return;
 	for (d = TAILQ_FIRST(&subj->deliveries); d != NULL; d = next) {
 		next = TAILQ_NEXT(d, entry);
-		if ((d->event & NOTIFY_CLOSING) || d->state == DELIVERY_RECORDING)
+		if ((d->event & NOTIFY_AFTER_CLOSE) ||
+		    d->state == DELIVERY_RECORDING)
 			continue;
 		/* A bundle's request speaks for others too: let it finish. */
 		if (d->state == DELIVERY_BUNDLED ||

@@ -108,6 +108,15 @@ fail:
 	return NULL;
 }
 
+/* What the intent's one-tap links do: 'A' (acknowledge) unless it says "link_action". */
+static char
+ledger_link_action(const json_t *data)
+{
+	const char *a = json_string_value(json_object_get(data, "link_action"));
+
+	return a != NULL && strcmp(a, "P") == 0 ? 'P' : 'A';
+}
+
 static int
 ledger_apply_intent(struct notify_subject *subj, const struct record *r)
 {
@@ -140,9 +149,15 @@ ledger_apply_intent(struct notify_subject *subj, const struct record *r)
 		if (d->extra == NULL)
 			d->extra = json_incref(json_object_get(r->data,
 			    "undeliverable"));
-		/* The link a tap acknowledges with; without it, a details link. */
+		/* The written report (report.submitted) and its reminder. */
+		if (d->extra == NULL)
+			d->extra = json_incref(json_object_get(r->data, "report"));
+		if (d->extra == NULL)
+			d->extra = json_incref(json_object_get(r->data,
+			    "reminder"));
+		/* The link a tap acknowledges (or approves, "P") with; without it, a details link. */
 		if (d->link[0] != '\0' && links_register(d->link, subj->id,
-		    d->person, 'A') != 0)
+		    d->person, ledger_link_action(r->data)) != 0)
 			d->link[0] = '\0';
 		if (r->replaying)
 			delivery_schedule(d, 0);

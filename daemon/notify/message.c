@@ -25,7 +25,7 @@ struct builtin {
 	struct tmpl	*t[2];
 };
 
-static struct builtin	 builtins[16];
+static struct builtin	 builtins[24];
 static size_t		 nbuiltins;
 
 void
@@ -518,6 +518,93 @@ update_summary(const struct incident *inc, int n)
 	return out;
 }
 
+/*
+ * The written report itself, to the province: its title and text as
+ * sent ({title}, {details}), the 文号 ({reference}).
+ */
+static int
+message_report(const struct config *cf, const struct config_channel *ch,
+    const struct message_about *d, struct message *m)
+{
+	const struct incident	*inc = d->inc;
+	struct tmpl_vars	 v;
+	int			 rc;
+
+	if ((m->url = strdup(cf->public_url)) == NULL)
+		return -ENOMEM;
+	memset(&v, 0, sizeof(v));
+	if (inc != NULL) {
+		v.v[TMPL_ID] = inc->id;
+		v.v[TMPL_OFFICE] = inc->office_name != NULL ? inc->office_name :
+		    inc->office;
+	}
+	v.v[TMPL_TITLE] = json_string_value(json_object_get(d->extra, "title"));
+	v.v[TMPL_DETAILS] = json_string_value(json_object_get(d->extra, "body"));
+	v.v[TMPL_REFERENCE] = json_string_value(json_object_get(d->extra,
+	    "reference"));
+	v.v[TMPL_LINK] = m->url;
+	v.v[TMPL_EVENT] = "report.submitted";
+	if ((rc = render(cf, ch, "report.submitted", &v, m, NULL)) != 0)
+		message_clear(m);
+	return rc;
+}
+
+/*
+ * 书面报告待审核, to an approver: the draft's title and text ({details}),
+ * the version ({note}), their one-tap approve link and the SMS code <n>P.
+ */
+static int
+message_approval(const struct config *cf, const struct config_channel *ch,
+    const struct message_about *d, struct message *m)
+{
+	struct tmpl_vars	 v;
+	struct varbufs		 b;
+	char			*draft = NULL, hint[64] = "", note[64];
+	int			 rc, tap;
+
+	tap = d->link[0] != '\0' && links_url(cf, d->link, &m->url) == 0;
+	if (!tap && (m->url = incview_url(cf, d->inc)) == NULL)
+		return -ENOMEM;
+	rc = incident_vars(cf, d->inc, d->event, 0, d->late_ms, m->url, &v, &b);
+	if (rc == 0 && asprintf(&draft, "%s\n\n%s", json_string_value(
+	    json_object_get(d->extra, "title")) ?: "", json_string_value(
+	    json_object_get(d->extra, "body")) ?: "") < 0) {
+		draft = NULL;
+		rc = -ENOMEM;
+	}
+	snprintf(note, sizeof(note), "第 %lld 版", (long long)json_integer_value(
+	    json_object_get(d->extra, "version")));
+	v.v[TMPL_NOTE] = note;
+	v.v[TMPL_DETAILS] = draft;
+	v.v[TMPL_ACTION] = tap ? "批准" : "详情";
+	if (d->code > 0 && message_is_sms(ch))
+		snprintf(hint, sizeof(hint), " 回复%dP批准", d->code);
+	if (rc == 0)
+		rc = render(cf, ch, "report.approval_requested", &v, m, hint);
+	if (rc != 0)
+		message_clear(m);
+	free(draft);
+	free(b.facts);
+	return rc;
+}
+
+/* 书面报告提醒: what is missing ({details}) and the time left ({note}). */
+static void
+message_reminder(const json_t *extra, struct tmpl_vars *v, char *note,
+    size_t len)
+{
+	json_int_t left = json_integer_value(json_object_get(extra, "left_ms"));
+
+	if (left >= 60000)
+		snprintf(note, len, "%lld 分钟", (long long)(left / 60000));
+	else
+		snprintf(note, len, "%lld 秒", (long long)(left > 0 ?
+		    left / 1000 : 0));
+	v->v[TMPL_NOTE] = note;
+	v->v[TMPL_DETAILS] = json_string_value(json_object_get(extra,
+	    "missing"));
+}
+
 int
 message_render(const struct config *cf, const struct config_channel *ch,
     const struct message_about *d, struct message *m)
@@ -542,8 +629,12 @@ message_render(const struct config *cf, const struct config_channel *ch,
 			message_clear(m);
 		return rc;
 	}
+	if (d->event == NOTIFY_REPORT_SUBMITTED)
+		return message_report(cf, ch, d, m);
 	if (inc == NULL)
 		return -ENOENT;
+	if (d->event == NOTIFY_APPROVAL_REQUESTED)
+		return message_approval(cf, ch, d, m);
 	/*
 	 * A one-tap link only acknowledges, and only while nobody has; every
 	 * other link is the incident's page, which never acts (a duplicate or
@@ -562,6 +653,8 @@ message_render(const struct config *cf, const struct config_channel *ch,
 		v.v[TMPL_NOTE] = message_short(json_string_value(
 		    json_object_get(d->extra, "reason")), note, sizeof(note));
 	}
+	if (rc == 0 && d->event == NOTIFY_REPORT_REMINDER)
+		message_reminder(d->extra, &v, note, sizeof(note));
 	if (rc == 0 && d->event == NOTIFY_UPDATED) {
 		if ((details = update_summary(inc, d->update)) == NULL)
 			rc = -ENOMEM;

@@ -58,6 +58,9 @@ static const struct {
 	{ NOTIFY_UNDELIVERABLE,	"notify.undeliverable" },
 	{ NOTIFY_MERGED,	"incident.merged" },
 	{ NOTIFY_DISMISSED,	"incident.dismissed" },
+	{ NOTIFY_REPORT_SUBMITTED, "report.submitted" },
+	{ NOTIFY_REPORT_REMINDER, "report.reminder" },
+	{ NOTIFY_APPROVAL_REQUESTED, "report.approval_requested" },
 };
 #define NOTIFY_NEVENTS	(sizeof(notify_events) / sizeof(notify_events[0]))
 

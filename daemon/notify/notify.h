@@ -50,10 +50,17 @@ enum notify_event {
 	/* Bits are kept in checkpoints (notify_done); these leave room below. */
 	NOTIFY_MERGED		= 1 << 12,	/* incident.merged: to those told of it */
 	NOTIFY_DISMISSED	= 1 << 13,	/* incident.dismissed: to those told of it */
+	/* The written report (actions/wrsend.c, wremind.c): not derived, written by them. */
+	NOTIFY_REPORT_SUBMITTED	= 1 << 14,	/* report.submitted: the report itself, to the province */
+	NOTIFY_REPORT_REMINDER	= 1 << 15,	/* report.reminder: what is missing, before the deadline */
+	/* report.approval_requested (actions/wract.c): the draft, an approve link (P) and code <n>P */
+	NOTIFY_APPROVAL_REQUESTED = 1 << 16,
 };
 
 /* The events that close an incident: once closed, only these are told. */
 #define NOTIFY_CLOSING	(NOTIFY_RESOLVED | NOTIFY_MERGED | NOTIFY_DISMISSED)
+/* Sent even once the incident is closed: the report the province is owed. */
+#define NOTIFY_AFTER_CLOSE	(NOTIFY_CLOSING | NOTIFY_REPORT_SUBMITTED)
 
 /*
  * What notifications hang on: an incident, or the duty desk.  What has

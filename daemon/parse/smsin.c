@@ -667,7 +667,9 @@ static const struct {
 	{ "办结", 'R' },
 	{ "已报送", 'F' }, { "已上报", 'F' }, { "已报", 'F' },
 	{ "已确认", 'A' }, { "确认", 'A' }, { "收到", 'A' },
-	{ "A", 'A' }, { "F", 'F' }, { "R", 'R' },
+	/* The approvers approve the written report (审核批准). */
+	{ "批准", 'P' },
+	{ "A", 'A' }, { "F", 'F' }, { "R", 'R' }, { "P", 'P' },
 };
 
 /* The action word at p; its length, or 0. */

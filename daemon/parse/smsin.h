@@ -91,11 +91,12 @@ int	 smsin_phone_normalize(const char *in, char *out, size_t outlen);
  * A reply command: "3A", "３ Ａ", "3确认", "A INC-20261128-0001", "A".
  * Full-width forms, ideographic spaces and case do not matter.
  * A acknowledge (确认, 已确认, 收到), F written report filed (已报, 已报送,
- * 已上报), R resolved (处置完毕, 已处置, 办结, 已办结).  A trailing "." or
+ * 已上报), R resolved (处置完毕, 已处置, 办结, 已办结), P approve the
+ * written report (批准).  A trailing "." or
  * "。" is allowed.
  */
 struct smsin_reply {
-	char	 action;			/* 'A', 'F' or 'R' */
+	char	 action;			/* 'A', 'F', 'R' or 'P' */
 	int	 code;				/* 1..9999 from the notification; 0: none */
 	char	 incident[SMSIN_ID_MAX];	/* "INC-..." or "" */
 };

@@ -700,7 +700,9 @@ incident_apply(const struct record *r)
 		clock_disarm(&inc->ack_clock.clock);
 		clock_disarm(&inc->level_clock.clock);
 	} else if (strcmp(r->event, "incident.report_filed") == 0) {
-		rc = incident_apply_mark(&inc->filed, r, "reference");
+		/* The first report is what the clock waited for; 续报 keep it. */
+		if (inc->filed.at == 0)
+			rc = incident_apply_mark(&inc->filed, r, "reference");
 		clock_disarm(&inc->report_clock.clock);
 	} else if (strcmp(r->event, "incident.resolved") == 0) {
 		rc = incident_apply_mark(&inc->resolved, r, "note");
@@ -750,11 +752,34 @@ incident_follow(const struct record *r)
 		return 0;
 	free(inc->json);
 	inc->json = NULL;
+	/*
+	 * The written report sent by dutyd (state/wreport.c owns the record):
+	 * the report clock stops at the submission, not at its delivery.
+	 */
+	if (strcmp(r->event, "report.submitted") == 0 && inc->filed.at == 0) {
+		if (incident_apply_mark(&inc->filed, r, "reference") != 0)
+			log_warnx("incident %s: out of memory for its report's "
+			    "submission", inc->id);
+		clock_disarm(&inc->report_clock.clock);
+		incident_recount(inc);
+	}
+	/* The province, sent the report, is nobody to tell of a merge. */
 	if (strcmp(r->event, "notify.intent") == 0 &&
+	    strcmp(json_string_value(json_object_get(r->data, "event")) ?: "",
+	    "report.submitted") != 0 &&
 	    incident_note_told(inc, r->data) != 0)
 		log_warnx("incident %s: out of memory for whom it was told to",
 		    inc->id);
-	if (strcmp(r->event, "report.received") != 0)
+	if (strcmp(r->event, "report.draft_saved") == 0) {
+		/* A draft is up to 32 KiB a version: the draft API has the text. */
+		if ((summary = json_deep_copy(r->data)) == NULL)
+			rc = -ENOMEM;
+		else {
+			json_object_del(summary, "body");
+			rc = incident_timeline_add(inc, r, summary);
+		}
+		json_decref(summary);
+	} else if (strcmp(r->event, "report.received") != 0)
 		rc = incident_timeline_add(inc, r, r->data);
 	else if ((summary = json_pack("{s:s}", "office", inc->office)) == NULL)
 		rc = -ENOMEM;

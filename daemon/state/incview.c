@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "state/incident.h"
 #include "state/incview.h"
+#include "state/wreport.h"
 #include "base/timeutil.h"
 
 static unsigned	json_gen = 1;	/* bumped to drop every cached JSON */
@@ -160,13 +161,17 @@ incview_json(const struct incident *inc, int with_timeline)
 	failed |= set_time(o, "overdue_at", inc->report_clock.fired_at);
 	failed |= json_object_set_new(o, "escalation_level",
 	    json_integer(inc->level));
-	if (inc->filed.at != 0) {
-		wr = json_pack("{s:s?, s:o}", "reference", inc->filed.text,
-		    "filed_by", mark_person(&inc->filed));
-		if (wr != NULL)
-			set_time(wr, "filed_at", inc->filed.at);
-	} else
-		wr = json_null();
+	/*
+	 * The first report's filing (filed_*), the report being drafted
+	 * (number, approved_by) and every report sent (state/wreport.c).
+	 */
+	wr = json_pack("{s:s?, s:o, s:i, s:s?, s:s?, s:o}", "reference",
+	    inc->filed.text, "filed_by", mark_person(&inc->filed), "number",
+	    wreport_number(inc->id), "approved_by", wreport_approved_by(inc->id),
+	    "via", wreport_last_via(inc->id), "reports",
+	    wreport_sent_json(inc->id));
+	if (wr != NULL)
+		failed |= set_time(wr, "filed_at", inc->filed.at);
 	failed |= json_object_set_new(o, "written_report", wr);
 	failed |= set_time(o, "resolved_at", inc->resolved.at);
 	failed |= json_object_set_new(o, "resolved_by",

@@ -25,6 +25,13 @@ static const struct router_kind {
 	{ "incident.merged",		ROUTER_INCIDENT },
 	{ "incident.dismissed",		ROUTER_INCIDENT },
 	{ "incident.note",		ROUTER_INCIDENT },
+	/* The written report: drafts, approval, submission, reminders. */
+	{ "report.draft_saved",		ROUTER_WREPORT },
+	{ "report.approval_requested",	ROUTER_WREPORT },
+	{ "report.approved",		ROUTER_WREPORT },
+	{ "report.rejected",		ROUTER_WREPORT },
+	{ "report.submitted",		ROUTER_WREPORT },
+	{ "report.reminder",		ROUTER_WREPORT },
 	/* Notifications: intents, attempts, fallback, abandonment. */
 	{ "notify.",			ROUTER_NOTIFY },
 	/* Inbound SMS taken (the gateway's id must not be taken twice). */

@@ -23,6 +23,7 @@ enum router_owner {
 	ROUTER_SMSSEEN,		/* state/smsseen.c: gateway message ids taken */
 	ROUTER_CHECKPOINT,	/* actions/checkpoint.c */
 	ROUTER_SESSION,		/* state/signout.c: console sessions signed out */
+	ROUTER_WREPORT,		/* state/wreport.c: the written report */
 	ROUTER_OWNERS
 };
 

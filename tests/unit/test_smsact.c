@@ -440,6 +440,7 @@ static void
 test_already_done_says_who_and_when(void **state)
 {
 	struct incident	*inc;
+	json_t		*filed;
 	int		 changed;
 
 	inc = report_by_sms("甲", INC1);
@@ -475,6 +476,13 @@ test_already_done_says_who_and_when(void **state)
 	assert_string_equal(said(), "reply|already resolved|" INC1 "|person:li|"
 	    "事件 " INC1 " 已由张伟于 08:07 处置完毕，无需再操作。");
 	assert_int_equal(memstore_count_of("incident.report_filed", INC1), 1);
+	/* "F" says the report went by other means, and whether it was approved. */
+	filed = corefix_record("incident.report_filed", INC1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    filed, "data"), "via")), "other");
+	assert_true(json_is_false(json_object_get(json_object_get(filed,
+	    "data"), "approved")));
+	json_decref(filed);
 }
 
 static void
