@@ -203,8 +203,9 @@ e2e: all
 lint: all
 	$(PYTHON) tests/lint/layers.py --objs $(B)/obj --binary $(B)/dutyd
 
+# The browser tests run once, in the sanitizer pass (see conftest.py).
 check-plain: all
-	$(MAKE) lint unit e2e fuzz-replay
+	$(MAKE) PYTEST_ARGS='-m "not browser"' lint unit e2e fuzz-replay
 
 # test_valgrind runs the plain build in this pass too.
 check-san: all

@@ -506,6 +506,10 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow(seconds): takes about SECONDS in the plain pass; under "
         "pytest-xdist such tests start first, spread over the workers")
+    config.addinivalue_line(
+        "markers", "browser: drives the console in headless chromium; make check "
+        "runs these once, in the sanitizer pass (the pages are the same files in "
+        "both builds, and chromium is most of the cost)")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -17,6 +17,8 @@ import pytest
 
 from conftest import ROOT, SANITIZED, now_rfc3339, wait_until
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SHOTS = os.path.join(ROOT, "build", "screenshots", "san" if SANITIZED else "")

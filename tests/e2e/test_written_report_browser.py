@@ -12,6 +12,8 @@ import pytest
 
 from conftest import wait_until
 from test_console_browser import (browser, console_errors, css, no_alert, one, redrawn, shot,
+
+pytestmark = pytest.mark.browser
                                   sign_in, size, text_of, texts)
 
 XSS = "<img src=x onerror=alert(1)>"
