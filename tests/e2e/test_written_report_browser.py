@@ -12,9 +12,9 @@ import pytest
 
 from conftest import wait_until
 from test_console_browser import (browser, console_errors, css, no_alert, one, redrawn, shot,
+                                  sign_in, size, text_of, texts)
 
 pytestmark = pytest.mark.browser
-                                  sign_in, size, text_of, texts)
 
 XSS = "<img src=x onerror=alert(1)>"
 EXTRA = """organization: "某市人民政府总值班室"
