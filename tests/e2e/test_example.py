@@ -39,6 +39,7 @@ def test_make_run_shows_the_messages_and_the_console(make_dutyd, tmp_path):
         with open(d.config_path, "w") as f:
             f.write(example_for(d, port))
         d.start()
+        assert "province.contacts is not configured" not in d.stderr()
         page = d.call("GET", "/")
         assert page.status == 200 and "text/html" in page.headers["Content-Type"]
         r = d.report(title="某镇化工厂爆炸", level="II", casualties={"dead": 1, "injured": 5})
