@@ -164,28 +164,18 @@ wremind_recipients(json_t **on_duty)
 	const struct config	*cfg = config_current();
 	struct roster_oncall	 oc;
 	json_t			*list = json_array(), *seen = json_object();
-	char			 why[256];
-	size_t			 i;
-	int			 rc = 0;
+	int			 rc;
 
 	*on_duty = NULL;
 	if (list == NULL || seen == NULL ||
 	    roster_at(cfg, time_now_ms(), &oc) != 0 ||
 	    (*on_duty = notify_oncall_json(&oc)) == NULL)
 		goto fail;
-	for (i = 0; rc == 0 && i < oc.nofficers; i++) {
-		snprintf(why, sizeof(why), "duty officer, %s shift (%s): the "
-		    "written report is due", oc.officers[i].role,
-		    oc.officers[i].why);
-		rc = notify_add_person(list, seen, cfg, oc.officers[i].person,
-		    why, NULL);
-	}
-	if (rc == 0 && oc.has_leader) {
-		snprintf(why, sizeof(why), "leader on duty (%s): the written "
-		    "report is due", oc.leader.why);
-		rc = notify_add_person(list, seen, cfg, oc.leader.person, why,
-		    NULL);
-	}
+	rc = notify_add_named(list, seen, cfg, &oc, "officers",
+	    "the written report is due", NULL);
+	if (rc == 0)
+		rc = notify_add_named(list, seen, cfg, &oc, "leader",
+		    "the written report is due", NULL);
 	if (rc != 0)
 		goto fail;
 	json_decref(seen);

@@ -284,8 +284,7 @@ notify_oncall_json(const struct roster_oncall *oc)
 	return o;
 }
 
-/* Everyone on duty in ROLE ("leader", "officers") or person ID. */
-static int
+int
 notify_add_named(json_t *list, json_t *seen, const struct config *cfg,
     const struct roster_oncall *oc, const char *id, const char *why,
     const struct notify_ask *ask)

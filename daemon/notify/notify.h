@@ -135,6 +135,14 @@ struct notify_ask {
  */
 int	notify_add_person(json_t *list, json_t *seen, const struct config *,
 	    const char *id, const char *why, const struct notify_ask *ask);
+/*
+ * Everyone on duty in OC named by ID: the role "leader" or "officers", or
+ * a person id; each added as notify_add_person() does, WHY followed by
+ * their role and why they are on duty.
+ */
+int	notify_add_named(json_t *list, json_t *seen, const struct config *,
+	    const struct roster_oncall *oc, const char *id, const char *why,
+	    const struct notify_ask *ask);
 /* Who is on duty, as records and the API show it. */
 json_t	*notify_oncall_json(const struct roster_oncall *);
 
