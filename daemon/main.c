@@ -302,6 +302,7 @@ start(struct config *cfg)
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	clock_base(d.base);
+	store_scan_loop(d.base);
 	if ((rc = curlfetch_init(d.base)) != 0)
 		fatalx("cannot set up outgoing HTTP (libcurl): %s", strerror(-rc));
 	if ((be = filelog_at(cfg->state_dir)) == NULL)

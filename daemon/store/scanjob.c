@@ -1,0 +1,351 @@
+/*
+ * History scans on worker threads (see scanjob.h, store_scan()).
+ *
+ * The loop never waits for a scan: a year of a busy city is hundreds of
+ * megabytes.  A thread reads, filters and parses; the loop hears of the
+ * end through a pipe it watches, joins the thread and calls done().  The
+ * filter looks at the fixed envelope ({"seq":N,"ts":"…","event":"…",…)
+ * first, so only the records asked for are parsed as JSON: most of a
+ * busy log is notification records nobody counts.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "store/scanjob.h"
+
+#define SCANJOB_ERR_MAX		256
+#define SCANJOB_KINDS_MAX	32	/* prefixes a scan may ask for */
+
+struct scanjob {
+	LIST_ENTRY(scanjob)	 entry;
+	void			*handle;
+	scanjob_read_fn		 read;
+	void			(*close)(void *);
+	int64_t			 from_ms, to_ms;
+	char			*kinds[SCANJOB_KINDS_MAX];
+	size_t			 nkinds;	/* 0: every kind */
+	int			(*record_fn)(const struct record *, void *);
+	void			(*done)(void *, int, const char *);
+	void			*arg;
+	pthread_t		 thread;
+	int			 threaded;
+	atomic_int		 cancel;
+	atomic_int		 ended;		/* the reading is over: status and err hold */
+	int			 status;
+	char			 err[SCANJOB_ERR_MAX];
+	struct clock		 clock;		/* without a loop: done() next turn */
+};
+
+static struct {
+	struct event_base	*base;
+	int			 pipe[2];	/* threads write their struct scanjob * */
+	struct event		*pipe_ev;
+	LIST_HEAD(, scanjob)	 jobs;
+	int			 running;
+} sj = { .pipe = { -1, -1 }, .jobs = LIST_HEAD_INITIALIZER(sj.jobs) };
+
+void
+scanjob_loop(struct event_base *base)
+{
+	sj.base = base;
+}
+
+int
+scanjob_running(void)
+{
+	return sj.running;
+}
+
+static void
+scanjob_free(struct scanjob *j)
+{
+	size_t i;
+
+	if (j->handle != NULL)
+		j->close(j->handle);
+	for (i = 0; i < j->nkinds; i++)
+		free(j->kinds[i]);
+	clock_free(&j->clock);
+	free(j);
+}
+
+/* Whether the line's kind is one asked for; checkpoint.* never is. */
+static int
+scanjob_kind(const struct scanjob *j, const char *ev, size_t evlen)
+{
+	size_t i, n;
+
+	if (evlen >= 11 && memcmp(ev, "checkpoint.", 11) == 0)
+		return 0;
+	if (j->nkinds == 0)
+		return 1;
+	for (i = 0; i < j->nkinds; i++) {
+		n = strlen(j->kinds[i]);
+		if (evlen >= n && memcmp(ev, j->kinds[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The kind and the time from the envelope dutyd writes, without parsing
+ * the line.  -1 when the line does not have it (written by hand, damaged):
+ * the caller then parses it whole and decides on the parsed fields.
+ */
+static int
+scanjob_envelope(const char *line, size_t len, const char **ev,
+    size_t *evlen, int64_t *ts_ms)
+{
+	const char	*t, *e, *q;
+	char		 ts[48];
+	size_t		 head = len < 200 ? len : 200;
+
+	if ((t = memmem(line, head, ",\"ts\":\"", 7)) == NULL ||
+	    (e = memmem(line, head, ",\"event\":\"", 10)) == NULL)
+		return -1;
+	t += 7;
+	if ((q = memchr(t, '"', (size_t)(line + len - t))) == NULL ||
+	    (size_t)(q - t) >= sizeof(ts))
+		return -1;
+	memcpy(ts, t, (size_t)(q - t));
+	ts[q - t] = '\0';
+	if (time_parse(ts, ts_ms) != 0)
+		return -1;
+	e += 10;
+	if ((q = memchr(e, '"', (size_t)(line + len - e))) == NULL)
+		return -1;
+	*ev = e;
+	*evlen = (size_t)(q - e);
+	return 0;
+}
+
+/* One line, on the worker thread. */
+static int
+scanjob_line(const char *line, size_t len, void *arg)
+{
+	struct scanjob	*j = arg;
+	struct record	 rec;
+	json_t		*root;
+	const char	*ev, *why;
+	size_t		 evlen;
+	int64_t		 ts_ms;
+	int		 rc, known;
+
+	if (atomic_load_explicit(&j->cancel, memory_order_relaxed))
+		return -ECANCELED;
+	known = scanjob_envelope(line, len, &ev, &evlen, &ts_ms) == 0;
+	if (known && (ts_ms < j->from_ms || ts_ms >= j->to_ms ||
+	    !scanjob_kind(j, ev, evlen)))
+		return 0;
+	/* A damaged line (an accepted break) is not a record: left out. */
+	if (record_parse(line, len, &rec, &root, &why) != 0)
+		return 0;
+	rc = 0;
+	if (known || (rec.ts_ms >= j->from_ms && rec.ts_ms < j->to_ms &&
+	    scanjob_kind(j, rec.event, strlen(rec.event))))
+		rc = j->record_fn(&rec, j->arg);
+	json_decref(root);
+	return rc;
+}
+
+static void
+scanjob_run(struct scanjob *j)
+{
+	j->status = j->read(j->handle, scanjob_line, j, j->err, sizeof(j->err));
+	if (j->status == -ECANCELED && j->err[0] == '\0')
+		snprintf(j->err, sizeof(j->err), "dutyd is stopping");
+	else if (j->status != 0 && j->err[0] == '\0')
+		snprintf(j->err, sizeof(j->err), "reading the audit log: %s",
+		    strerror(-j->status));
+	atomic_store(&j->ended, 1);
+}
+
+static void *
+scanjob_thread(void *arg)
+{
+	struct scanjob	*j = arg;
+	ssize_t		 n;
+
+	scanjob_run(j);
+	/* A pointer is less than PIPE_BUF: one write, whole or not at all. */
+	do
+		n = write(sj.pipe[1], &j, sizeof(j));
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(j))
+		log_debug("scan: cannot wake the loop: %s", strerror(errno));
+	return NULL;
+}
+
+/* On the loop: the scan is over. */
+static void
+scanjob_finish(struct scanjob *j)
+{
+	LIST_REMOVE(j, entry);
+	sj.running--;
+	if (j->threaded)
+		pthread_join(j->thread, NULL);
+	j->close(j->handle);
+	j->handle = NULL;
+	j->done(j->arg, j->status, j->status != 0 ? j->err : NULL);
+	scanjob_free(j);
+}
+
+static void
+scanjob_pipe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct scanjob	*j;
+	ssize_t		 n;
+
+	while ((n = read(sj.pipe[0], &j, sizeof(j))) == (ssize_t)sizeof(j))
+		scanjob_finish(j);
+}
+
+static void
+scanjob_clock(struct clock *c, void *arg)
+{
+	scanjob_finish(arg);
+}
+
+static int
+scanjob_wake_setup(void)
+{
+	if (sj.pipe_ev != NULL)
+		return 0;
+	if (pipe2(sj.pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -errno;
+	if ((sj.pipe_ev = event_new(sj.base, sj.pipe[0], EV_READ | EV_PERSIST,
+	    scanjob_pipe_cb, NULL)) == NULL || event_add(sj.pipe_ev, NULL) != 0) {
+		if (sj.pipe_ev != NULL)
+			event_free(sj.pipe_ev);
+		sj.pipe_ev = NULL;
+		close(sj.pipe[0]);
+		close(sj.pipe[1]);
+		sj.pipe[0] = sj.pipe[1] = -1;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+scanjob_spawn(struct scanjob *j)
+{
+	pthread_attr_t	attr;
+	sigset_t	all, old;
+	int		rc;
+
+	if ((rc = scanjob_wake_setup()) != 0)
+		return rc;
+	if ((rc = pthread_attr_init(&attr)) != 0)
+		return -rc;
+	/* Signals stay with the loop, which turns them into events. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&j->thread, &attr, scanjob_thread, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		return -rc;
+	j->threaded = 1;
+	return 0;
+}
+
+int
+scanjob_start(void *handle, scanjob_read_fn read_fn, void (*close_fn)(void *),
+    int64_t from_ms, int64_t to_ms, const char *const *kinds,
+    int (*record_fn)(const struct record *, void *),
+    void (*done)(void *, int, const char *), void *arg)
+{
+	struct scanjob	*j;
+	size_t		 i;
+	int		 rc;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		close_fn(handle);
+		return -ENOMEM;
+	}
+	j->handle = handle;
+	j->read = read_fn;
+	j->close = close_fn;
+	j->from_ms = from_ms;
+	j->to_ms = to_ms;
+	j->record_fn = record_fn;
+	j->done = done;
+	j->arg = arg;
+	for (i = 0; kinds != NULL && kinds[i] != NULL; i++) {
+		if (i == SCANJOB_KINDS_MAX) {
+			scanjob_free(j);
+			return -E2BIG;
+		}
+		if ((j->kinds[i] = strdup(kinds[i])) == NULL) {
+			scanjob_free(j);
+			return -ENOMEM;
+		}
+		j->nkinds++;
+	}
+	/* An empty list asks for nothing: a kind nobody writes. */
+	if (kinds != NULL && j->nkinds == 0) {
+		if ((j->kinds[0] = strdup("\"")) == NULL) {
+			scanjob_free(j);
+			return -ENOMEM;
+		}
+		j->nkinds = 1;
+	}
+	if (sj.base != NULL) {
+		if ((rc = scanjob_spawn(j)) != 0) {
+			scanjob_free(j);
+			return rc;
+		}
+	} else {
+		scanjob_run(j);
+		clock_init(&j->clock, scanjob_clock, j);
+		clock_arm(&j->clock, time_now_ms());
+	}
+	LIST_INSERT_HEAD(&sj.jobs, j, entry);
+	sj.running++;
+	return 0;
+}
+
+void
+scanjob_stop_all(void)
+{
+	struct scanjob	*j;
+	ssize_t		 n;
+
+	LIST_FOREACH(j, &sj.jobs, entry)
+		atomic_store(&j->cancel, 1);
+	while ((j = LIST_FIRST(&sj.jobs)) != NULL) {
+		if (j->threaded) {
+			pthread_join(j->thread, NULL);
+			j->threaded = 0;
+		}
+		/* One that had read everything keeps its result. */
+		if (!atomic_load(&j->ended) || (j->status == -ECANCELED)) {
+			j->status = -ECANCELED;
+			snprintf(j->err, sizeof(j->err), "dutyd is stopping");
+		}
+		scanjob_finish(j);
+	}
+	if (sj.pipe_ev != NULL) {
+		event_free(sj.pipe_ev);
+		sj.pipe_ev = NULL;
+		while ((n = read(sj.pipe[0], &j, sizeof(j))) > 0)
+			;
+		close(sj.pipe[0]);
+		close(sj.pipe[1]);
+		sj.pipe[0] = sj.pipe[1] = -1;
+	}
+}
