@@ -13,6 +13,8 @@
 #include "notify/ledger.h"
 #include "notify/links.h"
 #include "notify/notify.h"
+#include "state/directive.h"
+#include "state/handover.h"
 #include "state/incident.h"
 #include "state/incsnap.h"
 #include "state/replycode.h"
@@ -102,13 +104,15 @@ checkpoint_start(int64_t cutoff)
 {
 	struct incident	*newest;
 	json_t		*data;
-	int		 day, n, rc, err;
+	int		 day, n, dday, dn, rc, err;
 
 	newest = incident_before(INCIDENT_ALL, NULL, &err);
 	incident_id_counter(&day, &n);
+	directive_id_counter(&dday, &dn);
 	/* How many are loaded; those resolved before CUTOFF are left out. */
-	data = json_pack("{s:i, s:i, s:I}", "last_day", day, "last_n", n,
-	    "incidents", (json_int_t)incident_count(INCIDENT_ALL));
+	data = json_pack("{s:i, s:i, s:I, s:i, s:i}", "last_day", day, "last_n",
+	    n, "incidents", (json_int_t)incident_count(INCIDENT_ALL),
+	    "directive_day", dday, "directive_n", dn);
 	if (data == NULL)
 		return -ENOMEM;
 	if ((rc = store_append("checkpoint.begin", NULL, "dutyd", data, NULL)) != 0)
@@ -124,6 +128,7 @@ checkpoint_start(int64_t cutoff)
 static int
 checkpoint_finish(void)
 {
+	struct directive *dv;
 	json_t	*data;
 	int	 rc;
 
@@ -135,6 +140,22 @@ checkpoint_finish(void)
 			return -ENOMEM;
 		}
 		if ((rc = store_append("checkpoint.incident", NOTIFY_DESK, "dutyd",
+		    data, NULL)) != 0)
+			return rc;
+	}
+	/* Handovers still to be accepted keep their clocks; notes wait for the next. */
+	if (handover_any()) {
+		if ((data = handover_snapshot()) == NULL)
+			return -ENOMEM;
+		if ((rc = store_append("checkpoint.handovers", NULL, "dutyd",
+		    data, NULL)) != 0)
+			return rc;
+	}
+	/* Directives, a part each: open ones keep their clocks, done ones their figures. */
+	for (dv = directive_newest(); dv != NULL; dv = directive_older(dv)) {
+		if ((data = directive_snapshot(dv)) == NULL)
+			return -ENOMEM;
+		if ((rc = store_append("checkpoint.directive", NULL, "dutyd",
 		    data, NULL)) != 0)
 			return rc;
 	}
@@ -194,10 +215,17 @@ checkpoint_apply(const struct record *r)
 	    json_is_integer(v = json_object_get(r->data, "last_day"))) {
 		incident_id_seen((int)json_integer_value(v),
 		    (int)json_integer_value(json_object_get(r->data, "last_n")));
+		directive_id_seen((int)json_integer_value(json_object_get(r->data,
+		    "directive_day")), (int)json_integer_value(json_object_get(
+		    r->data, "directive_n")));
 		return 0;
 	}
 	if (strcmp(r->event, "checkpoint.signouts") == 0)
 		return signout_restore(r->data);
+	if (strcmp(r->event, "checkpoint.directive") == 0)
+		return directive_restore(r->data);
+	if (strcmp(r->event, "checkpoint.handovers") == 0)
+		return handover_restore(r->data);
 	if (strcmp(r->event, "checkpoint.incident") != 0 || r->incident == NULL)
 		return 0;
 	if (strcmp(r->incident, NOTIFY_DESK) == 0)
