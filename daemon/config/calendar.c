@@ -8,18 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
-
 #include "config/calendar.h"
-#include "config/config.h"
-#include "config/confyaml.h"
 
-#define NFIELDS(a)	(sizeof(a) / sizeof((a)[0]))
-/* A year has some 30 days off; twenty years of them and room to spare. */
-#define CALENDAR_DATES_MAX	2048
-#define CALENDAR_RANGE_MAX	366	/* days in one holidays range */
-#define CALENDAR_YEARS_MAX	64
-#define CALENDAR_INCLUDES_MAX	16
 /* How far calendar_workday_shift() looks before giving up. */
 #define CALENDAR_SEARCH_DAYS	3660
 
@@ -209,205 +199,6 @@ calendar_free(struct calendar *cal)
 	free(cal);
 }
 
-/* Loading. */
-
-/* Dates as read, before sorting; where each came from, for messages. */
-struct calendar_list {
-	int32_t		*v;
-	yaml_mark_t	*at;
-	size_t		 n;
-};
-
-static int
-calendar_push(struct loader *ld, struct calendar_list *l, int64_t dn,
-    const yaml_mark_t *at, const char *key)
-{
-	int32_t		*v;
-	yaml_mark_t	*m;
-
-	if (l->n >= CALENDAR_DATES_MAX) {
-		confyaml_errat(ld, at, "'%s' in calendar lists more than %d "
-		    "days; split the calendar by year and keep the years in use",
-		    key, CALENDAR_DATES_MAX);
-		return -1;
-	}
-	if ((v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL) {
-		ld->oom = 1;
-		return -1;
-	}
-	l->v = v;
-	if ((m = realloc(l->at, (l->n + 1) * sizeof(*m))) == NULL) {
-		ld->oom = 1;
-		return -1;
-	}
-	l->at = m;
-	l->v[l->n] = (int32_t)dn;
-	l->at[l->n++] = *at;
-	return 0;
-}
-
-/* A date scalar; -1 after saying what is wrong. */
-static int64_t
-calendar_date(struct loader *ld, yaml_node_t *n, const char *s,
-    const char *key)
-{
-	int	 y, m, d;
-
-	if (calendar_parse_date(s, &y, &m, &d) != 0) {
-		confyaml_errat(ld, &n->start_mark, "'%s' in calendar: '%s' is "
-		    "not a date written YYYY-MM-DD (e.g. 2026-10-01)", key, s);
-		return -1;
-	}
-	return calendar_daynum(y, m, d);
-}
-
-static const struct field range_fields[] = {
-	{ "from", 1 }, { "to", 1 },
-};
-
-/* A date, "FROM..TO", or {from, to}: both ends included. */
-static void
-calendar_entry(struct loader *ld, yaml_node_t *n, const char *key,
-    int ranges, struct calendar_list *l)
-{
-	yaml_node_t	*val[NFIELDS(range_fields)];
-	const char	*s, *dots;
-	char		 a[32];
-	int64_t		 from, to, dn;
-
-	if (ranges && n->type == YAML_MAPPING_NODE) {
-		if (confyaml_fields(ld, n, "a range of holidays", " in calendar",
-		    range_fields, NFIELDS(range_fields), val) != 0 ||
-		    (s = confyaml_scalar(ld, val[0], "from", " in calendar")) ==
-		    NULL || (from = calendar_date(ld, val[0], s, key)) < 0 ||
-		    (s = confyaml_scalar(ld, val[1], "to", " in calendar")) ==
-		    NULL || (to = calendar_date(ld, val[1], s, key)) < 0)
-			return;
-	} else {
-		if ((s = confyaml_scalar(ld, n, key, " in calendar")) == NULL)
-			return;
-		if (ranges && (dots = strstr(s, "..")) != NULL) {
-			if ((size_t)(dots - s) >= sizeof(a)) {
-				confyaml_errat(ld, &n->start_mark, "'%s' in "
-				    "calendar: '%s' is not a range written "
-				    "YYYY-MM-DD..YYYY-MM-DD", key, s);
-				return;
-			}
-			snprintf(a, sizeof(a), "%.*s", (int)(dots - s), s);
-			if ((from = calendar_date(ld, n, a, key)) < 0 ||
-			    (to = calendar_date(ld, n, dots + 2, key)) < 0)
-				return;
-		} else if ((from = to = calendar_date(ld, n, s, key)) < 0)
-			return;
-	}
-	if (to < from || to - from >= CALENDAR_RANGE_MAX) {
-		confyaml_errat(ld, &n->start_mark, "'%s' in calendar: a range "
-		    "must run forward and span at most %d days", key,
-		    CALENDAR_RANGE_MAX);
-		return;
-	}
-	for (dn = from; dn <= to; dn++)
-		if (calendar_push(ld, l, dn, &n->start_mark, key) != 0)
-			return;
-}
-
-static void
-calendar_dates(struct loader *ld, yaml_node_t *n, const char *key, int ranges,
-    struct calendar_list *l)
-{
-	yaml_node_item_t	*it;
-	size_t			 count, i;
-
-	if ((it = confyaml_items(ld, n, key, " in calendar", CALENDAR_DATES_MAX,
-	    &count)) == NULL)
-		return;
-	for (i = 0; i < count; i++)
-		calendar_entry(ld, confyaml_node(ld, it[i]), key, ranges, l);
-}
-
-static void
-calendar_years(struct loader *ld, yaml_node_t *n, int *years, size_t *nyears)
-{
-	yaml_node_item_t	*it;
-	yaml_node_t		*v;
-	const char		*s;
-	char			*end;
-	size_t			 count, i;
-	long			 y;
-
-	if ((it = confyaml_items(ld, n, "years", " in calendar",
-	    CALENDAR_YEARS_MAX, &count)) == NULL)
-		return;
-	for (i = 0; i < count; i++) {
-		v = confyaml_node(ld, it[i]);
-		if ((s = confyaml_scalar(ld, v, "years", " in calendar")) == NULL)
-			continue;
-		y = strtol(s, &end, 10);
-		if (*s == '\0' || *end != '\0' || y < 1970 || y > 9999) {
-			confyaml_errat(ld, &v->start_mark, "'years' in calendar "
-			    "lists the years whose holidays and make-up working "
-			    "days are all listed, e.g. [2026], not '%s'", s);
-			continue;
-		}
-		if (*nyears < CALENDAR_YEARS_MAX)
-			years[(*nyears)++] = (int)y;
-	}
-}
-
-static const struct field calendar_fields[] = {
-	{ "include", 0 }, { "years", 0 }, { "holidays", 0 }, { "workdays", 0 },
-};
-
-struct calendar_build {
-	struct calendar_list	 holidays, workdays;
-	int			 years[CALENDAR_YEARS_MAX];
-	size_t			 nyears;
-};
-
-static void calendar_body(struct loader *, yaml_node_t *,
-    struct calendar_build *, int nested);
-
-static void
-calendar_include(struct loader *ld, yaml_node_t *n, struct calendar_build *b)
-{
-	struct loader	 sub;
-	yaml_node_t	*root;
-
-	root = confyaml_include(ld, n, "include", &sub);
-	if (root != NULL)
-		calendar_body(&sub, root, b, 1);
-	confyaml_include_end(ld, &n->start_mark, &sub);
-}
-
-static void
-calendar_body(struct loader *ld, yaml_node_t *n, struct calendar_build *b,
-    int nested)
-{
-	yaml_node_t		*val[NFIELDS(calendar_fields)];
-	yaml_node_item_t	*it;
-	size_t			 count, i;
-
-	if (confyaml_fields(ld, n, "'calendar'", " in calendar",
-	    calendar_fields, NFIELDS(calendar_fields), val) != 0)
-		return;
-	if (val[0] != NULL && nested)
-		confyaml_errat(ld, &val[0]->start_mark, "a calendar file cannot "
-		    "include another; include both from the configuration");
-	else if (val[0] != NULL && val[0]->type == YAML_SEQUENCE_NODE) {
-		if ((it = confyaml_items(ld, val[0], "include", " in calendar",
-		    CALENDAR_INCLUDES_MAX, &count)) != NULL)
-			for (i = 0; i < count; i++)
-				calendar_include(ld, confyaml_node(ld, it[i]), b);
-	} else if (val[0] != NULL)
-		calendar_include(ld, val[0], b);
-	if (val[1] != NULL)
-		calendar_years(ld, val[1], b->years, &b->nyears);
-	if (val[2] != NULL)
-		calendar_dates(ld, val[2], "holidays", 1, &b->holidays);
-	if (val[3] != NULL)
-		calendar_dates(ld, val[3], "workdays", 0, &b->workdays);
-}
-
 static int
 calendar_cmp32(const void *a, const void *b)
 {
@@ -416,85 +207,64 @@ calendar_cmp32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Sorted and unique, into a new array; NULL (and ld->oom) without memory. */
-static int32_t *
-calendar_sorted(struct loader *ld, const struct calendar_list *l, size_t *n)
+/* V's N day numbers sorted and unique into *OUT: the count, or -ENOMEM. */
+static int
+calendar_sorted(const int32_t *v, size_t n, int32_t **out, size_t *nout)
 {
-	int32_t		*v;
-	size_t		 i, k = 0;
+	size_t	 i, k = 0;
 
-	*n = 0;
-	if (l->n == 0)
-		return NULL;
-	if ((v = malloc(l->n * sizeof(*v))) == NULL) {
-		ld->oom = 1;
-		return NULL;
-	}
-	memcpy(v, l->v, l->n * sizeof(*v));
-	qsort(v, l->n, sizeof(*v), calendar_cmp32);
-	for (i = 0; i < l->n; i++)
-		if (k == 0 || v[k - 1] != v[i])
-			v[k++] = v[i];
-	*n = k;
-	return v;
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return 0;
+	if ((*out = malloc(n * sizeof(**out))) == NULL)
+		return -ENOMEM;
+	memcpy(*out, v, n * sizeof(**out));
+	qsort(*out, n, sizeof(**out), calendar_cmp32);
+	for (i = 0; i < n; i++)
+		if (k == 0 || (*out)[k - 1] != (*out)[i])
+			(*out)[k++] = (*out)[i];
+	*nout = k;
+	return 0;
 }
 
-static void
-calendar_check(struct loader *ld, const struct calendar_build *b)
+int
+calendar_fill(struct calendar *cal, const int32_t *holidays, size_t nh,
+    const int32_t *workdays, size_t nw, const int *years, size_t ny)
 {
-	char	 date[CALENDAR_DATE_MAX];
+	int32_t	*h, *w;
+	size_t	 nh2, nw2, i, j;
 	int	 y, m, d;
-	size_t	 i;
 
-	for (i = 0; i < b->workdays.n; i++) {
-		calendar_civil(b->workdays.v[i], &y, &m, &d);
-		if (calendar_in(ld->cf->calendar->holidays,
-		    ld->cf->calendar->nholidays, b->workdays.v[i]))
-			confyaml_errat(ld, &b->workdays.at[i], "%s is listed both "
-			    "under 'holidays' and 'workdays' in calendar; keep "
-			    "it in one", calendar_format_date(y, m, d, date));
-		else if (calendar_weekday(b->workdays.v[i]) != 0 &&
-		    calendar_weekday(b->workdays.v[i]) != 6)
-			confyaml_warnat(ld, &b->workdays.at[i], "%s under "
-			    "'workdays' in calendar is a weekday, a working day "
-			    "anyway; 'workdays' is for weekend days worked "
-			    "(调休)", calendar_format_date(y, m, d, date));
+	if (calendar_sorted(holidays, nh, &h, &nh2) != 0)
+		return -ENOMEM;
+	if (calendar_sorted(workdays, nw, &w, &nw2) != 0) {
+		free(h);
+		return -ENOMEM;
 	}
+	free(cal->holidays);
+	free(cal->workdays);
+	cal->holidays = h;
+	cal->nholidays = nh2;
+	cal->workdays = w;
+	cal->nworkdays = nw2;
+	cal->nyears = 0;
+	for (i = 0; i < ny && cal->nyears < CALENDAR_YEARS_MAX; i++)
+		cal->years[cal->nyears++] = years[i];
+	/* Without years declared, a year is known when any of its dates is listed. */
+	for (i = 0; ny == 0 && i < nh2 + nw2 &&
+	    cal->nyears < CALENDAR_YEARS_MAX; i++) {
+		calendar_civil(i < nh2 ? h[i] : w[i - nh2], &y, &m, &d);
+		for (j = 0; j < cal->nyears && cal->years[j] != y; j++)
+			;
+		if (j == cal->nyears)
+			cal->years[cal->nyears++] = y;
+	}
+	return 0;
 }
 
-void
-calendar_load(struct loader *ld, yaml_node_t *n)
+int
+calendar_is_holiday(const struct calendar *cal, int64_t daynum)
 {
-	struct calendar		*cal = ld->cf->calendar;
-	struct calendar_build	 b;
-	int			 y, m, d;
-	size_t			 i, j;
-
-	if (cal == NULL || n == NULL || confyaml_is_null(n))
-		return;
-	memset(&b, 0, sizeof(b));
-	if (n->type == YAML_SCALAR_NODE)
-		calendar_include(ld, n, &b);
-	else
-		calendar_body(ld, n, &b, 0);
-	cal->holidays = calendar_sorted(ld, &b.holidays, &cal->nholidays);
-	cal->workdays = calendar_sorted(ld, &b.workdays, &cal->nworkdays);
-	calendar_check(ld, &b);
-	/* Without `years:`, a year is known when any of its dates is listed. */
-	if (b.nyears == 0)
-		for (i = 0; i < b.holidays.n + b.workdays.n &&
-		    b.nyears < CALENDAR_YEARS_MAX; i++) {
-			calendar_civil(i < b.holidays.n ? b.holidays.v[i] :
-			    b.workdays.v[i - b.holidays.n], &y, &m, &d);
-			for (j = 0; j < b.nyears && b.years[j] != y; j++)
-				;
-			if (j == b.nyears)
-				b.years[b.nyears++] = y;
-		}
-	memcpy(cal->years, b.years, sizeof(cal->years));
-	cal->nyears = b.nyears;
-	free(b.holidays.v);
-	free(b.holidays.at);
-	free(b.workdays.v);
-	free(b.workdays.at);
+	return calendar_in(cal->holidays, cal->nholidays, daynum);
 }

@@ -12,15 +12,15 @@
 #ifndef DUTYD_CALENDAR_H
 #define DUTYD_CALENDAR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#include <yaml.h>
-
 struct calendar;
-struct loader;
 
 /* "YYYY-MM-DD" and its NUL. */
 #define CALENDAR_DATE_MAX	11
+/* Years one calendar declares. */
+#define CALENDAR_YEARS_MAX	64
 
 /* 1 when the date is a working day under CAL, else 0. */
 int	calendar_is_workday(const struct calendar *, int year, int month,
@@ -59,10 +59,14 @@ int64_t	calendar_first_uncovered(const struct calendar *, int year, int month,
 struct calendar *calendar_new(void);
 void	calendar_free(struct calendar *);	/* accepts NULL */
 /*
- * The `calendar:` value N (NULL: absent) into ld->cf->calendar, problems
- * reported as FILE:LINE:COLUMN.  N is a mapping (`include`, `years`,
- * `holidays`, `workdays`) or the name of a file holding one.
+ * CAL's days off and make-up working days (day numbers, in any order,
+ * repeats allowed) and the years it declares; with none declared, the
+ * years of the dates listed.  0 or -ENOMEM (CAL unchanged).  The loader
+ * (confcal.c) calls it once, before anyone reads CAL.
  */
-void	calendar_load(struct loader *, yaml_node_t *n);
+int	calendar_fill(struct calendar *, const int32_t *holidays, size_t nh,
+	    const int32_t *workdays, size_t nw, const int *years, size_t ny);
+/* 1 when DAYNUM is listed under `holidays:`. */
+int	calendar_is_holiday(const struct calendar *, int64_t daynum);
 
 #endif

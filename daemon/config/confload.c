@@ -24,8 +24,8 @@
 
 #include "base/timeutil.h"
 #include "base/tz.h"
-#include "config/calendar.h"
 #include "config/channel.h"
+#include "config/confcal.h"
 #include "config/confchan.h"
 #include "config/confdirect.h"
 #include "config/confconsole.h"
@@ -804,7 +804,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 	conflimits_tls(ld, val[T_TLS]);
 	confconsole_load(ld, val[T_CONSOLE]);
 	confwreport_load(ld, val[T_ORGANIZATION], val[T_PROVINCE], val[T_POLICY]);
-	calendar_load(ld, val[T_CALENDAR]);
+	confcal_load(ld, val[T_CALENDAR]);
 	confdirect_load(ld, val[T_DIRECTIVES]);
 }
 
