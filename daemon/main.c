@@ -18,6 +18,7 @@
 
 #include "actions/core.h"
 #include "actions/desk.h"
+#include "actions/dirremind.h"
 #include "actions/supervise.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -238,6 +239,8 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		delivery_reconfigured();
 		/* Running clocks keep their records' deadlines; who is called next changes. */
 		desk_arm();
+		/* A directive's reminders follow remind_at and the calendar in force. */
+		dirremind_arm_all();
 		log_info("configuration reloaded");
 	}
 	config_diag_free(&diag);
