@@ -538,6 +538,7 @@ var Route = {
     else if (path === '/report') Pages.report();
     else if (path === '/oncall') Pages.oncall();
     else if (path === '/wall') Pages.wall();
+    else if (path === '/dutylog') Pages.dutylog();
     else Pages.notFound();
   }
 };
