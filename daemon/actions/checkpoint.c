@@ -145,8 +145,13 @@ checkpoint_finish(void)
 	}
 	/* Handovers still to be accepted keep their clocks; notes wait for the next. */
 	if (handover_any()) {
-		if ((data = handover_snapshot()) == NULL)
+		/* With the accept links the handover messages carried: their intents are older. */
+		if ((data = handover_snapshot()) == NULL ||
+		    json_object_set_new(data, "links",
+		    links_snapshot(NOTIFY_DESK)) != 0) {
+			json_decref(data);
 			return -ENOMEM;
+		}
 		if ((rc = store_append("checkpoint.handovers", NULL, "dutyd",
 		    data, NULL)) != 0)
 			return rc;
@@ -224,8 +229,12 @@ checkpoint_apply(const struct record *r)
 		return signout_restore(r->data);
 	if (strcmp(r->event, "checkpoint.directive") == 0)
 		return directive_restore(r->data);
-	if (strcmp(r->event, "checkpoint.handovers") == 0)
-		return handover_restore(r->data);
+	if (strcmp(r->event, "checkpoint.handovers") == 0) {
+		if ((rc = handover_restore(r->data)) != 0)
+			return rc;
+		return links_restore(NOTIFY_DESK, json_object_get(r->data,
+		    "links"));
+	}
 	if (strcmp(r->event, "checkpoint.incident") != 0 || r->incident == NULL)
 		return 0;
 	if (strcmp(r->incident, NOTIFY_DESK) == 0)

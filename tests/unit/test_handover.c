@@ -26,6 +26,8 @@
 #include "fakeclock.h"
 #include "fakefetch.h"
 #include "memstore.h"
+#include "config/config.h"
+#include "notify/links.h"
 #include "notify/notify.h"
 #include "state/handover.h"
 
@@ -198,7 +200,9 @@ static void
 test_the_pending_accept_survives_a_checkpoint_and_downtime(void **state)
 {
 	const struct handover	*h;
+	struct links_link	 l;
 	json_t			*r;
+	char			*url;
 	int64_t			 seq;
 
 	corefix_start(conf);
@@ -223,6 +227,13 @@ test_the_pending_accept_survives_a_checkpoint_and_downtime(void **state)
 	assert_non_null(h = handover_find(seq));
 	assert_non_null(h->incoming[0].link);
 	assert_ptr_equal(handover_by_link(h->incoming[1].link), h);
+	/* The link in wang's message still opens to this handover. */
+	assert_int_equal(links_url(config_current(), h->incoming[0].link, &url), 0);
+	assert_int_equal(links_open(strstr(url, "/a/") + 3, fakeclock_now(), &l), 0);
+	assert_int_equal(l.action, 'H');
+	assert_string_equal(l.person, "wang");
+	assert_ptr_equal(handover_by_link(l.stub), h);
+	free(url);
 	assert_int_equal(handact_accept(h, "wang", "link"), 0);
 	fakeclock_turn();
 	assert_int_equal(h->late_ms, 76 * MIN);
