@@ -124,6 +124,25 @@ checkpoint_start(int64_t cutoff)
 	return 0;
 }
 
+/* One directive; a line over the limit gives up timeline entries, as an incident's. */
+static int
+checkpoint_write_directive(struct directive *dv)
+{
+	size_t	 trim = 0;
+	json_t	*data;
+	int	 rc;
+
+	do {
+		if ((data = directive_snapshot(dv, trim)) == NULL)
+			return -ENOMEM;
+		rc = store_append("checkpoint.directive", NULL, "dutyd", data,
+		    NULL);
+		trim += CHECKPOINT_TRIM_STEP;
+	} while (rc == -EMSGSIZE && trim <= json_array_size(dv->timeline) +
+	    CHECKPOINT_TRIM_STEP);
+	return rc;
+}
+
 /* The duty desk's deliveries still going, and the end. */
 static int
 checkpoint_finish(void)
@@ -157,13 +176,9 @@ checkpoint_finish(void)
 			return rc;
 	}
 	/* Directives, a part each: open ones keep their clocks, done ones their figures. */
-	for (dv = directive_newest(); dv != NULL; dv = directive_older(dv)) {
-		if ((data = directive_snapshot(dv)) == NULL)
-			return -ENOMEM;
-		if ((rc = store_append("checkpoint.directive", NULL, "dutyd",
-		    data, NULL)) != 0)
+	for (dv = directive_newest(); dv != NULL; dv = directive_older(dv))
+		if ((rc = checkpoint_write_directive(dv)) != 0)
 			return rc;
-	}
 	/* Signed-out console sessions stay out after a restart. */
 	if (signout_count() > 0) {
 		if ((data = signout_snapshot(time_now_ms())) == NULL)

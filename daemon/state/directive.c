@@ -369,10 +369,31 @@ directive_apply(const struct record *r)
 /* Checkpoints ------------------------------------------------------------- */
 
 json_t *
-directive_snapshot(const struct directive *d)
+directive_snapshot(const struct directive *d, size_t trim)
 {
-	return json_pack("{s:s, s:O, s:O, s:s, s:I, s:I, s:i, s:s, s:I, s:b}",
-	    "directive", d->id, "view", d->view, "timeline", d->timeline,
+	json_t	*tl;
+	size_t	 n = json_array_size(d->timeline);
+
+	/* The creation stays; the oldest after it go first (the log has them). */
+	if (trim == 0)
+		tl = json_incref(d->timeline);
+	else {
+		if ((tl = json_array()) == NULL)
+			return NULL;
+		if (n > 0 && json_array_append(tl, json_array_get(d->timeline,
+		    0)) != 0) {
+			json_decref(tl);
+			return NULL;
+		}
+		for (; trim + 1 < n; trim++)
+			if (json_array_append(tl, json_array_get(d->timeline,
+			    trim + 1)) != 0) {
+				json_decref(tl);
+				return NULL;
+			}
+	}
+	return json_pack("{s:s, s:O, s:o, s:s, s:I, s:I, s:i, s:s, s:I, s:b}",
+	    "directive", d->id, "view", d->view, "timeline", tl,
 	    "submit_by", d->submit_by, "created_ms", (json_int_t)d->created_at,
 	    "completed_ms", (json_int_t)d->completed_at, "nprogress",
 	    d->nprogress, "reminded_day", d->reminded_day, "overdue_ms",

@@ -78,8 +78,12 @@ void	directive_new_id(int64_t now, char *buf, size_t len);
 void	directive_id_counter(int *day, int *n);
 void	directive_id_seen(int day, int n);
 
-/* Checkpoints: one directive as a part, and back (replacing what replay made). */
-json_t	*directive_snapshot(const struct directive *);
+/*
+ * Checkpoints: one directive as a part, less the TRIM oldest timeline
+ * entries after its creation (a part over the line limit gives them up),
+ * and back (replacing what replay made).
+ */
+json_t	*directive_snapshot(const struct directive *, size_t trim);
 int	directive_restore(const json_t *part);
 /* Done directives completed before CUTOFF are unloaded; how many. */
 int	directive_prune(int64_t cutoff);

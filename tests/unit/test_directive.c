@@ -287,6 +287,47 @@ test_days_missed_while_down_are_sent_once_late(void **state)
 	    "overdue 2026-12-09, overdue 2026-12-10");
 }
 
+/*
+ * A directive with every progress report it may have, each as long as it
+ * may be, is over the line limit with its timeline: the checkpoint gives
+ * up old timeline entries and still holds the directive whole.
+ */
+static void
+test_the_largest_directive_fits_a_checkpoint(void **state)
+{
+	struct directive	*d;
+	char			 id[DIRECTIVE_ID_MAX], *text;
+	size_t			 i;
+	json_t			*before, *after;
+
+	corefix_start(conf);
+	d = create("county-a", "2026-12-30", "王市长", id);
+	assert_non_null(text = malloc(DIRECTIVE_NOTE_MAX * 3 + 1));
+	for (i = 0; i < DIRECTIVE_NOTE_MAX; i++)
+		memcpy(text + i * 3, "办", 3);
+	text[DIRECTIVE_NOTE_MAX * 3] = '\0';
+	for (i = 0; i < DIRECTIVE_PROGRESS_MAX; i++) {
+		assert_int_equal(diract_progress(d, "office:county-a", "A县",
+		    text), 0);
+		fakeclock_turn();
+	}
+	free(text);
+	assert_int_equal(diract_progress(d, "office:county-a", "A县", "x"),
+	    -ENOSPC);
+	before = directive_json(d, fakeclock_now(), 0);
+	memstore_want_checkpoint();
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("checkpoint.end", NULL), 1);
+	corefix_restart(0);
+	assert_non_null(d = directive_find(id));
+	after = directive_json(d, fakeclock_now(), 0);
+	assert_true(json_equal(json_object_get(before, "progress"),
+	    json_object_get(after, "progress")));
+	assert_int_equal(d->nprogress, DIRECTIVE_PROGRESS_MAX);
+	json_decref(before);
+	json_decref(after);
+}
+
 int
 main(void)
 {
@@ -297,6 +338,7 @@ main(void)
 		cmocka_unit_test_teardown(test_unknown_issuer_tells_the_leader_on_duty, corefix_teardown),
 		cmocka_unit_test_teardown(test_restarts_and_checkpoints_never_repeat_a_day, corefix_teardown),
 		cmocka_unit_test_teardown(test_days_missed_while_down_are_sent_once_late, corefix_teardown),
+		cmocka_unit_test_teardown(test_the_largest_directive_fits_a_checkpoint, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
