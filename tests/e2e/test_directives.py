@@ -273,7 +273,9 @@ def test_reminder_on_the_working_day_before_submit_by(rig):
 
 
 def test_overdue_without_progress_tells_the_issuing_leader(rig):
-    r = rig(calendar="  holidays: []\n")
+    # Today a working day whatever its weekday: the reminder it owes is today's.
+    r = rig(calendar="  holidays: []\n  workdays: [%s]\n"
+            % (iso(today()) if today().weekday() >= 5 else ""))
     old = datetime.datetime.now(ZONE) - datetime.timedelta(days=30)
     d = r.create(issued_at=old.isoformat(timespec="seconds")).json
     assert d["overdue"] is True
@@ -336,3 +338,31 @@ def test_a_restart_sends_the_reminder_owed_while_down(rig, tmp_path):
                >= {"county-a", "zhang"}, what="the reminder owed while down")
     recs = [x for x in r.d.records() if x["event"] == "directive.reminder"]
     assert len(recs) == 1 and recs[0]["data"]["kind"] == "before"
+
+
+def test_dutyd_t_warns_of_a_calendar_short_of_60_days(tmp_path):
+    import subprocess
+    from conftest import BIN, PLUGIN_DIR
+    t = today()
+    base = CONFIG.replace("$port", "8080").replace("$state_dir", str(tmp_path / "s")) \
+        .replace("$plugin_dir", PLUGIN_DIR).replace("$sink_url", "http://127.0.0.1:9/hook") \
+        .replace("$segment_size", "64MiB").replace("$remind_at", "09:00")
+    cal = tmp_path / "cal.yaml"
+    path = tmp_path / "dutyd.yaml"
+    # Covers this year and the next: no warning.
+    cal.write_text("years: [%d, %d]\nholidays: []\n" % (t.year, t.year + 1))
+    path.write_text(base.replace("$calendar", "  include: cal.yaml"))
+    path.chmod(0o600)
+    r = subprocess.run([BIN, "-t", "-c", str(path)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "configuration OK" in r.stdout, r.stderr
+    assert "calendar does not cover" not in r.stderr
+    # Only last year: the warning names the first day not covered; still OK.
+    cal.write_text("years: [%d]\nholidays: []\n" % (t.year - 1))
+    r = subprocess.run([BIN, "-t", "-c", str(path)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "configuration OK" in r.stdout, r.stderr
+    assert "warning: the calendar does not cover %s" % iso(t) in r.stderr, r.stderr
+    # A mistake in the included file is reported at its own line and column.
+    cal.write_text("years: [%d]\nholidays:\n  - 2026-02-30\n" % t.year)
+    r = subprocess.run([BIN, "-t", "-c", str(path)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "%s:3:5: 'holidays' in calendar: '2026-02-30' is not a date" % cal in r.stderr, r.stderr
