@@ -157,7 +157,8 @@ directive_json(const struct directive *d, int64_t now, int timeline)
 	if (json_object_set_new(v, "owner_name", json_string(name)) != 0 ||
 	    json_object_set_new(v, "overdue",
 	    json_boolean(directive_is_overdue(d, now))) != 0 ||
-	    (timeline && json_object_set(v, "timeline", d->timeline) != 0)) {
+	    (timeline && json_object_set_new(v, "timeline",
+	    json_deep_copy(d->timeline)) != 0)) {
 		json_decref(v);
 		return NULL;
 	}
