@@ -82,6 +82,14 @@ def test_a_day_with_two_handovers_one_accepted_late(make_dutyd, sink):
                   {"note": "已电话联系"}).status == 200
     assert d.call("POST", "/api/v1/incidents/%s/resolve" % inc, "secret-zhang",
                   {}).status == 200
+    # A leader's directive received and progressed the same day.
+    r = d.call("POST", "/api/v1/directives", "secret-zhang",
+               {"title": "关于做好寒潮防范的批示", "text": "请各地做好防范。",
+                "issued_by": "王市长", "owner": "county-a"})
+    assert r.status == 201, r
+    did = r.json["id"]
+    assert d.call("POST", "/api/v1/directives/%s/progress" % did, "secret-a",
+                  {"text": "已部署"}).status in (200, 201)
 
     # Handover 1: wang leads; his message's link accepts it, in time.
     sink.wait_delivered("duty.handover", None, {"wang"}, timeout=20)
@@ -141,6 +149,9 @@ def test_a_day_with_two_handovers_one_accepted_late(make_dutyd, sink):
     assert incs[inc]["title"] == "山体滑坡" and incs[inc]["level"] == "II"
     assert incs[inc]["acknowledged_by"] == "张伟" and incs[inc]["resolved_at"]
     assert [n["text"] for n in j["notes"]] == [NOTE]
+    dirs = [(x["id"], x["event"], x["title"], x["text"]) for x in j["directives"]]
+    assert dirs == [(did, "created", "关于做好寒潮防范的批示", None),
+                    (did, "progress", "关于做好寒潮防范的批示", "已部署")], dirs
     events = [e["event"] for e in j["entries"]]
     for ev in ("report.received", "incident.acknowledged", "incident.resolved",
                "duty.handover", "duty.handover_note", "duty.handover_accepted",
