@@ -146,11 +146,17 @@ handover_rearm(int64_t seq, int64_t at)
 		clock_arm(&h->clock, at);
 }
 
+static int
+handover_pending(const struct handover *h)
+{
+	return h->accept_by > 0 && h->accepted_by == NULL && h->overdue_at == 0;
+}
+
 /* The clock runs while the handover waits to be accepted and nobody was told. */
 static void
 handover_arm(struct handover *h)
 {
-	if (h->accept_by > 0 && h->accepted_by == NULL && h->overdue_at == 0)
+	if (handover_pending(h))
 		clock_arm(&h->clock, h->accept_by);
 	else
 		clock_disarm(&h->clock);
@@ -212,12 +218,22 @@ handover_new(int64_t seq, const json_t *o)
 	return h;
 }
 
+/*
+ * Full: the oldest one done with goes (accepted, or its alarm told), so
+ * that a busy roster cannot push out a handover whose alarm is still owed.
+ */
 static void
 handover_push(struct handover *h)
 {
+	size_t i;
+
 	if (nring == HANDOVER_KEEP) {
-		handover_free(ring[0]);
-		memmove(ring, ring + 1, (HANDOVER_KEEP - 1) * sizeof(ring[0]));
+		for (i = 0; i < nring && handover_pending(ring[i]); i++)
+			;
+		if (i == nring)
+			i = 0;
+		handover_free(ring[i]);
+		memmove(ring + i, ring + i + 1, (nring - i - 1) * sizeof(ring[0]));
 		nring--;
 	}
 	ring[nring++] = h;
