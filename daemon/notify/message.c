@@ -493,6 +493,33 @@ message_accept_overdue(const struct config *cf,
  * the link is the directive's page.
  */
 static int
+message_is_directive(enum notify_event ev)
+{
+	return ev == NOTIFY_DIRECTIVE_REMINDER || ev == NOTIFY_DIRECTIVE_OVERDUE;
+}
+
+/* A directive's placeholders from the intent's EXTRA. */
+static void
+directive_vars(const struct message_about *d, const char *url,
+    const char *late, struct tmpl_vars *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->v[TMPL_ID] = json_string_value(json_object_get(d->extra, "id"));
+	v->v[TMPL_TITLE] = json_string_value(json_object_get(d->extra, "title"));
+	v->v[TMPL_OFFICE] = json_string_value(json_object_get(d->extra,
+	    "owner_name"));
+	v->v[TMPL_DEADLINE] = json_string_value(json_object_get(d->extra,
+	    "submit_by"));
+	v->v[TMPL_ACTOR] = json_string_value(json_object_get(d->extra,
+	    "issued_by"));
+	v->v[TMPL_NOTE] = json_string_value(json_object_get(d->extra, "note"));
+	v->v[TMPL_LATE] = late;
+	v->v[TMPL_LINK] = url;
+	v->v[TMPL_ACTION] = "详情";
+	v->v[TMPL_EVENT] = notify_event_name(d->event);
+}
+
+static int
 message_directive(const struct config *cf, const struct config_channel *ch,
     const struct message_about *d, struct message *m)
 {
@@ -511,20 +538,7 @@ message_directive(const struct config *cf, const struct config_channel *ch,
 	if (d->late_ms >= 60000)
 		snprintf(late, sizeof(late), "（值班系统停机，本提醒晚发 %lld 分钟）",
 		    (long long)(d->late_ms / 60000));
-	memset(&v, 0, sizeof(v));
-	v.v[TMPL_ID] = id;
-	v.v[TMPL_TITLE] = json_string_value(json_object_get(d->extra, "title"));
-	v.v[TMPL_OFFICE] = json_string_value(json_object_get(d->extra,
-	    "owner_name"));
-	v.v[TMPL_DEADLINE] = json_string_value(json_object_get(d->extra,
-	    "submit_by"));
-	v.v[TMPL_ACTOR] = json_string_value(json_object_get(d->extra,
-	    "issued_by"));
-	v.v[TMPL_NOTE] = json_string_value(json_object_get(d->extra, "note"));
-	v.v[TMPL_LATE] = late;
-	v.v[TMPL_LINK] = m->url;
-	v.v[TMPL_ACTION] = "详情";
-	v.v[TMPL_EVENT] = notify_event_name(d->event);
+	directive_vars(d, m->url, late, &v);
 	if ((rc = render(cf, ch, notify_event_name(d->event), &v, m, NULL)) != 0)
 		message_clear(m);
 	return rc;
@@ -720,8 +734,7 @@ message_render(const struct config *cf, const struct config_channel *ch,
 	}
 	if (d->event == NOTIFY_REPORT_SUBMITTED)
 		return message_report(cf, ch, d, m);
-	if (d->event == NOTIFY_DIRECTIVE_REMINDER ||
-	    d->event == NOTIFY_DIRECTIVE_OVERDUE)
+	if (message_is_directive(d->event))
 		return message_directive(cf, ch, d, m);
 	if (inc == NULL)
 		return -ENOENT;
@@ -784,16 +797,24 @@ message_render_bundle(const struct config *cf, const struct config_channel *ch,
 	/* One line per message: its own title, as the channel would title it alone. */
 	for (i = 0; i < n; i++) {
 		line = template_for(cf, ch, notify_event_name(ds[i].event), 1);
-		if ((inc = ds[i].inc) == NULL)
+		if ((inc = ds[i].inc) == NULL && message_is_directive(ds[i].event)) {
+			/* Many directives are reminded at remind_at: each keeps its line. */
+			if (line == NULL)
+				goto out;
+			directive_vars(&ds[i], m->url, "", &iv);
+			one = tmpl_render(line, &iv);
+		} else if (inc == NULL)
 			continue;	/* the desk's: its text is its own */
-		if (line == NULL || (url = incview_url(cf, inc)) == NULL)
-			goto out;
-		rc = incident_vars(cf, inc, ds[i].event, ds[i].level,
-		    ds[i].late_ms, url, &iv, &b);
-		iv.v[TMPL_ACTION] = "详情";
-		one = rc == 0 ? tmpl_render(line, &iv) : NULL;
-		free(url);
-		free(b.facts);
+		else {
+			if (line == NULL || (url = incview_url(cf, inc)) == NULL)
+				goto out;
+			rc = incident_vars(cf, inc, ds[i].event, ds[i].level,
+			    ds[i].late_ms, url, &iv, &b);
+			iv.v[TMPL_ACTION] = "详情";
+			one = rc == 0 ? tmpl_render(line, &iv) : NULL;
+			free(url);
+			free(b.facts);
+		}
 		rc = -ENOMEM;
 		if (one == NULL)
 			goto out;

@@ -25,6 +25,7 @@
 #include "config/config.h"
 #include "corefix.h"
 #include "fakeclock.h"
+#include "fakefetch.h"
 #include "memstore.h"
 #include "state/directive.h"
 #include "store/store.h"
@@ -55,6 +56,15 @@
     "directives: { remind_at: \"09:00\" }\n"
 
 static const char conf[] = CONF;
+/* The officers' channel is rate-limited: a backlog of reminders goes as one bundle. */
+static const char conf_limited[] =
+    "timezone: \"Asia/Shanghai\"\n"
+    "offices: [ { id: county-b, name: \"B县应急管理局\", token: \"secret-b\" } ]\n"
+    "people: [ { id: zhang, name: \"张伟\", token: \"secret-zhang\", contacts: [ { channel: hook, to: \"zhang\" } ] } ]\n"
+    "duty: { officers: [zhang], leader: zhang }\n"
+    "channels:\n"
+    "  hook: { plugin: webhook, url: \"http://127.0.0.1:9/hook\", rate_limit: 2/1m, bundle_after: 3 }\n"
+    "directives: { remind_at: \"09:00\" }\n";
 
 /* Local time on a day of December 2026. */
 static int64_t
@@ -328,6 +338,51 @@ test_the_largest_directive_fits_a_checkpoint(void **state)
 	json_decref(after);
 }
 
+/* Many directives are reminded at remind_at: a bundle lists every one. */
+static void
+test_a_bundle_of_reminders_names_each_directive(void **state)
+{
+	struct diract_new	 n;
+	const char		*field, *why;
+	char			 id[DIRECTIVE_ID_MAX], title[64], all[16384] = "";
+	size_t			 i;
+	const char		*text;
+
+	corefix_start(conf_limited);
+	memset(&n, 0, sizeof(n));
+	n.text = "请认真落实。";
+	n.issued_by = "王市长";
+	n.issued_at = fakeclock_now();
+	n.owner = "county-b";
+	n.due = "2026-12-08";
+	for (i = 0; i < 5; i++) {
+		snprintf(title, sizeof(title), "第%zu号批示", i + 1);
+		n.title = title;
+		assert_int_equal(diract_create(&n, "person:zhang", id, sizeof(id),
+		    &field, &why), 0);
+		fakeclock_turn();
+	}
+	/* Friday the 4th: the working day before submit_by, Monday the 7th. */
+	until(dec(4, 9));
+	assert_int_equal(memstore_count_of("directive.reminder", NULL), 5);
+	for (i = 0; i < 4; i++) {
+		fakefetch_answer_all("");
+		fakeclock_advance(MIN);
+	}
+	fakefetch_answer_all("");
+	for (i = 0; i < fakefetch_count(); i++)
+		if ((text = json_string_value(json_object_get(
+		    fakefetch_get(i)->json, "text"))) != NULL)
+			snprintf(all + strlen(all), sizeof(all) - strlen(all),
+			    "%s\n", text);
+	assert_true(fakefetch_count() < 5);	/* bundled */
+	for (i = 0; i < 5; i++) {
+		snprintf(title, sizeof(title), "第%zu号批示", i + 1);
+		if (strstr(all, title) == NULL)
+			fail_msg("%s is in no message:\n%s", title, all);
+	}
+}
+
 int
 main(void)
 {
@@ -339,6 +394,7 @@ main(void)
 		cmocka_unit_test_teardown(test_restarts_and_checkpoints_never_repeat_a_day, corefix_teardown),
 		cmocka_unit_test_teardown(test_days_missed_while_down_are_sent_once_late, corefix_teardown),
 		cmocka_unit_test_teardown(test_the_largest_directive_fits_a_checkpoint, corefix_teardown),
+		cmocka_unit_test_teardown(test_a_bundle_of_reminders_names_each_directive, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
