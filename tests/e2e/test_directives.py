@@ -366,3 +366,21 @@ def test_dutyd_t_warns_of_a_calendar_short_of_60_days(tmp_path):
     r = subprocess.run([BIN, "-t", "-c", str(path)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
     assert "%s:3:5: 'holidays' in calendar: '2026-02-30' is not a date" % cal in r.stderr, r.stderr
+
+
+def test_a_reload_moving_remind_at_rearms_open_directives(rig):
+    import signal
+    r = rig(remind_at="23:59")
+    d = r.create(due=iso(today() + datetime.timedelta(days=10))).json
+    done = r.create(due=iso(today() + datetime.timedelta(days=10)), title="已办结").json
+    r.d.call("POST", "/api/v1/directives/%s/complete" % done["id"], "secret-a",
+             {"result": "办结"})
+    with open(r.d.config_path) as f:
+        text = f.read()
+    with open(r.d.config_path, "w") as f:
+        f.write(text.replace('remind_at: "23:59"', 'remind_at: "00:00"'))
+    r.d.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: {m["body"]["recipient"]["id"] for m in r.reminders(d["id"])}
+               >= {"county-a", "zhang"}, what="the reminder after the reload")
+    recs = [x for x in r.d.records() if x["event"] == "directive.reminder"]
+    assert [x["data"]["directive"] for x in recs] == [d["id"]]
