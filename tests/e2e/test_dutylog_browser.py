@@ -74,6 +74,13 @@ roster:
                      "交班人签字", "接班人签字", "带班领导签字", XSS):
             assert part in sheet, (part, sheet)
         assert not css(drv, "[data-dutylog] img"), "a note's text became markup"
+        # 下载 CSV works with the console's session (no token in the page).
+        got = drv.execute_async_script(
+            "var done = arguments[0];"
+            " fetch(document.querySelector('[data-dutylog-csv]').href)"
+            ".then(function (r) { return r.text().then(function (t) { done([r.status, t]); }); },"
+            " function (e) { done([0, String(e)]); });")
+        assert got[0] == 200 and got[1].startswith("序号,时间,类型") and inc in got[1], got
 
         size(drv, 794, 1123)
         drv.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
