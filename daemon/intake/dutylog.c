@@ -113,16 +113,18 @@ dutylog_on_duty(int64_t from, int64_t to)
 		goto fail;
 	while (at < to && steps++ < DUTYLOG_STEPS_MAX &&
 	    roster_at(cf, at, &oc) == 0) {
-		if (oc.has_leader && !dutylog_has(leaders, oc.leader.person))
-			json_array_append_new(leaders,
-			    dutylog_person(oc.leader.person));
+		if (oc.has_leader && !dutylog_has(leaders, oc.leader.person) &&
+		    json_array_append_new(leaders,
+		    dutylog_person(oc.leader.person)) != 0)
+			goto fail;
 		for (i = 0; i < oc.nofficers; i++) {
 			if ((people = dutylog_shift(officers,
 			    oc.officers[i].role)) == NULL)
 				goto fail;
-			if (!dutylog_has(people, oc.officers[i].person))
-				json_array_append_new(people,
-				    dutylog_person(oc.officers[i].person));
+			if (!dutylog_has(people, oc.officers[i].person) &&
+			    json_array_append_new(people,
+			    dutylog_person(oc.officers[i].person)) != 0)
+				goto fail;
 		}
 		if ((next = roster_next_change(cf, at)) <= at)
 			break;

@@ -194,9 +194,12 @@ dutyview_people(const json_t *list)
 	size_t	 i;
 
 	json_array_foreach(list, i, p)
-		json_array_append_new(out, json_pack("{s:s?, s:s?, s:s?}", "person",
-		    str(p, "person"), "name", dutyview_name(str(p, "person")),
-		    "role", str(p, "role")));
+		if (out != NULL && json_array_append_new(out, json_pack(
+		    "{s:s?, s:s?, s:s?}", "person", str(p, "person"), "name",
+		    dutyview_name(str(p, "person")), "role", str(p, "role"))) != 0) {
+			json_decref(out);
+			return NULL;
+		}
 	return out;
 }
 

@@ -80,11 +80,15 @@ handapi_state(struct http_call *call, int status)
 	size_t				 i, count = handover_notes(&n);
 
 	for (i = 0; notes != NULL && i < count; i++)
-		json_array_append_new(notes, json_pack("{s:s, s:s, s:s?, s:o}",
+		if (json_array_append_new(notes, json_pack("{s:s, s:s, s:s?, s:o}",
 		    "text", n[i].text, "by", n[i].by, "by_name",
-		    handapi_name(n[i].by), "at", handapi_time(n[i].at)));
+		    handapi_name(n[i].by), "at", handapi_time(n[i].at))) != 0) {
+			json_decref(notes);
+			notes = NULL;
+		}
+	/* json_pack fails on a NULL part: answered 503 below. */
 	body = json_pack("{s:o, s:o}", "latest", h != NULL ? handapi_view(h) :
-	    json_null(), "notes", notes != NULL ? notes : json_array());
+	    json_null(), "notes", notes);
 	if (body == NULL) {
 		http_error(call, 503, NULL, "out of memory; retry shortly");
 		return;
