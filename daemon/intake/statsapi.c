@@ -333,9 +333,9 @@ statsapi_get(struct http_call *call)
 	calendar_format_date(y, m, d, job->from);
 	calendar_civil(to, &y, &m, &d);
 	calendar_format_date(y, m, d, job->to);
-	rc = store_scan(statsapi_day_start(cfg->tz, from),
-	    statsapi_day_start(cfg->tz, to + 1), figures_kinds, statsapi_record,
-	    statsapi_done, job);
+	rc = store_scan_bare(statsapi_day_start(cfg->tz, from),
+	    statsapi_day_start(cfg->tz, to + 1), figures_kinds, figures_bare,
+	    statsapi_record, statsapi_done, job);
 	if (rc == 0)
 		return;
 	figures_free(job->fig);

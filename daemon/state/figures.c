@@ -29,6 +29,14 @@ const char *const figures_kinds[] = {
 	"directive.completed", NULL
 };
 
+/* Those of them whose data figures_add() never reads (store_scan_bare()). */
+const char *const figures_bare[] = {
+	"report.submitted", "incident.acknowledged", "incident.report_filed",
+	"incident.merged", "incident.dismissed",
+	/* A follow-up's data matters only when it went through a duplicate. */
+	"incident.updated?\"via\":", NULL
+};
+
 struct figures_inc {
 	size_t		 office;
 	int64_t		 received_ms;

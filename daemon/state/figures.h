@@ -23,6 +23,8 @@ struct figures;
 
 /* What figures_add() reads: the kinds to ask store_scan() for. */
 extern const char *const figures_kinds[];
+/* Those of them of which only the envelope is read (store_scan_bare()). */
+extern const char *const figures_bare[];
 
 /*
  * For records in [FROM_MS, TO_MS); deadlines count as passed up to

@@ -25,6 +25,7 @@ void	scanjob_loop(struct event_base *);
 int	scanjob_start(void *handle, scanjob_read_fn read_fn,
 	    void (*close_fn)(void *),
 	    int64_t from_ms, int64_t to_ms, const char *const *kinds,
+	    const char *const *bare,
 	    int (*record_fn)(const struct record *, void *),
 	    void (*done)(void *, int, const char *), void *arg);
 int	scanjob_running(void);

@@ -362,6 +362,15 @@ store_scan(int64_t from_ms, int64_t to_ms, const char *const *kinds,
     int (*record_fn)(const struct record *, void *arg),
     void (*done)(void *arg, int status, const char *err), void *arg)
 {
+	return store_scan_bare(from_ms, to_ms, kinds, NULL, record_fn, done,
+	    arg);
+}
+
+int
+store_scan_bare(int64_t from_ms, int64_t to_ms, const char *const *kinds,
+    const char *const *bare, int (*record_fn)(const struct record *, void *arg),
+    void (*done)(void *arg, int status, const char *err), void *arg)
+{
 	char	 err[256];
 	void	*h;
 
@@ -380,7 +389,7 @@ store_scan(int64_t from_ms, int64_t to_ms, const char *const *kinds,
 		return -e;
 	}
 	return scanjob_start(h, st.be->scan_read, st.be->scan_close, from_ms,
-	    to_ms, kinds, record_fn, done, arg);
+	    to_ms, kinds, bare, record_fn, done, arg);
 }
 
 int

@@ -363,6 +363,79 @@ test_errors_and_cap(void **state)
 	rmstate(dir);
 }
 
+/* Bare kinds come without their data; "KIND?TEXT" only when TEXT is absent. */
+struct bare_seen {
+	int	 n;
+	int	 done;
+	int	 with_data[8];
+	char	 event[8][40];
+	char	 incident[8][40];
+};
+
+static int
+on_bare(const struct record *r, void *arg)
+{
+	struct bare_seen *b = arg;
+
+	if (b->n < 8) {
+		b->with_data[b->n] = json_object_size(r->data) > 0;
+		snprintf(b->event[b->n], sizeof(b->event[0]), "%s", r->event);
+		snprintf(b->incident[b->n], sizeof(b->incident[0]), "%s",
+		    r->incident != NULL ? r->incident : "-");
+	}
+	b->n++;
+	return 0;
+}
+
+static void
+on_bare_done(void *arg, int status, const char *err)
+{
+	struct bare_seen *b = arg;
+
+	assert_int_equal(status, 0);
+	b->done++;
+}
+
+static void
+test_bare_kinds(void **state)
+{
+	static const char *const kinds[] = { "report.", "incident.", NULL };
+	static const char *const bare[] = { "report.submitted",
+	    "incident.updated?\"via\":", NULL };
+	char			*dir = mkstate(), err[256];
+	struct event_base	*base = event_base_new();
+	struct bare_seen	 b;
+	int			 turns;
+
+	time_use_source(fake_now);
+	store_scan_loop(base);
+	now_ms = T0;
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
+	assert_int_equal(store_append("report.received", "INC-1", "office:a",
+	    json_pack("{s:s}", "office", "a"), NULL), 0);
+	assert_int_equal(store_append("report.submitted", "INC-1", "person:li",
+	    json_pack("{s:s}", "body", "书面报告"), NULL), 0);
+	assert_int_equal(store_append("incident.updated", "INC-1", "office:a",
+	    json_pack("{s:s}", "details", "续报"), NULL), 0);
+	assert_int_equal(store_append("incident.updated", "INC-1", "office:b",
+	    json_pack("{s:s}", "via", "INC-2"), NULL), 0);
+	store_commit();
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(store_scan_bare(0, INT64_MAX, kinds, bare, on_bare,
+	    on_bare_done, &b), 0);
+	for (turns = 0; !b.done && turns < 10000; turns++)
+		event_base_loop(base, EVLOOP_ONCE);
+	assert_int_equal(b.n, 4);
+	assert_int_equal(b.with_data[0], 1);
+	/* The envelope is all there: kind, incident. */
+	assert_string_equal(b.event[1], "report.submitted");
+	assert_string_equal(b.incident[1], "INC-1");
+	assert_int_equal(b.with_data[1], 0);
+	assert_int_equal(b.with_data[2], 0);
+	assert_int_equal(b.with_data[3], 1);
+	finish(base, dir);
+}
+
 /* The memory store (the unit tests' backend): done() on the next turn. */
 static void
 test_memstore_done_next_turn(void **state)
@@ -403,6 +476,7 @@ main(void)
 		cmocka_unit_test(test_sees_the_log_as_it_was),
 		cmocka_unit_test(test_torn_tail_left_out),
 		cmocka_unit_test(test_errors_and_cap),
+		cmocka_unit_test(test_bare_kinds),
 		cmocka_unit_test(test_memstore_done_next_turn),
 	};
 
