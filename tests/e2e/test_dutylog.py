@@ -136,6 +136,8 @@ def test_a_day_with_two_handovers_one_accepted_late(make_dutyd, sink):
     assert log.status == 200, log
     j = log.json
     assert j["date"] == date and j["complete"] is False and j["in_progress"] is True
+    # No calendar: weekends are the days off.
+    assert j["holiday"] is (datetime.date.fromisoformat(date).weekday() >= 5), j["holiday"]
     assert j["on_duty"]["leader"]["person"] == "li"
     assert {p["person"] for p in j["on_duty"]["leaders"]} == {"li", "wang"}
     hs = j["handovers"]
