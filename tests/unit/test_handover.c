@@ -128,6 +128,24 @@ test_the_note_goes_with_the_next_handover(void **state)
 	    "已约\"9时\"回电\n接班确认：https://duty.example.gov.cn/a/"));
 }
 
+/* Sixteen notes wait for one handover at most; after it there is room again. */
+static void
+test_notes_are_capped(void **state)
+{
+	const struct handover_note	*n;
+	int				 i;
+
+	corefix_start(conf);
+	for (i = 0; i < HANDOVER_NOTES_MAX; i++)
+		assert_int_equal(handact_note("li", "留言"), 0);
+	assert_int_equal(handact_note("li", "多一条"), -ENOSPC);
+	fakeclock_turn();
+	assert_int_equal(handover_notes(&n), HANDOVER_NOTES_MAX);
+	to_handover();
+	assert_int_equal(handover_notes(&n), 0);
+	assert_int_equal(handact_note("sun", "接班后"), 0);
+}
+
 /* Accepted in time: late_ms 0, no alarm; a second accept changes nothing. */
 static void
 test_accepted_in_time_no_alarm(void **state)
@@ -282,6 +300,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_the_note_goes_with_the_next_handover,
 		    corefix_teardown),
+		cmocka_unit_test_teardown(test_notes_are_capped, corefix_teardown),
 		cmocka_unit_test_teardown(test_accepted_in_time_no_alarm,
 		    corefix_teardown),
 		cmocka_unit_test_teardown(
