@@ -539,6 +539,9 @@ var Route = {
     else if (path === '/oncall') Pages.oncall();
     else if (path === '/wall') Pages.wall();
     else if (path === '/dutylog') Pages.dutylog();
+    else if (path === '/stats') Pages.stats();
+    else if (path === '/directives') Pages.directives();
+    else if (/^\/directives\/[^/]+$/.test(path)) Pages.directive(decodeURIComponent(path.slice(12)));
     else Pages.notFound();
   }
 };
