@@ -18,6 +18,12 @@ var DIR_REMINDERS = {before: '报送期限前一工作日提醒', due: '报送�
 
 function dirOwner(d) { return d.owner_name || d.owner || ''; }
 
+/* "person:zhang" as the person reads it: the name of whoever is signed in, else the id. */
+function dirActor(a) {
+  var id = (a || '').replace(/^(person|office):/, '');
+  return Session.who && Session.who.id === id && Session.who.name ? Session.who.name : id;
+}
+
 function dirStateBadge(d) {
   if (d.state === 'done')
     return el('span', {class: 'badge ' + (d.on_time === false ? 'late' : 'ontime'),
@@ -116,7 +122,7 @@ function dirTimeline(list) {
     el('tbody', {}, (list || []).map(function (e) {
       return el('tr', {'data-event': e.event},
         el('td', {text: fmtDateTime(e.ts)}), el('td', {text: DIR_EVENTS[e.event] || e.event}),
-        el('td', {text: e.actor || ''}), el('td', {text: dirTimelineText(e)}));
+        el('td', {text: dirActor(e.actor)}), el('td', {text: dirTimelineText(e)}));
     })));
 }
 
@@ -167,7 +173,7 @@ function dirDetail(d, reload) {
       })))),
     el('section', {class: 'card'}, el('h2', {text: '办理进展（' + (d.progress || []).length + '）'}),
       (d.progress || []).length ? el('ol', {class: 'dir-progress'}, d.progress.map(function (p) {
-        return el('li', {}, fmtDateTime(p.at) + ' ' + (p.by || '') + '：', p.text);
+        return el('li', {}, fmtDateTime(p.at) + ' ' + dirActor(p.by) + '：', p.text);
       })) : el('p', {class: 'muted', text: '尚无进展报告。'})),
     staff && d.state !== 'done' ? el('section', {class: 'card dir-actions'},
       dirAction(d, 'progress', '报告进展', [{name: 'text', label: '进展情况'}], '提交进展', reload),
