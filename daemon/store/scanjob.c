@@ -185,28 +185,18 @@ scanjob_bare(const char *line, size_t len, struct record *rec, json_t **rootp)
 }
 
 /*
- * The kind and the time from the envelope dutyd writes, without parsing
- * the line.  -1 when the line does not have it (written by hand, damaged):
- * the caller then parses it whole and decides on the parsed fields.
+ * The kind, then the time, from the envelope dutyd writes, without parsing
+ * the line; the time is read only for the kinds asked for (most lines of a
+ * busy log are notifications nobody counts).  -1 when the line does not have
+ * the envelope (written by hand, damaged): the caller then parses it whole
+ * and decides on the parsed fields.
  */
 static int
-scanjob_envelope(const char *line, size_t len, const char **ev,
-    size_t *evlen, int64_t *ts_ms)
+scanjob_event(const char *line, size_t len, const char **ev, size_t *evlen)
 {
-	const char	*t, *e, *q;
-	char		 ts[48];
-	size_t		 head = len < 200 ? len : 200;
+	const char	*e, *q;
 
-	if ((t = memmem(line, head, ",\"ts\":\"", 7)) == NULL ||
-	    (e = memmem(line, head, ",\"event\":\"", 10)) == NULL)
-		return -1;
-	t += 7;
-	if ((q = memchr(t, '"', (size_t)(line + len - t))) == NULL ||
-	    (size_t)(q - t) >= sizeof(ts))
-		return -1;
-	memcpy(ts, t, (size_t)(q - t));
-	ts[q - t] = '\0';
-	if (time_parse(ts, ts_ms) != 0)
+	if ((e = memmem(line, len < 200 ? len : 200, ",\"event\":\"", 10)) == NULL)
 		return -1;
 	e += 10;
 	if ((q = memchr(e, '"', (size_t)(line + len - e))) == NULL)
@@ -214,6 +204,23 @@ scanjob_envelope(const char *line, size_t len, const char **ev,
 	*ev = e;
 	*evlen = (size_t)(q - e);
 	return 0;
+}
+
+static int
+scanjob_ts(const char *line, size_t len, int64_t *ts_ms)
+{
+	const char	*t, *q;
+	char		 ts[48];
+
+	if ((t = memmem(line, len < 200 ? len : 200, ",\"ts\":\"", 7)) == NULL)
+		return -1;
+	t += 7;
+	if ((q = memchr(t, '"', (size_t)(line + len - t))) == NULL ||
+	    (size_t)(q - t) >= sizeof(ts))
+		return -1;
+	memcpy(ts, t, (size_t)(q - t));
+	ts[q - t] = '\0';
+	return time_parse(ts, ts_ms) == 0 ? 0 : -1;
 }
 
 /* One line, on the worker thread. */
@@ -230,9 +237,11 @@ scanjob_line(const char *line, size_t len, void *arg)
 
 	if (atomic_load_explicit(&j->cancel, memory_order_relaxed))
 		return -ECANCELED;
-	known = scanjob_envelope(line, len, &ev, &evlen, &ts_ms) == 0;
-	if (known && (ts_ms < j->from_ms || ts_ms >= j->to_ms ||
-	    !scanjob_kind(j, ev, evlen)))
+	known = scanjob_event(line, len, &ev, &evlen) == 0;
+	if (known && !scanjob_kind(j, ev, evlen))
+		return 0;
+	known = known && scanjob_ts(line, len, &ts_ms) == 0;
+	if (known && (ts_ms < j->from_ms || ts_ms >= j->to_ms))
 		return 0;
 	/* A damaged line (an accepted break) is not a record: left out. */
 	if ((!known || !scanjob_bare_ok(j, line, len, ev, evlen) ||
