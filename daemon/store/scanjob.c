@@ -59,6 +59,7 @@ static struct {
 	struct event		*pipe_ev;
 	LIST_HEAD(, scanjob)	 jobs;
 	int			 running;
+	int			 stopping;	/* a done() then starts no new scan */
 } sj = { .pipe = { -1, -1 }, .jobs = LIST_HEAD_INITIALIZER(sj.jobs) };
 
 void
@@ -388,6 +389,10 @@ scanjob_start(void *handle, scanjob_read_fn read_fn, void (*close_fn)(void *),
 	struct scanjob	*j;
 	int		 rc;
 
+	if (sj.stopping) {
+		close_fn(handle);
+		return -ECANCELED;
+	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		close_fn(handle);
 		return -ENOMEM;
@@ -427,6 +432,7 @@ scanjob_stop_all(void)
 	struct scanjob	*j;
 	ssize_t		 n;
 
+	sj.stopping = 1;
 	LIST_FOREACH(j, &sj.jobs, entry)
 		atomic_store(&j->cancel, 1);
 	while ((j = LIST_FIRST(&sj.jobs)) != NULL) {
@@ -450,4 +456,5 @@ scanjob_stop_all(void)
 		close(sj.pipe[1]);
 		sj.pipe[0] = sj.pipe[1] = -1;
 	}
+	sj.stopping = 0;
 }
