@@ -183,7 +183,7 @@ def test_figures_over_a_log_longer_than_retention_and_live_reports(make_dutyd):
 
     # Live: a late report (an hour after the event), two on time; one acknowledged
     # with a follow-up and its written report filed, one dismissed as false.
-    late = d.report(title="山体滑坡", occurred_at=statslog.ts(now - 3600)).json["id"]
+    late = d.report(title="山体滑坡", occurred_at=statslog.ts(time.time() - 3600)).json["id"]
     a = d.report(title="化工厂泄漏").json["id"]
     b = d.report(token="secret-b", title="误报的火情").json["id"]
     assert d.call("POST", "/api/v1/incidents/%s/ack" % a, "secret-zhang", {}).status == 200
