@@ -64,6 +64,20 @@ def test_stats_and_directives_pages(make_dutyd, tmp_path):
         shot(driver, "directive", full=True)
         got = d.call("GET", "/api/v1/directives/" + did, "secret-zhang").json
         assert [p["text"] for p in got["progress"]] == ["已组织 30 人巡查，发现管涌 2 处。"]
+
+        # A directive recorded from the list page opens its own page.
+        driver.get(base + "/directives")
+        one(driver, "details summary").click()
+        form = one(driver, "form[data-directive-create]")
+        for name, value in (("title", "关于山体滑坡隐患排查的批示"), ("text", "请B县三日内排查完毕。"),
+                            ("issued_by", "李副市长"), ("owner", "county-b")):
+            form.find_element("css selector", '[name="%s"]' % name).send_keys(value)
+        form.find_element("css selector", 'button[type="submit"]').click()
+        wait_until(lambda: "/directives/DIR-" in driver.current_url and
+                   css(driver, ".dir-page[data-directive]"), 20, what="the new directive's page")
+        new = driver.current_url.rsplit("/", 1)[1]
+        got = d.call("GET", "/api/v1/directives/" + new, "secret-zhang").json
+        assert (got["title"], got["owner"], got["issued_by"]) == ("关于山体滑坡隐患排查的批示", "county-b", "李副市长")
         no_alert(driver)
         assert console_errors(driver) == [], console_errors(driver)
     finally:
