@@ -538,6 +538,10 @@ var Route = {
     else if (path === '/report') Pages.report();
     else if (path === '/oncall') Pages.oncall();
     else if (path === '/wall') Pages.wall();
+    else if (path === '/dutylog') Pages.dutylog();
+    else if (path === '/stats') Pages.stats();
+    else if (path === '/directives') Pages.directives();
+    else if (/^\/directives\/[^/]+$/.test(path)) Pages.directive(decodeURIComponent(path.slice(12)));
     else Pages.notFound();
   }
 };

@@ -45,7 +45,7 @@ function chrome(title) {
   var who = Session.who;
   var links = who.kind === 'office'
     ? [navLink('/report', '报送与续报')]
-    : [navLink('/', '值班台'), navLink('/report', '电话接报'), navLink('/oncall', '值班表'), navLink('/wall', '大屏')];
+    : [navLink('/', '值班台'), navLink('/report', '电话接报'), navLink('/oncall', '值班表'), navLink('/dutylog', '值班日志'), navLink('/directives', '批示件'), navLink('/stats', '统计通报'), navLink('/wall', '大屏')];
   var root = clear(app());
   root.className = 'page';
   append(root, el('header', {class: 'topbar'},

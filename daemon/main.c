@@ -18,6 +18,7 @@
 
 #include "actions/core.h"
 #include "actions/desk.h"
+#include "actions/dirremind.h"
 #include "actions/supervise.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -238,6 +239,8 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		delivery_reconfigured();
 		/* Running clocks keep their records' deadlines; who is called next changes. */
 		desk_arm();
+		/* A directive's reminders follow remind_at and the calendar in force. */
+		dirremind_arm_all();
 		log_info("configuration reloaded");
 	}
 	config_diag_free(&diag);
@@ -302,6 +305,7 @@ start(struct config *cfg)
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	clock_base(d.base);
+	store_scan_loop(d.base);
 	if ((rc = curlfetch_init(d.base)) != 0)
 		fatalx("cannot set up outgoing HTTP (libcurl): %s", strerror(-rc));
 	if ((be = filelog_at(cfg->state_dir)) == NULL)

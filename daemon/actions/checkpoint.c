@@ -13,6 +13,8 @@
 #include "notify/ledger.h"
 #include "notify/links.h"
 #include "notify/notify.h"
+#include "state/directive.h"
+#include "state/handover.h"
 #include "state/incident.h"
 #include "state/incsnap.h"
 #include "state/replycode.h"
@@ -102,13 +104,15 @@ checkpoint_start(int64_t cutoff)
 {
 	struct incident	*newest;
 	json_t		*data;
-	int		 day, n, rc, err;
+	int		 day, n, dday, dn, rc, err;
 
 	newest = incident_before(INCIDENT_ALL, NULL, &err);
 	incident_id_counter(&day, &n);
+	directive_id_counter(&dday, &dn);
 	/* How many are loaded; those resolved before CUTOFF are left out. */
-	data = json_pack("{s:i, s:i, s:I}", "last_day", day, "last_n", n,
-	    "incidents", (json_int_t)incident_count(INCIDENT_ALL));
+	data = json_pack("{s:i, s:i, s:I, s:i, s:i}", "last_day", day, "last_n",
+	    n, "incidents", (json_int_t)incident_count(INCIDENT_ALL),
+	    "directive_day", dday, "directive_n", dn);
 	if (data == NULL)
 		return -ENOMEM;
 	if ((rc = store_append("checkpoint.begin", NULL, "dutyd", data, NULL)) != 0)
@@ -120,10 +124,30 @@ checkpoint_start(int64_t cutoff)
 	return 0;
 }
 
+/* One directive; a line over the limit gives up timeline entries, as an incident's. */
+static int
+checkpoint_write_directive(struct directive *dv)
+{
+	size_t	 trim = 0;
+	json_t	*data;
+	int	 rc;
+
+	do {
+		if ((data = directive_snapshot(dv, trim)) == NULL)
+			return -ENOMEM;
+		rc = store_append("checkpoint.directive", NULL, "dutyd", data,
+		    NULL);
+		trim += CHECKPOINT_TRIM_STEP;
+	} while (rc == -EMSGSIZE && trim <= json_array_size(dv->timeline) +
+	    CHECKPOINT_TRIM_STEP);
+	return rc;
+}
+
 /* The duty desk's deliveries still going, and the end. */
 static int
 checkpoint_finish(void)
 {
+	struct directive *dv;
 	json_t	*data;
 	int	 rc;
 
@@ -138,6 +162,23 @@ checkpoint_finish(void)
 		    data, NULL)) != 0)
 			return rc;
 	}
+	/* Handovers still to be accepted keep their clocks; notes wait for the next. */
+	if (handover_any()) {
+		/* With the accept links the handover messages carried: their intents are older. */
+		if ((data = handover_snapshot()) == NULL ||
+		    json_object_set_new(data, "links",
+		    links_snapshot(NOTIFY_DESK)) != 0) {
+			json_decref(data);
+			return -ENOMEM;
+		}
+		if ((rc = store_append("checkpoint.handovers", NULL, "dutyd",
+		    data, NULL)) != 0)
+			return rc;
+	}
+	/* Directives, a part each: open ones keep their clocks, done ones their figures. */
+	for (dv = directive_newest(); dv != NULL; dv = directive_older(dv))
+		if ((rc = checkpoint_write_directive(dv)) != 0)
+			return rc;
 	/* Signed-out console sessions stay out after a restart. */
 	if (signout_count() > 0) {
 		if ((data = signout_snapshot(time_now_ms())) == NULL)
@@ -194,10 +235,21 @@ checkpoint_apply(const struct record *r)
 	    json_is_integer(v = json_object_get(r->data, "last_day"))) {
 		incident_id_seen((int)json_integer_value(v),
 		    (int)json_integer_value(json_object_get(r->data, "last_n")));
+		directive_id_seen((int)json_integer_value(json_object_get(r->data,
+		    "directive_day")), (int)json_integer_value(json_object_get(
+		    r->data, "directive_n")));
 		return 0;
 	}
 	if (strcmp(r->event, "checkpoint.signouts") == 0)
 		return signout_restore(r->data);
+	if (strcmp(r->event, "checkpoint.directive") == 0)
+		return directive_restore(r->data);
+	if (strcmp(r->event, "checkpoint.handovers") == 0) {
+		if ((rc = handover_restore(r->data)) != 0)
+			return rc;
+		return links_restore(NOTIFY_DESK, json_object_get(r->data,
+		    "links"));
+	}
 	if (strcmp(r->event, "checkpoint.incident") != 0 || r->incident == NULL)
 		return 0;
 	if (strcmp(r->incident, NOTIFY_DESK) == 0)

@@ -8,6 +8,8 @@
 #include "actions/checkpoint.h"
 #include "actions/core.h"
 #include "actions/desk.h"
+#include "actions/dirremind.h"
+#include "actions/handact.h"
 #include "actions/incact.h"
 #include "actions/smsact.h"
 #include "actions/wremind.h"
@@ -21,6 +23,8 @@
 #include "notify/links.h"
 #include "notify/message.h"
 #include "notify/notify.h"
+#include "state/directive.h"
+#include "state/handover.h"
 #include "state/incident.h"
 #include "state/replycode.h"
 #include "state/router.h"
@@ -48,10 +52,12 @@ core_start(const struct store_backend *be, int accept_broken, char *err,
 	smsseen_init();
 	signout_init();
 	wreport_init();
+	directive_init();
 	notify_init();
 	ledger_init();
 	checkpoint_init();
 	desk_init();
+	handover_init(handact_overdue);
 	wremind_init();
 	wrsend_init();
 	if ((rc = router_check()) != 0) {
@@ -72,6 +78,8 @@ core_start(const struct store_backend *be, int accept_broken, char *err,
 	desk_arm();
 	/* The written report's reminders, from the records replayed. */
 	wremind_arm_all();
+	/* Directives' reminders too: those owed while down fire now, once. */
+	dirremind_arm_all();
 	/* A submission whose delivery was not recorded yet: record it now. */
 	wrsend_replayed();
 	wrsend_check_config();
@@ -94,6 +102,9 @@ core_prune(void)
 		log_info("%d resolved incident(s) past retention unloaded; they "
 		    "stay in the audit log", n);
 	wreport_prune(core_has_incident);
+	if ((n = directive_prune(core_retention_cutoff())) > 0)
+		log_info("%d directive(s) done before retention unloaded; they "
+		    "stay in the audit log", n);
 	notify_prune();
 	links_prune(time_now_ms());
 }
@@ -159,13 +170,16 @@ core_stop(void)
 	clock_free(&core_kick);
 	checkpoint_abort();
 	desk_shutdown();
+	handover_shutdown();
 	wremind_shutdown();
+	dirremind_shutdown();
 	wrsend_shutdown();
 	ledger_shutdown();
 	delivery_shutdown();
 	message_shutdown();
 	notify_shutdown();
 	wreport_shutdown();
+	directive_shutdown();
 	incident_shutdown();
 	replycode_shutdown();
 	signout_clear();

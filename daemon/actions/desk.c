@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "config/roster.h"
 #include "notify/notify.h"
+#include "state/handover.h"
 #include "state/incident.h"
 #include "store/store.h"
 
@@ -164,6 +165,56 @@ fail:
 	return NULL;
 }
 
+/*
+ * The notes left since the last handover: into the record as they are,
+ * and as the message's {note} ("\n交班留言（张伟 08:20）：…").  0 or -ENOMEM.
+ */
+static int
+desk_notes(json_t **list, char **text)
+{
+	const struct config		*cfg = config_current();
+	const struct config_person	*p;
+	const struct handover_note	*n;
+	char				 hm[16], *next;
+	size_t				 i, count = handover_notes(&n);
+
+	*text = NULL;
+	if ((*list = json_array()) == NULL || (*text = strdup("")) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		char when[TIME_RFC3339_MAX];
+
+		p = config_person(cfg, n[i].by);
+		time_local(n[i].at, "%H:%M", hm, sizeof(hm));
+		if (json_array_append_new(*list, json_pack("{s:s, s:s, s:s}",
+		    "text", n[i].text, "by", n[i].by, "at", time_format(n[i].at,
+		    when, sizeof(when)))) != 0 ||
+		    asprintf(&next, "%s\n交班留言（%s %s）：%s", *text, p != NULL ?
+		    p->name : n[i].by, hm, n[i].text) == -1)
+			return -ENOMEM;
+		free(*text);
+		*text = next;
+	}
+	return 0;
+}
+
+/* Each incoming's accept link (the stub their message carries), for handover.c. */
+static void
+desk_links(json_t *incoming, const json_t *recipients)
+{
+	json_t		*in;
+	const json_t	*r;
+	size_t		 i, j;
+
+	json_array_foreach(incoming, i, in)
+		json_array_foreach(recipients, j, r)
+			if (json_equal(json_object_get(in, "person"),
+			    json_object_get(r, "person")) &&
+			    json_object_get(r, "link") != NULL)
+				json_object_set(in, "link",
+				    json_object_get(r, "link"));
+}
+
 static int
 desk_handover(int64_t at, const struct roster_oncall *before,
     const struct roster_oncall *after)
@@ -172,14 +223,27 @@ desk_handover(int64_t at, const struct roster_oncall *before,
 	const struct roster_slot *s;
 	json_t			*incoming = json_array(), *recipients = json_array();
 	json_t			*seen = json_object(), *ids = json_array(), *data;
+	json_t			*notes = NULL, *outgoing = json_array();
 	char			 why[256], shift[256] = "", when[TIME_RFC3339_MAX];
-	char			*list = NULL;
+	char			 by[TIME_RFC3339_MAX], *list = NULL, *note = NULL;
 	int			 count = 0, listed, rc = -ENOMEM;
 	size_t			 i, n = after->nofficers + 1;
+	int64_t			 within = roster_accept_within(cfg), seq;
+	/* Each incoming gets their own link: a tap accepts the handover (接班确认). */
+	struct notify_ask	 ask = { .link = 1 };
 
 	if (incoming == NULL || recipients == NULL || seen == NULL ||
-	    ids == NULL)
+	    ids == NULL || outgoing == NULL)
 		goto out;
+	/* Who hands over: in a role before, not in it after (the duty log's 交班人). */
+	for (i = 0; i < before->nofficers + 1; i++) {
+		s = i == 0 ? (before->has_leader ? &before->leader : NULL) :
+		    &before->officers[i - 1];
+		if (s != NULL && !desk_slot_in(after, s) &&
+		    json_array_append_new(outgoing, json_pack("{s:s, s:s}",
+		    "person", s->person, "role", s->role)) != 0)
+			goto out;
+	}
 	for (i = 0; i < n; i++) {
 		s = i == 0 ? (after->has_leader ? &after->leader : NULL) :
 		    &after->officers[i - 1];
@@ -191,7 +255,7 @@ desk_handover(int64_t at, const struct roster_oncall *before,
 		snprintf(why, sizeof(why), "coming on duty: %s (%s)", s->role,
 		    s->why);
 		if (notify_add_person(recipients, seen, cfg, s->person, why,
-		    NULL) != 0)
+		    &ask) != 0)
 			goto out;
 		if (!listed && strlen(shift) +
 		    strlen(s->role) + 4 < sizeof(shift)) {
@@ -205,22 +269,27 @@ desk_handover(int64_t at, const struct roster_oncall *before,
 		rc = 0;		/* the same people stay on: nobody to brief */
 		goto out;
 	}
-	if ((list = desk_list(&count, ids)) == NULL)
+	if ((list = desk_list(&count, ids)) == NULL ||
+	    desk_notes(&notes, &note) != 0)
 		goto out;
-	data = json_pack("{s:s, s:O, s:o, s:o, s:i}", "at",
+	desk_links(incoming, recipients);
+	/* Derived here, from the config in force: a reload never moves it. */
+	data = json_pack("{s:s, s:O, s:O, s:o, s:o, s:i, s:s?, s:O}", "at",
 	    time_format(at, when, sizeof(when)), "incoming", incoming,
-	    "on_duty", notify_oncall_json(after), "incidents", ids,
-	    "count", count);
+	    "outgoing", outgoing, "on_duty", notify_oncall_json(after),
+	    "incidents", ids, "count", count, "accept_by", within > 0 ?
+	    time_format(at + within, by, sizeof(by)) : NULL, "notes", notes);
 	ids = NULL;
 	if (data == NULL || (rc = store_append("duty.handover", NULL, "dutyd",
-	    data, NULL)) != 0)
+	    data, &seq)) != 0)
 		goto out;
 	log_info("handover at %s: %s coming on duty, %d open incident(s)", when,
 	    shift, count);
-	data = json_pack("{s:s, s:O, s:I, s:{s:s, s:i, s:s}}", "event",
-	    "duty.handover", "recipients", recipients, "late_ms",
-	    (json_int_t)(time_now_ms() - at), "handover", "shift", shift,
-	    "count", count, "incidents", list);
+	data = json_pack("{s:s, s:O, s:I, s:s, s:{s:s, s:i, s:s, s:s, s:I}}",
+	    "event", "duty.handover", "recipients", recipients, "late_ms",
+	    (json_int_t)(time_now_ms() - at), "link_action", "H", "handover",
+	    "shift", shift, "count", count, "incidents", list, "note", note,
+	    "seq", (json_int_t)seq);
 	rc = data == NULL ? -ENOMEM : store_append("notify.intent", NOTIFY_DESK,
 	    "dutyd", data, NULL);
 out:
@@ -228,7 +297,10 @@ out:
 	json_decref(recipients);
 	json_decref(seen);
 	json_decref(ids);
+	json_decref(notes);
+	json_decref(outgoing);
 	free(list);
+	free(note);
 	return rc;
 }
 

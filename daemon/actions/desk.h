@@ -4,8 +4,10 @@
  * fallback, retries, rate limits come with it).
  *
  *  - Handover (交接班): at each roster change the people coming on duty
- *    get the list of open incidents and their running deadlines
- *    (duty.handover, then a notify.intent).
+ *    get the list of open incidents and their running deadlines, the
+ *    outgoing's notes, and their own link to accept it (duty.handover
+ *    with accept_by, then a notify.intent; actions/handact.c does the
+ *    accepting and the alarm).
  *  - Answers to inbound SMS through a gateway that cannot answer in its
  *    webhook reply (sms.reply).
  */

@@ -11,11 +11,42 @@
 
 #include <openssl/crypto.h>
 
+#include "base/timeutil.h"
+#include "base/tz.h"
+#include "config/calendar.h"
 #include "config/confcheck.h"
 #include "config/config.h"
 #include "config/confval.h"
 
 #define CONFCHECK_TOKEN_MAX	1024	/* bytes of a token read by --hash-token */
+/* Directive deadlines reach a few weeks ahead: the calendar must, too. */
+#define CONFCHECK_CALENDAR_DAYS	60
+
+/* Working days past the calendar's years are guesses (weekends only). */
+static int
+confcheck_calendar(const struct config *cf,
+    void (*say)(const char *, void *), void *arg)
+{
+	struct tm	 tm;
+	char		 msg[512], date[CALENDAR_DATE_MAX];
+	int64_t		 dn;
+	int		 y, m, d;
+
+	if (cf->tz == NULL || tz_tm(cf->tz, time_now_ms(), &tm) != 0)
+		return 0;
+	dn = calendar_first_uncovered(cf->calendar, tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, CONFCHECK_CALENDAR_DAYS);
+	if (dn < 0)
+		return 0;
+	calendar_civil(dn, &y, &m, &d);
+	snprintf(msg, sizeof(msg), "the calendar does not cover %s, within the "
+	    "next %d days: working days from then on count weekends only, "
+	    "without holidays or make-up working days (调休); add that year's "
+	    "arrangement under 'calendar' (holidays:, workdays:, years:)",
+	    calendar_format_date(y, m, d, date), CONFCHECK_CALENDAR_DAYS);
+	say(msg, arg);
+	return 1;
+}
 
 int
 confcheck_warnings(const struct config *cf,
@@ -57,6 +88,7 @@ confcheck_warnings(const struct config *cf,
 		say(msg, arg);
 		n++;
 	}
+	n += confcheck_calendar(cf, say, arg);
 	return n;
 }
 

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "base/tz.h"
+#include "config/calendar.h"
 #include "config/channel.h"
 #include "config/config.h"
 #include "config/template.h"
@@ -33,10 +34,14 @@ config_new(const char *path)
 	if ((ci = calloc(1, sizeof(*ci))) == NULL)
 		return NULL;
 	ci->pub.refs = 1;
-	if ((ci->pub.path = strdup(path)) == NULL) {
+	if ((ci->pub.path = strdup(path)) == NULL ||
+	    (ci->pub.calendar = calendar_new()) == NULL) {
+		free(ci->pub.path);
 		free(ci);
 		return NULL;
 	}
+	ci->pub.directives.default_due_ms = CONFIG_DIRECTIVE_DUE_DEFAULT;
+	ci->pub.directives.remind_at_min = CONFIG_DIRECTIVE_REMIND_DEFAULT;
 	return &ci->pub;
 }
 
@@ -153,7 +158,13 @@ config_free(struct config *cf)
 		free(cf->offices[i].token);
 		OPENSSL_cleanse(cf->offices[i].token_md, MD_LEN);
 		config_free_list(cf->offices[i].phones, cf->offices[i].nphones);
+		for (j = 0; j < cf->offices[i].ncontacts; j++) {
+			free(cf->offices[i].contacts[j].channel);
+			free(cf->offices[i].contacts[j].to);
+		}
+		free(cf->offices[i].contacts);
 	}
+	calendar_free(cf->calendar);
 	free(cf->offices);
 	for (i = 0; i < cf->npeople; i++) {
 		free(cf->people[i].id);

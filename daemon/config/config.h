@@ -12,6 +12,7 @@
 
 #include "base/netaddr.h"
 
+struct calendar;
 struct channel_plugin;
 struct roster;
 struct tmpl;
@@ -38,6 +39,8 @@ struct config_office {
 	unsigned char	 token_md[CONFIG_TOKEN_MD];
 	char		**phones;	/* `phones:`, normalised: an SMS from one is a report */
 	size_t		 nphones;
+	struct config_contact *contacts;	/* `contacts:`, as a person's: how the office is told */
+	size_t		 ncontacts;
 };
 
 struct config_contact {
@@ -161,6 +164,14 @@ struct config_province {
 	struct config_contact *contacts;	/* tried in order, as a person's */
 	size_t		 ncontacts;
 };
+/* `directives:` leaders' written instructions (see docs/directives.md). */
+#define CONFIG_DIRECTIVE_DUE_DEFAULT	(7 * 86400000LL)	/* 办结: within a week */
+#define CONFIG_DIRECTIVE_REMIND_DEFAULT	(9 * 60)		/* 09:00 */
+struct config_directives {
+	int64_t		 default_due_ms;	/* `default_due`, default 7d: due without a date */
+	int		 remind_at_min;		/* `remind_at`, default "09:00": local minutes of the day */
+};
+
 /* `tls:` an HTTPS listener; listen NULL: none. */
 struct config_tls {
 	char		*listen;	/* "host:port" as written */
@@ -204,6 +215,8 @@ struct config {
 	struct config_console console;
 	char		*organization;	/* `organization`: who we are; NULL: not said */
 	struct config_province province;
+	struct calendar	*calendar;	/* `calendar:`; never NULL (empty: weekends off) */
+	struct config_directives directives;
 	/* What the file holds that others must not read (confcheck.c warns). */
 	int		 plain_tokens;	/* `token:` in clear */
 	int		 other_secrets;	/* SMS gateway secrets, channel secrets */

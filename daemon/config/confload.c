@@ -25,7 +25,9 @@
 #include "base/timeutil.h"
 #include "base/tz.h"
 #include "config/channel.h"
+#include "config/confcal.h"
 #include "config/confchan.h"
+#include "config/confdirect.h"
 #include "config/confconsole.h"
 #include "config/confwreport.h"
 #include "config/conflimits.h"
@@ -432,8 +434,11 @@ load_entry(struct loader *ld, yaml_node_t **val, const char *what,
 /* token or token_sha256: load_entry() checks that one is there. */
 static const struct field office_fields[] = {
 	{ "id", 1 }, { "name", 1 }, { "token", 0 }, { "token_sha256", 0 },
-	{ "phones", 0 },
+	{ "phones", 0 }, { "contacts", 0 },
 };
+
+static int load_contacts(struct loader *, yaml_node_t *, const char *ctx,
+    struct config_contact **, size_t *);
 
 static void
 load_offices(struct loader *ld, yaml_node_t *n)
@@ -469,6 +474,10 @@ load_offices(struct loader *ld, yaml_node_t *n)
 		if (val[4] != NULL)
 			confsms_phones(ld, val[4], "an office", &o->phones,
 			    &o->nphones);
+		/* Optional: an office is told of the directives it owns. */
+		if (val[5] != NULL)
+			load_contacts(ld, val[5], " in office", &o->contacts,
+			    &o->ncontacts);
 	}
 }
 
@@ -477,7 +486,8 @@ static const struct field contact_fields[] = {
 };
 
 static int
-load_contacts(struct loader *ld, yaml_node_t *n, struct config_person *pe)
+load_contacts(struct loader *ld, yaml_node_t *n, const char *ctx,
+    struct config_contact **out, size_t *nout)
 {
 	struct config *cf = ld->cf;
 	yaml_node_item_t *it;
@@ -486,13 +496,12 @@ load_contacts(struct loader *ld, yaml_node_t *n, struct config_person *pe)
 	const char *s;
 	size_t count, i, j;
 
-	if ((it = confyaml_items(ld, n, "contacts", " in person",
+	if ((it = confyaml_items(ld, n, "contacts", ctx,
 	    CONFIG_CONTACTS_MAX, &count)) == NULL)
 		return -1;
-	if ((pe->contacts = confyaml_zalloc(ld, count,
-	    sizeof(*pe->contacts))) == NULL)
+	if ((*out = confyaml_zalloc(ld, count, sizeof(**out))) == NULL)
 		return -1;
-	pe->ncontacts = count;
+	*nout = count;
 	for (j = 0; j < cf->nchannels; j++)
 		confyaml_list_add(known, sizeof(known), cf->channels[j].name);
 	for (i = 0; i < count; i++) {
@@ -502,7 +511,7 @@ load_contacts(struct loader *ld, yaml_node_t *n, struct config_person *pe)
 			continue;
 		if (val[1] != NULL && (s = confyaml_scalar(ld, val[1], "to",
 		    " in contact")) != NULL)
-			pe->contacts[i].to = confyaml_sdup(ld, s);
+			(*out)[i].to = confyaml_sdup(ld, s);
 		if (val[0] == NULL || (s = confyaml_scalar(ld, val[0],
 		    "channel", " in contact")) == NULL)
 			continue;
@@ -510,7 +519,7 @@ load_contacts(struct loader *ld, yaml_node_t *n, struct config_person *pe)
 			if (strcmp(cf->channels[j].name, s) == 0)
 				break;
 		if (j < cf->nchannels || ld->channels_bad)
-			pe->contacts[i].channel = confyaml_sdup(ld, s);
+			(*out)[i].channel = confyaml_sdup(ld, s);
 		else if (cf->nchannels == 0)
 			confyaml_errat(ld, &val[0]->start_mark, "unknown "
 			    "channel '%s' in contact; no channels are "
@@ -587,7 +596,8 @@ load_people(struct loader *ld, yaml_node_t *n)
 		ld->entry_at = confyaml_node(ld, it[i])->start_mark;
 		load_entry(ld, val, "person", ld->person_aux, i, &pe->id,
 		    &pe->name, &pe->token, pe->token_md);
-		if (val[4] != NULL && load_contacts(ld, val[4], pe) == -1)
+		if (val[4] != NULL && load_contacts(ld, val[4], " in person", &pe->contacts,
+		    &pe->ncontacts) == -1)
 			ld->person_aux[i].contacts_bad = 1;
 		if (val[5] != NULL)
 			confsms_phones(ld, val[5], "a person", &pe->phones,
@@ -724,10 +734,12 @@ static const struct field top_fields[] = {
 	{ "audit", 0 }, { "templates", 0 }, { "roster", 0 }, { "sms", 0 },
 	{ "links", 0 }, { "metrics", 0 }, { "limits", 0 }, { "tls", 0 },
 	{ "console", 0 }, { "organization", 0 }, { "province", 0 },
+	{ "calendar", 0 }, { "directives", 0 },
 };
 enum { T_LISTEN, T_STATE_DIR, T_PLUGIN_DIR, T_PUBLIC_URL, T_TIMEZONE,
     T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY, T_AUDIT, T_TEMPLATES, T_ROSTER, T_SMS, T_LINKS,
-    T_METRICS, T_LIMITS, T_TLS, T_CONSOLE, T_ORGANIZATION, T_PROVINCE };
+    T_METRICS, T_LIMITS, T_TLS, T_CONSOLE, T_ORGANIZATION, T_PROVINCE,
+    T_CALENDAR, T_DIRECTIVES };
 _Static_assert(NFIELDS(top_fields) <= CONFYAML_FIELDS_MAX,
     "the largest field table must fit confyaml_fields()");
 
@@ -749,6 +761,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 		conflimits_load(ld, NULL);
 		confconsole_load(ld, NULL);
 		confwreport_load(ld, NULL, NULL, NULL);
+		confdirect_load(ld, NULL);
 		return;
 	}
 	if (val[T_LISTEN] != NULL)
@@ -791,6 +804,8 @@ load_root(struct loader *ld, yaml_node_t *root)
 	conflimits_tls(ld, val[T_TLS]);
 	confconsole_load(ld, val[T_CONSOLE]);
 	confwreport_load(ld, val[T_ORGANIZATION], val[T_PROVINCE], val[T_POLICY]);
+	confcal_load(ld, val[T_CALENDAR]);
+	confdirect_load(ld, val[T_DIRECTIVES]);
 }
 
 struct config *

@@ -598,6 +598,72 @@ roster_zone(const struct config *cf)
 	return cf->timezone != NULL ? cf->timezone : "localtime";
 }
 
+/* The leader's handover, wall ms after midnight: where a duty day begins. */
+static int64_t
+roster_handover_wall(const struct config *cf)
+{
+	return cf->roster != NULL && cf->roster->nroles > 0 ?
+	    cf->roster->roles[0].from : 0;
+}
+
+static const struct tz *
+roster_tz(const struct config *cf)
+{
+	return cf->roster != NULL ? cf->roster->tz : cf->tz != NULL ? cf->tz :
+	    time_zone();
+}
+
+int
+roster_duty_day(const struct config *cf, const char *date, int64_t *from,
+    int64_t *to)
+{
+	const struct tz	*tz = roster_tz(cf);
+	struct tm	 tm;
+	int64_t		 w;
+	int		 y, m, d, n = 0;
+
+	if (date == NULL || strlen(date) != 10 || sscanf(date, "%4d-%2d-%2d%n",
+	    &y, &m, &d, &n) != 3 || n != 10 || date[4] != '-' || date[7] != '-')
+		return -EINVAL;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = 12;
+	if (y < 1970 || y > 9998 || m < 1 || m > 12 || d < 1 || tz == NULL)
+		return -EINVAL;
+	w = roster_fdiv((int64_t)timegm(&tm), 86400);
+	/* timegm() moves 2026-02-30 to March: no such date. */
+	if (tm.tm_mday != d || tm.tm_mon != m - 1)
+		return -EINVAL;
+	w = w * DAY_MS + roster_handover_wall(cf);
+	*from = roster_first_at(tz, w);
+	*to = roster_first_at(tz, w + DAY_MS);
+	return 0;
+}
+
+int
+roster_duty_date(const struct config *cf, int64_t ms, char *date)
+{
+	const struct tz	*tz = roster_tz(cf);
+	char		 buf[32];
+	int64_t		 d;
+
+	if (tz == NULL || ms < TIME_LO + DAY_MS || ms > TIME_HI - 2 * DAY_MS)
+		return -ERANGE;
+	d = roster_fdiv(roster_wall(tz, ms) - roster_handover_wall(cf), DAY_MS);
+	roster_fmt_wall(d * DAY_MS, buf, sizeof(buf));
+	memcpy(date, buf, 10);
+	date[10] = '\0';
+	return 0;
+}
+
+int64_t
+roster_accept_within(const struct config *cf)
+{
+	return cf->roster != NULL ? cf->roster->accept_within : 0;
+}
+
 int64_t
 roster_day_start(const struct config *cf, int64_t ms, int days, char *date)
 {

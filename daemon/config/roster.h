@@ -78,6 +78,23 @@ int		 roster_print(FILE *, const struct config *cf, int64_t from_ms,
  */
 int64_t		 roster_day_start(const struct config *cf, int64_t ms, int days,
 		    char *date);
+/*
+ * `roster.accept_within`: how long the incoming may take to accept a
+ * handover before the leader on duty is told; 0: no alarm (also without a
+ * roster, which has no handovers).
+ */
+#define ROSTER_ACCEPT_WITHIN_DEFAULT	(30 * 60 * INT64_C(1000))
+int64_t		 roster_accept_within(const struct config *cf);
+/*
+ * A duty day (值班日) runs from the leader's handover on its date to the
+ * next day's (midnight without a roster), in roster_zone().  DATE
+ * ("2026-12-02") to its [*FROM, *TO): 0 or -EINVAL (no such date, or
+ * before 1970).  The date of the duty day holding MS into DATE (11
+ * bytes): 0 or -ERANGE.
+ */
+int		 roster_duty_day(const struct config *cf, const char *date,
+		    int64_t *from, int64_t *to);
+int		 roster_duty_date(const struct config *cf, int64_t ms, char *date);
 /* 1 if PERSON is in any rotation or override of R (NULL: 0). */
 int		 roster_names(const struct roster *r, const char *person);
 /* The zone the roster counts in, for messages ("localtime" without one). */

@@ -51,6 +51,7 @@ struct roster {
 	char		*zone;		/* its name, for messages */
 	struct tz	*tz;		/* every wall time is counted in it */
 	int64_t		 start;		/* the date rotations count from */
+	int64_t		 accept_within;	/* ms for the incoming to accept a handover; 0: no alarm */
 	struct role	*roles;
 	size_t		 nroles;
 	struct override	*ov;

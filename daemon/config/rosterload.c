@@ -857,16 +857,16 @@ check_coverage(struct rload *st, size_t r0, size_t r1, int64_t now,
 
 static const struct field roster_fields[] = {
 	{ "timezone", 0 }, { "start", 1 }, { "leader", 1 }, { "shifts", 1 },
-	{ "overrides", 0 },
+	{ "overrides", 0 }, { "accept_within", 0 },
 };
-enum { R_TIMEZONE, R_START, R_LEADER, R_SHIFTS, R_OVERRIDES };
+enum { R_TIMEZONE, R_START, R_LEADER, R_SHIFTS, R_OVERRIDES, R_ACCEPT };
 
 static void
 load_body(struct rload *st, yaml_node_t *n, int64_t now)
 {
 	struct loader *ld = st->ld;
 	struct roster *r = st->r;
-	yaml_node_t *val[NFIELDS(roster_fields)];
+	yaml_node_t *val[NFIELDS(roster_fields)], *v;
 	yaml_node_item_t *it;
 	const char *s;
 	size_t count, i;
@@ -877,6 +877,15 @@ load_body(struct rload *st, yaml_node_t *n, int64_t now)
 		return;
 	}
 	load_zone(st, val[R_TIMEZONE], n);
+	/* 0 turns the alarm off; a day is the longest a handover can wait. */
+	r->accept_within = ROSTER_ACCEPT_WITHIN_DEFAULT;
+	if ((v = val[R_ACCEPT]) != NULL && v->type == YAML_SCALAR_NODE &&
+	    strcmp((const char *)v->data.scalar.value, "0") == 0)
+		r->accept_within = 0;
+	else if (v != NULL && confyaml_duration(ld, v, "accept_within",
+	    " in roster", &r->accept_within) == 0 && r->accept_within > DAY_MS)
+		confyaml_errat(ld, &v->start_mark, "'accept_within' in roster is "
+		    "at most 24h; write e.g. 30m, or 0 for no alarm");
 	if (val[R_START] != NULL && (s = confyaml_scalar(ld, val[R_START],
 	    "start", " in roster")) != NULL) {
 		if (parse_date(s, &r->start) == -1)

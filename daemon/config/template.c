@@ -112,7 +112,19 @@ static const struct {
 	    "【书面报告提醒】{office}报告的“{title}”（{level}）书面报告须于 "
 	    "{report_deadline} 前报送省级，还剩 {note}，目前{details}。详情：{link}" },
 	{ "duty.handover", "【值班交接】{shift}：{count} 起未办结事件",
-	    "【值班交接】{shift}接班，{count} 起未办结事件：\n{incidents}" },
+	    "【值班交接】{shift}接班，{count} 起未办结事件：\n{incidents}{note}"
+	    "\n{action}：{link}" },
+	/* To the leader on duty: who has not taken over, since when, how to reach them. */
+	{ "duty.accept_overdue", "【接班未确认】{shift}：{actor}",
+	    "【接班未确认】{received_at} 交接班后，{shift}接班人{actor}到 {deadline} "
+	    "仍未确认接班，请立即联系：{details}。{late}值班日志：{link}" },
+	/* Leaders' directives (批示件督办): {office} the owner, {deadline} submit_by, {actor} who issued it. */
+	{ "directive.reminder", "【批示件督办】{title}",
+	    "【批示件督办】{actor}批示的“{title}”（{id}），承办：{office}，"
+	    "须于 {deadline} 前办结并报送，{note}。{late}详情：{link}" },
+	{ "directive.overdue", "【批示件逾期】{title}",
+	    "【批示件逾期】{actor}批示的“{title}”（{id}）已过报送时限 {deadline}"
+	    "（{note}），承办：{office}，至今未报告进展，请督促。{late}详情：{link}" },
 	{ "dutyd.bundle", "【合并通知】{count} 条通知",
 	    "【合并通知】{count} 条通知合并发送（通道限速）：\n{incidents}" },
 };

@@ -186,22 +186,42 @@ http_uri(struct http_call *call)
 	return conn_request_url(call->req);
 }
 
+static void
+http_verror(struct http_call *call, int status, const char *field,
+    const char *error_zh, const char *fmt, va_list ap)
+{
+	char	 msg[1024], zh[256];
+	json_t	*body;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	body = json_pack("{s:s, s:s?, s:s}", "error", msg, "field", field,
+	    "error_zh", error_zh != NULL ? error_zh :
+	    errzh_sentence(status, field, zh, sizeof(zh)));
+	if (body != NULL && field == NULL)
+		json_object_set_new(body, "field", json_null());
+	http_reply(call, status, body);
+}
+
 void
 http_error(struct http_call *call, int status, const char *field,
     const char *fmt, ...)
 {
-	char	 msg[1024], zh[256];
 	va_list	 ap;
-	json_t	*body;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	http_verror(call, status, field, NULL, fmt, ap);
 	va_end(ap);
-	body = json_pack("{s:s, s:s?, s:s}", "error", msg, "field", field,
-	    "error_zh", errzh_sentence(status, field, zh, sizeof(zh)));
-	if (body != NULL && field == NULL)
-		json_object_set_new(body, "field", json_null());
-	http_reply(call, status, body);
+}
+
+void
+http_error_zh(struct http_call *call, int status, const char *field,
+    const char *error_zh, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	http_verror(call, status, field, error_zh, fmt, ap);
+	va_end(ap);
 }
 
 void

@@ -102,6 +102,13 @@ const char *http_uri(struct http_call *);
 /* Errors: {"error": "...", "field": "..."|null}. */
 void	http_error(struct http_call *, int status, const char *field,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * The same with the Chinese sentence given (NULL: errzh.c's): for
+ * endpoints whose field names mean something else elsewhere ("reason").
+ */
+void	http_error_zh(struct http_call *, int status, const char *field,
+	    const char *error_zh, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
 void	http_set_header(struct http_call *, const char *name, const char *value);
 const char *http_header(struct http_call *, const char *name);
 /* The request's query parameter, or NULL. Caller frees. */

@@ -135,10 +135,12 @@ linkpage_confirm(const struct linkpage_summary *s, const char *token, char actio
 	FILE		*f;
 	char		*buf = NULL;
 	size_t		 len;
-	const char	*verb = action == 'P' ? "批准" : "确认收到";
+	const char	*verb = action == 'P' ? "批准" : action == 'H' ?
+			    "确认接班" : "确认收到";
 
-	/* Acknowledging and approving are all a tap does; never resolving. */
-	if ((action != 'A' && action != 'P') || s == NULL || token == NULL) {
+	/* Acknowledging, approving and accepting a handover are all a tap does; never resolving. */
+	if ((action != 'A' && action != 'P' && action != 'H') || s == NULL ||
+	    token == NULL) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -150,8 +152,10 @@ linkpage_confirm(const struct linkpage_summary *s, const char *token, char actio
 	linkpage_item(f, "事件编号", s->incident);
 	linkpage_item(f, "报告单位", s->office);
 	linkpage_item(f, "事件级别", linkpage_level(s->level));
-	linkpage_item(f, "发生时间", s->occurred);
-	linkpage_item(f, action == 'P' ? "审核人" : "值班人员", s->person);
+	linkpage_item(f, "接班班次", s->shift);
+	linkpage_item(f, action == 'H' ? "交接时间" : "发生时间", s->occurred);
+	linkpage_item(f, action == 'P' ? "审核人" : action == 'H' ? "接班人员" :
+	    "值班人员", s->person);
 	linkpage_item(f, "书面报告", s->draft_version);
 	fputs("</dl>\n", f);
 	/* What is approved is exactly what the approver reads here. */

@@ -14,6 +14,7 @@ struct linkpage_summary {
 	const char	*level;		/* "I".."IV" or as the caller words it */
 	const char	*occurred;	/* when it happened, formatted by the caller */
 	const char	*person;	/* display name of whom the link is for */
+	const char	*shift;		/* 'H': the roles coming on duty */
 	const char	*url;		/* the incident's page, linked below the button */
 	/* 'P' only: the written report's draft the button approves. */
 	const char	*draft_title;
@@ -23,8 +24,9 @@ struct linkpage_summary {
 };
 
 /*
- * ACTION is 'A' (acknowledge) or 'P' (approve the written report, whose
- * draft the page shows in full); anything else is EINVAL.  A mobile HTML page (UTF-8, Chinese) with one button that POSTs to the
+ * ACTION is 'A' (acknowledge), 'P' (approve the written report, whose
+ * draft the page shows in full) or 'H' (accept a handover: incident
+ * NULL, occurred is when it was); anything else is EINVAL.  A mobile HTML page (UTF-8, Chinese) with one button that POSTs to the
  * page's own URL with the token in the form field "token": a GET never
  * acts, so link previewers cannot acknowledge anything.  Every field is
  * HTML-escaped.  malloc'd; NULL with errno (EINVAL, ENOMEM).

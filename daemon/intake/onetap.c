@@ -24,6 +24,7 @@
 #include "base/timeutil.h"
 #include "config/config.h"
 #include "intake/authfail.h"
+#include "intake/handapi.h"
 #include "intake/http.h"
 #include "intake/onetap.h"
 #include "notify/links.h"
@@ -329,7 +330,8 @@ onetap_get(struct http_call *call)
 	char				 occurred[64], *url;
 	int64_t				 at;
 
-	if ((inc = onetap_open(call, &l, &person)) == NULL)
+	/* A handover's link names no incident (handapi.c). */
+	if (handapi_tap(call, 0) || (inc = onetap_open(call, &l, &person)) == NULL)
 		return;
 	if (l.action == 'P') {
 		onetap_approve_get(call, inc, person);
@@ -360,7 +362,7 @@ onetap_post(struct http_call *call)
 	char				 when[64];
 	int				 changed = 0, rc;
 
-	if ((inc = onetap_open(call, &l, &person)) == NULL)
+	if (handapi_tap(call, 1) || (inc = onetap_open(call, &l, &person)) == NULL)
 		return;
 	if (l.action == 'P') {
 		onetap_approve_post(call, inc, person);

@@ -3,6 +3,9 @@
  */
 #include "intake/api.h"
 #include "intake/console.h"
+#include "intake/dirapi.h"
+#include "intake/dutylog.h"
+#include "intake/handapi.h"
 #include "intake/http.h"
 #include "intake/metricsapi.h"
 #include "intake/oncallapi.h"
@@ -10,6 +13,7 @@
 #include "intake/routes.h"
 #include "intake/session.h"
 #include "intake/smsgw.h"
+#include "intake/statsapi.h"
 #include "intake/stream.h"
 #include "intake/wrapi.h"
 #include "intake/wrsubmit.h"
@@ -43,6 +47,21 @@ const struct http_route routes_table[] = {
 	{ "DELETE", "/api/v1/session",			HTTP_AUTH_ANY,    session_delete },
 	{ "GET",  "/api/v1/oncall",			HTTP_AUTH_PERSON, oncallapi_get },
 	{ "GET",  "/api/v1/offices",			HTTP_AUTH_PERSON, oncallapi_offices },
+	/* Leaders' directives (intake/dirapi.c): an office sees and reports on its own. */
+	{ "POST", "/api/v1/directives",			HTTP_AUTH_PERSON, dirapi_create },
+	{ "GET",  "/api/v1/directives",			HTTP_AUTH_ANY,    dirapi_list },
+	{ "GET",  "/api/v1/directives/{id}",		HTTP_AUTH_ANY,    dirapi_get },
+	{ "POST", "/api/v1/directives/{id}/progress",	HTTP_AUTH_ANY,    dirapi_progress },
+	{ "POST", "/api/v1/directives/{id}/delay",	HTTP_AUTH_ANY,    dirapi_delay },
+	{ "POST", "/api/v1/directives/{id}/complete",	HTTP_AUTH_ANY,    dirapi_complete },
+	/* Handovers: the outgoing's note, the incoming's acceptance (intake/handapi.c). */
+	{ "GET",  "/api/v1/handover",			HTTP_AUTH_PERSON, handapi_get },
+	{ "POST", "/api/v1/handover/note",		HTTP_AUTH_PERSON, handapi_note },
+	{ "POST", "/api/v1/handover/accept",		HTTP_AUTH_PERSON, handapi_accept },
+	/* The duty log of a day, read from the audit log (intake/dutylog.c). */
+	{ "GET",  "/api/v1/dutylog",			HTTP_AUTH_PERSON, dutylog_get },
+	/* The figures of a period, from the whole audit log (intake/statsapi.c). */
+	{ "GET",  "/api/v1/stats",			HTTP_AUTH_PERSON, statsapi_get },
 	/* Gateways and links authenticate themselves (signature, secret, token). */
 	{ "POST", "/api/v1/sms/twilio",			HTTP_AUTH_NONE,   smsgw_twilio },
 	{ "POST", "/api/v1/sms/aliyun",			HTTP_AUTH_NONE,   smsgw_aliyun },
@@ -57,6 +76,10 @@ const struct http_route routes_table[] = {
 	{ "GET",  "/report",				HTTP_AUTH_NONE,   console_page },
 	{ "GET",  "/oncall",				HTTP_AUTH_NONE,   console_page },
 	{ "GET",  "/wall",				HTTP_AUTH_NONE,   console_page },
+	{ "GET",  "/dutylog",				HTTP_AUTH_NONE,   console_page },
+	{ "GET",  "/stats",				HTTP_AUTH_NONE,   console_page },
+	{ "GET",  "/directives",			HTTP_AUTH_NONE,   console_page },
+	{ "GET",  "/directives/{id}",			HTTP_AUTH_NONE,   console_page },
 	{ "GET",  "/console/{id}",			HTTP_AUTH_NONE,   console_file },
 };
 

@@ -114,7 +114,10 @@ ledger_link_action(const json_t *data)
 {
 	const char *a = json_string_value(json_object_get(data, "link_action"));
 
-	return a != NULL && strcmp(a, "P") == 0 ? 'P' : 'A';
+	/* 'H': accept the handover the message tells of (actions/handact.c). */
+	if (a != NULL && (strcmp(a, "P") == 0 || strcmp(a, "H") == 0))
+		return a[0];
+	return 'A';
 }
 
 static int
@@ -155,6 +158,10 @@ ledger_apply_intent(struct notify_subject *subj, const struct record *r)
 		if (d->extra == NULL)
 			d->extra = json_incref(json_object_get(r->data,
 			    "reminder"));
+		/* A directive's reminder: what it is and how long is left. */
+		if (d->extra == NULL)
+			d->extra = json_incref(json_object_get(r->data,
+			    "directive"));
 		/* The link a tap acknowledges (or approves, "P") with; without it, a details link. */
 		if (d->link[0] != '\0' && links_register(d->link, subj->id,
 		    d->person, ledger_link_action(r->data)) != 0)

@@ -21,7 +21,7 @@ struct links_link {
 	char	 stub[LINKTOKEN_STUB_LEN + 1];
 	char	 incident[LINKTOKEN_FIELD_MAX + 1];
 	char	 person[LINKTOKEN_FIELD_MAX + 1];
-	char	 action;		/* 'A' */
+	char	 action;		/* 'A' acknowledge, 'P' approve, 'H' accept the handover (incident: the duty desk) */
 	int64_t	 expiry_ms;
 };
 

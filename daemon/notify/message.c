@@ -418,18 +418,24 @@ render(const struct config *cf, const struct config_channel *ch,
 	return render_sms(ch, text, v, m, hint);
 }
 
-/* 交接班: the incoming shift and the open incidents, as recorded at the handover. */
+/*
+ * 交接班: the incoming shift, the open incidents and the outgoing's note,
+ * as recorded at the handover; the reader's link accepts it (接班确认).
+ */
 static int
 message_handover(const struct config *cf, const struct config_channel *ch,
     const struct message_about *d, struct message *m)
 {
 	struct tmpl_vars	 v;
 	char			 count[16];
-	int			 rc;
+	int			 rc, tap;
 
-	if ((m->url = strdup(cf->public_url)) == NULL)
+	tap = d->link[0] != '\0' && links_url(cf, d->link, &m->url) == 0;
+	if (!tap && (m->url = strdup(cf->public_url)) == NULL)
 		return -ENOMEM;
 	memset(&v, 0, sizeof(v));
+	v.v[TMPL_NOTE] = json_string_value(json_object_get(d->extra, "note"));
+	v.v[TMPL_ACTION] = tap ? "接班确认" : "详情";
 	snprintf(count, sizeof(count), "%lld", (long long)json_integer_value(
 	    json_object_get(d->extra, "count")));
 	v.v[TMPL_SHIFT] = json_string_value(json_object_get(d->extra, "shift"));
@@ -439,6 +445,101 @@ message_handover(const struct config *cf, const struct config_channel *ch,
 	v.v[TMPL_LINK] = m->url;
 	v.v[TMPL_EVENT] = "duty.handover";
 	if ((rc = render(cf, ch, "duty.handover", &v, m, NULL)) != 0)
+		message_clear(m);
+	return rc;
+}
+
+/*
+ * 接班未确认, to the leader on duty: the texts the action wrote ({shift},
+ * since {received_at}, {deadline}, who {actor}, how to reach them
+ * {details}); the link is the duty log.
+ */
+static int
+message_accept_overdue(const struct config *cf,
+    const struct config_channel *ch, const struct message_about *d,
+    struct message *m)
+{
+	static const char *const keys[] = { "shift", "since", "deadline",
+	    "who", "reach" };
+	static const enum tmpl_var vars[] = { TMPL_SHIFT, TMPL_RECEIVED_AT,
+	    TMPL_DEADLINE, TMPL_ACTOR, TMPL_DETAILS };
+	struct tmpl_vars	 v;
+	char			 late[160] = "";
+	size_t			 i;
+	int			 rc;
+
+	if (asprintf(&m->url, "%s/dutylog", cf->public_url) == -1) {
+		m->url = NULL;
+		return -ENOMEM;
+	}
+	memset(&v, 0, sizeof(v));
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		v.v[vars[i]] = json_string_value(json_object_get(d->extra,
+		    keys[i]));
+	if (d->late_ms >= 60000)
+		snprintf(late, sizeof(late), "（到期时 dutyd 未能发出，晚发 %lld "
+		    "分钟）", (long long)(d->late_ms / 60000));
+	v.v[TMPL_LATE] = late;
+	v.v[TMPL_LINK] = m->url;
+	v.v[TMPL_EVENT] = "duty.accept_overdue";
+	if ((rc = render(cf, ch, "duty.accept_overdue", &v, m, NULL)) != 0)
+		message_clear(m);
+	return rc;
+}
+
+/*
+ * 批示件督办: a directive's reminder or the leader's alarm, from what the
+ * intent recorded ({id, title, owner_name, submit_by, issued_by, note});
+ * the link is the directive's page.
+ */
+static int
+message_is_directive(enum notify_event ev)
+{
+	return ev == NOTIFY_DIRECTIVE_REMINDER || ev == NOTIFY_DIRECTIVE_OVERDUE;
+}
+
+/* A directive's placeholders from the intent's EXTRA. */
+static void
+directive_vars(const struct message_about *d, const char *url,
+    const char *late, struct tmpl_vars *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->v[TMPL_ID] = json_string_value(json_object_get(d->extra, "id"));
+	v->v[TMPL_TITLE] = json_string_value(json_object_get(d->extra, "title"));
+	v->v[TMPL_OFFICE] = json_string_value(json_object_get(d->extra,
+	    "owner_name"));
+	v->v[TMPL_DEADLINE] = json_string_value(json_object_get(d->extra,
+	    "submit_by"));
+	v->v[TMPL_ACTOR] = json_string_value(json_object_get(d->extra,
+	    "issued_by"));
+	v->v[TMPL_NOTE] = json_string_value(json_object_get(d->extra, "note"));
+	v->v[TMPL_LATE] = late;
+	v->v[TMPL_LINK] = url;
+	v->v[TMPL_ACTION] = "详情";
+	v->v[TMPL_EVENT] = notify_event_name(d->event);
+}
+
+static int
+message_directive(const struct config *cf, const struct config_channel *ch,
+    const struct message_about *d, struct message *m)
+{
+	struct tmpl_vars	 v;
+	const char		*id = json_string_value(json_object_get(d->extra,
+				    "id"));
+	char			 late[96] = "";
+	int			 rc;
+
+	if (id == NULL)
+		return -EINVAL;
+	if (asprintf(&m->url, "%s/directives/%s", cf->public_url, id) == -1) {
+		m->url = NULL;
+		return -ENOMEM;
+	}
+	if (d->late_ms >= 60000)
+		snprintf(late, sizeof(late), "（值班系统停机，本提醒晚发 %lld 分钟）",
+		    (long long)(d->late_ms / 60000));
+	directive_vars(d, m->url, late, &v);
+	if ((rc = render(cf, ch, notify_event_name(d->event), &v, m, NULL)) != 0)
 		message_clear(m);
 	return rc;
 }
@@ -618,6 +719,8 @@ message_render(const struct config *cf, const struct config_channel *ch,
 	memset(m, 0, sizeof(m[0]));
 	if (d->event == NOTIFY_HANDOVER)
 		return message_handover(cf, ch, d, m);
+	if (d->event == NOTIFY_ACCEPT_OVERDUE)
+		return message_accept_overdue(cf, ch, d, m);
 	if (d->event == NOTIFY_REPLY) {
 		memset(&v, 0, sizeof(v));
 		v.v[TMPL_DETAILS] = json_string_value(json_object_get(d->extra,
@@ -631,6 +734,8 @@ message_render(const struct config *cf, const struct config_channel *ch,
 	}
 	if (d->event == NOTIFY_REPORT_SUBMITTED)
 		return message_report(cf, ch, d, m);
+	if (message_is_directive(d->event))
+		return message_directive(cf, ch, d, m);
 	if (inc == NULL)
 		return -ENOENT;
 	if (d->event == NOTIFY_APPROVAL_REQUESTED)
@@ -692,16 +797,24 @@ message_render_bundle(const struct config *cf, const struct config_channel *ch,
 	/* One line per message: its own title, as the channel would title it alone. */
 	for (i = 0; i < n; i++) {
 		line = template_for(cf, ch, notify_event_name(ds[i].event), 1);
-		if ((inc = ds[i].inc) == NULL)
+		if ((inc = ds[i].inc) == NULL && message_is_directive(ds[i].event)) {
+			/* Many directives are reminded at remind_at: each keeps its line. */
+			if (line == NULL)
+				goto out;
+			directive_vars(&ds[i], m->url, "", &iv);
+			one = tmpl_render(line, &iv);
+		} else if (inc == NULL)
 			continue;	/* the desk's: its text is its own */
-		if (line == NULL || (url = incview_url(cf, inc)) == NULL)
-			goto out;
-		rc = incident_vars(cf, inc, ds[i].event, ds[i].level,
-		    ds[i].late_ms, url, &iv, &b);
-		iv.v[TMPL_ACTION] = "详情";
-		one = rc == 0 ? tmpl_render(line, &iv) : NULL;
-		free(url);
-		free(b.facts);
+		else {
+			if (line == NULL || (url = incview_url(cf, inc)) == NULL)
+				goto out;
+			rc = incident_vars(cf, inc, ds[i].event, ds[i].level,
+			    ds[i].late_ms, url, &iv, &b);
+			iv.v[TMPL_ACTION] = "详情";
+			one = rc == 0 ? tmpl_render(line, &iv) : NULL;
+			free(url);
+			free(b.facts);
+		}
 		rc = -ENOMEM;
 		if (one == NULL)
 			goto out;

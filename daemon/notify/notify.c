@@ -61,6 +61,9 @@ static const struct {
 	{ NOTIFY_REPORT_SUBMITTED, "report.submitted" },
 	{ NOTIFY_REPORT_REMINDER, "report.reminder" },
 	{ NOTIFY_APPROVAL_REQUESTED, "report.approval_requested" },
+	{ NOTIFY_DIRECTIVE_REMINDER, "directive.reminder" },
+	{ NOTIFY_DIRECTIVE_OVERDUE, "directive.overdue" },
+	{ NOTIFY_ACCEPT_OVERDUE, "duty.accept_overdue" },
 };
 #define NOTIFY_NEVENTS	(sizeof(notify_events) / sizeof(notify_events[0]))
 

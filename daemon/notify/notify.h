@@ -55,6 +55,11 @@ enum notify_event {
 	NOTIFY_REPORT_REMINDER	= 1 << 15,	/* report.reminder: what is missing, before the deadline */
 	/* report.approval_requested (actions/wract.c): the draft, an approve link (P) and code <n>P */
 	NOTIFY_APPROVAL_REQUESTED = 1 << 16,
+	/* Leaders' directives (actions/dirremind.c), on the duty desk: the text is in the intent. */
+	NOTIFY_DIRECTIVE_REMINDER = 1 << 25,	/* directive.reminder: to the owner and the officers */
+	NOTIFY_DIRECTIVE_OVERDUE = 1 << 26,	/* directive.overdue: to the leader who issued it */
+	/* duty.accept_overdue (actions/handact.c): nobody accepted a handover in time; far from the others' bits */
+	NOTIFY_ACCEPT_OVERDUE	= 1 << 24,
 };
 
 /* The events that close an incident: once closed, only these are told. */

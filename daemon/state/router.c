@@ -32,6 +32,8 @@ static const struct router_kind {
 	{ "report.rejected",		ROUTER_WREPORT },
 	{ "report.submitted",		ROUTER_WREPORT },
 	{ "report.reminder",		ROUTER_WREPORT },
+	/* Leaders' directives (批示件): created, progress, delay, done, reminders. */
+	{ "directive.",			ROUTER_DIRECTIVE },
 	/* Notifications: intents, attempts, fallback, abandonment. */
 	{ "notify.",			ROUTER_NOTIFY },
 	/* Inbound SMS taken (the gateway's id must not be taken twice). */
@@ -39,8 +41,12 @@ static const struct router_kind {
 	{ "sms.rejected",		ROUTER_NOBODY },
 	/* State at the start of a segment, for replay. */
 	{ "checkpoint.",		ROUTER_CHECKPOINT },
-	/* What happened to the desk and the daemon: the log is the record. */
-	{ "duty.handover",		ROUTER_NOBODY },
+	/* Handovers: the note, the incoming's acceptance, the alarm when nobody did. */
+	{ "duty.handover",		ROUTER_HANDOVER },
+	{ "duty.handover_note",		ROUTER_HANDOVER },
+	{ "duty.handover_accepted",	ROUTER_HANDOVER },
+	{ "duty.accept_overdue",	ROUTER_HANDOVER },
+	/* What happened to the daemon: the log is the record. */
 	{ "dutyd.started",		ROUTER_NOBODY },
 	{ "dutyd.stopped",		ROUTER_NOBODY },
 	{ "config.reloaded",		ROUTER_NOBODY },

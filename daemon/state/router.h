@@ -24,6 +24,8 @@ enum router_owner {
 	ROUTER_CHECKPOINT,	/* actions/checkpoint.c */
 	ROUTER_SESSION,		/* state/signout.c: console sessions signed out */
 	ROUTER_WREPORT,		/* state/wreport.c: the written report */
+	ROUTER_HANDOVER,	/* state/handover.c: handovers, their notes and acceptance */
+	ROUTER_DIRECTIVE,	/* state/directive.c: leaders' directives */
 	ROUTER_OWNERS
 };
 

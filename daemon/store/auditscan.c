@@ -386,7 +386,7 @@ scan_all(struct auditscan *s, int dirmode, char *err, size_t errlen)
 }
 
 int
-auditscan_dir(const char *dir, struct auditscan *s, char *err, size_t errlen)
+auditscan_list(const char *dir, struct auditscan *s, char *err, size_t errlen)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -433,6 +433,16 @@ auditscan_dir(const char *dir, struct auditscan *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return rc;
 	}
+	return 0;
+}
+
+int
+auditscan_dir(const char *dir, struct auditscan *s, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = auditscan_list(dir, s, err, errlen)) != 0)
+		return rc;
 	return scan_all(s, 1, err, errlen);
 }
 

@@ -63,6 +63,11 @@ struct auditscan {
 	size_t			 more_breaks;	/* beyond AUDITSCAN_MAX_BREAKS */
 };
 
+/*
+ * Only the names of the segments in DIR, oldest first, the active one last
+ * (segs[].path and name; nothing read).  0 or -errno.
+ */
+int	auditscan_list(const char *dir, struct auditscan *, char *err, size_t errlen);
 /* The segments in DIR, oldest first, the active one last. 0 or -errno. */
 int	auditscan_dir(const char *dir, struct auditscan *, char *err, size_t errlen);
 /* The given files, in this order (for --verify-audit). 0 or -errno. */

@@ -37,6 +37,7 @@
 #include "base/log.h"
 #include "store/auditscan.h"
 #include "store/filelog.h"
+#include "store/filescan.h"
 
 #define FILELOG_RETRY_MS	(10 * 1000)	/* a checkpoint that failed waits this long */
 #define FILELOG_SECRET_MAX	256
@@ -743,6 +744,14 @@ filelog_secret(void *self, const char *name, void *buf, size_t len, char *err,
 	return rc;
 }
 
+/* History: the segments as they are now, the active one to its last whole record. */
+static void *
+filelog_scan_open(void *self, int64_t from_ms, int64_t to_ms, char *err,
+    size_t errlen)
+{
+	return filescan_open(fl.dir, fl.size, from_ms, to_ms, err, errlen);
+}
+
 static const struct store_backend filelog_backend = {
 	.name = "file",
 	.self = &fl,
@@ -758,6 +767,9 @@ static const struct store_backend filelog_backend = {
 	.configure = filelog_configure,
 	.secret = filelog_secret,
 	.close = filelog_close,
+	.scan_open = filelog_scan_open,
+	.scan_read = filescan_read,
+	.scan_close = filescan_close,
 };
 
 const struct store_backend *

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/timeutil.h"
+#include "store/scanjob.h"
 #include "store/store.h"
 
 TAILQ_HEAD(store_waiters, store_waiter);
@@ -144,6 +145,7 @@ store_close(void)
 	struct store_waiter *w;
 
 	store_commit();
+	scanjob_stop_all();
 	while ((w = TAILQ_FIRST(&st.waiters)) != NULL) {
 		TAILQ_REMOVE(&st.waiters, w, entry);
 		w->queued = 0;
@@ -347,4 +349,51 @@ store_trouble(struct store_trouble *t)
 	t->own_failing_since = st.own_failing_since;
 	t->last_error = st.last_error;
 	t->last_error_at = st.last_error_at;
+}
+
+void
+store_scan_loop(struct event_base *base)
+{
+	scanjob_loop(base);
+}
+
+int
+store_scan(int64_t from_ms, int64_t to_ms, const char *const *kinds,
+    int (*record_fn)(const struct record *, void *arg),
+    void (*done)(void *arg, int status, const char *err), void *arg)
+{
+	return store_scan_bare(from_ms, to_ms, kinds, NULL, record_fn, done,
+	    arg);
+}
+
+int
+store_scan_bare(int64_t from_ms, int64_t to_ms, const char *const *kinds,
+    const char *const *bare, int (*record_fn)(const struct record *, void *arg),
+    void (*done)(void *arg, int status, const char *err), void *arg)
+{
+	char	 err[256];
+	void	*h;
+
+	if (st.be == NULL)
+		return -EBADF;
+	if (st.be->scan_open == NULL)
+		return -ENOTSUP;
+	if (scanjob_running() >= STORE_SCANS_MAX)
+		return -EBUSY;
+	errno = 0;
+	if ((h = st.be->scan_open(st.be->self, from_ms, to_ms, err,
+	    sizeof(err))) == NULL) {
+		int e = errno != 0 ? errno : EIO;
+
+		log_debug("scan: %s", err);
+		return -e;
+	}
+	return scanjob_start(h, st.be->scan_read, st.be->scan_close, from_ms,
+	    to_ms, kinds, bare, record_fn, done, arg);
+}
+
+int
+store_scans_running(void)
+{
+	return scanjob_running();
 }

@@ -87,6 +87,21 @@ struct store_backend {
 	int	(*secret)(void *self, const char *name, void *buf, size_t len,
 		    char *err, size_t errlen);
 	void	(*close)(void *self);
+	/*
+	 * History, for store_scan().  scan_open() runs on the loop and notes
+	 * what there is to read now, so that later appends and rotations do
+	 * not matter; it may leave out what cannot hold a record whose ts is
+	 * in [from_ms, to_ms).  NULL with errno and a sentence in err.
+	 * scan_read() runs on a worker thread and touches nothing but the
+	 * handle: it calls line() for every whole line noted (without its
+	 * newline), in seq order, and stops at the first nonzero return,
+	 * which it returns.  scan_close() frees the handle on any thread.
+	 */
+	void	*(*scan_open)(void *self, int64_t from_ms, int64_t to_ms,
+		    char *err, size_t errlen);
+	int	(*scan_read)(void *scan, int (*line)(const char *, size_t,
+		    void *), void *arg, char *err, size_t errlen);
+	void	(*scan_close)(void *scan);
 };
 
 /*
@@ -120,6 +135,51 @@ void	store_configure(int64_t segment_size, int64_t reserve);
 int	store_secret(const char *name, void *buf, size_t len, char *err,
 	    size_t errlen);
 void	store_tick(void);
+
+/*
+ * History scans: reading the whole log (statistics, the duty log) without
+ * stopping the loop.
+ */
+#define STORE_SCANS_MAX		2	/* at once; each reads on a thread of its own */
+struct event_base;
+/*
+ * The loop that scans report back to (main.c, once, before store_open()).
+ * Without one (the unit tests) a scan reads at once, on the caller's
+ * thread, and done() runs from a clock armed for now: on the next loop turn
+ * (fakeclock_turn()), never before store_scan() returns.
+ */
+void	store_scan_loop(struct event_base *);
+/*
+ * Reads every record whose ts is in [from_ms, to_ms) from every segment
+ * the backend holds (also those before the newest checkpoint, also beyond
+ * audit.retention), in seq order, checkpoint.* records skipped.  KINDS:
+ * NULL for all, else a NULL-terminated list of kind prefixes
+ * ("directive.", "report.received") so a backend can skip lines before
+ * parsing them.  RECORD_FN runs for each match on a worker thread (it may
+ * touch only ARG; a nonzero return, -errno, ends the scan with it); then
+ * DONE(ARG, status) runs on the loop (0, or -errno with a sentence in err;
+ * -ECANCELED when dutyd stops first).  Never blocks the loop.  0 when
+ * started, -EBUSY when STORE_SCANS_MAX scans already run, -errno.  A
+ * struct record passed to record_fn is valid only during the call.
+ */
+int	store_scan(int64_t from_ms, int64_t to_ms, const char *const *kinds,
+	    int (*record_fn)(const struct record *, void *arg),
+	    void (*done)(void *arg, int status, const char *err), void *arg);
+/*
+ * store_scan() for a reader that needs only the envelope of some kinds:
+ * records of a kind in BARE (prefixes, NULL-terminated; also matched by
+ * KINDS) reach record_fn with seq, ts, event, incident and actor, and data
+ * an empty object: their lines are not parsed beyond the envelope, which
+ * spares most of the work on long ones (a written report's text).  An
+ * entry "KIND?TEXT" is bare only when TEXT is nowhere in the line: a reader
+ * that wants one rare field ("incident.updated?\"via\":") still gets it.
+ */
+int	store_scan_bare(int64_t from_ms, int64_t to_ms, const char *const *kinds,
+	    const char *const *bare,
+	    int (*record_fn)(const struct record *, void *arg),
+	    void (*done)(void *arg, int status, const char *err), void *arg);
+/* Scans running now. */
+int	store_scans_running(void);
 
 /* 0 while writes succeed, else the -errno of the failure still going on. */
 int	store_health(void);

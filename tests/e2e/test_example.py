@@ -21,6 +21,9 @@ def example_for(d, sink_port):
     text = text.replace("127.0.0.1:9000", "127.0.0.1:%d" % sink_port)
     text = re.sub(r'(?m)^state_dir: .*$', 'state_dir: "%s"' % d.state_dir, text)
     text = re.sub(r'(?m)^plugin_dir: .*$', 'plugin_dir: "%s"' % PLUGIN_DIR, text)
+    # The calendar it includes stays in etc/: named relative to the copy's directory otherwise.
+    text = text.replace("include: calendar-cn-2026.yaml",
+                        "include: %s" % os.path.join(ROOT, "etc", "calendar-cn-2026.yaml"))
     return text
 
 

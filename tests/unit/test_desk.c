@@ -60,6 +60,7 @@
  */
 static const char conf[] = PEOPLE
     "roster:\n"
+    "  accept_within: 0\n"
     "  timezone: Asia/Shanghai\n"
     "  start: 2026-12-01\n"
     "  leader: { handover: \"08:30\", people: [li, wang] }\n"
@@ -72,6 +73,7 @@ static const char conf[] = PEOPLE
 /* The same roster with the leader's duty day beginning at 09:00. */
 static const char conf_nine[] = PEOPLE
     "roster:\n"
+    "  accept_within: 0\n"
     "  timezone: Asia/Shanghai\n"
     "  start: 2026-12-01\n"
     "  leader: { handover: \"09:00\", people: [li, wang] }\n"
@@ -81,6 +83,7 @@ static const char conf_nine[] = PEOPLE
 /* Nobody ever changes: the same leader and officer every day. */
 static const char conf_same[] = PEOPLE
     "roster:\n"
+    "  accept_within: 0\n"
     "  timezone: Asia/Shanghai\n"
     "  start: 2026-12-01\n"
     "  leader: { handover: \"08:30\", people: [li] }\n"
@@ -95,6 +98,7 @@ static const char conf_static[] = PEOPLE
 /* Two shifts begin with the leader's day; one's name holds the other's. */
 static const char conf_two_shifts[] = PEOPLE
     "roster:\n"
+    "  accept_within: 0\n"
     "  timezone: Asia/Shanghai\n"
     "  start: 2026-12-01\n"
     "  leader: { handover: \"08:30\", people: [li, wang] }\n"
@@ -106,6 +110,7 @@ static const char conf_two_shifts[] = PEOPLE
 /* As tests/e2e/test_roster.py: wang leads 08:10-09:10 by an override. */
 static const char conf_override[] = PEOPLE
     "roster:\n"
+    "  accept_within: 0\n"
     "  timezone: Asia/Shanghai\n"
     "  start: 2026-01-01\n"
     "  leader: { handover: \"00:00\", people: [li] }\n"
@@ -192,6 +197,23 @@ handover_request(size_t n)
 	return NULL;
 }
 
+/*
+ * A handover message's text without its last line, the reader's own
+ * one-tap accept link ("\n接班确认：https://…/a/<token>"), which must be there.
+ */
+static const char *
+htext(const json_t *req)
+{
+	static char	 out[16 * 1024];
+	const char	*t = str(req, "text"), *l;
+
+	l = strstr(t, "\n接班确认：https://duty.example.gov.cn/a/");
+	if (l == NULL)
+		fail_msg("no accept link in the handover message: %s", t);
+	snprintf(out, sizeof(out), "%.*s", (int)(l - t), t);
+	return out;
+}
+
 static struct incident *
 report_at(const char *office, const char *title)
 {
@@ -261,12 +283,13 @@ test_leader_and_shift_change_brief_the_incoming(void **state)
 
 	assert_string_equal(corefix_sent("duty.handover", NULL), "wang,sun");
 	req = handover_request(0);
-	assert_string_equal(str(req, "text"),
+	assert_string_equal(htext(req),
 	    "【值班交接】带班领导、day接班，3 起未办结事件：\n"
 	    "INC-20261202-0001 A县应急管理局：山体滑坡，确认时限 08:20（已超时）\n"
 	    "INC-20261202-0002 B县应急管理局：河堤管涌，书面报告时限 08:40\n"
 	    "INC-20261202-0003 A县应急管理局：化工厂火情，处置中");
-	assert_string_equal(str(req, "url"), "https://duty.example.gov.cn");
+	/* The url is the reader's accept link (接班确认). */
+	assert_memory_equal(str(req, "url"), "https://duty.example.gov.cn/a/", 30);
 	/* The webhook's incident is the handover itself: the desk is none. */
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(req,
 	    "incident"), "count")), 3);
@@ -301,7 +324,7 @@ test_override_start_and_end_and_the_timer_rearms(void **state)
 	assert_string_equal(handover_times(), "12-02 08:30,12-02 10:00");
 	h = nth_record("duty.handover", NULL, 1);
 	assert_string_equal(incoming(h), "zhao/leader/override 2026-12-02 "
-	    "10:00–12:00 leader: zhao (line 29)");
+	    "10:00–12:00 leader: zhao (line 30)");
 	json_decref(h);
 	assert_int_equal(fakeclock_next(), COREFIX_T0 + 4 * HOUR);
 
@@ -312,7 +335,7 @@ test_override_start_and_end_and_the_timer_rearms(void **state)
 	    "12-02 08:30,12-02 10:00,12-02 12:00");
 	assert_string_equal(corefix_sent("duty.handover", NULL),
 	    "wang,sun,zhao,wang");
-	assert_string_equal(str(handover_request(3), "text"),
+	assert_string_equal(htext(handover_request(3)),
 	    "【值班交接】带班领导接班，0 起未办结事件：\n");
 	/* 17:30, when sun goes off and nobody comes, is armed next. */
 	assert_int_equal(fakeclock_next(), COREFIX_T0 + 9 * HOUR + 30 * MIN);
@@ -372,7 +395,7 @@ test_every_incoming_role_is_named(void **state)
 	    "handover"), "shift"), "带班领导、midday、day");
 	json_decref(intent);
 	assert_string_equal(corefix_sent("duty.handover", NULL), "wang,zhao,sun");
-	assert_string_equal(str(handover_request(0), "text"),
+	assert_string_equal(htext(handover_request(0)),
 	    "【值班交接】带班领导、midday、day接班，0 起未办结事件：\n");
 }
 
@@ -393,12 +416,12 @@ test_override_takes_over_the_escalation_and_gets_the_handover(void **state)
 	fakeclock_advance(10 * MIN);				/* 08:10 */
 	h = corefix_record("duty.handover", NULL);
 	assert_string_equal(incoming(h), "wang/leader/override 2026-12-02 "
-	    "08:10–09:10 leader: wang (line 28)");
+	    "08:10–09:10 leader: wang (line 29)");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(
 	    json_object_get(h, "data"), "incidents"), 0)), inc->id);
 	json_decref(h);
 	assert_string_equal(corefix_sent("duty.handover", NULL), "wang");
-	assert_string_equal(str(handover_request(0), "text"),
+	assert_string_equal(htext(handover_request(0)),
 	    "【值班交接】带班领导接班，1 起未办结事件：\n"
 	    "INC-20261202-0001 A县应急管理局：山体滑坡，确认时限 08:20");
 	corefix_deliver_all();
@@ -411,7 +434,7 @@ test_override_takes_over_the_escalation_and_gets_the_handover(void **state)
 	assert_string_equal(str(json_array_get(rcp, 0), "person"), "zhang");
 	assert_string_equal(str(json_array_get(rcp, 1), "person"), "wang");
 	assert_string_equal(str(json_array_get(rcp, 1), "why"), "leader on duty "
-	    "(override 2026-12-02 08:10–09:10 leader: wang (line 28))");
+	    "(override 2026-12-02 08:10–09:10 leader: wang (line 29))");
 	json_decref(esc);
 	assert_string_equal(corefix_sent("incident.escalated", inc->id), "zhang,wang");
 	corefix_deliver_all();
@@ -420,7 +443,7 @@ test_override_takes_over_the_escalation_and_gets_the_handover(void **state)
 	fakeclock_advance(50 * MIN);
 	assert_string_equal(handover_times(), "12-02 08:10,12-02 09:10");
 	assert_string_equal(corefix_sent("duty.handover", NULL), "wang,li");
-	assert_string_equal(str(handover_request(1), "text"),
+	assert_string_equal(htext(handover_request(1)),
 	    "【值班交接】带班领导接班，1 起未办结事件：\n"
 	    "INC-20261202-0001 A县应急管理局：山体滑坡，确认时限 08:20（已超时）");
 }

@@ -206,6 +206,40 @@ static const char EXAMPLE[] =
     /* 15 */ "    - { start: \"2026-12-05T09:00:00+08:00\", end: \"2026-12-05T12:00:00+08:00\", shift: leader, person: zhao }\n"
     /* 16 */ "    - 2026-12-07 day: zhang -> sun\n";
 
+/*
+ * roster.accept_within: 30m by default, 0 for no alarm, a day at most; a
+ * duty day runs from the leader's handover on its date to the next day's.
+ */
+static void
+test_accept_within_and_duty_days(void **state)
+{
+	int64_t	from, to;
+	char	date[11];
+
+	load(EXAMPLE);
+	assert_int_equal(roster_accept_within(&cf), 30 * 60 * 1000);
+	load(edit(EXAMPLE, 3, "  start: 2026-12-01\n  accept_within: 0"));
+	assert_int_equal(roster_accept_within(&cf), 0);
+	load(edit(EXAMPLE, 3, "  start: 2026-12-01\n  accept_within: 1h30m"));
+	assert_int_equal(roster_accept_within(&cf), 90 * 60 * 1000);
+	assert_errors(edit(EXAMPLE, 3, "  start: 2026-12-01\n  accept_within: 25h"),
+	    T("2026-12-01T00:00:00+08:00"), "4:18: 'accept_within' in roster is "
+	    "at most 24h; write e.g. 30m, or 0 for no alarm", NULL);
+	load(EXAMPLE);
+	assert_int_equal(roster_duty_day(&cf, "2026-12-02", &from, &to), 0);
+	assert_int_equal(from, T("2026-12-02T08:30:00+08:00"));
+	assert_int_equal(to, T("2026-12-03T08:30:00+08:00"));
+	assert_int_equal(roster_duty_day(&cf, "2026-02-30", &from, &to), -EINVAL);
+	assert_int_equal(roster_duty_day(&cf, "2026-12-2", &from, &to), -EINVAL);
+	assert_int_equal(roster_duty_day(&cf, "2026-12-02x", &from, &to), -EINVAL);
+	assert_int_equal(roster_duty_date(&cf, T("2026-12-03T08:29:59+08:00"),
+	    date), 0);
+	assert_string_equal(date, "2026-12-02");
+	assert_int_equal(roster_duty_date(&cf, T("2026-12-03T08:30:00+08:00"),
+	    date), 0);
+	assert_string_equal(date, "2026-12-03");
+}
+
 static void
 test_rotation_and_midnight(void **state)
 {
@@ -1110,6 +1144,7 @@ main(void)
 		cmocka_unit_test(test_static_block),
 		cmocka_unit_test(test_timezone_restored),
 		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_accept_within_and_duty_days),
 		cmocka_unit_test(test_environment_untouched),
 	};
 

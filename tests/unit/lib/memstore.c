@@ -2,6 +2,7 @@
  * memstore.c: see memstore.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +135,44 @@ memstore_close(void *self)
 {
 }
 
+/*
+ * History: every line held now.  The unit tests have no loop, so
+ * store_scan() reads at once on the test's thread (the array cannot move
+ * meanwhile) and done() follows on the next fakeclock_turn().
+ */
+static void *
+memstore_scan_open(void *self, int64_t from_ms, int64_t to_ms, char *err,
+    size_t errlen)
+{
+	size_t *n;
+
+	if ((n = malloc(sizeof(*n))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	*n = ms.n;
+	return n;
+}
+
+static int
+memstore_scan_read(void *scan, int (*fn)(const char *, size_t, void *),
+    void *arg, char *err, size_t errlen)
+{
+	size_t	i, n = *(size_t *)scan;
+	int	rc;
+
+	for (i = 0; i < n; i++)
+		if ((rc = fn(ms.lines[i], strlen(ms.lines[i]), arg)) != 0)
+			return rc;
+	return 0;
+}
+
+static void
+memstore_scan_close(void *scan)
+{
+	free(scan);
+}
+
 static const struct store_backend memstore_backend = {
 	.name = "memory",
 	.self = &ms,
@@ -149,6 +188,9 @@ static const struct store_backend memstore_backend = {
 	.configure = memstore_configure,
 	.secret = memstore_secret,
 	.close = memstore_close,
+	.scan_open = memstore_scan_open,
+	.scan_read = memstore_scan_read,
+	.scan_close = memstore_scan_close,
 };
 
 const struct store_backend *
