@@ -235,6 +235,7 @@ bench: deps all $(B)/bench/sink
 
 # The installed tree (docs/operations.md).  /etc/dutyd/dutyd.yaml is written
 # only when there is none: an administrator's file is never overwritten.
+CALENDARS := $(wildcard etc/calendar-*.yaml)
 MANPAGES := man/dutyd.8 man/dutyd.yaml.5 man/dutyctl.1
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) \
@@ -253,6 +254,9 @@ install: all
 		sed 's|@PLUGINDIR@|$(PLUGINDIR)|g' $$m > $(DESTDIR)$(MANDIR)/man$$s/$${m#man/} && \
 		chmod 0644 $(DESTDIR)$(MANDIR)/man$$s/$${m#man/} || exit 1; \
 	done
+	@# The State Council's published arrangement: data dutyd ships and updates,
+	@# included by dutyd.yaml; a site's own days go in dutyd.yaml's calendar:.
+	install -m 0644 $(CALENDARS) $(DESTDIR)$(SYSCONFDIR)/dutyd/
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/dutyd/dutyd.yaml ]; then \
 		echo "kept $(DESTDIR)$(SYSCONFDIR)/dutyd/dutyd.yaml (yours; contrib/dutyd.yaml is the new example)"; \
 	else \
@@ -272,7 +276,8 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/dutyd.service $(DESTDIR)$(UNITDIR)/dutyd.socket \
 		$(DESTDIR)$(SYSUSERSDIR)/dutyd.conf \
 		$(DESTDIR)$(MANDIR)/man8/dutyd.8 $(DESTDIR)$(MANDIR)/man5/dutyd.yaml.5 \
-		$(DESTDIR)$(MANDIR)/man1/dutyctl.1
+		$(DESTDIR)$(MANDIR)/man1/dutyctl.1 \
+		$(CALENDARS:etc/%=$(DESTDIR)$(SYSCONFDIR)/dutyd/%)
 	-rmdir $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(PREFIX)/lib/dutyd 2>/dev/null
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/dutyd and /var/lib/dutyd: remove them yourself if you mean to"
 
