@@ -15,6 +15,7 @@ import http.server
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -239,6 +240,7 @@ class Dutyd:
         self.proc = None
         self.notify = None
         self.notes = []
+        self.notes_lock = threading.Lock()
         self.runs = 0
 
     @property
@@ -251,8 +253,13 @@ class Dutyd:
         path = str(self.tmp / ("notify-%d.sock" % self.runs))
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(path)
-        self.notify.settimeout(0.1)
+        self.notify.setblocking(False)
         self.notes = []
+        # Read as systemd reads: all along.  A queue left full makes dutyd's
+        # sd_notify() wait (it sends STATUS= whenever the open count moves),
+        # and a test that floods reports for longer than the queue lasts
+        # would stall dutyd instead of measuring it.
+        threading.Thread(target=self.drain_notes, args=(self.notify,), daemon=True).start()
         env = dict(os.environ, NOTIFY_SOCKET=path)
         for k in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
             env.pop(k, None)
@@ -274,12 +281,29 @@ class Dutyd:
             self.wait_note("READY=1", timeout=60 if wrap else 30)
         return self
 
-    def poll_notes(self):
+    def drain_notes(self, sock):
         while True:
             try:
-                self.notes.append(self.notify.recv(4096).decode())
-            except (socket.timeout, BlockingIOError):
-                return self.notes
+                ready, _, _ = select.select([sock], [], [], 0.05)
+            except (OSError, ValueError):       # closed: this run is over
+                return
+            if ready and not self.read_notes(sock):
+                return
+
+    def read_notes(self, sock):
+        """Everything queued on SOCK, in order; False once it is closed."""
+        with self.notes_lock:
+            while True:
+                try:
+                    self.notes.append(sock.recv(4096).decode())
+                except (socket.timeout, BlockingIOError):
+                    return True
+                except OSError:
+                    return False
+
+    def poll_notes(self):
+        self.read_notes(self.notify)
+        return self.notes
 
     def wait_note(self, text, timeout=10.0):
         def seen():
@@ -597,6 +621,7 @@ class ConfigDutyd(Dutyd):
         self.proc = None
         self.notify = None
         self.notes = []
+        self.notes_lock = threading.Lock()
         self.runs = 0
 
     def records(self):
