@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "base/mac.h"
 #include "config/config.h"
 #include "notify/links.h"
 #include "parse/linktoken.h"
@@ -99,6 +100,7 @@ links_shutdown(void)
 
 	OPENSSL_cleanse(links_key, sizeof(links_key));
 	links_have_key = 0;
+	mac_forget();	/* it keeps the key ready for the next link */
 	while ((l = RB_MIN(link_tree, &links_tree)) != NULL)
 		links_remove(l);
 }
