@@ -354,6 +354,18 @@ stream_fan_out(const char *buf, size_t len, const struct incident *inc,
 	}
 }
 
+/* Some open stream shows INC: else its event is not worth building. */
+static int
+stream_anyone_sees(const struct incident *inc)
+{
+	struct stream *s;
+
+	TAILQ_FOREACH(s, &sm.streams, entry)
+		if (stream_sees(s, inc))
+			return 1;
+	return 0;
+}
+
 static void
 stream_handover(int64_t seq)
 {
@@ -422,6 +434,7 @@ stream_flush(void *arg, int status)
 		sm.ring[sm.ring_next] = list[i];
 		sm.ring_next = (sm.ring_next + 1) % STREAM_RING;
 		if ((inc = incident_find(list[i].id)) == NULL ||
+		    !stream_anyone_sees(inc) ||
 		    (ev = stream_incident_event(inc, list[i].seq, &len)) == NULL)
 			continue;
 		stream_fan_out(ev, len, inc, list[i].seq);

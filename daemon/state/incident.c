@@ -98,6 +98,7 @@ incident_free(struct incident *inc)
 	free(inc->idem);
 	free(inc->body_sha256);
 	free(inc->json);
+	free(inc->report_json);
 	json_decref(inc->report);
 	json_decref(inc->origin);
 	json_decref(inc->timeline);

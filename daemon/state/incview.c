@@ -122,8 +122,9 @@ closed_json(const struct incident *inc, json_t *o)
 	return failed;
 }
 
-json_t *
-incview_json(const struct incident *inc, int with_timeline)
+/* The view; without the report's own fields unless WITH_REPORT. */
+static json_t *
+incview_build(const struct incident *inc, int with_timeline, int with_report)
 {
 	struct config	*cfg = config_current();
 	json_t		*o, *clocks, *wr;
@@ -139,7 +140,8 @@ incview_json(const struct incident *inc, int with_timeline)
 	failed |= json_object_set_new(o, "state",
 	    json_string(incident_state_name(inc->state)));
 	/* The report's own fields, as validated. */
-	failed |= json_object_update(o, inc->report);
+	if (with_report)
+		failed |= json_object_update(o, inc->report);
 	failed |= set_time(o, "received_at", inc->received_at);
 	failed |= set_time(o, "ack_deadline", inc->ack_clock.deadline);
 	failed |= set_time(o, "report_deadline", inc->report_clock.deadline);
@@ -205,15 +207,118 @@ incview_json(const struct incident *inc, int with_timeline)
 	return o;
 }
 
+/* Fields a report may hold: none is a key of the view around them. */
+static int
+report_keys_known(const json_t *report)
+{
+	static const char *const known[] = { "title", "occurred_at", "category",
+	    "level", "location", "cause", "measures", "details", "casualties",
+	    "reporter", NULL };
+	const char	*key;
+	json_t		*v;
+	size_t		 i;
+
+	json_object_foreach((json_t *)report, key, v) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(key, known[i]) == 0)
+				break;
+		if (known[i] == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+void
+incview_prime(struct incident *inc, const char *raw, size_t rawlen)
+{
+	char *copy;
+
+	if (inc->report_json != NULL || rawlen < 2 || (copy = malloc(rawlen +
+	    1)) == NULL)
+		return;
+	memcpy(copy, raw, rawlen);
+	copy[rawlen] = '\0';
+	inc->report_json = copy;
+	inc->report_json_len = rawlen;
+}
+
+/*
+ * The view's text with the report's members spliced in from its cached
+ * dump: the view without them, dumped as the part before them (id, office,
+ * office_name, state) and the part after.  NULL: do it the long way.
+ */
+static char *
+incview_spliced(const struct incident *inc, json_t *o)
+{
+	json_t		*before, *v;
+	const char	*key;
+	char		*head = NULL, *tail = NULL, *out = NULL;
+	size_t		 hl, tl, rl = inc->report_json_len;
+
+	if ((before = json_object()) == NULL)
+		return NULL;
+	json_object_foreach(o, key, v) {
+		if (strcmp(key, "received_at") == 0)
+			break;
+		if (json_object_set(before, key, v) != 0)
+			goto out;
+	}
+	json_object_foreach(before, key, v)
+		json_object_del(o, key);
+	if ((head = json_dumps(before, JSON_COMPACT)) == NULL ||
+	    (tail = json_dumps(o, JSON_COMPACT)) == NULL)
+		goto out;
+	hl = strlen(head);
+	tl = strlen(tail);
+	if (hl < 2 || tl < 2 || (out = malloc(hl + rl + tl)) == NULL)
+		goto out;
+	/* {head,} + report members + {,tail}: one object, keys in view order. */
+	memcpy(out, head, hl - 1);
+	out[hl - 1] = hl > 2 ? ',' : '{';
+	memcpy(out + hl, inc->report_json + 1, rl - 2);
+	out[hl + rl - 2] = tl > 2 ? ',' : '}';
+	memcpy(out + hl + rl - 1, tail + 1, tl - 1);
+	out[hl + rl + tl - 2] = '\0';
+out:
+	json_decref(before);
+	free(head);
+	free(tail);
+	return out;
+}
+
+json_t *
+incview_json(const struct incident *inc, int with_timeline)
+{
+	return incview_build(inc, with_timeline, 1);
+}
+
 const char *
 incview_cached(struct incident *inc)
 {
-	json_t *o;
+	const json_t	*report;
+	json_t		*o;
 
 	if (inc->json != NULL && inc->json_gen == json_gen)
 		return inc->json;
 	free(inc->json);
 	inc->json = NULL;
+	report = inc->report;
+	if (json_object_size(report) > 0 && report_keys_known(report) &&
+	    inc->report_json == NULL &&
+	    (inc->report_json = json_dumps(report, JSON_COMPACT)) != NULL)
+		inc->report_json_len = strlen(inc->report_json);
+	if (inc->report_json != NULL && inc->report_json_len > 2 &&
+	    report_keys_known(report)) {
+		/* The view without the report's members, which come from the dump. */
+		if ((o = incview_build(inc, 0, 0)) != NULL) {
+			inc->json = incview_spliced(inc, o);
+			json_decref(o);
+		}
+		if (inc->json != NULL) {
+			inc->json_gen = json_gen;
+			return inc->json;
+		}
+	}
 	if ((o = incview_json(inc, 0)) != NULL) {
 		inc->json = json_dumps(o, JSON_COMPACT);
 		inc->json_gen = json_gen;
