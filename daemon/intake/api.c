@@ -200,7 +200,11 @@ api_report_create(struct http_call *call)
 		api_not_saved(call, rc, "the report");
 		return;
 	}
-	log_info("incident %s reported by %s%s%s: %s", inc->id, office->id,
+	/*
+	 * Debug only: in a flood a line per report is a write per report, and
+	 * the audit log has the report (dutyctl shows it).
+	 */
+	log_debug("incident %s reported by %s%s%s: %s", inc->id, office->id,
 	    call->person != NULL ? ", taken by phone by " : "",
 	    call->person != NULL ? call->person->id : "",
 	    json_string_value(json_object_get(inc->report, "title")));
