@@ -228,6 +228,34 @@ report_keys_known(const json_t *report)
 	return 1;
 }
 
+/*
+ * Only the incidents most recently given a report dump keep it: they are
+ * the ones whose views are rebuilt (intent, deliveries, acknowledgement),
+ * and the text of every open incident twice over would cost as much
+ * memory as the incidents themselves.  By id: one gone meanwhile is
+ * simply not found.
+ */
+#define INCVIEW_KEEP	256
+static char	incview_kept[INCVIEW_KEEP][INCIDENT_ID_MAX];
+static size_t	incview_kept_next;
+
+static void
+incview_keep(struct incident *inc, char *dump, size_t len)
+{
+	char		*id = incview_kept[incview_kept_next];
+	struct incident	*old;
+
+	if (id[0] != '\0' && (old = incident_find(id)) != NULL && old != inc) {
+		free(old->report_json);
+		old->report_json = NULL;
+		old->report_json_len = 0;
+	}
+	snprintf(id, INCIDENT_ID_MAX, "%s", inc->id);
+	incview_kept_next = (incview_kept_next + 1) % INCVIEW_KEEP;
+	inc->report_json = dump;
+	inc->report_json_len = len;
+}
+
 void
 incview_prime(struct incident *inc, const char *raw, size_t rawlen)
 {
@@ -238,8 +266,7 @@ incview_prime(struct incident *inc, const char *raw, size_t rawlen)
 		return;
 	memcpy(copy, raw, rawlen);
 	copy[rawlen] = '\0';
-	inc->report_json = copy;
-	inc->report_json_len = rawlen;
+	incview_keep(inc, copy, rawlen);
 }
 
 /*
@@ -297,6 +324,7 @@ incview_cached(struct incident *inc)
 {
 	const json_t	*report;
 	json_t		*o;
+	char		*dump;
 
 	if (inc->json != NULL && inc->json_gen == json_gen)
 		return inc->json;
@@ -305,8 +333,8 @@ incview_cached(struct incident *inc)
 	report = inc->report;
 	if (json_object_size(report) > 0 && report_keys_known(report) &&
 	    inc->report_json == NULL &&
-	    (inc->report_json = json_dumps(report, JSON_COMPACT)) != NULL)
-		inc->report_json_len = strlen(inc->report_json);
+	    (dump = json_dumps(report, JSON_COMPACT)) != NULL)
+		incview_keep(inc, dump, strlen(dump));
 	if (inc->report_json != NULL && inc->report_json_len > 2 &&
 	    report_keys_known(report)) {
 		/* The view without the report's members, which come from the dump. */

@@ -693,7 +693,7 @@ test_cached_view_is_the_dumped_view(void **state)
 	char		*raw, *canon;
 	size_t		 rawlen, canonlen;
 	int64_t		 ms;
-	int		 changed;
+	int		 changed, i;
 
 	corefix_start(conf);
 	report = report_parse(body, sizeof(body) - 1, &ms, NULL);
@@ -715,6 +715,14 @@ test_cached_view_is_the_dumped_view(void **state)
 	fakeclock_turn();
 	assert_cached_is_view(inc);
 	assert_cached_is_view(plain);
+	/* Only recent incidents keep the dump: an older one dumps it again. */
+	for (i = 0; i < 300; i++)
+		assert_cached_is_view(corefix_report("county-a", "又一起"));
+	assert_null(inc->report_json);
+	assert_int_equal(incact_resolve(inc, "zhang", NULL, &changed), 0);
+	fakeclock_turn();
+	assert_cached_is_view(inc);
+	assert_non_null(inc->report_json);
 }
 
 int
