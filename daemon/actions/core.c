@@ -137,7 +137,6 @@ core_turn(void)
 {
 	int rc;
 
-	clock_turn_end();
 	store_commit();
 	if (checkpoint_running())
 		core_checkpoint_step();

@@ -13,21 +13,6 @@
 static struct event_base		*clock_evbase;
 static const struct clock_backend	*clock_backend;
 
-/*
- * Clocks due beyond the turn's CLOCK_FIRE_PER_TURN, in the order they came
- * due: a burst of deadlines (a flood's acknowledgement deadlines) must not
- * hold the loop for seconds while reports wait for their answer.  The loop
- * says when a turn ends (libevent's cached time cannot: it is the coarse
- * monotonic clock, the same across many short turns).
- */
-TAILQ_HEAD(clock_queue, clock);
-static struct {
-	struct clock_queue	 due;
-	struct event		 drain;
-	int			 drain_ready;
-	int			 fired;	/* in this turn */
-} cq = { .due = TAILQ_HEAD_INITIALIZER(cq.due) };
-
 void
 clock_base(struct event_base *base)
 {
@@ -65,54 +50,6 @@ clock_fire(struct clock *c)
 	c->fn(c, c->arg);
 }
 
-void
-clock_turn_end(void)
-{
-	cq.fired = 0;
-}
-
-/* Room for one more firing in this loop turn; counts it. */
-static int
-clock_room(void)
-{
-	if (cq.fired >= CLOCK_FIRE_PER_TURN)
-		return 0;
-	cq.fired++;
-	return 1;
-}
-
-static void
-clock_fire_due(struct clock *c)
-{
-	metrics_observe(METRICS_CLOCK_LATENESS, (time_now_ms() -
-	    c->deadline_ms) / 1000.0);
-	clock_fire(c);
-}
-
-static void
-clock_drain_later(void)
-{
-	static const struct timeval now = { 0, 0 };
-
-	if (evtimer_add(&cq.drain, &now) == -1)
-		fatalx("cannot arm a timer for clocks due");
-}
-
-/* The next turn: the queued clocks, as many as there is room for. */
-static void
-clock_drain(evutil_socket_t fd, short events, void *arg)
-{
-	struct clock *c;
-
-	while ((c = TAILQ_FIRST(&cq.due)) != NULL && clock_room()) {
-		TAILQ_REMOVE(&cq.due, c, entry);
-		c->queued = 0;
-		clock_fire_due(c);
-	}
-	if (!TAILQ_EMPTY(&cq.due))
-		clock_drain_later();
-}
-
 static void
 clock_wake(evutil_socket_t fd, short events, void *arg)
 {
@@ -123,20 +60,8 @@ clock_wake(evutil_socket_t fd, short events, void *arg)
 		clock_set_timer(c);
 		return;
 	}
-	/* Behind those already waiting: they came due first. */
-	if (TAILQ_EMPTY(&cq.due) && clock_room()) {
-		clock_fire_due(c);
-		return;
-	}
-	if (!cq.drain_ready) {
-		if (evtimer_assign(&cq.drain, clock_evbase, clock_drain, NULL) == -1)
-			fatalx("cannot create a timer");
-		cq.drain_ready = 1;
-	}
-	if (TAILQ_EMPTY(&cq.due))
-		clock_drain_later();
-	TAILQ_INSERT_TAIL(&cq.due, c, entry);
-	c->queued = 1;
+	metrics_observe(METRICS_CLOCK_LATENESS, (now - c->deadline_ms) / 1000.0);
+	clock_fire(c);
 }
 
 void
@@ -168,10 +93,6 @@ clock_disarm(struct clock *c)
 			clock_backend->disarm(c);
 		else
 			evtimer_del(&c->ev);
-	}
-	if (c->queued) {
-		TAILQ_REMOVE(&cq.due, c, entry);
-		c->queued = 0;
 	}
 	c->armed = 0;
 }

@@ -27,25 +27,15 @@ typedef void (*clock_fn)(struct clock *, void *arg);
 
 struct clock {
 	struct event	 ev;		/* the libevent backend's timer */
-	/* A replacement backend's, while armed; libevent's: while queued. */
-	TAILQ_ENTRY(clock) entry;
+	TAILQ_ENTRY(clock) entry;	/* a replacement backend's, while armed */
 	int64_t		 deadline_ms;
 	clock_fn	 fn;
 	void		*arg;
 	int		 initialized;
 	int		 armed;
-	int		 queued;	/* due, waiting for a turn with room (clock.c) */
 };
 
 void	clock_base(struct event_base *);	/* once, before any clock_init */
-/*
- * At most this many clocks fire in one loop turn: when more come due
- * together, the rest fire in the turns after, oldest first, so requests
- * are answered (and records synced) in between.
- */
-#define CLOCK_FIRE_PER_TURN	128
-/* The loop turn ended: the next one has room for CLOCK_FIRE_PER_TURN again. */
-void	clock_turn_end(void);
 void	clock_init(struct clock *, clock_fn fn, void *arg);
 /* (Re)arms for deadline; a deadline in the past fires on the next loop turn. */
 void	clock_arm(struct clock *, int64_t deadline_ms);
