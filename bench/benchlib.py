@@ -11,6 +11,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+# Bytes of Chinese details in loadgen's reports (whole characters).
+BODY_BYTES = 864
 
 
 def free_port():
@@ -22,7 +24,10 @@ def free_port():
 def wait_until(pred, timeout, what, interval=0.05):
     deadline = time.monotonic() + timeout
     while True:
-        v = pred()
+        try:
+            v = pred()
+        except OSError:     # a stalled or busy daemon: not yet
+            v = False
         if v:
             return v
         if time.monotonic() > deadline:
@@ -154,8 +159,8 @@ class Dutyd:
     def healthz(self):
         return json.loads(http_get(self.port, "/healthz")[1])
 
-    def metric(self, name, labels=""):
-        body = http_get(self.port, "/metrics")[1].decode()
+    def metric(self, name, labels="", timeout=10):
+        body = http_get(self.port, "/metrics", timeout)[1].decode()
         total = 0.0
         for line in body.splitlines():
             if line.startswith(name) and labels in line:
@@ -167,7 +172,7 @@ class Dutyd:
         last = [None, time.monotonic()]
 
         def still():
-            n = self.healthz()["audit"]["records_written"]
+            n = json.loads(http_get(self.port, "/healthz", timeout)[1])["audit"]["records_written"]
             if n != last[0]:
                 last[0], last[1] = n, time.monotonic()
                 return False
@@ -247,6 +252,7 @@ def wrk(url, lua, duration, threads=2, connections=32):
 def loadgen(tools, port, n, conns=32, rate=0, first_tag=0, out=None, token="secret-a"):
     """Summary dict of bench/loadgen.c's run."""
     args = [os.path.join(tools, "loadgen"), "-p", str(port), "-n", str(n), "-c", str(conns),
+            "-s", str(BODY_BYTES),
             "-k", str(first_tag), "-t", token]
     if rate:
         args += ["-r", str(rate)]

@@ -80,7 +80,8 @@ TABLE = [
      lambda v: "%.1f ms" % v),
     ("clock_p99_ms", "clock lateness, 100,000 deadlines in the same seconds, p99", "< 20 ms",
      "lt", 20, lambda v: "%.0f ms" % v),
-    ("clock_intake_ok", "… intake still answered (every report 201, max latency)", "yes", "true",
+    ("clock_intake_ok", "… intake still answered (a report every 20 ms: each 201 within 1 s)",
+     "yes", "true",
      True, lambda v: "yes" if v else "no"),
 ]
 
@@ -91,7 +92,7 @@ def say(*a):
 
 def wrk_lua(path, alertmanager):
     """A wrk script: POST bodies of ~1 KiB, each with an id of its own."""
-    pad = "情况说明" * 72     # 864 bytes, as bench/loadgen.c
+    pad = "情况说明" * (benchlib.BODY_BYTES // 12)     # as bench/loadgen.c
     if alertmanager:
         fmt = ('[{"labels":{"alertname":"Flood","id":"w%%d-%%d","severity":"IV"},'
                '"annotations":{"summary":"基准测试报告","description":"%s"}}]' % pad)
@@ -181,11 +182,11 @@ class Bench:
                 "valgrind", "--tool=callgrind", "--callgrind-out-file=" + out])
             try:
                 d.start(timeout=300)
-                benchlib.loadgen(self.a.tools, d.port, warm, conns=16)
+                benchlib.loadgen(self.a.tools, d.port, warm, conns=self.a.cg_conns)
                 sink.wait(warm * per, 300)
                 d.wait_quiet(0.5, 300)
                 self._cg("-z", d.pid)
-                benchlib.loadgen(self.a.tools, d.port, n, conns=16, first_tag=warm)
+                benchlib.loadgen(self.a.tools, d.port, n, conns=self.a.cg_conns, first_tag=warm)
                 sink.wait((warm + n) * per, 600)
                 d.wait_quiet(0.5, 300)
                 self._cg("-d", d.pid)
@@ -205,8 +206,10 @@ class Bench:
             finally:
                 d.stop(timeout=120)
                 sink.close()
-            say("callgrind: %s %.0f instructions per report (%d reports after %d warm-up, "
-                "%d deliveries each)" % (key, self.fig[key], n, warm, per))
+            self.info[key] = ("%d reports (%d connection(s)) after %d of warm-up, %d deliveries "
+                              "each" % (n, self.a.cg_conns, warm, per))
+            say("callgrind: %s %.0f instructions per report: %s" % (key, self.fig[key],
+                                                                     self.info[key]))
 
     @staticmethod
     def _cg(flag, pid):
@@ -364,8 +367,8 @@ class Bench:
         # Deadlines after dutyd is up: generating and replaying this log
         # takes an estimated (records / rate) each; the replay figure of
         # this run if there is one.
-        rate = self.fig.get("replay_rate", 40000)
-        lead = 8 + 2 * n * len(opened) / rate + n * len(opened) / 150000
+        rate = self.fig.get("replay_rate", 30000)
+        lead = 8 + 1.5 * n * len(opened) / rate + n * len(opened) / 150000
         t_first = int((time.time() + lead) * 1000)
         log = loggen.RawLog(state)
         for i in range(n):
@@ -382,18 +385,24 @@ class Bench:
             stop = threading.Event()
 
             def poster():
-                c = http.client.HTTPConnection("127.0.0.1", dd.port, timeout=60)
+                c = http.client.HTTPConnection("127.0.0.1", dd.port, timeout=120)
                 k = 0
                 while not stop.is_set():
                     k += 1
                     body = json.dumps({"title": "时钟期间报告 %d" % k, "occurred_at":
                                        loggen.rfc3339_ms(int(time.time() * 1000) - 60000)})
                     t0 = time.monotonic()
-                    c.request("POST", "/api/v1/reports", body, {
-                        "Authorization": "Bearer secret-a", "Content-Type": "application/json"})
-                    r = c.getresponse()
-                    r.read()
-                    posts.append(((time.monotonic() - t0) * 1000, r.status))
+                    try:
+                        c.request("POST", "/api/v1/reports", body, {
+                            "Authorization": "Bearer secret-a",
+                            "Content-Type": "application/json"})
+                        r = c.getresponse()
+                        r.read()
+                        status = r.status
+                    except OSError:
+                        c.close()
+                        status = 0
+                    posts.append(((time.monotonic() - t0) * 1000, status))
                     time.sleep(0.02)
             # From a second before the first deadline to the last firing.
             benchlib.wait_until(lambda: time.time() * 1000 >= t_first - 1000, lead + 60,
@@ -402,13 +411,13 @@ class Bench:
             th.start()
             try:
                 benchlib.wait_until(
-                    lambda: dd.metric("dutyd_escalations_total", 'kind="ack"') >= n,
-                    300, "%d escalations" % n, 0.25)
+                    lambda: dd.metric("dutyd_escalations_total", 'kind="ack"', 120) >= n,
+                    600, "%d escalations" % n, 0.25)
             finally:
                 stop.set()
                 th.join()
-            dd.wait_quiet(1.0, 300)
         finally:
+            # The escalations are in the log; their deliveries need not end.
             dd.stop(timeout=300)
             sink.close()
         late = []
@@ -422,7 +431,8 @@ class Bench:
                                 late.append(r["data"]["late_ms"])
         shutil.rmtree(d, ignore_errors=True)
         lat = [p[0] for p in posts]
-        ok = bool(posts) and all(p[1] == 201 for p in posts)
+        # "Still answered": each report its 201, none kept waiting a second.
+        ok = bool(posts) and all(p[1] == 201 and p[0] < 1000 for p in posts)
         self.fig["clock_p99_ms"] = pct(late, 0.99)
         self.fig["clock_intake_ok"] = ok
         self.info["clocks"] = ("%d acknowledgement deadlines in %d s (READY %.1f s before the "
@@ -430,7 +440,8 @@ class Bench:
                                "posted meanwhile, %s: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
                                % (n, window, margin, len(late), pct(late, 0.5), pct(late, 0.99),
                                   max(late) if late else -1, len(posts),
-                                  "all 201" if ok else "NOT all 201", pct(lat, 0.5),
+                                  "all 201 within 1 s" if ok else "NOT all 201 within 1 s",
+                                  pct(lat, 0.5),
                                   pct(lat, 0.99), max(lat) if lat else -1))
         self.fig["clock_intake_max_ms"] = max(lat) if lat else -1
         say("clocks: " + self.info["clocks"])
@@ -484,6 +495,11 @@ def main():
     ap.add_argument("--keep-callgrind", help="copy the callgrind dumps here")
     ap.add_argument("--wrk-seconds", type=int, default=5)
     ap.add_argument("--cg-reports", type=int, default=2000)
+    ap.add_argument("--cg-conns", type=int, default=1,
+                    help="connections for the callgrind reports: with more, the count "
+                    "depends on how reports and deliveries happen to share loop turns")
+    ap.add_argument("--body-bytes", type=int, default=864,
+                    help="bytes of details in loadgen's reports")
     ap.add_argument("--strace-reports", type=int, default=2000)
     ap.add_argument("--rss-incidents", type=int, default=100000)
     ap.add_argument("--replay-records", type=int, default=1000000)
@@ -491,6 +507,7 @@ def main():
     ap.add_argument("--clock-incidents", type=int, default=100000)
     ap.add_argument("--clock-window", type=int, default=3)
     a = ap.parse_args()
+    benchlib.BODY_BYTES = a.body_bytes
     only = [p for p in a.only.replace(" ", "").split(",") if p] or list(PIECES)
     bad = [p for p in only if p not in PIECES]
     if bad:
@@ -507,7 +524,11 @@ def main():
         for p in PIECES:        # this order: clocks uses replay's rate
             if p in only:
                 t = time.monotonic()
-                getattr(b, p)()
+                try:
+                    getattr(b, p)()
+                except (Exception, SystemExit) as e:    # the other pieces still count
+                    b.info[p] = "FAILED: %s: %s" % (type(e).__name__, e)
+                    say("%s: %s" % (p, b.info[p]))
                 b.info["seconds_" + p] = round(time.monotonic() - t, 1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
