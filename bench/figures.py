@@ -528,6 +528,8 @@ def main():
         for p in PIECES:        # this order: clocks uses replay's rate
             if p in only:
                 t = time.monotonic()
+                # Wall-clock figures follow the machine's load: keep it beside them.
+                b.info["load_" + p] = round(os.getloadavg()[0], 1)
                 try:
                     getattr(b, p)()
                 except (Exception, SystemExit) as e:    # the other pieces still count
@@ -567,10 +569,13 @@ def note(result, before):
             out.append("%s (%s):" % (label, r["commit"]))
             out.append("")
             for k, v in r["info"].items():
-                if not k.startswith(("seconds_", "am_webhooks_")):
+                if not k.startswith(("seconds_", "am_webhooks_", "load_")):
                     out.append("- %s: %s" % (k, v))
             out.append("- seconds per piece: " + ", ".join(
                 "%s %s" % (k[8:], v) for k, v in r["info"].items() if k.startswith("seconds_")))
+            loads = ["%s %s" % (k[5:], v) for k, v in r["info"].items() if k.startswith("load_")]
+            if loads:
+                out.append("- load average (1 min) as each piece began: " + ", ".join(loads))
             out.append("")
     return "\n".join(out)
 
