@@ -271,45 +271,37 @@ incview_prime(struct incident *inc, const char *raw, size_t rawlen)
 
 /*
  * The view's text with the report's members spliced in from its cached
- * dump: the view without them, dumped as the part before them (id, office,
- * office_name, state) and the part after.  NULL: do it the long way.
+ * dump, where they go: before received_at.  What precedes it (id, office,
+ * office_name, state) is strings, and in a dump a quote inside a string is
+ * escaped, so the first ,"received_at": is that key.  NULL: do it the long
+ * way.
  */
 static char *
 incview_spliced(const struct incident *inc, json_t *o)
 {
-	json_t		*before, *v;
-	const char	*key;
-	char		*head = NULL, *tail = NULL, *out = NULL;
-	size_t		 hl, tl, rl = inc->report_json_len;
+	static const char	 mark[] = ",\"received_at\":";
+	json_t			*v;
+	const char		*key, *at;
+	char			*dump, *out = NULL;
+	size_t			 dl, hl, rl = inc->report_json_len;
 
-	if ((before = json_object()) == NULL)
-		return NULL;
 	json_object_foreach(o, key, v) {
 		if (strcmp(key, "received_at") == 0)
 			break;
-		if (json_object_set(before, key, v) != 0)
-			goto out;
+		if (json_is_object(v) || json_is_array(v))
+			return NULL;
 	}
-	json_object_foreach(before, key, v)
-		json_object_del(o, key);
-	if ((head = json_dumps(before, JSON_COMPACT)) == NULL ||
-	    (tail = json_dumps(o, JSON_COMPACT)) == NULL)
-		goto out;
-	hl = strlen(head);
-	tl = strlen(tail);
-	if (hl < 2 || tl < 2 || (out = malloc(hl + rl + tl)) == NULL)
-		goto out;
-	/* {head,} + report members + {,tail}: one object, keys in view order. */
-	memcpy(out, head, hl - 1);
-	out[hl - 1] = hl > 2 ? ',' : '{';
-	memcpy(out + hl, inc->report_json + 1, rl - 2);
-	out[hl + rl - 2] = tl > 2 ? ',' : '}';
-	memcpy(out + hl + rl - 1, tail + 1, tl - 1);
-	out[hl + rl + tl - 2] = '\0';
-out:
-	json_decref(before);
-	free(head);
-	free(tail);
+	if ((dump = json_dumps(o, JSON_COMPACT)) == NULL)
+		return NULL;
+	dl = strlen(dump);
+	if ((at = strstr(dump, mark)) != NULL && (out = malloc(dl + rl)) != NULL) {
+		hl = (size_t)(at - dump);
+		memcpy(out, dump, hl);
+		out[hl] = ',';
+		memcpy(out + hl + 1, inc->report_json + 1, rl - 2);
+		memcpy(out + hl + rl - 1, at, dl - hl + 1);
+	}
+	free(dump);
 	return out;
 }
 
