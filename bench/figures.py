@@ -172,9 +172,13 @@ class Bench:
     # -- callgrind ---------------------------------------------------------
     def callgrind(self):
         n, warm = self.a.cg_reports, 200
-        quiet = (lambda t: t.replace('token: "secret-zhang"        # bearer token for staff actions',
-                                     'token: "secret-zhang"\n    min_level: I')
+        def quiet(t):
+            q = (t.replace('token: "secret-zhang"        # bearer token for staff actions',
+                           'token: "secret-zhang"\n    min_level: I')
                  .replace('token: "secret-li",', 'token: "secret-li", min_level: I,'))
+            if q.count("min_level: I") != 2:
+                raise SystemExit("bench: etc/dutyd.yaml changed: cannot set min_level")
+            return q
         for key, edit, per in (("instr_intake", quiet, 0), ("instr_full", None, 2)):
             name = "callgrind-" + key
             out = os.path.join(self.work, name, "callgrind.out")
@@ -190,6 +194,8 @@ class Bench:
                 sink.wait((warm + n) * per, 600)
                 d.wait_quiet(0.5, 300)
                 self._cg("-d", d.pid)
+                if sink.count() != (warm + n) * per:
+                    raise SystemExit("bench: %d webhooks, not %d" % (sink.count(), (warm + n) * per))
                 dumps = [f for f in os.listdir(wd) if f.startswith("callgrind.out.")]
                 total = None
                 for f in sorted(dumps):
