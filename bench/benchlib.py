@@ -249,10 +249,11 @@ def wrk(url, lua, duration, threads=2, connections=32):
     return good / secs, out, (sum(map(int, errs.groups())) if errs else 0)
 
 
-def loadgen(tools, port, n, conns=32, rate=0, first_tag=0, out=None, token="secret-a"):
+def loadgen(tools, port, n, conns=32, rate=0, first_tag=0, out=None, token="secret-a",
+            body_bytes=None):
     """Summary dict of bench/loadgen.c's run."""
     args = [os.path.join(tools, "loadgen"), "-p", str(port), "-n", str(n), "-c", str(conns),
-            "-s", str(BODY_BYTES),
+            "-s", str(body_bytes or BODY_BYTES),
             "-k", str(first_tag), "-t", token]
     if rate:
         args += ["-r", str(rate)]
