@@ -332,17 +332,23 @@ class Bench:
         gen = time.monotonic() - t0
         sink, dd, _ = self.dutyd("replay", state=state,
                                  extra="audit:\n  segment_size: 4GiB\n  reserve: 0\n")
+        runs = []
         try:
-            secs = dd.start(timeout=600)
-            assert dd.healthz()["open_incidents"] == nopen
+            # Best of --replay-runs: the load of a shared machine only slows.
+            for _ in range(self.a.replay_runs):
+                runs.append(dd.start(timeout=600))
+                assert dd.healthz()["open_incidents"] == nopen
+                dd.stop()
         finally:
             dd.stop()
             sink.close()
+        secs = min(runs)
         shutil.rmtree(d, ignore_errors=True)
         self.fig["replay_rate"] = records / secs
         self.info["replay"] = ("%d records (%d incidents, %d open, %d records each closed), "
-                               "%.0f MiB, generated in %.1f s; exec to READY=1 %.2f s"
-                               % (records, i, nopen, len(closed), size / 2**20, gen, secs))
+                               "%.0f MiB, generated in %.1f s; exec to READY=1 %s s"
+                               % (records, i, nopen, len(closed), size / 2**20, gen,
+                                  ", ".join("%.2f" % r for r in runs)))
         say("replay: %.0f records/s: %s" % (records / secs, self.info["replay"]))
 
     # -- latency -----------------------------------------------------------
@@ -527,6 +533,7 @@ def main():
     ap.add_argument("--rss-restart", action="store_true",
                     help="also the RSS after a restart on that state (what replay builds)")
     ap.add_argument("--replay-records", type=int, default=1000000)
+    ap.add_argument("--replay-runs", type=int, default=2)
     ap.add_argument("--latency-seconds", type=int, default=10)
     ap.add_argument("--clock-incidents", type=int, default=100000)
     ap.add_argument("--clock-window", type=int, default=3)
