@@ -215,6 +215,37 @@ test_intents_share_what_they_repeat(void **state)
 	json_decref(rec);
 }
 
+static void
+test_replayed_intents_share_too(void **state)
+{
+	struct incident	*a, *b;
+	json_t		*ia, *ib, *rec;
+	char		 ida[INCIDENT_ID_MAX], idb[INCIDENT_ID_MAX];
+
+	corefix_start(conf);
+	a = corefix_report("county-a", "某镇山体滑坡");
+	b = corefix_report("county-a", "某村房屋倒塌");
+	corefix_deliver_all();
+	fakeclock_turn();
+	snprintf(ida, sizeof(ida), "%s", a->id);
+	snprintf(idb, sizeof(idb), "%s", b->id);
+	corefix_restart(COREFIX_MIN);
+	assert_non_null(a = incident_find(ida));
+	assert_non_null(b = incident_find(idb));
+	ia = entry(a, "notify.intent", 0);
+	ib = entry(b, "notify.intent", 0);
+	assert_ptr_equal(json_object_get(ia, "on_duty"),
+	    json_object_get(ib, "on_duty"));
+	assert_ptr_equal(contacts_of(ia, "li"), contacts_of(ib, "li"));
+	/* Shared, and still what each record says. */
+	rec = corefix_record("notify.intent", ida);
+	assert_true(json_equal(json_object_get(rec, "data"), ia));
+	json_decref(rec);
+	rec = corefix_record("notify.intent", idb);
+	assert_true(json_equal(json_object_get(rec, "data"), ib));
+	json_decref(rec);
+}
+
 int
 main(void)
 {
@@ -224,6 +255,7 @@ main(void)
 		cmocka_unit_test(test_small_integers_are_shared),
 		cmocka_unit_test(test_trees_by_key),
 		cmocka_unit_test_teardown(test_intents_share_what_they_repeat, corefix_teardown),
+		cmocka_unit_test_teardown(test_replayed_intents_share_too, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
