@@ -245,14 +245,15 @@ ledger_share_member(json_t *o, const char *key)
 	ledger_shared_next = (ledger_shared_next + 1) % LEDGER_SHARED_KEEP;
 }
 
+/* DATA: a notify.intent's, replayed or in a checkpoint's timeline. */
 static void
-ledger_share(const struct record *r)
+ledger_share(json_t *data)
 {
 	json_t	*rcp;
 	size_t	 i;
 
-	ledger_share_member(r->data, "on_duty");
-	json_array_foreach(json_object_get(r->data, "recipients"), i, rcp)
+	ledger_share_member(data, "on_duty");
+	json_array_foreach(json_object_get(data, "recipients"), i, rcp)
 		if (json_is_object(rcp))
 			ledger_share_member(rcp, "contacts");
 }
@@ -287,7 +288,7 @@ ledger_apply(const struct record *r)
 	}
 	if (strcmp(r->event, "notify.intent") == 0) {
 		if (r->replaying)
-			ledger_share(r);
+			ledger_share(r->data);
 		else
 			ledger_share_end();
 		if ((subj = notify_subject(r->incident, 1)) == NULL)
@@ -416,10 +417,17 @@ int
 ledger_restore(const char *id, json_t *o)
 {
 	struct notify_subject *subj;
+	json_t		*e;
+	size_t		 i;
 
 	if ((subj = notify_subject(id, 1)) == NULL)
 		return -ENOMEM;
 	while (!TAILQ_EMPTY(&subj->deliveries))
 		delivery_free(TAILQ_FIRST(&subj->deliveries));
+	/* The incident's timeline (state/incident.c) keeps these trees. */
+	json_array_foreach(json_object_get(o, "timeline"), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "event")) ?: "",
+		    "notify.intent") == 0)
+			ledger_share(json_object_get(e, "data"));
 	return ledger_deliveries_restore(subj, json_object_get(o, "deliveries"));
 }

@@ -244,6 +244,22 @@ test_replayed_intents_share_too(void **state)
 	rec = corefix_record("notify.intent", idb);
 	assert_true(json_equal(json_object_get(rec, "data"), ib));
 	json_decref(rec);
+
+	/* Replayed from a checkpoint: the timelines come from its parts. */
+	memstore_want_checkpoint();
+	fakeclock_turn();
+	assert_int_equal(memstore_count_of("checkpoint.end", NULL), 1);
+	corefix_restart(COREFIX_MIN);
+	assert_non_null(a = incident_find(ida));
+	assert_non_null(b = incident_find(idb));
+	ia = entry(a, "notify.intent", 0);
+	ib = entry(b, "notify.intent", 0);
+	assert_ptr_equal(json_object_get(ia, "on_duty"),
+	    json_object_get(ib, "on_duty"));
+	assert_ptr_equal(contacts_of(ia, "zhang"), contacts_of(ib, "zhang"));
+	rec = corefix_record("notify.intent", ida);
+	assert_true(json_equal(json_object_get(rec, "data"), ia));
+	json_decref(rec);
 }
 
 int
