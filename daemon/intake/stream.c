@@ -562,6 +562,12 @@ stream_follow(const struct record *r)
 			stream_note(into, r->seq);
 	} else
 		return 0;
+	/*
+	 * Queued anew, behind the sync that covers this record: one queued
+	 * before it would run after the sync the record missed when another
+	 * waiter appended it, and send it before it is on disk.
+	 */
+	store_wait_cancel(&sm.waiter);
 	store_wait(&sm.waiter, stream_flush, NULL);
 	return 0;
 }
