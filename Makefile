@@ -77,7 +77,7 @@ PLUGIN_LIB := $(wildcard plugins/lib/*.c)
 
 .PHONY: all deps run check unit e2e lint check-plain check-san bench clean \
 	install uninstall deb deb-check systemd-check \
-	fuzz fuzz-deps fuzz-replay bench-hostile
+	fuzz fuzz-deps fuzz-replay bench-hostile bench-deps bench-intake
 
 all: $(B)/dutyd $(B)/dutyctl $(PLUGINS)
 
@@ -219,15 +219,32 @@ check-san: all
 check: deps
 	$(MAKE) -j4 --output-sync=recurse CFLAGS=-Werror check-plain check-san
 
-$(B)/bench/sink: bench/sink.c
+$(B)/bench/sink $(B)/bench/loadgen: $(B)/bench/%: bench/%.c
 	mkdir -p $(B)/bench
 	$(CC) $(CFLAGS_BASE) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
-# The benchmark also needs wrk, installed only here.
-bench: deps all $(B)/bench/sink
-	@dpkg-query -W -f='$${Status}' wrk 2>/dev/null | grep -q 'ok installed' || \
-		{ sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-		  $$sudo apt-get update -q && $$sudo apt-get install -y -q wrk; }
+# The benchmarks also need these, installed only here (bench/README.md).
+BENCH_DEBS := wrk prometheus-alertmanager valgrind strace
+bench-deps:
+	@missing=""; for p in $(BENCH_DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+		missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] || { sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -q && \
+		$$sudo apt-get install -y -q --no-install-recommends $$missing; }
+
+# Issue 16's table, every figure beside its target and the baseline's
+# (bench/results-84c26d6.json), into bench/results.md; BENCH=replay,rss
+# measures only those (bench/figures.py --help).
+BENCH ?=
+bench: deps bench-deps all $(B)/bench/sink $(B)/bench/loadgen
+	$(PYTHON) bench/figures.py --bin $(abspath $(B)/dutyd) \
+		--plugins $(abspath $(B)/plugins) --tools $(abspath $(B)/bench) \
+		$(if $(BENCH),--only $(BENCH)) --before bench/results-84c26d6.json \
+		--json $(abspath $(B)/bench/figures.json) $(if $(BENCH),,--results bench/results.md)
+
+# The durable-intake and start-up ratios (what `make bench` ran before).
+bench-intake: deps bench-deps all $(B)/bench/sink
 	$(PYTHON) bench/intake.py --bin $(abspath $(B)/dutyd) \
 		--plugins $(abspath $(B)/plugins) --sink $(abspath $(B)/bench/sink)
 	$(PYTHON) bench/startup.py --bin $(abspath $(B)/dutyd) \

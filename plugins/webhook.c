@@ -94,53 +94,95 @@ webhook_is_object(const char *s)
 	return n >= 2 && s[0] == '{' && s[n - 1] == '}';
 }
 
+/*
+ * The body, {"event","delivery","incident","recipient":{"id","name","to"},
+ * "text","url"} in that order and compact, as json_dumps() of that object
+ * writes it: each value is jansson's encoding of it (a NULL is null, text
+ * that is not UTF-8 fails), only the frame around them is written here.
+ * One object dumped per message cost jansson a loop check per container
+ * (a "%p" key in a hash table) and two more passes over the text.
+ */
+struct webhook_field {
+	const char	*frame;		/* what comes before the value */
+	const char	*value;
+	int		 required;	/* NULL is refused, not null */
+};
+
+/* Appends the JSON for s (NULL: null) at buf[*len], room permitting. */
+static int
+webhook_value(const char *s, char *buf, size_t size, size_t *len)
+{
+	json_t	*j;
+	size_t	 n;
+
+	if (s == NULL) {
+		if (size - *len < 4)
+			return -ENOSPC;
+		memcpy(buf + *len, "null", 4);
+		*len += 4;
+		return 0;
+	}
+	/* Checked as it is written: dumping refuses what is not UTF-8. */
+	if ((j = json_string_nocheck(s)) == NULL)
+		return -ENOMEM;
+	n = json_dumpb(j, buf + *len, size - *len, JSON_ENCODE_ANY |
+	    JSON_COMPACT);
+	json_decref(j);
+	if (n == 0 || n > size - *len)
+		return -EINVAL;
+	*len += n;
+	return 0;
+}
+
 static int
 webhook_body(const struct dutyd_message *msg, char **out, size_t *outlen)
 {
-	json_t *head, *tail;
-	char *h = NULL, *t = NULL, *buf;
-	size_t hl, tl, il;
-	int n;
+	const struct webhook_field f[] = {
+		{ "{\"event\":", msg->event, 1 },
+		{ ",\"delivery\":", msg->delivery_id, 1 },
+		{ ",\"incident\":", NULL, 0 },	/* spliced in as it is */
+		{ ",\"recipient\":{\"id\":", msg->recipient.id, 0 },
+		{ ",\"name\":", msg->recipient.name, 0 },
+		{ ",\"to\":", msg->recipient.to, 0 },
+		{ "},\"text\":", msg->text, 0 },
+		{ ",\"url\":", msg->url, 0 },
+	};
+	size_t	 i, size, len = 0, il, fl;
+	char	*buf;
+	int	 r = 0;
 
 	*out = NULL;
 	if (!webhook_is_object(msg->incident_json))
 		return -EINVAL;
-	head = json_pack("{s:s, s:s}", "event", msg->event,
-	    "delivery", msg->delivery_id);
-	tail = json_pack("{s:{s:s?, s:s?, s:s?}, s:s?, s:s?}",
-	    "recipient",
-		"id", msg->recipient.id,
-		"name", msg->recipient.name,
-		"to", msg->recipient.to,
-	    "text", msg->text,
-	    "url", msg->url);
-	if (head != NULL && tail != NULL) {
-		h = json_dumps(head, JSON_COMPACT);
-		t = json_dumps(tail, JSON_COMPACT);
-	}
-	json_decref(head);
-	json_decref(tail);
-	if (h == NULL || t == NULL) {
-		free(h);
-		free(t);
-		return -EINVAL;	/* a NULL or non-UTF-8 string */
-	}
-	/* {"event":…,"delivery":… + ,"incident":{…}, + "recipient":…} */
-	hl = strlen(h) - 1;
-	tl = strlen(t) - 1;
 	il = strlen(msg->incident_json);
-	buf = malloc(hl + tl + il + 16);
-	if (buf == NULL) {
-		free(h);
-		free(t);
-		return -ENOMEM;
+	/* A byte escaped takes six at most (\u001f); each value is quoted. */
+	size = il + 2;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (f[i].required && f[i].value == NULL)
+			return -EINVAL;
+		size += strlen(f[i].frame) + 6 +
+		    (f[i].value != NULL ? 6 * strlen(f[i].value) : 0);
 	}
-	n = sprintf(buf, "%.*s,\"incident\":%s,%s", (int)hl, h,
-	    msg->incident_json, t + 1);
-	free(h);
-	free(t);
+	if ((buf = malloc(size)) == NULL)
+		return -ENOMEM;
+	for (i = 0; r == 0 && i < sizeof(f) / sizeof(f[0]); i++) {
+		fl = strlen(f[i].frame);
+		memcpy(buf + len, f[i].frame, fl);
+		len += fl;
+		if (i == 2) {
+			memcpy(buf + len, msg->incident_json, il);
+			len += il;
+		} else
+			r = webhook_value(f[i].value, buf, size - 2, &len);
+	}
+	if (r != 0) {
+		free(buf);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	buf[len++] = '}';
+	buf[len] = '\0';
 	*out = buf;
-	*outlen = (size_t)n;
+	*outlen = len;
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "notify/delivery.h"
 #include "notify/notify.h"
 #include "state/incident.h"
+#include "state/incview.h"
 #include "store/store.h"
 
 static const char *
@@ -41,8 +42,8 @@ incact_late_minutes(int64_t occurred_ms, int64_t received_ms)
 /* A report from OFFICE; TAKER is the person who took it by phone, or NULL. */
 static int
 incact_report_from(const char *office, const char *taker, const char *idem_key,
-    const json_t *report, int64_t occurred_ms, const char *body_sha256,
-    struct incident **out)
+    const json_t *report, const char *raw, size_t rawlen, int64_t occurred_ms,
+    const char *body_sha256, struct incident **out)
 {
 	struct config			*cfg = config_current();
 	const struct config_office	*o = config_office(cfg, office);
@@ -81,11 +82,15 @@ incact_report_from(const char *office, const char *taker, const char *idem_key,
 		snprintf(actor, sizeof(actor), "person:%s", taker);
 	else
 		snprintf(actor, sizeof(actor), "office:%s", o->id);
-	if ((rc = store_append("report.received", id, actor, data, NULL)) != 0)
+	if ((rc = raw != NULL ? store_append_spliced("report.received", id,
+	    actor, data, "report", raw, rawlen, NULL) :
+	    store_append("report.received", id, actor, data, NULL)) != 0)
 		return rc;
 	metrics_count(METRICS_REPORTS, o->id, late ? "true" : "false");
 	if ((*out = incident_find(id)) == NULL)
 		return -EIO;	/* on disk but not applied; the store logged it */
+	if (raw != NULL)
+		incview_prime(*out, raw, rawlen);
 	notify_reconcile(*out);
 	return 0;
 }
@@ -94,8 +99,8 @@ int
 incact_report(const char *office, const char *idem_key, const json_t *report,
     int64_t occurred_ms, const char *body_sha256, struct incident **out)
 {
-	return incact_report_from(office, NULL, idem_key, report, occurred_ms,
-	    body_sha256, out);
+	return incact_report_from(office, NULL, idem_key, report, NULL, 0,
+	    occurred_ms, body_sha256, out);
 }
 
 int
@@ -103,8 +108,17 @@ incact_report_phoned(const char *office, const char *person,
     const char *idem_key, const json_t *report, int64_t occurred_ms,
     const char *body_sha256, struct incident **out)
 {
-	return incact_report_from(office, person, idem_key, report, occurred_ms,
-	    body_sha256, out);
+	return incact_report_from(office, person, idem_key, report, NULL, 0,
+	    occurred_ms, body_sha256, out);
+}
+
+int
+incact_report_dumped(const char *office, const char *person,
+    const char *idem_key, const json_t *report, const char *raw, size_t rawlen,
+    int64_t occurred_ms, const char *body_sha256, struct incident **out)
+{
+	return incact_report_from(office, person, idem_key, report, raw, rawlen,
+	    occurred_ms, body_sha256, out);
 }
 
 static int

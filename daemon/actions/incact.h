@@ -26,6 +26,15 @@ int	incact_report_phoned(const char *office, const char *person,
 	    const char *idem_key, const json_t *report, int64_t occurred_ms,
 	    const char *body_sha256, struct incident **out);
 /*
+ * Either of the above (PERSON NULL: the office's own), with the report's
+ * JSON_COMPACT dump RAW at hand (report_dump()): its record and its view
+ * take those bytes instead of dumping the report again.
+ */
+int	incact_report_dumped(const char *office, const char *person,
+	    const char *idem_key, const json_t *report, const char *raw,
+	    size_t rawlen, int64_t occurred_ms, const char *body_sha256,
+	    struct incident **out);
+/*
  * Whole minutes a report received at RECEIVED_MS comes after the county's
  * deadline (policy.county_deadline) for one that happened at OCCURRED_MS;
  * 0 when in time, at least 1 when late.

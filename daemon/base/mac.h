@@ -14,9 +14,15 @@
 
 #define MAC_MAX	64	/* bytes of the longest MAC (SHA-512) */
 
-/* HMAC of msg[0..len) under key, into out (outsz bytes), in one call. */
+/*
+ * HMAC of msg[0..len) under key, into out (outsz bytes), in one call.  The
+ * few keys last used are kept ready (a copy of each) until mac_forget():
+ * call it from one thread only (the loop's).
+ */
 int	 mac_hmac(const char *digest, const void *key, size_t keylen,
 	    const void *msg, size_t len, unsigned char *out, size_t outsz);
+/* Wipes the keys mac_hmac() keeps. */
+void	 mac_forget(void);
 
 /*
  * A key made ready once for several messages: keying HMAC hashes the key

@@ -18,6 +18,7 @@
 struct metrics_series {
 	TAILQ_ENTRY(metrics_series) entry;
 	uint64_t	 n;
+	const char	*v1, *v2;	/* the values as given, after labels: found without rendering */
 	char		 labels[];	/* rendered: office="a",late="false" */
 };
 
@@ -130,35 +131,46 @@ metrics_count(enum metrics_counter which, const char *v1, const char *v2)
 {
 	struct metrics_counter_def	*c = &metrics_counters[which];
 	struct metrics_series		*s;
-	char				*labels;
-	size_t				 len;
+	char				*labels, *p;
+	size_t				 len, l1, l2;
 
 	metrics_init_lists();
+	/* Absent and empty values are one series, as their labels are; without a second label v2 is none. */
+	if (v1 == NULL)
+		v1 = "";
+	if (v2 == NULL || c->label2 == NULL)
+		v2 = "";
+	TAILQ_FOREACH(s, &c->series, entry)
+		if (strcmp(s->v1, v1) == 0 && strcmp(s->v2, v2) == 0) {
+			s->n++;
+			return 0;
+		}
+	if (c->nseries >= METRICS_SERIES_MAX) {
+		if (!c->told_full)
+			log_debug("metrics: %s has %d series, no more are kept",
+			    c->name, METRICS_SERIES_MAX);
+		c->told_full = 1;
+		return -ENOSPC;
+	}
 	if ((labels = metrics_labels(c, v1, v2)) == NULL)
 		return -ENOMEM;
-	TAILQ_FOREACH(s, &c->series, entry)
-		if (strcmp(s->labels, labels) == 0)
-			break;
-	if (s == NULL) {
-		if (c->nseries >= METRICS_SERIES_MAX) {
-			if (!c->told_full)
-				log_debug("metrics: %s has %d series, no more "
-				    "are kept", c->name, METRICS_SERIES_MAX);
-			c->told_full = 1;
-			free(labels);
-			return -ENOSPC;
-		}
-		len = strlen(labels);
-		if ((s = calloc(1, sizeof(*s) + len + 1)) == NULL) {
-			free(labels);
-			return -ENOMEM;
-		}
-		memcpy(s->labels, labels, len + 1);
-		TAILQ_INSERT_TAIL(&c->series, s, entry);
-		c->nseries++;
+	len = strlen(labels);
+	l1 = strlen(v1);
+	l2 = strlen(v2);
+	if ((s = calloc(1, sizeof(*s) + len + l1 + l2 + 3)) == NULL) {
+		free(labels);
+		return -ENOMEM;
 	}
+	memcpy(s->labels, labels, len + 1);
+	p = s->labels + len + 1;
+	memcpy(p, v1, l1 + 1);
+	s->v1 = p;
+	memcpy(p + l1 + 1, v2, l2 + 1);
+	s->v2 = p + l1 + 1;
 	free(labels);
-	s->n++;
+	TAILQ_INSERT_TAIL(&c->series, s, entry);
+	c->nseries++;
+	s->n = 1;
 	return 0;
 }
 

@@ -20,6 +20,22 @@ static struct tz *system_zone;	/* loaded when first needed, then kept */
 
 static int64_t (*time_source)(void);
 
+/*
+ * time_format() of the last few seconds seen, by the second: a report's
+ * turn formats the same few seconds a dozen times (now, its deadlines, the
+ * records' ts), and the zone lookup and snprintf cost more than the rest
+ * of writing its record.  Cleared whenever the zone changes.
+ */
+#define TIME_CACHE_SLOTS	16
+#define TIME_PREFIX_LEN		20	/* "2026-11-28T14:05:00." */
+#define TIME_SUFFIX_LEN		6	/* "+08:00" */
+static struct time_cached {
+	int64_t		 sec;
+	int		 valid;
+	char		 prefix[TIME_PREFIX_LEN + 1];
+	char		 suffix[TIME_SUFFIX_LEN + 1];
+} time_cache[TIME_CACHE_SLOTS];
+
 int64_t
 time_now_ms(void)
 {
@@ -139,6 +155,7 @@ time_set_zone(struct tz *tz)
 		tz_ref(tz);
 	tz_unref(shown);
 	shown = tz;
+	memset(time_cache, 0, sizeof(time_cache));
 }
 
 const struct tz *
@@ -159,8 +176,42 @@ time_tm(int64_t ms, struct tm *tm)
 	return tz == NULL ? -ENOMEM : tz_tm(tz, ms, tm);
 }
 
+static char *time_format_slow(int64_t, char *, size_t);
+
 char *
 time_format(int64_t ms, char *buf, size_t len)
+{
+	struct time_cached	*c;
+	int64_t			 sec, msec;
+	char			 full[TIME_RFC3339_MAX];
+
+	if (ms < TIME_MIN_MS || ms > TIME_MAX_MS || len < TIME_RFC3339_MAX)
+		return time_format_slow(ms, buf, len);
+	sec = ms / 1000 - (ms % 1000 < 0);
+	msec = ms - sec * 1000;
+	/* Hashed: a report's deadlines are whole minutes apart, as are slots mod 16. */
+	c = &time_cache[((uint64_t)sec * 0x9e3779b97f4a7c15ULL) >> 60];
+	if (!c->valid || c->sec != sec) {
+		/* Only a whole, well-formed text is kept: "invalid-time" is not. */
+		if (strlen(time_format_slow(sec * 1000, full, sizeof(full))) !=
+		    TIME_PREFIX_LEN + 3 + TIME_SUFFIX_LEN)
+			return time_format_slow(ms, buf, len);
+		memcpy(c->prefix, full, TIME_PREFIX_LEN);
+		c->prefix[TIME_PREFIX_LEN] = '\0';
+		memcpy(c->suffix, full + TIME_PREFIX_LEN + 3, TIME_SUFFIX_LEN + 1);
+		c->sec = sec;
+		c->valid = 1;
+	}
+	memcpy(buf, c->prefix, TIME_PREFIX_LEN);
+	buf[TIME_PREFIX_LEN] = (char)('0' + msec / 100);
+	buf[TIME_PREFIX_LEN + 1] = (char)('0' + msec / 10 % 10);
+	buf[TIME_PREFIX_LEN + 2] = (char)('0' + msec % 10);
+	memcpy(buf + TIME_PREFIX_LEN + 3, c->suffix, TIME_SUFFIX_LEN + 1);
+	return buf;
+}
+
+static char *
+time_format_slow(int64_t ms, char *buf, size_t len)
 {
 	struct tm	 tm;
 	int64_t		 msec, secs;

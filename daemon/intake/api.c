@@ -129,8 +129,9 @@ api_report_create(struct http_call *call)
 	struct report_error	 err;
 	struct incident		*inc;
 	const char		*key = http_header(call, "Idempotency-Key");
-	char			 hash[RECORD_HASH_HEX], *canon = NULL, *location;
-	json_t			*report, *canon_report;
+	char			 hash[RECORD_HASH_HEX], *canon, *raw, *location;
+	size_t			 rawlen, canonlen;
+	json_t			*report;
 	int64_t			 occurred;
 	int			 rc;
 
@@ -163,24 +164,21 @@ api_report_create(struct http_call *call)
 	/*
 	 * The same report, whatever the key order or spacing, has one hash.
 	 * occurred_at is left out: a client retrying may well rebuild it from
-	 * its clock, and that must not turn a retry into a refusal.
+	 * its clock, and that must not turn a retry into a refusal.  The
+	 * report's own dump comes with it, for its record and its view.
 	 */
-	if ((canon_report = json_copy(report)) != NULL) {
-		json_object_del(canon_report, "occurred_at");
-		canon = json_dumps(canon_report, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(canon_report);
-	}
-	if (canon_report == NULL || canon == NULL) {
+	if (report_dump(report, &raw, &rawlen, &canon, &canonlen) != 0) {
 		json_decref(report);
 		http_error(call, 503, NULL, "out of memory; retry shortly");
 		return;
 	}
-	record_hash(canon, strlen(canon), hash);	/* the log's SHA-256 hex */
+	record_hash(canon, canonlen, hash);	/* the log's SHA-256 hex */
 	free(canon);
 
 	if (key != NULL &&
 	    (inc = incident_find_idem(office->id, key)) != NULL) {
 		json_decref(report);
+		free(raw);
 		if (inc->body_sha256 != NULL && strcmp(inc->body_sha256, hash) != 0) {
 			http_error(call, 422, "Idempotency-Key", "Idempotency-Key '%s' "
 			    "was already used for a different report (%s, \"%s\"); "
@@ -193,17 +191,20 @@ api_report_create(struct http_call *call)
 		return;
 	}
 
-	if (call->person != NULL)
-		rc = incact_report_phoned(office->id, call->person->id, key, report,
-		    occurred, hash, &inc);
-	else
-		rc = incact_report(office->id, key, report, occurred, hash, &inc);
+	rc = incact_report_dumped(office->id, call->person != NULL ?
+	    call->person->id : NULL, key, report, raw, rawlen, occurred, hash,
+	    &inc);
 	json_decref(report);
+	free(raw);
 	if (rc != 0) {
 		api_not_saved(call, rc, "the report");
 		return;
 	}
-	log_info("incident %s reported by %s%s%s: %s", inc->id, office->id,
+	/*
+	 * Debug only: in a flood a line per report is a write per report, and
+	 * the audit log has the report (dutyctl shows it).
+	 */
+	log_debug("incident %s reported by %s%s%s: %s", inc->id, office->id,
 	    call->person != NULL ? ", taken by phone by " : "",
 	    call->person != NULL ? call->person->id : "",
 	    json_string_value(json_object_get(inc->report, "title")));

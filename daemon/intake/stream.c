@@ -6,7 +6,10 @@
  * sync has made them durable, each changed incident is serialized once
  * (incview_cached(), shared with notifications) and written to every
  * stream allowed to see it.  The cost of a change is one write per stream,
- * whatever the number of incidents.
+ * whatever the number of incidents.  With no stream that may see an
+ * incident, its change only goes into the ring: a record costs an entry in
+ * a list, not a view dumped for nobody (the console is usually closed while
+ * reports pour in).
  *
  * Resuming: a ring keeps the last STREAM_RING changes (seq, incident).  A
  * Last-Event-ID inside it gets the incidents changed after it, each once
@@ -87,7 +90,12 @@ static struct {
 	struct stream_change	 ring[STREAM_RING];
 	size_t			 ring_next, ring_len;
 	int64_t			 floor;		/* the ring holds every change after it */
-	json_t			*changed;	/* this turn: {incident id: seq} */
+	/* This turn's changes in record order, an incident more than once. */
+	struct stream_change	*turn;
+	size_t			 nturn, turn_cap;
+	int			 turn_lost;	/* out of memory for one this turn */
+	char			*ev;		/* the event being written */
+	size_t			 ev_cap;
 	int64_t			 handover;	/* this turn's duty.handover seq, or 0 */
 	struct store_waiter	 waiter;
 	struct clock		 keepalive;
@@ -148,21 +156,41 @@ stream_sees(const struct stream *s, const struct incident *inc)
 	    strcmp(s->office, inc->office) == 0);
 }
 
-/* "event: incident\nid: SEQ\ndata: JSON\n\n", malloc'd; NULL when out of memory. */
-static char *
+/*
+ * "event: incident\nid: SEQ\ndata: JSON\n\n" in a buffer the module keeps
+ * (valid until the next event is built): every stream gets the same bytes,
+ * and a view of a few KiB is copied once, not formatted through printf.
+ * NULL when out of memory.
+ */
+static const char *
 stream_incident_event(struct incident *inc, int64_t seq, size_t *len)
 {
 	const char	*json = incview_cached(inc);
-	char		*buf;
+	char		 head[64];
+	size_t		 jl, hl, need;
+	char		*p;
 	int		 n;
 
 	if (json == NULL)
 		return NULL;
-	if ((n = asprintf(&buf, "event: incident\nid: %lld\ndata: %s\n\n",
-	    (long long)seq, json)) < 0)
+	n = snprintf(head, sizeof(head), "event: incident\nid: %lld\ndata: ",
+	    (long long)seq);
+	if (n < 0 || (size_t)n >= sizeof(head))
 		return NULL;
-	*len = (size_t)n;
-	return buf;
+	hl = (size_t)n;
+	jl = strlen(json);
+	need = hl + jl + 2;
+	if (need > sm.ev_cap) {
+		if ((p = realloc(sm.ev, need + need / 2)) == NULL)
+			return NULL;
+		sm.ev = p;
+		sm.ev_cap = need + need / 2;
+	}
+	memcpy(sm.ev, head, hl);
+	memcpy(sm.ev + hl, json, jl);
+	memcpy(sm.ev + hl + jl, "\n\n", 2);
+	*len = need;
+	return sm.ev;
 }
 
 /* Writes what the backlog owes while the client keeps up; 0, or -1 when closed. */
@@ -172,7 +200,7 @@ stream_pump(struct stream *s)
 	static const char reset[] = "event: reset\ndata: {\"reason\":\"too many "
 	    "changes to replay: reload the list (GET /api/v1/incidents)\"}\n\n";
 	struct incident	*inc;
-	char		*ev;
+	const char	*ev;
 	size_t		 len;
 
 	while (s->sent < s->nbacklog &&
@@ -183,11 +211,8 @@ stream_pump(struct stream *s)
 			continue;	/* gone since (retention), or not its own */
 		if ((ev = stream_incident_event(inc, c->seq, &len)) == NULL)
 			continue;
-		if (stream_send(s, ev, len) != 0) {
-			free(ev);
+		if (stream_send(s, ev, len) != 0)
 			return -1;
-		}
-		free(ev);
 	}
 	if (s->sent < s->nbacklog) {
 		if (s->stalled_since == 0)	/* until the output drains */
@@ -288,46 +313,82 @@ stream_snapshot(struct stream *s)
 	return 0;
 }
 
+static int
+stream_by_seq(const void *a, const void *b)
+{
+	const struct stream_change *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int
+stream_by_id_seq(const void *a, const void *b)
+{
+	const struct stream_change *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c != 0 ? c : stream_by_seq(a, b);
+}
+
+/*
+ * Keeps each incident of V once, at its last change, oldest change first;
+ * returns how many are left.  Sorting, not a lookup per change: a turn in
+ * which 100,000 clocks fire must not cost a quadratic search.
+ */
+static size_t
+stream_dedup(struct stream_change *v, size_t n)
+{
+	size_t i, m = 0;
+
+	if (n < 2)
+		return n;
+	qsort(v, n, sizeof(*v), stream_by_id_seq);
+	for (i = 0; i < n; i++)
+		if (i + 1 == n || strcmp(v[i].id, v[i + 1].id) != 0)
+			v[m++] = v[i];
+	qsort(v, m, sizeof(*v), stream_by_seq);
+	return m;
+}
+
 /*
  * The incidents changed after LAST, from the ring, each once at its last
- * change, oldest first; the snapshot when the ring does not reach back.
+ * change, oldest first; the snapshot when the ring does not reach back, or
+ * when they are more than a resume sends.
  */
 static int
 stream_resume(struct stream *s, int64_t last)
 {
-	json_t		*seen;
-	size_t		 i, n = 0, at;
+	struct stream_change	*after;
+	size_t			 i, n = 0, at;
 
 	if (last < sm.floor || last > store_last_seq())
 		return stream_snapshot(s);
-	if ((seen = json_object()) == NULL || (s->backlog = calloc(
-	    STREAM_BACKLOG_MAX, sizeof(*s->backlog))) == NULL) {
-		json_decref(seen);
-		return -ENOMEM;
-	}
-	/* Newest first, so each incident is taken at its last change. */
 	for (i = 0; i < sm.ring_len; i++) {
 		at = (sm.ring_next + STREAM_RING - 1 - i) % STREAM_RING;
 		if (sm.ring[at].seq <= last)
 			break;
-		if (json_object_get(seen, sm.ring[at].id) != NULL)
-			continue;
-		if (n == STREAM_BACKLOG_MAX) {
-			json_decref(seen);
-			free(s->backlog);
-			s->backlog = NULL;
-			return stream_snapshot(s);
-		}
-		json_object_set_new(seen, sm.ring[at].id, json_true());
-		s->backlog[n++] = sm.ring[at];
+		n++;
 	}
-	json_decref(seen);
-	for (i = 0; i < n / 2; i++) {
-		struct stream_change t = s->backlog[i];
-
-		s->backlog[i] = s->backlog[n - 1 - i];
-		s->backlog[n - 1 - i] = t;
+	if (n == 0)
+		return 0;
+	if ((after = calloc(n, sizeof(*after))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		after[i] = sm.ring[(sm.ring_next + STREAM_RING - n + i) %
+		    STREAM_RING];
+	n = stream_dedup(after, n);
+	if (n > STREAM_BACKLOG_MAX) {
+		free(after);
+		return stream_snapshot(s);
 	}
+	/* stream_defer() counts on room for STREAM_BACKLOG_MAX. */
+	if ((s->backlog = calloc(STREAM_BACKLOG_MAX,
+	    sizeof(*s->backlog))) == NULL) {
+		free(after);
+		return -ENOMEM;
+	}
+	memcpy(s->backlog, after, n * sizeof(*after));
+	free(after);
 	s->nbacklog = n;
 	return 0;
 }
@@ -354,6 +415,18 @@ stream_fan_out(const char *buf, size_t len, const struct incident *inc,
 	}
 }
 
+/* Some open stream shows INC: else its event is not worth building. */
+static int
+stream_anyone_sees(const struct incident *inc)
+{
+	struct stream *s;
+
+	TAILQ_FOREACH(s, &sm.streams, entry)
+		if (stream_sees(s, inc))
+			return 1;
+	return 0;
+}
+
 static void
 stream_handover(int64_t seq)
 {
@@ -377,24 +450,25 @@ stream_handover(int64_t seq)
 	free(data);
 }
 
-static int
-stream_by_seq(const void *a, const void *b)
+/*
+ * Every change remembered was lost: a client resuming from before now gets
+ * the snapshot, which holds whatever the lost change was about.
+ */
+static void
+stream_forget(void)
 {
-	const struct stream_change *x = a, *y = b;
-
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	sm.ring_len = 0;
+	sm.floor = store_last_seq();
 }
 
 /* The turn's records are durable: out they go, oldest change first. */
 static void
 stream_flush(void *arg, int status)
 {
-	struct stream_change	*list;
+	struct stream_change	*list = sm.turn;
 	struct incident		*inc;
-	const char		*id;
-	json_t			*seq;
-	size_t			 i = 0, n = json_object_size(sm.changed), len;
-	char			*ev;
+	size_t			 i, n = sm.nturn, cap = sm.turn_cap, len;
+	const char		*ev;
 
 	if (status != 0) {
 		/* Not on disk yet: told after the sync that succeeds. */
@@ -404,16 +478,14 @@ stream_flush(void *arg, int status)
 	if (sm.handover != 0)
 		stream_handover(sm.handover);
 	sm.handover = 0;
-	if (n == 0 || (list = calloc(n, sizeof(*list))) == NULL) {
-		json_object_clear(sm.changed);
-		return;
+	if (sm.turn_lost) {
+		sm.turn_lost = 0;
+		stream_forget();
 	}
-	json_object_foreach(sm.changed, id, seq) {
-		list[i].seq = json_integer_value(seq);
-		snprintf(list[i++].id, INCIDENT_ID_MAX, "%s", id);
-	}
-	json_object_clear(sm.changed);
-	qsort(list, n, sizeof(*list), stream_by_seq);
+	/* Taken from the module: a change noted while it goes out is the next turn's. */
+	sm.turn = NULL;
+	sm.nturn = sm.turn_cap = 0;
+	n = stream_dedup(list, n);
 	for (i = 0; i < n; i++) {
 		if (sm.ring_len == STREAM_RING)
 			sm.floor = sm.ring[sm.ring_next].seq;
@@ -421,13 +493,54 @@ stream_flush(void *arg, int status)
 			sm.ring_len++;
 		sm.ring[sm.ring_next] = list[i];
 		sm.ring_next = (sm.ring_next + 1) % STREAM_RING;
-		if ((inc = incident_find(list[i].id)) == NULL ||
+		if (TAILQ_EMPTY(&sm.streams) ||
+		    (inc = incident_find(list[i].id)) == NULL ||
+		    !stream_anyone_sees(inc) ||
 		    (ev = stream_incident_event(inc, list[i].seq, &len)) == NULL)
 			continue;
 		stream_fan_out(ev, len, inc, list[i].seq);
-		free(ev);
 	}
-	free(list);
+	/* Kept for the next turn, unless a burst made it big. */
+	if (sm.turn == NULL && cap <= 1024) {
+		sm.turn = list;
+		sm.turn_cap = cap;
+	} else
+		free(list);
+}
+
+/*
+ * ID changed at SEQ this turn.  The records about one incident mostly come
+ * one after another: those only move its seq on.
+ */
+static void
+stream_note(const char *id, int64_t seq)
+{
+	struct stream_change	*c, *v;
+	size_t			 cap, len;
+
+	if (sm.nturn > 0 && strcmp(sm.turn[sm.nturn - 1].id, id) == 0) {
+		sm.turn[sm.nturn - 1].seq = seq;
+		return;
+	}
+	if (sm.nturn == sm.turn_cap) {
+		cap = sm.turn_cap > 0 ? sm.turn_cap * 2 : 16;
+		if ((v = reallocarray(sm.turn, cap, sizeof(*v))) == NULL) {
+			/* Streams miss it: when they resume they get the snapshot. */
+			if (!sm.turn_lost)
+				log_warnx("event streams: out of memory for a "
+				    "change of %s; clients that resume get every "
+				    "open incident", id);
+			sm.turn_lost = 1;
+			return;
+		}
+		sm.turn = v;
+		sm.turn_cap = cap;
+	}
+	c = &sm.turn[sm.nturn++];
+	c->seq = seq;
+	len = strnlen(id, sizeof(c->id) - 1);	/* as snprintf cuts it */
+	memcpy(c->id, id, len);
+	c->id[len] = '\0';
 }
 
 /* The router's follower: live records only; replay rebuilt the state already. */
@@ -441,15 +554,20 @@ stream_follow(const struct record *r)
 	if (strcmp(r->event, "duty.handover") == 0)
 		sm.handover = r->seq;
 	else if (r->incident != NULL) {
-		json_object_set_new(sm.changed, r->incident, json_integer(r->seq));
+		stream_note(r->incident, r->seq);
 		/* A merge changes the incident it went into as well. */
 		if (strcmp(r->event, "incident.merged") == 0 &&
 		    (into = json_string_value(json_object_get(r->data,
 		    "into"))) != NULL)
-			json_object_set_new(sm.changed, into,
-			    json_integer(r->seq));
+			stream_note(into, r->seq);
 	} else
 		return 0;
+	/*
+	 * Queued anew, behind the sync that covers this record: one queued
+	 * before it would run after the sync the record missed when another
+	 * waiter appended it, and send it before it is on disk.
+	 */
+	store_wait_cancel(&sm.waiter);
 	store_wait(&sm.waiter, stream_flush, NULL);
 	return 0;
 }
@@ -502,8 +620,6 @@ stream_keepalive(struct clock *c, void *arg)
 void
 stream_init(void)
 {
-	if ((sm.changed = json_object()) == NULL)
-		fatalx("out of memory");
 	/* Changes before now are not in the ring: older ids get the snapshot. */
 	sm.floor = store_last_seq();
 	router_follow("", stream_follow);
@@ -520,8 +636,13 @@ stream_shutdown(void)
 		stream_close(TAILQ_FIRST(&sm.streams));
 	store_wait_cancel(&sm.waiter);
 	clock_free(&sm.keepalive);
-	json_decref(sm.changed);
-	sm.changed = NULL;
+	free(sm.turn);
+	sm.turn = NULL;
+	sm.nturn = sm.turn_cap = 0;
+	sm.turn_lost = 0;
+	free(sm.ev);
+	sm.ev = NULL;
+	sm.ev_cap = 0;
 	sm.ready = 0;
 }
 

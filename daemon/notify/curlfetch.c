@@ -38,6 +38,7 @@
 
 #include "notify/curlfetch.h"
 #include "notify/fetch.h"
+#include "notify/fetchurl.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 
@@ -99,6 +100,7 @@ TAILQ_HEAD(fetch_list, fetch);
 struct fetch_sock {
 	TAILQ_ENTRY(fetch_sock)	 entry;
 	curl_socket_t		 fd;
+	short			 kind;		/* what ev waits for */
 	struct event		*ev;
 };
 
@@ -415,12 +417,18 @@ curlfetch_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 		}
 		TAILQ_INSERT_TAIL(&fx.socks, s, entry);
 		curl_multi_assign(fx.multi, fd, s);
+	} else if (s->kind == kind) {
+		/* Asked again for what it has (a kept connection's next transfer): no epoll_ctl. */
+		return 0;
 	} else {
 		event_del(s->ev);
 		event_assign(s->ev, fx.base, fd, kind, curlfetch_event_cb, NULL);
 	}
-	if (event_add(s->ev, NULL) == -1)
+	if (event_add(s->ev, NULL) == -1) {
+		s->kind = 0;	/* not waiting: the next call adds it again */
 		return -1;
+	}
+	s->kind = kind;
 	return 0;
 }
 
@@ -645,6 +653,7 @@ curlfetch_shutdown(void)
 		fx.pipe[0] = fx.pipe[1] = -1;
 	}
 	fx.base = NULL;
+	fetchurl_forget();
 	/* fx.count keeps a transfer whose callback is running: it frees itself. */
 	if (!stuck)
 		curl_global_cleanup();
@@ -859,49 +868,6 @@ curlfetch_setup(struct fetch *f, const struct fetch_request *req)
 
 #undef SET
 
-/*
- * Sorts the URL into HTTP (0) or SMTP (1) and fills log with it minus
- * credentials, query and fragment (vendors put access tokens there).
- * -EINVAL for what is not a URL, -EPROTONOSUPPORT for other schemes.
- */
-static int
-curlfetch_classify(const char *url, char *log, size_t loglen)
-{
-	CURLU *u;
-	CURLUcode uc;
-	char *scheme = NULL, *safe = NULL;
-	int r;
-
-	if ((u = curl_url()) == NULL)
-		return -ENOMEM;
-	/* Any scheme parses, so that a known-bad one reads as such. */
-	if ((uc = curl_url_set(u, CURLUPART_URL, url,
-	    CURLU_NON_SUPPORT_SCHEME)) != CURLUE_OK ||
-	    (uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) != CURLUE_OK) {
-		r = uc == CURLUE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
-		goto done;
-	}
-	if (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0)
-		r = 0;
-	else if (strcmp(scheme, "smtp") == 0 || strcmp(scheme, "smtps") == 0)
-		r = 1;
-	else {
-		r = -EPROTONOSUPPORT;
-		goto done;
-	}
-	curl_url_set(u, CURLUPART_USER, NULL, 0);
-	curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
-	curl_url_set(u, CURLUPART_QUERY, NULL, 0);
-	curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
-	if (curl_url_get(u, CURLUPART_URL, &safe, 0) == CURLUE_OK)
-		snprintf(log, loglen, "%s", safe);
- done:
-	curl_free(scheme);
-	curl_free(safe);
-	curl_url_cleanup(u);
-	return r;
-}
-
 static int
 curlfetch_start(const struct fetch_request *req, fetch_cb cb, void *arg,
     struct fetch **out)
@@ -920,7 +886,7 @@ curlfetch_start(const struct fetch_request *req, fetch_cb cb, void *arg,
 	    (req->password != NULL && req->username == NULL)) {
 		return -EINVAL;
 	}
-	if ((smtp = curlfetch_classify(req->url, logurl, sizeof(logurl))) < 0) {
+	if ((smtp = fetchurl_classify(req->url, logurl, sizeof(logurl))) < 0) {
 		return smtp;
 	}
 	if (fx.count >= FETCH_MAX_INFLIGHT) {

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/jintern.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/timeutil.h"
@@ -270,7 +271,7 @@ delivery_record(struct delivery *d, const char *event, json_t *data)
 	int rc, told = d->state == DELIVERY_RECORDING;
 
 	if (json_object_set_new(data, "intent", json_integer(d->intent)) != 0 ||
-	    json_object_set_new(data, "recipient", json_integer(d->index)) != 0)
+	    json_object_set_new(data, "recipient", jintern_int(d->index)) != 0)
 		rc = -ENOMEM;
 	else {
 		json_incref(data);
@@ -441,12 +442,13 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 			at = since + cfg->policy.fallback_after_ms;
 		break;
 	}
-	data = json_pack("{s:i, s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:I}",
-	    "attempt", attempt, "person", d->person, "contact", (int)contact,
-	    "channel", d->contacts[contact].channel,
-	    "to", d->contacts[contact].to, "outcome", outcome,
-	    "status", (int)a->status, "detail", res->detail,
-	    "duration_ms", (json_int_t)a->duration_ms);
+	data = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "attempt", jintern_int(attempt), "person", jintern_str(d->person),
+	    "contact", jintern_int((json_int_t)contact), "channel",
+	    jintern_str(d->contacts[contact].channel), "to",
+	    jintern_str(d->contacts[contact].to), "outcome", jintern_str(outcome),
+	    "status", jintern_int(a->status), "detail", jintern_str(res->detail),
+	    "duration_ms", jintern_int(a->duration_ms));
 	if (data == NULL || (strcmp(outcome, "retry") == 0 &&
 	    json_object_set_new(data, "next_attempt_at",
 	    json_string(time_format(at, next, sizeof(next)))) != 0) ||

@@ -18,6 +18,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "base/jintern.h"
+#include "base/mac.h"
 #include "config/config.h"
 #include "notify/links.h"
 #include "parse/linktoken.h"
@@ -30,10 +32,18 @@
 /* Links registered at most; past it new messages carry details links. */
 #define LINKS_MAX	(1024 * 1024)
 
+/*
+ * One per recipient of every intent, kept for a week past its expiry: the
+ * incident and person are shared strings (jintern.h), not copies.
+ */
 struct link {
 	RB_ENTRY(link)	 entry;		/* by stub: opening a token */
 	RB_ENTRY(link)	 by_incident;	/* by incident, stub: checkpoints */
-	struct links_link pub;
+	json_t		*incident;
+	json_t		*person;
+	int64_t		 expiry_ms;
+	char		 stub[LINKTOKEN_STUB_LEN + 1];
+	char		 action;	/* 'A', 'P' */
 };
 
 RB_HEAD(link_tree, link);
@@ -49,7 +59,7 @@ static size_t		links_count;
 static int
 links_cmp(struct link *a, struct link *b)
 {
-	return strcmp(a->pub.stub, b->pub.stub);
+	return strcmp(a->stub, b->stub);
 }
 
 static int
@@ -57,9 +67,10 @@ links_inc_cmp(struct link *a, struct link *b)
 {
 	int c;
 
-	if ((c = strcmp(a->pub.incident, b->pub.incident)) != 0)
+	if ((c = strcmp(json_string_value(a->incident),
+	    json_string_value(b->incident))) != 0)
 		return c;
-	return strcmp(a->pub.stub, b->pub.stub);
+	return strcmp(a->stub, b->stub);
 }
 
 /* libbsd's tree.h leaves __unused to us; define it after every system header. */
@@ -74,6 +85,8 @@ links_remove(struct link *l)
 {
 	RB_REMOVE(link_tree, &links_tree, l);
 	RB_REMOVE(link_inc_tree, &links_by_incident, l);
+	json_decref(l->incident);
+	json_decref(l->person);
 	free(l);
 	links_count--;
 }
@@ -99,6 +112,7 @@ links_shutdown(void)
 
 	OPENSSL_cleanse(links_key, sizeof(links_key));
 	links_have_key = 0;
+	mac_forget();	/* it keeps the key ready for the next link */
 	while ((l = RB_MIN(link_tree, &links_tree)) != NULL)
 		links_remove(l);
 }
@@ -113,14 +127,13 @@ links_stub(int64_t expiry_ms, char *stub)
 	return linktoken_stub(id, expiry_ms, stub);
 }
 
-static const struct links_link *
+static const struct link *
 links_find(const char *stub)
 {
-	struct link key, *l;
+	struct link key;
 
-	snprintf(key.pub.stub, sizeof(key.pub.stub), "%s", stub);
-	l = RB_FIND(link_tree, &links_tree, &key);
-	return l != NULL ? &l->pub : NULL;
+	snprintf(key.stub, sizeof(key.stub), "%s", stub);
+	return RB_FIND(link_tree, &links_tree, &key);
 }
 
 int
@@ -131,8 +144,8 @@ links_register(const char *stub, const char *incident, const char *person,
 	int64_t		 expiry;
 
 	if (linktoken_stub_expiry(stub, &expiry) != 0 || incident == NULL ||
-	    person == NULL || strlen(incident) >= sizeof(l->pub.incident) ||
-	    strlen(person) >= sizeof(l->pub.person))
+	    person == NULL || strlen(incident) > LINKTOKEN_FIELD_MAX ||
+	    strlen(person) > LINKTOKEN_FIELD_MAX)
 		return -EINVAL;
 	/* Replayed again (a checkpoint and the intent): the same link. */
 	if (links_find(stub) != NULL)
@@ -142,11 +155,16 @@ links_register(const char *stub, const char *incident, const char *person,
 		return -ENOSPC;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return -ENOMEM;
-	snprintf(l->pub.stub, sizeof(l->pub.stub), "%s", stub);
-	snprintf(l->pub.incident, sizeof(l->pub.incident), "%s", incident);
-	snprintf(l->pub.person, sizeof(l->pub.person), "%s", person);
-	l->pub.action = action;
-	l->pub.expiry_ms = expiry;
+	if ((l->incident = jintern_str(incident)) == NULL ||
+	    (l->person = jintern_str(person)) == NULL) {
+		json_decref(l->incident);
+		free(l);
+		/* Not UTF-8 (a peer's checkpoint line): as a bad id would be. */
+		return -EINVAL;
+	}
+	snprintf(l->stub, sizeof(l->stub), "%s", stub);
+	l->action = action;
+	l->expiry_ms = expiry;
 	RB_INSERT(link_tree, &links_tree, l);
 	RB_INSERT(link_inc_tree, &links_by_incident, l);
 	links_count++;
@@ -176,7 +194,7 @@ int
 links_open(const char *token, int64_t now_ms, struct links_link *out)
 {
 	char		 stub[LINKTOKEN_STUB_LEN + 1];
-	const struct links_link *l;
+	const struct link *l;
 	struct linktoken v1;
 	int64_t		 expiry;
 	int		 rc;
@@ -205,7 +223,13 @@ links_open(const char *token, int64_t now_ms, struct links_link *out)
 		/* Signed by us but forgotten: long expired, or never issued. */
 		return rc == -ETIMEDOUT ? rc : -ENOENT;
 	}
-	*out = *l;
+	snprintf(out->stub, sizeof(out->stub), "%s", l->stub);
+	snprintf(out->incident, sizeof(out->incident), "%s",
+	    json_string_value(l->incident));
+	snprintf(out->person, sizeof(out->person), "%s",
+	    json_string_value(l->person));
+	out->action = l->action;
+	out->expiry_ms = l->expiry_ms;
 	return rc;
 }
 
@@ -215,21 +239,26 @@ links_snapshot(const char *incident)
 	struct link	 key, *l;
 	json_t		*list = json_array(), *o;
 
-	if (list == NULL || strlen(incident) >= sizeof(key.pub.incident))
+	if (list == NULL || strlen(incident) > LINKTOKEN_FIELD_MAX)
 		return list;
-	snprintf(key.pub.incident, sizeof(key.pub.incident), "%s", incident);
-	key.pub.stub[0] = '\0';
+	if ((key.incident = json_string(incident)) == NULL) {
+		json_decref(list);
+		return NULL;
+	}
+	key.stub[0] = '\0';
 	for (l = RB_NFIND(link_inc_tree, &links_by_incident, &key); l != NULL;
 	    l = RB_NEXT(link_inc_tree, &links_by_incident, l)) {
-		if (strcmp(l->pub.incident, incident) != 0)
+		if (strcmp(json_string_value(l->incident), incident) != 0)
 			break;
-		o = json_pack("{s:s, s:s, s:s#}", "stub", l->pub.stub,
-		    "person", l->pub.person, "action", &l->pub.action, 1);
+		o = json_pack("{s:s, s:O, s:s#}", "stub", l->stub,
+		    "person", l->person, "action", &l->action, 1);
 		if (o == NULL || json_array_append_new(list, o) != 0) {
+			json_decref(key.incident);
 			json_decref(list);
 			return NULL;
 		}
 	}
+	json_decref(key.incident);
 	return list;
 }
 
@@ -260,7 +289,7 @@ links_prune(int64_t now_ms)
 
 	for (l = RB_MIN(link_tree, &links_tree); l != NULL; l = next) {
 		next = RB_NEXT(link_tree, &links_tree, l);
-		if (l->pub.expiry_ms + LINKS_KEEP_MS <= now_ms)
+		if (l->expiry_ms + LINKS_KEEP_MS <= now_ms)
 			links_remove(l);
 	}
 }

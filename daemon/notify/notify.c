@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/jintern.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/channel.h"
@@ -192,7 +193,8 @@ contact_json(const struct config *cfg, const struct config_contact *c,
 	char				 phone[SMSIN_PHONE_MAX];
 	json_t				*o;
 
-	o = json_pack("{s:s, s:s}", "channel", c->channel, "to", c->to);
+	o = json_pack("{s:o, s:o}", "channel", jintern_str(c->channel), "to",
+	    jintern_str(c->to));
 	if (o == NULL || incident == NULL || ch == NULL || ch->plugin == NULL ||
 	    !(channel_plugin_abi(ch->plugin)->flags & DUTYD_PLUGIN_SMS) ||
 	    smsin_phone_normalize(c->to, phone, sizeof(phone)) != 0)
@@ -213,6 +215,50 @@ notify_level_rank(const char *level)
 		if (strcmp(level, ranks[i]) == 0)
 			return (int)i + 1;
 	return 0;
+}
+
+/*
+ * Every intent's recipients and on-duty snapshot stay in memory with the
+ * incident's timeline: the same contact list, the same people on duty,
+ * shared by every intent that says the same (they are never changed once
+ * recorded).  The key names all they say; one too long is not shared.
+ */
+static int
+notify_key_add(char *key, size_t size, size_t *len, const char *s)
+{
+	int n = snprintf(key + *len, size - *len, "%s\n", s);
+
+	if (n < 0 || (size_t)n >= size - *len)
+		return -1;
+	*len += (size_t)n;
+	return 0;
+}
+
+/* CONTACTS (stolen) as a shared list when none carries a reply code. */
+static json_t *
+notify_contacts_shared(const struct config_person *p, json_t *contacts)
+{
+	char	 key[1024];
+	size_t	 len = 0, i;
+	json_t	*c, *shared;
+
+	if (notify_key_add(key, sizeof(key), &len, "contacts") != 0 ||
+	    notify_key_add(key, sizeof(key), &len, p->id) != 0)
+		return contacts;
+	json_array_foreach(contacts, i, c) {
+		if (json_object_get(c, "code") != NULL ||
+		    notify_key_add(key, sizeof(key), &len, json_string_value(
+		    json_object_get(c, "channel"))) != 0 ||
+		    notify_key_add(key, sizeof(key), &len, json_string_value(
+		    json_object_get(c, "to"))) != 0)
+			return contacts;
+	}
+	if ((shared = jintern_tree_get(key)) != NULL) {
+		json_decref(contacts);
+		return shared;
+	}
+	jintern_tree_put(key, contacts);
+	return contacts;
 }
 
 int
@@ -248,8 +294,10 @@ notify_add_person(json_t *list, json_t *seen, const struct config *cfg,
 		}
 	if (contacts == NULL)
 		return -ENOMEM;
-	r = json_pack("{s:s, s:s, s:o, s:s}", "person", p->id, "name", p->name,
-	    "contacts", contacts, "why", why);
+	contacts = notify_contacts_shared(p, contacts);
+	r = json_pack("{s:o, s:o, s:o, s:o}", "person", jintern_str(p->id),
+	    "name", jintern_str(p->name), "contacts", contacts, "why",
+	    jintern_str(why));
 	/* Their own one-tap link, when a tap can still acknowledge. */
 	if (r != NULL && ask != NULL && ask->link &&
 	    (links_stub(time_now_ms() + cfg->links.ttl_ms, stub) != 0 ||
@@ -284,6 +332,42 @@ notify_oncall_json(const struct roster_oncall *oc)
 		json_array_append_new(officers, slot_json(&oc->officers[i]));
 	o = json_pack("{s:o, s:o}", "leader", oc->has_leader ?
 	    slot_json(&oc->leader) : json_null(), "officers", officers);
+	return o;
+}
+
+json_t *
+notify_oncall_shared(const struct roster_oncall *oc)
+{
+	const struct roster_slot *sl;
+	char		 key[2048], num[TIME_RFC3339_MAX], until[TIME_RFC3339_MAX];
+	size_t		 len = 0, i;
+	json_t		*o;
+
+	for (i = 0; i <= oc->nofficers; i++) {
+		sl = i < oc->nofficers ? &oc->officers[i] :
+		    oc->has_leader ? &oc->leader : NULL;
+		/* As slot_json() writes them: in the zone of this config. */
+		if (sl != NULL && sl->start > 0)
+			time_format(sl->start, num, sizeof(num));
+		else
+			num[0] = '\0';
+		if (sl != NULL && sl->end > 0 && sl->end < INT64_MAX)
+			time_format(sl->end, until, sizeof(until));
+		else
+			until[0] = '\0';
+		if (notify_key_add(key, sizeof(key), &len, i == 0 ? "on_duty" :
+		    "") != 0 || (sl != NULL && (notify_key_add(key, sizeof(key),
+		    &len, sl->person) != 0 || notify_key_add(key, sizeof(key),
+		    &len, sl->role) != 0 || notify_key_add(key, sizeof(key),
+		    &len, sl->why) != 0)) || notify_key_add(key, sizeof(key),
+		    &len, num) != 0 || notify_key_add(key, sizeof(key), &len,
+		    until) != 0)
+			return notify_oncall_json(oc);
+	}
+	if ((o = jintern_tree_get(key)) != NULL)
+		return o;
+	if ((o = notify_oncall_json(oc)) != NULL)
+		jintern_tree_put(key, o);
 	return o;
 }
 
@@ -349,7 +433,7 @@ notify_recipients(const struct incident *inc, enum notify_event ev, int level,
 	if (list == NULL || seen == NULL ||
 	    roster_at(cfg, time_now_ms(), &oc) != 0)
 		goto fail;
-	if ((*on_duty = notify_oncall_json(&oc)) == NULL)
+	if ((*on_duty = notify_oncall_shared(&oc)) == NULL)
 		goto fail;
 	for (i = 0; rc == 0 && i < oc.nofficers; i++) {
 		snprintf(why, sizeof(why), "duty officer, %s shift (%s)",
@@ -401,7 +485,7 @@ notify_recipients_told(const struct incident *inc, json_t **on_duty)
 	*on_duty = NULL;
 	if (list == NULL || seen == NULL ||
 	    roster_at(cfg, time_now_ms(), &oc) != 0 ||
-	    (*on_duty = notify_oncall_json(&oc)) == NULL)
+	    (*on_duty = notify_oncall_shared(&oc)) == NULL)
 		goto fail;
 	json_object_foreach(inc->told, person, v)
 		if (notify_add_person(list, seen, cfg, person,
@@ -449,9 +533,9 @@ notify_intent(struct incident *inc, enum notify_event ev, int level)
 		log_warnx("incident %s: nobody to notify of %s; check the duty "
 		    "roster and people's contacts in the configuration", inc->id,
 		    notify_event_name(ev));
-	data = json_pack("{s:s, s:o, s:I, s:o}", "event", notify_event_name(ev),
-	    "recipients", recipients, "late_ms", (json_int_t)late,
-	    "on_duty", on_duty);
+	data = json_pack("{s:o, s:o, s:o, s:o}", "event",
+	    jintern_str(notify_event_name(ev)), "recipients", recipients,
+	    "late_ms", jintern_int(late), "on_duty", on_duty);
 	if (data == NULL || (ev == NOTIFY_UPDATED && json_object_set_new(data,
 	    "update", json_integer(level)) != 0) || (ev != NOTIFY_UPDATED &&
 	    level >= 2 && json_object_set_new(data, "level",
@@ -491,7 +575,7 @@ notify_undeliverable(struct incident *inc, int64_t intent, int index,
 	seen = json_pack("{s:b}", person, 1);
 	if (recipients == NULL || seen == NULL ||
 	    roster_at(cfg, time_now_ms(), &oc) != 0 ||
-	    (on_duty = notify_oncall_json(&oc)) == NULL) {
+	    (on_duty = notify_oncall_shared(&oc)) == NULL) {
 		json_decref(recipients);
 		json_decref(seen);
 		return -ENOMEM;

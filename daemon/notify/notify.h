@@ -150,5 +150,11 @@ int	notify_add_named(json_t *list, json_t *seen, const struct config *,
 	    const struct notify_ask *ask);
 /* Who is on duty, as records and the API show it. */
 json_t	*notify_oncall_json(const struct roster_oncall *);
+/*
+ * The same, shared with every record that says the same: for records
+ * only, never to be changed (an API answer that adds to it takes the one
+ * above).  NULL when out of memory.
+ */
+json_t	*notify_oncall_shared(const struct roster_oncall *);
 
 #endif

@@ -60,6 +60,16 @@ json_t	*report_parse_action(const char *body, size_t len,
 json_t	*report_parse_update(const char *body, size_t len,
 	    struct report_error *err);
 
+/*
+ * A validated report's two texts, each of its members dumped once: RAW, its
+ * JSON_COMPACT dump in its own order (as its record holds it), and CANON,
+ * the same with keys sorted and occurred_at left out (what the idempotency
+ * hash covers: the same report, however a client orders or spaces it or
+ * rebuilds occurred_at on a retry).  Both malloc'd; 0 or -ENOMEM.
+ */
+int	 report_dump(const json_t *report, char **raw, size_t *rawlen,
+	    char **canon, size_t *canonlen);
+
 /* 1..IDEMPOTENCY_KEY_MAX printable ASCII bytes.  0 or -EINVAL. */
 int	 report_check_idempotency_key(const char *key);
 

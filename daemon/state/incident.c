@@ -98,6 +98,7 @@ incident_free(struct incident *inc)
 	free(inc->idem);
 	free(inc->body_sha256);
 	free(inc->json);
+	free(inc->report_json);
 	json_decref(inc->report);
 	json_decref(inc->origin);
 	json_decref(inc->timeline);
@@ -427,9 +428,17 @@ incident_timeline_add(struct incident *inc, const struct record *r,
 	json_t	*e, *old;
 	size_t	 i;
 
-	e = json_pack("{s:I, s:s, s:s, s:s, s:O}", "seq", (json_int_t)r->seq,
-	    "ts", r->ts, "event", r->event, "actor", r->actor, "data", data);
-	if (e == NULL || json_array_append_new(inc->timeline, e) != 0)
+	/* Built member by member: json_pack reads its format anew every record. */
+	if ((e = json_object()) == NULL ||
+	    json_object_set_new(e, "seq", json_integer(r->seq)) != 0 ||
+	    json_object_set_new(e, "ts", json_string(r->ts)) != 0 ||
+	    json_object_set_new(e, "event", json_string(r->event)) != 0 ||
+	    json_object_set_new(e, "actor", json_string(r->actor)) != 0 ||
+	    json_object_set(e, "data", data) != 0) {
+		json_decref(e);
+		return -ENOMEM;
+	}
+	if (json_array_append_new(inc->timeline, e) != 0)
 		return -ENOMEM;
 	if (strcmp(r->event, "notify.attempt") == 0)
 		incident_timeline_attempts(inc, data);

@@ -84,6 +84,8 @@ struct incident {
 	json_t		*timeline;	/* every record naming it, oldest first */
 	json_t		*undeliverable;	/* who could not be told: {at, person, name, event, reason} */
 	char		*json;		/* incview_cached(), dropped by every change */
+	char		*report_json;	/* report's JSON_COMPACT dump: incview.c's cache */
+	size_t		 report_json_len;
 	unsigned	 json_gen;	/* the generation it was made in */
 };
 

@@ -122,8 +122,9 @@ closed_json(const struct incident *inc, json_t *o)
 	return failed;
 }
 
-json_t *
-incview_json(const struct incident *inc, int with_timeline)
+/* The view; without the report's own fields unless WITH_REPORT. */
+static json_t *
+incview_build(const struct incident *inc, int with_timeline, int with_report)
 {
 	struct config	*cfg = config_current();
 	json_t		*o, *clocks, *wr;
@@ -139,7 +140,8 @@ incview_json(const struct incident *inc, int with_timeline)
 	failed |= json_object_set_new(o, "state",
 	    json_string(incident_state_name(inc->state)));
 	/* The report's own fields, as validated. */
-	failed |= json_object_update(o, inc->report);
+	if (with_report)
+		failed |= json_object_update(o, inc->report);
 	failed |= set_time(o, "received_at", inc->received_at);
 	failed |= set_time(o, "ack_deadline", inc->ack_clock.deadline);
 	failed |= set_time(o, "report_deadline", inc->report_clock.deadline);
@@ -205,15 +207,138 @@ incview_json(const struct incident *inc, int with_timeline)
 	return o;
 }
 
+/* Fields a report may hold: none is a key of the view around them. */
+static int
+report_keys_known(const json_t *report)
+{
+	static const char *const known[] = { "title", "occurred_at", "category",
+	    "level", "location", "cause", "measures", "details", "casualties",
+	    "reporter", NULL };
+	const char	*key;
+	json_t		*v;
+	size_t		 i;
+
+	json_object_foreach((json_t *)report, key, v) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(key, known[i]) == 0)
+				break;
+		if (known[i] == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Only the incidents most recently given a report dump keep it: they are
+ * the ones whose views are rebuilt (intent, deliveries, acknowledgement),
+ * and the text of every open incident twice over would cost as much
+ * memory as the incidents themselves.  By id: one gone meanwhile is
+ * simply not found.
+ */
+#define INCVIEW_KEEP	256
+static char	incview_kept[INCVIEW_KEEP][INCIDENT_ID_MAX];
+static size_t	incview_kept_next;
+
+static void
+incview_keep(struct incident *inc, char *dump, size_t len)
+{
+	char		*id = incview_kept[incview_kept_next];
+	struct incident	*old;
+
+	if (id[0] != '\0' && (old = incident_find(id)) != NULL && old != inc) {
+		free(old->report_json);
+		old->report_json = NULL;
+		old->report_json_len = 0;
+	}
+	snprintf(id, INCIDENT_ID_MAX, "%s", inc->id);
+	incview_kept_next = (incview_kept_next + 1) % INCVIEW_KEEP;
+	inc->report_json = dump;
+	inc->report_json_len = len;
+}
+
+void
+incview_prime(struct incident *inc, const char *raw, size_t rawlen)
+{
+	char *copy;
+
+	if (inc->report_json != NULL || rawlen < 2 || (copy = malloc(rawlen +
+	    1)) == NULL)
+		return;
+	memcpy(copy, raw, rawlen);
+	copy[rawlen] = '\0';
+	incview_keep(inc, copy, rawlen);
+}
+
+/*
+ * The view's text with the report's members spliced in from its cached
+ * dump, where they go: before received_at.  What precedes it (id, office,
+ * office_name, state) is strings, and in a dump a quote inside a string is
+ * escaped, so the first ,"received_at": is that key.  NULL: do it the long
+ * way.
+ */
+static char *
+incview_spliced(const struct incident *inc, json_t *o)
+{
+	static const char	 mark[] = ",\"received_at\":";
+	json_t			*v;
+	const char		*key, *at;
+	char			*dump, *out = NULL;
+	size_t			 dl, hl, rl = inc->report_json_len;
+
+	json_object_foreach(o, key, v) {
+		if (strcmp(key, "received_at") == 0)
+			break;
+		if (json_is_object(v) || json_is_array(v))
+			return NULL;
+	}
+	if ((dump = json_dumps(o, JSON_COMPACT)) == NULL)
+		return NULL;
+	dl = strlen(dump);
+	if ((at = strstr(dump, mark)) != NULL && (out = malloc(dl + rl)) != NULL) {
+		hl = (size_t)(at - dump);
+		memcpy(out, dump, hl);
+		out[hl] = ',';
+		memcpy(out + hl + 1, inc->report_json + 1, rl - 2);
+		memcpy(out + hl + rl - 1, at, dl - hl + 1);
+	}
+	free(dump);
+	return out;
+}
+
+json_t *
+incview_json(const struct incident *inc, int with_timeline)
+{
+	return incview_build(inc, with_timeline, 1);
+}
+
 const char *
 incview_cached(struct incident *inc)
 {
-	json_t *o;
+	const json_t	*report;
+	json_t		*o;
+	char		*dump;
 
 	if (inc->json != NULL && inc->json_gen == json_gen)
 		return inc->json;
 	free(inc->json);
 	inc->json = NULL;
+	report = inc->report;
+	if (json_object_size(report) > 0 && report_keys_known(report) &&
+	    inc->report_json == NULL &&
+	    (dump = json_dumps(report, JSON_COMPACT)) != NULL)
+		incview_keep(inc, dump, strlen(dump));
+	if (inc->report_json != NULL && inc->report_json_len > 2 &&
+	    report_keys_known(report)) {
+		/* The view without the report's members, which come from the dump. */
+		if ((o = incview_build(inc, 0, 0)) != NULL) {
+			inc->json = incview_spliced(inc, o);
+			json_decref(o);
+		}
+		if (inc->json != NULL) {
+			inc->json_gen = json_gen;
+			return inc->json;
+		}
+	}
 	if ((o = incview_json(inc, 0)) != NULL) {
 		inc->json = json_dumps(o, JSON_COMPACT);
 		inc->json_gen = json_gen;

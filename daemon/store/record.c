@@ -108,38 +108,206 @@ bad:
 	return -EINVAL;
 }
 
+/* Bytes jansson writes as they are: printable ASCII but '"' and '\'. */
+static int
+record_plain(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ||
+		    s[i] == '"' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+/*
+ * A growing line: what the envelope is assembled in.  Its size is known
+ * up to the strings that need jansson's escaping, so it rarely grows.
+ */
+struct record_buf {
+	char	*p;
+	size_t	 len, cap;
+	int	 failed;
+};
+
+static void
+record_put(struct record_buf *b, const char *s, size_t n)
+{
+	char	*np;
+	size_t	 cap;
+
+	if (b->failed)
+		return;
+	if (b->len + n + 2 > b->cap) {
+		cap = b->cap * 2 > b->len + n + 2 ? b->cap * 2 : b->len + n + 2;
+		if ((np = realloc(b->p, cap)) == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* A JSON string as jansson writes it (JSON_COMPACT). */
+static void
+record_put_string(struct record_buf *b, const char *s)
+{
+	size_t	 n = strlen(s);
+	json_t	*j;
+	char	*dumped;
+
+	if (record_plain(s, n)) {
+		record_put(b, "\"", 1);
+		record_put(b, s, n);
+		record_put(b, "\"", 1);
+		return;
+	}
+	/* Escapes are jansson's: it rejects what is not UTF-8, as before. */
+	if ((j = json_string(s)) == NULL ||
+	    (dumped = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL) {
+		json_decref(j);
+		b->failed = 1;
+		return;
+	}
+	json_decref(j);
+	record_put(b, dumped, strlen(dumped));
+	free(dumped);
+}
+
+int
+record_format_raw(const struct record *rec, const char *prev,
+    const char *data, size_t datalen, char **linep, size_t *lenp)
+{
+	struct record_buf	 b;
+	char			 num[32];
+	int			 n;
+
+	*linep = NULL;
+	*lenp = 0;
+	memset(&b, 0, sizeof(b));
+	b.cap = datalen + 256 + strlen(rec->ts) + strlen(rec->event) +
+	    strlen(rec->actor) + (rec->incident != NULL ?
+	    strlen(rec->incident) : 0);
+	if ((b.p = malloc(b.cap)) == NULL)
+		return -ENOMEM;
+	/* The key order is the envelope auditscan.c reads without parsing. */
+	n = snprintf(num, sizeof(num), "{\"seq\":%lld,\"ts\":", (long long)rec->seq);
+	record_put(&b, num, (size_t)n);
+	record_put_string(&b, rec->ts);
+	record_put(&b, ",\"event\":", 9);
+	record_put_string(&b, rec->event);
+	if (rec->incident != NULL) {
+		record_put(&b, ",\"incident\":", 12);
+		record_put_string(&b, rec->incident);
+	}
+	record_put(&b, ",\"actor\":", 9);
+	record_put_string(&b, rec->actor);
+	record_put(&b, ",\"data\":", 8);
+	record_put(&b, data, datalen);
+	record_put(&b, ",\"prev\":", 8);
+	record_put_string(&b, prev);
+	record_put(&b, "}", 1);
+	if (b.failed) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	if (b.len > RECORD_LINE_MAX) {
+		free(b.p);
+		return -EMSGSIZE;
+	}
+	*linep = b.p;
+	*lenp = b.len;
+	return 0;
+}
+
 int
 record_format(const struct record *rec, const char *prev, char **linep,
     size_t *lenp)
 {
-	json_t	*root;
-	char	*line = NULL;
-	size_t	 len;
+	char	*data;
+	int	 rc;
 
 	*linep = NULL;
 	*lenp = 0;
-	/* The key order is the envelope auditscan.c reads without parsing. */
-	root = json_object();
-	if (root == NULL ||
-	    json_object_set_new(root, "seq", json_integer(rec->seq)) != 0 ||
-	    json_object_set_new(root, "ts", json_string(rec->ts)) != 0 ||
-	    json_object_set_new(root, "event", json_string(rec->event)) != 0 ||
-	    (rec->incident != NULL && json_object_set_new(root, "incident",
-	    json_string(rec->incident)) != 0) ||
-	    json_object_set_new(root, "actor", json_string(rec->actor)) != 0 ||
-	    json_object_set(root, "data", rec->data) != 0 ||
-	    json_object_set_new(root, "prev", json_string(prev)) != 0 ||
-	    (line = json_dumps(root, JSON_COMPACT)) == NULL) {
-		json_decref(root);
+	if ((data = json_dumps(rec->data, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		return -ENOMEM;
+	rc = record_format_raw(rec, prev, data, strlen(data), linep, lenp);
+	free(data);
+	return rc;
+}
+
+/* Appends the compact dump of a JSON object's members (no braces) to b. */
+static void
+record_put_members(struct record_buf *b, json_t *o)
+{
+	char	*d;
+	size_t	 n;
+
+	if (json_object_size(o) == 0)
+		return;
+	if ((d = json_dumps(o, JSON_COMPACT)) == NULL) {
+		b->failed = 1;
+		return;
 	}
-	json_decref(root);
-	len = strlen(line);
-	if (len > RECORD_LINE_MAX) {
-		free(line);
-		return -EMSGSIZE;
+	n = strlen(d);
+	record_put(b, d + 1, n - 2);
+	free(d);
+}
+
+int
+record_format_spliced(const struct record *rec, const char *prev,
+    const char *key, const char *raw, size_t rawlen, char **linep,
+    size_t *lenp)
+{
+	struct record_buf	 b;
+	json_t			*before = NULL, *after = NULL, *v;
+	const char		*k;
+	int			 seen = 0, rc;
+
+	*linep = NULL;
+	*lenp = 0;
+	if (!json_is_object(rec->data) || !record_plain(key, strlen(key)) ||
+	    json_object_get(rec->data, key) == NULL)
+		return record_format(rec, prev, linep, lenp);
+	memset(&b, 0, sizeof(b));
+	b.cap = rawlen + 512;
+	if ((b.p = malloc(b.cap)) == NULL ||
+	    (before = json_object()) == NULL || (after = json_object()) == NULL)
+		goto nomem;
+	/* The members around KEY, in their order, dumped without it. */
+	json_object_foreach(rec->data, k, v) {
+		if (strcmp(k, key) == 0)
+			seen = 1;
+		else if (json_object_set(seen ? after : before, k, v) != 0)
+			goto nomem;
 	}
-	*linep = line;
-	*lenp = len;
-	return 0;
+	record_put(&b, "{", 1);
+	record_put_members(&b, before);
+	if (json_object_size(before) > 0)
+		record_put(&b, ",", 1);
+	record_put(&b, "\"", 1);
+	record_put(&b, key, strlen(key));
+	record_put(&b, "\":", 2);
+	record_put(&b, raw, rawlen);
+	if (json_object_size(after) > 0)
+		record_put(&b, ",", 1);
+	record_put_members(&b, after);
+	record_put(&b, "}", 1);
+	if (b.failed)
+		goto nomem;
+	json_decref(before);
+	json_decref(after);
+	rc = record_format_raw(rec, prev, b.p, b.len, linep, lenp);
+	free(b.p);
+	return rc;
+nomem:
+	json_decref(before);
+	json_decref(after);
+	free(b.p);
+	return -ENOMEM;
 }

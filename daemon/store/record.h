@@ -41,5 +41,16 @@ int	record_parse(const char *line, size_t len, struct record *rec,
  */
 int	record_format(const struct record *rec, const char *prev, char **line,
 	    size_t *len);
+/* The same, with rec->data already dumped (JSON_COMPACT) as DATA. */
+int	record_format_raw(const struct record *rec, const char *prev,
+	    const char *data, size_t datalen, char **line, size_t *len);
+/*
+ * The same, where rec->data's member KEY (plain ASCII) is already dumped
+ * (JSON_COMPACT) as RAW: the bytes are spliced in, not dumped again.  RAW
+ * must be that member's dump, so the line is the one record_format() makes.
+ */
+int	record_format_spliced(const struct record *rec, const char *prev,
+	    const char *key, const char *raw, size_t rawlen, char **line,
+	    size_t *len);
 
 #endif

@@ -157,9 +157,10 @@ store_close(void)
 	st.apply = NULL;
 }
 
-int
-store_append(const char *event, const char *incident, const char *actor,
-    json_t *data, int64_t *seq_out)
+static int
+store_append_line(const char *event, const char *incident, const char *actor,
+    json_t *data, const char *key, const char *raw, size_t rawlen,
+    int64_t *seq_out)
 {
 	struct record	 rec;
 	char		 ts[TIME_RFC3339_MAX], *line = NULL;
@@ -180,7 +181,9 @@ store_append(const char *event, const char *incident, const char *actor,
 	rec.incident = incident;
 	rec.actor = actor;
 	rec.data = data;
-	if ((rc = record_format(&rec, st.hash, &line, &len)) != 0) {
+	if ((rc = key != NULL ? record_format_spliced(&rec, st.hash, key, raw,
+	    rawlen, &line, &len) : record_format(&rec, st.hash, &line,
+	    &len)) != 0) {
 		json_decref(data);
 		return rc;
 	}
@@ -213,6 +216,23 @@ store_append(const char *event, const char *incident, const char *actor,
 		*seq_out = rec.seq;
 	json_decref(data);
 	return 0;
+}
+
+int
+store_append(const char *event, const char *incident, const char *actor,
+    json_t *data, int64_t *seq_out)
+{
+	return store_append_line(event, incident, actor, data, NULL, NULL, 0,
+	    seq_out);
+}
+
+int
+store_append_spliced(const char *event, const char *incident,
+    const char *actor, json_t *data, const char *key, const char *raw,
+    size_t rawlen, int64_t *seq_out)
+{
+	return store_append_line(event, incident, actor, data, key, raw, rawlen,
+	    seq_out);
 }
 
 void

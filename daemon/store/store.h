@@ -120,6 +120,15 @@ void	store_close(void);
  */
 int	store_append(const char *event, const char *incident, const char *actor,
 	    json_t *data, int64_t *seq_out);
+/*
+ * The same, when DATA's member KEY (plain ASCII) is at hand already dumped
+ * (JSON_COMPACT) as RAW: its bytes go into the line as they are instead of
+ * being dumped again (a report's text is most of its record).  The line is
+ * the one store_append() writes.
+ */
+int	store_append_spliced(const char *event, const char *incident,
+	    const char *actor, json_t *data, const char *key, const char *raw,
+	    size_t rawlen, int64_t *seq_out);
 
 /* Run w->cb after the next sync (at the end of this loop turn). */
 void	store_wait(struct store_waiter *w, void (*cb)(void *, int), void *arg);

@@ -160,7 +160,7 @@ class Stream:
         self.sock.close()
 
 
-def quiet_after(d, inc_ids):
+def quiet_after(d, inc_ids, timeout=10.0):
     """Waits until the notifications of those incidents have all been tried
     (every intent has an attempt per recipient), and returns the last seq."""
     def settled():
@@ -170,7 +170,7 @@ def quiet_after(d, inc_ids):
         tried = sum(1 for r in recs if r["event"] == "notify.attempt"
                     and r.get("incident") in inc_ids)
         return recs[-1]["seq"] if tried >= owed else None
-    return wait_until(settled, what="the notifications to be tried")
+    return wait_until(settled, timeout=timeout, what="the notifications to be tried")
 
 
 def test_report_and_ack_arrive_as_events_with_rising_ids(make_dutyd):
@@ -447,3 +447,98 @@ def test_timeouts_spare_a_stream_and_the_caps_count_it(make_dutyd):
                what="the place the stream freed")
     for s in streams:
         s.close()
+
+
+def test_a_merge_is_an_event_about_both_incidents(make_dutyd):
+    d = make_dutyd(extra=FAST)
+    d.start()
+    dup = d.report(title="重复的报告").json["id"]
+    into = d.report(title="原始报告").json["id"]
+    quiet_after(d, {dup, into})
+    s = Stream(d, token="secret-zhang")
+    assert s.status == 200
+    r = d.call("POST", "/api/v1/incidents/%s/merge" % dup, "secret-zhang",
+               {"into": into, "note": "同一起事件"})
+    assert r.status == 200, r
+    merged = s.incident(dup, lambda x: x["state"] == "merged")
+    assert merged["data"]["merged_into"] == into
+    # The merge record is about the duplicate; the incident it went into
+    # changed with it (merged_from) and is an event as well.
+    grown = s.incident(into, lambda x: dup in x["merged_from"])
+    rec = [r for r in audit_records(d.state_dir) if r["event"] == "incident.merged"]
+    assert len(rec) == 1 and rec[0]["incident"] == dup
+    assert int(merged["id"]) >= rec[0]["seq"] and int(grown["id"]) >= rec[0]["seq"]
+    # Resuming from just before the merge gets both once, as they are now.
+    quiet_after(d, {dup, into})
+    again = Stream(d, token="secret-zhang",
+                   headers={"Last-Event-ID": str(rec[0]["seq"] - 1)})
+    again.wait(lambda x: x.comments.count("keepalive") >= 1, what="a keepalive")
+    assert sorted(again.ids()) == sorted([dup, into])
+    assert {e["data"]["id"]: e["data"]["state"] for e in again.events}[dup] == "merged"
+    again.close()
+    s.close()
+
+
+@pytest.mark.slow(20)
+def test_a_resume_owed_more_than_1000_incidents_gets_1000_then_reset(make_dutyd):
+    d = make_dutyd(extra=FAST)
+    # Level IV reports tell nobody here: 1,001 reports, not 2,002 webhooks
+    # to the test's sink as well.
+    with open(d.config_path) as f:
+        text = f.read()
+    quiet = (text.replace('token: "secret-zhang"\n', 'token: "secret-zhang"\n    min_level: I\n')
+             .replace('token: "secret-li",', 'token: "secret-li", min_level: I,'))
+    assert quiet.count("min_level: I") == 2
+    with open(d.config_path, "w") as f:
+        f.write(quiet)
+    d.start()
+    first = d.report(title="断线之前", level="IV").json["id"]
+    last = quiet_after(d, {first})
+    # While the client is away, 1,001 new incidents: more than a resume
+    # sends.  It gets 1,000 open incidents, each once, then `event: reset`
+    # (reload the list), then live events as usual.
+    from concurrent.futures import ThreadPoolExecutor
+    # dutyd's STATUS= changes every second of the flood: they are read as
+    # systemd would, or its sd_notify() blocks once 10 wait unread (seen on
+    # a loaded machine, where the flood takes more than 10 s).
+    flooding = threading.Event()
+
+    def drain():
+        while not flooding.wait(0.2):
+            d.poll_notes()
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda i: d.report(title="洪水第%d报" % i, level="IV"),
+                                range(1001)))
+    finally:
+        flooding.set()
+    assert all(r.status == 201 for r in got)
+    quiet_after(d, {r.json["id"] for r in got}, timeout=60)  # nothing live meanwhile
+    s = Stream(d, token="secret-zhang", headers={"Last-Event-ID": str(last)})
+    assert s.status == 200
+    s.wait(lambda x: [e for e in x.events if e["event"] == "reset"], timeout=30,
+           what="event: reset")
+    incs = [e for e in s.events if e["event"] == "incident"]
+    assert len(incs) == 1000
+    assert len({e["data"]["id"] for e in incs}) == 1000
+    assert s.events[-1]["event"] == "reset" and "reload" in s.events[-1]["data"]["reason"]
+    later = d.report(title="重置之后", level="IV").json["id"]
+    assert s.incident(later)["data"]["title"] == "重置之后"
+    s.close()
+
+    # Changes that fit: only what changed after the id, each once, at its
+    # last change, without a reset.
+    quiet_after(d, {later})
+    mark = audit_records(d.state_dir)[-1]["seq"]
+    for inc in (first, later):
+        assert d.call("POST", "/api/v1/incidents/%s/ack" % inc, "secret-zhang",
+                      {}).status == 200
+    quiet_after(d, {first, later})
+    s = Stream(d, token="secret-zhang", headers={"Last-Event-ID": str(mark)})
+    s.wait(lambda x: x.comments.count("keepalive") >= 1, what="a keepalive")
+    assert sorted(s.ids()) == sorted([first, later])
+    assert all(e["data"]["state"] == "acknowledged" for e in s.events)
+    assert not [e for e in s.events if e["event"] == "reset"]
+    assert all(int(e["id"]) > mark for e in s.events)
+    s.close()

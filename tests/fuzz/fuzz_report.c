@@ -1,4 +1,7 @@
 /* Reports, follow-ups and staff-action bodies (parse/report.c), and times. */
+#include <stdlib.h>
+#include <string.h>
+
 #include <jansson.h>
 
 #include "base/timeutil.h"
@@ -16,7 +19,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char		*why;
 
 	if ((o = report_parse(s, size, &ms, &err)) != NULL) {
+		char	*raw, *canon, *whole;
+		size_t	 rawlen, canonlen;
+
 		time_format(ms, buf, sizeof(buf));
+		/* Its record holds these bytes: they must be jansson's own dump. */
+		if (report_dump(o, &raw, &rawlen, &canon, &canonlen) == 0) {
+			whole = json_dumps(o, JSON_COMPACT);
+			if (whole != NULL && (strlen(whole) != rawlen ||
+			    strcmp(whole, raw) != 0))
+				abort();
+			free(whole);
+			free(raw);
+			free(canon);
+		}
 		json_decref(o);
 	}
 	json_decref(report_parse_update(s, size, &err));

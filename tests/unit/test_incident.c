@@ -24,6 +24,7 @@
 #include "fakeclock.h"
 #include "fakefetch.h"
 #include "memstore.h"
+#include "parse/report.h"
 #include "state/incident.h"
 #include "state/incview.h"
 #include "store/store.h"
@@ -661,11 +662,75 @@ test_merge_between_checkpoint_parts(void **state)
 	assert_int_equal(incident_count(INCIDENT_NOT_CLOSED), 2);
 }
 
+
+/* The cached text of INC is the view's own dump. */
+static void
+assert_cached_is_view(struct incident *inc)
+{
+	json_t	*view = incview_json(inc, 0);
+	char	*want = json_dumps(view, JSON_COMPACT);
+
+	assert_non_null(want);
+	assert_string_equal(incview_cached(inc), want);
+	free(want);
+	json_decref(view);
+}
+
+/*
+ * The view every reply and message shares is spliced from the report's
+ * dump (given with the report, or made once): the same bytes as dumping
+ * the whole view, as the incident changes.
+ */
+static void
+test_cached_view_is_the_dumped_view(void **state)
+{
+	static const char body[] = "{\"title\":\"化工厂\\\"爆炸\\\"\","
+	    "\"occurred_at\":\"2026-12-02T08:00:00+08:00\",\"level\":\"Ⅱ\","
+	    "\"casualties\":{\"dead\":1},\"reporter\":{\"name\":\"王\\n\"},"
+	    "\"details\":\"情况\\u0001说明\"}";
+	struct incident	*inc = NULL, *plain;
+	json_t		*report;
+	char		*raw, *canon;
+	size_t		 rawlen, canonlen;
+	int64_t		 ms;
+	int		 changed, i;
+
+	corefix_start(conf);
+	report = report_parse(body, sizeof(body) - 1, &ms, NULL);
+	assert_non_null(report);
+	assert_int_equal(report_dump(report, &raw, &rawlen, &canon, &canonlen), 0);
+	assert_int_equal(incact_report_dumped("county-a", NULL, "k1", report, raw,
+	    rawlen, ms, "0", &inc), 0);
+	free(raw);
+	free(canon);
+	json_decref(report);
+	fakeclock_turn();
+	assert_non_null(inc);
+	assert_cached_is_view(inc);
+	plain = corefix_report("county-b", "只有标题");
+	assert_cached_is_view(plain);
+	fakeclock_advance(21 * MIN);	/* escalated */
+	assert_cached_is_view(inc);
+	assert_int_equal(incact_acknowledge(inc, "zhang", "收到", &changed), 0);
+	fakeclock_turn();
+	assert_cached_is_view(inc);
+	assert_cached_is_view(plain);
+	/* Only recent incidents keep the dump: an older one dumps it again. */
+	for (i = 0; i < 300; i++)
+		assert_cached_is_view(corefix_report("county-a", "又一起"));
+	assert_null(inc->report_json);
+	assert_int_equal(incact_resolve(inc, "zhang", NULL, &changed), 0);
+	fakeclock_turn();
+	assert_cached_is_view(inc);
+	assert_non_null(inc->report_json);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_report_tells_the_duty_room_at_once, corefix_teardown),
+		cmocka_unit_test_teardown(test_cached_view_is_the_dumped_view, corefix_teardown),
 		cmocka_unit_test_teardown(test_closed_lists_and_overdue_count, corefix_teardown),
 		cmocka_unit_test_teardown(test_merge_between_checkpoint_parts, corefix_teardown),
 		cmocka_unit_test_teardown(test_escalation_at_the_deadline_not_before, corefix_teardown),

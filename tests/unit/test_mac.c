@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "base/mac.h"
 
@@ -206,6 +207,50 @@ test_errors(void **state)
 	mac_key_free(k);
 }
 
+/*
+ * mac_hmac() keeps the keys it last used ready: keys that share a prefix,
+ * the same key under another digest, and more keys than it keeps, in turn,
+ * each sign as OpenSSL's one-shot HMAC does, and after mac_forget() too.
+ */
+static void
+test_recent_keys(void **state)
+{
+	static const struct { const char *digest; size_t keylen; } keys[] = {
+		{ "SHA256", 16 }, { "SHA256", 15 }, { "SHA1", 16 },
+		{ "SHA256", 0 }, { "SHA256", 32 }, { "SHA1", 15 },
+		{ "SHA256", 128 }, { "SHA256", 129 },
+	};
+	unsigned char	 key[160], got[MAC_MAX], want[MAC_MAX];
+	const char	*msg = "1|A|1|INC-1|p";
+	size_t		 i, round, n;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)('a' + i % 26);
+	for (round = 0; round < 3; round++) {
+		if (round == 2)
+			mac_forget();
+		for (i = 0; i < NELEM(keys); i++) {
+			n = 0;
+			assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL,
+			    keys[i].digest, NULL, key, keys[i].keylen,
+			    (const unsigned char *)msg,
+			    strlen(msg), want, sizeof(want), &n));
+			memset(got, 0, sizeof(got));
+			assert_int_equal(mac_hmac(keys[i].digest, key,
+			    keys[i].keylen, msg, strlen(msg), got, sizeof(got)),
+			    (int)n);
+			if (memcmp(got, want, n) != 0)
+				fail_msg("round %zu, key %zu (%s, %zu bytes): "
+				    "MAC differs", round, i, keys[i].digest,
+				    keys[i].keylen);
+		}
+		/* The same key changed in place is another key. */
+		key[3] ^= 1;
+	}
+	mac_forget();
+	mac_forget();
+}
+
 static void
 test_equal(void **state)
 {
@@ -231,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_rfc2202_sha1),
 		cmocka_unit_test(test_key_reused),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_recent_keys),
 		cmocka_unit_test(test_equal),
 	};
 

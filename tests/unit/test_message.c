@@ -221,6 +221,17 @@ test_only_what_was_reported_is_said(void **state)
 	assert_null(strstr(t, "地点"));
 }
 
+/* A place and a number to call back, no name: said as they are, in order. */
+static void
+test_facts_without_a_name(void **state)
+{
+	corefix_start(conf);
+	report("\"title\": \"河堤管涌\", \"location\": \"某村\", "
+	    "\"reporter\": {\"phone\": \"13900000000\"}", 5);
+	has(hook_text("incident.new", "li"), "河堤管涌（级别未定）。地点：某村；"
+	    "报告人： （回电 13900000000）。接报 12-02 08:00");
+}
+
 /*
  * An 18-character title and long details on a 3-part SMS: the details
  * are cut, never the title, level, casualties, deadlines, link or hint.
@@ -426,6 +437,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_new_and_escalated_carry_what_a_leader_decides_on, corefix_teardown),
+		cmocka_unit_test_teardown(test_facts_without_a_name, corefix_teardown),
 		cmocka_unit_test_teardown(test_only_what_was_reported_is_said, corefix_teardown),
 		cmocka_unit_test_teardown(test_an_sms_keeps_its_essentials, corefix_teardown),
 		cmocka_unit_test_teardown(test_every_report_field_is_a_placeholder, corefix_teardown),

@@ -705,10 +705,74 @@ test_idempotency_key(void **state)
 	assert_int_equal(report_check_idempotency_key("键"), -EINVAL);
 }
 
+
+/*
+ * report_dump(): the record's text is jansson's dump of the report, and
+ * the idempotency hash covers the same canonical text as always (sorted,
+ * without occurred_at), whatever the order the client sent.
+ */
+static void
+test_dump_is_the_canonical_text(void **state)
+{
+	static const char *const bodies[] = {
+		"{\"title\":\"x\",\"occurred_at\":\"" WHEN "\"}",
+		"{\"reporter\":{\"phone\":\"123\",\"name\":\"王\\\"x\\\\y\\n\"},"
+		    "\"title\":\"t\\u0001\\u2028/é\",\"casualties\":{\"missing\":1,"
+		    "\"dead\":2},\"occurred_at\":\"" WHEN "\",\"level\":2,"
+		    "\"category\":\"火灾\",\"details\":null}",
+		"{\"occurred_at\":\"" WHEN "\",\"title\":\"仅标题\",\"measures\":\"m\","
+		    "\"cause\":\"c\",\"location\":\"l\",\"level\":\"Ⅲ\"}",
+	};
+	json_t	*report, *copy;
+	char	*raw, *canon, *want;
+	size_t	 rawlen, canonlen, i;
+	int64_t	 ms;
+
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		report = report_parse(bodies[i], strlen(bodies[i]), &ms, NULL);
+		assert_non_null(report);
+		assert_int_equal(report_dump(report, &raw, &rawlen, &canon,
+		    &canonlen), 0);
+		want = json_dumps(report, JSON_COMPACT);
+		assert_string_equal(raw, want);
+		assert_int_equal(rawlen, strlen(want));
+		free(want);
+		copy = json_copy(report);
+		json_object_del(copy, "occurred_at");
+		want = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+		assert_string_equal(canon, want);
+		assert_int_equal(canonlen, strlen(want));
+		free(want);
+		json_decref(copy);
+		free(raw);
+		free(canon);
+		json_decref(report);
+	}
+	/* What the fast way leaves to the general one: a key to escape. */
+	report = json_pack("{s:s, s:{s:i, s:i}}", "t\"k", "v", "o", "b", 1, "a", 2);
+	assert_int_equal(report_dump(report, &raw, &rawlen, &canon, &canonlen), 0);
+	assert_string_equal(raw, "{\"t\\\"k\":\"v\",\"o\":{\"b\":1,\"a\":2}}");
+	assert_string_equal(canon, "{\"o\":{\"a\":2,\"b\":1},\"t\\\"k\":\"v\"}");
+	free(raw);
+	free(canon);
+	json_decref(report);
+	/* Nested objects are sorted in the canonical text only. */
+	report = json_pack("{s:{s:i, s:i}, s:s}", "o", "b", 1, "a", 2,
+	    "occurred_at", WHEN);
+	assert_int_equal(report_dump(report, &raw, &rawlen, &canon, &canonlen), 0);
+	assert_string_equal(raw, "{\"o\":{\"b\":1,\"a\":2},\"occurred_at\":\""
+	    WHEN "\"}");
+	assert_string_equal(canon, "{\"o\":{\"a\":2,\"b\":1}}");
+	free(raw);
+	free(canon);
+	json_decref(report);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dump_is_the_canonical_text),
 		cmocka_unit_test(test_full_report_round_trips),
 		cmocka_unit_test(test_minimal_report),
 		cmocka_unit_test(test_occurred_ms_honours_offset),

@@ -22,6 +22,7 @@
 #include <openssl/sha.h>
 
 #include "store/filelog.h"
+#include "store/record.h"
 #include "store/store.h"
 
 static int64_t	 applied_seq[64];
@@ -379,6 +380,60 @@ test_waiters_run_after_commit(void **state)
 	cleanup(dir);
 }
 
+
+/*
+ * A line put together from a member already dumped is byte for byte the
+ * one record_format() writes: the chain hashes those bytes, and readers
+ * (dutyctl verify-audit, auditscan.c) see no difference.
+ */
+static void
+test_spliced_line_is_the_formatted_one(void **state)
+{
+	static const char *const datas[] = {
+		"{\"office\":\"county-a\",\"report\":{\"title\":\"x\"},\"n\":1}",
+		"{\"report\":{\"title\":\"王\\\"x\\\\y\\n\",\"b\":[1,2.5,null]},\"z\":true}",
+		"{\"a\":\"\\u0001\\u2028/é\",\"report\":{}}",
+		"{\"a\":{\"report\":null},\"b\":\"c\",\"report\":{\"d\":{\"e\":[]}}}",
+		"{\"report\":\"only\"}",
+	};
+	struct record	 rec;
+	json_t		*data;
+	char		*want, *got, *raw;
+	size_t		 wlen, glen, i;
+
+	for (i = 0; i < sizeof(datas) / sizeof(datas[0]); i++) {
+		data = json_loads(datas[i], 0, NULL);
+		assert_non_null(data);
+		memset(&rec, 0, sizeof(rec));
+		rec.seq = 42;
+		rec.ts = "2026-11-28T14:05:00.000+08:00";
+		rec.event = i % 2 ? "report.received" : "a \"quoted\" kind\t";
+		rec.incident = i % 3 ? "INC-20261128-0001" : NULL;
+		rec.actor = i == 2 ? "person:张伟" : "office:county-a";
+		rec.data = data;
+		assert_int_equal(record_format(&rec, RECORD_ZERO_HASH, &want,
+		    &wlen), 0);
+		raw = json_dumps(json_object_get(data, "report"), JSON_COMPACT |
+		    JSON_ENCODE_ANY);
+		assert_non_null(raw);
+		assert_int_equal(record_format_spliced(&rec, RECORD_ZERO_HASH,
+		    "report", raw, strlen(raw), &got, &glen), 0);
+		assert_int_equal(glen, wlen);
+		assert_string_equal(got, want);
+		free(got);
+		/* The data given whole, too. */
+		free(raw);
+		raw = json_dumps(data, JSON_COMPACT);
+		assert_int_equal(record_format_raw(&rec, RECORD_ZERO_HASH, raw,
+		    strlen(raw), &got, &glen), 0);
+		assert_string_equal(got, want);
+		free(got);
+		free(raw);
+		free(want);
+		json_decref(data);
+	}
+}
+
 int
 main(void)
 {
@@ -392,6 +447,7 @@ main(void)
 		cmocka_unit_test(test_garbage_in_the_middle_stops_start),
 		cmocka_unit_test(test_unwritable_state_dir),
 		cmocka_unit_test(test_waiters_run_after_commit),
+		cmocka_unit_test(test_spliced_line_is_the_formatted_one),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -216,6 +216,41 @@ test_shown_zone_not_tz(void **state)
 	tzset();
 }
 
+
+/*
+ * Times are formatted from a cache by the second: what it gives is what
+ * formatting anew gives, for any milliseconds, for seconds that share a
+ * slot, and after the zone changes.
+ */
+static void
+test_format_cache_is_exact(void **state)
+{
+	char	 buf[TIME_RFC3339_MAX], again[TIME_RFC3339_MAX];
+	int64_t	 t, base = INT64_C(1795848035123), back;
+	int	 i;
+
+	show_in("Asia/Shanghai");
+	for (i = 0; i < 2000; i++) {
+		/* Deadlines 20 and 40 minutes on, and milliseconds around them. */
+		t = base + (int64_t)(i % 3) * 1200000 + (i / 3) * 997;
+		time_format(t, buf, sizeof(buf));
+		assert_int_equal(time_parse(buf, &back), 0);
+		assert_int_equal(back, t);
+		assert_string_equal(time_format(t, again, sizeof(again)), buf);
+	}
+	assert_string_equal(time_format(INT64_C(1795848035123), buf,
+	    sizeof(buf)), "2026-11-28T14:40:35.123+08:00");
+	assert_string_equal(time_format(INT64_C(1795848035007), buf,
+	    sizeof(buf)), "2026-11-28T14:40:35.007+08:00");
+	show_in("UTC");
+	assert_string_equal(time_format(INT64_C(1795848035123), buf,
+	    sizeof(buf)), "2026-11-28T06:40:35.123+00:00");
+	/* A buffer too small is cut as snprintf cuts it. */
+	assert_string_equal(time_format(INT64_C(1795848035123), buf, 11),
+	    "2026-11-28");
+	time_set_zone(NULL);
+}
+
 int
 main(void)
 {
@@ -225,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_rfc3339_parse),
 		cmocka_unit_test(test_rfc3339_rejects),
 		cmocka_unit_test(test_format_carries_offset),
+		cmocka_unit_test(test_format_cache_is_exact),
 		cmocka_unit_test(test_shown_zone_not_tz),
 		cmocka_unit_test(test_times_stay_rfc3339),
 	};

@@ -158,6 +158,37 @@ test_build_body(void **unused)
 	channel_request_clear(&req);
 }
 
+/*
+ * Receivers verify the signature over the exact bytes: the body is the
+ * compact dump of its object, keys in this order, absent values null,
+ * escapes as jansson writes them.
+ */
+static void
+test_build_exact(void **unused)
+{
+	const struct dutyd_option opts[] = { { "url", "http://127.0.0.1:9/h" } };
+	static const struct dutyd_recipient odd = { "a\"b", NULL, "" };
+	struct dutyd_message m;
+	struct dutyd_request req;
+
+	plug_message(&m, " {\"id\":\"I-1\",\"n\":[1,{}]}\n", NULL,
+	    "x\ty\"z\\ 中/\x01\x7f", NULL, &odd, 1);
+	assert_int_equal(plug_build(wh, opts, 1, &m, &req), 0);
+	assert_string_equal(req.body, "{\"event\":\"incident.new\","
+	    "\"delivery\":\"" PLUG_DELIVERY "\","
+	    "\"incident\": {\"id\":\"I-1\",\"n\":[1,{}]}\n,"
+	    "\"recipient\":{\"id\":\"a\\\"b\",\"name\":null,\"to\":\"\"},"
+	    "\"text\":\"x\\ty\\\"z\\\\ 中/\\u0001\x7f\",\"url\":null}");
+	assert_int_equal(req.body_len, strlen(req.body));
+	channel_request_clear(&req);
+
+	/* No event or delivery id: nothing to send. */
+	plug_message(&m, "{}", NULL, "t", NULL, &odd, 1);
+	m.event = NULL;
+	assert_int_equal(plug_build(wh, opts, 1, &m, &req), -EINVAL);
+	channel_request_clear(&req);
+}
+
 static void
 test_build_headers(void **unused)
 {
@@ -295,6 +326,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_configure),
 		cmocka_unit_test(test_build_body),
+		cmocka_unit_test(test_build_exact),
 		cmocka_unit_test(test_build_headers),
 		cmocka_unit_test(test_build_signature),
 		cmocka_unit_test(test_build_bad_incident),
