@@ -21,7 +21,6 @@
 #include "parse/report.h"
 #include "state/handover.h"
 
-#define HTML_TYPE	"text/html; charset=utf-8"
 
 static json_t *
 handapi_time(int64_t ms)
@@ -239,19 +238,6 @@ handapi_accept(struct http_call *call)
 
 /* The one-tap link ------------------------------------------------------- */
 
-static void
-handapi_page(struct http_call *call, int status, char *page)
-{
-	/* The URL is a credential: keep it out of Referer headers. */
-	http_set_header(call, "Referrer-Policy", "no-referrer");
-	if (page == NULL)
-		http_reply_as(call, 503, HTML_TYPE, "<!DOCTYPE html><meta "
-		    "charset=\"utf-8\"><p>服务器内存不足，请稍后重试。</p>");
-	else
-		http_reply_as(call, status, HTML_TYPE, page);
-	free(page);
-}
-
 static char *
 handapi_dutylog_url(void)
 {
@@ -267,7 +253,7 @@ handapi_tap_answer(struct http_call *call, int status, const char *msg)
 {
 	char *url = handapi_dutylog_url();
 
-	handapi_page(call, status, status == 200 ? linkpage_done(msg, url) :
+	http_reply_link_page(call, status, status == 200 ? linkpage_done(msg, url) :
 	    linkpage_error(msg, url));
 	free(url);
 }
@@ -320,7 +306,7 @@ handapi_tap(struct http_call *call, int post)
 		s.occurred = at;
 		s.person = p->name;
 		s.url = url = handapi_dutylog_url();
-		handapi_page(call, 200, linkpage_confirm(&s, call->param, 'H'));
+		http_reply_link_page(call, 200, linkpage_confirm(&s, call->param, 'H'));
 		free(url);
 		free(names);
 		return 1;

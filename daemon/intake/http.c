@@ -168,6 +168,20 @@ http_reply_as(struct http_call *call, int status, const char *content_type,
 	    strdup(body) : NULL);
 }
 
+void
+http_reply_link_page(struct http_call *call, int status, char *page)
+{
+	static const char html[] = "text/html; charset=utf-8";
+
+	http_set_header(call, "Referrer-Policy", "no-referrer");
+	if (page == NULL)
+		http_reply_as(call, 503, html, "<!DOCTYPE html><meta "
+		    "charset=\"utf-8\"><p>服务器内存不足，请稍后重试。</p>");
+	else
+		http_reply_as(call, status, html, page);
+	free(page);
+}
+
 const char *
 http_peer(struct http_call *call)
 {

@@ -95,6 +95,11 @@ void	http_reply_text(struct http_call *, int status, const char *json);
 /* A body that is not JSON (TwiML, HTML): CONTENT_TYPE must be a static string. */
 void	http_reply_as(struct http_call *, int status, const char *content_type,
 	    const char *body);
+/*
+ * A one-tap link's HTML page (freed here): its URL is a credential, kept
+ * out of Referer headers; NULL (out of memory) answers 503 in Chinese.
+ */
+void	http_reply_link_page(struct http_call *, int status, char *page);
 /* The peer's address ("127.0.0.1"), the method, and the request URI as sent ("/a/x?y"). */
 const char *http_peer(struct http_call *);
 const char *http_method(struct http_call *);

@@ -35,22 +35,7 @@
 #include "state/incview.h"
 #include "state/wreport.h"
 
-#define HTML_TYPE	"text/html; charset=utf-8"
-
 /* The requests ------------------------------------------------------------ */
-
-static void
-onetap_page(struct http_call *call, int status, char *page)
-{
-	/* The URL is a credential: keep it out of Referer headers. */
-	http_set_header(call, "Referrer-Policy", "no-referrer");
-	if (page == NULL)
-		http_reply_as(call, 503, HTML_TYPE, "<!DOCTYPE html><meta "
-		    "charset=\"utf-8\"><p>服务器内存不足，请稍后重试。</p>");
-	else
-		http_reply_as(call, status, HTML_TYPE, page);
-	free(page);
-}
 
 /* The incident's page in the console; NULL: out of memory. */
 static char *
@@ -81,7 +66,7 @@ onetap_answer(struct http_call *call, int status, const struct incident *inc,
 	va_end(ap);
 	if (inc != NULL)
 		url = onetap_console_url(inc);
-	onetap_page(call, status, status == 200 ? linkpage_done(msg, url) :
+	http_reply_link_page(call, status, status == 200 ? linkpage_done(msg, url) :
 	    linkpage_error(msg, url));
 	free(url);
 }
@@ -131,7 +116,7 @@ onetap_open(struct http_call *call, struct links_link *l,
 			    when, sizeof(when)));
 		return NULL;
 	case -ENOMEM:
-		onetap_page(call, 503, NULL);
+		http_reply_link_page(call, 503, NULL);
 		return NULL;
 	case -ENOENT:
 		onetap_answer(call, 404, NULL, "找不到此链接对应的事件（可能已超过保存"
@@ -266,7 +251,7 @@ onetap_approve_get(struct http_call *call, struct incident *inc,
 	if (onetap_approve_moot(call, inc, person))
 		return;
 	if (wract_current_text(inc, &title, &body) != 0) {
-		onetap_page(call, 503, NULL);
+		http_reply_link_page(call, 503, NULL);
 		return;
 	}
 	memset(&s, 0, sizeof(s));
@@ -283,7 +268,7 @@ onetap_approve_get(struct http_call *call, struct incident *inc,
 	s.draft_title = title;
 	s.draft_body = body;
 	s.url = url = onetap_console_url(inc);
-	onetap_page(call, 200, linkpage_confirm(&s, call->param, 'P'));
+	http_reply_link_page(call, 200, linkpage_confirm(&s, call->param, 'P'));
 	free(url);
 	free(title);
 	free(body);
@@ -349,7 +334,7 @@ onetap_get(struct http_call *call)
 		s.occurred = onetap_time(at, occurred, sizeof(occurred));
 	s.person = person->name;
 	s.url = url = onetap_console_url(inc);
-	onetap_page(call, 200, linkpage_confirm(&s, call->param, 'A'));
+	http_reply_link_page(call, 200, linkpage_confirm(&s, call->param, 'A'));
 	free(url);
 }
 
