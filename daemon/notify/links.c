@@ -54,6 +54,18 @@ static int		links_have_key;
 static struct link_tree	links_tree = RB_INITIALIZER(&links_tree);
 static struct link_inc_tree links_by_incident =
     RB_INITIALIZER(&links_by_incident);
+
+/*
+ * Link ids drawn from a pool filled 64 at a time: OpenSSL's RAND_bytes()
+ * checks the process id on every call (a getpid() per message), and every
+ * recipient of every notification gets a link.  Ids are not secrets once
+ * issued (the log holds each stub); the pool's unused part is wiped at
+ * shutdown.
+ */
+#define LINKS_POOL_IDS	64
+static unsigned char	links_pool[LINKTOKEN_ID_LEN * LINKS_POOL_IDS];
+static size_t		links_pool_used = sizeof(links_pool);
+
 static size_t		links_count;
 
 static int
@@ -112,6 +124,8 @@ links_shutdown(void)
 
 	OPENSSL_cleanse(links_key, sizeof(links_key));
 	links_have_key = 0;
+	OPENSSL_cleanse(links_pool, sizeof(links_pool));
+	links_pool_used = sizeof(links_pool);
 	mac_forget();	/* it keeps the key ready for the next link */
 	while ((l = RB_MIN(link_tree, &links_tree)) != NULL)
 		links_remove(l);
@@ -122,8 +136,14 @@ links_stub(int64_t expiry_ms, char *stub)
 {
 	unsigned char id[LINKTOKEN_ID_LEN];
 
-	if (RAND_bytes(id, sizeof(id)) != 1)
-		return -EIO;
+	if (links_pool_used + sizeof(id) > sizeof(links_pool)) {
+		if (RAND_bytes(links_pool, sizeof(links_pool)) != 1)
+			return -EIO;
+		links_pool_used = 0;
+	}
+	memcpy(id, links_pool + links_pool_used, sizeof(id));
+	OPENSSL_cleanse(links_pool + links_pool_used, sizeof(id));
+	links_pool_used += sizeof(id);
 	return linktoken_stub(id, expiry_ms, stub);
 }
 

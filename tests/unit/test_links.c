@@ -415,10 +415,35 @@ test_a_link_from_before_the_upgrade_still_works(void **state)
 	assert_int_equal(l.action, 'R');
 }
 
+/*
+ * Link ids come from a pool refilled 64 at a time: across refills and a
+ * shutdown every stub is new and carries its expiry.
+ */
+static void
+test_stubs_are_distinct_across_pool_refills(void **state)
+{
+	static char	stubs[200][LINKTOKEN_STUB_LEN + 1];
+	int64_t		expiry = 1796200020LL * 1000, got;
+	int		i, j;
+
+	(void)state;
+	for (i = 0; i < 200; i++) {
+		if (i == 150)
+			links_shutdown();
+		assert_int_equal(links_stub(expiry, stubs[i]), 0);
+		assert_int_equal(strlen(stubs[i]), LINKTOKEN_STUB_LEN);
+		assert_int_equal(linktoken_stub_expiry(stubs[i], &got), 0);
+		assert_true(got == expiry);
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(stubs[i], stubs[j]);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stubs_are_distinct_across_pool_refills),
 		cmocka_unit_test_teardown(test_a_link_is_short_and_works_until_its_ttl, corefix_teardown),
 		cmocka_unit_test_teardown(test_an_altered_link_is_refused, corefix_teardown),
 		cmocka_unit_test_teardown(test_a_link_nobody_was_sent_does_nothing, corefix_teardown),
