@@ -11,6 +11,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+# The example includes the calendar beside it; the copies here live elsewhere.
+CALENDAR = os.path.join(ROOT, "etc", "calendar-cn-2026.yaml")
 # Bytes of Chinese details in loadgen's reports (whole characters).
 BODY_BYTES = 864
 
@@ -106,7 +108,8 @@ def dutyd_config(path, port, state, plugins, sink_port, extra="", edit=None):
         text = f.read()
     text = (text.replace("127.0.0.1:8080", "127.0.0.1:%d" % port)
             .replace("./var", state).replace("./build/plugins", plugins)
-            .replace("http://127.0.0.1:9000/hook", "http://127.0.0.1:%d/hook" % sink_port))
+            .replace("http://127.0.0.1:9000/hook", "http://127.0.0.1:%d/hook" % sink_port)
+            .replace("include: calendar-cn-2026.yaml", "include: " + CALENDAR))
     if edit:
         text = edit(text)
     with open(path, "w") as f:

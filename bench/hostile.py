@@ -86,6 +86,8 @@ def main():
         with open(cfg, "w") as f:
             f.write(text.replace("127.0.0.1:8080", "127.0.0.1:%d" % port)
                     .replace("./var", state).replace("./build/plugins", args.plugins)
+                    .replace("include: calendar-cn-2026.yaml",
+                             "include: " + os.path.join(ROOT, "etc", "calendar-cn-2026.yaml"))
                     + "audit:\n  segment_size: 64MiB\n  reserve: 0\n")
         os.chmod(cfg, 0o600)
         sock = os.path.join(work, "notify.sock")

@@ -82,6 +82,8 @@ def main():
                     .replace("./var", os.path.join(work, "state"))
                     .replace("./build/plugins", args.plugins)
                     .replace("http://127.0.0.1:9000/hook", "http://127.0.0.1:%d/hook" % sink_port)
+                    .replace("include: calendar-cn-2026.yaml",
+                             "include: " + os.path.join(ROOT, "etc", "calendar-cn-2026.yaml"))
                     )
         with open(cfg, "w") as f:
             f.write(text.replace("ack_timeout: 20m", "ack_timeout: 4s")
