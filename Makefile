@@ -203,15 +203,16 @@ e2e: all
 lint: all
 	$(PYTHON) tests/lint/layers.py --objs $(B)/obj --binary $(B)/dutyd
 
-# The browser tests run once, in the sanitizer pass (see conftest.py).
+# The browser tests run once: most in the sanitizer pass, those marked
+# plain_pass in the plain one, so the two passes end together (see conftest.py).
 check-plain: all
-	$(MAKE) PYTEST_ARGS='-m "not browser"' lint unit e2e fuzz-replay
+	$(MAKE) PYTEST_ARGS='-m "not browser or plain_pass"' lint unit e2e fuzz-replay
 
 # test_valgrind runs the plain build in this pass too.
 check-san: all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		$(MAKE) B=build/san SAN=1 OPT=-O1 unit e2e fuzz-replay
+		$(MAKE) B=build/san SAN=1 OPT=-O1 PYTEST_ARGS='-m "not plain_pass"' unit e2e fuzz-replay
 
 # The plain and the sanitizer passes run at once, after the plain build they
 # both need; each pass's output is held back and printed whole when it ends

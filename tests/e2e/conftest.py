@@ -534,6 +534,9 @@ def pytest_configure(config):
         "markers", "browser: drives the console in headless chromium; make check "
         "runs these once, in the sanitizer pass (the pages are the same files in "
         "both builds, and chromium is most of the cost)")
+    config.addinivalue_line(
+        "markers", "plain_pass: a browser test make check runs in the plain pass "
+        "instead, which ends earlier: the two passes then end together")
 
 
 def pytest_collection_modifyitems(config, items):

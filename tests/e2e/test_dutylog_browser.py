@@ -12,7 +12,7 @@ import pytest
 from conftest import audit_records, wait_until
 from test_console_browser import browser, css, one, shot, sign_in, size, text_of
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.plain_pass]
 
 ZONE = datetime.timezone(datetime.timedelta(hours=8))
 XSS = "<img src=x onerror=alert(1)>"

@@ -10,7 +10,7 @@ import pytest
 from conftest import now_rfc3339, wait_until
 from test_console_browser import browser, console_errors, css, no_alert, one, shot, sign_in, texts
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.plain_pass]
 
 EXTRA = 'timezone: "Asia/Shanghai"\n'
 
