@@ -532,7 +532,7 @@ def pytest_configure(config):
         "pytest-xdist such tests start first, spread over the workers")
     config.addinivalue_line(
         "markers", "browser: drives the console in headless chromium; make check "
-        "runs these once, in the sanitizer pass (the pages are the same files in "
+        "runs these once, in the sanitizer pass unless marked plain_pass (the pages are the same files in "
         "both builds, and chromium is most of the cost)")
     config.addinivalue_line(
         "markers", "plain_pass: a browser test make check runs in the plain pass "
