@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "base/timeutil.h"
+#include "conffix.h"
 #include "config/calendar.h"
 #include "config/confcheck.h"
 #include "config/config.h"
@@ -40,52 +41,17 @@ static const char BASE[] =
     /*  9 */ "duty: { officers: [zhang], leader: zhang }\n"
     /* 10 */ "channels: { hook: { plugin: testchan, url: \"http://127.0.0.1:9/hook\" } }\n";
 
-struct loaded {
-	struct config		*cf;
-	struct config_diag	 diag;
-	char			 path[64];
-};
-
 static void
-load(struct loaded *l, const char *extra)
+load(struct conffix *l, const char *extra)
 {
-	FILE *f;
-	int fd;
-
-	memset(l, 0, sizeof(*l));
-	snprintf(l->path, sizeof(l->path), "/tmp/test_calendar-XXXXXX");
-	assert_true((fd = mkstemp(l->path)) >= 0);
-	assert_non_null(f = fdopen(fd, "w"));
-	fputs(BASE, f);
-	fputs(extra, f);
-	assert_int_equal(fclose(f), 0);
-	l->cf = confload(l->path, &l->diag);
-	unlink(l->path);
+	conffix_load(l, BASE, extra);
 }
 
-static void
-unload(struct loaded *l)
-{
-	if (l->cf != NULL)
-		config_free(l->cf);
-	config_diag_free(&l->diag);
-}
-
+/* EXTRA fails to load with one error at LINECOL ("12:3") starting with WANT. */
 static void
 expect_error(const char *extra, const char *linecol, const char *want)
 {
-	struct loaded	l;
-	char		line[1024];
-	size_t		i;
-
-	load(&l, extra);
-	snprintf(line, sizeof(line), "%s:%s: %s", l.path, linecol, want);
-	for (i = 0; i < l.diag.n; i++)
-		print_message("  diag: %s\n", l.diag.lines[i]);
-	assert_null(l.cf);
-	assert_int_equal(l.diag.n, 1);
-	assert_true(strncmp(l.diag.lines[0], line, strlen(line)) == 0);
-	unload(&l);
+	conffix_expect_error(BASE, extra, linecol, want);
 }
 
 static void
@@ -112,7 +78,7 @@ test_dates(void **state)
 static void
 test_empty(void **state)
 {
-	struct loaded	l;
+	struct conffix	l;
 	int		y, m, d;
 
 	load(&l, "");
@@ -125,14 +91,14 @@ test_empty(void **state)
 	assert_int_equal(calendar_workday_shift(l.cf->calendar, 2026, 12, 7,
 	    -1, &y, &m, &d), 0);
 	assert_int_equal(y * 10000 + m * 100 + d, 20261204);
-	unload(&l);
+	conffix_unload(&l);
 }
 
 /* The State Council's 2026 arrangement, as shipped in etc/. */
 static void
 test_shipped(void **state)
 {
-	struct loaded	 l;
+	struct conffix	 l;
 	const struct calendar *c;
 	int		 y, m, d;
 
@@ -161,14 +127,14 @@ test_shipped(void **state)
 	assert_int_equal(calendar_first_uncovered(c, 2026, 12, 1, 60),
 	    calendar_daynum(2027, 1, 1));
 	assert_int_equal(calendar_first_uncovered(c, 2026, 6, 1, 60), -1);
-	unload(&l);
+	conffix_unload(&l);
 }
 
 /* Inline, in both range forms; a file name alone is the file. */
 static void
 test_inline(void **state)
 {
-	struct loaded	 l;
+	struct conffix	 l;
 
 	load(&l, "calendar:\n"
 	    "  holidays: [ 2027-01-01, \"2027-02-05..2027-02-11\", { from: 2027-05-01, to: 2027-05-03 } ]\n"
@@ -181,11 +147,11 @@ test_inline(void **state)
 	/* No `years:`: the years of the dates listed. */
 	assert_true(calendar_covers(l.cf->calendar, 2027, 7, 1));
 	assert_false(calendar_covers(l.cf->calendar, 2026, 7, 1));
-	unload(&l);
+	conffix_unload(&l);
 	load(&l, "calendar: \"" SHIPPED "\"\n");
 	assert_non_null(l.cf);
 	assert_true(calendar_is_workday(l.cf->calendar, 2026, 2, 14));
-	unload(&l);
+	conffix_unload(&l);
 }
 
 static void
@@ -230,7 +196,7 @@ say(const char *msg, void *arg)
 static void
 test_warning(void **state)
 {
-	struct loaded	 l;
+	struct conffix	 l;
 	int		 n = 0;
 
 	load(&l, "calendar: { include: \"" SHIPPED "\" }\n");
@@ -243,7 +209,7 @@ test_warning(void **state)
 	confcheck_warnings(l.cf, say, &n);
 	assert_int_equal(n, 1);
 	time_use_source(NULL);
-	unload(&l);
+	conffix_unload(&l);
 }
 
 int

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "conffix.h"
 #include "config/config.h"
 #include "config/confload.h"
 #include "config/confwreport.h"
@@ -35,60 +36,23 @@ static const char BASE[] =
     /*  9 */ "duty: { officers: [zhang], leader: li }\n"
     /* 10 */ "channels: { hook: { plugin: testchan, url: \"http://127.0.0.1:9/hook\" } }\n";
 
-struct loaded {
-	struct config		*cf;
-	struct config_diag	 diag;
-	char			 path[64];
-};
-
 static void
-load(struct loaded *l, const char *extra)
+load(struct conffix *l, const char *extra)
 {
-	FILE *f;
-	int fd;
-
-	memset(l, 0, sizeof(*l));
-	snprintf(l->path, sizeof(l->path), "/tmp/test_confwreport-XXXXXX");
-	assert_true((fd = mkstemp(l->path)) >= 0);
-	assert_non_null(f = fdopen(fd, "w"));
-	fputs(BASE, f);
-	fputs(extra, f);
-	assert_int_equal(fclose(f), 0);
-	l->cf = confload(l->path, &l->diag);
-	unlink(l->path);
-}
-
-static void
-unload(struct loaded *l)
-{
-	if (l->cf != NULL)
-		config_free(l->cf);
-	config_diag_free(&l->diag);
+	conffix_load(l, BASE, extra);
 }
 
 /* EXTRA fails to load with one error at LINECOL ("12:3") starting with WANT. */
 static void
 expect_error(const char *extra, const char *linecol, const char *want)
 {
-	struct loaded	l;
-	char		line[1024];
-	size_t		i;
-
-	load(&l, extra);
-	snprintf(line, sizeof(line), "%s:%s: %s", l.path, linecol, want);
-	if (l.diag.n != 1 || strncmp(l.diag.lines[0], line, strlen(line)) != 0)
-		for (i = 0; i < l.diag.n; i++)
-			print_message("  diag: %s\n", l.diag.lines[i]);
-	assert_null(l.cf);
-	assert_int_equal(l.diag.n, 1);
-	assert_true(strncmp(l.diag.lines[0], line, strlen(line)) == 0);
-	unload(&l);
+	conffix_expect_error(BASE, extra, linecol, want);
 }
 
 static void
 test_defaults(void **state)
 {
-	struct loaded l;
+	struct conffix l;
 
 	load(&l, "");
 	assert_non_null(l.cf);
@@ -103,13 +67,13 @@ test_defaults(void **state)
 	assert_false(confwreport_needs_approval(l.cf, "III"));
 	assert_false(confwreport_needs_approval(l.cf, "IV"));
 	assert_true(confwreport_needs_approval(l.cf, NULL));
-	unload(&l);
+	conffix_unload(&l);
 }
 
 static void
 test_values(void **state)
 {
-	struct loaded l;
+	struct conffix l;
 
 	load(&l, "organization: \"某市人民政府总值班室\"\n"
 	    "province:\n"
@@ -127,12 +91,12 @@ test_values(void **state)
 	assert_false(confwreport_needs_approval(l.cf, "IV"));
 	assert_int_equal(l.cf->policy.napprovers, 3);
 	assert_string_equal(l.cf->policy.approvers[2], "zhang");
-	unload(&l);
+	conffix_unload(&l);
 	/* [] : no level needs approval. */
 	load(&l, "policy: { approval_levels: [] }\n");
 	assert_non_null(l.cf);
 	assert_false(confwreport_needs_approval(l.cf, "I"));
-	unload(&l);
+	conffix_unload(&l);
 }
 
 static void
