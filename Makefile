@@ -19,9 +19,10 @@ DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
 	libyaml-dev libsystemd-dev libjansson-dev libssl-dev libcmocka-dev \
 	python3-pytest python3-pytest-xdist python3-aiosmtpd valgrind libbsd-dev \
 	tzdata libglib2.0-dev systemd man-db prometheus libhttp-parser-dev openssl \
-	chromium chromium-driver python3-selenium fonts-wqy-microhei
+	chromium chromium-driver python3-selenium fonts-wqy-microhei \
+	libpq-dev postgresql-15
 PKGS := libevent libevent_openssl libcurl yaml-0.1 libsystemd jansson libssl \
-	libcrypto glib-2.0
+	libcrypto glib-2.0 libpq
 PYTHON := /usr/bin/python3
 
 VERSION := 0.1.0

@@ -165,6 +165,15 @@ config_free(struct config *cf)
 		free(cf->offices[i].contacts);
 	}
 	calendar_free(cf->calendar);
+	if (cf->postgresql != NULL) {
+		/* The conninfo may hold a password. */
+		if (cf->postgresql->conninfo != NULL)
+			OPENSSL_cleanse(cf->postgresql->conninfo,
+			    strlen(cf->postgresql->conninfo));
+		free(cf->postgresql->conninfo);
+		free(cf->postgresql->instance);
+		free(cf->postgresql);
+	}
 	free(cf->offices);
 	for (i = 0; i < cf->npeople; i++) {
 		free(cf->people[i].id);

@@ -172,6 +172,21 @@ struct config_directives {
 	int		 remind_at_min;		/* `remind_at`, default "09:00": local minutes of the day */
 };
 
+/*
+ * `store:` where the records live.  postgresql NULL: the file log in
+ * state_dir (the default).  Else the `store.postgresql` block: a table in
+ * PostgreSQL, shared by every instance, one of them the leader
+ * (docs/high-availability.md).
+ */
+#define CONFIG_PG_LEASE_DEFAULT	5000LL		/* 5s */
+#define CONFIG_PG_LEASE_MIN	1000LL		/* 1s */
+#define CONFIG_PG_LEASE_MAX	60000LL		/* 60s */
+struct config_pg {
+	char		*conninfo;	/* libpq conninfo or URI, as written */
+	char		*instance;	/* `instance`; default: the host name */
+	int64_t		 lease_ms;	/* `lease`: how soon a standby takes over */
+};
+
 /* `tls:` an HTTPS listener; listen NULL: none. */
 struct config_tls {
 	char		*listen;	/* "host:port" as written */
@@ -217,6 +232,7 @@ struct config {
 	struct config_province province;
 	struct calendar	*calendar;	/* `calendar:`; never NULL (empty: weekends off) */
 	struct config_directives directives;
+	struct config_pg *postgresql;	/* `store.postgresql`; NULL: the file log */
 	/* What the file holds that others must not read (confcheck.c warns). */
 	int		 plain_tokens;	/* `token:` in clear */
 	int		 other_secrets;	/* SMS gateway secrets, channel secrets */

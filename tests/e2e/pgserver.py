@@ -1,0 +1,181 @@
+"""A throwaway PostgreSQL for the tests: Debian's postgresql-15 binaries, a
+cluster in a temporary directory, reachable only on a Unix socket in that
+directory, run as an unprivileged user (the `postgres` system user when the
+tests run as root; initdb refuses root).  Every server is stopped by the PID
+in its postmaster.pid.
+
+    pg = PgServer().start()
+    pg.conninfo            # "host=/…/sock port=5432 dbname=dutyd user=dutyd"
+    pg.sql("SELECT count(*) FROM dutyd_audit")   # -> [("3",)]
+    pg.stop(); pg.start()  # the same cluster again (a database outage)
+    pg.close()
+
+initdb runs once per test process; each server starts from a copy.
+"""
+import atexit
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+PORT = 5432          # only names the socket file: each server has its own directory
+_template = {}
+_template_lock = threading.Lock()
+
+
+def available():
+    return os.path.exists(os.path.join(PG_BIN, "postgres"))
+
+
+def _as_owner():
+    """argv prefix and uid the servers run as."""
+    if os.geteuid() != 0:
+        return [], os.geteuid(), os.getegid()
+    pw = pwd.getpwnam("postgres")
+    return ["runuser", "-u", "postgres", "--"], pw.pw_uid, pw.pw_gid
+
+
+def _chown_tree(path, uid, gid):
+    for root, dirs, files in os.walk(path):
+        os.chown(root, uid, gid)
+        for name in files:
+            os.chown(os.path.join(root, name), uid, gid)
+
+
+def _template_dir():
+    """A cluster made by initdb once per process, with role and database dutyd."""
+    with _template_lock:
+        if "dir" in _template:
+            return _template["dir"]
+        prefix, uid, gid = _as_owner()
+        top = tempfile.mkdtemp(prefix="dutyd-pgtmpl-")
+        os.chmod(top, 0o755)
+        data = os.path.join(top, "data")
+        os.mkdir(data, 0o700)
+        os.chown(data, uid, gid)
+        subprocess.run(prefix + [os.path.join(PG_BIN, "initdb"), "-D", data, "-A", "trust",
+                                 "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
+                                 "--no-sync"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(os.path.join(data, "postgresql.conf"), "a") as f:
+            # Tests need no durability across a machine crash; the bench sets fsync on.
+            f.write("\nlisten_addresses = ''\nfsync = off\nfull_page_writes = off\n"
+                    "max_connections = 40\nshared_buffers = 16MB\n"
+                    "unix_socket_permissions = 0777\n")
+        srv = PgServer(None, data_dir=data)
+        srv.start()
+        srv.sql("CREATE ROLE dutyd LOGIN", db="postgres")
+        srv.sql("CREATE DATABASE dutyd OWNER dutyd", db="postgres")
+        srv.stop()
+        _template["dir"] = data
+        atexit.register(shutil.rmtree, top, True)
+        return data
+
+
+class PgServer:
+    def __init__(self, tmp_path=None, data_dir=None, fsync=False):
+        self.prefix, self.uid, self.gid = _as_owner()
+        self.top = None
+        if data_dir is None:
+            # Not under TMP_PATH: pytest makes those 0700, closed to the server's user.
+            top = self.top = tempfile.mkdtemp(prefix="dutyd-pg-")
+            os.chmod(top, 0o755)
+            data_dir = os.path.join(top, "data")
+            shutil.copytree(_template_dir(), data_dir, symlinks=True)
+            os.chmod(data_dir, 0o700)
+            if fsync:
+                with open(os.path.join(data_dir, "postgresql.conf"), "a") as f:
+                    f.write("\nfsync = on\nfull_page_writes = on\n")
+            _chown_tree(data_dir, self.uid, self.gid)
+        self.data = data_dir
+        self.sock = os.path.join(os.path.dirname(data_dir), "sock")
+        os.makedirs(self.sock, exist_ok=True)
+        os.chmod(self.sock, 0o755)
+        os.chown(self.sock, self.uid, self.gid)
+        self.log = os.path.join(os.path.dirname(data_dir), "postgres.log")
+        self.proc = None
+
+    @property
+    def conninfo(self):
+        return "host=%s port=%d dbname=dutyd user=dutyd" % (self.sock, PORT)
+
+    def url(self, db="dutyd"):
+        """The same as a postgresql:// URI (the socket directory as host)."""
+        from urllib.parse import quote
+        return "postgresql://dutyd@/%s?host=%s&port=%d" % (db, quote(self.sock, safe=""), PORT)
+
+    def start(self, timeout=30):
+        if self.proc is not None and self.proc.poll() is None:
+            return self
+        with open(self.log, "ab") as log:
+            # The postmaster itself, not pg_ctl: its PID is ours to stop.
+            self.proc = subprocess.Popen(
+                self.prefix + [os.path.join(PG_BIN, "postgres"), "-D", self.data,
+                               "-k", self.sock, "-p", str(PORT)],
+                stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            r = subprocess.run([os.path.join(PG_BIN, "pg_isready"), "-q", "-h", self.sock,
+                                "-p", str(PORT)])
+            if r.returncode == 0:
+                return self
+            if self.proc.poll() is not None:
+                raise AssertionError("PostgreSQL exited %s:\n%s" % (self.proc.returncode,
+                                                                    self.tail()))
+            if time.monotonic() > deadline:
+                raise AssertionError("PostgreSQL not ready in %ss:\n%s" % (timeout, self.tail()))
+            time.sleep(0.05)
+
+    def tail(self):
+        try:
+            with open(self.log, "rb") as f:
+                return f.read()[-3000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def _pids(self):
+        """The postmaster's PID: the runuser child when run through runuser."""
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                return [int(f.readline())]
+        except (OSError, ValueError):
+            return []
+
+    def stop(self, mode=signal.SIGINT, timeout=30):
+        """SIGINT: PostgreSQL's fast shutdown (clients cut off at once)."""
+        if self.proc is None:
+            return
+        for pid in self._pids() or [self.proc.pid]:
+            try:
+                os.kill(pid, mode)
+            except ProcessLookupError:
+                pass
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            for pid in self._pids():
+                os.kill(pid, signal.SIGKILL)
+            self.proc.wait()
+            raise AssertionError("PostgreSQL did not stop in %ss" % timeout)
+        self.proc = None
+
+    def close(self):
+        self.stop()
+        if self.top is not None:
+            shutil.rmtree(self.top, ignore_errors=True)
+
+    def sql(self, text, db="dutyd", user=None):
+        """Rows of a statement, each a tuple of text (psql -At)."""
+        r = subprocess.run(["psql", "-X", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1",
+                            "-h", self.sock, "-p", str(PORT),
+                            "-U", user or ("postgres" if db == "postgres" else "dutyd"),
+                            "-d", db, "-c", text],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError("psql failed: %s" % r.stderr)
+        return [tuple(line.split("\t")) for line in r.stdout.splitlines()]
