@@ -539,6 +539,13 @@ def pytest_configure(config):
         "instead, which ends earlier: the two passes then end together")
 
 
+def pytest_sessionfinish(session):
+    """The run's PostgreSQL template (pgserver.py) goes with the run."""
+    if not hasattr(session.config, "workerinput"):
+        import pgserver
+        pgserver.cleanup()
+
+
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist, deals the tests marked slow out first, longest
     first, one per worker in turn, so that none starts last and holds up the
