@@ -367,13 +367,25 @@ def test_a_reader_that_stops_reading_is_dropped_and_the_others_go_on(make_dutyd)
 
 @pytest.mark.slow(3)
 def test_a_handover_is_an_oncall_event(make_dutyd):
-    # wang takes over as leader 2 s after the start (an override).
-    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) \
-        + datetime.timedelta(seconds=2)
-    d = make_dutyd(extra=FAST + roster(start, start + datetime.timedelta(hours=1)))
+    # wang takes over as leader (an override) a second after the streams are
+    # open: set by a reload then, since a start can take longer than any
+    # fixed lead on a loaded machine and the handover would come before them.
+    later = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) \
+        + datetime.timedelta(days=1)
+    first = roster(later, later + datetime.timedelta(hours=1))
+    d = make_dutyd(extra=FAST + first)
     d.start()
     office = Stream(d, token="secret-a")
     s = Stream(d, token="secret-zhang")
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) \
+        + datetime.timedelta(seconds=2)
+    with open(d.config_path) as f:
+        text = f.read()
+    with open(d.config_path, "w") as f:
+        f.write(text.replace(first, roster(start, start + datetime.timedelta(hours=1))))
+    d.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: any(r["event"] == "config.reloaded" for r in audit_records(d.state_dir)),
+               what="the reload")
     e = s.wait(lambda x: [e for e in x.events if e["event"] == "oncall"], timeout=10,
                what="an oncall event")[0]
     assert e["data"]["leader"] == {"id": "wang", "name": "王芳"}
