@@ -37,6 +37,7 @@
 #include "notify/fetch.h"
 #include "state/incview.h"
 #include "store/filelog.h"
+#include "store/pgtool.h"
 #include "store/store.h"
 
 static struct {
@@ -59,6 +60,9 @@ usage(int status)
 	    "usage: dutyd [-tv] [--accept-broken-chain] -c FILE\n"
 	    "       dutyd --oncall [--days N] -c FILE\n"
 	    "       dutyd --verify-audit FILE|STATE_DIR...\n"
+	    "       dutyd --verify-audit postgresql://…|CONNINFO\n"
+	    "       dutyd --init-store -c FILE\n"
+	    "       dutyd --import-audit STATE_DIR -c FILE\n"
 	    "       dutyd --hash-token < TOKEN_FILE\n"
 	    "  -c FILE  configuration file (YAML)\n"
 	    "  -t       check the configuration, print 'configuration OK' or every\n"
@@ -76,6 +80,16 @@ usage(int status)
 	    "           check an audit log offline (segments in order, or a\n"
 	    "           state_dir): prints the last good seq and the SHA-256 of\n"
 	    "           the last line; exits 0 when intact, 1 when damaged\n"
+	    "  --verify-audit postgresql://…|CONNINFO\n"
+	    "           the same for the PostgreSQL store's table (a URI, or a\n"
+	    "           libpq conninfo with '='); exits 2 when it cannot be read\n"
+	    "  --init-store\n"
+	    "           create the PostgreSQL store's schema for the database in\n"
+	    "           store.postgresql.conninfo of FILE (once; a second run\n"
+	    "           just checks it)\n"
+	    "  --import-audit STATE_DIR\n"
+	    "           verify the file log in STATE_DIR and copy it, chain\n"
+	    "           intact, into FILE's empty PostgreSQL store\n"
 	    "  --hash-token\n"
 	    "           read a token from standard input and print its SHA-256\n"
 	    "           for token_sha256: in the configuration\n");
@@ -409,13 +423,15 @@ main(int argc, char *argv[])
 		{ "oncall",	no_argument,		NULL, 'O' },
 		{ "days",	required_argument,	NULL, 'D' },
 		{ "hash-token",	no_argument,		NULL, 'H' },
+		{ "init-store",	no_argument,		NULL, 'S' },
+		{ "import-audit", required_argument,	NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config_diag	 diag = { NULL, 0 };
 	struct config		*cfg;
-	const char		*path = NULL;
+	const char		*path = NULL, *import = NULL;
 	int			 ch, test = 0, verbose = 0, verify = 0;
-	int			 oncall = 0, days = 7;
+	int			 oncall = 0, days = 7, initstore = 0;
 	char			*end;
 
 	while ((ch = getopt_long(argc, argv, "c:tvVh", longopts, NULL)) != -1) {
@@ -445,6 +461,12 @@ main(int argc, char *argv[])
 			break;
 		case 'H':
 			return confcheck_hash_token(stdin, stdout, stderr);
+		case 'S':
+			initstore = 1;
+			break;
+		case 'M':
+			import = optarg;
+			break;
 		case 'D':
 			days = (int)strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || days < 1 ||
@@ -461,6 +483,8 @@ main(int argc, char *argv[])
 	if (verify) {
 		if (optind == argc || path != NULL || test)
 			usage(2);
+		if (argc - optind == 1 && pgtool_is_conninfo(argv[optind]))
+			return pgtool_verify(argv[optind], stdout);
 		return filelog_verify(argv + optind, (size_t)(argc - optind),
 		    stdout);
 	}
@@ -471,16 +495,25 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 
+	if (initstore && import != NULL)
+		usage(2);
 	cfg = confload(path, &diag);
 	if (cfg == NULL) {
-		print_diag(&diag, test);
-		if (!test && !oncall)
+		/* The store tools are commands: plain errors, as -t prints them. */
+		print_diag(&diag, test || initstore || import != NULL);
+		if (!test && !oncall && !initstore && import == NULL)
 			log_errorx("%s has errors (above); dutyd did not start", path);
 		config_diag_free(&diag);
 		return 1;
 	}
 	print_diag(&diag, test);	/* warnings: the configuration is valid */
 	config_diag_free(&diag);
+	if (initstore || import != NULL) {
+		ch = initstore ? pgtool_init_store(cfg, stdout, stderr) :
+		    pgtool_import(cfg, import, stdout, stderr);
+		config_unref(cfg);
+		return ch;
+	}
 	confcheck_warnings(cfg, test ? print_warning : log_warning, NULL);
 	if (test) {
 		printf("configuration OK\n");
