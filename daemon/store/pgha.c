@@ -68,6 +68,7 @@ static struct {
 	int			 read_rows;	/* of the read in flight */
 	int			 broken;	/* the chain does not verify */
 	int			 bad_secret;
+	int			 nometa;	/* no dutyd_meta table */
 	char			 leader[128];
 	char			 dberr[256];
 	char			 status[512];
@@ -262,6 +263,11 @@ pgha_read_result(void *arg, const PGresult *res)
 				ha.bad_secret = 1;
 			PQfreemem(v);
 		}
+	} else if (strcmp(f0, "nometa") == 0 && n == 1) {
+		ha.nometa = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		if (ha.nometa)
+			snprintf(ha.dberr, sizeof(ha.dberr), "the database holds no "
+			    "dutyd schema yet: run dutyd --init-store -c FILE");
 	} else if (strcmp(f0, "version") == 0 && n == 1) {
 		const char *v = PQgetisnull(res, 0, 0) ? "0" :
 		    PQgetvalue(res, 0, 0);
@@ -382,14 +388,36 @@ pgha_version_done(void *arg, const char *err)
 	pgha_follow_read();
 }
 
+/*
+ * The version's statement names dutyd_meta, which the parser looks up even
+ * where the CASE would not reach it: ask whether the table exists first.
+ */
 static void
-pgha_follow_up(void *arg)
+pgha_meta_done(void *arg, const char *err)
 {
 	char sql[512];
 
+	if (err != NULL) {
+		pgha_follow_drop(err);
+		return;
+	}
+	if (ha.nometa) {
+		ha.schema_ok = 0;
+		pgha_version_done(NULL, NULL);
+		return;
+	}
 	snprintf(sql, sizeof(sql), "SELECT (%s) AS version", pgschema_version_sql);
 	if (pgconn_query(ha.follow, sql, pgha_read_result, pgha_version_done,
 	    NULL) != 0)
+		pgha_follow_drop("cannot send a query");
+}
+
+static void
+pgha_follow_up(void *arg)
+{
+	ha.nometa = 0;
+	if (pgconn_query(ha.follow, "SELECT to_regclass('dutyd_meta') IS NULL "
+	    "AS nometa", pgha_read_result, pgha_meta_done, NULL) != 0)
 		pgha_follow_drop("cannot send a query");
 }
 
