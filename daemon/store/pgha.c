@@ -69,6 +69,7 @@ static struct {
 	int			 broken;	/* the chain does not verify */
 	int			 bad_secret;
 	int			 nometa;	/* no dutyd_meta table */
+	int			 settled;	/* see pgha_settled() */
 	char			 leader[128];
 	char			 dberr[256];
 	char			 status[512];
@@ -318,6 +319,7 @@ pgha_follow_drop(const char *why)
 	pgconn_free(ha.follow);
 	ha.follow = NULL;
 	ha.schema_ok = 0;
+	ha.settled = 1;
 	if (why != NULL) {
 		if (strcmp(ha.dberr, why) != 0)
 			log_warnx("cannot reach the PostgreSQL store: %s; retrying",
@@ -341,6 +343,7 @@ pgha_follow_read_done(void *arg, const char *err)
 	}
 	ha.follow_backoff = PGHA_BACKOFF_MIN_MS;
 	ha.dberr[0] = '\0';
+	ha.settled = 1;
 	pgha_changed();
 	/* A full read: more is waiting. */
 	pgha_after(ha.follow_timer, ha.read_rows == PGHA_READ_ROWS &&
@@ -372,6 +375,7 @@ pgha_version_done(void *arg, const char *err)
 		if (!warned++)
 			log_errorx("cannot use the PostgreSQL store: %s; retrying "
 			    "every second", ha.dberr);
+		ha.settled = 1;
 		pgconn_free(ha.follow);
 		ha.follow = NULL;
 		pgha_changed();
@@ -527,6 +531,7 @@ pgha_promote(void)
 		return;
 	}
 	ha.lockst = LOCK_HELD;
+	ha.settled = 1;
 	snprintf(ha.leader, sizeof(ha.leader), "%s", ha.instance);
 	ha.dberr[0] = '\0';
 	ha.role = PGHA_LEADER;
@@ -770,6 +775,12 @@ pgha_status(void)
 	if (ha.status[0] == '\0')
 		pgha_status_update();
 	return ha.status;
+}
+
+int
+pgha_settled(void)
+{
+	return ha.settled;
 }
 
 int64_t
