@@ -204,7 +204,7 @@ pgha_row(int64_t seq, const char *line, size_t len, int64_t start)
 	}
 	json_decref(root);
 	record_hash(line, len, hash);
-	if ((rc = pglines_push(&ha.lines, seq, line, len)) != 0)
+	if ((rc = pglog_lines_push(&ha.lines, seq, line, len)) != 0)
 		return rc;
 	memcpy(ha.read_hash, hash, sizeof(hash));
 	ha.read_seq = seq;
@@ -241,7 +241,7 @@ pgha_read_result(void *arg, const PGresult *res)
 		e = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 		/* A newer checkpoint read whole: what is before it is not needed. */
 		if (e <= ha.read_seq && (b > ha.ckpt_begin || e != ha.ckpt_end)) {
-			pglines_drop_before(&ha.lines, b);
+			pglog_lines_drop_before(&ha.lines, b);
 			ha.ckpt_begin = b;
 			ha.ckpt_end = e;
 			pgha_recount();
@@ -525,7 +525,7 @@ pgha_promote(void)
 	found.bytes_since_ckpt = ha.bytes_since_ckpt;
 	ha.backend = pglog_begin(ha.lock, &found, sql, ha.conninfo, ha.appname,
 	    ha.lease_ms);
-	pglines_clear(&found.lines);
+	pglog_lines_clear(&found.lines);
 	if (ha.backend == NULL) {
 		pgha_lock_drop("out of memory");
 		return;
@@ -810,7 +810,7 @@ pgha_stop(void)
 	if (ha.watch != NULL)
 		event_free(ha.watch);
 	ha.follow_timer = ha.lock_timer = ha.watch = NULL;
-	pglines_clear(&ha.lines);
+	pglog_lines_clear(&ha.lines);
 	pglog_reset();
 	free(ha.conninfo);
 	ha.conninfo = NULL;
