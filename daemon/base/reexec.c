@@ -90,7 +90,7 @@ int
 reexec_self(int listen_fds)
 {
 	char		 num[24];
-	sigset_t	 none;
+	sigset_t	 others;
 	int		 i, rc;
 
 	if (reexec_argv == NULL || reexec_argv[0] == NULL)
@@ -114,9 +114,16 @@ reexec_self(int listen_fds)
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDS");
 	}
-	/* The mask survives exec: the new image must get its signals. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/*
+	 * The mask survives exec: the new image must get its signals, except
+	 * the ones the caller blocked on purpose (main's stop signals, held
+	 * pending until the new image handles them).
+	 */
+	sigprocmask(SIG_SETMASK, NULL, &others);
+	sigdelset(&others, SIGTERM);
+	sigdelset(&others, SIGINT);
+	sigdelset(&others, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &others, NULL);
 	log_info("executing dutyd again (%s)", reexec_argv[0]);
 	execv("/proc/self/exe", reexec_argv);
 	return -errno;
