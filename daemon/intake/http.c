@@ -52,6 +52,7 @@ static int64_t			 http_last_active;	/* a request or a reply, ms */
 static const struct http_route	*http_routes;
 static size_t			 http_nroutes;
 static int			 http_standby_on;	/* http_set_standby() */
+static int			 http_key_owed;	/* sessauth_init() waits for the lead */
 static char			 http_leader[65];	/* the leader's instance; "" unknown */
 
 #define HTTP_JSON	"application/json; charset=utf-8"
@@ -128,7 +129,7 @@ http_reply_take(struct http_call *call, int status, const char *content_type,
 		http_out_of_memory(call->req);
 		return;
 	}
-	if (status >= 300) {
+	if (status >= 300 || call->on_standby) {
 		http_send(call->req, status, content_type, text);
 		free(text);
 		return;
@@ -479,10 +480,24 @@ http_auth_throttled(struct http_call *call)
 	return 1;
 }
 
+/*
+ * The console's session key is a secret of the store, which a standby has
+ * not opened: it is read when the lead is taken (the store open by then).
+ */
 void
 http_set_standby(int on)
 {
+	char err[512];
+
 	http_standby_on = on != 0;
+	if (http_standby_on || !http_key_owed)
+		return;
+	if (sessauth_init(err, sizeof(err)) != 0) {
+		log_errorx("console sign-in is off: cannot read its session key: "
+		    "%s; tokens still work, restart dutyd to retry", err);
+		return;
+	}
+	http_key_owed = 0;
 }
 
 int
@@ -529,8 +544,10 @@ http_standby_gate(struct http_call *call, const char *path)
 	if (!http_standby_on)
 		return 0;
 	if (path != NULL && strcmp(method, "GET") == 0 &&
-	    (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0))
+	    (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0)) {
+		call->on_standby = 1;
 		return 0;
+	}
 	if (http_leader[0] != '\0') {
 		snprintf(msg, sizeof(msg), "this dutyd is the standby, not the "
 		    "leader; the leader is %s: send requests there (or through "
@@ -796,7 +813,10 @@ http_init(struct event_base *base, const struct config *cfg,
 	http_routes = routes;
 	http_nroutes = nroutes;
 	if (conn_init(base, http_dispatch, err, errlen) != 0 ||
-	    authfail_init(err, errlen) != 0 || sessauth_init(err, errlen) != 0)
+	    authfail_init(err, errlen) != 0)
+		return -1;
+	http_key_owed = http_standby_on;
+	if (!http_key_owed && sessauth_init(err, errlen) != 0)
 		return -1;
 	http_reconfigure(cfg);
 	if (http_listen(cfg, err, errlen) != 0)
@@ -828,4 +848,5 @@ http_shutdown(void)
 	sessauth_shutdown();
 	http_bound = NULL;
 	http_activated = 0;
+	http_key_owed = 0;
 }
