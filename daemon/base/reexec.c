@@ -7,7 +7,10 @@
  * pid, so LISTEN_PID is ours.  Whatever else is open (the database
  * socket, libevent's, a lock) must not reach the new image, which would
  * otherwise hold two sessions, or wait on its own lock: everything else
- * above stderr is marked close-on-exec first.
+ * above stderr is marked close-on-exec first.  The signal mask is the
+ * caller's (exec keeps it, and what is pending with it): main blocks its
+ * stop signals first, so that a SIGTERM during the exec waits for the new
+ * image's handlers instead of killing it half-started.
  */
 #include <sys/types.h>
 
@@ -15,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +92,6 @@ int
 reexec_self(int listen_fds)
 {
 	char		 num[24];
-	sigset_t	 none;
 	int		 i, rc;
 
 	if (reexec_argv == NULL || reexec_argv[0] == NULL)
@@ -114,9 +115,6 @@ reexec_self(int listen_fds)
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDS");
 	}
-	/* The mask survives exec: the new image must get its signals. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	log_info("executing dutyd again (%s)", reexec_argv[0]);
 	execv("/proc/self/exe", reexec_argv);
 	return -errno;

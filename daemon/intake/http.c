@@ -52,7 +52,6 @@ static int64_t			 http_last_active;	/* a request or a reply, ms */
 static const struct http_route	*http_routes;
 static size_t			 http_nroutes;
 static int			 http_standby_on;	/* http_set_standby() */
-static int			 http_key_owed;	/* sessauth_init() waits for the lead */
 static char			 http_leader[65];	/* the leader's instance; "" unknown */
 
 #define HTTP_JSON	"application/json; charset=utf-8"
@@ -482,22 +481,21 @@ http_auth_throttled(struct http_call *call)
 
 /*
  * The console's session key is a secret of the store, which a standby has
- * not opened: it is read when the lead is taken (the store open by then).
+ * not opened: it is read (again: the same key) when the lead is taken,
+ * the store open by then.
  */
 void
 http_set_standby(int on)
 {
-	char err[512];
+	char	err[512];
+	int	was = http_standby_on;
 
 	http_standby_on = on != 0;
-	if (http_standby_on || !http_key_owed)
+	if (http_standby_on || !was || http_routes == NULL)
 		return;
-	if (sessauth_init(err, sizeof(err)) != 0) {
+	if (sessauth_init(err, sizeof(err)) != 0)
 		log_errorx("console sign-in is off: cannot read its session key: "
 		    "%s; tokens still work, restart dutyd to retry", err);
-		return;
-	}
-	http_key_owed = 0;
 }
 
 int
@@ -812,11 +810,14 @@ http_init(struct event_base *base, const struct config *cfg,
 {
 	http_routes = routes;
 	http_nroutes = nroutes;
+	/*
+	 * A standby has no store open, hence no session key: main calls
+	 * sessauth_init() when it takes the lead (the gate refuses sessions
+	 * meanwhile).
+	 */
 	if (conn_init(base, http_dispatch, err, errlen) != 0 ||
-	    authfail_init(err, errlen) != 0)
-		return -1;
-	http_key_owed = http_standby_on;
-	if (!http_key_owed && sessauth_init(err, errlen) != 0)
+	    authfail_init(err, errlen) != 0 || (!http_standby_on &&
+	    sessauth_init(err, errlen) != 0))
 		return -1;
 	http_reconfigure(cfg);
 	if (http_listen(cfg, err, errlen) != 0)
@@ -848,5 +849,5 @@ http_shutdown(void)
 	sessauth_shutdown();
 	http_bound = NULL;
 	http_activated = 0;
-	http_key_owed = 0;
+	http_routes = NULL;
 }

@@ -3,7 +3,8 @@
  * arguments as given (not as getopt reordered them), and the sockets
  * systemd passed (FD_CLOEXEC cleared, LISTEN_PID/LISTEN_FDS set again
  * after sd_listen_fds(1) removed them), while every other descriptor
- * (a database session, a lock) is closed and no signal stays blocked.
+ * (a database session, a lock) is closed; a stop signal blocked before
+ * stays blocked and pending, for the new image's handler.
  * The exec'd image is this test binary, which checks what it inherited.
  */
 #include <sys/socket.h>
@@ -42,7 +43,7 @@ static int
 child(int argc, char **argv)
 {
 	const char	*lp = getenv("LISTEN_PID"), *lf = getenv("LISTEN_FDS");
-	sigset_t	 mask;
+	sigset_t	 mask, pending;
 	int		 kept = atoi(argv[3]);
 
 	if (argc != 5 || strcmp(argv[4], "-c dutyd.yaml") != 0)
@@ -52,8 +53,10 @@ child(int argc, char **argv)
 	if (fcntl(OTHER_FD, F_GETFD) != -1 || errno != EBADF)
 		return 12;
 	if (sigprocmask(SIG_SETMASK, NULL, &mask) != 0 ||
-	    sigismember(&mask, SIGTERM))
+	    !sigismember(&mask, SIGTERM))
 		return 13;
+	if (sigpending(&pending) != 0 || !sigismember(&pending, SIGTERM))
+		return 14;
 	if (kept == 0) {
 		if (lp != NULL || lf != NULL)
 			return 20;
@@ -120,6 +123,8 @@ run(int kept)
 		sigemptyset(&term);
 		sigaddset(&term, SIGTERM);
 		sigprocmask(SIG_BLOCK, &term, NULL);
+		/* A stop asked for during the exec: the new image gets it. */
+		kill(getpid(), SIGTERM);
 		snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 		snprintf(n, sizeof(n), "%d", kept);
 		reexec_save(5, argv);
