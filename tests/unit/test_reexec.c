@@ -4,7 +4,8 @@
  * systemd passed (FD_CLOEXEC cleared, LISTEN_PID/LISTEN_FDS set again
  * after sd_listen_fds(1) removed them), while every other descriptor
  * (a database session, a lock) is closed; a stop signal blocked before
- * stays blocked and pending, for the new image's handler.
+ * stays blocked and pending, for the new image's handler, and no other
+ * signal stays blocked.
  * The exec'd image is this test binary, which checks what it inherited.
  */
 #include <sys/socket.h>
@@ -55,6 +56,8 @@ child(int argc, char **argv)
 	if (sigprocmask(SIG_SETMASK, NULL, &mask) != 0 ||
 	    !sigismember(&mask, SIGTERM))
 		return 13;
+	if (sigismember(&mask, SIGUSR1))
+		return 15;
 	if (sigpending(&pending) != 0 || !sigismember(&pending, SIGTERM))
 		return 14;
 	if (kept == 0) {
@@ -122,6 +125,7 @@ run(int kept)
 			_exit(100);
 		sigemptyset(&term);
 		sigaddset(&term, SIGTERM);
+		sigaddset(&term, SIGUSR1);	/* no stop signal: unblocked */
 		sigprocmask(SIG_BLOCK, &term, NULL);
 		/* A stop asked for during the exec: the new image gets it. */
 		kill(getpid(), SIGTERM);
