@@ -7,7 +7,10 @@
  * pid, so LISTEN_PID is ours.  Whatever else is open (the database
  * socket, libevent's, a lock) must not reach the new image, which would
  * otherwise hold two sessions, or wait on its own lock: everything else
- * above stderr is marked close-on-exec first.
+ * above stderr is marked close-on-exec first.  Exec keeps the signal
+ * mask and what is pending: main blocks its stop signals first, so that a
+ * SIGTERM during the exec waits for the new image's handlers instead of
+ * killing it half-started; every other signal is unblocked here.
  */
 #include <sys/types.h>
 
