@@ -795,8 +795,14 @@ http_init(struct event_base *base, const struct config *cfg,
 {
 	http_routes = routes;
 	http_nroutes = nroutes;
+	/*
+	 * A standby has no store open, hence no session key: main calls
+	 * sessauth_init() when it takes the lead (the gate refuses sessions
+	 * meanwhile).
+	 */
 	if (conn_init(base, http_dispatch, err, errlen) != 0 ||
-	    authfail_init(err, errlen) != 0 || sessauth_init(err, errlen) != 0)
+	    authfail_init(err, errlen) != 0 || (!http_standby_on &&
+	    sessauth_init(err, errlen) != 0))
 		return -1;
 	http_reconfigure(cfg);
 	if (http_listen(cfg, err, errlen) != 0)
