@@ -96,6 +96,8 @@ class Run:
     def wrk(self, d, lua):
         d.start()
         try:
+            # READY=1 comes as a standby on PostgreSQL: the load waits for the lead.
+            benchlib.wait_until(lambda: role(d.port) == "leader", 30, "the lead")
             rps, _, errs = benchlib.wrk("http://127.0.0.1:%d/api/v1/reports" % d.port, lua,
                                         self.a.seconds)
         finally:
