@@ -57,14 +57,29 @@ def table_lines(pg):
 def filled(make_dutyd, extra="", reports=5):
     """A file-log dutyd that took REPORTS reports (some of them acknowledged), stopped."""
     d = make_dutyd(extra=extra).start()
+    d.ids = []
     for i in range(reports):
         r = d.report(title="化工厂爆炸%d" % i, details="现场\t有\\烟\n请\"核实\"")
         assert r.status == 201, r
+        d.ids.append(r.json["id"])
         if i % 2 == 0:
             assert d.call("POST", "/api/v1/incidents/%s/ack" % r.json["id"],
                           "secret-zhang").status == 200
     d.stop()
     return d
+
+
+def incidents(d):
+    r = d.call("GET", "/api/v1/incidents?limit=1000", "secret-zhang")
+    assert r.status == 200, r
+    return {i["id"]: i["state"] for i in r.json["incidents"]}
+
+
+def lead_on(d, cfg):
+    """D started on CFG (a PostgreSQL store): returns once it leads."""
+    d.config_path = cfg
+    d.start()
+    wait_until(lambda: d.call("GET", "/healthz").status == 200, 30, what="the lead")
 
 
 def test_init_store_creates_the_schema_once(make_dutyd, pg):
@@ -133,6 +148,17 @@ def test_import_copies_the_log_byte_for_byte_and_verifies(make_dutyd, pg):
     assert rc == 1
     assert "already holds %d records; import only into an empty store" % len(lines) in err, err
     assert table_lines(pg) == lines
+
+    # The site goes on where it was: the incidents, their states, the chain.
+    before = {i: ("acknowledged" if n % 2 == 0 else "open") for n, i in enumerate(d.ids)}
+    lead_on(d, cfg)
+    assert incidents(d) == before
+    r = d.report(title="迁移后的第一份报告")
+    assert r.status == 201, r
+    d.stop()
+    assert table_lines(pg)[:len(lines)] == lines
+    rc, out, err = run_dutyd("--verify-audit", pg.url())
+    assert rc == 0 and "the chain is intact" in out, out + err
 
 
 @pytest.mark.slow(3)
@@ -213,6 +239,7 @@ def test_import_refuses_while_a_dutyd_runs(make_dutyd, pg):
 @pytest.mark.slow(20)
 def test_import_of_segments_writes_their_checkpoints(make_dutyd, pg):
     d = make_dutyd(extra="audit:\n  segment_size: 4KiB\n  reserve: 0\n").start()
+    keep = d.report(title="长期未结事件").json["id"]
     for i in range(300):
         closed = [p for p in audit_files(d.state_dir) if not p.endswith("/audit.log")]
         if len(closed) >= 3:
@@ -237,6 +264,10 @@ def test_import_of_segments_writes_their_checkpoints(make_dutyd, pg):
         assert int(b) < int(e)
     rc, out, err = run_dutyd("--verify-audit", pg.url())
     assert rc == 0, out + err
+    # A new leader replays from the newest checkpoint row and has every open incident.
+    lead_on(d, cfg)
+    assert incidents(d) == {keep: "open"}
+    d.stop()
 
     # A checkpoint row that points elsewhere would make a new leader skip records.
     pg.sql("UPDATE dutyd_checkpoint SET begin_seq = begin_seq + 1 WHERE begin_seq = "
