@@ -275,3 +275,23 @@ def test_import_of_segments_writes_their_checkpoints(make_dutyd, pg):
     rc, out, err = run_dutyd("--verify-audit", pg.url())
     assert rc == 1, out + err
     assert "does not point at a checkpoint.begin" in out, out
+
+
+@pytest.mark.slow(3)
+def test_links_sent_before_the_move_still_open(make_dutyd, pg):
+    d = make_dutyd(extra="links:\n  ttl: 2h\n").start()
+    iid = d.report(title="某镇化工厂爆炸").json["id"]
+    d.sink.wait_delivered("incident.new", iid, ["zhang"])
+    url = d.sink.delivered("incident.new", iid, "zhang")[0]["body"]["url"]
+    token = url.rsplit("/a/", 1)[1]
+    d.stop()
+    cfg = store_config(d, pg.conninfo)
+    assert run_dutyd("--init-store", "-c", cfg)[0] == 0
+    rc, out, err = run_dutyd("--import-audit", d.state_dir, "-c", cfg)
+    assert rc == 0, err
+    lead_on(d, cfg)
+    r = d.call("POST", "/a/" + token, raw=("token=" + token).encode(),
+               content_type="application/x-www-form-urlencoded")
+    assert r.status == 200, r
+    inc = d.call("GET", "/api/v1/incidents/" + iid, "secret-zhang").json
+    assert inc["acknowledged_by"]["id"] == "zhang", inc
