@@ -464,7 +464,7 @@ static int
 pgtool_import_guard(struct pgtool_import *im)
 {
 	PGresult	*res;
-	char		 key[32], who[128] = "";
+	char		 key[32], who[160] = "unknown";
 	const char	*vals[1] = { key };
 	int		 rc;
 
@@ -477,12 +477,12 @@ pgtool_import_guard(struct pgtool_import *im)
 		if (pgtool_exec(im, "SELECT instance, pid FROM dutyd_leader", 0,
 		    NULL, NULL, NULL, PGRES_TUPLES_OK, &res) == 0) {
 			if (PQntuples(res) == 1)
-				snprintf(who, sizeof(who), " (instance %s, pid %s)",
-				    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+				snprintf(who, sizeof(who), "%s", PQgetvalue(res, 0, 0));
 			PQclear(res);
 		}
-		fprintf(im->err, "dutyd: a dutyd is running on %s%s; stop it "
-		    "first: nothing was imported\n", im->where, who);
+		fprintf(im->err, "dutyd: a dutyd is running on this database "
+		    "(instance %s); stop it first (%s holds the leader's lock): "
+		    "nothing was imported\n", who, im->where);
 		return -EBUSY;
 	}
 	PQclear(res);
@@ -707,8 +707,8 @@ pgtool_import(const struct config *cfg, const char *dir, FILE *out, FILE *err)
 		    "bytes): dutyd stopped while writing it, before anyone was "
 		    "told it was saved\n", scan.segs[scan.nsegs - 1].path,
 		    scan.torn_len);
-	fprintf(out, "imported %lld records (seq %lld..%lld) from %s into %s; "
-	    "chain verified; %zu checkpoint(s), %d key(s)\n",
+	fprintf(out, "imported %lld records (seq %lld..%lld) from %s; chain "
+	    "verified; into %s with %zu checkpoint(s) and %d key(s)\n",
 	    (long long)scan.records, (long long)scan.first_seq,
 	    (long long)scan.last_seq, dir, where, im.nckpts, nsec);
 done:
