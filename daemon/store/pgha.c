@@ -69,6 +69,7 @@ static struct {
 	int			 broken;	/* the chain does not verify */
 	int			 bad_secret;
 	int			 nometa;	/* no dutyd_meta table */
+	int			 settled;	/* see pgha_settled() */
 	char			 leader[128];
 	char			 dberr[256];
 	char			 status[512];
@@ -203,7 +204,7 @@ pgha_row(int64_t seq, const char *line, size_t len, int64_t start)
 	}
 	json_decref(root);
 	record_hash(line, len, hash);
-	if ((rc = pglines_push(&ha.lines, seq, line, len)) != 0)
+	if ((rc = pglog_lines_push(&ha.lines, seq, line, len)) != 0)
 		return rc;
 	memcpy(ha.read_hash, hash, sizeof(hash));
 	ha.read_seq = seq;
@@ -240,7 +241,7 @@ pgha_read_result(void *arg, const PGresult *res)
 		e = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 		/* A newer checkpoint read whole: what is before it is not needed. */
 		if (e <= ha.read_seq && (b > ha.ckpt_begin || e != ha.ckpt_end)) {
-			pglines_drop_before(&ha.lines, b);
+			pglog_lines_drop_before(&ha.lines, b);
 			ha.ckpt_begin = b;
 			ha.ckpt_end = e;
 			pgha_recount();
@@ -318,6 +319,7 @@ pgha_follow_drop(const char *why)
 	pgconn_free(ha.follow);
 	ha.follow = NULL;
 	ha.schema_ok = 0;
+	ha.settled = 1;
 	if (why != NULL) {
 		if (strcmp(ha.dberr, why) != 0)
 			log_warnx("cannot reach the PostgreSQL store: %s; retrying",
@@ -341,6 +343,7 @@ pgha_follow_read_done(void *arg, const char *err)
 	}
 	ha.follow_backoff = PGHA_BACKOFF_MIN_MS;
 	ha.dberr[0] = '\0';
+	ha.settled = 1;
 	pgha_changed();
 	/* A full read: more is waiting. */
 	pgha_after(ha.follow_timer, ha.read_rows == PGHA_READ_ROWS &&
@@ -372,6 +375,7 @@ pgha_version_done(void *arg, const char *err)
 		if (!warned++)
 			log_errorx("cannot use the PostgreSQL store: %s; retrying "
 			    "every second", ha.dberr);
+		ha.settled = 1;
 		pgconn_free(ha.follow);
 		ha.follow = NULL;
 		pgha_changed();
@@ -521,12 +525,13 @@ pgha_promote(void)
 	found.bytes_since_ckpt = ha.bytes_since_ckpt;
 	ha.backend = pglog_begin(ha.lock, &found, sql, ha.conninfo, ha.appname,
 	    ha.lease_ms);
-	pglines_clear(&found.lines);
+	pglog_lines_clear(&found.lines);
 	if (ha.backend == NULL) {
 		pgha_lock_drop("out of memory");
 		return;
 	}
 	ha.lockst = LOCK_HELD;
+	ha.settled = 1;
 	snprintf(ha.leader, sizeof(ha.leader), "%s", ha.instance);
 	ha.dberr[0] = '\0';
 	ha.role = PGHA_LEADER;
@@ -772,6 +777,12 @@ pgha_status(void)
 	return ha.status;
 }
 
+int
+pgha_settled(void)
+{
+	return ha.settled;
+}
+
 int64_t
 pgha_read_seq(void)
 {
@@ -799,7 +810,7 @@ pgha_stop(void)
 	if (ha.watch != NULL)
 		event_free(ha.watch);
 	ha.follow_timer = ha.lock_timer = ha.watch = NULL;
-	pglines_clear(&ha.lines);
+	pglog_lines_clear(&ha.lines);
 	pglog_reset();
 	free(ha.conninfo);
 	ha.conninfo = NULL;

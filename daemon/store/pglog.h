@@ -28,10 +28,10 @@ struct pglines {
 	size_t		 first;		/* v[0..first) are dropped, not yet compacted */
 	int64_t		 bytes;		/* of the lines held */
 };
-int	pglines_push(struct pglines *, int64_t seq, const char *line, size_t len);
+int	pglog_lines_push(struct pglines *, int64_t seq, const char *line, size_t len);
 /* Drops the lines before SEQ. */
-void	pglines_drop_before(struct pglines *, int64_t seq);
-void	pglines_clear(struct pglines *);
+void	pglog_lines_drop_before(struct pglines *, int64_t seq);
+void	pglog_lines_clear(struct pglines *);
 
 /* What the new leader found, handed over by pgha.c (LINES are taken). */
 struct pglog_found {
