@@ -619,14 +619,18 @@ pgtool_import_secrets(struct pgtool_import *im, const char *dir, int *nsec)
 
 /* 0 when the file log may be copied; 1 with why on ERR. */
 static int
-pgtool_import_check(const char *dir, struct auditscan *scan, FILE *err)
+pgtool_import_check(const char *dir, struct auditscan *scan, int *lockfd,
+    FILE *err)
 {
 	const struct auditscan_break	*b;
 	char				 msg[1024], pid[32] = "?";
 	ssize_t				 n;
 	int				 fd;
 
-	/* A dutyd on the file log holds dutyd.lock; its log must not grow meanwhile. */
+	/*
+	 * A dutyd on the file log holds dutyd.lock; its log must not grow
+	 * meanwhile.  Held (shared) until the import ends, so that none starts.
+	 */
 	snprintf(msg, sizeof(msg), "%s/dutyd.lock", dir);
 	if ((fd = open(msg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
 		if (flock(fd, LOCK_SH | LOCK_NB) == -1 && errno == EWOULDBLOCK) {
@@ -639,7 +643,7 @@ pgtool_import_check(const char *dir, struct auditscan *scan, FILE *err)
 			close(fd);
 			return 1;
 		}
-		close(fd);
+		*lockfd = fd;
 	}
 	if (auditscan_dir(dir, scan, msg, sizeof(msg)) != 0) {
 		fprintf(err, "dutyd: %s\n", msg);
@@ -668,15 +672,14 @@ pgtool_import(const struct config *cfg, const char *dir, FILE *out, FILE *err)
 	struct pgtool_import	 im;
 	struct auditscan	 scan;
 	char			 where[512];
-	int			 rc, nsec = 0;
+	int			 rc, nsec = 0, lockfd = -1;
 
 	memset(&scan, 0, sizeof(scan));
 	memset(&im, 0, sizeof(im));
-	if (pgtool_import_check(dir, &scan, err) != 0) {
-		auditscan_free(&scan);
-		return 1;
-	}
-	if ((im.conn = pgtool_open(cfg, "--import-audit", err)) == NULL) {
+	if (pgtool_import_check(dir, &scan, &lockfd, err) != 0 ||
+	    (im.conn = pgtool_open(cfg, "--import-audit", err)) == NULL) {
+		if (lockfd != -1)
+			close(lockfd);
 		auditscan_free(&scan);
 		return 1;
 	}
@@ -714,6 +717,8 @@ pgtool_import(const struct config *cfg, const char *dir, FILE *out, FILE *err)
 done:
 	/* Closing the session rolls back whatever was not committed. */
 	PQfinish(im.conn);
+	if (lockfd != -1)
+		close(lockfd);
 	free(im.buf);
 	free(im.ckpts);
 	auditscan_free(&scan);
