@@ -209,7 +209,9 @@ pgtool_verify_checkpoints(PGconn *conn, const char *where, FILE *out)
 		    PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
 		bad = 1;
 	}
-	if (PQntuples(res) > 0 && !bad)
+	if (bad)
+		fprintf(out, "the checkpoint rows are BROKEN\n");
+	else if (PQntuples(res) > 0)
 		fprintf(out, "checkpoints: %d, each a checkpoint.begin … "
 		    "checkpoint.end\n", PQntuples(res));
 	PQclear(res);
