@@ -243,7 +243,7 @@ def test_import_refuses_while_a_dutyd_runs(pg, make_dutyd):
     assert rc == 0, err
 
 
-@pytest.mark.slow(20)
+@pytest.mark.slow(5)
 def test_import_of_segments_writes_their_checkpoints(pg, make_dutyd):
     d = make_dutyd(extra="audit:\n  segment_size: 4KiB\n  reserve: 0\n").start()
     keep = d.report(title="长期未结事件").json["id"]
@@ -304,3 +304,46 @@ def test_links_sent_before_the_move_still_open(pg, make_dutyd):
     inc = d.call("GET", "/api/v1/incidents/" + iid, "secret-zhang").json
     assert inc["acknowledged_by"]["id"] == "zhang", inc
     d.stop()
+
+
+def test_init_store_refuses_another_schema_version(pg, make_dutyd):
+    d = make_dutyd()
+    cfg = store_config(d, pg.conninfo)
+    assert tool("--init-store", "-c", cfg)[0] == 0
+    pg.sql("UPDATE dutyd_meta SET value = '2' WHERE key = 'schema_version'")
+    rc, out, err = tool("--init-store", "-c", cfg)
+    assert rc == 1
+    assert "holds dutyd schema version 2; this dutyd knows version 1 only" in err, err
+    rc, out, err = tool("--verify-audit", pg.url())
+    assert rc == 2 and "version 2" in err, err
+
+
+@pytest.mark.slow(4)
+def test_import_leaves_out_a_torn_tail_and_refuses_accepted_damage(pg, make_dutyd):
+    d = filled(make_dutyd, reports=2)
+    cfg = store_config(d, pg.conninfo)
+    assert tool("--init-store", "-c", cfg)[0] == 0
+    lines = file_lines(d.state_dir)
+    with open(d.audit_path, "ab") as f:
+        f.write(b'{"seq":%d,"ts":"2026-' % (len(lines) + 1))
+    rc, out, err = tool("--import-audit", d.state_dir, "-c", cfg)
+    assert rc == 0, err
+    assert "note: left out the torn last record" in out, out
+    assert table_lines(pg) == lines
+
+    # Damage accepted by --accept-broken-chain still holds a break: refused.
+    pg.sql("TRUNCATE dutyd_audit, dutyd_checkpoint, dutyd_secret")
+    data = open(d.audit_path, "rb").read()
+    data = data[:data.rfind(b"\n") + 1]
+    recs = data.split(b"\n")
+    recs[2] = recs[2].replace(b'"ts":"2', b'"ts":"1')
+    with open(d.audit_path, "wb") as f:
+        f.write(b"\n".join(recs))
+    d.start(args=["--accept-broken-chain"])
+    d.stop()
+    rc, out, err = tool("--import-audit", d.state_dir, "-c", cfg)
+    assert rc == 1
+    assert "the first bad record is seq 3" in err, err
+    assert "accepted by --accept-broken-chain, but a PostgreSQL store takes only an " \
+        "intact chain" in err, err
+    assert pg.sql("SELECT count(*) FROM dutyd_audit") == [("0",)]
