@@ -381,15 +381,29 @@ start_http(const struct config *cfg)
 		fatalx("%s", err);
 }
 
+/* The signals dutyd handles, blocked across a re-exec (see pg_lost()). */
+static void
+stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
 /* Signals and timers. */
 static void
 start_events(void)
 {
 	static const struct timeval second = { 1, 0 };
+	sigset_t set;
 
 	d.sigterm = signal_event(SIGTERM, on_stop);
 	d.sigint = signal_event(SIGINT, on_stop);
 	d.sighup = signal_event(SIGHUP, on_reload);
+	/* One that came during a re-exec waited for these handlers. */
+	stop_signals(&set);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	if ((d.kick = evtimer_new(d.base, on_kick, NULL)) == NULL ||
 	    (d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, NULL)) == NULL)
 		fatalx("cannot create a timer");
@@ -468,13 +482,20 @@ pg_promoted(void *arg)
 static void
 pg_lost(void *arg, const char *why)
 {
-	int rc;
+	sigset_t	set;
+	int		rc;
 
 	/* The gate first: from here on nothing answers 2xx. */
 	d.leading = 0;
 	role_set("standby", pgha_instance(), "");
 	log_errorx("no longer the leader (%s): starting again as a standby",
 	    why);
+	/*
+	 * A stop asked for during the exec stays pending until the new image
+	 * handles it, instead of killing it half-started.
+	 */
+	stop_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	rc = reexec_self(http_passed_fds());
 	fatalx("cannot start again as a standby: %s; exiting so that the "
 	    "service manager restarts dutyd", strerror(-rc));

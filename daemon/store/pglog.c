@@ -399,8 +399,12 @@ pglog_committed(void *arg, const char *err)
 		return;
 	}
 	/* The transaction may be open and aborted: the retry rolls it back. */
-	pl.need_rollback = pl.conn != NULL && pgconn_ready(pl.conn);
-	pglog_failed(pl.need_rollback ? -EIO : -ECONNRESET, err);
+	if (pl.conn != NULL && pgconn_ready(pl.conn)) {
+		pl.need_rollback = PQtransactionStatus(pgconn_pg(pl.conn)) !=
+		    PQTRANS_IDLE;
+		pglog_failed(-EIO, err);
+	} else
+		pglog_failed(-ECONNRESET, err);
 	pglog_finish(pl.health);
 }
 
