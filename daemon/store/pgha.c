@@ -725,6 +725,39 @@ pgha_locked(void *arg, const char *err)
 		pgha_lock_drop("cannot send a query");
 }
 
+/* Now the lock: granted the moment the holder's session ends. */
+static void
+pgha_lock_wait(void)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%lld)",
+	    (long long)PGSCHEMA_LOCK_KEY);
+	ha.lockst = LOCK_WAITING;
+	if (pgconn_query(ha.lock, sql, NULL, pgha_locked, NULL) != 0)
+		pgha_lock_drop("cannot send a query");
+}
+
+/*
+ * A server without tcp_user_timeout (before PostgreSQL 12, some
+ * compatible ones) still serves: only a vanished host's session then
+ * lasts as long as the server's keepalives say, and the lease held in
+ * dutyd_leader covers that.
+ */
+static void
+pgha_lock_tuned(void *arg, const char *err)
+{
+	static int warned;
+
+	if (ha.lock == NULL || !pgconn_ready(ha.lock))
+		return;		/* the session is gone: down() follows */
+	if (err != NULL && !warned++)
+		log_warnx("the database does not take dutyd's session timeouts "
+		    "(%s): a leader whose host vanishes keeps its session until "
+		    "the lease in dutyd_leader runs out", err);
+	pgha_lock_wait();
+}
+
 static void
 pgha_lock_up(void *arg)
 {
@@ -732,18 +765,16 @@ pgha_lock_up(void *arg)
 	int64_t	s = ha.lease_ms / 1000 < 1 ? 1 : ha.lease_ms / 1000;
 
 	ha.lock_backoff = PGHA_BACKOFF_MIN_MS;
+	ha.lockst = LOCK_WAITING;
 	/*
 	 * The server drops a session cut off from us within the lease too,
 	 * so the lock passes on even when this host vanished.
 	 */
-	snprintf(sql, sizeof(sql), "SET tcp_user_timeout = %lld;"
-	    "SET tcp_keepalives_idle = %lld; SET tcp_keepalives_interval = 1;"
-	    "SET tcp_keepalives_count = %lld;"
-	    "SELECT pg_advisory_lock(%lld)", (long long)ha.lease_ms,
-	    (long long)(s > 2 ? s / 2 : 1), (long long)(s > 2 ? s / 2 : 1),
-	    (long long)PGSCHEMA_LOCK_KEY);
-	ha.lockst = LOCK_WAITING;
-	if (pgconn_query(ha.lock, sql, NULL, pgha_locked, NULL) != 0)
+	snprintf(sql, sizeof(sql), "SET tcp_keepalives_idle = %lld;"
+	    "SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = %lld;"
+	    "SET tcp_user_timeout = %lld", (long long)(s > 2 ? s / 2 : 1),
+	    (long long)(s > 2 ? s / 2 : 1), (long long)ha.lease_ms);
+	if (pgconn_query(ha.lock, sql, NULL, pgha_lock_tuned, NULL) != 0)
 		pgha_lock_drop("cannot send a query");
 }
 
