@@ -742,12 +742,16 @@ pgha_lock_wait(void)
  * A server without tcp_user_timeout (before PostgreSQL 12, some
  * compatible ones) still serves: only a vanished host's session then
  * lasts as long as the server's keepalives say, and the lease held in
- * dutyd_leader covers that.
+ * dutyd_leader covers that.  Each setting is a query of its own: a
+ * failed statement would undo the others of its query.
  */
 static void
 pgha_lock_tuned(void *arg, const char *err)
 {
-	static int warned;
+	static int	warned;
+	char		sql[128];
+	int64_t		s = ha.lease_ms / 1000 < 1 ? 1 : ha.lease_ms / 1000;
+	intptr_t	step = (intptr_t)arg;
 
 	if (ha.lock == NULL || !pgconn_ready(ha.lock))
 		return;		/* the session is gone: down() follows */
@@ -755,14 +759,27 @@ pgha_lock_tuned(void *arg, const char *err)
 		log_warnx("the database does not take dutyd's session timeouts "
 		    "(%s): a leader whose host vanishes keeps its session until "
 		    "the lease in dutyd_leader runs out", err);
-	pgha_lock_wait();
+	if (step == 0)
+		snprintf(sql, sizeof(sql), "SET tcp_keepalives_idle = %lld",
+		    (long long)(s > 2 ? s / 2 : 1));
+	else if (step == 1)
+		snprintf(sql, sizeof(sql), "SET tcp_keepalives_interval = 1");
+	else if (step == 2)
+		snprintf(sql, sizeof(sql), "SET tcp_keepalives_count = %lld",
+		    (long long)(s > 2 ? s / 2 : 1));
+	else {
+		pgha_lock_wait();
+		return;
+	}
+	if (pgconn_query(ha.lock, sql, NULL, pgha_lock_tuned,
+	    (void *)(step + 1)) != 0)
+		pgha_lock_drop("cannot send a query");
 }
 
 static void
 pgha_lock_up(void *arg)
 {
-	char	sql[512];
-	int64_t	s = ha.lease_ms / 1000 < 1 ? 1 : ha.lease_ms / 1000;
+	char sql[64];
 
 	ha.lock_backoff = PGHA_BACKOFF_MIN_MS;
 	ha.lockst = LOCK_WAITING;
@@ -770,11 +787,9 @@ pgha_lock_up(void *arg)
 	 * The server drops a session cut off from us within the lease too,
 	 * so the lock passes on even when this host vanished.
 	 */
-	snprintf(sql, sizeof(sql), "SET tcp_keepalives_idle = %lld;"
-	    "SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = %lld;"
-	    "SET tcp_user_timeout = %lld", (long long)(s > 2 ? s / 2 : 1),
-	    (long long)(s > 2 ? s / 2 : 1), (long long)ha.lease_ms);
-	if (pgconn_query(ha.lock, sql, NULL, pgha_lock_tuned, NULL) != 0)
+	snprintf(sql, sizeof(sql), "SET tcp_user_timeout = %lld",
+	    (long long)ha.lease_ms);
+	if (pgconn_query(ha.lock, sql, NULL, pgha_lock_tuned, (void *)0) != 0)
 		pgha_lock_drop("cannot send a query");
 }
 
