@@ -464,6 +464,8 @@ pgha_version_done(void *arg, const char *err)
 		return;
 	}
 	warned = 0;
+	if (ha.dberr[0] != '\0')
+		log_info("the PostgreSQL store is reachable again");
 	ha.dberr[0] = '\0';
 	if (ha.role == PGHA_CONNECTING)
 		ha.role = PGHA_STANDBY;
