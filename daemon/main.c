@@ -33,7 +33,6 @@
 #include "config/roster.h"
 #include "intake/http.h"
 #include "intake/role.h"
-#include "intake/sessauth.h"
 #include "intake/routes.h"
 #include "intake/stream.h"
 #include "notify/curlfetch.h"
@@ -464,12 +463,8 @@ pg_show(void)
 static int
 pg_promoted(void *arg)
 {
-	char err[1024];
-
 	start_core(pgha_backend());
-	/* Listening already: the session key was left for now. */
-	if (d.ready && sessauth_init(err, sizeof(err)) != 0)
-		fatalx("%s", err);
+	/* The gate off; the console's session key is read then (http.c). */
 	role_set("leader", pgha_instance(), pgha_instance());
 	record_start(config_current());
 	supervise_refresh();

@@ -70,6 +70,9 @@ static struct {
 	int			 bad_secret;
 	int			 nometa;	/* no dutyd_meta table */
 	int			 settled;	/* see pgha_settled() */
+	/* A leader whose lease ran out while it holds the lock (a hung one). */
+	long long		 hung_pid;
+	long long		 hung_ms;
 	char			 leader[128];
 	char			 dberr[256];
 	char			 status[512];
@@ -247,6 +250,14 @@ pgha_read_result(void *arg, const PGresult *res)
 			pgha_recount();
 		}
 	} else if (strcmp(f0, "instance") == 0 && n == 1) {
+		/* stale_ms, backend_pid, holder: see pgha_read_sql(). */
+		if (PQnfields(res) == 4 && !PQgetisnull(res, 0, 1) &&
+		    !PQgetisnull(res, 0, 3) && strtoll(PQgetvalue(res, 0, 1),
+		    NULL, 10) > ha.lease_ms && strcmp(PQgetvalue(res, 0, 2),
+		    PQgetvalue(res, 0, 3)) == 0) {
+			ha.hung_pid = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+			ha.hung_ms = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		}
 		if (strcmp(ha.leader, PQgetvalue(res, 0, 0)) != 0) {
 			snprintf(ha.leader, sizeof(ha.leader), "%s",
 			    PQgetvalue(res, 0, 0));
@@ -284,6 +295,21 @@ pgha_read_result(void *arg, const PGresult *res)
 	}
 }
 
+/*
+ * The leader, how long since it renewed its lease (by the server's clock:
+ * no skew between machines), the session it wrote that from, and the
+ * session holding the lock now: the lease ran out only if they are one.
+ */
+#define PGHA_LEADER_SQL \
+	"SELECT instance, (extract(epoch FROM now() - renewed) * 1000)::bigint " \
+	"AS stale_ms, backend_pid, (SELECT pid FROM pg_locks WHERE locktype = " \
+	"'advisory' AND granted AND classid = " PGHA_KEY_HI " AND objid = " \
+	PGHA_KEY_LO " AND objsubid = 1 LIMIT 1) AS holder FROM dutyd_leader " \
+	"WHERE id = 1"
+/* PGSCHEMA_LOCK_KEY as pg_locks shows a bigint key: its two halves. */
+#define PGHA_KEY_HI	"100"
+#define PGHA_KEY_LO	"1970567524"
+
 /* The statements of one read: new rows, the newest checkpoint, the leader. */
 static void
 pgha_read_sql(char *sql, size_t len)
@@ -293,7 +319,7 @@ pgha_read_sql(char *sql, size_t len)
 		    "%lld ORDER BY seq LIMIT %d;"
 		    "SELECT begin_seq, end_seq FROM dutyd_checkpoint ORDER BY "
 		    "begin_seq DESC LIMIT 1;"
-		    "SELECT instance FROM dutyd_leader WHERE id = 1",
+		    PGHA_LEADER_SQL,
 		    (long long)ha.read_seq, PGHA_READ_ROWS);
 	else
 		/*
@@ -305,7 +331,7 @@ pgha_read_sql(char *sql, size_t len)
 		    "dutyd_audit, c WHERE seq >= c.b - 1 ORDER BY seq LIMIT %d;"
 		    "SELECT begin_seq, end_seq FROM dutyd_checkpoint ORDER BY "
 		    "begin_seq DESC LIMIT 1;"
-		    "SELECT instance FROM dutyd_leader WHERE id = 1",
+		    PGHA_LEADER_SQL,
 		    PGHA_READ_ROWS);
 }
 
@@ -335,10 +361,35 @@ pgha_follow_drop(const char *why)
 }
 
 static void
-pgha_follow_read_done(void *arg, const char *err)
+pgha_terminated(void *arg, const char *err)
 {
 	if (err != NULL) {
 		pgha_follow_drop(err);
+		return;
+	}
+	pgha_after(ha.follow_timer, PGHA_POLL_MS);
+}
+
+static void
+pgha_follow_read_done(void *arg, const char *err)
+{
+	char sql[96];
+
+	if (err != NULL) {
+		pgha_follow_drop(err);
+		return;
+	}
+	if (ha.hung_pid > 0) {
+		/* Ending its session releases the lock: a standby's wait returns. */
+		log_warnx("%s did not renew its lease for %.1f s (lease %.1f s): "
+		    "ending its database session so that a standby takes the "
+		    "lead", ha.leader[0] ? ha.leader : "the leader",
+		    ha.hung_ms / 1000.0, ha.lease_ms / 1000.0);
+		snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)",
+		    ha.hung_pid);
+		ha.hung_pid = 0;
+		if (pgconn_query(ha.follow, sql, NULL, pgha_terminated, NULL) != 0)
+			pgha_follow_drop("cannot send a query");
 		return;
 	}
 	ha.follow_backoff = PGHA_BACKOFF_MIN_MS;
@@ -353,7 +404,7 @@ pgha_follow_read_done(void *arg, const char *err)
 static void
 pgha_follow_read(void)
 {
-	char sql[640];
+	char sql[1024];
 
 	pgha_read_sql(sql, sizeof(sql));
 	ha.read_rows = 0;
@@ -505,25 +556,14 @@ static void
 pgha_promote(void)
 {
 	struct pglog_found	 found;
-	char			*lit, sql[512];
 
-	if ((lit = PQescapeLiteral(pgconn_pg(ha.lock), ha.instance,
-	    strlen(ha.instance))) == NULL) {
-		pgha_lock_drop("out of memory");
-		return;
-	}
-	snprintf(sql, sizeof(sql), "INSERT INTO dutyd_leader(id, instance, pid, "
-	    "since) VALUES (1, %s, %d, now()) ON CONFLICT (id) DO UPDATE SET "
-	    "instance = EXCLUDED.instance, pid = EXCLUDED.pid, since = "
-	    "EXCLUDED.since", lit, (int)getpid());
-	PQfreemem(lit);
 	memset(&found, 0, sizeof(found));
 	found.lines = ha.lines;
 	memset(&ha.lines, 0, sizeof(ha.lines));
 	found.tail_seq = ha.read_seq;
 	memcpy(found.tail_hash, ha.read_hash, sizeof(found.tail_hash));
 	found.bytes_since_ckpt = ha.bytes_since_ckpt;
-	ha.backend = pglog_begin(ha.lock, &found, sql, ha.conninfo, ha.appname,
+	ha.backend = pglog_begin(ha.lock, &found, NULL, ha.conninfo, ha.appname,
 	    ha.lease_ms);
 	pglog_lines_clear(&found.lines);
 	if (ha.backend == NULL) {
@@ -600,9 +640,11 @@ pgha_catchup_done(void *arg, const char *err)
 static void
 pgha_catchup(void)
 {
-	char sql[640];
+	char sql[1024];
 
-	pgha_read_sql(sql, sizeof(sql));
+	/* A long table is read in pieces: the lease is renewed with each. */
+	pgha_read_sql(sql, sizeof(sql) - 80);
+	strcat(sql, ";UPDATE dutyd_leader SET renewed = now() WHERE id = 1");
 	ha.read_rows = 0;
 	if (pgconn_query(ha.lock, sql, pgha_read_result, pgha_catchup_done,
 	    NULL) != 0)
@@ -610,8 +652,20 @@ pgha_catchup(void)
 }
 
 static void
+pgha_leased(void *arg, const char *err)
+{
+	if (err != NULL) {
+		pgha_lock_drop(err);
+		return;
+	}
+	pgha_catchup();
+}
+
+static void
 pgha_locked(void *arg, const char *err)
 {
+	char *lit, sql[512];
+
 	if (err != NULL) {
 		pgha_lock_drop(err);
 		return;
@@ -625,7 +679,24 @@ pgha_locked(void *arg, const char *err)
 	pgha_changed();
 	log_info("the lead is free: reading the audit table's tail from seq "
 	    "%lld", (long long)ha.read_seq);
-	pgha_catchup();
+	/*
+	 * The lease first, before a line is read: a standby must not take
+	 * the previous leader's stale lease for ours and end our session.
+	 */
+	if ((lit = PQescapeLiteral(pgconn_pg(ha.lock), ha.instance,
+	    strlen(ha.instance))) == NULL) {
+		pgha_lock_drop("out of memory");
+		return;
+	}
+	snprintf(sql, sizeof(sql), "INSERT INTO dutyd_leader(id, instance, pid, "
+	    "since, backend_pid, renewed) VALUES (1, %s, %d, now(), "
+	    "pg_backend_pid(), now()) ON CONFLICT (id) DO UPDATE SET "
+	    "instance = EXCLUDED.instance, pid = EXCLUDED.pid, since = "
+	    "EXCLUDED.since, backend_pid = EXCLUDED.backend_pid, renewed = "
+	    "EXCLUDED.renewed", lit, (int)getpid());
+	PQfreemem(lit);
+	if (pgconn_query(ha.lock, sql, NULL, pgha_leased, NULL) != 0)
+		pgha_lock_drop("cannot send a query");
 }
 
 static void

@@ -28,6 +28,8 @@
 #define PGLOG_SECRET_MAX	64
 #define PGLOG_SECRETS_MAX	32
 #define PGLOG_EXTRAS_MAX	64
+/* The lease: every commit and heartbeat renews it (pgha.c reads it). */
+#define PGLOG_RENEW	"UPDATE dutyd_leader SET renewed = now() WHERE id = 1"
 /* A checkpoint that could not be written is tried again after this. */
 #define PGLOG_RETRY_MS		(60 * 1000)
 
@@ -318,13 +320,13 @@ pglog_build(void)
 		len += (size_t)snprintf(sql + len, cap - len, "%s;",
 		    pl.extras[i]);
 	}
-	if (len + 16 > cap && (grown = realloc(sql, len + 16)) == NULL) {
+	need = len + sizeof(PGLOG_RENEW ";COMMIT;");
+	if (need > cap && (grown = realloc(sql, need)) == NULL) {
 		free(sql);
 		return NULL;
-	}
-	else if (len + 16 > cap)
+	} else if (need > cap)
 		sql = grown;
-	memcpy(sql + len, "COMMIT;", 8);
+	memcpy(sql + len, PGLOG_RENEW ";COMMIT;", sizeof(PGLOG_RENEW ";COMMIT;"));
 	return sql;
 }
 
@@ -465,7 +467,7 @@ pglog_heartbeat(void)
 		return -ECONNRESET;
 	if (pl.committing || pl.heartbeat || pgconn_busy(pl.conn))
 		return 0;
-	if ((rc = pgconn_query(pl.conn, "SELECT 1", NULL, pglog_heartbeat_done,
+	if ((rc = pgconn_query(pl.conn, PGLOG_RENEW, NULL, pglog_heartbeat_done,
 	    NULL)) == 0)
 		pl.heartbeat = 1;
 	return rc;
