@@ -347,13 +347,17 @@ test_standby_gate(void **state)
 		answer_free(&a);
 	}
 	/* A name from the database is shown only as an instance may be written. */
-	role_set("standby", "duty-b", "a\"b\nc");
+	role_set("standby", "duty-b", "a\"b\nc\xff");
 	{
 		struct answer a;
 
 		request("GET", "/x", NULL, &a);
 		assert_non_null(a.json);
-		assert_string_equal(jstr(&a, "leader"), "a?b?c");
+		assert_string_equal(jstr(&a, "leader"), "a?b?c?");
+		answer_free(&a);
+		request("GET", "/healthz", NULL, &a);
+		assert_non_null(a.json);
+		assert_string_equal(jstr(&a, "leader"), "a?b?c?");
 		answer_free(&a);
 	}
 	role_set("standby", "duty-b", "duty-a");
@@ -373,6 +377,13 @@ test_standby_status(void **state)
 	assert_non_null(s = last_status());
 	assert_string_equal(s, "standby: cannot reach the database: "
 	    "connection refused");
+	/* libpq's lines, one line: a newline would end STATUS=. */
+	role_status("cannot reach the database: connection to server failed: "
+	    "Connection refused\n\tIs the server running on that host?\n");
+	assert_non_null(s = last_status());
+	assert_string_equal(s, "standby: cannot reach the database: connection "
+	    "to server failed: Connection refused Is the server running on "
+	    "that host?");
 	assert_null(supervise_trouble(time_now_ms(), 1));
 }
 
