@@ -30,8 +30,13 @@
 #define PGHA_POLL_MS		200
 #define PGHA_BACKOFF_MIN_MS	100
 #define PGHA_BACKOFF_MAX_MS	1000
-/* Rows per read: a long table is read in pieces, the loop turning between. */
+/*
+ * A long table is read in pieces, the loop turning between: at most so
+ * many rows, and lines of so many bytes (libpq holds a whole result in
+ * memory, and a line may be up to RECORD_LINE_MAX).
+ */
 #define PGHA_READ_ROWS		5000
+#define PGHA_READ_BYTES		(16 * 1024 * 1024)
 
 enum pgha_lockst { LOCK_NONE, LOCK_CONNECTING, LOCK_WAITING, LOCK_CATCHUP,
 	LOCK_HELD };
@@ -66,6 +71,7 @@ static struct {
 	int64_t			 ckpt_begin, ckpt_end;
 	int64_t			 bytes_since_ckpt;
 	int			 read_rows;	/* of the read in flight */
+	int64_t			 read_bytes;
 	int			 broken;	/* the chain does not verify */
 	int			 bad_secret;
 	int			 nometa;	/* no dutyd_meta table */
@@ -226,6 +232,8 @@ pgha_read_result(void *arg, const PGresult *res)
 
 	if (strcmp(f0, "seq") == 0) {
 		ha.read_rows = n;
+		for (i = 0; i < n; i++)
+			ha.read_bytes += PQgetlength(res, i, 1);
 		for (i = 0; i < n && !ha.broken; i++) {
 			int64_t start = PQnfields(res) > 2 ?
 			    strtoll(PQgetvalue(res, i, 2), NULL, 10) : 0;
@@ -310,29 +318,50 @@ pgha_read_result(void *arg, const PGresult *res)
 #define PGHA_KEY_HI	"100"
 #define PGHA_KEY_LO	"1970567524"
 
-/* The statements of one read: new rows, the newest checkpoint, the leader. */
+/*
+ * The statements of one read: new rows (the first always, then as long as
+ * their bytes add up to PGHA_READ_BYTES), the newest checkpoint, the
+ * leader.
+ */
 static void
 pgha_read_sql(char *sql, size_t len)
 {
+	ha.read_rows = 0;
+	ha.read_bytes = 0;
 	if (ha.anchored)
-		snprintf(sql, len, "SELECT seq, line FROM dutyd_audit WHERE seq > "
-		    "%lld ORDER BY seq LIMIT %d;"
+		snprintf(sql, len, "SELECT seq, line FROM (SELECT seq, line, "
+		    "sum(octet_length(line)) OVER (ORDER BY seq) AS run FROM "
+		    "(SELECT seq, line FROM dutyd_audit WHERE seq > %lld ORDER BY "
+		    "seq LIMIT %d) p) q WHERE run <= %d OR seq = %lld ORDER BY seq;"
 		    "SELECT begin_seq, end_seq FROM dutyd_checkpoint ORDER BY "
 		    "begin_seq DESC LIMIT 1;"
 		    PGHA_LEADER_SQL,
-		    (long long)ha.read_seq, PGHA_READ_ROWS);
+		    (long long)ha.read_seq, PGHA_READ_ROWS, PGHA_READ_BYTES,
+		    (long long)ha.read_seq + 1);
 	else
 		/*
 		 * From the line before the newest checkpoint (its hash anchors
 		 * the chain), in one statement so that both agree.
 		 */
 		snprintf(sql, len, "WITH c AS (SELECT coalesce(max(begin_seq), 1) "
-		    "AS b FROM dutyd_checkpoint) SELECT seq, line, c.b FROM "
-		    "dutyd_audit, c WHERE seq >= c.b - 1 ORDER BY seq LIMIT %d;"
+		    "AS b FROM dutyd_checkpoint), p AS (SELECT seq, line, c.b FROM "
+		    "dutyd_audit, c WHERE seq >= c.b - 1 ORDER BY seq LIMIT %d), "
+		    "q AS (SELECT seq, line, b, sum(octet_length(line)) OVER "
+		    "(ORDER BY seq) AS run, row_number() OVER (ORDER BY seq) AS k "
+		    "FROM p) SELECT seq, line, b FROM q WHERE run <= %d OR k <= 2 "
+		    "ORDER BY seq;"
 		    "SELECT begin_seq, end_seq FROM dutyd_checkpoint ORDER BY "
 		    "begin_seq DESC LIMIT 1;"
 		    PGHA_LEADER_SQL,
-		    PGHA_READ_ROWS);
+		    PGHA_READ_ROWS, PGHA_READ_BYTES);
+}
+
+/* The last read may have left rows behind: read again at once. */
+static int
+pgha_read_more(void)
+{
+	return !ha.broken && (ha.read_rows == PGHA_READ_ROWS ||
+	    ha.read_bytes + RECORD_LINE_MAX > PGHA_READ_BYTES);
 }
 
 /*
@@ -397,8 +426,7 @@ pgha_follow_read_done(void *arg, const char *err)
 	ha.settled = 1;
 	pgha_changed();
 	/* A full read: more is waiting. */
-	pgha_after(ha.follow_timer, ha.read_rows == PGHA_READ_ROWS &&
-	    !ha.broken ? 0 : PGHA_POLL_MS);
+	pgha_after(ha.follow_timer, pgha_read_more() ? 0 : PGHA_POLL_MS);
 }
 
 static void
@@ -407,7 +435,6 @@ pgha_follow_read(void)
 	char sql[1024];
 
 	pgha_read_sql(sql, sizeof(sql));
-	ha.read_rows = 0;
 	if (pgconn_query(ha.follow, sql, pgha_read_result, pgha_follow_read_done,
 	    NULL) != 0)
 		pgha_follow_drop("cannot send a query");
@@ -626,7 +653,7 @@ pgha_catchup_done(void *arg, const char *err)
 		pgha_changed();
 		return;
 	}
-	if (ha.read_rows == PGHA_READ_ROWS) {
+	if (pgha_read_more()) {
 		pgha_catchup();
 		return;
 	}
@@ -645,7 +672,6 @@ pgha_catchup(void)
 	/* A long table is read in pieces: the lease is renewed with each. */
 	pgha_read_sql(sql, sizeof(sql) - 80);
 	strcat(sql, ";UPDATE dutyd_leader SET renewed = now() WHERE id = 1");
-	ha.read_rows = 0;
 	if (pgconn_query(ha.lock, sql, pgha_read_result, pgha_catchup_done,
 	    NULL) != 0)
 		pgha_lock_drop("cannot send a query");
@@ -699,25 +725,71 @@ pgha_locked(void *arg, const char *err)
 		pgha_lock_drop("cannot send a query");
 }
 
+/* Now the lock: granted the moment the holder's session ends. */
+static void
+pgha_lock_wait(void)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%lld)",
+	    (long long)PGSCHEMA_LOCK_KEY);
+	ha.lockst = LOCK_WAITING;
+	if (pgconn_query(ha.lock, sql, NULL, pgha_locked, NULL) != 0)
+		pgha_lock_drop("cannot send a query");
+}
+
+/*
+ * A server without tcp_user_timeout (before PostgreSQL 12, some
+ * compatible ones) still serves: only a vanished host's session then
+ * lasts as long as the server's keepalives say, and the lease held in
+ * dutyd_leader covers that.  Each setting is a query of its own: a
+ * failed statement would undo the others of its query.
+ */
+static void
+pgha_lock_tuned(void *arg, const char *err)
+{
+	static int	warned;
+	char		sql[128];
+	int64_t		s = ha.lease_ms / 1000 < 1 ? 1 : ha.lease_ms / 1000;
+	intptr_t	step = (intptr_t)arg;
+
+	if (ha.lock == NULL || !pgconn_ready(ha.lock))
+		return;		/* the session is gone: down() follows */
+	if (err != NULL && !warned++)
+		log_warnx("the database does not take dutyd's session timeouts "
+		    "(%s): a leader whose host vanishes keeps its session until "
+		    "the lease in dutyd_leader runs out", err);
+	if (step == 0)
+		snprintf(sql, sizeof(sql), "SET tcp_keepalives_idle = %lld",
+		    (long long)(s > 2 ? s / 2 : 1));
+	else if (step == 1)
+		snprintf(sql, sizeof(sql), "SET tcp_keepalives_interval = 1");
+	else if (step == 2)
+		snprintf(sql, sizeof(sql), "SET tcp_keepalives_count = %lld",
+		    (long long)(s > 2 ? s / 2 : 1));
+	else {
+		pgha_lock_wait();
+		return;
+	}
+	if (pgconn_query(ha.lock, sql, NULL, pgha_lock_tuned,
+	    (void *)(step + 1)) != 0)
+		pgha_lock_drop("cannot send a query");
+}
+
 static void
 pgha_lock_up(void *arg)
 {
-	char	sql[512];
-	int64_t	s = ha.lease_ms / 1000 < 1 ? 1 : ha.lease_ms / 1000;
+	char sql[64];
 
 	ha.lock_backoff = PGHA_BACKOFF_MIN_MS;
+	ha.lockst = LOCK_WAITING;
 	/*
 	 * The server drops a session cut off from us within the lease too,
 	 * so the lock passes on even when this host vanished.
 	 */
-	snprintf(sql, sizeof(sql), "SET tcp_user_timeout = %lld;"
-	    "SET tcp_keepalives_idle = %lld; SET tcp_keepalives_interval = 1;"
-	    "SET tcp_keepalives_count = %lld;"
-	    "SELECT pg_advisory_lock(%lld)", (long long)ha.lease_ms,
-	    (long long)(s > 2 ? s / 2 : 1), (long long)(s > 2 ? s / 2 : 1),
-	    (long long)PGSCHEMA_LOCK_KEY);
-	ha.lockst = LOCK_WAITING;
-	if (pgconn_query(ha.lock, sql, NULL, pgha_locked, NULL) != 0)
+	snprintf(sql, sizeof(sql), "SET tcp_user_timeout = %lld",
+	    (long long)ha.lease_ms);
+	if (pgconn_query(ha.lock, sql, NULL, pgha_lock_tuned, (void *)0) != 0)
 		pgha_lock_drop("cannot send a query");
 }
 
