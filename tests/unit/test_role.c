@@ -287,6 +287,23 @@ test_standby_healthz(void **state)
 	answer_free(&a);
 }
 
+/* As test_metrics.py checks the file log's page: promtool accepts it. */
+static void
+assert_promtool_accepts(const char *text)
+{
+	char	 path[] = "/tmp/dutyd-role-metrics-XXXXXX", cmd[128];
+	FILE	*f;
+	int	 fd;
+
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+	assert_int_equal(system(cmd), 0);
+	unlink(path);
+}
+
 static void
 test_standby_metrics(void **state)
 {
@@ -298,6 +315,7 @@ test_standby_metrics(void **state)
 	assert_non_null(strstr(a.body, "dutyd_role{role=\"standby\"} 1\n"));
 	assert_non_null(strstr(a.body, "dutyd_build_info{version="));
 	assert_null(strstr(a.body, "dutyd_incidents_open"));
+	assert_promtool_accepts(a.body);
 	answer_free(&a);
 }
 
@@ -415,6 +433,7 @@ test_leader(void **state)
 	assert_non_null(strstr(a.body, "dutyd_role{role=\"leader\"} 1\n"));
 	assert_non_null(strstr(a.body, "dutyd_role{role=\"standby\"} 0\n"));
 	assert_non_null(strstr(a.body, "dutyd_incidents_open 0\n"));
+	assert_promtool_accepts(a.body);
 	answer_free(&a);
 
 	/* Routing and authentication again. */
