@@ -9,6 +9,9 @@
   failover   two dutyd on one database; kill -9 of the leader → the first 201
              from the other, over N rounds (the killed one comes back as the
              standby before the next): median and worst
+  move       a generated file log (loggen.py: the records this build writes)
+             moved by --import-audit, then --verify-audit of the table, then
+             a dutyd taking the lead on it: records/s of each
 
 Prints a small table; under 3 minutes on the 2-core machine.
     make bench-ha            (or: bench/pgha.py --bin … --plugins … --tools …)
@@ -31,6 +34,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "e2e"))
 
 import benchlib                 # noqa: E402
 import figures                  # noqa: E402  (its wrk script)
+import loggen                   # noqa: E402
 import pgserver                 # noqa: E402
 
 
@@ -163,12 +167,50 @@ class Run:
             sink.close()
         return times
 
+    def timed(self, *args):
+        t0 = time.monotonic()
+        r = subprocess.run([self.a.bin, *args], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("bench: dutyd %s failed: %s" % (args[0], r.stderr.strip()))
+        return time.monotonic() - t0
+
+    def move(self):
+        """Seconds to import, verify and lead on a generated log of --move-records."""
+        closed, _ = loggen.capture(self.a.bin, self.a.plugins, self.a.tools, self.work)
+        sink = benchlib.Sink(self.a.tools, self.work)
+        self.pg.sql("DROP TABLE IF EXISTS dutyd_audit, dutyd_checkpoint, dutyd_secret, "
+                    "dutyd_leader, dutyd_meta")
+        d = self.dutyd("move", sink, store_yaml(self.pg.conninfo, "bench-m", self.a.lease))
+        state = os.path.join(d.work, "state")
+        log = loggen.RawLog(state)
+        i = 0
+        while log.seq < self.a.move_records:
+            i += 1
+            closed.emit(log, i)
+        log.close()
+        n = log.seq
+        self.init_store(d)
+        t_import = self.timed("--import-audit", state, "-c", d.cfg)
+        t_verify = self.timed("--verify-audit", self.pg.url())
+        try:
+            t0 = time.monotonic()
+            d.start(timeout=600)
+            benchlib.wait_until(lambda: role(d.port) == "leader", 600, "the lead")
+            t_lead = time.monotonic() - t0
+        finally:
+            d.stop()
+            sink.close()
+        say("move: %d records: import %.1f s, verify %.1f s, exec to the lead %.1f s"
+            % (n, t_import, t_verify, t_lead))
+        return n, t_import, t_verify, t_lead
+
     def main(self):
         t0 = time.monotonic()
         self.pg = pgserver.PgServer(fsync=True).start()
         try:
             file_rps, pg_rps = self.intake()
             times = self.failover()
+            moved = self.move() if self.a.move_records > 0 else None
         finally:
             self.pg.close()
         say("")
@@ -180,6 +222,10 @@ class Run:
         say("| failover, kill -9 → first 201 (%d rounds, lease %s) | median %.3f s, worst "
             "%.3f s | ≤ lease + 1 s |" % (len(times), self.a.lease, statistics.median(times),
                                           max(times)))
+        if moved:
+            n, ti, tv, tl = moved
+            say("| moving a site: %d records, no checkpoint | import %.0f records/s, verify "
+                "%.0f records/s, a leader replays them in %.1f s | |" % (n, n / ti, n / tv, tl))
         say("")
         say("(%.0f s; load average %s)" % (time.monotonic() - t0,
                                             " ".join(open("/proc/loadavg").read().split()[:3])))
@@ -195,6 +241,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=5, help="wrk's run for each store")
     ap.add_argument("--rounds", type=int, default=10, help="failover rounds")
     ap.add_argument("--lease", default="5s", help="store.postgresql.lease of the pair")
+    ap.add_argument("--move-records", type=int, default=100000,
+                    help="records of the log moved (0: skip)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     a = ap.parse_args()
     if not pgserver.available():
