@@ -23,13 +23,16 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/reexec.h"
 #include "base/sdnotify.h"
 #include "base/timeutil.h"
 #include "config/confcheck.h"
 #include "config/confload.h"
+#include "config/confstore.h"
 #include "config/config.h"
 #include "config/roster.h"
 #include "intake/http.h"
+#include "intake/role.h"
 #include "intake/routes.h"
 #include "intake/stream.h"
 #include "notify/curlfetch.h"
@@ -37,6 +40,8 @@
 #include "notify/fetch.h"
 #include "state/incview.h"
 #include "store/filelog.h"
+#include "store/pgha.h"
+#include "store/pgtool.h"
 #include "store/store.h"
 
 static struct {
@@ -50,6 +55,15 @@ static struct {
 	int			 draining;	/* stopping: answering what was accepted */
 	int64_t			 drain_until;
 	int			 health;	/* last store health seen */
+	/*
+	 * The state modules run (core_start() done): always with the file
+	 * log; on a PostgreSQL store only once this instance took the lead.
+	 */
+	int			 leading;
+	int			 pg;		/* a PostgreSQL store */
+	int			 ready;		/* READY=1 sent */
+	int			 stopping;	/* in stop(): a lost lead ends nothing more */
+	struct event		*ready_timer;	/* ... at the latest */
 } d;
 
 static void __attribute__((noreturn))
@@ -59,6 +73,9 @@ usage(int status)
 	    "usage: dutyd [-tv] [--accept-broken-chain] -c FILE\n"
 	    "       dutyd --oncall [--days N] -c FILE\n"
 	    "       dutyd --verify-audit FILE|STATE_DIR...\n"
+	    "       dutyd --verify-audit postgresql://…|CONNINFO\n"
+	    "       dutyd --init-store -c FILE\n"
+	    "       dutyd --import-audit STATE_DIR -c FILE\n"
 	    "       dutyd --hash-token < TOKEN_FILE\n"
 	    "  -c FILE  configuration file (YAML)\n"
 	    "  -t       check the configuration, print 'configuration OK' or every\n"
@@ -76,6 +93,16 @@ usage(int status)
 	    "           check an audit log offline (segments in order, or a\n"
 	    "           state_dir): prints the last good seq and the SHA-256 of\n"
 	    "           the last line; exits 0 when intact, 1 when damaged\n"
+	    "  --verify-audit postgresql://…|CONNINFO\n"
+	    "           the same for the PostgreSQL store's table (a URI, or a\n"
+	    "           libpq conninfo with '='); exits 2 when it cannot be read\n"
+	    "  --init-store\n"
+	    "           create the PostgreSQL store's schema for the database in\n"
+	    "           store.postgresql.conninfo of FILE (once; a second run\n"
+	    "           just checks it)\n"
+	    "  --import-audit STATE_DIR\n"
+	    "           verify the file log in STATE_DIR and copy it, chain\n"
+	    "           intact, into FILE's empty PostgreSQL store\n"
 	    "  --hash-token\n"
 	    "           read a token from standard input and print its SHA-256\n"
 	    "           for token_sha256: in the configuration\n");
@@ -152,6 +179,12 @@ on_stop(evutil_socket_t sig, short events, void *arg)
 {
 	const char *name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
 
+	if (d.pg && !d.ready) {
+		log_info("received %s before serving, stopping", name);
+		d.quit = 1;
+		event_base_loopbreak(d.base);
+		return;
+	}
 	if (d.draining) {
 		log_info("received %s again, stopping now", name);
 		d.quit = 1;
@@ -178,6 +211,8 @@ reload_failed(const char *path, const char *reason,
 	size_t	 i;
 	int	 rc;
 
+	if (!d.leading)
+		return;		/* a standby writes no records: the log says it */
 	data = json_pack("{s:s, s:s, s:[]}", "path", path, "reason", reason,
 	    "errors");
 	errors = json_object_get(data, "errors");
@@ -198,6 +233,11 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 	char			 err[512];
 	json_t			*data;
 
+	if (d.pg && !d.ready) {
+		log_warnx("received SIGHUP before serving: send it again once "
+		    "dutyd is ready");
+		return;
+	}
 	sdnotify_reloading();
 	log_info("received SIGHUP, reloading %s", old->path);
 	cfg = confload(old->path, &diag);
@@ -206,6 +246,14 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		log_errorx("reload failed: %s has errors (above); still running "
 		    "with the previous configuration", old->path);
 		reload_failed(old->path, "the file has errors", &diag);
+	} else if (!confstore_same(old, cfg)) {
+		log_errorx("reload refused: the store: section changed in %s, but "
+		    "the store (and the leadership on it) cannot change while "
+		    "dutyd runs; put it back, or restart dutyd. Still running "
+		    "with the previous configuration", cfg->path);
+		reload_failed(old->path, "store changed; it can only change with "
+		    "a restart", NULL);
+		config_unref(cfg);
 	} else if (strcmp(cfg->state_dir, old->state_dir) != 0) {
 		log_errorx("reload refused: state_dir changed from %s to %s in %s, "
 		    "but the audit log cannot move while dutyd runs; put "
@@ -229,18 +277,23 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 	} else {
 		print_diag(&diag, 0);	/* warnings */
 		data = json_pack("{s:s}", "path", cfg->path);
-		if (store_append("config.reloaded", NULL, "dutyd", data, NULL) != 0)
+		if (!d.leading)
+			json_decref(data);	/* a standby writes no records */
+		else if (store_append("config.reloaded", NULL, "dutyd", data,
+		    NULL) != 0)
 			log_warnx("the reload could not be recorded in the audit log");
 		config_install(cfg);
 		http_reconfigure(cfg);
 		apply_timezone(cfg);
-		incview_flush();
 		store_configure(cfg->audit.segment_size, cfg->audit.reserve);
-		delivery_reconfigured();
-		/* Running clocks keep their records' deadlines; who is called next changes. */
-		desk_arm();
-		/* A directive's reminders follow remind_at and the calendar in force. */
-		dirremind_arm_all();
+		if (d.leading) {
+			incview_flush();
+			delivery_reconfigured();
+			/* Running clocks keep their records' deadlines; who is called next changes. */
+			desk_arm();
+			/* A directive's reminders follow remind_at and the calendar in force. */
+			dirremind_arm_all();
+		}
 		log_info("configuration reloaded");
 	}
 	config_diag_free(&diag);
@@ -256,6 +309,10 @@ on_kick(evutil_socket_t fd, short events, void *arg)
 static void
 on_tick(evutil_socket_t fd, short events, void *arg)
 {
+	if (!d.leading) {
+		supervise_refresh();
+		return;
+	}
 	store_tick();
 	supervise_refresh();
 	if (time_now_ms() >= d.next_prune) {
@@ -271,13 +328,19 @@ watch_health(void)
 
 	if (health == d.health)
 		return;
-	if (health != 0) {
+	if (health != 0 && d.pg) {
+		log_errorx("cannot commit to the PostgreSQL store: %s; reports and "
+		    "staff actions get 503 until it can (check the database "
+		    "server, its disk and the network to it); dutyd keeps "
+		    "running and retries", strerror(-health));
+	} else if (health != 0) {
 		log_errorx("the audit log cannot be written: %s; reports and staff "
 		    "actions get 503 until it can (free space in %s or check the "
 		    "disk); dutyd keeps running and retries", strerror(-health),
 		    config_current()->state_dir);
 	} else
-		log_info("the audit log is writable again; accepting reports");
+		log_info("the %s is writable again; accepting reports",
+		    d.pg ? "PostgreSQL store" : "audit log");
 	d.health = health;
 	supervise_refresh();
 }
@@ -292,13 +355,11 @@ signal_event(int sig, event_callback_fn fn)
 	return ev;
 }
 
+/* The loop and what every role needs before it serves. */
 static void
-start(struct config *cfg)
+start_loop(struct config *cfg)
 {
-	const struct store_backend	*be;
-	char				 err[1024];
-	json_t				*data;
-	int				 rc;
+	int rc;
 
 	apply_timezone(cfg);
 	event_set_log_callback(libevent_log);
@@ -308,34 +369,210 @@ start(struct config *cfg)
 	store_scan_loop(d.base);
 	if ((rc = curlfetch_init(d.base)) != 0)
 		fatalx("cannot set up outgoing HTTP (libcurl): %s", strerror(-rc));
-	if ((be = filelog_at(cfg->state_dir)) == NULL)
-		fatalx("out of memory");
+}
+
+static void
+start_http(const struct config *cfg)
+{
+	char err[1024];
+
+	if (http_init(d.base, cfg, routes_table, routes_count, err,
+	    sizeof(err)) != 0)
+		fatalx("%s", err);
+}
+
+/* The signals dutyd handles, blocked across a re-exec (see pg_lost()). */
+static void
+stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+/* Signals and timers. */
+static void
+start_events(void)
+{
+	static const struct timeval second = { 1, 0 };
+	sigset_t set;
+
+	d.sigterm = signal_event(SIGTERM, on_stop);
+	d.sigint = signal_event(SIGINT, on_stop);
+	d.sighup = signal_event(SIGHUP, on_reload);
+	/* One that came during a re-exec waited for these handlers. */
+	stop_signals(&set);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	if ((d.kick = evtimer_new(d.base, on_kick, NULL)) == NULL ||
+	    (d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, NULL)) == NULL)
+		fatalx("cannot create a timer");
+	event_add(d.tick, &second);
+}
+
+/* The records are replayed: clocks armed, deliveries resumed. */
+static void
+start_core(const struct store_backend *be)
+{
+	char err[1024];
+
 	if (core_start(be, d.accept_broken, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	stream_init();		/* after replay: it follows live records */
 	d.next_prune = time_now_ms() + 3600 * 1000;
-	if (http_init(d.base, cfg, routes_table, routes_count, err,
-	    sizeof(err)) != 0)
-		fatalx("%s", err);
-	d.sigterm = signal_event(SIGTERM, on_stop);
-	d.sigint = signal_event(SIGINT, on_stop);
-	d.sighup = signal_event(SIGHUP, on_reload);
-	if ((d.kick = evtimer_new(d.base, on_kick, NULL)) == NULL ||
-	    (d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, NULL)) == NULL)
-		fatalx("cannot create a timer");
-	{
-		static const struct timeval second = { 1, 0 };
+	d.leading = 1;
+}
 
-		event_add(d.tick, &second);
-	}
+static void
+record_start(const struct config *cfg)
+{
+	json_t	*data;
+	int	 rc;
 
 	data = json_pack("{s:s, s:i, s:s}", "version", DUTYD_VERSION,
 	    "pid", (int)getpid(), "config", cfg->path);
+	if (d.pg)
+		json_object_set_new(data, "instance", json_string(pgha_instance()));
 	if ((rc = store_append("dutyd.started", NULL, "dutyd", data, NULL)) != 0)
 		log_errorx("cannot record the start in the audit log: %s",
 		    strerror(-rc));
 	store_commit();
 	watch_health();
+}
+
+/*
+ * The PostgreSQL store's roles.  A standby serves only /healthz and
+ * /metrics (503 elsewhere: the gate in http.c) and runs no state module;
+ * taking the lead starts them from the records, as a restart would; losing
+ * it re-executes dutyd, so that nothing of the old leadership survives.
+ */
+static void	pg_ready(void);
+
+static void
+pg_show(void)
+{
+	const char *leader = pgha_role() == PGHA_LEADER ? pgha_instance() :
+	    pgha_leader();
+
+	if (!d.leading)
+		role_set("standby", pgha_instance(), leader);
+	role_set_seq(pgha_read_seq());
+	role_status(pgha_status());
+	http_set_leader_name(leader);
+}
+
+static int
+pg_promoted(void *arg)
+{
+	start_core(pgha_backend());
+	/* The gate off; the console's session key is read then (http.c). */
+	role_set("leader", pgha_instance(), pgha_instance());
+	record_start(config_current());
+	supervise_refresh();
+	log_info("dutyd %s is the leader as %s; serving", DUTYD_VERSION,
+	    pgha_instance());
+	pg_ready();
+	return 0;
+}
+
+static void
+pg_lost(void *arg, const char *why)
+{
+	sigset_t	set;
+	int		rc;
+
+	/* The gate first: from here on nothing answers 2xx. */
+	role_set("standby", pgha_instance(), "");
+	if (d.stopping || d.draining) {
+		/* Stopping anyway: no new image, just the end of this one. */
+		log_warnx("no longer the leader while stopping (%s)", why);
+		return;
+	}
+	d.leading = 0;
+	log_errorx("no longer the leader (%s): starting again as a standby",
+	    why);
+	/*
+	 * A stop asked for during the exec stays pending until the new image
+	 * handles it, instead of killing it half-started.
+	 */
+	stop_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	rc = reexec_self(http_passed_fds());
+	fatalx("cannot start again as a standby: %s; exiting so that the "
+	    "service manager restarts dutyd", strerror(-rc));
+}
+
+/* READY=1 once there is something true to show (pgha_settled()). */
+static void
+pg_ready(void)
+{
+	if (d.ready)
+		return;
+	d.ready = 1;
+	event_del(d.ready_timer);
+	/*
+	 * Listening only now: what /healthz says is then true (a standby
+	 * names its leader); under socket activation requests wait in the
+	 * backlog meanwhile.
+	 */
+	start_http(config_current());
+	sdnotify_ready();
+	log_info("dutyd %s ready (%s: %s)", DUTYD_VERSION, d.leading ?
+	    "leader" : "standby", pgha_status());
+}
+
+static void
+pg_ready_late(evutil_socket_t fd, short what, void *arg)
+{
+	pg_ready();
+}
+
+static void
+pg_changed(void *arg)
+{
+	pg_show();
+	if (pgha_settled())
+		pg_ready();
+}
+
+static const struct pgha_hooks pg_hooks = {
+	pg_promoted, pg_lost, pg_changed,
+};
+
+static void
+start(struct config *cfg)
+{
+	const struct store_backend	*be;
+	char				 err[1024];
+
+	start_loop(cfg);
+	if (cfg->postgresql != NULL) {
+		d.pg = 1;
+		/* Standby until the lock is ours: the gate is on before a listener. */
+		role_set("standby", cfg->postgresql->instance, "");
+		start_events();
+		if (pgha_start(d.base, cfg->postgresql, &pg_hooks, NULL, err,
+		    sizeof(err)) != 0)
+			fatalx("%s", err);
+		pg_show();
+		supervise_start();
+		/* The database must not hold the start up: a second at most. */
+		if ((d.ready_timer = evtimer_new(d.base, pg_ready_late, NULL)) ==
+		    NULL)
+			fatalx("cannot create a timer");
+		{
+			static const struct timeval second = { 1, 0 };
+
+			event_add(d.ready_timer, &second);
+		}
+		return;
+	}
+	if ((be = filelog_at(cfg->state_dir)) == NULL)
+		fatalx("out of memory");
+	start_core(be);
+	start_http(cfg);
+	start_events();
+	record_start(cfg);
 	sdnotify_ready();
 	supervise_start();
 	log_info("dutyd %s ready", DUTYD_VERSION);
@@ -350,8 +587,11 @@ run(void)
 	while (!d.quit) {
 		if (event_base_loop(d.base, EVLOOP_ONCE) == -1)
 			fatalx("the event loop failed");
-		core_turn();
-		watch_health();
+		if (d.leading) {
+			core_turn();
+			watch_health();
+		} else
+			store_commit();	/* a standby's 200s (/metrics) wait for it too */
 		if (d.draining) {
 			if (!http_busy(DRAIN_QUIET_MS) ||
 			    time_now_ms() >= d.drain_until)
@@ -370,25 +610,39 @@ stop(void)
 {
 	json_t *data;
 
+	d.stopping = 1;
 	/* No client is left waiting, and what they did is recorded before the stop. */
-	http_shutdown();
-	store_commit();
-	data = json_pack("{s:i}", "pid", (int)getpid());
-	if (store_append("dutyd.stopped", NULL, "dutyd", data, NULL) != 0)
-		log_warnx("cannot record the stop in the audit log");
-	store_commit();
+	if (d.ready || !d.pg)
+		http_shutdown();
+	if (d.leading) {
+		(void)store_flush();
+		data = json_pack("{s:i}", "pid", (int)getpid());
+		if (store_append("dutyd.stopped", NULL, "dutyd", data, NULL) != 0)
+			log_warnx("cannot record the stop in the audit log");
+		if (store_flush() != 0)
+			log_warnx("the stop could not be committed to the store");
+	}
 	supervise_stop();
-	http_shutdown();
-	stream_shutdown();
-	core_stop();
+	if (d.ready || !d.pg)
+		http_shutdown();
+	if (d.leading) {
+		stream_shutdown();
+		core_stop();
+	}
+	if (d.pg)
+		pgha_stop();
 	curlfetch_shutdown();
 	event_free(d.sigterm);
 	event_free(d.sigint);
 	event_free(d.sighup);
 	event_free(d.kick);
 	event_free(d.tick);
+	if (d.ready_timer != NULL)
+		event_free(d.ready_timer);
 	event_base_free(d.base);
 	libevent_global_shutdown();
+	if (d.pg)
+		role_set(NULL, NULL, NULL);
 	config_install(NULL);
 	time_set_zone(NULL);
 	metrics_reset();
@@ -409,15 +663,18 @@ main(int argc, char *argv[])
 		{ "oncall",	no_argument,		NULL, 'O' },
 		{ "days",	required_argument,	NULL, 'D' },
 		{ "hash-token",	no_argument,		NULL, 'H' },
+		{ "init-store",	no_argument,		NULL, 'S' },
+		{ "import-audit", required_argument,	NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config_diag	 diag = { NULL, 0 };
 	struct config		*cfg;
-	const char		*path = NULL;
+	const char		*path = NULL, *import = NULL;
 	int			 ch, test = 0, verbose = 0, verify = 0;
-	int			 oncall = 0, days = 7;
+	int			 oncall = 0, days = 7, initstore = 0;
 	char			*end;
 
+	reexec_save(argc, argv);
 	while ((ch = getopt_long(argc, argv, "c:tvVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -445,6 +702,12 @@ main(int argc, char *argv[])
 			break;
 		case 'H':
 			return confcheck_hash_token(stdin, stdout, stderr);
+		case 'S':
+			initstore = 1;
+			break;
+		case 'M':
+			import = optarg;
+			break;
 		case 'D':
 			days = (int)strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || days < 1 ||
@@ -461,6 +724,8 @@ main(int argc, char *argv[])
 	if (verify) {
 		if (optind == argc || path != NULL || test)
 			usage(2);
+		if (argc - optind == 1 && pgtool_is_conninfo(argv[optind]))
+			return pgtool_verify(argv[optind], stdout);
 		return filelog_verify(argv + optind, (size_t)(argc - optind),
 		    stdout);
 	}
@@ -471,16 +736,25 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 
+	if (initstore && import != NULL)
+		usage(2);
 	cfg = confload(path, &diag);
 	if (cfg == NULL) {
-		print_diag(&diag, test);
-		if (!test && !oncall)
+		/* The store tools are commands: plain errors, as -t prints them. */
+		print_diag(&diag, test || initstore || import != NULL);
+		if (!test && !oncall && !initstore && import == NULL)
 			log_errorx("%s has errors (above); dutyd did not start", path);
 		config_diag_free(&diag);
 		return 1;
 	}
 	print_diag(&diag, test);	/* warnings: the configuration is valid */
 	config_diag_free(&diag);
+	if (initstore || import != NULL) {
+		ch = initstore ? pgtool_init_store(cfg, stdout, stderr) :
+		    pgtool_import(cfg, import, stdout, stderr);
+		config_unref(cfg);
+		return ch;
+	}
 	confcheck_warnings(cfg, test ? print_warning : log_warning, NULL);
 	if (test) {
 		printf("configuration OK\n");

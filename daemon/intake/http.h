@@ -30,6 +30,11 @@ struct http_call {
 	int				 by_session;
 	unsigned char			 session_id[SESSTOKEN_ID_LEN];
 	int64_t				 session_expiry_ms;
+	/*
+	 * Let through by a standby's gate (/healthz, /metrics): it records
+	 * nothing and a standby commits nothing, so a 2xx goes out at once.
+	 */
+	int				 on_standby;
 };
 
 /* Who may call a route. */
@@ -55,6 +60,21 @@ struct http_route {
 int	http_init(struct event_base *, const struct config *,
 	    const struct http_route *routes, size_t nroutes, char *err,
 	    size_t errlen);
+/*
+ * A standby (on): every request but GET /healthz and GET /metrics is
+ * answered 503 with Retry-After: 1 and {"error", "field", "error_zh",
+ * "role": "standby", "leader"} before routing or authentication, so no
+ * handler (and no state module, which a standby has not started) runs.
+ * Off (the default): requests go to their routes.  role_set() calls it.
+ * On before http_init(): the console's session key (a store secret) is
+ * read only when it goes off, so the store must be open by then.
+ */
+void	http_set_standby(int on);
+int	http_standby(void);
+/* The leader's instance the 503 names ("" or NULL: not known); copied, cut at 64. */
+void	http_set_leader_name(const char *name);
+/* How many sockets systemd passed (0: dutyd bound `listen`), for reexec_self(). */
+int	http_passed_fds(void);
 /*
  * A reload: whether the new configuration can be taken without a restart
  * (0, or -1 with why: tls.listen changed, the new TLS pair is unusable),

@@ -23,7 +23,9 @@ static const char pgschema_create_sql[] =
     "  end_seq bigint NOT NULL, CHECK (end_seq > begin_seq));"
     "CREATE TABLE dutyd_secret (name text PRIMARY KEY, value bytea NOT NULL);"
     "CREATE TABLE dutyd_leader (id int PRIMARY KEY CHECK (id = 1), "
-    "  instance text NOT NULL, pid int NOT NULL, since timestamptz NOT NULL);"
+    "  instance text NOT NULL, pid int NOT NULL, since timestamptz NOT NULL, "
+    "  backend_pid int NOT NULL DEFAULT 0, "
+    "  renewed timestamptz NOT NULL DEFAULT now());"
     "INSERT INTO dutyd_meta VALUES ('schema_version', '1');"
     "COMMIT;";
 
@@ -47,6 +49,21 @@ pgschema_version(PGconn *conn, char *err, size_t errlen)
 	long		 n;
 	int		 rc;
 
+	/*
+	 * The CASE in pgschema_version_sql does not keep the parser from
+	 * looking dutyd_meta up: on a fresh database it fails.  Ask first.
+	 */
+	res = PQexec(conn, "SELECT to_regclass('dutyd_meta') IS NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		rc = pgschema_fail(conn, res, err, errlen);
+		PQclear(res);
+		return rc;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
 	res = PQexec(conn, pgschema_version_sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		rc = pgschema_fail(conn, res, err, errlen);
