@@ -111,8 +111,9 @@ def test_one_leader_and_a_standby_that_sends_traffic_away(pg, dutyd_from, sink):
         r = standby.call(method, path, token, body)
         assert r.status == 503, (method, path, r)
         assert r.headers.get("Retry-After") == "1", (method, path, r.headers)
-        if r.json is not None:
-            assert r.json.get("role") == "standby" and r.json.get("leader") == leader.instance, r
+        assert r.json is not None, (method, path, r)
+        assert r.json.get("role") == "standby" and r.json.get("leader") == leader.instance, r
+        assert "error" in r.json and "error_zh" in r.json, r
 
     # The leader serves; the dutyd_leader row says who leads, for the standbys.
     r = leader.report(key="first")
@@ -148,6 +149,7 @@ def test_sigkill_of_the_leader_under_load(pg, dutyd_from, sink):
                    what="3.5 s of reports acknowledged by the leader")
         assert not [a for a in load.acked() if a[0] == standby.instance], \
             "the standby answered 201 while the leader led"
+        load.off.add(leader.instance)
         t_kill = time.monotonic()
         leader.kill()
         first = wait_until(lambda: load.first_201(standby.instance, t_kill), 30,
