@@ -23,13 +23,17 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/reexec.h"
 #include "base/sdnotify.h"
 #include "base/timeutil.h"
 #include "config/confcheck.h"
 #include "config/confload.h"
+#include "config/confstore.h"
 #include "config/config.h"
 #include "config/roster.h"
 #include "intake/http.h"
+#include "intake/role.h"
+#include "intake/sessauth.h"
 #include "intake/routes.h"
 #include "intake/stream.h"
 #include "notify/curlfetch.h"
@@ -37,6 +41,8 @@
 #include "notify/fetch.h"
 #include "state/incview.h"
 #include "store/filelog.h"
+#include "store/pgha.h"
+#include "store/pgtool.h"
 #include "store/store.h"
 
 static struct {
@@ -50,6 +56,12 @@ static struct {
 	int			 draining;	/* stopping: answering what was accepted */
 	int64_t			 drain_until;
 	int			 health;	/* last store health seen */
+	/*
+	 * The state modules run (core_start() done): always with the file
+	 * log; on a PostgreSQL store only once this instance took the lead.
+	 */
+	int			 leading;
+	int			 pg;		/* a PostgreSQL store */
 } d;
 
 static void __attribute__((noreturn))
@@ -59,6 +71,9 @@ usage(int status)
 	    "usage: dutyd [-tv] [--accept-broken-chain] -c FILE\n"
 	    "       dutyd --oncall [--days N] -c FILE\n"
 	    "       dutyd --verify-audit FILE|STATE_DIR...\n"
+	    "       dutyd --verify-audit postgresql://…|CONNINFO\n"
+	    "       dutyd --init-store -c FILE\n"
+	    "       dutyd --import-audit STATE_DIR -c FILE\n"
 	    "       dutyd --hash-token < TOKEN_FILE\n"
 	    "  -c FILE  configuration file (YAML)\n"
 	    "  -t       check the configuration, print 'configuration OK' or every\n"
@@ -76,6 +91,16 @@ usage(int status)
 	    "           check an audit log offline (segments in order, or a\n"
 	    "           state_dir): prints the last good seq and the SHA-256 of\n"
 	    "           the last line; exits 0 when intact, 1 when damaged\n"
+	    "  --verify-audit postgresql://…|CONNINFO\n"
+	    "           the same for the PostgreSQL store's table (a URI, or a\n"
+	    "           libpq conninfo with '='); exits 2 when it cannot be read\n"
+	    "  --init-store\n"
+	    "           create the PostgreSQL store's schema for the database in\n"
+	    "           store.postgresql.conninfo of FILE (once; a second run\n"
+	    "           just checks it)\n"
+	    "  --import-audit STATE_DIR\n"
+	    "           verify the file log in STATE_DIR and copy it, chain\n"
+	    "           intact, into FILE's empty PostgreSQL store\n"
 	    "  --hash-token\n"
 	    "           read a token from standard input and print its SHA-256\n"
 	    "           for token_sha256: in the configuration\n");
@@ -178,6 +203,8 @@ reload_failed(const char *path, const char *reason,
 	size_t	 i;
 	int	 rc;
 
+	if (!d.leading)
+		return;		/* a standby writes no records: the log says it */
 	data = json_pack("{s:s, s:s, s:[]}", "path", path, "reason", reason,
 	    "errors");
 	errors = json_object_get(data, "errors");
@@ -206,6 +233,14 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		log_errorx("reload failed: %s has errors (above); still running "
 		    "with the previous configuration", old->path);
 		reload_failed(old->path, "the file has errors", &diag);
+	} else if (!confstore_same(old, cfg)) {
+		log_errorx("reload refused: the store: section changed in %s, but "
+		    "the store (and the leadership on it) cannot change while "
+		    "dutyd runs; put it back, or restart dutyd. Still running "
+		    "with the previous configuration", cfg->path);
+		reload_failed(old->path, "store changed; it can only change with "
+		    "a restart", NULL);
+		config_unref(cfg);
 	} else if (strcmp(cfg->state_dir, old->state_dir) != 0) {
 		log_errorx("reload refused: state_dir changed from %s to %s in %s, "
 		    "but the audit log cannot move while dutyd runs; put "
@@ -229,18 +264,23 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 	} else {
 		print_diag(&diag, 0);	/* warnings */
 		data = json_pack("{s:s}", "path", cfg->path);
-		if (store_append("config.reloaded", NULL, "dutyd", data, NULL) != 0)
+		if (!d.leading)
+			json_decref(data);	/* a standby writes no records */
+		else if (store_append("config.reloaded", NULL, "dutyd", data,
+		    NULL) != 0)
 			log_warnx("the reload could not be recorded in the audit log");
 		config_install(cfg);
 		http_reconfigure(cfg);
 		apply_timezone(cfg);
-		incview_flush();
 		store_configure(cfg->audit.segment_size, cfg->audit.reserve);
-		delivery_reconfigured();
-		/* Running clocks keep their records' deadlines; who is called next changes. */
-		desk_arm();
-		/* A directive's reminders follow remind_at and the calendar in force. */
-		dirremind_arm_all();
+		if (d.leading) {
+			incview_flush();
+			delivery_reconfigured();
+			/* Running clocks keep their records' deadlines; who is called next changes. */
+			desk_arm();
+			/* A directive's reminders follow remind_at and the calendar in force. */
+			dirremind_arm_all();
+		}
 		log_info("configuration reloaded");
 	}
 	config_diag_free(&diag);
@@ -256,6 +296,10 @@ on_kick(evutil_socket_t fd, short events, void *arg)
 static void
 on_tick(evutil_socket_t fd, short events, void *arg)
 {
+	if (!d.leading) {
+		supervise_refresh();
+		return;
+	}
 	store_tick();
 	supervise_refresh();
 	if (time_now_ms() >= d.next_prune) {
@@ -271,13 +315,19 @@ watch_health(void)
 
 	if (health == d.health)
 		return;
-	if (health != 0) {
+	if (health != 0 && d.pg) {
+		log_errorx("cannot commit to the PostgreSQL store: %s; reports and "
+		    "staff actions get 503 until it can (check the database "
+		    "server, its disk and the network to it); dutyd keeps "
+		    "running and retries", strerror(-health));
+	} else if (health != 0) {
 		log_errorx("the audit log cannot be written: %s; reports and staff "
 		    "actions get 503 until it can (free space in %s or check the "
 		    "disk); dutyd keeps running and retries", strerror(-health),
 		    config_current()->state_dir);
 	} else
-		log_info("the audit log is writable again; accepting reports");
+		log_info("the %s is writable again; accepting reports",
+		    d.pg ? "PostgreSQL store" : "audit log");
 	d.health = health;
 	supervise_refresh();
 }
@@ -292,13 +342,11 @@ signal_event(int sig, event_callback_fn fn)
 	return ev;
 }
 
+/* The loop and what every role needs before it serves. */
 static void
-start(struct config *cfg)
+start_loop(struct config *cfg)
 {
-	const struct store_backend	*be;
-	char				 err[1024];
-	json_t				*data;
-	int				 rc;
+	int rc;
 
 	apply_timezone(cfg);
 	event_set_log_callback(libevent_log);
@@ -308,12 +356,15 @@ start(struct config *cfg)
 	store_scan_loop(d.base);
 	if ((rc = curlfetch_init(d.base)) != 0)
 		fatalx("cannot set up outgoing HTTP (libcurl): %s", strerror(-rc));
-	if ((be = filelog_at(cfg->state_dir)) == NULL)
-		fatalx("out of memory");
-	if (core_start(be, d.accept_broken, err, sizeof(err)) != 0)
-		fatalx("%s", err);
-	stream_init();		/* after replay: it follows live records */
-	d.next_prune = time_now_ms() + 3600 * 1000;
+}
+
+/* The listeners, signals and timers. */
+static void
+start_serving(struct config *cfg)
+{
+	static const struct timeval second = { 1, 0 };
+	char err[1024];
+
 	if (http_init(d.base, cfg, routes_table, routes_count, err,
 	    sizeof(err)) != 0)
 		fatalx("%s", err);
@@ -323,19 +374,126 @@ start(struct config *cfg)
 	if ((d.kick = evtimer_new(d.base, on_kick, NULL)) == NULL ||
 	    (d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, NULL)) == NULL)
 		fatalx("cannot create a timer");
-	{
-		static const struct timeval second = { 1, 0 };
+	event_add(d.tick, &second);
+}
 
-		event_add(d.tick, &second);
-	}
+/* The records are replayed: clocks armed, deliveries resumed. */
+static void
+start_core(const struct store_backend *be)
+{
+	char err[1024];
+
+	if (core_start(be, d.accept_broken, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	stream_init();		/* after replay: it follows live records */
+	d.next_prune = time_now_ms() + 3600 * 1000;
+	d.leading = 1;
+}
+
+static void
+record_start(const struct config *cfg)
+{
+	json_t	*data;
+	int	 rc;
 
 	data = json_pack("{s:s, s:i, s:s}", "version", DUTYD_VERSION,
 	    "pid", (int)getpid(), "config", cfg->path);
+	if (d.pg)
+		json_object_set_new(data, "instance", json_string(pgha_instance()));
 	if ((rc = store_append("dutyd.started", NULL, "dutyd", data, NULL)) != 0)
 		log_errorx("cannot record the start in the audit log: %s",
 		    strerror(-rc));
 	store_commit();
 	watch_health();
+}
+
+/*
+ * The PostgreSQL store's roles.  A standby serves only /healthz and
+ * /metrics (503 elsewhere: the gate in http.c) and runs no state module;
+ * taking the lead starts them from the records, as a restart would; losing
+ * it re-executes dutyd, so that nothing of the old leadership survives.
+ */
+static void
+pg_show(void)
+{
+	const char *leader = pgha_role() == PGHA_LEADER ? pgha_instance() :
+	    pgha_leader();
+
+	if (!d.leading)
+		role_set("standby", pgha_instance(), leader);
+	role_set_seq(pgha_read_seq());
+	role_status(pgha_status());
+	http_set_leader_name(leader);
+}
+
+static int
+pg_promoted(void *arg)
+{
+	char err[1024];
+
+	start_core(pgha_backend());
+	if (sessauth_init(err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	role_set("leader", pgha_instance(), pgha_instance());
+	record_start(config_current());
+	supervise_refresh();
+	log_info("dutyd %s is the leader as %s; serving", DUTYD_VERSION,
+	    pgha_instance());
+	return 0;
+}
+
+static void
+pg_lost(void *arg, const char *why)
+{
+	int rc;
+
+	/* The gate first: from here on nothing answers 2xx. */
+	d.leading = 0;
+	role_set("standby", pgha_instance(), "");
+	log_errorx("no longer the leader (%s): starting again as a standby",
+	    why);
+	rc = reexec_self(http_passed_fds());
+	fatalx("cannot start again as a standby: %s; exiting so that the "
+	    "service manager restarts dutyd", strerror(-rc));
+}
+
+static void
+pg_changed(void *arg)
+{
+	pg_show();
+}
+
+static const struct pgha_hooks pg_hooks = {
+	pg_promoted, pg_lost, pg_changed,
+};
+
+static void
+start(struct config *cfg)
+{
+	const struct store_backend	*be;
+	char				 err[1024];
+
+	start_loop(cfg);
+	if (cfg->postgresql != NULL) {
+		d.pg = 1;
+		/* Standby until the lock is ours: the gate is on before a listener. */
+		role_set("standby", cfg->postgresql->instance, "");
+		start_serving(cfg);
+		if (pgha_start(d.base, cfg->postgresql, &pg_hooks, NULL, err,
+		    sizeof(err)) != 0)
+			fatalx("%s", err);
+		pg_show();
+		sdnotify_ready();
+		supervise_start();
+		log_info("dutyd %s ready as a standby (%s)", DUTYD_VERSION,
+		    pgha_status());
+		return;
+	}
+	if ((be = filelog_at(cfg->state_dir)) == NULL)
+		fatalx("out of memory");
+	start_core(be);
+	start_serving(cfg);
+	record_start(cfg);
 	sdnotify_ready();
 	supervise_start();
 	log_info("dutyd %s ready", DUTYD_VERSION);
@@ -350,8 +508,10 @@ run(void)
 	while (!d.quit) {
 		if (event_base_loop(d.base, EVLOOP_ONCE) == -1)
 			fatalx("the event loop failed");
-		core_turn();
-		watch_health();
+		if (d.leading) {
+			core_turn();
+			watch_health();
+		}
 		if (d.draining) {
 			if (!http_busy(DRAIN_QUIET_MS) ||
 			    time_now_ms() >= d.drain_until)
@@ -372,15 +532,22 @@ stop(void)
 
 	/* No client is left waiting, and what they did is recorded before the stop. */
 	http_shutdown();
-	store_commit();
-	data = json_pack("{s:i}", "pid", (int)getpid());
-	if (store_append("dutyd.stopped", NULL, "dutyd", data, NULL) != 0)
-		log_warnx("cannot record the stop in the audit log");
-	store_commit();
+	if (d.leading) {
+		(void)store_flush();
+		data = json_pack("{s:i}", "pid", (int)getpid());
+		if (store_append("dutyd.stopped", NULL, "dutyd", data, NULL) != 0)
+			log_warnx("cannot record the stop in the audit log");
+		if (store_flush() != 0)
+			log_warnx("the stop could not be committed to the store");
+	}
 	supervise_stop();
 	http_shutdown();
-	stream_shutdown();
-	core_stop();
+	if (d.leading) {
+		stream_shutdown();
+		core_stop();
+	}
+	if (d.pg)
+		pgha_stop();
 	curlfetch_shutdown();
 	event_free(d.sigterm);
 	event_free(d.sigint);
@@ -389,6 +556,8 @@ stop(void)
 	event_free(d.tick);
 	event_base_free(d.base);
 	libevent_global_shutdown();
+	if (d.pg)
+		role_set(NULL, NULL, NULL);
 	config_install(NULL);
 	time_set_zone(NULL);
 	metrics_reset();
@@ -409,15 +578,18 @@ main(int argc, char *argv[])
 		{ "oncall",	no_argument,		NULL, 'O' },
 		{ "days",	required_argument,	NULL, 'D' },
 		{ "hash-token",	no_argument,		NULL, 'H' },
+		{ "init-store",	no_argument,		NULL, 'S' },
+		{ "import-audit", required_argument,	NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config_diag	 diag = { NULL, 0 };
 	struct config		*cfg;
-	const char		*path = NULL;
+	const char		*path = NULL, *import = NULL;
 	int			 ch, test = 0, verbose = 0, verify = 0;
-	int			 oncall = 0, days = 7;
+	int			 oncall = 0, days = 7, initstore = 0;
 	char			*end;
 
+	reexec_save(argc, argv);
 	while ((ch = getopt_long(argc, argv, "c:tvVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -445,6 +617,12 @@ main(int argc, char *argv[])
 			break;
 		case 'H':
 			return confcheck_hash_token(stdin, stdout, stderr);
+		case 'S':
+			initstore = 1;
+			break;
+		case 'M':
+			import = optarg;
+			break;
 		case 'D':
 			days = (int)strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || days < 1 ||
@@ -461,6 +639,8 @@ main(int argc, char *argv[])
 	if (verify) {
 		if (optind == argc || path != NULL || test)
 			usage(2);
+		if (argc - optind == 1 && pgtool_is_conninfo(argv[optind]))
+			return pgtool_verify(argv[optind], stdout);
 		return filelog_verify(argv + optind, (size_t)(argc - optind),
 		    stdout);
 	}
@@ -471,16 +651,25 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 
+	if (initstore && import != NULL)
+		usage(2);
 	cfg = confload(path, &diag);
 	if (cfg == NULL) {
-		print_diag(&diag, test);
-		if (!test && !oncall)
+		/* The store tools are commands: plain errors, as -t prints them. */
+		print_diag(&diag, test || initstore || import != NULL);
+		if (!test && !oncall && !initstore && import == NULL)
 			log_errorx("%s has errors (above); dutyd did not start", path);
 		config_diag_free(&diag);
 		return 1;
 	}
 	print_diag(&diag, test);	/* warnings: the configuration is valid */
 	config_diag_free(&diag);
+	if (initstore || import != NULL) {
+		ch = initstore ? pgtool_init_store(cfg, stdout, stderr) :
+		    pgtool_import(cfg, import, stdout, stderr);
+		config_unref(cfg);
+		return ch;
+	}
 	confcheck_warnings(cfg, test ? print_warning : log_warning, NULL);
 	if (test) {
 		printf("configuration OK\n");

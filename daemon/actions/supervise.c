@@ -31,11 +31,26 @@ static struct {
 	char		 trouble[200];
 } sv;
 
+/* Apart from sv: main may say the role before supervise_start() clears sv. */
+static struct {
+	int		 set;
+	char		 role[16];
+	char		 sentence[300];
+} sv_role;
+
+static int
+supervise_serving(void)
+{
+	return !sv_role.set || strcmp(sv_role.role, "leader") == 0;
+}
+
 const char *
 supervise_trouble(int64_t now, int64_t grace_ms)
 {
 	struct store_trouble t;
 
+	if (!supervise_serving())
+		return NULL;
 	store_trouble(&t);
 	if (t.unsynced_since != 0 && now - t.unsynced_since > grace_ms) {
 		snprintf(sv.trouble, sizeof(sv.trouble), "records have waited "
@@ -88,10 +103,12 @@ supervise_compose(char *buf, size_t len)
 
 	store_trouble(&t);
 	if (health != 0)
-		n = snprintf(buf, len, "degraded: audit log not writable: %s; ",
-		    strerror(-health));
+		n = snprintf(buf, len, "%s%sdegraded: audit log not writable: "
+		    "%s; ", sv_role.set ? sv_role.role : "",
+		    sv_role.set ? ": " : "", strerror(-health));
 	else
-		n = snprintf(buf, len, "running: ");
+		n = snprintf(buf, len, "%s%srunning: ", sv_role.set ?
+		    sv_role.role : "", sv_role.set ? ": " : "");
 	if (n < 0 || (size_t)n >= len)
 		return;
 	n += snprintf(buf + n, len - n, "%zu open incidents, %zu overdue",
@@ -109,6 +126,15 @@ supervise_refresh(void)
 
 	if (!sv.started || sv.withheld)
 		return;
+	if (!supervise_serving()) {
+		snprintf(status, sizeof(status), "%s: %s", sv_role.role,
+		    sv_role.sentence);
+		if (strcmp(status, sv.status) == 0)
+			return;
+		memcpy(sv.status, status, sizeof(status));
+		sdnotify_status("%s", sv.status);
+		return;
+	}
 	/* Counting walks the incidents: only when a record may have changed them. */
 	if (sv.status[0] != '\0' && store_last_seq() == sv.seq &&
 	    store_health() == sv.health)
@@ -120,6 +146,25 @@ supervise_refresh(void)
 		return;
 	memcpy(sv.status, status, sizeof(status));
 	sdnotify_status("%s", sv.status);
+}
+
+void
+supervise_role(const char *role, const char *sentence)
+{
+	if (role == NULL) {
+		memset(&sv_role, 0, sizeof(sv_role));
+		sv.status[0] = '\0';
+		supervise_refresh();
+		return;
+	}
+	if (strcmp(sv_role.role, role) != 0)
+		sv.status[0] = '\0';	/* recounted for the new role */
+	sv_role.set = 1;
+	snprintf(sv_role.role, sizeof(sv_role.role), "%s", role);
+	if (sentence != NULL)
+		snprintf(sv_role.sentence, sizeof(sv_role.sentence), "%s",
+		    sentence);
+	supervise_refresh();
 }
 
 void

@@ -35,6 +35,7 @@
 #include "config/confmetrics.h"
 #include "config/confpolicy.h"
 #include "config/confsms.h"
+#include "config/confstore.h"
 #include "config/config.h"
 #include "config/confval.h"
 #include "config/confyaml.h"
@@ -734,12 +735,12 @@ static const struct field top_fields[] = {
 	{ "audit", 0 }, { "templates", 0 }, { "roster", 0 }, { "sms", 0 },
 	{ "links", 0 }, { "metrics", 0 }, { "limits", 0 }, { "tls", 0 },
 	{ "console", 0 }, { "organization", 0 }, { "province", 0 },
-	{ "calendar", 0 }, { "directives", 0 },
+	{ "calendar", 0 }, { "directives", 0 }, { "store", 0 },
 };
 enum { T_LISTEN, T_STATE_DIR, T_PLUGIN_DIR, T_PUBLIC_URL, T_TIMEZONE,
     T_OFFICES, T_PEOPLE, T_DUTY, T_CHANNELS, T_POLICY, T_AUDIT, T_TEMPLATES, T_ROSTER, T_SMS, T_LINKS,
     T_METRICS, T_LIMITS, T_TLS, T_CONSOLE, T_ORGANIZATION, T_PROVINCE,
-    T_CALENDAR, T_DIRECTIVES };
+    T_CALENDAR, T_DIRECTIVES, T_STORE };
 _Static_assert(NFIELDS(top_fields) <= CONFYAML_FIELDS_MAX,
     "the largest field table must fit confyaml_fields()");
 
@@ -806,6 +807,7 @@ load_root(struct loader *ld, yaml_node_t *root)
 	confwreport_load(ld, val[T_ORGANIZATION], val[T_PROVINCE], val[T_POLICY]);
 	confcal_load(ld, val[T_CALENDAR]);
 	confdirect_load(ld, val[T_DIRECTIVES]);
+	confstore_load(ld, val[T_STORE]);
 }
 
 struct config *

@@ -17,6 +17,7 @@
 #include "intake/api.h"
 #include "intake/http.h"
 #include "intake/incfilter.h"
+#include "intake/role.h"
 #include "parse/report.h"
 #include "state/incident.h"
 #include "state/incview.h"
@@ -60,13 +61,39 @@ api_bad_body(struct http_call *call, const struct report_error *err)
 		http_error(call, 400, err->field, "%s", err->message);
 }
 
+/*
+ * A standby (PostgreSQL store, not the lead): 503, so that a load
+ * balancer sends traffic elsewhere, with what it follows.  It has no
+ * incidents or store of its own to count: nothing of the state is read.
+ */
+static void
+api_healthz_standby(struct http_call *call)
+{
+	json_t *body;
+
+	body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}",
+	    "status", role_name(), "role", role_name(),
+	    "leader", role_leader(), "instance", role_instance(),
+	    "version", DUTYD_VERSION, "last_seq", (json_int_t)role_seq());
+	if (body == NULL) {
+		http_error(call, 503, NULL, "out of memory");
+		return;
+	}
+	http_reply(call, 503, body);
+}
+
 void
 api_healthz(struct http_call *call)
 {
-	int		 health = store_health();
+	int		 health;
 	uint64_t	 appended, syncs;
 	json_t		*body;
 
+	if (role_name() != NULL && !role_is_leader()) {
+		api_healthz_standby(call);
+		return;
+	}
+	health = store_health();
 	store_stats(&appended, &syncs);
 	body = json_pack("{s:s, s:s, s:{s:b, s:s?, s:I, s:I, s:I}, s:I}",
 	    "status", health == 0 ? "ok" : "degraded",
@@ -81,13 +108,25 @@ api_healthz(struct http_call *call)
 		http_error(call, 503, NULL, "out of memory");
 		return;
 	}
+	if (role_name() != NULL) {
+		json_object_set_new(body, "role", json_string(role_name()));
+		json_object_set_new(body, "instance",
+		    json_string(role_instance()));
+	}
 	if (health != 0) {
 		char msg[256];
 
 		/* Monitoring should see it as a failure; the body says why. */
-		snprintf(msg, sizeof(msg), "the audit log cannot be written (%s): "
-		    "reports and staff actions are refused until it can; free disk "
-		    "space or check the disk", strerror(-health));
+		if (role_name() != NULL)
+			snprintf(msg, sizeof(msg), "the audit records cannot be "
+			    "written to PostgreSQL (%s): reports and staff "
+			    "actions are refused until they can; check that the "
+			    "database is up and has disk space", strerror(-health));
+		else
+			snprintf(msg, sizeof(msg), "the audit log cannot be written "
+			    "(%s): reports and staff actions are refused until it "
+			    "can; free disk space or check the disk",
+			    strerror(-health));
 		json_object_set_new(body, "error", json_string(msg));
 		http_reply(call, 503, body);
 		return;

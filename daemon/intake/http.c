@@ -51,6 +51,8 @@ static size_t			 http_npending;	/* replies waiting for a sync */
 static int64_t			 http_last_active;	/* a request or a reply, ms */
 static const struct http_route	*http_routes;
 static size_t			 http_nroutes;
+static int			 http_standby_on;	/* http_set_standby() */
+static char			 http_leader[65];	/* the leader's instance; "" unknown */
 
 #define HTTP_JSON	"application/json; charset=utf-8"
 
@@ -477,6 +479,78 @@ http_auth_throttled(struct http_call *call)
 	return 1;
 }
 
+void
+http_set_standby(int on)
+{
+	http_standby_on = on != 0;
+}
+
+int
+http_standby(void)
+{
+	return http_standby_on;
+}
+
+/*
+ * The name comes from the database's dutyd_leader row: only the
+ * characters an instance may have pass, so the 503 stays valid JSON and
+ * a log line stays one line whatever the row holds.
+ */
+void
+http_set_leader_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && name[i] != '\0' &&
+	    i < sizeof(http_leader) - 1; i++)
+		http_leader[i] = isalnum((unsigned char)name[i]) ||
+		    strchr("._-", name[i]) != NULL ? name[i] : '?';
+	http_leader[i] = '\0';
+}
+
+int
+http_passed_fds(void)
+{
+	return http_activated;
+}
+
+/*
+ * A standby answers only what a load balancer and monitoring ask; the
+ * rest is sent to the leader (Retry-After: 1 covers a failover under
+ * way).  Nothing here may touch the state modules: a standby has none.
+ */
+static int
+http_standby_gate(struct http_call *call, const char *path)
+{
+	const char	*method = conn_request_method(call->req);
+	char		 msg[256], zh[256];
+	json_t		*body;
+
+	if (!http_standby_on)
+		return 0;
+	if (path != NULL && strcmp(method, "GET") == 0 &&
+	    (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0))
+		return 0;
+	if (http_leader[0] != '\0') {
+		snprintf(msg, sizeof(msg), "this dutyd is the standby, not the "
+		    "leader; the leader is %s: send requests there (or through "
+		    "the load balancer, which asks GET /healthz)", http_leader);
+		snprintf(zh, sizeof(zh), "本机是备用值班服务器，当前主服务器为 "
+		    "%s，请连接主服务器或稍后重试。", http_leader);
+	} else {
+		snprintf(msg, sizeof(msg), "this dutyd is the standby, not the "
+		    "leader, and no leader is known yet (one is taking over, or "
+		    "the database cannot be reached): retry in a second");
+		snprintf(zh, sizeof(zh), "本机是备用值班服务器，暂无主服务器（正在"
+		    "切换或数据库无法连接），请稍后重试。");
+	}
+	body = json_pack("{s:s, s:n, s:s, s:s, s:s}", "error", msg, "field",
+	    "error_zh", zh, "role", "standby", "leader", http_leader);
+	http_set_header(call, "Retry-After", "1");
+	http_reply(call, 503, body);
+	return 1;
+}
+
 static void
 http_dispatch(struct conn_request *req)
 {
@@ -493,6 +567,12 @@ http_dispatch(struct conn_request *req)
 	http_last_active = time_now_ms();
 	uri = evhttp_uri_parse_with_flags(conn_request_url(req),
 	    EVHTTP_URI_NONCONFORMANT);
+	if (http_standby_gate(&call, uri != NULL ?
+	    evhttp_uri_get_path(uri) : NULL)) {
+		if (uri != NULL)
+			evhttp_uri_free(uri);
+		return;
+	}
 	if (uri == NULL) {
 		http_error(&call, 400, NULL, "the request target is not a URL "
 		    "path: %.100s", conn_request_url(req));
@@ -715,8 +795,14 @@ http_init(struct event_base *base, const struct config *cfg,
 {
 	http_routes = routes;
 	http_nroutes = nroutes;
+	/*
+	 * A standby has no store open, hence no session key: main calls
+	 * sessauth_init() when it takes the lead (the gate refuses sessions
+	 * meanwhile).
+	 */
 	if (conn_init(base, http_dispatch, err, errlen) != 0 ||
-	    authfail_init(err, errlen) != 0 || sessauth_init(err, errlen) != 0)
+	    authfail_init(err, errlen) != 0 || (!http_standby_on &&
+	    sessauth_init(err, errlen) != 0))
 		return -1;
 	http_reconfigure(cfg);
 	if (http_listen(cfg, err, errlen) != 0)

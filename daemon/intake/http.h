@@ -56,6 +56,19 @@ int	http_init(struct event_base *, const struct config *,
 	    const struct http_route *routes, size_t nroutes, char *err,
 	    size_t errlen);
 /*
+ * A standby (on): every request but GET /healthz and GET /metrics is
+ * answered 503 with Retry-After: 1 and {"error", "field", "error_zh",
+ * "role": "standby", "leader"} before routing or authentication, so no
+ * handler (and no state module, which a standby has not started) runs.
+ * Off (the default): requests go to their routes.  role_set() calls it.
+ */
+void	http_set_standby(int on);
+int	http_standby(void);
+/* The leader's instance the 503 names ("" or NULL: not known); copied, cut at 64. */
+void	http_set_leader_name(const char *name);
+/* How many sockets systemd passed (0: dutyd bound `listen`), for reexec_self(). */
+int	http_passed_fds(void);
+/*
  * A reload: whether the new configuration can be taken without a restart
  * (0, or -1 with why: tls.listen changed, the new TLS pair is unusable),
  * then its limits and TLS pair in force.

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "intake/http.h"
 #include "intake/metricsapi.h"
+#include "intake/role.h"
 #include "state/incident.h"
 
 #define METRICSAPI_TYPE	"text/plain; version=0.0.4; charset=utf-8"
@@ -47,16 +48,27 @@ metricsapi_get(struct http_call *call)
 	}
 	bad = fprintf(f, "# HELP dutyd_build_info The dutyd version running.\n"
 	    "# TYPE dutyd_build_info gauge\n"
-	    "dutyd_build_info{version=\"%s\"} 1\n"
-	    "# HELP dutyd_incidents_open Incidents not resolved.\n"
-	    "# TYPE dutyd_incidents_open gauge\n"
-	    "dutyd_incidents_open %zu\n"
-	    "# HELP dutyd_incidents_overdue Open incidents with a deadline "
-	    "passed and not met (unacknowledged, or no written report).\n"
-	    "# TYPE dutyd_incidents_overdue gauge\n"
-	    "dutyd_incidents_overdue %zu\n", DUTYD_VERSION,
-	    incident_count(INCIDENT_NOT_CLOSED), incident_count_overdue()) < 0 ||
-	    metrics_write(f) != 0;
+	    "dutyd_build_info{version=\"%s\"} 1\n", DUTYD_VERSION) < 0;
+	/* A standby has no incidents of its own: a 0 there would be a lie. */
+	if (!bad && (role_name() == NULL || role_is_leader()))
+		bad = fprintf(f, "# HELP dutyd_incidents_open Incidents not "
+		    "resolved.\n"
+		    "# TYPE dutyd_incidents_open gauge\n"
+		    "dutyd_incidents_open %zu\n"
+		    "# HELP dutyd_incidents_overdue Open incidents with a deadline "
+		    "passed and not met (unacknowledged, or no written report).\n"
+		    "# TYPE dutyd_incidents_overdue gauge\n"
+		    "dutyd_incidents_overdue %zu\n",
+		    incident_count(INCIDENT_NOT_CLOSED),
+		    incident_count_overdue()) < 0;
+	if (!bad && role_name() != NULL)
+		bad = fprintf(f, "# HELP dutyd_role This instance's role on the "
+		    "PostgreSQL store (1: the one it has).\n"
+		    "# TYPE dutyd_role gauge\n"
+		    "dutyd_role{role=\"leader\"} %d\n"
+		    "dutyd_role{role=\"standby\"} %d\n", role_is_leader(),
+		    !role_is_leader()) < 0;
+	bad = bad || metrics_write(f) != 0;
 	if (fclose(f) != 0 || bad) {
 		free(text);
 		http_error(call, 503, NULL, "out of memory; retry shortly");

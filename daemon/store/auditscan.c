@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,14 +130,24 @@ struct accepted {
 	char		 sha[RECORD_HASH_HEX];
 };
 
-struct scanstate {
+struct auditscan_state {
 	int64_t		 expect;	/* next seq; 0 before the first line */
 	char		 hash[RECORD_HASH_HEX];	/* of the last line */
 	char		 hash2[RECORD_HASH_HEX];	/* of the line before it */
 	int		 prev_broke;
+	int		 leading;	/* no record but checkpoint.* yet in this segment */
+	int		 in_ckpt;	/* after its leading checkpoint.begin */
 	struct accepted	*acc;
 	size_t		 nacc;
 };
+
+/* Where a line is: a byte offset in a file, a row's seq in a table. */
+static const char *
+where(const struct auditscan *s, off_t off, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %lld", s->rows ? "row" : "byte", (long long)off);
+	return buf;
+}
 
 static void
 add_break(struct auditscan *s, size_t seg, off_t off, int64_t seq,
@@ -175,7 +186,7 @@ add_break(struct auditscan *s, size_t seg, off_t off, int64_t seq,
 }
 
 static void
-note_accepted(struct scanstate *st, const char *line, size_t len)
+note_accepted(struct auditscan_state *st, const char *line, size_t len)
 {
 	struct record	 rec;
 	json_t			*root, *v;
@@ -196,19 +207,138 @@ note_accepted(struct scanstate *st, const char *line, size_t len)
 	json_decref(root);
 }
 
+/*
+ * One whole line (without its newline) at OFF (a byte offset, or the row's
+ * seq when fed from a table); NEXT is where the line after it starts.
+ * MAY_BE_TORN: it is the last bytes of the active segment, so a line that
+ * is not a record is half a record there.  0: a record; 1: it was half a
+ * record (nothing counted); 2: not a record (a break).
+ */
 static int
-scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
-    char *err, size_t errlen)
+scan_line(struct auditscan *s, struct auditscan_state *st, size_t idx,
+    int dirmode, const char *line, size_t len, off_t off, off_t next,
+    int may_be_torn)
+{
+	struct auditscan_seg	*g = &s->segs[idx];
+	const char		*event, *why;
+	struct record		 rec;
+	json_t			*root = NULL;
+	char			 sha[RECORD_HASH_HEX], prev[RECORD_HASH_HEX], at[48];
+	int64_t			 seq;
+	size_t			 evlen;
+	int			 broke = 0;
+
+	record_hash(line, len, sha);
+	if (envelope(line, len, &seq, prev, &event, &evlen) != 0) {
+		if (record_parse(line, len, &rec, &root, &why) != 0) {
+			if (may_be_torn)
+				return 1;
+			add_break(s, idx, off, st->expect ? st->expect : 1, sha,
+			    "%s is not a record: %s", where(s, off, at, sizeof(at)),
+			    why);
+			st->prev_broke = 1;
+			memcpy(st->hash2, st->hash, RECORD_HASH_HEX);
+			memcpy(st->hash, sha, RECORD_HASH_HEX);
+			if (st->expect)
+				st->expect++;
+			return 2;
+		}
+		seq = rec.seq;
+		memcpy(prev, json_string_value(json_object_get(root, "prev")),
+		    RECORD_HASH_HEX);
+		event = rec.event;
+		evlen = strlen(rec.event);
+	}
+	if (st->expect == 0) {
+		s->first_seq = seq;
+		if (seq != 1) {
+			if (dirmode) {
+				add_break(s, idx, off, 1, sha, "the log starts at seq "
+				    "%lld: earlier %s were removed", (long long)seq,
+				    s->rows ? "rows" : "segments");
+				broke = 1;
+			} else
+				s->partial = 1;
+		} else if (strcmp(prev, RECORD_ZERO_HASH) != 0) {
+			add_break(s, idx, off, 1, sha, "its prev is not 64 zeros: "
+			    "the start of the log was edited or removed");
+			broke = 1;
+		}
+	} else if (seq != st->expect) {
+		add_break(s, idx, off, st->expect, sha, "%s holds seq %lld "
+		    "instead: records were removed or reordered",
+		    where(s, off, at, sizeof(at)), (long long)seq);
+		broke = 1;
+	} else if (strcmp(prev, st->hash) != 0 && !st->prev_broke) {
+		if (seq == 1)
+			add_break(s, idx, off, 1, sha, "its prev is not 64 zeros");
+		else
+			add_break(s, idx, off, seq - 1, sha, "its hash does not match "
+			    "the prev of seq %lld at %s of %s: it was edited",
+			    (long long)seq, where(s, off, at, sizeof(at)), g->name);
+		broke = 1;
+	}
+	/* A table's key is the line's seq: a row moved under another key is damage too. */
+	if (!broke && s->rows && seq != (int64_t)off) {
+		add_break(s, idx, off, seq, sha, "row %lld holds the line of seq "
+		    "%lld: rows were renumbered", (long long)off, (long long)seq);
+		broke = 1;
+	}
+	if (s->nbreaks == 0) {
+		s->last_good_seq = seq;
+		memcpy(s->last_good_hash, sha, RECORD_HASH_HEX);
+	} else if (broke && s->nbreaks == 1 && s->last_good_seq == seq - 2) {
+		/* The previous record was the bad one: the good one is before it. */
+		memcpy(s->last_good_hash, st->hash2, RECORD_HASH_HEX);
+	}
+	st->prev_broke = broke;
+	memcpy(st->hash2, st->hash, RECORD_HASH_HEX);
+	memcpy(st->hash, sha, RECORD_HASH_HEX);
+	st->expect = seq + 1;
+	s->records++;
+	s->last_seq = seq;
+	if (g->first_seq == 0)
+		g->first_seq = seq;
+	g->last_seq = seq;
+
+	/*
+	 * A segment that opens with checkpoint.begin and holds its
+	 * checkpoint.end can be replayed from.  The parts are written
+	 * across loop turns with live records between them.  A
+	 * checkpoint that failed half-way before any live record may
+	 * come first: the next attempt follows it in the same segment.
+	 */
+	if (evlen > 11 && memcmp(event, "checkpoint.", 11) == 0) {
+		if (st->leading && event_is(event, evlen, "checkpoint.begin"))
+			st->in_ckpt = 1;
+		else if (st->in_ckpt && event_is(event, evlen, "checkpoint.end")) {
+			g->checkpoint = 1;
+			g->checkpoint_end = next;
+			st->in_ckpt = st->leading = 0;
+		}
+	} else {
+		g->plain_records++;
+		st->leading = 0;
+	}
+	if (event_is(event, evlen, "audit.chain_broken"))
+		note_accepted(st, line, len);
+	json_decref(root);
+	return 0;
+}
+
+static int
+scan_segment(struct auditscan *s, struct auditscan_state *st, size_t idx,
+    int dirmode, char *err, size_t errlen)
 {
 	struct auditscan_seg	*g = &s->segs[idx];
 	struct stat		 sb;
 	FILE			*fp = NULL;
-	char			*line = NULL, sha[RECORD_HASH_HEX], prev[RECORD_HASH_HEX];
+	char			*line = NULL, sha[RECORD_HASH_HEX];
 	int			 fd;
-	size_t			 cap = 0, evlen;
+	size_t			 cap = 0;
 	ssize_t			 n;
 	off_t			 off = 0;
-	int			 leading = 1, in_ckpt = 0, rc = 0;
+	int			 rc = 0;
 	int			 last_seg = idx + 1 == s->nsegs;
 
 	/* In state_dir a link is never followed (filelog.c refuses them too). */
@@ -226,14 +356,11 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 			fclose(fp);
 		return rc;
 	}
+	st->leading = 1;
+	st->in_ckpt = 0;
 	while ((n = getline(&line, &cap, fp)) != -1) {
-		const char		*event;
-		struct record	 rec;
-		json_t			*root = NULL;
-		const char		*why;
-		int64_t			 seq;
 		size_t			 len = (size_t)n;
-		int			 eof, broke = 0;
+		int			 eof, got;
 
 		eof = off + n >= sb.st_size;
 		if (line[len - 1] != '\n') {
@@ -249,102 +376,18 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 			    "%s ends in half a line", g->name);
 		} else
 			len--;
-		record_hash(line, len, sha);
-		if (envelope(line, len, &seq, prev, &event, &evlen) != 0) {
-			if (record_parse(line, len, &rec, &root, &why) != 0) {
-				if (last_seg && eof) {
-					/* Half a record that happens to end in a newline. */
-					s->torn = 1;
-					s->torn_offset = off;
-					s->torn_len = (size_t)n;
-					break;
-				}
-				add_break(s, idx, off, st->expect ? st->expect : 1, sha,
-				    "byte %lld is not a record: %s", (long long)off, why);
-				st->prev_broke = 1;
-				memcpy(st->hash2, st->hash, RECORD_HASH_HEX);
-				memcpy(st->hash, sha, RECORD_HASH_HEX);
-				if (st->expect)
-					st->expect++;
-				off += n;
-				continue;
-			}
-			seq = rec.seq;
-			memcpy(prev, json_string_value(json_object_get(root, "prev")),
-			    RECORD_HASH_HEX);
-			event = rec.event;
-			evlen = strlen(rec.event);
+		got = scan_line(s, st, idx, dirmode, line, len, off, off + n,
+		    last_seg && eof);
+		if (got == 1) {
+			/* Half a record that happens to end in a newline. */
+			s->torn = 1;
+			s->torn_offset = off;
+			s->torn_len = (size_t)n;
+			break;
 		}
-		if (st->expect == 0) {
-			s->first_seq = seq;
-			if (seq != 1) {
-				if (dirmode) {
-					add_break(s, idx, off, 1, sha, "the log starts at seq "
-					    "%lld: earlier segments were removed", (long long)seq);
-					broke = 1;
-				} else
-					s->partial = 1;
-			} else if (strcmp(prev, RECORD_ZERO_HASH) != 0) {
-				add_break(s, idx, off, 1, sha, "its prev is not 64 zeros: "
-				    "the start of the log was edited or removed");
-				broke = 1;
-			}
-		} else if (seq != st->expect) {
-			add_break(s, idx, off, st->expect, sha, "byte %lld holds seq %lld "
-			    "instead: records were removed or reordered", (long long)off,
-			    (long long)seq);
-			broke = 1;
-		} else if (strcmp(prev, st->hash) != 0 && !st->prev_broke) {
-			if (seq == 1)
-				add_break(s, idx, off, 1, sha, "its prev is not 64 zeros");
-			else
-				add_break(s, idx, off, seq - 1, sha, "its hash does not match "
-				    "the prev of seq %lld at byte %lld of %s: it was edited",
-				    (long long)seq, (long long)off, g->name);
-			broke = 1;
-		}
-		if (s->nbreaks == 0) {
-			s->last_good_seq = seq;
-			memcpy(s->last_good_hash, sha, RECORD_HASH_HEX);
-		} else if (broke && s->nbreaks == 1 && s->last_good_seq == seq - 2) {
-			/* The previous record was the bad one: the good one is before it. */
-			memcpy(s->last_good_hash, st->hash2, RECORD_HASH_HEX);
-		}
-		st->prev_broke = broke;
-		memcpy(st->hash2, st->hash, RECORD_HASH_HEX);
-		memcpy(st->hash, sha, RECORD_HASH_HEX);
-		st->expect = seq + 1;
-		s->records++;
-		s->last_seq = seq;
-		if (g->first_seq == 0)
-			g->first_seq = seq;
-		g->last_seq = seq;
-
-		/*
-		 * A segment that opens with checkpoint.begin and holds its
-		 * checkpoint.end can be replayed from.  The parts are written
-		 * across loop turns with live records between them.  A
-		 * checkpoint that failed half-way before any live record may
-		 * come first: the next attempt follows it in the same segment.
-		 */
-		if (evlen > 11 && memcmp(event, "checkpoint.", 11) == 0) {
-			if (leading && event_is(event, evlen, "checkpoint.begin"))
-				in_ckpt = 1;
-			else if (in_ckpt && event_is(event, evlen,
-			    "checkpoint.end")) {
-				g->checkpoint = 1;
-				g->checkpoint_end = off + n;
-				in_ckpt = leading = 0;
-			}
-		} else {
-			g->plain_records++;
-			leading = 0;
-		}
-		if (event_is(event, evlen, "audit.chain_broken"))
-			note_accepted(st, line, len);
-		json_decref(root);
 		off += n;
-		g->size = off;
+		if (got == 0)
+			g->size = off;
 	}
 	if (ferror(fp)) {
 		rc = -EIO;
@@ -356,14 +399,11 @@ scan_segment(struct auditscan *s, struct scanstate *st, size_t idx, int dirmode,
 }
 
 static int
-scan_all(struct auditscan *s, int dirmode, char *err, size_t errlen)
+scan_begin(struct auditscan *s, struct auditscan_state *st, char *err,
+    size_t errlen)
 {
-	struct scanstate	 st;
-	size_t			 i, j;
-	int			 rc = 0;
-
-	memset(&st, 0, sizeof(st));
-	memcpy(st.hash, RECORD_ZERO_HASH, sizeof(st.hash));
+	memset(st, 0, sizeof(*st));
+	memcpy(st->hash, RECORD_ZERO_HASH, sizeof(st->hash));
 	memcpy(s->last_hash, RECORD_ZERO_HASH, sizeof(s->last_hash));
 	memcpy(s->last_good_hash, RECORD_ZERO_HASH, sizeof(s->last_good_hash));
 	s->breaks = calloc(AUDITSCAN_MAX_BREAKS, sizeof(*s->breaks));
@@ -371,17 +411,39 @@ scan_all(struct auditscan *s, int dirmode, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+static void
+scan_end(struct auditscan *s, struct auditscan_state *st)
+{
+	size_t i, j;
+
+	memcpy(s->last_hash, st->hash, sizeof(s->last_hash));
+	if (s->nbreaks == 0)
+		memcpy(s->last_good_hash, st->hash, sizeof(s->last_good_hash));
+	for (i = 0; i < s->nbreaks; i++)
+		for (j = 0; j < st->nacc; j++)
+			if (st->acc[j].seq == s->breaks[i].seq &&
+			    strcmp(st->acc[j].sha, s->breaks[i].line_sha256) == 0)
+				s->breaks[i].accepted = 1;
+	free(st->acc);
+	st->acc = NULL;
+	st->nacc = 0;
+}
+
+static int
+scan_all(struct auditscan *s, int dirmode, char *err, size_t errlen)
+{
+	struct auditscan_state	 st;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = scan_begin(s, &st, err, errlen)) != 0)
+		return rc;
 	for (i = 0; i < s->nsegs && rc == 0; i++)
 		rc = scan_segment(s, &st, i, dirmode, err, errlen);
-	memcpy(s->last_hash, st.hash, sizeof(s->last_hash));
-	if (s->nbreaks == 0)
-		memcpy(s->last_good_hash, st.hash, sizeof(s->last_good_hash));
-	for (i = 0; i < s->nbreaks; i++)
-		for (j = 0; j < st.nacc; j++)
-			if (st.acc[j].seq == s->breaks[i].seq &&
-			    strcmp(st.acc[j].sha, s->breaks[i].line_sha256) == 0)
-				s->breaks[i].accepted = 1;
-	free(st.acc);
+	scan_end(s, &st);
 	return rc;
 }
 
@@ -473,6 +535,9 @@ auditscan_free(struct auditscan *s)
 	}
 	free(s->segs);
 	free(s->breaks);
+	if (s->state != NULL)
+		free(s->state->acc);
+	free(s->state);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -496,4 +561,86 @@ auditscan_replay_start(const struct auditscan *s)
 		if (s->segs[i - 1].checkpoint)
 			return i - 1;
 	return 0;
+}
+
+/*
+ * Lines from a table (dutyd --verify-audit of a database): one pseudo
+ * segment, the same checks as a file's lines, positions named by row.
+ */
+int
+auditscan_feed_begin(struct auditscan *s, const char *where, const char *name,
+    char *err, size_t errlen)
+{
+	struct auditscan_seg	*g;
+	int			 rc;
+
+	memset(s, 0, sizeof(*s));
+	s->rows = 1;
+	if ((rc = add_seg(s, where)) != 0 ||
+	    (s->state = malloc(sizeof(*s->state))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	g = &s->segs[0];
+	free(g->name);
+	if ((g->name = strdup(name)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if ((rc = scan_begin(s, s->state, err, errlen)) != 0)
+		return rc;
+	s->state->leading = 1;
+	return 0;
+}
+
+void
+auditscan_feed(struct auditscan *s, int64_t key, const char *line, size_t len)
+{
+	scan_line(s, s->state, 0, 1, line, len, (off_t)key, (off_t)key + 1, 0);
+}
+
+void
+auditscan_feed_end(struct auditscan *s)
+{
+	if (s->state == NULL)
+		return;
+	scan_end(s, s->state);
+	free(s->state);
+	s->state = NULL;
+}
+
+/* What --verify-audit prints, for files and tables alike; 1 when damaged. */
+int
+auditscan_print(const struct auditscan *s, FILE *out)
+{
+	const struct auditscan_break	*b;
+	size_t				 i;
+	int				 damaged = 0;
+
+	for (i = 0; i < s->nsegs; i++)
+		fprintf(out, "%s: seq %lld..%lld\n", s->segs[i].path,
+		    (long long)s->segs[i].first_seq,
+		    (long long)s->segs[i].last_seq);
+	if (s->partial)
+		fprintf(out, "note: the first file starts at seq %lld; the link to "
+		    "earlier segments was not checked\n", (long long)s->first_seq);
+	for (i = 0; i < s->nbreaks; i++) {
+		b = &s->breaks[i];
+		fprintf(out, "%s%s\n", b->reason, b->accepted ?
+		    " [accepted by an audit.chain_broken record]" : "");
+		damaged |= !b->accepted;
+	}
+	if (s->more_breaks > 0)
+		fprintf(out, "... and %zu more breaks\n", s->more_breaks);
+	if (s->torn)
+		fprintf(out, "%s: torn last record at byte offset %lld (%zu bytes): "
+		    "dutyd cuts it away at its next start\n",
+		    s->segs[s->nsegs - 1].path, (long long)s->torn_offset,
+		    s->torn_len);
+	fprintf(out, "records: %lld\n", (long long)s->records);
+	fprintf(out, "last good seq: %lld\n", (long long)s->last_good_seq);
+	fprintf(out, "last line sha256: %s\n", s->last_good_hash);
+	fprintf(out, "%s\n", s->nbreaks == 0 ? "the chain is intact" : damaged ?
+	    "the chain is BROKEN" : "the chain is broken only where accepted");
+	return damaged;
 }

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <jansson.h>
 
 #include "store/record.h"
@@ -45,6 +46,8 @@ struct auditscan_break {
 	int		 accepted;	/* an audit.chain_broken record accepts it */
 };
 
+struct auditscan_state;
+
 struct auditscan {
 	struct auditscan_seg	*segs;
 	size_t			 nsegs;
@@ -61,6 +64,8 @@ struct auditscan {
 	struct auditscan_break	*breaks;
 	size_t			 nbreaks;
 	size_t			 more_breaks;	/* beyond AUDITSCAN_MAX_BREAKS */
+	int			 rows;		/* fed from a table: offsets are row seqs */
+	struct auditscan_state	*state;		/* while lines are fed */
 };
 
 /*
@@ -74,6 +79,20 @@ int	auditscan_dir(const char *dir, struct auditscan *, char *err, size_t errlen)
 int	auditscan_files(char *const *paths, size_t n, struct auditscan *,
 	    char *err, size_t errlen);
 void	auditscan_free(struct auditscan *);
+
+/*
+ * Lines from elsewhere, a table (the PostgreSQL store), checked as a
+ * file's: feed_begin (WHERE names the source in messages, NAME the table),
+ * then every row in seq order (KEY its seq column, the line without a
+ * newline), then feed_end.  Memory does not grow with the lines.
+ */
+int	auditscan_feed_begin(struct auditscan *, const char *where,
+	    const char *name, char *err, size_t errlen);
+void	auditscan_feed(struct auditscan *, int64_t key, const char *line,
+	    size_t len);
+void	auditscan_feed_end(struct auditscan *);
+/* What --verify-audit prints about a scan; 1 when damaged, else 0. */
+int	auditscan_print(const struct auditscan *, FILE *out);
 
 /* The first break no audit.chain_broken record accepts, or NULL. */
 const struct auditscan_break *auditscan_unaccepted(const struct auditscan *);

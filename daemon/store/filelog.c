@@ -787,12 +787,10 @@ filelog_at(const char *state_dir)
 int
 filelog_verify(char *const *paths, size_t n, FILE *out)
 {
-	const struct auditscan_break	*b;
 	struct auditscan		 scan;
 	struct stat			 st;
 	char				 err[1024];
-	size_t				 i;
-	int				 rc, damaged = 0;
+	int				 rc, damaged;
 
 	if (n == 1 && stat(paths[0], &st) == 0 && S_ISDIR(st.st_mode))
 		rc = auditscan_dir(paths[0], &scan, err, sizeof(err));
@@ -803,31 +801,7 @@ filelog_verify(char *const *paths, size_t n, FILE *out)
 		auditscan_free(&scan);
 		return 2;
 	}
-	for (i = 0; i < scan.nsegs; i++)
-		fprintf(out, "%s: seq %lld..%lld\n", scan.segs[i].path,
-		    (long long)scan.segs[i].first_seq,
-		    (long long)scan.segs[i].last_seq);
-	if (scan.partial)
-		fprintf(out, "note: the first file starts at seq %lld; the link to "
-		    "earlier segments was not checked\n", (long long)scan.first_seq);
-	for (i = 0; i < scan.nbreaks; i++) {
-		b = &scan.breaks[i];
-		fprintf(out, "%s%s\n", b->reason, b->accepted ?
-		    " [accepted by an audit.chain_broken record]" : "");
-		damaged |= !b->accepted;
-	}
-	if (scan.more_breaks > 0)
-		fprintf(out, "... and %zu more breaks\n", scan.more_breaks);
-	if (scan.torn)
-		fprintf(out, "%s: torn last record at byte offset %lld (%zu bytes): "
-		    "dutyd cuts it away at its next start\n",
-		    scan.segs[scan.nsegs - 1].path, (long long)scan.torn_offset,
-		    scan.torn_len);
-	fprintf(out, "records: %lld\n", (long long)scan.records);
-	fprintf(out, "last good seq: %lld\n", (long long)scan.last_good_seq);
-	fprintf(out, "last line sha256: %s\n", scan.last_good_hash);
-	fprintf(out, "%s\n", scan.nbreaks == 0 ? "the chain is intact" : damaged ?
-	    "the chain is BROKEN" : "the chain is broken only where accepted");
+	damaged = auditscan_print(&scan, out);
 	auditscan_free(&scan);
 	return damaged ? 1 : 0;
 }

@@ -47,6 +47,21 @@ pgschema_version(PGconn *conn, char *err, size_t errlen)
 	long		 n;
 	int		 rc;
 
+	/*
+	 * The CASE in pgschema_version_sql does not keep the parser from
+	 * looking dutyd_meta up: on a fresh database it fails.  Ask first.
+	 */
+	res = PQexec(conn, "SELECT to_regclass('dutyd_meta') IS NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		rc = pgschema_fail(conn, res, err, errlen);
+		PQclear(res);
+		return rc;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
 	res = PQexec(conn, pgschema_version_sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		rc = pgschema_fail(conn, res, err, errlen);

@@ -33,6 +33,12 @@ static struct {
 	int64_t		 own_failing_since;	/* dutyd's own records failing since; 0: not */
 	int		 last_error;	/* the last failure (-errno), and when */
 	int64_t		 last_error_at;
+	/* A backend's sync_start(): one at a time, covering waiters up to a gen. */
+	int		 inflight;
+	uint64_t	 inflight_gen;
+	int64_t		 inflight_since;	/* its unsynced_since */
+	struct timespec	 inflight_t0;
+	int		 inflight_status;	/* of the last one completed */
 } st = { .waiters = TAILQ_HEAD_INITIALIZER(st.waiters),
     .segment_size = 64 * 1024 * 1024 };
 
@@ -111,6 +117,9 @@ store_open(const struct store_backend *be, store_apply_fn apply,
 	st.unsynced_since = st.own_failing_since = 0;
 	st.last_error = 0;
 	st.last_error_at = 0;
+	st.inflight = 0;
+	st.inflight_since = 0;
+	st.inflight_status = 0;
 	be->configure(be->self, st.segment_size, st.reserve);
 	if ((rc = be->open(be->self, accept_broken, &tail, err, errlen)) != 0) {
 		json_decref(tail.repairs);
@@ -144,7 +153,7 @@ store_close(void)
 {
 	struct store_waiter *w;
 
-	store_commit();
+	(void)store_flush();
 	scanjob_stop_all();
 	while ((w = TAILQ_FIRST(&st.waiters)) != NULL) {
 		TAILQ_REMOVE(&st.waiters, w, entry);
@@ -256,6 +265,100 @@ store_wait_cancel(struct store_waiter *w)
 	w->queued = 0;
 }
 
+/* Runs the waiters queued up to COVERED with STATUS. */
+static void
+store_wake(uint64_t covered, int status)
+{
+	struct store_waiter *w;
+
+	while ((w = TAILQ_FIRST(&st.waiters)) != NULL && w->gen <= covered) {
+		TAILQ_REMOVE(&st.waiters, w, entry);
+		w->queued = 0;
+		w->cb(w->arg, status);
+	}
+}
+
+/* The backend's sync_start() completed (or could not start). */
+static void
+store_synced(void *arg, int status)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_observe(METRICS_AUDIT_FSYNC, (double)(t1.tv_sec -
+	    st.inflight_t0.tv_sec) + (t1.tv_nsec - st.inflight_t0.tv_nsec) / 1e9);
+	st.inflight = 0;
+	st.inflight_status = status;
+	if (status != 0) {
+		/* The lines stay with the backend: the next sync retries them. */
+		st.health = status;
+		store_failed(status);
+		if (st.inflight_since != 0)
+			st.unsynced_since = st.inflight_since;
+		else if (!st.dirty)
+			st.unsynced_since = time_now_ms();
+		st.dirty = 1;
+	} else if (st.be != NULL)
+		st.health = st.be->health(st.be->self);
+	st.inflight_since = 0;
+	store_wake(st.inflight_gen, status);
+}
+
+static void
+store_commit_async(void)
+{
+	int rc;
+
+	if (st.inflight)
+		return;		/* what came meanwhile goes with the next */
+	if (!st.dirty) {
+		/* Their records were covered by a sync that completed. */
+		if (!TAILQ_EMPTY(&st.waiters))
+			store_wake(st.gen++, 0);
+		return;
+	}
+	st.syncs++;
+	st.inflight = 1;
+	st.inflight_gen = st.gen++;
+	st.inflight_since = st.unsynced_since;
+	st.dirty = 0;
+	st.unsynced_since = 0;
+	clock_gettime(CLOCK_MONOTONIC, &st.inflight_t0);
+	if ((rc = st.be->sync_start(st.be->self, store_synced, NULL)) != 0)
+		store_synced(NULL, rc);
+}
+
+int
+store_committing(void)
+{
+	return st.inflight;
+}
+
+int
+store_flush(void)
+{
+	int rounds;
+
+	if (st.be == NULL || st.be->sync_start == NULL) {
+		store_commit();
+		return st.dirty ? (st.health != 0 ? st.health : -EIO) : 0;
+	}
+	/* Waiters may append and wait again: a few rounds settle it. */
+	for (rounds = 0; rounds < 8; rounds++) {
+		if (st.inflight) {
+			st.be->sync_drain(st.be->self);
+			if (st.inflight)
+				return -ETIMEDOUT;
+			if (st.inflight_status != 0)
+				return st.inflight_status;
+		}
+		if (!st.dirty && TAILQ_EMPTY(&st.waiters))
+			return 0;
+		store_commit_async();
+	}
+	return st.dirty || st.inflight ? -EAGAIN : 0;
+}
+
 void
 store_commit(void)
 {
@@ -263,6 +366,10 @@ store_commit(void)
 	uint64_t		 covered;
 	int			 status, rounds;
 
+	if (st.be != NULL && st.be->sync_start != NULL) {
+		store_commit_async();
+		return;
+	}
 	/* Waiters may append and wait again: a few rounds settle it. */
 	for (rounds = 0; rounds < 8; rounds++) {
 		if (!st.dirty && TAILQ_EMPTY(&st.waiters))
@@ -346,7 +453,7 @@ store_health(void)
 int
 store_pending(void)
 {
-	return st.dirty || !TAILQ_EMPTY(&st.waiters);
+	return st.dirty || st.inflight || !TAILQ_EMPTY(&st.waiters);
 }
 
 int64_t
@@ -365,7 +472,10 @@ store_stats(uint64_t *appended, uint64_t *syncs)
 void
 store_trouble(struct store_trouble *t)
 {
-	t->unsynced_since = st.dirty ? st.unsynced_since : 0;
+	if (st.inflight && st.inflight_since != 0)
+		t->unsynced_since = st.inflight_since;
+	else
+		t->unsynced_since = st.dirty ? st.unsynced_since : 0;
 	t->own_failing_since = st.own_failing_since;
 	t->last_error = st.last_error;
 	t->last_error_at = st.last_error_at;

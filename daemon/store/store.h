@@ -67,6 +67,23 @@ struct store_backend {
 		    unsigned flags);
 	/* Everything appended is durable. */
 	int	(*sync)(void *self);
+	/*
+	 * Optional (NULL: sync() is used, and blocks).  Starts making
+	 * everything appended so far durable and returns at once; done(arg,
+	 * status) runs later on the loop: 0 when it is durable, -errno when
+	 * not, and then the lines stay appended, so that the next
+	 * sync_start() retries them with the same seqs and bytes.  store.c
+	 * starts one at a time and waits for done() before the next; lines
+	 * appended meanwhile belong to the next.  Nonzero return: not
+	 * started, done() is not called.
+	 */
+	int	(*sync_start)(void *self, void (*done)(void *arg, int status),
+		    void *arg);
+	/*
+	 * With sync_start: blocks until the one started last has called
+	 * done() (or failed), for a stop.  Does nothing when none runs.
+	 */
+	void	(*sync_drain)(void *self);
 	/* A condition that outlives a failed call (a full disk), or 0. */
 	int	(*health)(void *self);
 	/* Once a second; returns 1 when a lasting condition has cleared. */
@@ -133,8 +150,20 @@ int	store_append_spliced(const char *event, const char *incident,
 /* Run w->cb after the next sync (at the end of this loop turn). */
 void	store_wait(struct store_waiter *w, void (*cb)(void *, int), void *arg);
 void	store_wait_cancel(struct store_waiter *w);
-/* End of a loop turn: one sync for everything appended, then the waiters. */
+/*
+ * End of a loop turn: one sync for everything appended, then the waiters.
+ * With a backend that has sync_start, the sync is only started here and the
+ * waiters it covers run when it completes (on the loop, from the backend's
+ * event); while one runs, appends and waiters wait for the next.
+ */
 void	store_commit(void);
+/*
+ * Commits everything appended and waits for it, blocking (a stop): 0, or
+ * the -errno of the sync that failed.  store_close() does this too.
+ */
+int	store_flush(void);
+/* A sync started by store_commit() has not completed yet. */
+int	store_committing(void);
 
 /* Checkpoints (see the backend).  The caller writes checkpoint.* records. */
 int	store_checkpoint_due(void);

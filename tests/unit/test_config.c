@@ -427,7 +427,7 @@ test_unknown_key(void **state)
 	    "29:1: unknown key 'frobnicate'; known keys are: listen, "
 	    "state_dir, plugin_dir, public_url, timezone, offices, people, "
 	    "duty, channels, policy, audit, templates, roster, sms, links, "
-	    "metrics, limits, tls, console, organization, province, calendar, directives");
+	    "metrics, limits, tls, console, organization, province, calendar, directives, store");
 	/* The one the brief warns about: a typo must not disable escalation. */
 	EXPECT_EDIT("  ack_timeout: 20m\n", "  ack_timout: 20m\n",
 	    "28:3: unknown key 'ack_timout' in policy; did you mean "

@@ -382,6 +382,318 @@ test_waiters_run_after_commit(void **state)
 
 
 /*
+ * A backend that commits asynchronously (as the PostgreSQL one does): the
+ * test completes each commit by hand.  Lines are kept until a commit that
+ * covers them succeeds; each attempt notes the seqs it carried.
+ */
+static struct {
+	char	*lines[32];		/* appended, not yet durable */
+	size_t	 n;
+	size_t	 durable;		/* lines made durable so far */
+	char	 durable_lines[32][512];
+	size_t	 batch;			/* lines the commit in flight carries */
+	void	(*done)(void *, int);
+	void	*arg;
+	int	 started;		/* sync_start calls */
+	char	 attempts[8][64];	/* seqs each attempt carried, "1,2" */
+	int	 drain_status;
+	int	 health;
+} fa;
+
+static int
+fa_open(void *self, int accept_broken, struct store_tail *tail, char *err,
+    size_t errlen)
+{
+	tail->seq = 0;
+	return 0;
+}
+
+static int
+fa_replay(void *self, int (*fn)(const char *, size_t, void *), void *arg,
+    char *err, size_t errlen)
+{
+	return 0;
+}
+
+static int
+fa_append(void *self, int64_t seq, const char *line, size_t len,
+    unsigned flags)
+{
+	assert_true(fa.n < 32);
+	assert_int_equal(line[len - 1], '\n');
+	fa.lines[fa.n++] = strndup(line, len - 1);
+	return 0;
+}
+
+static int
+fa_sync(void *self)
+{
+	fail_msg("a backend with sync_start is never synced blocking");
+	return -EIO;
+}
+
+static int
+fa_sync_start(void *self, void (*done)(void *, int), void *arg)
+{
+	char	*p;
+	size_t	 i;
+
+	assert_null(fa.done);	/* one at a time */
+	fa.done = done;
+	fa.arg = arg;
+	fa.batch = fa.n;
+	p = fa.attempts[fa.started % 8];
+	*p = '\0';
+	for (i = 0; i < fa.batch; i++) {
+		json_t *r = json_loads(fa.lines[i], 0, NULL);
+
+		assert_non_null(r);
+		sprintf(p + strlen(p), "%s%lld", i ? "," : "",
+		    (long long)json_integer_value(json_object_get(r, "seq")));
+		json_decref(r);
+	}
+	fa.started++;
+	return 0;
+}
+
+/* The commit in flight returns STATUS. */
+static void
+fa_complete(int status)
+{
+	void	(*done)(void *, int) = fa.done;
+	size_t	 i;
+
+	assert_non_null(done);
+	fa.done = NULL;
+	if (status == 0) {
+		for (i = 0; i < fa.batch; i++) {
+			snprintf(fa.durable_lines[fa.durable++], 512, "%s",
+			    fa.lines[i]);
+			free(fa.lines[i]);
+		}
+		memmove(fa.lines, fa.lines + fa.batch, (fa.n - fa.batch) *
+		    sizeof(fa.lines[0]));
+		fa.n -= fa.batch;
+	}
+	fa.health = status;
+	done(fa.arg, status);
+}
+
+static void
+fa_sync_drain(void *self)
+{
+	if (fa.done != NULL)
+		fa_complete(fa.drain_status);
+}
+
+static int
+fa_health(void *self)
+{
+	return fa.health;
+}
+
+static int
+fa_tick(void *self)
+{
+	return 0;
+}
+
+static int
+fa_checkpoint_due(void *self, int64_t now)
+{
+	return 0;
+}
+
+static int
+fa_rotate(void *self, int64_t now)
+{
+	return 0;
+}
+
+static void
+fa_checkpoint_done(void *self)
+{
+}
+
+static void
+fa_configure(void *self, int64_t segment_size, int64_t reserve)
+{
+}
+
+static int
+fa_secret(void *self, const char *name, void *buf, size_t len, char *err,
+    size_t errlen)
+{
+	return -ENOTSUP;
+}
+
+static void
+fa_close(void *self)
+{
+	while (fa.n > 0)
+		free(fa.lines[--fa.n]);
+}
+
+static const struct store_backend fa_backend = {
+	.name = "fake-async",
+	.open = fa_open,
+	.replay = fa_replay,
+	.append = fa_append,
+	.sync = fa_sync,
+	.sync_start = fa_sync_start,
+	.sync_drain = fa_sync_drain,
+	.health = fa_health,
+	.tick = fa_tick,
+	.checkpoint_due = fa_checkpoint_due,
+	.rotate = fa_rotate,
+	.checkpoint_done = fa_checkpoint_done,
+	.configure = fa_configure,
+	.secret = fa_secret,
+	.close = fa_close,
+};
+
+static int	async_status[8];
+static int	async_runs[8];
+
+static void
+async_waited(void *arg, int status)
+{
+	int i = (int)(intptr_t)arg;
+
+	async_status[i] = status;
+	async_runs[i]++;
+}
+
+static void
+async_open(void)
+{
+	char err[256];
+
+	memset(&fa, 0, sizeof(fa));
+	memset(async_status, 0, sizeof(async_status));
+	memset(async_runs, 0, sizeof(async_runs));
+	assert_int_equal(store_open(&fa_backend, apply, 0, err, sizeof(err)), 0);
+}
+
+/*
+ * Nobody hears "saved" before the commit that covers the record returned;
+ * what is appended while a commit runs goes with the next one.
+ */
+static void
+test_async_waiters_run_after_done(void **state)
+{
+	struct store_waiter w0, w1;
+
+	memset(&w0, 0, sizeof(w0));
+	memset(&w1, 0, sizeof(w1));
+	async_open();
+	assert_int_equal(store_append("report.received", "INC-1", "office:a",
+	    NULL, NULL), 0);
+	store_wait(&w0, async_waited, (void *)0);
+	store_commit();
+	assert_true(store_committing());
+	assert_int_equal(fa.started, 1);
+	assert_int_equal(async_runs[0], 0);	/* not before done */
+	/* Meanwhile: a new record, and a second commit that must not start. */
+	assert_int_equal(store_append("report.received", "INC-2", "office:a",
+	    NULL, NULL), 0);
+	store_wait(&w1, async_waited, (void *)1);
+	store_commit();
+	assert_int_equal(fa.started, 1);
+	assert_true(store_pending());
+	fa_complete(0);
+	assert_int_equal(async_runs[0], 1);
+	assert_int_equal(async_status[0], 0);
+	assert_int_equal(async_runs[1], 0);	/* its record is in the next */
+	assert_string_equal(fa.attempts[0], "1");
+	store_commit();
+	assert_int_equal(fa.started, 2);
+	assert_string_equal(fa.attempts[1], "2");
+	assert_int_equal(async_runs[1], 0);
+	fa_complete(0);
+	assert_int_equal(async_runs[1], 1);
+	assert_int_equal(async_status[1], 0);
+	assert_false(store_pending());
+	assert_int_equal(fa.durable, 2);
+	store_close();
+}
+
+/*
+ * A failed commit fails its waiters (503s), keeps its lines and retries
+ * them first, with the same seqs and bytes, before newer ones.
+ */
+static void
+test_async_failure_retries_in_order(void **state)
+{
+	struct store_waiter	 w0, w1;
+	struct store_trouble	 t;
+	char			 first[512];
+
+	memset(&w0, 0, sizeof(w0));
+	memset(&w1, 0, sizeof(w1));
+	async_open();
+	assert_int_equal(store_append("report.received", "INC-1", "office:a",
+	    NULL, NULL), 0);
+	snprintf(first, sizeof(first), "%s", fa.lines[0]);
+	store_wait(&w0, async_waited, (void *)0);
+	store_commit();
+	fa_complete(-ECONNRESET);
+	assert_int_equal(async_runs[0], 1);
+	assert_int_equal(async_status[0], -ECONNRESET);
+	assert_int_equal(store_health(), -ECONNRESET);
+	store_trouble(&t);
+	assert_true(t.unsynced_since > 0);
+	assert_int_equal(t.last_error, -ECONNRESET);
+	assert_true(store_pending());
+	/* The chain goes on after the line not yet committed. */
+	assert_int_equal(store_append("report.received", "INC-2", "office:a",
+	    NULL, NULL), 0);
+	store_wait(&w1, async_waited, (void *)1);
+	store_commit();
+	assert_int_equal(fa.started, 2);
+	assert_string_equal(fa.attempts[1], "1,2");
+	assert_string_equal(fa.lines[0], first);
+	fa_complete(0);
+	assert_int_equal(async_status[1], 0);
+	assert_int_equal(async_runs[0], 1);	/* answered once, with the failure */
+	assert_int_equal(store_health(), 0);
+	assert_int_equal(fa.durable, 2);
+	assert_string_equal(fa.durable_lines[0], first);
+	store_trouble(&t);
+	assert_int_equal(t.unsynced_since, 0);
+	store_close();
+}
+
+/* A stop waits for the commit in flight and commits what is left. */
+static void
+test_async_flush_at_stop(void **state)
+{
+	struct store_waiter w0;
+
+	memset(&w0, 0, sizeof(w0));
+	async_open();
+	assert_int_equal(store_append("report.received", "INC-1", "office:a",
+	    NULL, NULL), 0);
+	store_commit();
+	assert_int_equal(store_append("dutyd.stopped", NULL, "dutyd", NULL,
+	    NULL), 0);
+	store_wait(&w0, async_waited, (void *)0);
+	assert_int_equal(store_flush(), 0);
+	assert_int_equal(fa.durable, 2);
+	assert_int_equal(async_runs[0], 1);
+	assert_int_equal(async_status[0], 0);
+	/* A failing database: the stop reports it rather than hangs. */
+	assert_int_equal(store_append("dutyd.stopped", NULL, "dutyd", NULL,
+	    NULL), 0);
+	store_commit();
+	fa.drain_status = -ETIMEDOUT;
+	assert_int_equal(store_flush(), -ETIMEDOUT);
+	fa.drain_status = 0;
+	store_close();
+	assert_int_equal(fa.durable, 3);
+}
+
+/*
  * A line put together from a member already dumped is byte for byte the
  * one record_format() writes: the chain hashes those bytes, and readers
  * (dutyctl verify-audit, auditscan.c) see no difference.
@@ -448,6 +760,9 @@ main(void)
 		cmocka_unit_test(test_unwritable_state_dir),
 		cmocka_unit_test(test_waiters_run_after_commit),
 		cmocka_unit_test(test_spliced_line_is_the_formatted_one),
+		cmocka_unit_test(test_async_waiters_run_after_done),
+		cmocka_unit_test(test_async_failure_retries_in_order),
+		cmocka_unit_test(test_async_flush_at_stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
