@@ -91,15 +91,22 @@ def role(d):
 
 def wait_leader(instances, timeout=None):
     """Waits until exactly one of INSTANCES answers /healthz 200 as leader
-    and every other answers 503 as standby; returns (leader, standbys)."""
+    and every other answers 503 as standby of it; returns (leader, standbys)."""
     if timeout is None:
         timeout = 30 if SANITIZED else 15
 
     def settled():
-        roles = [role(d) for d in instances]
-        if roles.count("leader") == 1 and roles.count("standby") == len(instances) - 1:
-            return roles
-        return None
+        answers = [healthz(d) for d in instances]
+        js = [(r.json or {}) if r is not None else {} for r in answers]
+        roles = [j.get("role") for j in js]
+        if roles.count("leader") != 1 or roles.count("standby") != len(instances) - 1:
+            return None
+        # A standby learns who leads from the table (dutyd_leader), a read
+        # or two after it connects: until then it says "" (unknown).
+        name = instances[roles.index("leader")].instance
+        if any(j.get("leader") != name for j in js if j.get("role") == "standby"):
+            return None
+        return roles
     roles = wait_until(settled, timeout, what="one leader and %d standby among %s"
                        % (len(instances) - 1, [d.instance for d in instances]))
     leader = instances[roles.index("leader")]
