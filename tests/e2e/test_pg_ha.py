@@ -369,3 +369,24 @@ def test_lone_leader_cut_from_the_database_leads_again(pg, dutyd_from, sink):
     assert keys == (["before", "cut", "after"] if cut == 201 else ["before", "after"]), keys
     verify_table(pg)
     verify_audit(pg)
+
+
+def test_a_dutyd_started_before_the_schema_waits_for_it(pg, dutyd_from, sink):
+    """Started on a database nobody ran --init-store on: it serves as a
+    standby (503, so no traffic comes), says what to run, and leads by
+    itself once the schema is there."""
+    d = make_instance(dutyd_from, pg, sink, "duty-a", init=False).start()
+    wait_until(lambda: "--init-store" in d.stderr(), 30 if SANITIZED else 10,
+               what="the log to say to run dutyd --init-store")
+    h = healthz(d)
+    assert h.status == 503 and h.json["role"] == "standby", h
+    r = d.report(key="early")
+    assert r.status == 503 and r.headers.get("Retry-After") == "1", r
+    rc, out, err = run_dutyd("--init-store", "-c", d.config_path)
+    assert rc == 0, "dutyd --init-store exited %d:\n%s%s" % (rc, out, err)
+    wait_until(lambda: role(d) == "leader", 30 if SANITIZED else 10,
+               what="the lead once the schema is there")
+    r = d.report(key="later")
+    assert r.status == 201, r
+    verify_table(pg)
+    verify_audit(pg)
