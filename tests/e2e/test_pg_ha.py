@@ -229,38 +229,39 @@ def test_database_down_for_ten_seconds_under_load(pg, dutyd_from, sink):
     verify_audit(pg)
 
 
-@pytest.mark.slow(8)
+@pytest.mark.slow(6)
 def test_clock_due_while_the_leader_hangs_fires_once_late(pg, dutyd_from, sink):
-    """A leader that hangs (SIGSTOP: a frozen VM) and whose session the
-    database ends (what tcp_user_timeout does to a hung client; here
-    pg_terminate_backend): the standby takes over and fires the clock that
-    fell due in the gap, once, saying how late; the old leader, woken up,
-    finds its session gone, writes nothing, sends nothing, and comes back
-    as a standby with the same PID."""
-    leader, standby = pair(pg, dutyd_from, sink, ack_timeout="2s")
-    inc = leader.report(key="gap").json
-    iid = inc["id"]
-    deadline = parse_time(inc["ack_deadline"])
-    sink.wait_delivered("incident.new", iid, {"zhang", "li"})
+    """A leader that hangs (SIGSTOP: a frozen VM) keeps its database
+    session, but stops renewing its lease: the standby ends that session and
+    takes over within lease + 1 s, and fires the clock that fell due in the
+    gap, once, saying how late.  The old leader, woken up, finds its session
+    gone, writes nothing, sends nothing twice, and comes back as a standby
+    with the same PID."""
+    leader, standby = pair(pg, dutyd_from, sink, ack_timeout="1s")
+    r = leader.report(key="gap")
+    assert r.status == 201, r
     pid = leader.proc.pid
     os.kill(pid, signal.SIGSTOP)
+    t_stop = time.time()
+    inc = r.json
+    iid = inc["id"]
+    deadline = parse_time(inc["ack_deadline"])
     try:
-        wait_until(lambda: time.time() >= deadline + 1.0, 10, what="the deadline to pass")
-        assert role(standby) == "standby", "the standby led while the lock was held"
-        assert not escalations(table_records(pg)), "a frozen leader fired a clock"
-        terminate_sessions(pg, leader.instance)
-        t_cut = time.time()
-        wait_until(lambda: role(standby) == "leader", 30 if SANITIZED else TAKEOVER + 3,
-                   what="the standby to take the lead")
-        took = time.time() - t_cut
-        record_timing("session cut->leader", took)
+        # The lease (1 s) outlasts the deadline: it falls due in the gap.
+        assert t_stop < deadline, "froze the leader too late for the test to mean anything"
+        wait_until(lambda: role(standby) == "leader", 30 if SANITIZED else 10,
+                   what="the standby to take the lead from the hung leader")
+        took = time.time() - t_stop
+        record_timing("SIGSTOP->leader", took)
+        assert took <= TAKEOVER + (1.0 if SANITIZED else 0.0), \
+            "the standby took %.2f s to take the lead from a hung leader" % took
         wait_until(lambda: escalations(table_records(pg)), 10,
                    what="the clock due in the gap to fire")
         fired = escalations(table_records(pg))[(iid, 1)]
         assert len(fired) == 1, fired
         data = fired[0]["data"]
         assert data["deadline"] == inc["ack_deadline"], data
-        assert data["late_ms"] >= 1000, data
+        assert data["late_ms"] > 0, data
         assert data["late_ms"] <= (time.time() - deadline) * 1000 + 500, data
         sink.wait_delivered("incident.escalated", iid, {"zhang", "li", "wang"})
     finally:
