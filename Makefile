@@ -78,7 +78,7 @@ PLUGIN_LIB := $(wildcard plugins/lib/*.c)
 
 .PHONY: all deps run check unit e2e lint check-plain check-san bench clean \
 	install uninstall deb deb-check systemd-check \
-	fuzz fuzz-deps fuzz-replay bench-hostile bench-deps bench-intake
+	fuzz fuzz-deps fuzz-replay bench-hostile bench-deps bench-intake bench-ha
 
 all: $(B)/dutyd $(B)/dutyctl $(PLUGINS)
 
@@ -251,6 +251,13 @@ bench-intake: deps bench-deps all $(B)/bench/sink
 		--plugins $(abspath $(B)/plugins) --sink $(abspath $(B)/bench/sink)
 	$(PYTHON) bench/startup.py --bin $(abspath $(B)/dutyd) \
 		--plugins $(abspath $(B)/plugins)
+
+# Issue 18's figures: durable intake on PostgreSQL (fsync on) beside the file
+# log, and failover time over 10 rounds (bench/README.md).
+bench-ha: deps all $(B)/bench/sink $(B)/bench/loadgen
+	@$(MAKE) --no-print-directory bench-deps BENCH_DEBS=wrk
+	$(PYTHON) bench/pgha.py --bin $(abspath $(B)/dutyd) \
+		--plugins $(abspath $(B)/plugins) --tools $(abspath $(B)/bench)
 
 # The installed tree (docs/operations.md).  /etc/dutyd/dutyd.yaml is written
 # only when there is none: an administrator's file is never overwritten.

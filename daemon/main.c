@@ -33,7 +33,6 @@
 #include "config/roster.h"
 #include "intake/http.h"
 #include "intake/role.h"
-#include "intake/sessauth.h"
 #include "intake/routes.h"
 #include "intake/stream.h"
 #include "notify/curlfetch.h"
@@ -62,6 +61,8 @@ static struct {
 	 */
 	int			 leading;
 	int			 pg;		/* a PostgreSQL store */
+	int			 ready;		/* READY=1 sent */
+	struct event		*ready_timer;	/* ... at the latest */
 } d;
 
 static void __attribute__((noreturn))
@@ -177,6 +178,12 @@ on_stop(evutil_socket_t sig, short events, void *arg)
 {
 	const char *name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
 
+	if (d.pg && !d.ready) {
+		log_info("received %s before serving, stopping", name);
+		d.quit = 1;
+		event_base_loopbreak(d.base);
+		return;
+	}
 	if (d.draining) {
 		log_info("received %s again, stopping now", name);
 		d.quit = 1;
@@ -225,6 +232,11 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 	char			 err[512];
 	json_t			*data;
 
+	if (d.pg && !d.ready) {
+		log_warnx("received SIGHUP before serving: send it again once "
+		    "dutyd is ready");
+		return;
+	}
 	sdnotify_reloading();
 	log_info("received SIGHUP, reloading %s", old->path);
 	cfg = confload(old->path, &diag);
@@ -358,19 +370,39 @@ start_loop(struct config *cfg)
 		fatalx("cannot set up outgoing HTTP (libcurl): %s", strerror(-rc));
 }
 
-/* The listeners, signals and timers. */
 static void
-start_serving(struct config *cfg)
+start_http(const struct config *cfg)
 {
-	static const struct timeval second = { 1, 0 };
 	char err[1024];
 
 	if (http_init(d.base, cfg, routes_table, routes_count, err,
 	    sizeof(err)) != 0)
 		fatalx("%s", err);
+}
+
+/* The signals dutyd handles, blocked across a re-exec (see pg_lost()). */
+static void
+stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+/* Signals and timers. */
+static void
+start_events(void)
+{
+	static const struct timeval second = { 1, 0 };
+	sigset_t set;
+
 	d.sigterm = signal_event(SIGTERM, on_stop);
 	d.sigint = signal_event(SIGINT, on_stop);
 	d.sighup = signal_event(SIGHUP, on_reload);
+	/* One that came during a re-exec waited for these handlers. */
+	stop_signals(&set);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	if ((d.kick = evtimer_new(d.base, on_kick, NULL)) == NULL ||
 	    (d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, NULL)) == NULL)
 		fatalx("cannot create a timer");
@@ -413,6 +445,8 @@ record_start(const struct config *cfg)
  * taking the lead starts them from the records, as a restart would; losing
  * it re-executes dutyd, so that nothing of the old leadership survives.
  */
+static void	pg_ready(void);
+
 static void
 pg_show(void)
 {
@@ -429,38 +463,70 @@ pg_show(void)
 static int
 pg_promoted(void *arg)
 {
-	char err[1024];
-
 	start_core(pgha_backend());
-	if (sessauth_init(err, sizeof(err)) != 0)
-		fatalx("%s", err);
+	/* The gate off; the console's session key is read then (http.c). */
 	role_set("leader", pgha_instance(), pgha_instance());
 	record_start(config_current());
 	supervise_refresh();
 	log_info("dutyd %s is the leader as %s; serving", DUTYD_VERSION,
 	    pgha_instance());
+	pg_ready();
 	return 0;
 }
 
 static void
 pg_lost(void *arg, const char *why)
 {
-	int rc;
+	sigset_t	set;
+	int		rc;
 
 	/* The gate first: from here on nothing answers 2xx. */
 	d.leading = 0;
 	role_set("standby", pgha_instance(), "");
 	log_errorx("no longer the leader (%s): starting again as a standby",
 	    why);
+	/*
+	 * A stop asked for during the exec stays pending until the new image
+	 * handles it, instead of killing it half-started.
+	 */
+	stop_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	rc = reexec_self(http_passed_fds());
 	fatalx("cannot start again as a standby: %s; exiting so that the "
 	    "service manager restarts dutyd", strerror(-rc));
+}
+
+/* READY=1 once there is something true to show (pgha_settled()). */
+static void
+pg_ready(void)
+{
+	if (d.ready)
+		return;
+	d.ready = 1;
+	event_del(d.ready_timer);
+	/*
+	 * Listening only now: what /healthz says is then true (a standby
+	 * names its leader); under socket activation requests wait in the
+	 * backlog meanwhile.
+	 */
+	start_http(config_current());
+	sdnotify_ready();
+	log_info("dutyd %s ready (%s: %s)", DUTYD_VERSION, d.leading ?
+	    "leader" : "standby", pgha_status());
+}
+
+static void
+pg_ready_late(evutil_socket_t fd, short what, void *arg)
+{
+	pg_ready();
 }
 
 static void
 pg_changed(void *arg)
 {
 	pg_show();
+	if (pgha_settled())
+		pg_ready();
 }
 
 static const struct pgha_hooks pg_hooks = {
@@ -478,21 +544,28 @@ start(struct config *cfg)
 		d.pg = 1;
 		/* Standby until the lock is ours: the gate is on before a listener. */
 		role_set("standby", cfg->postgresql->instance, "");
-		start_serving(cfg);
+		start_events();
 		if (pgha_start(d.base, cfg->postgresql, &pg_hooks, NULL, err,
 		    sizeof(err)) != 0)
 			fatalx("%s", err);
 		pg_show();
-		sdnotify_ready();
 		supervise_start();
-		log_info("dutyd %s ready as a standby (%s)", DUTYD_VERSION,
-		    pgha_status());
+		/* The database must not hold the start up: a second at most. */
+		if ((d.ready_timer = evtimer_new(d.base, pg_ready_late, NULL)) ==
+		    NULL)
+			fatalx("cannot create a timer");
+		{
+			static const struct timeval second = { 1, 0 };
+
+			event_add(d.ready_timer, &second);
+		}
 		return;
 	}
 	if ((be = filelog_at(cfg->state_dir)) == NULL)
 		fatalx("out of memory");
 	start_core(be);
-	start_serving(cfg);
+	start_http(cfg);
+	start_events();
 	record_start(cfg);
 	sdnotify_ready();
 	supervise_start();
@@ -511,7 +584,8 @@ run(void)
 		if (d.leading) {
 			core_turn();
 			watch_health();
-		}
+		} else
+			store_commit();	/* a standby's 200s (/metrics) wait for it too */
 		if (d.draining) {
 			if (!http_busy(DRAIN_QUIET_MS) ||
 			    time_now_ms() >= d.drain_until)
@@ -531,7 +605,8 @@ stop(void)
 	json_t *data;
 
 	/* No client is left waiting, and what they did is recorded before the stop. */
-	http_shutdown();
+	if (d.ready || !d.pg)
+		http_shutdown();
 	if (d.leading) {
 		(void)store_flush();
 		data = json_pack("{s:i}", "pid", (int)getpid());
@@ -541,7 +616,8 @@ stop(void)
 			log_warnx("the stop could not be committed to the store");
 	}
 	supervise_stop();
-	http_shutdown();
+	if (d.ready || !d.pg)
+		http_shutdown();
 	if (d.leading) {
 		stream_shutdown();
 		core_stop();
@@ -554,6 +630,8 @@ stop(void)
 	event_free(d.sighup);
 	event_free(d.kick);
 	event_free(d.tick);
+	if (d.ready_timer != NULL)
+		event_free(d.ready_timer);
 	event_base_free(d.base);
 	libevent_global_shutdown();
 	if (d.pg)

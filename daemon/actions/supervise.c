@@ -148,6 +148,29 @@ supervise_refresh(void)
 	sdnotify_status("%s", sv.status);
 }
 
+/*
+ * libpq's messages come in lines ("...refused\n\tIs the server running"):
+ * a newline would end STATUS= and start another assignment.
+ */
+static void
+supervise_one_line(char *dst, size_t len, const char *src)
+{
+	size_t	 i = 0;
+	int	 space = 0;
+
+	for (; *src != '\0' && i + 1 < len; src++) {
+		if ((unsigned char)*src < 0x20 || *src == 0x7f) {
+			space = i > 0;
+			continue;
+		}
+		if (space && i + 2 < len)
+			dst[i++] = ' ';
+		space = 0;
+		dst[i++] = *src;
+	}
+	dst[i] = '\0';
+}
+
 void
 supervise_role(const char *role, const char *sentence)
 {
@@ -162,7 +185,7 @@ supervise_role(const char *role, const char *sentence)
 	sv_role.set = 1;
 	snprintf(sv_role.role, sizeof(sv_role.role), "%s", role);
 	if (sentence != NULL)
-		snprintf(sv_role.sentence, sizeof(sv_role.sentence), "%s",
+		supervise_one_line(sv_role.sentence, sizeof(sv_role.sentence),
 		    sentence);
 	supervise_refresh();
 }

@@ -7,7 +7,10 @@
  * pid, so LISTEN_PID is ours.  Whatever else is open (the database
  * socket, libevent's, a lock) must not reach the new image, which would
  * otherwise hold two sessions, or wait on its own lock: everything else
- * above stderr is marked close-on-exec first.
+ * above stderr is marked close-on-exec first.  Exec keeps the signal
+ * mask and what is pending: main blocks its stop signals first, so that a
+ * SIGTERM during the exec waits for the new image's handlers instead of
+ * killing it half-started; every other signal is unblocked here.
  */
 #include <sys/types.h>
 
@@ -90,7 +93,7 @@ int
 reexec_self(int listen_fds)
 {
 	char		 num[24];
-	sigset_t	 none;
+	sigset_t	 others;
 	int		 i, rc;
 
 	if (reexec_argv == NULL || reexec_argv[0] == NULL)
@@ -114,9 +117,16 @@ reexec_self(int listen_fds)
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDS");
 	}
-	/* The mask survives exec: the new image must get its signals. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/*
+	 * The mask survives exec: the new image must get its signals, except
+	 * the ones the caller blocked on purpose (main's stop signals, held
+	 * pending until the new image handles them).
+	 */
+	sigprocmask(SIG_SETMASK, NULL, &others);
+	sigdelset(&others, SIGTERM);
+	sigdelset(&others, SIGINT);
+	sigdelset(&others, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &others, NULL);
 	log_info("executing dutyd again (%s)", reexec_argv[0]);
 	execv("/proc/self/exe", reexec_argv);
 	return -errno;

@@ -17,7 +17,9 @@ void	reexec_save(int argc, char **argv);
  * the sockets SD_LISTEN_FDS_START.. stay open across the exec (FD_CLOEXEC
  * cleared) and the new image finds LISTEN_PID/LISTEN_FDS as systemd sets
  * them, so socket activation survives; every other descriptor above
- * stderr is closed by the exec.  Returns -errno only on failure (nothing
+ * stderr is closed by the exec.  SIGTERM, SIGINT and SIGHUP stay as the
+ * caller blocked them (pending ones wait for the new image); every other
+ * signal is unblocked.  Returns -errno only on failure (nothing
  * was saved, or exec failed); the process is unchanged then, except that
  * the kept sockets have lost FD_CLOEXEC.
  */

@@ -128,7 +128,7 @@ http_reply_take(struct http_call *call, int status, const char *content_type,
 		http_out_of_memory(call->req);
 		return;
 	}
-	if (status >= 300) {
+	if (status >= 300 || call->on_standby) {
 		http_send(call->req, status, content_type, text);
 		free(text);
 		return;
@@ -479,10 +479,23 @@ http_auth_throttled(struct http_call *call)
 	return 1;
 }
 
+/*
+ * The console's session key is a secret of the store, which a standby has
+ * not opened: it is read (again: the same key) when the lead is taken,
+ * the store open by then.
+ */
 void
 http_set_standby(int on)
 {
+	char	err[512];
+	int	was = http_standby_on;
+
 	http_standby_on = on != 0;
+	if (http_standby_on || !was || http_routes == NULL)
+		return;
+	if (sessauth_init(err, sizeof(err)) != 0)
+		log_errorx("console sign-in is off: cannot read its session key: "
+		    "%s; tokens still work, restart dutyd to retry", err);
 }
 
 int
@@ -529,8 +542,10 @@ http_standby_gate(struct http_call *call, const char *path)
 	if (!http_standby_on)
 		return 0;
 	if (path != NULL && strcmp(method, "GET") == 0 &&
-	    (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0))
+	    (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0)) {
+		call->on_standby = 1;
 		return 0;
+	}
 	if (http_leader[0] != '\0') {
 		snprintf(msg, sizeof(msg), "this dutyd is the standby, not the "
 		    "leader; the leader is %s: send requests there (or through "
@@ -834,4 +849,5 @@ http_shutdown(void)
 	sessauth_shutdown();
 	http_bound = NULL;
 	http_activated = 0;
+	http_routes = NULL;
 }

@@ -30,6 +30,11 @@ struct http_call {
 	int				 by_session;
 	unsigned char			 session_id[SESSTOKEN_ID_LEN];
 	int64_t				 session_expiry_ms;
+	/*
+	 * Let through by a standby's gate (/healthz, /metrics): it records
+	 * nothing and a standby commits nothing, so a 2xx goes out at once.
+	 */
+	int				 on_standby;
 };
 
 /* Who may call a route. */
@@ -61,6 +66,8 @@ int	http_init(struct event_base *, const struct config *,
  * "role": "standby", "leader"} before routing or authentication, so no
  * handler (and no state module, which a standby has not started) runs.
  * Off (the default): requests go to their routes.  role_set() calls it.
+ * On before http_init(): the console's session key (a store secret) is
+ * read only when it goes off, so the store must be open by then.
  */
 void	http_set_standby(int on);
 int	http_standby(void);

@@ -4,6 +4,7 @@
  * never ask the store layer themselves, so that they stay testable and a
  * file-log dutyd shows nothing of it.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,10 +21,20 @@ static struct {
 	int64_t	 seq;
 } rl;
 
+/*
+ * The leader's name comes from the database's dutyd_leader row: only the
+ * characters an instance may have pass (as in http.c's 503), so /healthz
+ * stays valid JSON whatever the row holds.
+ */
 static void
 role_copy(char *dst, size_t len, const char *src)
 {
-	snprintf(dst, len, "%s", src != NULL ? src : "");
+	size_t i;
+
+	for (i = 0; src != NULL && src[i] != '\0' && i + 1 < len; i++)
+		dst[i] = isalnum((unsigned char)src[i]) ||
+		    strchr("._-", src[i]) != NULL ? src[i] : '?';
+	dst[i] = '\0';
 }
 
 void

@@ -17,6 +17,7 @@
 
 #include <event2/event.h>
 
+#include "base/log.h"
 #include "store/pgconn.h"
 
 #define PGCONN_KEYS	12
@@ -52,6 +53,13 @@ struct pgconn {
 };
 
 static void	pgconn_io(evutil_socket_t, short, void *);
+
+/* The server's notices (WARNING, NOTICE): libpq would print them on stderr. */
+static void
+pgconn_notice(void *arg, const char *msg)
+{
+	log_debug("PostgreSQL: %.*s", (int)strcspn(msg, "\n"), msg);
+}
 
 int64_t
 pgconn_now(void)
@@ -382,6 +390,7 @@ pgconn_open(struct event_base *base, const char *conninfo, const char *appname,
 		pgconn_release(pc);
 		return NULL;
 	}
+	PQsetNoticeProcessor(pc->conn, pgconn_notice, NULL);
 	/* PQconnectPoll() keeps no time itself. */
 	tv.tv_sec = limit / 1000;
 	tv.tv_usec = (limit % 1000) * 1000;

@@ -30,8 +30,13 @@
 #define PGHA_POLL_MS		200
 #define PGHA_BACKOFF_MIN_MS	100
 #define PGHA_BACKOFF_MAX_MS	1000
-/* Rows per read: a long table is read in pieces, the loop turning between. */
+/*
+ * A long table is read in pieces, the loop turning between: at most so
+ * many rows, and lines of so many bytes (libpq holds a whole result in
+ * memory, and a line may be up to RECORD_LINE_MAX).
+ */
 #define PGHA_READ_ROWS		5000
+#define PGHA_READ_BYTES		(16 * 1024 * 1024)
 
 enum pgha_lockst { LOCK_NONE, LOCK_CONNECTING, LOCK_WAITING, LOCK_CATCHUP,
 	LOCK_HELD };
@@ -66,9 +71,14 @@ static struct {
 	int64_t			 ckpt_begin, ckpt_end;
 	int64_t			 bytes_since_ckpt;
 	int			 read_rows;	/* of the read in flight */
+	int64_t			 read_bytes;
 	int			 broken;	/* the chain does not verify */
 	int			 bad_secret;
 	int			 nometa;	/* no dutyd_meta table */
+	int			 settled;	/* see pgha_settled() */
+	/* A leader whose lease ran out while it holds the lock (a hung one). */
+	long long		 hung_pid;
+	long long		 hung_ms;
 	char			 leader[128];
 	char			 dberr[256];
 	char			 status[512];
@@ -203,7 +213,7 @@ pgha_row(int64_t seq, const char *line, size_t len, int64_t start)
 	}
 	json_decref(root);
 	record_hash(line, len, hash);
-	if ((rc = pglines_push(&ha.lines, seq, line, len)) != 0)
+	if ((rc = pglog_lines_push(&ha.lines, seq, line, len)) != 0)
 		return rc;
 	memcpy(ha.read_hash, hash, sizeof(hash));
 	ha.read_seq = seq;
@@ -222,6 +232,8 @@ pgha_read_result(void *arg, const PGresult *res)
 
 	if (strcmp(f0, "seq") == 0) {
 		ha.read_rows = n;
+		for (i = 0; i < n; i++)
+			ha.read_bytes += PQgetlength(res, i, 1);
 		for (i = 0; i < n && !ha.broken; i++) {
 			int64_t start = PQnfields(res) > 2 ?
 			    strtoll(PQgetvalue(res, i, 2), NULL, 10) : 0;
@@ -240,12 +252,20 @@ pgha_read_result(void *arg, const PGresult *res)
 		e = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 		/* A newer checkpoint read whole: what is before it is not needed. */
 		if (e <= ha.read_seq && (b > ha.ckpt_begin || e != ha.ckpt_end)) {
-			pglines_drop_before(&ha.lines, b);
+			pglog_lines_drop_before(&ha.lines, b);
 			ha.ckpt_begin = b;
 			ha.ckpt_end = e;
 			pgha_recount();
 		}
 	} else if (strcmp(f0, "instance") == 0 && n == 1) {
+		/* stale_ms, backend_pid, holder: see pgha_read_sql(). */
+		if (PQnfields(res) == 4 && !PQgetisnull(res, 0, 1) &&
+		    !PQgetisnull(res, 0, 3) && strtoll(PQgetvalue(res, 0, 1),
+		    NULL, 10) > ha.lease_ms && strcmp(PQgetvalue(res, 0, 2),
+		    PQgetvalue(res, 0, 3)) == 0) {
+			ha.hung_pid = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+			ha.hung_ms = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		}
 		if (strcmp(ha.leader, PQgetvalue(res, 0, 0)) != 0) {
 			snprintf(ha.leader, sizeof(ha.leader), "%s",
 			    PQgetvalue(res, 0, 0));
@@ -283,29 +303,65 @@ pgha_read_result(void *arg, const PGresult *res)
 	}
 }
 
-/* The statements of one read: new rows, the newest checkpoint, the leader. */
+/*
+ * The leader, how long since it renewed its lease (by the server's clock:
+ * no skew between machines), the session it wrote that from, and the
+ * session holding the lock now: the lease ran out only if they are one.
+ */
+#define PGHA_LEADER_SQL \
+	"SELECT instance, (extract(epoch FROM now() - renewed) * 1000)::bigint " \
+	"AS stale_ms, backend_pid, (SELECT pid FROM pg_locks WHERE locktype = " \
+	"'advisory' AND granted AND classid = " PGHA_KEY_HI " AND objid = " \
+	PGHA_KEY_LO " AND objsubid = 1 LIMIT 1) AS holder FROM dutyd_leader " \
+	"WHERE id = 1"
+/* PGSCHEMA_LOCK_KEY as pg_locks shows a bigint key: its two halves. */
+#define PGHA_KEY_HI	"100"
+#define PGHA_KEY_LO	"1970567524"
+
+/*
+ * The statements of one read: new rows (the first always, then as long as
+ * their bytes add up to PGHA_READ_BYTES), the newest checkpoint, the
+ * leader.
+ */
 static void
 pgha_read_sql(char *sql, size_t len)
 {
+	ha.read_rows = 0;
+	ha.read_bytes = 0;
 	if (ha.anchored)
-		snprintf(sql, len, "SELECT seq, line FROM dutyd_audit WHERE seq > "
-		    "%lld ORDER BY seq LIMIT %d;"
+		snprintf(sql, len, "SELECT seq, line FROM (SELECT seq, line, "
+		    "sum(octet_length(line)) OVER (ORDER BY seq) AS run FROM "
+		    "(SELECT seq, line FROM dutyd_audit WHERE seq > %lld ORDER BY "
+		    "seq LIMIT %d) p) q WHERE run <= %d OR seq = %lld ORDER BY seq;"
 		    "SELECT begin_seq, end_seq FROM dutyd_checkpoint ORDER BY "
 		    "begin_seq DESC LIMIT 1;"
-		    "SELECT instance FROM dutyd_leader WHERE id = 1",
-		    (long long)ha.read_seq, PGHA_READ_ROWS);
+		    PGHA_LEADER_SQL,
+		    (long long)ha.read_seq, PGHA_READ_ROWS, PGHA_READ_BYTES,
+		    (long long)ha.read_seq + 1);
 	else
 		/*
 		 * From the line before the newest checkpoint (its hash anchors
 		 * the chain), in one statement so that both agree.
 		 */
 		snprintf(sql, len, "WITH c AS (SELECT coalesce(max(begin_seq), 1) "
-		    "AS b FROM dutyd_checkpoint) SELECT seq, line, c.b FROM "
-		    "dutyd_audit, c WHERE seq >= c.b - 1 ORDER BY seq LIMIT %d;"
+		    "AS b FROM dutyd_checkpoint), p AS (SELECT seq, line, c.b FROM "
+		    "dutyd_audit, c WHERE seq >= c.b - 1 ORDER BY seq LIMIT %d), "
+		    "q AS (SELECT seq, line, b, sum(octet_length(line)) OVER "
+		    "(ORDER BY seq) AS run, row_number() OVER (ORDER BY seq) AS k "
+		    "FROM p) SELECT seq, line, b FROM q WHERE run <= %d OR k <= 2 "
+		    "ORDER BY seq;"
 		    "SELECT begin_seq, end_seq FROM dutyd_checkpoint ORDER BY "
 		    "begin_seq DESC LIMIT 1;"
-		    "SELECT instance FROM dutyd_leader WHERE id = 1",
-		    PGHA_READ_ROWS);
+		    PGHA_LEADER_SQL,
+		    PGHA_READ_ROWS, PGHA_READ_BYTES);
+}
+
+/* The last read may have left rows behind: read again at once. */
+static int
+pgha_read_more(void)
+{
+	return !ha.broken && (ha.read_rows == PGHA_READ_ROWS ||
+	    ha.read_bytes + RECORD_LINE_MAX > PGHA_READ_BYTES);
 }
 
 /*
@@ -318,6 +374,7 @@ pgha_follow_drop(const char *why)
 	pgconn_free(ha.follow);
 	ha.follow = NULL;
 	ha.schema_ok = 0;
+	ha.settled = 1;
 	if (why != NULL) {
 		if (strcmp(ha.dberr, why) != 0)
 			log_warnx("cannot reach the PostgreSQL store: %s; retrying",
@@ -333,27 +390,51 @@ pgha_follow_drop(const char *why)
 }
 
 static void
-pgha_follow_read_done(void *arg, const char *err)
+pgha_terminated(void *arg, const char *err)
 {
 	if (err != NULL) {
 		pgha_follow_drop(err);
 		return;
 	}
+	pgha_after(ha.follow_timer, PGHA_POLL_MS);
+}
+
+static void
+pgha_follow_read_done(void *arg, const char *err)
+{
+	char sql[96];
+
+	if (err != NULL) {
+		pgha_follow_drop(err);
+		return;
+	}
+	if (ha.hung_pid > 0) {
+		/* Ending its session releases the lock: a standby's wait returns. */
+		log_warnx("%s did not renew its lease for %.1f s (lease %.1f s): "
+		    "ending its database session so that a standby takes the "
+		    "lead", ha.leader[0] ? ha.leader : "the leader",
+		    ha.hung_ms / 1000.0, ha.lease_ms / 1000.0);
+		snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)",
+		    ha.hung_pid);
+		ha.hung_pid = 0;
+		if (pgconn_query(ha.follow, sql, NULL, pgha_terminated, NULL) != 0)
+			pgha_follow_drop("cannot send a query");
+		return;
+	}
 	ha.follow_backoff = PGHA_BACKOFF_MIN_MS;
 	ha.dberr[0] = '\0';
+	ha.settled = 1;
 	pgha_changed();
 	/* A full read: more is waiting. */
-	pgha_after(ha.follow_timer, ha.read_rows == PGHA_READ_ROWS &&
-	    !ha.broken ? 0 : PGHA_POLL_MS);
+	pgha_after(ha.follow_timer, pgha_read_more() ? 0 : PGHA_POLL_MS);
 }
 
 static void
 pgha_follow_read(void)
 {
-	char sql[640];
+	char sql[1024];
 
 	pgha_read_sql(sql, sizeof(sql));
-	ha.read_rows = 0;
 	if (pgconn_query(ha.follow, sql, pgha_read_result, pgha_follow_read_done,
 	    NULL) != 0)
 		pgha_follow_drop("cannot send a query");
@@ -372,6 +453,7 @@ pgha_version_done(void *arg, const char *err)
 		if (!warned++)
 			log_errorx("cannot use the PostgreSQL store: %s; retrying "
 			    "every second", ha.dberr);
+		ha.settled = 1;
 		pgconn_free(ha.follow);
 		ha.follow = NULL;
 		pgha_changed();
@@ -501,32 +583,22 @@ static void
 pgha_promote(void)
 {
 	struct pglog_found	 found;
-	char			*lit, sql[512];
 
-	if ((lit = PQescapeLiteral(pgconn_pg(ha.lock), ha.instance,
-	    strlen(ha.instance))) == NULL) {
-		pgha_lock_drop("out of memory");
-		return;
-	}
-	snprintf(sql, sizeof(sql), "INSERT INTO dutyd_leader(id, instance, pid, "
-	    "since) VALUES (1, %s, %d, now()) ON CONFLICT (id) DO UPDATE SET "
-	    "instance = EXCLUDED.instance, pid = EXCLUDED.pid, since = "
-	    "EXCLUDED.since", lit, (int)getpid());
-	PQfreemem(lit);
 	memset(&found, 0, sizeof(found));
 	found.lines = ha.lines;
 	memset(&ha.lines, 0, sizeof(ha.lines));
 	found.tail_seq = ha.read_seq;
 	memcpy(found.tail_hash, ha.read_hash, sizeof(found.tail_hash));
 	found.bytes_since_ckpt = ha.bytes_since_ckpt;
-	ha.backend = pglog_begin(ha.lock, &found, sql, ha.conninfo, ha.appname,
+	ha.backend = pglog_begin(ha.lock, &found, NULL, ha.conninfo, ha.appname,
 	    ha.lease_ms);
-	pglines_clear(&found.lines);
+	pglog_lines_clear(&found.lines);
 	if (ha.backend == NULL) {
 		pgha_lock_drop("out of memory");
 		return;
 	}
 	ha.lockst = LOCK_HELD;
+	ha.settled = 1;
 	snprintf(ha.leader, sizeof(ha.leader), "%s", ha.instance);
 	ha.dberr[0] = '\0';
 	ha.role = PGHA_LEADER;
@@ -581,7 +653,7 @@ pgha_catchup_done(void *arg, const char *err)
 		pgha_changed();
 		return;
 	}
-	if (ha.read_rows == PGHA_READ_ROWS) {
+	if (pgha_read_more()) {
 		pgha_catchup();
 		return;
 	}
@@ -595,18 +667,31 @@ pgha_catchup_done(void *arg, const char *err)
 static void
 pgha_catchup(void)
 {
-	char sql[640];
+	char sql[1024];
 
-	pgha_read_sql(sql, sizeof(sql));
-	ha.read_rows = 0;
+	/* A long table is read in pieces: the lease is renewed with each. */
+	pgha_read_sql(sql, sizeof(sql) - 80);
+	strcat(sql, ";UPDATE dutyd_leader SET renewed = now() WHERE id = 1");
 	if (pgconn_query(ha.lock, sql, pgha_read_result, pgha_catchup_done,
 	    NULL) != 0)
 		pgha_lock_drop("cannot send a query");
 }
 
 static void
+pgha_leased(void *arg, const char *err)
+{
+	if (err != NULL) {
+		pgha_lock_drop(err);
+		return;
+	}
+	pgha_catchup();
+}
+
+static void
 pgha_locked(void *arg, const char *err)
 {
+	char *lit, sql[512];
+
 	if (err != NULL) {
 		pgha_lock_drop(err);
 		return;
@@ -620,28 +705,91 @@ pgha_locked(void *arg, const char *err)
 	pgha_changed();
 	log_info("the lead is free: reading the audit table's tail from seq "
 	    "%lld", (long long)ha.read_seq);
-	pgha_catchup();
+	/*
+	 * The lease first, before a line is read: a standby must not take
+	 * the previous leader's stale lease for ours and end our session.
+	 */
+	if ((lit = PQescapeLiteral(pgconn_pg(ha.lock), ha.instance,
+	    strlen(ha.instance))) == NULL) {
+		pgha_lock_drop("out of memory");
+		return;
+	}
+	snprintf(sql, sizeof(sql), "INSERT INTO dutyd_leader(id, instance, pid, "
+	    "since, backend_pid, renewed) VALUES (1, %s, %d, now(), "
+	    "pg_backend_pid(), now()) ON CONFLICT (id) DO UPDATE SET "
+	    "instance = EXCLUDED.instance, pid = EXCLUDED.pid, since = "
+	    "EXCLUDED.since, backend_pid = EXCLUDED.backend_pid, renewed = "
+	    "EXCLUDED.renewed", lit, (int)getpid());
+	PQfreemem(lit);
+	if (pgconn_query(ha.lock, sql, NULL, pgha_leased, NULL) != 0)
+		pgha_lock_drop("cannot send a query");
+}
+
+/* Now the lock: granted the moment the holder's session ends. */
+static void
+pgha_lock_wait(void)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%lld)",
+	    (long long)PGSCHEMA_LOCK_KEY);
+	ha.lockst = LOCK_WAITING;
+	if (pgconn_query(ha.lock, sql, NULL, pgha_locked, NULL) != 0)
+		pgha_lock_drop("cannot send a query");
+}
+
+/*
+ * A server without tcp_user_timeout (before PostgreSQL 12, some
+ * compatible ones) still serves: only a vanished host's session then
+ * lasts as long as the server's keepalives say, and the lease held in
+ * dutyd_leader covers that.  Each setting is a query of its own: a
+ * failed statement would undo the others of its query.
+ */
+static void
+pgha_lock_tuned(void *arg, const char *err)
+{
+	static int	warned;
+	char		sql[128];
+	int64_t		s = ha.lease_ms / 1000 < 1 ? 1 : ha.lease_ms / 1000;
+	intptr_t	step = (intptr_t)arg;
+
+	if (ha.lock == NULL || !pgconn_ready(ha.lock))
+		return;		/* the session is gone: down() follows */
+	if (err != NULL && !warned++)
+		log_warnx("the database does not take dutyd's session timeouts "
+		    "(%s): a leader whose host vanishes keeps its session until "
+		    "the lease in dutyd_leader runs out", err);
+	if (step == 0)
+		snprintf(sql, sizeof(sql), "SET tcp_keepalives_idle = %lld",
+		    (long long)(s > 2 ? s / 2 : 1));
+	else if (step == 1)
+		snprintf(sql, sizeof(sql), "SET tcp_keepalives_interval = 1");
+	else if (step == 2)
+		snprintf(sql, sizeof(sql), "SET tcp_keepalives_count = %lld",
+		    (long long)(s > 2 ? s / 2 : 1));
+	else {
+		pgha_lock_wait();
+		return;
+	}
+	if (pgconn_query(ha.lock, sql, NULL, pgha_lock_tuned,
+	    (void *)(step + 1)) != 0)
+		pgha_lock_drop("cannot send a query");
 }
 
 static void
 pgha_lock_up(void *arg)
 {
-	char	sql[512];
-	int64_t	s = ha.lease_ms / 1000 < 1 ? 1 : ha.lease_ms / 1000;
+	char sql[64];
 
 	ha.lock_backoff = PGHA_BACKOFF_MIN_MS;
+	ha.lockst = LOCK_WAITING;
 	/*
 	 * The server drops a session cut off from us within the lease too,
 	 * so the lock passes on even when this host vanished.
 	 */
-	snprintf(sql, sizeof(sql), "SET tcp_user_timeout = %lld;"
-	    "SET tcp_keepalives_idle = %lld; SET tcp_keepalives_interval = 1;"
-	    "SET tcp_keepalives_count = %lld;"
-	    "SELECT pg_advisory_lock(%lld)", (long long)ha.lease_ms,
-	    (long long)(s > 2 ? s / 2 : 1), (long long)(s > 2 ? s / 2 : 1),
-	    (long long)PGSCHEMA_LOCK_KEY);
-	ha.lockst = LOCK_WAITING;
-	if (pgconn_query(ha.lock, sql, NULL, pgha_locked, NULL) != 0)
+	snprintf(sql, sizeof(sql), "SET tcp_user_timeout = %lld",
+	    (long long)ha.lease_ms);
+	if (pgconn_query(ha.lock, sql, NULL, pgha_lock_tuned, (void *)0) != 0)
 		pgha_lock_drop("cannot send a query");
 }
 
@@ -772,6 +920,12 @@ pgha_status(void)
 	return ha.status;
 }
 
+int
+pgha_settled(void)
+{
+	return ha.settled;
+}
+
 int64_t
 pgha_read_seq(void)
 {
@@ -799,7 +953,7 @@ pgha_stop(void)
 	if (ha.watch != NULL)
 		event_free(ha.watch);
 	ha.follow_timer = ha.lock_timer = ha.watch = NULL;
-	pglines_clear(&ha.lines);
+	pglog_lines_clear(&ha.lines);
 	pglog_reset();
 	free(ha.conninfo);
 	ha.conninfo = NULL;

@@ -45,6 +45,14 @@ const char *pgha_instance(void);	/* ours */
 /* One sentence for STATUS= and logs: "following duty-a, read up to seq 812" / "cannot reach the database: …". */
 const char *pgha_status(void);
 int64_t	pgha_read_seq(void);		/* standby: last seq read from the table */
+/*
+ * 1 once there is something true to show: the first read of the table is
+ * done (the leader's name and seq known), or the lead is ours, or the
+ * first attempt to reach the database failed.  main sends READY=1 then
+ * (at most a second after start), so a standby that says it is ready also
+ * names its leader.
+ */
+int	pgha_settled(void);
 /* The store backend writing through the lock's session; valid from promoted() on. */
 const struct store_backend *pgha_backend(void);
 void	pgha_stop(void);		/* closes everything; accepts being called in any role */

@@ -28,6 +28,8 @@
 #define PGLOG_SECRET_MAX	64
 #define PGLOG_SECRETS_MAX	32
 #define PGLOG_EXTRAS_MAX	64
+/* The lease: every commit and heartbeat renews it (pgha.c reads it). */
+#define PGLOG_RENEW	"UPDATE dutyd_leader SET renewed = now() WHERE id = 1"
 /* A checkpoint that could not be written is tried again after this. */
 #define PGLOG_RETRY_MS		(60 * 1000)
 
@@ -74,7 +76,7 @@ static void	pglog_committed(void *, const char *);
  */
 
 int
-pglines_push(struct pglines *ls, int64_t seq, const char *line, size_t len)
+pglog_lines_push(struct pglines *ls, int64_t seq, const char *line, size_t len)
 {
 	struct pgline *grown;
 
@@ -105,7 +107,7 @@ pglines_push(struct pglines *ls, int64_t seq, const char *line, size_t len)
 }
 
 void
-pglines_drop_before(struct pglines *ls, int64_t seq)
+pglog_lines_drop_before(struct pglines *ls, int64_t seq)
 {
 	while (ls->first < ls->n && ls->v[ls->first].seq < seq) {
 		ls->bytes -= (int64_t)ls->v[ls->first].len;
@@ -118,7 +120,7 @@ pglines_drop_before(struct pglines *ls, int64_t seq)
 }
 
 void
-pglines_clear(struct pglines *ls)
+pglog_lines_clear(struct pglines *ls)
 {
 	size_t i;
 
@@ -130,11 +132,11 @@ pglines_clear(struct pglines *ls)
 
 /* Drops the first N lines held. */
 static void
-pglines_shift(struct pglines *ls, size_t n)
+pglog_lines_shift(struct pglines *ls, size_t n)
 {
 	if (n == 0)
 		return;
-	pglines_drop_before(ls, ls->v[ls->first + n - 1].seq + 1);
+	pglog_lines_drop_before(ls, ls->v[ls->first + n - 1].seq + 1);
 }
 
 /*
@@ -159,8 +161,8 @@ pglog_reset(void)
 	size_t i;
 
 	pglog_clear_secrets();
-	pglines_clear(&pl.found);
-	pglines_clear(&pl.pending);
+	pglog_lines_clear(&pl.found);
+	pglog_lines_clear(&pl.pending);
 	for (i = 0; i < pl.nextras; i++)
 		free(pl.extras[i]);
 	pl.nextras = 0;
@@ -224,7 +226,7 @@ pglog_replay(void *self, int (*fn)(const char *, size_t, void *), void *arg,
 	for (i = pl.found.first; i < pl.found.n && rc == 0; i++)
 		rc = fn(pl.found.v[i].line, pl.found.v[i].len, arg);
 	/* The state is in memory now; the lines are in the table. */
-	pglines_clear(&pl.found);
+	pglog_lines_clear(&pl.found);
 	return rc;
 }
 
@@ -251,7 +253,7 @@ pglog_append(void *self, int64_t seq, const char *line, size_t len,
 		return pl.health != 0 ? pl.health : -ENOBUFS;
 	if (pl.pending.bytes + (int64_t)len > PGLOG_PENDING_HARD)
 		return -ENOBUFS;
-	if ((rc = pglines_push(&pl.pending, seq, line, len)) != 0)
+	if ((rc = pglog_lines_push(&pl.pending, seq, line, len)) != 0)
 		return rc;
 	if ((flags & STORE_CHECKPOINT) && pglog_is_begin(line, len))
 		pl.ckpt_begin = seq;
@@ -318,13 +320,13 @@ pglog_build(void)
 		len += (size_t)snprintf(sql + len, cap - len, "%s;",
 		    pl.extras[i]);
 	}
-	if (len + 16 > cap && (grown = realloc(sql, len + 16)) == NULL) {
+	need = len + sizeof(PGLOG_RENEW ";COMMIT;");
+	if (need > cap && (grown = realloc(sql, need)) == NULL) {
 		free(sql);
 		return NULL;
-	}
-	else if (len + 16 > cap)
+	} else if (need > cap)
 		sql = grown;
-	memcpy(sql + len, "COMMIT;", 8);
+	memcpy(sql + len, PGLOG_RENEW ";COMMIT;", sizeof(PGLOG_RENEW ";COMMIT;"));
 	return sql;
 }
 
@@ -384,7 +386,7 @@ pglog_committed(void *arg, const char *err)
 		if (pl.flight_lines > 0)
 			pl.committed_seq = pl.pending.v[pl.pending.first +
 			    pl.flight_lines - 1].seq;
-		pglines_shift(&pl.pending, pl.flight_lines);
+		pglog_lines_shift(&pl.pending, pl.flight_lines);
 		for (i = 0; i < pl.flight_extras; i++)
 			free(pl.extras[i]);
 		memmove(pl.extras, pl.extras + pl.flight_extras,
@@ -399,8 +401,12 @@ pglog_committed(void *arg, const char *err)
 		return;
 	}
 	/* The transaction may be open and aborted: the retry rolls it back. */
-	pl.need_rollback = pl.conn != NULL && pgconn_ready(pl.conn);
-	pglog_failed(pl.need_rollback ? -EIO : -ECONNRESET, err);
+	if (pl.conn != NULL && pgconn_ready(pl.conn)) {
+		pl.need_rollback = PQtransactionStatus(pgconn_pg(pl.conn)) !=
+		    PQTRANS_IDLE;
+		pglog_failed(-EIO, err);
+	} else
+		pglog_failed(-ECONNRESET, err);
 	pglog_finish(pl.health);
 }
 
@@ -461,7 +467,7 @@ pglog_heartbeat(void)
 		return -ECONNRESET;
 	if (pl.committing || pl.heartbeat || pgconn_busy(pl.conn))
 		return 0;
-	if ((rc = pgconn_query(pl.conn, "SELECT 1", NULL, pglog_heartbeat_done,
+	if ((rc = pgconn_query(pl.conn, PGLOG_RENEW, NULL, pglog_heartbeat_done,
 	    NULL)) == 0)
 		pl.heartbeat = 1;
 	return rc;
@@ -610,8 +616,8 @@ pglog_close(void *self)
 	size_t i;
 
 	pglog_clear_secrets();
-	pglines_clear(&pl.found);
-	pglines_clear(&pl.pending);
+	pglog_lines_clear(&pl.found);
+	pglog_lines_clear(&pl.pending);
 	for (i = 0; i < pl.nextras; i++)
 		free(pl.extras[i]);
 	pl.nextras = 0;
@@ -738,7 +744,7 @@ pglog_begin(struct pgconn *conn, struct pglog_found *found,
     const char *first_sql, const char *conninfo, const char *appname,
     int64_t lease_ms)
 {
-	pglines_clear(&pl.found);
+	pglog_lines_clear(&pl.found);
 	pl.found = found->lines;
 	memset(&found->lines, 0, sizeof(found->lines));
 	pl.tail_seq = pl.last_seq = pl.committed_seq = found->tail_seq;

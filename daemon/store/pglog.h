@@ -28,10 +28,10 @@ struct pglines {
 	size_t		 first;		/* v[0..first) are dropped, not yet compacted */
 	int64_t		 bytes;		/* of the lines held */
 };
-int	pglines_push(struct pglines *, int64_t seq, const char *line, size_t len);
+int	pglog_lines_push(struct pglines *, int64_t seq, const char *line, size_t len);
 /* Drops the lines before SEQ. */
-void	pglines_drop_before(struct pglines *, int64_t seq);
-void	pglines_clear(struct pglines *);
+void	pglog_lines_drop_before(struct pglines *, int64_t seq);
+void	pglog_lines_clear(struct pglines *);
 
 /* What the new leader found, handed over by pgha.c (LINES are taken). */
 struct pglog_found {
@@ -55,7 +55,11 @@ const struct store_backend *pglog_begin(struct pgconn *conn,
 	    const char *conninfo, const char *appname, int64_t lease_ms);
 /* The session is gone: nothing more is sent (the commit in flight failed). */
 void	pglog_detach(void);
-/* Idle for a while: a cheap statement, so a hung server shows.  0 or -errno. */
+/*
+ * Renews the lease (dutyd_leader.renewed) unless a commit, which renews it
+ * too, runs; a hung server shows as a statement that does not return.
+ * 0 or -errno.
+ */
 int	pglog_heartbeat(void);
 /* Since when commits fail (pgconn_now()); 0 while they succeed. */
 int64_t	pglog_failing_since(void);

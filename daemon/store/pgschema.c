@@ -23,7 +23,9 @@ static const char pgschema_create_sql[] =
     "  end_seq bigint NOT NULL, CHECK (end_seq > begin_seq));"
     "CREATE TABLE dutyd_secret (name text PRIMARY KEY, value bytea NOT NULL);"
     "CREATE TABLE dutyd_leader (id int PRIMARY KEY CHECK (id = 1), "
-    "  instance text NOT NULL, pid int NOT NULL, since timestamptz NOT NULL);"
+    "  instance text NOT NULL, pid int NOT NULL, since timestamptz NOT NULL, "
+    "  backend_pid int NOT NULL DEFAULT 0, "
+    "  renewed timestamptz NOT NULL DEFAULT now());"
     "INSERT INTO dutyd_meta VALUES ('schema_version', '1');"
     "COMMIT;";
 

@@ -11,8 +11,12 @@
  *                                                      the newest)
  *   dutyd_secret(name text primary key, value bytea)   named secrets (the one-tap link key)
  *   dutyd_leader(id int primary key check (id = 1),    who took the lead last, for the
- *                instance text, pid int,               standbys to show
- *                since timestamptz)
+ *                instance text, pid int,               standbys to show; renewed is its
+ *                since timestamptz,                    lease, set by the server's clock
+ *                backend_pid int,                      at least every lease/4: a standby
+ *                renewed timestamptz)                  finding it older than the lease
+ *                                                      ends backend_pid's session (a hung
+ *                                                      leader) when that holds the lock
  *
  * The leader holds pg_advisory_lock(PGSCHEMA_LOCK_KEY) on the session it
  * writes through, for as long as it writes.

@@ -209,7 +209,9 @@ pgtool_verify_checkpoints(PGconn *conn, const char *where, FILE *out)
 		    PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
 		bad = 1;
 	}
-	if (PQntuples(res) > 0 && !bad)
+	if (bad)
+		fprintf(out, "the checkpoint rows are BROKEN\n");
+	else if (PQntuples(res) > 0)
 		fprintf(out, "checkpoints: %d, each a checkpoint.begin … "
 		    "checkpoint.end\n", PQntuples(res));
 	PQclear(res);
@@ -464,7 +466,7 @@ static int
 pgtool_import_guard(struct pgtool_import *im)
 {
 	PGresult	*res;
-	char		 key[32], who[128] = "";
+	char		 key[32], who[160] = "unknown";
 	const char	*vals[1] = { key };
 	int		 rc;
 
@@ -477,12 +479,12 @@ pgtool_import_guard(struct pgtool_import *im)
 		if (pgtool_exec(im, "SELECT instance, pid FROM dutyd_leader", 0,
 		    NULL, NULL, NULL, PGRES_TUPLES_OK, &res) == 0) {
 			if (PQntuples(res) == 1)
-				snprintf(who, sizeof(who), " (instance %s, pid %s)",
-				    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+				snprintf(who, sizeof(who), "%s", PQgetvalue(res, 0, 0));
 			PQclear(res);
 		}
-		fprintf(im->err, "dutyd: a dutyd is running on %s%s; stop it "
-		    "first: nothing was imported\n", im->where, who);
+		fprintf(im->err, "dutyd: a dutyd is running on this database "
+		    "(instance %s); stop it first (%s holds the leader's lock): "
+		    "nothing was imported\n", who, im->where);
 		return -EBUSY;
 	}
 	PQclear(res);
@@ -619,14 +621,18 @@ pgtool_import_secrets(struct pgtool_import *im, const char *dir, int *nsec)
 
 /* 0 when the file log may be copied; 1 with why on ERR. */
 static int
-pgtool_import_check(const char *dir, struct auditscan *scan, FILE *err)
+pgtool_import_check(const char *dir, struct auditscan *scan, int *lockfd,
+    FILE *err)
 {
 	const struct auditscan_break	*b;
 	char				 msg[1024], pid[32] = "?";
 	ssize_t				 n;
 	int				 fd;
 
-	/* A dutyd on the file log holds dutyd.lock; its log must not grow meanwhile. */
+	/*
+	 * A dutyd on the file log holds dutyd.lock; its log must not grow
+	 * meanwhile.  Held (shared) until the import ends, so that none starts.
+	 */
 	snprintf(msg, sizeof(msg), "%s/dutyd.lock", dir);
 	if ((fd = open(msg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
 		if (flock(fd, LOCK_SH | LOCK_NB) == -1 && errno == EWOULDBLOCK) {
@@ -639,7 +645,7 @@ pgtool_import_check(const char *dir, struct auditscan *scan, FILE *err)
 			close(fd);
 			return 1;
 		}
-		close(fd);
+		*lockfd = fd;
 	}
 	if (auditscan_dir(dir, scan, msg, sizeof(msg)) != 0) {
 		fprintf(err, "dutyd: %s\n", msg);
@@ -668,15 +674,14 @@ pgtool_import(const struct config *cfg, const char *dir, FILE *out, FILE *err)
 	struct pgtool_import	 im;
 	struct auditscan	 scan;
 	char			 where[512];
-	int			 rc, nsec = 0;
+	int			 rc, nsec = 0, lockfd = -1;
 
 	memset(&scan, 0, sizeof(scan));
 	memset(&im, 0, sizeof(im));
-	if (pgtool_import_check(dir, &scan, err) != 0) {
-		auditscan_free(&scan);
-		return 1;
-	}
-	if ((im.conn = pgtool_open(cfg, "--import-audit", err)) == NULL) {
+	if (pgtool_import_check(dir, &scan, &lockfd, err) != 0 ||
+	    (im.conn = pgtool_open(cfg, "--import-audit", err)) == NULL) {
+		if (lockfd != -1)
+			close(lockfd);
 		auditscan_free(&scan);
 		return 1;
 	}
@@ -707,13 +712,15 @@ pgtool_import(const struct config *cfg, const char *dir, FILE *out, FILE *err)
 		    "bytes): dutyd stopped while writing it, before anyone was "
 		    "told it was saved\n", scan.segs[scan.nsegs - 1].path,
 		    scan.torn_len);
-	fprintf(out, "imported %lld records (seq %lld..%lld) from %s into %s; "
-	    "chain verified; %zu checkpoint(s), %d key(s)\n",
+	fprintf(out, "imported %lld records (seq %lld..%lld) from %s; chain "
+	    "verified; into %s with %zu checkpoint(s) and %d key(s)\n",
 	    (long long)scan.records, (long long)scan.first_seq,
 	    (long long)scan.last_seq, dir, where, im.nckpts, nsec);
 done:
 	/* Closing the session rolls back whatever was not committed. */
 	PQfinish(im.conn);
+	if (lockfd != -1)
+		close(lockfd);
 	free(im.buf);
 	free(im.ckpts);
 	auditscan_free(&scan);

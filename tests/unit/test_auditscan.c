@@ -353,6 +353,127 @@ test_interleaved_checkpoint_replays(void **state)
 	rmstate(dir);
 }
 
+/* Every line of the segments in DIR, in order (each malloc'd, no newline). */
+static size_t
+all_lines(const char *dir, char **lines, size_t max)
+{
+	struct auditscan scan;
+	char		 err[256], *line = NULL;
+	size_t		 i, n = 0, cap = 0;
+	ssize_t		 len;
+	FILE		*f;
+
+	assert_int_equal(auditscan_list(dir, &scan, err, sizeof(err)), 0);
+	for (i = 0; i < scan.nsegs; i++) {
+		assert_non_null(f = fopen(scan.segs[i].path, "r"));
+		while ((len = getline(&line, &cap, f)) > 0 && n < max) {
+			line[len - 1] = '\0';
+			lines[n++] = strdup(line);
+		}
+		fclose(f);
+	}
+	free(line);
+	auditscan_free(&scan);
+	return n;
+}
+
+static void
+feed(struct auditscan *scan, char **lines, size_t n, const int64_t *keys)
+{
+	char	err[256];
+	size_t	i;
+
+	assert_int_equal(auditscan_feed_begin(scan, "database dutyd on db1:5432",
+	    "dutyd_audit", err, sizeof(err)), 0);
+	for (i = 0; i < n; i++)
+		if (lines[i] != NULL)
+			auditscan_feed(scan, keys != NULL ? keys[i] : (int64_t)i + 1,
+			    lines[i], strlen(lines[i]));
+	auditscan_feed_end(scan);
+}
+
+/* A table's rows are judged by the same line check as the files they came from. */
+static void
+test_rows_fed_as_a_table(void **state)
+{
+	char		*dir = mkstate(), err[256], *lines[32], *saved, *p;
+	char		 out[4096];
+	struct auditscan scan, files;
+	int64_t		 keys[32];
+	size_t		 n, i;
+	FILE		*f;
+
+	make_segments(dir);
+	n = all_lines(dir, lines, 32);
+	assert_int_equal(n, 11);
+	assert_int_equal(auditscan_dir(dir, &files, err, sizeof(err)), 0);
+
+	feed(&scan, lines, n, NULL);
+	assert_int_equal(scan.nbreaks, 0);
+	assert_int_equal(scan.records, 11);
+	assert_int_equal(scan.last_good_seq, 11);
+	assert_string_equal(scan.last_good_hash, files.last_good_hash);
+	assert_non_null(f = fmemopen(out, sizeof(out), "w"));
+	assert_int_equal(auditscan_print(&scan, f), 0);
+	fclose(f);
+	assert_non_null(strstr(out, "database dutyd on db1:5432: seq 1..11\n"));
+	assert_non_null(strstr(out, "the chain is intact\n"));
+	auditscan_free(&scan);
+	auditscan_free(&files);
+
+	/* An edited row: the break the file check would name, by row. */
+	saved = lines[1];
+	lines[1] = strdup(saved);
+	p = strstr(lines[1], "0123");
+	p[0] = '9';
+	feed(&scan, lines, n, NULL);
+	assert_int_equal(scan.nbreaks, 1);
+	assert_int_equal(scan.breaks[0].seq, 2);
+	assert_non_null(strstr(scan.breaks[0].reason, "database dutyd on db1:5432: "
+	    "the hash chain is broken: the first bad record is seq 2 (its hash does "
+	    "not match the prev of seq 3 at row 3 of dutyd_audit: it was edited)"));
+	assert_int_equal(scan.last_good_seq, 1);
+	assert_non_null(f = fmemopen(out, sizeof(out), "w"));
+	assert_int_equal(auditscan_print(&scan, f), 1);
+	fclose(f);
+	assert_non_null(strstr(out, "the chain is BROKEN\n"));
+	auditscan_free(&scan);
+	free(lines[1]);
+	lines[1] = saved;
+
+	/* A row deleted: the gap is named. */
+	saved = lines[2];
+	lines[2] = NULL;
+	feed(&scan, lines, n, NULL);
+	assert_int_equal(scan.nbreaks, 1);
+	assert_int_equal(scan.breaks[0].seq, 3);
+	assert_non_null(strstr(scan.breaks[0].reason, "row 4 holds seq 4 instead"));
+	auditscan_free(&scan);
+	lines[2] = saved;
+
+	/* A row under another key, its line intact: renumbered. */
+	for (i = 0; i < n; i++)
+		keys[i] = (int64_t)i + 1;
+	keys[n - 1] = 40;
+	feed(&scan, lines, n, keys);
+	assert_int_equal(scan.nbreaks, 1);
+	assert_int_equal(scan.breaks[0].seq, 11);
+	assert_non_null(strstr(scan.breaks[0].reason,
+	    "row 40 holds the line of seq 11: rows were renumbered"));
+	auditscan_free(&scan);
+
+	/* Rows that do not start at seq 1: earlier ones were removed. */
+	feed(&scan, lines + 3, n - 3, keys + 3);
+	assert_int_equal(scan.nbreaks, 2);
+	assert_non_null(strstr(scan.breaks[0].reason, "the log starts at seq 4: "
+	    "earlier rows were removed"));
+	auditscan_free(&scan);
+
+	for (i = 0; i < n; i++)
+		free(lines[i]);
+	rmstate(dir);
+}
+
 int
 main(void)
 {
@@ -364,6 +485,7 @@ main(void)
 		cmocka_unit_test(test_damage_in_a_closed_segment),
 		cmocka_unit_test(test_files_in_order_and_partial),
 		cmocka_unit_test(test_segment_names),
+		cmocka_unit_test(test_rows_fed_as_a_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
