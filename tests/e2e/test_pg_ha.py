@@ -94,6 +94,19 @@ def check_clocks_fired_once(records):
     return fired
 
 
+def check_delivered_once(records):
+    """No delivery recorded delivered was sent again: a resend after the
+    takeover would be recorded as a second delivered attempt."""
+    seen = {}
+    for r in records:
+        if r["event"] == "notify.attempt" and r["data"].get("outcome") == "delivered":
+            k = (r["data"]["intent"], r["data"]["recipient"])
+            seen.setdefault(k, []).append(r["seq"])
+    twice = {k: v for k, v in seen.items() if len(v) > 1}
+    assert not twice, "deliveries recorded delivered more than once: %s" % twice
+    return len(seen)
+
+
 def test_one_leader_and_a_standby_that_sends_traffic_away(pg, dutyd_from, sink):
     leader, standby = pair(pg, dutyd_from, sink)
 
@@ -174,6 +187,7 @@ def test_sigkill_of_the_leader_under_load(pg, dutyd_from, sink):
 
     records = wait_all_escalated(pg, standby)
     check_clocks_fired_once(records)
+    assert check_delivered_once(records) > 0
     verify_table(pg)
     verify_audit(pg)
 
@@ -225,6 +239,7 @@ def test_database_down_for_ten_seconds_under_load(pg, dutyd_from, sink):
     # Clocks due during the outage fire once the records can be written.
     records = wait_all_escalated(pg, new_leader)
     check_clocks_fired_once(records)
+    assert check_delivered_once(records) > 0
     verify_table(pg)
     verify_audit(pg)
 
