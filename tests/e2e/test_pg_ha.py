@@ -406,3 +406,47 @@ def test_a_dutyd_started_before_the_schema_waits_for_it(pg, dutyd_from, sink):
     assert r.status == 201, r
     verify_table(pg)
     verify_audit(pg)
+
+
+@pytest.mark.slow(4)
+def test_delivery_in_flight_at_the_kill_is_resent_by_the_new_leader(pg, dutyd_from, sink):
+    """The receiver hangs on the leader's messages; the leader dies with
+    them in flight: the new leader sends them again, with the same
+    X-Dutyd-Delivery (so a receiver that did get them drops the copy), and
+    records them delivered once."""
+    leader, standby = pair(pg, dutyd_from, sink)
+    sink.hold.clear()
+    r = leader.report(key="in-flight")
+    assert r.status == 201, r
+    iid = r.json["id"]
+
+    def arrived():
+        with sink.lock:
+            return [a for a in sink.arrived if iid.encode() in a["raw"]]
+    try:
+        wait_until(lambda: len(arrived()) >= 2, what="both deliveries in flight")
+        held = {a["headers"]["X-Dutyd-Delivery"] for a in arrived()}
+        assert len(held) == 2, held
+        leader.kill()
+    finally:
+        sink.hold.set()
+    wait_until(lambda: len(sink.all("incident.new", iid)) >= 2, what="held requests to end")
+    t_kill = time.time()
+
+    def resent():
+        return {x["body"]["recipient"]["id"]: x for x in sink.delivered("incident.new", iid)
+                if x["at"] > t_kill}
+    wait_until(lambda: set(resent()) == {"zhang", "li"}, 30 if SANITIZED else 10,
+               what="the new leader to send the deliveries in flight again")
+    assert {x["headers"]["X-Dutyd-Delivery"] for x in resent().values()} == held
+    assert role(standby) == "leader"
+
+    def recorded():
+        recs = table_records(pg)
+        intents = {x["seq"] for x in recs if x["event"] == "notify.intent"
+                   and x.get("incident") == iid and x["data"]["event"] == "incident.new"}
+        return [x for x in recs if x["event"] == "notify.attempt"
+                and x["data"]["intent"] in intents and x["data"]["outcome"] == "delivered"]
+    wait_until(lambda: len(recorded()) == 2, what="both deliveries recorded delivered")
+    check_delivered_once(table_records(pg))
+    verify_table(pg)
