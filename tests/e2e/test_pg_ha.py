@@ -450,3 +450,35 @@ def test_delivery_in_flight_at_the_kill_is_resent_by_the_new_leader(pg, dutyd_fr
     wait_until(lambda: len(recorded()) == 2, what="both deliveries recorded delivered")
     check_delivered_once(table_records(pg))
     verify_table(pg)
+
+
+def test_reload_keeps_the_store_it_started_with(pg, dutyd_from, sink):
+    """SIGHUP with the store: section changed is refused as a whole (the old
+    configuration stays, the refusal is recorded); with only the policy
+    changed it reloads as with the file log."""
+    d = make_instance(dutyd_from, pg, sink, "duty-a").start()
+    wait_until(lambda: role(d) == "leader", 30 if SANITIZED else 10, what="the lead")
+
+    def reload(text):
+        with open(d.config_path, "w") as f:
+            f.write(text)
+        n = len(table_records(pg))
+        d.proc.send_signal(signal.SIGHUP)
+        return wait_until(lambda: [x for x in table_records(pg)[n:]
+                                   if x["event"] in ("config.reloaded", "config.reload_failed")],
+                          30 if SANITIZED else 10, what="the reload recorded")[0]
+    rec = reload(d.config_text.replace('instance: "duty-a"', 'instance: "duty-z"'))
+    assert rec["event"] == "config.reload_failed", rec
+    assert "store" in rec["data"]["reason"], rec
+    h = healthz(d)
+    assert h.status == 200 and h.json["instance"] == "duty-a", h
+    assert d.report(key="after-refused").status == 201
+
+    rec = reload(d.config_text.replace("ack_timeout: 20m", "ack_timeout: 15m"))
+    assert rec["event"] == "config.reloaded", rec
+    r = d.report(key="after-reload")
+    assert r.status == 201, r
+    assert abs(parse_time(r.json["ack_deadline"]) - parse_time(r.json["received_at"])
+               - 15 * 60) < 0.01, r.json
+    assert role(d) == "leader"
+    verify_table(pg)
