@@ -62,6 +62,7 @@ static struct {
 	int			 leading;
 	int			 pg;		/* a PostgreSQL store */
 	int			 ready;		/* READY=1 sent */
+	int			 stopping;	/* in stop(): a lost lead ends nothing more */
 	struct event		*ready_timer;	/* ... at the latest */
 } d;
 
@@ -481,8 +482,13 @@ pg_lost(void *arg, const char *why)
 	int		rc;
 
 	/* The gate first: from here on nothing answers 2xx. */
-	d.leading = 0;
 	role_set("standby", pgha_instance(), "");
+	if (d.stopping || d.draining) {
+		/* Stopping anyway: no new image, just the end of this one. */
+		log_warnx("no longer the leader while stopping (%s)", why);
+		return;
+	}
+	d.leading = 0;
 	log_errorx("no longer the leader (%s): starting again as a standby",
 	    why);
 	/*
@@ -604,6 +610,7 @@ stop(void)
 {
 	json_t *data;
 
+	d.stopping = 1;
 	/* No client is left waiting, and what they did is recorded before the stop. */
 	if (d.ready || !d.pg)
 		http_shutdown();

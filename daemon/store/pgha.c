@@ -37,6 +37,8 @@
  */
 #define PGHA_READ_ROWS		5000
 #define PGHA_READ_BYTES		(16 * 1024 * 1024)
+/* Bytes of lines replayed per second, at the least (a loaded machine: 7 MB/s). */
+#define PGHA_REPLAY_RATE	(2 * 1024 * 1024)
 
 enum pgha_lockst { LOCK_NONE, LOCK_CONNECTING, LOCK_WAITING, LOCK_CATCHUP,
 	LOCK_HELD };
@@ -344,7 +346,8 @@ pgha_read_sql(char *sql, size_t len)
 		 * the chain), in one statement so that both agree.
 		 */
 		snprintf(sql, len, "WITH c AS (SELECT coalesce(max(begin_seq), 1) "
-		    "AS b FROM dutyd_checkpoint), p AS (SELECT seq, line, c.b FROM "
+		    "AS b FROM dutyd_checkpoint WHERE end_seq <= (SELECT "
+		    "coalesce(max(seq), 0) FROM dutyd_audit)), p AS (SELECT seq, line, c.b FROM "
 		    "dutyd_audit, c WHERE seq >= c.b - 1 ORDER BY seq LIMIT %d), "
 		    "q AS (SELECT seq, line, b, sum(octet_length(line)) OVER "
 		    "(ORDER BY seq) AS run, row_number() OVER (ORDER BY seq) AS k "
@@ -461,6 +464,8 @@ pgha_version_done(void *arg, const char *err)
 		return;
 	}
 	warned = 0;
+	if (ha.dberr[0] != '\0')
+		log_info("the PostgreSQL store is reachable again");
 	ha.dberr[0] = '\0';
 	if (ha.role == PGHA_CONNECTING)
 		ha.role = PGHA_STANDBY;
@@ -644,6 +649,8 @@ static void	pgha_catchup(void);
 static void
 pgha_catchup_done(void *arg, const char *err)
 {
+	char sql[256];
+
 	if (err != NULL) {
 		pgha_lock_drop(err);
 		return;
@@ -659,8 +666,17 @@ pgha_catchup_done(void *arg, const char *err)
 	}
 	pglog_reset();
 	ha.bad_secret = 0;
-	if (pgconn_query(ha.lock, "SELECT name, value FROM dutyd_secret",
-	    pgha_read_result, pgha_secrets_done, NULL) != 0)
+	/*
+	 * The replay of what was read blocks the loop (as a restart's does):
+	 * the lease is held for that long, at PGHA_REPLAY_RATE, or a standby
+	 * would take the lead from us half-way.
+	 */
+	snprintf(sql, sizeof(sql), "UPDATE dutyd_leader SET renewed = now() + "
+	    "interval '%lld milliseconds' WHERE id = 1;"
+	    "SELECT name, value FROM dutyd_secret",
+	    (long long)(ha.lines.bytes / PGHA_REPLAY_RATE * 1000));
+	if (pgconn_query(ha.lock, sql, pgha_read_result, pgha_secrets_done,
+	    NULL) != 0)
 		pgha_lock_drop("cannot send a query");
 }
 

@@ -25,6 +25,12 @@
 #define PGLOG_PENDING_MAX	(64 * 1024 * 1024)
 /* ... and dutyd's own too (a database gone for long under heavy load). */
 #define PGLOG_PENDING_HARD	(256 * 1024 * 1024)
+/*
+ * A commit carries at most about this much: a backlog (a checkpoint of a
+ * big state, lines piled up behind a slow commit) goes in several
+ * transactions, one after the other, each quick enough for the lease.
+ */
+#define PGLOG_COMMIT_BYTES	(4 * 1024 * 1024)
 #define PGLOG_SECRET_MAX	64
 #define PGLOG_SECRETS_MAX	32
 #define PGLOG_EXTRAS_MAX	64
@@ -47,7 +53,8 @@ static struct {
 	struct pglines	 pending;	/* appended, not committed */
 	char		*extras[PGLOG_EXTRAS_MAX];	/* SQL owed with the next commit */
 	size_t		 nextras;
-	size_t		 flight_lines, flight_extras;	/* carried by the commit in flight */
+	size_t		 flight_lines, flight_extras;	/* carried by the transaction in flight */
+	size_t		 want_lines, want_extras;	/* still owed to the sync started */
 	int		 committing;
 	int		 owed;		/* sync_start() came while a heartbeat ran */
 	int		 heartbeat;	/* a heartbeat in flight */
@@ -167,6 +174,7 @@ pglog_reset(void)
 		free(pl.extras[i]);
 	pl.nextras = 0;
 	pl.flight_lines = pl.flight_extras = 0;
+	pl.want_lines = pl.want_extras = 0;
 	pl.committing = pl.owed = pl.heartbeat = pl.need_rollback = 0;
 	pl.done = NULL;
 	pl.health = 0;
@@ -269,9 +277,13 @@ pglog_sync(void *self)
 	return -ENOTSUP;
 }
 
-/* The transaction for everything owed: NULL when out of memory. */
+/*
+ * The next transaction of the sync started: the first NLINES lines held
+ * and NEXTRAS extras (those only with the last part: a checkpoint row goes
+ * with or after its lines).  NULL when out of memory.
+ */
 static char *
-pglog_build(void)
+pglog_build(size_t nlines, size_t nextras)
 {
 	PGconn	*pg = pgconn_pg(pl.conn);
 	char	*sql, *lit, *grown;
@@ -281,7 +293,7 @@ pglog_build(void)
 		return NULL;
 	len = (size_t)snprintf(sql, cap, "%sBEGIN;", pl.need_rollback ?
 	    "ROLLBACK;" : "");
-	for (i = 0; i < pl.pending.n - pl.pending.first; i++) {
+	for (i = 0; i < nlines; i++) {
 		const struct pgline *l = &pl.pending.v[pl.pending.first + i];
 
 		if ((lit = PQescapeLiteral(pg, l->line, l->len)) == NULL) {
@@ -306,7 +318,7 @@ pglog_build(void)
 	}
 	if (i > 0)
 		sql[len++] = ';';
-	for (i = 0; i < pl.nextras; i++) {
+	for (i = 0; i < nextras; i++) {
 		need = len + strlen(pl.extras[i]) + 16;
 		if (need > cap) {
 			while (cap < need)
@@ -335,14 +347,22 @@ static int
 pglog_send(void)
 {
 	char	*sql;
+	size_t	 n, bytes;
 	int	 rc;
 
 	if (pl.conn == NULL || !pgconn_ready(pl.conn))
 		return -ECONNRESET;
-	if ((sql = pglog_build()) == NULL)
+	/* At least a line; as many as fit PGLOG_COMMIT_BYTES. */
+	for (n = 0, bytes = 0; n < pl.want_lines; n++) {
+		bytes += pl.pending.v[pl.pending.first + n].len;
+		if (n > 0 && bytes > PGLOG_COMMIT_BYTES)
+			break;
+	}
+	if ((sql = pglog_build(n, n == pl.want_lines ? pl.want_extras :
+	    0)) == NULL)
 		return -ENOMEM;
-	pl.flight_lines = pl.pending.n - pl.pending.first;
-	pl.flight_extras = pl.nextras;
+	pl.flight_lines = n;
+	pl.flight_extras = n == pl.want_lines ? pl.want_extras : 0;
 	rc = pgconn_query(pl.conn, sql, NULL, pglog_committed, NULL);
 	free(sql);
 	if (rc == 0)
@@ -379,7 +399,8 @@ pglog_failed(int status, const char *why)
 static void
 pglog_committed(void *arg, const char *err)
 {
-	size_t i;
+	size_t	i;
+	int	rc;
 
 	pl.committing = 0;
 	if (err == NULL) {
@@ -392,11 +413,21 @@ pglog_committed(void *arg, const char *err)
 		memmove(pl.extras, pl.extras + pl.flight_extras,
 		    (pl.nextras - pl.flight_extras) * sizeof(pl.extras[0]));
 		pl.nextras -= pl.flight_extras;
+		pl.want_lines -= pl.flight_lines;
+		pl.want_extras -= pl.flight_extras;
 		pl.need_rollback = 0;
 		if (pl.failing_since != 0)
 			log_info("the PostgreSQL store commits again");
 		pl.failing_since = 0;
 		pl.health = 0;
+		if (pl.want_lines > 0 || pl.want_extras > 0) {
+			/* The next part of a backlog. */
+			if ((rc = pglog_send()) != 0) {
+				pglog_failed(rc, strerror(-rc));
+				pglog_finish(rc);
+			}
+			return;
+		}
 		pglog_finish(0);
 		return;
 	}
@@ -419,6 +450,9 @@ pglog_sync_start(void *self, void (*done)(void *, int), void *arg)
 		return -ECONNRESET;
 	pl.done = done;
 	pl.done_arg = arg;
+	/* What it covers: all held now (the lines of a failed one first). */
+	pl.want_lines = pl.pending.n - pl.pending.first;
+	pl.want_extras = pl.nextras;
 	if (pl.heartbeat) {
 		pl.owed = 1;	/* when the heartbeat is back */
 		return 0;
@@ -439,8 +473,10 @@ pglog_sync_drain(void *self)
 		return;
 	if (pl.heartbeat && pgconn_wait(pl.conn, limit) != 0)
 		return;
-	if (pl.committing)
-		(void)pgconn_wait(pl.conn, limit);
+	/* Each part of a backlog in turn. */
+	while (pl.conn != NULL && pl.committing)
+		if (pgconn_wait(pl.conn, limit) != 0)
+			return;
 }
 
 static void
