@@ -191,9 +191,19 @@ def test_sigkill_of_the_leader_under_load(pg, dutyd_from, sink):
     verify_table(pg)
     verify_audit(pg)
 
-    # The killed server, started again, joins as a standby of the new leader.
+    # The killed server, started again, joins as a standby of the new leader,
+    # and takes the lead back when that one dies in turn.
     leader.start()
     assert wait_leader([leader, standby])[0] is standby
+    standby.kill()
+    wait_until(lambda: role(leader) == "leader", 30 if SANITIZED else 10,
+               what="the lead back on the first server")
+    r = leader.report(key="second-failover")
+    assert r.status == 201, r
+    r = leader.report(key=old[-1][1], title=old[-1][2], occurred_at=WHEN)
+    assert r.status == 200 and r.json["id"] == old[-1][5], r
+    verify_table(pg)
+    verify_audit(pg)
 
 
 @pytest.mark.slow(24)
