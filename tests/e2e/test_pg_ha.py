@@ -151,7 +151,7 @@ def test_one_leader_and_a_standby_that_sends_traffic_away(pg, dutyd_from, sink):
     verify_audit(pg)
 
 
-@pytest.mark.slow(14)
+@pytest.mark.slow(12)
 def test_sigkill_of_the_leader_under_load(pg, dutyd_from, sink):
     # ack_timeout 3s: the reports of the first seconds escalate on the old
     # leader, later ones during and after the takeover on the new one.
@@ -206,7 +206,7 @@ def test_sigkill_of_the_leader_under_load(pg, dutyd_from, sink):
     verify_audit(pg)
 
 
-@pytest.mark.slow(24)
+@pytest.mark.slow(19)
 def test_database_down_for_ten_seconds_under_load(pg, dutyd_from, sink):
     leader, standby = pair(pg, dutyd_from, sink, ack_timeout="3s")
     with Load([leader, standby], "outage") as load:
