@@ -254,6 +254,13 @@ class Load:
         """(instance, key, title, sent, done, id) of every 201."""
         return [(a[0], a[1], a[2], a[3], a[4], a[6]) for a in self.snapshot() if a[5] == 201]
 
+    def check_answers(self):
+        """Every answer a 201, or a 503 with Retry-After (the standby's gate,
+        or a commit that failed), or a connection cut; nothing else."""
+        odd = [a for a in self.snapshot()
+               if a[5] not in (None, 201, 503) or a[7] == "503 without Retry-After"]
+        assert not odd, "answers other than 201 or 503 with Retry-After: %s" % odd[:5]
+
     def first_201(self, instance, after):
         """The first 201 from INSTANCE that answered after AFTER (monotonic)."""
         got = [a for a in self.snapshot() if a[0] == instance and a[5] == 201 and a[4] > after]

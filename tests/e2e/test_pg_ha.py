@@ -176,6 +176,7 @@ def test_sigkill_of_the_leader_under_load(pg, dutyd_from, sink):
     assert healthz(standby).status == 200 and role(standby) == "leader"
     assert pg.sql("SELECT instance FROM dutyd_leader") == [(standby.instance,)]
 
+    load.check_answers()
     acked = load.acked()
     check_every_201_once(pg, acked)
     # The keys acknowledged last by the old leader are known to the new one.
@@ -213,9 +214,15 @@ def test_database_down_for_ten_seconds_under_load(pg, dutyd_from, sink):
         wait_until(lambda: len(load.acked()) >= 10, what="reports acknowledged")
         pg.stop()
         t_down = time.monotonic()
+        # No leader while nothing can be committed: the health check sends
+        # no traffic to a server that would only answer 503.
+        wait_until(lambda: role(leader) == "standby" and role(standby) == "standby",
+                   8, interval=0.1, what="both to say standby while the database is down")
+        t_both = time.monotonic() - t_down
         # The outage itself: a duration the test sets, not a wait for luck.
         wait_until(lambda: time.monotonic() >= t_down + 10, 15, interval=0.1,
                    what="10 s of outage")
+        assert role(leader) == "standby" and role(standby) == "standby"
         t_up = time.monotonic()
         pg.start()
         t_back = time.monotonic()
@@ -223,6 +230,7 @@ def test_database_down_for_ten_seconds_under_load(pg, dutyd_from, sink):
                            or load.first_201(standby.instance, t_back), 60,
                            what="a 201 after PostgreSQL came back")
         recovered = first[4] - t_back
+        record_timing("db down->no leader", t_both)
         record_timing("db back->first 201", recovered)
         t_first = time.monotonic()
         wait_until(lambda: time.monotonic() >= t_first + 1.0, what="a second more of load")
@@ -233,8 +241,7 @@ def test_database_down_for_ten_seconds_under_load(pg, dutyd_from, sink):
     assert not ok, "2xx while PostgreSQL was down: %s" % ok[:5]
     other = [a for a in during if a[5] is not None and a[5] != 503]
     assert not other, "answers other than 503 while PostgreSQL was down: %s" % other[:5]
-    bad = [a for a in answers if a[7] == "503 without Retry-After"]
-    assert not bad, bad[:5]
+    load.check_answers()
     cut = [a for a in during if a[5] is None]
     # A request accepted by an image that re-executes is cut off; a request
     # that waits must still get its 503 (the standby's gate answers without
@@ -371,6 +378,7 @@ def test_leader_cut_from_the_database_becomes_a_standby(pg, dutyd_from, sink):
     assert not ok, "the leader answered 2xx after its session ended: %s" % ok[:5]
     # By itself, in place: the same process, re-executed.
     assert leader.proc.poll() is None and leader.proc.pid == pid
+    load.check_answers()
     check_every_201_once(pg, load.acked())
     verify_table(pg)
     verify_audit(pg)
