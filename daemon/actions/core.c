@@ -146,12 +146,19 @@ core_checkpoint_step(void)
 void
 core_turn(void)
 {
-	int rc;
+	int rc, committing = store_committing();
 
 	store_commit();
-	if (checkpoint_running())
-		core_checkpoint_step();
-	else if (!store_checkpoint_due())
+	if (checkpoint_running()) {
+		/*
+		 * One part per commit: with a store that commits in the
+		 * background, parts written faster than it commits would pile
+		 * into one long transaction that every reply waits for.  The
+		 * commit's end turns the loop again.
+		 */
+		if (!committing)
+			core_checkpoint_step();
+	} else if (!store_checkpoint_due())
 		return;
 	else if ((rc = store_rotate()) != 0)
 		log_errorx("cannot start a new audit log segment: %s; retrying",

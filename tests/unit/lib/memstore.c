@@ -20,7 +20,12 @@ static struct {
 	int	 want_checkpoint;
 	size_t	 ckpt_begin;	/* line of the checkpoint.begin being written */
 	unsigned char secret[32];
+	/* memstore_async(): commits complete when the test says so. */
+	void	(*done)(void *, int);
+	void	*done_arg;
+	size_t	 started;
 } ms;
+static int	memstore_is_async;	/* outlives memstore_reset() */
 
 static int
 memstore_open(void *self, int accept_broken, struct store_tail *tail,
@@ -81,6 +86,21 @@ memstore_sync(void *self)
 {
 	ms.syncs++;
 	return ms.fail != 0 && ms.fail_after == 0 ? -ms.fail : 0;
+}
+
+static int
+memstore_sync_start(void *self, void (*done)(void *, int), void *arg)
+{
+	ms.done = done;
+	ms.done_arg = arg;
+	ms.started++;
+	return 0;
+}
+
+static void
+memstore_sync_drain(void *self)
+{
+	memstore_complete(0);
 }
 
 static int
@@ -193,10 +213,58 @@ static const struct store_backend memstore_backend = {
 	.scan_close = memstore_scan_close,
 };
 
+/* The same, committing in the background (as the PostgreSQL store does). */
+static const struct store_backend memstore_async_backend = {
+	.name = "memory-async",
+	.self = &ms,
+	.open = memstore_open,
+	.replay = memstore_replay,
+	.append = memstore_append,
+	.sync = memstore_sync,
+	.sync_start = memstore_sync_start,
+	.sync_drain = memstore_sync_drain,
+	.health = memstore_health,
+	.tick = memstore_tick,
+	.checkpoint_due = memstore_checkpoint_due,
+	.rotate = memstore_rotate,
+	.checkpoint_done = memstore_checkpoint_done,
+	.configure = memstore_configure,
+	.secret = memstore_secret,
+	.close = memstore_close,
+	.scan_open = memstore_scan_open,
+	.scan_read = memstore_scan_read,
+	.scan_close = memstore_scan_close,
+};
+
 const struct store_backend *
 memstore(void)
 {
-	return &memstore_backend;
+	return memstore_is_async ? &memstore_async_backend : &memstore_backend;
+}
+
+void
+memstore_async(int on)
+{
+	memstore_is_async = on;
+}
+
+int
+memstore_complete(int status)
+{
+	void (*done)(void *, int) = ms.done;
+
+	if (done == NULL)
+		return 0;
+	ms.done = NULL;
+	ms.syncs++;
+	done(ms.done_arg, status);
+	return 1;
+}
+
+size_t
+memstore_commits_started(void)
+{
+	return ms.started;
 }
 
 void

@@ -29,5 +29,13 @@ void	memstore_fail(int err, size_t after);
 size_t	memstore_syncs(void);
 /* Force a checkpoint at the next loop turn. */
 void	memstore_want_checkpoint(void);
+/*
+ * ON: memstore() commits in the background (sync_start), as the
+ * PostgreSQL store does; a commit completes with memstore_complete()
+ * (1 when one was in flight).  memstore_reset() keeps the mode.
+ */
+void	memstore_async(int on);
+int	memstore_complete(int status);
+size_t	memstore_commits_started(void);
 
 #endif
