@@ -5,8 +5,11 @@ loses the database, the other takes over within lease + 1 s and nothing a
 county was told 201 about is lost, doubled, or escalated twice.
 
 Each test has its own throwaway PostgreSQL (pgserver.PgServer, ~0.3 s) and
-lease 1s.  Time limits that the issue promises are asserted as promised;
-where the sanitizer build needs more, the test says why."""
+lease 1s.  The time limits the issue promises are asserted as promised, in
+the sanitizer build too: it takes over as fast (kill -9 to the first 201
+about 0.1-0.2 s plain, 0.2-0.9 s sanitized; a hung leader about 1.2-1.3 s
+in both).  Only waits that are not promises (start-up, a role seen) get the
+sanitizer's margin."""
 import http.client
 import os
 import signal
@@ -40,8 +43,8 @@ def pg():
 
 
 def pair(pg, dutyd_from, sink, **kw):
-    """duty-a and duty-b on PG's database, both started (READY=1 comes at
-    once, whatever the role), and which of them leads."""
+    """duty-a and duty-b on PG's database, both started (READY=1 comes
+    whatever the role, once the first read is done), and which of them leads."""
     a = make_instance(dutyd_from, pg, sink, "duty-a", **kw).start()
     b = make_instance(dutyd_from, pg, sink, "duty-b", init=False, **kw).start()
     leader, (standby,) = wait_leader([a, b])
@@ -248,8 +251,8 @@ def test_database_down_for_ten_seconds_under_load(pg, dutyd_from, sink):
     # the database).
     assert len(cut) <= len(during) // 10, "requests cut off or unanswered during " \
         "the outage: %d of %d: %s" % (len(cut), len(during), cut[:5])
-    limit = 5.0 + (5.0 if SANITIZED else 0.0)    # backoff <= 1 s, then lease and replay
-    assert recovered <= limit, "first 201 %.2f s after PostgreSQL came back" % recovered
+    # Reconnecting backs off 1 s at most; then the lock and the tail.
+    assert recovered <= 5.0, "first 201 %.2f s after PostgreSQL came back" % recovered
 
     check_every_201_once(pg, load.acked())
     new_leader, _ = wait_leader([leader, standby])
@@ -285,7 +288,7 @@ def test_clock_due_while_the_leader_hangs_fires_once_late(pg, dutyd_from, sink):
                    what="the standby to take the lead from the hung leader")
         took = time.time() - t_stop
         record_timing("SIGSTOP->leader", took)
-        assert took <= TAKEOVER + (1.0 if SANITIZED else 0.0), \
+        assert took <= TAKEOVER, \
             "the standby took %.2f s to take the lead from a hung leader" % took
         wait_until(lambda: escalations(table_records(pg)), 10,
                    what="the clock due in the gap to fire")
@@ -370,9 +373,13 @@ def test_leader_cut_from_the_database_becomes_a_standby(pg, dutyd_from, sink):
         wait_until(lambda: len(load.acked()) >= 10, what="reports acknowledged")
         terminate_sessions(pg, leader.instance)
         t_cut = time.monotonic()
-        wait_until(lambda: load.first_201(standby.instance, t_cut), 30 if SANITIZED else 10,
-                   what="a 201 from the new leader")
+        first = wait_until(lambda: load.first_201(standby.instance, t_cut), 30,
+                           what="a 201 from the new leader")
         assert wait_leader([leader, standby])[0] is standby
+    took = first[4] - t_cut
+    record_timing("session cut->first 201", took)
+    assert took <= TAKEOVER, "the standby took %.2f s to answer 201 after the " \
+        "leader's session ended" % took
     after = [a for a in load.snapshot() if a[0] == leader.instance and a[3] >= t_cut]
     ok = [a for a in after if a[5] is not None and 200 <= a[5] < 300]
     assert not ok, "the leader answered 2xx after its session ended: %s" % ok[:5]
