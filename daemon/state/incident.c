@@ -101,7 +101,7 @@ incident_free(struct incident *inc)
 	free(inc->report_json);
 	json_decref(inc->report);
 	json_decref(inc->origin);
-	json_decref(inc->timeline);
+	timeline_clear(&inc->timeline);
 	json_decref(inc->undeliverable);
 	incident_mark_clear(&inc->ack);
 	incident_mark_clear(&inc->filed);
@@ -396,28 +396,19 @@ incident_strdup(json_t *obj, const char *key, char **out)
 	return (*out = strdup(json_string_value(v))) == NULL ? -ENOMEM : 0;
 }
 
-/* A delivery's attempts past its first and last few leave the timeline. */
-static void
-incident_timeline_attempts(struct incident *inc, json_t *data)
+/* Which follow-up carries FIELDS (the entry says so in checkpoints). */
+static int
+incident_update_of(const struct incident *inc, json_t *fields)
 {
-	json_int_t	 intent = json_integer_value(json_object_get(data, "intent"));
-	json_int_t	 rcpt = json_integer_value(json_object_get(data, "recipient"));
-	json_t		*e, *d;
-	const char	*ev;
-	size_t		 i, n = 0, middle = 0;
+	json_t	*u;
+	size_t	 i;
 
-	json_array_foreach(inc->timeline, i, e) {
-		ev = json_string_value(json_object_get(e, "event"));
-		d = json_object_get(e, "data");
-		if (ev == NULL || strcmp(ev, "notify.attempt") != 0 ||
-		    json_integer_value(json_object_get(d, "intent")) != intent ||
-		    json_integer_value(json_object_get(d, "recipient")) != rcpt)
-			continue;
-		if (n++ == INCIDENT_ATTEMPTS_FIRST)
-			middle = i;
-	}
-	if (n > INCIDENT_ATTEMPTS_FIRST + INCIDENT_ATTEMPTS_LAST)
-		json_array_remove(inc->timeline, middle);
+	if (fields == NULL)
+		return 0;
+	json_array_foreach(inc->updates, i, u)
+		if (json_object_get(u, "fields") == fields)
+			return (int)i + 1;
+	return 0;
 }
 
 /* The timeline keeps what happened, in the words of the records. */
@@ -425,34 +416,21 @@ static int
 incident_timeline_add(struct incident *inc, const struct record *r,
     json_t *data)
 {
-	json_t	*e, *old;
-	size_t	 i;
+	int update_n = 0;
 
-	/* Built member by member: json_pack reads its format anew every record. */
-	if ((e = json_object()) == NULL ||
-	    json_object_set_new(e, "seq", json_integer(r->seq)) != 0 ||
-	    json_object_set_new(e, "ts", json_string(r->ts)) != 0 ||
-	    json_object_set_new(e, "event", json_string(r->event)) != 0 ||
-	    json_object_set_new(e, "actor", json_string(r->actor)) != 0 ||
-	    json_object_set(e, "data", data) != 0) {
-		json_decref(e);
+	if (strcmp(r->event, "incident.updated") == 0)
+		update_n = incident_update_of(inc, json_object_get(data,
+		    "fields"));
+	if (timeline_add(&inc->timeline, r, data, update_n) != 0)
 		return -ENOMEM;
-	}
-	if (json_array_append_new(inc->timeline, e) != 0)
-		return -ENOMEM;
+	/* A delivery's attempts past its first and last few leave it. */
 	if (strcmp(r->event, "notify.attempt") == 0)
-		incident_timeline_attempts(inc, data);
+		timeline_trim_attempts(&inc->timeline,
+		    json_integer_value(json_object_get(data, "intent")),
+		    json_integer_value(json_object_get(data, "recipient")),
+		    INCIDENT_ATTEMPTS_FIRST, INCIDENT_ATTEMPTS_LAST);
 	/* Days of retries must not grow it without end: the log has them all. */
-	if (json_array_size(inc->timeline) > INCIDENT_TIMELINE_MAX) {
-		json_array_foreach(inc->timeline, i, old) {
-			const char *ev = json_string_value(json_object_get(old, "event"));
-
-			if (ev != NULL && strcmp(ev, "notify.attempt") == 0) {
-				json_array_remove(inc->timeline, i);
-				break;
-			}
-		}
-	}
+	timeline_cap(&inc->timeline, INCIDENT_TIMELINE_MAX);
 	return 0;
 }
 
@@ -477,7 +455,6 @@ incident_create(const char *id, json_t *d, struct incident **out)
 	if ((rc = incident_strdup(d, "office", &inc->office)) != 0 ||
 	    (rc = incident_strdup(d, "office_name", &inc->office_name)) != 0 ||
 	    (rc = incident_strdup(d, "body_sha256", &inc->body_sha256)) != 0 ||
-	    (inc->timeline = json_array()) == NULL ||
 	    (key != NULL && (inc->idem = incident_idem_join(inc->office ?
 	    inc->office : "", key)) == NULL)) {
 		incident_free(inc);
@@ -567,7 +544,7 @@ incident_apply_update(struct incident *inc, const struct record *r)
 
 	if (inc->updates == NULL && (inc->updates = json_array()) == NULL)
 		return -ENOMEM;
-	/* The record's own fields object: the timeline shares it. */
+	/* The record's own fields object, not a copy. */
 	u = json_pack("{s:I, s:s, s:s, s:O?, s:O?, s:O?, s:O?}", "n",
 	    (json_int_t)json_array_size(inc->updates) + 1, "at",
 	    time_format(r->ts_ms, at, sizeof(at)), "by", r->actor,
@@ -834,30 +811,30 @@ incident_clock_restore(struct incident_clock *c, json_t *o, int stopped)
 static int
 incident_timeline_restore(struct incident *inc, json_t *tl)
 {
-	json_t	*e, *data, *u, *copy;
+	json_t	*e, *data, *u;
 	size_t	 i;
+	int	 n, rc;
 
-	json_decref(inc->timeline);
-	/* A copy: the timeline grows, the record must not. */
-	if ((inc->timeline = json_array()) == NULL)
-		return -ENOMEM;
+	timeline_clear(&inc->timeline);
 	json_array_foreach(tl, i, e) {
 		data = json_object_get(e, "data");
-		u = json_array_get(inc->updates, (size_t)json_integer_value(
-		    json_object_get(data, "update_n")) - 1);
+		n = (int)json_integer_value(json_object_get(data, "update_n"));
+		u = json_array_get(inc->updates, (size_t)n - 1);
 		if (json_object_get(data, "update_n") == NULL || u == NULL) {
-			if (json_array_append(inc->timeline, e) != 0)
+			if (timeline_add_json(&inc->timeline, e, NULL, 0) != 0)
 				return -ENOMEM;
 			continue;
 		}
-		if ((copy = json_copy(e)) == NULL ||
-		    (data = json_copy(data)) == NULL ||
+		if ((data = json_copy(data)) == NULL ||
 		    json_object_del(data, "update_n") != 0 ||
 		    json_object_set(data, "fields", json_object_get(u,
-		    "fields")) != 0 ||
-		    json_object_set_new(copy, "data", data) != 0 ||
-		    json_array_append_new(inc->timeline, copy) != 0)
-			return -ENOMEM;
+		    "fields")) != 0)
+			rc = -ENOMEM;
+		else
+			rc = timeline_add_json(&inc->timeline, e, data, n);
+		json_decref(data);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }

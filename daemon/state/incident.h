@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "state/inclist.h"
+#include "state/timeline.h"
 
 #define INCIDENT_ID_MAX		32
 /* Follow-ups (续报) one incident takes, and their bytes: it must fit a checkpoint line. */
@@ -81,7 +82,7 @@ struct incident {
 	json_t		*level_notify;	/* whom the last level >= 2 calls: ids, "leader" */
 	json_t		*updates;	/* follow-ups (续报), oldest first: {n, at, by, key?, fields} */
 	size_t		 updates_bytes;	/* of their fields, as JSON */
-	json_t		*timeline;	/* every record naming it, oldest first */
+	struct timeline	 timeline;	/* every record naming it, oldest first */
 	json_t		*undeliverable;	/* who could not be told: {at, person, name, event, reason} */
 	char		*json;		/* incview_cached(), dropped by every change */
 	char		*report_json;	/* report's JSON_COMPACT dump: incview.c's cache */

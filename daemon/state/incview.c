@@ -198,8 +198,10 @@ incview_build(const struct incident *inc, int with_timeline, int with_report)
 	failed |= json_object_set_new(o, "undeliverable",
 	    inc->undeliverable != NULL ? json_incref(inc->undeliverable) :
 	    json_array());
+	/* Entries are kept as text: the API reads them back as JSON. */
 	if (with_timeline)
-		failed |= json_object_set(o, "timeline", inc->timeline);
+		failed |= json_object_set_new(o, "timeline",
+		    timeline_json(&inc->timeline));
 	if (failed) {
 		json_decref(o);
 		return NULL;

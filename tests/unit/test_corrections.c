@@ -187,10 +187,11 @@ test_merge_closes_the_duplicate_into_the_other(void **state)
 	    INC1);
 	assert_ptr_equal(incident_merge_target(a), b);
 	/* The target's timeline shows the merge. */
-	tl = b->timeline;
+	tl = timeline_json(&b->timeline);
 	json_array_foreach(tl, i, e)
 		if (strcmp(s_of(e, "event"), "incident.merged") == 0)
 			shown++;
+	json_decref(tl);
 	assert_int_equal(shown, 1);
 
 	/* Those told of it hear of the merge once, with a link that does nothing. */
