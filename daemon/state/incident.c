@@ -100,7 +100,10 @@ incident_free(struct incident *inc)
 	free(inc->json);
 	free(inc->report_json);
 	json_decref(inc->report);
-	json_decref(inc->origin);
+	free(inc->origin);
+	free(inc->source);
+	free(inc->taken_by);
+	free(inc->taken_by_name);
 	timeline_clear(&inc->timeline);
 	json_decref(inc->undeliverable);
 	incident_mark_clear(&inc->ack);
@@ -434,6 +437,52 @@ incident_timeline_add(struct incident *inc, const struct record *r,
 	return 0;
 }
 
+/*
+ * The report.received data D kept for checkpoints as text, not as a tree
+ * (a block per value and a hashtable: 1.5 KB an incident), with the
+ * report as a null where it was: the report is kept once (inc->report),
+ * and set back in place of that null, the members in their order.  What
+ * the view reads of D is kept beside it.  0, -ENOMEM, -EINVAL.
+ */
+static int
+incident_keep_origin(struct incident *inc, json_t *d)
+{
+	json_t	*copy, *late;
+	int	 rc;
+
+	if (!json_is_object(d))
+		return -EINVAL;
+	if ((copy = json_copy(d)) == NULL ||
+	    (json_object_get(copy, "report") != NULL &&
+	    json_object_set_new(copy, "report", json_null()) != 0) ||
+	    (inc->origin = json_dumps(copy, JSON_COMPACT)) == NULL) {
+		json_decref(copy);
+		return -ENOMEM;
+	}
+	json_decref(copy);
+	if ((rc = incident_strdup(d, "source", &inc->source)) != 0 ||
+	    (rc = incident_strdup(d, "taken_by", &inc->taken_by)) != 0 ||
+	    (rc = incident_strdup(d, "taken_by_name", &inc->taken_by_name)) != 0)
+		return rc;
+	late = json_object_get(d, "late_by_minutes");
+	if ((inc->has_late_minutes = json_is_integer(late)))
+		inc->late_minutes = json_integer_value(late);
+	return 0;
+}
+
+json_t *
+incident_origin(const struct incident *inc)
+{
+	json_t *o = json_loads(inc->origin, JSON_ALLOW_NUL, NULL);
+
+	if (o != NULL && json_object_get(o, "report") != NULL &&
+	    json_object_set(o, "report", inc->report) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* An incident from its report.received data (also inside a checkpoint). */
 static int
 incident_create(const char *id, json_t *d, struct incident **out)
@@ -448,13 +497,13 @@ incident_create(const char *id, json_t *d, struct incident **out)
 	if ((inc = calloc(1, sizeof(*inc))) == NULL)
 		return -ENOMEM;
 	strcpy(inc->id, id);
-	inc->origin = json_incref(d);
 	inc->report = json_incref(json_object_get(d, "report"));
 	inc->late_report = json_is_true(json_object_get(d, "late_report"));
 	key = json_string_value(json_object_get(d, "idempotency_key"));
 	if ((rc = incident_strdup(d, "office", &inc->office)) != 0 ||
 	    (rc = incident_strdup(d, "office_name", &inc->office_name)) != 0 ||
 	    (rc = incident_strdup(d, "body_sha256", &inc->body_sha256)) != 0 ||
+	    (rc = incident_keep_origin(inc, d)) != 0 ||
 	    (key != NULL && (inc->idem = incident_idem_join(inc->office ?
 	    inc->office : "", key)) == NULL)) {
 		incident_free(inc);

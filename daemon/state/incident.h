@@ -65,7 +65,16 @@ struct incident {
 	char		*idem;		/* "office\nkey", NULL without Idempotency-Key */
 	char		*body_sha256;
 	json_t		*report;	/* the validated fields */
-	json_t		*origin;	/* the report.received data, for checkpoints */
+	/*
+	 * The report.received data as compact JSON, its report a null (the
+	 * report is above): checkpoints write it back (incident_origin()).
+	 * What the view reads of it is kept apart.
+	 */
+	char		*origin;
+	char		*source;	/* its "source", NULL without one */
+	char		*taken_by, *taken_by_name;	/* a report taken by phone */
+	int64_t		 late_minutes;	/* its "late_by_minutes", */
+	int		 has_late_minutes;	/* when it had one (older logs did not) */
 	int64_t		 received_at;
 	int		 late_report;
 	enum incident_state state;
@@ -156,6 +165,9 @@ void	incident_new_id(int64_t now, char *buf, size_t len);
 /* The id counter, for checkpoints, and back. */
 void	incident_id_counter(int *day, int *n);
 void	incident_id_seen(int day, int n);
+
+/* The report.received data it came from, as recorded: a new reference, NULL when out of memory. */
+json_t	*incident_origin(const struct incident *);
 
 /*
  * Checkpoints: an incident back from the object incsnap.c made; the

@@ -85,9 +85,9 @@ incsnap_incident(const struct incident *inc, size_t trim)
 	json_t	*o, *told, *v;
 	const char *person;
 
-	o = json_pack("{s:O, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:o*, "
+	o = json_pack("{s:o, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:o*, "
 	    "s:{s:i, s:O?, s:s?}, s:O?, s:O*}",
-	    "origin", inc->origin,
+	    "origin", incident_origin(inc),
 	    "state", incident_state_name(inc->state),
 	    "ack", incsnap_mark(&inc->ack),
 	    "filed", incsnap_mark(&inc->filed),

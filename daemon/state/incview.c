@@ -57,37 +57,31 @@ clock_json(const struct incident_clock *c, int stopped)
 static const char *
 source_of(const struct incident *inc)
 {
-	const char *s = json_string_value(json_object_get(inc->origin, "source"));
-	const char *key = json_string_value(json_object_get(inc->origin,
-	    "idempotency_key"));
+	const char *key = inc->idem != NULL ? strchr(inc->idem, '\n') : NULL;
 
-	if (s != NULL)
-		return s;
-	return key != NULL && strncmp(key, "sms:", 4) == 0 ? "sms" : "api";
+	if (inc->source != NULL)
+		return inc->source;
+	return key != NULL && strncmp(key + 1, "sms:", 4) == 0 ? "sms" : "api";
 }
 
 static json_t *
 taken_by(const struct incident *inc)
 {
-	const char *id = json_string_value(json_object_get(inc->origin,
-	    "taken_by"));
-
-	if (id == NULL)
+	if (inc->taken_by == NULL)
 		return json_null();
-	return json_pack("{s:s, s:s?}", "id", id, "name", json_string_value(
-	    json_object_get(inc->origin, "taken_by_name")));
+	return json_pack("{s:s, s:s?}", "id", inc->taken_by, "name",
+	    inc->taken_by_name);
 }
 
 /* Minutes past policy.county_deadline, as recorded (older logs: as it is now). */
 static json_t *
 late_by_minutes(const struct incident *inc)
 {
-	json_t		*v = json_object_get(inc->origin, "late_by_minutes");
 	struct config	*cfg = config_current();
 	int64_t		 occurred, past;
 
-	if (json_is_integer(v))
-		return json_incref(v);
+	if (inc->has_late_minutes)
+		return json_integer(inc->late_minutes);
 	if (!inc->late_report || cfg == NULL || time_parse(json_string_value(
 	    json_object_get(inc->report, "occurred_at")), &occurred) != 0)
 		return json_integer(0);
