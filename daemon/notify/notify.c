@@ -479,7 +479,7 @@ notify_recipients_told(const struct incident *inc, json_t **on_duty)
 {
 	const struct config	*cfg = config_current();
 	struct roster_oncall	 oc;
-	json_t			*list = json_array(), *seen = json_object(), *v;
+	json_t			*list = json_array(), *seen = json_object();
 	const char		*person;
 
 	*on_duty = NULL;
@@ -487,7 +487,8 @@ notify_recipients_told(const struct incident *inc, json_t **on_duty)
 	    roster_at(cfg, time_now_ms(), &oc) != 0 ||
 	    (*on_duty = notify_oncall_shared(&oc)) == NULL)
 		goto fail;
-	json_object_foreach(inc->told, person, v)
+	for (person = incident_told_next(inc, NULL); person != NULL;
+	    person = incident_told_next(inc, person))
 		if (notify_add_person(list, seen, cfg, person,
 		    "told of this incident before", NULL) != 0)
 			goto fail;

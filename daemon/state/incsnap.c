@@ -82,7 +82,7 @@ json_t *
 incsnap_incident(const struct incident *inc, size_t trim)
 {
 	char	 next[TIME_RFC3339_MAX];
-	json_t	*o, *told, *v;
+	json_t	*o, *told;
 	const char *person;
 
 	o = json_pack("{s:o, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:o*, "
@@ -116,7 +116,8 @@ incsnap_incident(const struct incident *inc, size_t trim)
 			json_decref(o);
 			return NULL;
 		}
-		json_object_foreach(inc->told, person, v)
+		for (person = incident_told_next(inc, NULL); person != NULL;
+		    person = incident_told_next(inc, person))
 			if (json_array_append_new(told, json_string(person)) != 0) {
 				json_decref(o);
 				return NULL;
