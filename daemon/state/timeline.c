@@ -9,9 +9,22 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <bsd/sys/tree.h>
 
 #include "state/timeline.h"
 #include "store/record.h"
+
+/*
+ * A text many entries repeat, held once: the on-duty snapshot every
+ * intent carries (the people on duty, their roles and shifts) is the
+ * same from one roster change to the next.
+ */
+struct timeline_shared {
+	RB_ENTRY(timeline_shared) node;
+	size_t		 refs, len;
+	char		 text[];
+};
 
 struct timeline_entry {
 	int64_t		 seq;
@@ -24,8 +37,70 @@ struct timeline_entry {
 	 */
 	uint32_t	 event, actor, data, datalen;
 	unsigned	 raw:1, attempt:1;
+	/* A notify.intent's on_duty, a null in its data text meanwhile. */
+	struct timeline_shared *on_duty;
 	char		 text[];
 };
+
+RB_HEAD(timeline_texts, timeline_shared);
+
+static struct timeline_texts	 timeline_texts = RB_INITIALIZER(&timeline_texts);
+
+static int
+timeline_shared_cmp(struct timeline_shared *a, struct timeline_shared *b)
+{
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return memcmp(a->text, b->text, a->len);
+}
+
+/* libbsd's tree.h leaves __unused to us; define it after every system header. */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+RB_GENERATE_STATIC(timeline_texts, timeline_shared, node, timeline_shared_cmp)
+
+/* V's compact JSON, held once however many entries have it.  NULL: no memory. */
+static struct timeline_shared *
+timeline_share(json_t *v)
+{
+	struct timeline_shared	*s, *found;
+	size_t			 len;
+
+	if ((len = json_dumpb(v, NULL, 0, JSON_COMPACT)) == 0 ||
+	    (s = malloc(sizeof(*s) + len + 1)) == NULL)
+		return NULL;
+	if (json_dumpb(v, s->text, len, JSON_COMPACT) != len) {
+		free(s);
+		return NULL;
+	}
+	s->text[len] = '\0';
+	s->len = len;
+	if ((found = RB_FIND(timeline_texts, &timeline_texts, s)) != NULL) {
+		free(s);
+		found->refs++;
+		return found;
+	}
+	s->refs = 1;
+	RB_INSERT(timeline_texts, &timeline_texts, s);
+	return s;
+}
+
+static void
+timeline_unshare(struct timeline_shared *s)
+{
+	if (s == NULL || --s->refs > 0)
+		return;
+	RB_REMOVE(timeline_texts, &timeline_texts, s);
+	free(s);
+}
+
+static void
+timeline_entry_free(struct timeline_entry *e)
+{
+	timeline_unshare(e->on_duty);
+	free(e);
+}
 
 /* Room for one more entry. */
 static int
@@ -47,8 +122,8 @@ timeline_grow(struct timeline *tl)
 
 /*
  * DATA as compact JSON into a new entry with room for EXTRA bytes of
- * envelope text first (at *at, set to where the data begins).  NULL when
- * out of memory.
+ * envelope text first (the data begins at e->data).  NULL when out of
+ * memory.
  */
 static struct timeline_entry *
 timeline_entry_new(json_t *data, size_t extra)
@@ -90,7 +165,7 @@ static int
 timeline_push(struct timeline *tl, struct timeline_entry *e)
 {
 	if (timeline_grow(tl) != 0) {
-		free(e);
+		timeline_entry_free(e);
 		return -ENOMEM;
 	}
 	tl->e[tl->n++] = e;
@@ -102,11 +177,31 @@ timeline_envelope(json_t *data, int64_t seq, const char *ts, const char *event,
     const char *actor)
 {
 	struct timeline_entry	*e;
+	struct timeline_shared	*shared = NULL;
+	json_t			*copy = NULL;
 	size_t			 tl = strlen(ts) + 1, el = strlen(event) + 1;
 	size_t			 al = strlen(actor) + 1;
 
-	if ((e = timeline_entry_new(data, tl + el + al)) == NULL)
+	/* An intent's on-duty snapshot: kept once, a null in its place. */
+	if (strcmp(event, "notify.intent") == 0 &&
+	    json_is_object(json_object_get(data, "on_duty"))) {
+		if ((shared = timeline_share(json_object_get(data,
+		    "on_duty"))) == NULL ||
+		    (copy = json_copy(data)) == NULL ||
+		    json_object_set_new(copy, "on_duty", json_null()) != 0) {
+			timeline_unshare(shared);
+			json_decref(copy);
+			return NULL;
+		}
+		data = copy;
+	}
+	e = timeline_entry_new(data, tl + el + al);
+	json_decref(copy);
+	if (e == NULL) {
+		timeline_unshare(shared);
 		return NULL;
+	}
+	e->on_duty = shared;
 	e->seq = seq;
 	memcpy(e->text, ts, tl);
 	e->event = (uint32_t)tl;
@@ -204,7 +299,7 @@ timeline_clear(struct timeline *tl)
 	uint32_t i;
 
 	for (i = 0; i < tl->n; i++)
-		free(tl->e[i]);
+		timeline_entry_free(tl->e[i]);
 	free(tl->e);
 	memset(tl, 0, sizeof(*tl));
 }
@@ -221,6 +316,20 @@ timeline_load(const char *text, size_t len)
 	return json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 }
 
+/* E's data as recorded: its shared on-duty snapshot back in its place. */
+static json_t *
+timeline_load_data(const struct timeline_entry *e)
+{
+	json_t *d = timeline_load(e->text + e->data, e->datalen);
+
+	if (d != NULL && e->on_duty != NULL && json_object_set_new(d,
+	    "on_duty", timeline_load(e->on_duty->text, e->on_duty->len)) != 0) {
+		json_decref(d);
+		return NULL;
+	}
+	return d;
+}
+
 json_t *
 timeline_entry_json(const struct timeline *tl, size_t i)
 {
@@ -233,7 +342,7 @@ timeline_entry_json(const struct timeline *tl, size_t i)
 	if (e->raw)
 		return timeline_load(e->text + e->data, e->datalen);
 	/* Member by member, in the order the tree had them. */
-	if ((data = timeline_load(e->text + e->data, e->datalen)) == NULL ||
+	if ((data = timeline_load_data(e)) == NULL ||
 	    (o = json_object()) == NULL) {
 		json_decref(data);
 		return NULL;
@@ -259,8 +368,7 @@ timeline_data(const struct timeline *tl, size_t i)
 	if (i >= tl->n)
 		return NULL;
 	if (!tl->e[i]->raw)
-		return timeline_load(tl->e[i]->text + tl->e[i]->data,
-		    tl->e[i]->datalen);
+		return timeline_load_data(tl->e[i]);
 	o = timeline_load(tl->e[i]->text + tl->e[i]->data, tl->e[i]->datalen);
 	d = json_incref(json_object_get(o, "data"));
 	json_decref(o);
@@ -299,7 +407,7 @@ timeline_json(const struct timeline *tl)
 static void
 timeline_remove(struct timeline *tl, size_t i)
 {
-	free(tl->e[i]);
+	timeline_entry_free(tl->e[i]);
 	memmove(&tl->e[i], &tl->e[i + 1], (tl->n - i - 1) * sizeof(tl->e[0]));
 	tl->n--;
 }

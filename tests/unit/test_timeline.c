@@ -2,7 +2,8 @@
  * An incident's timeline kept as text (state/timeline.c): each entry reads
  * back as the tree it was made from, member order, NULs in strings, reals
  * and all; an entry a checkpoint wrote in another shape reads back as it
- * was; a delivery's attempts past its first and last few leave it.
+ * was; a delivery's attempts past its first and last few leave it; an
+ * intent's on-duty snapshot, held once for all, reads back in its place.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -151,6 +152,38 @@ test_attempts_keep_first_and_last(void **state)
 	timeline_clear(&tl);
 }
 
+/* Intents repeat their on-duty snapshot: each still reads back whole, in place. */
+static void
+test_intents_read_back_their_on_duty(void **state)
+{
+	struct timeline	 a = { 0 }, b = { 0 };
+	struct record	 r = { .seq = 3, .ts = "t", .event = "notify.intent",
+	    .actor = "dutyd" };
+	const char	*text = "{\"event\":\"incident.new\",\"recipients\":[],"
+	    "\"on_duty\":{\"leader\":{\"person\":\"li\"},\"officers\":[]},"
+	    "\"late_ms\":0}";
+	json_t		*d = parse(text), *d2 = parse(text), *back;
+	char		*dump;
+
+	json_object_set_new(json_object_get(d2, "on_duty"), "leader",
+	    json_null());
+	assert_int_equal(timeline_add(&a, &r, d, 0), 0);
+	assert_int_equal(timeline_add(&b, &r, d, 0), 0);
+	assert_int_equal(timeline_add(&b, &r, d2, 0), 0);
+	timeline_clear(&a);
+	back = timeline_data(&b, 0);
+	dump = json_dumps(back, JSON_COMPACT);
+	assert_string_equal(dump, text);
+	free(dump);
+	json_decref(back);
+	back = timeline_data(&b, 1);
+	assert_true(json_equal(back, d2));
+	json_decref(back);
+	json_decref(d);
+	json_decref(d2);
+	timeline_clear(&b);
+}
+
 int
 main(void)
 {
@@ -158,6 +191,7 @@ main(void)
 		cmocka_unit_test(test_entries_read_back_as_recorded),
 		cmocka_unit_test(test_checkpoint_entries_in_any_shape),
 		cmocka_unit_test(test_attempts_keep_first_and_last),
+		cmocka_unit_test(test_intents_read_back_their_on_duty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
