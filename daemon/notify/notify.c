@@ -517,7 +517,7 @@ notify_intent(struct incident *inc, enum notify_event ev, int level)
 	int64_t	 late = 0;
 
 	if (ev == NOTIFY_ESCALATED && level >= 2)
-		late = inc->level_clock.late_ms;
+		late = inc->level_clock != NULL ? inc->level_clock->late_ms : 0;
 	else if (ev == NOTIFY_ESCALATED)
 		late = inc->ack_clock.late_ms;
 	else if (ev == NOTIFY_OVERDUE)

@@ -88,7 +88,10 @@ incident_free(struct incident *inc)
 		return;
 	clock_free(&inc->ack_clock.clock);
 	clock_free(&inc->report_clock.clock);
-	clock_free(&inc->level_clock.clock);
+	if (inc->level_clock != NULL) {
+		clock_free(&inc->level_clock->clock);
+		free(inc->level_clock);
+	}
 	json_decref(inc->level_notify);
 	json_decref(inc->updates);
 	json_decref(inc->merged_from);
@@ -526,7 +529,6 @@ incident_create(const char *id, json_t *d, struct incident **out)
 
 	clock_init(&inc->ack_clock.clock, incident_on_deadline, inc);
 	clock_init(&inc->report_clock.clock, incident_on_deadline, inc);
-	clock_init(&inc->level_clock.clock, incident_on_deadline, inc);
 	/* Past deadlines (replay after downtime) fire on the first loop turn. */
 	clock_arm(&inc->ack_clock.clock, inc->ack_clock.deadline);
 	clock_arm(&inc->report_clock.clock, inc->report_clock.deadline);
@@ -552,18 +554,42 @@ incident_apply_mark(struct incident_mark *m, const struct record *r,
 	return textkey != NULL ? incident_strdup(r->data, textkey, &m->text) : 0;
 }
 
+/* The level clock, made the first time it is needed.  NULL: no memory. */
+static struct incident_clock *
+incident_level_clock(struct incident *inc)
+{
+	if (inc->level_clock == NULL &&
+	    (inc->level_clock = calloc(1, sizeof(*inc->level_clock))) != NULL)
+		clock_init(&inc->level_clock->clock, incident_on_deadline, inc);
+	return inc->level_clock;
+}
+
 /* The next escalation level, as the record that fired the last one set it. */
-static void
+static int
 incident_arm_level(struct incident *inc, json_t *data)
 {
-	int64_t at;
+	struct incident_clock	*lc;
+	int64_t			 at;
 
 	if (incident_time(data, "next_level_at", &at) != 0 || inc->ack.at != 0 ||
 	    incident_is_closed(inc))
-		return;
-	inc->level_clock.deadline = at;
-	inc->level_clock.fired_at = 0;
-	clock_arm(&inc->level_clock.clock, at);
+		return 0;
+	if ((lc = incident_level_clock(inc)) == NULL) {
+		log_warnx("incident %s: out of memory for its next escalation "
+		    "level's clock", inc->id);
+		return -ENOMEM;
+	}
+	lc->deadline = at;
+	lc->fired_at = 0;
+	clock_arm(&lc->clock, at);
+	return 0;
+}
+
+static void
+incident_level_disarm(struct incident *inc)
+{
+	if (inc->level_clock != NULL)
+		clock_disarm(&inc->level_clock->clock);
 }
 
 static void
@@ -613,7 +639,9 @@ incident_apply_escalated(struct incident *inc, const struct record *r)
 	const char *clk = json_string_value(json_object_get(r->data, "clock"));
 
 	if (clk != NULL && strcmp(clk, "level") == 0) {
-		incident_apply_clock(&inc->level_clock, r);
+		if (incident_level_clock(inc) == NULL)
+			return -ENOMEM;
+		incident_apply_clock(inc->level_clock, r);
 		inc->level = (int)json_integer_value(json_object_get(r->data,
 		    "level"));
 		json_decref(inc->level_notify);
@@ -622,8 +650,7 @@ incident_apply_escalated(struct incident *inc, const struct record *r)
 		incident_apply_clock(&inc->ack_clock, r);
 		inc->level = 1;
 	}
-	incident_arm_level(inc, r->data);
-	return 0;
+	return incident_arm_level(inc, r->data);
 }
 
 /* Someone could not be told: the incident shows it (the last few). */
@@ -652,7 +679,7 @@ incident_stop_clocks(struct incident *inc)
 {
 	clock_disarm(&inc->ack_clock.clock);
 	clock_disarm(&inc->report_clock.clock);
-	clock_disarm(&inc->level_clock.clock);
+	incident_level_disarm(inc);
 }
 
 /*
@@ -733,7 +760,7 @@ incident_apply(const struct record *r)
 		if (inc->state == INCIDENT_OPEN)
 			incident_set_state(inc, INCIDENT_ACKNOWLEDGED);
 		clock_disarm(&inc->ack_clock.clock);
-		clock_disarm(&inc->level_clock.clock);
+		incident_level_disarm(inc);
 	} else if (strcmp(r->event, "incident.report_filed") == 0) {
 		/* The first report is what the clock waited for; 续报 keep it. */
 		if (inc->filed.at == 0)
@@ -977,7 +1004,8 @@ incident_restore(const char *id, json_t *d)
 	esc = json_object_get(d, "escalation");
 	inc->level = (int)json_integer_value(json_object_get(esc, "level"));
 	inc->level_notify = json_incref(json_object_get(esc, "notify"));
-	incident_arm_level(inc, esc);
+	if ((rc = incident_arm_level(inc, esc)) != 0)
+		return rc;
 	if (json_is_array(v = json_object_get(d, "updates"))) {
 		if ((inc->updates = json_deep_copy(v)) == NULL)
 			return -ENOMEM;

@@ -91,8 +91,12 @@ struct incident {
 	char		*told;
 	size_t		 told_len;
 	struct incident_clock ack_clock, report_clock;
-	/* Escalation beyond the leader (policy.escalation): the next level's clock. */
-	struct incident_clock level_clock;
+	/*
+	 * Escalation beyond the leader (policy.escalation): the next level's
+	 * clock, made when first armed (NULL until then: most incidents are
+	 * acknowledged before any, and a clock is 208 bytes).
+	 */
+	struct incident_clock *level_clock;
 	int		 level;		/* escalation levels fired; 1: at ack_timeout */
 	json_t		*level_notify;	/* whom the last level >= 2 calls: ids, "leader" */
 	json_t		*updates;	/* follow-ups (续报), oldest first: {n, at, by, key?, fields} */

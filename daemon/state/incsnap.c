@@ -97,8 +97,9 @@ incsnap_incident(const struct incident *inc, size_t trim)
 	    "timeline", incsnap_timeline(inc, trim),
 	    "escalation", "level", inc->level, "notify", inc->level_notify,
 		"next_level_at",
-		inc->level_clock.fired_at == 0 && inc->level_clock.deadline != 0 ?
-		time_format(inc->level_clock.deadline, next, sizeof(next)) : NULL,
+		inc->level_clock != NULL && inc->level_clock->fired_at == 0 &&
+		inc->level_clock->deadline != 0 ? time_format(
+		inc->level_clock->deadline, next, sizeof(next)) : NULL,
 	    "updates", inc->updates, "undeliverable", inc->undeliverable);
 	/* Merges and dismissals, and who was told: only where there are some. */
 	if (o == NULL || (inc->closed.at != 0 && json_object_set_new(o, "closed",

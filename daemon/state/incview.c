@@ -179,8 +179,9 @@ incview_build(const struct incident *inc, int with_timeline, int with_report)
 		incident_is_closed(inc)),
 	    "report", clock_json(&inc->report_clock, inc->filed.at != 0 ||
 		incident_is_closed(inc)));
-	if (clocks != NULL && inc->level_clock.deadline != 0)
-		json_object_set_new(clocks, "next_level", clock_json(&inc->level_clock,
+	if (clocks != NULL && inc->level_clock != NULL &&
+	    inc->level_clock->deadline != 0)
+		json_object_set_new(clocks, "next_level", clock_json(inc->level_clock,
 		    inc->ack.at != 0 || incident_is_closed(inc)));
 	failed |= json_object_set_new(o, "clocks", clocks);
 	if (cfg != NULL && (url = incview_url(cfg, inc)) != NULL) {
