@@ -166,6 +166,7 @@ incident_shutdown(void)
 {
 	while (!TAILQ_EMPTY(&incidents))
 		incident_remove(TAILQ_FIRST(&incidents));
+	timeline_forget();
 }
 
 struct incident *
@@ -458,7 +459,7 @@ incident_keep_origin(struct incident *inc, json_t *d)
 	if ((copy = json_copy(d)) == NULL ||
 	    (json_object_get(copy, "report") != NULL &&
 	    json_object_set_new(copy, "report", json_null()) != 0) ||
-	    (inc->origin = json_dumps(copy, JSON_COMPACT)) == NULL) {
+	    (inc->origin = timeline_dump(copy)) == NULL) {
 		json_decref(copy);
 		return -ENOMEM;
 	}

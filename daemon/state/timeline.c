@@ -7,6 +7,8 @@
  * incident cost; as text they take about 1.3 KB.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -60,6 +62,22 @@ timeline_shared_cmp(struct timeline_shared *a, struct timeline_shared *b)
 #endif
 RB_GENERATE_STATIC(timeline_texts, timeline_shared, node, timeline_shared_cmp)
 
+/*
+ * The tree last shared, and its text (one reference each held): live
+ * intents hand the same tree over and over (notify.c shares it until the
+ * roster changes), and dumping it again for every intent cost ~35k
+ * instructions a report.
+ */
+static json_t			*timeline_last_tree;
+static struct timeline_shared	*timeline_last_text;
+
+/* Where texts are written before they are copied to their entry. */
+static char	*timeline_scratch;
+static size_t	 timeline_scratch_cap;
+
+static void timeline_unshare(struct timeline_shared *);
+static size_t timeline_scratch_dump(json_t *);
+
 /* V's compact JSON, held once however many entries have it.  NULL: no memory. */
 static struct timeline_shared *
 timeline_share(json_t *v)
@@ -67,23 +85,43 @@ timeline_share(json_t *v)
 	struct timeline_shared	*s, *found;
 	size_t			 len;
 
-	if ((len = json_dumpb(v, NULL, 0, JSON_COMPACT)) == 0 ||
+	if (v == timeline_last_tree && timeline_last_text != NULL) {
+		timeline_last_text->refs++;
+		return timeline_last_text;
+	}
+	if ((len = timeline_scratch_dump(v)) == 0 ||
 	    (s = malloc(sizeof(*s) + len + 1)) == NULL)
 		return NULL;
-	if (json_dumpb(v, s->text, len, JSON_COMPACT) != len) {
-		free(s);
-		return NULL;
-	}
+	memcpy(s->text, timeline_scratch, len);
 	s->text[len] = '\0';
 	s->len = len;
 	if ((found = RB_FIND(timeline_texts, &timeline_texts, s)) != NULL) {
 		free(s);
 		found->refs++;
-		return found;
+		s = found;
+	} else {
+		s->refs = 1;
+		RB_INSERT(timeline_texts, &timeline_texts, s);
 	}
-	s->refs = 1;
-	RB_INSERT(timeline_texts, &timeline_texts, s);
+	timeline_forget();
+	timeline_last_tree = json_incref(v);
+	timeline_last_text = s;
+	s->refs++;
 	return s;
+}
+
+void
+timeline_forget(void)
+{
+	struct timeline_shared *s = timeline_last_text;
+
+	json_decref(timeline_last_tree);
+	timeline_last_tree = NULL;
+	timeline_last_text = NULL;
+	timeline_unshare(s);
+	free(timeline_scratch);
+	timeline_scratch = NULL;
+	timeline_scratch_cap = 0;
 }
 
 static void
@@ -121,6 +159,140 @@ timeline_grow(struct timeline *tl)
 }
 
 /*
+ * Compact JSON text of a tree, for keeping it, not for showing it: what
+ * matters is that json_loadb() gives back an equal tree (the API and the
+ * checkpoints dump that one).  jansson's own dump checks and walks every
+ * character through callbacks: ~90 instructions a byte, ~50k a report
+ * for the texts kept here; this one copies runs of plain bytes.  Into a
+ * scratch buffer kept between calls (timeline_scratch: the loop's thread
+ * only).
+ */
+
+static int
+timeline_put(size_t *len, const char *s, size_t n)
+{
+	size_t	 cap = timeline_scratch_cap != 0 ? timeline_scratch_cap : 1024;
+	char	*p;
+
+	if (*len + n > timeline_scratch_cap) {
+		while (cap < *len + n)
+			cap *= 2;
+		if ((p = realloc(timeline_scratch, cap)) == NULL)
+			return -1;
+		timeline_scratch = p;
+		timeline_scratch_cap = cap;
+	}
+	memcpy(timeline_scratch + *len, s, n);
+	*len += n;
+	return 0;
+}
+
+static int
+timeline_put_string(size_t *len, const char *s, size_t n)
+{
+	char	 esc[8];
+	size_t	 i, from = 0;
+
+	if (timeline_put(len, "\"", 1) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			esc[2] = '\0';
+		} else
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		if (timeline_put(len, s + from, i - from) != 0 ||
+		    timeline_put(len, esc, strlen(esc)) != 0)
+			return -1;
+		from = i + 1;
+	}
+	return timeline_put(len, s + from, n - from) != 0 ||
+	    timeline_put(len, "\"", 1) != 0 ? -1 : 0;
+}
+
+static int
+timeline_put_value(size_t *len, json_t *v)
+{
+	char		 num[64];
+	const char	*key;
+	json_t		*m;
+	size_t		 i;
+	int		 first = 1;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if (timeline_put(len, "{", 1) != 0)
+			return -1;
+		json_object_foreach(v, key, m) {
+			if ((!first && timeline_put(len, ",", 1) != 0) ||
+			    timeline_put_string(len, key, strlen(key)) != 0 ||
+			    timeline_put(len, ":", 1) != 0 ||
+			    timeline_put_value(len, m) != 0)
+				return -1;
+			first = 0;
+		}
+		return timeline_put(len, "}", 1);
+	case JSON_ARRAY:
+		if (timeline_put(len, "[", 1) != 0)
+			return -1;
+		json_array_foreach(v, i, m)
+			if ((i > 0 && timeline_put(len, ",", 1) != 0) ||
+			    timeline_put_value(len, m) != 0)
+				return -1;
+		return timeline_put(len, "]", 1);
+	case JSON_STRING:
+		return timeline_put_string(len, json_string_value(v),
+		    json_string_length(v));
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		return timeline_put(len, num, strlen(num));
+	case JSON_REAL:
+		/* As many digits as give the same double back, and still a real. */
+		snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+		if (strpbrk(num, ".eE") == NULL)
+			strcat(num, ".0");
+		return timeline_put(len, num, strlen(num));
+	case JSON_TRUE:
+		return timeline_put(len, "true", 4);
+	case JSON_FALSE:
+		return timeline_put(len, "false", 5);
+	case JSON_NULL:
+		return timeline_put(len, "null", 4);
+	}
+	return -1;
+}
+
+/* V's text in the scratch buffer: its length, 0 when out of memory. */
+static size_t
+timeline_scratch_dump(json_t *v)
+{
+	size_t len = 0;
+
+	if (v == NULL || timeline_put_value(&len, v) != 0)
+		return 0;
+	return len;
+}
+
+char *
+timeline_dump(json_t *v)
+{
+	size_t	 len = timeline_scratch_dump(v);
+	char	*t;
+
+	if (len == 0 || (t = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(t, timeline_scratch, len);
+	t[len] = '\0';
+	return t;
+}
+
+/*
  * DATA as compact JSON into a new entry with room for EXTRA bytes of
  * envelope text first (the data begins at e->data).  NULL when out of
  * memory.
@@ -129,23 +301,15 @@ static struct timeline_entry *
 timeline_entry_new(json_t *data, size_t extra)
 {
 	struct timeline_entry	*e;
-	char			 buf[2048];
 	size_t			 len;
-	size_t			 flags = JSON_COMPACT | JSON_ENCODE_ANY;
 
-	/* One dump into the stack for the common sizes; twice for larger ones. */
-	if ((len = json_dumpb(data, buf, sizeof(buf), flags)) == 0 ||
+	if ((len = timeline_scratch_dump(data)) == 0 ||
 	    (e = malloc(sizeof(*e) + extra + len + 1)) == NULL)
 		return NULL;
 	memset(e, 0, sizeof(*e));
 	e->data = (uint32_t)extra;
 	e->datalen = (uint32_t)len;
-	if (len <= sizeof(buf))
-		memcpy(e->text + extra, buf, len);
-	else if (json_dumpb(data, e->text + extra, len, flags) != len) {
-		free(e);
-		return NULL;
-	}
+	memcpy(e->text + extra, timeline_scratch, len);
 	e->text[extra + len] = '\0';
 	return e;
 }

@@ -54,5 +54,13 @@ void	timeline_trim_attempts(struct timeline *, int64_t intent,
 	    int64_t recipient, size_t keep_first, size_t keep_last);
 /* Over MAX entries: the oldest notify.attempt goes. */
 void	timeline_cap(struct timeline *, size_t max);
+/*
+ * V as compact JSON text that json_loadb() reads back as an equal tree
+ * (malloc'd, NUL-terminated; NULL when out of memory): for keeping a
+ * tree as text, faster than json_dumps().
+ */
+char	*timeline_dump(json_t *v);
+/* What is kept to share the next entry's texts faster goes (shutdown). */
+void	timeline_forget(void);
 
 #endif

@@ -184,6 +184,27 @@ test_intents_read_back_their_on_duty(void **state)
 	timeline_clear(&b);
 }
 
+/* The text kept reads back as an equal tree, whatever the values hold. */
+static void
+test_dump_reads_back_equal(void **state)
+{
+	json_t	*v = parse("{\"q\":\"a\\\"b\\\\c\\n\\t\\u0001\\u001f/\\u0000é情\","
+	    "\"r\":[1.0,0.1,1e300,-2.5e-8,9223372036854775807,-9223372036854775807,0],"
+	    "\"e\":{},\"a\":[],\"t\":[true,false,null],\"k\\\"ey\":{\"n\":[[{}]]}}");
+	json_t	*back;
+	char	*t = timeline_dump(v);
+
+	assert_non_null(t);
+	back = json_loads(t, JSON_ALLOW_NUL, NULL);
+	assert_non_null(back);
+	assert_true(json_equal(back, v));
+	assert_true(json_is_real(json_array_get(json_object_get(back, "r"), 0)));
+	free(t);
+	json_decref(back);
+	json_decref(v);
+	timeline_forget();
+}
+
 int
 main(void)
 {
@@ -192,6 +213,7 @@ main(void)
 		cmocka_unit_test(test_checkpoint_entries_in_any_shape),
 		cmocka_unit_test(test_attempts_keep_first_and_last),
 		cmocka_unit_test(test_intents_read_back_their_on_duty),
+		cmocka_unit_test(test_dump_reads_back_equal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
