@@ -487,8 +487,8 @@ notify_recipients_told(const struct incident *inc, json_t **on_duty)
 	    roster_at(cfg, time_now_ms(), &oc) != 0 ||
 	    (*on_duty = notify_oncall_shared(&oc)) == NULL)
 		goto fail;
-	for (person = incident_told_next(inc, NULL); person != NULL;
-	    person = incident_told_next(inc, person))
+	for (person = inctold_next(&inc->told, NULL); person != NULL;
+	    person = inctold_next(&inc->told, person))
 		if (notify_add_person(list, seen, cfg, person,
 		    "told of this incident before", NULL) != 0)
 			goto fail;

@@ -95,7 +95,7 @@ incident_free(struct incident *inc)
 	json_decref(inc->level_notify);
 	json_decref(inc->updates);
 	json_decref(inc->merged_from);
-	free(inc->told);
+	inctold_clear(&inc->told);
 	free(inc->office);
 	free(inc->office_name);
 	free(inc->idem);
@@ -785,49 +785,6 @@ incident_apply(const struct record *r)
 	return rc;
 }
 
-const char *
-incident_told_next(const struct incident *inc, const char *prev)
-{
-	const char *p;
-
-	if (inc->told == NULL)
-		return NULL;
-	p = prev == NULL ? inc->told : prev + strlen(prev) + 1;
-	return p < inc->told + inc->told_len ? p : NULL;
-}
-
-int
-incident_was_told(const struct incident *inc, const char *person)
-{
-	const char *p;
-
-	for (p = incident_told_next(inc, NULL); p != NULL;
-	    p = incident_told_next(inc, p))
-		if (strcmp(p, person) == 0)
-			return 1;
-	return 0;
-}
-
-/* PERSON among those told (once); the list made, empty, when PERSON is NULL. */
-static int
-incident_told_add(struct incident *inc, const char *person)
-{
-	size_t	 len = person != NULL ? strlen(person) + 1 : 0;
-	char	*t;
-
-	if (inc->told != NULL && (person == NULL || incident_was_told(inc,
-	    person)))
-		return 0;
-	/* One byte at least: a list with nobody in it is not "no intent". */
-	if ((t = realloc(inc->told, inc->told_len + len + 1)) == NULL)
-		return -ENOMEM;
-	if (len > 0)
-		memcpy(t + inc->told_len, person, len);
-	inc->told = t;
-	inc->told_len += len;
-	return 0;
-}
-
 /* Whom an intent names has been told of the incident: merged or dismissed, they hear of it. */
 static int
 incident_note_told(struct incident *inc, json_t *data)
@@ -836,11 +793,11 @@ incident_note_told(struct incident *inc, json_t *data)
 	const char	*person;
 	size_t		 i;
 
-	if (incident_told_add(inc, NULL) != 0)
+	if (inctold_add(&inc->told, NULL) != 0)
 		return -ENOMEM;
 	json_array_foreach(json_object_get(data, "recipients"), i, rcp)
 		if ((person = json_string_value(json_object_get(rcp,
-		    "person"))) != NULL && incident_told_add(inc, person) != 0)
+		    "person"))) != NULL && inctold_add(&inc->told, person) != 0)
 			return -ENOMEM;
 	return 0;
 }
@@ -994,7 +951,7 @@ incident_restore(const char *id, json_t *d)
 	    (inc->merged_from = json_deep_copy(v)) == NULL)
 		return -ENOMEM;
 	json_array_foreach(json_object_get(d, "told"), i, v)
-		if (json_is_string(v) && incident_told_add(inc,
+		if (json_is_string(v) && inctold_add(&inc->told,
 		    json_string_value(v)) != 0)
 			return -ENOMEM;
 	incident_clock_restore(&inc->ack_clock, json_object_get(clocks, "ack"),

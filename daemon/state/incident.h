@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "state/inclist.h"
+#include "state/inctold.h"
 #include "state/timeline.h"
 
 #define INCIDENT_ID_MAX		32
@@ -83,13 +84,7 @@ struct incident {
 	struct incident_mark closed;
 	char		 merged_into[INCIDENT_ID_MAX];	/* "" unless merged */
 	json_t		*merged_from;	/* ids of the incidents merged into this one */
-	/*
-	 * Every person a notify.intent about it named, once each, in order:
-	 * NUL-terminated ids one after the other, TOLD_LEN bytes in all; NULL
-	 * until an intent (incident_told_next() walks them).
-	 */
-	char		*told;
-	size_t		 told_len;
+	struct inctold	 told;	/* every person a notify.intent about it named */
 	struct incident_clock ack_clock, report_clock;
 	/*
 	 * Escalation beyond the leader (policy.escalation): the next level's
@@ -128,9 +123,6 @@ const char *incident_state_name(enum incident_state);
  */
 json_t	*incident_fact(const struct incident *, const char *key,
 	    const char *sub);
-/* Whom intents about it named: the first (PREV NULL) or the one after PREV; NULL after the last. */
-const char *incident_told_next(const struct incident *, const char *prev);
-int	incident_was_told(const struct incident *, const char *person);
 /* Resolved, merged or dismissed: its clocks stopped, nothing more to do. */
 int	incident_is_closed(const struct incident *);
 /* When it was resolved, merged or dismissed; 0 while it is not closed. */

@@ -111,14 +111,14 @@ incsnap_incident(const struct incident *inc, size_t trim)
 		json_decref(o);
 		return NULL;
 	}
-	if (inc->told != NULL) {
+	if (inc->told.ids != NULL) {
 		if ((told = json_array()) == NULL ||
 		    json_object_set_new(o, "told", told) != 0) {
 			json_decref(o);
 			return NULL;
 		}
-		for (person = incident_told_next(inc, NULL); person != NULL;
-		    person = incident_told_next(inc, person))
+		for (person = inctold_next(&inc->told, NULL); person != NULL;
+		    person = inctold_next(&inc->told, person))
 			if (json_array_append_new(told, json_string(person)) != 0) {
 				json_decref(o);
 				return NULL;
