@@ -70,7 +70,7 @@ checkpoint_write_incident(struct incident *inc)
 		rc = store_append("checkpoint.incident", inc->id, "dutyd", data,
 		    NULL);
 		trim += CHECKPOINT_TRIM_STEP;
-	} while (rc == -EMSGSIZE && trim <= json_array_size(inc->timeline) +
+	} while (rc == -EMSGSIZE && trim <= timeline_len(&inc->timeline) +
 	    CHECKPOINT_TRIM_STEP);
 	return rc;
 }

@@ -364,8 +364,8 @@ incact_deadline(struct clock *c, void *arg)
 		what = "ack";
 		if (inc->ack.at != 0)
 			return;
-	} else if (c == &inc->level_clock.clock) {
-		ic = &inc->level_clock;
+	} else if (inc->level_clock != NULL && c == &inc->level_clock->clock) {
+		ic = inc->level_clock;
 		event = "incident.escalated";
 		what = "level";
 		if (inc->ack.at != 0)

@@ -224,23 +224,25 @@ wrsend_replayed(void)
 int
 wrsend_find_key(const struct incident *inc, const char *idem_key)
 {
-	json_t		*e, *d;
-	const char	*ev, *k;
+	json_t		*d;
+	const char	*k;
 	size_t		 i;
+	int		 found, n = 0;
 
 	if (idem_key == NULL)
 		return -1;
 	/* The timeline keeps every record but delivery attempts. */
-	for (i = json_array_size(inc->timeline); i-- > 0; ) {
-		e = json_array_get(inc->timeline, i);
-		ev = json_string_value(json_object_get(e, "event"));
-		if (ev == NULL || strcmp(ev, "report.submitted") != 0)
+	for (i = timeline_len(&inc->timeline); i-- > 0; ) {
+		if (strcmp(timeline_event(&inc->timeline, i),
+		    "report.submitted") != 0)
 			continue;
-		d = json_object_get(e, "data");
+		d = timeline_data(&inc->timeline, i);
 		k = json_string_value(json_object_get(d, "idempotency_key"));
-		if (k != NULL && strcmp(k, idem_key) == 0)
-			return (int)json_integer_value(json_object_get(d,
-			    "number"));
+		if ((found = k != NULL && strcmp(k, idem_key) == 0))
+			n = (int)json_integer_value(json_object_get(d, "number"));
+		json_decref(d);
+		if (found)
+			return n;
 	}
 	return -1;
 }

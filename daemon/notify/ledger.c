@@ -26,7 +26,6 @@
 #include "store/record.h"
 
 static int ledger_apply(const struct record *);
-static void ledger_share_end(void);
 
 void
 ledger_init(void)
@@ -43,7 +42,6 @@ ledger_shutdown(void)
 	for (s = notify_subject_first(); s != NULL; s = notify_subject_next(s))
 		while (!TAILQ_EMPTY(&s->deliveries))
 			delivery_free(TAILQ_FIRST(&s->deliveries));
-	ledger_share_end();
 }
 
 
@@ -222,61 +220,6 @@ ledger_apply_fallback(struct delivery *d, const struct record *r)
 	delivery_schedule(d, r->replaying ? 0 : r->ts_ms);
 }
 
-/*
- * A replayed intent shares what the live one did (notify.c): the timeline
- * keeps its tree as long as the incident, and most intents repeat the
- * on-duty snapshot and contact lists of the one before.  Compared with
- * the few last seen, not looked up by a dump: replay must stay fast.
- */
-#define LEDGER_SHARED_KEEP	8
-
-static json_t	*ledger_shared[LEDGER_SHARED_KEEP];
-static size_t	 ledger_shared_next;
-
-static void
-ledger_share_member(json_t *o, const char *key)
-{
-	json_t	*v = json_object_get(o, key);
-	size_t	 i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < LEDGER_SHARED_KEEP; i++)
-		if (ledger_shared[i] != NULL && (ledger_shared[i] == v ||
-		    json_equal(ledger_shared[i], v))) {
-			json_object_set(o, key, ledger_shared[i]);
-			return;
-		}
-	json_decref(ledger_shared[ledger_shared_next]);
-	ledger_shared[ledger_shared_next] = json_incref(v);
-	ledger_shared_next = (ledger_shared_next + 1) % LEDGER_SHARED_KEEP;
-}
-
-/* DATA: a notify.intent's, replayed or in a checkpoint's timeline. */
-static void
-ledger_share(json_t *data)
-{
-	json_t	*rcp;
-	size_t	 i;
-
-	ledger_share_member(data, "on_duty");
-	json_array_foreach(json_object_get(data, "recipients"), i, rcp)
-		if (json_is_object(rcp))
-			ledger_share_member(rcp, "contacts");
-}
-
-/* Replay is over: what it kept for sharing goes. */
-static void
-ledger_share_end(void)
-{
-	size_t i;
-
-	for (i = 0; i < LEDGER_SHARED_KEEP; i++) {
-		json_decref(ledger_shared[i]);
-		ledger_shared[i] = NULL;
-	}
-}
-
 static int
 ledger_apply(const struct record *r)
 {
@@ -294,10 +237,6 @@ ledger_apply(const struct record *r)
 		return 0;
 	}
 	if (strcmp(r->event, "notify.intent") == 0) {
-		if (r->replaying)
-			ledger_share(r->data);
-		else
-			ledger_share_end();
 		if ((subj = notify_subject(r->incident, 1)) == NULL)
 			return -ENOMEM;
 		return ledger_apply_intent(subj, r);
@@ -424,17 +363,10 @@ int
 ledger_restore(const char *id, json_t *o)
 {
 	struct notify_subject *subj;
-	json_t		*e;
-	size_t		 i;
 
 	if ((subj = notify_subject(id, 1)) == NULL)
 		return -ENOMEM;
 	while (!TAILQ_EMPTY(&subj->deliveries))
 		delivery_free(TAILQ_FIRST(&subj->deliveries));
-	/* The incident's timeline (state/incident.c) keeps these trees. */
-	json_array_foreach(json_object_get(o, "timeline"), i, e)
-		if (strcmp(json_string_value(json_object_get(e, "event")) ?: "",
-		    "notify.intent") == 0)
-			ledger_share(json_object_get(e, "data"));
 	return ledger_deliveries_restore(subj, json_object_get(o, "deliveries"));
 }

@@ -479,7 +479,7 @@ notify_recipients_told(const struct incident *inc, json_t **on_duty)
 {
 	const struct config	*cfg = config_current();
 	struct roster_oncall	 oc;
-	json_t			*list = json_array(), *seen = json_object(), *v;
+	json_t			*list = json_array(), *seen = json_object();
 	const char		*person;
 
 	*on_duty = NULL;
@@ -487,7 +487,8 @@ notify_recipients_told(const struct incident *inc, json_t **on_duty)
 	    roster_at(cfg, time_now_ms(), &oc) != 0 ||
 	    (*on_duty = notify_oncall_shared(&oc)) == NULL)
 		goto fail;
-	json_object_foreach(inc->told, person, v)
+	for (person = inctold_next(&inc->told, NULL); person != NULL;
+	    person = inctold_next(&inc->told, person))
 		if (notify_add_person(list, seen, cfg, person,
 		    "told of this incident before", NULL) != 0)
 			goto fail;
@@ -516,7 +517,7 @@ notify_intent(struct incident *inc, enum notify_event ev, int level)
 	int64_t	 late = 0;
 
 	if (ev == NOTIFY_ESCALATED && level >= 2)
-		late = inc->level_clock.late_ms;
+		late = inc->level_clock != NULL ? inc->level_clock->late_ms : 0;
 	else if (ev == NOTIFY_ESCALATED)
 		late = inc->ack_clock.late_ms;
 	else if (ev == NOTIFY_OVERDUE)

@@ -88,11 +88,14 @@ incident_free(struct incident *inc)
 		return;
 	clock_free(&inc->ack_clock.clock);
 	clock_free(&inc->report_clock.clock);
-	clock_free(&inc->level_clock.clock);
+	if (inc->level_clock != NULL) {
+		clock_free(&inc->level_clock->clock);
+		free(inc->level_clock);
+	}
 	json_decref(inc->level_notify);
 	json_decref(inc->updates);
 	json_decref(inc->merged_from);
-	json_decref(inc->told);
+	inctold_clear(&inc->told);
 	free(inc->office);
 	free(inc->office_name);
 	free(inc->idem);
@@ -100,8 +103,11 @@ incident_free(struct incident *inc)
 	free(inc->json);
 	free(inc->report_json);
 	json_decref(inc->report);
-	json_decref(inc->origin);
-	json_decref(inc->timeline);
+	free(inc->origin);
+	free(inc->source);
+	free(inc->taken_by);
+	free(inc->taken_by_name);
+	timeline_clear(&inc->timeline);
 	json_decref(inc->undeliverable);
 	incident_mark_clear(&inc->ack);
 	incident_mark_clear(&inc->filed);
@@ -160,6 +166,7 @@ incident_shutdown(void)
 {
 	while (!TAILQ_EMPTY(&incidents))
 		incident_remove(TAILQ_FIRST(&incidents));
+	timeline_forget();
 }
 
 struct incident *
@@ -396,28 +403,19 @@ incident_strdup(json_t *obj, const char *key, char **out)
 	return (*out = strdup(json_string_value(v))) == NULL ? -ENOMEM : 0;
 }
 
-/* A delivery's attempts past its first and last few leave the timeline. */
-static void
-incident_timeline_attempts(struct incident *inc, json_t *data)
+/* Which follow-up carries FIELDS (the entry says so in checkpoints). */
+static int
+incident_update_of(const struct incident *inc, json_t *fields)
 {
-	json_int_t	 intent = json_integer_value(json_object_get(data, "intent"));
-	json_int_t	 rcpt = json_integer_value(json_object_get(data, "recipient"));
-	json_t		*e, *d;
-	const char	*ev;
-	size_t		 i, n = 0, middle = 0;
+	json_t	*u;
+	size_t	 i;
 
-	json_array_foreach(inc->timeline, i, e) {
-		ev = json_string_value(json_object_get(e, "event"));
-		d = json_object_get(e, "data");
-		if (ev == NULL || strcmp(ev, "notify.attempt") != 0 ||
-		    json_integer_value(json_object_get(d, "intent")) != intent ||
-		    json_integer_value(json_object_get(d, "recipient")) != rcpt)
-			continue;
-		if (n++ == INCIDENT_ATTEMPTS_FIRST)
-			middle = i;
-	}
-	if (n > INCIDENT_ATTEMPTS_FIRST + INCIDENT_ATTEMPTS_LAST)
-		json_array_remove(inc->timeline, middle);
+	if (fields == NULL)
+		return 0;
+	json_array_foreach(inc->updates, i, u)
+		if (json_object_get(u, "fields") == fields)
+			return (int)i + 1;
+	return 0;
 }
 
 /* The timeline keeps what happened, in the words of the records. */
@@ -425,35 +423,68 @@ static int
 incident_timeline_add(struct incident *inc, const struct record *r,
     json_t *data)
 {
-	json_t	*e, *old;
-	size_t	 i;
+	int update_n = 0;
 
-	/* Built member by member: json_pack reads its format anew every record. */
-	if ((e = json_object()) == NULL ||
-	    json_object_set_new(e, "seq", json_integer(r->seq)) != 0 ||
-	    json_object_set_new(e, "ts", json_string(r->ts)) != 0 ||
-	    json_object_set_new(e, "event", json_string(r->event)) != 0 ||
-	    json_object_set_new(e, "actor", json_string(r->actor)) != 0 ||
-	    json_object_set(e, "data", data) != 0) {
-		json_decref(e);
+	if (strcmp(r->event, "incident.updated") == 0)
+		update_n = incident_update_of(inc, json_object_get(data,
+		    "fields"));
+	if (timeline_add(&inc->timeline, r, data, update_n) != 0)
 		return -ENOMEM;
-	}
-	if (json_array_append_new(inc->timeline, e) != 0)
-		return -ENOMEM;
+	/* A delivery's attempts past its first and last few leave it. */
 	if (strcmp(r->event, "notify.attempt") == 0)
-		incident_timeline_attempts(inc, data);
+		timeline_trim_attempts(&inc->timeline,
+		    json_integer_value(json_object_get(data, "intent")),
+		    json_integer_value(json_object_get(data, "recipient")),
+		    INCIDENT_ATTEMPTS_FIRST, INCIDENT_ATTEMPTS_LAST);
 	/* Days of retries must not grow it without end: the log has them all. */
-	if (json_array_size(inc->timeline) > INCIDENT_TIMELINE_MAX) {
-		json_array_foreach(inc->timeline, i, old) {
-			const char *ev = json_string_value(json_object_get(old, "event"));
-
-			if (ev != NULL && strcmp(ev, "notify.attempt") == 0) {
-				json_array_remove(inc->timeline, i);
-				break;
-			}
-		}
-	}
+	timeline_cap(&inc->timeline, INCIDENT_TIMELINE_MAX);
 	return 0;
+}
+
+/*
+ * The report.received data D kept for checkpoints as text, not as a tree
+ * (a block per value and a hashtable: 1.5 KB an incident), with the
+ * report as a null where it was: the report is kept once (inc->report),
+ * and set back in place of that null, the members in their order.  What
+ * the view reads of D is kept beside it.  0, -ENOMEM, -EINVAL.
+ */
+static int
+incident_keep_origin(struct incident *inc, json_t *d)
+{
+	json_t	*copy, *late;
+	int	 rc;
+
+	if (!json_is_object(d))
+		return -EINVAL;
+	if ((copy = json_copy(d)) == NULL ||
+	    (json_object_get(copy, "report") != NULL &&
+	    json_object_set_new(copy, "report", json_null()) != 0) ||
+	    (inc->origin = timeline_dump(copy)) == NULL) {
+		json_decref(copy);
+		return -ENOMEM;
+	}
+	json_decref(copy);
+	if ((rc = incident_strdup(d, "source", &inc->source)) != 0 ||
+	    (rc = incident_strdup(d, "taken_by", &inc->taken_by)) != 0 ||
+	    (rc = incident_strdup(d, "taken_by_name", &inc->taken_by_name)) != 0)
+		return rc;
+	late = json_object_get(d, "late_by_minutes");
+	if ((inc->has_late_minutes = json_is_integer(late)))
+		inc->late_minutes = json_integer_value(late);
+	return 0;
+}
+
+json_t *
+incident_origin(const struct incident *inc)
+{
+	json_t *o = json_loads(inc->origin, JSON_ALLOW_NUL, NULL);
+
+	if (o != NULL && json_object_get(o, "report") != NULL &&
+	    json_object_set(o, "report", inc->report) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /* An incident from its report.received data (also inside a checkpoint). */
@@ -470,14 +501,13 @@ incident_create(const char *id, json_t *d, struct incident **out)
 	if ((inc = calloc(1, sizeof(*inc))) == NULL)
 		return -ENOMEM;
 	strcpy(inc->id, id);
-	inc->origin = json_incref(d);
 	inc->report = json_incref(json_object_get(d, "report"));
 	inc->late_report = json_is_true(json_object_get(d, "late_report"));
 	key = json_string_value(json_object_get(d, "idempotency_key"));
 	if ((rc = incident_strdup(d, "office", &inc->office)) != 0 ||
 	    (rc = incident_strdup(d, "office_name", &inc->office_name)) != 0 ||
 	    (rc = incident_strdup(d, "body_sha256", &inc->body_sha256)) != 0 ||
-	    (inc->timeline = json_array()) == NULL ||
+	    (rc = incident_keep_origin(inc, d)) != 0 ||
 	    (key != NULL && (inc->idem = incident_idem_join(inc->office ?
 	    inc->office : "", key)) == NULL)) {
 		incident_free(inc);
@@ -500,7 +530,6 @@ incident_create(const char *id, json_t *d, struct incident **out)
 
 	clock_init(&inc->ack_clock.clock, incident_on_deadline, inc);
 	clock_init(&inc->report_clock.clock, incident_on_deadline, inc);
-	clock_init(&inc->level_clock.clock, incident_on_deadline, inc);
 	/* Past deadlines (replay after downtime) fire on the first loop turn. */
 	clock_arm(&inc->ack_clock.clock, inc->ack_clock.deadline);
 	clock_arm(&inc->report_clock.clock, inc->report_clock.deadline);
@@ -526,18 +555,42 @@ incident_apply_mark(struct incident_mark *m, const struct record *r,
 	return textkey != NULL ? incident_strdup(r->data, textkey, &m->text) : 0;
 }
 
+/* The level clock, made the first time it is needed.  NULL: no memory. */
+static struct incident_clock *
+incident_level_clock(struct incident *inc)
+{
+	if (inc->level_clock == NULL &&
+	    (inc->level_clock = calloc(1, sizeof(*inc->level_clock))) != NULL)
+		clock_init(&inc->level_clock->clock, incident_on_deadline, inc);
+	return inc->level_clock;
+}
+
 /* The next escalation level, as the record that fired the last one set it. */
-static void
+static int
 incident_arm_level(struct incident *inc, json_t *data)
 {
-	int64_t at;
+	struct incident_clock	*lc;
+	int64_t			 at;
 
 	if (incident_time(data, "next_level_at", &at) != 0 || inc->ack.at != 0 ||
 	    incident_is_closed(inc))
-		return;
-	inc->level_clock.deadline = at;
-	inc->level_clock.fired_at = 0;
-	clock_arm(&inc->level_clock.clock, at);
+		return 0;
+	if ((lc = incident_level_clock(inc)) == NULL) {
+		log_warnx("incident %s: out of memory for its next escalation "
+		    "level's clock", inc->id);
+		return -ENOMEM;
+	}
+	lc->deadline = at;
+	lc->fired_at = 0;
+	clock_arm(&lc->clock, at);
+	return 0;
+}
+
+static void
+incident_level_disarm(struct incident *inc)
+{
+	if (inc->level_clock != NULL)
+		clock_disarm(&inc->level_clock->clock);
 }
 
 static void
@@ -567,7 +620,7 @@ incident_apply_update(struct incident *inc, const struct record *r)
 
 	if (inc->updates == NULL && (inc->updates = json_array()) == NULL)
 		return -ENOMEM;
-	/* The record's own fields object: the timeline shares it. */
+	/* The record's own fields object, not a copy. */
 	u = json_pack("{s:I, s:s, s:s, s:O?, s:O?, s:O?, s:O?}", "n",
 	    (json_int_t)json_array_size(inc->updates) + 1, "at",
 	    time_format(r->ts_ms, at, sizeof(at)), "by", r->actor,
@@ -587,7 +640,9 @@ incident_apply_escalated(struct incident *inc, const struct record *r)
 	const char *clk = json_string_value(json_object_get(r->data, "clock"));
 
 	if (clk != NULL && strcmp(clk, "level") == 0) {
-		incident_apply_clock(&inc->level_clock, r);
+		if (incident_level_clock(inc) == NULL)
+			return -ENOMEM;
+		incident_apply_clock(inc->level_clock, r);
 		inc->level = (int)json_integer_value(json_object_get(r->data,
 		    "level"));
 		json_decref(inc->level_notify);
@@ -596,8 +651,7 @@ incident_apply_escalated(struct incident *inc, const struct record *r)
 		incident_apply_clock(&inc->ack_clock, r);
 		inc->level = 1;
 	}
-	incident_arm_level(inc, r->data);
-	return 0;
+	return incident_arm_level(inc, r->data);
 }
 
 /* Someone could not be told: the incident shows it (the last few). */
@@ -626,7 +680,7 @@ incident_stop_clocks(struct incident *inc)
 {
 	clock_disarm(&inc->ack_clock.clock);
 	clock_disarm(&inc->report_clock.clock);
-	clock_disarm(&inc->level_clock.clock);
+	incident_level_disarm(inc);
 }
 
 /*
@@ -707,7 +761,7 @@ incident_apply(const struct record *r)
 		if (inc->state == INCIDENT_OPEN)
 			incident_set_state(inc, INCIDENT_ACKNOWLEDGED);
 		clock_disarm(&inc->ack_clock.clock);
-		clock_disarm(&inc->level_clock.clock);
+		incident_level_disarm(inc);
 	} else if (strcmp(r->event, "incident.report_filed") == 0) {
 		/* The first report is what the clock waited for; 续报 keep it. */
 		if (inc->filed.at == 0)
@@ -739,12 +793,11 @@ incident_note_told(struct incident *inc, json_t *data)
 	const char	*person;
 	size_t		 i;
 
-	if (inc->told == NULL && (inc->told = json_object()) == NULL)
+	if (inctold_add(&inc->told, NULL) != 0)
 		return -ENOMEM;
 	json_array_foreach(json_object_get(data, "recipients"), i, rcp)
 		if ((person = json_string_value(json_object_get(rcp,
-		    "person"))) != NULL &&
-		    json_object_set_new(inc->told, person, json_true()) != 0)
+		    "person"))) != NULL && inctold_add(&inc->told, person) != 0)
 			return -ENOMEM;
 	return 0;
 }
@@ -834,30 +887,30 @@ incident_clock_restore(struct incident_clock *c, json_t *o, int stopped)
 static int
 incident_timeline_restore(struct incident *inc, json_t *tl)
 {
-	json_t	*e, *data, *u, *copy;
+	json_t	*e, *data, *u;
 	size_t	 i;
+	int	 n, rc;
 
-	json_decref(inc->timeline);
-	/* A copy: the timeline grows, the record must not. */
-	if ((inc->timeline = json_array()) == NULL)
-		return -ENOMEM;
+	timeline_clear(&inc->timeline);
 	json_array_foreach(tl, i, e) {
 		data = json_object_get(e, "data");
-		u = json_array_get(inc->updates, (size_t)json_integer_value(
-		    json_object_get(data, "update_n")) - 1);
+		n = (int)json_integer_value(json_object_get(data, "update_n"));
+		u = json_array_get(inc->updates, (size_t)n - 1);
 		if (json_object_get(data, "update_n") == NULL || u == NULL) {
-			if (json_array_append(inc->timeline, e) != 0)
+			if (timeline_add_json(&inc->timeline, e, NULL, 0) != 0)
 				return -ENOMEM;
 			continue;
 		}
-		if ((copy = json_copy(e)) == NULL ||
-		    (data = json_copy(data)) == NULL ||
+		if ((data = json_copy(data)) == NULL ||
 		    json_object_del(data, "update_n") != 0 ||
 		    json_object_set(data, "fields", json_object_get(u,
-		    "fields")) != 0 ||
-		    json_object_set_new(copy, "data", data) != 0 ||
-		    json_array_append_new(inc->timeline, copy) != 0)
-			return -ENOMEM;
+		    "fields")) != 0)
+			rc = -ENOMEM;
+		else
+			rc = timeline_add_json(&inc->timeline, e, data, n);
+		json_decref(data);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -898,10 +951,8 @@ incident_restore(const char *id, json_t *d)
 	    (inc->merged_from = json_deep_copy(v)) == NULL)
 		return -ENOMEM;
 	json_array_foreach(json_object_get(d, "told"), i, v)
-		if (json_is_string(v) && ((inc->told == NULL &&
-		    (inc->told = json_object()) == NULL) ||
-		    json_object_set_new(inc->told, json_string_value(v),
-		    json_true()) != 0))
+		if (json_is_string(v) && inctold_add(&inc->told,
+		    json_string_value(v)) != 0)
 			return -ENOMEM;
 	incident_clock_restore(&inc->ack_clock, json_object_get(clocks, "ack"),
 	    inc->ack.at != 0 || incident_is_closed(inc));
@@ -911,7 +962,8 @@ incident_restore(const char *id, json_t *d)
 	esc = json_object_get(d, "escalation");
 	inc->level = (int)json_integer_value(json_object_get(esc, "level"));
 	inc->level_notify = json_incref(json_object_get(esc, "notify"));
-	incident_arm_level(inc, esc);
+	if ((rc = incident_arm_level(inc, esc)) != 0)
+		return rc;
 	if (json_is_array(v = json_object_get(d, "updates"))) {
 		if ((inc->updates = json_deep_copy(v)) == NULL)
 			return -ENOMEM;

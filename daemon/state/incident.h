@@ -16,6 +16,8 @@
 
 #include "base/clock.h"
 #include "state/inclist.h"
+#include "state/inctold.h"
+#include "state/timeline.h"
 
 #define INCIDENT_ID_MAX		32
 /* Follow-ups (续报) one incident takes, and their bytes: it must fit a checkpoint line. */
@@ -64,7 +66,16 @@ struct incident {
 	char		*idem;		/* "office\nkey", NULL without Idempotency-Key */
 	char		*body_sha256;
 	json_t		*report;	/* the validated fields */
-	json_t		*origin;	/* the report.received data, for checkpoints */
+	/*
+	 * The report.received data as compact JSON, its report a null (the
+	 * report is above): checkpoints write it back (incident_origin()).
+	 * What the view reads of it is kept apart.
+	 */
+	char		*origin;
+	char		*source;	/* its "source", NULL without one */
+	char		*taken_by, *taken_by_name;	/* a report taken by phone */
+	int64_t		 late_minutes;	/* its "late_by_minutes", */
+	int		 has_late_minutes;	/* when it had one (older logs did not) */
 	int64_t		 received_at;
 	int		 late_report;
 	enum incident_state state;
@@ -73,15 +84,19 @@ struct incident {
 	struct incident_mark closed;
 	char		 merged_into[INCIDENT_ID_MAX];	/* "" unless merged */
 	json_t		*merged_from;	/* ids of the incidents merged into this one */
-	json_t		*told;		/* {person id: true} of every notify.intent about it */
+	struct inctold	 told;	/* every person a notify.intent about it named */
 	struct incident_clock ack_clock, report_clock;
-	/* Escalation beyond the leader (policy.escalation): the next level's clock. */
-	struct incident_clock level_clock;
+	/*
+	 * Escalation beyond the leader (policy.escalation): the next level's
+	 * clock, made when first armed (NULL until then: most incidents are
+	 * acknowledged before any, and a clock is 208 bytes).
+	 */
+	struct incident_clock *level_clock;
 	int		 level;		/* escalation levels fired; 1: at ack_timeout */
 	json_t		*level_notify;	/* whom the last level >= 2 calls: ids, "leader" */
 	json_t		*updates;	/* follow-ups (续报), oldest first: {n, at, by, key?, fields} */
 	size_t		 updates_bytes;	/* of their fields, as JSON */
-	json_t		*timeline;	/* every record naming it, oldest first */
+	struct timeline	 timeline;	/* every record naming it, oldest first */
 	json_t		*undeliverable;	/* who could not be told: {at, person, name, event, reason} */
 	char		*json;		/* incview_cached(), dropped by every change */
 	char		*report_json;	/* report's JSON_COMPACT dump: incview.c's cache */
@@ -155,6 +170,9 @@ void	incident_new_id(int64_t now, char *buf, size_t len);
 /* The id counter, for checkpoints, and back. */
 void	incident_id_counter(int *day, int *n);
 void	incident_id_seen(int day, int n);
+
+/* The report.received data it came from, as recorded: a new reference, NULL when out of memory. */
+json_t	*incident_origin(const struct incident *);
 
 /*
  * Checkpoints: an incident back from the object incsnap.c made; the

@@ -34,19 +34,6 @@ incsnap_clock(const struct incident_clock *c)
 	    sizeof(at)), "late_ms", (json_int_t)c->late_ms);
 }
 
-/* Which follow-up carries FIELDS (the timeline shares the object). */
-static size_t
-incsnap_update_of(const struct incident *inc, json_t *fields)
-{
-	json_t	*u;
-	size_t	 i;
-
-	json_array_foreach(inc->updates, i, u)
-		if (json_object_get(u, "fields") == fields)
-			return i + 1;
-	return 0;
-}
-
 /*
  * The timeline for a checkpoint: a follow-up's fields are in `updates`
  * already and are not written twice (the entry says `update_n`), and
@@ -55,35 +42,34 @@ incsnap_update_of(const struct incident *inc, json_t *fields)
 static json_t *
 incsnap_timeline(const struct incident *inc, size_t trim)
 {
-	json_t		*tl = json_array(), *e, *data, *copy;
+	json_t		*tl = json_array(), *e, *data;
 	const char	*ev;
-	size_t		 i, n, skip = 0;
+	size_t		 i, skip = 0;
+	int		 n;
 
 	if (tl == NULL)
 		return NULL;
-	json_array_foreach(inc->timeline, i, e) {
-		ev = json_string_value(json_object_get(e, "event"));
-		data = json_object_get(e, "data");
-		if (skip < trim && ev != NULL && strncmp(ev, "notify.", 7) == 0) {
+	for (i = 0; i < timeline_len(&inc->timeline); i++) {
+		ev = timeline_event(&inc->timeline, i);
+		if (skip < trim && strncmp(ev, "notify.", 7) == 0) {
 			skip++;
 			continue;
 		}
-		if (ev != NULL && strcmp(ev, "incident.updated") == 0 &&
-		    (n = incsnap_update_of(inc, json_object_get(data,
-		    "fields"))) > 0) {
-			if ((copy = json_copy(e)) == NULL ||
-			    (data = json_copy(data)) == NULL ||
-			    json_object_del(data, "fields") != 0 ||
-			    json_object_set_new(data, "update_n",
-			    json_integer((json_int_t)n)) != 0 ||
-			    json_object_set_new(copy, "data", data) != 0 ||
-			    json_array_append_new(tl, copy) != 0) {
-				json_decref(tl);
-				return NULL;
-			}
-			continue;
+		if ((e = timeline_entry_json(&inc->timeline, i)) == NULL) {
+			json_decref(tl);
+			return NULL;
 		}
-		if (json_array_append(tl, e) != 0) {
+		data = json_object_get(e, "data");
+		if (strcmp(ev, "incident.updated") == 0 &&
+		    (n = timeline_update_n(&inc->timeline, i)) > 0 &&
+		    (json_object_del(data, "fields") != 0 ||
+		    json_object_set_new(data, "update_n",
+		    json_integer((json_int_t)n)) != 0)) {
+			json_decref(e);
+			json_decref(tl);
+			return NULL;
+		}
+		if (json_array_append_new(tl, e) != 0) {
 			json_decref(tl);
 			return NULL;
 		}
@@ -96,12 +82,12 @@ json_t *
 incsnap_incident(const struct incident *inc, size_t trim)
 {
 	char	 next[TIME_RFC3339_MAX];
-	json_t	*o, *told, *v;
+	json_t	*o, *told;
 	const char *person;
 
-	o = json_pack("{s:O, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:o*, "
+	o = json_pack("{s:o, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:o*, "
 	    "s:{s:i, s:O?, s:s?}, s:O?, s:O*}",
-	    "origin", inc->origin,
+	    "origin", incident_origin(inc),
 	    "state", incident_state_name(inc->state),
 	    "ack", incsnap_mark(&inc->ack),
 	    "filed", incsnap_mark(&inc->filed),
@@ -111,8 +97,9 @@ incsnap_incident(const struct incident *inc, size_t trim)
 	    "timeline", incsnap_timeline(inc, trim),
 	    "escalation", "level", inc->level, "notify", inc->level_notify,
 		"next_level_at",
-		inc->level_clock.fired_at == 0 && inc->level_clock.deadline != 0 ?
-		time_format(inc->level_clock.deadline, next, sizeof(next)) : NULL,
+		inc->level_clock != NULL && inc->level_clock->fired_at == 0 &&
+		inc->level_clock->deadline != 0 ? time_format(
+		inc->level_clock->deadline, next, sizeof(next)) : NULL,
 	    "updates", inc->updates, "undeliverable", inc->undeliverable);
 	/* Merges and dismissals, and who was told: only where there are some. */
 	if (o == NULL || (inc->closed.at != 0 && json_object_set_new(o, "closed",
@@ -124,13 +111,14 @@ incsnap_incident(const struct incident *inc, size_t trim)
 		json_decref(o);
 		return NULL;
 	}
-	if (inc->told != NULL) {
+	if (inc->told.ids != NULL) {
 		if ((told = json_array()) == NULL ||
 		    json_object_set_new(o, "told", told) != 0) {
 			json_decref(o);
 			return NULL;
 		}
-		json_object_foreach(inc->told, person, v)
+		for (person = inctold_next(&inc->told, NULL); person != NULL;
+		    person = inctold_next(&inc->told, person))
 			if (json_array_append_new(told, json_string(person)) != 0) {
 				json_decref(o);
 				return NULL;

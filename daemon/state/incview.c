@@ -57,37 +57,31 @@ clock_json(const struct incident_clock *c, int stopped)
 static const char *
 source_of(const struct incident *inc)
 {
-	const char *s = json_string_value(json_object_get(inc->origin, "source"));
-	const char *key = json_string_value(json_object_get(inc->origin,
-	    "idempotency_key"));
+	const char *key = inc->idem != NULL ? strchr(inc->idem, '\n') : NULL;
 
-	if (s != NULL)
-		return s;
-	return key != NULL && strncmp(key, "sms:", 4) == 0 ? "sms" : "api";
+	if (inc->source != NULL)
+		return inc->source;
+	return key != NULL && strncmp(key + 1, "sms:", 4) == 0 ? "sms" : "api";
 }
 
 static json_t *
 taken_by(const struct incident *inc)
 {
-	const char *id = json_string_value(json_object_get(inc->origin,
-	    "taken_by"));
-
-	if (id == NULL)
+	if (inc->taken_by == NULL)
 		return json_null();
-	return json_pack("{s:s, s:s?}", "id", id, "name", json_string_value(
-	    json_object_get(inc->origin, "taken_by_name")));
+	return json_pack("{s:s, s:s?}", "id", inc->taken_by, "name",
+	    inc->taken_by_name);
 }
 
 /* Minutes past policy.county_deadline, as recorded (older logs: as it is now). */
 static json_t *
 late_by_minutes(const struct incident *inc)
 {
-	json_t		*v = json_object_get(inc->origin, "late_by_minutes");
 	struct config	*cfg = config_current();
 	int64_t		 occurred, past;
 
-	if (json_is_integer(v))
-		return json_incref(v);
+	if (inc->has_late_minutes)
+		return json_integer(inc->late_minutes);
 	if (!inc->late_report || cfg == NULL || time_parse(json_string_value(
 	    json_object_get(inc->report, "occurred_at")), &occurred) != 0)
 		return json_integer(0);
@@ -185,8 +179,9 @@ incview_build(const struct incident *inc, int with_timeline, int with_report)
 		incident_is_closed(inc)),
 	    "report", clock_json(&inc->report_clock, inc->filed.at != 0 ||
 		incident_is_closed(inc)));
-	if (clocks != NULL && inc->level_clock.deadline != 0)
-		json_object_set_new(clocks, "next_level", clock_json(&inc->level_clock,
+	if (clocks != NULL && inc->level_clock != NULL &&
+	    inc->level_clock->deadline != 0)
+		json_object_set_new(clocks, "next_level", clock_json(inc->level_clock,
 		    inc->ack.at != 0 || incident_is_closed(inc)));
 	failed |= json_object_set_new(o, "clocks", clocks);
 	if (cfg != NULL && (url = incview_url(cfg, inc)) != NULL) {
@@ -198,8 +193,10 @@ incview_build(const struct incident *inc, int with_timeline, int with_report)
 	failed |= json_object_set_new(o, "undeliverable",
 	    inc->undeliverable != NULL ? json_incref(inc->undeliverable) :
 	    json_array());
+	/* Entries are kept as text: the API reads them back as JSON. */
 	if (with_timeline)
-		failed |= json_object_set(o, "timeline", inc->timeline);
+		failed |= json_object_set_new(o, "timeline",
+		    timeline_json(&inc->timeline));
 	if (failed) {
 		json_decref(o);
 		return NULL;

@@ -270,7 +270,7 @@ static void
 test_a_long_failing_delivery_keeps_few_attempts_in_memory(void **state)
 {
 	struct incident	*inc;
-	json_t		*e;
+	json_t		*e, *tl;
 	size_t		 i, n = 0;
 	int		 seen[5], k = 0;
 
@@ -282,7 +282,8 @@ test_a_long_failing_delivery_keeps_few_attempts_in_memory(void **state)
 		fakeclock_advance(4 * SEC);
 	}
 	assert_int_equal(memstore_count_of("notify.attempt", inc->id), 20);
-	json_array_foreach(inc->timeline, i, e) {
+	assert_non_null(tl = timeline_json(&inc->timeline));
+	json_array_foreach(tl, i, e) {
 		if (strcmp(json_string_value(json_object_get(e, "event")),
 		    "notify.attempt") != 0)
 			continue;
@@ -291,6 +292,7 @@ test_a_long_failing_delivery_keeps_few_attempts_in_memory(void **state)
 			seen[k++] = (int)json_integer_value(json_object_get(
 			    json_object_get(e, "data"), "attempt"));
 	}
+	json_decref(tl);
 	assert_int_equal(n, 5);
 	assert_int_equal(seen[0], 1);
 	assert_int_equal(seen[1], 2);

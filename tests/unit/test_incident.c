@@ -201,7 +201,8 @@ test_levels_chain_from_the_record(void **state)
 	fakeclock_advance(20 * MIN);
 	corefix_deliver_all();
 	/* Level 1 carries when level 2 is due: 10 minutes on. */
-	assert_int_equal(inc->level_clock.deadline, COREFIX_T0 + 30 * MIN);
+	assert_non_null(inc->level_clock);
+	assert_int_equal(inc->level_clock->deadline, COREFIX_T0 + 30 * MIN);
 	/* A reload changes whom level 2 calls, never when. */
 	corefix_reload(conf);
 	fakeclock_advance(10 * MIN - 1);

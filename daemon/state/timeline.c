@@ -1,0 +1,608 @@
+/*
+ * timeline.c: an incident's timeline as compact entries (see timeline.h).
+ * An entry is one allocation: the envelope's numbers, then its ts, event,
+ * actor and data as text.  A record kept as a jansson tree took a block
+ * per value and a hashtable per object: for a report told to two people
+ * and delivered, its five entries took 6.4 KB of the 15.3 an open
+ * incident cost; as text they take about 1.3 KB.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <bsd/sys/tree.h>
+
+#include "state/timeline.h"
+#include "store/record.h"
+
+/*
+ * A text many entries repeat, held once: the on-duty snapshot every
+ * intent carries (the people on duty, their roles and shifts) is the
+ * same from one roster change to the next.
+ */
+struct timeline_shared {
+	RB_ENTRY(timeline_shared) node;
+	size_t		 refs, len;
+	char		 text[];
+};
+
+struct timeline_entry {
+	int64_t		 seq;
+	int64_t		 intent;	/* a notify.attempt's delivery: */
+	int64_t		 recipient;	/* intent seq and index */
+	int32_t		 update_n;	/* the follow-up its data's fields are */
+	/*
+	 * Offsets into text: ts at 0.  RAW: the kind at 0, and as data the
+	 * whole entry as JSON.
+	 */
+	uint32_t	 event, actor, data, datalen;
+	unsigned	 raw:1, attempt:1;
+	/* A notify.intent's on_duty, a null in its data text meanwhile. */
+	struct timeline_shared *on_duty;
+	char		 text[];
+};
+
+RB_HEAD(timeline_texts, timeline_shared);
+
+static struct timeline_texts	 timeline_texts = RB_INITIALIZER(&timeline_texts);
+
+static int
+timeline_shared_cmp(struct timeline_shared *a, struct timeline_shared *b)
+{
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return memcmp(a->text, b->text, a->len);
+}
+
+/* libbsd's tree.h leaves __unused to us; define it after every system header. */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+RB_GENERATE_STATIC(timeline_texts, timeline_shared, node, timeline_shared_cmp)
+
+/*
+ * The tree last shared, and its text (one reference each held): live
+ * intents hand the same tree over and over (notify.c shares it until the
+ * roster changes), and dumping it again for every intent cost ~35k
+ * instructions a report.
+ */
+static json_t			*timeline_last_tree;
+static struct timeline_shared	*timeline_last_text;
+
+/* Where texts are written before they are copied to their entry. */
+static char	*timeline_scratch;
+static size_t	 timeline_scratch_cap;
+
+static void timeline_unshare(struct timeline_shared *);
+static size_t timeline_scratch_dump(json_t *);
+
+/* V's compact JSON, held once however many entries have it.  NULL: no memory. */
+static struct timeline_shared *
+timeline_share(json_t *v)
+{
+	struct timeline_shared	*s, *found;
+	size_t			 len;
+
+	if (v == timeline_last_tree && timeline_last_text != NULL) {
+		timeline_last_text->refs++;
+		return timeline_last_text;
+	}
+	if ((len = timeline_scratch_dump(v)) == 0 ||
+	    (s = malloc(sizeof(*s) + len + 1)) == NULL)
+		return NULL;
+	memcpy(s->text, timeline_scratch, len);
+	s->text[len] = '\0';
+	s->len = len;
+	if ((found = RB_FIND(timeline_texts, &timeline_texts, s)) != NULL) {
+		free(s);
+		found->refs++;
+		s = found;
+	} else {
+		s->refs = 1;
+		RB_INSERT(timeline_texts, &timeline_texts, s);
+	}
+	timeline_forget();
+	timeline_last_tree = json_incref(v);
+	timeline_last_text = s;
+	s->refs++;
+	return s;
+}
+
+void
+timeline_forget(void)
+{
+	struct timeline_shared *s = timeline_last_text;
+
+	json_decref(timeline_last_tree);
+	timeline_last_tree = NULL;
+	timeline_last_text = NULL;
+	timeline_unshare(s);
+	free(timeline_scratch);
+	timeline_scratch = NULL;
+	timeline_scratch_cap = 0;
+}
+
+static void
+timeline_unshare(struct timeline_shared *s)
+{
+	if (s == NULL || --s->refs > 0)
+		return;
+	RB_REMOVE(timeline_texts, &timeline_texts, s);
+	free(s);
+}
+
+static void
+timeline_entry_free(struct timeline_entry *e)
+{
+	timeline_unshare(e->on_duty);
+	free(e);
+}
+
+/* Room for one more entry. */
+static int
+timeline_grow(struct timeline *tl)
+{
+	struct timeline_entry	**e;
+	uint32_t		  cap;
+
+	if (tl->n < tl->cap)
+		return 0;
+	/* Most incidents keep under ten entries: start small. */
+	cap = tl->cap == 0 ? 4 : tl->cap * 2;
+	if ((e = reallocarray(tl->e, cap, sizeof(*e))) == NULL)
+		return -ENOMEM;
+	tl->e = e;
+	tl->cap = cap;
+	return 0;
+}
+
+/*
+ * Compact JSON text of a tree, for keeping it, not for showing it: what
+ * matters is that json_loadb() gives back an equal tree (the API and the
+ * checkpoints dump that one).  jansson's own dump checks and walks every
+ * character through callbacks: ~90 instructions a byte, ~50k a report
+ * for the texts kept here; this one copies runs of plain bytes.  Into a
+ * scratch buffer kept between calls (timeline_scratch: the loop's thread
+ * only).
+ */
+
+static int
+timeline_put(size_t *len, const char *s, size_t n)
+{
+	size_t	 cap = timeline_scratch_cap != 0 ? timeline_scratch_cap : 1024;
+	char	*p;
+
+	if (*len + n > timeline_scratch_cap) {
+		while (cap < *len + n)
+			cap *= 2;
+		if ((p = realloc(timeline_scratch, cap)) == NULL)
+			return -1;
+		timeline_scratch = p;
+		timeline_scratch_cap = cap;
+	}
+	memcpy(timeline_scratch + *len, s, n);
+	*len += n;
+	return 0;
+}
+
+static int
+timeline_put_string(size_t *len, const char *s, size_t n)
+{
+	char	 esc[8];
+	size_t	 i, from = 0;
+
+	if (timeline_put(len, "\"", 1) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			esc[2] = '\0';
+		} else
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		if (timeline_put(len, s + from, i - from) != 0 ||
+		    timeline_put(len, esc, strlen(esc)) != 0)
+			return -1;
+		from = i + 1;
+	}
+	return timeline_put(len, s + from, n - from) != 0 ||
+	    timeline_put(len, "\"", 1) != 0 ? -1 : 0;
+}
+
+static int
+timeline_put_value(size_t *len, json_t *v)
+{
+	char		 num[64];
+	const char	*key;
+	json_t		*m;
+	size_t		 i;
+	int		 first = 1;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if (timeline_put(len, "{", 1) != 0)
+			return -1;
+		json_object_foreach(v, key, m) {
+			if ((!first && timeline_put(len, ",", 1) != 0) ||
+			    timeline_put_string(len, key, strlen(key)) != 0 ||
+			    timeline_put(len, ":", 1) != 0 ||
+			    timeline_put_value(len, m) != 0)
+				return -1;
+			first = 0;
+		}
+		return timeline_put(len, "}", 1);
+	case JSON_ARRAY:
+		if (timeline_put(len, "[", 1) != 0)
+			return -1;
+		json_array_foreach(v, i, m)
+			if ((i > 0 && timeline_put(len, ",", 1) != 0) ||
+			    timeline_put_value(len, m) != 0)
+				return -1;
+		return timeline_put(len, "]", 1);
+	case JSON_STRING:
+		return timeline_put_string(len, json_string_value(v),
+		    json_string_length(v));
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		return timeline_put(len, num, strlen(num));
+	case JSON_REAL:
+		/* As many digits as give the same double back, and still a real. */
+		snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+		if (strpbrk(num, ".eE") == NULL)
+			strcat(num, ".0");
+		return timeline_put(len, num, strlen(num));
+	case JSON_TRUE:
+		return timeline_put(len, "true", 4);
+	case JSON_FALSE:
+		return timeline_put(len, "false", 5);
+	case JSON_NULL:
+		return timeline_put(len, "null", 4);
+	}
+	return -1;
+}
+
+/* V's text in the scratch buffer: its length, 0 when out of memory. */
+static size_t
+timeline_scratch_dump(json_t *v)
+{
+	size_t len = 0;
+
+	if (v == NULL || timeline_put_value(&len, v) != 0)
+		return 0;
+	return len;
+}
+
+char *
+timeline_dump(json_t *v)
+{
+	size_t	 len = timeline_scratch_dump(v);
+	char	*t;
+
+	if (len == 0 || (t = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(t, timeline_scratch, len);
+	t[len] = '\0';
+	return t;
+}
+
+/*
+ * DATA as compact JSON into a new entry with room for EXTRA bytes of
+ * envelope text first (the data begins at e->data).  NULL when out of
+ * memory.
+ */
+static struct timeline_entry *
+timeline_entry_new(json_t *data, size_t extra)
+{
+	struct timeline_entry	*e;
+	size_t			 len;
+
+	if ((len = timeline_scratch_dump(data)) == 0 ||
+	    (e = malloc(sizeof(*e) + extra + len + 1)) == NULL)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->data = (uint32_t)extra;
+	e->datalen = (uint32_t)len;
+	memcpy(e->text + extra, timeline_scratch, len);
+	e->text[extra + len] = '\0';
+	return e;
+}
+
+/* A notify.attempt's delivery, read from its data, for trimming. */
+static void
+timeline_note_attempt(struct timeline_entry *e, const char *event, json_t *data)
+{
+	if (strcmp(event, "notify.attempt") != 0)
+		return;
+	e->attempt = 1;
+	e->intent = json_integer_value(json_object_get(data, "intent"));
+	e->recipient = json_integer_value(json_object_get(data, "recipient"));
+}
+
+static int
+timeline_push(struct timeline *tl, struct timeline_entry *e)
+{
+	if (timeline_grow(tl) != 0) {
+		timeline_entry_free(e);
+		return -ENOMEM;
+	}
+	tl->e[tl->n++] = e;
+	return 0;
+}
+
+static struct timeline_entry *
+timeline_envelope(json_t *data, int64_t seq, const char *ts, const char *event,
+    const char *actor)
+{
+	struct timeline_entry	*e;
+	struct timeline_shared	*shared = NULL;
+	json_t			*copy = NULL;
+	size_t			 tl = strlen(ts) + 1, el = strlen(event) + 1;
+	size_t			 al = strlen(actor) + 1;
+
+	/* An intent's on-duty snapshot: kept once, a null in its place. */
+	if (strcmp(event, "notify.intent") == 0 &&
+	    json_is_object(json_object_get(data, "on_duty"))) {
+		if ((shared = timeline_share(json_object_get(data,
+		    "on_duty"))) == NULL ||
+		    (copy = json_copy(data)) == NULL ||
+		    json_object_set_new(copy, "on_duty", json_null()) != 0) {
+			timeline_unshare(shared);
+			json_decref(copy);
+			return NULL;
+		}
+		data = copy;
+	}
+	e = timeline_entry_new(data, tl + el + al);
+	json_decref(copy);
+	if (e == NULL) {
+		timeline_unshare(shared);
+		return NULL;
+	}
+	e->on_duty = shared;
+	e->seq = seq;
+	memcpy(e->text, ts, tl);
+	e->event = (uint32_t)tl;
+	memcpy(e->text + e->event, event, el);
+	e->actor = (uint32_t)(tl + el);
+	memcpy(e->text + e->actor, actor, al);
+	timeline_note_attempt(e, event, data);
+	return e;
+}
+
+int
+timeline_add(struct timeline *tl, const struct record *r, json_t *data,
+    int update_n)
+{
+	struct timeline_entry *e;
+
+	/* As json_string(NULL) made the tree's entry fail before. */
+	if (r->ts == NULL || r->event == NULL || r->actor == NULL || data == NULL)
+		return -ENOMEM;
+	if ((e = timeline_envelope(data, r->seq, r->ts, r->event,
+	    r->actor)) == NULL)
+		return -ENOMEM;
+	e->update_n = update_n;
+	return timeline_push(tl, e);
+}
+
+/* ENTRY has the shape timeline_entry_json() gives back, key for key. */
+static int
+timeline_usual(json_t *entry)
+{
+	static const char *const keys[] = { "seq", "ts", "event", "actor",
+	    "data" };
+	const char	*key;
+	json_t		*v;
+	size_t		 i = 0;
+
+	if (!json_is_object(entry) || json_object_size(entry) != 5)
+		return 0;
+	json_object_foreach(entry, key, v) {
+		if (strcmp(key, keys[i]) != 0 || (i == 0 && !json_is_integer(v)) ||
+		    (i >= 1 && i <= 3 && !json_is_string(v)) ||
+		    (i >= 1 && i <= 3 && strlen(json_string_value(v)) !=
+		    json_string_length(v)))
+			return 0;
+		i++;
+	}
+	return 1;
+}
+
+int
+timeline_add_json(struct timeline *tl, json_t *entry, json_t *data,
+    int update_n)
+{
+	struct timeline_entry	*e;
+	json_t			*copy;
+	const char		*ev;
+
+	if (data != NULL) {
+		/* The entry with that data instead, key order kept. */
+		if ((copy = json_copy(entry)) == NULL ||
+		    json_object_set(copy, "data", data) != 0) {
+			json_decref(copy);
+			return -ENOMEM;
+		}
+	} else
+		copy = json_incref(entry);
+	if (timeline_usual(copy))
+		e = timeline_envelope(json_object_get(copy, "data"),
+		    json_integer_value(json_object_get(copy, "seq")),
+		    json_string_value(json_object_get(copy, "ts")),
+		    json_string_value(json_object_get(copy, "event")),
+		    json_string_value(json_object_get(copy, "actor")));
+	else {
+		/* Not as dutyd writes them: kept and shown as it was. */
+		ev = json_string_value(json_object_get(copy, "event"));
+		ev = ev != NULL && strlen(ev) == json_string_length(json_object_get(
+		    copy, "event")) ? ev : "";
+		if ((e = timeline_entry_new(copy, strlen(ev) + 1)) != NULL) {
+			e->raw = 1;
+			e->seq = json_integer_value(json_object_get(copy, "seq"));
+			memcpy(e->text, ev, strlen(ev) + 1);
+			timeline_note_attempt(e, ev, json_object_get(copy, "data"));
+		}
+	}
+	json_decref(copy);
+	if (e == NULL)
+		return -ENOMEM;
+	e->update_n = update_n;
+	return timeline_push(tl, e);
+}
+
+void
+timeline_clear(struct timeline *tl)
+{
+	uint32_t i;
+
+	for (i = 0; i < tl->n; i++)
+		timeline_entry_free(tl->e[i]);
+	free(tl->e);
+	memset(tl, 0, sizeof(*tl));
+}
+
+size_t
+timeline_len(const struct timeline *tl)
+{
+	return tl->n;
+}
+
+static json_t *
+timeline_load(const char *text, size_t len)
+{
+	return json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+}
+
+/* E's data as recorded: its shared on-duty snapshot back in its place. */
+static json_t *
+timeline_load_data(const struct timeline_entry *e)
+{
+	json_t *d = timeline_load(e->text + e->data, e->datalen);
+
+	if (d != NULL && e->on_duty != NULL && json_object_set_new(d,
+	    "on_duty", timeline_load(e->on_duty->text, e->on_duty->len)) != 0) {
+		json_decref(d);
+		return NULL;
+	}
+	return d;
+}
+
+json_t *
+timeline_entry_json(const struct timeline *tl, size_t i)
+{
+	const struct timeline_entry	*e;
+	json_t				*o, *data;
+
+	if (i >= tl->n)
+		return NULL;
+	e = tl->e[i];
+	if (e->raw)
+		return timeline_load(e->text + e->data, e->datalen);
+	/* Member by member, in the order the tree had them. */
+	if ((data = timeline_load_data(e)) == NULL ||
+	    (o = json_object()) == NULL) {
+		json_decref(data);
+		return NULL;
+	}
+	if (json_object_set_new(o, "seq", json_integer(e->seq)) != 0 ||
+	    json_object_set_new(o, "ts", json_string(e->text)) != 0 ||
+	    json_object_set_new(o, "event", json_string(e->text +
+	    e->event)) != 0 ||
+	    json_object_set_new(o, "actor", json_string(e->text +
+	    e->actor)) != 0 ||
+	    json_object_set_new(o, "data", data) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
+timeline_data(const struct timeline *tl, size_t i)
+{
+	json_t *o, *d;
+
+	if (i >= tl->n)
+		return NULL;
+	if (!tl->e[i]->raw)
+		return timeline_load_data(tl->e[i]);
+	o = timeline_load(tl->e[i]->text + tl->e[i]->data, tl->e[i]->datalen);
+	d = json_incref(json_object_get(o, "data"));
+	json_decref(o);
+	return d;
+}
+
+const char *
+timeline_event(const struct timeline *tl, size_t i)
+{
+	/* A raw entry's kind is at the start of its text (event 0). */
+	return i < tl->n ? tl->e[i]->text + tl->e[i]->event : "";
+}
+
+int
+timeline_update_n(const struct timeline *tl, size_t i)
+{
+	return i < tl->n ? tl->e[i]->update_n : 0;
+}
+
+json_t *
+timeline_json(const struct timeline *tl)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	if (a == NULL)
+		return NULL;
+	for (i = 0; i < tl->n; i++)
+		if (json_array_append_new(a, timeline_entry_json(tl, i)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static void
+timeline_remove(struct timeline *tl, size_t i)
+{
+	timeline_entry_free(tl->e[i]);
+	memmove(&tl->e[i], &tl->e[i + 1], (tl->n - i - 1) * sizeof(tl->e[0]));
+	tl->n--;
+}
+
+void
+timeline_trim_attempts(struct timeline *tl, int64_t intent, int64_t recipient,
+    size_t keep_first, size_t keep_last)
+{
+	size_t i, n = 0, middle = 0;
+
+	for (i = 0; i < tl->n; i++) {
+		if (!tl->e[i]->attempt || tl->e[i]->intent != intent ||
+		    tl->e[i]->recipient != recipient)
+			continue;
+		if (n++ == keep_first)
+			middle = i;
+	}
+	if (n > keep_first + keep_last)
+		timeline_remove(tl, middle);
+}
+
+void
+timeline_cap(struct timeline *tl, size_t max)
+{
+	size_t i;
+
+	if (tl->n <= max)
+		return;
+	for (i = 0; i < tl->n; i++)
+		if (tl->e[i]->attempt) {
+			timeline_remove(tl, i);
+			return;
+		}
+}
