@@ -7,8 +7,6 @@
  * incident cost; as text they take about 1.3 KB.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -159,124 +157,31 @@ timeline_grow(struct timeline *tl)
 }
 
 /*
- * Compact JSON text of a tree, for keeping it, not for showing it: what
- * matters is that json_loadb() gives back an equal tree (the API and the
- * checkpoints dump that one).  jansson's own dump checks and walks every
- * character through callbacks: ~90 instructions a byte, ~50k a report
- * for the texts kept here; this one copies runs of plain bytes.  Into a
- * scratch buffer kept between calls (timeline_scratch: the loop's thread
- * only).
+ * V's compact JSON in the scratch buffer: its length, 0 when out of
+ * memory.  One json_dumpb() into a buffer kept between calls (the loop's
+ * thread only) instead of one to size it and another to fill a new one:
+ * jansson's dump costs ~90 instructions a byte, and the texts kept here
+ * are most of a report's.
  */
-
-static int
-timeline_put(size_t *len, const char *s, size_t n)
-{
-	size_t	 cap = timeline_scratch_cap != 0 ? timeline_scratch_cap : 1024;
-	char	*p;
-
-	if (*len + n > timeline_scratch_cap) {
-		while (cap < *len + n)
-			cap *= 2;
-		if ((p = realloc(timeline_scratch, cap)) == NULL)
-			return -1;
-		timeline_scratch = p;
-		timeline_scratch_cap = cap;
-	}
-	memcpy(timeline_scratch + *len, s, n);
-	*len += n;
-	return 0;
-}
-
-static int
-timeline_put_string(size_t *len, const char *s, size_t n)
-{
-	char	 esc[8];
-	size_t	 i, from = 0;
-
-	if (timeline_put(len, "\"", 1) != 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			esc[2] = '\0';
-		} else
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-		if (timeline_put(len, s + from, i - from) != 0 ||
-		    timeline_put(len, esc, strlen(esc)) != 0)
-			return -1;
-		from = i + 1;
-	}
-	return timeline_put(len, s + from, n - from) != 0 ||
-	    timeline_put(len, "\"", 1) != 0 ? -1 : 0;
-}
-
-static int
-timeline_put_value(size_t *len, json_t *v)
-{
-	char		 num[64];
-	const char	*key;
-	json_t		*m;
-	size_t		 i;
-	int		 first = 1;
-
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		if (timeline_put(len, "{", 1) != 0)
-			return -1;
-		json_object_foreach(v, key, m) {
-			if ((!first && timeline_put(len, ",", 1) != 0) ||
-			    timeline_put_string(len, key, strlen(key)) != 0 ||
-			    timeline_put(len, ":", 1) != 0 ||
-			    timeline_put_value(len, m) != 0)
-				return -1;
-			first = 0;
-		}
-		return timeline_put(len, "}", 1);
-	case JSON_ARRAY:
-		if (timeline_put(len, "[", 1) != 0)
-			return -1;
-		json_array_foreach(v, i, m)
-			if ((i > 0 && timeline_put(len, ",", 1) != 0) ||
-			    timeline_put_value(len, m) != 0)
-				return -1;
-		return timeline_put(len, "]", 1);
-	case JSON_STRING:
-		return timeline_put_string(len, json_string_value(v),
-		    json_string_length(v));
-	case JSON_INTEGER:
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-		return timeline_put(len, num, strlen(num));
-	case JSON_REAL:
-		/* As many digits as give the same double back, and still a real. */
-		snprintf(num, sizeof(num), "%.17g", json_real_value(v));
-		if (strpbrk(num, ".eE") == NULL)
-			strcat(num, ".0");
-		return timeline_put(len, num, strlen(num));
-	case JSON_TRUE:
-		return timeline_put(len, "true", 4);
-	case JSON_FALSE:
-		return timeline_put(len, "false", 5);
-	case JSON_NULL:
-		return timeline_put(len, "null", 4);
-	}
-	return -1;
-}
-
-/* V's text in the scratch buffer: its length, 0 when out of memory. */
 static size_t
 timeline_scratch_dump(json_t *v)
 {
-	size_t len = 0;
+	size_t	 len, cap;
+	char	*p;
 
-	if (v == NULL || timeline_put_value(&len, v) != 0)
+	if (v == NULL)
 		return 0;
-	return len;
+	len = json_dumpb(v, timeline_scratch, timeline_scratch_cap, JSON_COMPACT);
+	if (len == 0 || len <= timeline_scratch_cap)
+		return len;
+	for (cap = timeline_scratch_cap != 0 ? timeline_scratch_cap : 1024;
+	    cap < len; cap *= 2)
+		;
+	if ((p = realloc(timeline_scratch, cap)) == NULL)
+		return 0;
+	timeline_scratch = p;
+	timeline_scratch_cap = cap;
+	return json_dumpb(v, timeline_scratch, cap, JSON_COMPACT) == len ? len : 0;
 }
 
 char *
