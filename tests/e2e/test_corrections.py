@@ -5,6 +5,7 @@ never raise a new alarm, the validation of what clients send, the Chinese
 sentence on every API error, and the message texts staff read."""
 import datetime
 import re
+import signal
 
 import pytest
 
@@ -386,9 +387,12 @@ roster:
 
 @pytest.mark.slow(3)
 def test_shift_names_may_be_chinese(make_dutyd, sink):
-    now = datetime.datetime.now(ZONE).replace(microsecond=0)
-    start, end = now + datetime.timedelta(seconds=2), now + datetime.timedelta(hours=1)
-    d = make_dutyd(extra=CHINESE_ROSTER % (start.isoformat(), end.isoformat()))
+    # wang's override begins 2 s after a reload once dutyd runs: a start can
+    # take longer than any fixed lead on a loaded machine, and an override
+    # already in force at the start hands nothing over.
+    later = datetime.datetime.now(ZONE).replace(microsecond=0) + datetime.timedelta(days=1)
+    first = CHINESE_ROSTER % (later.isoformat(), (later + datetime.timedelta(hours=1)).isoformat())
+    d = make_dutyd(extra=first)
     rc, out, err = check_config(d.config_path)
     assert rc == 0, err
     rc, out, err = run_dutyd("--oncall", "--days", "1", "-c", d.config_path)
@@ -396,6 +400,15 @@ def test_shift_names_may_be_chinese(make_dutyd, sink):
     d.start()
     r = d.call("GET", "/api/v1/oncall", "secret-zhang")
     assert [o["role"] for o in r.json["officers"]] == ["夜班"], r.json
+    now = datetime.datetime.now(ZONE).replace(microsecond=0)
+    start, end = now + datetime.timedelta(seconds=2), now + datetime.timedelta(hours=1)
+    with open(d.config_path) as f:
+        text = f.read()
+    with open(d.config_path, "w") as f:
+        f.write(text.replace(first, CHINESE_ROSTER % (start.isoformat(), end.isoformat())))
+    d.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: any(x["event"] == "config.reloaded" for x in audit_records(d.state_dir)),
+               what="the reload")
     # The handover names the shift as the roster does.
     got = sink.wait_delivered("duty.handover", None, {"wang"}, timeout=10)
     assert any(g["body"]["text"].startswith("【值班交接】夜班接班") for g in got), \
