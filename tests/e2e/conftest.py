@@ -535,8 +535,10 @@ def pytest_configure(config):
         "runs these once, in the sanitizer pass unless marked plain_pass (the pages are the same files in "
         "both builds, and chromium is most of the cost)")
     config.addinivalue_line(
-        "markers", "plain_pass: a browser test make check runs in the plain pass "
-        "instead, which ends earlier: the two passes then end together")
+        "markers", "plain_pass: make check runs it once, in the plain pass: the browser "
+        "tests so marked, and the long PostgreSQL scenarios (failover under load, a 10 s outage, "
+        "imports), whose code paths the sanitizer pass still runs through the shorter PostgreSQL "
+        "tests (standby, takeover after a cut session, import then serve, verify)")
 
 
 def pytest_sessionfinish(session):

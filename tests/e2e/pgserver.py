@@ -75,6 +75,9 @@ def _template_dir():
     with _template_lock:
         if "dir" in _template:
             return _template["dir"]
+        # Not a skip: make check installs postgresql-15, and a missing server is a set-up bug.
+        assert available(), ("PostgreSQL 15's server is not in %s: run `make deps` "
+                             "(it installs postgresql-15)" % PG_BIN)
         prefix, uid, gid = _as_owner()
         top = template_top()
         data = os.path.join(top, "data")

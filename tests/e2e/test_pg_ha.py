@@ -25,8 +25,6 @@ from pgha import (TAKEOVER, WHEN, Load, check_every_201_once, healthz, last_stat
                   table_records, terminate_sessions, verify_audit, verify_table,
                   wait_leader)
 
-pytestmark = pytest.mark.skipif(not pgserver.available(),
-                                reason="PostgreSQL 15 is not installed (make deps)")
 
 # A standby's answer to all but /healthz and /metrics.
 GATED = (("POST", "/api/v1/reports", "secret-a",
@@ -159,6 +157,7 @@ def test_one_leader_and_a_standby_that_sends_traffic_away(pg, dutyd_from, sink):
     verify_audit(pg)
 
 
+@pytest.mark.plain_pass
 @pytest.mark.slow(12)
 def test_sigkill_of_the_leader_under_load(pg, dutyd_from, sink):
     # ack_timeout 3s: the reports of the first seconds escalate on the old
@@ -215,6 +214,7 @@ def test_sigkill_of_the_leader_under_load(pg, dutyd_from, sink):
     verify_audit(pg)
 
 
+@pytest.mark.plain_pass
 @pytest.mark.slow(19)
 def test_database_down_for_ten_seconds_under_load(pg, dutyd_from, sink):
     leader, standby = pair(pg, dutyd_from, sink, ack_timeout="3s")
@@ -269,6 +269,7 @@ def test_database_down_for_ten_seconds_under_load(pg, dutyd_from, sink):
     verify_audit(pg)
 
 
+@pytest.mark.plain_pass
 @pytest.mark.slow(6)
 def test_clock_due_while_the_leader_hangs_fires_once_late(pg, dutyd_from, sink):
     """A leader that hangs (SIGSTOP: a frozen VM) keeps its database
@@ -396,6 +397,7 @@ def test_leader_cut_from_the_database_becomes_a_standby(pg, dutyd_from, sink):
     verify_audit(pg)
 
 
+@pytest.mark.plain_pass
 def test_lone_leader_cut_from_the_database_leads_again(pg, dutyd_from, sink):
     d = make_instance(dutyd_from, pg, sink, "duty-a").start()
     wait_until(lambda: role(d) == "leader", 30 if SANITIZED else 10, what="the lead")
@@ -438,6 +440,7 @@ def test_a_dutyd_started_before_the_schema_waits_for_it(pg, dutyd_from, sink):
     verify_audit(pg)
 
 
+@pytest.mark.plain_pass
 @pytest.mark.slow(4)
 def test_delivery_in_flight_at_the_kill_is_resent_by_the_new_leader(pg, dutyd_from, sink):
     """The receiver hangs on the leader's messages; the leader dies with

@@ -7,15 +7,12 @@ judges the table as the file check judges files."""
 import hashlib
 import os
 import subprocess
-import time
 
 import pytest
 
 import pgserver
 from conftest import audit_files, run_dutyd, wait_until, whole_lines
 
-pytestmark = pytest.mark.skipif(not pgserver.available(),
-                                reason="needs Debian's postgresql-15")
 
 LOCK_KEY = 0x6475747964
 
@@ -127,6 +124,7 @@ def test_verify_an_unreachable_or_empty_database(pg, make_dutyd):
     assert "cannot connect to PostgreSQL" in err, err
 
 
+@pytest.mark.plain_pass
 @pytest.mark.slow(3)
 def test_import_copies_the_log_byte_for_byte_and_verifies(pg, make_dutyd):
     d = filled(make_dutyd)
@@ -168,6 +166,7 @@ def test_import_copies_the_log_byte_for_byte_and_verifies(pg, make_dutyd):
     assert rc == 0 and "the chain is intact" in out, out + err
 
 
+@pytest.mark.plain_pass
 @pytest.mark.slow(3)
 def test_verify_names_the_first_bad_seq(pg, make_dutyd):
     d = filled(make_dutyd)
@@ -190,6 +189,7 @@ def test_verify_names_the_first_bad_seq(pg, make_dutyd):
     assert "the first bad record is seq 3" in out, out
 
 
+@pytest.mark.plain_pass
 @pytest.mark.slow(3)
 def test_import_refuses_a_damaged_file_log(pg, make_dutyd):
     d = filled(make_dutyd)
@@ -207,6 +207,7 @@ def test_import_refuses_a_damaged_file_log(pg, make_dutyd):
     assert pg.sql("SELECT count(*) FROM dutyd_audit") == [("0",)]
 
 
+@pytest.mark.plain_pass
 @pytest.mark.slow(4)
 def test_import_refuses_while_a_dutyd_runs(pg, make_dutyd):
     d = filled(make_dutyd, reports=1)
@@ -243,6 +244,7 @@ def test_import_refuses_while_a_dutyd_runs(pg, make_dutyd):
     assert rc == 0, err
 
 
+@pytest.mark.plain_pass
 @pytest.mark.slow(5)
 def test_import_of_segments_writes_their_checkpoints(pg, make_dutyd):
     d = make_dutyd(extra="audit:\n  segment_size: 4KiB\n  reserve: 0\n").start()
@@ -285,6 +287,7 @@ def test_import_of_segments_writes_their_checkpoints(pg, make_dutyd):
     assert out.endswith("the checkpoint rows are BROKEN\n"), out
 
 
+@pytest.mark.plain_pass
 @pytest.mark.slow(3)
 def test_links_sent_before_the_move_still_open(pg, make_dutyd):
     d = make_dutyd(extra="links:\n  ttl: 2h\n").start()
@@ -318,6 +321,7 @@ def test_init_store_refuses_another_schema_version(pg, make_dutyd):
     assert rc == 2 and "version 2" in err, err
 
 
+@pytest.mark.plain_pass
 @pytest.mark.slow(4)
 def test_import_leaves_out_a_torn_tail_and_refuses_accepted_damage(pg, make_dutyd):
     d = filled(make_dutyd, reports=2)
