@@ -278,7 +278,9 @@ class Dutyd:
             self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err,
                                          env=env, preexec_fn=preexec_fn, pass_fds=keep)
         if wait:
-            self.wait_note("READY=1", timeout=60 if wrap else 30)
+            # A wrapped dutyd (valgrind, at nice 10) starts in ~12 s alone and took
+            # over 60 s beside both passes of make check on a loaded machine.
+            self.wait_note("READY=1", timeout=180 if wrap else 30)
         return self
 
     def drain_notes(self, sock):

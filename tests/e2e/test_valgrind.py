@@ -22,7 +22,7 @@ def test_valgrind_clean_lifecycle(make_dutyd, sink):
     log = str(d.tmp / "valgrind.log")
     # valgrind is the most CPU-hungry process of the suite: at a lower
     # priority it does not starve the timing-sensitive tests that run beside
-    # it (pytest-xdist), and this test's own waits allow for it (30 s).
+    # it (pytest-xdist), and this test's own waits allow for it (90 s).
     d.start(binary=PLAIN, wrap=["nice", "-n", "10",
                                 "valgrind", "--quiet", "--leak-check=full",
                                 "--show-leak-kinds=definite,indirect",
@@ -30,12 +30,12 @@ def test_valgrind_clean_lifecycle(make_dutyd, sink):
                                 "--error-exitcode=97", "--log-file=" + log])
     iid = d.report(key="vg-1", occurred_at="2026-11-28T14:05:00+08:00").json["id"]
     assert d.report(key="vg-1", occurred_at="2026-11-28T14:05:00+08:00").status == 200
-    sink.wait_delivered("incident.new", iid, {"zhang", "li"}, timeout=30)
-    sink.wait_delivered("incident.escalated", iid, {"li", "wang"}, timeout=30)
+    sink.wait_delivered("incident.new", iid, {"zhang", "li"}, timeout=90)
+    sink.wait_delivered("incident.escalated", iid, {"li", "wang"}, timeout=90)
     assert d.call("POST", "/api/v1/incidents/%s/ack" % iid, "secret-zhang").status == 200
     d.proc.send_signal(signal.SIGHUP)     # a reload builds a whole new config
     wait_until(lambda: any(r["event"] == "config.reloaded" for r in d.audit()),
-               timeout=30, what="the reload")
+               timeout=90, what="the reload")
     assert d.call("POST", "/api/v1/incidents/%s/resolve" % iid, "secret-li").status == 200
     assert d.call("GET", "/api/v1/incidents/" + iid, "secret-li").status == 200
     assert d.call("POST", "/api/v1/reports", "secret-a", raw=b"{bad").status == 400
