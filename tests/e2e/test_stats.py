@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import audit_records
+from conftest import SANITIZED, audit_records
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
 import statslog  # noqa: E402  (bench/statslog.py: the generator)
@@ -273,7 +273,10 @@ def test_bad_parameters_name_the_field(make_dutyd):
 def test_healthz_answered_while_a_big_log_is_read(make_dutyd):
     d = make_dutyd(extra=EXTRA)
     now = time.time()
-    statslog.generate(d.state_dir, 5000, now - 300 * DAY, now - 3600, seed=3)
+    # Under ASan on a loaded machine two scans of 5,000 took longer than the
+    # client's 30 s (the askers died, no result); 2,000 still outlast the probes.
+    statslog.generate(d.state_dir, 2000 if SANITIZED else 5000, now - 300 * DAY, now - 3600,
+                      seed=3)
     d.start()
     q = "?from=%s&to=%s" % (local(now - 300 * DAY), local(now))
     results = []
