@@ -469,7 +469,10 @@ def test_delivery_in_flight_at_the_kill_is_resent_by_the_new_leader(pg, dutyd_fr
     def resent():
         return {json.loads(a["raw"])["recipient"]["id"]: a for a in arrived()
                 if a["at"] > t_kill}
-    wait_until(lambda: set(resent()) == {"zhang", "li"}, 30 if SANITIZED else 10,
+    # What is asserted here is the resending, not its speed (the takeover's
+    # time is test_sigkill_of_the_leader_under_load's): beside both passes of
+    # make check on a loaded machine it took over 10 s twice.
+    wait_until(lambda: set(resent()) == {"zhang", "li"}, 60,
                what="the new leader to send the deliveries in flight again")
     assert {a["headers"]["X-Dutyd-Delivery"] for a in resent().values()} == held
     assert role(standby) == "leader"
