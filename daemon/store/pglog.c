@@ -649,16 +649,7 @@ pglog_secret(void *self, const char *name, void *buf, size_t len, char *err,
 static void
 pglog_close(void *self)
 {
-	size_t i;
-
-	pglog_clear_secrets();
-	pglog_lines_clear(&pl.found);
-	pglog_lines_clear(&pl.pending);
-	for (i = 0; i < pl.nextras; i++)
-		free(pl.extras[i]);
-	pl.nextras = 0;
-	pl.done = NULL;
-	pl.conn = NULL;
+	pglog_reset();
 	free(pl.conninfo);
 	free(pl.appname);
 	pl.conninfo = pl.appname = NULL;
