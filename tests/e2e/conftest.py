@@ -380,6 +380,22 @@ class Dutyd:
             return [json.loads(line) for line in whole_lines(f.read())]
 
 
+class LoadThreads:
+    """A context manager for a test's load: self.threads started on entry;
+    on exit self.stop is set and every thread must end within 60 s."""
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(60)
+            assert not t.is_alive(), "a load thread hung"
+
+
 class Response:
     def __init__(self, status, headers, json_body, text):
         self.status = status

@@ -14,7 +14,7 @@ import subprocess
 import threading
 import time
 
-from conftest import SANITIZED, run_dutyd, wait_until
+from conftest import SANITIZED, LoadThreads, run_dutyd, wait_until
 from pgserver import PORT
 
 # The configuration of every instance: conftest's CONFIG with a `store:`
@@ -188,7 +188,7 @@ def terminate_sessions(pg, instance):
     return [int(pid) for pid, _ in rows]
 
 
-class Load:
+class Load(LoadThreads):
     """One thread per dutyd, each posting a report every ~20 ms with a key of
     its own, and keeping every answer: (instance, key, title, sent, done,
     status, incident id or None, error or None); times from time.monotonic()."""
@@ -234,17 +234,6 @@ class Load:
                 self.answers.append((d.instance, key, title, sent, time.monotonic(),
                                      status, iid, error))
             self.stop.wait(self.pace)
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(60)
-            assert not t.is_alive(), "a load thread hung"
 
     def snapshot(self):
         with self.lock:

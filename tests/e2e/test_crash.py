@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import audit_records, parse_time, verify_segments, wait_until
+from conftest import LoadThreads, audit_records, parse_time, verify_segments, wait_until
 
 ROUNDS = 12
 THREADS = 3
@@ -25,7 +25,7 @@ KILL_AFTER_MAX = 60
 WHEN = "2026-11-28T14:05:00+08:00"
 
 
-class Load:
+class Load(LoadThreads):
     """Threads posting reports with unique keys until told to stop."""
 
     def __init__(self, d, round_no):
@@ -57,17 +57,6 @@ class Load:
             # Pacing, not a wait for anything: about 40 reports a second per
             # thread, a steady load rather than a flood (and never a busy loop).
             self.stop.wait(0.02)
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(60)
-            assert not t.is_alive(), "a load thread hung"
 
 
 def all_incidents(d):
