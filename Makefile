@@ -225,6 +225,11 @@ $(B)/bench/sink $(B)/bench/loadgen: $(B)/bench/%: bench/%.c
 	mkdir -p $(B)/bench
 	$(CC) $(CFLAGS_BASE) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
+# Linked as dutyd is, so its RSS is what the libraries alone cost.
+$(B)/bench/libfloor: bench/libfloor.c
+	mkdir -p $(B)/bench
+	$(CC) $(CFLAGS_BASE) -o $@ $< -Wl,--no-as-needed $(LDLIBS_ALL)
+
 # The benchmarks also need these, installed only here (bench/README.md).
 BENCH_DEBS := wrk prometheus-alertmanager valgrind strace
 bench-deps:
@@ -239,7 +244,7 @@ bench-deps:
 # (bench/results-84c26d6.json), into bench/results.md; BENCH=replay,rss
 # measures only those (bench/figures.py --help).
 BENCH ?=
-bench: deps bench-deps all $(B)/bench/sink $(B)/bench/loadgen
+bench: deps bench-deps all $(B)/bench/sink $(B)/bench/loadgen $(B)/bench/libfloor
 	$(PYTHON) bench/figures.py --bin $(abspath $(B)/dutyd) \
 		--plugins $(abspath $(B)/plugins) --tools $(abspath $(B)/bench) \
 		$(if $(BENCH),--only $(BENCH)) --before bench/results-84c26d6.json \

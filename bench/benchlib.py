@@ -62,6 +62,16 @@ def vmrss_bytes(pid):
     raise SystemExit("bench: no VmRSS for %d" % pid)
 
 
+def rss_split(pid):
+    """(RssAnon, RssFile) in bytes."""
+    got = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(("RssAnon:", "RssFile:")):
+                got[line.split(":")[0]] = int(line.split()[1]) * 1024
+    return got["RssAnon"], got["RssFile"]
+
+
 class Sink:
     """bench/sink.c: 200 to every POST; /count, and /dump of arrivals."""
 

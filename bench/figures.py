@@ -279,6 +279,7 @@ class Bench:
             d.start()
             d.wait_quiet(1.0)
             idle = benchlib.vmrss_bytes(d.pid)
+            idle_split = benchlib.rss_split(d.pid)
             t0 = time.monotonic()
             benchlib.loadgen(self.a.tools, d.port, n, conns=32)
             sink.wait(2 * n, 600)
@@ -289,6 +290,20 @@ class Bench:
             self.info["rss"] = ("idle %.1f MiB; %d open incidents fed through HTTP in %.0f s "
                                 "(%d deliveries done): %.1f MiB"
                                 % (idle / 2**20, n, feed, 2 * n, full / 2**20))
+            # What idle RSS is made of, and its floor: an empty program linked
+            # with dutyd's libraries (bench/libfloor.c) costs this much before
+            # dutyd runs a line.
+            floor = os.path.join(self.a.tools, "libfloor")
+            if os.path.exists(floor):
+                out = subprocess.run([floor], capture_output=True, text=True, check=True).stdout
+                fl = {l.split(":")[0]: int(l.split()[1]) * 1024 for l in out.splitlines()}
+                self.info["rss"] += ("; idle is %.1f MiB private (RssAnon) + %.1f MiB of mapped "
+                                     "library and program pages (RssFile); an empty program linked "
+                                     "with the same libraries (bench/libfloor): %.1f MiB "
+                                     "(%.1f + %.1f)"
+                                     % (idle_split[0] / 2**20, idle_split[1] / 2**20,
+                                        fl["VmRSS"] / 2**20, fl["RssAnon"] / 2**20,
+                                        fl["RssFile"] / 2**20))
             if self.a.rss_restart:
                 # The same state after a restart: what replay builds.
                 d.stop()
