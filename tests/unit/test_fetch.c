@@ -1056,6 +1056,67 @@ test_basic_auth(void **unused)
 }
 
 /*
+ * Finished transfers' handles serve the next ones: nothing of a request
+ * (its headers, body, method, credentials) may reach the one after it,
+ * also with more transfers at once than handles are kept.
+ */
+static void
+test_nothing_carried_over(void **unused)
+{
+	char *headers[] = { "X-Only-Once: 1" };
+	struct fetch_request req;
+	struct got g[24];
+	char url[128];
+	int done = 0;
+	size_t i;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/echo", port);
+	memset(&req, 0, sizeof(req));
+	req.method = "PUT";
+	req.url = url;
+	req.headers = headers;
+	req.nheaders = 1;
+	req.body = "first";
+	req.body_len = 5;
+	req.timeout_ms = 5000;
+	req.username = "u";
+	req.password = "p";
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		g[i].counter = &done;
+		start_ok(&req, on_result, &g[i]);
+	}
+	assert_true(run_until(&done, (int)(sizeof(g) / sizeof(g[0])), 10000));
+	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		assert_int_equal(g[i].status, 200);
+		got_clear(&g[i]);
+	}
+	assert_string_equal(seen.method, "PUT");
+	assert_non_null(seen_header("X-Only-Once"));
+	assert_non_null(seen_header("Authorization"));
+
+	req.method = NULL;	/* a GET, as no body says */
+	req.headers = NULL;
+	req.nheaders = 0;
+	req.body = NULL;
+	req.body_len = 0;
+	req.username = req.password = NULL;
+	done = 0;
+	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		g[i].counter = &done;
+		seen_clear();
+		start_ok(&req, on_result, &g[i]);
+		assert_true(run_until(&g[i].calls, 1, 5000));
+		assert_int_equal(g[i].status, 200);
+		assert_string_equal(seen.method, "GET");
+		assert_int_equal(seen.body_len, 0);
+		assert_null(seen_header("X-Only-Once"));
+		assert_null(seen_header("Authorization"));
+		got_clear(&g[i]);
+	}
+}
+
+/*
  * connect_timeout_ms bounds the connect, timeout_ms the whole transfer.  A
  * listener with backlog 0 and one connection queued makes Linux drop
  * further SYNs, which is what a dead host looks like.
@@ -1408,6 +1469,7 @@ main(void)
 		T(test_cap_and_shutdown),
 		T(test_redirect_not_followed),
 		T(test_basic_auth),
+		T(test_nothing_carried_over),
 		T(test_connect_timeout),
 		T(test_retry_after),
 		T(test_smtp_delivers),

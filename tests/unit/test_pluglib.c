@@ -758,6 +758,33 @@ teardown(void **unused)
 	return 0;
 }
 
+/* Headers ---------------------------------------------------------------- */
+
+/* "Name: value" as given; a CR or LF refused; no more than the request holds. */
+static void
+test_headers(void **unused)
+{
+	struct dutyd_request req;
+	size_t i;
+
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(pluglib_headers(&req, "Content-Type",
+	    "application/json", "X-Empty", "", "X-名", "值 ü", NULL), 0);
+	assert_int_equal(req.nheaders, 3);
+	assert_string_equal(req.headers[0], "Content-Type: application/json");
+	assert_string_equal(req.headers[1], "X-Empty: ");
+	assert_string_equal(req.headers[2], "X-名: 值 ü");
+	assert_int_equal(pluglib_headers(&req, "X-Bad", "a\r\nX-Evil: 1",
+	    NULL), -EINVAL);
+	assert_int_equal(pluglib_headers(&req, "X-Bad", NULL, NULL), -EINVAL);
+	assert_int_equal(req.nheaders, 3);
+	for (i = 3; i < DUTYD_MAX_HEADERS; i++)
+		assert_int_equal(pluglib_headers(&req, "X-N", "n", NULL), 0);
+	assert_int_equal(pluglib_headers(&req, "X-Over", "o", NULL), -E2BIG);
+	assert_int_equal(req.nheaders, DUTYD_MAX_HEADERS);
+	channel_request_clear(&req);
+}
+
 int
 main(void)
 {
@@ -776,6 +803,7 @@ main(void)
 		cmocka_unit_test(test_hmac_hex),
 		cmocka_unit_test(test_hmac_bad_digest),
 		cmocka_unit_test(test_secret),
+		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_chatbot_configure),
 		cmocka_unit_test(test_chatbot_build),
 		cmocka_unit_test(test_chatbot_build_bad),
