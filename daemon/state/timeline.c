@@ -199,22 +199,32 @@ timeline_dump(json_t *v)
 
 /*
  * DATA as compact JSON into a new entry with room for EXTRA bytes of
- * envelope text first (the data begins at e->data).  NULL when out of
- * memory.
+ * envelope text first (the data begins at e->data); TEXT, when not NULL,
+ * is that JSON already (the record's own bytes on replay), MORE (or NULL)
+ * text to put after it.  NULL when out of memory.
  */
 static struct timeline_entry *
-timeline_entry_new(json_t *data, size_t extra)
+timeline_entry_new(json_t *data, const char *text, size_t textlen,
+    const char *more, size_t extra)
 {
 	struct timeline_entry	*e;
-	size_t			 len;
+	size_t			 len, morelen = more != NULL ? strlen(more) : 0;
 
-	if ((len = timeline_scratch_dump(data)) == 0 ||
-	    (e = malloc(sizeof(*e) + extra + len + 1)) == NULL)
+	if (text != NULL)
+		len = textlen;
+	else if ((len = timeline_scratch_dump(data)) == 0)
+		return NULL;
+	else
+		text = timeline_scratch;
+	if ((e = malloc(sizeof(*e) + extra + len + morelen + 1)) == NULL)
 		return NULL;
 	memset(e, 0, sizeof(*e));
 	e->data = (uint32_t)extra;
-	e->datalen = (uint32_t)len;
-	memcpy(e->text + extra, timeline_scratch, len);
+	e->datalen = (uint32_t)(len + morelen);
+	memcpy(e->text + extra, text, len);
+	if (morelen > 0)
+		memcpy(e->text + extra + len, more, morelen);
+	len += morelen;
 	e->text[extra + len] = '\0';
 	return e;
 }
@@ -241,30 +251,77 @@ timeline_push(struct timeline *tl, struct timeline_entry *e)
 	return 0;
 }
 
+/*
+ * An intent's own text (TEXT: the record's data as dutyd wrote it, a
+ * jansson dump the parse just validated) up to its on_duty's value, when
+ * on_duty is its data's last member and the text ends with it written as
+ * SHARED's text (jansson's dump of such a snapshot).  The entry's text is
+ * then that and "null}", what the data with a null there dumps to,
+ * without copying the tree and dumping it again.  -1: another shape.
+ */
+static int
+timeline_cut_on_duty(json_t *data, const struct timeline_shared *shared,
+    const char *text, size_t *textlen)
+{
+	static const char	 key[] = ",\"on_duty\":";
+	const size_t		 kl = sizeof(key) - 1;
+	void			*it, *last = NULL;
+	size_t			 n = *textlen;
+
+	for (it = json_object_iter(data); it != NULL;
+	    it = json_object_iter_next(data, it))
+		last = it;
+	if (last == NULL || strcmp(json_object_iter_key(last), "on_duty") != 0 ||
+	    n < kl + shared->len + 2 || text[n - 1] != '}' ||
+	    memcmp(text + n - 1 - shared->len, shared->text, shared->len) != 0 ||
+	    memcmp(text + n - 1 - shared->len - kl, key, kl) != 0)
+		return -1;
+	*textlen = n - 1 - shared->len;
+	return 0;
+}
+
 static struct timeline_entry *
-timeline_envelope(json_t *data, int64_t seq, const char *ts, const char *event,
-    const char *actor)
+timeline_envelope(json_t *data, const char *text, size_t textlen, int64_t seq,
+    const char *ts, const char *event, const char *actor)
 {
 	struct timeline_entry	*e;
 	struct timeline_shared	*shared = NULL;
 	json_t			*copy = NULL;
+	const char		*more = NULL;
 	size_t			 tl = strlen(ts) + 1, el = strlen(event) + 1;
 	size_t			 al = strlen(actor) + 1;
 
 	/* An intent's on-duty snapshot: kept once, a null in its place. */
 	if (strcmp(event, "notify.intent") == 0 &&
 	    json_is_object(json_object_get(data, "on_duty"))) {
-		if ((shared = timeline_share(json_object_get(data,
-		    "on_duty"))) == NULL ||
-		    (copy = json_copy(data)) == NULL ||
-		    json_object_set_new(copy, "on_duty", json_null()) != 0) {
-			timeline_unshare(shared);
-			json_decref(copy);
+		/*
+		 * On replay, the text the last intent shared is most often
+		 * this one's too: then it is not dumped again.
+		 */
+		if (text != NULL && timeline_last_text != NULL &&
+		    timeline_cut_on_duty(data, timeline_last_text, text,
+		    &textlen) == 0) {
+			shared = timeline_last_text;
+			shared->refs++;
+			more = "null}";
+		} else if ((shared = timeline_share(json_object_get(data,
+		    "on_duty"))) == NULL)
 			return NULL;
+		else if (text != NULL && timeline_cut_on_duty(data, shared, text,
+		    &textlen) == 0)
+			more = "null}";
+		else {
+			if ((copy = json_copy(data)) == NULL ||
+			    json_object_set_new(copy, "on_duty", json_null()) != 0) {
+				timeline_unshare(shared);
+				json_decref(copy);
+				return NULL;
+			}
+			data = copy;
+			text = NULL;	/* the record's text has the snapshot */
 		}
-		data = copy;
 	}
-	e = timeline_entry_new(data, tl + el + al);
+	e = timeline_entry_new(data, text, textlen, more, tl + el + al);
 	json_decref(copy);
 	if (e == NULL) {
 		timeline_unshare(shared);
@@ -290,8 +347,9 @@ timeline_add(struct timeline *tl, const struct record *r, json_t *data,
 	/* As json_string(NULL) made the tree's entry fail before. */
 	if (r->ts == NULL || r->event == NULL || r->actor == NULL || data == NULL)
 		return -ENOMEM;
-	if ((e = timeline_envelope(data, r->seq, r->ts, r->event,
-	    r->actor)) == NULL)
+	/* On replay the record's data is in the line as its dump would be. */
+	if ((e = timeline_envelope(data, data == r->data ? r->data_text : NULL,
+	    r->data_textlen, r->seq, r->ts, r->event, r->actor)) == NULL)
 		return -ENOMEM;
 	e->update_n = update_n;
 	return timeline_push(tl, e);
@@ -338,7 +396,7 @@ timeline_add_json(struct timeline *tl, json_t *entry, json_t *data,
 	} else
 		copy = json_incref(entry);
 	if (timeline_usual(copy))
-		e = timeline_envelope(json_object_get(copy, "data"),
+		e = timeline_envelope(json_object_get(copy, "data"), NULL, 0,
 		    json_integer_value(json_object_get(copy, "seq")),
 		    json_string_value(json_object_get(copy, "ts")),
 		    json_string_value(json_object_get(copy, "event")),
@@ -348,7 +406,8 @@ timeline_add_json(struct timeline *tl, json_t *entry, json_t *data,
 		ev = json_string_value(json_object_get(copy, "event"));
 		ev = ev != NULL && strlen(ev) == json_string_length(json_object_get(
 		    copy, "event")) ? ev : "";
-		if ((e = timeline_entry_new(copy, strlen(ev) + 1)) != NULL) {
+		if ((e = timeline_entry_new(copy, NULL, 0, NULL, strlen(ev) +
+		    1)) != NULL) {
 			e->raw = 1;
 			e->seq = json_integer_value(json_object_get(copy, "seq"));
 			memcpy(e->text, ev, strlen(ev) + 1);

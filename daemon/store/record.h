@@ -28,6 +28,13 @@ struct record {
 	const char	*actor;		/* "office:county-a", "person:zhang", "dutyd" */
 	json_t		*data;		/* an object, borrowed */
 	int		 replaying;	/* applied from the store at start-up */
+	/*
+	 * data's bytes in the line record_parse() read, when the line is in
+	 * the shape record_format_raw() writes (else NULL): what data dumps
+	 * to, without dumping it again.  Valid while that line is.
+	 */
+	const char	*data_text;
+	size_t		 data_textlen;
 };
 
 void	record_hash(const char *line, size_t len, char hex[RECORD_HASH_HEX]);

@@ -205,6 +205,93 @@ test_dump_reads_back_equal(void **state)
 	timeline_forget();
 }
 
+/*
+ * A record replayed from its line (record_parse(): the data's bytes taken
+ * as they are, an intent's snapshot cut out of them) reads back as the
+ * same record applied live (its data dumped): intents sharing a snapshot,
+ * one with another, an attempt, and lines dutyd did not write.
+ */
+static void
+test_replayed_lines_read_back_as_live(void **state)
+{
+	static const char *const datas[] = {
+	    "{\"event\":\"incident.new\",\"recipients\":[{\"person\":\"zhang\","
+	    "\"name\":\"张伟\"}],\"late_ms\":0,\"on_duty\":{\"leader\":"
+	    "{\"person\":\"li\"},\"officers\":[]}}",
+	    "{\"event\":\"incident.new\",\"recipients\":[],\"late_ms\":0,"
+	    "\"on_duty\":{\"leader\":{\"person\":\"li\"},\"officers\":[]}}",
+	    "{\"event\":\"x\",\"late_ms\":1,\"on_duty\":{\"leader\":null}}",
+	    /* on_duty not last: the tree is copied and dumped, as live */
+	    "{\"on_duty\":{\"leader\":{\"person\":\"li\"},\"officers\":[]},"
+	    "\"late_ms\":0}",
+	    "{\"attempt\":1,\"outcome\":\"delivered\",\"detail\":\"情况\\\"\","
+	    "\"intent\":2,\"recipient\":0}",
+	};
+	static const char *const events[] = { "notify.intent", "notify.intent",
+	    "notify.intent", "notify.intent", "notify.attempt" };
+	/* Lines in other shapes: a member too many, the keys in another order. */
+	static const char *const foreign[] = {
+	    "{\"seq\":9,\"ts\":\"2026-12-02T20:30:51.399+08:00\",\"event\":"
+	    "\"notify.attempt\",\"actor\":\"dutyd\",\"data\":{\"intent\":2},"
+	    "\"x\":{},\"prev\":\"" RECORD_ZERO_HASH "\"}",
+	    "{\"ts\":\"2026-12-02T20:30:51.399+08:00\",\"seq\":9,\"event\":"
+	    "\"notify.attempt\",\"actor\":\"dutyd\",\"data\":{\"intent\":2},"
+	    "\"prev\":\"" RECORD_ZERO_HASH "\"}",
+	};
+	struct timeline	 live = { 0 }, replayed = { 0 };
+	struct record	 r, parsed;
+	json_t		*d, *root, *a, *b;
+	const char	*why;
+	char		*line;
+	size_t		 i, len;
+
+	for (i = 0; i < sizeof(datas) / sizeof(datas[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		r.seq = (int64_t)i + 1;
+		r.ts = "2026-12-02T20:30:51.399+08:00";
+		r.event = events[i];
+		r.incident = i % 2 ? "INC-20261202-0001" : NULL;
+		r.actor = "dutyd";
+		r.data = d = parse(datas[i]);
+		assert_int_equal(record_format(&r, RECORD_ZERO_HASH, &line,
+		    &len), 0);
+		assert_int_equal(timeline_add(&live, &r, d, 0), 0);
+		assert_int_equal(record_parse(line, len, &parsed, &root, &why), 0);
+		assert_non_null(parsed.data_text);
+		assert_int_equal(timeline_add(&replayed, &parsed, parsed.data,
+		    0), 0);
+		json_decref(root);
+		json_decref(d);
+		free(line);
+	}
+	for (i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		assert_int_equal(record_parse(foreign[i], strlen(foreign[i]),
+		    &parsed, &root, &why), 0);
+		assert_null(parsed.data_text);
+		assert_int_equal(timeline_add(&replayed, &parsed, parsed.data,
+		    0), 0);
+		assert_int_equal(timeline_add(&live, &parsed, parsed.data, 0), 0);
+		json_decref(root);
+	}
+	assert_int_equal(timeline_len(&live), timeline_len(&replayed));
+	for (i = 0; i < timeline_len(&live); i++) {
+		a = timeline_entry_json(&live, i);
+		b = timeline_entry_json(&replayed, i);
+		assert_non_null(a);
+		assert_non_null(b);
+		line = json_dumps(a, JSON_COMPACT);
+		why = json_dumps(b, JSON_COMPACT);
+		assert_string_equal(why, line);
+		free(line);
+		free((char *)why);
+		json_decref(a);
+		json_decref(b);
+	}
+	timeline_clear(&live);
+	timeline_clear(&replayed);
+	timeline_forget();
+}
+
 int
 main(void)
 {
@@ -214,6 +301,7 @@ main(void)
 		cmocka_unit_test(test_attempts_keep_first_and_last),
 		cmocka_unit_test(test_intents_read_back_their_on_duty),
 		cmocka_unit_test(test_dump_reads_back_equal),
+		cmocka_unit_test(test_replayed_lines_read_back_as_live),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
