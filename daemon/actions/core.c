@@ -175,6 +175,7 @@ void
 core_stop(void)
 {
 	clock_free(&core_kick);
+	incact_shutdown();
 	checkpoint_abort();
 	desk_shutdown();
 	handover_shutdown();
