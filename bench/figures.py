@@ -395,6 +395,8 @@ class Bench:
         # this run if there is one.
         rate = self.fig.get("replay_rate", 30000)
         lead = 8 + 1.5 * n * len(opened) / rate + n * len(opened) / 150000
+        if self.a.clock_lead:
+            lead = self.a.clock_lead
         t_first = int((time.time() + lead) * 1000)
         log = loggen.RawLog(state)
         for i in range(n):
@@ -556,6 +558,10 @@ def main():
     ap.add_argument("--latency-seconds", type=int, default=10)
     ap.add_argument("--clock-incidents", type=int, default=100000)
     ap.add_argument("--clock-window", type=int, default=3)
+    ap.add_argument("--clock-lead", type=float, default=0,
+                    help="clocks: seconds from generating the log to the first deadline "
+                         "(default: estimated from the replay rate; a loaded machine "
+                         "replays slower: READY must come before the first)")
     ap.add_argument("--clock-callgrind", metavar="DIR",
                     help="clocks: run dutyd under callgrind, dump into DIR "
                          "(instructions per firing; lateness is meaningless then)")

@@ -193,23 +193,35 @@ clock_fire(struct clock *c)
 }
 
 /*
- * Every clock due by now, in deadline order, in this turn.  libevent's
- * timer may wake a little early (its clock is the loop's cached monotonic
- * time): what is not due yet sleeps on.  A clock armed by a callback here
- * waits for the next turn even if already due, so one that keeps re-arming
- * itself for now cannot hold the loop.
+ * Clocks a wake fires before it lets the loop read its sockets (the time is
+ * looked at every CLOCK_WAKE_PART of them): when thousands are due at once,
+ * a report arriving meanwhile is answered in the next turn, not after all.
+ */
+#define CLOCK_WAKE_MS		5
+#define CLOCK_WAKE_PART		32
+
+/*
+ * The clocks due by now, in deadline order, in this turn (CLOCK_WAKE_MS of
+ * them, the rest in the next).  libevent's timer may wake a little early
+ * (its clock is the loop's cached monotonic time): what is not due yet
+ * sleeps on.  A clock armed by a callback here waits for the next turn
+ * even if already due, so one that keeps re-arming itself for now cannot
+ * hold the loop.
  */
 static void
 clock_wake(evutil_socket_t fd, short events, void *arg)
 {
-	int64_t		 now = time_now_ms();
+	int64_t		 now = time_now_ms(), until = now + CLOCK_WAKE_MS;
 	uint64_t	 limit = clock_seq;
 	struct clock	*c;
+	unsigned	 n = 0;
 
 	clock_timer_set = 0;
 	clock_waking = 1;
 	while (clock_n > 0 && (c = clock_heap[0])->deadline_ms <= now &&
 	    c->seq < limit) {
+		if (++n % CLOCK_WAKE_PART == 0 && time_now_ms() >= until)
+			break;
 		clock_heap_remove(c);
 		c->armed = 0;
 		metrics_observe(METRICS_CLOCK_LATENESS,
