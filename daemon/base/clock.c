@@ -288,6 +288,13 @@ clock_armed(const struct clock *c)
 	return c->armed;
 }
 
+int
+clock_behind(void)
+{
+	return clock_backend == NULL && clock_n > 0 &&
+	    clock_heap[0]->deadline_ms <= time_now_ms();
+}
+
 void
 clock_free(struct clock *c)
 {

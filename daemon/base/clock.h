@@ -62,6 +62,8 @@ void	clock_init(struct clock *, clock_fn fn, void *arg);
 void	clock_arm(struct clock *, int64_t deadline_ms);
 void	clock_disarm(struct clock *);
 int	clock_armed(const struct clock *);
+/* A clock is due and not fired yet (firings behind: work that can wait, waits). */
+int	clock_behind(void);
 void	clock_free(struct clock *);	/* accepts NULL and never-initialized clocks */
 
 /*
