@@ -322,7 +322,8 @@ clock_idle_wake(void)
 			fatalx("cannot arm the clocks' job timer");
 		clock_idle_set = 1;
 	}
-	if (evtimer_add(&clock_idle_late, &late) == -1)
+	if (!evtimer_pending(&clock_idle_late, NULL) &&
+	    evtimer_add(&clock_idle_late, &late) == -1)
 		fatalx("cannot arm the clocks' job timer");
 }
 
@@ -334,6 +335,16 @@ clock_idle_run(evutil_socket_t fd, short events, void *arg)
 
 	if (arg == &clock_idle)
 		clock_idle_set = 0;
+	/*
+	 * libevent runs a lower priority in the same loop call once the
+	 * higher ones are done: while firings are behind, only the
+	 * CLOCK_JOB_WAIT_MS timer runs a job (its deliveries would compete
+	 * with the firings).
+	 */
+	if (arg == &clock_idle && clock_behind()) {
+		clock_idle_wake();
+		return;
+	}
 	/* One job a turn: a turn stays short, and timers and I/O go first. */
 	if ((j = TAILQ_FIRST(&clock_jobs)) != NULL) {
 		TAILQ_REMOVE(&clock_jobs, j, entry);

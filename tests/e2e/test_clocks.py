@@ -19,11 +19,12 @@ from conftest import SANITIZED, audit_records, wait_until
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
 import loggen  # noqa: E402  (bench/loggen.py: record templates and a raw log)
 
-N = 1500 if SANITIZED else 4000
+N = 1500 if SANITIZED else 6000
 WINDOW_MS = 1000
-# Generous: the machine is shared; before the change, p99 was seconds.
-LATE_P99_MS = 1000 if SANITIZED else 300
-ANSWER_MS = 2500 if SANITIZED else 1000
+# Generous: the machine is shared (2 cores, other suites beside): before
+# queueing, load average 15: late p99 0.5-0.7 s at 4,000, 5 s at 8,000 (load 50).
+LATE_P99_MS = 2000 if SANITIZED else 1000
+ANSWER_MS = 4000 if SANITIZED else 2000
 
 
 def pct(xs, q):
@@ -105,8 +106,8 @@ def test_deadlines_due_together_fire_once_on_time_and_reports_answered(make_duty
                                                         for i in range(N))
     late = [x["data"]["late_ms"] for x in esc]
     assert min(late) >= 0
-    assert pct(late, 0.99) < LATE_P99_MS, (pct(late, 0.5), pct(late, 0.99), max(late))
     # Every report posted meanwhile answered, none kept waiting.
     assert posts and all(s == 201 for _, s in posts), posts
     assert max(ms for ms, _ in posts) < ANSWER_MS, sorted(ms for ms, _ in posts)[-5:]
+    assert pct(late, 0.99) < LATE_P99_MS, (pct(late, 0.5), pct(late, 0.99), max(late))
     d.stop()
