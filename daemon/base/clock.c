@@ -337,11 +337,10 @@ clock_idle_run(evutil_socket_t fd, short events, void *arg)
 		clock_idle_set = 0;
 	/*
 	 * libevent runs a lower priority in the same loop call once the
-	 * higher ones are done: while firings are behind, only the
-	 * CLOCK_JOB_WAIT_MS timer runs a job (its deliveries would compete
-	 * with the firings).
+	 * higher ones are done: while firings are behind, no job runs (its
+	 * deliveries would compete with the firings; they catch up first).
 	 */
-	if (arg == &clock_idle && clock_behind()) {
+	if (clock_behind()) {
 		clock_idle_wake();
 		return;
 	}

@@ -56,7 +56,7 @@ def test_deadlines_due_together_fire_once_on_time_and_reports_answered(make_duty
     d = make_dutyd()
     tpl = template(d)
     # Replay of the log must be over before the first deadline.
-    lead_ms = (20000 if SANITIZED else 8000) + N * len(tpl) // 10
+    lead_ms = (45000 if SANITIZED else 8000) + N * len(tpl) // 10
     t_first = int(time.time() * 1000) + lead_ms
     log = loggen.RawLog(d.state_dir)
     for i in range(N):
