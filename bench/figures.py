@@ -410,6 +410,8 @@ class Bench:
         # this run if there is one.
         rate = self.fig.get("replay_rate", 30000)
         lead = 8 + 1.5 * n * len(opened) / rate + n * len(opened) / 150000
+        if self.a.clock_lead:
+            lead = self.a.clock_lead
         t_first = int((time.time() + lead) * 1000)
         log = loggen.RawLog(state)
         for i in range(n):
@@ -418,7 +420,14 @@ class Bench:
                                      "RECV": loggen.rfc3339_ms(ack - 20 * 60000),
                                      "REPD": loggen.rfc3339_ms(ack + 3600000)})
         log.close()
-        sink, dd, _ = self.dutyd("clocks", state=state)
+        cg = self.a.clock_callgrind
+        wrap = ()
+        if cg:
+            # Instructions, not lateness: callgrind runs dutyd ~50x slower.
+            os.makedirs(cg, exist_ok=True)
+            wrap = ["valgrind", "--tool=callgrind",
+                    "--callgrind-out-file=" + os.path.join(cg, "clocks.callgrind.out")]
+        sink, dd, _ = self.dutyd("clocks", state=state, wrap=wrap)
         posts = []
         try:
             dd.start(timeout=600)
@@ -449,14 +458,26 @@ class Bench:
             benchlib.wait_until(lambda: time.time() * 1000 >= t_first - 1000, lead + 60,
                                 "the deadlines")
             th = threading.Thread(target=poster)
-            th.start()
+            if cg:
+                self._cg("-z", dd.pid)
+            else:
+                th.start()
             try:
                 benchlib.wait_until(
                     lambda: dd.metric("dutyd_escalations_total", 'kind="ack"', 120) >= n,
                     600, "%d escalations" % n, 0.25)
+                if cg:
+                    # The firings (and what they did in the same turns), then
+                    # the notifications queued behind them.
+                    self._cg("-d", dd.pid)
+                    dd.wait_quiet(1.0, 900)
+                    self._cg("-d", dd.pid)
+                    say("clocks: callgrind dumps in %s (.1: until %d escalations were "
+                        "recorded; .2: the notifications after them)" % (cg, n))
             finally:
                 stop.set()
-                th.join()
+                if th.is_alive():
+                    th.join()
         finally:
             # The escalations are in the log; their deliveries need not end.
             dd.stop(timeout=300)
@@ -552,6 +573,13 @@ def main():
     ap.add_argument("--latency-seconds", type=int, default=10)
     ap.add_argument("--clock-incidents", type=int, default=100000)
     ap.add_argument("--clock-window", type=int, default=3)
+    ap.add_argument("--clock-lead", type=float, default=0,
+                    help="clocks: seconds from generating the log to the first deadline "
+                         "(default: estimated from the replay rate; a loaded machine "
+                         "replays slower: READY must come before the first)")
+    ap.add_argument("--clock-callgrind", metavar="DIR",
+                    help="clocks: run dutyd under callgrind, dump into DIR "
+                         "(instructions per firing; lateness is meaningless then)")
     a = ap.parse_args()
     benchlib.BODY_BYTES = a.body_bytes
     only = [p for p in a.only.replace(" ", "").split(",") if p] or list(PIECES)

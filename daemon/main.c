@@ -365,6 +365,13 @@ start_loop(struct config *cfg)
 	event_set_log_callback(libevent_log);
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
+	/*
+	 * Three priorities: everything at the middle one (libevent's default
+	 * for a new event), the clocks' jobs (an escalation's notifications)
+	 * below it, so a burst of deadlines does not keep a report waiting.
+	 */
+	if (event_base_priority_init(d.base, 3) == -1)
+		fatalx("cannot set the event loop's priorities");
 	clock_base(d.base);
 	store_scan_loop(d.base);
 	if ((rc = curlfetch_init(d.base)) != 0)
@@ -639,6 +646,7 @@ stop(void)
 	event_free(d.tick);
 	if (d.ready_timer != NULL)
 		event_free(d.ready_timer);
+	clock_end();
 	event_base_free(d.base);
 	libevent_global_shutdown();
 	if (d.pg)

@@ -344,6 +344,73 @@ incact_level_data(struct incident *inc, struct incident_clock *ic,
 }
 
 /*
+ * Whom an escalation tells is written after the firings of the turn, at the
+ * clocks' job priority, a slice a turn: at 100,000 deadlines due within
+ * seconds, an intent and its deliveries per firing made the later firings
+ * and every report wait behind them.  Ids, not pointers: an incident may be
+ * merged or unloaded meanwhile.  A crash before they are written loses
+ * nothing: notify_reconcile_all() after replay tells what is due.
+ */
+#define INCACT_TELL_SLICE	16
+
+static struct clock_job	  incact_tell_job;
+static char		**incact_tell_ids;
+static size_t		  incact_tell_n, incact_tell_next, incact_tell_cap;
+
+static void
+incact_tell(void *arg)
+{
+	struct incident	*inc;
+	size_t		 k;
+
+	for (k = 0; k < INCACT_TELL_SLICE &&
+	    incact_tell_next < incact_tell_n; k++) {
+		char *id = incact_tell_ids[incact_tell_next++];
+
+		if ((inc = incident_find(id)) != NULL)
+			notify_reconcile(inc);
+		free(id);
+	}
+	if (incact_tell_next < incact_tell_n)
+		clock_job_later(&incact_tell_job, incact_tell, NULL);
+	else
+		incact_tell_n = incact_tell_next = 0;
+}
+
+/* Queues inc's notifications; -ENOMEM: tell now instead. */
+static int
+incact_tell_later(const struct incident *inc)
+{
+	char	**ids;
+	size_t	  cap;
+
+	if (incact_tell_n == incact_tell_cap) {
+		cap = incact_tell_cap < 256 ? 256 : incact_tell_cap * 2;
+		if ((ids = reallocarray(incact_tell_ids, cap,
+		    sizeof(*ids))) == NULL)
+			return -ENOMEM;
+		incact_tell_ids = ids;
+		incact_tell_cap = cap;
+	}
+	if ((incact_tell_ids[incact_tell_n] = strdup(inc->id)) == NULL)
+		return -ENOMEM;
+	incact_tell_n++;
+	clock_job_later(&incact_tell_job, incact_tell, NULL);
+	return 0;
+}
+
+void
+incact_shutdown(void)
+{
+	clock_job_cancel(&incact_tell_job);
+	while (incact_tell_next < incact_tell_n)
+		free(incact_tell_ids[incact_tell_next++]);
+	free(incact_tell_ids);
+	incact_tell_ids = NULL;
+	incact_tell_n = incact_tell_next = incact_tell_cap = 0;
+}
+
+/*
  * A deadline passed.  Firing is a record; if it cannot be written (disk
  * full), try again every second: a late escalation beats a lost one.
  */
@@ -405,5 +472,6 @@ incact_deadline(struct clock *c, void *arg)
 	log_info("incident %s: %s deadline passed%s, %s", inc->id, what,
 	    now - ic->deadline > 2000 ? " while dutyd was down or stalled" : "",
 	    event);
-	notify_reconcile(inc);
+	if (incact_tell_later(inc) != 0)
+		notify_reconcile(inc);
 }

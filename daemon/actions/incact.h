@@ -82,5 +82,7 @@ int	incact_update(struct incident *, const char *office,
 	    const char *idem_key, const json_t *update, int *changed);
 /* An incident's clock came due (state/incident.h's ON_DEADLINE). */
 void	incact_deadline(struct clock *, void *incident);
+/* Drops the notifications still queued (replay tells them after a restart). */
+void	incact_shutdown(void);
 
 #endif

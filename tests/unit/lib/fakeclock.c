@@ -87,6 +87,7 @@ void
 fakeclock_advance(int64_t ms)
 {
 	fake_run_until(fake_now + ms);
+	clock_jobs_run();
 	core_turn();
 }
 
@@ -94,6 +95,7 @@ void
 fakeclock_turn(void)
 {
 	fake_run_until(fake_now);
+	clock_jobs_run();
 	core_turn();
 }
 
