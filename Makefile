@@ -16,12 +16,12 @@
 # missing (and only then touches apt).
 
 DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
-	libyaml-dev libsystemd-dev libjansson-dev libssl-dev libcmocka-dev \
+	libyaml-dev libsystemd-dev libjansson-dev libyajl-dev libssl-dev libcmocka-dev \
 	python3-pytest python3-pytest-xdist python3-aiosmtpd valgrind libbsd-dev \
 	tzdata libglib2.0-dev systemd man-db prometheus libhttp-parser-dev openssl \
 	chromium chromium-driver python3-selenium fonts-wqy-microhei \
 	libpq-dev postgresql-15
-PKGS := libevent libevent_openssl libcurl yaml-0.1 libsystemd jansson libssl \
+PKGS := libevent libevent_openssl libcurl yaml-0.1 libsystemd jansson yajl libssl \
 	libcrypto glib-2.0 libpq
 PYTHON := /usr/bin/python3
 

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "parse/jfast.h"
 #include "parse/report.h"
 #include "base/timeutil.h"
 #include "base/utf8.h"
@@ -260,7 +261,8 @@ list_fields(const struct field *fields, char *buf, size_t len)
 
 /* Parse the body into an object; NULL with *err filled otherwise. */
 static json_t *
-load_object(const char *body, size_t len, struct report_error *err)
+load_object(const char *body, size_t len, int jansson_only,
+    struct report_error *err)
 {
 	json_error_t	 jerr;
 	json_t		*root;
@@ -276,6 +278,8 @@ load_object(const char *body, size_t len, struct report_error *err)
 		fail(err, NULL, "the body is empty; send a JSON object");
 		return NULL;
 	}
+	if (!jansson_only && (root = jfast_load(body, len)) != NULL)
+		return root;
 	/* Let \u0000 in strings through: the error can then name the field. */
 	root = json_loadb(body, len,
 	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
@@ -548,7 +552,7 @@ report_parse_opts(const char *body, size_t len, int64_t now_ms, unsigned flags,
 	if (err == NULL)
 		err = &scratch;
 	memset(err, 0, sizeof(*err));
-	if ((root = load_object(body, len, err)) == NULL)
+	if ((root = load_object(body, len, flags & REPORT_JANSSON, err)) == NULL)
 		return NULL;
 	if ((out = json_object()) == NULL) {
 		fail_nomem(err);
@@ -596,7 +600,7 @@ report_parse_action(const char *body, size_t len, const char *const *fields,
 			fail_nomem(err);
 		return out;
 	}
-	if ((root = load_object(body, len, err)) == NULL)
+	if ((root = load_object(body, len, 0, err)) == NULL)
 		return NULL;
 	if ((out = json_object()) == NULL) {
 		fail_nomem(err);
@@ -668,7 +672,7 @@ report_parse_update(const char *body, size_t len, struct report_error *err)
 	if (err == NULL)
 		err = &scratch;
 	memset(err, 0, sizeof(*err));
-	if ((root = load_object(body, len, err)) == NULL)
+	if ((root = load_object(body, len, 0, err)) == NULL)
 		return NULL;
 	if ((out = json_object()) == NULL) {
 		fail_nomem(err);

@@ -41,6 +41,8 @@ json_t	*report_parse(const char *body, size_t len, int64_t *occurred_ms,
  */
 #define REPORT_FUTURE_SLACK_MS	(5 * 60 * 1000)
 #define REPORT_PHONED		0x1
+/* Tests: jansson's parser alone, what the fast way must match. */
+#define REPORT_JANSSON		0x2
 json_t	*report_parse_opts(const char *body, size_t len, int64_t now_ms,
 	    unsigned flags, int64_t *occurred_ms, struct report_error *err);
 

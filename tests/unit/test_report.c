@@ -15,7 +15,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "parse/jfast.h"
 #include "parse/report.h"
+#include "store/record.h"
 
 #define WHEN		"2025-11-28T14:05:00+08:00"
 /* `date -d 2025-11-28T14:05:00+08:00 +%s` says 1764309900. */
@@ -756,6 +758,21 @@ test_dump_is_the_canonical_text(void **state)
 	free(raw);
 	free(canon);
 	json_decref(report);
+	/* Arrays and objects within: sorted at every depth, as jansson sorts. */
+	report = json_pack("{s:[{s:i, s:i}, i], s:{s:{s:i, s:i}, s:i}, s:[s, n], "
+	    "s:{s:i, s:i}}", "a", "z", 1, "b", 2, 3, "o", "x", "d", 1, "c", 2,
+	    "b", 1, "l", "v", "s", "a", 1, "b", 2);
+	assert_int_equal(report_dump(report, &raw, &rawlen, &canon, &canonlen), 0);
+	want = json_dumps(report, JSON_COMPACT);
+	assert_string_equal(raw, want);
+	free(want);
+	want = json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(canon, want);
+	assert_int_equal(canonlen, strlen(want));
+	free(want);
+	free(raw);
+	free(canon);
+	json_decref(report);
 	/* Nested objects are sorted in the canonical text only. */
 	report = json_pack("{s:{s:i, s:i}, s:s}", "o", "b", 1, "a", 2,
 	    "occurred_at", WHEN);
@@ -768,11 +785,140 @@ test_dump_is_the_canonical_text(void **state)
 	json_decref(report);
 }
 
+/*
+ * The idempotency hash of a report is what it was before the dumps were
+ * rewritten (its text and SHA-256 as 5febc9e computed them): a client
+ * retrying with its Idempotency-Key across an upgrade gets 200, not 422.
+ */
+static void
+test_hash_is_the_one_logged_before(void **state)
+{
+	static const char body[] = "{\"reporter\":{\"phone\":\"138 0000\","
+	    "\"name\":\"王\"},\"details\":\"一二三 abc / \\\"q\\\" 四\","
+	    "\"occurred_at\":\"" WHEN "\",\"level\":\"Ⅱ\",\"casualties\":"
+	    "{\"injured\":5,\"dead\":1},\"title\":\"某镇化工厂爆炸\"}";
+	json_t	*report;
+	char	*raw, *canon, hash[RECORD_HASH_HEX];
+	size_t	 rawlen, canonlen;
+	int64_t	 ms;
+
+	(void)state;
+	assert_non_null(report = report_parse(body, strlen(body), &ms, NULL));
+	assert_int_equal(report_dump(report, &raw, &rawlen, &canon, &canonlen), 0);
+	assert_string_equal(canon, "{\"casualties\":{\"dead\":1,\"injured\":5},"
+	    "\"details\":\"一二三 abc / \\\"q\\\" 四\",\"level\":\"II\","
+	    "\"reporter\":{\"name\":\"王\",\"phone\":\"138 0000\"},"
+	    "\"title\":\"某镇化工厂爆炸\"}");
+	record_hash(canon, canonlen, hash);
+	assert_string_equal(hash,
+	    "4945e6b96950b01dcb1bc9c5e3dbe3f8c7a336019eafa4950a7278b3274b9498");
+	free(raw);
+	free(canon);
+	json_decref(report);
+}
+
+/*
+ * yajl's fast parse (parse/jfast.c) gives jansson's tree or nothing: the
+ * same report, and the same error to the byte, whichever parsed it.
+ */
+static void
+test_fast_parse_is_jansson(void **state)
+{
+	static const struct { const char *body; size_t len; } bodies[] = {
+#define B(s)	{ s, sizeof(s) - 1 }
+		B("{\"title\":\"某镇化工厂爆炸\",\"occurred_at\":\"" WHEN "\","
+		    "\"level\":2,\"casualties\":{\"dead\":1,\"injured\":5},"
+		    "\"reporter\":{\"name\":\"王\",\"phone\":\"138\"}}"),
+		B("\xef\xbb\xbf{\"title\":\"t\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"t\",\v\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"t\",\f\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"t\",\"title\":\"u\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"casualties\":"
+		    "{\"dead\":1.0}}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"casualties\":"
+		    "{\"dead\":-0}}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"casualties\":"
+		    "{\"dead\":99999999999999999999}}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"casualties\":"
+		    "{\"dead\":9223372036854775807}}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"casualties\":"
+		    "{\"dead\":01}}"),
+		B("{\"title\":\"\xc0\xaf\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"\xed\xa0\x80\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"\xf4\x90\x80\x80\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"\xe4\xb8\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\"} x"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\"}{}"),
+		B("[{\"title\":\"t\"}]"),
+		B("\"title\""),
+		B("{\"title\":\"t\0\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"t\"/* c */,\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\""),
+		B("{\"title\":\"tab\tin\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"x\":[[[[[[[[[["
+		    "[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"reporter\":"
+		    "{\"name\":null,\"phone\":true}}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"level\":\"Ⅳ\"}"),
+		B("{\"title\" : \"t\" ,\r\n \"occurred_at\" :\t\"" WHEN "\" }\n"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"aaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"casualties\":"
+		    "{\"dead\":1e2}}"),
+		B("{}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"\\u0032025-11-28T14:05:00+08:00\"}"),
+#undef B
+	};
+	struct report_error	 e1, e2;
+	json_t			*fast, *slow;
+	int64_t			 m1, m2;
+	size_t			 i;
+
+	(void)state;
+	/* A plain report is yajl's to parse; the rest are whatever they are. */
+	assert_non_null(fast = jfast_load(bodies[0].body, bodies[0].len));
+	json_decref(fast);
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		if ((fast = jfast_load(bodies[i].body, bodies[i].len)) != NULL) {
+			slow = json_loadb(bodies[i].body, bodies[i].len,
+			    JSON_REJECT_DUPLICATES, NULL);
+			assert_non_null(slow);
+			assert_true(json_equal(fast, slow));
+			json_decref(slow);
+			json_decref(fast);
+		}
+		m1 = m2 = 0;
+		fast = report_parse_opts(bodies[i].body, bodies[i].len, 0, 0,
+		    &m1, &e1);
+		slow = report_parse_opts(bodies[i].body, bodies[i].len, 0,
+		    REPORT_JANSSON, &m2, &e2);
+		if (slow == NULL) {
+			assert_null(fast);
+			assert_int_equal(e1.code, e2.code);
+			assert_int_equal(e1.not_json, e2.not_json);
+			assert_string_equal(e1.message, e2.message);
+			if (e2.field == NULL)
+				assert_null(e1.field);
+			else
+				assert_string_equal(e1.field, e2.field);
+		} else {
+			assert_non_null(fast);
+			assert_true(json_equal(fast, slow));
+			assert_true(m1 == m2);
+		}
+		json_decref(fast);
+		json_decref(slow);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dump_is_the_canonical_text),
+		cmocka_unit_test(test_hash_is_the_one_logged_before),
+		cmocka_unit_test(test_fast_parse_is_jansson),
 		cmocka_unit_test(test_full_report_round_trips),
 		cmocka_unit_test(test_minimal_report),
 		cmocka_unit_test(test_occurred_ms_honours_offset),
