@@ -76,7 +76,7 @@ HEADERS := $(wildcard daemon/*/*.h plugins/*.h plugins/lib/*.h)
 # Helpers every channel plugin links in (hidden symbols: each .so its own copy).
 PLUGIN_LIB := $(wildcard plugins/lib/*.c)
 
-.PHONY: all deps run check unit e2e lint check-plain check-san bench clean \
+.PHONY: all deps run check unit e2e lint check-plain check-san check-san-build bench clean \
 	install uninstall deb deb-check systemd-check \
 	fuzz fuzz-deps fuzz-replay bench-hostile bench-deps bench-intake bench-ha
 
@@ -206,18 +206,26 @@ lint: all
 
 # The browser tests run once: most in the sanitizer pass, those marked
 # plain_pass in the plain one, so the two passes end together (see conftest.py).
+# e2e is named first: make starts a sub-make's goals in order and each waits
+# for a job slot, so the e2e tests, which mostly wait, start as soon as
+# dutyd is built and the unit tests' compiling fills the cores beside them.
 check-plain: all
-	$(MAKE) PYTEST_ARGS='-m "not browser or plain_pass"' lint unit e2e fuzz-replay
+	$(MAKE) PYTEST_ARGS='-m "not browser or plain_pass"' e2e lint unit fuzz-replay
 
-# test_valgrind runs the plain build in this pass too.
-check-san: all
+# The sanitizer build needs nothing of the plain one: it starts at once,
+# beside it.  The pass's tests wait for both (test_config_cli checks the
+# example configurations, which name ./build/plugins).
+check-san-build:
+	$(MAKE) B=build/san SAN=1 OPT=-O1 all
+
+check-san: all check-san-build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		$(MAKE) B=build/san SAN=1 OPT=-O1 PYTEST_ARGS='-m "not plain_pass"' unit e2e fuzz-replay
+		$(MAKE) B=build/san SAN=1 OPT=-O1 PYTEST_ARGS='-m "not plain_pass"' e2e unit fuzz-replay
 
-# The plain and the sanitizer passes run at once, after the plain build they
-# both need; each pass's output is held back and printed whole when it ends
-# (--output-sync), and the check fails if either fails.
+# The plain and the sanitizer passes run at once; each pass's output is held
+# back and printed whole when it ends (--output-sync), and the check fails if
+# either fails.
 check: deps
 	$(MAKE) -j4 --output-sync=recurse CFLAGS=-Werror check-plain check-san
 
