@@ -76,7 +76,9 @@ HEADERS := $(wildcard daemon/*/*.h plugins/*.h plugins/lib/*.h)
 # Helpers every channel plugin links in (hidden symbols: each .so its own copy).
 PLUGIN_LIB := $(wildcard plugins/lib/*.c)
 
-.PHONY: all deps run check unit e2e e2e-pycache lint check-plain check-san check-san-build bench clean \
+.PHONY: all deps run check unit e2e e2e-pycache lint check-plain check-san check-san-build \
+	check-plain-plugins check-plain-build check-san-e2e check-san-rest check-plain-e2e \
+	check-plain-rest bench clean \
 	install uninstall deb deb-check systemd-check \
 	fuzz fuzz-deps fuzz-replay bench-hostile bench-deps bench-intake bench-ha
 
@@ -218,30 +220,48 @@ e2e-pycache:
 lint: all
 	$(PYTHON) tests/lint/layers.py --objs $(B)/obj --binary $(B)/dutyd
 
-# The browser tests run once: most in the sanitizer pass, those marked
-# plain_pass in the plain one, so the two passes end together (see conftest.py).
-# e2e is named first: make starts a sub-make's goals in order and each waits
-# for a job slot, so the e2e tests, which mostly wait, start as soon as
-# dutyd is built and the unit tests' compiling fills the cores beside them.
-check-plain: all e2e-pycache
-	$(MAKE) PYTEST_ARGS='-m "not browser or plain_pass"' e2e lint unit fuzz-replay
+# make check's two passes: plain (lint, unit, e2e, fuzz-replay) and the
+# same again built with ASan+UBSan at -O1.  The browser tests run once: most
+# in the sanitizer pass, those marked plain_pass in the plain one, so the two
+# passes end together (see conftest.py).
+#
+# The order on 2 cores: the sanitizer build first (its e2e pass is the
+# longest), then the plain plugins its test_config_cli loads (the example
+# configurations name ./build/plugins).  The sanitizer e2e tests start then,
+# with the plain build beside them; then the plain e2e tests, and the unit
+# tests, lint and fuzz replays of both passes fill the cores beside the e2e
+# tests, which mostly wait.  Each step is a sub-make, so that the next waits
+# for the whole of it; the passes' outputs are held back and printed whole
+# (--output-sync), and the check fails if any step fails.
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-# The sanitizer build needs nothing of the plain one: it starts at once,
-# beside it.  The pass's tests wait for both (test_config_cli checks the
-# example configurations, which name ./build/plugins).
 check-san-build:
 	$(MAKE) B=build/san SAN=1 OPT=-O1 all
 
-check-san: all check-san-build e2e-pycache
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		$(MAKE) B=build/san SAN=1 OPT=-O1 PYTEST_ARGS='-m "not plain_pass"' e2e unit fuzz-replay
+check-plain-plugins: check-san-build
+	$(MAKE) $(PLUGINS)
 
-# The plain and the sanitizer passes run at once; each pass's output is held
-# back and printed whole when it ends (--output-sync), and the check fails if
-# either fails.
+check-plain-build: check-plain-plugins
+	$(MAKE) all
+
+check-san-e2e: check-plain-plugins e2e-pycache
+	$(SAN_ENV) $(MAKE) B=build/san SAN=1 OPT=-O1 PYTEST_ARGS='-m "not plain_pass"' e2e
+
+check-san-rest: check-plain-build
+	$(SAN_ENV) $(MAKE) B=build/san SAN=1 OPT=-O1 unit fuzz-replay
+
+check-plain-e2e: check-plain-build e2e-pycache
+	$(MAKE) PYTEST_ARGS='-m "not browser or plain_pass"' e2e
+
+check-plain-rest: check-plain-build
+	$(MAKE) lint unit fuzz-replay
+
+check-plain: check-plain-e2e check-plain-rest
+check-san: check-san-e2e check-san-rest
+
 check: deps
-	$(MAKE) -j4 --output-sync=recurse CFLAGS=-Werror check-plain check-san
+	$(MAKE) -j4 --output-sync=recurse CFLAGS=-Werror check-san check-plain
 
 $(B)/bench/sink $(B)/bench/loadgen: $(B)/bench/%: bench/%.c
 	mkdir -p $(B)/bench
