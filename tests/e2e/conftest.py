@@ -554,7 +554,8 @@ def pytest_configure(config):
         "both builds, and chromium is most of the cost)")
     config.addinivalue_line(
         "markers", "plain_pass: make check runs it once, in the plain pass: the browser "
-        "tests so marked, test_valgrind (it runs the plain binary in either pass), and the long PostgreSQL scenarios (failover under load, a 10 s outage, "
+        "tests so marked, test_valgrind (it runs the plain binary in either pass), and "
+        "the long PostgreSQL scenarios (failover under load, a 10 s outage, "
         "imports), whose code paths the sanitizer pass still runs through the shorter PostgreSQL "
         "tests (standby, takeover after a cut session, import then serve, verify)")
 

@@ -5,10 +5,10 @@ loses the database, the other takes over within lease + 1 s and nothing a
 county was told 201 about is lost, doubled, or escalated twice.
 
 Each test has its own database dutyd, made afresh on the pytest-xdist
-worker's throwaway PostgreSQL (pgserver.fresh_database), and lease 1s.  The time limits the issue promises are asserted as promised, in
-the sanitizer build too: it takes over as fast (kill -9 to the first 201
-about 0.1-0.2 s plain, 0.2-0.9 s sanitized; a hung leader about 1.2-1.3 s
-in both).  Only waits that are not promises (start-up, a role seen) get the
+worker's throwaway PostgreSQL (pgserver.fresh_database), and lease 1s.  The
+time limits the issue promises are asserted as promised, in the sanitizer
+build too: it takes over as fast (kill -9 to the first 201 about 0.1-0.2 s
+plain, 0.2-0.9 s sanitized; a hung leader about 1.2-1.3 s in both).  Only waits that are not promises (start-up, a role seen) get the
 sanitizer's margin."""
 import http.client
 import json
