@@ -76,7 +76,9 @@ HEADERS := $(wildcard daemon/*/*.h plugins/*.h plugins/lib/*.h)
 # Helpers every channel plugin links in (hidden symbols: each .so its own copy).
 PLUGIN_LIB := $(wildcard plugins/lib/*.c)
 
-.PHONY: all deps run check unit e2e lint check-plain check-san bench clean \
+.PHONY: all deps run check unit e2e e2e-pycache lint check-plain check-san check-san-build \
+	check-plain-plugins check-plain-build check-san-e2e check-san-rest check-plain-e2e \
+	check-plain-rest bench clean \
 	install uninstall deb deb-check systemd-check \
 	fuzz fuzz-deps fuzz-replay bench-hostile bench-deps bench-intake bench-ha
 
@@ -130,8 +132,12 @@ $(B)/tests/lib/%.o: tests/unit/lib/%.c $(HEADERS) $(wildcard tests/unit/lib/*.h)
 $(B)/testlib.a: $(TESTLIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
+# The test programs (unit tests, fuzz replays) are linked with gold when
+# there is one: some 70 links per pass, each a third of BFD ld's CPU time.
+TEST_LD := $(if $(wildcard /usr/bin/ld.gold),-fuse-ld=gold)
+
 $(B)/tests/%: tests/unit/%.c $(B)/testlib.a $(B)/libdutyd.a $(HEADERS) $(wildcard tests/unit/*.h tests/unit/lib/*.h) $(PLUGINS) $(TEST_PLUGINS) | $(B)/tests
-	$(CC) $(CFLAGS_ALL) $(TEST_DEFS) -Itests/unit/lib \
+	$(CC) $(CFLAGS_ALL) $(TEST_DEFS) -Itests/unit/lib $(TEST_LD) \
 		$(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< $(B)/testlib.a $(B)/libdutyd.a $(LDLIBS_ALL) -lcmocka
 
 $(B)/tests/plugins/%.so: tests/unit/plugins/%.c $(HEADERS) | $(B)/tests/plugins
@@ -194,9 +200,19 @@ $(UNIT_RUNS): %.run: %
 # run on more pytest-xdist workers than there are cores.  E2E_WORKERS=0 runs
 # them in one process, in order.
 E2E_WORKERS ?= 8
+# Every worker imports every test module, and pytest rewrites each one's
+# asserts first (3 to 4 s of CPU a process, 1 s with the rewritten modules
+# cached): they are cached under build/, for both passes, even where
+# PYTHONDONTWRITEBYTECODE is set.
+E2E_ENV = env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(abspath build/pycache)
 e2e: all
-	DUTYD_BIN=$(abspath $(B)/dutyd) DUTYD_PLUGIN_DIR=$(abspath $(B)/plugins) \
+	DUTYD_BIN=$(abspath $(B)/dutyd) DUTYD_PLUGIN_DIR=$(abspath $(B)/plugins) $(E2E_ENV) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider -n $(E2E_WORKERS) tests/e2e $(PYTEST_ARGS)
+
+# The cache filled once, beside the builds, before the 18 processes of
+# make check's two passes start.
+e2e-pycache:
+	$(E2E_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider --collect-only tests/e2e >/dev/null
 
 # The shape of daemon/: includes point down the layers, no cycle, short
 # files, every exported name in its module's prefix, nothing exported to
@@ -204,22 +220,48 @@ e2e: all
 lint: all
 	$(PYTHON) tests/lint/layers.py --objs $(B)/obj --binary $(B)/dutyd
 
-# The browser tests run once: most in the sanitizer pass, those marked
-# plain_pass in the plain one, so the two passes end together (see conftest.py).
-check-plain: all
-	$(MAKE) PYTEST_ARGS='-m "not browser or plain_pass"' lint unit e2e fuzz-replay
+# make check's two passes: plain (lint, unit, e2e, fuzz-replay) and the
+# same again built with ASan+UBSan at -O1.  The browser tests run once: most
+# in the sanitizer pass, those marked plain_pass in the plain one, so the two
+# passes end together (see conftest.py).
+#
+# The order on 2 cores: the sanitizer build first (its e2e pass is the
+# longest), then the plain plugins its test_config_cli loads (the example
+# configurations name ./build/plugins).  The sanitizer e2e tests start then,
+# with the plain build beside them; then the plain e2e tests, and the unit
+# tests, lint and fuzz replays of both passes fill the cores beside the e2e
+# tests, which mostly wait.  Each step is a sub-make, so that the next waits
+# for the whole of it; the passes' outputs are held back and printed whole
+# (--output-sync), and the check fails if any step fails.
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-# test_valgrind runs the plain build in this pass too.
-check-san: all
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		$(MAKE) B=build/san SAN=1 OPT=-O1 PYTEST_ARGS='-m "not plain_pass"' unit e2e fuzz-replay
+check-san-build:
+	$(MAKE) B=build/san SAN=1 OPT=-O1 all
 
-# The plain and the sanitizer passes run at once, after the plain build they
-# both need; each pass's output is held back and printed whole when it ends
-# (--output-sync), and the check fails if either fails.
+check-plain-plugins: check-san-build
+	$(MAKE) $(PLUGINS)
+
+check-plain-build: check-plain-plugins
+	$(MAKE) all
+
+check-san-e2e: check-plain-plugins e2e-pycache
+	$(SAN_ENV) $(MAKE) B=build/san SAN=1 OPT=-O1 PYTEST_ARGS='-m "not plain_pass"' e2e
+
+check-san-rest: check-plain-build
+	$(SAN_ENV) $(MAKE) B=build/san SAN=1 OPT=-O1 unit fuzz-replay
+
+check-plain-e2e: check-plain-build e2e-pycache
+	$(MAKE) PYTEST_ARGS='-m "not browser or plain_pass"' e2e
+
+check-plain-rest: check-plain-build
+	$(MAKE) lint unit fuzz-replay
+
+check-plain: check-plain-e2e check-plain-rest
+check-san: check-san-e2e check-san-rest
+
 check: deps
-	$(MAKE) -j4 --output-sync=recurse CFLAGS=-Werror check-plain check-san
+	$(MAKE) -j4 --output-sync=recurse CFLAGS=-Werror check-san check-plain
 
 $(B)/bench/sink $(B)/bench/loadgen: $(B)/bench/%: bench/%.c
 	mkdir -p $(B)/bench
@@ -352,7 +394,7 @@ FUZZ_REPLAYS := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
 
 $(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(B)/libdutyd.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Itests/fuzz $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< \
+	$(CC) $(CFLAGS_ALL) -Itests/fuzz $(TEST_LD) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< \
 		tests/fuzz/replay.c $(B)/libdutyd.a $(LDLIBS_ALL)
 
 fuzz-replay: $(FUZZ_REPLAYS) $(PLUGINS)

@@ -554,15 +554,18 @@ def pytest_configure(config):
         "both builds, and chromium is most of the cost)")
     config.addinivalue_line(
         "markers", "plain_pass: make check runs it once, in the plain pass: the browser "
-        "tests so marked, and the long PostgreSQL scenarios (failover under load, a 10 s outage, "
+        "tests so marked, test_valgrind (it runs the plain binary in either pass), and "
+        "the long PostgreSQL scenarios (failover under load, a 10 s outage, "
         "imports), whose code paths the sanitizer pass still runs through the shorter PostgreSQL "
         "tests (standby, takeover after a cut session, import then serve, verify)")
 
 
 def pytest_sessionfinish(session):
-    """The run's PostgreSQL template (pgserver.py) goes with the run."""
+    """Each process's PostgreSQL, and the run's template (pgserver.py), go
+    with the run."""
+    import pgserver
+    pgserver.close_shared()
     if not hasattr(session.config, "workerinput"):
-        import pgserver
         pgserver.cleanup()
 
 

@@ -4,11 +4,11 @@ health check sends the traffic to the leader; when the leader dies, hangs or
 loses the database, the other takes over within lease + 1 s and nothing a
 county was told 201 about is lost, doubled, or escalated twice.
 
-Each test has its own throwaway PostgreSQL (pgserver.PgServer, ~0.3 s) and
-lease 1s.  The time limits the issue promises are asserted as promised, in
-the sanitizer build too: it takes over as fast (kill -9 to the first 201
-about 0.1-0.2 s plain, 0.2-0.9 s sanitized; a hung leader about 1.2-1.3 s
-in both).  Only waits that are not promises (start-up, a role seen) get the
+Each test has its own database dutyd, made afresh on the pytest-xdist
+worker's throwaway PostgreSQL (pgserver.fresh_database), and lease 1s.  The
+time limits the issue promises are asserted as promised, in the sanitizer
+build too: it takes over as fast (kill -9 to the first 201 about 0.1-0.2 s
+plain, 0.2-0.9 s sanitized; a hung leader about 1.2-1.3 s in both).  Only waits that are not promises (start-up, a role seen) get the
 sanitizer's margin."""
 import http.client
 import json
@@ -36,9 +36,7 @@ GATED = (("POST", "/api/v1/reports", "secret-a",
 
 @pytest.fixture
 def pg():
-    srv = pgserver.PgServer().start()
-    yield srv
-    srv.close()
+    return pgserver.fresh_database()
 
 
 def pair(pg, dutyd_from, sink, **kw):

@@ -26,10 +26,9 @@ def tool(*args):
 
 @pytest.fixture
 def pg():
-    """Ask for it before make_dutyd: it must outlive every dutyd on it."""
-    srv = pgserver.PgServer().start()
-    yield srv
-    srv.close()
+    """The worker's PostgreSQL with an empty database dutyd (a test may stop
+    the server: the next test's fixture starts it again)."""
+    return pgserver.fresh_database()
 
 
 def store_config(d, conninfo, name="pg.yaml"):

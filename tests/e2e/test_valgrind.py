@@ -3,6 +3,8 @@
 
 valgrind cannot run the ASan build, so this always checks the plain binary;
 in the sanitizer pass LeakSanitizer also checks the ASan one at every stop.
+make check runs it once, in the plain pass (plain_pass): the sanitizer pass
+ran the same plain binary through the same steps again.
 """
 import os
 import signal
@@ -15,6 +17,7 @@ PLAIN = os.path.join(ROOT, "build", "dutyd")
 PLAIN_PLUGINS = os.path.join(ROOT, "build", "plugins")
 
 
+@pytest.mark.plain_pass
 @pytest.mark.slow(5)
 def test_valgrind_clean_lifecycle(make_dutyd, sink):
     sink.script["zhang"] = [500]          # one retry on the way
