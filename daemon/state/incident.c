@@ -449,21 +449,15 @@ incident_timeline_add(struct incident *inc, const struct record *r,
  * the view reads of D is kept beside it.  0, -ENOMEM, -EINVAL.
  */
 static int
-incident_keep_origin(struct incident *inc, json_t *d)
+incident_keep_origin(struct incident *inc, json_t *d, const struct record *r)
 {
-	json_t	*copy, *late;
+	json_t	*late;
 	int	 rc;
 
 	if (!json_is_object(d))
 		return -EINVAL;
-	if ((copy = json_copy(d)) == NULL ||
-	    (json_object_get(copy, "report") != NULL &&
-	    json_object_set_new(copy, "report", json_null()) != 0) ||
-	    (inc->origin = timeline_dump(copy)) == NULL) {
-		json_decref(copy);
+	if ((inc->origin = timeline_dump_nulled(d, "report", r)) == NULL)
 		return -ENOMEM;
-	}
-	json_decref(copy);
 	if ((rc = incident_strdup(d, "source", &inc->source)) != 0 ||
 	    (rc = incident_strdup(d, "taken_by", &inc->taken_by)) != 0 ||
 	    (rc = incident_strdup(d, "taken_by_name", &inc->taken_by_name)) != 0)
@@ -489,7 +483,8 @@ incident_origin(const struct incident *inc)
 
 /* An incident from its report.received data (also inside a checkpoint). */
 static int
-incident_create(const char *id, json_t *d, struct incident **out)
+incident_create(const char *id, json_t *d, const struct record *r,
+    struct incident **out)
 {
 	struct incident	*inc;
 	const char	*key;
@@ -507,7 +502,7 @@ incident_create(const char *id, json_t *d, struct incident **out)
 	if ((rc = incident_strdup(d, "office", &inc->office)) != 0 ||
 	    (rc = incident_strdup(d, "office_name", &inc->office_name)) != 0 ||
 	    (rc = incident_strdup(d, "body_sha256", &inc->body_sha256)) != 0 ||
-	    (rc = incident_keep_origin(inc, d)) != 0 ||
+	    (rc = incident_keep_origin(inc, d, r)) != 0 ||
 	    (key != NULL && (inc->idem = incident_idem_join(inc->office ?
 	    inc->office : "", key)) == NULL)) {
 		incident_free(inc);
@@ -734,7 +729,7 @@ incident_apply(const struct record *r)
 	int		 rc = 0;
 
 	if (strcmp(r->event, "report.received") == 0)
-		return incident_create(r->incident, r->data, &inc);
+		return incident_create(r->incident, r->data, r, &inc);
 	/* The duty desk's messages are no incident's. */
 	if (strcmp(r->event, "notify.undeliverable") == 0)
 		return (inc = incident_find(r->incident)) != NULL ?
@@ -926,7 +921,8 @@ incident_restore(const char *id, json_t *d)
 
 	if ((inc = incident_find(id)) != NULL)
 		incident_remove(inc);
-	if ((rc = incident_create(id, json_object_get(d, "origin"), &inc)) != 0)
+	if ((rc = incident_create(id, json_object_get(d, "origin"), NULL,
+	    &inc)) != 0)
 		return rc;
 	if ((rc = incident_mark_restore(&inc->ack, json_object_get(d, "ack"))) != 0 ||
 	    (rc = incident_mark_restore(&inc->filed, json_object_get(d,

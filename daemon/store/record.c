@@ -329,14 +329,23 @@ record_put_members(struct record_buf *b, json_t *o)
 	free(d);
 }
 
+/*
+ * The data's text is kept between calls (the loop's thread only): it is
+ * rec->data_text while the record is applied, so the state can keep the
+ * report's bytes and the rest without dumping them again.
+ */
+static char	*spliced_buf;
+static size_t	 spliced_cap;
+
 int
-record_format_spliced(const struct record *rec, const char *prev,
+record_format_spliced(struct record *rec, const char *prev,
     const char *key, const char *raw, size_t rawlen, char **linep,
     size_t *lenp)
 {
 	struct record_buf	 b;
 	json_t			*before = NULL, *after = NULL, *v;
 	const char		*k;
+	size_t			 off;
 	int			 seen = 0, rc;
 
 	*linep = NULL;
@@ -345,9 +354,16 @@ record_format_spliced(const struct record *rec, const char *prev,
 	    json_object_get(rec->data, key) == NULL)
 		return record_format(rec, prev, linep, lenp);
 	memset(&b, 0, sizeof(b));
-	b.cap = rawlen + 512;
-	if ((b.p = malloc(b.cap)) == NULL ||
-	    (before = json_object()) == NULL || (after = json_object()) == NULL)
+	if (spliced_cap < rawlen + 512) {
+		free(spliced_buf);
+		spliced_cap = 0;
+		if ((spliced_buf = malloc(rawlen + 512)) == NULL)
+			return -ENOMEM;
+		spliced_cap = rawlen + 512;
+	}
+	b.p = spliced_buf;
+	b.cap = spliced_cap;
+	if ((before = json_object()) == NULL || (after = json_object()) == NULL)
 		goto nomem;
 	/* The members around KEY, in their order, dumped without it. */
 	json_object_foreach(rec->data, k, v) {
@@ -363,21 +379,29 @@ record_format_spliced(const struct record *rec, const char *prev,
 	record_put(&b, "\"", 1);
 	record_put(&b, key, strlen(key));
 	record_put(&b, "\":", 2);
+	off = b.len;
 	record_put(&b, raw, rawlen);
 	if (json_object_size(after) > 0)
 		record_put(&b, ",", 1);
 	record_put_members(&b, after);
 	record_put(&b, "}", 1);
+	/* record_put() grows the buffer with realloc(): it is still ours. */
+	spliced_buf = b.p;
+	spliced_cap = b.cap;
 	if (b.failed)
 		goto nomem;
 	json_decref(before);
 	json_decref(after);
-	rc = record_format_raw(rec, prev, b.p, b.len, linep, lenp);
-	free(b.p);
+	if ((rc = record_format_raw(rec, prev, b.p, b.len, linep, lenp)) == 0) {
+		rec->data_text = b.p;
+		rec->data_textlen = b.len;
+		rec->spliced_key = key;
+		rec->spliced_off = off;
+		rec->spliced_len = rawlen;
+	}
 	return rc;
 nomem:
 	json_decref(before);
 	json_decref(after);
-	free(b.p);
 	return -ENOMEM;
 }

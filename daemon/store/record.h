@@ -35,6 +35,13 @@ struct record {
 	 */
 	const char	*data_text;
 	size_t		 data_textlen;
+	/*
+	 * Set by record_format_spliced(), which sets data_text too (valid
+	 * until its next call): the member KEY it spliced in, whose value is
+	 * data_text's bytes [spliced_off, spliced_off + spliced_len).
+	 */
+	const char	*spliced_key;
+	size_t		 spliced_off, spliced_len;
 };
 
 void	record_hash(const char *line, size_t len, char hex[RECORD_HASH_HEX]);
@@ -56,7 +63,7 @@ int	record_format_raw(const struct record *rec, const char *prev,
  * (JSON_COMPACT) as RAW: the bytes are spliced in, not dumped again.  RAW
  * must be that member's dump, so the line is the one record_format() makes.
  */
-int	record_format_spliced(const struct record *rec, const char *prev,
+int	record_format_spliced(struct record *rec, const char *prev,
 	    const char *key, const char *raw, size_t rawlen, char **line,
 	    size_t *len);
 

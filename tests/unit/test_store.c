@@ -733,6 +733,18 @@ test_spliced_line_is_the_formatted_one(void **state)
 		assert_int_equal(glen, wlen);
 		assert_string_equal(got, want);
 		free(got);
+		/* What the state keeps of it: the data's text, the report's place. */
+		got = json_dumps(data, JSON_COMPACT);
+		assert_non_null(got);
+		assert_int_equal(rec.data_textlen, strlen(got));
+		assert_memory_equal(rec.data_text, got, rec.data_textlen);
+		assert_string_equal(rec.spliced_key, "report");
+		assert_int_equal(rec.spliced_len, strlen(raw));
+		assert_memory_equal(rec.data_text + rec.spliced_off, raw,
+		    rec.spliced_len);
+		free(got);
+		rec.data_text = NULL;
+		rec.spliced_key = NULL;
 		/* The data given whole, too. */
 		free(raw);
 		raw = json_dumps(data, JSON_COMPACT);
