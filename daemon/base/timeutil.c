@@ -36,6 +36,22 @@ static struct time_cached {
 	char		 suffix[TIME_SUFFIX_LEN + 1];
 } time_cache[TIME_CACHE_SLOTS];
 
+/*
+ * time_local()'s texts, by the second and format: every message of an
+ * incident shows the same four times (received, occurred, two deadlines),
+ * and the zone lookup and strftime were half of what its variables cost.
+ * Cleared whenever the zone changes; longer texts and formats are not kept.
+ */
+#define TIME_LOCAL_SLOTS	16
+#define TIME_LOCAL_FMT_MAX	24
+#define TIME_LOCAL_TEXT_MAX	48
+static struct time_local_cached {
+	int64_t		 sec;
+	int		 valid;
+	char		 fmt[TIME_LOCAL_FMT_MAX];
+	char		 text[TIME_LOCAL_TEXT_MAX];
+} time_local_cache[TIME_LOCAL_SLOTS];
+
 int64_t
 time_now_ms(void)
 {
@@ -156,6 +172,7 @@ time_set_zone(struct tz *tz)
 	tz_unref(shown);
 	shown = tz;
 	memset(time_cache, 0, sizeof(time_cache));
+	memset(time_local_cache, 0, sizeof(time_local_cache));
 }
 
 const struct tz *
@@ -310,13 +327,47 @@ duration_parse(const char *s, int64_t *ms, const char **why)
 	return 0;
 }
 
-char *
-time_local(int64_t ms, const char *fmt, char *buf, size_t len)
+static char *
+time_local_slow(int64_t ms, const char *fmt, char *buf, size_t len)
 {
 	struct tm	tm;
 
 	if (ms <= 0 || time_tm(ms, &tm) != 0 ||
 	    strftime(buf, len, fmt, &tm) == 0)
 		buf[0] = '\0';
+	return buf;
+}
+
+char *
+time_local(int64_t ms, const char *fmt, char *buf, size_t len)
+{
+	struct time_local_cached *c;
+	int64_t		 sec;
+	size_t		 flen, tlen;
+
+	/* strftime() sees no fraction of a second: the text is the second's. */
+	if (ms <= 0 || len == 0 || (flen = strlen(fmt)) >= TIME_LOCAL_FMT_MAX)
+		return time_local_slow(ms, fmt, buf, len);
+	sec = ms / 1000;
+	/* Hashed: the times shown are whole minutes apart, as slots mod 16 are. */
+	c = &time_local_cache[(((uint64_t)sec ^ ((uint64_t)flen << 40)) *
+	    0x9e3779b97f4a7c15ULL) >> 60];
+	if (!c->valid || c->sec != sec || strcmp(c->fmt, fmt) != 0) {
+		time_local_slow(sec * 1000, fmt, c->text, sizeof(c->text));
+		/* An empty text is a failure or one that did not fit: not kept. */
+		if (c->text[0] == '\0') {
+			c->valid = 0;
+			return time_local_slow(ms, fmt, buf, len);
+		}
+		memcpy(c->fmt, fmt, flen + 1);
+		c->sec = sec;
+		c->valid = 1;
+	}
+	if ((tlen = strlen(c->text)) >= len) {
+		/* strftime() gives nothing at all when the text does not fit. */
+		buf[0] = '\0';
+		return buf;
+	}
+	memcpy(buf, c->text, tlen + 1);
 	return buf;
 }

@@ -2,11 +2,9 @@
  * curlfetch.c: the transport (fetch.h) on libcurl.
  *
  * Outgoing HTTP and SMTP on the libevent loop: one curl multi handle driven
- * through the multi-socket API, in the shape of curl's
- * docs/examples/hiperfifo.c.
- * curl tells us which sockets to watch (socket_cb) and when to wake it up
+ * through the multi-socket API, in the shape of curl's hiperfifo.c.  curl
+ * tells us which sockets to watch (socket_cb) and when to wake it up
  * (timer_cb); libevent tells curl what became ready (socket_action).
- *
  * Completed transfers are collected from curl first and only then handed to
  * their callbacks, so a callback may start, cancel or shut down freely.
  *
@@ -14,17 +12,14 @@
  * end of the message and to QUIT in blocking calls, even in the multi
  * interface, and a mail server that hangs there would stop the loop and
  * with it every clock.  Each SMTP transfer therefore runs curl_easy_perform()
- * on a thread of its own and reports back through a pipe; the loop never
- * waits for it.
+ * on a thread of its own and reports back through a pipe.
  */
 #include <sys/queue.h>
-
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <unistd.h>
-
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -32,16 +27,13 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
 #include <curl/curl.h>
 #include <event2/event.h>
-
 #include "notify/curlfetch.h"
 #include "notify/fetch.h"
 #include "notify/fetchurl.h"
 #include "base/log.h"
 #include "base/timeutil.h"
-
 #define FETCH_MAX_INFLIGHT	256
 #define FETCH_MAX_HOST_CONNS	8
 #define FETCH_CONNECT_DEFAULT_MS 5000
@@ -123,6 +115,7 @@ static struct {
 	 * freed per delivery cost a tenth of curl's share of it.
 	 */
 	CURL			*idle[FETCH_IDLE_EASY];
+	int			 in_curl;	/* 0 ms asked there: the timer, or no poll ever */
 	size_t			 nidle;
 } fx = { .pipe = { -1, -1 } };
 
@@ -392,9 +385,11 @@ curlfetch_event_cb(evutil_socket_t fd, short what, void *arg)
 		action |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
+	fx.in_curl = 1;
 	/* May free this very event (CURL_POLL_REMOVE): touch nothing after. */
 	curl_multi_socket_action(fx.multi, fd, action, &running);
 	curlfetch_check_multi();
+	fx.in_curl = 0;
 }
 
 static void
@@ -402,8 +397,10 @@ curlfetch_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	int running;
 
+	fx.in_curl = 1;
 	curl_multi_socket_action(fx.multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	curlfetch_check_multi();
+	fx.in_curl = 0;
 }
 
 static void
@@ -466,6 +463,12 @@ curlfetch_timer_set_cb(CURLM *multi, long timeout_ms, void *userp)
 
 	if (timeout_ms < 0) {
 		evtimer_del(fx.timer);
+		return 0;
+	}
+	/* Now, from outside curl: this turn, not after the next poll's reads. */
+	if (timeout_ms == 0 && !fx.in_curl) {
+		evtimer_del(fx.timer);
+		event_active(fx.timer, EV_TIMEOUT, 1);
 		return 0;
 	}
 	tv.tv_sec = timeout_ms / 1000;

@@ -251,6 +251,36 @@ test_format_cache_is_exact(void **state)
 	time_set_zone(NULL);
 }
 
+/*
+ * Local times are formatted from a cache by the second and format: what it
+ * gives is what strftime gives, for formats sharing a second, for seconds
+ * sharing a slot, after the zone changes and into a buffer too small.
+ */
+static void
+test_local_cache_is_exact(void **state)
+{
+	char	 buf[64];
+	int64_t	 t = INT64_C(1795848035123);
+	int	 i;
+
+	show_in("Asia/Shanghai");
+	for (i = 0; i < 40; i++)
+		time_local(t + (int64_t)i * 60000, "%H:%M", buf, sizeof(buf));
+	assert_string_equal(time_local(t, "%m-%d %H:%M", buf, sizeof(buf)),
+	    "11-28 14:40");
+	assert_string_equal(time_local(t, "%H:%M", buf, sizeof(buf)), "14:40");
+	assert_string_equal(time_local(t + 800, "%H:%M:%S", buf, sizeof(buf)),
+	    "14:40:35");
+	assert_string_equal(time_local(t + 1200000, "%H:%M", buf, sizeof(buf)),
+	    "15:00");
+	show_in("UTC");
+	assert_string_equal(time_local(t, "%H:%M", buf, sizeof(buf)), "06:40");
+	/* strftime gives nothing at all when the text does not fit. */
+	assert_string_equal(time_local(t, "%m-%d %H:%M", buf, 6), "");
+	assert_string_equal(time_local(t, "%H:%M", buf, 6), "06:40");
+	time_set_zone(NULL);
+}
+
 int
 main(void)
 {
@@ -261,6 +291,7 @@ main(void)
 		cmocka_unit_test(test_rfc3339_rejects),
 		cmocka_unit_test(test_format_carries_offset),
 		cmocka_unit_test(test_format_cache_is_exact),
+		cmocka_unit_test(test_local_cache_is_exact),
 		cmocka_unit_test(test_shown_zone_not_tz),
 		cmocka_unit_test(test_times_stay_rfc3339),
 	};
