@@ -24,7 +24,11 @@ WINDOW_MS = 1000
 # Generous: the machine is shared (2 cores, other suites beside): before
 # queueing, load average 15: late p99 0.5-0.7 s at 4,000, 5 s at 8,000 (load 50).
 LATE_P99_MS = 2000 if SANITIZED else 1000
-ANSWER_MS = 4000 if SANITIZED else 2000
+# A bound for a stall, not the figure (make bench: p99 33 ms with 100,000
+# deadlines on a quiet machine): in make check the other pass shares the 2
+# cores while the 12,000 notifications the burst causes go out, and one
+# report took 2.1 s at load 10.
+ANSWER_MS = 8000 if SANITIZED else 4000
 
 
 def pct(xs, q):
