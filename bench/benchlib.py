@@ -62,6 +62,18 @@ def vmrss_bytes(pid):
     raise SystemExit("bench: no VmRSS for %d" % pid)
 
 
+def strace_over(pid, opts, out, run):
+    """strace -f OPTS -o OUT attached to PID while run() runs."""
+    st = subprocess.Popen(["strace", "-f"] + list(opts) + ["-o", out, "-p", str(pid)],
+                          stderr=subprocess.PIPE, text=True)
+    st.stderr.readline()    # "Process N attached": it is in
+    try:
+        run()
+    finally:
+        st.send_signal(2)
+        st.wait(timeout=60)
+
+
 def rss_split(pid):
     """(RssAnon, RssFile) in bytes."""
     got = {}

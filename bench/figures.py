@@ -245,15 +245,11 @@ class Bench:
             benchlib.loadgen(self.a.tools, d.port, warm, conns=32)
             sink.wait(warm * 2, 120)
             d.wait_quiet(0.5)
-            st = subprocess.Popen(["strace", "-f", "-c", "-o", out, "-p", str(d.pid)],
-                                  stderr=subprocess.PIPE, text=True)
-            # strace says "Process N attached" once it is in.
-            st.stderr.readline()
-            benchlib.loadgen(self.a.tools, d.port, n, conns=32, first_tag=warm)
-            sink.wait((warm + n) * 2, 300)
-            d.wait_quiet(0.5)
-            st.send_signal(2)
-            st.wait(timeout=60)
+            def load():
+                benchlib.loadgen(self.a.tools, d.port, n, conns=32, first_tag=warm)
+                sink.wait((warm + n) * 2, 300)
+                d.wait_quiet(0.5)
+            benchlib.strace_over(d.pid, ["-c"], out, load)
         finally:
             d.stop()
             sink.close()

@@ -23,7 +23,6 @@ import argparse
 import collections
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
@@ -86,14 +85,11 @@ def main():
         benchlib.loadgen(os.path.join(b, "bench"), d.port, WARM, conns=a.c)
         sink.wait(WARM * 2, 120)
         d.wait_quiet(0.5)
-        st = subprocess.Popen(["strace", "-f", "-k", "-o", trace, "-p", str(d.pid)],
-                              stderr=subprocess.PIPE, text=True)
-        st.stderr.readline()    # "Process N attached": it is in
-        benchlib.loadgen(os.path.join(b, "bench"), d.port, a.n, conns=a.c, first_tag=WARM)
-        sink.wait((WARM + a.n) * 2, 120)
-        d.wait_quiet(0.5)
-        st.send_signal(2)
-        st.wait(timeout=60)
+        def load():
+            benchlib.loadgen(os.path.join(b, "bench"), d.port, a.n, conns=a.c, first_tag=WARM)
+            sink.wait((WARM + a.n) * 2, 120)
+            d.wait_quiet(0.5)
+        benchlib.strace_over(d.pid, ["-k"], trace, load)
     finally:
         d.stop()
         sink.close()
