@@ -18,22 +18,11 @@
 #include "pluglib.h"
 
 #define WEBHOOK_DETAIL_BODY	100	/* response bytes quoted in a detail */
-#define WEBHOOK_CHUNK		256	/* text bytes encoded, and reused, at a time */
 
 struct webhook {
 	char		*url;
 	char		*secret;
 	EVP_MAC_CTX	*hmac;	/* keyed once: OpenSSL 3's one-shot HMAC() costs a provider fetch per call */
-	/*
-	 * The last text (≈1 KiB of Chinese for an incident), its JSON without
-	 * the quotes, and where each chunk ends in both: ends[2k] in text,
-	 * ends[2k + 1] in text_json.  Encoding the text again for each
-	 * recipient cost as much as the rest of the body.
-	 */
-	char		*text;
-	char		*text_json;
-	size_t		*ends;
-	size_t		 nchunks;
 };
 
 enum { OPT_URL, OPT_SECRET, OPT_N };
@@ -53,9 +42,6 @@ webhook_release(void *arg)
 	if (w == NULL)
 		return;
 	free(w->url);
-	free(w->text);
-	free(w->text_json);
-	free(w->ends);
 	EVP_MAC_CTX_free(w->hmac);
 	pluglib_free_secret(w->secret);
 	free(w);
@@ -120,7 +106,6 @@ struct webhook_field {
 	const char	*frame;		/* what comes before the value */
 	const char	*value;
 	int		 required;	/* NULL is refused, not null */
-	int		 shared;	/* the same for each recipient of an event */
 };
 
 /* Appends the JSON for s (NULL: null) at buf[*len], room permitting. */
@@ -149,94 +134,18 @@ webhook_value(const char *s, char *buf, size_t size, size_t *len)
 	return 0;
 }
 
-/*
- * The text's JSON at buf[*len].  Each recipient of an event gets the same
- * text but for its one-tap link near the end, so the last text is kept
- * with its JSON in chunks, and the chunks the new text begins with are
- * reused: jansson escapes code point by code point, so the JSON of a text
- * cut between code points is the JSONs of the pieces, quotes taken off.
- */
 static int
-webhook_text(struct webhook *w, const char *s, char *buf, size_t size,
-    size_t *len)
-{
-	char	 piece[6 * WEBHOOK_CHUNK + 8], *text = NULL, *json = NULL;
-	size_t	*ends = NULL, n, off = 0, end, jl, k = 0, max, m;
-	json_t	*j;
-	int	 r = -ENOMEM;
-
-	if (s == NULL)
-		return webhook_value(s, buf, size, len);
-	n = strlen(s);
-	while (k < w->nchunks && w->ends[2 * k] <= n && memcmp(w->text + off,
-	    s + off, w->ends[2 * k] - off) == 0)
-		off = w->ends[2 * k++];
-	jl = k > 0 ? w->ends[2 * k - 1] : 0;
-	/* A chunk is cut back at most 3 bytes to a code point's start. */
-	max = k + (n - off) / (WEBHOOK_CHUNK - 3) + 2;
-	if ((text = malloc(n + 1)) == NULL ||
-	    (json = malloc(jl + 6 * (n - off) + 1)) == NULL ||
-	    (ends = malloc(2 * max * sizeof(*ends))) == NULL)
-		goto out;
-	memcpy(text, s, n + 1);
-	if (k > 0) {
-		memcpy(json, w->text_json, jl);
-		memcpy(ends, w->ends, 2 * k * sizeof(*ends));
-	}
-	for (; off < n; off = end, k++) {
-		end = n - off > WEBHOOK_CHUNK ? off + WEBHOOK_CHUNK : n;
-		while (end < n && end > off + 1 &&
-		    ((unsigned char)s[end] & 0xc0) == 0x80)
-			end--;
-		r = -ENOMEM;
-		if ((j = json_stringn_nocheck(s + off, end - off)) == NULL)
-			goto out;
-		/* Checked as it is written: dumping refuses what is not UTF-8. */
-		m = json_dumpb(j, piece, sizeof(piece), JSON_ENCODE_ANY |
-		    JSON_COMPACT);
-		json_decref(j);
-		r = -EINVAL;
-		if (m < 2 || m > sizeof(piece))
-			goto out;
-		memcpy(json + jl, piece + 1, m - 2);
-		jl += m - 2;
-		ends[2 * k] = end;
-		ends[2 * k + 1] = jl;
-	}
-	if (jl + 2 > size - *len)
-		goto out;
-	buf[(*len)++] = '"';
-	memcpy(buf + *len, json, jl);
-	*len += jl;
-	buf[(*len)++] = '"';
-	free(w->text);
-	free(w->text_json);
-	free(w->ends);
-	w->text = text;
-	w->text_json = json;
-	w->ends = ends;
-	w->nchunks = k;
-	return 0;
- out:
-	free(text);
-	free(json);
-	free(ends);
-	return r;
-}
-
-static int
-webhook_body(struct webhook *w, const struct dutyd_message *msg, char **out,
-    size_t *outlen)
+webhook_body(const struct dutyd_message *msg, char **out, size_t *outlen)
 {
 	const struct webhook_field f[] = {
-		{ "{\"event\":", msg->event, 1, 0 },
-		{ ",\"delivery\":", msg->delivery_id, 1, 0 },
-		{ ",\"incident\":", NULL, 0, 0 },	/* spliced in as it is */
-		{ ",\"recipient\":{\"id\":", msg->recipient.id, 0, 0 },
-		{ ",\"name\":", msg->recipient.name, 0, 0 },
-		{ ",\"to\":", msg->recipient.to, 0, 0 },
-		{ "},\"text\":", msg->text, 0, 1 },
-		{ ",\"url\":", msg->url, 0, 0 },
+		{ "{\"event\":", msg->event, 1 },
+		{ ",\"delivery\":", msg->delivery_id, 1 },
+		{ ",\"incident\":", NULL, 0 },	/* spliced in as it is */
+		{ ",\"recipient\":{\"id\":", msg->recipient.id, 0 },
+		{ ",\"name\":", msg->recipient.name, 0 },
+		{ ",\"to\":", msg->recipient.to, 0 },
+		{ "},\"text\":", msg->text, 0 },
+		{ ",\"url\":", msg->url, 0 },
 	};
 	size_t	 i, size, len = 0, il, fl;
 	char	*buf;
@@ -263,9 +172,7 @@ webhook_body(struct webhook *w, const struct dutyd_message *msg, char **out,
 		if (i == 2) {
 			memcpy(buf + len, msg->incident_json, il);
 			len += il;
-		} else if (f[i].shared)
-			r = webhook_text(w, f[i].value, buf, size - 2, &len);
-		else
+		} else
 			r = webhook_value(f[i].value, buf, size - 2, &len);
 	}
 	if (r != 0) {
@@ -292,7 +199,7 @@ webhook_build(void *arg, const struct dutyd_message *msg,
 	    msg->incident_json == NULL)
 		return -EINVAL;
 	if ((r = pluglib_post(req, w->url)) < 0 ||
-	    (r = webhook_body(w, msg, &req->body, &req->body_len)) < 0 ||
+	    (r = webhook_body(msg, &req->body, &req->body_len)) < 0 ||
 	    (r = pluglib_headers(req, "Content-Type", "application/json",
 	    "User-Agent", "dutyd", "X-Dutyd-Event", msg->event,
 	    "X-Dutyd-Delivery", msg->delivery_id, NULL)) < 0)

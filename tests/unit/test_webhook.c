@@ -189,74 +189,6 @@ test_build_exact(void **unused)
 	channel_request_clear(&req);
 }
 
-/*
- * One channel state builds every recipient's body in turn, and each body
- * must be, byte for byte, the one a fresh state builds for that message:
- * whatever text came before (long texts that part at any byte, escapes
- * and multibyte characters where the plugin's chunks meet, a text that
- * is the start of the last one, the buffer holding the text rewritten).
- */
-static void
-test_build_text_in_turn(void **unused)
-{
-	const struct dutyd_option opts[] = { { "url", "http://127.0.0.1:9/h" } };
-	static const struct dutyd_recipient r[2] = {
-		{ "p1", "甲", "a" }, { "p2", "乙", "b" } };
-	static const char *tails[] = { "确认：http://h/t/AAAA", "确认：http://h/t/BBBB",
-	    "\n\"q\"\\", "", "中", "x\x01" };
-	struct dutyd_message m;
-	struct dutyd_request req, fresh;
-	char text[2048];
-	void *state = plug_configure_ok(wh, opts, 1);
-	size_t i, lead, len, turn = 0;
-
-	for (lead = 0; lead < 1100; lead += 37) {
-		/* 3 bytes a character: the chunks' ends fall anywhere in one. */
-		for (len = 0; len < lead * 3 && len + 3 < 1400; len += 3)
-			memcpy(text + len, "渗", 3);
-		if (lead % 5 == 0 && len > 0)
-			memcpy(text + len / 6 * 3, "\"\\\t", 3);	/* escapes inside */
-		for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++, turn++) {
-			snprintf(text + len, sizeof(text) - len, "%s", tails[i]);
-			plug_message(&m, INCIDENT, NULL, text, URL, &r[turn % 2], 1);
-			memset(&req, 0, sizeof(req));
-			assert_int_equal(wh->build(state, &m, &req), 0);
-			assert_int_equal(plug_build(wh, opts, 1, &m, &fresh), 0);
-			assert_string_equal(req.body, fresh.body);
-			assert_int_equal(req.body_len, fresh.body_len);
-			channel_request_clear(&req);
-			channel_request_clear(&fresh);
-		}
-		/* The start of the last text alone. */
-		text[len / 6 * 3] = '\0';	/* between characters */
-		memset(&req, 0, sizeof(req));
-		assert_int_equal(wh->build(state, &m, &req), 0);
-		assert_int_equal(plug_build(wh, opts, 1, &m, &fresh), 0);
-		assert_string_equal(req.body, fresh.body);
-		channel_request_clear(&req);
-		channel_request_clear(&fresh);
-	}
-	/* No text, then text that is not UTF-8 after good text, then good again. */
-	m.text = NULL;
-	memset(&req, 0, sizeof(req));
-	assert_int_equal(wh->build(state, &m, &req), 0);
-	assert_contains(req.body, "\"text\":null");
-	channel_request_clear(&req);
-	memcpy(text, "渗渗渗", 10);
-	m.text = text;
-	memset(&req, 0, sizeof(req));
-	assert_int_equal(wh->build(state, &m, &req), 0);
-	channel_request_clear(&req);
-	text[4] = 'a';	/* cuts the second character short */
-	plug_build_refused(wh, state, &m);
-	memcpy(text, "渗渗", 7);
-	memset(&req, 0, sizeof(req));
-	assert_int_equal(wh->build(state, &m, &req), 0);
-	assert_contains(req.body, "\"text\":\"渗渗\"");
-	channel_request_clear(&req);
-	wh->release(state);
-}
-
 static void
 test_build_headers(void **unused)
 {
@@ -395,7 +327,6 @@ main(void)
 		cmocka_unit_test(test_configure),
 		cmocka_unit_test(test_build_body),
 		cmocka_unit_test(test_build_exact),
-		cmocka_unit_test(test_build_text_in_turn),
 		cmocka_unit_test(test_build_headers),
 		cmocka_unit_test(test_build_signature),
 		cmocka_unit_test(test_build_bad_incident),
