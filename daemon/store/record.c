@@ -49,73 +49,8 @@ is_hex64(const char *s)
 }
 
 static int record_plain(const char *, size_t);
+static void record_find_data(const char *, size_t, json_t *, struct record *);
 
-/* Past "S" at *off in LINE when S is plain and written there. */
-static int
-record_at_string(const char *line, size_t len, size_t *off, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (*off + n + 2 > len || line[*off] != '"' ||
-	    memcmp(line + *off + 1, s, n) != 0 || line[*off + n + 1] != '"' ||
-	    !record_plain(s, n))
-		return -1;
-	*off += n + 2;
-	return 0;
-}
-
-static int
-record_at(const char *line, size_t len, size_t *off, const char *s, size_t n)
-{
-	if (*off + n > len || memcmp(line + *off, s, n) != 0)
-		return -1;
-	*off += n;
-	return 0;
-}
-
-/*
- * Where data's bytes are in LINE, which jansson has just parsed whole
- * into ROOT and REC.  How we know: when ROOT has only the envelope's
- * members and the line's bytes before data are exactly what
- * record_format_raw() writes for REC's values (our own fixed layout:
- * seq, ts, event, incident, actor, data, prev, plain strings), and it
- * ends in the fixed 75 bytes of ,"prev":"<64 hex>"}, data's value is
- * what lies between the two: nothing is read from the line, only
- * compared.  Otherwise (a line dutyd did not write) data_text stays NULL.
- */
-static void
-record_find_data(const char *line, size_t len, json_t *root,
-    struct record *rec)
-{
-	/* ,"prev":" 64 hex digits "} */
-	static const size_t	 tail = 9 + 64 + 2;
-	char			 num[32];
-	size_t			 off = 0;
-	int			 n;
-
-	n = snprintf(num, sizeof(num), "{\"seq\":%lld,\"ts\":",
-	    (long long)rec->seq);
-	/* Nothing but the envelope's members: none between data and prev. */
-	if (json_object_size(root) != (rec->incident != NULL ? 7u : 6u) ||
-	    n < 0 || (size_t)n >= sizeof(num) ||
-	    record_at(line, len, &off, num, (size_t)n) != 0 ||
-	    record_at_string(line, len, &off, rec->ts) != 0 ||
-	    record_at(line, len, &off, ",\"event\":", 9) != 0 ||
-	    record_at_string(line, len, &off, rec->event) != 0 ||
-	    (rec->incident != NULL &&
-	    (record_at(line, len, &off, ",\"incident\":", 12) != 0 ||
-	    record_at_string(line, len, &off, rec->incident) != 0)) ||
-	    record_at(line, len, &off, ",\"actor\":", 9) != 0 ||
-	    record_at_string(line, len, &off, rec->actor) != 0 ||
-	    record_at(line, len, &off, ",\"data\":", 8) != 0 ||
-	    len < off + 2 + tail ||
-	    memcmp(line + len - tail, ",\"prev\":\"", 9) != 0 ||
-	    line[len - 2] != '"' || line[len - 1] != '}' ||
-	    line[off] != '{' || line[len - tail - 1] != '}')
-		return;
-	rec->data_text = line + off;
-	rec->data_textlen = len - tail - off;
-}
 
 int
 record_parse(const char *line, size_t len, struct record *rec, json_t **rootp,
@@ -249,13 +184,72 @@ record_put_string(struct record_buf *b, const char *s)
 	free(dumped);
 }
 
+/*
+ * A line up to data's value: the key order is the envelope auditscan.c
+ * reads without parsing, and record_find_data() compares a line with.
+ */
+static void
+record_put_envelope(struct record_buf *b, const struct record *rec)
+{
+	char	num[32];
+	int	n;
+
+	n = snprintf(num, sizeof(num), "{\"seq\":%lld,\"ts\":",
+	    (long long)rec->seq);
+	record_put(b, num, (size_t)n);
+	record_put_string(b, rec->ts);
+	record_put(b, ",\"event\":", 9);
+	record_put_string(b, rec->event);
+	if (rec->incident != NULL) {
+		record_put(b, ",\"incident\":", 12);
+		record_put_string(b, rec->incident);
+	}
+	record_put(b, ",\"actor\":", 9);
+	record_put_string(b, rec->actor);
+	record_put(b, ",\"data\":", 8);
+}
+
+/*
+ * Where data's bytes are in LINE, which jansson has just parsed whole
+ * into ROOT and REC.  How we know: when ROOT has only the envelope's
+ * members and the line's bytes before data are exactly what
+ * record_format_raw() writes for REC's values (our own fixed layout:
+ * seq, ts, event, incident, actor, data, prev, plain strings), and it
+ * ends in the fixed 75 bytes of ,"prev":"<64 hex>"}, data's value is
+ * what lies between the two: nothing is read from the line, only
+ * compared.  Otherwise (a line dutyd did not write) data_text stays NULL.
+ */
+static void
+record_find_data(const char *line, size_t len, json_t *root,
+    struct record *rec)
+{
+	/* ,"prev":" 64 hex digits "} */
+	static const size_t	 tail = 9 + 64 + 2;
+	struct record_buf	 b;
+	size_t			 off;
+
+	/* Nothing but the envelope's members: none between data and prev. */
+	if (json_object_size(root) != (rec->incident != NULL ? 7u : 6u))
+		return;
+	memset(&b, 0, sizeof(b));
+	record_put_envelope(&b, rec);
+	off = b.len;
+	if (!b.failed && len >= off + 2 + tail &&
+	    memcmp(line, b.p, off) == 0 &&
+	    memcmp(line + len - tail, ",\"prev\":\"", 9) == 0 &&
+	    line[len - 2] == '"' && line[len - 1] == '}' &&
+	    line[off] == '{' && line[len - tail - 1] == '}') {
+		rec->data_text = line + off;
+		rec->data_textlen = len - tail - off;
+	}
+	free(b.p);
+}
+
 int
 record_format_raw(const struct record *rec, const char *prev,
     const char *data, size_t datalen, char **linep, size_t *lenp)
 {
 	struct record_buf	 b;
-	char			 num[32];
-	int			 n;
 
 	*linep = NULL;
 	*lenp = 0;
@@ -265,19 +259,7 @@ record_format_raw(const struct record *rec, const char *prev,
 	    strlen(rec->incident) : 0);
 	if ((b.p = malloc(b.cap)) == NULL)
 		return -ENOMEM;
-	/* The key order is the envelope auditscan.c reads without parsing. */
-	n = snprintf(num, sizeof(num), "{\"seq\":%lld,\"ts\":", (long long)rec->seq);
-	record_put(&b, num, (size_t)n);
-	record_put_string(&b, rec->ts);
-	record_put(&b, ",\"event\":", 9);
-	record_put_string(&b, rec->event);
-	if (rec->incident != NULL) {
-		record_put(&b, ",\"incident\":", 12);
-		record_put_string(&b, rec->incident);
-	}
-	record_put(&b, ",\"actor\":", 9);
-	record_put_string(&b, rec->actor);
-	record_put(&b, ",\"data\":", 8);
+	record_put_envelope(&b, rec);
 	record_put(&b, data, datalen);
 	record_put(&b, ",\"prev\":", 8);
 	record_put_string(&b, prev);
