@@ -348,8 +348,8 @@ class Dutyd:
 
     # -- HTTP --------------------------------------------------------------
     def call(self, method, path, token=None, body=None, headers=None, raw=None,
-             content_type="application/json"):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+             content_type="application/json", timeout=30):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         h = dict(headers or {})
         if token is not None:
             h["Authorization"] = "Bearer " + token
