@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "parse/jfast.h"
+#include "base/jfast.h"
 #include "parse/report.h"
 #include "base/timeutil.h"
 #include "base/utf8.h"

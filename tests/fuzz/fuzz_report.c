@@ -5,7 +5,7 @@
 #include <jansson.h>
 
 #include "base/timeutil.h"
-#include "parse/jfast.h"
+#include "base/jfast.h"
 #include "parse/report.h"
 #include "fuzz.h"
 

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "parse/jfast.h"
+#include "base/jfast.h"
 #include "parse/report.h"
 #include "store/record.h"
 
@@ -818,7 +818,7 @@ test_hash_is_the_one_logged_before(void **state)
 }
 
 /*
- * yajl's fast parse (parse/jfast.c) gives jansson's tree or nothing: the
+ * yajl's fast parse (base/jfast.c) gives jansson's tree or nothing: the
  * same report, and the same error to the byte, whichever parsed it.
  */
 static void

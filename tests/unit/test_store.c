@@ -758,6 +758,63 @@ test_spliced_line_is_the_formatted_one(void **state)
 	}
 }
 
+/*
+ * Replay parses each line with yajl where it can (base/jfast.c): whichever
+ * parser reads a line, record_parse() must see what jansson sees, and
+ * refuse what jansson refuses.
+ */
+static void
+test_record_parse_is_janssons_reading(void **state)
+{
+	static const char *lines[] = {
+		/* the fast path: no backslash */
+		"{\"seq\":7,\"ts\":\"2026-12-02T08:00:00.000+08:00\",\"event\":"
+		"\"report.received\",\"actor\":\"county-a\",\"incident\":"
+		"\"INC-20261202-0001\",\"data\":{\"report\":{\"title\":\"某镇化工厂爆炸\","
+		"\"casualties\":{\"dead\":0,\"injured\":3},\"tags\":[\"a\",true,null]}},"
+		"\"prev\":\"" "0123456789abcdef0123456789abcdef"
+		"0123456789abcdef0123456789abcdef\"}",
+		/* escapes: jansson's turn */
+		"{\"seq\":8,\"ts\":\"2026-12-02T08:00:01.000+08:00\",\"event\":"
+		"\"report.received\",\"actor\":\"county-a\",\"data\":{\"details\":"
+		"\"line\\none \\u00e9 \\\"q\\\"\"},\"prev\":\""
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}",
+		/* a real: jansson's turn */
+		"{\"seq\":9,\"ts\":\"2026-12-02T08:00:02.000+08:00\",\"event\":"
+		"\"x\",\"actor\":\"a\",\"data\":{\"v\":1.5},\"prev\":\""
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}",
+	};
+	struct record	 rec;
+	json_t		*root, *want;
+	const char	*why;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		want = json_loads(lines[i], JSON_REJECT_DUPLICATES, NULL);
+		assert_non_null(want);
+		why = NULL;
+		assert_int_equal(record_parse(lines[i], strlen(lines[i]), &rec,
+		    &root, &why), 0);
+		assert_true(json_equal(root, want));
+		assert_int_equal(rec.seq, 7 + (int)i);
+		assert_string_equal(rec.actor, i == 2 ? "a" : "county-a");
+		assert_true(json_equal(rec.data, json_object_get(want, "data")));
+		json_decref(root);
+		json_decref(want);
+	}
+	/* A key twice is no record, whichever parser meets it. */
+	{
+		const char *dup = "{\"seq\":1,\"seq\":2,\"ts\":"
+		    "\"2026-12-02T08:00:00.000+08:00\",\"event\":\"x\",\"actor\":"
+		    "\"a\",\"data\":{},\"prev\":\"0123456789abcdef0123456789abcdef"
+		    "0123456789abcdef0123456789abcdef\"}";
+		assert_int_equal(record_parse(dup, strlen(dup), &rec, &root,
+		    &why), -EINVAL);
+		assert_null(root);
+	}
+}
+
 int
 main(void)
 {
@@ -775,6 +832,7 @@ main(void)
 		cmocka_unit_test(test_async_waiters_run_after_done),
 		cmocka_unit_test(test_async_failure_retries_in_order),
 		cmocka_unit_test(test_async_flush_at_stop),
+		cmocka_unit_test(test_record_parse_is_janssons_reading),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,7 @@
 #include <jansson.h>
 #include <yajl/yajl_parse.h>
 
-#include "parse/jfast.h"
+#include "base/jfast.h"
 
 #define JFAST_DEPTH_MAX	16	/* a report is two deep */
 #define JFAST_KEY_MAX	64	/* longer is no field's name */

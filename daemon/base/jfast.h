@@ -1,6 +1,6 @@
 /*
  * A JSON body parsed to the tree json_loadb() would return, at a tenth of
- * its cost, or NULL: then jansson's turn (parse/jfast.c says when).
+ * its cost, or NULL: then jansson's turn (base/jfast.c says when).
  */
 #ifndef DUTYD_JFAST_H
 #define DUTYD_JFAST_H
