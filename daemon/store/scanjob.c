@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "base/clock.h"
+#include "base/jfast.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "store/scanjob.h"
@@ -166,7 +167,9 @@ scanjob_bare(const char *line, size_t len, struct record *rec, json_t **rootp)
 		return -1;
 	memcpy(buf, line, n);
 	buf[n] = '}';
-	if ((root = json_loadb(buf, n + 1, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+	/* Every line's envelope is read: yajl's parse where it is jansson's. */
+	if ((root = jfast_load(buf, n + 1)) == NULL &&
+	    (root = json_loadb(buf, n + 1, JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		return -1;
 	memset(rec, 0, sizeof(*rec));
 	v = json_object_get(root, "seq");
