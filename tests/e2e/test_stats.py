@@ -275,9 +275,9 @@ def test_healthz_answered_while_a_big_log_is_read(make_dutyd):
     now = time.time()
     # The scans run at nice 10 (scanjob.c), so on a machine loaded by other
     # work they get little CPU: under ASan in make check (8 workers on 2
-    # cores) two scans of 2,000 outlasted a 30 s client.  How long a scan
-    # takes is make bench's; here it only has to outlast the probes, so the
-    # askers wait as long as a hang's bound.
+    # cores) two scans of 2,000 outlasted a 30 s client.  This test is about
+    # /healthz during a scan, not the scan's speed: the scan only has to
+    # outlast the probes, so the askers wait as long as a hang's bound.
     statslog.generate(d.state_dir, 1000 if SANITIZED else 5000, now - 300 * DAY, now - 3600,
                       seed=3)
     d.start()
