@@ -50,8 +50,11 @@ CFLAGS_BASE += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 LDFLAGS_SAN := -fsanitize=address,undefined
 endif
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Asked once, when a recipe first needs them (by then `make deps` has run and
+# pkg-config is there): as plain recursive variables they ran pkg-config for
+# every compile and link, some 500 processes in make check.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) -Idaemon -Iplugins \
 	-DDUTYD_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS)
 # http-parser ships no pkg-config file.
