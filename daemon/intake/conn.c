@@ -211,9 +211,19 @@ conn_write(struct conn *c, const char *version, int status,
     const char *content_type, const struct evkeyvalq *extra, const char *body,
     size_t len, int keep, int head_only)
 {
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer		*out = bufferevent_get_output(c->bev), *now;
 	const struct evkeyval	*kv;
+	int			 fd = bufferevent_getfd(c->bev);
 
+	/*
+	 * Plain TCP with nothing queued: the answer goes to the socket at once
+	 * and only what does not fit to the bufferevent, whose write event was
+	 * otherwise added and removed around every answer (two epoll_ctl).
+	 */
+	now = !c->tls && fd != -1 && evbuffer_get_length(out) == 0 ?
+	    evbuffer_new() : NULL;
+	if (now != NULL)
+		out = now;
 	evbuffer_add_printf(out, "%s %d %s\r\n", version, status,
 	    httpstatus_reason(status));
 	if (content_type != NULL)
@@ -226,6 +236,12 @@ conn_write(struct conn *c, const char *version, int status,
 	evbuffer_add(out, "\r\n", 2);
 	if (!head_only && len > 0)
 		evbuffer_add(out, body, len);
+	if (now != NULL) {
+		/* A failure stays queued: the bufferevent meets it and says so. */
+		(void)evbuffer_write(now, fd);
+		evbuffer_add_buffer(bufferevent_get_output(c->bev), now);
+		evbuffer_free(now);
+	}
 }
 
 /*
