@@ -33,6 +33,7 @@
 #include "notify/failwarn.h"
 #include "notify/fetch.h"
 #include "notify/message.h"
+#include "notify/ratewin.h"
 #include "state/incident.h"
 #include "state/incview.h"
 
@@ -45,8 +46,7 @@
 struct chanq {
 	TAILQ_ENTRY(chanq) entry;
 	char		*name;
-	int64_t		*sent;		/* ring of the last `cap` send times */
-	size_t		 cap, n, head;	/* head: the oldest when n == cap */
+	struct ratewin	 win;
 	TAILQ_HEAD(, delivery) waiting;
 	size_t		 nwaiting;
 	struct clock	 timer;
@@ -72,7 +72,7 @@ chanq_free(struct chanq *q)
 	TAILQ_REMOVE(&chanqs, q, entry);
 	clock_free(&q->timer);
 	free(q->name);
-	free(q->sent);
+	ratewin_free(&q->win);
 	free(q);
 }
 
@@ -742,57 +742,13 @@ chanq_get(const char *name)
 	return q;
 }
 
-/* When the window lets the next message go: now or later. */
-static int64_t
-chanq_next(struct chanq *q, const struct config_channel *ch, int64_t now)
-{
-	int64_t *grown;
-	size_t	 keep, i;
-
-	if (q->cap != (size_t)ch->rate_count) {
-		/*
-		 * New limit (a reload): the newest sends still count, or a
-		 * limit lowered because the vendor throttled would let a
-		 * whole new COUNT go at once.
-		 */
-		if ((grown = calloc((size_t)ch->rate_count, sizeof(*grown))) == NULL)
-			return now + 1000;
-		keep = q->n < (size_t)ch->rate_count ? q->n : (size_t)ch->rate_count;
-		for (i = 0; i < keep; i++)
-			grown[i] = q->sent[(q->head + q->n - keep + i) % q->cap];
-		free(q->sent);
-		q->sent = grown;
-		q->cap = (size_t)ch->rate_count;
-		q->n = keep;
-		q->head = 0;
-	}
-	if (q->n < q->cap || now - q->sent[q->head] >= ch->rate_period_ms)
-		return now;
-	return q->sent[q->head] + ch->rate_period_ms;
-}
-
-static int
-chanq_take(struct chanq *q, const struct config_channel *ch)
-{
-	int64_t now = time_now_ms();
-
-	if (chanq_next(q, ch, now) > now || q->sent == NULL)
-		return 0;
-	if (q->n < q->cap)
-		q->sent[(q->head + q->n++) % q->cap] = now;
-	else {
-		q->sent[q->head] = now;
-		q->head = (q->head + 1) % q->cap;
-	}
-	return 1;
-}
-
 static void
 chanq_arm(struct chanq *q, const struct config_channel *ch)
 {
 	if (q->nwaiting == 0 || clock_armed(&q->timer))
 		return;
-	clock_arm(&q->timer, chanq_next(q, ch, time_now_ms()));
+	clock_arm(&q->timer, ratewin_next(&q->win, (size_t)ch->rate_count,
+	    ch->rate_period_ms, time_now_ms()));
 }
 
 static void
@@ -823,7 +779,8 @@ chanq_cb(struct clock *c, void *arg)
 	}
 	p = channel_plugin_abi(ch->plugin);
 	group = (p->flags & DUTYD_PLUGIN_GROUP) != 0;
-	while (q->nwaiting > 0 && chanq_take(q, ch)) {
+	while (q->nwaiting > 0 && ratewin_take(&q->win, (size_t)ch->rate_count,
+	    ch->rate_period_ms, time_now_ms())) {
 		ds[0] = TAILQ_FIRST(&q->waiting);
 		n = 1;
 		/* The written report goes as itself, never as a summary line. */
@@ -922,7 +879,8 @@ delivery_start(struct delivery *d)
 		return;
 	}
 	if (ch->rate_count > 0 && (q = chanq_get(ch->name)) != NULL &&
-	    (q->nwaiting > 0 || !chanq_take(q, ch))) {
+	    (q->nwaiting > 0 || !ratewin_take(&q->win, (size_t)ch->rate_count,
+	    ch->rate_period_ms, time_now_ms()))) {
 		chanq_enqueue(q, d);
 		chanq_arm(q, ch);
 		return;
