@@ -195,6 +195,7 @@ delivery_halt(struct delivery *d)
 	config_unref(d->cfg);
 	d->cfg = NULL;
 	store_wait_cancel(&d->waiter);
+	store_later_cancel(&d->later);
 	clock_disarm(&d->timer);
 }
 
@@ -260,6 +261,24 @@ delivery_id(const struct delivery *d, char *buf, size_t len)
 	return buf;
 }
 
+/* EVENT with DATA could not be recorded: kept, and tried every second. */
+static void
+delivery_recording(struct delivery *d, const char *event, json_t *data,
+    int rc, int told)
+{
+	if (!told)
+		log_errorx("incident %s: cannot record %s of delivery %" PRId64
+		    ".%d (%s); retrying every second", d->subj->id, event,
+		    d->intent, d->index, strerror(-rc));
+	delivery_halt(d);
+	free(d->recording_event);
+	json_decref(d->recording_data);
+	d->recording_event = strdup(event);
+	d->recording_data = data;
+	d->state = DELIVERY_RECORDING;
+	clock_arm(&d->timer, time_now_ms() + 1000);
+}
+
 /*
  * Appends; if it cannot be written, keeps it and retries every second.
  * Steals DATA.  A record without the delivery it belongs to is never
@@ -282,18 +301,34 @@ delivery_record(struct delivery *d, const char *event, json_t *data)
 			return 0;
 		}
 	}
-	if (!told)
-		log_errorx("incident %s: cannot record %s of delivery %" PRId64
-		    ".%d (%s); retrying every second", d->subj->id, event,
-		    d->intent, d->index, strerror(-rc));
-	delivery_halt(d);
-	free(d->recording_event);
-	json_decref(d->recording_data);
-	d->recording_event = strdup(event);
-	d->recording_data = data;
-	d->state = DELIVERY_RECORDING;
-	clock_arm(&d->timer, time_now_ms() + 1000);
+	delivery_recording(d, event, data, rc, told);
 	return rc;
+}
+
+static void
+delivery_later_failed(void *arg, int status, json_t *data)
+{
+	delivery_recording(arg, "notify.attempt", data, status, 0);
+}
+
+/*
+ * A success ends the delivery and nobody waits on its record: it goes with
+ * the turn's other held records in one write (store_append_later()), the
+ * delivery recording until then.  Steals DATA; d may be gone after.
+ */
+static void
+delivery_record_later(struct delivery *d, json_t *data)
+{
+	if (json_object_set_new(data, "intent", json_integer(d->intent)) != 0 ||
+	    json_object_set_new(data, "recipient", jintern_int(d->index)) != 0) {
+		delivery_recording(d, "notify.attempt", data, -ENOMEM,
+		    d->state == DELIVERY_RECORDING);
+		return;
+	}
+	delivery_halt(d);
+	d->state = DELIVERY_RECORDING;
+	store_append_later(&d->later, "notify.attempt", d->subj->id, "dutyd",
+	    data, delivery_later_failed, d);
 }
 
 void
@@ -380,6 +415,8 @@ delivery_measure(const struct delivery *d, const char *outcome, int64_t now)
 	if ((inc = incident_find(d->subj->id)) != NULL)
 		metrics_observe(METRICS_NOTIFY_LATENCY,
 		    (now - inc->received_at) / 1000.0);
+	/* Its record is applied at the turn's end: another may finish first. */
+	d->subj->new_delivered = 1;
 }
 
 static void
@@ -475,6 +512,10 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 	delivery_measure(d, outcome, now);
 	if (strcmp(outcome, "failed") == 0) {
 		delivery_failed(d, contact, res->detail, data);
+		return;
+	}
+	if (strcmp(outcome, "delivered") == 0) {
+		delivery_record_later(d, data);
 		return;
 	}
 	if (delivery_record(d, "notify.attempt", data) != 0 || fallback < 0)
