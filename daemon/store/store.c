@@ -228,6 +228,7 @@ struct store_held {
 	const char	*event, *actor;
 	char		*incident;
 	json_t		*data;
+	char		 ts[TIME_RFC3339_MAX];
 };
 
 /*
@@ -241,8 +242,7 @@ store_laters_write(void)
 	struct store_later	*l;
 	struct store_held	*h;
 	struct record		 rec;
-	char			 ts[TIME_RFC3339_MAX], hash[RECORD_HASH_HEX];
-	char			*line;
+	char			 hash[RECORD_HASH_HEX], *line;
 	size_t			 len, used = 0, n = 0, i;
 	unsigned		 flags = STORE_PRIVILEGED;
 	int64_t			 first = st.seq + 1;
@@ -262,7 +262,7 @@ store_laters_write(void)
 	TAILQ_FOREACH(l, &st.laters, entry) {
 		rec.seq = first + (int64_t)i;
 		rec.ts_ms = l->ts_ms;
-		rec.ts = time_format(rec.ts_ms, ts, sizeof(ts));
+		rec.ts = time_format(rec.ts_ms, h[i].ts, sizeof(h[i].ts));
 		rec.event = l->event;
 		rec.incident = l->incident;
 		rec.actor = l->actor;
@@ -298,8 +298,11 @@ store_laters_write(void)
 	/* On disk: off the queue, so that nothing can cancel them now. */
 	for (i = 0; i < n; i++) {
 		l = TAILQ_FIRST(&st.laters);
-		h[i] = (struct store_held){ l->ts_ms, l->event, l->actor,
-		    l->incident, l->data };
+		h[i].ts_ms = l->ts_ms;
+		h[i].event = l->event;
+		h[i].actor = l->actor;
+		h[i].incident = l->incident;
+		h[i].data = l->data;
 		l->incident = NULL;
 		l->data = NULL;
 		TAILQ_REMOVE(&st.laters, l, entry);
@@ -316,7 +319,7 @@ store_laters_write(void)
 	for (i = 0; i < n; i++) {
 		rec.seq = first + (int64_t)i;
 		rec.ts_ms = h[i].ts_ms;
-		rec.ts = time_format(rec.ts_ms, ts, sizeof(ts));
+		rec.ts = h[i].ts;
 		rec.event = h[i].event;
 		rec.incident = h[i].incident;
 		rec.actor = h[i].actor;
