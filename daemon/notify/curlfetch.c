@@ -32,6 +32,7 @@
 #include "notify/curlfetch.h"
 #include "notify/fetch.h"
 #include "notify/fetchurl.h"
+#include "notify/fetchval.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #define FETCH_MAX_INFLIGHT	256
@@ -252,33 +253,6 @@ curlfetch_header_cb(char *data, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-/* RFC 9110 10.2.3: delta-seconds or an HTTP-date.  Anything else is none. */
-static int64_t
-curlfetch_retry_after(const char *v)
-{
-	const int64_t max = FETCH_RETRY_AFTER_MAX;
-	int64_t secs = 0, now;
-	time_t t;
-	const char *p;
-
-	if (isdigit((unsigned char)v[0])) {
-		for (p = v; isdigit((unsigned char)*p); p++)
-			if (secs <= max / 1000)
-				secs = secs * 10 + (*p - '0');
-		if (*p != '\0')
-			return 0;
-		return secs > max / 1000 ? max : secs * 1000;
-	}
-	if (v[0] == '\0' || (t = curl_getdate(v, NULL)) == -1)
-		return 0;
-	now = time_now_ms();
-	if ((int64_t)t > now / 1000 + max / 1000)
-		return max;
-	if ((int64_t)t * 1000 <= now)
-		return 0;
-	return (int64_t)t * 1000 - now > max ? max : (int64_t)t * 1000 - now;
-}
-
 /* Takes what the callback needs out of curl, then lets the easy handle go. */
 static void
 curlfetch_finish(struct fetch *f, CURLcode rc)
@@ -292,7 +266,8 @@ curlfetch_finish(struct fetch *f, CURLcode rc)
 		if (ct != NULL)
 			f->content_type = strdup(ct);
 		if (!f->smtp)
-			f->retry_after_ms = curlfetch_retry_after(f->retry_after);
+			f->retry_after_ms = fetchval_retry_after(
+			    f->retry_after, time_now_ms(), FETCH_RETRY_AFTER_MAX);
 	} else {
 		/*
 		 * A response cut short (timeout mid-body, reset) is reported as
@@ -691,31 +666,6 @@ curlfetch_shutdown(void)
 		curl_global_cleanup();
 }
 
-static int
-curlfetch_method_ok(const char *m)
-{
-	size_t i;
-
-	for (i = 0; m[i] != '\0'; i++)
-		if (i >= FETCH_METHOD_MAX || !isupper((unsigned char)m[i]))
-			return 0;
-	return i > 0;
-}
-
-/* A CR or LF in a header would smuggle in headers of its own. */
-static int
-curlfetch_header_ok(const char *h)
-{
-	return h != NULL && strchr(h, ':') != NULL && strpbrk(h, "\r\n") == NULL;
-}
-
-/* Nor may an address smuggle in SMTP commands. */
-static int
-curlfetch_address_ok(const char *a)
-{
-	return a != NULL && strpbrk(a, "\r\n") == NULL;
-}
-
 #define SET(opt, val) do {						\
 	if (rc == CURLE_OK)						\
 		rc = curl_easy_setopt(f->easy, opt, val);		\
@@ -731,10 +681,10 @@ curlfetch_setup_http(struct fetch *f, const struct fetch_request *req)
 	int has_expect = 0;
 	CURLcode rc = CURLE_OK;
 
-	if (req->method != NULL && !curlfetch_method_ok(req->method))
+	if (req->method != NULL && !fetchval_method(req->method, FETCH_METHOD_MAX))
 		return -EINVAL;
 	for (i = 0; i < req->nheaders; i++) {
-		if (!curlfetch_header_ok(req->headers[i]))
+		if (!fetchval_header(req->headers[i]))
 			return -EINVAL;
 		if (strncasecmp(req->headers[i], "Expect:", 7) == 0)
 			has_expect = 1;
@@ -822,11 +772,11 @@ curlfetch_setup_smtp(struct fetch *f, const struct fetch_request *req)
 	size_t i;
 	CURLcode rc = CURLE_OK;
 
-	if (!curlfetch_address_ok(req->mail_from) || req->nrcpt == 0 ||
+	if (!fetchval_address(req->mail_from) || req->nrcpt == 0 ||
 	    req->mail_rcpt == NULL)
 		return -EINVAL;
 	for (i = 0; i < req->nrcpt; i++) {
-		if (!curlfetch_address_ok(req->mail_rcpt[i]) ||
+		if (!fetchval_address(req->mail_rcpt[i]) ||
 		    req->mail_rcpt[i][0] == '\0')
 			return -EINVAL;
 		if ((l = curl_slist_append(f->rcpts, req->mail_rcpt[i])) == NULL)
