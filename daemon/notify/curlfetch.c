@@ -95,6 +95,7 @@ struct fetch_sock {
 	TAILQ_ENTRY(fetch_sock)	 entry;
 	curl_socket_t		 fd;
 	short			 kind;		/* what ev waits for */
+	int			 idle;		/* kept between transfers: curl waits for nothing */
 	struct event		*ev;
 };
 
@@ -354,7 +355,15 @@ curlfetch_check_multi(void)
 static void
 curlfetch_event_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct fetch_sock *s = arg;
 	int action = 0, running;
+
+	if (s->idle) {
+		/* The peer closed (or spoke) between transfers: curl sees it on reuse. */
+		event_del(s->ev);
+		s->kind = 0;
+		return;
+	}
 
 	if (what & EV_READ)
 		action |= CURL_CSELECT_IN;
@@ -386,6 +395,28 @@ curlfetch_sock_free(struct fetch_sock *s)
 	free(s);
 }
 
+static struct fetch_sock *
+curlfetch_sock_find(curl_socket_t fd)
+{
+	struct fetch_sock *s;
+
+	TAILQ_FOREACH(s, &fx.socks, entry)
+		if (s->fd == fd)
+			return s;
+	return NULL;
+}
+
+/* curl closes a socket: its event goes first, before the number is reused. */
+static int
+curlfetch_close_cb(void *clientp, curl_socket_t fd)
+{
+	struct fetch_sock *s = curlfetch_sock_find(fd);
+
+	if (s != NULL)
+		curlfetch_sock_free(s);
+	return close(fd);
+}
+
 static int
 curlfetch_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
     void *socketp)
@@ -393,12 +424,26 @@ curlfetch_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 	struct fetch_sock *s = socketp;
 	short kind;
 
+	if (s == NULL)
+		s = curlfetch_sock_find(fd);	/* kept from its last transfer */
 	if (what == CURL_POLL_REMOVE) {
-		if (s != NULL) {
-			curl_multi_assign(fx.multi, fd, NULL);
+		if (s == NULL)
+			return 0;
+		curl_multi_assign(fx.multi, fd, NULL);
+		/*
+		 * A kept connection's next transfer asks for reading again: the
+		 * event stays (until curlfetch_close_cb()) instead of an
+		 * epoll_ctl to remove it now and another to add it back.
+		 */
+		if (s->kind == (EV_READ | EV_PERSIST))
+			s->idle = 1;
+		else
 			curlfetch_sock_free(s);
-		}
 		return 0;
+	}
+	if (s != NULL && s->idle) {
+		s->idle = 0;
+		curl_multi_assign(fx.multi, fd, s);
 	}
 	kind = EV_PERSIST;
 	if (what & CURL_POLL_IN)
@@ -409,7 +454,7 @@ curlfetch_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 		if ((s = calloc(1, sizeof(*s))) == NULL)
 			return -1;
 		s->fd = fd;
-		s->ev = event_new(fx.base, fd, kind, curlfetch_event_cb, NULL);
+		s->ev = event_new(fx.base, fd, kind, curlfetch_event_cb, s);
 		if (s->ev == NULL) {
 			free(s);
 			return -1;
@@ -421,7 +466,7 @@ curlfetch_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 		return 0;
 	} else {
 		event_del(s->ev);
-		event_assign(s->ev, fx.base, fd, kind, curlfetch_event_cb, NULL);
+		event_assign(s->ev, fx.base, fd, kind, curlfetch_event_cb, s);
 	}
 	if (event_add(s->ev, NULL) == -1) {
 		s->kind = 0;	/* not waiting: the next call adds it again */
@@ -700,6 +745,8 @@ curlfetch_setup_http(struct fetch *f, const struct fetch_request *req)
 	}
 
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	/* The loop's own transfers: their sockets' events go before a close. */
+	SET(CURLOPT_CLOSESOCKETFUNCTION, curlfetch_close_cb);
 	/*
 	 * curl refuses an empty list.  Nothing is followed anyway; were that
 	 * ever switched on, it could not leave TLS.
