@@ -7,7 +7,11 @@
 #ifndef DUTYD_NETADDR_H
 #define DUTYD_NETADDR_H
 
+#include <stddef.h>
+
 #define NETADDR_TEXT_MAX	64	/* the longest network written out */
+
+struct sockaddr;
 
 struct netaddr {
 	unsigned char	 addr[16];
@@ -18,5 +22,7 @@ struct netaddr {
 int	netaddr_parse(const char *s, struct netaddr *, const char **why);
 /* 1 when PEER (an address as text, no port) is in NET. */
 int	netaddr_match(const struct netaddr *net, const char *peer);
+/* A peer's address as text, or "local" (a Unix socket): BUF of INET6_ADDRSTRLEN. */
+void	netaddr_peer(const struct sockaddr *sa, char *buf, size_t len);
 
 #endif

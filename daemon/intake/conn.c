@@ -44,6 +44,7 @@
 
 #include "base/fdlimit.h"
 #include "base/log.h"
+#include "base/netaddr.h"
 #include "config/config.h"
 #include "intake/conn.h"
 #include "intake/httpstatus.h"
@@ -211,9 +212,14 @@ conn_write(struct conn *c, const char *version, int status,
     const char *content_type, const struct evkeyvalq *extra, const char *body,
     size_t len, int keep, int head_only)
 {
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer		*out = bufferevent_get_output(c->bev), *now = NULL;
 	const struct evkeyval	*kv;
+	int			 fd = bufferevent_getfd(c->bev);
 
+	/* Plain TCP with nothing queued: written now, sparing two epoll_ctl. */
+	if (!c->tls && fd != -1 && evbuffer_get_length(out) == 0 &&
+	    (now = evbuffer_new()) != NULL)
+		out = now;
 	evbuffer_add_printf(out, "%s %d %s\r\n", version, status,
 	    httpstatus_reason(status));
 	if (content_type != NULL)
@@ -226,6 +232,11 @@ conn_write(struct conn *c, const char *version, int status,
 	evbuffer_add(out, "\r\n", 2);
 	if (!head_only && len > 0)
 		evbuffer_add(out, body, len);
+	if (now != NULL) {
+		(void)evbuffer_write(now, fd);	/* the rest, or a failure, queues */
+		evbuffer_add_buffer(bufferevent_get_output(c->bev), now);
+		evbuffer_free(now);
+	}
 }
 
 /*
@@ -695,19 +706,6 @@ conn_source_get(const char *addr)
 	return s;
 }
 
-static void
-conn_peer(const struct sockaddr *sa, char *buf, size_t len)
-{
-	const void *a = NULL;
-
-	if (sa->sa_family == AF_INET)
-		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-	else if (sa->sa_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-	if (a == NULL || inet_ntop(sa->sa_family, a, buf, (socklen_t)len) == NULL)
-		snprintf(buf, len, "local");
-}
-
 /* Closes the connection idle the longest (of SRC, or of all); 0 when none is. */
 static int
 conn_evict(struct conn_source *src)
@@ -736,7 +734,7 @@ conn_accept(struct evconnlistener *lev, evutil_socket_t fd,
 
 	/* Nagle held keep-alive answers over 16 KiB back ~40 ms (delayed ACK). */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	conn_peer(sa, peer, sizeof(peer));
+	netaddr_peer(sa, peer, sizeof(peer));
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->src = conn_source_get(peer)) == NULL) {
 		free(c);

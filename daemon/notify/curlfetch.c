@@ -32,6 +32,7 @@
 #include "notify/curlfetch.h"
 #include "notify/fetch.h"
 #include "notify/fetchurl.h"
+#include "notify/fetchval.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #define FETCH_MAX_INFLIGHT	256
@@ -94,6 +95,7 @@ struct fetch_sock {
 	TAILQ_ENTRY(fetch_sock)	 entry;
 	curl_socket_t		 fd;
 	short			 kind;		/* what ev waits for */
+	int			 idle;		/* kept between transfers: curl waits for nothing */
 	struct event		*ev;
 };
 
@@ -252,33 +254,6 @@ curlfetch_header_cb(char *data, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-/* RFC 9110 10.2.3: delta-seconds or an HTTP-date.  Anything else is none. */
-static int64_t
-curlfetch_retry_after(const char *v)
-{
-	const int64_t max = FETCH_RETRY_AFTER_MAX;
-	int64_t secs = 0, now;
-	time_t t;
-	const char *p;
-
-	if (isdigit((unsigned char)v[0])) {
-		for (p = v; isdigit((unsigned char)*p); p++)
-			if (secs <= max / 1000)
-				secs = secs * 10 + (*p - '0');
-		if (*p != '\0')
-			return 0;
-		return secs > max / 1000 ? max : secs * 1000;
-	}
-	if (v[0] == '\0' || (t = curl_getdate(v, NULL)) == -1)
-		return 0;
-	now = time_now_ms();
-	if ((int64_t)t > now / 1000 + max / 1000)
-		return max;
-	if ((int64_t)t * 1000 <= now)
-		return 0;
-	return (int64_t)t * 1000 - now > max ? max : (int64_t)t * 1000 - now;
-}
-
 /* Takes what the callback needs out of curl, then lets the easy handle go. */
 static void
 curlfetch_finish(struct fetch *f, CURLcode rc)
@@ -292,7 +267,8 @@ curlfetch_finish(struct fetch *f, CURLcode rc)
 		if (ct != NULL)
 			f->content_type = strdup(ct);
 		if (!f->smtp)
-			f->retry_after_ms = curlfetch_retry_after(f->retry_after);
+			f->retry_after_ms = fetchval_retry_after(
+			    f->retry_after, time_now_ms(), FETCH_RETRY_AFTER_MAX);
 	} else {
 		/*
 		 * A response cut short (timeout mid-body, reset) is reported as
@@ -379,7 +355,15 @@ curlfetch_check_multi(void)
 static void
 curlfetch_event_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct fetch_sock *s = arg;
 	int action = 0, running;
+
+	if (s->idle) {
+		/* The peer closed (or spoke) between transfers: curl sees it on reuse. */
+		event_del(s->ev);
+		s->kind = 0;
+		return;
+	}
 
 	if (what & EV_READ)
 		action |= CURL_CSELECT_IN;
@@ -411,6 +395,28 @@ curlfetch_sock_free(struct fetch_sock *s)
 	free(s);
 }
 
+static struct fetch_sock *
+curlfetch_sock_find(curl_socket_t fd)
+{
+	struct fetch_sock *s;
+
+	TAILQ_FOREACH(s, &fx.socks, entry)
+		if (s->fd == fd)
+			return s;
+	return NULL;
+}
+
+/* curl closes a socket: its event goes first, before the number is reused. */
+static int
+curlfetch_close_cb(void *clientp, curl_socket_t fd)
+{
+	struct fetch_sock *s = curlfetch_sock_find(fd);
+
+	if (s != NULL)
+		curlfetch_sock_free(s);
+	return close(fd);
+}
+
 static int
 curlfetch_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
     void *socketp)
@@ -418,12 +424,26 @@ curlfetch_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 	struct fetch_sock *s = socketp;
 	short kind;
 
+	if (s == NULL)
+		s = curlfetch_sock_find(fd);	/* kept from its last transfer */
 	if (what == CURL_POLL_REMOVE) {
-		if (s != NULL) {
-			curl_multi_assign(fx.multi, fd, NULL);
+		if (s == NULL)
+			return 0;
+		curl_multi_assign(fx.multi, fd, NULL);
+		/*
+		 * A kept connection's next transfer asks for reading again: the
+		 * event stays (until curlfetch_close_cb()) instead of an
+		 * epoll_ctl to remove it now and another to add it back.
+		 */
+		if (s->kind == (EV_READ | EV_PERSIST))
+			s->idle = 1;
+		else
 			curlfetch_sock_free(s);
-		}
 		return 0;
+	}
+	if (s != NULL && s->idle) {
+		s->idle = 0;
+		curl_multi_assign(fx.multi, fd, s);
 	}
 	kind = EV_PERSIST;
 	if (what & CURL_POLL_IN)
@@ -434,7 +454,7 @@ curlfetch_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 		if ((s = calloc(1, sizeof(*s))) == NULL)
 			return -1;
 		s->fd = fd;
-		s->ev = event_new(fx.base, fd, kind, curlfetch_event_cb, NULL);
+		s->ev = event_new(fx.base, fd, kind, curlfetch_event_cb, s);
 		if (s->ev == NULL) {
 			free(s);
 			return -1;
@@ -446,7 +466,7 @@ curlfetch_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 		return 0;
 	} else {
 		event_del(s->ev);
-		event_assign(s->ev, fx.base, fd, kind, curlfetch_event_cb, NULL);
+		event_assign(s->ev, fx.base, fd, kind, curlfetch_event_cb, s);
 	}
 	if (event_add(s->ev, NULL) == -1) {
 		s->kind = 0;	/* not waiting: the next call adds it again */
@@ -691,31 +711,6 @@ curlfetch_shutdown(void)
 		curl_global_cleanup();
 }
 
-static int
-curlfetch_method_ok(const char *m)
-{
-	size_t i;
-
-	for (i = 0; m[i] != '\0'; i++)
-		if (i >= FETCH_METHOD_MAX || !isupper((unsigned char)m[i]))
-			return 0;
-	return i > 0;
-}
-
-/* A CR or LF in a header would smuggle in headers of its own. */
-static int
-curlfetch_header_ok(const char *h)
-{
-	return h != NULL && strchr(h, ':') != NULL && strpbrk(h, "\r\n") == NULL;
-}
-
-/* Nor may an address smuggle in SMTP commands. */
-static int
-curlfetch_address_ok(const char *a)
-{
-	return a != NULL && strpbrk(a, "\r\n") == NULL;
-}
-
 #define SET(opt, val) do {						\
 	if (rc == CURLE_OK)						\
 		rc = curl_easy_setopt(f->easy, opt, val);		\
@@ -731,10 +726,10 @@ curlfetch_setup_http(struct fetch *f, const struct fetch_request *req)
 	int has_expect = 0;
 	CURLcode rc = CURLE_OK;
 
-	if (req->method != NULL && !curlfetch_method_ok(req->method))
+	if (req->method != NULL && !fetchval_method(req->method, FETCH_METHOD_MAX))
 		return -EINVAL;
 	for (i = 0; i < req->nheaders; i++) {
-		if (!curlfetch_header_ok(req->headers[i]))
+		if (!fetchval_header(req->headers[i]))
 			return -EINVAL;
 		if (strncasecmp(req->headers[i], "Expect:", 7) == 0)
 			has_expect = 1;
@@ -750,6 +745,8 @@ curlfetch_setup_http(struct fetch *f, const struct fetch_request *req)
 	}
 
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	/* The loop's own transfers: their sockets' events go before a close. */
+	SET(CURLOPT_CLOSESOCKETFUNCTION, curlfetch_close_cb);
 	/*
 	 * curl refuses an empty list.  Nothing is followed anyway; were that
 	 * ever switched on, it could not leave TLS.
@@ -822,11 +819,11 @@ curlfetch_setup_smtp(struct fetch *f, const struct fetch_request *req)
 	size_t i;
 	CURLcode rc = CURLE_OK;
 
-	if (!curlfetch_address_ok(req->mail_from) || req->nrcpt == 0 ||
+	if (!fetchval_address(req->mail_from) || req->nrcpt == 0 ||
 	    req->mail_rcpt == NULL)
 		return -EINVAL;
 	for (i = 0; i < req->nrcpt; i++) {
-		if (!curlfetch_address_ok(req->mail_rcpt[i]) ||
+		if (!fetchval_address(req->mail_rcpt[i]) ||
 		    req->mail_rcpt[i][0] == '\0')
 			return -EINVAL;
 		if ((l = curl_slist_append(f->rcpts, req->mail_rcpt[i])) == NULL)

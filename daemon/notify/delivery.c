@@ -33,6 +33,7 @@
 #include "notify/failwarn.h"
 #include "notify/fetch.h"
 #include "notify/message.h"
+#include "notify/ratewin.h"
 #include "state/incident.h"
 #include "state/incview.h"
 
@@ -45,8 +46,7 @@
 struct chanq {
 	TAILQ_ENTRY(chanq) entry;
 	char		*name;
-	int64_t		*sent;		/* ring of the last `cap` send times */
-	size_t		 cap, n, head;	/* head: the oldest when n == cap */
+	struct ratewin	 win;
 	TAILQ_HEAD(, delivery) waiting;
 	size_t		 nwaiting;
 	struct clock	 timer;
@@ -72,7 +72,7 @@ chanq_free(struct chanq *q)
 	TAILQ_REMOVE(&chanqs, q, entry);
 	clock_free(&q->timer);
 	free(q->name);
-	free(q->sent);
+	ratewin_free(&q->win);
 	free(q);
 }
 
@@ -195,6 +195,7 @@ delivery_halt(struct delivery *d)
 	config_unref(d->cfg);
 	d->cfg = NULL;
 	store_wait_cancel(&d->waiter);
+	store_later_cancel(&d->later);
 	clock_disarm(&d->timer);
 }
 
@@ -260,6 +261,24 @@ delivery_id(const struct delivery *d, char *buf, size_t len)
 	return buf;
 }
 
+/* EVENT with DATA could not be recorded: kept, and tried every second. */
+static void
+delivery_recording(struct delivery *d, const char *event, json_t *data,
+    int rc, int told)
+{
+	if (!told)
+		log_errorx("incident %s: cannot record %s of delivery %" PRId64
+		    ".%d (%s); retrying every second", d->subj->id, event,
+		    d->intent, d->index, strerror(-rc));
+	delivery_halt(d);
+	free(d->recording_event);
+	json_decref(d->recording_data);
+	d->recording_event = strdup(event);
+	d->recording_data = data;
+	d->state = DELIVERY_RECORDING;
+	clock_arm(&d->timer, time_now_ms() + 1000);
+}
+
 /*
  * Appends; if it cannot be written, keeps it and retries every second.
  * Steals DATA.  A record without the delivery it belongs to is never
@@ -282,18 +301,34 @@ delivery_record(struct delivery *d, const char *event, json_t *data)
 			return 0;
 		}
 	}
-	if (!told)
-		log_errorx("incident %s: cannot record %s of delivery %" PRId64
-		    ".%d (%s); retrying every second", d->subj->id, event,
-		    d->intent, d->index, strerror(-rc));
-	delivery_halt(d);
-	free(d->recording_event);
-	json_decref(d->recording_data);
-	d->recording_event = strdup(event);
-	d->recording_data = data;
-	d->state = DELIVERY_RECORDING;
-	clock_arm(&d->timer, time_now_ms() + 1000);
+	delivery_recording(d, event, data, rc, told);
 	return rc;
+}
+
+static void
+delivery_later_failed(void *arg, int status, json_t *data)
+{
+	delivery_recording(arg, "notify.attempt", data, status, 0);
+}
+
+/*
+ * A success ends the delivery and nobody waits on its record: it goes with
+ * the turn's other held records in one write (store_append_later()), the
+ * delivery recording until then.  Steals DATA; d may be gone after.
+ */
+static void
+delivery_record_later(struct delivery *d, json_t *data)
+{
+	if (json_object_set_new(data, "intent", json_integer(d->intent)) != 0 ||
+	    json_object_set_new(data, "recipient", jintern_int(d->index)) != 0) {
+		delivery_recording(d, "notify.attempt", data, -ENOMEM,
+		    d->state == DELIVERY_RECORDING);
+		return;
+	}
+	delivery_halt(d);
+	d->state = DELIVERY_RECORDING;
+	store_append_later(&d->later, "notify.attempt", d->subj->id, "dutyd",
+	    data, delivery_later_failed, d);
 }
 
 void
@@ -380,6 +415,8 @@ delivery_measure(const struct delivery *d, const char *outcome, int64_t now)
 	if ((inc = incident_find(d->subj->id)) != NULL)
 		metrics_observe(METRICS_NOTIFY_LATENCY,
 		    (now - inc->received_at) / 1000.0);
+	/* Its record is applied at the turn's end: another may finish first. */
+	d->subj->new_delivered = 1;
 }
 
 static void
@@ -475,6 +512,10 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 	delivery_measure(d, outcome, now);
 	if (strcmp(outcome, "failed") == 0) {
 		delivery_failed(d, contact, res->detail, data);
+		return;
+	}
+	if (strcmp(outcome, "delivered") == 0) {
+		delivery_record_later(d, data);
 		return;
 	}
 	if (delivery_record(d, "notify.attempt", data) != 0 || fallback < 0)
@@ -742,57 +783,13 @@ chanq_get(const char *name)
 	return q;
 }
 
-/* When the window lets the next message go: now or later. */
-static int64_t
-chanq_next(struct chanq *q, const struct config_channel *ch, int64_t now)
-{
-	int64_t *grown;
-	size_t	 keep, i;
-
-	if (q->cap != (size_t)ch->rate_count) {
-		/*
-		 * New limit (a reload): the newest sends still count, or a
-		 * limit lowered because the vendor throttled would let a
-		 * whole new COUNT go at once.
-		 */
-		if ((grown = calloc((size_t)ch->rate_count, sizeof(*grown))) == NULL)
-			return now + 1000;
-		keep = q->n < (size_t)ch->rate_count ? q->n : (size_t)ch->rate_count;
-		for (i = 0; i < keep; i++)
-			grown[i] = q->sent[(q->head + q->n - keep + i) % q->cap];
-		free(q->sent);
-		q->sent = grown;
-		q->cap = (size_t)ch->rate_count;
-		q->n = keep;
-		q->head = 0;
-	}
-	if (q->n < q->cap || now - q->sent[q->head] >= ch->rate_period_ms)
-		return now;
-	return q->sent[q->head] + ch->rate_period_ms;
-}
-
-static int
-chanq_take(struct chanq *q, const struct config_channel *ch)
-{
-	int64_t now = time_now_ms();
-
-	if (chanq_next(q, ch, now) > now || q->sent == NULL)
-		return 0;
-	if (q->n < q->cap)
-		q->sent[(q->head + q->n++) % q->cap] = now;
-	else {
-		q->sent[q->head] = now;
-		q->head = (q->head + 1) % q->cap;
-	}
-	return 1;
-}
-
 static void
 chanq_arm(struct chanq *q, const struct config_channel *ch)
 {
 	if (q->nwaiting == 0 || clock_armed(&q->timer))
 		return;
-	clock_arm(&q->timer, chanq_next(q, ch, time_now_ms()));
+	clock_arm(&q->timer, ratewin_next(&q->win, (size_t)ch->rate_count,
+	    ch->rate_period_ms, time_now_ms()));
 }
 
 static void
@@ -823,7 +820,8 @@ chanq_cb(struct clock *c, void *arg)
 	}
 	p = channel_plugin_abi(ch->plugin);
 	group = (p->flags & DUTYD_PLUGIN_GROUP) != 0;
-	while (q->nwaiting > 0 && chanq_take(q, ch)) {
+	while (q->nwaiting > 0 && ratewin_take(&q->win, (size_t)ch->rate_count,
+	    ch->rate_period_ms, time_now_ms())) {
 		ds[0] = TAILQ_FIRST(&q->waiting);
 		n = 1;
 		/* The written report goes as itself, never as a summary line. */
@@ -922,7 +920,8 @@ delivery_start(struct delivery *d)
 		return;
 	}
 	if (ch->rate_count > 0 && (q = chanq_get(ch->name)) != NULL &&
-	    (q->nwaiting > 0 || !chanq_take(q, ch))) {
+	    (q->nwaiting > 0 || !ratewin_take(&q->win, (size_t)ch->rate_count,
+	    ch->rate_period_ms, time_now_ms()))) {
 		chanq_enqueue(q, d);
 		chanq_arm(q, ch);
 		return;

@@ -82,6 +82,7 @@ struct delivery {
 	enum delivery_state state;
 	struct clock	 timer;
 	struct store_waiter waiter;
+	struct store_later later;	/* its outcome, held for the turn's write */
 	struct fetch	*fetch;
 	struct config	*cfg;		/* held while in flight */
 	char		*recording_event;	/* RECORDING: what to write */

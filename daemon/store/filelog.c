@@ -1,8 +1,9 @@
 /*
  * The file backend of the store: the audit log in state_dir.
  *
- * Lines are appended with write(2) to the active segment, audit.log, and
- * made durable by one fdatasync per loop turn.  A failed write is cut
+ * Lines are appended with write(2) to the active segment, audit.log (the
+ * records store.c holds for the end of a turn with one), and made durable
+ * by one fdatasync per loop turn.  A failed write is cut
  * back so the file never holds half a record that later records chain
  * onto.  When the segment grows past segment_size it is renamed to
  * audit-<first>-<last>.log (never written again) and a new audit.log
@@ -610,9 +611,10 @@ filelog_checkpoint_done(void *self)
  * Appending
  */
 
+/* Whole lines, records FIRST to LAST (PLAIN of them not checkpoint.*). */
 static int
-filelog_append(void *self, int64_t seq, const char *line, size_t len,
-    unsigned flags)
+filelog_write(int64_t first, int64_t last, int64_t plain, const char *line,
+    size_t len, unsigned flags)
 {
 	int rc;
 
@@ -645,11 +647,25 @@ filelog_append(void *self, int64_t seq, const char *line, size_t len,
 	}
 	fl.size += (off_t)len;
 	if (fl.seg_first == 0)
-		fl.seg_first = seq;
-	fl.seg_last = seq;
-	if (!(flags & STORE_CHECKPOINT))
-		fl.seg_plain++;
+		fl.seg_first = first;
+	fl.seg_last = last;
+	fl.seg_plain += plain;
 	return 0;
+}
+
+static int
+filelog_append(void *self, int64_t seq, const char *line, size_t len,
+    unsigned flags)
+{
+	return filelog_write(seq, seq, (flags & STORE_CHECKPOINT) ? 0 : 1, line,
+	    len, flags);
+}
+
+static int
+filelog_append_lines(void *self, int64_t first, int64_t last,
+    const char *lines, size_t len, unsigned flags)
+{
+	return filelog_write(first, last, last - first + 1, lines, len, flags);
 }
 
 static int
@@ -769,6 +785,7 @@ static const struct store_backend filelog_backend = {
 	.open = filelog_open,
 	.replay = filelog_replay,
 	.append = filelog_append,
+	.append_lines = filelog_append_lines,
 	.sync = filelog_sync,
 	.health = filelog_health,
 	.tick = filelog_tick,

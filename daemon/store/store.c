@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 TAILQ_HEAD(store_waiters, store_waiter);
+TAILQ_HEAD(store_laters, store_later);
 
 static struct {
 	const struct store_backend *be;
@@ -24,6 +25,9 @@ static struct {
 	int		 dirty;		/* appended since the last sync */
 	int		 health;
 	struct store_waiters waiters;
+	struct store_laters laters;	/* held for one write at the end of the turn */
+	char		*batch;		/* their lines, reused */
+	size_t		 batch_cap;
 	uint64_t	 gen;		/* bumped by each sync; waiters carry it */
 	uint64_t	 appended;	/* records written since start */
 	uint64_t	 syncs;		/* syncs since start */
@@ -40,7 +44,11 @@ static struct {
 	struct timespec	 inflight_t0;
 	int		 inflight_status;	/* of the last one completed */
 } st = { .waiters = TAILQ_HEAD_INITIALIZER(st.waiters),
+    .laters = TAILQ_HEAD_INITIALIZER(st.laters),
     .segment_size = 64 * 1024 * 1024 };
+
+static void	store_laters_fail(int);
+static int	store_laters_write(void);
 
 /* dutyd's own records may use what the backend keeps back; clients' may not. */
 static int
@@ -154,6 +162,10 @@ store_close(void)
 	struct store_waiter *w;
 
 	(void)store_flush();
+	store_laters_fail(-ECANCELED);
+	free(st.batch);
+	st.batch = NULL;
+	st.batch_cap = 0;
 	scanjob_stop_all();
 	while ((w = TAILQ_FIRST(&st.waiters)) != NULL) {
 		TAILQ_REMOVE(&st.waiters, w, entry);
@@ -164,6 +176,210 @@ store_close(void)
 		st.be->close(st.be->self);
 	st.be = NULL;
 	st.apply = NULL;
+}
+
+/* Dequeues L: its record will not be written by the store. */
+static void
+store_later_take(struct store_later *l)
+{
+	TAILQ_REMOVE(&st.laters, l, entry);
+	l->queued = 0;
+	free(l->incident);
+	l->incident = NULL;
+}
+
+/* Every held record fails with STATUS; their writers get their data back. */
+static void
+store_laters_fail(int status)
+{
+	struct store_later	*l;
+	json_t			*data;
+
+	while ((l = TAILQ_FIRST(&st.laters)) != NULL) {
+		data = l->data;
+		l->data = NULL;
+		store_later_take(l);
+		l->failed(l->arg, status, data);
+	}
+}
+
+/* Room for N more bytes (and a NUL) in the batch. */
+static int
+store_batch_room(size_t used, size_t n)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (used + n + 1 <= st.batch_cap)
+		return 0;
+	for (cap = st.batch_cap ? st.batch_cap : 8192; cap < used + n + 1;
+	    cap *= 2)
+		;
+	if ((p = realloc(st.batch, cap)) == NULL)
+		return -ENOMEM;
+	st.batch = p;
+	st.batch_cap = cap;
+	return 0;
+}
+
+/* A held record once written: what applying it needs, off its writer. */
+struct store_held {
+	int64_t		 ts_ms;
+	const char	*event, *actor;
+	char		*incident;
+	json_t		*data;
+	char		 ts[TIME_RFC3339_MAX];
+};
+
+/*
+ * Writes the held records in one go, then applies them in order.  Nothing
+ * is chained or applied before the write succeeded: on failure the chain
+ * stays where it was and each writer is told.
+ */
+static int
+store_laters_write(void)
+{
+	struct store_later	*l;
+	struct store_held	*h;
+	struct record		 rec;
+	char			 hash[RECORD_HASH_HEX], *line;
+	size_t			 len, used = 0, n = 0, i;
+	unsigned		 flags = STORE_PRIVILEGED;
+	int64_t			 first = st.seq + 1;
+	int			 rc = 0;
+
+	if (TAILQ_EMPTY(&st.laters))
+		return 0;
+	TAILQ_FOREACH(l, &st.laters, entry)
+		n++;
+	if ((h = calloc(n, sizeof(*h))) == NULL) {
+		store_laters_fail(-ENOMEM);
+		return -ENOMEM;
+	}
+	memcpy(hash, st.hash, sizeof(hash));
+	memset(&rec, 0, sizeof(rec));
+	i = 0;
+	TAILQ_FOREACH(l, &st.laters, entry) {
+		rec.seq = first + (int64_t)i;
+		rec.ts_ms = l->ts_ms;
+		rec.ts = time_format(rec.ts_ms, h[i].ts, sizeof(h[i].ts));
+		rec.event = l->event;
+		rec.incident = l->incident;
+		rec.actor = l->actor;
+		rec.data = l->data;
+		line = NULL;
+		if ((rc = record_format(&rec, hash, &line, &len)) != 0)
+			break;
+		if ((rc = store_batch_room(used, len + 1)) != 0) {
+			free(line);
+			break;
+		}
+		record_hash(line, len, hash);
+		memcpy(st.batch + used, line, len);
+		st.batch[used + len] = '\n';
+		used += len + 1;
+		free(line);
+		if (!store_privileged(l->actor))
+			flags = 0;
+		i++;
+	}
+	if (rc == 0 && (rc = st.be->append_lines(st.be->self, first,
+	    first + (int64_t)n - 1, st.batch, used, flags)) != 0) {
+		st.health = rc;
+		store_failed(rc);
+		if (flags && st.own_failing_since == 0)
+			st.own_failing_since = time_now_ms();
+	}
+	if (rc != 0) {
+		free(h);
+		store_laters_fail(rc);
+		return rc;
+	}
+	/* On disk: off the queue, so that nothing can cancel them now. */
+	for (i = 0; i < n; i++) {
+		l = TAILQ_FIRST(&st.laters);
+		h[i].ts_ms = l->ts_ms;
+		h[i].event = l->event;
+		h[i].actor = l->actor;
+		h[i].incident = l->incident;
+		h[i].data = l->data;
+		l->incident = NULL;
+		l->data = NULL;
+		TAILQ_REMOVE(&st.laters, l, entry);
+		l->queued = 0;
+	}
+	st.seq = first + (int64_t)n - 1;
+	memcpy(st.hash, hash, sizeof(st.hash));
+	if (!st.dirty)
+		st.unsynced_since = h[0].ts_ms;
+	st.dirty = 1;
+	if (flags)
+		st.own_failing_since = 0;
+	st.appended += n;
+	for (i = 0; i < n; i++) {
+		rec.seq = first + (int64_t)i;
+		rec.ts_ms = h[i].ts_ms;
+		rec.ts = h[i].ts;
+		rec.event = h[i].event;
+		rec.incident = h[i].incident;
+		rec.actor = h[i].actor;
+		rec.data = h[i].data;
+		if (st.apply != NULL && (rc = st.apply(&rec)) != 0)
+			log_errorx("audit seq %lld (%s) is on disk but could not "
+			    "be applied in memory: %s; restart dutyd to rebuild "
+			    "from the log", (long long)rec.seq, rec.event,
+			    strerror(-rc));
+		free(h[i].incident);
+		json_decref(h[i].data);
+	}
+	free(h);
+	return 0;
+}
+
+void
+store_append_later(struct store_later *l, const char *event,
+    const char *incident, const char *actor, json_t *data,
+    void (*failed)(void *arg, int status, json_t *data), void *arg)
+{
+	int rc;
+
+	if (l->queued)
+		store_later_cancel(l);
+	if (data == NULL && (data = json_object()) == NULL) {
+		failed(arg, -ENOMEM, NULL);
+		return;
+	}
+	if (st.be == NULL || st.be->append_lines == NULL) {
+		json_incref(data);
+		if ((rc = store_append(event, incident, actor, data, NULL)) != 0)
+			failed(arg, rc, data);
+		else
+			json_decref(data);
+		return;
+	}
+	l->incident = NULL;
+	if (incident != NULL && (l->incident = strdup(incident)) == NULL) {
+		failed(arg, -ENOMEM, data);
+		return;
+	}
+	l->ts_ms = time_now_ms();
+	l->event = event;
+	l->actor = actor;
+	l->data = data;
+	l->failed = failed;
+	l->arg = arg;
+	l->queued = 1;
+	TAILQ_INSERT_TAIL(&st.laters, l, entry);
+}
+
+void
+store_later_cancel(struct store_later *l)
+{
+	if (l == NULL || !l->queued)
+		return;
+	json_decref(l->data);
+	l->data = NULL;
+	store_later_take(l);
 }
 
 static int
@@ -182,6 +398,8 @@ store_append_line(const char *event, const char *incident, const char *actor,
 		json_decref(data);
 		return -EBADF;
 	}
+	/* What was held goes first: the chain and apply keep seq order. */
+	(void)store_laters_write();
 	memset(&rec, 0, sizeof(rec));
 	rec.seq = st.seq + 1;
 	rec.ts_ms = time_now_ms();
@@ -311,6 +529,7 @@ store_commit_async(void)
 
 	if (st.inflight)
 		return;		/* what came meanwhile goes with the next */
+	(void)store_laters_write();
 	if (!st.dirty) {
 		/* Their records were covered by a sync that completed. */
 		if (!TAILQ_EMPTY(&st.waiters))
@@ -352,7 +571,8 @@ store_flush(void)
 			if (st.inflight_status != 0)
 				return st.inflight_status;
 		}
-		if (!st.dirty && TAILQ_EMPTY(&st.waiters))
+		if (!st.dirty && TAILQ_EMPTY(&st.waiters) &&
+		    TAILQ_EMPTY(&st.laters))
 			return 0;
 		store_commit_async();
 	}
@@ -372,6 +592,7 @@ store_commit(void)
 	}
 	/* Waiters may append and wait again: a few rounds settle it. */
 	for (rounds = 0; rounds < 8; rounds++) {
+		(void)store_laters_write();
 		if (!st.dirty && TAILQ_EMPTY(&st.waiters))
 			return;
 		status = 0;
@@ -407,6 +628,8 @@ store_checkpoint_due(void)
 int
 store_rotate(void)
 {
+	/* The closing segment takes what is held, before any checkpoint part. */
+	(void)store_laters_write();
 	return st.be != NULL ? st.be->rotate(st.be->self, time_now_ms()) : -EBADF;
 }
 
@@ -453,7 +676,8 @@ store_health(void)
 int
 store_pending(void)
 {
-	return st.dirty || st.inflight || !TAILQ_EMPTY(&st.waiters);
+	return st.dirty || st.inflight || !TAILQ_EMPTY(&st.waiters) ||
+	    !TAILQ_EMPTY(&st.laters);
 }
 
 int64_t

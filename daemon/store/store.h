@@ -4,6 +4,8 @@
  * Every change is: build a record, store_append() it (which hands it to
  * the apply function, the record router), and answer the client only from
  * a store_wait() callback, which runs after the sync that covers it.
+ * dutyd's own records that nobody waits on may be held for the end of the
+ * turn instead and written together (store_append_later()).
  * Records appended during one loop turn share that sync (group commit):
  * the loop calls store_commit() at the end of every turn.
  *
@@ -31,6 +33,23 @@ struct store_waiter {
 	void		*arg;
 	int		 queued;
 	uint64_t	 gen;
+};
+
+/*
+ * A record of dutyd's own whose writer needs nothing from it at once (a
+ * delivery's outcome): see store_append_later().  Owned by the writer,
+ * like a waiter; its members are the store's.
+ */
+struct store_later {
+	TAILQ_ENTRY(store_later) entry;
+	int		 queued;
+	int64_t		 ts_ms;
+	const char	*event;		/* a literal */
+	const char	*actor;		/* a literal */
+	char		*incident;
+	json_t		*data;
+	void		(*failed)(void *arg, int status, json_t *data);
+	void		*arg;
 };
 
 #define STORE_PRIVILEGED	0x1
@@ -65,6 +84,12 @@ struct store_backend {
 	 */
 	int	(*append)(void *self, int64_t seq, const char *line, size_t len,
 		    unsigned flags);
+	/*
+	 * Optional: records FIRST to LAST (none checkpoint.*), whole lines
+	 * back to back, as append() writes one: all or nothing.
+	 */
+	int	(*append_lines)(void *self, int64_t first, int64_t last,
+		    const char *lines, size_t len, unsigned flags);
 	/* Everything appended is durable. */
 	int	(*sync)(void *self);
 	/*
@@ -146,6 +171,23 @@ int	store_append(const char *event, const char *incident, const char *actor,
 int	store_append_spliced(const char *event, const char *incident,
 	    const char *actor, json_t *data, const char *key, const char *raw,
 	    size_t rawlen, int64_t *seq_out);
+
+/*
+ * store_append() for a record of dutyd's own (ACTOR "dutyd" or "operator")
+ * that nobody answers on and whose writer does not need it applied before
+ * it returns: it is written with the others held this turn in one write,
+ * at the end of the turn or before the next store_append(), whichever
+ * comes first, and applied only then, in seq order; its seq is given then.
+ * One write(2) a turn instead of one a record.  Steals DATA.  If it cannot
+ * be written, nothing of it was applied and FAILED(ARG, -errno, DATA) runs
+ * then (DATA is the caller's again).  Until then L is queued: the caller
+ * keeps it and calls store_later_cancel() before it goes (the record is
+ * then not written).  A backend without append_lines writes it at once.
+ */
+void	store_append_later(struct store_later *l, const char *event,
+	    const char *incident, const char *actor, json_t *data,
+	    void (*failed)(void *arg, int status, json_t *data), void *arg);
+void	store_later_cancel(struct store_later *l);
 
 /* Run w->cb after the next sync (at the end of this loop turn). */
 void	store_wait(struct store_waiter *w, void (*cb)(void *, int), void *arg);

@@ -3,6 +3,7 @@ eviction, slow clients, descriptor exhaustion, pipelines, framing that
 could smuggle a request, and failed authentication.  Every limit is
 tested by its status and by a fresh client still being served."""
 import json
+import os
 import resource
 import socket
 import time
@@ -107,6 +108,40 @@ def test_half_closed_pipeline_is_answered_in_full(make_dutyd):
     assert data.count(b"HTTP/1.1 200 OK\r\n") == 199, data.count(b"HTTP/1.1 200")
     assert data.count(b"HTTP/1.1 201 Created\r\n") == 1
     assert data.rfind(b"HTTP/1.1 201") > data.rfind(b"HTTP/1.1 200"), "out of order"
+    d.stop()
+
+
+def test_answers_beyond_the_send_buffer_keep_their_order(make_dutyd):
+    """An answer goes to the socket at once when nothing is queued before it,
+    and what does not fit goes after through the connection's buffer: to a
+    reader that falls behind, pipelined answers beyond the socket's send
+    buffer arrive whole and in order, a report's 201 among them."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                        "console", "pages.js")
+    with open(path, "rb") as f:
+        js = f.read()
+    d = make_dutyd().start()
+    s = connect(d, timeout=30)
+    # More than a socket's send buffer grows to (4 MiB): some answers wait.
+    reqs = b"GET /console/pages.js HTTP/1.1\r\nHost: x\r\n\r\n" * 60
+    reqs += report_request(extra=b"Idempotency-Key: window-1\r\n")
+    reqs += b"GET /console/pages.js HTTP/1.1\r\nHost: x\r\n\r\n" * 60
+    reqs += b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    s.sendall(reqs)
+    # The reader falls behind: that is the thing tested (the buffer fills).
+    time.sleep(0.5)
+    data = read_all(s)
+    statuses, bodies = [], []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        n = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0]
+                .split(b":")[1])
+        statuses.append(status_of(head))
+        bodies.append(rest[:n])
+        data = rest[n:]
+    assert statuses == [200] * 60 + [201] + [200] * 61, statuses
+    assert all(b == js for b in bodies[:60] + bodies[61:121]), "an answer arrived damaged"
+    assert json.loads(bodies[60])["id"], bodies[60]
     d.stop()
 
 

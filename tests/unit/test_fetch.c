@@ -638,6 +638,45 @@ test_post_arrives_exactly(void **unused)
 	got_clear(&g);
 }
 
+/*
+ * A kept connection's socket stays watched between transfers (no epoll_ctl
+ * to drop it and another to take it back).  When the server closes it
+ * meanwhile, the loop does not spin on it, the next transfer gets through
+ * on a new connection, and the one after reuses that.
+ */
+static void
+test_kept_connection_closed_while_idle(void **unused)
+{
+	struct fetch_request	 req;
+	struct got		 g = { 0 };
+	char			 url[128];
+	clock_t			 cpu;
+	int			 i;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/echo", port);
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.body = "x";
+	req.body_len = 1;
+	req.timeout_ms = 5000;
+	evhttp_set_timeout(http, 1);	/* idle connections closed after 1 s */
+	for (i = 0; i < 3; i++) {
+		assert_non_null(start_ok(&req, on_result, &g));
+		assert_true(run_until(&g.calls, i + 1, 5000));
+		assert_int_equal(g.status, 200);
+		assert_string_equal(g.body, "x");
+		assert_int_equal(fetch_inflight(), 0);
+		if (i > 0)
+			continue;
+		cpu = clock();
+		run_until(NULL, 0, 1600);	/* the server closes it meanwhile */
+		assert_true(clock() - cpu < CLOCKS_PER_SEC / 4);
+	}
+	assert_int_equal(seen.requests, 3);
+	got_clear(&g);
+}
+
 static void
 test_methods(void **unused)
 {
@@ -1455,6 +1494,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_post_arrives_exactly),
+		T(test_kept_connection_closed_while_idle),
 		T(test_methods),
 		T(test_status_reported),
 		T(test_big_body_truncated),

@@ -4,11 +4,13 @@
  * order, a torn tail is cut, and any other damage stops start-up naming
  * the seq.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -380,6 +382,126 @@ test_waiters_run_after_commit(void **state)
 	cleanup(dir);
 }
 
+
+static int	later_status;
+static json_t	*later_data;
+
+static void
+later_failed(void *arg, int status, json_t *data)
+{
+	later_status = status;
+	json_decref(later_data);
+	later_data = data;
+}
+
+/*
+ * Records held for the turn: not applied before they are written, written
+ * at the commit (or before the next store_append(), which keeps seq order)
+ * in one go, then applied in order; a cancelled one is never written.
+ */
+static void
+test_held_records_go_with_the_turn(void **state)
+{
+	char			*dir = mkstate(), *path = logpath(dir), err[256];
+	struct store_later	 a, b, c;
+	struct stat		 sb;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	napplied = 0;
+	later_status = 99;
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
+	store_append_later(&a, "notify.attempt", "INC-1", "dutyd",
+	    json_pack("{s:s}", "outcome", "delivered"), later_failed, NULL);
+	store_append_later(&c, "notify.attempt", "INC-1", "dutyd", NULL,
+	    later_failed, NULL);
+	store_append_later(&b, "notify.attempt", "INC-2", "dutyd", NULL,
+	    later_failed, NULL);
+	store_later_cancel(&c);
+	assert_int_equal(napplied, 0);
+	assert_int_equal(store_last_seq(), 0);
+	assert_true(store_pending());
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	/* A record written at once goes after them. */
+	assert_int_equal(store_append("incident.acknowledged", "INC-1",
+	    "person:zhang", NULL, NULL), 0);
+	assert_int_equal(napplied, 3);
+	assert_int_equal(applied_seq[0], 1);
+	assert_int_equal(applied_seq[2], 3);
+	assert_string_equal(applied_event[2], "incident.acknowledged");
+	/* Held again, written by the commit. */
+	store_append_later(&a, "notify.attempt", "INC-3", "dutyd", NULL,
+	    later_failed, NULL);
+	store_commit();
+	assert_int_equal(napplied, 4);
+	assert_int_equal(applied_seq[3], 4);
+	assert_false(store_pending());
+	assert_int_equal(later_status, 99);
+	store_close();
+	assert_int_equal(verify(path), 4);
+	free(path);
+	cleanup(dir);
+}
+
+/*
+ * A held write that fails (here the file-size limit, as a full disk would)
+ * is cut back whole: nothing of it applied or chained, each writer gets its
+ * data back; a client's record after it fails at once (its 503), and what
+ * was acknowledged before stays, the chain unbroken.
+ */
+static void
+test_held_write_failure_applies_nothing(void **state)
+{
+	char			*dir = mkstate(), *path = logpath(dir), err[256];
+	struct store_later	 a;
+	struct store_waiter	 w;
+	struct rlimit		 old, lim;
+	struct stat		 sb;
+
+	memset(&a, 0, sizeof(a));
+	memset(&w, 0, sizeof(w));
+	napplied = 0;
+	later_status = 99;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
+	assert_int_equal(store_append("report.received", "INC-1", "office:a",
+	    NULL, NULL), 0);
+	store_wait(&w, waited, NULL);
+	store_append_later(&a, "notify.attempt", "INC-1", "dutyd",
+	    json_pack("{s:s}", "outcome", "delivered"), later_failed, NULL);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)sb.st_size;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(store_append("report.received", "INC-2", "office:a",
+	    NULL, NULL), -EFBIG);
+	assert_int_equal(later_status, -EFBIG);
+	assert_non_null(later_data);
+	assert_string_equal(json_string_value(json_object_get(later_data,
+	    "outcome")), "delivered");
+	assert_int_equal(napplied, 1);
+	assert_int_equal(store_last_seq(), 1);
+	/* The first report's sync is not the held record's business. */
+	waited_status = 99;
+	store_commit();
+	assert_int_equal(waited_status, 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	/* Given again, it is written after what was there. */
+	store_append_later(&a, "notify.attempt", "INC-1", "dutyd", later_data,
+	    later_failed, NULL);
+	later_data = NULL;
+	store_commit();
+	assert_int_equal(napplied, 2);
+	assert_int_equal(applied_seq[1], 2);
+	store_close();
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(verify(path), 2);
+	free(path);
+	cleanup(dir);
+}
 
 /*
  * A backend that commits asynchronously (as the PostgreSQL one does): the
@@ -828,6 +950,8 @@ main(void)
 		cmocka_unit_test(test_garbage_in_the_middle_stops_start),
 		cmocka_unit_test(test_unwritable_state_dir),
 		cmocka_unit_test(test_waiters_run_after_commit),
+		cmocka_unit_test(test_held_records_go_with_the_turn),
+		cmocka_unit_test(test_held_write_failure_applies_nothing),
 		cmocka_unit_test(test_spliced_line_is_the_formatted_one),
 		cmocka_unit_test(test_async_waiters_run_after_done),
 		cmocka_unit_test(test_async_failure_retries_in_order),
