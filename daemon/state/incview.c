@@ -227,6 +227,31 @@ report_keys_known(const json_t *report)
 }
 
 /*
+ * Only the incidents whose views were built most recently keep the text:
+ * they are the ones being told of and shown.  Kept until its first
+ * delivery, the 201's text of every report waiting for one (thousands
+ * in a flood) was freed afterwards in holes between the incidents' lasting
+ * blocks, where it stayed in RSS.  By id: one gone meanwhile is not found.
+ */
+#define INCVIEW_KEEP	256
+static char	incview_kept[INCVIEW_KEEP][INCIDENT_ID_MAX];
+static size_t	incview_kept_next;
+
+static void
+incview_keep(struct incident *inc)
+{
+	char		*id = incview_kept[incview_kept_next];
+	struct incident	*old;
+
+	if (id[0] != '\0' && (old = incident_find(id)) != NULL && old != inc) {
+		free(old->json);
+		old->json = NULL;
+	}
+	snprintf(id, INCIDENT_ID_MAX, "%s", inc->id);
+	incview_kept_next = (incview_kept_next + 1) % INCVIEW_KEEP;
+}
+
+/*
  * The view's text with the report's members spliced in from its kept
  * text (jansson's compact dump, as recorded), where they go: before
  * received_at.  What precedes it (id, office,
@@ -288,15 +313,14 @@ incview_cached(struct incident *inc)
 			inc->json = incview_spliced(inc, o);
 			json_decref(o);
 		}
-		if (inc->json != NULL) {
-			inc->json_gen = json_gen;
-			return inc->json;
-		}
 	}
-	if ((o = incview_json(inc, 0)) != NULL) {
+	if (inc->json == NULL && (o = incview_json(inc, 0)) != NULL) {
 		inc->json = json_dumps(o, JSON_COMPACT);
-		inc->json_gen = json_gen;
 		json_decref(o);
+	}
+	if (inc->json != NULL) {
+		inc->json_gen = json_gen;
+		incview_keep(inc);
 	}
 	return inc->json;
 }

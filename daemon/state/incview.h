@@ -16,7 +16,9 @@ json_t	*incview_json(const struct incident *, int with_timeline);
  * The same without timeline as compact JSON, cached until the incident
  * changes: every recipient of a notification and the reply share it.
  * The report's members are its kept text (increport.h), not a dump.
- * Owned by the incident; NULL when out of memory.
+ * Owned by the incident, and kept only for the incidents whose views
+ * were built last: valid until the incident changes or 256 other views
+ * are built.  NULL when out of memory.
  */
 const char *incview_cached(struct incident *);
 /* "<public_url>/api/v1/incidents/<id>", malloc'd; NULL when out of memory. */
