@@ -112,6 +112,22 @@ delivery_rate_queues(void)
  * Life cycle
  */
 
+/* A and B (NULL: "") in one block: the block, *SECOND pointing at B in it. */
+static char *
+delivery_pair(const char *a, const char *b, char **second)
+{
+	size_t	 la = a != NULL ? strlen(a) : 0, lb = b != NULL ? strlen(b) : 0;
+	char	*p;
+
+	*second = NULL;
+	if ((p = malloc(la + lb + 2)) == NULL)
+		return NULL;
+	memcpy(p, a != NULL ? a : "", la + 1);
+	*second = p + la + 1;
+	memcpy(*second, b != NULL ? b : "", lb + 1);
+	return p;
+}
+
 struct delivery *
 delivery_new(struct notify_subject *subj, int64_t intent, int index,
     enum notify_event ev, const char *person, const char *name,
@@ -130,9 +146,8 @@ delivery_new(struct notify_subject *subj, int64_t intent, int index,
 	TAILQ_INIT(&d->bundle);
 	clock_init(&d->timer, delivery_timer_cb, d);
 	TAILQ_INSERT_TAIL(&subj->deliveries, d, entry);
-	d->person = strdup(person ? person : "");
-	d->person_name = strdup(name ? name : "");
-	if (d->person == NULL || d->person_name == NULL) {
+	/* One block for both: a delivery's small blocks outlive it as holes. */
+	if ((d->person = delivery_pair(person, name, &d->person_name)) == NULL) {
 		delivery_free(d);
 		return NULL;
 	}
@@ -147,16 +162,14 @@ delivery_add_contact(struct delivery *d, const char *channel, const char *to,
 
 	if (d->ncontacts == DELIVERY_CONTACTS_MAX)
 		return -E2BIG;
-	c = &d->contacts[d->ncontacts];
-	c->channel = strdup(channel ? channel : "");
-	c->to = strdup(to ? to : "");
-	c->code = code;
-	if (c->channel == NULL || c->to == NULL) {
-		free(c->channel);
-		free(c->to);
-		c->channel = c->to = NULL;
+	if ((c = reallocarray(d->contacts, d->ncontacts + 1,
+	    sizeof(*c))) == NULL)
 		return -ENOMEM;
-	}
+	d->contacts = c;
+	c = &d->contacts[d->ncontacts];
+	if ((c->channel = delivery_pair(channel, to, &c->to)) == NULL)
+		return -ENOMEM;
+	c->code = code;
 	d->ncontacts++;
 	return 0;
 }
@@ -208,12 +221,10 @@ delivery_free(struct delivery *d)
 	delivery_halt(d);
 	clock_free(&d->timer);
 	TAILQ_REMOVE(&d->subj->deliveries, d, entry);
-	free(d->person);
-	free(d->person_name);
-	for (i = 0; i < d->ncontacts; i++) {
-		free(d->contacts[i].channel);
-		free(d->contacts[i].to);
-	}
+	free(d->person);		/* and person_name */
+	for (i = 0; i < d->ncontacts; i++)
+		free(d->contacts[i].channel);	/* and to */
+	free(d->contacts);
 	free(d->recording_event);
 	json_decref(d->recording_data);
 	json_decref(d->extra);
