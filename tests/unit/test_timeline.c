@@ -67,6 +67,49 @@ test_entries_read_back_as_recorded(void **state)
 	assert_int_equal(timeline_len(&tl), 0);
 }
 
+/*
+ * Kinds and actors are held once for every entry that has them: each
+ * entry still reads back its own, in whatever order timelines go.
+ */
+static void
+test_kinds_and_actors_shared(void **state)
+{
+	struct timeline	 a = { 0 }, b = { 0 };
+	struct record	 r = { .seq = 1, .ts = "t", .event = "notify.attempt",
+	    .actor = "dutyd" };
+	json_t		*data = parse("{\"n\":1}");
+
+	assert_int_equal(timeline_add(&a, &r, data, 0), 0);
+	r.seq = 2;
+	r.event = "incident.acknowledged";
+	r.actor = "person:张三";
+	assert_int_equal(timeline_add(&a, &r, data, 0), 0);
+	r.seq = 3;
+	r.event = "notify.attempt";
+	r.actor = "dutyd";
+	assert_int_equal(timeline_add(&b, &r, data, 0), 0);
+	r.seq = 4;
+	r.event = "notify.attempt2";
+	r.actor = "dutyd2";
+	assert_int_equal(timeline_add(&b, &r, data, 0), 0);
+	timeline_clear(&a);	/* b's references keep what it shares */
+	assert_string_equal(timeline_event(&b, 0), "notify.attempt");
+	assert_entry(&b, 0, "{\"seq\":3,\"ts\":\"t\",\"event\":"
+	    "\"notify.attempt\",\"actor\":\"dutyd\",\"data\":{\"n\":1}}");
+	assert_entry(&b, 1, "{\"seq\":4,\"ts\":\"t\",\"event\":"
+	    "\"notify.attempt2\",\"actor\":\"dutyd2\",\"data\":{\"n\":1}}");
+	r.seq = 5;
+	r.event = "incident.acknowledged";
+	r.actor = "person:张三";
+	assert_int_equal(timeline_add(&a, &r, data, 0), 0);
+	assert_entry(&a, 0, "{\"seq\":5,\"ts\":\"t\",\"event\":"
+	    "\"incident.acknowledged\",\"actor\":\"person:张三\",\"data\":"
+	    "{\"n\":1}}");
+	timeline_clear(&a);
+	timeline_clear(&b);
+	json_decref(data);
+}
+
 static void
 test_checkpoint_entries_in_any_shape(void **state)
 {
@@ -329,6 +372,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_entries_read_back_as_recorded),
 		cmocka_unit_test(test_checkpoint_entries_in_any_shape),
+		cmocka_unit_test(test_kinds_and_actors_shared),
 		cmocka_unit_test(test_attempts_keep_first_and_last),
 		cmocka_unit_test(test_intents_read_back_their_on_duty),
 		cmocka_unit_test(test_dump_reads_back_equal),
