@@ -114,12 +114,13 @@ delivery_rate_queues(void)
 static char *
 delivery_pair(const char *a, const char *b, char **second)
 {
-	char *p;
+	size_t	 la = strlen(a ? a : ""), lb = strlen(b ? b : "");
+	char	*p = malloc(la + lb + 2);
 
-	if (asprintf(&p, "%s%c%s", a ? a : "", '\0', b ? b : "") == -1)
+	if (p == NULL)
 		return NULL;
-	*second = p + strlen(p) + 1;
-	return p;
+	*second = memcpy(p + la + 1, b ? b : "", lb + 1);
+	return memcpy(p, a ? a : "", la + 1);
 }
 
 struct delivery *
