@@ -24,6 +24,7 @@
 struct timeline_shared {
 	RB_ENTRY(timeline_shared) node;
 	size_t		 refs, len;
+	const char	*key;		/* text; a probe's, the text looked for */
 	char		 text[];
 };
 
@@ -58,7 +59,7 @@ timeline_shared_cmp(struct timeline_shared *a, struct timeline_shared *b)
 {
 	if (a->len != b->len)
 		return a->len < b->len ? -1 : 1;
-	return memcmp(a->text, b->text, a->len);
+	return memcmp(a->key, b->key, a->len);
 }
 
 /* libbsd's tree.h leaves __unused to us; define it after every system header. */
@@ -100,6 +101,7 @@ timeline_share(json_t *v)
 	memcpy(s->text, timeline_scratch, len);
 	s->text[len] = '\0';
 	s->len = len;
+	s->key = s->text;
 	if ((found = RB_FIND(timeline_texts, &timeline_texts, s)) != NULL) {
 		free(s);
 		found->refs++;
@@ -142,18 +144,20 @@ timeline_unshare(struct timeline_shared *s)
 static struct timeline_shared *
 timeline_share_text(const char *s, size_t len)
 {
-	struct timeline_shared	*n, *found;
+	struct timeline_shared	 probe, *n;
 
+	probe.len = len;
+	probe.key = s;
+	if ((n = RB_FIND(timeline_texts, &timeline_texts, &probe)) != NULL) {
+		n->refs++;
+		return n;
+	}
 	if ((n = malloc(sizeof(*n) + len + 1)) == NULL)
 		return NULL;
 	memcpy(n->text, s, len);
 	n->text[len] = '\0';
 	n->len = len;
-	if ((found = RB_FIND(timeline_texts, &timeline_texts, n)) != NULL) {
-		free(n);
-		found->refs++;
-		return found;
-	}
+	n->key = n->text;
 	n->refs = 1;
 	RB_INSERT(timeline_texts, &timeline_texts, n);
 	return n;
