@@ -231,48 +231,6 @@ timeline_dump(json_t *v)
 	return t;
 }
 
-char *
-timeline_dump_splice(const char *text, size_t len, size_t off, size_t vlen,
-    json_t *v)
-{
-	size_t	 n, tail = len - off - vlen;
-	char	*t;
-
-	/* V's text from jansson; the rest is the caller's, copied as it is. */
-	if (off + vlen > len || (n = json_dumpb(v, NULL, 0, JSON_COMPACT |
-	    JSON_ENCODE_ANY)) == 0 || (t = malloc(len - vlen + n + 1)) == NULL)
-		return NULL;
-	memcpy(t, text, off);
-	if (json_dumpb(v, t + off, n, JSON_COMPACT | JSON_ENCODE_ANY) != n) {
-		free(t);
-		return NULL;
-	}
-	memcpy(t + off + n, text + off + vlen, tail);
-	t[off + n + tail] = '\0';
-	return t;
-}
-
-char *
-timeline_dump_nulled(json_t *d, const char *key, const struct record *r)
-{
-	json_t	*copy;
-	char	*t;
-
-	/* Spliced as written: D's text is at hand, KEY's place in it known. */
-	if (r != NULL && r->data == d && r->data_text != NULL &&
-	    r->spliced_key != NULL && strcmp(r->spliced_key, key) == 0)
-		return timeline_dump_splice(r->data_text, r->data_textlen,
-		    r->spliced_off, r->spliced_len, json_null());
-	if ((copy = json_copy(d)) == NULL || (json_object_get(copy, key) !=
-	    NULL && json_object_set_new(copy, key, json_null()) != 0)) {
-		json_decref(copy);
-		return NULL;
-	}
-	t = timeline_dump(copy);
-	json_decref(copy);
-	return t;
-}
-
 /*
  * DATA as compact JSON into a new entry with room for EXTRA bytes of
  * envelope text first (the data begins at e->data); TEXT, when not NULL,

@@ -254,37 +254,6 @@ test_dump_reads_back_equal(void **state)
  * same record applied live (its data dumped): intents sharing a snapshot,
  * one with another, an attempt, and lines dutyd did not write.
  */
-/* A record's data with its report as a null: what incident.c keeps. */
-static void
-test_splice_is_the_dump_with_null(void **state)
-{
-	static const char text[] = "{\"office\":\"a\",\"report\":"
-	    "{\"title\":\"王\"},\"n\":1}";
-	json_t	*d = json_loads(text, 0, NULL), *n = json_null();
-	char	*want, *got;
-
-	(void)state;
-	assert_non_null(d);
-	assert_int_equal(json_object_set_new(d, "report", json_null()), 0);
-	want = json_dumps(d, JSON_COMPACT);
-	got = timeline_dump_splice(text, strlen(text), 23,
-	    strlen("{\"title\":\"王\"}"), n);
-	assert_non_null(got);
-	assert_string_equal(got, want);
-	assert_null(timeline_dump_splice(text, strlen(text), 23, 100, n));
-	free(got);
-	/* Without a spliced record: dumped, the same text. */
-	json_decref(d);
-	d = json_loads(text, 0, NULL);
-	assert_non_null(d);
-	got = timeline_dump_nulled(d, "report", NULL);
-	assert_non_null(got);
-	assert_string_equal(got, want);
-	free(got);
-	free(want);
-	json_decref(d);
-}
-
 static void
 test_replayed_lines_read_back_as_live(void **state)
 {
@@ -377,7 +346,6 @@ main(void)
 		cmocka_unit_test(test_intents_read_back_their_on_duty),
 		cmocka_unit_test(test_dump_reads_back_equal),
 		cmocka_unit_test(test_replayed_lines_read_back_as_live),
-		cmocka_unit_test(test_splice_is_the_dump_with_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
