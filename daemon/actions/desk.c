@@ -141,7 +141,7 @@ desk_list(int *count, json_t *ids)
 		time_local(due, " %H:%M", hm, sizeof(hm));
 		if (asprintf(&line, "%s%s %s：%s，%s%s%s", len ? "\n" : "", inc->id,
 		    inc->office_name ? inc->office_name : inc->office,
-		    json_string_value(json_object_get(inc->report, "title")),
+		    json_string_value(json_object_get(incident_report(inc), "title")),
 		    what, hm, due != 0 && due < time_now_ms() ? "（已超时）" :
 		    "") == -1)
 			goto fail;

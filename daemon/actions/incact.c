@@ -89,8 +89,6 @@ incact_report_from(const char *office, const char *taker, const char *idem_key,
 	metrics_count(METRICS_REPORTS, o->id, late ? "true" : "false");
 	if ((*out = incident_find(id)) == NULL)
 		return -EIO;	/* on disk but not applied; the store logged it */
-	if (raw != NULL)
-		incview_prime(*out, raw, rawlen);
 	notify_reconcile(*out);
 	return 0;
 }

@@ -307,7 +307,7 @@ smsact_new_report(const struct config_office *office, const struct smsact_msg *m
 	 */
 	limit = config_current()->policy.county_deadline_ms;
 	if (inc->late_report && time_parse(json_string_value(json_object_get(
-	    inc->report, "occurred_at")), &occurred) == 0) {
+	    incident_report(inc), "occurred_at")), &occurred) == 0) {
 		delay = inc->received_at - occurred;
 		snprintf(late, sizeof(late), "本次报告距事发 %lld 分钟，已超过 %lld %s"
 		    "报告时限。", (long long)(delay / 60000),
@@ -424,7 +424,7 @@ smsact_followup(const struct config_office *office, const struct smsact_msg *m,
 	else if (guessed)
 		smsact_answer(o, "已作为事件 %s（%s）的续报记录。续报请以事件编号开头，"
 		    "如：%s 火势已控制。", inc->id, json_string_value(json_object_get(
-		    inc->report, "title")), inc->id);
+		    incident_report(inc), "title")), inc->id);
 	else
 		smsact_answer(o, "已收到事件 %s 的续报。", inc->id);
 	return 0;
@@ -467,7 +467,8 @@ smsact_followup_guess(const struct config_office *office,
 		}
 		if (++open > SMSACT_LIST_MAX)
 			continue;	/* counted, not listed */
-		title = json_string_value(json_object_get(inc->report, "title"));
+		title = json_string_value(json_object_get(incident_report(inc),
+		    "title"));
 		if (title == NULL)
 			title = "";
 		cut = utf8_cut(title, strlen(title), SMSACT_LIST_TITLE,

@@ -81,7 +81,7 @@ wract_generate(const struct incident *inc, int number, char **title,
 	in.number = number;
 	in.office_name = inc->office_name != NULL ? inc->office_name :
 	    inc->office;
-	in.report = inc->report;
+	in.report = incident_report(inc);
 	in.updates = inc->updates;
 	in.received_ms = inc->received_at;
 	in.organization = cf->organization;

@@ -222,7 +222,7 @@ api_report_create(struct http_call *call)
 			http_error(call, 422, "Idempotency-Key", "Idempotency-Key '%s' "
 			    "was already used for a different report (%s, \"%s\"); "
 			    "use a new key for a new report", key, inc->id,
-			    json_string_value(json_object_get(inc->report, "title")));
+			    json_string_value(json_object_get(incident_report(inc), "title")));
 			return;
 		}
 		/* A retry of a report we have: the same incident, nobody notified again. */
@@ -246,7 +246,7 @@ api_report_create(struct http_call *call)
 	log_debug("incident %s reported by %s%s%s: %s", inc->id, office->id,
 	    call->person != NULL ? ", taken by phone by " : "",
 	    call->person != NULL ? call->person->id : "",
-	    json_string_value(json_object_get(inc->report, "title")));
+	    json_string_value(json_object_get(incident_report(inc), "title")));
 	if ((location = incview_url(config_current(), inc)) != NULL) {
 		http_set_header(call, "Location", location);
 		free(location);

@@ -405,8 +405,8 @@ dutyview_fill(struct dutyview *v)
 			continue;
 		set(o, "office", inc->office);
 		set(o, "office_name", inc->office_name);
-		set(o, "title", str(inc->report, "title"));
-		set(o, "level", str(inc->report, "level"));
+		set(o, "title", str(incident_report(inc), "title"));
+		set(o, "level", str(incident_report(inc), "level"));
 		if (inc->received_at > 0)
 			set(o, "received_at", time_format(inc->received_at, ts,
 			    sizeof(ts)));

@@ -312,6 +312,7 @@ onetap_get(struct http_call *call)
 	struct linkpage_summary		 s;
 	struct links_link		 l;
 	struct incident			*inc;
+	json_t				*report;
 	char				 occurred[64], *url;
 	int64_t				 at;
 
@@ -326,11 +327,12 @@ onetap_get(struct http_call *call)
 		return;
 	memset(&s, 0, sizeof(s));
 	s.incident = inc->id;
-	s.title = json_string_value(json_object_get(inc->report, "title"));
+	report = incident_report(inc);
+	s.title = json_string_value(json_object_get(report, "title"));
 	s.office = inc->office_name != NULL ? inc->office_name : inc->office;
-	s.level = json_string_value(json_object_get(inc->report, "level"));
-	if (time_parse(json_string_value(json_object_get(inc->report,
-	    "occurred_at")), &at) == 0)
+	s.level = json_string_value(json_object_get(report, "level"));
+	if (time_parse(json_string_value(json_object_get(report, "occurred_at")),
+	    &at) == 0)
 		s.occurred = onetap_time(at, occurred, sizeof(occurred));
 	s.person = person->name;
 	s.url = url = onetap_console_url(inc);
@@ -344,6 +346,7 @@ onetap_post(struct http_call *call)
 	const struct config_person	*person;
 	struct links_link		 l;
 	struct incident			*inc;
+	const char			*title;
 	char				 when[64];
 	int				 changed = 0, rc;
 
@@ -367,8 +370,8 @@ onetap_post(struct http_call *call)
 	if (changed)
 		log_info("incident %s acknowledged by %s through a one-tap link",
 		    inc->id, person->id);
+	title = json_string_value(json_object_get(incident_report(inc), "title"));
 	onetap_answer(call, 200, inc, "已确认事件 %s（%s），记录时间 %s，操作人 %s。",
-	    inc->id, json_string_value(json_object_get(inc->report, "title")) !=
-	    NULL ? json_string_value(json_object_get(inc->report, "title")) : "",
+	    inc->id, title != NULL ? title : "",
 	    onetap_time(time_now_ms(), when, sizeof(when)), person->name);
 }

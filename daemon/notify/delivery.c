@@ -108,9 +108,20 @@ delivery_rate_queues(void)
 	return n;
 }
 
-/*
- * Life cycle
- */
+/* Life cycle -------------------------------------------------------------- */
+
+/* A and B (NULL: "") in one block, *SECOND at B: fewer holes once freed. */
+static char *
+delivery_pair(const char *a, const char *b, char **second)
+{
+	size_t	 la = strlen(a ? a : ""), lb = strlen(b ? b : "");
+	char	*p = malloc(la + lb + 2);
+
+	if (p == NULL)
+		return NULL;
+	*second = memcpy(p + la + 1, b ? b : "", lb + 1);
+	return memcpy(p, a ? a : "", la + 1);
+}
 
 struct delivery *
 delivery_new(struct notify_subject *subj, int64_t intent, int index,
@@ -130,9 +141,7 @@ delivery_new(struct notify_subject *subj, int64_t intent, int index,
 	TAILQ_INIT(&d->bundle);
 	clock_init(&d->timer, delivery_timer_cb, d);
 	TAILQ_INSERT_TAIL(&subj->deliveries, d, entry);
-	d->person = strdup(person ? person : "");
-	d->person_name = strdup(name ? name : "");
-	if (d->person == NULL || d->person_name == NULL) {
+	if ((d->person = delivery_pair(person, name, &d->person_name)) == NULL) {
 		delivery_free(d);
 		return NULL;
 	}
@@ -147,16 +156,14 @@ delivery_add_contact(struct delivery *d, const char *channel, const char *to,
 
 	if (d->ncontacts == DELIVERY_CONTACTS_MAX)
 		return -E2BIG;
-	c = &d->contacts[d->ncontacts];
-	c->channel = strdup(channel ? channel : "");
-	c->to = strdup(to ? to : "");
-	c->code = code;
-	if (c->channel == NULL || c->to == NULL) {
-		free(c->channel);
-		free(c->to);
-		c->channel = c->to = NULL;
+	if ((c = reallocarray(d->contacts, d->ncontacts + 1,
+	    sizeof(*c))) == NULL)
 		return -ENOMEM;
-	}
+	d->contacts = c;
+	c = &d->contacts[d->ncontacts];
+	if ((c->channel = delivery_pair(channel, to, &c->to)) == NULL)
+		return -ENOMEM;
+	c->code = code;
 	d->ncontacts++;
 	return 0;
 }
@@ -209,12 +216,10 @@ delivery_free(struct delivery *d)
 	delivery_halt(d);
 	clock_free(&d->timer);
 	TAILQ_REMOVE(&d->subj->deliveries, d, entry);
-	free(d->person);
-	free(d->person_name);
-	for (i = 0; i < d->ncontacts; i++) {
-		free(d->contacts[i].channel);
-		free(d->contacts[i].to);
-	}
+	free(d->person);		/* and person_name */
+	for (i = 0; i < d->ncontacts; i++)
+		free(d->contacts[i].channel);	/* and to */
+	free(d->contacts);
 	free(d->recording_event);
 	json_decref(d->recording_data);
 	json_decref(d->extra);
@@ -250,9 +255,7 @@ delivery_when_durable(struct delivery *d)
 	store_wait(&d->waiter, delivery_durable, d);
 }
 
-/*
- * Records
- */
+/* Records ----------------------------------------------------------------- */
 
 static char *
 delivery_id(const struct delivery *d, char *buf, size_t len)
@@ -561,9 +564,7 @@ delivery_failed(struct delivery *d, size_t contact, const char *detail,
 	free(name);
 }
 
-/*
- * Sending
- */
+/* Sending ----------------------------------------------------------------- */
 
 static void
 delivery_fetched(const struct fetch_result *fr, void *arg)
@@ -759,9 +760,7 @@ delivery_send(struct config *cfg, const struct config_channel *ch,
 	}
 }
 
-/*
- * Rate limits
- */
+/* Rate limits ------------------------------------------------------------- */
 
 static struct chanq *
 chanq_get(const char *name)
@@ -850,9 +849,7 @@ chanq_cb(struct clock *c, void *arg)
 	chanq_arm(q, ch);
 }
 
-/*
- * Starting an attempt
- */
+/* Starting an attempt ----------------------------------------------------- */
 
 static void
 delivery_start(struct delivery *d)

@@ -48,7 +48,7 @@ enum delivery_state {
 
 struct delivery_contact {
 	char		*channel;
-	char		*to;
+	char		*to;		/* in channel's block */
 	int		 code;		/* SMS reply code on this phone; 0: none */
 };
 
@@ -67,9 +67,15 @@ struct delivery {
 	int		 update;	/* incident.updated: the follow-up's number */
 	json_t		*extra;		/* duty.handover: {shift, count, incidents}; sms.reply: {text} */
 	char		*person;
-	char		*person_name;
+	char		*person_name;	/* in person's block */
 	char		 link[LINKTOKEN_STUB_LEN + 1];	/* one-tap link stub; "": none */
-	struct delivery_contact contacts[DELIVERY_CONTACTS_MAX];
+	/*
+	 * As many as it has (most people one or two): an array of
+	 * DELIVERY_CONTACTS_MAX made every delivery 744 bytes, and in a flood
+	 * thousands wait at once; freed, they left holes between the
+	 * incidents' lasting blocks that stayed in RSS.
+	 */
+	struct delivery_contact *contacts;
 	size_t		 ncontacts;
 	size_t		 contact;	/* the one being tried */
 	unsigned	 rejected;	/* contacts that refused for good (bits) */

@@ -225,7 +225,7 @@ incident_vars(const struct config *cf, const struct incident *inc,
 	v->v[TMPL_ID] = inc->id;
 	v->v[TMPL_OFFICE] = inc->office_name != NULL ? inc->office_name :
 	    inc->office;
-	v->v[TMPL_TITLE] = json_string_value(json_object_get(inc->report,
+	v->v[TMPL_TITLE] = json_string_value(json_object_get(incident_report(inc),
 	    "title"));
 	if (grade != NULL)
 		snprintf(b->level, sizeof(b->level), "%s级", grade);
@@ -245,7 +245,7 @@ incident_vars(const struct config *cf, const struct incident *inc,
 	    b->received, sizeof(b->received));
 	occurred = 0;
 	b->late_report[0] = '\0';
-	if (time_parse(json_string_value(json_object_get(inc->report,
+	if (time_parse(json_string_value(json_object_get(incident_report(inc),
 	    "occurred_at")), &occurred) == 0) {
 		v->v[TMPL_OCCURRED_AT] = time_local(occurred, "%m-%d %H:%M",
 		    b->occurred, sizeof(b->occurred));
@@ -296,7 +296,7 @@ incident_vars(const struct config *cf, const struct incident *inc,
 	if (ev == NOTIFY_MERGED) {
 		const struct incident *into = incident_find(inc->merged_into);
 		const char *t = into != NULL ? json_string_value(
-		    json_object_get(into->report, "title")) : NULL;
+		    json_object_get(incident_report(into), "title")) : NULL;
 
 		if (t != NULL)
 			snprintf(b->into, sizeof(b->into), "%s“%s”",

@@ -101,9 +101,7 @@ incident_free(struct incident *inc)
 	free(inc->idem);
 	free(inc->body_sha256);
 	free(inc->json);
-	free(inc->report_json);
-	json_decref(inc->report);
-	free(inc->origin);
+	increport_clear(&inc->report);
 	free(inc->source);
 	free(inc->taken_by);
 	free(inc->taken_by_name);
@@ -167,6 +165,7 @@ incident_shutdown(void)
 	while (!TAILQ_EMPTY(&incidents))
 		incident_remove(TAILQ_FIRST(&incidents));
 	timeline_forget();
+	increport_forget();
 }
 
 struct incident *
@@ -234,8 +233,14 @@ incident_fact(const struct incident *inc, const char *key, const char *sub)
 		if (v != NULL)
 			return v;
 	}
-	v = json_object_get(inc->report, key);
+	v = json_object_get(incident_report(inc), key);
 	return sub != NULL ? json_object_get(v, sub) : v;
+}
+
+json_t *
+incident_report(const struct incident *inc)
+{
+	return increport_tree(&inc->report);
 }
 
 int
@@ -442,11 +447,9 @@ incident_timeline_add(struct incident *inc, const struct record *r,
 }
 
 /*
- * The report.received data D kept for checkpoints as text, not as a tree
- * (a block per value and a hashtable: 1.5 KB an incident), with the
- * report as a null where it was: the report is kept once (inc->report),
- * and set back in place of that null, the members in their order.  What
- * the view reads of D is kept beside it.  0, -ENOMEM, -EINVAL.
+ * The report.received data D kept as text, the report in it (increport.h):
+ * for checkpoints, the view and the report's fields.  What the view reads
+ * of the rest of D is kept beside it.  0, -ENOMEM, -EINVAL.
  */
 static int
 incident_keep_origin(struct incident *inc, json_t *d, const struct record *r)
@@ -454,10 +457,8 @@ incident_keep_origin(struct incident *inc, json_t *d, const struct record *r)
 	json_t	*late;
 	int	 rc;
 
-	if (!json_is_object(d))
-		return -EINVAL;
-	if ((inc->origin = timeline_dump_nulled(d, "report", r)) == NULL)
-		return -ENOMEM;
+	if ((rc = increport_keep(&inc->report, d, r)) != 0)
+		return rc;
 	if ((rc = incident_strdup(d, "source", &inc->source)) != 0 ||
 	    (rc = incident_strdup(d, "taken_by", &inc->taken_by)) != 0 ||
 	    (rc = incident_strdup(d, "taken_by_name", &inc->taken_by_name)) != 0)
@@ -471,14 +472,7 @@ incident_keep_origin(struct incident *inc, json_t *d, const struct record *r)
 json_t *
 incident_origin(const struct incident *inc)
 {
-	json_t *o = json_loads(inc->origin, JSON_ALLOW_NUL, NULL);
-
-	if (o != NULL && json_object_get(o, "report") != NULL &&
-	    json_object_set(o, "report", inc->report) != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return increport_data(&inc->report);
 }
 
 /* An incident from its report.received data (also inside a checkpoint). */
@@ -496,7 +490,6 @@ incident_create(const char *id, json_t *d, const struct record *r,
 	if ((inc = calloc(1, sizeof(*inc))) == NULL)
 		return -ENOMEM;
 	strcpy(inc->id, id);
-	inc->report = json_incref(json_object_get(d, "report"));
 	inc->late_report = json_is_true(json_object_get(d, "late_report"));
 	key = json_string_value(json_object_get(d, "idempotency_key"));
 	if ((rc = incident_strdup(d, "office", &inc->office)) != 0 ||
@@ -508,7 +501,7 @@ incident_create(const char *id, json_t *d, const struct record *r,
 		incident_free(inc);
 		return rc != 0 ? rc : -ENOMEM;
 	}
-	if (inc->office == NULL || !json_is_object(inc->report) ||
+	if (inc->office == NULL ||
 	    incident_time(d, "received_at", &inc->received_at) != 0 ||
 	    incident_time(d, "ack_deadline", &inc->ack_clock.deadline) != 0 ||
 	    incident_time(d, "report_deadline", &inc->report_clock.deadline) != 0) {

@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "state/inclist.h"
+#include "state/increport.h"
 #include "state/inctold.h"
 #include "state/timeline.h"
 
@@ -65,13 +66,13 @@ struct incident {
 	char		*office_name;
 	char		*idem;		/* "office\nkey", NULL without Idempotency-Key */
 	char		*body_sha256;
-	json_t		*report;	/* the validated fields */
 	/*
-	 * The report.received data as compact JSON, its report a null (the
-	 * report is above): checkpoints write it back (incident_origin()).
-	 * What the view reads of it is kept apart.
+	 * The report.received data as text, the validated report in it:
+	 * checkpoints write it back (incident_origin()), the view splices the
+	 * report's bytes, incident_report() reads its fields.  What the view
+	 * reads of the rest is kept apart.
 	 */
-	char		*origin;
+	struct increport report;
 	char		*source;	/* its "source", NULL without one */
 	char		*taken_by, *taken_by_name;	/* a report taken by phone */
 	int64_t		 late_minutes;	/* its "late_by_minutes", */
@@ -99,8 +100,6 @@ struct incident {
 	struct timeline	 timeline;	/* every record naming it, oldest first */
 	json_t		*undeliverable;	/* who could not be told: {at, person, name, event, reason} */
 	char		*json;		/* incview_cached(), dropped by every change */
-	char		*report_json;	/* report's JSON_COMPACT dump: incview.c's cache */
-	size_t		 report_json_len;
 	unsigned	 json_gen;	/* the generation it was made in */
 };
 
@@ -116,6 +115,12 @@ struct incident *incident_find_idem(const char *office, const char *key);
 struct incident *incident_first(void);
 struct incident *incident_next(struct incident *);
 const char *incident_state_name(enum incident_state);
+/*
+ * The report's fields, as validated: borrowed, and valid while fewer than
+ * INCREPORT_KEPT other incidents' reports are read (increport.h).  NULL
+ * when out of memory.
+ */
+json_t	*incident_report(const struct incident *);
 /*
  * The latest word on report field KEY ("level", "casualties"): the last
  * follow-up that gave it, else the report; NULL when neither did.  With

@@ -83,7 +83,8 @@ late_by_minutes(const struct incident *inc)
 	if (inc->has_late_minutes)
 		return json_integer(inc->late_minutes);
 	if (!inc->late_report || cfg == NULL || time_parse(json_string_value(
-	    json_object_get(inc->report, "occurred_at")), &occurred) != 0)
+	    json_object_get(incident_report(inc), "occurred_at")),
+	    &occurred) != 0)
 		return json_integer(0);
 	past = inc->received_at - occurred - cfg->policy.county_deadline_ms;
 	return json_integer(past < 60000 ? 1 : past / 60000);
@@ -135,7 +136,7 @@ incview_build(const struct incident *inc, int with_timeline, int with_report)
 	    json_string(incident_state_name(inc->state)));
 	/* The report's own fields, as validated. */
 	if (with_report)
-		failed |= json_object_update(o, inc->report);
+		failed |= json_object_update(o, incident_report(inc));
 	failed |= set_time(o, "received_at", inc->received_at);
 	failed |= set_time(o, "ack_deadline", inc->ack_clock.deadline);
 	failed |= set_time(o, "report_deadline", inc->report_clock.deadline);
@@ -226,49 +227,34 @@ report_keys_known(const json_t *report)
 }
 
 /*
- * Only the incidents most recently given a report dump keep it: they are
- * the ones whose views are rebuilt (intent, deliveries, acknowledgement),
- * and the text of every open incident twice over would cost as much
- * memory as the incidents themselves.  By id: one gone meanwhile is
- * simply not found.
+ * Only the incidents whose views were built most recently keep the text:
+ * they are the ones being told of and shown.  Kept until its first
+ * delivery, the 201's text of every report waiting for one (thousands
+ * in a flood) was freed afterwards in holes between the incidents' lasting
+ * blocks, where it stayed in RSS.  By id: one gone meanwhile is not found.
  */
 #define INCVIEW_KEEP	256
 static char	incview_kept[INCVIEW_KEEP][INCIDENT_ID_MAX];
 static size_t	incview_kept_next;
 
 static void
-incview_keep(struct incident *inc, char *dump, size_t len)
+incview_keep(struct incident *inc)
 {
 	char		*id = incview_kept[incview_kept_next];
 	struct incident	*old;
 
 	if (id[0] != '\0' && (old = incident_find(id)) != NULL && old != inc) {
-		free(old->report_json);
-		old->report_json = NULL;
-		old->report_json_len = 0;
+		free(old->json);
+		old->json = NULL;
 	}
 	snprintf(id, INCIDENT_ID_MAX, "%s", inc->id);
 	incview_kept_next = (incview_kept_next + 1) % INCVIEW_KEEP;
-	inc->report_json = dump;
-	inc->report_json_len = len;
-}
-
-void
-incview_prime(struct incident *inc, const char *raw, size_t rawlen)
-{
-	char *copy;
-
-	if (inc->report_json != NULL || rawlen < 2 || (copy = malloc(rawlen +
-	    1)) == NULL)
-		return;
-	memcpy(copy, raw, rawlen);
-	copy[rawlen] = '\0';
-	incview_keep(inc, copy, rawlen);
 }
 
 /*
- * The view's text with the report's members spliced in from its cached
- * dump, where they go: before received_at.  What precedes it (id, office,
+ * The view's text with the report's members spliced in from its kept
+ * text (jansson's compact dump, as recorded), where they go: before
+ * received_at.  What precedes it (id, office,
  * office_name, state) is strings, and in a dump a quote inside a string is
  * escaped, so the first ,"received_at": is that key.  NULL: do it the long
  * way.
@@ -280,7 +266,8 @@ incview_spliced(const struct incident *inc, json_t *o)
 	json_t			*v;
 	const char		*key, *at;
 	char			*dump, *out = NULL;
-	size_t			 dl, hl, rl = inc->report_json_len;
+	const char		*rt;
+	size_t			 dl, hl, rl;
 
 	json_object_foreach(o, key, v) {
 		if (strcmp(key, "received_at") == 0)
@@ -288,14 +275,15 @@ incview_spliced(const struct incident *inc, json_t *o)
 		if (json_is_object(v) || json_is_array(v))
 			return NULL;
 	}
-	if ((dump = json_dumps(o, JSON_COMPACT)) == NULL)
+	if ((rt = increport_text(&inc->report, &rl)) == NULL || rl <= 2 ||
+	    (dump = json_dumps(o, JSON_COMPACT)) == NULL)
 		return NULL;
 	dl = strlen(dump);
 	if ((at = strstr(dump, mark)) != NULL && (out = malloc(dl + rl)) != NULL) {
 		hl = (size_t)(at - dump);
 		memcpy(out, dump, hl);
 		out[hl] = ',';
-		memcpy(out + hl + 1, inc->report_json + 1, rl - 2);
+		memcpy(out + hl + 1, rt + 1, rl - 2);
 		memcpy(out + hl + rl - 1, at, dl - hl + 1);
 	}
 	free(dump);
@@ -313,33 +301,26 @@ incview_cached(struct incident *inc)
 {
 	const json_t	*report;
 	json_t		*o;
-	char		*dump;
 
 	if (inc->json != NULL && inc->json_gen == json_gen)
 		return inc->json;
 	free(inc->json);
 	inc->json = NULL;
-	report = inc->report;
-	if (json_object_size(report) > 0 && report_keys_known(report) &&
-	    inc->report_json == NULL &&
-	    (dump = json_dumps(report, JSON_COMPACT)) != NULL)
-		incview_keep(inc, dump, strlen(dump));
-	if (inc->report_json != NULL && inc->report_json_len > 2 &&
-	    report_keys_known(report)) {
-		/* The view without the report's members, which come from the dump. */
+	report = incident_report(inc);
+	if (json_object_size(report) > 0 && report_keys_known(report)) {
+		/* The view without the report's members, which come from its text. */
 		if ((o = incview_build(inc, 0, 0)) != NULL) {
 			inc->json = incview_spliced(inc, o);
 			json_decref(o);
 		}
-		if (inc->json != NULL) {
-			inc->json_gen = json_gen;
-			return inc->json;
-		}
 	}
-	if ((o = incview_json(inc, 0)) != NULL) {
+	if (inc->json == NULL && (o = incview_json(inc, 0)) != NULL) {
 		inc->json = json_dumps(o, JSON_COMPACT);
-		inc->json_gen = json_gen;
 		json_decref(o);
+	}
+	if (inc->json != NULL) {
+		inc->json_gen = json_gen;
+		incview_keep(inc);
 	}
 	return inc->json;
 }

@@ -15,15 +15,12 @@ json_t	*incview_json(const struct incident *, int with_timeline);
 /*
  * The same without timeline as compact JSON, cached until the incident
  * changes: every recipient of a notification and the reply share it.
- * Owned by the incident; NULL when out of memory.
+ * The report's members are its kept text (increport.h), not a dump.
+ * Owned by the incident, and kept only for the incidents whose views
+ * were built last: valid until the incident changes or 256 other views
+ * are built.  NULL when out of memory.
  */
 const char *incview_cached(struct incident *);
-/*
- * RAW is the JSON_COMPACT dump of the incident's report (it never changes):
- * incview_cached() puts those bytes in instead of dumping the report again
- * each time.  Nothing happens when out of memory: it dumps it then.
- */
-void	incview_prime(struct incident *, const char *raw, size_t rawlen);
 /* "<public_url>/api/v1/incidents/<id>", malloc'd; NULL when out of memory. */
 char	*incview_url(const struct config *, const struct incident *);
 /* Who did what MARK records, as people read it: the name, else the id. */

@@ -1,10 +1,11 @@
 /*
  * timeline.c: an incident's timeline as compact entries (see timeline.h).
- * An entry is one allocation: the envelope's numbers, then its ts, event,
- * actor and data as text.  A record kept as a jansson tree took a block
- * per value and a hashtable per object: for a report told to two people
- * and delivered, its five entries took 6.4 KB of the 15.3 an open
- * incident cost; as text they take about 1.3 KB.
+ * An entry is one allocation: the envelope's numbers, then its ts and
+ * data as text; its kind and actor are held once for all entries.  A
+ * record kept as a jansson tree took a block per value and a hashtable
+ * per object: for a report told to two people and delivered, its five
+ * entries took 6.4 KB of the 15.3 an open incident cost; as text they
+ * take about 1.3 KB, and 1.2 with kind and actor shared.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 struct timeline_shared {
 	RB_ENTRY(timeline_shared) node;
 	size_t		 refs, len;
+	const char	*key;		/* text; a probe's, the text looked for */
 	char		 text[];
 };
 
@@ -32,13 +34,19 @@ struct timeline_entry {
 	int64_t		 recipient;	/* intent seq and index */
 	int32_t		 update_n;	/* the follow-up its data's fields are */
 	/*
-	 * Offsets into text: ts at 0.  RAW: the kind at 0, and as data the
-	 * whole entry as JSON.
+	 * Offsets into text: ts at 0, then the data.  RAW: the whole entry
+	 * as JSON for data, and no ts.
 	 */
-	uint32_t	 event, actor, data, datalen;
+	uint32_t	 data, datalen;
 	unsigned	 raw:1, attempt:1;
 	/* A notify.intent's on_duty, a null in its data text meanwhile. */
 	struct timeline_shared *on_duty;
+	/*
+	 * Its kind and actor, held once for every entry that has them: a
+	 * handful of texts ("notify.attempt", "dutyd", an office) each 15 to
+	 * 20 bytes in every entry of every incident.  RAW: actor NULL.
+	 */
+	struct timeline_shared *event, *actor;
 	char		 text[];
 };
 
@@ -51,7 +59,7 @@ timeline_shared_cmp(struct timeline_shared *a, struct timeline_shared *b)
 {
 	if (a->len != b->len)
 		return a->len < b->len ? -1 : 1;
-	return memcmp(a->text, b->text, a->len);
+	return memcmp(a->key, b->key, a->len);
 }
 
 /* libbsd's tree.h leaves __unused to us; define it after every system header. */
@@ -93,6 +101,7 @@ timeline_share(json_t *v)
 	memcpy(s->text, timeline_scratch, len);
 	s->text[len] = '\0';
 	s->len = len;
+	s->key = s->text;
 	if ((found = RB_FIND(timeline_texts, &timeline_texts, s)) != NULL) {
 		free(s);
 		found->refs++;
@@ -131,10 +140,35 @@ timeline_unshare(struct timeline_shared *s)
 	free(s);
 }
 
+/* S (LEN bytes) held once, a reference more.  NULL: no memory. */
+static struct timeline_shared *
+timeline_share_text(const char *s, size_t len)
+{
+	struct timeline_shared	 probe, *n;
+
+	probe.len = len;
+	probe.key = s;
+	if ((n = RB_FIND(timeline_texts, &timeline_texts, &probe)) != NULL) {
+		n->refs++;
+		return n;
+	}
+	if ((n = malloc(sizeof(*n) + len + 1)) == NULL)
+		return NULL;
+	memcpy(n->text, s, len);
+	n->text[len] = '\0';
+	n->len = len;
+	n->key = n->text;
+	n->refs = 1;
+	RB_INSERT(timeline_texts, &timeline_texts, n);
+	return n;
+}
+
 static void
 timeline_entry_free(struct timeline_entry *e)
 {
 	timeline_unshare(e->on_duty);
+	timeline_unshare(e->event);
+	timeline_unshare(e->actor);
 	free(e);
 }
 
@@ -194,48 +228,6 @@ timeline_dump(json_t *v)
 		return NULL;
 	memcpy(t, timeline_scratch, len);
 	t[len] = '\0';
-	return t;
-}
-
-char *
-timeline_dump_splice(const char *text, size_t len, size_t off, size_t vlen,
-    json_t *v)
-{
-	size_t	 n, tail = len - off - vlen;
-	char	*t;
-
-	/* V's text from jansson; the rest is the caller's, copied as it is. */
-	if (off + vlen > len || (n = json_dumpb(v, NULL, 0, JSON_COMPACT |
-	    JSON_ENCODE_ANY)) == 0 || (t = malloc(len - vlen + n + 1)) == NULL)
-		return NULL;
-	memcpy(t, text, off);
-	if (json_dumpb(v, t + off, n, JSON_COMPACT | JSON_ENCODE_ANY) != n) {
-		free(t);
-		return NULL;
-	}
-	memcpy(t + off + n, text + off + vlen, tail);
-	t[off + n + tail] = '\0';
-	return t;
-}
-
-char *
-timeline_dump_nulled(json_t *d, const char *key, const struct record *r)
-{
-	json_t	*copy;
-	char	*t;
-
-	/* Spliced as written: D's text is at hand, KEY's place in it known. */
-	if (r != NULL && r->data == d && r->data_text != NULL &&
-	    r->spliced_key != NULL && strcmp(r->spliced_key, key) == 0)
-		return timeline_dump_splice(r->data_text, r->data_textlen,
-		    r->spliced_off, r->spliced_len, json_null());
-	if ((copy = json_copy(d)) == NULL || (json_object_get(copy, key) !=
-	    NULL && json_object_set_new(copy, key, json_null()) != 0)) {
-		json_decref(copy);
-		return NULL;
-	}
-	t = timeline_dump(copy);
-	json_decref(copy);
 	return t;
 }
 
@@ -330,8 +322,7 @@ timeline_envelope(json_t *data, const char *text, size_t textlen, int64_t seq,
 	struct timeline_shared	*shared = NULL;
 	json_t			*copy = NULL;
 	const char		*more = NULL;
-	size_t			 tl = strlen(ts) + 1, el = strlen(event) + 1;
-	size_t			 al = strlen(actor) + 1;
+	size_t			 tl = strlen(ts) + 1;
 
 	/* An intent's on-duty snapshot: kept once, a null in its place. */
 	if (strcmp(event, "notify.intent") == 0 &&
@@ -363,20 +354,23 @@ timeline_envelope(json_t *data, const char *text, size_t textlen, int64_t seq,
 			text = NULL;	/* the record's text has the snapshot */
 		}
 	}
-	e = timeline_entry_new(data, text, textlen, more, tl + el + al);
-	json_decref(copy);
+	e = timeline_entry_new(data, text, textlen, more, tl);
 	if (e == NULL) {
+		json_decref(copy);
 		timeline_unshare(shared);
 		return NULL;
 	}
 	e->on_duty = shared;
 	e->seq = seq;
 	memcpy(e->text, ts, tl);
-	e->event = (uint32_t)tl;
-	memcpy(e->text + e->event, event, el);
-	e->actor = (uint32_t)(tl + el);
-	memcpy(e->text + e->actor, actor, al);
+	if ((e->event = timeline_share_text(event, strlen(event))) == NULL ||
+	    (e->actor = timeline_share_text(actor, strlen(actor))) == NULL) {
+		json_decref(copy);
+		timeline_entry_free(e);
+		return NULL;
+	}
 	timeline_note_attempt(e, event, data);
+	json_decref(copy);
 	return e;
 }
 
@@ -448,12 +442,15 @@ timeline_add_json(struct timeline *tl, json_t *entry, json_t *data,
 		ev = json_string_value(json_object_get(copy, "event"));
 		ev = ev != NULL && strlen(ev) == json_string_length(json_object_get(
 		    copy, "event")) ? ev : "";
-		if ((e = timeline_entry_new(copy, NULL, 0, NULL, strlen(ev) +
-		    1)) != NULL) {
+		if ((e = timeline_entry_new(copy, NULL, 0, NULL, 0)) != NULL) {
 			e->raw = 1;
 			e->seq = json_integer_value(json_object_get(copy, "seq"));
-			memcpy(e->text, ev, strlen(ev) + 1);
-			timeline_note_attempt(e, ev, json_object_get(copy, "data"));
+			if ((e->event = timeline_share_text(ev, strlen(ev))) == NULL) {
+				timeline_entry_free(e);
+				e = NULL;
+			} else
+				timeline_note_attempt(e, ev, json_object_get(copy,
+				    "data"));
 		}
 	}
 	json_decref(copy);
@@ -519,10 +516,8 @@ timeline_entry_json(const struct timeline *tl, size_t i)
 	}
 	if (json_object_set_new(o, "seq", json_integer(e->seq)) != 0 ||
 	    json_object_set_new(o, "ts", json_string(e->text)) != 0 ||
-	    json_object_set_new(o, "event", json_string(e->text +
-	    e->event)) != 0 ||
-	    json_object_set_new(o, "actor", json_string(e->text +
-	    e->actor)) != 0 ||
+	    json_object_set_new(o, "event", json_string(e->event->text)) != 0 ||
+	    json_object_set_new(o, "actor", json_string(e->actor->text)) != 0 ||
 	    json_object_set_new(o, "data", data) != 0) {
 		json_decref(o);
 		return NULL;
@@ -548,8 +543,7 @@ timeline_data(const struct timeline *tl, size_t i)
 const char *
 timeline_event(const struct timeline *tl, size_t i)
 {
-	/* A raw entry's kind is at the start of its text (event 0). */
-	return i < tl->n ? tl->e[i]->text + tl->e[i]->event : "";
+	return i < tl->n ? tl->e[i]->event->text : "";
 }
 
 int

@@ -60,15 +60,6 @@ void	timeline_cap(struct timeline *, size_t max);
  * tree as text, faster than json_dumps().
  */
 char	*timeline_dump(json_t *v);
-/* TEXT (LEN bytes) with the value at [OFF, OFF + VLEN) replaced by V's dump. */
-char	*timeline_dump_splice(const char *text, size_t len, size_t off,
-	    size_t vlen, json_t *v);
-/*
- * D's text with its member KEY (if any) as a null; from R's data text
- * when R (or NULL) is D's record and record_format_spliced() put KEY in.
- */
-char	*timeline_dump_nulled(json_t *d, const char *key,
-	    const struct record *r);
 /* What is kept to share the next entry's texts faster goes (shutdown). */
 void	timeline_forget(void);
 

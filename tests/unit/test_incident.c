@@ -691,7 +691,7 @@ test_cached_view_is_the_dumped_view(void **state)
 	    "\"details\":\"情况\\u0001说明\"}";
 	struct incident	*inc = NULL, *plain;
 	json_t		*report;
-	char		*raw, *canon;
+	char		*raw, *canon, id[INCIDENT_ID_MAX];
 	size_t		 rawlen, canonlen;
 	int64_t		 ms;
 	int		 changed, i;
@@ -707,6 +707,7 @@ test_cached_view_is_the_dumped_view(void **state)
 	json_decref(report);
 	fakeclock_turn();
 	assert_non_null(inc);
+	snprintf(id, sizeof(id), "%s", inc->id);
 	assert_cached_is_view(inc);
 	plain = corefix_report("county-b", "只有标题");
 	assert_cached_is_view(plain);
@@ -716,14 +717,28 @@ test_cached_view_is_the_dumped_view(void **state)
 	fakeclock_turn();
 	assert_cached_is_view(inc);
 	assert_cached_is_view(plain);
-	/* Only recent incidents keep the dump: an older one dumps it again. */
-	for (i = 0; i < 300; i++)
+	/*
+	 * Only recent incidents keep the report's tree: an older one reads
+	 * it from its text again, and its view is the same.
+	 */
+	assert_non_null(incview_cached(inc));
+	for (i = 0; i < INCREPORT_KEPT + 44; i++)
 		assert_cached_is_view(corefix_report("county-a", "又一起"));
-	assert_null(inc->report_json);
+	assert_int_equal(inc->report.slot, 0);
+	/* Nor do they keep their views' text: 256 others were built since. */
+	assert_null(inc->json);
 	assert_int_equal(incact_resolve(inc, "zhang", NULL, &changed), 0);
 	fakeclock_turn();
 	assert_cached_is_view(inc);
-	assert_non_null(inc->report_json);
+	assert_int_not_equal(inc->report.slot, 0);
+	/* Replayed, the report's text is the line's: the same view. */
+	corefix_restart(MIN);
+	assert_non_null(inc = incident_find(id));
+	assert_cached_is_view(inc);
+	assert_string_equal(json_string_value(json_object_get(incident_report(inc),
+	    "title")), "化工厂\"爆炸\"");
+	assert_int_equal(json_integer_value(incident_fact(inc, "casualties",
+	    "dead")), 1);
 }
 
 int

@@ -196,7 +196,7 @@ static void
 test_an_office_reports_by_sms(void **state)
 {
 	struct incident	*inc;
-	json_t		*r;
+	json_t		*r, *report;
 	int64_t		 occurred;
 
 	/* In time (10 minutes of 20): the id, and none of the city's own clocks. */
@@ -216,9 +216,10 @@ test_an_office_reports_by_sms(void **state)
 	/* The same incident as one posted over the API. */
 	assert_non_null(inc = incident_find(INC1));
 	assert_string_equal(inc->office, "county-a");
-	assert_string_equal(s_of(inc->report, "title"), "某镇化工厂爆炸");
-	assert_string_equal(s_of(inc->report, "details"), "厂区东侧起火，3人受伤。");
-	assert_int_equal(time_parse(s_of(inc->report, "occurred_at"), &occurred), 0);
+	report = incident_report(inc);
+	assert_string_equal(s_of(report, "title"), "某镇化工厂爆炸");
+	assert_string_equal(s_of(report, "details"), "厂区东侧起火，3人受伤。");
+	assert_int_equal(time_parse(s_of(report, "occurred_at"), &occurred), 0);
 	assert_int_equal(occurred, COREFIX_T0 - 10 * MIN);
 	assert_int_equal(memstore_count_of("report.received", INC1), 1);
 	assert_string_equal(corefix_sent("incident.new", INC1), "li");
@@ -233,7 +234,7 @@ test_an_office_reports_by_sms(void **state)
 	assert_string_equal(take("008613900000001", "23:50 夜间水位超警"),
 	    "已收到，事件编号 " INC2 "。本次报告距事发 491 分钟，已超过 20 分钟报告"
 	    "时限。续报请以事件编号开头。");
-	assert_int_equal(time_parse(s_of(incident_find(INC2)->report,
+	assert_int_equal(time_parse(s_of(incident_report(incident_find(INC2)),
 	    "occurred_at"), &occurred), 0);
 	assert_int_equal(occurred, COREFIX_T0 - 8 * HOUR - 10 * MIN);
 	/* A blank text is recorded and not answered. */

@@ -67,6 +67,49 @@ test_entries_read_back_as_recorded(void **state)
 	assert_int_equal(timeline_len(&tl), 0);
 }
 
+/*
+ * Kinds and actors are held once for every entry that has them: each
+ * entry still reads back its own, in whatever order timelines go.
+ */
+static void
+test_kinds_and_actors_shared(void **state)
+{
+	struct timeline	 a = { 0 }, b = { 0 };
+	struct record	 r = { .seq = 1, .ts = "t", .event = "notify.attempt",
+	    .actor = "dutyd" };
+	json_t		*data = parse("{\"n\":1}");
+
+	assert_int_equal(timeline_add(&a, &r, data, 0), 0);
+	r.seq = 2;
+	r.event = "incident.acknowledged";
+	r.actor = "person:张三";
+	assert_int_equal(timeline_add(&a, &r, data, 0), 0);
+	r.seq = 3;
+	r.event = "notify.attempt";
+	r.actor = "dutyd";
+	assert_int_equal(timeline_add(&b, &r, data, 0), 0);
+	r.seq = 4;
+	r.event = "notify.attempt2";
+	r.actor = "dutyd2";
+	assert_int_equal(timeline_add(&b, &r, data, 0), 0);
+	timeline_clear(&a);	/* b's references keep what it shares */
+	assert_string_equal(timeline_event(&b, 0), "notify.attempt");
+	assert_entry(&b, 0, "{\"seq\":3,\"ts\":\"t\",\"event\":"
+	    "\"notify.attempt\",\"actor\":\"dutyd\",\"data\":{\"n\":1}}");
+	assert_entry(&b, 1, "{\"seq\":4,\"ts\":\"t\",\"event\":"
+	    "\"notify.attempt2\",\"actor\":\"dutyd2\",\"data\":{\"n\":1}}");
+	r.seq = 5;
+	r.event = "incident.acknowledged";
+	r.actor = "person:张三";
+	assert_int_equal(timeline_add(&a, &r, data, 0), 0);
+	assert_entry(&a, 0, "{\"seq\":5,\"ts\":\"t\",\"event\":"
+	    "\"incident.acknowledged\",\"actor\":\"person:张三\",\"data\":"
+	    "{\"n\":1}}");
+	timeline_clear(&a);
+	timeline_clear(&b);
+	json_decref(data);
+}
+
 static void
 test_checkpoint_entries_in_any_shape(void **state)
 {
@@ -211,37 +254,6 @@ test_dump_reads_back_equal(void **state)
  * same record applied live (its data dumped): intents sharing a snapshot,
  * one with another, an attempt, and lines dutyd did not write.
  */
-/* A record's data with its report as a null: what incident.c keeps. */
-static void
-test_splice_is_the_dump_with_null(void **state)
-{
-	static const char text[] = "{\"office\":\"a\",\"report\":"
-	    "{\"title\":\"王\"},\"n\":1}";
-	json_t	*d = json_loads(text, 0, NULL), *n = json_null();
-	char	*want, *got;
-
-	(void)state;
-	assert_non_null(d);
-	assert_int_equal(json_object_set_new(d, "report", json_null()), 0);
-	want = json_dumps(d, JSON_COMPACT);
-	got = timeline_dump_splice(text, strlen(text), 23,
-	    strlen("{\"title\":\"王\"}"), n);
-	assert_non_null(got);
-	assert_string_equal(got, want);
-	assert_null(timeline_dump_splice(text, strlen(text), 23, 100, n));
-	free(got);
-	/* Without a spliced record: dumped, the same text. */
-	json_decref(d);
-	d = json_loads(text, 0, NULL);
-	assert_non_null(d);
-	got = timeline_dump_nulled(d, "report", NULL);
-	assert_non_null(got);
-	assert_string_equal(got, want);
-	free(got);
-	free(want);
-	json_decref(d);
-}
-
 static void
 test_replayed_lines_read_back_as_live(void **state)
 {
@@ -329,11 +341,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_entries_read_back_as_recorded),
 		cmocka_unit_test(test_checkpoint_entries_in_any_shape),
+		cmocka_unit_test(test_kinds_and_actors_shared),
 		cmocka_unit_test(test_attempts_keep_first_and_last),
 		cmocka_unit_test(test_intents_read_back_their_on_duty),
 		cmocka_unit_test(test_dump_reads_back_equal),
 		cmocka_unit_test(test_replayed_lines_read_back_as_live),
-		cmocka_unit_test(test_splice_is_the_dump_with_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
