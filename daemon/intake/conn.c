@@ -54,7 +54,7 @@
 #define CONN_FD_RESERVE		64	/* descriptors kept for the log, plugins, deliveries */
 #define CONN_LINGER_MS		2000	/* reading what a client still sends before closing */
 #define CONN_PAUSE_MS		100	/* the listeners rest this long after accept() fails */
-#define CONN_RETRY_AFTER	"5"	/* seconds, on a 503 for a full server */
+#define CONN_RETRY_AFTER	"5"	/* seconds, on a 503 or 429 that names none */
 #define CONN_NOFILE_MAX		(1 << 20)
 
 enum conn_state {
@@ -229,6 +229,10 @@ conn_write(struct conn *c, const char *version, int status,
 	if (extra != NULL)
 		TAILQ_FOREACH(kv, extra, next)
 			evbuffer_add_printf(out, "%s: %s\r\n", kv->key, kv->value);
+	/* Clients and load balancers retry a 503 or 429 only when told when. */
+	if ((status == 503 || status == 429) && (extra == NULL ||
+	    evhttp_find_header(extra, "Retry-After") == NULL))
+		evbuffer_add_printf(out, "Retry-After: %s\r\n", CONN_RETRY_AFTER);
 	evbuffer_add(out, "\r\n", 2);
 	if (!head_only && len > 0)
 		evbuffer_add(out, body, len);
@@ -252,8 +256,6 @@ conn_refuse(struct conn *c, int status, const char *why)
 
 	TAILQ_INIT(&extra);
 	evhttp_add_header(&extra, "Cache-Control", "no-store");
-	if (status == 503 || status == 429)
-		evhttp_add_header(&extra, "Retry-After", CONN_RETRY_AFTER);
 	o = json_pack("{s:s, s:n}", "error", why, "field");
 	text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);

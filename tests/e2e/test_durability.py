@@ -21,8 +21,11 @@ def test_disk_full_gives_503_and_recovers(make_dutyd, sink):
     refused = d.report(title="磁盘满")
     assert refused.status == 503
     assert "could not be saved" in refused.json["error"]
+    # A client or load balancer retries a 503 only when told when.
+    assert int(refused.headers["Retry-After"]) > 0, refused.headers
     h = d.call("GET", "/healthz")
     assert h.status == 503 and "audit" in h.json["error"]
+    assert int(h.headers["Retry-After"]) > 0, h.headers
     assert d.proc.poll() is None, "dutyd must keep running"
     r = d.call("POST", "/api/v1/incidents/%s/ack" % first, "secret-zhang")
     assert r.status == 503
