@@ -54,7 +54,10 @@ endif
 # pkg-config is there): as plain recursive variables they ran pkg-config for
 # every compile and link, some 500 processes in make check.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
-PKG_LIBS = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
+# libpq's headers only: dutyd loads it when a configuration names a
+# database (daemon/base/pqlib.c), so that a dutyd on the file log does not
+# map it and the GSSAPI and LDAP libraries it pulls in.
+PKG_LIBS = $(eval PKG_LIBS := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null))$(PKG_LIBS)
 CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) -Idaemon -Iplugins \
 	-DDUTYD_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS)
 # http-parser ships no pkg-config file.

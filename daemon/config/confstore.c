@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
 #include <yaml.h>
 
+#include "base/pqlib.h"
 #include "config/config.h"
 #include "config/confstore.h"
 #include "config/confyaml.h"
@@ -43,7 +43,7 @@ static void
 confstore_conninfo(struct loader *ld, yaml_node_t *n, struct config_pg *pg)
 {
 	PQconninfoOption	*opts;
-	char			*why = NULL;
+	char			*why = NULL, err[512];
 	const char		*s;
 	size_t			 len;
 
@@ -59,6 +59,11 @@ confstore_conninfo(struct loader *ld, yaml_node_t *n, struct config_pg *pg)
 	}
 	if ((s = confyaml_scalar(ld, n, "conninfo", CTX)) == NULL)
 		return;
+	/* The first use of libpq: a dutyd on the file log never loads it. */
+	if (pqlib_load(err, sizeof(err)) != 0) {
+		confyaml_errat(ld, &n->start_mark, "store.postgresql: %s", err);
+		return;
+	}
 	if ((opts = PQconninfoParse(s, &why)) == NULL) {
 		if (why == NULL) {
 			ld->oom = 1;

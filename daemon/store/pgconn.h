@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <libpq-fe.h>
+#include "base/pqlib.h"
 
 struct event_base;
 struct pgconn;

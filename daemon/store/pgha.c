@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "base/log.h"
+#include "base/pqlib.h"
 #include "store/pgconn.h"
 #include "store/pgha.h"
 #include "store/pglog.h"
@@ -882,6 +883,11 @@ int
 pgha_start(struct event_base *base, const struct config_pg *cfg,
     const struct pgha_hooks *hooks, void *arg, char *err, size_t errlen)
 {
+	int rc;
+
+	/* Loaded already by the config's check of conninfo: this is for callers without one. */
+	if ((rc = pqlib_load(err, errlen)) != 0)
+		return rc;
 	memset(&ha, 0, sizeof(ha));
 	ha.base = base;
 	ha.hooks = hooks;

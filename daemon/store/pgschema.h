@@ -25,7 +25,7 @@
 #define DUTYD_PGSCHEMA_H
 
 #include <stddef.h>
-#include <libpq-fe.h>
+#include "base/pqlib.h"
 
 #define PGSCHEMA_VERSION	1
 /* "dutyd" in ASCII: one key for every dutyd database. */

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
 #include <openssl/crypto.h>
 
+#include "base/pqlib.h"
 #include "store/auditscan.h"
 #include "store/pgschema.h"
 #include "store/pgtool.h"
@@ -92,6 +92,10 @@ pgtool_open(const struct config *cfg, const char *tool, FILE *err)
 	if (cfg->postgresql == NULL) {
 		fprintf(err, "dutyd: %s has no store.postgresql; the file log "
 		    "needs no %s\n", cfg->path, tool);
+		return NULL;
+	}
+	if (pqlib_load(msg, sizeof(msg)) != 0) {
+		fprintf(err, "dutyd: %s\n", msg);
 		return NULL;
 	}
 	conn = pgtool_connect(cfg->postgresql->conninfo, tool);
@@ -262,6 +266,10 @@ pgtool_verify(const char *conninfo, FILE *out)
 	char			 msg[512], where[512];
 	int			 rc, damaged;
 
+	if (pqlib_load(msg, sizeof(msg)) != 0) {
+		fprintf(stderr, "dutyd: %s\n", msg);
+		return 2;
+	}
 	conn = pgtool_connect(conninfo, "dutyd --verify-audit");
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		fprintf(stderr, "dutyd: cannot connect to PostgreSQL: %s; check "
