@@ -44,6 +44,25 @@
 #include "store/pgtool.h"
 #include "store/store.h"
 
+/*
+ * GnuTLS's own switch (GNUTLS_SKIP_GLOBAL_INIT in <gnutls/gnutls.h>,
+ * written out: the header is not a build dependency): its constructor
+ * asks this function, which the program may define, whether to
+ * initialize at load.  dutyd never uses GnuTLS: Debian's libcurl brings
+ * it in through libldap and librtmp, and curlfetch.c allows only http,
+ * https, smtp and smtps, so neither is reached (both call
+ * gnutls_global_init() themselves when they are).  Initializing it at
+ * load read the PKCS#11 module configuration and built ASN.1 trees for
+ * nothing: idle RSS 14.3 → 13.5 MiB, 116 KiB of it private.
+ */
+int	_gnutls_global_init_skip(void);
+
+int
+_gnutls_global_init_skip(void)
+{
+	return 1;
+}
+
 static struct {
 	struct event_base	*base;
 	struct event		*sigterm, *sigint, *sighup;
