@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "base/jfast.h"
+#include "base/jwrite.h"
 #include "parse/report.h"
 #include "base/timeutil.h"
 #include "base/utf8.h"
@@ -695,61 +696,36 @@ report_parse_update(const char *body, size_t len, struct report_error *err)
 }
 
 /*
- * report_dump(): each member of the report is dumped once and both texts
- * are put together from the pieces.  Keys are the field table's, plain
- * ASCII, which jansson writes as they are.
+ * report_dump(): both texts written by jwrite (jansson's bytes, without
+ * its walk of every character), the raw one in one go, the canonical one
+ * member by member in the order of their keys.
  */
 #define DUMP_MEMBERS_MAX	32
 
 struct dump_member {
 	const char	*key;
-	char		*plain;		/* the value, JSON_COMPACT */
-	char		*sorted;	/* with JSON_SORT_KEYS; NULL: as plain */
-	int		 canon;		/* in the canonical text */
+	json_t		*value;
 };
-
-static int
-dump_key_plain(const char *k)
-{
-	for (; *k != '\0'; k++)
-		if ((unsigned char)*k < 0x20 || (unsigned char)*k > 0x7e ||
-		    *k == '"' || *k == '\\')
-			return 0;
-	return 1;
-}
 
 static int
 dump_by_key(const void *a, const void *b)
 {
-	const struct dump_member *x = *(struct dump_member *const *)a;
-	const struct dump_member *y = *(struct dump_member *const *)b;
+	const struct dump_member *x = a, *y = b;
 
 	return strcmp(x->key, y->key);
 }
 
-/* "{" k:v, ... "}" of the members given, malloc'd; NULL when out of memory. */
-static char *
-dump_join(struct dump_member *const *m, size_t n, int sorted, size_t *lenp)
+/* w's text handed over as a malloc'd string; -ENOMEM if it failed. */
+static int
+dump_take(struct jwrite *w, char **text, size_t *len)
 {
-	size_t	 i, len = 2, off = 0;
-	char	*out;
-	const char *v;
-
-	for (i = 0; i < n; i++)
-		len += strlen(m[i]->key) + 4 + strlen(sorted && m[i]->sorted ?
-		    m[i]->sorted : m[i]->plain);
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
-	out[off++] = '{';
-	for (i = 0; i < n; i++) {
-		v = sorted && m[i]->sorted ? m[i]->sorted : m[i]->plain;
-		off += (size_t)sprintf(out + off, "%s\"%s\":%s", i ? "," : "",
-		    m[i]->key, v);
+	if (w->failed || w->p == NULL) {
+		free(w->p);
+		return -ENOMEM;
 	}
-	out[off++] = '}';
-	out[off] = '\0';
-	*lenp = off;
-	return out;
+	*text = w->p;
+	*len = w->len;
+	return 0;
 }
 
 int
@@ -757,57 +733,49 @@ report_dump(const json_t *report, char **raw, size_t *rawlen, char **canon,
     size_t *canonlen)
 {
 	struct dump_member	 mem[DUMP_MEMBERS_MAX];
-	struct dump_member	*all[DUMP_MEMBERS_MAX], *keep[DUMP_MEMBERS_MAX];
+	struct jwrite		 w;
 	const char		*key;
 	json_t			*v, *copy;
-	size_t			 n = 0, nkeep = 0, i;
-	int			 rc = -ENOMEM;
+	size_t			 n = 0, i;
 
 	*raw = *canon = NULL;
 	*rawlen = *canonlen = 0;
 	if (!json_is_object(report) ||
 	    json_object_size(report) > DUMP_MEMBERS_MAX)
 		goto slow;
-	memset(mem, 0, sizeof(mem));
 	json_object_foreach((json_t *)report, key, v) {
-		if (!dump_key_plain(key))
-			goto slow_free;
+		/* A key with a NUL sorts otherwise than by strcmp(). */
+		if (strlen(key) != json_object_iter_key_len(
+		    json_object_key_to_iter(key)))
+			goto slow;
+		if (strcmp(key, "occurred_at") == 0)
+			continue;
 		mem[n].key = key;
-		mem[n].canon = strcmp(key, "occurred_at") != 0;
-		if ((mem[n].plain = json_dumps(v, JSON_COMPACT |
-		    JSON_ENCODE_ANY)) == NULL)
-			goto out;
-		/* Nested objects are sorted too in the canonical text. */
-		if ((json_is_object(v) || json_is_array(v)) &&
-		    (mem[n].sorted = json_dumps(v, JSON_COMPACT |
-		    JSON_ENCODE_ANY | JSON_SORT_KEYS)) == NULL) {
-			n++;
-			goto out;
-		}
-		all[n] = &mem[n];
-		if (mem[n].canon)
-			keep[nkeep++] = &mem[n];
-		n++;
+		mem[n++].value = v;
 	}
-	qsort(keep, nkeep, sizeof(keep[0]), dump_by_key);
-	if ((*raw = dump_join(all, n, 0, rawlen)) == NULL ||
-	    (*canon = dump_join(keep, nkeep, 1, canonlen)) == NULL) {
+	qsort(mem, n, sizeof(mem[0]), dump_by_key);
+	memset(&w, 0, sizeof(w));
+	jwrite_value(&w, report, 0);
+	if (dump_take(&w, raw, rawlen) != 0)
+		return -ENOMEM;
+	memset(&w, 0, sizeof(w));
+	jwrite_bytes(&w, "{", 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			jwrite_bytes(&w, ",", 1);
+		jwrite_string(&w, mem[i].key, strlen(mem[i].key));
+		jwrite_bytes(&w, ":", 1);
+		/* Nested objects are sorted too in the canonical text. */
+		jwrite_value(&w, mem[i].value, JWRITE_SORT);
+	}
+	jwrite_bytes(&w, "}", 1);
+	if (dump_take(&w, canon, canonlen) != 0) {
 		free(*raw);
 		*raw = NULL;
-		goto out;
+		*rawlen = 0;
+		return -ENOMEM;
 	}
-	rc = 0;
-out:
-	for (i = 0; i < n; i++) {
-		free(mem[i].plain);
-		free(mem[i].sorted);
-	}
-	return rc;
-slow_free:
-	for (i = 0; i < n; i++) {
-		free(mem[i].plain);
-		free(mem[i].sorted);
-	}
+	return 0;
 slow:
 	/* The general way, for what the fast one does not handle. */
 	if ((copy = json_copy((json_t *)report)) == NULL)

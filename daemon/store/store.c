@@ -408,8 +408,7 @@ store_append_line(const char *event, const char *incident, const char *actor,
 	rec.incident = incident;
 	rec.actor = actor;
 	rec.data = data;
-	if ((rc = key != NULL ? record_format_spliced(&rec, st.hash, key, raw,
-	    rawlen, &line, &len) : record_format(&rec, st.hash, &line,
+	if ((rc = record_format_spliced(&rec, st.hash, key, raw, rawlen, &line,
 	    &len)) != 0) {
 		json_decref(data);
 		return rc;
@@ -427,7 +426,6 @@ store_append_line(const char *event, const char *incident, const char *actor,
 		return rc;
 	}
 	record_hash(line, len, st.hash);
-	free(line);
 	st.seq = rec.seq;
 	if (!st.dirty)
 		st.unsynced_since = rec.ts_ms;
@@ -439,6 +437,7 @@ store_append_line(const char *event, const char *incident, const char *actor,
 		log_errorx("audit seq %lld (%s) is on disk but could not be "
 		    "applied in memory: %s; restart dutyd to rebuild from the log",
 		    (long long)rec.seq, event, strerror(-rc));
+	free(line);	/* after apply: rec.data_text is in it */
 	if (seq_out != NULL)
 		*seq_out = rec.seq;
 	json_decref(data);

@@ -1,0 +1,40 @@
+/*
+ * jwrite: the bytes json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) makes,
+ * written into a growing buffer without jansson's per-character walk
+ * (its dump was a third of a report's intake instructions).  What jansson
+ * would change or refuse (a string needing an escape or not valid UTF-8,
+ * a real, a tree deeper than JWRITE_DEPTH_MAX) is dumped by jansson
+ * itself, for that value alone: compact dumps do not depend on where a
+ * value sits, so the text stays jansson's byte for byte.  One difference:
+ * a key that is not UTF-8 (only json_object_set_nocheck() makes one, and
+ * no record does) jansson 2.14 writes as a broken text; jwrite refuses it.
+ */
+#ifndef DUTYD_JWRITE_H
+#define DUTYD_JWRITE_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#define JWRITE_DEPTH_MAX	32	/* deeper: jansson dumps the rest */
+#define JWRITE_SORT		0x1	/* keys sorted, as JSON_SORT_KEYS */
+
+struct jwrite {
+	char	*p;		/* NUL-terminated while not failed */
+	size_t	 len, cap;
+	int	 failed;	/* out of memory, or jansson refused a value */
+};
+
+/* N bytes appended as they are. */
+void	jwrite_bytes(struct jwrite *w, const char *s, size_t n);
+/* A string as jansson writes it, quotes included. */
+void	jwrite_string(struct jwrite *w, const char *s, size_t n);
+/* Any value as json_dumps() writes it (JWRITE_SORT: with JSON_SORT_KEYS). */
+void	jwrite_value(struct jwrite *w, const json_t *v, unsigned flags);
+/*
+ * 1 when jansson writes s[0..n) as it is between its quotes: valid UTF-8
+ * (utf8_decode()'s rules, which are jansson's) without '"', '\\' or a
+ * byte below 0x20.
+ */
+int	jwrite_plain(const char *s, size_t n);
+
+#endif
