@@ -19,6 +19,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "base/jfast.h"
+#include "base/jwrite.h"
 
 #define JFAST_DEPTH_MAX	16	/* a report is two deep, an audit line four */
 #define JFAST_KEY_MAX	64	/* longer is no field's name */
@@ -82,8 +83,15 @@ jfast_double(void *ctx, double d)
 static int
 jfast_string(void *ctx, const unsigned char *s, size_t len)
 {
-	/* json_stringn() checks UTF-8 as json_loadb() does. */
-	return jfast_add(ctx, json_stringn((const char *)s, len));
+	/*
+	 * json_stringn() checked UTF-8 as json_loadb() does, a character at a
+	 * time (a third of a report's parse); jwrite_plain() applies the same
+	 * rules faster, and refuses a '"' or control byte too (none can be in
+	 * a string here: jansson is asked then).
+	 */
+	if (!jwrite_plain((const char *)s, len))
+		return 0;
+	return jfast_add(ctx, json_stringn_nocheck((const char *)s, len));
 }
 
 static int
@@ -184,6 +192,8 @@ jfast_load(const char *body, size_t len)
 	memset(&f, 0, sizeof(f));
 	if ((h = yajl_alloc(&jfast_callbacks, NULL, &f)) == NULL)
 		return NULL;
+	/* Strings are checked above (keys by jansson): not twice. */
+	yajl_config(h, yajl_dont_validate_strings, 1);
 	ok = yajl_parse(h, (const unsigned char *)body, len) == yajl_status_ok &&
 	    yajl_complete_parse(h) == yajl_status_ok && f.root != NULL &&
 	    f.depth == 0;

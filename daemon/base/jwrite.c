@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "base/jwrite.h"
-#include "base/utf8.h"
 
 /* Room for N more bytes and the NUL; 0, or -1 with w->failed set. */
 static int
@@ -49,14 +48,45 @@ jwrite_bytes(struct jwrite *w, const char *s, size_t n)
 /* Some byte of W below N (N <= 0x80), or maybe one just past such a byte. */
 #define JWRITE_LESS(w, n)	(((w) - JWRITE_ONES * (n)) & ~(w) & JWRITE_HIGHS)
 
+/*
+ * The bytes of one character starting at lead byte U[0] (>= 0x80), or 0
+ * when they are not one: RFC 3629's table, the very rules utf8_decode()
+ * applies (test_jwrite.c compares the two on every sequence up to three
+ * bytes and a sample of four), inline because a report is mostly Chinese
+ * and utf8_decode() cost 52 instructions a character.
+ */
+static size_t
+jwrite_char(const unsigned char *u, size_t n)
+{
+	unsigned char	 lo = 0x80, hi = 0xbf;
+
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		return n >= 2 && (u[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		if (u[0] == 0xe0)
+			lo = 0xa0;		/* overlong */
+		else if (u[0] == 0xed)
+			hi = 0x9f;		/* surrogates */
+		return n >= 3 && u[1] >= lo && u[1] <= hi &&
+		    (u[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		if (u[0] == 0xf0)
+			lo = 0x90;		/* overlong */
+		else if (u[0] == 0xf4)
+			hi = 0x8f;		/* past U+10FFFF */
+		return n >= 4 && u[1] >= lo && u[1] <= hi &&
+		    (u[2] & 0xc0) == 0x80 && (u[3] & 0xc0) == 0x80 ? 4 : 0;
+	}
+	return 0;
+}
+
 int
 jwrite_plain(const char *s, size_t n)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	uint64_t		 x;
-	uint32_t		 cp;
-	size_t			 i = 0;
-	int			 k;
+	size_t			 i = 0, k;
 
 	while (i < n) {
 		/* Eight ASCII bytes that need no escape, at a time. */
@@ -75,10 +105,9 @@ jwrite_plain(const char *s, size_t n)
 			i++;
 			continue;
 		}
-		/* The daemon's one decoder says what is valid, as jansson does. */
-		if ((k = utf8_decode(s + i, n - i, &cp)) < 0)
+		if ((k = jwrite_char(u + i, n - i)) == 0)
 			return 0;
-		i += (size_t)k;
+		i += k;
 	}
 	return 1;
 }

@@ -696,15 +696,17 @@ report_parse_update(const char *body, size_t len, struct report_error *err)
 }
 
 /*
- * report_dump(): both texts written by jwrite (jansson's bytes, without
- * its walk of every character), the raw one in one go, the canonical one
- * member by member in the order of their keys.
+ * report_dump(): the raw text written once by jwrite (jansson's bytes,
+ * without its walk of every character); the canonical one copied from it,
+ * member by member in the order of their keys, each member's text written
+ * anew only where its value holds an object whose keys are not in order.
  */
 #define DUMP_MEMBERS_MAX	32
 
 struct dump_member {
 	const char	*key;
 	json_t		*value;
+	size_t		 off, len;	/* "key":value in the raw text */
 };
 
 static int
@@ -713,6 +715,33 @@ dump_by_key(const void *a, const void *b)
 	const struct dump_member *x = a, *y = b;
 
 	return strcmp(x->key, y->key);
+}
+
+/* 1 when V's objects, at every depth, have their keys in sorted order. */
+static int
+dump_sorted(const json_t *v, int depth)
+{
+	const char	*key, *last = NULL;
+	json_t		*m;
+	size_t		 i, klen;
+
+	if (depth > 8)
+		return 0;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, m)
+			if (!dump_sorted(m, depth + 1))
+				return 0;
+		return 1;
+	}
+	if (!json_is_object(v))
+		return 1;
+	json_object_keylen_foreach((json_t *)v, key, klen, m) {
+		if (strlen(key) != klen || (last != NULL &&
+		    strcmp(last, key) >= 0) || !dump_sorted(m, depth + 1))
+			return 0;
+		last = key;
+	}
+	return 1;
 }
 
 /* w's text handed over as a malloc'd string; -ENOMEM if it failed. */
@@ -733,43 +762,60 @@ report_dump(const json_t *report, char **raw, size_t *rawlen, char **canon,
     size_t *canonlen)
 {
 	struct dump_member	 mem[DUMP_MEMBERS_MAX];
-	struct jwrite		 w;
+	struct jwrite		 w, c;
 	const char		*key;
 	json_t			*v, *copy;
-	size_t			 n = 0, i;
+	size_t			 n = 0, i, klen;
 
 	*raw = *canon = NULL;
 	*rawlen = *canonlen = 0;
 	if (!json_is_object(report) ||
 	    json_object_size(report) > DUMP_MEMBERS_MAX)
 		goto slow;
-	json_object_foreach((json_t *)report, key, v) {
-		/* A key with a NUL sorts otherwise than by strcmp(). */
-		if (strlen(key) != json_object_iter_key_len(
-		    json_object_key_to_iter(key)))
-			goto slow;
-		if (strcmp(key, "occurred_at") == 0)
-			continue;
-		mem[n].key = key;
-		mem[n++].value = v;
-	}
-	qsort(mem, n, sizeof(mem[0]), dump_by_key);
-	memset(&w, 0, sizeof(w));
-	jwrite_value(&w, report, 0);
-	if (dump_take(&w, raw, rawlen) != 0)
-		return -ENOMEM;
 	memset(&w, 0, sizeof(w));
 	jwrite_bytes(&w, "{", 1);
-	for (i = 0; i < n; i++) {
-		if (i > 0)
+	json_object_keylen_foreach((json_t *)report, key, klen, v) {
+		/* A key with a NUL sorts otherwise than by strcmp(). */
+		if (strlen(key) != klen) {
+			free(w.p);
+			goto slow;
+		}
+		if (n > 0)
 			jwrite_bytes(&w, ",", 1);
-		jwrite_string(&w, mem[i].key, strlen(mem[i].key));
+		mem[n].key = key;
+		mem[n].value = v;
+		mem[n].off = w.len;
+		jwrite_string(&w, key, klen);
 		jwrite_bytes(&w, ":", 1);
-		/* Nested objects are sorted too in the canonical text. */
-		jwrite_value(&w, mem[i].value, JWRITE_SORT);
+		jwrite_value(&w, v, 0);
+		mem[n].len = w.len - mem[n].off;
+		n++;
 	}
 	jwrite_bytes(&w, "}", 1);
-	if (dump_take(&w, canon, canonlen) != 0) {
+	if (dump_take(&w, raw, rawlen) != 0)
+		return -ENOMEM;
+	qsort(mem, n, sizeof(mem[0]), dump_by_key);
+	memset(&c, 0, sizeof(c));
+	c.cap = *rawlen + 1;
+	if ((c.p = malloc(c.cap)) == NULL)
+		c.failed = 1;
+	jwrite_bytes(&c, "{", 1);
+	for (i = 0; i < n; i++) {
+		if (strcmp(mem[i].key, "occurred_at") == 0)
+			continue;
+		if (c.len > 1)
+			jwrite_bytes(&c, ",", 1);
+		/* Nested objects are sorted too in the canonical text. */
+		if (dump_sorted(mem[i].value, 0))
+			jwrite_bytes(&c, *raw + mem[i].off, mem[i].len);
+		else {
+			jwrite_string(&c, mem[i].key, strlen(mem[i].key));
+			jwrite_bytes(&c, ":", 1);
+			jwrite_value(&c, mem[i].value, JWRITE_SORT);
+		}
+	}
+	jwrite_bytes(&c, "}", 1);
+	if (dump_take(&c, canon, canonlen) != 0) {
 		free(*raw);
 		*raw = NULL;
 		*rawlen = 0;

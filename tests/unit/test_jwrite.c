@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "base/jwrite.h"
+#include "base/utf8.h"
 
 /* V written both ways, flags both ways: the same bytes, or both refuse. */
 static void
@@ -124,6 +125,73 @@ test_invalid_utf8_is_refused(void **state)
 	assert_false(jwrite_plain("a\"b", 3));
 	assert_false(jwrite_plain("12345678\\", 9));
 	assert_false(jwrite_plain("1234567\n", 8));
+}
+
+/* utf8_decode()'s validity, sequence for sequence. */
+static int
+decoder_valid(const unsigned char *u, size_t n)
+{
+	uint32_t cp;
+	size_t	 i = 0;
+	int	 k;
+
+	while (i < n) {
+		if ((k = utf8_decode((const char *)u + i, n - i, &cp)) < 0 ||
+		    cp < 0x20 || cp == '"' || cp == '\\')
+			return 0;
+		i += (size_t)k;
+	}
+	return 1;
+}
+
+/*
+ * jwrite_plain()'s inline table is the daemon's one decoder: every
+ * sequence of one to three bytes, and four-byte ones around each edge.
+ */
+static void
+test_plain_is_the_decoder(void **state)
+{
+	static const unsigned char edges[] = { 0x00, 0x22, 0x5c, 0x7f, 0x80,
+	    0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed,
+	    0xee, 0xef, 0xf0, 0xf4, 0xf5, 0xff };
+	unsigned char	 u[12];
+	unsigned	 a, b, c, d;
+	size_t		 ne = sizeof(edges);
+
+	(void)state;
+	for (a = 0; a < 256; a++) {
+		u[0] = (unsigned char)a;
+		assert_int_equal(jwrite_plain((char *)u, 1), decoder_valid(u, 1));
+		for (b = 0; b < 256; b++) {
+			u[1] = (unsigned char)b;
+			assert_int_equal(jwrite_plain((char *)u, 2),
+			    decoder_valid(u, 2));
+			for (c = 0; c < 256; c += (a >= 0xe0 ? 1 : 17)) {
+				u[2] = (unsigned char)c;
+				assert_int_equal(jwrite_plain((char *)u, 3),
+				    decoder_valid(u, 3));
+			}
+		}
+	}
+	for (a = 0xf0; a < 0x100; a++)
+		for (b = 0; b < ne; b++)
+			for (c = 0; c < ne; c++)
+				for (d = 0; d < ne; d++) {
+					u[0] = (unsigned char)a;
+					u[1] = edges[b];
+					u[2] = edges[c];
+					u[3] = edges[d];
+					assert_int_equal(jwrite_plain((char *)u, 4),
+					    decoder_valid(u, 4));
+				}
+	/* Past the eight-byte stride: the same answers at every offset. */
+	for (a = 0; a < 9; a++) {
+		memset(u, 'a', sizeof(u));
+		memcpy(u + a, "\xe4\xb8\xad", 3);
+		assert_true(jwrite_plain((char *)u, sizeof(u)));
+		u[a + 2] = 0x20;
+		assert_false(jwrite_plain((char *)u, sizeof(u)));
+	}
 }
 
 static void
@@ -269,6 +337,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_leaves),
 		cmocka_unit_test(test_invalid_utf8_is_refused),
+		cmocka_unit_test(test_plain_is_the_decoder),
 		cmocka_unit_test(test_containers),
 		cmocka_unit_test(test_cycle_is_refused),
 		cmocka_unit_test(test_random_trees),
