@@ -89,20 +89,28 @@ jwrite_plain(const char *s, size_t n)
 	size_t			 i = 0, k;
 
 	while (i < n) {
-		/* Eight ASCII bytes that need no escape, at a time. */
-		if (n - i >= 8) {
-			memcpy(&x, u + i, 8);
-			if (((x & JWRITE_HIGHS) | JWRITE_LESS(x, 0x20) |
-			    JWRITE_LESS(x ^ (JWRITE_ONES * '"'), 1) |
-			    JWRITE_LESS(x ^ (JWRITE_ONES * '\\'), 1)) == 0) {
-				i += 8;
-				continue;
-			}
-		}
 		if (u[i] < 0x80) {
+			/* Eight ASCII bytes that need no escape, at a time. */
+			if (n - i >= 8) {
+				memcpy(&x, u + i, 8);
+				if (((x & JWRITE_HIGHS) | JWRITE_LESS(x, 0x20) |
+				    JWRITE_LESS(x ^ (JWRITE_ONES * '"'), 1) |
+				    JWRITE_LESS(x ^ (JWRITE_ONES * '\\'), 1)) ==
+				    0) {
+					i += 8;
+					continue;
+				}
+			}
 			if (u[i] < 0x20 || u[i] == '"' || u[i] == '\\')
 				return 0;
 			i++;
+			continue;
+		}
+		/* U+1000..U+CFFF and U+E000..U+FFFF (Chinese): no edge case. */
+		if (((u[i] >= 0xe1 && u[i] <= 0xec) || u[i] >= 0xee) &&
+		    u[i] <= 0xef && n - i >= 3 && (u[i + 1] & 0xc0) == 0x80 &&
+		    (u[i + 2] & 0xc0) == 0x80) {
+			i += 3;
 			continue;
 		}
 		if ((k = jwrite_char(u + i, n - i)) == 0)

@@ -312,6 +312,21 @@ load_object(const char *body, size_t len, int jansson_only,
 	return root;
 }
 
+/*
+ * Code points of a string jansson holds (valid UTF-8: its parsers and
+ * jfast check): the bytes that do not continue a character.  What
+ * utf8_length() counts, without decoding each character.
+ */
+static size_t
+count_chars(const char *s, size_t len)
+{
+	size_t	 i, n = len;
+
+	for (i = 0; i < len; i++)
+		n -= ((unsigned char)s[i] & 0xc0) == 0x80;
+	return n;
+}
+
 /* A string without NUL, at most max code points; 0 or -1 with *err filled. */
 static int
 check_string(const json_t *v, const char *path, const char *expect,
@@ -331,7 +346,7 @@ check_string(const json_t *v, const char *path, const char *expect,
 		    "remove it", path);
 		return -1;
 	}
-	if (max > 0 && (n = utf8_length(s)) > max) {
+	if (max > 0 && (n = count_chars(s, json_string_length(v))) > max) {
 		fail(err, path, "%s is %zu characters long; shorten it to at "
 		    "most %zu", path, n, max);
 		return -1;
@@ -451,8 +466,38 @@ check_value(const json_t *v, const struct field *f, int64_t *ms,
 }
 
 /*
- * Copy the known, non-null members of `in` into `out`, checking each.
- * path names `in` in errors (NULL: the body).
+ * 1 when IN is what copy_fields() would build from it: only known members,
+ * none null, in the table's order, a level spelled I..IV, and the same for
+ * the objects in it.  The tree parsed is then the report as it is.
+ */
+static int
+in_table_order(const json_t *in, const struct field *fields)
+{
+	const struct field	*f = fields;
+	const char		*key;
+	json_t			*v;
+	int			 k;
+
+	json_object_foreach((json_t *)in, key, v) {
+		while (f->key != NULL && strcmp(f->key, key) != 0)
+			f++;
+		if (f->key == NULL || json_is_null(v))
+			return 0;
+		if (f->kind == K_LEVEL && (!json_is_string(v) ||
+		    (k = level_index(v)) < 0 ||
+		    strcmp(json_string_value(v), levels[k]) != 0))
+			return 0;
+		if (f->kind == K_OBJECT && (!json_is_object(v) ||
+		    !in_table_order(v, f->members)))
+			return 0;
+		f++;
+	}
+	return 1;
+}
+
+/*
+ * Copy the known, non-null members of `in` into `out`, checking each
+ * (`out` NULL: only checking).  path names `in` in errors (NULL: the body).
  */
 static int
 copy_fields(const json_t *in, const struct field *fields, const char *path,
@@ -506,6 +551,12 @@ copy_fields(const json_t *in, const struct field *fields, const char *path,
 				    known, type_name(v));
 				return -1;
 			}
+			if (out == NULL) {
+				if (copy_fields(v, f->members, f->path, NULL,
+				    ms, err) == -1)
+					return -1;
+				continue;
+			}
 			if ((sub = json_object()) == NULL) {
 				fail_nomem(err);
 				return -1;
@@ -523,6 +574,8 @@ copy_fields(const json_t *in, const struct field *fields, const char *path,
 		}
 		if (check_value(v, f, ms, err) == -1)
 			return -1;
+		if (out == NULL)
+			continue;
 		/* One spelling of a level, whatever the county typed. */
 		if (f->kind == K_LEVEL ? json_object_set_new(out, f->key,
 		    json_string(levels[level_index(v)])) == -1 :
@@ -546,6 +599,7 @@ report_parse_opts(const char *body, size_t len, int64_t now_ms, unsigned flags,
     int64_t *occurred_ms, struct report_error *err)
 {
 	struct report_error scratch;
+	const struct field *fields;
 	json_t		*root, *out;
 	int64_t		 ms = 0;
 	const char	*s;
@@ -555,18 +609,27 @@ report_parse_opts(const char *body, size_t len, int64_t now_ms, unsigned flags,
 	memset(err, 0, sizeof(*err));
 	if ((root = load_object(body, len, flags & REPORT_JANSSON, err)) == NULL)
 		return NULL;
-	if ((out = json_object()) == NULL) {
-		fail_nomem(err);
+	fields = flags & REPORT_PHONED ? phoned_fields : report_fields;
+	/* Sent as it would be kept (the usual case): checked, not copied. */
+	if (!(flags & REPORT_COPY) && in_table_order(root, fields)) {
+		if (copy_fields(root, fields, NULL, NULL, &ms, err) == -1) {
+			json_decref(root);
+			return NULL;
+		}
+		out = root;
+	} else {
+		if ((out = json_object()) == NULL) {
+			fail_nomem(err);
+			json_decref(root);
+			return NULL;
+		}
+		if (copy_fields(root, fields, NULL, out, &ms, err) == -1) {
+			json_decref(out);
+			json_decref(root);
+			return NULL;
+		}
 		json_decref(root);
-		return NULL;
 	}
-	if (copy_fields(root, flags & REPORT_PHONED ? phoned_fields :
-	    report_fields, NULL, out, &ms, err) == -1) {
-		json_decref(out);
-		json_decref(root);
-		return NULL;
-	}
-	json_decref(root);
 	/* A clock set wrong, or a day or an offset mistyped: not the future. */
 	if (now_ms != 0 && ms > now_ms + REPORT_FUTURE_SLACK_MS) {
 		s = json_string_value(json_object_get(out, "occurred_at"));
