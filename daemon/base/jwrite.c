@@ -5,7 +5,6 @@
  * kind of value, and on trees built at random.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,6 +160,23 @@ jwrite_string(struct jwrite *w, const char *s, size_t n)
 	json_decref(j);
 }
 
+void
+jwrite_int(struct jwrite *w, json_int_t v)
+{
+	char			 num[24], *p = num + sizeof(num);
+	unsigned long long	 u = v < 0 ? 0 - (unsigned long long)v :
+				    (unsigned long long)v;
+
+	/* What "%" JSON_INTEGER_FORMAT prints, without printf's machinery. */
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	jwrite_bytes(w, p, (size_t)(num + sizeof(num) - p));
+}
+
 struct jwrite_key {
 	const char	*key;
 	size_t		 len;
@@ -232,9 +248,7 @@ jwrite_object(struct jwrite *w, const json_t *o, unsigned flags, int depth)
 static void
 jwrite_at(struct jwrite *w, const json_t *v, unsigned flags, int depth)
 {
-	char	 num[32];
 	size_t	 i, n;
-	int	 k;
 
 	if (w->failed)
 		return;
@@ -261,9 +275,7 @@ jwrite_at(struct jwrite *w, const json_t *v, unsigned flags, int depth)
 		jwrite_string(w, json_string_value(v), json_string_length(v));
 		return;
 	case JSON_INTEGER:
-		k = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-		jwrite_bytes(w, num, (size_t)k);
+		jwrite_int(w, json_integer_value(v));
 		return;
 	case JSON_TRUE:
 		jwrite_bytes(w, "true", 4);

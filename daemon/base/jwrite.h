@@ -28,6 +28,8 @@ struct jwrite {
 void	jwrite_bytes(struct jwrite *w, const char *s, size_t n);
 /* A string as jansson writes it, quotes included. */
 void	jwrite_string(struct jwrite *w, const char *s, size_t n);
+/* An integer as jansson writes it. */
+void	jwrite_int(struct jwrite *w, json_int_t v);
 /* Any value as json_dumps() writes it (JWRITE_SORT: with JSON_SORT_KEYS). */
 void	jwrite_value(struct jwrite *w, const json_t *v, unsigned flags);
 /*

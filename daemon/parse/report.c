@@ -327,7 +327,11 @@ count_chars(const char *s, size_t len)
 	return n;
 }
 
-/* A string without NUL, at most max code points; 0 or -1 with *err filled. */
+/*
+ * A string without NUL, at most max code points; 0 or -1 with *err filled.
+ * EXPECT (what the message says is wanted) is read only when V is not a
+ * string.
+ */
 static int
 check_string(const json_t *v, const char *path, const char *expect,
     size_t max, struct report_error *err)
@@ -346,7 +350,9 @@ check_string(const json_t *v, const char *path, const char *expect,
 		    "remove it", path);
 		return -1;
 	}
-	if (max > 0 && (n = count_chars(s, json_string_length(v))) > max) {
+	/* No more bytes than allowed characters: no need to count them. */
+	if (max > 0 && json_string_length(v) > max &&
+	    (n = count_chars(s, json_string_length(v))) > max) {
 		fail(err, path, "%s is %zu characters long; shorten it to at "
 		    "most %zu", path, n, max);
 		return -1;
@@ -366,20 +372,24 @@ check_value(const json_t *v, const struct field *f, int64_t *ms,
 
 	switch (f->kind) {
 	case K_TITLE:
-		snprintf(expect, sizeof(expect), "1 to %zu characters saying "
-		    "what happened", f->max);
-		if (check_string(v, f->path, expect, f->max, err) == -1)
-			return -1;
-		if (is_blank(json_string_value(v))) {
-			fail(err, f->path, "%s is blank; write %s", f->path,
-			    expect);
-			return -1;
-		}
-		return 0;
 	case K_TEXT:
-		snprintf(expect, sizeof(expect), "at most %zu characters",
-		    f->max);
-		return check_string(v, f->path, expect, f->max, err);
+		/* check_string() words what it expects only for a non-string. */
+		if (json_is_string(v)) {
+			if (check_string(v, f->path, NULL, f->max, err) == -1)
+				return -1;
+			if (f->kind == K_TEXT || !is_blank(json_string_value(v)))
+				return 0;
+		}
+		if (f->kind == K_TITLE)
+			snprintf(expect, sizeof(expect), "1 to %zu characters "
+			    "saying what happened", f->max);
+		else
+			snprintf(expect, sizeof(expect), "at most %zu "
+			    "characters", f->max);
+		if (!json_is_string(v))
+			return check_string(v, f->path, expect, f->max, err);
+		fail(err, f->path, "%s is blank; write %s", f->path, expect);
+		return -1;
 	case K_TIME:
 		if (check_string(v, f->path, "an RFC 3339 time with offset, "
 		    "e.g. " TIME_EXAMPLE, 0, err) == -1)

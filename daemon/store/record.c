@@ -147,12 +147,9 @@ record_put_string(struct jwrite *b, const char *s)
 static void
 record_put_envelope(struct jwrite *b, const struct record *rec)
 {
-	char	num[32];
-	int	n;
-
-	n = snprintf(num, sizeof(num), "{\"seq\":%lld,\"ts\":",
-	    (long long)rec->seq);
-	jwrite_bytes(b, num, (size_t)n);
+	jwrite_bytes(b, "{\"seq\":", 7);
+	jwrite_int(b, (json_int_t)rec->seq);
+	jwrite_bytes(b, ",\"ts\":", 6);
 	record_put_string(b, rec->ts);
 	jwrite_bytes(b, ",\"event\":", 9);
 	record_put_string(b, rec->event);
