@@ -47,39 +47,6 @@ jwrite_bytes(struct jwrite *w, const char *s, size_t n)
 /* Some byte of W below N (N <= 0x80), or maybe one just past such a byte. */
 #define JWRITE_LESS(w, n)	(((w) - JWRITE_ONES * (n)) & ~(w) & JWRITE_HIGHS)
 
-/*
- * The bytes of one character starting at lead byte U[0] (>= 0x80), or 0
- * when they are not one: RFC 3629's table, the very rules utf8_decode()
- * applies (test_jwrite.c compares the two on every sequence up to three
- * bytes and a sample of four), inline because a report is mostly Chinese
- * and utf8_decode() cost 52 instructions a character.
- */
-static size_t
-jwrite_char(const unsigned char *u, size_t n)
-{
-	unsigned char	 lo = 0x80, hi = 0xbf;
-
-	if (u[0] >= 0xc2 && u[0] <= 0xdf)
-		return n >= 2 && (u[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (u[0] >= 0xe0 && u[0] <= 0xef) {
-		if (u[0] == 0xe0)
-			lo = 0xa0;		/* overlong */
-		else if (u[0] == 0xed)
-			hi = 0x9f;		/* surrogates */
-		return n >= 3 && u[1] >= lo && u[1] <= hi &&
-		    (u[2] & 0xc0) == 0x80 ? 3 : 0;
-	}
-	if (u[0] >= 0xf0 && u[0] <= 0xf4) {
-		if (u[0] == 0xf0)
-			lo = 0x90;		/* overlong */
-		else if (u[0] == 0xf4)
-			hi = 0x8f;		/* past U+10FFFF */
-		return n >= 4 && u[1] >= lo && u[1] <= hi &&
-		    (u[2] & 0xc0) == 0x80 && (u[3] & 0xc0) == 0x80 ? 4 : 0;
-	}
-	return 0;
-}
-
 int
 jwrite_plain(const char *s, size_t n)
 {
@@ -105,14 +72,7 @@ jwrite_plain(const char *s, size_t n)
 			i++;
 			continue;
 		}
-		/* U+1000..U+CFFF and U+E000..U+FFFF (Chinese): no edge case. */
-		if (((u[i] >= 0xe1 && u[i] <= 0xec) || u[i] >= 0xee) &&
-		    u[i] <= 0xef && n - i >= 3 && (u[i + 1] & 0xc0) == 0x80 &&
-		    (u[i + 2] & 0xc0) == 0x80) {
-			i += 3;
-			continue;
-		}
-		if ((k = jwrite_char(u + i, n - i)) == 0)
+		if ((k = jwrite_utf8_char(s + i, n - i)) == 0)
 			return 0;
 		i += k;
 	}

@@ -38,5 +38,44 @@ void	jwrite_value(struct jwrite *w, const json_t *v, unsigned flags);
  * byte below 0x20.
  */
 int	jwrite_plain(const char *s, size_t n);
+/*
+ * RFC 3629's table, the very rules utf8_decode() applies (test_jwrite.c
+ * compares the two on every sequence up to three bytes and a sample of
+ * four), without decoding: a report is mostly Chinese, and utf8_decode()
+ * cost 52 instructions a character.  The bytes of the one valid character
+ * at s (s[0] >= 0x80, at most n bytes), or 0 when they are not one.
+ * Inline: a call a character cost as much as the check.
+ */
+static inline size_t
+jwrite_utf8_char(const char *s, size_t n)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	unsigned char		 lo = 0x80, hi = 0xbf;
+
+	/* U+1000..U+CFFF and U+E000..U+FFFF (Chinese): no edge case. */
+	if (((u[0] >= 0xe1 && u[0] <= 0xec) || u[0] >= 0xee) && u[0] <= 0xef)
+		return n >= 3 && (u[1] & 0xc0) == 0x80 &&
+		    (u[2] & 0xc0) == 0x80 ? 3 : 0;
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		return n >= 2 && (u[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (u[0] == 0xe0 || u[0] == 0xed) {
+		if (u[0] == 0xe0)
+			lo = 0xa0;		/* overlong */
+		else
+			hi = 0x9f;		/* surrogates */
+		return n >= 3 && u[1] >= lo && u[1] <= hi &&
+		    (u[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		if (u[0] == 0xf0)
+			lo = 0x90;		/* overlong */
+		else if (u[0] == 0xf4)
+			hi = 0x8f;		/* past U+10FFFF */
+		return n >= 4 && u[1] >= lo && u[1] <= hi &&
+		    (u[2] & 0xc0) == 0x80 && (u[3] & 0xc0) == 0x80 ? 4 : 0;
+	}
+	return 0;
+}
+
 
 #endif
