@@ -954,6 +954,16 @@ test_fast_parse_is_jansson(void **state)
 		    "{\"dead\":1e2}}"),
 		B("{}"),
 		B("{\"title\":\"t\",\"occurred_at\":\"\\u0032025-11-28T14:05:00+08:00\"}"),
+		/* UTF-8 checked once for the body: keys, edges, outside strings. */
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"\xff\":1}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"\xe4\xb8\":1}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\"}\xff"),
+		B("{\"title\":\"\xe0\xa0\x80\xed\x9f\xbf\xf0\x90\x80\x80\xf4\x8f"
+		    "\xbf\xbf\xc2\x80\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"\xe0\x9f\xbf\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"\xf0\x8f\xbf\xbf\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"details\":"
+		    "\"中文一二三四五六七八九十 with \xe9\x99\"}"),
 #undef B
 	};
 	struct report_error	 e1, e2;
