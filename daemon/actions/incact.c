@@ -9,6 +9,7 @@
 
 #include "actions/incact.h"
 #include "base/clock.h"
+#include "base/jintern.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/timeutil.h"
@@ -39,6 +40,44 @@ incact_late_minutes(int64_t occurred_ms, int64_t received_ms)
 	return past < 60000 ? 1 : (int)(past / 60000);
 }
 
+/*
+ * The report.received data, in the order json_pack("{s:s, s:s, s:O, s:s,
+ * s:s, s:s, s:b, s:i, s:s, s:s?, s:s}") made it (the record's bytes follow
+ * the order): built member by member, as json_pack's reading of its format
+ * cost more than the members.  The office's strings are shared (jintern).
+ */
+static json_t *
+incact_received(const struct config_office *o, const json_t *report,
+    const char *rcv, const char *ack, const char *rep, int late,
+    const char *source, const char *idem_key, const char *body_sha256)
+{
+	json_t	*d = json_object();
+
+	if (d == NULL ||
+	    json_object_set_new_nocheck(d, "office", jintern_str(o->id)) != 0 ||
+	    json_object_set_new_nocheck(d, "office_name",
+	    jintern_str(o->name)) != 0 ||
+	    json_object_set_nocheck(d, "report", (json_t *)report) != 0 ||
+	    json_object_set_new_nocheck(d, "received_at", json_string(rcv)) != 0 ||
+	    json_object_set_new_nocheck(d, "ack_deadline",
+	    json_string(ack)) != 0 ||
+	    json_object_set_new_nocheck(d, "report_deadline",
+	    json_string(rep)) != 0 ||
+	    json_object_set_new_nocheck(d, "late_report",
+	    json_boolean(late > 0)) != 0 ||
+	    json_object_set_new_nocheck(d, "late_by_minutes",
+	    jintern_int(late)) != 0 ||
+	    json_object_set_new_nocheck(d, "source", jintern_str(source)) != 0 ||
+	    json_object_set_new_nocheck(d, "idempotency_key", idem_key != NULL ?
+	    json_string(idem_key) : json_null()) != 0 ||
+	    json_object_set_new_nocheck(d, "body_sha256",
+	    json_string(body_sha256)) != 0) {
+		json_decref(d);
+		return NULL;
+	}
+	return d;
+}
+
 /* A report from OFFICE; TAKER is the person who took it by phone, or NULL. */
 static int
 incact_report_from(const char *office, const char *taker, const char *idem_key,
@@ -65,12 +104,8 @@ incact_report_from(const char *office, const char *taker, const char *idem_key,
 	late = incact_late_minutes(occurred_ms, now);
 	source = taker != NULL ? "phone" : idem_key != NULL &&
 	    strncmp(idem_key, "sms:", 4) == 0 ? "sms" : "api";
-	data = json_pack("{s:s, s:s, s:O, s:s, s:s, s:s, s:b, s:i, s:s, s:s?, "
-	    "s:s}",
-	    "office", o->id, "office_name", o->name, "report", report,
-	    "received_at", rcv, "ack_deadline", ack, "report_deadline", rep,
-	    "late_report", late > 0, "late_by_minutes", late, "source", source,
-	    "idempotency_key", idem_key, "body_sha256", body_sha256);
+	data = incact_received(o, report, rcv, ack, rep, late, source, idem_key,
+	    body_sha256);
 	if (data == NULL || (taker != NULL && (json_object_set_new(data,
 	    "taken_by", json_string(taker)) != 0 || json_object_set_new(data,
 	    "taken_by_name", json_string(incact_person_name(taker) != NULL ?

@@ -3,9 +3,11 @@
  * (≈10 instructions a byte where json_loadb() takes ≈150: a report's
  * parse was 164 k of its intake's instructions), for the bodies where
  * the two cannot differ: no backslash (a string's bytes are then its
- * value) and no control byte but JSON's whitespace (yajl also takes \v
- * and \f).  Anything else it meets (a real, a key twice, a string jansson
- * would not take as UTF-8, depth, an error of any kind) ends it with
+ * value), no control byte but JSON's whitespace (yajl also takes \v and
+ * \f), and valid UTF-8 by jansson's rules (checked once for the whole
+ * body, so neither yajl nor jansson checks each string and key again).
+ * Anything else it meets (a real, a key twice, depth, an error of any
+ * kind) ends it with
  * NULL, and the caller has jansson parse the body: every error, and every
  * tree, is jansson's.  Used for report bodies (parse/report.c) and audit
  * lines on replay (store/record.c, where it made replay 1.5× faster).
@@ -19,6 +21,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "base/jfast.h"
+#include "base/jwrite.h"
 
 #define JFAST_DEPTH_MAX	16	/* a report is two deep, an audit line four */
 #define JFAST_KEY_MAX	64	/* longer is no field's name */
@@ -50,7 +53,8 @@ jfast_add(struct jfast *f, json_t *v)
 		json_decref(v);
 		return 0;
 	}
-	return json_object_setn_new(top, f->key, f->keylen, v) == 0;
+	/* Valid UTF-8, as the whole body is: nothing for jansson to check. */
+	return json_object_setn_new_nocheck(top, f->key, f->keylen, v) == 0;
 }
 
 static int
@@ -82,8 +86,8 @@ jfast_double(void *ctx, double d)
 static int
 jfast_string(void *ctx, const unsigned char *s, size_t len)
 {
-	/* json_stringn() checks UTF-8 as json_loadb() does. */
-	return jfast_add(ctx, json_stringn((const char *)s, len));
+	/* jfast_plain() found the whole body valid UTF-8: so is this. */
+	return jfast_add(ctx, json_stringn_nocheck((const char *)s, len));
 }
 
 static int
@@ -149,25 +153,37 @@ static const yajl_callbacks jfast_callbacks = {
 /* A byte of W below N (N <= 0x80), or maybe one past such a byte. */
 #define JFAST_LESS(w, n)	(((w) - JFAST_ONES * (n)) & ~(w) & JFAST_HIGHS)
 
-/* Bytes yajl and jansson read alike: no '\\', no control but \t \n \r. */
+/*
+ * Bytes yajl and jansson read alike: no '\\', no control but \t \n \r,
+ * and valid UTF-8 throughout (then every string and key is, and neither
+ * needs checking again; jansson's rules, jwrite_utf8_char()).
+ */
 static int
 jfast_plain(const char *body, size_t len)
 {
 	const unsigned char	*u = (const unsigned char *)body;
 	uint64_t		 w;
-	size_t			 i, j;
+	size_t			 i = 0, k;
 
-	for (i = 0; i < len; i += 8) {
+	while (i < len) {
+		if (u[i] >= 0x80) {
+			if ((k = jwrite_utf8_char(body + i, len - i)) == 0)
+				return 0;
+			i += k;
+			continue;
+		}
 		if (len - i >= 8) {
 			memcpy(&w, u + i, 8);
-			if ((JFAST_LESS(w, 0x20) |
-			    JFAST_LESS(w ^ (JFAST_ONES * '\\'), 1)) == 0)
+			if (((w & JFAST_HIGHS) | JFAST_LESS(w, 0x20) |
+			    JFAST_LESS(w ^ (JFAST_ONES * '\\'), 1)) == 0) {
+				i += 8;
 				continue;
+			}
 		}
-		for (j = i; j < len && j < i + 8; j++)
-			if (u[j] == '\\' || (u[j] < 0x20 && u[j] != '\t' &&
-			    u[j] != '\n' && u[j] != '\r'))
-				return 0;
+		if (u[i] == '\\' || (u[i] < 0x20 && u[i] != '\t' &&
+		    u[i] != '\n' && u[i] != '\r'))
+			return 0;
+		i++;
 	}
 	return 1;
 }
@@ -184,6 +200,8 @@ jfast_load(const char *body, size_t len)
 	memset(&f, 0, sizeof(f));
 	if ((h = yajl_alloc(&jfast_callbacks, NULL, &f)) == NULL)
 		return NULL;
+	/* The body's UTF-8 is checked above: not twice. */
+	yajl_config(h, yajl_dont_validate_strings, 1);
 	ok = yajl_parse(h, (const unsigned char *)body, len) == yajl_status_ok &&
 	    yajl_complete_parse(h) == yajl_status_ok && f.root != NULL &&
 	    f.depth == 0;

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "base/jfast.h"
+#include "base/jwrite.h"
 #include "parse/report.h"
 #include "base/timeutil.h"
 #include "base/utf8.h"
@@ -311,7 +312,26 @@ load_object(const char *body, size_t len, int jansson_only,
 	return root;
 }
 
-/* A string without NUL, at most max code points; 0 or -1 with *err filled. */
+/*
+ * Code points of a string jansson holds (valid UTF-8: its parsers and
+ * jfast check): the bytes that do not continue a character.  What
+ * utf8_length() counts, without decoding each character.
+ */
+static size_t
+count_chars(const char *s, size_t len)
+{
+	size_t	 i, n = len;
+
+	for (i = 0; i < len; i++)
+		n -= ((unsigned char)s[i] & 0xc0) == 0x80;
+	return n;
+}
+
+/*
+ * A string without NUL, at most max code points; 0 or -1 with *err filled.
+ * EXPECT (what the message says is wanted) is read only when V is not a
+ * string.
+ */
 static int
 check_string(const json_t *v, const char *path, const char *expect,
     size_t max, struct report_error *err)
@@ -330,7 +350,9 @@ check_string(const json_t *v, const char *path, const char *expect,
 		    "remove it", path);
 		return -1;
 	}
-	if (max > 0 && (n = utf8_length(s)) > max) {
+	/* No more bytes than allowed characters: no need to count them. */
+	if (max > 0 && json_string_length(v) > max &&
+	    (n = count_chars(s, json_string_length(v))) > max) {
 		fail(err, path, "%s is %zu characters long; shorten it to at "
 		    "most %zu", path, n, max);
 		return -1;
@@ -350,20 +372,24 @@ check_value(const json_t *v, const struct field *f, int64_t *ms,
 
 	switch (f->kind) {
 	case K_TITLE:
-		snprintf(expect, sizeof(expect), "1 to %zu characters saying "
-		    "what happened", f->max);
-		if (check_string(v, f->path, expect, f->max, err) == -1)
-			return -1;
-		if (is_blank(json_string_value(v))) {
-			fail(err, f->path, "%s is blank; write %s", f->path,
-			    expect);
-			return -1;
-		}
-		return 0;
 	case K_TEXT:
-		snprintf(expect, sizeof(expect), "at most %zu characters",
-		    f->max);
-		return check_string(v, f->path, expect, f->max, err);
+		/* check_string() words what it expects only for a non-string. */
+		if (json_is_string(v)) {
+			if (check_string(v, f->path, NULL, f->max, err) == -1)
+				return -1;
+			if (f->kind == K_TEXT || !is_blank(json_string_value(v)))
+				return 0;
+		}
+		if (f->kind == K_TITLE)
+			snprintf(expect, sizeof(expect), "1 to %zu characters "
+			    "saying what happened", f->max);
+		else
+			snprintf(expect, sizeof(expect), "at most %zu "
+			    "characters", f->max);
+		if (!json_is_string(v))
+			return check_string(v, f->path, expect, f->max, err);
+		fail(err, f->path, "%s is blank; write %s", f->path, expect);
+		return -1;
 	case K_TIME:
 		if (check_string(v, f->path, "an RFC 3339 time with offset, "
 		    "e.g. " TIME_EXAMPLE, 0, err) == -1)
@@ -450,8 +476,38 @@ check_value(const json_t *v, const struct field *f, int64_t *ms,
 }
 
 /*
- * Copy the known, non-null members of `in` into `out`, checking each.
- * path names `in` in errors (NULL: the body).
+ * 1 when IN is what copy_fields() would build from it: only known members,
+ * none null, in the table's order, a level spelled I..IV, and the same for
+ * the objects in it.  The tree parsed is then the report as it is.
+ */
+static int
+in_table_order(const json_t *in, const struct field *fields)
+{
+	const struct field	*f = fields;
+	const char		*key;
+	json_t			*v;
+	int			 k;
+
+	json_object_foreach((json_t *)in, key, v) {
+		while (f->key != NULL && strcmp(f->key, key) != 0)
+			f++;
+		if (f->key == NULL || json_is_null(v))
+			return 0;
+		if (f->kind == K_LEVEL && (!json_is_string(v) ||
+		    (k = level_index(v)) < 0 ||
+		    strcmp(json_string_value(v), levels[k]) != 0))
+			return 0;
+		if (f->kind == K_OBJECT && (!json_is_object(v) ||
+		    !in_table_order(v, f->members)))
+			return 0;
+		f++;
+	}
+	return 1;
+}
+
+/*
+ * Copy the known, non-null members of `in` into `out`, checking each
+ * (`out` NULL: only checking).  path names `in` in errors (NULL: the body).
  */
 static int
 copy_fields(const json_t *in, const struct field *fields, const char *path,
@@ -505,6 +561,12 @@ copy_fields(const json_t *in, const struct field *fields, const char *path,
 				    known, type_name(v));
 				return -1;
 			}
+			if (out == NULL) {
+				if (copy_fields(v, f->members, f->path, NULL,
+				    ms, err) == -1)
+					return -1;
+				continue;
+			}
 			if ((sub = json_object()) == NULL) {
 				fail_nomem(err);
 				return -1;
@@ -522,6 +584,8 @@ copy_fields(const json_t *in, const struct field *fields, const char *path,
 		}
 		if (check_value(v, f, ms, err) == -1)
 			return -1;
+		if (out == NULL)
+			continue;
 		/* One spelling of a level, whatever the county typed. */
 		if (f->kind == K_LEVEL ? json_object_set_new(out, f->key,
 		    json_string(levels[level_index(v)])) == -1 :
@@ -545,6 +609,7 @@ report_parse_opts(const char *body, size_t len, int64_t now_ms, unsigned flags,
     int64_t *occurred_ms, struct report_error *err)
 {
 	struct report_error scratch;
+	const struct field *fields;
 	json_t		*root, *out;
 	int64_t		 ms = 0;
 	const char	*s;
@@ -554,18 +619,27 @@ report_parse_opts(const char *body, size_t len, int64_t now_ms, unsigned flags,
 	memset(err, 0, sizeof(*err));
 	if ((root = load_object(body, len, flags & REPORT_JANSSON, err)) == NULL)
 		return NULL;
-	if ((out = json_object()) == NULL) {
-		fail_nomem(err);
+	fields = flags & REPORT_PHONED ? phoned_fields : report_fields;
+	/* Sent as it would be kept (the usual case): checked, not copied. */
+	if (!(flags & REPORT_COPY) && in_table_order(root, fields)) {
+		if (copy_fields(root, fields, NULL, NULL, &ms, err) == -1) {
+			json_decref(root);
+			return NULL;
+		}
+		out = root;
+	} else {
+		if ((out = json_object()) == NULL) {
+			fail_nomem(err);
+			json_decref(root);
+			return NULL;
+		}
+		if (copy_fields(root, fields, NULL, out, &ms, err) == -1) {
+			json_decref(out);
+			json_decref(root);
+			return NULL;
+		}
 		json_decref(root);
-		return NULL;
 	}
-	if (copy_fields(root, flags & REPORT_PHONED ? phoned_fields :
-	    report_fields, NULL, out, &ms, err) == -1) {
-		json_decref(out);
-		json_decref(root);
-		return NULL;
-	}
-	json_decref(root);
 	/* A clock set wrong, or a day or an offset mistyped: not the future. */
 	if (now_ms != 0 && ms > now_ms + REPORT_FUTURE_SLACK_MS) {
 		s = json_string_value(json_object_get(out, "occurred_at"));
@@ -695,61 +769,65 @@ report_parse_update(const char *body, size_t len, struct report_error *err)
 }
 
 /*
- * report_dump(): each member of the report is dumped once and both texts
- * are put together from the pieces.  Keys are the field table's, plain
- * ASCII, which jansson writes as they are.
+ * report_dump(): the raw text written once by jwrite (jansson's bytes,
+ * without its walk of every character); the canonical one copied from it,
+ * member by member in the order of their keys, each member's text written
+ * anew only where its value holds an object whose keys are not in order.
  */
 #define DUMP_MEMBERS_MAX	32
 
 struct dump_member {
 	const char	*key;
-	char		*plain;		/* the value, JSON_COMPACT */
-	char		*sorted;	/* with JSON_SORT_KEYS; NULL: as plain */
-	int		 canon;		/* in the canonical text */
+	json_t		*value;
+	size_t		 off, len;	/* "key":value in the raw text */
 };
-
-static int
-dump_key_plain(const char *k)
-{
-	for (; *k != '\0'; k++)
-		if ((unsigned char)*k < 0x20 || (unsigned char)*k > 0x7e ||
-		    *k == '"' || *k == '\\')
-			return 0;
-	return 1;
-}
 
 static int
 dump_by_key(const void *a, const void *b)
 {
-	const struct dump_member *x = *(struct dump_member *const *)a;
-	const struct dump_member *y = *(struct dump_member *const *)b;
+	const struct dump_member *x = a, *y = b;
 
 	return strcmp(x->key, y->key);
 }
 
-/* "{" k:v, ... "}" of the members given, malloc'd; NULL when out of memory. */
-static char *
-dump_join(struct dump_member *const *m, size_t n, int sorted, size_t *lenp)
+/* 1 when V's objects, at every depth, have their keys in sorted order. */
+static int
+dump_sorted(const json_t *v, int depth)
 {
-	size_t	 i, len = 2, off = 0;
-	char	*out;
-	const char *v;
+	const char	*key, *last = NULL;
+	json_t		*m;
+	size_t		 i, klen;
 
-	for (i = 0; i < n; i++)
-		len += strlen(m[i]->key) + 4 + strlen(sorted && m[i]->sorted ?
-		    m[i]->sorted : m[i]->plain);
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
-	out[off++] = '{';
-	for (i = 0; i < n; i++) {
-		v = sorted && m[i]->sorted ? m[i]->sorted : m[i]->plain;
-		off += (size_t)sprintf(out + off, "%s\"%s\":%s", i ? "," : "",
-		    m[i]->key, v);
+	if (depth > 8)
+		return 0;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, m)
+			if (!dump_sorted(m, depth + 1))
+				return 0;
+		return 1;
 	}
-	out[off++] = '}';
-	out[off] = '\0';
-	*lenp = off;
-	return out;
+	if (!json_is_object(v))
+		return 1;
+	json_object_keylen_foreach((json_t *)v, key, klen, m) {
+		if (strlen(key) != klen || (last != NULL &&
+		    strcmp(last, key) >= 0) || !dump_sorted(m, depth + 1))
+			return 0;
+		last = key;
+	}
+	return 1;
+}
+
+/* w's text handed over as a malloc'd string; -ENOMEM if it failed. */
+static int
+dump_take(struct jwrite *w, char **text, size_t *len)
+{
+	if (w->failed || w->p == NULL) {
+		free(w->p);
+		return -ENOMEM;
+	}
+	*text = w->p;
+	*len = w->len;
+	return 0;
 }
 
 int
@@ -757,57 +835,66 @@ report_dump(const json_t *report, char **raw, size_t *rawlen, char **canon,
     size_t *canonlen)
 {
 	struct dump_member	 mem[DUMP_MEMBERS_MAX];
-	struct dump_member	*all[DUMP_MEMBERS_MAX], *keep[DUMP_MEMBERS_MAX];
+	struct jwrite		 w, c;
 	const char		*key;
 	json_t			*v, *copy;
-	size_t			 n = 0, nkeep = 0, i;
-	int			 rc = -ENOMEM;
+	size_t			 n = 0, i, klen;
 
 	*raw = *canon = NULL;
 	*rawlen = *canonlen = 0;
 	if (!json_is_object(report) ||
 	    json_object_size(report) > DUMP_MEMBERS_MAX)
 		goto slow;
-	memset(mem, 0, sizeof(mem));
-	json_object_foreach((json_t *)report, key, v) {
-		if (!dump_key_plain(key))
-			goto slow_free;
-		mem[n].key = key;
-		mem[n].canon = strcmp(key, "occurred_at") != 0;
-		if ((mem[n].plain = json_dumps(v, JSON_COMPACT |
-		    JSON_ENCODE_ANY)) == NULL)
-			goto out;
-		/* Nested objects are sorted too in the canonical text. */
-		if ((json_is_object(v) || json_is_array(v)) &&
-		    (mem[n].sorted = json_dumps(v, JSON_COMPACT |
-		    JSON_ENCODE_ANY | JSON_SORT_KEYS)) == NULL) {
-			n++;
-			goto out;
+	memset(&w, 0, sizeof(w));
+	jwrite_bytes(&w, "{", 1);
+	json_object_keylen_foreach((json_t *)report, key, klen, v) {
+		/* A key with a NUL sorts otherwise than by strcmp(). */
+		if (strlen(key) != klen) {
+			free(w.p);
+			goto slow;
 		}
-		all[n] = &mem[n];
-		if (mem[n].canon)
-			keep[nkeep++] = &mem[n];
+		if (n > 0)
+			jwrite_bytes(&w, ",", 1);
+		mem[n].key = key;
+		mem[n].value = v;
+		mem[n].off = w.len;
+		jwrite_string(&w, key, klen);
+		jwrite_bytes(&w, ":", 1);
+		jwrite_value(&w, v, 0);
+		mem[n].len = w.len - mem[n].off;
 		n++;
 	}
-	qsort(keep, nkeep, sizeof(keep[0]), dump_by_key);
-	if ((*raw = dump_join(all, n, 0, rawlen)) == NULL ||
-	    (*canon = dump_join(keep, nkeep, 1, canonlen)) == NULL) {
+	jwrite_bytes(&w, "}", 1);
+	if (dump_take(&w, raw, rawlen) != 0)
+		return -ENOMEM;
+	qsort(mem, n, sizeof(mem[0]), dump_by_key);
+	memset(&c, 0, sizeof(c));
+	c.cap = *rawlen + 1;
+	if ((c.p = malloc(c.cap)) == NULL)
+		c.failed = 1;
+	jwrite_bytes(&c, "{", 1);
+	for (i = 0; i < n; i++) {
+		if (strcmp(mem[i].key, "occurred_at") == 0)
+			continue;
+		if (c.len > 1)
+			jwrite_bytes(&c, ",", 1);
+		/* Nested objects are sorted too in the canonical text. */
+		if (dump_sorted(mem[i].value, 0))
+			jwrite_bytes(&c, *raw + mem[i].off, mem[i].len);
+		else {
+			jwrite_string(&c, mem[i].key, strlen(mem[i].key));
+			jwrite_bytes(&c, ":", 1);
+			jwrite_value(&c, mem[i].value, JWRITE_SORT);
+		}
+	}
+	jwrite_bytes(&c, "}", 1);
+	if (dump_take(&c, canon, canonlen) != 0) {
 		free(*raw);
 		*raw = NULL;
-		goto out;
+		*rawlen = 0;
+		return -ENOMEM;
 	}
-	rc = 0;
-out:
-	for (i = 0; i < n; i++) {
-		free(mem[i].plain);
-		free(mem[i].sorted);
-	}
-	return rc;
-slow_free:
-	for (i = 0; i < n; i++) {
-		free(mem[i].plain);
-		free(mem[i].sorted);
-	}
+	return 0;
 slow:
 	/* The general way, for what the fast one does not handle. */
 	if ((copy = json_copy((json_t *)report)) == NULL)

@@ -43,6 +43,8 @@ json_t	*report_parse(const char *body, size_t len, int64_t *occurred_ms,
 #define REPORT_PHONED		0x1
 /* Tests: jansson's parser alone, what the fast way must match. */
 #define REPORT_JANSSON		0x2
+/* Tests: the report copied member by member even when the tree parsed is it. */
+#define REPORT_COPY		0x4
 json_t	*report_parse_opts(const char *body, size_t len, int64_t now_ms,
 	    unsigned flags, int64_t *occurred_ms, struct report_error *err);
 

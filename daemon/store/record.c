@@ -9,6 +9,7 @@
 #include <openssl/sha.h>
 
 #include "base/jfast.h"
+#include "base/jwrite.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "store/record.h"
@@ -119,7 +120,7 @@ bad:
 	return -EINVAL;
 }
 
-/* Bytes jansson writes as they are: printable ASCII but '"' and '\'. */
+/* Bytes jansson writes as they are: printable ASCII but '"' and '\\'. */
 static int
 record_plain(const char *s, size_t len)
 {
@@ -132,62 +133,11 @@ record_plain(const char *s, size_t len)
 	return 1;
 }
 
-/*
- * A growing line: what the envelope is assembled in.  Its size is known
- * up to the strings that need jansson's escaping, so it rarely grows.
- */
-struct record_buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 failed;
-};
-
-static void
-record_put(struct record_buf *b, const char *s, size_t n)
-{
-	char	*np;
-	size_t	 cap;
-
-	if (b->failed)
-		return;
-	if (b->len + n + 2 > b->cap) {
-		cap = b->cap * 2 > b->len + n + 2 ? b->cap * 2 : b->len + n + 2;
-		if ((np = realloc(b->p, cap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 /* A JSON string as jansson writes it (JSON_COMPACT). */
 static void
-record_put_string(struct record_buf *b, const char *s)
+record_put_string(struct jwrite *b, const char *s)
 {
-	size_t	 n = strlen(s);
-	json_t	*j;
-	char	*dumped;
-
-	if (record_plain(s, n)) {
-		record_put(b, "\"", 1);
-		record_put(b, s, n);
-		record_put(b, "\"", 1);
-		return;
-	}
-	/* Escapes are jansson's: it rejects what is not UTF-8, as before. */
-	if ((j = json_string(s)) == NULL ||
-	    (dumped = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL) {
-		json_decref(j);
-		b->failed = 1;
-		return;
-	}
-	json_decref(j);
-	record_put(b, dumped, strlen(dumped));
-	free(dumped);
+	jwrite_string(b, s, strlen(s));
 }
 
 /*
@@ -195,24 +145,21 @@ record_put_string(struct record_buf *b, const char *s)
  * reads without parsing, and record_find_data() compares a line with.
  */
 static void
-record_put_envelope(struct record_buf *b, const struct record *rec)
+record_put_envelope(struct jwrite *b, const struct record *rec)
 {
-	char	num[32];
-	int	n;
-
-	n = snprintf(num, sizeof(num), "{\"seq\":%lld,\"ts\":",
-	    (long long)rec->seq);
-	record_put(b, num, (size_t)n);
+	jwrite_bytes(b, "{\"seq\":", 7);
+	jwrite_int(b, (json_int_t)rec->seq);
+	jwrite_bytes(b, ",\"ts\":", 6);
 	record_put_string(b, rec->ts);
-	record_put(b, ",\"event\":", 9);
+	jwrite_bytes(b, ",\"event\":", 9);
 	record_put_string(b, rec->event);
 	if (rec->incident != NULL) {
-		record_put(b, ",\"incident\":", 12);
+		jwrite_bytes(b, ",\"incident\":", 12);
 		record_put_string(b, rec->incident);
 	}
-	record_put(b, ",\"actor\":", 9);
+	jwrite_bytes(b, ",\"actor\":", 9);
 	record_put_string(b, rec->actor);
-	record_put(b, ",\"data\":", 8);
+	jwrite_bytes(b, ",\"data\":", 8);
 }
 
 /*
@@ -231,7 +178,7 @@ record_find_data(const char *line, size_t len, json_t *root,
 {
 	/* ,"prev":" 64 hex digits "} */
 	static const size_t	 tail = 9 + 64 + 2;
-	struct record_buf	 b;
+	struct jwrite	 b;
 	size_t			 off;
 
 	/* Nothing but the envelope's members: none between data and prev. */
@@ -251,145 +198,115 @@ record_find_data(const char *line, size_t len, json_t *root,
 	free(b.p);
 }
 
+/* A line's end: prev, the brace; the line handed over, or freed. */
+static int
+record_finish(struct jwrite *b, const char *prev, char **linep, size_t *lenp)
+{
+	jwrite_bytes(b, ",\"prev\":", 8);
+	record_put_string(b, prev);
+	jwrite_bytes(b, "}", 1);
+	if (b->failed) {
+		free(b->p);
+		return -ENOMEM;
+	}
+	if (b->len > RECORD_LINE_MAX) {
+		free(b->p);
+		return -EMSGSIZE;
+	}
+	*linep = b->p;
+	*lenp = b->len;
+	return 0;
+}
+
+/* A buffer for a line of about N bytes of data: rarely grown. */
+static int
+record_start(struct jwrite *b, const struct record *rec, size_t n)
+{
+	memset(b, 0, sizeof(*b));
+	b->cap = n + 256 + strlen(rec->ts) + strlen(rec->event) +
+	    strlen(rec->actor) + (rec->incident != NULL ?
+	    strlen(rec->incident) : 0);
+	if ((b->p = malloc(b->cap)) == NULL)
+		return -ENOMEM;
+	b->p[0] = '\0';
+	record_put_envelope(b, rec);
+	return 0;
+}
+
 int
 record_format_raw(const struct record *rec, const char *prev,
     const char *data, size_t datalen, char **linep, size_t *lenp)
 {
-	struct record_buf	 b;
+	struct jwrite	 b;
 
 	*linep = NULL;
 	*lenp = 0;
-	memset(&b, 0, sizeof(b));
-	b.cap = datalen + 256 + strlen(rec->ts) + strlen(rec->event) +
-	    strlen(rec->actor) + (rec->incident != NULL ?
-	    strlen(rec->incident) : 0);
-	if ((b.p = malloc(b.cap)) == NULL)
+	if (record_start(&b, rec, datalen) != 0)
 		return -ENOMEM;
-	record_put_envelope(&b, rec);
-	record_put(&b, data, datalen);
-	record_put(&b, ",\"prev\":", 8);
-	record_put_string(&b, prev);
-	record_put(&b, "}", 1);
-	if (b.failed) {
-		free(b.p);
-		return -ENOMEM;
-	}
-	if (b.len > RECORD_LINE_MAX) {
-		free(b.p);
-		return -EMSGSIZE;
-	}
-	*linep = b.p;
-	*lenp = b.len;
-	return 0;
+	jwrite_bytes(&b, data, datalen);
+	return record_finish(&b, prev, linep, lenp);
 }
 
 int
 record_format(const struct record *rec, const char *prev, char **linep,
     size_t *lenp)
 {
-	char	*data;
-	int	 rc;
+	struct record	 copy = *rec;
 
-	*linep = NULL;
-	*lenp = 0;
-	if ((data = json_dumps(rec->data, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
-		return -ENOMEM;
-	rc = record_format_raw(rec, prev, data, strlen(data), linep, lenp);
-	free(data);
-	return rc;
+	return record_format_spliced(&copy, prev, NULL, NULL, 0, linep, lenp);
 }
-
-/* Appends the compact dump of a JSON object's members (no braces) to b. */
-static void
-record_put_members(struct record_buf *b, json_t *o)
-{
-	char	*d;
-	size_t	 n;
-
-	if (json_object_size(o) == 0)
-		return;
-	if ((d = json_dumps(o, JSON_COMPACT)) == NULL) {
-		b->failed = 1;
-		return;
-	}
-	n = strlen(d);
-	record_put(b, d + 1, n - 2);
-	free(d);
-}
-
-/*
- * The data's text is kept between calls (the loop's thread only): it is
- * rec->data_text while the record is applied, so the state can keep the
- * report's bytes and the rest without dumping them again.
- */
-static char	*spliced_buf;
-static size_t	 spliced_cap;
 
 int
 record_format_spliced(struct record *rec, const char *prev,
     const char *key, const char *raw, size_t rawlen, char **linep,
     size_t *lenp)
 {
-	struct record_buf	 b;
-	json_t			*before = NULL, *after = NULL, *v;
-	const char		*k;
-	size_t			 off;
-	int			 seen = 0, rc;
+	struct jwrite	 b;
+	const char	*k;
+	json_t		*v;
+	size_t		 klen, at, off = 0;
+	int		 first = 1, rc;
 
 	*linep = NULL;
 	*lenp = 0;
-	if (!json_is_object(rec->data) || !record_plain(key, strlen(key)) ||
-	    json_object_get(rec->data, key) == NULL)
-		return record_format(rec, prev, linep, lenp);
-	memset(&b, 0, sizeof(b));
-	if (spliced_cap < rawlen + 512) {
-		free(spliced_buf);
-		spliced_cap = 0;
-		if ((spliced_buf = malloc(rawlen + 512)) == NULL)
-			return -ENOMEM;
-		spliced_cap = rawlen + 512;
+	if (key != NULL && (!json_is_object(rec->data) ||
+	    !record_plain(key, strlen(key)) ||
+	    json_object_get(rec->data, key) == NULL))
+		key = NULL;
+	if (record_start(&b, rec, key != NULL ? rawlen + 512 : 512) != 0)
+		return -ENOMEM;
+	at = b.len;
+	if (key == NULL)
+		jwrite_value(&b, rec->data, 0);
+	else {
+		/* The members in their order, KEY's value the bytes given. */
+		jwrite_bytes(&b, "{", 1);
+		json_object_keylen_foreach(rec->data, k, klen, v) {
+			if (!first)
+				jwrite_bytes(&b, ",", 1);
+			first = 0;
+			jwrite_string(&b, k, klen);
+			jwrite_bytes(&b, ":", 1);
+			if (klen == strlen(key) && memcmp(k, key, klen) == 0) {
+				off = b.len - at;
+				jwrite_bytes(&b, raw, rawlen);
+			} else
+				jwrite_value(&b, v, 0);
+		}
+		jwrite_bytes(&b, "}", 1);
 	}
-	b.p = spliced_buf;
-	b.cap = spliced_cap;
-	if ((before = json_object()) == NULL || (after = json_object()) == NULL)
-		goto nomem;
-	/* The members around KEY, in their order, dumped without it. */
-	json_object_foreach(rec->data, k, v) {
-		if (strcmp(k, key) == 0)
-			seen = 1;
-		else if (json_object_set(seen ? after : before, k, v) != 0)
-			goto nomem;
+	if (b.failed) {
+		free(b.p);
+		return -ENOMEM;
 	}
-	record_put(&b, "{", 1);
-	record_put_members(&b, before);
-	if (json_object_size(before) > 0)
-		record_put(&b, ",", 1);
-	record_put(&b, "\"", 1);
-	record_put(&b, key, strlen(key));
-	record_put(&b, "\":", 2);
-	off = b.len;
-	record_put(&b, raw, rawlen);
-	if (json_object_size(after) > 0)
-		record_put(&b, ",", 1);
-	record_put_members(&b, after);
-	record_put(&b, "}", 1);
-	/* record_put() grows the buffer with realloc(): it is still ours. */
-	spliced_buf = b.p;
-	spliced_cap = b.cap;
-	if (b.failed)
-		goto nomem;
-	json_decref(before);
-	json_decref(after);
-	if ((rc = record_format_raw(rec, prev, b.p, b.len, linep, lenp)) == 0) {
-		rec->data_text = b.p;
-		rec->data_textlen = b.len;
-		rec->spliced_key = key;
-		rec->spliced_off = off;
-		rec->spliced_len = rawlen;
-	}
-	return rc;
-nomem:
-	json_decref(before);
-	json_decref(after);
-	return -ENOMEM;
+	klen = b.len - at;
+	if ((rc = record_finish(&b, prev, linep, lenp)) != 0)
+		return rc;
+	/* Inside the line: valid for as long as the caller keeps it. */
+	rec->data_text = *linep + at;
+	rec->data_textlen = klen;
+	rec->spliced_key = key;
+	rec->spliced_off = key != NULL ? off : 0;
+	rec->spliced_len = key != NULL ? rawlen : 0;
+	return 0;
 }

@@ -36,9 +36,10 @@ struct record {
 	const char	*data_text;
 	size_t		 data_textlen;
 	/*
-	 * Set by record_format_spliced(), which sets data_text too (valid
-	 * until its next call): the member KEY it spliced in, whose value is
-	 * data_text's bytes [spliced_off, spliced_off + spliced_len).
+	 * Set by record_format_spliced(), which sets data_text too (into the
+	 * line it returns: valid while that line is): the member KEY it
+	 * spliced in, whose value is data_text's bytes [spliced_off,
+	 * spliced_off + spliced_len); NULL when none was.
 	 */
 	const char	*spliced_key;
 	size_t		 spliced_off, spliced_len;
@@ -62,6 +63,8 @@ int	record_format_raw(const struct record *rec, const char *prev,
  * The same, where rec->data's member KEY (plain ASCII) is already dumped
  * (JSON_COMPACT) as RAW: the bytes are spliced in, not dumped again.  RAW
  * must be that member's dump, so the line is the one record_format() makes.
+ * KEY NULL: nothing spliced.  Either way rec->data_text is set to data's
+ * bytes in *line, so whoever applies the record need not dump it again.
  */
 int	record_format_spliced(struct record *rec, const char *prev,
 	    const char *key, const char *raw, size_t rawlen, char **line,

@@ -229,6 +229,7 @@ struct store_held {
 	char		*incident;
 	json_t		*data;
 	char		 ts[TIME_RFC3339_MAX];
+	size_t		 data_off, data_len;	/* its data's bytes in the batch */
 };
 
 /*
@@ -242,8 +243,8 @@ store_laters_write(void)
 	struct store_later	*l;
 	struct store_held	*h;
 	struct record		 rec;
-	char			 hash[RECORD_HASH_HEX], *line;
-	size_t			 len, used = 0, n = 0, i;
+	char			 hash[RECORD_HASH_HEX], *line, *batch;
+	size_t			 len, used = 0, n = 0, i, cap;
 	unsigned		 flags = STORE_PRIVILEGED;
 	int64_t			 first = st.seq + 1;
 	int			 rc = 0;
@@ -268,13 +269,16 @@ store_laters_write(void)
 		rec.actor = l->actor;
 		rec.data = l->data;
 		line = NULL;
-		if ((rc = record_format(&rec, hash, &line, &len)) != 0)
+		if ((rc = record_format_spliced(&rec, hash, NULL, NULL, 0, &line,
+		    &len)) != 0)
 			break;
 		if ((rc = store_batch_room(used, len + 1)) != 0) {
 			free(line);
 			break;
 		}
 		record_hash(line, len, hash);
+		h[i].data_off = used + (size_t)(rec.data_text - line);
+		h[i].data_len = rec.data_textlen;
 		memcpy(st.batch + used, line, len);
 		st.batch[used + len] = '\n';
 		used += len + 1;
@@ -316,6 +320,14 @@ store_laters_write(void)
 	if (flags)
 		st.own_failing_since = 0;
 	st.appended += n;
+	/*
+	 * The batch is this loop's while it applies (the data's text is in
+	 * it): a record appended meanwhile writes into a batch of its own.
+	 */
+	batch = st.batch;
+	cap = st.batch_cap;
+	st.batch = NULL;
+	st.batch_cap = 0;
 	for (i = 0; i < n; i++) {
 		rec.seq = first + (int64_t)i;
 		rec.ts_ms = h[i].ts_ms;
@@ -324,6 +336,8 @@ store_laters_write(void)
 		rec.incident = h[i].incident;
 		rec.actor = h[i].actor;
 		rec.data = h[i].data;
+		rec.data_text = batch + h[i].data_off;
+		rec.data_textlen = h[i].data_len;
 		if (st.apply != NULL && (rc = st.apply(&rec)) != 0)
 			log_errorx("audit seq %lld (%s) is on disk but could not "
 			    "be applied in memory: %s; restart dutyd to rebuild "
@@ -333,6 +347,11 @@ store_laters_write(void)
 		json_decref(h[i].data);
 	}
 	free(h);
+	if (st.batch == NULL) {
+		st.batch = batch;
+		st.batch_cap = cap;
+	} else
+		free(batch);
 	return 0;
 }
 
@@ -408,8 +427,7 @@ store_append_line(const char *event, const char *incident, const char *actor,
 	rec.incident = incident;
 	rec.actor = actor;
 	rec.data = data;
-	if ((rc = key != NULL ? record_format_spliced(&rec, st.hash, key, raw,
-	    rawlen, &line, &len) : record_format(&rec, st.hash, &line,
+	if ((rc = record_format_spliced(&rec, st.hash, key, raw, rawlen, &line,
 	    &len)) != 0) {
 		json_decref(data);
 		return rc;
@@ -427,7 +445,6 @@ store_append_line(const char *event, const char *incident, const char *actor,
 		return rc;
 	}
 	record_hash(line, len, st.hash);
-	free(line);
 	st.seq = rec.seq;
 	if (!st.dirty)
 		st.unsynced_since = rec.ts_ms;
@@ -439,6 +456,7 @@ store_append_line(const char *event, const char *incident, const char *actor,
 		log_errorx("audit seq %lld (%s) is on disk but could not be "
 		    "applied in memory: %s; restart dutyd to rebuild from the log",
 		    (long long)rec.seq, event, strerror(-rc));
+	free(line);	/* after apply: rec.data_text is in it */
 	if (seq_out != NULL)
 		*seq_out = rec.seq;
 	json_decref(data);

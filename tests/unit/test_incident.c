@@ -741,12 +741,78 @@ test_cached_view_is_the_dumped_view(void **state)
 	    "dead")), 1);
 }
 
+/*
+ * The report.received line is what jansson wrote before the data was
+ * built member by member: jansson's dump of the parsed data, byte for
+ * byte, members in the order json_pack gave them, with and without a key
+ * and a taker.
+ */
+static void
+test_received_line_is_jansson_s(void **state)
+{
+	static const char body[] = "{\"title\":\"化工厂\",\"occurred_at\":"
+	    "\"2026-12-02T08:00:00+08:00\",\"level\":\"II\","
+	    "\"details\":\"说明\"}";
+	static const char *const order[] = { "office", "office_name", "report",
+	    "received_at", "ack_deadline", "report_deadline", "late_report",
+	    "late_by_minutes", "source", "idempotency_key", "body_sha256",
+	    "taken_by", "taken_by_name", NULL };
+	struct incident	*inc = NULL;
+	json_t		*report, *root, *data, *v;
+	const char	*line, *key, *at;
+	char		*raw, *canon, *want;
+	size_t		 rawlen, canonlen, n, k, round;
+	int64_t		 ms;
+
+	(void)state;
+	corefix_start(conf);
+	for (round = 0; round < 3; round++) {
+		report = report_parse(body, sizeof(body) - 1, &ms, NULL);
+		assert_non_null(report);
+		assert_int_equal(report_dump(report, &raw, &rawlen, &canon,
+		    &canonlen), 0);
+		assert_int_equal(incact_report_dumped("county-a",
+		    round == 2 ? "zhang" : NULL, round == 1 ? "k-line" : NULL,
+		    report, raw, rawlen, ms, "abc", &inc), 0);
+		free(raw);
+		free(canon);
+		json_decref(report);
+		n = memstore_count();
+		for (line = NULL; n > 0; n--) {
+			line = memstore_line(n - 1);
+			if (strstr(line, "\"event\":\"report.received\"") != NULL)
+				break;
+		}
+		assert_non_null(line);
+		root = json_loads(line, 0, NULL);
+		assert_non_null(root);
+		data = json_object_get(root, "data");
+		/* The data's bytes are jansson's dump of what they parse to. */
+		want = json_dumps(data, JSON_COMPACT);
+		assert_non_null(at = strstr(line, ",\"data\":"));
+		assert_memory_equal(at + 8, want, strlen(want));
+		free(want);
+		k = 0;
+		json_object_foreach(data, key, v) {
+			while (order[k] != NULL && strcmp(order[k], key) != 0)
+				k++;
+			assert_non_null(order[k]);
+		}
+		assert_true(json_is_null(json_object_get(data,
+		    "idempotency_key")) == (round != 1));
+		assert_int_equal(json_object_size(data), round == 2 ? 13 : 11);
+		json_decref(root);
+		fakeclock_turn();
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_report_tells_the_duty_room_at_once, corefix_teardown),
 		cmocka_unit_test_teardown(test_cached_view_is_the_dumped_view, corefix_teardown),
+		cmocka_unit_test_teardown(test_received_line_is_jansson_s, corefix_teardown),
 		cmocka_unit_test_teardown(test_closed_lists_and_overdue_count, corefix_teardown),
 		cmocka_unit_test_teardown(test_merge_between_checkpoint_parts, corefix_teardown),
 		cmocka_unit_test_teardown(test_escalation_at_the_deadline_not_before, corefix_teardown),

@@ -818,6 +818,92 @@ test_hash_is_the_one_logged_before(void **state)
 }
 
 /*
+ * A body sent in the table's order with nothing to change is kept as it
+ * was parsed, not copied: the report, its key order and its dump, and
+ * every error, are what the copy gives (REPORT_COPY), for bodies that
+ * take the short way and bodies one detail away from it.
+ */
+static void
+test_report_in_order_is_the_copy(void **state)
+{
+	static const char *const bodies[] = {
+		"{\"title\":\"某镇\",\"occurred_at\":\"" WHEN "\",\"level\":\"II\","
+		    "\"location\":\"某地\",\"details\":\"一二三四五六七八九十\","
+		    "\"casualties\":{\"dead\":1,\"injured\":5},"
+		    "\"reporter\":{\"name\":\"王\",\"phone\":\"138\"}}",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\"}",
+		/* Out of order, a null, a level to respell, nested out of order. */
+		"{\"occurred_at\":\"" WHEN "\",\"title\":\"t\"}",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"cause\":null}",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"level\":\"Ⅱ\"}",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"level\":2}",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"casualties\":"
+		    "{\"injured\":5,\"dead\":1}}",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"reporter\":"
+		    "{\"name\":null}}",
+		/* Errors, in order and not. */
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"level\":\"V\"}",
+		"{\"title\":\" \",\"occurred_at\":\"" WHEN "\"}",
+		"{\"title\":\"t\"}",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"casualties\":"
+		    "{\"dead\":-1}}",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"casualties\":"
+		    "{\"dead\":1,\"x\":1}}",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"casualties\":3}",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"office\":\"a\"}",
+	};
+	struct report_error	 e1, e2;
+	json_t			*kept, *copy;
+	char			*d1, *d2, big[3 * 2001 + 64];
+	int64_t			 m1, m2;
+	size_t			 i, j;
+	unsigned		 phoned;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+		for (phoned = 0; phoned <= REPORT_PHONED; phoned += REPORT_PHONED) {
+			m1 = m2 = 0;
+			kept = report_parse_opts(bodies[i], strlen(bodies[i]), 0,
+			    phoned, &m1, &e1);
+			copy = report_parse_opts(bodies[i], strlen(bodies[i]), 0,
+			    phoned | REPORT_COPY, &m2, &e2);
+			if (copy == NULL) {
+				assert_null(kept);
+				assert_int_equal(e1.code, e2.code);
+				assert_string_equal(e1.message, e2.message);
+				assert_true(e1.field == e2.field);
+				continue;
+			}
+			assert_non_null(kept);
+			assert_int_equal(m1, m2);
+			d1 = json_dumps(kept, JSON_COMPACT);
+			d2 = json_dumps(copy, JSON_COMPACT);
+			assert_string_equal(d1, d2);
+			free(d1);
+			free(d2);
+			json_decref(kept);
+			json_decref(copy);
+		}
+	/* Lengths are counted in characters either way, to the limit and past it. */
+	for (j = REPORT_TEXT_MAX; j <= REPORT_TEXT_MAX + 1; j++) {
+		strcpy(big, "{\"title\":\"t\",\"occurred_at\":\"" WHEN
+		    "\",\"location\":\"");
+		for (i = 0; i < j; i++)
+			strcat(big, "地");
+		strcat(big, "\"}");
+		kept = report_parse_opts(big, strlen(big), 0, 0, &m1, &e1);
+		copy = report_parse_opts(big, strlen(big), 0, REPORT_COPY |
+		    REPORT_JANSSON, &m2, &e2);
+		assert_true((kept == NULL) == (j > REPORT_TEXT_MAX));
+		assert_true((copy == NULL) == (j > REPORT_TEXT_MAX));
+		if (kept == NULL)
+			assert_string_equal(e1.message, e2.message);
+		json_decref(kept);
+		json_decref(copy);
+	}
+}
+
+/*
  * yajl's fast parse (base/jfast.c) gives jansson's tree or nothing: the
  * same report, and the same error to the byte, whichever parsed it.
  */
@@ -868,6 +954,16 @@ test_fast_parse_is_jansson(void **state)
 		    "{\"dead\":1e2}}"),
 		B("{}"),
 		B("{\"title\":\"t\",\"occurred_at\":\"\\u0032025-11-28T14:05:00+08:00\"}"),
+		/* UTF-8 checked once for the body: keys, edges, outside strings. */
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"\xff\":1}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"\xe4\xb8\":1}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\"}\xff"),
+		B("{\"title\":\"\xe0\xa0\x80\xed\x9f\xbf\xf0\x90\x80\x80\xf4\x8f"
+		    "\xbf\xbf\xc2\x80\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"\xe0\x9f\xbf\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"\xf0\x8f\xbf\xbf\",\"occurred_at\":\"" WHEN "\"}"),
+		B("{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"details\":"
+		    "\"中文一二三四五六七八九十 with \xe9\x99\"}"),
 #undef B
 	};
 	struct report_error	 e1, e2;
@@ -919,6 +1015,7 @@ main(void)
 		cmocka_unit_test(test_dump_is_the_canonical_text),
 		cmocka_unit_test(test_hash_is_the_one_logged_before),
 		cmocka_unit_test(test_fast_parse_is_jansson),
+		cmocka_unit_test(test_report_in_order_is_the_copy),
 		cmocka_unit_test(test_full_report_round_trips),
 		cmocka_unit_test(test_minimal_report),
 		cmocka_unit_test(test_occurred_ms_honours_offset),

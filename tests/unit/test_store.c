@@ -31,9 +31,40 @@ static int64_t	 applied_seq[64];
 static char	 applied_event[64][32];
 static int	 napplied, replayed;
 
+static int	 text_checked, text_wrong;
+static int	 nest_once;	/* apply appends while held records apply */
+static struct store_later nest_later;
+
+static void	later_failed(void *, int, json_t *);
+
 static int
 apply(const struct record *r)
 {
+	char	*d;
+
+	/* What apply is handed as the data's text is the data's dump. */
+	if (r->data_text != NULL) {
+		d = json_dumps(r->data, JSON_COMPACT);
+		text_checked++;
+		if (d == NULL || strlen(d) != r->data_textlen ||
+		    memcmp(d, r->data_text, r->data_textlen) != 0)
+			text_wrong++;
+		free(d);
+	}
+	if (nest_once && strcmp(r->event, "notify.attempt") == 0) {
+		char pad[2048];
+
+		/* Longer than the lines still to apply: it would cover them. */
+		memset(pad, 'p', sizeof(pad) - 1);
+		pad[sizeof(pad) - 1] = '\0';
+		nest_once = 0;
+		store_append_later(&nest_later, "notify.attempt", "INC-9",
+		    "dutyd", json_pack("{s:s, s:s}", "outcome", "nested", "pad",
+		    pad), later_failed, NULL);
+		(void)store_append("incident.note", "INC-9", "dutyd",
+		    json_pack("{s:s}", "text", "written while others apply"),
+		    NULL);
+	}
 	if (napplied < 64) {
 		applied_seq[napplied] = r->seq;
 		snprintf(applied_event[napplied], sizeof(applied_event[0]), "%s",
@@ -439,8 +470,28 @@ test_held_records_go_with_the_turn(void **state)
 	assert_int_equal(applied_seq[3], 4);
 	assert_false(store_pending());
 	assert_int_equal(later_status, 99);
+	/*
+	 * Held records are handed their data's text too, also when applying
+	 * one of them appends (its own held batch and line) before the rest
+	 * have applied.
+	 */
+	text_checked = text_wrong = 0;
+	memset(&nest_later, 0, sizeof(nest_later));
+	nest_once = 1;
+	store_append_later(&a, "notify.attempt", "INC-4", "dutyd",
+	    json_pack("{s:s, s:i}", "outcome", "delivered", "attempt", 1),
+	    later_failed, NULL);
+	store_append_later(&b, "notify.attempt", "INC-5", "dutyd",
+	    json_pack("{s:s, s:[s]}", "outcome", "retry", "why", "超时"),
+	    later_failed, NULL);
+	store_commit();
+	assert_false(nest_once);
+	store_commit();
+	assert_int_equal(napplied, 8);
+	assert_int_equal(text_checked, 4);
+	assert_int_equal(text_wrong, 0);
 	store_close();
-	assert_int_equal(verify(path), 4);
+	assert_int_equal(verify(path), 8);
 	free(path);
 	cleanup(dir);
 }

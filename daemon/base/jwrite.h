@@ -1,0 +1,81 @@
+/*
+ * jwrite: the bytes json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) makes,
+ * written into a growing buffer without jansson's per-character walk
+ * (its dump was a third of a report's intake instructions).  What jansson
+ * would change or refuse (a string needing an escape or not valid UTF-8,
+ * a real, a tree deeper than JWRITE_DEPTH_MAX) is dumped by jansson
+ * itself, for that value alone: compact dumps do not depend on where a
+ * value sits, so the text stays jansson's byte for byte.  One difference:
+ * a key that is not UTF-8 (only json_object_set_nocheck() makes one, and
+ * no record does) jansson 2.14 writes as a broken text; jwrite refuses it.
+ */
+#ifndef DUTYD_JWRITE_H
+#define DUTYD_JWRITE_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#define JWRITE_DEPTH_MAX	32	/* deeper: jansson dumps the rest */
+#define JWRITE_SORT		0x1	/* keys sorted, as JSON_SORT_KEYS */
+
+struct jwrite {
+	char	*p;		/* NUL-terminated while not failed */
+	size_t	 len, cap;
+	int	 failed;	/* out of memory, or jansson refused a value */
+};
+
+/* N bytes appended as they are. */
+void	jwrite_bytes(struct jwrite *w, const char *s, size_t n);
+/* A string as jansson writes it, quotes included. */
+void	jwrite_string(struct jwrite *w, const char *s, size_t n);
+/* An integer as jansson writes it. */
+void	jwrite_int(struct jwrite *w, json_int_t v);
+/* Any value as json_dumps() writes it (JWRITE_SORT: with JSON_SORT_KEYS). */
+void	jwrite_value(struct jwrite *w, const json_t *v, unsigned flags);
+/*
+ * 1 when jansson writes s[0..n) as it is between its quotes: valid UTF-8
+ * (utf8_decode()'s rules, which are jansson's) without '"', '\\' or a
+ * byte below 0x20.
+ */
+int	jwrite_plain(const char *s, size_t n);
+/*
+ * RFC 3629's table, the very rules utf8_decode() applies (test_jwrite.c
+ * compares the two on every sequence up to three bytes and a sample of
+ * four), without decoding: a report is mostly Chinese, and utf8_decode()
+ * cost 52 instructions a character.  The bytes of the one valid character
+ * at s (s[0] >= 0x80, at most n bytes), or 0 when they are not one.
+ * Inline: a call a character cost as much as the check.
+ */
+static inline size_t
+jwrite_utf8_char(const char *s, size_t n)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	unsigned char		 lo = 0x80, hi = 0xbf;
+
+	/* U+1000..U+CFFF and U+E000..U+FFFF (Chinese): no edge case. */
+	if (((u[0] >= 0xe1 && u[0] <= 0xec) || u[0] >= 0xee) && u[0] <= 0xef)
+		return n >= 3 && (u[1] & 0xc0) == 0x80 &&
+		    (u[2] & 0xc0) == 0x80 ? 3 : 0;
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		return n >= 2 && (u[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (u[0] == 0xe0 || u[0] == 0xed) {
+		if (u[0] == 0xe0)
+			lo = 0xa0;		/* overlong */
+		else
+			hi = 0x9f;		/* surrogates */
+		return n >= 3 && u[1] >= lo && u[1] <= hi &&
+		    (u[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		if (u[0] == 0xf0)
+			lo = 0x90;		/* overlong */
+		else if (u[0] == 0xf4)
+			hi = 0x8f;		/* past U+10FFFF */
+		return n >= 4 && u[1] >= lo && u[1] <= hi &&
+		    (u[2] & 0xc0) == 0x80 && (u[3] & 0xc0) == 0x80 ? 4 : 0;
+	}
+	return 0;
+}
+
+
+#endif
