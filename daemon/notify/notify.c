@@ -266,6 +266,18 @@ notify_contacts_shared(const struct config_person *p, json_t *contacts)
 	return contacts;
 }
 
+/* Whether min_level keeps ID from hearing of it: then their why need not be written. */
+static int
+notify_held_back(const struct config *cfg, const char *id,
+    const struct notify_ask *ask)
+{
+	const struct config_person *p;
+
+	if (ask == NULL || !ask->filter || (p = config_person(cfg, id)) == NULL)
+		return 0;
+	return p->min_level > 0 && notify_level_rank(ask->level) > p->min_level;
+}
+
 int
 notify_add_person(json_t *list, json_t *seen, const struct config *cfg,
     const char *id, const char *why, const struct notify_ask *ask)
@@ -489,6 +501,8 @@ notify_recipients(const struct incident *inc, enum notify_event ev, int level,
 	if ((*on_duty = notify_oncall_shared(&oc)) == NULL)
 		goto fail;
 	for (i = 0; rc == 0 && i < oc.nofficers; i++) {
+		if (notify_held_back(cfg, oc.officers[i].person, &ask))
+			continue;
 		snprintf(why, sizeof(why), "duty officer, %s shift (%s)",
 		    oc.officers[i].role, oc.officers[i].why);
 		rc = notify_add_person(list, seen, cfg, oc.officers[i].person,
@@ -506,7 +520,8 @@ notify_recipients(const struct incident *inc, enum notify_event ev, int level,
 	}
 	escalation = ev == NOTIFY_ESCALATED || ev == NOTIFY_OVERDUE ||
 	    inc->ack_clock.fired_at != 0 || inc->report_clock.fired_at != 0;
-	if (rc == 0 && oc.has_leader) {
+	if (rc == 0 && oc.has_leader &&
+	    !notify_held_back(cfg, oc.leader.person, &ask)) {
 		snprintf(why, sizeof(why), "leader on duty (%s)", oc.leader.why);
 		rc = notify_add_person(list, seen, cfg, oc.leader.person, why,
 		    &ask);

@@ -664,11 +664,19 @@ incview_flush(void)
 char *
 incview_url(const struct config *cf, const struct incident *inc)
 {
-	char *url;
+	static const char	 path[] = "/api/v1/incidents/";
+	/* A config always has one; without, as asprintf() wrote it. */
+	const char		*pu = cf->public_url != NULL ? cf->public_url :
+				    "(null)";
+	size_t			 ul = strlen(pu), il = strlen(inc->id);
+	char			*url;
 
-	if (asprintf(&url, "%s/api/v1/incidents/%s", cf->public_url,
-	    inc->id) == -1)
+	/* Copied, not asprintf()'d: the Location of every 201. */
+	if ((url = malloc(ul + sizeof(path) + il)) == NULL)
 		return NULL;
+	memcpy(url, pu, ul);
+	memcpy(url + ul, path, sizeof(path) - 1);
+	memcpy(url + ul + sizeof(path) - 1, inc->id, il + 1);
 	return url;
 }
 
