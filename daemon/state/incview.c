@@ -413,16 +413,20 @@ vb_url(struct incview_buf *b, const struct config *cf,
 	free(url);
 }
 
-/* As set_time(). */
+/* As set_time(): time_format() writes digits, "-+:.T" or "invalid-time". */
 static void
 vb_time(struct incview_buf *b, int64_t ms)
 {
-	char buf[TIME_RFC3339_MAX];
+	char buf[TIME_RFC3339_MAX + 2];
 
-	if (ms == 0)
+	if (ms == 0) {
 		vb_lit(b, "null");
-	else
-		vb_str(b, time_format(ms, buf, sizeof(buf)));
+		return;
+	}
+	buf[0] = '"';
+	time_format(ms, buf + 1, sizeof(buf) - 1);
+	vb_raw(b, buf, strlen(buf));
+	vb_lit(b, "\"");
 }
 
 /* As mark_person(). */
