@@ -117,16 +117,23 @@ struct webhook_field {
 static int
 webhook_plain(const char *s, size_t *n)
 {
-	const unsigned char	*u;
-	int			 ascii = 1;
+	size_t	len = strlen(s), i = 0;
+	int	l;
 
-	for (u = (const unsigned char *)s; *u != '\0'; u++)
-		if (*u < 0x20 || *u == '"' || *u == '\\')
+	/* One pass: a character beyond ASCII is decoded, the rest looked at. */
+	while (i < len) {
+		if ((unsigned char)s[i] >= 0x80) {
+			if ((l = pluglib_utf8_next(s + i, len - i, NULL)) < 0)
+				return 0;
+			i += (size_t)l;
+		} else if ((unsigned char)s[i] < 0x20 || s[i] == '"' ||
+		    s[i] == '\\')
 			return 0;
-		else if (*u >= 0x80)
-			ascii = 0;
-	*n = (size_t)((const char *)u - s);
-	return ascii || pluglib_utf8_ok(s);
+		else
+			i++;
+	}
+	*n = len;
+	return 1;
 }
 
 /* Appends the JSON for s (NULL: null) at buf[*len], room permitting. */
