@@ -45,12 +45,27 @@ config_new(const char *path)
 	return &ci->pub;
 }
 
+/*
+ * SHA-256 fetched once and one context used again (the loop's thread only,
+ * as every lookup is): EVP_Digest() fetched the algorithm and made a
+ * context for each digest, twice the cost of hashing a token.
+ */
+static EVP_MD		*config_sha256;
+static EVP_MD_CTX	*config_md_ctx;
+
 static int
 config_digest(const char *s, unsigned char *md)
 {
 	unsigned int len = 0;
 
-	return EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL) == 1 &&
+	if (config_sha256 == NULL &&
+	    (config_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		return -1;
+	if (config_md_ctx == NULL && (config_md_ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	return EVP_DigestInit_ex2(config_md_ctx, config_sha256, NULL) == 1 &&
+	    EVP_DigestUpdate(config_md_ctx, s, strlen(s)) == 1 &&
+	    EVP_DigestFinal_ex(config_md_ctx, md, &len) == 1 &&
 	    len == MD_LEN ? 0 : -1;
 }
 
@@ -327,21 +342,52 @@ config_channel(const struct config *cf, const char *name)
 /*
  * Tokens are compared as SHA-256 digests so that neither the length nor the
  * position of the first differing byte shows in the timing, and every entry
- * is compared whether or not an earlier one matched.
+ * is compared whether or not an earlier one matched.  WANT, a token's
+ * digest, among the N in MD: its index, else N.
  */
+static size_t
+config_md_find(const unsigned char *want, unsigned char (*md)[MD_LEN],
+    size_t n)
+{
+	size_t i, found = n;
+
+	for (i = 0; md != NULL && i < n; i++)
+		if (CRYPTO_memcmp(want, md[i], MD_LEN) == 0)
+			found = i;
+	return found;
+}
+
 static size_t
 config_token_find(const char *token, unsigned char (*md)[MD_LEN], size_t n)
 {
 	unsigned char want[MD_LEN];
-	size_t i, found = n;
+	size_t found;
 
 	if (token == NULL || md == NULL || config_digest(token, want) == -1)
 		return n;
-	for (i = 0; i < n; i++)
-		if (CRYPTO_memcmp(want, md[i], MD_LEN) == 0)
-			found = i;
+	found = config_md_find(want, md, n);
 	OPENSSL_cleanse(want, sizeof(want));
 	return found;
+}
+
+void
+config_by_token(const struct config *cf, const char *token,
+    const struct config_office **office, const struct config_person **person)
+{
+	const struct config_impl *ci = (const struct config_impl *)cf;
+	unsigned char	 want[MD_LEN];
+	size_t		 i;
+
+	*office = NULL;
+	*person = NULL;
+	if (token == NULL || config_digest(token, want) == -1)
+		return;
+	if ((i = config_md_find(want, ci->office_md, cf->noffices)) <
+	    cf->noffices)
+		*office = &cf->offices[i];
+	if ((i = config_md_find(want, ci->person_md, cf->npeople)) < cf->npeople)
+		*person = &cf->people[i];
+	OPENSSL_cleanse(want, sizeof(want));
 }
 
 const struct config_office *

@@ -276,6 +276,13 @@ const struct config_office  *config_office_by_token(const struct config *, const
 const struct config_person  *config_person(const struct config *, const char *id);
 const struct config_person  *config_person_by_token(const struct config *, const char *token);
 const struct config_channel *config_channel(const struct config *, const char *name);
+/*
+ * Both of the by_token lookups from one digest of TOKEN, each NULL when
+ * absent: what every request's Authorization asks.
+ */
+void	config_by_token(const struct config *, const char *token,
+	    const struct config_office **office,
+	    const struct config_person **person);
 /* By a normalised phone number ("+8613800138000"). */
 const struct config_office  *config_office_by_phone(const struct config *, const char *phone);
 const struct config_person  *config_person_by_phone(const struct config *, const char *phone);

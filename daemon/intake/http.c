@@ -412,6 +412,8 @@ static int
 http_authenticate(struct http_call *call, const struct http_route *route)
 {
 	const struct config	*cfg = config_current();
+	const struct config_office *office;
+	const struct config_person *person;
 	enum http_auth		 auth = route->auth;
 	const char		*h = http_header(call, "Authorization");
 	const char		*token, *kind;
@@ -434,16 +436,15 @@ http_authenticate(struct http_call *call, const struct http_route *route)
 	token = h + 7;
 	while (*token == ' ')
 		token++;
+	config_by_token(cfg, token, &office, &person);	/* one digest */
 	if (auth != HTTP_AUTH_PERSON)
-		call->office = config_office_by_token(cfg, token);
+		call->office = office;
 	if (auth != HTTP_AUTH_OFFICE)
-		call->person = config_person_by_token(cfg, token);
+		call->person = person;
 	if (call->office == NULL && call->person == NULL) {
 		int other = auth == HTTP_AUTH_REPORTER ||
 		    auth == HTTP_AUTH_ANY ? 0 :
-		    auth == HTTP_AUTH_OFFICE ?
-		    config_person_by_token(cfg, token) != NULL :
-		    config_office_by_token(cfg, token) != NULL;
+		    auth == HTTP_AUTH_OFFICE ? person != NULL : office != NULL;
 
 		/* Guessing tokens is limited per source, and recorded. */
 		authfail_note(http_peer(call), route->method, route->path);

@@ -69,6 +69,7 @@ static const struct {
 #define NOTIFY_NEVENTS	(sizeof(notify_events) / sizeof(notify_events[0]))
 
 static void notify_reconcile_cb(struct clock *, void *);
+static void notify_oncall_forget(void);
 
 const char *
 notify_event_name(enum notify_event ev)
@@ -141,6 +142,7 @@ void
 notify_shutdown(void)
 {
 	clock_free(&reconcile_clock);
+	notify_oncall_forget();
 	while (!RB_EMPTY(&subjects))
 		notify_subject_free(RB_MIN(notify_subjects, &subjects));
 }
@@ -226,11 +228,14 @@ notify_level_rank(const char *level)
 static int
 notify_key_add(char *key, size_t size, size_t *len, const char *s)
 {
-	int n = snprintf(key + *len, size - *len, "%s\n", s);
+	size_t n = strlen(s);
 
-	if (n < 0 || (size_t)n >= size - *len)
+	if (n + 2 > size - *len)
 		return -1;
-	*len += (size_t)n;
+	memcpy(key + *len, s, n);
+	key[*len + n] = '\n';
+	key[*len + n + 1] = '\0';
+	*len += n + 1;
 	return 0;
 }
 
@@ -259,6 +264,18 @@ notify_contacts_shared(const struct config_person *p, json_t *contacts)
 	}
 	jintern_tree_put(key, contacts);
 	return contacts;
+}
+
+/* Whether min_level keeps ID from hearing of it: then their why need not be written. */
+static int
+notify_held_back(const struct config *cfg, const char *id,
+    const struct notify_ask *ask)
+{
+	const struct config_person *p;
+
+	if (ask == NULL || !ask->filter || (p = config_person(cfg, id)) == NULL)
+		return 0;
+	return p->min_level > 0 && notify_level_rank(ask->level) > p->min_level;
 }
 
 int
@@ -335,6 +352,39 @@ notify_oncall_json(const struct roster_oncall *oc)
 	return o;
 }
 
+/*
+ * The last snapshot made, by its key: every intent until the roster
+ * changes says the same, so it is neither looked up again nor dumped
+ * again (its text goes into each intent's line as it is).
+ */
+static struct {
+	char	*key;
+	json_t	*tree;
+	char	*text;		/* its compact dump, made when first asked */
+	size_t	 len;
+} oncall_last;
+
+static void
+notify_oncall_forget(void)
+{
+	free(oncall_last.key);
+	json_decref(oncall_last.tree);
+	free(oncall_last.text);
+	memset(&oncall_last, 0, sizeof(oncall_last));
+}
+
+static void
+notify_oncall_remember(const char *key, json_t *o)
+{
+	char *k = strdup(key);
+
+	notify_oncall_forget();
+	if (k == NULL)
+		return;		/* not remembered: looked up again next time */
+	oncall_last.key = k;
+	oncall_last.tree = json_incref(o);
+}
+
 json_t *
 notify_oncall_shared(const struct roster_oncall *oc)
 {
@@ -364,11 +414,26 @@ notify_oncall_shared(const struct roster_oncall *oc)
 		    until) != 0)
 			return notify_oncall_json(oc);
 	}
-	if ((o = jintern_tree_get(key)) != NULL)
-		return o;
-	if ((o = notify_oncall_json(oc)) != NULL)
+	if (oncall_last.key != NULL && strcmp(oncall_last.key, key) == 0)
+		return json_incref(oncall_last.tree);
+	if ((o = jintern_tree_get(key)) == NULL &&
+	    (o = notify_oncall_json(oc)) != NULL)
 		jintern_tree_put(key, o);
+	if (o != NULL)
+		notify_oncall_remember(key, o);
 	return o;
+}
+
+const char *
+notify_oncall_text(const json_t *o, size_t *len)
+{
+	if (o == NULL || o != oncall_last.tree)
+		return NULL;
+	if (oncall_last.text == NULL && (oncall_last.text =
+	    json_dumps(o, JSON_COMPACT)) != NULL)
+		oncall_last.len = strlen(oncall_last.text);
+	*len = oncall_last.len;
+	return oncall_last.text;
 }
 
 int
@@ -436,6 +501,8 @@ notify_recipients(const struct incident *inc, enum notify_event ev, int level,
 	if ((*on_duty = notify_oncall_shared(&oc)) == NULL)
 		goto fail;
 	for (i = 0; rc == 0 && i < oc.nofficers; i++) {
+		if (notify_held_back(cfg, oc.officers[i].person, &ask))
+			continue;
 		snprintf(why, sizeof(why), "duty officer, %s shift (%s)",
 		    oc.officers[i].role, oc.officers[i].why);
 		rc = notify_add_person(list, seen, cfg, oc.officers[i].person,
@@ -453,7 +520,8 @@ notify_recipients(const struct incident *inc, enum notify_event ev, int level,
 	}
 	escalation = ev == NOTIFY_ESCALATED || ev == NOTIFY_OVERDUE ||
 	    inc->ack_clock.fired_at != 0 || inc->report_clock.fired_at != 0;
-	if (rc == 0 && oc.has_leader) {
+	if (rc == 0 && oc.has_leader &&
+	    !notify_held_back(cfg, oc.leader.person, &ask)) {
 		snprintf(why, sizeof(why), "leader on duty (%s)", oc.leader.why);
 		rc = notify_add_person(list, seen, cfg, oc.leader.person, why,
 		    &ask);
@@ -513,8 +581,10 @@ fail:
 static int
 notify_intent(struct incident *inc, enum notify_event ev, int level)
 {
-	json_t	*data, *recipients, *on_duty;
-	int64_t	 late = 0;
+	json_t		*data, *recipients, *on_duty;
+	const char	*text;
+	size_t		 len;
+	int64_t		 late = 0;
 
 	if (ev == NOTIFY_ESCALATED && level >= 2)
 		late = inc->level_clock != NULL ? inc->level_clock->late_ms : 0;
@@ -544,6 +614,10 @@ notify_intent(struct incident *inc, enum notify_event ev, int level)
 		json_decref(data);
 		return -ENOMEM;
 	}
+	/* The snapshot's text as dumped once, not dumped again in every line. */
+	if ((text = notify_oncall_text(on_duty, &len)) != NULL)
+		return store_append_spliced("notify.intent", inc->id, "dutyd",
+		    data, "on_duty", text, len, NULL);
 	return store_append("notify.intent", inc->id, "dutyd", data, NULL);
 }
 

@@ -156,5 +156,10 @@ json_t	*notify_oncall_json(const struct roster_oncall *);
  * above).  NULL when out of memory.
  */
 json_t	*notify_oncall_shared(const struct roster_oncall *);
+/*
+ * O's compact dump (*LEN bytes) when O is the last snapshot
+ * notify_oncall_shared() gave, valid until it gives another; else NULL.
+ */
+const char *notify_oncall_text(const json_t *o, size_t *len);
 
 #endif

@@ -15,7 +15,8 @@ json_t	*incview_json(const struct incident *, int with_timeline);
 /*
  * The same without timeline as compact JSON, cached until the incident
  * changes: every recipient of a notification and the reply share it.
- * The report's members are its kept text (increport.h), not a dump.
+ * Written member by member, the report's members copied from its kept
+ * text (increport.h): the bytes a dump of incview_json() would be.
  * Owned by the incident, and kept only for the incidents whose views
  * were built last: valid until the incident changes or 256 other views
  * are built.  NULL when out of memory.

@@ -1167,8 +1167,13 @@ test_refcount(void **state)
 static void
 test_lookups(void **state)
 {
+	static const char *const tokens[] = { "secret-a", "secret-wang",
+	    "secret-zhang", "secret-", "", NULL, "secret-li", "SECRET-LI" };
+	const struct config_office *o;
+	const struct config_person *p;
 	struct loaded l;
 	struct config *cf = load_ok(&l, EXAMPLE);
+	size_t i;
 
 	assert_ptr_equal(config_office(cf, "county-a"), &cf->offices[0]);
 	assert_null(config_office(cf, "county-b"));
@@ -1192,6 +1197,16 @@ test_lookups(void **state)
 	assert_null(config_person_by_token(cf, "secret-a"));
 	assert_null(config_office_by_token(cf, "secret-li"));
 	assert_null(config_person_by_token(cf, "SECRET-LI"));
+	/* Both from one digest: what the two lookups say, for any token. */
+	for (i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++) {
+		config_by_token(cf, tokens[i], &o, &p);
+		assert_ptr_equal(o, config_office_by_token(cf, tokens[i]));
+		assert_ptr_equal(p, config_person_by_token(cf, tokens[i]));
+	}
+	config_by_token(cf, "secret-a", &o, &p);
+	assert_ptr_equal(o, &cf->offices[0]);
+	config_by_token(cf, "secret-wang", &o, &p);
+	assert_ptr_equal(p, &cf->people[2]);
 	unload(&l);
 }
 

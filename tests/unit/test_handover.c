@@ -294,6 +294,49 @@ test_accept_within_zero_has_no_alarm(void **state)
 	assert_int_equal(memstore_count_of("duty.handover_accepted", NULL), 1);
 }
 
+/*
+ * An intent's on-duty snapshot goes into its line as the text dumped when
+ * the snapshot was made (notify.c): each line is still the dump of its
+ * record, and the snapshot is the roster's at the intent, not the one
+ * before 08:30 once wang and sun come on.
+ */
+static void
+test_intents_carry_the_snapshot_of_their_moment(void **state)
+{
+	json_t		*r, *on;
+	char		*again;
+	size_t		 i, before = 0, after = 0;
+	int		 late;
+
+	corefix_start(conf);
+	corefix_report("county-a", "第一起");	/* escalated at 08:20 */
+	fakeclock_advance(31 * MIN);
+	corefix_report("county-a", "第二起");	/* the first overdue at 08:40 */
+	fakeclock_advance(10 * MIN);
+	for (i = 0; i < memstore_count(); i++) {
+		r = json_loads(memstore_line(i), 0, NULL);
+		assert_non_null(r);
+		again = json_dumps(r, JSON_COMPACT);
+		assert_string_equal(again, memstore_line(i));
+		free(again);
+		on = json_object_get(json_object_get(r, "data"), "on_duty");
+		if (strcmp(str(r, "event"), "notify.intent") == 0 && on != NULL) {
+			late = strcmp(str(r, "ts"), "2026-12-02T08:30") > 0;
+			assert_string_equal(str(json_object_get(on, "leader"),
+			    "person"), late ? "wang" : "li");
+			assert_int_equal(json_array_size(json_object_get(on,
+			    "officers")), late ? 2 : 1);
+			if (late)
+				after++;
+			else
+				before++;
+		}
+		json_decref(r);
+	}
+	assert_true(before >= 2);
+	assert_true(after >= 2);	/* the second, the overdue */
+}
+
 int
 main(void)
 {
@@ -311,6 +354,9 @@ main(void)
 		cmocka_unit_test_teardown(test_a_restart_rearms_from_the_records,
 		    corefix_teardown),
 		cmocka_unit_test_teardown(test_accept_within_zero_has_no_alarm,
+		    corefix_teardown),
+		cmocka_unit_test_teardown(
+		    test_intents_carry_the_snapshot_of_their_moment,
 		    corefix_teardown),
 	};
 

@@ -806,6 +806,63 @@ test_received_line_is_jansson_s(void **state)
 	}
 }
 
+/*
+ * The view's text is written member by member (incview.c) instead of
+ * dumped: in every state an incident can be in, with every member that is
+ * not null or empty in the common case filled, and strings that need
+ * escaping, the same bytes as dumping incview_json().
+ */
+static void
+test_written_view_is_the_dumped_view_in_every_state(void **state)
+{
+	struct incident	*a, *b, *c, *d, *e;
+	json_t		*report, *u;
+	int64_t		 ms;
+	int		 changed;
+
+	corefix_start(conf_levels);
+	report = report_parse("{\"title\":\"电话\",\"occurred_at\":"
+	    "\"2026-12-01T08:00:00+08:00\",\"level\":\"I\"}", 72, &ms, NULL);
+	assert_non_null(report);
+	/* Taken by phone, and late (a day after it happened). */
+	assert_int_equal(incact_report_phoned("county-a", "zhang", NULL, report,
+	    ms, "0", &a), 0);
+	json_decref(report);
+	fakeclock_turn();
+	assert_non_null(a);
+	assert_non_null(a->taken_by);
+	assert_cached_is_view(a);
+	/* Escalated twice: a level clock, a level, lateness. */
+	fakeclock_advance(31 * MIN);
+	assert_non_null(a->level_clock);
+	assert_cached_is_view(a);
+	b = corefix_report("county-a", "标题\"引号\"\\与\001控制");
+	c = corefix_report("county-b", "重复");
+	d = corefix_report("county-b", "误报");
+	e = corefix_report("county-a", "续报");
+	corefix_deliver_all();
+	assert_int_equal(incact_acknowledge(b, "li", "收到", &changed), 0);
+	assert_int_equal(incact_file_report(b, "zhang", "文号\"1\"\n\\", &changed),
+	    0);
+	fakeclock_turn();
+	assert_cached_is_view(b);
+	assert_int_equal(incact_resolve(b, "wang", NULL, &changed), 0);
+	fakeclock_turn();
+	assert_cached_is_view(b);
+	assert_int_equal(incact_merge(c, "zhang", e->id, "同一\t起", &changed), 0);
+	assert_int_equal(incact_dismiss(d, "li", "误报\"了\"", &changed), 0);
+	u = json_pack("{s:s, s:{s:i}}", "details", "火势\002已控制",
+	    "casualties", "dead", 2);
+	assert_non_null(u);
+	assert_int_equal(incact_update(e, "county-a", "k1", u, &changed), 0);
+	json_decref(u);
+	fakeclock_turn();
+	assert_cached_is_view(c);
+	assert_cached_is_view(d);
+	assert_cached_is_view(e);	/* merged_from and updates */
+	assert_cached_is_view(a);
+}
+
 int
 main(void)
 {
@@ -813,6 +870,7 @@ main(void)
 		cmocka_unit_test_teardown(test_report_tells_the_duty_room_at_once, corefix_teardown),
 		cmocka_unit_test_teardown(test_cached_view_is_the_dumped_view, corefix_teardown),
 		cmocka_unit_test_teardown(test_received_line_is_jansson_s, corefix_teardown),
+		cmocka_unit_test_teardown(test_written_view_is_the_dumped_view_in_every_state, corefix_teardown),
 		cmocka_unit_test_teardown(test_closed_lists_and_overdue_count, corefix_teardown),
 		cmocka_unit_test_teardown(test_merge_between_checkpoint_parts, corefix_teardown),
 		cmocka_unit_test_teardown(test_escalation_at_the_deadline_not_before, corefix_teardown),

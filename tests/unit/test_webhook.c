@@ -189,6 +189,51 @@ test_build_exact(void **unused)
 	channel_request_clear(&req);
 }
 
+/*
+ * A value with nothing to escape is copied, not dumped (webhook.c): for
+ * every kind of text the bytes are jansson's, and what jansson refuses
+ * (not UTF-8) is refused still.
+ */
+static void
+test_build_copied_values_are_jansson_s(void **unused)
+{
+	static const char *const texts[] = { "", "plain ascii / ~\x7f",
+	    "中文：某镇化工厂爆炸（II级）", "emoji \xf0\x9f\x98\x80 end",
+	    "line\u2028sep", "tab\there", "quote \" here", "back\\slash",
+	    "\x01", "中\n文", "bad \xff byte", "overlong \xc0\xaf",
+	    "surrogate \xed\xa0\x80", "cut \xe4\xb8", "\xf4\x90\x80\x80" };
+	const struct dutyd_option opts[] = { { "url", "http://127.0.0.1:9/h" } };
+	static const struct dutyd_recipient rcpt = { "p", "名字", "to" };
+	struct dutyd_message m;
+	struct dutyd_request req;
+	json_t		*j;
+	char		*want, *at;
+	size_t		 i;
+	int		 r;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		plug_message(&m, "{}", NULL, texts[i], texts[i], &rcpt, 1);
+		r = plug_build(wh, opts, 1, &m, &req);
+		j = json_string_nocheck(texts[i]);
+		want = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+		json_decref(j);
+		if (want == NULL) {
+			assert_int_equal(r, -EINVAL);
+			channel_request_clear(&req);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_non_null(at = strstr(req.body, ",\"text\":"));
+		assert_memory_equal(at + 8, want, strlen(want));
+		at += 8 + strlen(want);
+		assert_memory_equal(at, ",\"url\":", 7);
+		assert_memory_equal(at + 7, want, strlen(want));
+		assert_string_equal(at + 7 + strlen(want), "}");
+		free(want);
+		channel_request_clear(&req);
+	}
+}
+
 static void
 test_build_headers(void **unused)
 {
@@ -327,6 +372,7 @@ main(void)
 		cmocka_unit_test(test_configure),
 		cmocka_unit_test(test_build_body),
 		cmocka_unit_test(test_build_exact),
+		cmocka_unit_test(test_build_copied_values_are_jansson_s),
 		cmocka_unit_test(test_build_headers),
 		cmocka_unit_test(test_build_signature),
 		cmocka_unit_test(test_build_bad_incident),
