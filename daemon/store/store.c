@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/timeutil.h"
+#include "store/replayline.h"
 #include "store/scanjob.h"
 #include "store/store.h"
 
@@ -89,11 +90,12 @@ store_replay_line(const char *line, size_t len, void *arg)
 {
 	struct store_replay	*sr = arg;
 	struct record		 rec;
+	struct replayline	 rl;
 	json_t			*root;
 	const char		*why;
 	int			 rc;
 
-	if (record_parse(line, len, &rec, &root, &why) != 0) {
+	if (replayline_parse(line, len, &rec, &rl, &root, &why) != 0) {
 		/* Only an accepted break gets here: keep going without it. */
 		log_warnx("skipping a damaged record in the audit log (%s)", why);
 		return 0;

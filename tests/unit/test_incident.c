@@ -863,6 +863,34 @@ test_written_view_is_the_dumped_view_in_every_state(void **state)
 	assert_cached_is_view(a);
 }
 
+/*
+ * incident_find() keeps the incident found last: one pruned (or replaced
+ * by a checkpoint's) must not be found through it afterwards.
+ */
+static void
+test_found_last_is_forgotten_when_removed(void **state)
+{
+	struct incident	*a, *b;
+	char		 ida[sizeof(a->id)], idb[sizeof(b->id)];
+	int		 changed;
+
+	corefix_start(conf);
+	a = corefix_report("county-a", "甲");
+	b = corefix_report("county-b", "乙");
+	snprintf(ida, sizeof(ida), "%s", a->id);
+	snprintf(idb, sizeof(idb), "%s", b->id);
+	assert_int_equal(incact_resolve(a, "li", "已处置", &changed), 0);
+	fakeclock_turn();
+	corefix_deliver_all();
+	assert_ptr_equal(incident_find(ida), a);	/* now the one found last */
+	assert_int_equal(incident_prune(INT64_MAX, NULL), 1);
+	assert_null(incident_find(ida));
+	assert_ptr_equal(incident_find(idb), b);
+	assert_ptr_equal(incident_find(idb), b);
+	assert_null(incident_find(ida));
+	assert_null(incident_find(NULL));
+}
+
 int
 main(void)
 {
@@ -885,6 +913,7 @@ main(void)
 		cmocka_unit_test_teardown(test_ids_count_per_local_day_and_survive_restarts, corefix_teardown),
 		cmocka_unit_test_teardown(test_lists_page_and_count_without_a_walk, corefix_teardown),
 		cmocka_unit_test_teardown(test_checkpoint_is_written_across_turns, corefix_teardown),
+		cmocka_unit_test_teardown(test_found_last_is_forgotten_when_removed, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
