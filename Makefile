@@ -266,8 +266,13 @@ check-plain-rest: check-plain-build
 check-plain: check-plain-e2e check-plain-rest
 check-san: check-san-e2e check-san-rest
 
+# PREFIX is set here, not taken from the environment: test_install's `make
+# install` (run beside the other tests) expects /usr/local, and with another
+# PREFIX in the environment (perf sets PREFIX=/usr for what it runs) the
+# builds got another plugin_dir and that make relinked dutyd under the
+# running tests.
 check: deps
-	$(MAKE) -j4 --output-sync=recurse CFLAGS=-Werror check-san check-plain
+	$(MAKE) -j4 --output-sync=recurse CFLAGS=-Werror PREFIX=/usr/local check-san check-plain
 
 $(B)/bench/sink $(B)/bench/loadgen: $(B)/bench/%: bench/%.c
 	mkdir -p $(B)/bench

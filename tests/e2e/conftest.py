@@ -16,6 +16,7 @@ import json
 import os
 import re
 import select
+import selectors
 import signal
 import socket
 import subprocess
@@ -55,10 +56,6 @@ def socket_activation(fd):
     return SOCKET_ACTIVATION + ("" if fd == 3 else " 3<&%d %d<&-" % (fd, fd))
 
 
-# How often the harness's servers look for shutdown(): the most a close() waits.
-POLL = 0.02
-
-
 def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
     deadline = time.monotonic() + timeout
     while True:
@@ -77,6 +74,45 @@ class Server(http.server.ThreadingHTTPServer):
     retransmission (1 s) runs into a channel's short connect_timeout."""
     request_queue_size = socket.SOMAXCONN
     daemon_threads = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.wake_r, self.wake_w = os.pipe()
+        self.stopped = threading.Event()
+
+    def get_request(self):
+        # A handler writes its headers and its body in two writes: with
+        # Nagle's algorithm on, the body waited for the client's delayed ACK,
+        # 40 ms on every webhook dutyd delivered to a sink.
+        conn, addr = super().get_request()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, addr
+
+    def serve_forever(self, poll_interval=None):
+        """Serves until shutdown(), which wakes it through a pipe: socketserver's
+        own loop woke every poll interval to look for it, 50 times a second for
+        every sink and fake of every test."""
+        with selectors.DefaultSelector() as sel:
+            sel.register(self, selectors.EVENT_READ)
+            sel.register(self.wake_r, selectors.EVENT_READ)
+            try:
+                while True:
+                    ready = [key.fileobj for key, _ in sel.select()]
+                    if self.wake_r in ready:
+                        return
+                    self._handle_request_noblock()
+            finally:
+                self.stopped.set()
+
+    def shutdown(self):
+        os.write(self.wake_w, b"x")
+        self.stopped.wait()
+
+    def server_close(self):
+        super().server_close()
+        for fd in (self.wake_r, self.wake_w):
+            os.close(fd)
+        self.wake_r = self.wake_w = -1
 
 
 class Sink:
@@ -126,10 +162,7 @@ class Sink:
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d/hook" % self.port
-        # serve_forever() looks for shutdown() every poll interval (0.5 s by
-        # default): that is what each close() waits.
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def close(self):
@@ -286,7 +319,9 @@ class Dutyd:
     def drain_notes(self, sock):
         while True:
             try:
-                ready, _, _ = select.select([sock], [], [], 0.05)
+                # The timeout only bounds how long this thread outlives the
+                # socket's close (wait_note reads on its own): data wakes it.
+                ready, _, _ = select.select([sock], [], [], 1.0)
             except (OSError, ValueError):       # closed: this run is over
                 return
             if ready and not self.read_notes(sock):

@@ -1,9 +1,11 @@
 """The harness itself: what the tests read from a running dutyd must be what
 dutyd has written, never half of it."""
+import http.client
 import json
 import os
+import socket
 
-from conftest import Dutyd, audit_records, whole_lines
+from conftest import Dutyd, Sink, audit_records, whole_lines
 
 
 def record(seq, event="dutyd.started"):
@@ -38,3 +40,34 @@ def test_whole_lines():
     assert whole_lines(b'{"seq":1') == []
     assert whole_lines(b"a\n") == [b"a"]
     assert whole_lines(b"a\nb\nc") == [b"a", b"b"]
+
+
+def test_a_sink_answers_in_one_go_and_stops_when_closed():
+    """dutyd's transport keeps its connection to a sink and waits for each
+    answer: with Nagle's algorithm on the sink's socket, an answer's body
+    (written after its headers) waited for the client's delayed ACK, 40 ms
+    a webhook.  Timing it would be luck on a loaded machine; the socket
+    option is what makes the difference, so the test reads it."""
+    sink = Sink(secret=None)
+    nodelay = []
+    handle = sink.server.finish_request
+
+    def finish_request(request, client_address):
+        nodelay.append(request.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        handle(request, client_address)
+    sink.server.finish_request = finish_request
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", sink.port, timeout=30)
+        for i in range(3):
+            body = json.dumps({"event": "report.received", "recipient": {"id": "p%d" % i}})
+            conn.request("POST", "/hook", body=body.encode(),
+                         headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            assert (r.status, r.read()) == (200, b"ok")
+        conn.close()
+        assert [r["body"]["recipient"]["id"] for r in sink.requests] == ["p0", "p1", "p2"]
+        assert nodelay and all(nodelay), nodelay
+    finally:
+        sink.close()
+    # close() woke the server's loop (no poll interval) and it has ended.
+    assert not sink.thread.is_alive()

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from conftest import POLL, Server, check_config, now_rfc3339, wait_until
+from conftest import Server, check_config, now_rfc3339, wait_until
 
 
 def openssl(*args, cwd):
@@ -161,8 +161,7 @@ class HttpsSink:
         ctx.load_cert_chain(cert, key)
         self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.url = "https://127.0.0.1:%d/hook" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def close(self):

@@ -52,10 +52,6 @@ def fault_name(fault):
     return "429" if isinstance(fault, tuple) else fault
 
 
-# How often a fake's server looks for shutdown(): the most a close() waits.
-POLL = 0.02
-
-
 def bound_socket(listen):
     """A TCP socket on a port of 127.0.0.1 the kernel picked, listening or not."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -173,8 +169,7 @@ class HttpFake:
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.base = "http://127.0.0.1:%d" % self.port
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def close(self):
