@@ -854,7 +854,7 @@ test_report_in_order_is_the_copy(void **state)
 	};
 	struct report_error	 e1, e2;
 	json_t			*kept, *copy;
-	char			*d1, *d2, big[3 * 2001 + 64];
+	char			*d1, *d2, big[3 * (REPORT_TEXT_MAX + 1) + 128];
 	int64_t			 m1, m2;
 	size_t			 i, j;
 	unsigned		 phoned;
