@@ -39,15 +39,21 @@ record_hash(const char *line, size_t len, char hex[RECORD_HASH_HEX])
 	hex[64] = '\0';
 }
 
-static int
-is_hex64(const char *s)
+int
+record_hash_digits(const char *s)
 {
 	size_t i;
 
 	for (i = 0; i < 64; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
-	return s[64] == '\0';
+	return 1;
+}
+
+static int
+is_hex64(const char *s)
+{
+	return record_hash_digits(s) && s[64] == '\0';
 }
 
 static int record_plain(const char *, size_t);

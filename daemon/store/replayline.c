@@ -64,17 +64,6 @@ replayline_str(struct replayline_cur *c)
 	return out;
 }
 
-static int
-replayline_prev(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 /* The fast reading, or -1: record_parse() reads the line. */
 static int
 replayline_fast(const char *line, size_t len, struct record *rec,
@@ -89,7 +78,7 @@ replayline_fast(const char *line, size_t len, struct record *rec,
 	if (len < REPLAYLINE_TAIL + 8)
 		return -1;
 	tail = line + len - REPLAYLINE_TAIL;
-	if (memcmp(tail, ",\"prev\":\"", 9) != 0 || !replayline_prev(tail + 9) ||
+	if (memcmp(tail, ",\"prev\":\"", 9) != 0 || !record_hash_digits(tail + 9) ||
 	    line[len - 2] != '"' || line[len - 1] != '}')
 		return -1;
 	c.end = tail;
