@@ -148,11 +148,6 @@ static const yajl_callbacks jfast_callbacks = {
 	jfast_start_array, jfast_close
 };
 
-#define JFAST_ONES	0x0101010101010101ULL
-#define JFAST_HIGHS	0x8080808080808080ULL
-/* A byte of W below N (N <= 0x80), or maybe one past such a byte. */
-#define JFAST_LESS(w, n)	(((w) - JFAST_ONES * (n)) & ~(w) & JFAST_HIGHS)
-
 /*
  * Bytes yajl and jansson read alike: no '\\', no control but \t \n \r,
  * and valid UTF-8 throughout (then every string and key is, and neither
@@ -174,8 +169,8 @@ jfast_plain(const char *body, size_t len)
 		}
 		if (len - i >= 8) {
 			memcpy(&w, u + i, 8);
-			if (((w & JFAST_HIGHS) | JFAST_LESS(w, 0x20) |
-			    JFAST_LESS(w ^ (JFAST_ONES * '\\'), 1)) == 0) {
+			if (((w & JWRITE_HIGHS) | JWRITE_LESS(w, 0x20) |
+			    JWRITE_LESS(w ^ (JWRITE_ONES * '\\'), 1)) == 0) {
 				i += 8;
 				continue;
 			}

@@ -42,11 +42,6 @@ jwrite_bytes(struct jwrite *w, const char *s, size_t n)
 	w->p[w->len] = '\0';
 }
 
-#define JWRITE_ONES	0x0101010101010101ULL
-#define JWRITE_HIGHS	0x8080808080808080ULL
-/* Some byte of W below N (N <= 0x80), or maybe one just past such a byte. */
-#define JWRITE_LESS(w, n)	(((w) - JWRITE_ONES * (n)) & ~(w) & JWRITE_HIGHS)
-
 int
 jwrite_plain(const char *s, size_t n)
 {

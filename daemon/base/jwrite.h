@@ -39,6 +39,14 @@ void	jwrite_value(struct jwrite *w, const json_t *v, unsigned flags);
  */
 int	jwrite_plain(const char *s, size_t n);
 /*
+ * Eight bytes at a time (jwrite_plain(), base/jfast.c): a byte of the
+ * 64-bit word W at or above 0x80, or below N (N <= 0x80; maybe one just
+ * past such a byte, so a hit is looked at byte by byte).
+ */
+#define JWRITE_ONES	0x0101010101010101ULL
+#define JWRITE_HIGHS	0x8080808080808080ULL
+#define JWRITE_LESS(w, n)	(((w) - JWRITE_ONES * (n)) & ~(w) & JWRITE_HIGHS)
+/*
  * RFC 3629's table, the very rules utf8_decode() applies (test_jwrite.c
  * compares the two on every sequence up to three bytes and a sample of
  * four), without decoding: a report is mostly Chinese, and utf8_decode()

@@ -13,8 +13,8 @@
 #include "state/incident.h"
 #include "state/incview.h"
 #include "state/wreport.h"
+#include "base/jwrite.h"
 #include "base/timeutil.h"
-#include "base/utf8.h"
 
 static unsigned	json_gen = 1;	/* bumped to drop every cached JSON */
 
@@ -310,24 +310,12 @@ vb_json(struct incview_buf *b, json_t *v)
 		b->failed = 1;
 }
 
-/*
- * Whether jansson writes S (N bytes) as it is between quotes: a valid
- * UTF-8 string's bytes but for the control characters, the quote and the
- * backslash.  Invalid UTF-8, which it refuses, is not plain either.
- */
+/* Whether jansson writes S as it is between quotes (jwrite_plain()). */
 static int
 vb_plain(const char *s, size_t *n)
 {
-	const unsigned char	*u;
-	int			 ascii = 1;
-
-	for (u = (const unsigned char *)s; *u != '\0'; u++)
-		if (*u < 0x20 || *u == '"' || *u == '\\')
-			return 0;
-		else if (*u >= 0x80)
-			ascii = 0;
-	*n = (size_t)((const char *)u - s);
-	return ascii || utf8_valid(s, *n);
+	*n = strlen(s);
+	return jwrite_plain(s, *n);
 }
 
 /* S as a JSON string: copied when plain, else jansson writes it. */
