@@ -117,21 +117,10 @@ struct webhook_field {
 static int
 webhook_plain(const char *s, size_t *n)
 {
-	size_t	len = strlen(s), i = 0;
-	int	l;
+	size_t	len = strlen(s);
 
-	/* One pass: a character beyond ASCII is decoded, the rest looked at. */
-	while (i < len) {
-		if ((unsigned char)s[i] >= 0x80) {
-			if ((l = pluglib_utf8_next(s + i, len - i, NULL)) < 0)
-				return 0;
-			i += (size_t)l;
-		} else if ((unsigned char)s[i] < 0x20 || s[i] == '"' ||
-		    s[i] == '\\')
-			return 0;
-		else
-			i++;
-	}
+	if (!pluglib_json_plain(s, len))
+		return 0;
 	*n = len;
 	return 1;
 }

@@ -555,6 +555,53 @@ pluglib_utf8_ok(const char *s)
 	return 1;
 }
 
+int
+pluglib_json_plain(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s, *end = u + len;
+	unsigned char c, lo, hi;
+	size_t n;
+
+	/*
+	 * Unicode's well-formed sequences (table 3-7): the second byte's range
+	 * is what rules out overlong forms, surrogates and code points past
+	 * U+10FFFF, the rest are any continuation byte.
+	 */
+	while (u < end) {
+		c = *u;
+		if (c < 0x80) {
+			if (c < 0x20 || c == '"' || c == '\\')
+				return 0;
+			u++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (c >= 0xe0 && c <= 0xef) {	/* Chinese: the common case */
+			n = 3;
+			if (c == 0xe0)
+				lo = 0xa0;
+			else if (c == 0xed)
+				hi = 0x9f;
+		} else if (c >= 0xc2 && c <= 0xdf)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4) {
+			n = 4;
+			if (c == 0xf0)
+				lo = 0x90;
+			else if (c == 0xf4)
+				hi = 0x8f;
+		} else
+			return 0;
+		if ((size_t)(end - u) < n || u[1] < lo || u[1] > hi ||
+		    (n > 2 && (u[2] & 0xc0) != 0x80) ||
+		    (n > 3 && (u[3] & 0xc0) != 0x80))
+			return 0;
+		u += n;
+	}
+	return 1;
+}
+
 size_t
 pluglib_utf8_cut(const char *s, size_t len, size_t max, size_t max_chars)
 {

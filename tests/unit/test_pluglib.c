@@ -100,6 +100,95 @@ test_utf8_ok(void **unused)
 	assert_false(pluglib_utf8_ok("a\x80z"));
 }
 
+/* What webhook.c asked before pluglib_json_plain(): one decoder call a character. */
+static int
+json_plain_slow(const char *s, size_t len)
+{
+	size_t	i = 0;
+	int	l;
+
+	while (i < len) {
+		if ((unsigned char)s[i] >= 0x80) {
+			if ((l = pluglib_utf8_next(s + i, len - i, NULL)) < 0)
+				return 0;
+			i += (size_t)l;
+		} else if ((unsigned char)s[i] < 0x20 || s[i] == '"' ||
+		    s[i] == '\\')
+			return 0;
+		else
+			i++;
+	}
+	return 1;
+}
+
+/* s (n bytes) alone, cut short, and between ASCII: both answers agree. */
+static void
+json_plain_same(const unsigned char *s, size_t n)
+{
+	char	buf[16];
+	size_t	k;
+
+	for (k = 0; k <= n; k++)
+		if (pluglib_json_plain((const char *)s, k) !=
+		    json_plain_slow((const char *)s, k))
+			fail_msg("%zu of %02x %02x %02x %02x: fast %d, slow %d",
+			    k, s[0], n > 1 ? s[1] : 0, n > 2 ? s[2] : 0,
+			    n > 3 ? s[3] : 0, pluglib_json_plain(
+			    (const char *)s, k), json_plain_slow(
+			    (const char *)s, k));
+	buf[0] = 'a';
+	memcpy(buf + 1, s, n);
+	buf[n + 1] = 'z';
+	assert_int_equal(pluglib_json_plain(buf, n + 2),
+	    json_plain_slow(buf, n + 2));
+}
+
+/*
+ * The webhook's copy-or-dump test: every 1-, 2- and 3-byte string whose
+ * first byte is not ASCII (and every ASCII byte), 4-byte ones from the
+ * bytes at each range's edges; whole, cut short and inside ASCII.
+ */
+static void
+test_json_plain(void **unused)
+{
+	static const unsigned char edge[] = { 0x00, 0x1f, 0x22, 0x41, 0x5c,
+	    0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf,
+	    0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff };
+	unsigned char s[4];
+	unsigned a, b, c, d;
+
+	for (a = 0; a < 256; a++) {
+		s[0] = (unsigned char)a;
+		json_plain_same(s, 1);
+		for (b = 0; b < 256; b++) {
+			s[1] = (unsigned char)b;
+			json_plain_same(s, 2);
+			if (a < 0x80)
+				continue;
+			for (c = 0; c < 256; c++) {
+				s[2] = (unsigned char)c;
+				if (pluglib_json_plain((char *)s, 3) !=
+				    json_plain_slow((char *)s, 3))
+					fail_msg("%02x %02x %02x", a, b, c);
+			}
+		}
+	}
+	for (a = 0xf0; a < 0xf8; a++)
+		for (b = 0; b < sizeof(edge); b++)
+			for (c = 0; c < sizeof(edge); c++)
+				for (d = 0; d < sizeof(edge); d++) {
+					s[0] = (unsigned char)a;
+					s[1] = edge[b];
+					s[2] = edge[c];
+					s[3] = edge[d];
+					json_plain_same(s, 4);
+				}
+	assert_true(pluglib_json_plain("某镇化工厂爆炸（II级）😀 é ~\x7f", 42));
+	assert_false(pluglib_json_plain("quote \" here", 13));
+	assert_false(pluglib_json_plain("tab\there", 8));
+	assert_true(pluglib_json_plain("", 0));
+}
+
 static void
 test_utf8_cut(void **unused)
 {
@@ -791,6 +880,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_next),
 		cmocka_unit_test(test_utf8_ok),
+		cmocka_unit_test(test_json_plain),
 		cmocka_unit_test(test_utf8_cut),
 		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_fit),
