@@ -138,9 +138,9 @@ enum pluglib_text {
 
 /*
  * The one HMAC of the plugins: a context keyed once with the key spans
- * joined (the vendors build keys like secret "&"), copied for each message
- * so that neither the provider fetch nor the key schedule is paid per
- * message.  digest: "SHA256", "SHA1".  Free with EVP_MAC_CTX_free().  NULL
+ * joined (the vendors build keys like secret "&"), started again from its
+ * key for each message so that neither the provider fetch nor the key
+ * schedule is paid per message.  digest: "SHA256", "SHA1".  Free with EVP_MAC_CTX_free().  NULL
  * with errno on failure, and err (unless NULL) says "out of memory" or
  * "cannot set up HMAC-<digest> (OpenSSL)".
  */
@@ -154,8 +154,12 @@ EVP_MAC_CTX *pluglib_hmac_new(const char *digest,
  */
 int	pluglib_secret(const char *value, const char *digest, char **copy,
 	    EVP_MAC_CTX **hmac, struct dutyd_error *err);
-/* out gets the HMAC of the message spans joined, as text; keyed stays. */
-int	pluglib_hmac_sign(const EVP_MAC_CTX *keyed,
+/*
+ * out gets the HMAC of the message spans joined, as text.  keyed is used
+ * in place (EVP_MAC_init() without a key starts it from the key again),
+ * so one context serves one message at a time: a plugin's own.
+ */
+int	pluglib_hmac_sign(EVP_MAC_CTX *keyed,
 	    const struct pluglib_span *msg, size_t nmsg, enum pluglib_text,
 	    char *out, size_t outlen);
 

@@ -505,6 +505,43 @@ test_hmac_hex(void **unused)
 	EVP_MAC_CTX_free(c);
 }
 
+/*
+ * One context signs message after message in place: each MAC is the
+ * one-shot HMAC() of that message alone, whatever came before it (a
+ * longer one, an empty one, one refused for want of room).
+ */
+static void
+test_hmac_reused(void **unused)
+{
+	static const char key[] = "hmac-secret";
+	static const char *const bodies[] = { "{\"event\":\"a\"}",
+	    "a longer body than the first, over one SHA-256 block of sixty-four"
+	    " bytes, so that a state left over would show", "", "b" };
+	struct pluglib_span k = span(key), m;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char out[PLUGLIB_MAC_TEXT], want[PLUGLIB_MAC_TEXT];
+	unsigned int mdlen, i, j, round;
+	EVP_MAC_CTX *c;
+
+	assert_non_null(c = pluglib_hmac_new("SHA256", &k, 1, NULL));
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+			assert_non_null(HMAC(EVP_sha256(), key, (int)strlen(key),
+			    (const unsigned char *)bodies[i], strlen(bodies[i]),
+			    md, &mdlen));
+			for (j = 0; j < mdlen; j++)
+				snprintf(want + 2 * j, 3, "%02x", md[j]);
+			m = span(bodies[i]);
+			if (round == 1)	/* refused for room first: no trace */
+				assert_int_equal(pluglib_hmac_sign(c, &m, 1,
+				    PLUGLIB_HEX, out, 10), -ENOBUFS);
+			assert_int_equal(pluglib_hmac_sign(c, &m, 1, PLUGLIB_HEX,
+			    out, sizeof(out)), 0);
+			assert_string_equal(out, want);
+		}
+	EVP_MAC_CTX_free(c);
+}
+
 static void
 test_hmac_bad_digest(void **unused)
 {
@@ -891,6 +928,7 @@ main(void)
 		cmocka_unit_test(test_url_edit),
 		cmocka_unit_test(test_hmac_vectors),
 		cmocka_unit_test(test_hmac_hex),
+		cmocka_unit_test(test_hmac_reused),
 		cmocka_unit_test(test_hmac_bad_digest),
 		cmocka_unit_test(test_secret),
 		cmocka_unit_test(test_headers),
