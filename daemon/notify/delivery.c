@@ -482,14 +482,18 @@ delivery_finish(struct delivery *d, const struct attempt *a)
 			at = since + cfg->policy.fallback_after_ms;
 		break;
 	}
-	data = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "attempt", jintern_int(attempt), "person", jintern_str(d->person),
-	    "contact", jintern_int((json_int_t)contact), "channel",
-	    jintern_str(d->contacts[contact].channel), "to",
-	    jintern_str(d->contacts[contact].to), "outcome", jintern_str(outcome),
-	    "status", jintern_int(a->status), "detail", jintern_str(res->detail),
-	    "duration_ms", jintern_int(a->duration_ms));
-	if (data == NULL || (strcmp(outcome, "retry") == 0 &&
+#define SET(k, v)	(json_object_set_new_nocheck(data, k, v) != 0)
+	data = json_object();	/* not json_pack(): that cost twice as much */
+	if (SET("attempt", jintern_int(attempt)) ||
+	    SET("person", jintern_str(d->person)) ||
+	    SET("contact", jintern_int((json_int_t)contact)) ||
+	    SET("channel", jintern_str(d->contacts[contact].channel)) ||
+	    SET("to", jintern_str(d->contacts[contact].to)) ||
+	    SET("outcome", jintern_str(outcome)) ||
+	    SET("status", jintern_int(a->status)) ||
+	    SET("detail", jintern_str(res->detail)) ||
+	    SET("duration_ms", jintern_int(a->duration_ms)) ||
+	    (strcmp(outcome, "retry") == 0 &&
 	    json_object_set_new(data, "next_attempt_at",
 	    json_string(time_format(at, next, sizeof(next)))) != 0) ||
 	    (a->retry_after_ms > 0 && json_object_set_new(data, "retry_after_ms",

@@ -209,6 +209,45 @@ mentions(size_t i)
  */
 
 /*
+ * A notify.attempt's data as json_pack() laid it out before delivery.c
+ * set its members one by one: the same members in the same order, so the
+ * audit lines read the same (a retry's next_attempt_at last).
+ */
+static void
+test_attempt_record_layout(void **state)
+{
+	static const char *const retry = "{\"attempt\":1,\"person\":\"zhang\","
+	    "\"contact\":0,\"channel\":\"hook\",\"to\":\"zhang\","
+	    "\"outcome\":\"retry\",\"status\":500,\"detail\":\"HTTP 500: busy\","
+	    "\"duration_ms\":0,\"next_attempt_at\":\"";
+	static const char *const done = "{\"attempt\":2,\"person\":\"zhang\","
+	    "\"contact\":0,\"channel\":\"hook\",\"to\":\"zhang\","
+	    "\"outcome\":\"delivered\",\"status\":200,\"detail\":\"HTTP 200\","
+	    "\"duration_ms\":0,\"intent\":2,\"recipient\":0}";
+	const char	*line, *data;
+	size_t		 i, n = 0;
+
+	corefix_start(conf_one);
+	corefix_report("county-a", "化工厂爆炸");
+	fakefetch_answer(500, "busy", 0);
+	expect_request_at(T(1), HOOK);
+	fakefetch_answer(200, "ok", 0);
+	fakeclock_turn();
+	for (i = 0; i < memstore_count(); i++) {
+		line = memstore_line(i);
+		if (strstr(line, "\"event\":\"notify.attempt\"") == NULL)
+			continue;
+		assert_non_null(data = strstr(line, "\"data\":"));
+		data += 7;
+		if (n++ == 0)
+			assert_memory_equal(data, retry, strlen(retry));
+		else
+			assert_memory_equal(data, done, strlen(done));
+	}
+	assert_int_equal(n, 2);
+}
+
+/*
  * The e2e test_faults_are_retried_on_the_same_contact and
  * test_failing_sink_is_retried_then_delivered_once, exactly: a refused
  * connection and 500s are retried after 1, 2, 4 s and then retry_max, and
@@ -971,6 +1010,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_attempt_record_layout, corefix_teardown),
 		cmocka_unit_test_teardown(test_failures_are_retried_with_doubling_backoff, corefix_teardown),
 		cmocka_unit_test_teardown(test_a_long_failing_delivery_keeps_few_attempts_in_memory, corefix_teardown),
 		cmocka_unit_test_teardown(test_retry_give_up_ends_as_failed, corefix_teardown),
