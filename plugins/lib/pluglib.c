@@ -577,6 +577,12 @@ pluglib_json_plain(const char *s, size_t len)
 			u++;
 			continue;
 		}
+		/* Most of Chinese text: no second byte to range-check. */
+		if (c >= 0xe1 && c <= 0xef && c != 0xed && end - u >= 3 &&
+		    (u[1] & 0xc0) == 0x80 && (u[2] & 0xc0) == 0x80) {
+			u += 3;
+			continue;
+		}
 		lo = 0x80;
 		hi = 0xbf;
 		if (c >= 0xe0 && c <= 0xef) {	/* Chinese: the common case */
