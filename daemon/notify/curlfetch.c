@@ -30,6 +30,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 #include "notify/curlfetch.h"
+#include "notify/curlpool.h"
 #include "notify/fetch.h"
 #include "notify/fetchurl.h"
 #include "notify/fetchval.h"
@@ -42,7 +43,6 @@
 #define FETCH_HEADER_BYTES_MAX	(32 * 1024)	/* response header bytes looked at */
 #define FETCH_RETRY_AFTER_LEN	64	/* longer values are garbage anyway */
 #define FETCH_SHUTDOWN_WAIT_MS	2000	/* for SMTP threads at shutdown, in all */
-#define FETCH_IDLE_EASY		16	/* HTTP easy handles kept for the next transfers */
 
 enum fetch_state {
 	FETCH_RUNNING,		/* in the multi handle */
@@ -55,6 +55,7 @@ struct fetch {
 	TAILQ_ENTRY(fetch)	 entry;
 	enum fetch_state	 state;
 	int			 smtp;		/* else HTTP */
+	int			 plain;		/* a POST of a body, no credentials or CA file of its own */
 	CURL			*easy;
 	struct curl_slist	*headers;
 	struct curl_slist	*rcpts;
@@ -112,32 +113,8 @@ static struct {
 	int			 pipe[2];	/* threads write their struct fetch * */
 	struct event		*pipe_ev;
 	size_t			 count;		/* running + threads + done + delivering */
-	/*
-	 * Easy handles of finished HTTP transfers, reset: a handle made and
-	 * freed per delivery cost a tenth of curl's share of it.
-	 */
-	CURL			*idle[FETCH_IDLE_EASY];
 	int			 in_curl;	/* 0 ms asked there: the timer, or no poll ever */
-	size_t			 nidle;
 } fx = { .pipe = { -1, -1 } };
-
-static CURL *
-curlfetch_easy_get(void)
-{
-	return fx.nidle > 0 ? fx.idle[--fx.nidle] : curl_easy_init();
-}
-
-/* Reset now: the options point at the transfer's memory, freed next. */
-static void
-curlfetch_easy_put(CURL *easy)
-{
-	if (fx.nidle == FETCH_IDLE_EASY) {
-		curl_easy_cleanup(easy);
-		return;
-	}
-	curl_easy_reset(easy);
-	fx.idle[fx.nidle++] = easy;
-}
 
 static int64_t
 curlfetch_monotonic_ms(void)
@@ -290,7 +267,7 @@ curlfetch_finish(struct fetch *f, CURLcode rc)
 	}
 	if (f->state == FETCH_RUNNING) {
 		curl_multi_remove_handle(fx.multi, f->easy);
-		curlfetch_easy_put(f->easy);
+		curlpool_put(f->easy, f->plain);
 	} else
 		curl_easy_cleanup(f->easy);
 	f->easy = NULL;
@@ -687,8 +664,7 @@ curlfetch_shutdown(void)
 		TAILQ_REMOVE(&fx.done, f, entry);
 		curlfetch_free(f);
 	}
-	while (fx.nidle > 0)
-		curl_easy_cleanup(fx.idle[--fx.nidle]);
+	curlpool_clear();
 	/* Closing cached connections may still report sockets to remove. */
 	curl_multi_cleanup(fx.multi);
 	fx.multi = NULL;
@@ -717,7 +693,7 @@ curlfetch_shutdown(void)
 } while (0)
 
 static int
-curlfetch_setup_http(struct fetch *f, const struct fetch_request *req)
+curlfetch_setup_http(struct fetch *f, const struct fetch_request *req, int set)
 {
 	const char *method = req->method != NULL ? req->method :
 	    (req->body != NULL ? "POST" : "GET");
@@ -744,16 +720,18 @@ curlfetch_setup_http(struct fetch *f, const struct fetch_request *req)
 		f->headers = l;
 	}
 
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	/* The loop's own transfers: their sockets' events go before a close. */
-	SET(CURLOPT_CLOSESOCKETFUNCTION, curlfetch_close_cb);
-	/*
-	 * curl refuses an empty list.  Nothing is followed anyway; were that
-	 * ever switched on, it could not leave TLS.
-	 */
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	if (!set) {
+		SET(CURLOPT_PROTOCOLS_STR, "http,https");
+		/* The loop's own transfers: their sockets' events go before a close. */
+		SET(CURLOPT_CLOSESOCKETFUNCTION, curlfetch_close_cb);
+		/*
+		 * curl refuses an empty list.  Nothing is followed anyway; were
+		 * that ever switched on, it could not leave TLS.
+		 */
+		SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+		SET(CURLOPT_HEADERFUNCTION, curlfetch_header_cb);
+	}
 	SET(CURLOPT_HTTPHEADER, f->headers);
-	SET(CURLOPT_HEADERFUNCTION, curlfetch_header_cb);
 	SET(CURLOPT_HEADERDATA, (void *)f);
 	/* Sent up front: no 401 round trip, and no weaker scheme to pick. */
 	if (req->username != NULL)
@@ -857,14 +835,16 @@ curlfetch_setup_smtp(struct fetch *f, const struct fetch_request *req)
 	return rc == CURLE_OK ? 0 : -EINVAL;
 }
 
+/* SET: a plain POST's handle, whose options for every transfer stay set. */
 static int
-curlfetch_setup(struct fetch *f, const struct fetch_request *req)
+curlfetch_setup(struct fetch *f, const struct fetch_request *req, int set)
 {
 	long ctimeout;
 	CURLcode rc = CURLE_OK;
 	int r;
 
-	r = f->smtp ? curlfetch_setup_smtp(f, req) : curlfetch_setup_http(f, req);
+	r = f->smtp ? curlfetch_setup_smtp(f, req) :
+	    curlfetch_setup_http(f, req, set);
 	if (r < 0)
 		return r;
 	if (req->password != NULL &&
@@ -875,16 +855,18 @@ curlfetch_setup(struct fetch *f, const struct fetch_request *req)
 	    (long)req->connect_timeout_ms : FETCH_CONNECT_DEFAULT_MS;
 	SET(CURLOPT_PRIVATE, (void *)f);
 	SET(CURLOPT_URL, req->url);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (!set) {
+		SET(CURLOPT_NOSIGNAL, 1L);
+		SET(CURLOPT_FOLLOWLOCATION, 0L);
+		SET(CURLOPT_SSL_VERIFYPEER, 1L);
+		SET(CURLOPT_SSL_VERIFYHOST, 2L);
+		SET(CURLOPT_WRITEFUNCTION, curlfetch_write_cb);
+	}
 	if (req->ca_file != NULL)	/* a private CA, this channel's only */
 		SET(CURLOPT_CAINFO, req->ca_file);
 	SET(CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, ctimeout);
 	SET(CURLOPT_ERRORBUFFER, f->errbuf);
-	SET(CURLOPT_WRITEFUNCTION, curlfetch_write_cb);
 	SET(CURLOPT_WRITEDATA, (void *)f);
 	if (req->username != NULL)
 		SET(CURLOPT_USERNAME, req->username);
@@ -903,7 +885,7 @@ curlfetch_start(const struct fetch_request *req, fetch_cb cb, void *arg,
 {
 	struct fetch *f;
 	char logurl[256] = "?";
-	int r, smtp;
+	int r, smtp, set = 0;
 
 	if (fx.multi == NULL) {
 		return -ENOTCONN;
@@ -925,14 +907,18 @@ curlfetch_start(const struct fetch_request *req, fetch_cb cb, void *arg,
 		return -ENOMEM;
 	fx.count++;
 	f->smtp = smtp;
+	f->plain = !smtp && req->body != NULL && (req->method == NULL ||
+	    strcmp(req->method, "POST") == 0) && req->username == NULL &&
+	    req->password == NULL && req->ca_file == NULL;
 	f->cb = cb;
 	f->arg = arg;
 	/* A mail transfer runs on a thread of its own, on a handle of its own. */
-	if ((f->easy = smtp ? curl_easy_init() : curlfetch_easy_get()) == NULL) {
+	if ((f->easy = smtp ? curl_easy_init() : curlpool_get(f->plain, &set)) ==
+	    NULL) {
 		curlfetch_free(f);
 		return -ENOMEM;
 	}
-	if ((r = curlfetch_setup(f, req)) < 0) {
+	if ((r = curlfetch_setup(f, req, set)) < 0) {
 		curlfetch_free(f);
 		return r;
 	}

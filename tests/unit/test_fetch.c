@@ -1155,6 +1155,99 @@ test_nothing_carried_over(void **unused)
 	}
 }
 
+/* One request to /echo (or to URL when given), run to its answer. */
+static void
+plain_one(const char *method, const char *hdr, const char *body,
+    const char *user, const char *url, struct got *g)
+{
+	struct fetch_request req;
+	char echo[128], *headers[1];
+
+	snprintf(echo, sizeof(echo), "http://127.0.0.1:%d/echo", port);
+	headers[0] = (char *)hdr;
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.url = url != NULL ? url : echo;
+	req.headers = hdr != NULL ? headers : NULL;
+	req.nheaders = hdr != NULL ? 1 : 0;
+	req.body = body;
+	req.body_len = body != NULL ? strlen(body) : 0;
+	req.timeout_ms = 5000;
+	req.username = user;
+	req.password = user;
+	seen_clear();
+	memset(g, 0, sizeof(*g));
+	assert_non_null(start_ok(&req, on_result, g));
+	assert_true(run_until(&g->calls, 1, 5000));
+}
+
+/*
+ * A plain POST's handle keeps its options for the next plain POST, which
+ * sets only its own: each request still carries its own headers, body
+ * and error message and nothing else, also after and before a request
+ * that needs a reset handle (credentials, another method, no body).
+ */
+static void
+test_plain_posts_keep_options(void **unused)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	struct got g;
+	char refused[128], portstr[16];
+	int fd, i;
+
+	for (i = 0; i < 3; i++) {
+		plain_one(i == 1 ? "POST" : NULL, i == 0 ? "X-A: 1" : "X-B: 2",
+		    i == 0 ? "one" : "second body", NULL, NULL, &g);
+		assert_int_equal(g.status, 200);
+		assert_string_equal(seen.method, "POST");
+		assert_int_equal(seen.body_len, i == 0 ? 3 : 11);
+		assert_memory_equal(seen.body, i == 0 ? "one" : "second body",
+		    seen.body_len);
+		assert_true((seen_header("X-A") != NULL) == (i == 0));
+		assert_true((seen_header("X-B") != NULL) == (i != 0));
+		got_clear(&g);
+	}
+	plain_one("PUT", "X-C: 3", "put", "u", NULL, &g);
+	assert_string_equal(seen.method, "PUT");
+	assert_non_null(seen_header("Authorization"));
+	assert_null(seen_header("X-B"));
+	got_clear(&g);
+	plain_one(NULL, NULL, "after", NULL, NULL, &g);
+	assert_string_equal(seen.method, "POST");
+	assert_null(seen_header("Authorization"));
+	assert_null(seen_header("X-C"));
+	assert_memory_equal(seen.body, "after", 5);
+	got_clear(&g);
+	plain_one(NULL, NULL, NULL, NULL, NULL, &g);
+	assert_string_equal(seen.method, "GET");
+	assert_int_equal(seen.body_len, 0);
+	got_clear(&g);
+
+	/* A kept handle's failure still says what curl's error buffer says. */
+	plain_one(NULL, "X-A: 1", "warm", NULL, NULL, &g);
+	got_clear(&g);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	snprintf(refused, sizeof(refused), "http://127.0.0.1:%d/",
+	    ntohs(sin.sin_port));
+	snprintf(portstr, sizeof(portstr), "%d", ntohs(sin.sin_port));
+	plain_one(NULL, "X-A: 1", "x", NULL, refused, &g);
+	assert_int_equal(g.status, 0);
+	assert_non_null(g.error);
+	assert_non_null(strstr(g.error, portstr));
+	got_clear(&g);
+	close(fd);
+	plain_one(NULL, "X-A: 1", "back", NULL, NULL, &g);
+	assert_int_equal(g.status, 200);
+	assert_memory_equal(seen.body, "back", 4);
+	got_clear(&g);
+}
+
 /*
  * connect_timeout_ms bounds the connect, timeout_ms the whole transfer.  A
  * listener with backlog 0 and one connection queued makes Linux drop
@@ -1510,6 +1603,7 @@ main(void)
 		T(test_redirect_not_followed),
 		T(test_basic_auth),
 		T(test_nothing_carried_over),
+		T(test_plain_posts_keep_options),
 		T(test_connect_timeout),
 		T(test_retry_after),
 		T(test_smtp_delivers),
