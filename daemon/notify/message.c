@@ -170,11 +170,9 @@ message_add(char *buf, size_t size, size_t *n, const char *fmt, ...)
  * Sized up front: a memory stream per message cost more than the text.
  */
 static char *
-message_facts(const struct incident *inc, const char *casualties)
+message_facts(const char *location, const char *name, const char *phone,
+    const char *casualties)
 {
-	const char	*location = message_fact(inc, "location", NULL);
-	const char	*name = message_fact(inc, "reporter", "name");
-	const char	*phone = message_fact(inc, "reporter", "phone");
 	const char	*sep = "";
 	char		*out;
 	size_t		 size, n = 0;
@@ -311,7 +309,9 @@ incident_vars(const struct config *cf, const struct incident *inc,
 		    "晚发 %lld 分 %lld 秒）", (long long)(late_ms / 60000),
 		    (long long)(late_ms / 1000 % 60));
 	v->v[TMPL_LATE] = b->late;
-	if ((b->facts = message_facts(inc, b->casualties)) == NULL)
+	/* The facts incident_fact() gave above: it walks every follow-up. */
+	if ((b->facts = message_facts(v->v[TMPL_LOCATION], v->v[TMPL_REPORTER],
+	    v->v[TMPL_REPORTER_PHONE], b->casualties)) == NULL)
 		return -ENOMEM;
 	v->v[TMPL_FACTS] = b->facts;
 	return 0;
