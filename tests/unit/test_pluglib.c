@@ -143,6 +143,28 @@ json_plain_same(const unsigned char *s, size_t n)
 	    json_plain_slow(buf, n + 2));
 }
 
+/* Bytes a b c as the character after D of "情况说明情况", then "说明x". */
+static void
+json_plain_run(unsigned a, unsigned b, unsigned c, unsigned d)
+{
+	static const char run[] = "情况说明情况";
+	char	buf[64];
+	size_t	n = 3 * d, k;
+
+	memcpy(buf, run, n);
+	buf[n++] = (char)a;
+	buf[n++] = (char)b;
+	buf[n++] = (char)c;
+	memcpy(buf + n, run + 3 * d, sizeof(run) - 1 - 3 * d);
+	n += sizeof(run) - 1 - 3 * d;
+	memcpy(buf + n, "说明x", 7);
+	n += 7;
+	for (k = n - 9; k <= n; k += 3)	/* and cut short near the end */
+		if (pluglib_json_plain(buf, k) != json_plain_slow(buf, k))
+			fail_msg("%02x %02x %02x after %u of %zu bytes", a, b, c,
+			    d, k);
+}
+
 /*
  * The webhook's copy-or-dump test: every 1-, 2- and 3-byte string whose
  * first byte is not ASCII (and every ASCII byte), 4-byte ones from the
@@ -183,6 +205,15 @@ test_json_plain(void **unused)
 					s[3] = edge[d];
 					json_plain_same(s, 4);
 				}
+	/*
+	 * Inside a run of Chinese (read eight bytes at a time): every
+	 * sequence led by E0-EF, at each offset of the run, cut or whole.
+	 */
+	for (a = 0xe0; a < 0xf0; a++)
+		for (b = 0; b < 256; b++)
+			for (c = 0; c < 256; c++)
+				for (d = 0; d < 4; d++)
+					json_plain_run(a, b, c, d);
 	assert_true(pluglib_json_plain("某镇化工厂爆炸（II级）😀 é ~\x7f", 42));
 	assert_false(pluglib_json_plain("quote \" here", 13));
 	assert_false(pluglib_json_plain("tab\there", 8));
