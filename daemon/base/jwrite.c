@@ -91,12 +91,13 @@ jwrite_jansson(struct jwrite *w, const json_t *v, unsigned flags)
 	free(d);
 }
 
-void
-jwrite_string(struct jwrite *w, const char *s, size_t n)
+/* JWRITE_PLAIN in FLAGS: the caller knows S is plain; nothing to look at. */
+static void
+jwrite_str(struct jwrite *w, const char *s, size_t n, unsigned flags)
 {
 	json_t	*j;
 
-	if (jwrite_plain(s, n)) {
+	if ((flags & JWRITE_PLAIN) || jwrite_plain(s, n)) {
 		if (jwrite_room(w, n + 2) != 0)
 			return;
 		w->p[w->len++] = '"';
@@ -113,6 +114,12 @@ jwrite_string(struct jwrite *w, const char *s, size_t n)
 	}
 	jwrite_jansson(w, j, 0);
 	json_decref(j);
+}
+
+void
+jwrite_string(struct jwrite *w, const char *s, size_t n)
+{
+	jwrite_str(w, s, n, 0);
 }
 
 void
@@ -159,7 +166,7 @@ jwrite_member(struct jwrite *w, int first, const char *key, size_t len,
 {
 	if (!first)
 		jwrite_bytes(w, ",", 1);
-	jwrite_string(w, key, len);
+	jwrite_str(w, key, len, flags);
 	jwrite_bytes(w, ":", 1);
 	jwrite_at(w, v, flags, depth + 1);
 }
@@ -227,7 +234,7 @@ jwrite_at(struct jwrite *w, const json_t *v, unsigned flags, int depth)
 		jwrite_bytes(w, "]", 1);
 		return;
 	case JSON_STRING:
-		jwrite_string(w, json_string_value(v), json_string_length(v));
+		jwrite_str(w, json_string_value(v), json_string_length(v), flags);
 		return;
 	case JSON_INTEGER:
 		jwrite_int(w, json_integer_value(v));

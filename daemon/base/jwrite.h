@@ -17,6 +17,12 @@
 
 #define JWRITE_DEPTH_MAX	32	/* deeper: jansson dumps the rest */
 #define JWRITE_SORT		0x1	/* keys sorted, as JSON_SORT_KEYS */
+/*
+ * Every string and key in the value is known plain (jwrite_plain() says
+ * 1: a tree jfast_load() built from a body it checked whole), so none is
+ * looked at again; a string that is not would be written unescaped.
+ */
+#define JWRITE_PLAIN		0x2
 
 struct jwrite {
 	char	*p;		/* NUL-terminated while not failed */

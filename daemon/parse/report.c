@@ -260,9 +260,13 @@ list_fields(const struct field *fields, char *buf, size_t len)
 		list_add(buf, len, fields->key);
 }
 
-/* Parse the body into an object; NULL with *err filled otherwise. */
+/*
+ * Parse the body into an object; NULL with *err filled otherwise.  *PLAIN
+ * (when not NULL) says whether jfast parsed it: then every string and key
+ * in it is plain (base/jwrite.h, JWRITE_PLAIN).
+ */
 static json_t *
-load_object(const char *body, size_t len, int jansson_only,
+load_object(const char *body, size_t len, int jansson_only, int *plain,
     struct report_error *err)
 {
 	json_error_t	 jerr;
@@ -279,8 +283,13 @@ load_object(const char *body, size_t len, int jansson_only,
 		fail(err, NULL, "the body is empty; send a JSON object");
 		return NULL;
 	}
-	if (!jansson_only && (root = jfast_load(body, len)) != NULL)
+	if (plain != NULL)
+		*plain = 0;
+	if (!jansson_only && (root = jfast_load(body, len)) != NULL) {
+		if (plain != NULL)
+			*plain = 1;
 		return root;
+	}
 	/* Let \u0000 in strings through: the error can then name the field. */
 	root = json_loadb(body, len,
 	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
@@ -604,9 +613,10 @@ report_parse(const char *body, size_t len, int64_t *occurred_ms,
 	return report_parse_opts(body, len, 0, 0, occurred_ms, err);
 }
 
-json_t *
-report_parse_opts(const char *body, size_t len, int64_t now_ms, unsigned flags,
-    int64_t *occurred_ms, struct report_error *err)
+/* *PLAIN: as load_object() says, for report_dump_flags(). */
+static json_t *
+report_parse_plain(const char *body, size_t len, int64_t now_ms,
+    unsigned flags, int64_t *occurred_ms, int *plain, struct report_error *err)
 {
 	struct report_error scratch;
 	const struct field *fields;
@@ -617,7 +627,8 @@ report_parse_opts(const char *body, size_t len, int64_t now_ms, unsigned flags,
 	if (err == NULL)
 		err = &scratch;
 	memset(err, 0, sizeof(*err));
-	if ((root = load_object(body, len, flags & REPORT_JANSSON, err)) == NULL)
+	if ((root = load_object(body, len, flags & REPORT_JANSSON, plain,
+	    err)) == NULL)
 		return NULL;
 	fields = flags & REPORT_PHONED ? phoned_fields : report_fields;
 	/* Sent as it would be kept (the usual case): checked, not copied. */
@@ -657,6 +668,14 @@ report_parse_opts(const char *body, size_t len, int64_t now_ms, unsigned flags,
 }
 
 json_t *
+report_parse_opts(const char *body, size_t len, int64_t now_ms, unsigned flags,
+    int64_t *occurred_ms, struct report_error *err)
+{
+	return report_parse_plain(body, len, now_ms, flags, occurred_ms, NULL,
+	    err);
+}
+
+json_t *
 report_parse_action(const char *body, size_t len, const char *const *fields,
     struct report_error *err)
 {
@@ -674,7 +693,7 @@ report_parse_action(const char *body, size_t len, const char *const *fields,
 			fail_nomem(err);
 		return out;
 	}
-	if ((root = load_object(body, len, 0, err)) == NULL)
+	if ((root = load_object(body, len, 0, NULL, err)) == NULL)
 		return NULL;
 	if ((out = json_object()) == NULL) {
 		fail_nomem(err);
@@ -746,7 +765,7 @@ report_parse_update(const char *body, size_t len, struct report_error *err)
 	if (err == NULL)
 		err = &scratch;
 	memset(err, 0, sizeof(*err));
-	if ((root = load_object(body, len, 0, err)) == NULL)
+	if ((root = load_object(body, len, 0, NULL, err)) == NULL)
 		return NULL;
 	if ((out = json_object()) == NULL) {
 		fail_nomem(err);
@@ -830,9 +849,13 @@ dump_take(struct jwrite *w, char **text, size_t *len)
 	return 0;
 }
 
-int
-report_dump(const json_t *report, char **raw, size_t *rawlen, char **canon,
-    size_t *canonlen)
+/*
+ * FLAGS: JWRITE_PLAIN when jfast parsed the body REPORT was checked from
+ * (copy_fields() adds only a level's spelling, plain too).
+ */
+static int
+report_dump_flags(const json_t *report, unsigned flags, char **raw,
+    size_t *rawlen, char **canon, size_t *canonlen)
 {
 	struct dump_member	 mem[DUMP_MEMBERS_MAX];
 	struct jwrite		 w, c;
@@ -860,7 +883,7 @@ report_dump(const json_t *report, char **raw, size_t *rawlen, char **canon,
 		mem[n].off = w.len;
 		jwrite_string(&w, key, klen);
 		jwrite_bytes(&w, ":", 1);
-		jwrite_value(&w, v, 0);
+		jwrite_value(&w, v, flags);
 		mem[n].len = w.len - mem[n].off;
 		n++;
 	}
@@ -884,7 +907,7 @@ report_dump(const json_t *report, char **raw, size_t *rawlen, char **canon,
 		else {
 			jwrite_string(&c, mem[i].key, strlen(mem[i].key));
 			jwrite_bytes(&c, ":", 1);
-			jwrite_value(&c, mem[i].value, JWRITE_SORT);
+			jwrite_value(&c, mem[i].value, JWRITE_SORT | flags);
 		}
 	}
 	jwrite_bytes(&c, "}", 1);
@@ -911,5 +934,33 @@ slow:
 	}
 	*rawlen = strlen(*raw);
 	*canonlen = strlen(*canon);
+	return 0;
+}
+
+int
+report_dump(const json_t *report, char **raw, size_t *rawlen, char **canon,
+    size_t *canonlen)
+{
+	return report_dump_flags(report, 0, raw, rawlen, canon, canonlen);
+}
+
+int
+report_parse_dump(const char *body, size_t len, int64_t now_ms, unsigned flags,
+    int64_t *occurred_ms, struct report_error *err, json_t **report,
+    struct report_text *text)
+{
+	int	 plain = 0;
+
+	memset(text, 0, sizeof(*text));
+	if ((*report = report_parse_plain(body, len, now_ms, flags, occurred_ms,
+	    &plain, err)) == NULL)
+		return -EINVAL;
+	/* A report read by jfast: its 864 bytes of details not checked twice. */
+	if (report_dump_flags(*report, plain ? JWRITE_PLAIN : 0, &text->raw,
+	    &text->rawlen, &text->canon, &text->canonlen) != 0) {
+		json_decref(*report);
+		*report = NULL;
+		return -ENOMEM;
+	}
 	return 0;
 }
