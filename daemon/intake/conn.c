@@ -21,6 +21,7 @@
  */
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -47,14 +48,13 @@
 #include "base/netaddr.h"
 #include "config/config.h"
 #include "intake/conn.h"
-#include "intake/httpstatus.h"
+#include "intake/connhead.h"
 #include "parse/httpreq.h"
 
 #define CONN_HOLD_MAX		(64 * 1024)	/* input kept while a request is answered */
 #define CONN_FD_RESERVE		64	/* descriptors kept for the log, plugins, deliveries */
 #define CONN_LINGER_MS		2000	/* reading what a client still sends before closing */
 #define CONN_PAUSE_MS		100	/* the listeners rest this long after accept() fails */
-#define CONN_RETRY_AFTER	"5"	/* seconds, on a 503 or 429 that names none */
 #define CONN_NOFILE_MAX		(1 << 20)
 
 enum conn_state {
@@ -206,41 +206,44 @@ conn_set_idle(struct conn *c)
 
 /* Answers ----------------------------------------------------------------- */
 
-/* The status line and headers; the body follows unless HEAD. */
-static void
+/*
+ * The head (connhead.c), the body unless HEAD: on plain TCP with nothing
+ * queued, written now (sparing two epoll_ctl); what the socket did not
+ * take, or all after a failure, queued.  -1: no memory for a long head.
+ */
+static int
 conn_write(struct conn *c, const char *version, int status,
     const char *content_type, const struct evkeyvalq *extra, const char *body,
     size_t len, int keep, int head_only)
 {
-	struct evbuffer		*out = bufferevent_get_output(c->bev), *now = NULL;
-	const struct evkeyval	*kv;
-	int			 fd = bufferevent_getfd(c->bev);
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	char		 stack[CONNHEAD_STACK], *head = stack;
+	struct iovec	 iov[2];
+	size_t		 n, blen = head_only ? 0 : len;
+	ssize_t		 w = 0;
+	int		 fd = bufferevent_getfd(c->bev);
 
-	/* Plain TCP with nothing queued: written now, sparing two epoll_ctl. */
-	if (!c->tls && fd != -1 && evbuffer_get_length(out) == 0 &&
-	    (now = evbuffer_new()) != NULL)
-		out = now;
-	evbuffer_add_printf(out, "%s %d %s\r\n", version, status,
-	    httpstatus_reason(status));
-	if (content_type != NULL)
-		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
-	evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: %s\r\n",
-	    len, keep ? "keep-alive" : "close");
-	if (extra != NULL)
-		TAILQ_FOREACH(kv, extra, next)
-			evbuffer_add_printf(out, "%s: %s\r\n", kv->key, kv->value);
-	/* Clients and load balancers retry a 503 or 429 only when told when. */
-	if ((status == 503 || status == 429) && (extra == NULL ||
-	    evhttp_find_header(extra, "Retry-After") == NULL))
-		evbuffer_add_printf(out, "Retry-After: %s\r\n", CONN_RETRY_AFTER);
-	evbuffer_add(out, "\r\n", 2);
-	if (!head_only && len > 0)
-		evbuffer_add(out, body, len);
-	if (now != NULL) {
-		(void)evbuffer_write(now, fd);	/* the rest, or a failure, queues */
-		evbuffer_add_buffer(bufferevent_get_output(c->bev), now);
-		evbuffer_free(now);
+	n = connhead_format(head, sizeof(stack), version, status, content_type,
+	    extra, len, keep);
+	if (n > sizeof(stack)) {
+		if ((head = malloc(n)) == NULL)
+			return -1;
+		(void)connhead_format(head, n, version, status, content_type,
+		    extra, len, keep);
 	}
+	iov[0] = (struct iovec){ head, n };
+	iov[1] = (struct iovec){ (void *)body, blen };
+	if (!c->tls && fd != -1 && evbuffer_get_length(out) == 0 &&
+	    (w = writev(fd, iov, blen > 0 ? 2 : 1)) < 0)
+		w = 0;
+	if ((size_t)w < n)
+		evbuffer_add(out, head + w, n - (size_t)w);
+	if ((size_t)w < n + blen)
+		evbuffer_add(out, (size_t)w <= n ? body : body + (w - n),
+		    (size_t)w <= n ? blen : n + blen - (size_t)w);
+	if (head != stack)
+		free(head);
+	return 0;
 }
 
 /*
@@ -446,8 +449,9 @@ conn_reply(struct conn_request *r, int status, const char *content_type,
 	c->cur = NULL;
 	keep = r->keep_alive && c->state == CONN_WAIT;
 	c->answers++;
-	conn_write(c, r->version, status, content_type, &r->out, body, len, keep,
-	    strcmp(r->method, "HEAD") == 0);
+	if (conn_write(c, r->version, status, content_type, &r->out, body, len,
+	    keep, strcmp(r->method, "HEAD") == 0) != 0)
+		keep = 0;	/* nothing written: the client sees the close */
 	conn_request_free(r);
 	if (!keep) {
 		conn_close_after_answer(c);
@@ -467,23 +471,17 @@ conn_stream_begin(struct conn_request *r, int status, const char *content_type,
 	static const char	 nomem[] = "{\"error\":\"dutyd is out of memory; "
 	    "retry shortly\",\"field\":null}\n";
 	struct conn		*c = r->conn;
-	struct conn_stream	*s;
-	struct evbuffer		*out;
-	const struct evkeyval	*kv;
+	struct conn_stream	*s = NULL;
 
-	if (c == NULL || (s = calloc(1, sizeof(*s))) == NULL) {
+	/* No Content-Length: the body ends when the connection closes. */
+	if (c == NULL || (s = calloc(1, sizeof(*s))) == NULL ||
+	    conn_write(c, r->version, status, content_type, &r->out, NULL,
+	    CONNHEAD_STREAM, 0, 1) != 0) {
+		free(s);
 		conn_reply(r, 503, "application/json; charset=utf-8", nomem,
 		    sizeof(nomem) - 1);
 		return NULL;
 	}
-	/* No Content-Length: the body ends when the connection closes. */
-	out = bufferevent_get_output(c->bev);
-	evbuffer_add_printf(out, "%s %d %s\r\nContent-Type: %s\r\n"
-	    "Connection: close\r\n", r->version, status, httpstatus_reason(status),
-	    content_type);
-	TAILQ_FOREACH(kv, &r->out, next)
-		evbuffer_add_printf(out, "%s: %s\r\n", kv->key, kv->value);
-	evbuffer_add(out, "\r\n", 2);
 	conn_request_free(r);
 	c->cur = NULL;
 	c->state = CONN_STREAM;
