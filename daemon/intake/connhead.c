@@ -1,12 +1,19 @@
 /*
  * An answer's head (connhead.h), copied piece by piece into one buffer
- * that conn.c writes with the body: five evbuffer_add_printf() calls an
- * answer cost 6 k instructions, a tenth of a report's intake outside the
- * SHA-256.  The text is the one they wrote (test_connhead.c).
+ * written with the body: five evbuffer_add_printf() calls and an evbuffer
+ * made for each answer cost 7 k instructions, a tenth of a report's intake
+ * outside the SHA-256.  The text is the one they wrote (test_connhead.c).
  */
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sys/queue.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -90,4 +97,44 @@ connhead_format(char *buf, size_t cap, const char *version, int status,
 		connhead_str(&h, "Retry-After: " CONNHEAD_RETRY_AFTER "\r\n");
 	connhead_put(&h, "\r\n", 2);
 	return h.len;
+}
+
+/*
+ * The head and, unless HEAD_ONLY, the body: on plain TCP with nothing
+ * queued, written now in one writev (sparing two epoll_ctl); what the
+ * socket did not take, or all after a failure, queued on BEV.
+ */
+int
+connhead_write(struct bufferevent *bev, int tls, const char *version,
+    int status, const char *content_type, const struct evkeyvalq *extra,
+    const char *body, size_t len, int keep, int head_only)
+{
+	struct evbuffer	*out = bufferevent_get_output(bev);
+	char		 stack[CONNHEAD_STACK], *head = stack;
+	struct iovec	 iov[2];
+	size_t		 n, blen = head_only ? 0 : len;
+	ssize_t		 w = 0;
+	int		 fd = bufferevent_getfd(bev);
+
+	n = connhead_format(head, sizeof(stack), version, status, content_type,
+	    extra, len, keep);
+	if (n > sizeof(stack)) {
+		if ((head = malloc(n)) == NULL)
+			return -ENOMEM;
+		(void)connhead_format(head, n, version, status, content_type,
+		    extra, len, keep);
+	}
+	iov[0] = (struct iovec){ head, n };
+	iov[1] = (struct iovec){ (void *)body, blen };
+	if (!tls && fd != -1 && evbuffer_get_length(out) == 0 &&
+	    (w = writev(fd, iov, blen > 0 ? 2 : 1)) < 0)
+		w = 0;
+	if ((size_t)w < n)
+		evbuffer_add(out, head + w, n - (size_t)w);
+	if ((size_t)w < n + blen)
+		evbuffer_add(out, (size_t)w <= n ? body : body + (w - n),
+		    (size_t)w <= n ? blen : n + blen - (size_t)w);
+	if (head != stack)
+		free(head);
+	return 0;
 }

@@ -1,11 +1,13 @@
 /*
- * An answer's head for conn.c: the status line and the headers, one text.
+ * An answer for conn.c: its head (the status line and the headers) as one
+ * text, written with the body.
  */
 #ifndef DUTYD_CONNHEAD_H
 #define DUTYD_CONNHEAD_H
 
 #include <stddef.h>
 
+struct bufferevent;
 struct evkeyvalq;
 
 #define CONNHEAD_RETRY_AFTER	"5"	/* seconds, on a 503 or 429 that names none */
@@ -25,5 +27,14 @@ struct evkeyvalq;
 size_t	connhead_format(char *buf, size_t cap, const char *version, int status,
 	    const char *content_type, const struct evkeyvalq *extra, size_t len,
 	    int keep);
+
+/*
+ * The head and, unless HEAD_ONLY, LEN bytes of BODY on BEV's connection
+ * (TLS: through the bufferevent, else written at once when nothing is
+ * queued, the rest queued).  0, or -ENOMEM (a long head): nothing written.
+ */
+int	connhead_write(struct bufferevent *bev, int tls, const char *version,
+	    int status, const char *content_type, const struct evkeyvalq *extra,
+	    const char *body, size_t len, int keep, int head_only);
 
 #endif
