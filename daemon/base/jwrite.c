@@ -51,14 +51,18 @@ jwrite_plain(const char *s, size_t n)
 
 	while (i < n) {
 		if (u[i] < 0x80) {
-			/* Eight ASCII bytes that need no escape, at a time. */
-			if (n - i >= 8) {
-				memcpy(&x, u + i, 8);
+			/*
+			 * Eight ASCII bytes that need no escape, at a time; the
+			 * last few as the eight that end the string (the bytes
+			 * before them, looked at again, are plain too).
+			 */
+			if (n >= 8) {
+				memcpy(&x, u + (n - i >= 8 ? i : n - 8), 8);
 				if (((x & JWRITE_HIGHS) | JWRITE_LESS(x, 0x20) |
 				    JWRITE_LESS(x ^ (JWRITE_ONES * '"'), 1) |
 				    JWRITE_LESS(x ^ (JWRITE_ONES * '\\'), 1)) ==
 				    0) {
-					i += 8;
+					i = n - i >= 8 ? i + 8 : n;
 					continue;
 				}
 			}

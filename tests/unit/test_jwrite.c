@@ -127,6 +127,43 @@ test_invalid_utf8_is_refused(void **state)
 	assert_false(jwrite_plain("1234567\n", 8));
 }
 
+/*
+ * Every length to 24 and every place in it: one byte to escape, or not
+ * UTF-8, is found wherever it is (the eight-byte words, the last word
+ * read over bytes already looked at, the bytes one by one), and a
+ * character of two or three bytes anywhere is plain.
+ */
+static void
+test_plain_at_every_place(void **state)
+{
+	static const char *const bad[] = { "\"", "\\", "\x01", "\x1f", "\n",
+	    "\x80", "\xe4\xb8", "\xc3" };
+	static const char *const good[] = { "\x7f", " ", "\xc3\xa9",
+	    "\xe6\x9c\x89", "/" };
+	char	 s[40];
+	size_t	 n, at, k, len;
+
+	(void)state;
+	for (n = 0; n <= 24; n++) {
+		memset(s, 'a', n);
+		assert_true(jwrite_plain(s, n));
+		for (at = 0; at < n; at++) {
+			for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+				memset(s, 'a', sizeof(s));
+				len = strlen(bad[k]);
+				memcpy(s + at, bad[k], len);
+				assert_false(jwrite_plain(s, n + len));
+			}
+			for (k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+				memset(s, 'a', sizeof(s));
+				len = strlen(good[k]);
+				memcpy(s + at, good[k], len);
+				assert_true(jwrite_plain(s, n + len));
+			}
+		}
+	}
+}
+
 /* utf8_decode()'s validity, sequence for sequence. */
 static int
 decoder_valid(const unsigned char *u, size_t n)
@@ -338,6 +375,7 @@ main(void)
 		cmocka_unit_test(test_leaves),
 		cmocka_unit_test(test_invalid_utf8_is_refused),
 		cmocka_unit_test(test_plain_is_the_decoder),
+		cmocka_unit_test(test_plain_at_every_place),
 		cmocka_unit_test(test_containers),
 		cmocka_unit_test(test_cycle_is_refused),
 		cmocka_unit_test(test_random_trees),
