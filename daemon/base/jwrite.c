@@ -71,7 +71,8 @@ jwrite_plain(const char *s, size_t n)
 			i++;
 			continue;
 		}
-		if ((k = jwrite_utf8_char(s + i, n - i)) == 0)
+		if ((k = jwrite_utf8_pair(s + i, n - i)) == 0 &&
+		    (k = jwrite_utf8_char(s + i, n - i)) == 0)
 			return 0;
 		i += k;
 	}

@@ -13,6 +13,9 @@
 #define DUTYD_JWRITE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
 #include <jansson.h>
 
 #define JWRITE_DEPTH_MAX	32	/* deeper: jansson dumps the rest */
@@ -91,5 +94,28 @@ jwrite_utf8_char(const char *s, size_t n)
 	return 0;
 }
 
+/*
+ * 6 when s holds two characters of U+1000..U+CFFF or U+E000..U+FFFF (a
+ * Chinese text's every character: jwrite_utf8_char()'s first case, which
+ * has no edge) and at least 8 bytes may be read; else 0, and the caller
+ * asks jwrite_utf8_char().  A word's masks take both at once.
+ */
+static inline size_t
+jwrite_utf8_pair(const char *s, size_t n)
+{
+	static const unsigned char mask[8] = { 0xf0, 0xc0, 0xc0, 0xf0, 0xc0,
+	    0xc0, 0, 0 }, want[8] = { 0xe0, 0x80, 0x80, 0xe0, 0x80, 0x80, 0,
+	    0 };
+	const unsigned char	*u = (const unsigned char *)s;
+	uint64_t		 x, m, w;
+
+	if (n < 8)
+		return 0;
+	memcpy(&x, s, 8);
+	memcpy(&m, mask, 8);
+	memcpy(&w, want, 8);
+	return (x & m) == w && u[0] != 0xe0 && u[0] != 0xed && u[3] != 0xe0 &&
+	    u[3] != 0xed ? 6 : 0;
+}
 
 #endif

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "base/jfast.h"
 #include "base/jwrite.h"
 #include "base/utf8.h"
 
@@ -231,6 +232,48 @@ test_plain_is_the_decoder(void **state)
 	}
 }
 
+/*
+ * Two characters at once (jwrite_utf8_pair()): every three bytes led by
+ * 0xe0..0xef before and after a Chinese character, in jwrite_plain() and
+ * in jfast's check of a body, answer as the decoder and jansson do.
+ */
+static void
+test_pairs_are_the_decoder(void **state)
+{
+	static const unsigned char third[] = { 0x00, 0x22, 0x41, 0x5c, 0x7f,
+	    0x80, 0x9f, 0xa0, 0xbf, 0xc0, 0xe4, 0xff };
+	unsigned char	 u[8], body[32];
+	unsigned	 a, b, c, first;
+	json_t		*fast, *slow;
+
+	(void)state;
+	for (first = 0; first <= 1; first++)
+		for (a = 0xe0; a <= 0xef; a++)
+			for (b = 0; b < 256; b++)
+				for (c = 0; c < sizeof(third); c++) {
+					memcpy(u, "\xe4\xb8\xad\xe4\xb8\xad" "ab", 8);
+					u[first ? 0 : 3] = (unsigned char)a;
+					u[first ? 1 : 4] = (unsigned char)b;
+					u[first ? 2 : 5] = third[c];
+					assert_int_equal(jwrite_plain((char *)u, 8),
+					    decoder_valid(u, 8));
+					memcpy(body, "{\"k\":\"", 6);
+					memcpy(body + 6, u, 8);
+					memcpy(body + 14, "\"}", 2);
+					fast = jfast_load((char *)body, 16);
+					slow = json_loadb((char *)body, 16,
+					    JSON_REJECT_DUPLICATES, NULL);
+					assert_true(fast == NULL ||
+					    json_equal(fast, slow));
+					if (decoder_valid(u, 8))
+						assert_non_null(fast);
+					else if (slow == NULL)
+						assert_null(fast);
+					json_decref(fast);
+					json_decref(slow);
+				}
+}
+
 static void
 test_containers(void **state)
 {
@@ -376,6 +419,7 @@ main(void)
 		cmocka_unit_test(test_invalid_utf8_is_refused),
 		cmocka_unit_test(test_plain_is_the_decoder),
 		cmocka_unit_test(test_plain_at_every_place),
+		cmocka_unit_test(test_pairs_are_the_decoder),
 		cmocka_unit_test(test_containers),
 		cmocka_unit_test(test_cycle_is_refused),
 		cmocka_unit_test(test_random_trees),
