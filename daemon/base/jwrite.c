@@ -33,7 +33,7 @@ jwrite_room(struct jwrite *w, size_t n)
 }
 
 void
-jwrite_bytes(struct jwrite *w, const char *s, size_t n)
+jwrite_bytes_grow(struct jwrite *w, const char *s, size_t n)
 {
 	if (jwrite_room(w, n) != 0)
 		return;

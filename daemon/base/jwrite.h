@@ -33,8 +33,23 @@ struct jwrite {
 	int	 failed;	/* out of memory, or jansson refused a value */
 };
 
-/* N bytes appended as they are. */
-void	jwrite_bytes(struct jwrite *w, const char *s, size_t n);
+/* jwrite_bytes() when the buffer must grow (or has failed). */
+void	jwrite_bytes_grow(struct jwrite *w, const char *s, size_t n);
+/*
+ * N bytes appended as they are.  Inline: most are a brace or a key's
+ * colon, and a call, the room's check and memcpy's cost more than them.
+ */
+static inline void
+jwrite_bytes(struct jwrite *w, const char *s, size_t n)
+{
+	if (w->failed || w->len + n + 1 > w->cap) {
+		jwrite_bytes_grow(w, s, n);
+		return;
+	}
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+	w->p[w->len] = '\0';
+}
 /* A string as jansson writes it, quotes included. */
 void	jwrite_string(struct jwrite *w, const char *s, size_t n);
 /* An integer as jansson writes it. */

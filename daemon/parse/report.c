@@ -516,7 +516,9 @@ in_table_order(const json_t *in, const struct field *fields)
 
 /*
  * Copy the known, non-null members of `in` into `out`, checking each
- * (`out` NULL: only checking).  path names `in` in errors (NULL: the body).
+ * (`out` NULL: only checking, `in` being in_table_order(), so that its
+ * members are met in the table's order, without looking each up; none
+ * is unknown).  path names `in` in errors (NULL: the body).
  */
 static int
 copy_fields(const json_t *in, const struct field *fields, const char *path,
@@ -526,7 +528,10 @@ copy_fields(const json_t *in, const struct field *fields, const char *path,
 	const char	*key;
 	json_t		*v, *sub;
 	char		 known[160];
+	void		*it = out == NULL ? json_object_iter((json_t *)in) : NULL;
 
+	/* Unknown members; none when only checking (in_table_order()). */
+	if (out != NULL)
 	json_object_foreach((json_t *)in, key, v) {
 		for (f = fields; f->key != NULL; f++)
 			if (strcmp(key, f->key) == 0)
@@ -548,7 +553,14 @@ copy_fields(const json_t *in, const struct field *fields, const char *path,
 		}
 	}
 	for (f = fields; f->key != NULL; f++) {
-		v = json_object_get(in, f->key);
+		if (out != NULL)
+			v = json_object_get(in, f->key);
+		else if (it != NULL && strcmp(json_object_iter_key(it),
+		    f->key) == 0) {
+			v = json_object_iter_value(it);
+			it = json_object_iter_next((json_t *)in, it);
+		} else
+			v = NULL;
 		if (v == NULL || json_is_null(v)) {
 			if (f->required) {
 				fail(err, f->path, "%s is missing; every "
@@ -857,11 +869,11 @@ static int
 report_dump_flags(const json_t *report, unsigned flags, char **raw,
     size_t *rawlen, char **canon, size_t *canonlen)
 {
-	struct dump_member	 mem[DUMP_MEMBERS_MAX];
+	struct dump_member	 mem[DUMP_MEMBERS_MAX], tmp;
 	struct jwrite		 w, c;
 	const char		*key;
 	json_t			*v, *copy;
-	size_t			 n = 0, i, klen;
+	size_t			 n = 0, i, k, klen;
 
 	*raw = *canon = NULL;
 	*rawlen = *canonlen = 0;
@@ -890,7 +902,13 @@ report_dump_flags(const json_t *report, unsigned flags, char **raw,
 	jwrite_bytes(&w, "}", 1);
 	if (dump_take(&w, raw, rawlen) != 0)
 		return -ENOMEM;
-	qsort(mem, n, sizeof(mem[0]), dump_by_key);
+	/* A few members, mostly in order: qsort() cost a tenth of the dump. */
+	for (i = 1; i < n; i++)
+		for (k = i; k > 0 && dump_by_key(&mem[k - 1], &mem[k]) > 0; k--) {
+			tmp = mem[k];
+			mem[k] = mem[k - 1];
+			mem[k - 1] = tmp;
+		}
 	memset(&c, 0, sizeof(c));
 	c.cap = *rawlen + 1;
 	if ((c.p = malloc(c.cap)) == NULL)
