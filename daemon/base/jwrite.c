@@ -103,7 +103,9 @@ jwrite_str(struct jwrite *w, const char *s, size_t n, unsigned flags)
 	json_t	*j;
 
 	if ((flags & JWRITE_PLAIN) || jwrite_plain(s, n)) {
-		if (jwrite_room(w, n + 2) != 0)
+		/* The room's check inline: most strings fit. */
+		if ((w->failed || w->len + n + 3 > w->cap) &&
+		    jwrite_room(w, n + 2) != 0)
 			return;
 		w->p[w->len++] = '"';
 		memcpy(w->p + w->len, s, n);
