@@ -196,22 +196,26 @@ api_report_create(struct http_call *call)
 	 * retrying may well rebuild it from its clock, and that must not turn
 	 * a retry into a refusal.
 	 */
-	rc = report_parse_dump(call->body, call->body_len, time_now_ms(),
-	    call->person != NULL ? REPORT_PHONED : 0, &occurred, &err, &report,
-	    &text);
+	memset(&text, 0, sizeof(text));
+	if (call->person == NULL)
+		rc = report_parse_dump(call->body, call->body_len, time_now_ms(),
+		    0, &occurred, &err, &report, &text);
+	/* Taken by phone: the office it names leaves it before its texts. */
+	else if ((report = report_parse_opts(call->body, call->body_len,
+	    time_now_ms(), REPORT_PHONED, &occurred, &err)) == NULL)
+		rc = -EINVAL;
+	else if ((office = api_phoned_office(call, report)) == NULL) {
+		json_decref(report);
+		return;
+	} else if ((rc = report_dump(report, &text.raw, &text.rawlen,
+	    &text.canon, &text.canonlen)) != 0)
+		json_decref(report);
 	if (rc == -EINVAL) {
 		api_bad_body(call, &err);
 		return;
 	}
 	if (rc != 0) {
 		http_error(call, 503, NULL, "out of memory; retry shortly");
-		return;
-	}
-	if (call->person != NULL &&
-	    (office = api_phoned_office(call, report)) == NULL) {
-		json_decref(report);
-		free(text.raw);
-		free(text.canon);
 		return;
 	}
 	record_hash(text.canon, text.canonlen, hash);	/* the log's SHA-256 hex */
