@@ -40,6 +40,13 @@ incact_late_minutes(int64_t occurred_ms, int64_t received_ms)
 	return past < 60000 ? 1 : (int)(past / 60000);
 }
 
+/* Times and hashes dutyd wrote: ASCII, nothing for jansson to check. */
+static json_t *
+incact_ascii(const char *s)
+{
+	return s != NULL ? json_stringn_nocheck(s, strlen(s)) : NULL;
+}
+
 /*
  * The report.received data, in the order json_pack("{s:s, s:s, s:O, s:s,
  * s:s, s:s, s:b, s:i, s:s, s:s?, s:s}") made it (the record's bytes follow
@@ -58,11 +65,11 @@ incact_received(const struct config_office *o, const json_t *report,
 	    json_object_set_new_nocheck(d, "office_name",
 	    jintern_str(o->name)) != 0 ||
 	    json_object_set_nocheck(d, "report", (json_t *)report) != 0 ||
-	    json_object_set_new_nocheck(d, "received_at", json_string(rcv)) != 0 ||
+	    json_object_set_new_nocheck(d, "received_at", incact_ascii(rcv)) != 0 ||
 	    json_object_set_new_nocheck(d, "ack_deadline",
-	    json_string(ack)) != 0 ||
+	    incact_ascii(ack)) != 0 ||
 	    json_object_set_new_nocheck(d, "report_deadline",
-	    json_string(rep)) != 0 ||
+	    incact_ascii(rep)) != 0 ||
 	    json_object_set_new_nocheck(d, "late_report",
 	    json_boolean(late > 0)) != 0 ||
 	    json_object_set_new_nocheck(d, "late_by_minutes",
@@ -71,7 +78,7 @@ incact_received(const struct config_office *o, const json_t *report,
 	    json_object_set_new_nocheck(d, "idempotency_key", idem_key != NULL ?
 	    json_string(idem_key) : json_null()) != 0 ||
 	    json_object_set_new_nocheck(d, "body_sha256",
-	    json_string(body_sha256)) != 0) {
+	    incact_ascii(body_sha256)) != 0) {
 		json_decref(d);
 		return NULL;
 	}

@@ -162,7 +162,8 @@ jfast_plain(const char *body, size_t len)
 
 	while (i < len) {
 		if (u[i] >= 0x80) {
-			if ((k = jwrite_utf8_char(body + i, len - i)) == 0)
+			if ((k = jwrite_utf8_pair(body + i, len - i)) == 0 &&
+			    (k = jwrite_utf8_char(body + i, len - i)) == 0)
 				return 0;
 			i += k;
 			continue;

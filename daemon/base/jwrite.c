@@ -33,7 +33,7 @@ jwrite_room(struct jwrite *w, size_t n)
 }
 
 void
-jwrite_bytes(struct jwrite *w, const char *s, size_t n)
+jwrite_bytes_grow(struct jwrite *w, const char *s, size_t n)
 {
 	if (jwrite_room(w, n) != 0)
 		return;
@@ -51,14 +51,18 @@ jwrite_plain(const char *s, size_t n)
 
 	while (i < n) {
 		if (u[i] < 0x80) {
-			/* Eight ASCII bytes that need no escape, at a time. */
-			if (n - i >= 8) {
-				memcpy(&x, u + i, 8);
+			/*
+			 * Eight ASCII bytes that need no escape, at a time; the
+			 * last few as the eight that end the string (the bytes
+			 * before them, looked at again, are plain too).
+			 */
+			if (n >= 8) {
+				memcpy(&x, u + (n - i >= 8 ? i : n - 8), 8);
 				if (((x & JWRITE_HIGHS) | JWRITE_LESS(x, 0x20) |
 				    JWRITE_LESS(x ^ (JWRITE_ONES * '"'), 1) |
 				    JWRITE_LESS(x ^ (JWRITE_ONES * '\\'), 1)) ==
 				    0) {
-					i += 8;
+					i = n - i >= 8 ? i + 8 : n;
 					continue;
 				}
 			}
@@ -67,7 +71,8 @@ jwrite_plain(const char *s, size_t n)
 			i++;
 			continue;
 		}
-		if ((k = jwrite_utf8_char(s + i, n - i)) == 0)
+		if ((k = jwrite_utf8_pair(s + i, n - i)) == 0 &&
+		    (k = jwrite_utf8_char(s + i, n - i)) == 0)
 			return 0;
 		i += k;
 	}
@@ -91,13 +96,16 @@ jwrite_jansson(struct jwrite *w, const json_t *v, unsigned flags)
 	free(d);
 }
 
-void
-jwrite_string(struct jwrite *w, const char *s, size_t n)
+/* JWRITE_PLAIN in FLAGS: the caller knows S is plain; nothing to look at. */
+static void
+jwrite_str(struct jwrite *w, const char *s, size_t n, unsigned flags)
 {
 	json_t	*j;
 
-	if (jwrite_plain(s, n)) {
-		if (jwrite_room(w, n + 2) != 0)
+	if ((flags & JWRITE_PLAIN) || jwrite_plain(s, n)) {
+		/* The room's check inline: most strings fit. */
+		if ((w->failed || w->len + n + 3 > w->cap) &&
+		    jwrite_room(w, n + 2) != 0)
 			return;
 		w->p[w->len++] = '"';
 		memcpy(w->p + w->len, s, n);
@@ -113,6 +121,12 @@ jwrite_string(struct jwrite *w, const char *s, size_t n)
 	}
 	jwrite_jansson(w, j, 0);
 	json_decref(j);
+}
+
+void
+jwrite_string(struct jwrite *w, const char *s, size_t n)
+{
+	jwrite_str(w, s, n, 0);
 }
 
 void
@@ -159,7 +173,7 @@ jwrite_member(struct jwrite *w, int first, const char *key, size_t len,
 {
 	if (!first)
 		jwrite_bytes(w, ",", 1);
-	jwrite_string(w, key, len);
+	jwrite_str(w, key, len, flags);
 	jwrite_bytes(w, ":", 1);
 	jwrite_at(w, v, flags, depth + 1);
 }
@@ -227,7 +241,7 @@ jwrite_at(struct jwrite *w, const json_t *v, unsigned flags, int depth)
 		jwrite_bytes(w, "]", 1);
 		return;
 	case JSON_STRING:
-		jwrite_string(w, json_string_value(v), json_string_length(v));
+		jwrite_str(w, json_string_value(v), json_string_length(v), flags);
 		return;
 	case JSON_INTEGER:
 		jwrite_int(w, json_integer_value(v));

@@ -13,10 +13,19 @@
 #define DUTYD_JWRITE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
 #include <jansson.h>
 
 #define JWRITE_DEPTH_MAX	32	/* deeper: jansson dumps the rest */
 #define JWRITE_SORT		0x1	/* keys sorted, as JSON_SORT_KEYS */
+/*
+ * Every string and key in the value is known plain (jwrite_plain() says
+ * 1: a tree jfast_load() built from a body it checked whole), so none is
+ * looked at again; a string that is not would be written unescaped.
+ */
+#define JWRITE_PLAIN		0x2
 
 struct jwrite {
 	char	*p;		/* NUL-terminated while not failed */
@@ -24,8 +33,23 @@ struct jwrite {
 	int	 failed;	/* out of memory, or jansson refused a value */
 };
 
-/* N bytes appended as they are. */
-void	jwrite_bytes(struct jwrite *w, const char *s, size_t n);
+/* jwrite_bytes() when the buffer must grow (or has failed). */
+void	jwrite_bytes_grow(struct jwrite *w, const char *s, size_t n);
+/*
+ * N bytes appended as they are.  Inline: most are a brace or a key's
+ * colon, and a call, the room's check and memcpy's cost more than them.
+ */
+static inline void
+jwrite_bytes(struct jwrite *w, const char *s, size_t n)
+{
+	if (w->failed || w->len + n + 1 > w->cap) {
+		jwrite_bytes_grow(w, s, n);
+		return;
+	}
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+	w->p[w->len] = '\0';
+}
 /* A string as jansson writes it, quotes included. */
 void	jwrite_string(struct jwrite *w, const char *s, size_t n);
 /* An integer as jansson writes it. */
@@ -85,5 +109,28 @@ jwrite_utf8_char(const char *s, size_t n)
 	return 0;
 }
 
+/*
+ * 6 when s holds two characters of U+1000..U+CFFF or U+E000..U+FFFF (a
+ * Chinese text's every character: jwrite_utf8_char()'s first case, which
+ * has no edge) and at least 8 bytes may be read; else 0, and the caller
+ * asks jwrite_utf8_char().  A word's masks take both at once.
+ */
+static inline size_t
+jwrite_utf8_pair(const char *s, size_t n)
+{
+	static const unsigned char mask[8] = { 0xf0, 0xc0, 0xc0, 0xf0, 0xc0,
+	    0xc0, 0, 0 }, want[8] = { 0xe0, 0x80, 0x80, 0xe0, 0x80, 0x80, 0,
+	    0 };
+	const unsigned char	*u = (const unsigned char *)s;
+	uint64_t		 x, m, w;
+
+	if (n < 8)
+		return 0;
+	memcpy(&x, s, 8);
+	memcpy(&m, mask, 8);
+	memcpy(&w, want, 8);
+	return (x & m) == w && u[0] != 0xe0 && u[0] != 0xed && u[3] != 0xe0 &&
+	    u[3] != 0xed ? 6 : 0;
+}
 
 #endif

@@ -168,8 +168,8 @@ api_report_create(struct http_call *call)
 	struct report_error	 err;
 	struct incident		*inc;
 	const char		*key = http_header(call, "Idempotency-Key");
-	char			 hash[RECORD_HASH_HEX], *canon, *raw, *location;
-	size_t			 rawlen, canonlen;
+	struct report_text	 text;
+	char			 hash[RECORD_HASH_HEX], *location;
 	json_t			*report;
 	int64_t			 occurred;
 	int			 rc;
@@ -189,35 +189,42 @@ api_report_create(struct http_call *call)
 		return;
 	}
 	memset(&err, 0, sizeof(err));
-	if ((report = report_parse_opts(call->body, call->body_len, time_now_ms(),
-	    call->person != NULL ? REPORT_PHONED : 0, &occurred,
-	    &err)) == NULL) {
+	/*
+	 * The report's own dump comes with it, for its record and its view;
+	 * and the canonical one: the same report, whatever the key order or
+	 * spacing, has one hash.  occurred_at is left out of that: a client
+	 * retrying may well rebuild it from its clock, and that must not turn
+	 * a retry into a refusal.
+	 */
+	memset(&text, 0, sizeof(text));
+	if (call->person == NULL)
+		rc = report_parse_dump(call->body, call->body_len, time_now_ms(),
+		    0, &occurred, &err, &report, &text);
+	/* Taken by phone: the office it names leaves it before its texts. */
+	else if ((report = report_parse_opts(call->body, call->body_len,
+	    time_now_ms(), REPORT_PHONED, &occurred, &err)) == NULL)
+		rc = -EINVAL;
+	else if ((office = api_phoned_office(call, report)) == NULL) {
+		json_decref(report);
+		return;
+	} else if ((rc = report_dump(report, &text.raw, &text.rawlen,
+	    &text.canon, &text.canonlen)) != 0)
+		json_decref(report);
+	if (rc == -EINVAL) {
 		api_bad_body(call, &err);
 		return;
 	}
-	if (call->person != NULL &&
-	    (office = api_phoned_office(call, report)) == NULL) {
-		json_decref(report);
-		return;
-	}
-	/*
-	 * The same report, whatever the key order or spacing, has one hash.
-	 * occurred_at is left out: a client retrying may well rebuild it from
-	 * its clock, and that must not turn a retry into a refusal.  The
-	 * report's own dump comes with it, for its record and its view.
-	 */
-	if (report_dump(report, &raw, &rawlen, &canon, &canonlen) != 0) {
-		json_decref(report);
+	if (rc != 0) {
 		http_error(call, 503, NULL, "out of memory; retry shortly");
 		return;
 	}
-	record_hash(canon, canonlen, hash);	/* the log's SHA-256 hex */
-	free(canon);
+	record_hash(text.canon, text.canonlen, hash);	/* the log's SHA-256 hex */
+	free(text.canon);
 
 	if (key != NULL &&
 	    (inc = incident_find_idem(office->id, key)) != NULL) {
 		json_decref(report);
-		free(raw);
+		free(text.raw);
 		if (inc->body_sha256 != NULL && strcmp(inc->body_sha256, hash) != 0) {
 			http_error(call, 422, "Idempotency-Key", "Idempotency-Key '%s' "
 			    "was already used for a different report (%s, \"%s\"); "
@@ -231,10 +238,10 @@ api_report_create(struct http_call *call)
 	}
 
 	rc = incact_report_dumped(office->id, call->person != NULL ?
-	    call->person->id : NULL, key, report, raw, rawlen, occurred, hash,
-	    &inc);
+	    call->person->id : NULL, key, report, text.raw, text.rawlen, occurred,
+	    hash, &inc);
 	json_decref(report);
-	free(raw);
+	free(text.raw);
 	if (rc != 0) {
 		api_not_saved(call, rc, "the report");
 		return;

@@ -47,14 +47,13 @@
 #include "base/netaddr.h"
 #include "config/config.h"
 #include "intake/conn.h"
-#include "intake/httpstatus.h"
+#include "intake/connhead.h"
 #include "parse/httpreq.h"
 
 #define CONN_HOLD_MAX		(64 * 1024)	/* input kept while a request is answered */
 #define CONN_FD_RESERVE		64	/* descriptors kept for the log, plugins, deliveries */
 #define CONN_LINGER_MS		2000	/* reading what a client still sends before closing */
 #define CONN_PAUSE_MS		100	/* the listeners rest this long after accept() fails */
-#define CONN_RETRY_AFTER	"5"	/* seconds, on a 503 or 429 that names none */
 #define CONN_NOFILE_MAX		(1 << 20)
 
 enum conn_state {
@@ -100,17 +99,20 @@ struct conn_stream {
 	void			*arg;
 };
 
+/* One allocation: the url, body and headers' texts follow in[]. */
 struct conn_request {
 	struct conn		*conn;		/* NULL once the connection is gone */
 	const char		*method;
 	char			*url;
-	struct evkeyvalq	 in, out;
+	struct evkeyvalq	 out;
 	char			*body;
 	size_t			 body_len;
 	char			 peer[INET6_ADDRSTRLEN];
 	char			 version[12];
 	int			 keep_alive;
 	int			 tls;
+	size_t			 nin;
+	struct { const char *name, *value; } in[];
 };
 
 struct conn_listener {
@@ -206,43 +208,6 @@ conn_set_idle(struct conn *c)
 
 /* Answers ----------------------------------------------------------------- */
 
-/* The status line and headers; the body follows unless HEAD. */
-static void
-conn_write(struct conn *c, const char *version, int status,
-    const char *content_type, const struct evkeyvalq *extra, const char *body,
-    size_t len, int keep, int head_only)
-{
-	struct evbuffer		*out = bufferevent_get_output(c->bev), *now = NULL;
-	const struct evkeyval	*kv;
-	int			 fd = bufferevent_getfd(c->bev);
-
-	/* Plain TCP with nothing queued: written now, sparing two epoll_ctl. */
-	if (!c->tls && fd != -1 && evbuffer_get_length(out) == 0 &&
-	    (now = evbuffer_new()) != NULL)
-		out = now;
-	evbuffer_add_printf(out, "%s %d %s\r\n", version, status,
-	    httpstatus_reason(status));
-	if (content_type != NULL)
-		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
-	evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: %s\r\n",
-	    len, keep ? "keep-alive" : "close");
-	if (extra != NULL)
-		TAILQ_FOREACH(kv, extra, next)
-			evbuffer_add_printf(out, "%s: %s\r\n", kv->key, kv->value);
-	/* Clients and load balancers retry a 503 or 429 only when told when. */
-	if ((status == 503 || status == 429) && (extra == NULL ||
-	    evhttp_find_header(extra, "Retry-After") == NULL))
-		evbuffer_add_printf(out, "Retry-After: %s\r\n", CONN_RETRY_AFTER);
-	evbuffer_add(out, "\r\n", 2);
-	if (!head_only && len > 0)
-		evbuffer_add(out, body, len);
-	if (now != NULL) {
-		(void)evbuffer_write(now, fd);	/* the rest, or a failure, queues */
-		evbuffer_add_buffer(bufferevent_get_output(c->bev), now);
-		evbuffer_free(now);
-	}
-}
-
 /*
  * The connection's own refusal (a head too slow or too large, a server
  * full): {"error", "field": null}, then close.
@@ -259,7 +224,7 @@ conn_refuse(struct conn *c, int status, const char *why)
 	o = json_pack("{s:s, s:n}", "error", why, "field");
 	text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
-	conn_write(c, "HTTP/1.1", status, "application/json; charset=utf-8",
+	connhead_write(c->bev, c->tls, "HTTP/1.1", status, "application/json; charset=utf-8",
 	    &extra, text != NULL ? text : "{}", text != NULL ? strlen(text) : 2,
 	    0, 0);
 	free(text);
@@ -344,47 +309,66 @@ conn_free(struct conn *c)
 static void
 conn_request_free(struct conn_request *r)
 {
-	evhttp_clear_headers(&r->in);
 	evhttp_clear_headers(&r->out);
-	free(r->url);
-	free(r->body);
 	free(r);
 }
 
-/* The request just read, copied out of the parser: it may outlive the connection. */
+/* S and its NUL at *AT, which moves past them. */
+static char *
+conn_put(char **at, const char *s, size_t n)
+{
+	char *p = memcpy(*at, s, n);
+
+	p[n] = '\0';
+	*at += n + 1;
+	return p;
+}
+
+/*
+ * The request just read, copied out of the parser in one piece: it may
+ * outlive the connection.  A header evhttp_add_header() would drop (a
+ * line break in its name, or one not continued in its value) fails it.
+ */
 static struct conn_request *
 conn_request_take(struct conn *c)
 {
 	struct conn_request	*r;
-	const char		*body;
-	size_t			 i, len;
+	const char		*body, *url = httpreq_url(c->parser), *n, *v;
+	size_t			 i, len, nh = httpreq_nheaders(c->parser), size;
+	char			*at;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	body = httpreq_body(c->parser, &len);
+	size = sizeof(*r) + nh * sizeof(r->in[0]) + strlen(url) + len + 2;
+	for (i = 0; i < nh; i++) {
+		n = httpreq_header_name(c->parser, i);
+		v = httpreq_header_value(c->parser, i);
+		size += strlen(n) + strlen(v) + 2;
+		if (strpbrk(n, "\r\n") != NULL)
+			return NULL;
+		while ((v = strpbrk(v, "\r\n")) != NULL)
+			if (*(v += strspn(v, "\r\n")) != ' ' && *v != '\t')
+				return NULL;
+	}
+	if ((r = calloc(1, size)) == NULL)
 		return NULL;
-	TAILQ_INIT(&r->in);
 	TAILQ_INIT(&r->out);
 	r->conn = c;
 	r->method = httpreq_method(c->parser);
 	r->keep_alive = httpreq_keep_alive(c->parser);
 	r->tls = c->tls;
-	snprintf(r->version, sizeof(r->version), "%s",
-	    httpreq_version(c->parser));
-	snprintf(r->peer, sizeof(r->peer), "%s", c->src->addr);
-	body = httpreq_body(c->parser, &len);
-	if ((r->url = strdup(httpreq_url(c->parser))) == NULL ||
-	    (r->body = malloc(len + 1)) == NULL) {
-		conn_request_free(r);
-		return NULL;
-	}
-	memcpy(r->body, body, len);
-	r->body[len] = '\0';
+	n = httpreq_version(c->parser);
+	memcpy(r->version, n, strnlen(n, sizeof(r->version) - 1));
+	memcpy(r->peer, c->src->addr, sizeof(r->peer));
+	at = (char *)&r->in[nh];
+	r->url = conn_put(&at, url, strlen(url));
+	r->body = conn_put(&at, body, len);
 	r->body_len = len;
-	for (i = 0; i < httpreq_nheaders(c->parser); i++)
-		if (evhttp_add_header(&r->in, httpreq_header_name(c->parser, i),
-		    httpreq_header_value(c->parser, i)) != 0) {
-			conn_request_free(r);
-			return NULL;
-		}
+	for (r->nin = nh, i = 0; i < nh; i++) {
+		n = httpreq_header_name(c->parser, i);
+		v = httpreq_header_value(c->parser, i);
+		r->in[i].name = conn_put(&at, n, strlen(n));
+		r->in[i].value = conn_put(&at, v, strlen(v));
+	}
 	return r;
 }
 
@@ -403,7 +387,13 @@ conn_request_url(const struct conn_request *r)
 const char *
 conn_request_header(const struct conn_request *r, const char *name)
 {
-	return evhttp_find_header(&r->in, name);
+	size_t i;
+
+	/* evhttp_find_header()'s match: the first, ASCII case ignored. */
+	for (i = 0; i < r->nin; i++)
+		if (evutil_ascii_strcasecmp(r->in[i].name, name) == 0)
+			return r->in[i].value;
+	return NULL;
 }
 
 const char *
@@ -446,8 +436,9 @@ conn_reply(struct conn_request *r, int status, const char *content_type,
 	c->cur = NULL;
 	keep = r->keep_alive && c->state == CONN_WAIT;
 	c->answers++;
-	conn_write(c, r->version, status, content_type, &r->out, body, len, keep,
-	    strcmp(r->method, "HEAD") == 0);
+	if (connhead_write(c->bev, c->tls, r->version, status, content_type,
+	    &r->out, body, len, keep, strcmp(r->method, "HEAD") == 0) != 0)
+		keep = 0;	/* nothing written: the client sees the close */
 	conn_request_free(r);
 	if (!keep) {
 		conn_close_after_answer(c);
@@ -467,23 +458,17 @@ conn_stream_begin(struct conn_request *r, int status, const char *content_type,
 	static const char	 nomem[] = "{\"error\":\"dutyd is out of memory; "
 	    "retry shortly\",\"field\":null}\n";
 	struct conn		*c = r->conn;
-	struct conn_stream	*s;
-	struct evbuffer		*out;
-	const struct evkeyval	*kv;
+	struct conn_stream	*s = NULL;
 
-	if (c == NULL || (s = calloc(1, sizeof(*s))) == NULL) {
+	/* No Content-Length: the body ends when the connection closes. */
+	if (c == NULL || (s = calloc(1, sizeof(*s))) == NULL ||
+	    connhead_write(c->bev, c->tls, r->version, status, content_type,
+	    &r->out, NULL, CONNHEAD_STREAM, 0, 1) != 0) {
+		free(s);
 		conn_reply(r, 503, "application/json; charset=utf-8", nomem,
 		    sizeof(nomem) - 1);
 		return NULL;
 	}
-	/* No Content-Length: the body ends when the connection closes. */
-	out = bufferevent_get_output(c->bev);
-	evbuffer_add_printf(out, "%s %d %s\r\nContent-Type: %s\r\n"
-	    "Connection: close\r\n", r->version, status, httpstatus_reason(status),
-	    content_type);
-	TAILQ_FOREACH(kv, &r->out, next)
-		evbuffer_add_printf(out, "%s: %s\r\n", kv->key, kv->value);
-	evbuffer_add(out, "\r\n", 2);
 	conn_request_free(r);
 	c->cur = NULL;
 	c->state = CONN_STREAM;

@@ -585,6 +585,7 @@ notify_intent(struct incident *inc, enum notify_event ev, int level)
 	const char	*text;
 	size_t		 len;
 	int64_t		 late = 0;
+	int		 rc;
 
 	if (ev == NOTIFY_ESCALATED && level >= 2)
 		late = inc->level_clock != NULL ? inc->level_clock->late_ms : 0;
@@ -604,10 +605,18 @@ notify_intent(struct incident *inc, enum notify_event ev, int level)
 		log_warnx("incident %s: nobody to notify of %s; check the duty "
 		    "roster and people's contacts in the configuration", inc->id,
 		    notify_event_name(ev));
-	data = json_pack("{s:o, s:o, s:o, s:o}", "event",
-	    jintern_str(notify_event_name(ev)), "recipients", recipients,
-	    "late_ms", jintern_int(late), "on_duty", on_duty);
-	if (data == NULL || (ev == NOTIFY_UPDATED && json_object_set_new(data,
+	if ((data = json_object()) == NULL) {
+		json_decref(recipients);
+		json_decref(on_duty);
+		return -ENOMEM;
+	}
+	/* json_pack()'s members in its order, without its reading a format. */
+	rc = json_object_set_new_nocheck(data, "event",
+	    jintern_str(notify_event_name(ev)));
+	rc |= json_object_set_new_nocheck(data, "recipients", recipients);
+	rc |= json_object_set_new_nocheck(data, "late_ms", jintern_int(late));
+	rc |= json_object_set_new_nocheck(data, "on_duty", on_duty);
+	if (rc != 0 || (ev == NOTIFY_UPDATED && json_object_set_new(data,
 	    "update", json_integer(level)) != 0) || (ev != NOTIFY_UPDATED &&
 	    level >= 2 && json_object_set_new(data, "level",
 	    json_integer(level)) != 0)) {

@@ -74,6 +74,21 @@ json_t	*report_parse_update(const char *body, size_t len,
 int	 report_dump(const json_t *report, char **raw, size_t *rawlen,
 	    char **canon, size_t *canonlen);
 
+/*
+ * report_parse_opts() and report_dump() in one: *REPORT and its two texts
+ * in *TEXT (free raw and canon).  Knowing which parser read the body, it
+ * does not look at the characters of strings jfast has checked already.
+ * 0; -EINVAL with *err (report_parse_opts() refused the body: its *err);
+ * -ENOMEM when the texts could not be made.
+ */
+struct report_text {
+	char	*raw, *canon;
+	size_t	 rawlen, canonlen;
+};
+int	 report_parse_dump(const char *body, size_t len, int64_t now_ms,
+	    unsigned flags, int64_t *occurred_ms, struct report_error *err,
+	    json_t **report, struct report_text *text);
+
 /* 1..IDEMPOTENCY_KEY_MAX printable ASCII bytes.  0 or -EINVAL. */
 int	 report_check_idempotency_key(const char *key);
 

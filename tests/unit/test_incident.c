@@ -806,6 +806,100 @@ test_received_line_is_jansson_s(void **state)
 	}
 }
 
+/* YAML with every person hearing only of level I (min_level). */
+static char *
+only_level_one(const char *yaml)
+{
+	const char	*at;
+	char		*out, *o;
+
+	assert_non_null(out = malloc(2 * strlen(yaml) + 1));
+	for (o = out; *yaml != '\0'; yaml++) {
+		if (strncmp(yaml, "contacts:", 9) == 0)
+			for (at = "min_level: I, "; *at != '\0'; at++)
+				*o++ = *at;
+		*o++ = *yaml;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Every notify.intent line is what json_pack() made before its data was
+ * built member by member (notify.c): jansson's dump of the parsed data,
+ * byte for byte, members in json_pack()'s order, then "update" or
+ * "level"; an intent naming nobody (min_level holds everyone back from a
+ * level IV report) keeps its on-duty snapshot.  For news, escalations, a
+ * level, a follow-up and an acknowledgement.
+ */
+static void
+test_intent_lines_are_jansson_s(void **state)
+{
+	static const char *const order[] = { "event", "recipients", "late_ms",
+	    "on_duty", "update", "level", NULL };
+	struct incident	*inc, *quiet;
+	json_t		*report, *root, *data, *v;
+	const char	*line, *key, *at;
+	char		*want, *yaml;
+	size_t		 i, k, seen = 0, empty = 0, extra = 0;
+	int64_t		 ms;
+	int		 changed;
+
+	(void)state;
+	yaml = only_level_one(conf_levels);
+	corefix_start(yaml);
+	free(yaml);
+	inc = corefix_report("county-a", "化工厂爆炸");
+	at = "{\"title\":\"t\",\"occurred_at\":\"2026-12-02T08:00:00+08:00\","
+	    "\"level\":\"IV\"}";
+	assert_non_null(report = report_parse(at, strlen(at), &ms, NULL));
+	assert_int_equal(incact_report("county-b", NULL, report, ms, "0",
+	    &quiet), 0);
+	json_decref(report);
+	fakeclock_turn();
+	assert_non_null(report = report_parse_update("{\"details\":\"续报\"}",
+	    strlen("{\"details\":\"续报\"}"), NULL));
+	assert_int_equal(incact_update(inc, "county-a", NULL, report, &changed), 0);
+	json_decref(report);
+	fakeclock_turn();
+	fakeclock_advance(21 * MIN);	/* escalated, then level 2 */
+	fakeclock_advance(11 * MIN);
+	assert_int_equal(incact_acknowledge(inc, "zhang", "收到", &changed), 0);
+	fakeclock_turn();
+	for (i = 0; i < memstore_count(); i++) {
+		line = memstore_line(i);
+		/* notify_intent()'s: of incident events (not a reminder's). */
+		if (strstr(line, "\"event\":\"notify.intent\"") == NULL ||
+		    strstr(line, "\"data\":{\"event\":\"incident.") == NULL)
+			continue;
+		seen++;
+		assert_non_null(root = json_loads(line, 0, NULL));
+		data = json_object_get(root, "data");
+		want = json_dumps(data, JSON_COMPACT);
+		assert_non_null(at = strstr(line, ",\"data\":"));
+		assert_memory_equal(at + 8, want, strlen(want));
+		assert_memory_equal(at + 8 + strlen(want), ",\"prev\":", 8);
+		free(want);
+		k = 0;
+		json_object_foreach(data, key, v) {
+			while (order[k] != NULL && strcmp(order[k], key) != 0)
+				k++;
+			if (order[k] == NULL)
+				fail_msg("%s: %s", key, line);
+			if (k < 4)
+				assert_string_equal(key, order[k]);
+			extra += k >= 4;
+			k++;
+		}
+		assert_true(json_is_object(json_object_get(data, "on_duty")));
+		empty += json_array_size(json_object_get(data, "recipients")) == 0;
+		json_decref(root);
+	}
+	assert_true(seen >= 5);
+	assert_true(empty >= 1);
+	assert_true(extra >= 2);	/* the follow-up's update, level 2 */
+}
+
 /*
  * The view's text is written member by member (incview.c) instead of
  * dumped: in every state an incident can be in, with every member that is
@@ -898,6 +992,7 @@ main(void)
 		cmocka_unit_test_teardown(test_report_tells_the_duty_room_at_once, corefix_teardown),
 		cmocka_unit_test_teardown(test_cached_view_is_the_dumped_view, corefix_teardown),
 		cmocka_unit_test_teardown(test_received_line_is_jansson_s, corefix_teardown),
+		cmocka_unit_test_teardown(test_intent_lines_are_jansson_s, corefix_teardown),
 		cmocka_unit_test_teardown(test_written_view_is_the_dumped_view_in_every_state, corefix_teardown),
 		cmocka_unit_test_teardown(test_closed_lists_and_overdue_count, corefix_teardown),
 		cmocka_unit_test_teardown(test_merge_between_checkpoint_parts, corefix_teardown),

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "base/jfast.h"
 #include "base/jwrite.h"
 #include "base/utf8.h"
 
@@ -127,6 +128,43 @@ test_invalid_utf8_is_refused(void **state)
 	assert_false(jwrite_plain("1234567\n", 8));
 }
 
+/*
+ * Every length to 24 and every place in it: one byte to escape, or not
+ * UTF-8, is found wherever it is (the eight-byte words, the last word
+ * read over bytes already looked at, the bytes one by one), and a
+ * character of two or three bytes anywhere is plain.
+ */
+static void
+test_plain_at_every_place(void **state)
+{
+	static const char *const bad[] = { "\"", "\\", "\x01", "\x1f", "\n",
+	    "\x80", "\xe4\xb8", "\xc3" };
+	static const char *const good[] = { "\x7f", " ", "\xc3\xa9",
+	    "\xe6\x9c\x89", "/" };
+	char	 s[40];
+	size_t	 n, at, k, len;
+
+	(void)state;
+	for (n = 0; n <= 24; n++) {
+		memset(s, 'a', n);
+		assert_true(jwrite_plain(s, n));
+		for (at = 0; at < n; at++) {
+			for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+				memset(s, 'a', sizeof(s));
+				len = strlen(bad[k]);
+				memcpy(s + at, bad[k], len);
+				assert_false(jwrite_plain(s, n + len));
+			}
+			for (k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+				memset(s, 'a', sizeof(s));
+				len = strlen(good[k]);
+				memcpy(s + at, good[k], len);
+				assert_true(jwrite_plain(s, n + len));
+			}
+		}
+	}
+}
+
 /* utf8_decode()'s validity, sequence for sequence. */
 static int
 decoder_valid(const unsigned char *u, size_t n)
@@ -192,6 +230,48 @@ test_plain_is_the_decoder(void **state)
 		u[a + 2] = 0x20;
 		assert_false(jwrite_plain((char *)u, sizeof(u)));
 	}
+}
+
+/*
+ * Two characters at once (jwrite_utf8_pair()): every three bytes led by
+ * 0xe0..0xef before and after a Chinese character, in jwrite_plain() and
+ * in jfast's check of a body, answer as the decoder and jansson do.
+ */
+static void
+test_pairs_are_the_decoder(void **state)
+{
+	static const unsigned char third[] = { 0x00, 0x22, 0x41, 0x5c, 0x7f,
+	    0x80, 0x9f, 0xa0, 0xbf, 0xc0, 0xe4, 0xff };
+	unsigned char	 u[8], body[32];
+	unsigned	 a, b, c, first;
+	json_t		*fast, *slow;
+
+	(void)state;
+	for (first = 0; first <= 1; first++)
+		for (a = 0xe0; a <= 0xef; a++)
+			for (b = 0; b < 256; b++)
+				for (c = 0; c < sizeof(third); c++) {
+					memcpy(u, "\xe4\xb8\xad\xe4\xb8\xad" "ab", 8);
+					u[first ? 0 : 3] = (unsigned char)a;
+					u[first ? 1 : 4] = (unsigned char)b;
+					u[first ? 2 : 5] = third[c];
+					assert_int_equal(jwrite_plain((char *)u, 8),
+					    decoder_valid(u, 8));
+					memcpy(body, "{\"k\":\"", 6);
+					memcpy(body + 6, u, 8);
+					memcpy(body + 14, "\"}", 2);
+					fast = jfast_load((char *)body, 16);
+					slow = json_loadb((char *)body, 16,
+					    JSON_REJECT_DUPLICATES, NULL);
+					assert_true(fast == NULL ||
+					    json_equal(fast, slow));
+					if (decoder_valid(u, 8))
+						assert_non_null(fast);
+					else if (slow == NULL)
+						assert_null(fast);
+					json_decref(fast);
+					json_decref(slow);
+				}
 }
 
 static void
@@ -338,6 +418,8 @@ main(void)
 		cmocka_unit_test(test_leaves),
 		cmocka_unit_test(test_invalid_utf8_is_refused),
 		cmocka_unit_test(test_plain_is_the_decoder),
+		cmocka_unit_test(test_plain_at_every_place),
+		cmocka_unit_test(test_pairs_are_the_decoder),
 		cmocka_unit_test(test_containers),
 		cmocka_unit_test(test_cycle_is_refused),
 		cmocka_unit_test(test_random_trees),

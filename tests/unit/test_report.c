@@ -786,6 +786,87 @@ test_dump_is_the_canonical_text(void **state)
 }
 
 /*
+ * report_parse_dump() writes the strings of a body jfast read without
+ * looking at their characters (JWRITE_PLAIN): its texts are jansson's
+ * dumps of the report, to the byte, for bodies jfast reads and bodies it
+ * leaves to jansson (escapes, which a trusted write would get wrong), and
+ * its reports and errors are report_parse_opts()'s.
+ */
+static void
+test_parse_dump_is_jansson(void **state)
+{
+	static const char *const bodies[] = {
+		"{\"title\":\"某镇化工厂爆炸\",\"occurred_at\":\"" WHEN "\","
+		    "\"level\":\"IV\",\"location\":\"某县某镇\",\"details\":"
+		    "\"一二三四五六七八九十 abc/def \x7f ~ \xf0\x9f\x94\xa5\"}",
+		"{ \"occurred_at\" : \"" WHEN "\" ,\n\t\"title\":\"t\","
+		    "\"casualties\":{\"missing\":0,\"injured\":5,\"dead\":1},"
+		    "\"reporter\":{\"phone\":\"138 0000\",\"name\":\"王\"},"
+		    "\"level\":2,\"cause\":null,\"measures\":\"封路\"}\r\n",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"level\":\"Ⅱ\","
+		    "\"category\":\"火灾\",\"reporter\":{\"name\":null}}",
+		/* Escapes: jansson parses these, and they must be escaped again. */
+		"{\"title\":\"a\\\"b\\\\c\\n\",\"occurred_at\":\"" WHEN "\","
+		    "\"details\":\"\\u0001\\u2028\\/é\"}",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"reporter\":"
+		    "{\"name\":\"\\u738b\\t\",\"phone\":\"1\"}}",
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"office\":"
+		    "\"county-a\",\"casualties\":{\"dead\":-0}}",
+		"{\"office\":\"county-a\",\"title\":\"t\",\"occurred_at\":\""
+		    WHEN "\"}",
+		/* Refused, either way alike. */
+		"{\"title\":\"t\",\"occurred_at\":\"" WHEN "\",\"x\":1}",
+		"{\"title\":\"tab\tin\",\"occurred_at\":\"" WHEN "\"}",
+		"{\"title\":\"\xe4\xb8\",\"occurred_at\":\"" WHEN "\"}",
+	};
+	struct report_error	 e1, e2;
+	struct report_text	 t;
+	json_t			*r, *slow, *copy;
+	char			*want;
+	int64_t			 m1, m2;
+	size_t			 i;
+	unsigned		 fl;
+	int			 rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+		for (fl = 0; fl <= REPORT_PHONED; fl += REPORT_PHONED) {
+			m1 = m2 = 0;
+			rc = report_parse_dump(bodies[i], strlen(bodies[i]), 0, fl,
+			    &m1, &e1, &r, &t);
+			slow = report_parse_opts(bodies[i], strlen(bodies[i]), 0,
+			    fl | REPORT_JANSSON, &m2, &e2);
+			if (slow == NULL) {
+				assert_int_equal(rc, -EINVAL);
+				assert_null(r);
+				assert_null(t.raw);
+				assert_null(t.canon);
+				assert_int_equal(e1.code, e2.code);
+				assert_string_equal(e1.message, e2.message);
+				continue;
+			}
+			assert_int_equal(rc, 0);
+			assert_true(json_equal(r, slow));
+			assert_true(m1 == m2);
+			want = json_dumps(slow, JSON_COMPACT);
+			assert_string_equal(t.raw, want);
+			assert_int_equal(t.rawlen, strlen(want));
+			free(want);
+			copy = json_copy(slow);
+			json_object_del(copy, "occurred_at");
+			want = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+			assert_string_equal(t.canon, want);
+			assert_int_equal(t.canonlen, strlen(want));
+			free(want);
+			json_decref(copy);
+			json_decref(slow);
+			json_decref(r);
+			free(t.raw);
+			free(t.canon);
+		}
+}
+
+/*
  * The idempotency hash of a report is what it was before the dumps were
  * rewritten (its text and SHA-256 as 5febc9e computed them): a client
  * retrying with its Idempotency-Key across an upgrade gets 200, not 422.
@@ -1013,6 +1094,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dump_is_the_canonical_text),
+		cmocka_unit_test(test_parse_dump_is_jansson),
 		cmocka_unit_test(test_hash_is_the_one_logged_before),
 		cmocka_unit_test(test_fast_parse_is_jansson),
 		cmocka_unit_test(test_report_in_order_is_the_copy),
