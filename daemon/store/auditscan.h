@@ -1,8 +1,9 @@
 /*
  * Reading the audit log without applying it: list the segments, verify the
  * hash chain across all of them, find torn tails, damage and the last
- * complete checkpoint.  Used at start-up (before replay) and by
- * `dutyd --verify-audit`.  No event loop, no daemon state.
+ * complete checkpoint.  Used at start-up (before replay, or on a thread
+ * beside it when the log is one segment) and by `dutyd --verify-audit`.
+ * No event loop, no daemon state.
  *
  * Segments: closed ones are audit-<first seq>-<last seq>.log (12 digits
  * each, so names sort in order); the active one is audit.log.  The chain
