@@ -313,6 +313,7 @@ filelog_open(void *self, int accept_broken, struct store_tail *tail,
 	if (scan->nsegs == 1 && auditscan_start(scan) == 0) {
 		fl.pending = tail;
 		fl.accept_broken = accept_broken;
+		fl.replay_from = 0;	/* not a former open's */
 		return 0;
 	}
 	if ((rc = auditscan_scan(scan, err, errlen)) != 0)
