@@ -15,6 +15,7 @@
  * tests/unit/test_report.c on hostile ones, test_store.c on audit lines.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -184,17 +185,89 @@ jfast_plain(const char *body, size_t len)
 	return 1;
 }
 
+/*
+ * yajl's own blocks for one parse (its handle, lexer, buffers, state
+ * stack: about 2.5 KiB, 2 KiB of it a buffer it allocates even when it
+ * never buffers) come from the caller's stack: as mallocs they were the
+ * most expensive part of a replayed line (a 2 KiB block is past glibc's
+ * per-thread cache and consolidates its fast bins on every line).  yajl
+ * 2.1 cannot reset a handle for the next line.  Each block is preceded by
+ * its size, for realloc; what does not fit goes to malloc.
+ */
+#define JFAST_ARENA	4096
+#define JFAST_ALIGN	16
+
+struct jfast_arena {
+	size_t		 used;
+	_Alignas(JFAST_ALIGN) unsigned char buf[JFAST_ARENA];
+};
+
+static int
+jfast_arena_has(const struct jfast_arena *a, const void *p)
+{
+	uintptr_t u = (uintptr_t)p, b = (uintptr_t)a->buf;
+
+	return u >= b && u < b + sizeof(a->buf);
+}
+
+static void *
+jfast_malloc(void *ctx, size_t n)
+{
+	struct jfast_arena	*a = ctx;
+	size_t			 k = (n + JFAST_ALIGN - 1) & ~(size_t)(JFAST_ALIGN - 1);
+	unsigned char		*p;
+
+	if (k < n || k > sizeof(a->buf) - a->used ||
+	    sizeof(a->buf) - a->used - k < JFAST_ALIGN)
+		return malloc(n);
+	p = a->buf + a->used;
+	memcpy(p, &k, sizeof(k));
+	a->used += JFAST_ALIGN + k;
+	return p + JFAST_ALIGN;
+}
+
+static void
+jfast_free(void *ctx, void *p)
+{
+	/* An arena block goes with the arena. */
+	if (!jfast_arena_has(ctx, p))
+		free(p);
+}
+
+static void *
+jfast_realloc(void *ctx, void *p, size_t n)
+{
+	struct jfast_arena	*a = ctx;
+	size_t			 old;
+	void			*q;
+
+	if (p == NULL)
+		return jfast_malloc(ctx, n);
+	if (!jfast_arena_has(a, p))
+		return realloc(p, n);
+	memcpy(&old, (unsigned char *)p - JFAST_ALIGN, sizeof(old));
+	if (n <= old)
+		return p;
+	if ((q = jfast_malloc(ctx, n)) != NULL)
+		memcpy(q, p, old);
+	return q;
+}
+
 json_t *
 jfast_load(const char *body, size_t len)
 {
-	struct jfast	 f;
-	yajl_handle	 h;
-	int		 ok;
+	struct jfast		 f;
+	struct jfast_arena	 arena;
+	yajl_alloc_funcs	 afs = { jfast_malloc, jfast_realloc, jfast_free,
+				    &arena };
+	yajl_handle		 h;
+	int			 ok;
 
 	if (!jfast_plain(body, len))
 		return NULL;
 	memset(&f, 0, sizeof(f));
-	if ((h = yajl_alloc(&jfast_callbacks, NULL, &f)) == NULL)
+	arena.used = 0;
+	if ((h = yajl_alloc(&jfast_callbacks, &afs, &f)) == NULL)
 		return NULL;
 	/* The body's UTF-8 is checked above: not twice. */
 	yajl_config(h, yajl_dont_validate_strings, 1);

@@ -120,13 +120,35 @@ ledger_link_action(const json_t *data)
 	return 'A';
 }
 
+/* What a message not about an incident's own facts says, or NULL. */
+static json_t *
+ledger_extra(json_t *data)
+{
+	/*
+	 * A handover, an SMS reply, who could not be told, the written
+	 * report (report.submitted) or its reminder, a directive's
+	 * reminder (what it is and how long is left): the first there.
+	 */
+	static const char *const keys[] = { "handover", "reply",
+	    "undeliverable", "report", "reminder", "directive" };
+	json_t	*v;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if ((v = json_object_get(data, keys[i])) != NULL)
+			return v;
+	return NULL;
+}
+
 static int
 ledger_apply_intent(struct notify_subject *subj, const struct record *r)
 {
-	json_t		*recipients, *rcp;
+	json_t		*recipients, *rcp, *extra;
 	enum notify_event ev;
+	json_int_t	 late_ms;
 	size_t		 i;
 	int		 level, update;
+	char		 action;
 
 	ev = notify_event_parse(json_string_value(json_object_get(r->data,
 	    "event")));
@@ -136,35 +158,22 @@ ledger_apply_intent(struct notify_subject *subj, const struct record *r)
 	level = (int)json_integer_value(json_object_get(r->data, "level"));
 	update = (int)json_integer_value(json_object_get(r->data, "update"));
 	notify_told(subj, ev, level, update);
+	/* The same for every recipient: looked up once, not per delivery. */
+	late_ms = json_integer_value(json_object_get(r->data, "late_ms"));
+	extra = ledger_extra(r->data);
+	action = ledger_link_action(r->data);
 	json_array_foreach(recipients, i, rcp) {
 		struct delivery	*d;
 
-		d = ledger_delivery(subj, r->seq, (int)i, ev, rcp,
-		    json_integer_value(json_object_get(r->data, "late_ms")));
+		d = ledger_delivery(subj, r->seq, (int)i, ev, rcp, late_ms);
 		if (d == NULL)
 			return -ENOMEM;
 		d->level = level;
 		d->update = update;
-		/* What a message not about an incident's own facts says. */
-		d->extra = json_incref(json_object_get(r->data, "handover"));
-		if (d->extra == NULL)
-			d->extra = json_incref(json_object_get(r->data, "reply"));
-		if (d->extra == NULL)
-			d->extra = json_incref(json_object_get(r->data,
-			    "undeliverable"));
-		/* The written report (report.submitted) and its reminder. */
-		if (d->extra == NULL)
-			d->extra = json_incref(json_object_get(r->data, "report"));
-		if (d->extra == NULL)
-			d->extra = json_incref(json_object_get(r->data,
-			    "reminder"));
-		/* A directive's reminder: what it is and how long is left. */
-		if (d->extra == NULL)
-			d->extra = json_incref(json_object_get(r->data,
-			    "directive"));
+		d->extra = json_incref(extra);
 		/* The link a tap acknowledges (or approves, "P") with; without it, a details link. */
 		if (d->link[0] != '\0' && links_register(d->link, subj->id,
-		    d->person, ledger_link_action(r->data)) != 0)
+		    d->person, action) != 0)
 			d->link[0] = '\0';
 		if (r->replaying)
 			delivery_schedule(d, 0);

@@ -13,6 +13,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -140,6 +142,43 @@ struct auditscan_state {
 	struct accepted	*acc;
 	size_t		 nacc;
 };
+
+/*
+ * A scan on a thread (auditscan_start): how far it has checked the last
+ * segment, for the replay that follows it.  Told every AUDITSCAN_TELL
+ * lines, not each: a lock and a wake-up a line would cost more than the
+ * line's hash.
+ */
+#define AUDITSCAN_TELL	64
+
+struct auditscan_watch {
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	off_t		 checked;	/* every line ending at or before it checked */
+	int		 waiting;	/* the follower sleeps on cond */
+	int		 stop;		/* the follower gave up: end early */
+	int		 done;
+	int		 rc;
+	char		 err[256];
+};
+
+/* Tells the follower that the last segment is checked up to CHECKED; nonzero: stop. */
+static int
+watch_tell(struct auditscan_watch *w, off_t checked, int done)
+{
+	int stop;
+
+	pthread_mutex_lock(&w->lock);
+	if (checked > w->checked)
+		w->checked = checked;
+	w->done |= done;
+	if (w->waiting)
+		pthread_cond_broadcast(&w->cond);
+	stop = w->stop;
+	pthread_mutex_unlock(&w->lock);
+	return stop;
+}
 
 /* Where a line is: a byte offset in a file, a row's seq in a table. */
 static const char *
@@ -339,7 +378,7 @@ scan_segment(struct auditscan *s, struct auditscan_state *st, size_t idx,
 	ssize_t			 n;
 	off_t			 off = 0;
 	int			 rc = 0;
-	int			 last_seg = idx + 1 == s->nsegs;
+	int			 last_seg = idx + 1 == s->nsegs, told = 0;
 
 	/* In state_dir a link is never followed (filelog.c refuses them too). */
 	fd = open(g->path, O_RDONLY | O_CLOEXEC | (dirmode ? O_NOFOLLOW : 0));
@@ -384,6 +423,21 @@ scan_segment(struct auditscan *s, struct auditscan_state *st, size_t idx,
 			s->torn_offset = off;
 			s->torn_len = (size_t)n;
 			break;
+		}
+		/*
+		 * Every line before this one holds: its prev matched the one
+		 * before it and nothing broke yet (a break stops the follower
+		 * there until the scan ends and says whether it is accepted).
+		 */
+		if (s->watch != NULL && last_seg && s->nbreaks == 0 &&
+		    ++told >= AUDITSCAN_TELL) {
+			told = 0;
+			if (watch_tell(s->watch, off, 0)) {
+				rc = -ECANCELED;
+				snprintf(err, errlen, "the scan of %s was stopped",
+				    g->path);
+				break;
+			}
 		}
 		off += n;
 		if (got == 0)
@@ -509,6 +563,103 @@ auditscan_dir(const char *dir, struct auditscan *s, char *err, size_t errlen)
 }
 
 int
+auditscan_scan(struct auditscan *s, char *err, size_t errlen)
+{
+	return scan_all(s, 1, err, errlen);
+}
+
+static void *
+auditscan_thread(void *arg)
+{
+	struct auditscan	*s = arg;
+	struct auditscan_watch	*w = s->watch;
+	int			 rc;
+
+	rc = scan_all(s, 1, w->err, sizeof(w->err));
+	record_hash_done();
+	pthread_mutex_lock(&w->lock);
+	w->rc = rc;
+	pthread_mutex_unlock(&w->lock);
+	(void)watch_tell(w, 0, 1);
+	return NULL;
+}
+
+int
+auditscan_start(struct auditscan *s)
+{
+	struct auditscan_watch	*w;
+	sigset_t		 all, old;
+	int			 rc;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -ENOMEM;
+	if ((rc = pthread_mutex_init(&w->lock, NULL)) != 0) {
+		free(w);
+		return -rc;
+	}
+	if ((rc = pthread_cond_init(&w->cond, NULL)) != 0) {
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return -rc;
+	}
+	s->watch = w;
+	/* Signals stay with the main thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, auditscan_thread, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		s->watch = NULL;
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return -rc;
+	}
+	return 0;
+}
+
+off_t
+auditscan_wait(struct auditscan *s, off_t need)
+{
+	struct auditscan_watch	*w = s->watch;
+	off_t			 checked;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->checked < need && !w->done) {
+		w->waiting = 1;
+		pthread_cond_wait(&w->cond, &w->lock);
+		w->waiting = 0;
+	}
+	checked = w->checked;
+	pthread_mutex_unlock(&w->lock);
+	return checked;
+}
+
+int
+auditscan_finish(struct auditscan *s, int stop, char *err, size_t errlen)
+{
+	struct auditscan_watch	*w = s->watch;
+	int			 rc;
+
+	if (w == NULL)
+		return 0;
+	if (stop) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = 1;
+		pthread_mutex_unlock(&w->lock);
+	}
+	pthread_join(w->thread, NULL);
+	rc = w->rc;
+	if (rc != 0)
+		snprintf(err, errlen, "%s", w->err);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+	s->watch = NULL;
+	return rc;
+}
+
+int
 auditscan_files(char *const *paths, size_t n, struct auditscan *s, char *err,
     size_t errlen)
 {
@@ -527,8 +678,10 @@ auditscan_files(char *const *paths, size_t n, struct auditscan *s, char *err,
 void
 auditscan_free(struct auditscan *s)
 {
-	size_t i;
+	char	err[8];
+	size_t	i;
 
+	(void)auditscan_finish(s, 1, err, sizeof(err));
 	for (i = 0; i < s->nsegs; i++) {
 		free(s->segs[i].path);
 		free(s->segs[i].name);

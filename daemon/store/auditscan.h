@@ -1,8 +1,9 @@
 /*
  * Reading the audit log without applying it: list the segments, verify the
  * hash chain across all of them, find torn tails, damage and the last
- * complete checkpoint.  Used at start-up (before replay) and by
- * `dutyd --verify-audit`.  No event loop, no daemon state.
+ * complete checkpoint.  Used at start-up (before replay, or on a thread
+ * beside it when the log is one segment) and by `dutyd --verify-audit`.
+ * No event loop, no daemon state.
  *
  * Segments: closed ones are audit-<first seq>-<last seq>.log (12 digits
  * each, so names sort in order); the active one is audit.log.  The chain
@@ -47,6 +48,7 @@ struct auditscan_break {
 };
 
 struct auditscan_state;
+struct auditscan_watch;
 
 struct auditscan {
 	struct auditscan_seg	*segs;
@@ -66,6 +68,7 @@ struct auditscan {
 	size_t			 more_breaks;	/* beyond AUDITSCAN_MAX_BREAKS */
 	int			 rows;		/* fed from a table: offsets are row seqs */
 	struct auditscan_state	*state;		/* while lines are fed */
+	struct auditscan_watch	*watch;		/* while it runs on a thread */
 };
 
 /*
@@ -75,6 +78,28 @@ struct auditscan {
 int	auditscan_list(const char *dir, struct auditscan *, char *err, size_t errlen);
 /* The segments in DIR, oldest first, the active one last. 0 or -errno. */
 int	auditscan_dir(const char *dir, struct auditscan *, char *err, size_t errlen);
+/* The segments auditscan_list() found: auditscan_dir()'s scan. 0 or -errno. */
+int	auditscan_scan(struct auditscan *, char *err, size_t errlen);
+/*
+ * auditscan_scan() on a thread of its own, for start-up's replay to follow
+ * line by line (filelog.c).  Nothing of S but its segments' paths may be
+ * read until auditscan_finish() has returned.  0, or -errno when no
+ * thread started (then scan with auditscan_scan()).
+ */
+int	auditscan_start(struct auditscan *);
+/*
+ * Waits until the scan has checked every line of the last segment that
+ * ends at or before byte NEED (a line is checked when the line after it
+ * names its hash as prev, and everything before it held), or has ended.
+ * How far it has checked: NEED or more, else the scan has ended short of
+ * NEED (then auditscan_finish(), and only what it found decides).
+ */
+off_t	auditscan_wait(struct auditscan *, off_t need);
+/*
+ * Waits for the scan on a thread to end, asking it to stop first when
+ * STOP: auditscan_scan()'s status, and S is whole again.  0 when none ran.
+ */
+int	auditscan_finish(struct auditscan *, int stop, char *err, size_t errlen);
 /* The given files, in this order (for --verify-audit). 0 or -errno. */
 int	auditscan_files(char *const *paths, size_t n, struct auditscan *,
 	    char *err, size_t errlen);

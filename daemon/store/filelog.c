@@ -62,6 +62,12 @@ struct filelog {
 	int		 space_low;	/* the reserve was released: refuse clients' records */
 	struct auditscan scan;		/* from open to replay */
 	size_t		 replay_from;
+	/*
+	 * Set while the scan runs on a thread and replay follows it: what
+	 * open leaves to the end of the scan.
+	 */
+	struct store_tail *pending;
+	int		 accept_broken;
 };
 
 static int	filelog_reserve_make(void);
@@ -275,16 +281,14 @@ filelog_repairs(const struct auditscan *scan, int accept_broken)
 	return list;
 }
 
+static int	filelog_scanned(int, struct store_tail *, char *, size_t);
+
 static int
 filelog_open(void *self, int accept_broken, struct store_tail *tail,
     char *err, size_t errlen)
 {
-	const struct auditscan_break	*bad;
-	struct auditscan		*scan = &fl.scan;
-	const struct auditscan_seg	*g;
-	struct stat			 st;
-	size_t				 i;
-	int				 rc;
+	struct auditscan	*scan = &fl.scan;
+	int			 rc;
 
 	if ((rc = filelog_lock(fl.dir, err, errlen)) != 0)
 		return rc;
@@ -297,8 +301,38 @@ filelog_open(void *self, int accept_broken, struct store_tail *tail,
 	fl.seg_first = fl.seg_last = fl.seg_plain = 0;
 	fl.ckpt_bytes = 0;
 	fl.next_rotate = 0;
-	if ((rc = auditscan_dir(fl.dir, scan, err, errlen)) != 0)
+	fl.pending = NULL;
+	if ((rc = auditscan_list(fl.dir, scan, err, errlen)) != 0)
 		return rc;
+	/*
+	 * One segment: replay starts at its first line whatever the scan
+	 * finds, so the chain is checked on a thread while replay follows
+	 * it, applying only lines it has checked (filelog_follow()).
+	 * What open does with the scan's findings waits for its end.
+	 */
+	if (scan->nsegs == 1 && auditscan_start(scan) == 0) {
+		fl.pending = tail;
+		fl.accept_broken = accept_broken;
+		fl.replay_from = 0;	/* not a former open's */
+		return 0;
+	}
+	if ((rc = auditscan_scan(scan, err, errlen)) != 0)
+		return rc;
+	return filelog_scanned(accept_broken, tail, err, errlen);
+}
+
+/* What open does with the scan's findings: refuse, repair, open the active segment. */
+static int
+filelog_scanned(int accept_broken, struct store_tail *tail, char *err,
+    size_t errlen)
+{
+	const struct auditscan_break	*bad;
+	struct auditscan		*scan = &fl.scan;
+	const struct auditscan_seg	*g;
+	struct stat			 st;
+	size_t				 i;
+	int				 rc;
+
 	if ((bad = auditscan_unaccepted(scan)) != NULL) {
 		if (!accept_broken) {
 			snprintf(err, errlen, "%s; dutyd will not start on a damaged "
@@ -367,6 +401,28 @@ filelog_open(void *self, int accept_broken, struct store_tail *tail,
 	return 0;
 }
 
+/*
+ * Following the scan on its thread: how far replay may read, at least
+ * NEED when the scan has checked that far.  Once it has ended, what it
+ * found decides as in open: a break no audit.chain_broken record accepts
+ * stops start-up here, with nothing after the break applied; else
+ * replay reads every whole record.  -1 with *rc and err when it stops.
+ */
+static off_t
+filelog_follow(off_t need, int *rc, char *err, size_t errlen)
+{
+	struct store_tail	*tail = fl.pending;
+	off_t			 checked;
+
+	if ((checked = auditscan_wait(&fl.scan, need)) >= need)
+		return checked;
+	fl.pending = NULL;
+	if ((*rc = auditscan_finish(&fl.scan, 0, err, errlen)) != 0 ||
+	    (*rc = filelog_scanned(fl.accept_broken, tail, err, errlen)) != 0)
+		return -1;
+	return fl.scan.segs[0].size;
+}
+
 /* Parses and applies the lines of one segment from its start. */
 #define FILELOG_READ_BUF	(1024 * 1024)
 
@@ -379,7 +435,7 @@ filelog_replay_segment(const struct auditscan_seg *g,
 	char	*line = NULL, *buf;
 	size_t	 cap = 0;
 	ssize_t	 n;
-	off_t	 off = 0;
+	off_t	 off = 0, limit;
 	int	 fd, rc = 0;
 
 	if ((fd = open(g->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
@@ -398,9 +454,17 @@ filelog_replay_segment(const struct auditscan_seg *g,
 	if ((buf = malloc(FILELOG_READ_BUF)) != NULL)
 		(void)setvbuf(fp, buf, _IOFBF, FILELOG_READ_BUF);
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	while (off < g->size && (n = getline(&line, &cap, fp)) != -1) {
+	/* Following the scan, nothing of it but the path is ours yet. */
+	limit = fl.pending != NULL ? 0 : g->size;
+	while ((fl.pending != NULL || off < limit) &&
+	    (n = getline(&line, &cap, fp)) != -1) {
 		size_t len = (size_t)n;
 
+		if (fl.pending != NULL && off + n > limit &&
+		    (limit = filelog_follow(off + n, &rc, err, errlen)) == -1)
+			break;
+		if (off + n > limit)
+			break;	/* a torn tail, or what the scan refused */
 		if (line[len - 1] == '\n')
 			len--;
 		off += n;
@@ -423,6 +487,15 @@ filelog_replay(void *self, int (*fn)(const char *, size_t, void *), void *arg,
 
 	for (i = fl.replay_from; i < scan->nsegs && rc == 0; i++)
 		rc = filelog_replay_segment(&scan->segs[i], fn, arg, err, errlen);
+	if (fl.pending != NULL) {
+		/* Replay stopped first, or read nothing: the scan decides. */
+		if (rc == 0)
+			(void)filelog_follow((off_t)LLONG_MAX, &rc, err, errlen);
+		else {
+			fl.pending = NULL;
+			(void)auditscan_finish(scan, 1, err, 0);
+		}
+	}
 	if (rc == 0 && scan->nsegs > 0)
 		log_info("audit log: %zu segment(s), %lld records verified, replayed "
 		    "from %s", scan->nsegs, (long long)scan->records,
@@ -442,7 +515,8 @@ filelog_close(void *self)
 	if (fl.lockfd != -1)
 		close(fl.lockfd);
 	fl.lockfd = -1;
-	auditscan_free(&fl.scan);
+	fl.pending = NULL;
+	auditscan_free(&fl.scan);	/* a scan still running is stopped */
 	free(fl.path);
 	fl.path = NULL;
 	free(fl.dir);

@@ -14,12 +14,26 @@
 #include "base/timeutil.h"
 #include "store/record.h"
 
+/*
+ * Fetched once a thread: OpenSSL 3's one-shot SHA256() looks the digest up
+ * on every call.  Start-up's chain check runs beside replay on a thread of
+ * its own (auditscan.c), which lets go of them with record_hash_done().
+ */
+static _Thread_local EVP_MD	*sha256;
+static _Thread_local EVP_MD_CTX	*ctx;
+
+void
+record_hash_done(void)
+{
+	EVP_MD_CTX_free(ctx);
+	ctx = NULL;
+	EVP_MD_free(sha256);
+	sha256 = NULL;
+}
+
 void
 record_hash(const char *line, size_t len, char hex[RECORD_HASH_HEX])
 {
-	/* Fetched once: OpenSSL 3's one-shot SHA256() looks the digest up on every call. */
-	static EVP_MD		*sha256;
-	static EVP_MD_CTX	*ctx;
 	unsigned char		 md[SHA256_DIGEST_LENGTH];
 	static const char	 digits[] = "0123456789abcdef";
 	size_t			 i;

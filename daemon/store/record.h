@@ -46,6 +46,8 @@ struct record {
 };
 
 void	record_hash(const char *line, size_t len, char hex[RECORD_HASH_HEX]);
+/* What record_hash() keeps for the calling thread goes (a thread that ends). */
+void	record_hash_done(void);
 /* Whether S starts with 64 lowercase hex digits, as a hash is written. */
 int	record_hash_digits(const char *s);
 /* Parses one line (without newline) into rec; *root owns the strings. 0 or -EINVAL with why. */

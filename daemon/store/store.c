@@ -137,9 +137,7 @@ store_open(const struct store_backend *be, store_apply_fn apply,
 		st.be = NULL;
 		return rc;
 	}
-	st.seq = tail.seq;
-	memcpy(st.hash, tail.seq > 0 ? tail.hash : RECORD_ZERO_HASH,
-	    sizeof(st.hash));
+	/* The file backend fills the tail in as its scan ends, during replay. */
 	if ((rc = be->replay(be->self, store_replay_line, &sr, err,
 	    errlen)) != 0) {
 		json_decref(tail.repairs);
@@ -147,6 +145,9 @@ store_open(const struct store_backend *be, store_apply_fn apply,
 		st.be = NULL;
 		return rc;
 	}
+	st.seq = tail.seq;
+	memcpy(st.hash, tail.seq > 0 ? tail.hash : RECORD_ZERO_HASH,
+	    sizeof(st.hash));
 	json_array_foreach(tail.repairs, i, r) {
 		const char *event = json_string_value(json_object_get(r, "event"));
 

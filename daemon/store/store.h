@@ -70,7 +70,11 @@ struct store_tail {
 struct store_backend {
 	const char	*name;
 	void		*self;
-	/* Opens, verifies, repairs what is safe to repair; fills tail. */
+	/*
+	 * Opens, verifies, repairs what is safe to repair; fills tail, or
+	 * leaves it to replay(), which then verifies as it goes, calls
+	 * line() only for lines verified, and fails as open() would.
+	 */
 	int	(*open)(void *self, int accept_broken, struct store_tail *tail,
 		    char *err, size_t errlen);
 	/* Calls line() for every line from the newest complete checkpoint on. */

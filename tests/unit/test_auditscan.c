@@ -129,6 +129,35 @@ test_segments_chain_and_replay_start(void **state)
 	rmstate(dir);
 }
 
+/*
+ * A log of one segment replays from its start also when the log opened
+ * before it in the process started from a later segment (filelog.c's
+ * replay start is set before the scan on a thread has ended).
+ */
+static void
+test_one_segment_after_several(void **state)
+{
+	char	*many = mkstate(), *one = mkstate(), err[256];
+
+	assert_int_equal(store_open(filelog_at(one), apply, 0, err, sizeof(err)), 0);
+	append("dutyd.started");
+	append("dutyd.stopped");
+	append("dutyd.started");
+	store_close();
+	make_segments(many);
+	napplied = 0;
+	assert_int_equal(store_open(filelog_at(many), apply, 0, err, sizeof(err)), 0);
+	assert_int_equal(napplied, 7);	/* from the second segment */
+	store_close();
+	napplied = 0;
+	assert_int_equal(store_open(filelog_at(one), apply, 0, err, sizeof(err)), 0);
+	assert_int_equal(napplied, 3);
+	assert_int_equal(store_last_seq(), 3);
+	store_close();
+	rmstate(many);
+	rmstate(one);
+}
+
 static void
 test_damage_in_a_closed_segment(void **state)
 {
@@ -482,6 +511,7 @@ main(void)
 		cmocka_unit_test(test_restart_does_not_count_the_checkpoint),
 		cmocka_unit_test(test_interleaved_checkpoint_replays),
 		cmocka_unit_test(test_segments_chain_and_replay_start),
+		cmocka_unit_test(test_one_segment_after_several),
 		cmocka_unit_test(test_damage_in_a_closed_segment),
 		cmocka_unit_test(test_files_in_order_and_partial),
 		cmocka_unit_test(test_segment_names),

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "base/jfast.h"
 #include "store/record.h"
 #include "store/replayline.h"
 
@@ -198,6 +199,70 @@ test_limits(void **state)
 	assert_int_equal(both(line), 0);
 }
 
+/*
+ * jfast_load() gives yajl blocks from a stack arena (base/jfast.c), the
+ * heap past it: bodies big, deep, wide and broken parse to jansson's tree
+ * or to nothing, and ASan (make check's second pass) sees no block freed
+ * that malloc did not give.
+ */
+static void
+test_jfast_arena(void **state)
+{
+	static const size_t	 sizes[] = { 0, 1, 2047, 2048, 4096, 300000 };
+	json_error_t		 jerr;
+	json_t			*fast, *slow;
+	char			*body;
+	size_t			 i, n, len, cap = 400000;
+	int			 depth;
+
+	(void)state;
+	assert_non_null(body = malloc(cap));
+	/* Strings around yajl's 2 KiB buffer and far past the arena. */
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		len = (size_t)snprintf(body, cap, "{\"s\":\"");
+		memset(body + len, 'x', sizes[i]);
+		len += sizes[i];
+		len += (size_t)snprintf(body + len, cap - len, "\",\"n\":12}");
+		assert_non_null(fast = jfast_load(body, len));
+		assert_non_null(slow = json_loadb(body, len, 0, &jerr));
+		assert_true(json_equal(fast, slow));
+		json_decref(fast);
+		json_decref(slow);
+		/* Cut anywhere: nothing (jansson then says why), never a tree. */
+		for (n = 0; n < len; n += len / 7 + 1)
+			assert_null(jfast_load(body, n));
+	}
+	/* As deep as jfast goes, and one deeper. */
+	for (depth = 15; depth <= 17; depth++) {
+		len = 0;
+		for (i = 0; i < (size_t)depth; i++)
+			len += (size_t)snprintf(body + len, cap - len, "{\"a\":");
+		len += (size_t)snprintf(body + len, cap - len, "[1,\"b\",null]");
+		for (i = 0; i < (size_t)depth; i++)
+			body[len++] = '}';
+		fast = jfast_load(body, len);
+		assert_non_null(slow = json_loadb(body, len, 0, &jerr));
+		/* The array inside is one more level. */
+		assert_true(depth + 1 <= 16 ? fast != NULL : fast == NULL);
+		if (fast != NULL)
+			assert_true(json_equal(fast, slow));
+		json_decref(fast);
+		json_decref(slow);
+	}
+	/* Wide: 20,000 members, each a key yajl hands over. */
+	len = (size_t)snprintf(body, cap, "{");
+	for (i = 0; i < 20000; i++)
+		len += (size_t)snprintf(body + len, cap - len, "%s\"k%zu\":[%zu]",
+		    i ? "," : "", i, i);
+	body[len++] = '}';
+	assert_non_null(fast = jfast_load(body, len));
+	assert_non_null(slow = json_loadb(body, len, 0, &jerr));
+	assert_true(json_equal(fast, slow));
+	json_decref(fast);
+	json_decref(slow);
+	free(body);
+}
+
 int
 main(void)
 {
@@ -205,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_dutyds_own_lines),
 		cmocka_unit_test(test_other_lines_are_record_parses),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_jfast_arena),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

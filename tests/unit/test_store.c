@@ -362,6 +362,148 @@ test_garbage_in_the_middle_stops_start(void **state)
 	cleanup(dir);
 }
 
+/*
+ * A log of one segment is checked on a thread while replay follows it
+ * (filelog.c, auditscan_start()): a line is applied only once the check
+ * has passed the line after it.  Long enough for many steps of the
+ * check: damage far into it still stops start-up with the error the
+ * check before replay gave, and nothing at or after the bad record is
+ * applied; accepted damage replays every line, as before.
+ */
+#define FOLLOW_N	1000
+
+static int64_t	 follow_max;
+static int	 follow_n;
+
+static int
+follow_apply(const struct record *r)
+{
+	if (r->seq > follow_max)
+		follow_max = r->seq;
+	follow_n++;
+	return 0;
+}
+
+static char *
+follow_log(const char *dir, size_t *len)
+{
+	char	*path = logpath(dir), err[256], *buf;
+	int	 i;
+
+	assert_int_equal(store_open(filelog_at(dir), follow_apply, 0, err,
+	    sizeof(err)), 0);
+	for (i = 1; i <= FOLLOW_N; i++)
+		assert_int_equal(store_append("incident.note", "INC-1",
+		    "person:zhang", json_pack("{s:i, s:s}", "n", i, "text",
+		    "水位上涨"), NULL), 0);
+	store_close();
+	buf = slurp(path, len);
+	free(path);
+	return buf;
+}
+
+/* Line SEQ (1-based) of BUF. */
+static char *
+follow_line(char *buf, int seq)
+{
+	while (--seq > 0)
+		buf = strchr(buf, '\n') + 1;
+	return buf;
+}
+
+static int
+follow_open(const char *dir, int accept_broken, char *err, size_t errlen)
+{
+	int rc;
+
+	follow_max = 0;
+	follow_n = 0;
+	rc = store_open(filelog_at(dir), follow_apply, accept_broken, err,
+	    errlen);
+	store_close();
+	return rc;
+}
+
+static void
+test_follow_stops_before_the_break(void **state)
+{
+	char	*dir = mkstate(), *path = logpath(dir), err[512], *buf, *l, *m;
+	size_t	 len;
+
+	buf = follow_log(dir, &len);
+	/* Intact: every record, in one go. */
+	assert_int_equal(follow_open(dir, 0, err, sizeof(err)), 0);
+	assert_int_equal(follow_n, FOLLOW_N);
+	free(buf);
+	buf = slurp(path, &len);	/* with what that start wrote */
+
+	/* Record 700 edited: seq 701's prev no longer matches it. */
+	l = follow_line(buf, 700);
+	m = strstr(l, "水位上涨");
+	memcpy(m, "水位下降", strlen("水位下降"));
+	spit(path, buf, len);
+	assert_int_equal(follow_open(dir, 0, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "first bad record is seq 700 "));
+	assert_true(follow_max < 700);
+	/* Accepted: every line, the edited one too, as replay always did. */
+	assert_int_equal(follow_open(dir, 1, err, sizeof(err)), 0);
+	assert_true(follow_n >= FOLLOW_N + 1);
+	assert_true(follow_max > FOLLOW_N);
+	free(buf);
+	free(path);
+	cleanup(dir);
+}
+
+static void
+test_follow_stops_before_a_gap(void **state)
+{
+	char	*dir = mkstate(), *path = logpath(dir), err[512], *buf, *l, *n;
+	size_t	 len;
+
+	buf = follow_log(dir, &len);
+	/* Record 500 removed: 501 stands where it was. */
+	l = follow_line(buf, 500);
+	n = strchr(l, '\n') + 1;
+	memmove(l, n, len - (size_t)(n - buf));
+	spit(path, buf, len - (size_t)(n - l));
+	assert_int_equal(follow_open(dir, 0, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "first bad record is seq 500 "));
+	assert_true(follow_max < 500);
+	free(buf);
+	free(path);
+	cleanup(dir);
+}
+
+static void
+test_follow_garbage_and_torn_tail(void **state)
+{
+	char	*dir = mkstate(), *path = logpath(dir), err[512], *buf, *l;
+	size_t	 len, good;
+	FILE	*f;
+
+	buf = follow_log(dir, &len);
+	/* Half a line after the last: cut away, everything before applied. */
+	f = fopen(path, "ab");
+	fputs("{\"seq\":1001,\"ts\":\"2026-11-28T06:40:35.000+00:00\",\"ev", f);
+	fclose(f);
+	assert_int_equal(follow_open(dir, 0, err, sizeof(err)), 0);
+	assert_int_equal(follow_max, FOLLOW_N + 1);	/* + audit.repaired */
+	assert_int_equal(follow_n, FOLLOW_N + 1);
+	free(buf);
+	buf = slurp(path, &good);
+	assert_null(strstr(buf, "\"ev\n"));
+	/* Line 900 no longer JSON: stops there. */
+	l = follow_line(buf, 900);
+	l[0] = 'X';
+	spit(path, buf, good);
+	assert_int_equal(follow_open(dir, 0, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "first bad record is seq 900 "));
+	assert_true(follow_max < 900);
+	free(buf);
+	free(path);
+	cleanup(dir);
+}
+
 static void
 test_unwritable_state_dir(void **state)
 {
@@ -999,6 +1141,9 @@ main(void)
 		cmocka_unit_test(test_tampering_stops_start),
 		cmocka_unit_test(test_removed_record_stops_start),
 		cmocka_unit_test(test_garbage_in_the_middle_stops_start),
+		cmocka_unit_test(test_follow_stops_before_the_break),
+		cmocka_unit_test(test_follow_stops_before_a_gap),
+		cmocka_unit_test(test_follow_garbage_and_torn_tail),
 		cmocka_unit_test(test_unwritable_state_dir),
 		cmocka_unit_test(test_waiters_run_after_commit),
 		cmocka_unit_test(test_held_records_go_with_the_turn),
