@@ -711,6 +711,14 @@ def unchanged(d):
         [r["event"] for r in audit_records(d.state_dir)][-5:],)
 
 
+def only_started_and_stopped(d):
+    """What a shared dutyd's log must hold once it has stopped: what dutyd
+    records only later (an auth.refused when a minute of failed
+    authentications ends, or at stop) is caught here, if not by unchanged."""
+    events = [r["event"] for r in audit_records(d.state_dir)]
+    assert events == ["dutyd.started", "dutyd.stopped"], events
+
+
 @pytest.fixture(scope="module")
 def shared_sink():
     s = Sink(secret="hmac-secret")
@@ -731,6 +739,7 @@ def shared_dutyd(tmp_path_factory, shared_sink):
         d.start()
         yield d
         d.stop()
+        only_started_and_stopped(d)
     finally:
         if d.proc is not None and d.proc.poll() is None:
             d.kill()

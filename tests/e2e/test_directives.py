@@ -16,7 +16,7 @@ import zoneinfo
 
 import pytest
 
-from conftest import ConfigDutyd, Sink, now_rfc3339, unchanged, wait_until
+from conftest import ConfigDutyd, Sink, now_rfc3339, only_started_and_stopped, unchanged, wait_until
 
 ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -135,6 +135,7 @@ def shared_rig(tmp_path_factory):
         r = Rig(dutyd, remind_at="23:59")
         yield r
         r.close()
+        only_started_and_stopped(r.d)
     finally:
         for d in made:
             if d.proc is not None and d.proc.poll() is None:
