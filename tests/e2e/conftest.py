@@ -7,7 +7,9 @@ process started is stopped by its PID.  The tests run in parallel
 binds port 0 and keeps its socket, and dutyd is handed its listening socket
 the way systemd does it (socket activation, see Dutyd.start).
 """
+import contextlib
 import datetime
+import gc
 import hashlib
 import hmac
 import http.client
@@ -412,7 +414,7 @@ class Dutyd:
     def audit(self):
         """The records of audit.log written so far (dutyd may be writing one)."""
         with open(self.audit_path, "rb") as f:
-            return [json.loads(line) for line in whole_lines(f.read())]
+            return parse_records(whole_lines(f.read()))
 
 
 class LoadThreads:
@@ -484,6 +486,20 @@ def whole_lines(data):
     return data[:end].split(b"\n") if end >= 0 else []
 
 
+def parse_records(lines):
+    """json.loads of every line, with the cyclic garbage collector off: the
+    records hold no cycles, and a log of thousands of records kept as
+    dicts set it off again and again (a third of the CPU time of reading
+    the crash test's 15,000 records)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return [json.loads(line) for line in lines]
+    finally:
+        if was:
+            gc.enable()
+
+
 def audit_records(state_dir):
     """Every whole record of every segment, in order.  A running dutyd may
     close audit.log (rename it to a segment) while this reads: then the
@@ -494,17 +510,30 @@ def audit_records(state_dir):
         try:
             for path in files:
                 with open(path, "rb") as f:
-                    out.extend(json.loads(line) for line in whole_lines(f.read()))
+                    out.extend(parse_records(whole_lines(f.read())))
         except FileNotFoundError:
             continue
         if audit_files(state_dir) == files:
             return out
 
 
-def verify_segments(state_dir):
+def verify_segments(state_dir, records=None):
     """The documented check run over the closed segments in name order, then
     audit.log: one chain, seq without gaps from 1, and every closed segment's
-    name gives its first and last seq.  Returns the number of records."""
+    name gives its first and last seq.  Returns the number of records; with
+    RECORDS (a list), appends every record to it as well, parsed once for
+    both (the crash test's log is tens of MB)."""
+    was = gc.isenabled()
+    if records is not None:
+        gc.disable()            # see parse_records
+    try:
+        return _verify_segments(state_dir, records)
+    finally:
+        if was:
+            gc.enable()
+
+
+def _verify_segments(state_dir, records):
     prev = "0" * 64
     seq = 0
     for path in audit_files(state_dir):
@@ -520,6 +549,8 @@ def verify_segments(state_dir):
             assert rec["seq"] == seq, "seq %d where %d was due (%s)" % (rec["seq"], seq, path)
             assert rec["prev"] == prev, "chain broken at seq %d (%s)" % (seq, path)
             prev = hashlib.sha256(line).hexdigest()
+            if records is not None:
+                records.append(rec)
         m = SEGMENT_NAME.match(os.path.basename(path))
         if m:
             first = json.loads(lines[0])["seq"]
@@ -661,6 +692,69 @@ def make_dutyd(tmp_path, sink):
     finally:
         for d in started:
             d.close()
+
+
+# -- one dutyd shared by a module's tests that must change nothing ----------
+
+@contextlib.contextmanager
+def unchanged(d):
+    """For a test run against a dutyd other tests share: afterwards dutyd is
+    still running and its audit log holds exactly the bytes it held before,
+    so the test recorded nothing (every request it made was refused) and the
+    next test meets the dutyd this one met.  A test that did record
+    something fails here, itself, rather than a neighbour."""
+    before = [(p, os.path.getsize(p)) for p in audit_files(d.state_dir)]
+    yield d
+    assert d.proc.poll() is None, "dutyd exited (%s):\n%s" % (d.proc.returncode, d.stderr())
+    after = [(p, os.path.getsize(p)) for p in audit_files(d.state_dir)]
+    assert after == before, "a test sharing this dutyd changed its audit log: %s" % (
+        [r["event"] for r in audit_records(d.state_dir)][-5:],)
+
+
+def only_started_and_stopped(d):
+    """What a shared dutyd's log must hold once it has stopped: what dutyd
+    records only later (an auth.refused when a minute of failed
+    authentications ends, or at stop) is caught here, if not by unchanged."""
+    events = [r["event"] for r in audit_records(d.state_dir)]
+    assert events == ["dutyd.started", "dutyd.stopped"], events
+
+
+@pytest.fixture(scope="module")
+def shared_sink():
+    s = Sink(secret="hmac-secret")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def shared_dutyd(tmp_path_factory, shared_sink):
+    """A dutyd with the default configuration (CONFIG) and its sink, started
+    once for a module (once per pytest-xdist worker that runs any of the
+    module's tests that ask for it) and stopped, with the same clean-exit
+    check, after its last test.  Only through `unchanged`: a dutyd start and
+    stop is most of what a test that sends one refused request costs (a
+    fifth of a CPU-second under ASan)."""
+    d = Dutyd(tmp_path_factory.mktemp("shared"), shared_sink)
+    try:
+        d.start()
+        yield d
+        d.stop()
+        only_started_and_stopped(d)
+    finally:
+        if d.proc is not None and d.proc.poll() is None:
+            d.kill()
+        d.close()
+
+
+@pytest.fixture
+def refused(shared_dutyd):
+    """The module's shared dutyd, for a test whose every request must be
+    refused or only reads, with a valid token or none needed: afterwards
+    its log must be as it was (unchanged).  Not for a wrong token: a failed
+    authentication is an auth.refused record once its minute ends, in the
+    middle of whichever test runs then."""
+    with unchanged(shared_dutyd):
+        yield shared_dutyd
 
 
 # -- a dutyd from a whole configuration text (channel tests) ----------------

@@ -42,9 +42,8 @@ def files():
                   if not f.startswith(".") and not f.endswith("~"))
 
 
-def test_every_page_is_index_html_with_the_headers(make_dutyd):
-    d = make_dutyd()
-    d.start()
+def test_every_page_is_index_html_with_the_headers(refused):
+    d = refused
     with open(os.path.join(CONSOLE, "index.html"), "rb") as f:
         index = f.read()
     for path in PAGES:
@@ -61,9 +60,8 @@ def test_every_page_is_index_html_with_the_headers(make_dutyd):
     assert status == 405
 
 
-def test_each_file_is_served_as_it_is_with_its_type(make_dutyd):
-    d = make_dutyd()
-    d.start()
+def test_each_file_is_served_as_it_is_with_its_type(refused):
+    d = refused
     names = files()
     assert "index.html" in names and any(n.endswith(".js") for n in names)
     for name in names:
@@ -77,9 +75,8 @@ def test_each_file_is_served_as_it_is_with_its_type(make_dutyd):
             assert header(k) == v, (name, k)
 
 
-def test_unknown_file_is_a_json_404(make_dutyd):
-    d = make_dutyd()
-    d.start()
+def test_unknown_file_is_a_json_404(refused):
+    d = refused
     for path in ("/console/nope.js", "/console/..%2Fdutyd.yaml",
                  "/console/../dutyd.yaml", "/console/", "/console/app.js/x"):
         r = d.call("GET", path)
@@ -124,9 +121,8 @@ class Inline(html.parser.HTMLParser):
             self.problems.append("an inline <script>: %r" % data.strip()[:60])
 
 
-def test_index_html_has_no_inline_script_or_style(make_dutyd):
-    d = make_dutyd()
-    d.start()
+def test_index_html_has_no_inline_script_or_style(refused):
+    d = refused
     _, _, body = get(d, "/")
     p = Inline()
     p.feed(body.decode())

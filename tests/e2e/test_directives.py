@@ -16,7 +16,7 @@ import zoneinfo
 
 import pytest
 
-from conftest import Sink, now_rfc3339, wait_until
+from conftest import ConfigDutyd, Sink, now_rfc3339, only_started_and_stopped, unchanged, wait_until
 
 ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -122,6 +122,34 @@ def rig(dutyd_from):
         r.close()
 
 
+@pytest.fixture(scope="module")
+def shared_rig(tmp_path_factory):
+    """One rig (reminders at 23:59) for the tests whose every request must be
+    refused: a dutyd start is most of what such a test costs."""
+    made = []
+
+    def dutyd(text, **values):
+        made.append(ConfigDutyd(tmp_path_factory.mktemp("rig"), text, **values))
+        return made[-1]
+    try:
+        r = Rig(dutyd, remind_at="23:59")
+        yield r
+        r.close()
+        only_started_and_stopped(r.d)
+    finally:
+        for d in made:
+            if d.proc is not None and d.proc.poll() is None:
+                d.kill()
+            d.close()
+
+
+@pytest.fixture
+def refused(shared_rig):
+    """The shared rig; afterwards its log must be as it was (conftest.unchanged)."""
+    with unchanged(shared_rig.d):
+        yield shared_rig
+
+
 def test_create_list_get_progress_delay_complete(rig):
     r = rig(remind_at="23:59")
     due = iso(today() + datetime.timedelta(days=10))
@@ -211,8 +239,8 @@ def test_default_due_is_a_week_moved_off_a_day_off(rig):
     ({"colour": "red"}, "colour"),
     ({"title": 7}, "title"),
 ])
-def test_bad_fields_are_400_naming_the_field(rig, fields, field):
-    r = rig(remind_at="23:59")
+def test_bad_fields_are_400_naming_the_field(refused, fields, field):
+    r = refused
     c = r.create(**fields)
     assert c.status == 400, c.json
     assert c.json["field"] == field, c.json
