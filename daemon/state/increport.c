@@ -10,8 +10,10 @@
 #include <sys/queue.h>
 
 #include "base/jfast.h"
+#include "base/log.h"
 #include "state/increport.h"
 #include "store/record.h"
+#include "store/store.h"
 
 /* A kept tree; least recently read first in the list. */
 struct increport_slot {
@@ -134,14 +136,73 @@ out:
 	return rc;
 }
 
+/* Bytes read back land here (the loop's thread only), reused. */
+static char	*increport_buf;
+static size_t	 increport_bufcap;
+
+/*
+ * The line at R's place, up to the byte after its data: the record R
+ * names when it starts {"seq":<seq>, and its data lies where R says,
+ * between "data": and the next member.  The data's bytes, or NULL with
+ * *RC (-ENOMEM, -ENODATA, -EILSEQ: another line there, -errno).
+ */
+static const char *
+increport_read(const struct increport *r, int *rc)
+{
+	char	 head[40];
+	size_t	 hl, n = (size_t)r->dataoff + r->datalen + 1;
+	char	*p, *d;
+
+	hl = (size_t)snprintf(head, sizeof(head), "{\"seq\":%lld,",
+	    (long long)r->seq);
+	if (n > increport_bufcap) {
+		if ((p = realloc(increport_buf, n)) == NULL) {
+			*rc = -ENOMEM;
+			return NULL;
+		}
+		increport_buf = p;
+		increport_bufcap = n;
+	}
+	if ((*rc = store_read(r->seq, r->at, increport_buf, n)) != 0)
+		return NULL;
+	d = increport_buf + r->dataoff;
+	if (r->dataoff < hl + 7 || memcmp(increport_buf, head, hl) != 0 ||
+	    memcmp(d - 7, "\"data\":", 7) != 0 || d[0] != '{' ||
+	    d[r->datalen - 1] != '}' || (d[r->datalen] != ',' &&
+	    d[r->datalen] != '}')) {
+		*rc = -EILSEQ;
+		return NULL;
+	}
+	return d;
+}
+
+/* R's data text: kept, or read back (valid until the next read).  NULL: logged. */
+static const char *
+increport_bytes(const struct increport *r)
+{
+	const char	*d;
+	int		 rc;
+
+	if (r->data != NULL)
+		return r->data;
+	if ((d = increport_read(r, &rc)) == NULL && rc != -ENOMEM)
+		log_warnx("an incident's report cannot be read back from audit "
+		    "seq %lld (place %lld): %s", (long long)r->seq,
+		    (long long)r->at, rc == -EILSEQ ? "another line is there" :
+		    strerror(-rc));
+	return d;
+}
+
 int
-increport_keep(struct increport *r, json_t *d, const struct record *rec)
+increport_keep(struct increport *r, json_t *d, const struct record *rec,
+    json_t *line)
 {
 	json_t		*report = json_object_get(d, "report");
-	const char	*text = NULL;
+	const char	*text = NULL, *l;
 	char		*dump = NULL;
-	size_t		 len = 0, off, vlen;
-	int		 rc = -EINVAL;
+	size_t		 len = 0, off = 0, vlen = 0;
+	int64_t		 at;
+	int		 rc;
 
 	memset(r, 0, sizeof(*r));
 	if (!json_is_object(d) || !json_is_object(report))
@@ -154,14 +215,40 @@ increport_keep(struct increport *r, json_t *d, const struct record *rec)
 		    strcmp(rec->spliced_key, "report") == 0) {
 			off = rec->spliced_off;
 			vlen = rec->spliced_len;
-			rc = 0;
-		} else
-			rc = increport_locate(d, "report", text, len, &off, &vlen);
+		}
+		/* Where the store keeps the line: read back when wanted. */
+		if ((at = store_applying_at(&l)) >= 0 && l != NULL &&
+		    text > l && (size_t)(text - l) < UINT32_MAX &&
+		    len < UINT32_MAX) {
+			r->seq = rec->seq;
+			r->at = at;
+			r->dataoff = (uint32_t)(text - l);
+			r->datalen = (uint32_t)len;
+			text = NULL;
+		}
+	} else if (rec == NULL && json_array_size(line) == 4) {
+		/* A checkpoint's reference, taken when it reads back as one. */
+		r->seq = json_integer_value(json_array_get(line, 0));
+		r->at = json_integer_value(json_array_get(line, 1));
+		r->dataoff = (uint32_t)json_integer_value(json_array_get(line, 2));
+		r->datalen = (uint32_t)json_integer_value(json_array_get(line, 3));
+		if (r->datalen < 2 || r->dataoff > RECORD_LINE_MAX ||
+		    r->datalen > RECORD_LINE_MAX)
+			r->seq = 0;
+		else if (increport_read(r, &rc) == NULL)
+			r->seq = 0;
+		if (r->seq == 0)
+			memset(r, 0, sizeof(*r));
 	}
-	if (rc == -ENOMEM)
-		return rc;
-	if (rc != 0) {
-		/* A checkpoint's, or a line not as dutyd writes them: dumped. */
+	/* Kept in memory: the report found in the text now, as it always was. */
+	if (r->seq == 0 && text != NULL && vlen == 0 && (rc = increport_locate(d,
+	    "report", text, len, &off, &vlen)) != 0) {
+		if (rc == -ENOMEM)
+			return rc;
+		text = NULL;	/* a line not as dutyd writes them: dumped */
+	}
+	if (r->seq == 0 && text == NULL) {
+		/* A checkpoint's, or a record without its text: dumped. */
 		if ((dump = json_dumps(d, JSON_COMPACT)) == NULL)
 			return -ENOMEM;
 		text = dump;
@@ -172,21 +259,33 @@ increport_keep(struct increport *r, json_t *d, const struct record *rec)
 			return rc;
 		}
 	}
-	if (len > UINT32_MAX || (r->data = dump != NULL ? dump :
-	    malloc(len + 1)) == NULL) {
-		free(dump);
-		return len > UINT32_MAX ? -EINVAL : -ENOMEM;
+	if (r->seq == 0) {
+		if (len > UINT32_MAX || (r->data = dump != NULL ? dump :
+		    malloc(len + 1)) == NULL) {
+			free(dump);
+			return len > UINT32_MAX ? -EINVAL : -ENOMEM;
+		}
+		if (dump == NULL) {
+			memcpy(r->data, text, len);
+			r->data[len] = '\0';
+		}
+		r->datalen = (uint32_t)len;
 	}
-	if (dump == NULL) {
-		memcpy(r->data, text, len);
-		r->data[len] = '\0';
-	}
-	r->datalen = (uint32_t)len;
+	/* Read back, the report is found in the text when first shown. */
 	r->off = (uint32_t)off;
 	r->len = (uint32_t)vlen;
 	/* Just received: about to be told and shown. */
 	increport_put(r, json_incref(report));
 	return 0;
+}
+
+json_t *
+increport_line(const struct increport *r)
+{
+	if (r->data != NULL || r->seq == 0)
+		return NULL;
+	return json_pack("[I, I, I, I]", (json_int_t)r->seq, (json_int_t)r->at,
+	    (json_int_t)r->dataoff, (json_int_t)r->datalen);
 }
 
 void
@@ -208,39 +307,103 @@ increport_load(const char *text, size_t len)
 	return v;
 }
 
+/*
+ * Where the report lies in the data, found the first time it is shown (a
+ * replayed line: comparing the dumps costs 43 k instructions, and most
+ * incidents replayed are never shown).  A text that is not jansson's dump
+ * (another writer's line) is replaced by the dump, kept in memory.
+ */
+static int
+increport_find(struct increport *r)
+{
+	const char	*text;
+	json_t		*d;
+	char		*dump;
+	size_t		 off, vlen;
+	int		 rc;
+
+	if (r->len != 0)
+		return 0;
+	if ((text = increport_bytes(r)) == NULL ||
+	    (d = increport_load(text, r->datalen)) == NULL)
+		return -ENOMEM;
+	rc = increport_locate(d, "report", text, r->datalen, &off, &vlen);
+	if (rc == -EINVAL) {
+		if ((dump = json_dumps(d, JSON_COMPACT)) == NULL)
+			rc = -ENOMEM;
+		else if ((rc = increport_locate(d, "report", dump, strlen(dump),
+		    &off, &vlen)) != 0 || strlen(dump) > UINT32_MAX)
+			free(dump);
+		else {
+			free(r->data);
+			r->data = dump;
+			r->datalen = (uint32_t)strlen(dump);
+			r->seq = 0;
+		}
+	}
+	json_decref(d);
+	if (rc != 0)
+		return rc;
+	r->off = (uint32_t)off;
+	r->len = (uint32_t)vlen;
+	return 0;
+}
+
 json_t *
 increport_tree(const struct increport *cr)
 {
 	/* Which trees are kept is no part of the incident's state. */
 	struct increport	*r = (struct increport *)(uintptr_t)cr;
 	struct increport_slot	*s;
-	json_t			*tree;
+	const char		*text;
+	json_t			*tree, *d;
 
-	if (r->data == NULL)
-		return NULL;
 	if (r->slot != 0) {
 		s = &increport_slots[r->slot - 1];
 		TAILQ_REMOVE(&increport_lru, s, lru);
 		TAILQ_INSERT_TAIL(&increport_lru, s, lru);
 		return s->tree;
 	}
-	if ((tree = increport_load(r->data + r->off, r->len)) == NULL)
+	if ((r->data == NULL && r->seq == 0) ||
+	    (text = increport_bytes(r)) == NULL)
+		return NULL;
+	if (r->len != 0)
+		tree = increport_load(text + r->off, r->len);
+	else {
+		/* Not found in the data yet: the data parsed, its report taken. */
+		d = increport_load(text, r->datalen);
+		tree = json_incref(json_object_get(d, "report"));
+		json_decref(d);
+	}
+	if (tree == NULL)
 		return NULL;
 	increport_put(r, tree);
 	return tree;
 }
 
 const char *
-increport_text(const struct increport *r, size_t *len)
+increport_text(const struct increport *cr, size_t *len)
 {
+	struct increport	*r = (struct increport *)(uintptr_t)cr;
+	const char		*text;
+
+	*len = 0;
+	if ((r->data == NULL && r->seq == 0) || increport_find(r) != 0 ||
+	    (text = increport_bytes(r)) == NULL)
+		return NULL;
 	*len = r->len;
-	return r->data != NULL ? r->data + r->off : NULL;
+	return text + r->off;
 }
 
 json_t *
 increport_data(const struct increport *r)
 {
-	return r->data != NULL ? increport_load(r->data, r->datalen) : NULL;
+	const char *text;
+
+	if ((r->data == NULL && r->seq == 0) ||
+	    (text = increport_bytes(r)) == NULL)
+		return NULL;
+	return increport_load(text, r->datalen);
 }
 
 void
@@ -248,6 +411,9 @@ increport_forget(void)
 {
 	size_t i;
 
+	free(increport_buf);
+	increport_buf = NULL;
+	increport_bufcap = 0;
 	if (!increport_ready)
 		return;
 	for (i = 0; i < INCREPORT_KEPT; i++)

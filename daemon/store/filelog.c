@@ -43,6 +43,12 @@
 #define FILELOG_RETRY_MS	(10 * 1000)	/* a checkpoint that failed waits this long */
 #define FILELOG_SECRET_MAX	256
 
+/* A closed segment, for reading lines back: its first seq and its file. */
+struct filelog_closed {
+	int64_t		 first;
+	char		*path;
+};
+
 struct filelog {
 	char		*dir;
 	char		*path;		/* the active segment */
@@ -62,12 +68,70 @@ struct filelog {
 	int		 space_low;	/* the reserve was released: refuse clients' records */
 	struct auditscan scan;		/* from open to replay */
 	size_t		 replay_from;
+	/* Reading lines back (filelog_read()): the closed segments, oldest first. */
+	struct filelog_closed *closed;
+	size_t		 nclosed, closed_cap;
+	int		 rfd;		/* one of them open for reading, or -1 */
+	size_t		 rseg;		/* which */
+	int64_t		 line_at;	/* filelog_line_at() */
 };
 
 static int	filelog_reserve_make(void);
 
-static struct filelog	fl = { .fd = -1, .lockfd = -1,
-			    .segment_size = 64 * 1024 * 1024 };
+static struct filelog	fl = { .fd = -1, .lockfd = -1, .rfd = -1,
+			    .line_at = -1, .segment_size = 64 * 1024 * 1024 };
+
+/* Room for one more closed segment. */
+static int
+filelog_closed_room(void)
+{
+	struct filelog_closed	*c;
+	size_t			 cap;
+
+	if (fl.nclosed < fl.closed_cap)
+		return 0;
+	cap = fl.closed_cap == 0 ? 16 : fl.closed_cap * 2;
+	if ((c = reallocarray(fl.closed, cap, sizeof(*c))) == NULL)
+		return -ENOMEM;
+	fl.closed = c;
+	fl.closed_cap = cap;
+	return 0;
+}
+
+static void
+filelog_closed_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < fl.nclosed; i++)
+		free(fl.closed[i].path);
+	free(fl.closed);
+	fl.closed = NULL;
+	fl.nclosed = fl.closed_cap = 0;
+	if (fl.rfd != -1)
+		close(fl.rfd);
+	fl.rfd = -1;
+}
+
+/* The closed segments the scan found, for reading lines back. */
+static int
+filelog_closed_list(const struct auditscan *scan)
+{
+	size_t i;
+
+	filelog_closed_free();
+	for (i = 0; i < scan->nsegs; i++) {
+		if (scan->segs[i].first_seq == 0 ||
+		    strcmp(scan->segs[i].name, AUDITSCAN_ACTIVE) == 0)
+			continue;
+		if (filelog_closed_room() != 0 ||
+		    (fl.closed[fl.nclosed].path = strdup(scan->segs[i].path)) ==
+		    NULL)
+			return -ENOMEM;
+		fl.closed[fl.nclosed++].first = scan->segs[i].first_seq;
+	}
+	return 0;
+}
 
 /* mkdir -p, so a fresh checkout's `make run` just works. */
 static int
@@ -299,6 +363,10 @@ filelog_open(void *self, int accept_broken, struct store_tail *tail,
 	fl.next_rotate = 0;
 	if ((rc = auditscan_dir(fl.dir, scan, err, errlen)) != 0)
 		return rc;
+	if ((rc = filelog_closed_list(scan)) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
 	if ((bad = auditscan_unaccepted(scan)) != NULL) {
 		if (!accept_broken) {
 			snprintf(err, errlen, "%s; dutyd will not start on a damaged "
@@ -403,10 +471,12 @@ filelog_replay_segment(const struct auditscan_seg *g,
 
 		if (line[len - 1] == '\n')
 			len--;
+		fl.line_at = off;
 		off += n;
 		if ((rc = fn(line, len, arg)) != 0)
 			break;
 	}
+	fl.line_at = -1;
 	free(line);
 	fclose(fp);
 	free(buf);	/* after fclose: stdio reads into it until then */
@@ -443,6 +513,7 @@ filelog_close(void *self)
 		close(fl.lockfd);
 	fl.lockfd = -1;
 	auditscan_free(&fl.scan);
+	filelog_closed_free();
 	free(fl.path);
 	fl.path = NULL;
 	free(fl.dir);
@@ -577,12 +648,18 @@ filelog_rotate(void *self, int64_t now)
 	auditscan_segment_name(fl.seg_first, fl.seg_last, name, sizeof(name));
 	if (asprintf(&closed, "%s/%s", fl.dir, name) == -1)
 		return -ENOMEM;
+	/* Its lines are read back from the new name. */
+	if (filelog_closed_room() != 0) {
+		free(closed);
+		return -ENOMEM;
+	}
 	if (rename(fl.path, closed) == -1) {
 		rc = -errno;
 		free(closed);
 		return rc;
 	}
-	free(closed);
+	fl.closed[fl.nclosed].first = fl.seg_first;
+	fl.closed[fl.nclosed++].path = closed;
 	close(fl.fd);
 	fl.fd = -1;
 	fd = open(fl.path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC |
@@ -657,15 +734,77 @@ static int
 filelog_append(void *self, int64_t seq, const char *line, size_t len,
     unsigned flags)
 {
-	return filelog_write(seq, seq, (flags & STORE_CHECKPOINT) ? 0 : 1, line,
-	    len, flags);
+	int rc = filelog_write(seq, seq, (flags & STORE_CHECKPOINT) ? 0 : 1,
+	    line, len, flags);
+
+	fl.line_at = rc == 0 ? fl.size - (off_t)len : -1;
+	return rc;
 }
 
 static int
 filelog_append_lines(void *self, int64_t first, int64_t last,
     const char *lines, size_t len, unsigned flags)
 {
+	fl.line_at = -1;
 	return filelog_write(first, last, last - first + 1, lines, len, flags);
+}
+
+static int64_t
+filelog_line_at(void *self)
+{
+	return fl.line_at;
+}
+
+/*
+ * Reading lines back: the segment holding SEQ (the active one through its
+ * own descriptor, which pread(2) reads despite O_APPEND; a closed one kept
+ * open while reads go to it), then LEN bytes at AT.
+ */
+static int
+filelog_read(void *self, int64_t seq, int64_t at, char *buf, size_t len)
+{
+	size_t	 lo = 0, hi = fl.nclosed, mid, got = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	if (at < 0 || seq <= 0)
+		return -ENODATA;
+	if (fl.seg_first != 0 && seq >= fl.seg_first) {
+		if (seq > fl.seg_last || at + (off_t)len > fl.size)
+			return -ENODATA;
+		if ((fd = fl.fd) == -1)
+			return -EBADF;
+	} else {
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (fl.closed[mid].first <= seq)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == 0)
+			return -ENODATA;
+		if (fl.rfd == -1 || fl.rseg != lo - 1) {
+			if (fl.rfd != -1)
+				close(fl.rfd);
+			if ((fl.rfd = open(fl.closed[lo - 1].path, O_RDONLY |
+			    O_CLOEXEC | O_NOFOLLOW)) == -1)
+				return -errno;
+			fl.rseg = lo - 1;
+		}
+		fd = fl.rfd;
+	}
+	while (got < len) {
+		if ((n = pread(fd, buf + got, len - got, at + (off_t)got)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -ENODATA;
+		got += (size_t)n;
+	}
+	return 0;
 }
 
 static int
@@ -795,6 +934,8 @@ static const struct store_backend filelog_backend = {
 	.configure = filelog_configure,
 	.secret = filelog_secret,
 	.close = filelog_close,
+	.line_at = filelog_line_at,
+	.read = filelog_read,
 	.scan_open = filelog_scan_open,
 	.scan_read = filescan_read,
 	.scan_close = filescan_close,

@@ -44,9 +44,12 @@ static struct {
 	int64_t		 inflight_since;	/* its unsynced_since */
 	struct timespec	 inflight_t0;
 	int		 inflight_status;	/* of the last one completed */
+	/* The record being applied: its line, and where the backend keeps it. */
+	const char	*applying_line;
+	int64_t		 applying_at;
 } st = { .waiters = TAILQ_HEAD_INITIALIZER(st.waiters),
     .laters = TAILQ_HEAD_INITIALIZER(st.laters),
-    .segment_size = 64 * 1024 * 1024 };
+    .segment_size = 64 * 1024 * 1024, .applying_at = -1 };
 
 static void	store_laters_fail(int);
 static int	store_laters_write(void);
@@ -80,6 +83,30 @@ store_sync(void)
 	return rc;
 }
 
+/* LINE (NULL: none) is being applied: where the backend has it, if it reads back. */
+static void
+store_applying(const char *line)
+{
+	st.applying_line = line;
+	st.applying_at = line != NULL && st.be != NULL && st.be->line_at != NULL &&
+	    st.be->read != NULL ? st.be->line_at(st.be->self) : -1;
+}
+
+int64_t
+store_applying_at(const char **line)
+{
+	*line = st.applying_at >= 0 ? st.applying_line : NULL;
+	return st.applying_at;
+}
+
+int
+store_read(int64_t seq, int64_t at, char *buf, size_t len)
+{
+	if (st.be == NULL || st.be->read == NULL)
+		return -ENOTSUP;
+	return st.be->read(st.be->self, seq, at, buf, len);
+}
+
 struct store_replay {
 	char	*err;
 	size_t	 errlen;
@@ -101,7 +128,9 @@ store_replay_line(const char *line, size_t len, void *arg)
 		return 0;
 	}
 	rec.replaying = 1;
+	store_applying(line);
 	rc = st.apply != NULL ? st.apply(&rec) : 0;
+	store_applying(NULL);
 	if (rc != 0)
 		snprintf(sr->err, sr->errlen, "cannot apply seq %lld (%s): %s",
 		    (long long)rec.seq, rec.event, strerror(-rc));
@@ -454,10 +483,12 @@ store_append_line(const char *event, const char *incident, const char *actor,
 	if (store_privileged(actor))
 		st.own_failing_since = 0;
 	st.appended++;
+	store_applying(line);
 	if (st.apply != NULL && (rc = st.apply(&rec)) != 0)
 		log_errorx("audit seq %lld (%s) is on disk but could not be "
 		    "applied in memory: %s; restart dutyd to rebuild from the log",
 		    (long long)rec.seq, event, strerror(-rc));
+	store_applying(NULL);
 	free(line);	/* after apply: rec.data_text is in it */
 	if (seq_out != NULL)
 		*seq_out = rec.seq;

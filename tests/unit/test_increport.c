@@ -134,7 +134,7 @@ test_keep_every_way(void **state)
 	rec.data = d;
 	rec.data_text = text;
 	rec.data_textlen = strlen(text);
-	assert_int_equal(increport_keep(&r, d, &rec), 0);
+	assert_int_equal(increport_keep(&r, d, &rec, NULL), 0);
 	assert_memory_equal(r.data, text, strlen(text));
 	assert_kept_is_dump(&r, d);
 	increport_clear(&r);
@@ -143,7 +143,7 @@ test_keep_every_way(void **state)
 	rec.spliced_key = "report";
 	rec.spliced_off = (size_t)(strstr(text, raw) - text);
 	rec.spliced_len = strlen(raw);
-	assert_int_equal(increport_keep(&r, d, &rec), 0);
+	assert_int_equal(increport_keep(&r, d, &rec, NULL), 0);
 	assert_kept_is_dump(&r, d);
 	increport_clear(&r);
 
@@ -152,17 +152,17 @@ test_keep_every_way(void **state)
 	rec.data = d;
 	rec.data_text = "{ \"office\": 1 }";
 	rec.data_textlen = strlen(rec.data_text);
-	assert_int_equal(increport_keep(&r, d, &rec), 0);
+	assert_int_equal(increport_keep(&r, d, &rec, NULL), 0);
 	assert_kept_is_dump(&r, d);
 	increport_clear(&r);
 
 	/* A checkpoint's: no record. */
-	assert_int_equal(increport_keep(&r, d, NULL), 0);
+	assert_int_equal(increport_keep(&r, d, NULL, NULL), 0);
 	assert_kept_is_dump(&r, d);
 	increport_clear(&r);
 
 	json_object_set_new(d, "report", json_string("not an object"));
-	assert_int_equal(increport_keep(&r, d, NULL), -EINVAL);
+	assert_int_equal(increport_keep(&r, d, NULL, NULL), -EINVAL);
 	increport_clear(&r);
 	free(text);
 	free(raw);
@@ -184,7 +184,7 @@ test_only_trees_read_lately_are_kept(void **state)
 
 	d = data_with(report, 1, 1);
 	for (i = 0; i < INCREPORT_KEPT + 2; i++)
-		assert_int_equal(increport_keep(&r[i], d, NULL), 0);
+		assert_int_equal(increport_keep(&r[i], d, NULL, NULL), 0);
 	/* The first two made way for the last two. */
 	assert_int_equal(r[0].slot, 0);
 	assert_int_equal(r[1].slot, 0);
