@@ -140,40 +140,12 @@ out:
 static char	*increport_buf;
 static size_t	 increport_bufcap;
 
-/*
- * The line at R's place, up to the byte after its data: the record R
- * names when it starts {"seq":<seq>, and its data lies where R says,
- * between "data": and the next member.  The data's bytes, or NULL with
- * *RC (-ENOMEM, -ENODATA, -EILSEQ: another line there, -errno).
- */
+/* R's data read back from its line: NULL with *RC. */
 static const char *
 increport_read(const struct increport *r, int *rc)
 {
-	char	 head[40];
-	size_t	 hl, n = (size_t)r->dataoff + r->datalen + 1;
-	char	*p, *d;
-
-	hl = (size_t)snprintf(head, sizeof(head), "{\"seq\":%lld,",
-	    (long long)r->seq);
-	if (n > increport_bufcap) {
-		if ((p = realloc(increport_buf, n)) == NULL) {
-			*rc = -ENOMEM;
-			return NULL;
-		}
-		increport_buf = p;
-		increport_bufcap = n;
-	}
-	if ((*rc = store_read(r->seq, r->at, increport_buf, n)) != 0)
-		return NULL;
-	d = increport_buf + r->dataoff;
-	if (r->dataoff < hl + 7 || memcmp(increport_buf, head, hl) != 0 ||
-	    memcmp(d - 7, "\"data\":", 7) != 0 || d[0] != '{' ||
-	    d[r->datalen - 1] != '}' || (d[r->datalen] != ',' &&
-	    d[r->datalen] != '}')) {
-		*rc = -EILSEQ;
-		return NULL;
-	}
-	return d;
+	return store_read_data(r->seq, r->at, r->dataoff, r->datalen,
+	    &increport_buf, &increport_bufcap, rc);
 }
 
 /* R's data text: kept, or read back (valid until the next read).  NULL: logged. */
@@ -232,12 +204,7 @@ increport_keep(struct increport *r, json_t *d, const struct record *rec,
 		r->at = json_integer_value(json_array_get(line, 1));
 		r->dataoff = (uint32_t)json_integer_value(json_array_get(line, 2));
 		r->datalen = (uint32_t)json_integer_value(json_array_get(line, 3));
-		if (r->datalen < 2 || r->dataoff > RECORD_LINE_MAX ||
-		    r->datalen > RECORD_LINE_MAX)
-			r->seq = 0;
-		else if (increport_read(r, &rc) == NULL)
-			r->seq = 0;
-		if (r->seq == 0)
+		if (increport_read(r, &rc) == NULL)
 			memset(r, 0, sizeof(*r));
 	}
 	/* Kept in memory: the report found in the text now, as it always was. */

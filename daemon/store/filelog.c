@@ -745,8 +745,10 @@ static int
 filelog_append_lines(void *self, int64_t first, int64_t last,
     const char *lines, size_t len, unsigned flags)
 {
-	fl.line_at = -1;
-	return filelog_write(first, last, last - first + 1, lines, len, flags);
+	int rc = filelog_write(first, last, last - first + 1, lines, len, flags);
+
+	fl.line_at = rc == 0 ? fl.size - (off_t)len : -1;	/* the first line's */
+	return rc;
 }
 
 static int64_t

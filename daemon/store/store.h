@@ -204,9 +204,9 @@ void	store_later_cancel(struct store_later *l);
  * Lines read back instead of kept (an incident's report): while a record
  * is applied, where its line lies, and the line's bytes in *LINE (the
  * record's data_text points into them when it is set); -1 when the
- * backend cannot read lines back or the record came otherwise (held
- * records, a replay the backend serves from memory).  A place stays
- * valid across restarts: segments are never rewritten.
+ * backend cannot read lines back or the record came otherwise (a replay
+ * the backend serves from memory).  A place stays valid across restarts:
+ * segments are never rewritten.
  */
 int64_t	store_applying_at(const char **line);
 /*
@@ -216,6 +216,16 @@ int64_t	store_applying_at(const char **line);
  * cache, as a rule).
  */
 int	store_read(int64_t seq, int64_t at, char *buf, size_t len);
+/*
+ * Record SEQ's data read back: DATALEN bytes at DATAOFF in its line at AT
+ * (from store_applying_at() and the record's data_text), into *BUF (grown
+ * as needed; *CAP its size), checked to be that record's line ({"seq":SEQ,
+ * first) with its data there ("data": before it, an object).  The data's
+ * bytes in *BUF, or NULL and *RC: -ENOMEM, -ENODATA, -EILSEQ (another line
+ * is there), -EINVAL, -errno.
+ */
+const char *store_read_data(int64_t seq, int64_t at, size_t dataoff,
+	    size_t datalen, char **buf, size_t *cap, int *rc);
 
 /* Run w->cb after the next sync (at the end of this loop turn). */
 void	store_wait(struct store_waiter *w, void (*cb)(void *, int), void *arg);
