@@ -15,11 +15,18 @@
 #include "store/record.h"
 #include "store/store.h"
 
-/* A kept tree; least recently read first in the list. */
+/*
+ * A kept tree; least recently read first in the list.  A report read back
+ * from the store keeps its bytes here too while its tree is kept: the 201
+ * and every message's view are built from them just after the report came,
+ * without a read.
+ */
 struct increport_slot {
 	TAILQ_ENTRY(increport_slot) lru;
 	struct increport	*owner;	/* NULL: free */
 	json_t			*tree;
+	char			*text;	/* NULL: none */
+	size_t			 len;
 };
 
 TAILQ_HEAD(increport_lru, increport_slot);
@@ -46,8 +53,11 @@ increport_drop(struct increport_slot *s)
 	if (s->owner != NULL)
 		s->owner->slot = 0;
 	json_decref(s->tree);
+	free(s->text);
 	s->owner = NULL;
 	s->tree = NULL;
+	s->text = NULL;
+	s->len = 0;
 	/* Free slots are taken first. */
 	TAILQ_REMOVE(&increport_lru, s, lru);
 	TAILQ_INSERT_HEAD(&increport_lru, s, lru);
@@ -139,6 +149,21 @@ out:
 /* Bytes read back land here (the loop's thread only), reused. */
 static char	*increport_buf;
 static size_t	 increport_bufcap;
+
+/* The report's bytes kept beside R's tree, while it is kept (none without memory). */
+static void
+increport_hold(const struct increport *r, const char *text, size_t len)
+{
+	struct increport_slot *s;
+
+	if (r->slot == 0)
+		return;
+	s = &increport_slots[r->slot - 1];
+	free(s->text);
+	if ((s->text = malloc(len)) != NULL)
+		memcpy(s->text, text, len);
+	s->len = s->text != NULL ? len : 0;
+}
 
 /* R's data read back from its line: NULL with *RC. */
 static const char *
@@ -243,6 +268,8 @@ increport_keep(struct increport *r, json_t *d, const struct record *rec,
 	r->len = (uint32_t)vlen;
 	/* Just received: about to be told and shown. */
 	increport_put(r, json_incref(report));
+	if (r->data == NULL && vlen != 0)
+		increport_hold(r, rec->data_text + off, vlen);
 	return 0;
 }
 
@@ -355,9 +382,16 @@ increport_text(const struct increport *cr, size_t *len)
 	const char		*text;
 
 	*len = 0;
+	if (r->data == NULL && r->slot != 0 &&
+	    increport_slots[r->slot - 1].text != NULL) {
+		*len = increport_slots[r->slot - 1].len;
+		return increport_slots[r->slot - 1].text;
+	}
 	if ((r->data == NULL && r->seq == 0) || increport_find(r) != 0 ||
 	    (text = increport_bytes(r)) == NULL)
 		return NULL;
+	if (r->data == NULL)
+		increport_hold(r, text + r->off, r->len);
 	*len = r->len;
 	return text + r->off;
 }

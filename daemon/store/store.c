@@ -319,9 +319,10 @@ store_laters_write(void)
 	struct store_held	*h;
 	struct record		 rec;
 	char			 hash[RECORD_HASH_HEX], *line, *batch;
+	const char		*outer_line;
 	size_t			 len, used = 0, n = 0, i, cap;
 	unsigned		 flags = STORE_PRIVILEGED;
-	int64_t			 first = st.seq + 1, at;
+	int64_t			 first = st.seq + 1, at, outer_at;
 	int			 rc = 0;
 
 	if (TAILQ_EMPTY(&st.laters))
@@ -377,6 +378,8 @@ store_laters_write(void)
 	}
 	/* Where the batch went: each line read back from there. */
 	at = store_backend_at();
+	outer_line = st.applying_line;
+	outer_at = st.applying_at;
 	/* On disk: off the queue, so that nothing can cancel them now. */
 	for (i = 0; i < n; i++) {
 		l = TAILQ_FIRST(&st.laters);
@@ -423,7 +426,7 @@ store_laters_write(void)
 			    "be applied in memory: %s; restart dutyd to rebuild "
 			    "from the log", (long long)rec.seq, rec.event,
 			    strerror(-rc));
-		store_applying(NULL, -1);
+		store_applying(outer_line, outer_at);
 		free(h[i].incident);
 		json_decref(h[i].data);
 	}
@@ -489,7 +492,9 @@ store_append_line(const char *event, const char *incident, const char *actor,
 {
 	struct record	 rec;
 	char		 ts[TIME_RFC3339_MAX], *line = NULL;
+	const char	*outer_line;
 	size_t		 len;
+	int64_t		 outer_at;
 	int		 rc;
 
 	if (data == NULL && (data = json_object()) == NULL)
@@ -533,12 +538,15 @@ store_append_line(const char *event, const char *incident, const char *actor,
 	if (store_privileged(actor))
 		st.own_failing_since = 0;
 	st.appended++;
+	/* An apply may append (a fallback): the outer record's place comes back after. */
+	outer_line = st.applying_line;
+	outer_at = st.applying_at;
 	store_applying(line, store_backend_at());
 	if (st.apply != NULL && (rc = st.apply(&rec)) != 0)
 		log_errorx("audit seq %lld (%s) is on disk but could not be "
 		    "applied in memory: %s; restart dutyd to rebuild from the log",
 		    (long long)rec.seq, event, strerror(-rc));
-	store_applying(NULL, -1);
+	store_applying(outer_line, outer_at);
 	free(line);	/* after apply: rec.data_text is in it */
 	if (seq_out != NULL)
 		*seq_out = rec.seq;

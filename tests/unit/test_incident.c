@@ -28,6 +28,7 @@
 #include "state/incident.h"
 #include "state/increport.h"
 #include "state/incview.h"
+#include "state/timeline.h"
 #include "store/store.h"
 
 #define MIN	COREFIX_MIN
@@ -982,6 +983,91 @@ test_report_read_back_is_the_kept_one(void **state)
 	free(before);
 }
 
+/* The record with seq SEQ in the memory store, parsed. */
+static json_t *
+record_of(json_int_t seq)
+{
+	json_t	*r;
+	size_t	 i;
+
+	for (i = 0; i < memstore_count(); i++) {
+		r = json_loads(memstore_line(i), 0, NULL);
+		if (json_integer_value(json_object_get(r, "seq")) == seq)
+			return r;
+		json_decref(r);
+	}
+	fail();
+	return NULL;
+}
+
+/*
+ * Timeline entries whose data is their record's own are read back from
+ * its line (timeline.h): what the API shows is the record as written,
+ * envelope and data, live and replayed; a line gone bad makes the
+ * incident's view with its timeline an error, not a crash.
+ */
+static void
+test_timeline_read_back_is_the_records(void **state)
+{
+	struct incident	*inc;
+	json_t		*tl, *e, *rec, *u;
+	char		 id[INCIDENT_ID_MAX], dead[] = "{\"seq\":1}";
+	size_t		 i, round, checked, attempt = 0;
+	int		 changed;
+
+	corefix_start(conf);
+	assert_non_null(inc = corefix_report("county-a", "险情"));
+	snprintf(id, sizeof(id), "%s", inc->id);
+	corefix_deliver_all();
+	u = json_pack("{s:s}", "details", "水位\"上涨\"");
+	assert_int_equal(incact_update(inc, "county-a", "k1", u, &changed), 0);
+	json_decref(u);
+	assert_int_equal(incact_note(inc, "zhang", "已联系\n现场"), 0);
+	assert_int_equal(incact_acknowledge(inc, "zhang", "收到", &changed), 0);
+	fakeclock_turn();
+	corefix_deliver_all();
+	fakeclock_turn();
+	for (round = 0; round < 2; round++) {
+		assert_non_null(inc = incident_find(id));
+		assert_non_null(tl = timeline_json(&inc->timeline));
+		checked = 0;
+		json_array_foreach(tl, i, e) {
+			rec = record_of(json_integer_value(json_object_get(e,
+			    "seq")));
+			assert_string_equal(json_string_value(json_object_get(e,
+			    "event")), json_string_value(json_object_get(rec,
+			    "event")));
+			assert_string_equal(json_string_value(json_object_get(e,
+			    "ts")), json_string_value(json_object_get(rec, "ts")));
+			assert_string_equal(json_string_value(json_object_get(e,
+			    "actor")), json_string_value(json_object_get(rec,
+			    "actor")));
+			/* The report's entry is a summary: the view has the report. */
+			if (strcmp(json_string_value(json_object_get(e, "event")),
+			    "report.received") != 0) {
+				assert_true(json_equal(json_object_get(e, "data"),
+				    json_object_get(rec, "data")));
+				checked++;
+			}
+			if (strcmp(json_string_value(json_object_get(e, "event")),
+			    "notify.attempt") == 0)
+				attempt = (size_t)json_integer_value(
+				    json_object_get(e, "seq"));
+			json_decref(rec);
+		}
+		assert_true(checked >= 7);	/* intents, attempts, the update, note, ack */
+		json_decref(tl);
+		if (round == 0)
+			corefix_restart(0);
+	}
+	/* An attempt's line damaged: no timeline, no view with it; no crash. */
+	memstore_damage(attempt - 1, dead);
+	assert_null(timeline_json(&inc->timeline));
+	assert_null(incview_json(inc, 1));
+	assert_non_null(tl = incview_json(inc, 0));
+	json_decref(tl);
+}
+
 /*
  * incident_find() keeps the incident found last: one pruned (or replaced
  * by a checkpoint's) must not be found through it afterwards.
@@ -1017,6 +1103,7 @@ main(void)
 		cmocka_unit_test_teardown(test_report_tells_the_duty_room_at_once, corefix_teardown),
 		cmocka_unit_test_teardown(test_cached_view_is_the_dumped_view, corefix_teardown),
 		cmocka_unit_test_teardown(test_report_read_back_is_the_kept_one, corefix_teardown),
+		cmocka_unit_test_teardown(test_timeline_read_back_is_the_records, corefix_teardown),
 		cmocka_unit_test_teardown(test_received_line_is_jansson_s, corefix_teardown),
 		cmocka_unit_test_teardown(test_written_view_is_the_dumped_view_in_every_state, corefix_teardown),
 		cmocka_unit_test_teardown(test_closed_lists_and_overdue_count, corefix_teardown),

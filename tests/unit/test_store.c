@@ -47,12 +47,6 @@ apply(const struct record *r)
 	const char	*line;
 	char		*d;
 
-	if (napplied < 64) {
-		applied_at[napplied] = store_applying_at(&line);
-		snprintf(applied_head[napplied], sizeof(applied_head[0]), "%.*s",
-		    line != NULL ? (int)sizeof(applied_head[0]) - 1 : 0,
-		    line != NULL ? line : "");
-	}
 
 	/* What apply is handed as the data's text is the data's dump. */
 	if (r->data_text != NULL) {
@@ -78,6 +72,11 @@ apply(const struct record *r)
 		    NULL);
 	}
 	if (napplied < 64) {
+		/* After any append this apply made: its own place is back. */
+		applied_at[napplied] = store_applying_at(&line);
+		snprintf(applied_head[napplied], sizeof(applied_head[0]), "%.*s",
+		    line != NULL ? (int)sizeof(applied_head[0]) - 1 : 0,
+		    line != NULL ? line : "");
 		applied_seq[napplied] = r->seq;
 		snprintf(applied_event[napplied], sizeof(applied_event[0]), "%s",
 		    r->event);
@@ -568,6 +567,8 @@ test_held_records_go_with_the_turn(void **state)
 	assert_int_equal(napplied, 8);
 	assert_int_equal(text_checked, 4);
 	assert_int_equal(text_wrong, 0);
+	/* Each read back where apply was told, nested or held (the batch's place and the line's in it). */
+	assert_read_back(8);
 	store_close();
 	assert_int_equal(verify(path), 8);
 	free(path);
