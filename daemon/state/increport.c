@@ -10,6 +10,7 @@
 #include <sys/queue.h>
 
 #include "base/jfast.h"
+#include "base/jwrite.h"
 #include "base/log.h"
 #include "state/increport.h"
 #include "store/record.h"
@@ -79,70 +80,63 @@ increport_put(struct increport *r, json_t *tree)
 	TAILQ_INSERT_TAIL(&increport_lru, s, lru);
 }
 
-/* The members of D but KEY, before and after it, as two objects. */
-static int
-increport_split(json_t *d, const char *key, json_t **before, json_t **after)
+/*
+ * Members of D as its compact dump writes them, from the one after FROM
+ * (NULL: the first) up to STOP (NULL: the end), each with a comma first
+ * (COMMA_FIRST), else after: written by jwrite, whose bytes are jansson's,
+ * without a tree of them to dump.
+ */
+static void
+increport_members(struct jwrite *w, json_t *d, void *from, void *stop,
+    int comma_first)
 {
+	void		*it;
 	const char	*k;
-	json_t		*v;
-	int		 seen = 0;
 
-	*before = json_object();
-	*after = json_object();
-	if (*before == NULL || *after == NULL)
-		return -ENOMEM;
-	json_object_foreach(d, k, v) {
-		if (strcmp(k, key) == 0)
-			seen = 1;
-		else if (json_object_set(seen ? *after : *before, k, v) != 0)
-			return -ENOMEM;
+	it = from != NULL ? json_object_iter_next(d, from) : json_object_iter(d);
+	for (; it != NULL && it != stop; it = json_object_iter_next(d, it)) {
+		if (comma_first)
+			jwrite_bytes(w, ",", 1);
+		k = json_object_iter_key(it);
+		jwrite_string(w, k, strlen(k));
+		jwrite_bytes(w, ":", 1);
+		jwrite_value(w, json_object_iter_value(it), 0);
+		if (!comma_first)
+			jwrite_bytes(w, ",", 1);
 	}
-	return 0;
 }
 
 int
 increport_locate(json_t *d, const char *key, const char *text, size_t len,
     size_t *off, size_t *vlen)
 {
-	json_t	*before = NULL, *after = NULL;
-	char	*b = NULL, *a = NULL;
-	size_t	 bl, al, kl, at, tail;
-	int	 rc;
+	struct jwrite	 b, a;
+	void		*it;
+	int		 rc = -EINVAL;
 
 	if (!json_is_object(d))
 		return -EINVAL;
-	if (json_object_get(d, key) == NULL)
+	if ((it = json_object_iter_at(d, key)) == NULL)
 		return -ENOENT;
-	/* The text is {<before>,"key":<value>,<after>}, each part jansson's. */
-	if ((rc = increport_split(d, key, &before, &after)) != 0)
-		goto out;
-	rc = -ENOMEM;
-	if ((b = json_dumps(before, JSON_COMPACT)) == NULL ||
-	    (a = json_dumps(after, JSON_COMPACT)) == NULL)
-		goto out;
-	rc = -EINVAL;
-	bl = strlen(b) - 1;		/* without its } */
-	al = strlen(a) - 1;		/* without its { */
-	kl = strlen(key);
-	at = bl + (json_object_size(before) > 0) + kl + 3;
-	tail = json_object_size(after) > 0 ? al + 1 : 1;
-	if (len < at + tail + 1 || memcmp(text, b, bl) != 0 ||
-	    (json_object_size(before) > 0 && text[bl] != ','))
-		goto out;
-	if (text[at - kl - 3] != '"' || memcmp(text + at - kl - 2, key, kl) != 0 ||
-	    text[at - 2] != '"' || text[at - 1] != ':')
-		goto out;
-	if (json_object_size(after) > 0 ? (text[len - tail] != ',' ||
-	    memcmp(text + len - al, a + 1, al) != 0) : text[len - 1] != '}')
-		goto out;
-	*off = at;
-	*vlen = len - tail - at;
-	rc = 0;
-out:
-	free(b);
-	free(a);
-	json_decref(before);
-	json_decref(after);
+	/* The text is {<before>,"key":<value>,<after>}, each member jansson's. */
+	memset(&b, 0, sizeof(b));
+	memset(&a, 0, sizeof(a));
+	jwrite_bytes(&b, "{", 1);
+	increport_members(&b, d, NULL, it, 0);
+	jwrite_string(&b, key, strlen(key));
+	jwrite_bytes(&b, ":", 1);
+	increport_members(&a, d, it, NULL, 1);
+	jwrite_bytes(&a, "}", 1);
+	/* Failed (no memory, or a key jansson would write broken): not found, dumped instead. */
+	if (!b.failed && !a.failed && len >= b.len + a.len + 1 &&
+	    memcmp(text, b.p, b.len) == 0 &&
+	    memcmp(text + len - a.len, a.p, a.len) == 0) {
+		*off = b.len;
+		*vlen = len - a.len - b.len;
+		rc = 0;
+	}
+	free(b.p);
+	free(a.p);
 	return rc;
 }
 
