@@ -455,17 +455,19 @@ incident_timeline_add(struct incident *inc, const struct record *r,
 }
 
 /*
- * The report.received data D kept as text, the report in it (increport.h):
- * for checkpoints, the view and the report's fields.  What the view reads
- * of the rest of D is kept beside it.  0, -ENOMEM, -EINVAL.
+ * The report.received data D kept as text or where its line is, the report
+ * in it (increport.h; LINE: a checkpoint's reference): for checkpoints,
+ * the view and the report's fields.  What the view reads of the rest of D
+ * is kept beside it.  0, -ENOMEM, -EINVAL.
  */
 static int
-incident_keep_origin(struct incident *inc, json_t *d, const struct record *r)
+incident_keep_origin(struct incident *inc, json_t *d, const struct record *r,
+    json_t *line)
 {
 	json_t	*late;
 	int	 rc;
 
-	if ((rc = increport_keep(&inc->report, d, r)) != 0)
+	if ((rc = increport_keep(&inc->report, d, r, line)) != 0)
 		return rc;
 	if ((rc = incident_strdup(d, "source", &inc->source)) != 0 ||
 	    (rc = incident_strdup(d, "taken_by", &inc->taken_by)) != 0 ||
@@ -486,7 +488,7 @@ incident_origin(const struct incident *inc)
 /* An incident from its report.received data (also inside a checkpoint). */
 static int
 incident_create(const char *id, json_t *d, const struct record *r,
-    struct incident **out)
+    json_t *line, struct incident **out)
 {
 	struct incident	*inc;
 	const char	*key;
@@ -503,7 +505,7 @@ incident_create(const char *id, json_t *d, const struct record *r,
 	if ((rc = incident_strdup(d, "office", &inc->office)) != 0 ||
 	    (rc = incident_strdup(d, "office_name", &inc->office_name)) != 0 ||
 	    (rc = incident_strdup(d, "body_sha256", &inc->body_sha256)) != 0 ||
-	    (rc = incident_keep_origin(inc, d, r)) != 0 ||
+	    (rc = incident_keep_origin(inc, d, r, line)) != 0 ||
 	    (key != NULL && (inc->idem = incident_idem_join(inc->office ?
 	    inc->office : "", key)) == NULL)) {
 		incident_free(inc);
@@ -679,11 +681,6 @@ incident_stop_clocks(struct incident *inc)
 	incident_level_disarm(inc);
 }
 
-/*
- * A duplicate merged into another, or a false report dismissed: closed
- * like a resolution, and the incident it went into lists it and shows the
- * merge in its timeline.
- */
 /* The incident a merge went into learns of it. */
 static int
 incident_apply_merged_into(const struct record *r)
@@ -704,6 +701,11 @@ incident_apply_merged_into(const struct record *r)
 	return 0;
 }
 
+/*
+ * A duplicate merged into another, or a false report dismissed: closed
+ * like a resolution, and the incident it went into lists it and shows the
+ * merge in its timeline.
+ */
 static int
 incident_apply_close(struct incident *inc, const struct record *r)
 {
@@ -730,7 +732,7 @@ incident_apply(const struct record *r)
 	int		 rc = 0;
 
 	if (strcmp(r->event, "report.received") == 0)
-		return incident_create(r->incident, r->data, r, &inc);
+		return incident_create(r->incident, r->data, r, NULL, &inc);
 	/* The duty desk's messages are no incident's. */
 	if (strcmp(r->event, "notify.undeliverable") == 0)
 		return (inc = incident_find(r->incident)) != NULL ?
@@ -923,7 +925,7 @@ incident_restore(const char *id, json_t *d)
 	if ((inc = incident_find(id)) != NULL)
 		incident_remove(inc);
 	if ((rc = incident_create(id, json_object_get(d, "origin"), NULL,
-	    &inc)) != 0)
+	    json_object_get(d, "origin_line"), &inc)) != 0)
 		return rc;
 	if ((rc = incident_mark_restore(&inc->ack, json_object_get(d, "ack"))) != 0 ||
 	    (rc = incident_mark_restore(&inc->filed, json_object_get(d,

@@ -101,13 +101,16 @@ incsnap_incident(const struct incident *inc, size_t trim)
 		inc->level_clock->deadline != 0 ? time_format(
 		inc->level_clock->deadline, next, sizeof(next)) : NULL,
 	    "updates", inc->updates, "undeliverable", inc->undeliverable);
-	/* Merges and dismissals, and who was told: only where there are some. */
+	/* Merges, dismissals, who was told, where the store has the report: only where there are some. */
 	if (o == NULL || (inc->closed.at != 0 && json_object_set_new(o, "closed",
 	    incsnap_mark(&inc->closed)) != 0) ||
 	    (inc->merged_into[0] != '\0' && json_object_set_new(o,
 	    "merged_into", json_string(inc->merged_into)) != 0) ||
 	    (inc->merged_from != NULL && json_object_set(o, "merged_from",
-	    inc->merged_from) != 0)) {
+	    inc->merged_from) != 0) ||
+	    (inc->report.seq != 0 && inc->report.data == NULL &&
+	    json_object_set_new(o, "origin_line",
+	    increport_line(&inc->report)) != 0)) {
 		json_decref(o);
 		return NULL;
 	}

@@ -1,7 +1,9 @@
 /*
  * timeline.c: an incident's timeline as compact entries (see timeline.h).
  * An entry is one allocation: the envelope's numbers, then its ts and
- * data as text; its kind and actor are held once for all entries.  A
+ * data as text (or, where the store reads lines back, where the record's
+ * line is: its data is read back when wanted); its kind and actor are
+ * held once for all entries.  A
  * record kept as a jansson tree took a block per value and a hashtable
  * per object: for a report told to two people and delivered, its five
  * entries took 6.4 KB of the 15.3 an open incident cost; as text they
@@ -13,8 +15,10 @@
 #include <sys/types.h>
 #include <bsd/sys/tree.h>
 
+#include "base/log.h"
 #include "state/timeline.h"
 #include "store/record.h"
+#include "store/store.h"
 
 /*
  * A text many entries repeat, held once: the on-duty snapshot every
@@ -32,13 +36,16 @@ struct timeline_entry {
 	int64_t		 seq;
 	int64_t		 intent;	/* a notify.attempt's delivery: */
 	int64_t		 recipient;	/* intent seq and index */
+	int64_t		 at;		/* LINE: where the store has the record's line */
 	int32_t		 update_n;	/* the follow-up its data's fields are */
 	/*
 	 * Offsets into text: ts at 0, then the data.  RAW: the whole entry
-	 * as JSON for data, and no ts.
+	 * as JSON for data, and no ts.  LINE: the data is the record's own,
+	 * read back from its line at AT (DATA its offset there), text only
+	 * the ts.
 	 */
 	uint32_t	 data, datalen;
-	unsigned	 raw:1, attempt:1;
+	unsigned	 raw:1, attempt:1, line:1;
 	/* A notify.intent's on_duty, a null in its data text meanwhile. */
 	struct timeline_shared *on_duty;
 	/*
@@ -80,6 +87,9 @@ static struct timeline_shared	*timeline_last_text;
 /* Where texts are written before they are copied to their entry. */
 static char	*timeline_scratch;
 static size_t	 timeline_scratch_cap;
+/* Data read back from the store lands here (the loop's thread only), reused. */
+static char	*timeline_buf;
+static size_t	 timeline_bufcap;
 
 static void timeline_unshare(struct timeline_shared *);
 static size_t timeline_scratch_dump(json_t *);
@@ -126,6 +136,9 @@ timeline_forget(void)
 	timeline_last_tree = NULL;
 	timeline_last_text = NULL;
 	timeline_unshare(s);
+	free(timeline_buf);
+	timeline_buf = NULL;
+	timeline_bufcap = 0;
 	free(timeline_scratch);
 	timeline_scratch = NULL;
 	timeline_scratch_cap = 0;
@@ -374,18 +387,63 @@ timeline_envelope(json_t *data, const char *text, size_t textlen, int64_t seq,
 	return e;
 }
 
+/*
+ * R's data where the store keeps its line, when it reads lines back: the
+ * entry holds its envelope and that place, not the data (an intent's and
+ * two deliveries' data were 730 of an open incident's bytes).  NULL: kept
+ * as text instead (no place, or no memory: *NOMEM).
+ */
+static struct timeline_entry *
+timeline_entry_line(const struct record *r, int *nomem)
+{
+	struct timeline_entry	*e;
+	const char		*l;
+	size_t			 tl = strlen(r->ts) + 1;
+	int64_t			 at;
+
+	*nomem = 0;
+	if (r->data_text == NULL || (at = store_applying_at(&l)) < 0 ||
+	    l == NULL || r->data_text <= l || (size_t)(r->data_text - l) >
+	    RECORD_LINE_MAX || r->data_textlen > RECORD_LINE_MAX)
+		return NULL;
+	if ((e = malloc(sizeof(*e) + tl)) == NULL) {
+		*nomem = 1;
+		return NULL;
+	}
+	memset(e, 0, sizeof(*e));
+	e->line = 1;
+	e->seq = r->seq;
+	e->at = at;
+	e->data = (uint32_t)(r->data_text - l);
+	e->datalen = (uint32_t)r->data_textlen;
+	memcpy(e->text, r->ts, tl);
+	if ((e->event = timeline_share_text(r->event, strlen(r->event))) == NULL ||
+	    (e->actor = timeline_share_text(r->actor, strlen(r->actor))) == NULL) {
+		timeline_entry_free(e);
+		*nomem = 1;
+		return NULL;
+	}
+	timeline_note_attempt(e, r->event, r->data);
+	return e;
+}
+
 int
 timeline_add(struct timeline *tl, const struct record *r, json_t *data,
     int update_n)
 {
-	struct timeline_entry *e;
+	struct timeline_entry	*e = NULL;
+	int			 nomem = 0;
 
 	/* As json_string(NULL) made the tree's entry fail before. */
 	if (r->ts == NULL || r->event == NULL || r->actor == NULL || data == NULL)
 		return -ENOMEM;
+	if (data == r->data && (e = timeline_entry_line(r, &nomem)) == NULL &&
+	    nomem)
+		return -ENOMEM;
 	/* On replay the record's data is in the line as its dump would be. */
-	if ((e = timeline_envelope(data, data == r->data ? r->data_text : NULL,
-	    r->data_textlen, r->seq, r->ts, r->event, r->actor)) == NULL)
+	if (e == NULL && (e = timeline_envelope(data, data == r->data ?
+	    r->data_text : NULL, r->data_textlen, r->seq, r->ts, r->event,
+	    r->actor)) == NULL)
 		return -ENOMEM;
 	e->update_n = update_n;
 	return timeline_push(tl, e);
@@ -483,11 +541,32 @@ timeline_load(const char *text, size_t len)
 	return json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 }
 
+/* E's data read back from its line; NULL: logged. */
+static json_t *
+timeline_read(const struct timeline_entry *e)
+{
+	const char	*d;
+	int		 rc;
+
+	if ((d = store_read_data(e->seq, e->at, e->data, e->datalen,
+	    &timeline_buf, &timeline_bufcap, &rc)) != NULL)
+		return timeline_load(d, e->datalen);
+	if (rc != -ENOMEM)
+		log_warnx("a timeline entry cannot be read back from audit seq "
+		    "%lld (place %lld): %s", (long long)e->seq, (long long)e->at,
+		    rc == -EILSEQ ? "another line is there" : strerror(-rc));
+	return NULL;
+}
+
 /* E's data as recorded: its shared on-duty snapshot back in its place. */
 static json_t *
 timeline_load_data(const struct timeline_entry *e)
 {
-	json_t *d = timeline_load(e->text + e->data, e->datalen);
+	json_t *d;
+
+	if (e->line)
+		return timeline_read(e);
+	d = timeline_load(e->text + e->data, e->datalen);
 
 	if (d != NULL && e->on_duty != NULL && json_object_set_new(d,
 	    "on_duty", timeline_load(e->on_duty->text, e->on_duty->len)) != 0) {

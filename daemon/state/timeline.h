@@ -4,7 +4,10 @@
  * block holding the record's envelope and its data as compact JSON text,
  * turned back into JSON only when something reads it: a tree per entry
  * cost more than the rest of an open incident together (jansson spends
- * a block per value and a hashtable per object).
+ * a block per value and a hashtable per object).  Where the store reads
+ * lines back (the file log), an entry whose data is its record's own
+ * keeps only where that line is, and the data is read back when the API
+ * or a checkpoint asks (one pread an entry).
  */
 #ifndef DUTYD_TIMELINE_H
 #define DUTYD_TIMELINE_H
@@ -40,7 +43,7 @@ size_t	timeline_len(const struct timeline *);
 /* Entry I's record kind ("" when it has none); its follow-up number or 0. */
 const char *timeline_event(const struct timeline *, size_t i);
 int	timeline_update_n(const struct timeline *, size_t i);
-/* Entry I as the API shows it, and its data: new references, NULL when out of memory. */
+/* Entry I as the API shows it, and its data: new references, NULL when out of memory or unreadable (logged). */
 json_t	*timeline_entry_json(const struct timeline *, size_t i);
 json_t	*timeline_data(const struct timeline *, size_t i);
 /* The whole timeline as a JSON array (a new reference; NULL: no memory). */

@@ -31,17 +31,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "base/fileio.h"
 #include "base/log.h"
 #include "store/auditscan.h"
 #include "store/filelog.h"
 #include "store/filescan.h"
+#include "store/filesecret.h"
 
 #define FILELOG_RETRY_MS	(10 * 1000)	/* a checkpoint that failed waits this long */
-#define FILELOG_SECRET_MAX	256
+
+/* A closed segment, for reading lines back: its first seq and its file. */
+struct filelog_closed {
+	int64_t		 first;
+	char		*path;
+};
 
 struct filelog {
 	char		*dir;
@@ -68,12 +72,70 @@ struct filelog {
 	 */
 	struct store_tail *pending;
 	int		 accept_broken;
+	/* Reading lines back (filelog_read()): the closed segments, oldest first. */
+	struct filelog_closed *closed;
+	size_t		 nclosed, closed_cap;
+	int		 rfd;		/* one of them open for reading, or -1 */
+	size_t		 rseg;		/* which */
+	int64_t		 line_at;	/* filelog_line_at() */
 };
 
 static int	filelog_reserve_make(void);
 
-static struct filelog	fl = { .fd = -1, .lockfd = -1,
-			    .segment_size = 64 * 1024 * 1024 };
+static struct filelog	fl = { .fd = -1, .lockfd = -1, .rfd = -1,
+			    .line_at = -1, .segment_size = 64 * 1024 * 1024 };
+
+/* Room for one more closed segment. */
+static int
+filelog_closed_room(void)
+{
+	struct filelog_closed	*c;
+	size_t			 cap;
+
+	if (fl.nclosed < fl.closed_cap)
+		return 0;
+	cap = fl.closed_cap == 0 ? 16 : fl.closed_cap * 2;
+	if ((c = reallocarray(fl.closed, cap, sizeof(*c))) == NULL)
+		return -ENOMEM;
+	fl.closed = c;
+	fl.closed_cap = cap;
+	return 0;
+}
+
+static void
+filelog_closed_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < fl.nclosed; i++)
+		free(fl.closed[i].path);
+	free(fl.closed);
+	fl.closed = NULL;
+	fl.nclosed = fl.closed_cap = 0;
+	if (fl.rfd != -1)
+		close(fl.rfd);
+	fl.rfd = -1;
+}
+
+/* The closed segments the scan found, for reading lines back. */
+static int
+filelog_closed_list(const struct auditscan *scan)
+{
+	size_t i;
+
+	filelog_closed_free();
+	for (i = 0; i < scan->nsegs; i++) {
+		if (scan->segs[i].first_seq == 0 ||
+		    strcmp(scan->segs[i].name, AUDITSCAN_ACTIVE) == 0)
+			continue;
+		if (filelog_closed_room() != 0 ||
+		    (fl.closed[fl.nclosed].path = strdup(scan->segs[i].path)) ==
+		    NULL)
+			return -ENOMEM;
+		fl.closed[fl.nclosed++].first = scan->segs[i].first_seq;
+	}
+	return 0;
+}
 
 /* mkdir -p, so a fresh checkout's `make run` just works. */
 static int
@@ -118,7 +180,7 @@ filelog_truncate(const char *path, off_t len)
  * state_dir is trusted only when nobody else can put anything in it: it
  * is a directory (not a link) owned by dutyd's user and writable by it
  * alone, and nothing in it is a link or writable by others (secrets must
- * not even be readable: filelog_secret_read()).  Otherwise another local user could plant a
+ * not even be readable: filesecret_read() in filesecret.c).  Otherwise another local user could plant a
  * link (audit.log -> /etc/shadow) that dutyd, perhaps root, would write
  * through.  Each refusal says what to run.
  */
@@ -333,6 +395,11 @@ filelog_scanned(int accept_broken, struct store_tail *tail, char *err,
 	size_t				 i;
 	int				 rc;
 
+	/* Known only once the scan has seen each segment's first seq. */
+	if ((rc = filelog_closed_list(scan)) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
 	if ((bad = auditscan_unaccepted(scan)) != NULL) {
 		if (!accept_broken) {
 			snprintf(err, errlen, "%s; dutyd will not start on a damaged "
@@ -467,10 +534,12 @@ filelog_replay_segment(const struct auditscan_seg *g,
 			break;	/* a torn tail, or what the scan refused */
 		if (line[len - 1] == '\n')
 			len--;
+		fl.line_at = off;
 		off += n;
 		if ((rc = fn(line, len, arg)) != 0)
 			break;
 	}
+	fl.line_at = -1;
 	free(line);
 	fclose(fp);
 	free(buf);	/* after fclose: stdio reads into it until then */
@@ -517,6 +586,7 @@ filelog_close(void *self)
 	fl.lockfd = -1;
 	fl.pending = NULL;
 	auditscan_free(&fl.scan);	/* a scan still running is stopped */
+	filelog_closed_free();
 	free(fl.path);
 	fl.path = NULL;
 	free(fl.dir);
@@ -651,12 +721,18 @@ filelog_rotate(void *self, int64_t now)
 	auditscan_segment_name(fl.seg_first, fl.seg_last, name, sizeof(name));
 	if (asprintf(&closed, "%s/%s", fl.dir, name) == -1)
 		return -ENOMEM;
+	/* Its lines are read back from the new name. */
+	if (filelog_closed_room() != 0) {
+		free(closed);
+		return -ENOMEM;
+	}
 	if (rename(fl.path, closed) == -1) {
 		rc = -errno;
 		free(closed);
 		return rc;
 	}
-	free(closed);
+	fl.closed[fl.nclosed].first = fl.seg_first;
+	fl.closed[fl.nclosed++].path = closed;
 	close(fl.fd);
 	fl.fd = -1;
 	fd = open(fl.path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC |
@@ -731,15 +807,79 @@ static int
 filelog_append(void *self, int64_t seq, const char *line, size_t len,
     unsigned flags)
 {
-	return filelog_write(seq, seq, (flags & STORE_CHECKPOINT) ? 0 : 1, line,
-	    len, flags);
+	int rc = filelog_write(seq, seq, (flags & STORE_CHECKPOINT) ? 0 : 1,
+	    line, len, flags);
+
+	fl.line_at = rc == 0 ? fl.size - (off_t)len : -1;
+	return rc;
 }
 
 static int
 filelog_append_lines(void *self, int64_t first, int64_t last,
     const char *lines, size_t len, unsigned flags)
 {
-	return filelog_write(first, last, last - first + 1, lines, len, flags);
+	int rc = filelog_write(first, last, last - first + 1, lines, len, flags);
+
+	fl.line_at = rc == 0 ? fl.size - (off_t)len : -1;	/* the first line's */
+	return rc;
+}
+
+static int64_t
+filelog_line_at(void *self)
+{
+	return fl.line_at;
+}
+
+/*
+ * Reading lines back: the segment holding SEQ (the active one through its
+ * own descriptor, which pread(2) reads despite O_APPEND; a closed one kept
+ * open while reads go to it), then LEN bytes at AT.
+ */
+static int
+filelog_read(void *self, int64_t seq, int64_t at, char *buf, size_t len)
+{
+	size_t	 lo = 0, hi = fl.nclosed, mid, got = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	if (at < 0 || seq <= 0)
+		return -ENODATA;
+	if (fl.seg_first != 0 && seq >= fl.seg_first) {
+		if (seq > fl.seg_last || at + (off_t)len > fl.size)
+			return -ENODATA;
+		if ((fd = fl.fd) == -1)
+			return -EBADF;
+	} else {
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (fl.closed[mid].first <= seq)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == 0)
+			return -ENODATA;
+		if (fl.rfd == -1 || fl.rseg != lo - 1) {
+			if (fl.rfd != -1)
+				close(fl.rfd);
+			if ((fl.rfd = open(fl.closed[lo - 1].path, O_RDONLY |
+			    O_CLOEXEC | O_NOFOLLOW)) == -1)
+				return -errno;
+			fl.rseg = lo - 1;
+		}
+		fd = fl.rfd;
+	}
+	while (got < len) {
+		if ((n = pread(fd, buf + got, len - got, at + (off_t)got)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -ENODATA;
+		got += (size_t)n;
+	}
+	return 0;
 }
 
 static int
@@ -750,99 +890,11 @@ filelog_sync(void *self)
 	return 0;
 }
 
-/*
- * Secrets
- */
-
-static int
-filelog_secret_read(int fd, const char *path, void *buf, size_t len,
-    char *err, size_t errlen)
-{
-	struct stat	 st;
-	ssize_t		 n;
-	size_t		 got = 0;
-
-	if (fstat(fd, &st) == -1) {
-		int e = errno;
-
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
-		return -e;
-	}
-	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-		snprintf(err, errlen, "%s is readable by %s (mode %04o), and "
-		    "whoever reads it can act in anyone's name. Run: chmod 600 "
-		    "%s (and delete it, so that dutyd makes a new one, if others "
-		    "may have read it: links already sent then stop working)",
-		    path, st.st_mode & S_IROTH ? "every user" : "its group",
-		    (unsigned)(st.st_mode & 07777), path);
-		return -EPERM;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size != (off_t)len) {
-		snprintf(err, errlen, "%s is %s%lld bytes, not the %zu random bytes "
-		    "dutyd made: it was damaged or replaced. Delete it and start "
-		    "dutyd again to make a new one (one-tap links already sent "
-		    "will then stop working)", path,
-		    S_ISREG(st.st_mode) ? "" : "not a regular file, ",
-		    (long long)st.st_size, len);
-		return -EINVAL;
-	}
-	while (got < len) {
-		n = read(fd, (char *)buf + got, len - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n == 0 ? EIO : errno;
-
-			snprintf(err, errlen, "cannot read %s: %s", path,
-			    strerror(e));
-			return -e;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
-
 static int
 filelog_secret(void *self, const char *name, void *buf, size_t len, char *err,
     size_t errlen)
 {
-	char	 path[PATH_MAX];
-	int	 fd, rc;
-
-	if (len == 0 || len > FILELOG_SECRET_MAX || strchr(name, '/') != NULL) {
-		snprintf(err, errlen, "no such secret: %s", name);
-		return -EINVAL;
-	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", fl.dir, name) >=
-	    sizeof(path)) {
-		snprintf(err, errlen, "state_dir %s is too long a path", fl.dir);
-		return -ENAMETOOLONG;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
-		rc = filelog_secret_read(fd, path, buf, len, err, errlen);
-		close(fd);
-		if (rc != 0)
-			OPENSSL_cleanse(buf, len);
-		return rc;
-	}
-	if (errno != ENOENT) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot open %s: %s; check its owner and mode "
-		    "(0600, dutyd's user)", path, strerror(-rc));
-		return rc;
-	}
-	if (RAND_bytes(buf, (int)len) != 1) {
-		snprintf(err, errlen, "cannot make %s: OpenSSL has no random bytes "
-		    "(is /dev/urandom available?)", path);
-		return -EIO;
-	}
-	/* Whole or not at all: a crash leaves no short key. */
-	if ((rc = fileio_write_atomic(path, buf, len, 0600)) != 0) {
-		OPENSSL_cleanse(buf, len);
-		snprintf(err, errlen, "cannot create %s: %s; check that state_dir "
-		    "is writable by dutyd", path, strerror(-rc));
-	}
-	return rc;
+	return filesecret_get(fl.dir, name, buf, len, err, errlen);
 }
 
 /* History: the segments as they are now, the active one to its last whole record. */
@@ -869,6 +921,8 @@ static const struct store_backend filelog_backend = {
 	.configure = filelog_configure,
 	.secret = filelog_secret,
 	.close = filelog_close,
+	.line_at = filelog_line_at,
+	.read = filelog_read,
 	.scan_open = filelog_scan_open,
 	.scan_read = filescan_read,
 	.scan_close = filescan_close,

@@ -44,9 +44,12 @@ static struct {
 	int64_t		 inflight_since;	/* its unsynced_since */
 	struct timespec	 inflight_t0;
 	int		 inflight_status;	/* of the last one completed */
+	/* The record being applied: its line, and where the backend keeps it. */
+	const char	*applying_line;
+	int64_t		 applying_at;
 } st = { .waiters = TAILQ_HEAD_INITIALIZER(st.waiters),
     .laters = TAILQ_HEAD_INITIALIZER(st.laters),
-    .segment_size = 64 * 1024 * 1024 };
+    .segment_size = 64 * 1024 * 1024, .applying_at = -1 };
 
 static void	store_laters_fail(int);
 static int	store_laters_write(void);
@@ -80,6 +83,73 @@ store_sync(void)
 	return rc;
 }
 
+/* Where the backend has the line appended or replayed last; -1: it does not read back. */
+static int64_t
+store_backend_at(void)
+{
+	return st.be != NULL && st.be->line_at != NULL && st.be->read != NULL ?
+	    st.be->line_at(st.be->self) : -1;
+}
+
+/* LINE (NULL: none) at AT is being applied. */
+static void
+store_applying(const char *line, int64_t at)
+{
+	st.applying_line = line;
+	st.applying_at = line != NULL ? at : -1;
+}
+
+int64_t
+store_applying_at(const char **line)
+{
+	*line = st.applying_at >= 0 ? st.applying_line : NULL;
+	return st.applying_at;
+}
+
+int
+store_read(int64_t seq, int64_t at, char *buf, size_t len)
+{
+	if (st.be == NULL || st.be->read == NULL)
+		return -ENOTSUP;
+	return st.be->read(st.be->self, seq, at, buf, len);
+}
+
+const char *
+store_read_data(int64_t seq, int64_t at, size_t dataoff, size_t datalen,
+    char **buf, size_t *cap, int *rc)
+{
+	char	 head[32];
+	size_t	 hl, n = dataoff + datalen + 1;
+	char	*p, *d;
+
+	hl = (size_t)snprintf(head, sizeof(head), "{\"seq\":%lld,",
+	    (long long)seq);
+	if (datalen < 2 || dataoff < hl + 7 || dataoff > RECORD_LINE_MAX ||
+	    datalen > RECORD_LINE_MAX) {
+		*rc = -EINVAL;
+		return NULL;
+	}
+	if (n > *cap) {
+		if ((p = realloc(*buf, n)) == NULL) {
+			*rc = -ENOMEM;
+			return NULL;
+		}
+		*buf = p;
+		*cap = n;
+	}
+	if ((*rc = store_read(seq, at, *buf, n)) != 0)
+		return NULL;
+	/* The byte after the data: the next member's comma, or the line's end. */
+	d = *buf + dataoff;
+	if (memcmp(*buf, head, hl) != 0 || memcmp(d - 7, "\"data\":", 7) != 0 ||
+	    d[0] != '{' || d[datalen - 1] != '}' || (d[datalen] != ',' &&
+	    d[datalen] != '}')) {
+		*rc = -EILSEQ;
+		return NULL;
+	}
+	return d;
+}
+
 struct store_replay {
 	char	*err;
 	size_t	 errlen;
@@ -101,7 +171,9 @@ store_replay_line(const char *line, size_t len, void *arg)
 		return 0;
 	}
 	rec.replaying = 1;
+	store_applying(line, store_backend_at());
 	rc = st.apply != NULL ? st.apply(&rec) : 0;
+	store_applying(NULL, -1);
 	if (rc != 0)
 		snprintf(sr->err, sr->errlen, "cannot apply seq %lld (%s): %s",
 		    (long long)rec.seq, rec.event, strerror(-rc));
@@ -233,6 +305,7 @@ struct store_held {
 	json_t		*data;
 	char		 ts[TIME_RFC3339_MAX];
 	size_t		 data_off, data_len;	/* its data's bytes in the batch */
+	size_t		 line_off;	/* its line's */
 };
 
 /*
@@ -247,9 +320,10 @@ store_laters_write(void)
 	struct store_held	*h;
 	struct record		 rec;
 	char			 hash[RECORD_HASH_HEX], *line, *batch;
+	const char		*outer_line;
 	size_t			 len, used = 0, n = 0, i, cap;
 	unsigned		 flags = STORE_PRIVILEGED;
-	int64_t			 first = st.seq + 1;
+	int64_t			 first = st.seq + 1, at, outer_at;
 	int			 rc = 0;
 
 	if (TAILQ_EMPTY(&st.laters))
@@ -280,6 +354,7 @@ store_laters_write(void)
 			break;
 		}
 		record_hash(line, len, hash);
+		h[i].line_off = used;
 		h[i].data_off = used + (size_t)(rec.data_text - line);
 		h[i].data_len = rec.data_textlen;
 		memcpy(st.batch + used, line, len);
@@ -302,6 +377,10 @@ store_laters_write(void)
 		store_laters_fail(rc);
 		return rc;
 	}
+	/* Where the batch went: each line read back from there. */
+	at = store_backend_at();
+	outer_line = st.applying_line;
+	outer_at = st.applying_at;
 	/* On disk: off the queue, so that nothing can cancel them now. */
 	for (i = 0; i < n; i++) {
 		l = TAILQ_FIRST(&st.laters);
@@ -341,11 +420,14 @@ store_laters_write(void)
 		rec.data = h[i].data;
 		rec.data_text = batch + h[i].data_off;
 		rec.data_textlen = h[i].data_len;
+		store_applying(batch + h[i].line_off, at >= 0 ?
+		    at + (int64_t)h[i].line_off : -1);
 		if (st.apply != NULL && (rc = st.apply(&rec)) != 0)
 			log_errorx("audit seq %lld (%s) is on disk but could not "
 			    "be applied in memory: %s; restart dutyd to rebuild "
 			    "from the log", (long long)rec.seq, rec.event,
 			    strerror(-rc));
+		store_applying(outer_line, outer_at);
 		free(h[i].incident);
 		json_decref(h[i].data);
 	}
@@ -411,7 +493,9 @@ store_append_line(const char *event, const char *incident, const char *actor,
 {
 	struct record	 rec;
 	char		 ts[TIME_RFC3339_MAX], *line = NULL;
+	const char	*outer_line;
 	size_t		 len;
+	int64_t		 outer_at;
 	int		 rc;
 
 	if (data == NULL && (data = json_object()) == NULL)
@@ -455,10 +539,15 @@ store_append_line(const char *event, const char *incident, const char *actor,
 	if (store_privileged(actor))
 		st.own_failing_since = 0;
 	st.appended++;
+	/* An apply may append (a fallback): the outer record's place comes back after. */
+	outer_line = st.applying_line;
+	outer_at = st.applying_at;
+	store_applying(line, store_backend_at());
 	if (st.apply != NULL && (rc = st.apply(&rec)) != 0)
 		log_errorx("audit seq %lld (%s) is on disk but could not be "
 		    "applied in memory: %s; restart dutyd to rebuild from the log",
 		    (long long)rec.seq, event, strerror(-rc));
+	store_applying(outer_line, outer_at);
 	free(line);	/* after apply: rec.data_text is in it */
 	if (seq_out != NULL)
 		*seq_out = rec.seq;

@@ -143,6 +143,17 @@ struct store_backend {
 	 * newline), in seq order, and stops at the first nonzero return,
 	 * which it returns.  scan_close() frees the handle on any thread.
 	 */
+	/*
+	 * Optional (NULL: lines are not read back, and whoever would keep
+	 * a reference keeps the bytes).  line_at() is where the line
+	 * appended last by append(), or the one replay() handed over last,
+	 * lies: a place read() takes back, -1 when there is none.  read()
+	 * copies LEN bytes from the start of record SEQ's line at AT: 0,
+	 * -ENODATA when the line is not there or shorter, -errno.
+	 */
+	int64_t	(*line_at)(void *self);
+	int	(*read)(void *self, int64_t seq, int64_t at, char *buf,
+		    size_t len);
 	void	*(*scan_open)(void *self, int64_t from_ms, int64_t to_ms,
 		    char *err, size_t errlen);
 	int	(*scan_read)(void *scan, int (*line)(const char *, size_t,
@@ -192,6 +203,33 @@ void	store_append_later(struct store_later *l, const char *event,
 	    const char *incident, const char *actor, json_t *data,
 	    void (*failed)(void *arg, int status, json_t *data), void *arg);
 void	store_later_cancel(struct store_later *l);
+
+/*
+ * Lines read back instead of kept (an incident's report): while a record
+ * is applied, where its line lies, and the line's bytes in *LINE (the
+ * record's data_text points into them when it is set); -1 when the
+ * backend cannot read lines back or the record came otherwise (a replay
+ * the backend serves from memory).  A place stays valid across restarts:
+ * segments are never rewritten.
+ */
+int64_t	store_applying_at(const char **line);
+/*
+ * LEN bytes from the start of record SEQ's line, at AT (from
+ * store_applying_at()), into BUF.  0, -ENOTSUP (no such backend, or
+ * none open), -ENODATA, -errno.  Blocks on a read (the file log's page
+ * cache, as a rule).
+ */
+int	store_read(int64_t seq, int64_t at, char *buf, size_t len);
+/*
+ * Record SEQ's data read back: DATALEN bytes at DATAOFF in its line at AT
+ * (from store_applying_at() and the record's data_text), into *BUF (grown
+ * as needed; *CAP its size), checked to be that record's line ({"seq":SEQ,
+ * first) with its data there ("data": before it, an object).  The data's
+ * bytes in *BUF, or NULL and *RC: -ENOMEM, -ENODATA, -EILSEQ (another line
+ * is there), -EINVAL, -errno.
+ */
+const char *store_read_data(int64_t seq, int64_t at, size_t dataoff,
+	    size_t datalen, char **buf, size_t *cap, int *rc);
 
 /* Run w->cb after the next sync (at the end of this loop turn). */
 void	store_wait(struct store_waiter *w, void (*cb)(void *, int), void *arg);

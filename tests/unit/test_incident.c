@@ -26,7 +26,9 @@
 #include "memstore.h"
 #include "parse/report.h"
 #include "state/incident.h"
+#include "state/increport.h"
 #include "state/incview.h"
+#include "state/timeline.h"
 #include "store/store.h"
 
 #define MIN	COREFIX_MIN
@@ -958,6 +960,209 @@ test_written_view_is_the_dumped_view_in_every_state(void **state)
 }
 
 /*
+ * The report read back from its line (not kept: increport.h) is what
+ * keeping the recorded data in memory gives: the report's bytes, its tree
+ * and the data, byte for byte.
+ */
+static void
+assert_report_as_kept(struct incident *inc)
+{
+	struct increport	 mem;
+	json_t			*origin = incident_origin(inc), *a, *b;
+	const char		*t;
+	char			*back;
+	size_t			 len, mlen;
+
+	assert_non_null(origin);
+	assert_int_equal(increport_keep(&mem, origin, NULL, NULL), 0);
+	assert_non_null(mem.data);
+	assert_non_null(t = increport_text(&inc->report, &len));
+	assert_non_null(back = strndup(t, len));	/* its buffer is reused */
+	assert_non_null(t = increport_text(&mem, &mlen));
+	assert_int_equal(len, mlen);
+	assert_memory_equal(back, t, len);
+	assert_non_null(a = increport_data(&inc->report));
+	assert_non_null(b = increport_data(&mem));
+	assert_true(json_equal(a, b));
+	assert_true(json_equal(incident_report(inc), increport_tree(&mem)));
+	json_decref(a);
+	json_decref(b);
+	free(back);
+	increport_clear(&mem);
+	json_decref(origin);
+}
+
+/* The line of INC's report.received in the memory store. */
+static size_t
+received_line(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < memstore_count(); i++)
+		if (strstr(memstore_line(i), "\"event\":\"report.received\"") &&
+		    strstr(memstore_line(i), id))
+			return i;
+	fail();
+	return 0;
+}
+
+/*
+ * A store that reads lines back keeps no report text in memory: live,
+ * replayed from the start (found in the data only when first shown) and
+ * restored from a checkpoint (its origin_line), the report read back is
+ * the one kept in memory and the views are the dumped ones.  A line that
+ * no longer reads back is an error, not a crash; a checkpoint's reference
+ * to it gives way to the checkpoint's own copy.
+ */
+static void
+test_report_read_back_is_the_kept_one(void **state)
+{
+	static const char *const titles[] = { "化工厂\"爆炸\"", "只有标题",
+	    "换行\n与\\" };
+	struct incident	*inc;
+	char		 id[3][INCIDENT_ID_MAX], *before, dead[] = "{\"seq\":1}";
+	size_t		 i, round;
+	int		 changed;
+
+	corefix_start(conf);
+	for (i = 0; i < 3; i++) {
+		assert_non_null(inc = corefix_report("county-a", titles[i]));
+		snprintf(id[i], sizeof(id[i]), "%s", inc->id);
+		assert_null(inc->report.data);
+		assert_int_not_equal(inc->report.seq, 0);
+		assert_int_not_equal(inc->report.len, 0);	/* spliced */
+	}
+	corefix_deliver_all();
+	assert_int_equal(incact_acknowledge(incident_find(id[1]), "zhang", NULL,
+	    &changed), 0);
+	fakeclock_turn();
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 3; i++) {
+			assert_non_null(inc = incident_find(id[i]));
+			assert_null(inc->report.data);
+			/* Neither its tree nor its view kept: both read back. */
+			increport_forget();
+			incview_flush();
+			assert_cached_is_view(inc);
+			assert_report_as_kept(inc);
+			assert_string_equal(json_string_value(json_object_get(
+			    incident_report(inc), "title")), titles[i]);
+		}
+		if (round == 0)
+			corefix_restart(0);	/* replayed from the start */
+		else if (round == 1) {
+			memstore_want_checkpoint();
+			fakeclock_turn();
+			assert_int_equal(memstore_count_of("checkpoint.end",
+			    NULL), 1);
+			corefix_restart(0);	/* restored from the checkpoint */
+		}
+	}
+	/* The line gone bad: the view and the report cannot be had, no crash. */
+	inc = incident_find(id[0]);
+	before = strdup(incview_cached(inc));
+	assert_non_null(before);
+	memstore_damage(received_line(id[0]), dead);
+	increport_forget();
+	incview_flush();
+	assert_null(incview_cached(inc));
+	assert_null(incident_report(inc));
+	assert_null(incident_origin(inc));
+	/* The checkpoint's copy of the data serves instead. */
+	corefix_restart(0);
+	assert_non_null(inc = incident_find(id[0]));
+	assert_non_null(inc->report.data);
+	assert_string_equal(incview_cached(inc), before);
+	assert_cached_is_view(inc);
+	free(before);
+}
+
+/* The record with seq SEQ in the memory store, parsed. */
+static json_t *
+record_of(json_int_t seq)
+{
+	json_t	*r;
+	size_t	 i;
+
+	for (i = 0; i < memstore_count(); i++) {
+		r = json_loads(memstore_line(i), 0, NULL);
+		if (json_integer_value(json_object_get(r, "seq")) == seq)
+			return r;
+		json_decref(r);
+	}
+	fail();
+	return NULL;
+}
+
+/*
+ * Timeline entries whose data is their record's own are read back from
+ * its line (timeline.h): what the API shows is the record as written,
+ * envelope and data, live and replayed; a line gone bad makes the
+ * incident's view with its timeline an error, not a crash.
+ */
+static void
+test_timeline_read_back_is_the_records(void **state)
+{
+	struct incident	*inc;
+	json_t		*tl, *e, *rec, *u;
+	char		 id[INCIDENT_ID_MAX], dead[] = "{\"seq\":1}";
+	size_t		 i, round, checked, attempt = 0;
+	int		 changed;
+
+	corefix_start(conf);
+	assert_non_null(inc = corefix_report("county-a", "险情"));
+	snprintf(id, sizeof(id), "%s", inc->id);
+	corefix_deliver_all();
+	u = json_pack("{s:s}", "details", "水位\"上涨\"");
+	assert_int_equal(incact_update(inc, "county-a", "k1", u, &changed), 0);
+	json_decref(u);
+	assert_int_equal(incact_note(inc, "zhang", "已联系\n现场"), 0);
+	assert_int_equal(incact_acknowledge(inc, "zhang", "收到", &changed), 0);
+	fakeclock_turn();
+	corefix_deliver_all();
+	fakeclock_turn();
+	for (round = 0; round < 2; round++) {
+		assert_non_null(inc = incident_find(id));
+		assert_non_null(tl = timeline_json(&inc->timeline));
+		checked = 0;
+		json_array_foreach(tl, i, e) {
+			rec = record_of(json_integer_value(json_object_get(e,
+			    "seq")));
+			assert_string_equal(json_string_value(json_object_get(e,
+			    "event")), json_string_value(json_object_get(rec,
+			    "event")));
+			assert_string_equal(json_string_value(json_object_get(e,
+			    "ts")), json_string_value(json_object_get(rec, "ts")));
+			assert_string_equal(json_string_value(json_object_get(e,
+			    "actor")), json_string_value(json_object_get(rec,
+			    "actor")));
+			/* The report's entry is a summary: the view has the report. */
+			if (strcmp(json_string_value(json_object_get(e, "event")),
+			    "report.received") != 0) {
+				assert_true(json_equal(json_object_get(e, "data"),
+				    json_object_get(rec, "data")));
+				checked++;
+			}
+			if (strcmp(json_string_value(json_object_get(e, "event")),
+			    "notify.attempt") == 0)
+				attempt = (size_t)json_integer_value(
+				    json_object_get(e, "seq"));
+			json_decref(rec);
+		}
+		assert_true(checked >= 7);	/* intents, attempts, the update, note, ack */
+		json_decref(tl);
+		if (round == 0)
+			corefix_restart(0);
+	}
+	/* An attempt's line damaged: no timeline, no view with it; no crash. */
+	memstore_damage(attempt - 1, dead);
+	assert_null(timeline_json(&inc->timeline));
+	assert_null(incview_json(inc, 1));
+	assert_non_null(tl = incview_json(inc, 0));
+	json_decref(tl);
+}
+
+/*
  * incident_find() keeps the incident found last: one pruned (or replaced
  * by a checkpoint's) must not be found through it afterwards.
  */
@@ -991,6 +1196,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_report_tells_the_duty_room_at_once, corefix_teardown),
 		cmocka_unit_test_teardown(test_cached_view_is_the_dumped_view, corefix_teardown),
+		cmocka_unit_test_teardown(test_report_read_back_is_the_kept_one, corefix_teardown),
+		cmocka_unit_test_teardown(test_timeline_read_back_is_the_records, corefix_teardown),
 		cmocka_unit_test_teardown(test_received_line_is_jansson_s, corefix_teardown),
 		cmocka_unit_test_teardown(test_intent_lines_are_jansson_s, corefix_teardown),
 		cmocka_unit_test_teardown(test_written_view_is_the_dumped_view_in_every_state, corefix_teardown),

@@ -118,6 +118,41 @@ test_locate_by_comparison(void **state)
 	json_decref(report);
 }
 
+/*
+ * The members around it are written as jansson dumps them (jwrite), also
+ * keys and values that need escapes, reals, arrays and literals; another
+ * order of the same members is another text.
+ */
+static void
+test_locate_is_janssons_around_any_member(void **state)
+{
+	json_t	*report = parse(report_text), *d;
+	char	*text, *sorted, *want = json_dumps(report, JSON_COMPACT);
+	size_t	 off, vlen;
+
+	d = json_pack("{s:f, s:[i, {s:s}], s:O, s:n, s:b, s:s}", "k\"\\ey",
+	    1.5, "x", 1, "y", "\001控制", "report", report, "z", "w", 1,
+	    "键\n", "值\t");
+	assert_non_null(d);
+	text = json_dumps(d, JSON_COMPACT);
+	assert_int_equal(increport_locate(d, "report", text, strlen(text), &off,
+	    &vlen), 0);
+	assert_int_equal(vlen, strlen(want));
+	assert_memory_equal(text + off, want, vlen);
+	assert_int_equal(increport_locate(d, "z", text, strlen(text), &off,
+	    &vlen), 0);
+	assert_int_equal(vlen, 4);
+	assert_memory_equal(text + off, "null", 4);
+	sorted = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_int_equal(increport_locate(d, "report", sorted, strlen(sorted),
+	    &off, &vlen), -EINVAL);
+	free(sorted);
+	free(text);
+	free(want);
+	json_decref(d);
+	json_decref(report);
+}
+
 /* From a replayed line's bytes, from the spliced record, and from a tree. */
 static void
 test_keep_every_way(void **state)
@@ -134,7 +169,7 @@ test_keep_every_way(void **state)
 	rec.data = d;
 	rec.data_text = text;
 	rec.data_textlen = strlen(text);
-	assert_int_equal(increport_keep(&r, d, &rec), 0);
+	assert_int_equal(increport_keep(&r, d, &rec, NULL), 0);
 	assert_memory_equal(r.data, text, strlen(text));
 	assert_kept_is_dump(&r, d);
 	increport_clear(&r);
@@ -143,7 +178,7 @@ test_keep_every_way(void **state)
 	rec.spliced_key = "report";
 	rec.spliced_off = (size_t)(strstr(text, raw) - text);
 	rec.spliced_len = strlen(raw);
-	assert_int_equal(increport_keep(&r, d, &rec), 0);
+	assert_int_equal(increport_keep(&r, d, &rec, NULL), 0);
 	assert_kept_is_dump(&r, d);
 	increport_clear(&r);
 
@@ -152,17 +187,17 @@ test_keep_every_way(void **state)
 	rec.data = d;
 	rec.data_text = "{ \"office\": 1 }";
 	rec.data_textlen = strlen(rec.data_text);
-	assert_int_equal(increport_keep(&r, d, &rec), 0);
+	assert_int_equal(increport_keep(&r, d, &rec, NULL), 0);
 	assert_kept_is_dump(&r, d);
 	increport_clear(&r);
 
 	/* A checkpoint's: no record. */
-	assert_int_equal(increport_keep(&r, d, NULL), 0);
+	assert_int_equal(increport_keep(&r, d, NULL, NULL), 0);
 	assert_kept_is_dump(&r, d);
 	increport_clear(&r);
 
 	json_object_set_new(d, "report", json_string("not an object"));
-	assert_int_equal(increport_keep(&r, d, NULL), -EINVAL);
+	assert_int_equal(increport_keep(&r, d, NULL, NULL), -EINVAL);
 	increport_clear(&r);
 	free(text);
 	free(raw);
@@ -184,7 +219,7 @@ test_only_trees_read_lately_are_kept(void **state)
 
 	d = data_with(report, 1, 1);
 	for (i = 0; i < INCREPORT_KEPT + 2; i++)
-		assert_int_equal(increport_keep(&r[i], d, NULL), 0);
+		assert_int_equal(increport_keep(&r[i], d, NULL, NULL), 0);
 	/* The first two made way for the last two. */
 	assert_int_equal(r[0].slot, 0);
 	assert_int_equal(r[1].slot, 0);
@@ -215,6 +250,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_locate_by_comparison),
+		cmocka_unit_test(test_locate_is_janssons_around_any_member),
 		cmocka_unit_test(test_keep_every_way),
 		cmocka_unit_test(test_only_trees_read_lately_are_kept),
 	};

@@ -37,10 +37,16 @@ static struct store_later nest_later;
 
 static void	later_failed(void *, int, json_t *);
 
+/* Where the store said each record's line was while it applied (read_back). */
+static int64_t	 applied_at[64];
+static char	 applied_head[64][24];	/* the line's first bytes, as apply saw them */
+
 static int
 apply(const struct record *r)
 {
-	char	*d;
+	const char	*line;
+	char		*d;
+
 
 	/* What apply is handed as the data's text is the data's dump. */
 	if (r->data_text != NULL) {
@@ -66,6 +72,11 @@ apply(const struct record *r)
 		    NULL);
 	}
 	if (napplied < 64) {
+		/* After any append this apply made: its own place is back. */
+		applied_at[napplied] = store_applying_at(&line);
+		snprintf(applied_head[napplied], sizeof(applied_head[0]), "%.*s",
+		    line != NULL ? (int)sizeof(applied_head[0]) - 1 : 0,
+		    line != NULL ? line : "");
 		applied_seq[napplied] = r->seq;
 		snprintf(applied_event[napplied], sizeof(applied_event[0]), "%s",
 		    r->event);
@@ -224,6 +235,72 @@ test_append_chains_and_applies(void **state)
 	free(buf);
 	free(path);
 	cleanup(dir);
+}
+
+/* Each record applied so far read back from where the store said it was. */
+static void
+assert_read_back(int n)
+{
+	char	buf[sizeof(applied_head[0])];
+	size_t	len;
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		assert_true(applied_at[i] >= 0);
+		len = strlen(applied_head[i]);
+		memset(buf, 0, sizeof(buf));
+		assert_int_equal(store_read(applied_seq[i], applied_at[i], buf,
+		    len), 0);
+		assert_memory_equal(buf, applied_head[i], len);
+	}
+}
+
+/*
+ * Lines read back (an incident's report is not kept in memory): where a
+ * record's line is, as apply is told live and on replay, is the same place,
+ * and reads back its bytes from the active segment, from a closed one
+ * after a rotation, and after a restart; a place past the end does not.
+ */
+static void
+test_lines_read_back_where_apply_was_told(void **state)
+{
+	char	*dir = mkstate(), err[256], buf[64], cmd[600];
+	int64_t	 live_at[6];
+	int	 i;
+
+	napplied = replayed = 0;
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
+	append3();
+	store_commit();
+	assert_read_back(3);
+	assert_int_equal(applied_at[0], 0);	/* the first line, at the start */
+	assert_true(applied_at[1] > applied_at[0]);
+	assert_int_equal(store_rotate(), 0);	/* audit.log renamed, a new one */
+	append3();
+	store_commit();
+	assert_int_equal(napplied, 6);
+	assert_int_equal(applied_at[3], 0);	/* the new segment's first */
+	assert_read_back(6);
+	/* Another record's seq at that place: the line there is not its. */
+	assert_int_equal(store_read(2, applied_at[4] + 100000, buf, 10),
+	    -ENODATA);
+	assert_int_equal(store_read(99, 0, buf, 10), -ENODATA);
+	for (i = 0; i < 6; i++)
+		live_at[i] = applied_at[i];
+	store_close();
+	assert_int_equal(store_read(1, 0, buf, 10), -ENOTSUP);
+
+	/* Replayed: the same places (a checkpoint's reference stays good). */
+	napplied = replayed = 0;
+	assert_int_equal(store_open(filelog_at(dir), apply, 0, err, sizeof(err)), 0);
+	assert_int_equal(napplied, 6);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(applied_at[i], live_at[i]);
+	assert_read_back(6);
+	store_close();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(dir);
 }
 
 static void
@@ -632,6 +709,8 @@ test_held_records_go_with_the_turn(void **state)
 	assert_int_equal(napplied, 8);
 	assert_int_equal(text_checked, 4);
 	assert_int_equal(text_wrong, 0);
+	/* Each read back where apply was told, nested or held (the batch's place and the line's in it). */
+	assert_read_back(8);
 	store_close();
 	assert_int_equal(verify(path), 8);
 	free(path);
@@ -1137,6 +1216,7 @@ main(void)
 		cmocka_unit_test(test_hash_is_sha256_hex),
 		cmocka_unit_test(test_append_chains_and_applies),
 		cmocka_unit_test(test_replay_continues_the_chain),
+		cmocka_unit_test(test_lines_read_back_where_apply_was_told),
 		cmocka_unit_test(test_torn_tail_is_cut),
 		cmocka_unit_test(test_tampering_stops_start),
 		cmocka_unit_test(test_removed_record_stops_start),

@@ -24,7 +24,8 @@ static struct {
 	void	(*done)(void *, int);
 	void	*done_arg;
 	size_t	 started;
-} ms;
+	int64_t	 line_at;	/* the line appended or replayed last */
+} ms = { .line_at = -1 };
 static int	memstore_is_async;	/* outlives memstore_reset() */
 
 static int
@@ -48,9 +49,12 @@ memstore_replay(void *self, int (*fn)(const char *, size_t, void *), void *arg,
 	size_t	i;
 	int	rc;
 
-	for (i = ms.from; i < ms.n; i++)
+	for (i = ms.from; i < ms.n; i++) {
+		ms.line_at = (int64_t)i;
 		if ((rc = fn(ms.lines[i], strlen(ms.lines[i]), arg)) != 0)
 			return rc;
+	}
+	ms.line_at = -1;
 	return 0;
 }
 
@@ -77,8 +81,35 @@ memstore_append(void *self, int64_t seq, const char *line, size_t len,
 	if (strstr(ms.lines[ms.n],
 	    "\"event\":\"checkpoint.begin\"") != NULL)
 		ms.ckpt_begin = ms.n;
-	ms.n++;
+	ms.line_at = (int64_t)ms.n++;
 	return 0;
+}
+
+static int64_t
+memstore_line_at(void *self)
+{
+	return ms.line_at;
+}
+
+/* A place is a line's index: its seq is one more, as lines are appended. */
+static int
+memstore_read(void *self, int64_t seq, int64_t at, char *buf, size_t len)
+{
+	if (at < 0 || (size_t)at >= ms.n || strlen(ms.lines[at]) < len)
+		return -ENODATA;
+	memcpy(buf, ms.lines[at], len);
+	return 0;
+}
+
+void
+memstore_damage(size_t i, const char *line)
+{
+	char *s;
+
+	if (i < ms.n && (s = strdup(line)) != NULL) {
+		free(ms.lines[i]);
+		ms.lines[i] = s;
+	}
 }
 
 static int
@@ -207,6 +238,8 @@ static const struct store_backend memstore_backend = {
 	.checkpoint_done = memstore_checkpoint_done,
 	.configure = memstore_configure,
 	.secret = memstore_secret,
+	.line_at = memstore_line_at,
+	.read = memstore_read,
 	.close = memstore_close,
 	.scan_open = memstore_scan_open,
 	.scan_read = memstore_scan_read,
@@ -230,6 +263,8 @@ static const struct store_backend memstore_async_backend = {
 	.checkpoint_done = memstore_checkpoint_done,
 	.configure = memstore_configure,
 	.secret = memstore_secret,
+	.line_at = memstore_line_at,
+	.read = memstore_read,
 	.close = memstore_close,
 	.scan_open = memstore_scan_open,
 	.scan_read = memstore_scan_read,
@@ -276,6 +311,7 @@ memstore_reset(void)
 		free(ms.lines[i]);
 	free(ms.lines);
 	memset(&ms, 0, sizeof(ms));
+	ms.line_at = -1;
 }
 
 size_t

@@ -19,6 +19,8 @@ void	memstore_reset(void);
 size_t	memstore_count(void);
 /* Line I (0-based), without its newline. */
 const char *memstore_line(size_t i);
+/* Line I replaced by LINE (a disk's damage, seen by lines read back). */
+void	memstore_damage(size_t i, const char *line);
 /* Records of kind EVENT (NULL: all), optionally naming INCIDENT, as an array of objects. */
 json_t	*memstore_records(const char *event, const char *incident);
 /* How many records of kind EVENT (NULL: all) name INCIDENT (NULL: any). */
