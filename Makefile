@@ -268,7 +268,7 @@ e2e: all
 # The cache filled once, beside the builds, before the 18 processes of
 # make check's two passes start.
 e2e-pycache:
-	$(E2E_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider --collect-only tests/e2e >/dev/null
+	$(STEP_TIME) $(E2E_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider --collect-only tests/e2e >/dev/null
 
 # The shape of daemon/: includes point down the layers, no cycle, short
 # files, every exported name in its module's prefix, nothing exported to
@@ -292,26 +292,30 @@ lint: all
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# CHECK_TIMES=1 prints each step's CPU-seconds and wall time (GNU time, the
+# time package): the machine is shared, so CPU-seconds are what to compare.
+STEP_TIME = $(if $(CHECK_TIMES),/usr/bin/time -f '$@: %e s wall, %U + %S = CPU-s user + sys')
+
 check-san-build:
-	$(MAKE) B=build/san SAN=1 OPT=-O1 all
+	$(STEP_TIME) $(MAKE) B=build/san SAN=1 OPT=-O1 all
 
 check-plain-plugins: check-san-build
-	$(MAKE) $(PLUGINS)
+	$(STEP_TIME) $(MAKE) $(PLUGINS)
 
 check-plain-build: check-plain-plugins
-	$(MAKE) all
+	$(STEP_TIME) $(MAKE) all
 
 check-san-e2e: check-plain-plugins e2e-pycache
-	$(SAN_ENV) $(MAKE) B=build/san SAN=1 OPT=-O1 PYTEST_ARGS='-m "not plain_pass"' e2e
+	$(SAN_ENV) $(STEP_TIME) $(MAKE) B=build/san SAN=1 OPT=-O1 PYTEST_ARGS='-m "not plain_pass"' e2e
 
 check-san-rest: check-plain-build
-	$(SAN_ENV) $(MAKE) B=build/san SAN=1 OPT=-O1 unit fuzz-replay
+	$(SAN_ENV) $(STEP_TIME) $(MAKE) B=build/san SAN=1 OPT=-O1 unit fuzz-replay
 
 check-plain-e2e: check-plain-build e2e-pycache
-	$(MAKE) PYTEST_ARGS='-m "not browser or plain_pass"' e2e
+	$(STEP_TIME) $(MAKE) PYTEST_ARGS='-m "not browser or plain_pass"' e2e
 
 check-plain-rest: check-plain-build
-	$(MAKE) lint unit fuzz-replay
+	$(STEP_TIME) $(MAKE) lint unit fuzz-replay
 
 check-plain: check-plain-e2e check-plain-rest
 check-san: check-san-e2e check-san-rest
