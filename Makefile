@@ -294,7 +294,7 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 
 # CHECK_TIMES=1 prints each step's CPU-seconds and wall time (GNU time, the
 # time package): the machine is shared, so CPU-seconds are what to compare.
-STEP_TIME = $(if $(CHECK_TIMES),/usr/bin/time -f '$@: %e s wall, %U + %S = CPU-s user + sys')
+STEP_TIME = $(if $(CHECK_TIMES),/usr/bin/time -f '$@: %e s wall; %U + %S CPU-s (user + sys)')
 
 check-san-build:
 	$(STEP_TIME) $(MAKE) B=build/san SAN=1 OPT=-O1 all
