@@ -115,10 +115,19 @@ $(B)/dutyctl: $(DUTYCTL_SRCS) $(wildcard dutyctl/*.h) $(B)/libdutyd.a
 		$(DUTYCTL_SRCS) $(B)/libdutyd.a $(LDLIBS_ALL)
 
 # Only dutyd_plugin is exported (DUTYD_PLUGIN_EXPORT); unused helpers are dropped.
-$(B)/plugins/%.so: plugins/%.c $(PLUGIN_LIB) $(HEADERS) | $(B)/plugins
-	$(CC) $(CFLAGS_ALL) -Iplugins/lib -fPIC -shared -fvisibility=hidden \
-		-ffunction-sections -fdata-sections -Wl,--gc-sections \
-		$(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< $(PLUGIN_LIB) \
+# The helpers are compiled once a build, not once a plugin (7 times: some
+# 5 CPU-s a pass), with the flags they were compiled with inside each.
+PLUGIN_CFLAGS = $(CFLAGS_ALL) -Iplugins/lib -fPIC -fvisibility=hidden \
+	-ffunction-sections -fdata-sections
+PLUGIN_LIB_OBJS := $(PLUGIN_LIB:plugins/lib/%.c=$(B)/pluglib/%.o)
+
+$(B)/pluglib/%.o: plugins/lib/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(PLUGIN_CFLAGS) -c -o $@ $<
+
+$(B)/plugins/%.so: plugins/%.c $(PLUGIN_LIB_OBJS) $(HEADERS) | $(B)/plugins
+	$(CC) $(PLUGIN_CFLAGS) -shared -Wl,--gc-sections \
+		$(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< $(PLUGIN_LIB_OBJS) \
 		$(shell pkg-config --libs libcrypto jansson libcurl 2>/dev/null)
 
 # Unit tests find plugins through these paths: the real ones and test-only fakes.
@@ -142,9 +151,50 @@ $(B)/testlib.a: $(TESTLIB_OBJS)
 # there is one: some 70 links per pass, each a third of BFD ld's CPU time.
 TEST_LD := $(if $(wildcard /usr/bin/ld.gold),-fuse-ld=gold)
 
-$(B)/tests/%: tests/unit/%.c $(B)/testlib.a $(B)/libdutyd.a $(HEADERS) $(wildcard tests/unit/*.h tests/unit/lib/*.h) $(PLUGINS) $(TEST_PLUGINS) | $(B)/tests
+# The unit tests are one program, $(B)/tests/units, and each test's name
+# (build/tests/test_foo) a hard link to it: it runs the test its argv[0]
+# names (tests/unit/units.c).  56 links of the daemon's archive were some
+# 5 CPU-s a pass, 9 under ASan.  A test that defines a function the others
+# would get too (a libc one it replaces: write, setenv) is a program of its
+# own; the link below fails if another one does.
+UNIT_ALONE := test_fileio test_roster test_pluglib
+UNIT_ALONE_BINS := $(UNIT_ALONE:%=$(B)/tests/%)
+UNIT_SHARED_BINS := $(filter-out $(UNIT_ALONE_BINS),$(UNIT_BINS))
+UNIT_OBJS := $(UNIT_SHARED_BINS:$(B)/tests/%=$(B)/tests/obj/%.o)
+UNIT_HEADERS := $(HEADERS) $(wildcard tests/unit/*.h tests/unit/lib/*.h)
+
+$(UNIT_ALONE_BINS): $(B)/tests/%: tests/unit/%.c $(B)/testlib.a $(B)/libdutyd.a $(UNIT_HEADERS) $(PLUGINS) $(TEST_PLUGINS) | $(B)/tests
 	$(CC) $(CFLAGS_ALL) $(TEST_DEFS) -Itests/unit/lib $(TEST_LD) \
 		$(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< $(B)/testlib.a $(B)/libdutyd.a $(LDLIBS_ALL) -lcmocka
+
+# The tests whose main takes argc and argv (asked once, when first needed).
+UNIT_ARGV_RE := '^main(int'
+UNIT_ARGV = $(eval UNIT_ARGV := $(patsubst tests/unit/%.c,%,$(shell \
+	grep -l $(UNIT_ARGV_RE) $(UNIT_SRCS))))$(UNIT_ARGV)
+
+# Each test's main() is renamed after it, for units.c's table, and declared
+# first (tests/unit/units.h) as -Wmissing-prototypes wants.
+$(UNIT_OBJS): $(B)/tests/obj/%.o: tests/unit/%.c $(UNIT_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(TEST_DEFS) -Itests/unit/lib -Dmain=$*_main \
+		$(if $(filter $*,$(UNIT_ARGV)),-DUNIT_ARGV) -include tests/unit/units.h \
+		-c -o $@ $<
+
+# The table: UNIT(name), or UNIT_ARGV(name) for a main(int argc, char **argv).
+$(B)/gen/unitlist.h: $(UNIT_OBJS:$(B)/tests/obj/%.o=tests/unit/%.c)
+	@mkdir -p $(@D)
+	printf '%s\n' $(foreach n,$(^:tests/unit/%.c=%),$(if $(filter $(n),$(UNIT_ARGV)),'UNIT_ARGV($(n))','UNIT($(n))')) > $@
+
+$(B)/tests/units: tests/unit/units.c tests/unit/units.h $(B)/gen/unitlist.h $(UNIT_OBJS) $(B)/testlib.a $(B)/libdutyd.a $(PLUGINS) $(TEST_PLUGINS) | $(B)/tests
+	@nm -A --defined-only -g $(UNIT_OBJS) | awk '{ f = $$1; sub(/:.*/, "", f); \
+		n = f; sub(/.*\//, "", n); sub(/\.o$$/, "", n); \
+		if ($$NF != n "_main") { print f ": defines " $$NF ", which every test in " \
+		"$@ would get: add it to UNIT_ALONE"; bad = 1 } } END { exit bad }'
+	$(CC) $(CFLAGS_ALL) -I$(B)/gen $(TEST_LD) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $< \
+		$(UNIT_OBJS) $(B)/testlib.a $(B)/libdutyd.a $(LDLIBS_ALL) -lcmocka
+
+$(UNIT_SHARED_BINS): $(B)/tests/units
+	ln -f $< $@
 
 $(B)/tests/plugins/%.so: tests/unit/plugins/%.c $(HEADERS) | $(B)/tests/plugins
 	$(CC) $(CFLAGS_ALL) -fPIC -shared $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $<
@@ -218,7 +268,7 @@ e2e: all
 # The cache filled once, beside the builds, before the 18 processes of
 # make check's two passes start.
 e2e-pycache:
-	$(E2E_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider --collect-only tests/e2e >/dev/null
+	$(STEP_TIME) $(E2E_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider --collect-only tests/e2e >/dev/null
 
 # The shape of daemon/: includes point down the layers, no cycle, short
 # files, every exported name in its module's prefix, nothing exported to
@@ -242,26 +292,30 @@ lint: all
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# CHECK_TIMES=1 prints each step's CPU-seconds and wall time (GNU time, the
+# time package): the machine is shared, so CPU-seconds are what to compare.
+STEP_TIME = $(if $(CHECK_TIMES),/usr/bin/time -f '$@: %e s wall; %U + %S CPU-s (user + sys)')
+
 check-san-build:
-	$(MAKE) B=build/san SAN=1 OPT=-O1 all
+	$(STEP_TIME) $(MAKE) B=build/san SAN=1 OPT=-O1 all
 
 check-plain-plugins: check-san-build
-	$(MAKE) $(PLUGINS)
+	$(STEP_TIME) $(MAKE) $(PLUGINS)
 
 check-plain-build: check-plain-plugins
-	$(MAKE) all
+	$(STEP_TIME) $(MAKE) all
 
 check-san-e2e: check-plain-plugins e2e-pycache
-	$(SAN_ENV) $(MAKE) B=build/san SAN=1 OPT=-O1 PYTEST_ARGS='-m "not plain_pass"' e2e
+	$(SAN_ENV) $(STEP_TIME) $(MAKE) B=build/san SAN=1 OPT=-O1 PYTEST_ARGS='-m "not plain_pass"' e2e
 
 check-san-rest: check-plain-build
-	$(SAN_ENV) $(MAKE) B=build/san SAN=1 OPT=-O1 unit fuzz-replay
+	$(SAN_ENV) $(STEP_TIME) $(MAKE) B=build/san SAN=1 OPT=-O1 unit fuzz-replay
 
 check-plain-e2e: check-plain-build e2e-pycache
-	$(MAKE) PYTEST_ARGS='-m "not browser or plain_pass"' e2e
+	$(STEP_TIME) $(MAKE) PYTEST_ARGS='-m "not browser or plain_pass"' e2e
 
 check-plain-rest: check-plain-build
-	$(MAKE) lint unit fuzz-replay
+	$(STEP_TIME) $(MAKE) lint unit fuzz-replay
 
 check-plain: check-plain-e2e check-plain-rest
 check-san: check-san-e2e check-san-rest

@@ -119,21 +119,20 @@ def check_lengths(problems):
 
 
 def check_symbols(objs, binary, problems):
-    for d, _, fs in os.walk(objs):
-        for f in sorted(fs):
-            if not f.endswith(".o") or f == "main.o":
-                continue
-            mod = f[:-2]
-            allowed = PREFIXES.get(mod, ()) + (mod + "_",)
-            out = subprocess.run(["nm", "--defined-only", "-g",
-                                  os.path.join(d, f)], capture_output=True,
-                                 text=True, check=True).stdout
-            for line in out.splitlines():
-                sym = line.split()[-1]
-                if sym != mod and not sym.startswith(allowed):
-                    problems.append("%s: exports %s; name it %s… (its module's "
-                                    "prefix)" % (os.path.join(d, f), sym,
-                                                 allowed[-1]))
+    # One nm for every object: nm's start-up (its BFD plugins) costs some
+    # 0.1 s of CPU, and 120-odd runs were 13 of make lint's 13.5 CPU-s.
+    files = sorted(os.path.join(d, f) for d, _, fs in os.walk(objs)
+                   for f in fs if f.endswith(".o") and f != "main.o")
+    out = subprocess.run(["nm", "-A", "--defined-only", "-g"] + files,
+                         capture_output=True, text=True,
+                         check=True).stdout if files else ""
+    for line in out.splitlines():
+        path, sym = line.rsplit(":", 1)[0], line.split()[-1]
+        mod = os.path.basename(path)[:-2]
+        allowed = PREFIXES.get(mod, ()) + (mod + "_",)
+        if sym != mod and not sym.startswith(allowed):
+            problems.append("%s: exports %s; name it %s… (its module's "
+                            "prefix)" % (path, sym, allowed[-1]))
     if binary:
         out = subprocess.run(["nm", "-D", "--defined-only", binary],
                              capture_output=True, text=True).stdout
