@@ -180,7 +180,7 @@ filelog_truncate(const char *path, off_t len)
  * state_dir is trusted only when nobody else can put anything in it: it
  * is a directory (not a link) owned by dutyd's user and writable by it
  * alone, and nothing in it is a link or writable by others (secrets must
- * not even be readable: filesecret_read() in filesecret.c).  Otherwise another local user could plant a
+ * not even be readable: filesecret.c).  Otherwise another local user could plant a
  * link (audit.log -> /etc/shadow) that dutyd, perhaps root, would write
  * through.  Each refusal says what to run.
  */
