@@ -94,14 +94,32 @@ days_in_month(int year, int month)
 	return month == 2 && leap ? 29 : days[month - 1];
 }
 
+/*
+ * Days from 1970-01-01 to a proleptic Gregorian date: what timegm() works
+ * out, without its normalising of every struct tm field (2.6 k instructions
+ * a call, four calls a report).  Shifting the year to start in March puts
+ * the leap day last; an era is the 400 years after which the calendar
+ * repeats (146,097 days).
+ */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+	int64_t	era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
 int
 time_parse(const char *s, int64_t *ms)
 {
 	const char	*p = s;
-	struct tm	 tm;
 	int		 y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
 	int64_t		 frac = 0, t;
-	time_t		 secs;
 
 	if (s == NULL)
 		return -EINVAL;
@@ -149,15 +167,9 @@ time_parse(const char *s, int64_t *ms)
 	if (y < TIME_YEAR_MIN || y > TIME_YEAR_MAX)
 		return -ERANGE;
 
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;	/* a leap second normalises to :00 of the next minute */
-	secs = timegm(&tm);
-	t = (int64_t)secs - (int64_t)sign * (oh * 3600 + om * 60);
+	/* A leap second (:60) comes out as :00 of the next minute. */
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    (int64_t)sign * (oh * 3600 + om * 60);
 	if (t * 1000 < TIME_MIN_MS || t * 1000 > TIME_MAX_MS)
 		return -ERANGE;
 	*ms = t * 1000 + frac;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -281,6 +282,61 @@ test_local_cache_is_exact(void **state)
 	time_set_zone(NULL);
 }
 
+/*
+ * time_parse() counts days itself instead of calling timegm(): every day of
+ * the years around each rule of the calendar (leap every 4, not every 100,
+ * every 400), the ends of the range, a leap second and offsets on both
+ * sides, each against timegm() on the same fields.
+ */
+static void
+test_parse_is_timegm(void **state)
+{
+	static const int	 from[] = { 1000, 1599, 1699, 1896, 1968, 2096,
+				    2396, 9995 };
+	static const int	 mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30,
+				    31, 30, 31 };
+	char			 s[64];
+	struct tm		 tm;
+	int64_t			 ms;
+	size_t			 i;
+	int			 y, mo, d, n = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(from) / sizeof(from[0]); i++)
+		for (y = from[i]; y < from[i] + (from[i] == 1968 ? 140 : 5) &&
+		    y <= TIME_YEAR_MAX; y++)
+			for (mo = 1; mo <= 12; mo++)
+				for (d = 1; d <= mdays[mo - 1]; d++) {
+					memset(&tm, 0, sizeof(tm));
+					tm.tm_year = y - 1900;
+					tm.tm_mon = mo - 1;
+					tm.tm_mday = d;
+					tm.tm_hour = (d * 7) % 24;
+					tm.tm_min = (d * 13) % 60;
+					tm.tm_sec = (d * 29) % 60;
+					snprintf(s, sizeof(s),
+					    "%04d-%02d-%02dT%02d:%02d:%02d.250+08:00",
+					    y, mo, d, tm.tm_hour, tm.tm_min, tm.tm_sec);
+					if (time_parse(s, &ms) != 0) {
+						/* 29 February of a common year, or before the range. */
+						assert_true((mo == 2 && d == 29 && (y % 4 != 0 ||
+						    (y % 100 == 0 && y % 400 != 0))) ||
+						    (y == 1000 && mo == 1 && d <= 2));
+						continue;
+					}
+					assert_int_equal(ms, ((int64_t)timegm(&tm) -
+					    8 * 3600) * 1000 + 250);
+					n++;
+				}
+	assert_true(n > 60000);
+	assert_int_equal(time_parse("2016-12-31T23:59:60Z", &ms), 0);
+	assert_int_equal(ms, 1483228800000LL);	/* 2017-01-01T00:00:00Z */
+	assert_int_equal(time_parse("2026-12-03T05:00:00-09:30", &ms), 0);
+	assert_int_equal(ms, (1796274000LL + 9 * 3600 + 1800) * 1000);
+	assert_int_equal(time_parse("1970-01-01T00:00:00Z", &ms), 0);
+	assert_int_equal(ms, 0);
+}
+
 int
 main(void)
 {
@@ -289,6 +345,7 @@ main(void)
 		cmocka_unit_test(test_duration_errors),
 		cmocka_unit_test(test_rfc3339_parse),
 		cmocka_unit_test(test_rfc3339_rejects),
+		cmocka_unit_test(test_parse_is_timegm),
 		cmocka_unit_test(test_format_carries_offset),
 		cmocka_unit_test(test_format_cache_is_exact),
 		cmocka_unit_test(test_local_cache_is_exact),
