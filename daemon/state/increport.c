@@ -179,8 +179,7 @@ increport_bytes(const struct increport *r)
 	if ((d = increport_read(r, &rc)) == NULL && rc != -ENOMEM)
 		log_warnx("an incident's report cannot be read back from audit "
 		    "seq %lld (place %lld): %s", (long long)r->seq,
-		    (long long)r->at, rc == -EILSEQ ? "another line is there" :
-		    strerror(-rc));
+		    (long long)r->at, store_read_strerror(rc));
 	return d;
 }
 

@@ -554,7 +554,7 @@ timeline_read(const struct timeline_entry *e)
 	if (rc != -ENOMEM)
 		log_warnx("a timeline entry cannot be read back from audit seq "
 		    "%lld (place %lld): %s", (long long)e->seq, (long long)e->at,
-		    rc == -EILSEQ ? "another line is there" : strerror(-rc));
+		    store_read_strerror(rc));
 	return NULL;
 }
 

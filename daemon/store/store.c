@@ -150,6 +150,12 @@ store_read_data(int64_t seq, int64_t at, size_t dataoff, size_t datalen,
 	return d;
 }
 
+const char *
+store_read_strerror(int rc)
+{
+	return rc == -EILSEQ ? "another line is there" : strerror(-rc);
+}
+
 struct store_replay {
 	char	*err;
 	size_t	 errlen;

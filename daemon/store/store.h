@@ -230,6 +230,8 @@ int	store_read(int64_t seq, int64_t at, char *buf, size_t len);
  */
 const char *store_read_data(int64_t seq, int64_t at, size_t dataoff,
 	    size_t datalen, char **buf, size_t *cap, int *rc);
+/* What store_read_data()'s *RC means, for the caller's log line. */
+const char *store_read_strerror(int rc);
 
 /* Run w->cb after the next sync (at the end of this loop turn). */
 void	store_wait(struct store_waiter *w, void (*cb)(void *, int), void *arg);
