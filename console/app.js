@@ -458,12 +458,42 @@ var Alarm = {
     if (!AC) return null;
     if (!this.ctx) this.ctx = new AC();
     if (this.ctx.state === 'suspended') this.ctx.resume();
+    this.rest(1000);
     return this.ctx;
+  },
+  /* A running AudioContext renders silence on a thread of its own all the
+   * time: on a board left open day and night, about a tenth of a core.  It
+   * is suspended once the beeps are over and resumed for the next ones (the
+   * first click already allowed sound for the page). */
+  restTimer: null,
+  rest: function (ms) {
+    var self = this;
+    clearTimeout(this.restTimer);
+    this.restTimer = setTimeout(function () {
+      self.restTimer = null;
+      if (self.ctx && self.ctx.state === 'running') self.ctx.suspend();
+    }, ms);
   },
   beep: function () {
     if (!this.enabled()) return;
     var ctx = this.unlock();
     if (!ctx) return;
+    if (ctx.state === 'running') return this.sound(ctx);
+    /* resume() is asynchronous: the beeps wait for it.  Without a click
+     * on the page first it never comes, and the page says so. */
+    var self = this, done = false;
+    ctx.resume().then(function () {
+      if (done || ctx.state !== 'running') return;
+      done = true;
+      self.sound(ctx);
+    }, function () { /* refused: the timer below says so */ });
+    setTimeout(function () {
+      if (done) return;
+      done = true;
+      Pages.soundBlocked();
+    }, 500);
+  },
+  sound: function (ctx) {
     var start = ctx.currentTime + 0.05;
     for (var i = 0; i < 3; i++) {
       var osc = ctx.createOscillator(), gain = ctx.createGain();
@@ -474,10 +504,8 @@ var Alarm = {
       osc.start(start + i * 0.35);
       osc.stop(start + i * 0.35 + 0.25);
     }
-    if (ctx.state === 'running')
-      document.body.setAttribute('data-beeps', String(Number(document.body.getAttribute('data-beeps') || 0) + 1));
-    else
-      Pages.soundBlocked();
+    this.rest(1500);
+    document.body.setAttribute('data-beeps', String(Number(document.body.getAttribute('data-beeps') || 0) + 1));
   },
   raise: function (inc) {
     this.beep();

@@ -243,6 +243,10 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, sink, tmp_path
             "return Number(document.body.getAttribute('data-beeps') || 0);") >= 1, 5,
             what="the alarm to sound")
         assert driver.execute_script("return document.body.getAttribute('data-flashing');") == "true"
+        # Then the sound rests: a running AudioContext renders silence on its
+        # own thread, a tenth of a core on a board left open day and night.
+        wait_until(lambda: driver.execute_script("return Alarm.ctx.state;") == "suspended", 5,
+                   what="the alarm's audio to be suspended after the beeps")
 
         # Its acknowledgement countdown runs down.
         ack = '[data-incident="%s"] [data-countdown="ack"]' % first
@@ -261,6 +265,10 @@ def test_the_night_shift_and_a_county_use_the_console(make_dutyd, sink, tmp_path
         one(driver, row, timeout=2.0)
         assert XSS in text_of(driver, row)
         assert not css(driver, row + " img")
+        # The rested sound comes back for the next new incident.
+        wait_until(lambda: driver.execute_script(
+            "return Number(document.body.getAttribute('data-beeps') || 0);") >= 2, 5,
+            what="the alarm to sound again after resting")
         assert "迟报" in text_of(driver, row), "reported 30 minutes after the event: late"
         no_alert(driver)
         # The deadlines first: both run 20 minutes, the newer one is last.
