@@ -19,11 +19,39 @@
 
 #define WEBHOOK_DETAIL_BODY	100	/* response bytes quoted in a detail */
 
+/* Where the body's bytes that recipients may share end (webhook_body()). */
+enum { WEBHOOK_CUT_INCIDENT, WEBHOOK_CUT_TEXT, WEBHOOK_NCUT };
+
 struct webhook {
 	char		*url;
 	char		*secret;
 	EVP_MAC_CTX	*hmac;	/* keyed once: OpenSSL 3's one-shot HMAC() costs a provider fetch per call */
+	/*
+	 * hmac after the first pre_len[i] bytes of the last body signed from
+	 * the key (its incident; its text up to the link: the same for every
+	 * recipient of an event), and those bytes: a body that begins with
+	 * them signs only the rest, from a copy of pre[i].  One body a
+	 * channel: the recipients of one event come one after the other.
+	 * The bytes are compared, never trusted by pointer.
+	 */
+	EVP_MAC_CTX	*pre[WEBHOOK_NCUT];
+	size_t		 pre_len[WEBHOOK_NCUT];
+	char		*pre_bytes;
+	size_t		 pre_cap;	/* pre_bytes' size, kept for the next body */
 };
+
+/* Drops the kept contexts (their memory is wiped). */
+static void
+webhook_forget(struct webhook *w)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(w->pre) / sizeof(w->pre[0]); i++) {
+		EVP_MAC_CTX_free(w->pre[i]);
+		w->pre[i] = NULL;
+		w->pre_len[i] = 0;
+	}
+}
 
 enum { OPT_URL, OPT_SECRET, OPT_N };
 static const struct pluglib_key webhook_keys[OPT_N] = {
@@ -43,6 +71,8 @@ webhook_release(void *arg)
 		return;
 	free(w->url);
 	EVP_MAC_CTX_free(w->hmac);
+	webhook_forget(w);
+	free(w->pre_bytes);
 	pluglib_free_secret(w->secret);
 	free(w);
 }
@@ -95,12 +125,18 @@ webhook_is_object(const char *s)
 }
 
 /*
- * The body, {"event","delivery","incident","recipient":{"id","name","to"},
- * "text","url"} in that order and compact, as json_dumps() of that object
+ * The body, {"event","incident","text","url","delivery","recipient":{"id",
+ * "name","to"}} in that order and compact, as json_dumps() of that object
  * writes it: each value is jansson's encoding of it (a NULL is null, text
  * that is not UTF-8 fails), only the frame around them is written here.
  * One object dumped per message cost jansson a loop check per container
  * (a "%p" key in a hash table) and two more passes over the text.
+ *
+ * What every recipient of an event gets alike comes first: the incident
+ * (two thirds of a body) and the text, which differs between them in its
+ * link, the recipient's own one-tap link, and what follows it.  Their
+ * signatures start from the context kept after those bytes
+ * (webhook_sign()).
  */
 struct webhook_field {
 	const char	*frame;		/* what comes before the value */
@@ -160,21 +196,29 @@ webhook_value(const char *s, char *buf, size_t size, size_t *len)
 	return 0;
 }
 
+/*
+ * cut[WEBHOOK_CUT_INCIDENT]: the length of the body up to the end of the
+ * incident; cut[WEBHOOK_CUT_TEXT]: up to where the url first shows in the
+ * text, or the end of the text.  Only where to keep a signing context: a
+ * body signs from one only when it starts with the very same bytes.
+ */
 static int
-webhook_body(const struct dutyd_message *msg, char **out, size_t *outlen)
+webhook_body(const struct dutyd_message *msg, char **out, size_t *outlen,
+    size_t cut[WEBHOOK_NCUT])
 {
 	const struct webhook_field f[] = {
 		{ "{\"event\":", msg->event, 1 },
-		{ ",\"delivery\":", msg->delivery_id, 1 },
 		{ ",\"incident\":", NULL, 0 },	/* spliced in as it is */
+		{ ",\"text\":", msg->text, 0 },
+		{ ",\"url\":", msg->url, 0 },
+		{ ",\"delivery\":", msg->delivery_id, 1 },
 		{ ",\"recipient\":{\"id\":", msg->recipient.id, 0 },
 		{ ",\"name\":", msg->recipient.name, 0 },
 		{ ",\"to\":", msg->recipient.to, 0 },
-		{ "},\"text\":", msg->text, 0 },
-		{ ",\"url\":", msg->url, 0 },
 	};
-	size_t	 i, size, len = 0, il, fl;
+	size_t	 i, size, len = 0, il, fl, ul;
 	char	*buf;
+	const char *at;
 	int	 r = 0;
 
 	*out = NULL;
@@ -182,7 +226,7 @@ webhook_body(const struct dutyd_message *msg, char **out, size_t *outlen)
 		return -EINVAL;
 	il = strlen(msg->incident_json);
 	/* A byte escaped takes six at most (\u001f); each value is quoted. */
-	size = il + 2;
+	size = il + 3;
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (f[i].required && f[i].value == NULL)
 			return -EINVAL;
@@ -195,21 +239,91 @@ webhook_body(const struct dutyd_message *msg, char **out, size_t *outlen)
 		fl = strlen(f[i].frame);
 		memcpy(buf + len, f[i].frame, fl);
 		len += fl;
-		if (i == 2) {
+		if (i == 1) {
 			memcpy(buf + len, msg->incident_json, il);
 			len += il;
-		} else
-			r = webhook_value(f[i].value, buf, size - 2, &len);
+			cut[WEBHOOK_CUT_INCIDENT] = len;
+			continue;
+		}
+		at = buf + len;
+		r = webhook_value(f[i].value, buf, size - 3, &len);
+		if (i != 2)
+			continue;
+		cut[WEBHOOK_CUT_TEXT] = len;
+		if (msg->url != NULL && (ul = strlen(msg->url)) > 0 &&
+		    (at = memmem(at, (size_t)(buf + len - at), msg->url,
+		    ul)) != NULL)
+			cut[WEBHOOK_CUT_TEXT] = (size_t)(at - buf);
 	}
 	if (r != 0) {
 		free(buf);
 		return r == -ENOMEM ? r : -EINVAL;
 	}
 	buf[len++] = '}';
+	buf[len++] = '}';
 	buf[len] = '\0';
 	*out = buf;
 	*outlen = len;
 	return 0;
+}
+
+/*
+ * hex = HMAC(secret, body), as a signature from the key would be.  The
+ * body signs from the longest kept context whose bytes it starts with;
+ * otherwise from the key, keeping a context at each of its cuts for the
+ * bodies after it (the next recipients of the event).
+ */
+static int
+webhook_sign(struct webhook *w, const char *body, size_t len,
+    const size_t cut[WEBHOOK_NCUT], char *hex, size_t hexlen)
+{
+	struct pluglib_span rest;
+	EVP_MAC_CTX *c = NULL;
+	size_t at = 0, i;
+	int r, k = -1;
+
+	/* Kept contexts cover ever longer prefixes of pre_bytes. */
+	for (i = 0; i < WEBHOOK_NCUT && w->pre[i] != NULL &&
+	    w->pre_len[i] <= len && memcmp(body + at, w->pre_bytes + at,
+	    w->pre_len[i] - at) == 0; i++) {
+		at = w->pre_len[i];
+		k = (int)i;
+	}
+	/* Without memory for the copy, the signature starts from the key. */
+	if (k >= 0 && (c = EVP_MAC_CTX_dup(w->pre[k])) != NULL) {
+		rest.data = body + at;
+		rest.len = len - at;
+		r = pluglib_hmac_more(c, &rest, 1, PLUGLIB_HEX, hex, hexlen);
+		EVP_MAC_CTX_free(c);
+		return r;
+	}
+	webhook_forget(w);
+	if (EVP_MAC_init(w->hmac, NULL, 0, NULL) != 1)
+		return -EIO;
+	/* Keeping them only saves work: without memory, sign all the same. */
+	if (w->pre_cap < cut[WEBHOOK_NCUT - 1]) {
+		free(w->pre_bytes);
+		w->pre_cap = 0;
+		if ((w->pre_bytes = malloc(cut[WEBHOOK_NCUT - 1])) != NULL)
+			w->pre_cap = cut[WEBHOOK_NCUT - 1];
+	}
+	for (at = 0, i = 0; i < WEBHOOK_NCUT; i++) {
+		if (cut[i] < at || cut[i] > len)
+			break;	/* cannot be: keep what came before */
+		if (EVP_MAC_update(w->hmac, (const unsigned char *)body + at,
+		    cut[i] - at) != 1)
+			return -EIO;
+		at = cut[i];
+		if (w->pre_cap < at ||
+		    (w->pre[i] = EVP_MAC_CTX_dup(w->hmac)) == NULL)
+			break;
+		w->pre_len[i] = at;
+	}
+	if (i > 0)
+		memcpy(w->pre_bytes, body, w->pre_len[i - 1]);
+	rest.data = body + at;
+	rest.len = len - at;
+	return pluglib_hmac_more(w->hmac, &rest, 1, PLUGLIB_HEX, hex, hexlen);
 }
 
 static int
@@ -218,23 +332,21 @@ webhook_build(void *arg, const struct dutyd_message *msg,
 {
 	struct webhook *w = arg;
 	char hex[PLUGLIB_MAC_TEXT], sig[sizeof(hex) + 8];
-	struct pluglib_span in;
+	size_t cut[WEBHOOK_NCUT] = { 0, 0 };
 	int r;
 
 	if (msg->event == NULL || msg->delivery_id == NULL ||
 	    msg->incident_json == NULL)
 		return -EINVAL;
 	if ((r = pluglib_post(req, w->url)) < 0 ||
-	    (r = webhook_body(msg, &req->body, &req->body_len)) < 0 ||
+	    (r = webhook_body(msg, &req->body, &req->body_len, cut)) < 0 ||
 	    (r = pluglib_headers(req, "Content-Type", "application/json",
 	    "User-Agent", "dutyd", "X-Dutyd-Event", msg->event,
 	    "X-Dutyd-Delivery", msg->delivery_id, NULL)) < 0)
 		return r;
 	if (w->secret == NULL)
 		return 0;
-	in.data = req->body;
-	in.len = req->body_len;
-	if ((r = pluglib_hmac_sign(w->hmac, &in, 1, PLUGLIB_HEX, hex,
+	if ((r = webhook_sign(w, req->body, req->body_len, cut, hex,
 	    sizeof(hex))) < 0)
 		return r;
 	snprintf(sig, sizeof(sig), "sha256=%s", hex);

@@ -162,6 +162,14 @@ int	pluglib_secret(const char *value, const char *digest, char **copy,
 int	pluglib_hmac_sign(EVP_MAC_CTX *keyed,
 	    const struct pluglib_span *msg, size_t nmsg, enum pluglib_text,
 	    char *out, size_t outlen);
+/*
+ * The same from c as it stands: a context started with EVP_MAC_init()
+ * that may have taken a first part of the message already (a copy of
+ * one kept for messages that begin alike).  msg is the rest.
+ */
+int	pluglib_hmac_more(EVP_MAC_CTX *c,
+	    const struct pluglib_span *msg, size_t nmsg, enum pluglib_text,
+	    char *out, size_t outlen);
 
 /* Text ------------------------------------------------------------------- */
 

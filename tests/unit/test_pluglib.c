@@ -573,6 +573,52 @@ test_hmac_reused(void **unused)
 	EVP_MAC_CTX_free(c);
 }
 
+/*
+ * pluglib_hmac_more() finishes a context as it stands: a copy taken after
+ * the first part of a message, finished with the rest (an empty rest too),
+ * is the one-shot HMAC() of the whole, and the copy kept serves again.
+ */
+static void
+test_hmac_more(void **unused)
+{
+	static const char key[] = "hmac-secret";
+	static const char body[] = "{\"event\":\"incident.new\",\"incident\":"
+	    "{\"id\":\"INC-20261203-0001\",\"title\":\"over one SHA-256 block\"}"
+	    ",\"delivery\":\"12.0\"}";
+	struct pluglib_span k = span(key), m;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char out[PLUGLIB_MAC_TEXT], want[PLUGLIB_MAC_TEXT];
+	unsigned int mdlen, j;
+	size_t cut, len = strlen(body);
+	EVP_MAC_CTX *c, *pre, *copy;
+
+	assert_non_null(HMAC(EVP_sha256(), key, (int)strlen(key),
+	    (const unsigned char *)body, len, md, &mdlen));
+	for (j = 0; j < mdlen; j++)
+		snprintf(want + 2 * j, 3, "%02x", md[j]);
+	assert_non_null(c = pluglib_hmac_new("SHA256", &k, 1, NULL));
+	for (cut = 0; cut <= len; cut++) {
+		assert_int_equal(EVP_MAC_init(c, NULL, 0, NULL), 1);
+		assert_int_equal(EVP_MAC_update(c,
+		    (const unsigned char *)body, cut), 1);
+		assert_non_null(pre = EVP_MAC_CTX_dup(c));
+		m.data = body + cut;
+		m.len = len - cut;
+		assert_int_equal(pluglib_hmac_more(c, &m, 1, PLUGLIB_HEX, out,
+		    sizeof(out)), 0);
+		assert_string_equal(out, want);
+		for (j = 0; j < 2; j++) {
+			assert_non_null(copy = EVP_MAC_CTX_dup(pre));
+			assert_int_equal(pluglib_hmac_more(copy, &m, 1,
+			    PLUGLIB_HEX, out, sizeof(out)), 0);
+			assert_string_equal(out, want);
+			EVP_MAC_CTX_free(copy);
+		}
+		EVP_MAC_CTX_free(pre);
+	}
+	EVP_MAC_CTX_free(c);
+}
+
 static void
 test_hmac_bad_digest(void **unused)
 {
@@ -960,6 +1006,7 @@ main(void)
 		cmocka_unit_test(test_hmac_vectors),
 		cmocka_unit_test(test_hmac_hex),
 		cmocka_unit_test(test_hmac_reused),
+		cmocka_unit_test(test_hmac_more),
 		cmocka_unit_test(test_hmac_bad_digest),
 		cmocka_unit_test(test_secret),
 		cmocka_unit_test(test_headers),

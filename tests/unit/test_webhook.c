@@ -160,8 +160,9 @@ test_build_body(void **unused)
 
 /*
  * Receivers verify the signature over the exact bytes: the body is the
- * compact dump of its object, keys in this order, absent values null,
- * escapes as jansson writes them.
+ * compact dump of its object, keys in this order (what every recipient of
+ * an event gets alike first: webhook_sign() starts after it), absent values
+ * null, escapes as jansson writes them.
  */
 static void
 test_build_exact(void **unused)
@@ -175,10 +176,10 @@ test_build_exact(void **unused)
 	    "x\ty\"z\\ 中/\x01\x7f", NULL, &odd, 1);
 	assert_int_equal(plug_build(wh, opts, 1, &m, &req), 0);
 	assert_string_equal(req.body, "{\"event\":\"incident.new\","
-	    "\"delivery\":\"" PLUG_DELIVERY "\","
 	    "\"incident\": {\"id\":\"I-1\",\"n\":[1,{}]}\n,"
-	    "\"recipient\":{\"id\":\"a\\\"b\",\"name\":null,\"to\":\"\"},"
-	    "\"text\":\"x\\ty\\\"z\\\\ 中/\\u0001\x7f\",\"url\":null}");
+	    "\"text\":\"x\\ty\\\"z\\\\ 中/\\u0001\x7f\",\"url\":null,"
+	    "\"delivery\":\"" PLUG_DELIVERY "\","
+	    "\"recipient\":{\"id\":\"a\\\"b\",\"name\":null,\"to\":\"\"}}");
 	assert_int_equal(req.body_len, strlen(req.body));
 	channel_request_clear(&req);
 
@@ -228,7 +229,9 @@ test_build_copied_values_are_jansson_s(void **unused)
 		at += 8 + strlen(want);
 		assert_memory_equal(at, ",\"url\":", 7);
 		assert_memory_equal(at + 7, want, strlen(want));
-		assert_string_equal(at + 7 + strlen(want), "}");
+		assert_string_equal(at + 7 + strlen(want), ",\"delivery\":\""
+		    PLUG_DELIVERY "\",\"recipient\":{\"id\":\"p\",\"name\":"
+		    "\"名字\",\"to\":\"to\"}}");
 		free(want);
 		channel_request_clear(&req);
 	}
@@ -286,6 +289,238 @@ test_build_signature(void **unused)
 		snprintf(want + 7 + 2 * i, 3, "%02x", md[i]);
 	assert_string_not_equal(got, want);
 	channel_request_clear(&req);
+}
+
+/* HMAC-SHA256(secret, body) as a receiver computes it: "sha256=<hex>". */
+static void
+want_signature(const char *secret, const char *body, size_t len, char *want)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen, i;
+
+	assert_non_null(HMAC(EVP_sha256(), secret, (int)strlen(secret),
+	    (const unsigned char *)body, len, md, &mdlen));
+	assert_int_equal(mdlen, 32);
+	strcpy(want, "sha256=");
+	for (i = 0; i < mdlen; i++)
+		snprintf(want + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+/*
+ * Builds m on state and checks its signature against one from the key;
+ * *body (unless NULL) gets a copy of the body, which the caller frees.
+ */
+static void
+sign_checked(void *state, const char *secret, const struct dutyd_message *m,
+    char **body)
+{
+	char want[7 + 2 * EVP_MAX_MD_SIZE + 1];
+	struct dutyd_request req;
+	const char *got;
+
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(wh->build(state, m, &req), 0);
+	want_signature(secret, req.body, req.body_len, want);
+	got = plug_header(&req, "X-Dutyd-Signature");
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	if (body != NULL)
+		assert_non_null(*body = strdup(req.body));
+	channel_request_clear(&req);
+}
+
+/* How many bytes a and b share from their start. */
+static size_t
+shared(const char *a, const char *b)
+{
+	size_t n = 0;
+
+	while (a[n] != '\0' && a[n] == b[n])
+		n++;
+	return n;
+}
+
+/* Where the member named key (",\"key\":") begins in body. */
+static size_t
+member_at(const char *body, const char *key)
+{
+	char want[32];
+	const char *at;
+
+	snprintf(want, sizeof(want), ",\"%s\":", key);
+	assert_non_null(at = strstr(body, want));
+	return (size_t)(at - body);
+}
+
+/*
+ * A message of the event for one recipient: the text ends in the
+ * recipient's own link, as the built-in templates do.
+ */
+static void
+message_for(struct dutyd_message *m, const struct dutyd_recipient *r,
+    const char *incident, const char *head, const char *link, char *text,
+    size_t textlen)
+{
+	snprintf(text, textlen, "%s 确认：%s", head, link);
+	plug_message(m, incident, NULL, text, link, r, 1);
+	m->delivery_id = r->id;
+}
+
+/*
+ * The recipients of one event get bodies that begin alike (event,
+ * incident, the text up to the link), and the channel signs the next one
+ * from a context it kept after those bytes (webhook_sign()).  Every
+ * signature must still be the one a receiver computes from the key over
+ * the whole body: the same body again, the next recipient's, texts that
+ * part before the link, at the incident's end or only in their last byte,
+ * a text without the link or with escapes, the smallest tail, prefixes
+ * across the 64-byte blocks of SHA-256, two channels with different
+ * secrets in turn, and a channel configured anew.
+ */
+static void
+test_build_signature_reused(void **unused)
+{
+	static const char secret[] = "tP9-秘钥-k2", other[] = "hmac-secret";
+	const struct dutyd_option opts[] = {
+		{ "url", "https://hooks.example.org/dutyd" },
+		{ "secret", secret },
+	};
+	const struct dutyd_option opts2[] = {
+		{ "url", "https://hooks.example.org/dutyd" },
+		{ "secret", other },
+	};
+	static const struct dutyd_recipient li = { "li-qiang", "李强",
+	    "+8613800138001" };
+	static const struct dutyd_recipient nobody = { NULL, NULL, NULL };
+	static const char *const incidents[] = {
+		"{\"id\":\"I-1\",\"n\":1}",
+		"{\"id\":\"I-1\",\"n\":2}",	/* one byte before the end */
+		"{\"id\":\"I-1\",\"n\":2} ",	/* the same, grown by a byte */
+		"{\"id\":\"I-1\",\"n\":2}\n",	/* only the last byte differs */
+		"{\"id\":\"I-1\",\"n\":1}",	/* the first again */
+		INCIDENT,
+	};
+	static const char *const heads[] = { TEXT, TEXT "。", "【一级】", "",
+	    "tab\there \"quoted\"", TEXT };
+	struct dutyd_message m;
+	void *state, *state2;
+	char *a, *b, pad[300], t1[512], t2[512];
+	size_t i, n;
+
+	state = plug_configure_ok(wh, opts, 2);
+	state2 = plug_configure_ok(wh, opts2, 2);
+
+	/* Two recipients of one event: alike up to the link in the text. */
+	message_for(&m, &zhang, INCIDENT, TEXT, URL "/a/TBBj4uotAcjX", t1,
+	    sizeof(t1));
+	sign_checked(state, secret, &m, &a);
+	message_for(&m, &li, INCIDENT, TEXT, URL "/a/RhAZhbDeAcjX", t2,
+	    sizeof(t2));
+	sign_checked(state, secret, &m, &b);
+	assert_true(shared(a, b) > member_at(a, "text") + strlen(TEXT));
+	free(b);
+	/* The first again, byte for byte. */
+	message_for(&m, &zhang, INCIDENT, TEXT, URL "/a/TBBj4uotAcjX", t1,
+	    sizeof(t1));
+	sign_checked(state, secret, &m, &b);
+	assert_string_equal(a, b);
+	free(b);
+	/* A text that parts before the link: alike up to the text. */
+	message_for(&m, &li, INCIDENT, "李强：" TEXT, URL "/a/RhAZhbDeAcjX",
+	    t2, sizeof(t2));
+	sign_checked(state, secret, &m, &b);
+	assert_int_equal(shared(a, b), member_at(a, "text") + 9);
+	free(b);
+	/* The smallest tail: no text, no url, every recipient value null. */
+	plug_message(&m, INCIDENT, NULL, NULL, NULL, &nobody, 1);
+	sign_checked(state, secret, &m, &b);
+	assert_int_equal(shared(a, b), member_at(a, "text") + 8);
+	free(b);
+	free(a);
+
+	/* A text without the link, the same for both; one with it twice. */
+	plug_message(&m, INCIDENT, NULL, TEXT, URL "/a/1", &zhang, 1);
+	sign_checked(state, secret, &m, NULL);
+	plug_message(&m, INCIDENT, NULL, TEXT, URL "/a/2", &li, 1);
+	sign_checked(state, secret, &m, NULL);
+	snprintf(t1, sizeof(t1), "%s %s", URL, URL);
+	plug_message(&m, INCIDENT, NULL, t1, URL, &zhang, 1);
+	sign_checked(state, secret, &m, NULL);
+	plug_message(&m, INCIDENT, NULL, t1, URL, &li, 1);
+	sign_checked(state, secret, &m, NULL);
+
+	/*
+	 * A kept prefix compared to its last byte: bodies of the same length
+	 * that differ only in the byte before the cut, at the incident's end
+	 * (signed after a body unlike both) and before the link.
+	 */
+	plug_message(&m, "{\"id\":\"I-9\"}", NULL, "q" URL, URL, &zhang, 1);
+	sign_checked(state, secret, &m, NULL);
+	plug_message(&m, "{\"id\":\"I-1\"} ", NULL, "q" URL, URL, &zhang, 1);
+	sign_checked(state, secret, &m, NULL);
+	plug_message(&m, "{\"id\":\"I-1\"}\n", NULL, "q" URL, URL, &zhang, 1);
+	sign_checked(state, secret, &m, NULL);
+	plug_message(&m, "{\"id\":\"I-1\"}\n", NULL, "r" URL, URL, &zhang, 1);
+	sign_checked(state, secret, &m, NULL);
+	/*
+	 * The bytes kept are those of the body the contexts were taken from:
+	 * X, then Y (another incident of the same length, another text), then
+	 * Z with Y's incident and X's text.
+	 */
+	plug_message(&m, "{\"id\":\"I-7\"}", NULL, "x-text " URL, URL, &zhang,
+	    1);
+	sign_checked(state, secret, &m, NULL);
+	plug_message(&m, "{\"id\":\"I-8\"}", NULL, "y-text " URL, URL, &zhang,
+	    1);
+	sign_checked(state, secret, &m, NULL);
+	plug_message(&m, "{\"id\":\"I-8\"}", NULL, "x-text " URL, URL, &zhang,
+	    1);
+	sign_checked(state, secret, &m, NULL);
+
+	/* Bodies that part in every place, each followed by the next recipient's. */
+	for (i = 0; i < sizeof(incidents) / sizeof(incidents[0]); i++) {
+		message_for(&m, &zhang, incidents[i], heads[i], URL "/a/z", t1,
+		    sizeof(t1));
+		sign_checked(state, secret, &m, NULL);
+		message_for(&m, &li, incidents[i], heads[i], URL "/a/l", t2,
+		    sizeof(t2));
+		sign_checked(state, secret, &m, NULL);
+		plug_message(&m, incidents[i], NULL, heads[i], NULL, &li, 1);
+		sign_checked(state, secret, &m, NULL);
+	}
+
+	/* Prefixes of every length across two SHA-256 blocks and more. */
+	for (n = 0; n < 160; n++) {
+		snprintf(pad, sizeof(pad), "{\"p\":\"%.*s\"}", (int)n,
+		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		message_for(&m, &zhang, INCIDENT, pad, URL "/a/z", t1,
+		    sizeof(t1));
+		sign_checked(state, secret, &m, NULL);
+		message_for(&m, &li, INCIDENT, pad, URL "/a/l", t2, sizeof(t2));
+		sign_checked(state, secret, &m, NULL);
+		message_for(&m, &zhang, pad, TEXT, URL "/a/z", t1, sizeof(t1));
+		sign_checked(state, secret, &m, NULL);
+		plug_message(&m, pad, NULL, n % 2 ? NULL : TEXT, NULL, &li, 1);
+		sign_checked(state, secret, &m, NULL);
+	}
+
+	/* Two channels with their own secrets, the same messages in turn. */
+	for (i = 0; i < 3; i++) {
+		message(&m);
+		sign_checked(state, secret, &m, NULL);
+		sign_checked(state2, other, &m, NULL);
+	}
+	wh->release(state2);
+
+	/* Configured anew (a reload): the new secret signs from the start. */
+	wh->release(state);
+	state = plug_configure_ok(wh, opts2, 2);
+	message(&m);
+	sign_checked(state, other, &m, NULL);
+	sign_checked(state, other, &m, NULL);
+	wh->release(state);
 }
 
 static void
@@ -375,6 +610,7 @@ main(void)
 		cmocka_unit_test(test_build_copied_values_are_jansson_s),
 		cmocka_unit_test(test_build_headers),
 		cmocka_unit_test(test_build_signature),
+		cmocka_unit_test(test_build_signature_reused),
 		cmocka_unit_test(test_build_bad_incident),
 		cmocka_unit_test(test_parse),
 	};
