@@ -170,6 +170,10 @@ class Sink:
     def close(self):
         self.hold.set()
         self.server.shutdown()
+        # shutdown() returns when serve_forever has set `stopped`, a moment
+        # before its thread returns: joined, the sink has ended when close()
+        # returns (the deadline bounds a hang, which test_harness reports).
+        self.thread.join(10)
         self.server.server_close()
 
     def signature_ok(self, r):
