@@ -133,6 +133,10 @@ class Sink:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The answer in one write, flushed by handle_one_request after
+            # do_POST: unbuffered, its headers and its body went as two
+            # packets, each waking dutyd (15-20 % of a sink request's CPU).
+            wbufsize = 1 << 16
 
             def log_message(self, *args):
                 pass
