@@ -288,8 +288,12 @@ class Dutyd:
         return os.path.join(self.state_dir, "audit.log")
 
     def start(self, args=(), wait=True, preexec_fn=None, wrap=(), binary=BIN,
-              activate=True):
-        """Starts dutyd; ACTIVATE=False lets it bind `listen` itself."""
+              activate=True, stderr_pipe=False):
+        """Starts dutyd; ACTIVATE=False lets it bind `listen` itself.
+        STDERR_PIPE=True gives it a pipe the harness copies to the same
+        file: a test that limits dutyd's file size (RLIMIT_FSIZE) limits
+        its stderr file too, and the messages it waits for were cut off
+        whenever the log had grown past the audit log's size."""
         path = str(self.tmp / ("notify-%d.sock" % self.runs))
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(path)
@@ -313,9 +317,16 @@ class Dutyd:
             self.listener.setblocking(True)
             stdin = self.listener.fileno()
             argv = ["/bin/sh", "-c", SOCKET_ACTIVATION, *argv]
+        self.stderr_pipe = None
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL,
-                                         stderr=err, env=env, preexec_fn=preexec_fn)
+                                         stderr=subprocess.PIPE if stderr_pipe else err,
+                                         env=env, preexec_fn=preexec_fn)
+        if stderr_pipe:
+            self.stderr_pipe = self.proc.stderr
+            os.set_blocking(self.stderr_pipe.fileno(), False)
+            threading.Thread(target=self.copy_stderr, args=(self.stderr_pipe,),
+                             daemon=True).start()
         if wait:
             # A wrapped dutyd (valgrind, at nice 10) starts in ~12 s alone and took
             # over 60 s beside both passes of make check on a loaded machine.
@@ -356,7 +367,36 @@ class Dutyd:
             return any(text in n for n in self.poll_notes())
         wait_until(seen, timeout, what=text)
 
+    def copy_stderr(self, pipe):
+        """Copies PIPE to the stderr file all along, so dutyd never waits
+        on a full pipe; returns at its end."""
+        while self.drain_stderr(pipe):
+            try:
+                select.select([pipe], [], [], 1.0)
+            except (OSError, ValueError):   # closed by drain_stderr meanwhile
+                return
+
+    def drain_stderr(self, pipe):
+        """Appends what PIPE holds now to the stderr file; False at its end."""
+        with self.notes_lock:
+            if pipe.closed:
+                return False
+            with open(self.stderr_path, "ab") as f:
+                while True:
+                    try:
+                        data = os.read(pipe.fileno(), 65536)
+                    except BlockingIOError:
+                        return True
+                    if not data:
+                        pipe.close()
+                        return False
+                    f.write(data)
+
     def stderr(self):
+        # What dutyd wrote to a pipe is in the file once this returns, as
+        # it would be had dutyd written the file itself.
+        if getattr(self, "stderr_pipe", None) is not None:
+            self.drain_stderr(self.stderr_pipe)
         with open(self.stderr_path, "rb") as f:
             return f.read().decode(errors="replace")
 
