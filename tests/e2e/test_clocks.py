@@ -121,7 +121,7 @@ def test_deadlines_due_together_fire_once_on_time_and_reports_answered(make_duty
     finally:
         stop.set()
         th.join()
-    esc = [x for x in audit_records(d.state_dir) if x["event"] == "incident.escalated"]
+    esc = audit_records(d.state_dir, "incident.escalated")
     # Each clock once, none early, each with how late it was.
     assert sorted(x["incident"] for x in esc) == sorted("INC-%s-%04d" % (tpl.day, i + 1)
                                                         for i in range(N))

@@ -60,8 +60,8 @@ def fill(path):
 
 
 def records(d, event, incident=None):
-    return [r for r in audit_records(d.state_dir)
-            if r["event"] == event and (incident is None or r.get("incident") == incident)]
+    return [r for r in audit_records(d.state_dir, event)
+            if incident is None or r.get("incident") == incident]
 
 
 def titles_in_log(d):

@@ -49,7 +49,7 @@ roster:
 
 
 def records(d, event):
-    return [r for r in audit_records(d.state_dir) if r["event"] == event]
+    return audit_records(d.state_dir, event)
 
 
 def wait_record(d, event, n=1, timeout=20):

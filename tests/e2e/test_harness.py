@@ -4,8 +4,9 @@ import http.client
 import json
 import os
 import socket
+import time
 
-from conftest import Dutyd, Sink, audit_records, whole_lines
+from conftest import Dutyd, Server, Sink, audit_records, whole_lines
 
 
 def record(seq, event="dutyd.started"):
@@ -70,4 +71,43 @@ def test_a_sink_answers_in_one_go_and_stops_when_closed():
     finally:
         sink.close()
     # close() woke the server's loop (no poll interval) and it has ended.
+    assert not sink.thread.is_alive()
+
+
+def test_records_of_one_kind_are_those_of_every_record(tmp_path):
+    """audit_records(state_dir, event) parses only the lines that name the
+    kind: it must return exactly what filtering every record returns, a
+    record whose data only mentions the kind left out."""
+    state = tmp_path / "state"
+    os.makedirs(state)
+    lines = [json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode() for r in (
+        {"seq": 1, "event": "incident.escalated", "incident": "INC-1"},
+        {"seq": 2, "event": "notify.intent", "data": {"why": "incident.escalated"}},
+        {"seq": 3, "event": "incident.escalated", "incident": "INC-2"},
+        {"seq": 4, "event": "incident.escalated_not", "incident": "INC-3"},
+    )]
+    with open(state / "audit-000000000001-000000000002.log", "wb") as f:
+        f.write(b"\n".join(lines[:2]) + b"\n")
+    with open(state / "audit.log", "wb") as f:
+        f.write(b"\n".join(lines[2:]) + b"\n" + lines[0][:12])
+    every = [r for r in audit_records(str(state)) if r["event"] == "incident.escalated"]
+    assert [r["seq"] for r in every] == [1, 3]
+    assert audit_records(str(state), "incident.escalated") == every
+
+
+def test_a_sink_has_ended_when_close_returns(monkeypatch):
+    """close() returned once serve_forever had said it stopped, before its
+    thread had returned: a thread descheduled in between was still alive
+    (test_a_sink_answers_in_one_go_and_stops_when_closed failed now and
+    then).  The moment is widened here so that the check cannot miss it."""
+    serve = Server.serve_forever
+
+    def slow_to_return(self, poll_interval=None):
+        try:
+            serve(self, poll_interval)
+        finally:
+            time.sleep(0.2)
+    monkeypatch.setattr(Server, "serve_forever", slow_to_return)
+    sink = Sink(secret=None)
+    sink.close()
     assert not sink.thread.is_alive()

@@ -12,8 +12,8 @@ WHEN = "2026-11-28T14:05:00+08:00"
 
 
 def records(d, event, incident=None):
-    return [r for r in audit_records(d.state_dir)
-            if r["event"] == event and (incident is None or r.get("incident") == incident)]
+    return [r for r in audit_records(d.state_dir, event)
+            if incident is None or r.get("incident") == incident]
 
 
 def delivered_in_log(d, event, incident):

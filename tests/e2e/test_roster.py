@@ -42,8 +42,8 @@ def without_duty_escalation(d):
 
 
 def intents(state_dir, event, incident=None):
-    return [r for r in audit_records(state_dir)
-            if r["event"] == "notify.intent" and r["data"]["event"] == event
+    return [r for r in audit_records(state_dir, "notify.intent")
+            if r["data"]["event"] == event
             and (incident is None or r["incident"] == incident)]
 
 

@@ -229,7 +229,9 @@ def test_a_clock_that_cannot_be_recorded_stops_the_pings(make_dutyd, sink, monke
     monkeypatch.setenv("WATCHDOG_USEC", "400000")
     # The deadline leaves room for a loaded machine to set the limit first.
     d = make_dutyd(ack_timeout="5s", report_deadline="1h")
-    d.start()
+    # The limit below is the audit log's size, and it holds for every file
+    # dutyd writes: its stderr on a pipe, so that its messages are not cut.
+    d.start(stderr_pipe=True)
     iid = d.report().json["id"]
     sink.wait_delivered("incident.new", iid, {"zhang", "li"})
     wait_until(lambda: len(pings(d)) >= 2, 10, what="pings")
