@@ -17,6 +17,7 @@
 #include "notify/delivery.h"
 #include "notify/notify.h"
 #include "state/incident.h"
+#include "state/incseed.h"
 #include "state/incview.h"
 #include "store/store.h"
 
@@ -97,6 +98,7 @@ incact_report_from(const char *office, const char *taker, const char *idem_key,
 	char				 rcv[TIME_RFC3339_MAX], ack[TIME_RFC3339_MAX];
 	char				 rep[TIME_RFC3339_MAX];
 	int64_t				 now = time_now_ms();
+	struct incseed			 seed;
 	const char			*source;
 	json_t				*data;
 	int				 late, rc;
@@ -124,9 +126,29 @@ incact_report_from(const char *office, const char *taker, const char *idem_key,
 		snprintf(actor, sizeof(actor), "person:%s", taker);
 	else
 		snprintf(actor, sizeof(actor), "office:%s", o->id);
-	if ((rc = raw != NULL ? store_append_spliced("report.received", id,
-	    actor, data, "report", raw, rawlen, NULL) :
-	    store_append("report.received", id, actor, data, NULL)) != 0)
+	/* What DATA says, as incseed_read() would read it back (incseed.h). */
+	memset(&seed, 0, sizeof(seed));
+	seed.data = data;
+	seed.office = o->id;
+	seed.office_name = o->name;
+	seed.body_sha256 = body_sha256;
+	seed.idem_key = idem_key;
+	seed.source = source;
+	seed.taken_by = taker;
+	seed.taken_by_name = taker != NULL ? json_string_value(json_object_get(
+	    data, "taken_by_name")) : NULL;
+	seed.received_at = rcv;
+	seed.ack_deadline = ack;
+	seed.report_deadline = rep;
+	seed.late_report = late > 0;
+	seed.has_late_minutes = 1;
+	seed.late_minutes = late;
+	incseed_expect(&seed);
+	rc = raw != NULL ? store_append_spliced("report.received", id, actor,
+	    data, "report", raw, rawlen, NULL) : store_append("report.received",
+	    id, actor, data, NULL);
+	incseed_expect(NULL);
+	if (rc != 0)
 		return rc;
 	metrics_count(METRICS_REPORTS, o->id, late ? "true" : "false");
 	if ((*out = incident_find(id)) == NULL)

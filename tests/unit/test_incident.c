@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "actions/checkpoint.h"
+#include "base/timeutil.h"
 #include "actions/core.h"
 #include "actions/incact.h"
 #include "corefix.h"
@@ -27,6 +28,7 @@
 #include "parse/report.h"
 #include "state/incident.h"
 #include "state/increport.h"
+#include "state/incseed.h"
 #include "state/incview.h"
 #include "state/timeline.h"
 #include "store/store.h"
@@ -808,6 +810,81 @@ test_received_line_is_jansson_s(void **state)
 	}
 }
 
+/* What an incident took from its report.received record, in one line. */
+static void
+origin_said(const struct incident *inc, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s|%s|%s|%s|%s|%s|%s|%s|%lld|%lld|%lld|%d|%d|%lld",
+	    inc->id, inc->office, inc->office_name ? inc->office_name : "-",
+	    inc->body_sha256 ? inc->body_sha256 : "-", inc->idem ? inc->idem : "-",
+	    inc->source ? inc->source : "-", inc->taken_by ? inc->taken_by : "-",
+	    inc->taken_by_name ? inc->taken_by_name : "-",
+	    (long long)inc->received_at, (long long)inc->ack_clock.deadline,
+	    (long long)inc->report_clock.deadline, inc->late_report,
+	    inc->has_late_minutes, (long long)inc->late_minutes);
+}
+
+/*
+ * A live report's incident is made from what the action says its record
+ * holds (incseed_expect()), replay's from the record: the two make the
+ * same incident, for a report over the API with a key, one by SMS and
+ * late, one taken by phone and one whose bytes were spliced in; and what
+ * the action said is what its record reads back as (incseed_read()).
+ */
+static void
+test_live_incident_is_the_replayed_one(void **state)
+{
+	static const char body[] = "{\"title\":\"化工厂\",\"occurred_at\":"
+	    "\"2026-12-01T08:00:00+08:00\",\"level\":\"II\"}";
+	struct incident	*inc[4];
+	struct incseed	 seed;
+	json_t		*report, *origin;
+	char		 live[4][512], back[512], *raw, *canon;
+	size_t		 rawlen, canonlen, i;
+	int64_t		 ms, now;
+
+	(void)state;
+	corefix_start(conf);
+	now = fakeclock_now();
+	report = json_pack("{s:s}", "title", "按时");
+	assert_int_equal(incact_report("county-a", "k-1", report, now, "aa",
+	    &inc[0]), 0);
+	json_decref(report);
+	report = report_parse(body, sizeof(body) - 1, &ms, NULL);
+	assert_non_null(report);
+	assert_int_equal(incact_report("county-b", "sms:13800000000", report, ms,
+	    "bb", &inc[1]), 0);
+	assert_int_equal(incact_report_phoned("county-a", "zhang", NULL, report,
+	    ms, "cc", &inc[2]), 0);
+	assert_int_equal(report_dump(report, &raw, &rawlen, &canon, &canonlen), 0);
+	assert_int_equal(incact_report_dumped("county-b", NULL, NULL, report, raw,
+	    rawlen, now, "dd", &inc[3]), 0);
+	free(raw);
+	free(canon);
+	json_decref(report);
+	fakeclock_turn();
+	assert_true(inc[1]->late_report && inc[1]->late_minutes > 0);
+	assert_string_equal(inc[2]->taken_by_name, "张伟");
+	for (i = 0; i < 4; i++) {
+		origin_said(inc[i], live[i], sizeof(live[i]));
+		/* The seed read back from the record: the same strings and times. */
+		assert_non_null(origin = incident_origin(inc[i]));
+		assert_int_equal(incseed_read(origin, &seed), 0);
+		assert_string_equal(seed.office, inc[i]->office);
+		assert_string_equal(seed.received_at, time_format(
+		    inc[i]->received_at, back, sizeof(back)));
+		assert_int_equal(seed.late_minutes, inc[i]->late_minutes);
+		json_decref(origin);
+	}
+	corefix_restart(MIN);
+	for (i = 0; i < 4; i++) {
+		snprintf(back, sizeof(back), "%.17s", live[i]);	/* its id */
+		assert_non_null(inc[i] = incident_find(back));
+		origin_said(inc[i], back, sizeof(back));
+		assert_string_equal(back, live[i]);
+	}
+}
+
 /* YAML with every person hearing only of level I (min_level). */
 static char *
 only_level_one(const char *yaml)
@@ -1199,6 +1276,7 @@ main(void)
 		cmocka_unit_test_teardown(test_report_read_back_is_the_kept_one, corefix_teardown),
 		cmocka_unit_test_teardown(test_timeline_read_back_is_the_records, corefix_teardown),
 		cmocka_unit_test_teardown(test_received_line_is_jansson_s, corefix_teardown),
+		cmocka_unit_test_teardown(test_live_incident_is_the_replayed_one, corefix_teardown),
 		cmocka_unit_test_teardown(test_intent_lines_are_jansson_s, corefix_teardown),
 		cmocka_unit_test_teardown(test_written_view_is_the_dumped_view_in_every_state, corefix_teardown),
 		cmocka_unit_test_teardown(test_closed_lists_and_overdue_count, corefix_teardown),
