@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "notify/delivery.h"
 #include "notify/notify.h"
+#include "state/incid.h"
 #include "state/incident.h"
 #include "state/incseed.h"
 #include "state/incview.h"
@@ -27,6 +28,17 @@ incact_person_name(const char *person)
 	const struct config_person *p = config_person(config_current(), person);
 
 	return p != NULL ? p->name : NULL;
+}
+
+/* "person:zhang": snprintf()'s "%s%s", cut as it cuts, without its format reading. */
+static void
+incact_actor(char *buf, size_t size, const char *prefix, const char *id)
+{
+	size_t p = strlen(prefix), n = strnlen(id, size - p - 1);
+
+	memcpy(buf, prefix, p);
+	memcpy(buf + p, id, n);
+	buf[p + n] = '\0';
 }
 
 int
@@ -106,7 +118,7 @@ incact_report_from(const char *office, const char *taker, const char *idem_key,
 	*out = NULL;
 	if (o == NULL)
 		return -ENOENT;
-	incident_new_id(now, id, sizeof(id));
+	incid_new(now, id, sizeof(id));
 	time_format(now, rcv, sizeof(rcv));
 	time_format(now + cfg->policy.ack_timeout_ms, ack, sizeof(ack));
 	time_format(now + cfg->policy.report_deadline_ms, rep, sizeof(rep));
@@ -123,9 +135,9 @@ incact_report_from(const char *office, const char *taker, const char *idem_key,
 		return -ENOMEM;
 	}
 	if (taker != NULL)
-		snprintf(actor, sizeof(actor), "person:%s", taker);
+		incact_actor(actor, sizeof(actor), "person:", taker);
 	else
-		snprintf(actor, sizeof(actor), "office:%s", o->id);
+		incact_actor(actor, sizeof(actor), "office:", o->id);
 	/* What DATA says, as incseed_read() would read it back (incseed.h). */
 	memset(&seed, 0, sizeof(seed));
 	seed.data = data;
@@ -197,7 +209,7 @@ incact_mark(struct incident *inc, const char *event, const char *person,
 		json_decref(data);
 		return -ENOMEM;
 	}
-	snprintf(actor, sizeof(actor), "person:%s", person);
+	incact_actor(actor, sizeof(actor), "person:", person);
 	if ((rc = store_append(event, inc->id, actor, data, NULL)) != 0)
 		return rc;
 	notify_reconcile(inc);
@@ -253,7 +265,7 @@ incact_note(struct incident *inc, const char *person, const char *text)
 	    incact_person_name(person));
 	if (data == NULL)
 		return -ENOMEM;
-	snprintf(actor, sizeof(actor), "person:%s", person);
+	incact_actor(actor, sizeof(actor), "person:", person);
 	/* A note tells nobody: it is for whoever reads the incident next. */
 	return store_append("incident.note", inc->id, actor, data, NULL);
 }
@@ -266,7 +278,7 @@ incact_close(struct incident *inc, const char *event, const char *person,
 	char	actor[128];
 	int	rc;
 
-	snprintf(actor, sizeof(actor), "person:%s", person);
+	incact_actor(actor, sizeof(actor), "person:", person);
 	if ((rc = store_append(event, inc->id, actor, data, NULL)) != 0)
 		return rc;
 	notify_reconcile(inc);
@@ -338,7 +350,7 @@ incact_update(struct incident *inc, const char *office, const char *idem_key,
 	if ((dest = incident_merge_target(inc)) == NULL ||
 	    incident_is_closed(dest))
 		return -EALREADY;
-	snprintf(actor, sizeof(actor), "office:%s", office);
+	incact_actor(actor, sizeof(actor), "office:", office);
 	json_array_foreach(dest->updates, i, u)
 		if (idem_key != NULL && json_is_string(json_object_get(u, "key")) &&
 		    strcmp(json_string_value(json_object_get(u, "key")),

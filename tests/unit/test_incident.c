@@ -26,6 +26,7 @@
 #include "fakefetch.h"
 #include "memstore.h"
 #include "parse/report.h"
+#include "state/incid.h"
 #include "state/incident.h"
 #include "state/increport.h"
 #include "state/incseed.h"
@@ -489,6 +490,35 @@ test_ids_count_per_local_day_and_survive_restarts(void **state)
 	assert_string_equal(inc->id, "INC-20261203-0001");
 }
 
+/*
+ * Ids are written digit by digit (incid.c): what snprintf("INC-%08d-%04d")
+ * wrote, for counters and days of every width, past 9999 a day too.
+ */
+static void
+test_new_ids_are_printf_s(void **state)
+{
+	static const int days[] = { 20261202, 20991231, 123456789 };
+	static const int ns[] = { 0, 1, 8, 9, 10, 99, 999, 1000, 9998, 9999,
+	    10000, 123456, 2147483646 };
+	char	 got[INCIDENT_ID_MAX], want[INCIDENT_ID_MAX];
+	size_t	 d, i;
+
+	(void)state;
+	corefix_start(conf);
+	for (d = 0; d < sizeof(days) / sizeof(days[0]); d++)
+		for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+			incid_seen(days[d], ns[i]);
+			incid_new(fakeclock_now(), got, sizeof(got));
+			snprintf(want, sizeof(want), "INC-%08d-%04d", days[d],
+			    ns[i] + 1);
+			assert_string_equal(got, want);
+		}
+	/* A new day starts at 1: the counter is below today's date. */
+	incid_reset();
+	incid_new(fakeclock_now(), got, sizeof(got));
+	assert_string_equal(got, "INC-20261202-0001");
+}
+
 /* The ids of a page: FROM (NULL: the newest) and LIMIT older ones that pass F. */
 static const char *
 page(enum incident_filter f, const char *from, int limit)
@@ -824,6 +854,19 @@ origin_said(const struct incident *inc, char *buf, size_t len)
 	    inc->has_late_minutes, (long long)inc->late_minutes);
 }
 
+/* The report's timeline entry, written as text (incident.c): {"office": …}. */
+static void
+assert_received_entry(const struct incident *inc)
+{
+	json_t *data = timeline_data(&inc->timeline, 0), *want;
+
+	assert_string_equal(timeline_event(&inc->timeline, 0), "report.received");
+	assert_non_null(want = json_pack("{s:s}", "office", inc->office));
+	assert_true(json_equal(data, want));
+	json_decref(data);
+	json_decref(want);
+}
+
 /*
  * A live report's incident is made from what the action says its record
  * holds (incseed_expect()), replay's from the record: the two make the
@@ -865,7 +908,16 @@ test_live_incident_is_the_replayed_one(void **state)
 	fakeclock_turn();
 	assert_true(inc[1]->late_report && inc[1]->late_minutes > 0);
 	assert_string_equal(inc[2]->taken_by_name, "张伟");
+	/* Who the record names as its actor (incact_actor()). */
 	for (i = 0; i < 4; i++) {
+		origin = corefix_record("report.received", inc[i]->id);
+		assert_string_equal(json_string_value(json_object_get(origin,
+		    "actor")), i == 2 ? "person:zhang" : i == 1 || i == 3 ?
+		    "office:county-b" : "office:county-a");
+		json_decref(origin);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_received_entry(inc[i]);
 		origin_said(inc[i], live[i], sizeof(live[i]));
 		/* The seed read back from the record: the same strings and times. */
 		assert_non_null(origin = incident_origin(inc[i]));
@@ -882,6 +934,7 @@ test_live_incident_is_the_replayed_one(void **state)
 		assert_non_null(inc[i] = incident_find(back));
 		origin_said(inc[i], back, sizeof(back));
 		assert_string_equal(back, live[i]);
+		assert_received_entry(inc[i]);
 	}
 }
 
@@ -1291,6 +1344,7 @@ main(void)
 		cmocka_unit_test_teardown(test_follow_ups_are_capped, corefix_teardown),
 		cmocka_unit_test_teardown(test_checkpoint_of_a_heavy_incident_fits_and_restores, corefix_teardown),
 		cmocka_unit_test_teardown(test_ids_count_per_local_day_and_survive_restarts, corefix_teardown),
+		cmocka_unit_test_teardown(test_new_ids_are_printf_s, corefix_teardown),
 		cmocka_unit_test_teardown(test_lists_page_and_count_without_a_walk, corefix_teardown),
 		cmocka_unit_test_teardown(test_checkpoint_is_written_across_turns, corefix_teardown),
 		cmocka_unit_test_teardown(test_found_last_is_forgotten_when_removed, corefix_teardown),
