@@ -25,6 +25,7 @@
 #include "fakeclock.h"
 #include "fakefetch.h"
 #include "memstore.h"
+#include "notify/notify.h"
 #include "parse/report.h"
 #include "state/incid.h"
 #include "state/incident.h"
@@ -517,6 +518,37 @@ test_new_ids_are_printf_s(void **state)
 	incid_reset();
 	incid_new(fakeclock_now(), got, sizeof(got));
 	assert_string_equal(got, "INC-20261202-0001");
+}
+
+/*
+ * notify_subject() keeps the one found last and inserts a new one in one
+ * walk (notify.c): what it gives is what the tree holds, once per id, and
+ * one freed is not given again.
+ */
+static void
+test_subjects_found_last_are_the_tree_s(void **state)
+{
+	struct notify_subject	*a, *b, *s;
+	size_t			 n = 0;
+
+	(void)state;
+	corefix_start(conf);
+	assert_non_null(a = notify_subject("INC-20261202-0101", 1));
+	assert_non_null(b = notify_subject("INC-20261202-0102", 1));
+	assert_ptr_not_equal(a, b);
+	assert_ptr_equal(notify_subject("INC-20261202-0101", 1), a);
+	assert_ptr_equal(notify_subject("INC-20261202-0102", 0), b);
+	assert_ptr_equal(notify_subject("INC-20261202-0101", 0), a);
+	assert_null(notify_subject("INC-20261202-0103", 0));
+	for (s = notify_subject_first(); s != NULL; s = notify_subject_next(s))
+		n += strncmp(s->id, "INC-20261202-010", 16) == 0;
+	assert_int_equal(n, 2);
+	/* Neither is an incident, nor has deliveries: pruned, and forgotten. */
+	notify_prune();
+	assert_null(notify_subject("INC-20261202-0101", 0));
+	assert_null(notify_subject("INC-20261202-0102", 0));
+	assert_non_null(a = notify_subject("INC-20261202-0102", 1));
+	assert_true(TAILQ_EMPTY(&a->deliveries));
 }
 
 /* The ids of a page: FROM (NULL: the newest) and LIMIT older ones that pass F. */
@@ -1345,6 +1377,7 @@ main(void)
 		cmocka_unit_test_teardown(test_checkpoint_of_a_heavy_incident_fits_and_restores, corefix_teardown),
 		cmocka_unit_test_teardown(test_ids_count_per_local_day_and_survive_restarts, corefix_teardown),
 		cmocka_unit_test_teardown(test_new_ids_are_printf_s, corefix_teardown),
+		cmocka_unit_test_teardown(test_subjects_found_last_are_the_tree_s, corefix_teardown),
 		cmocka_unit_test_teardown(test_lists_page_and_count_without_a_walk, corefix_teardown),
 		cmocka_unit_test_teardown(test_checkpoint_is_written_across_turns, corefix_teardown),
 		cmocka_unit_test_teardown(test_found_last_is_forgotten_when_removed, corefix_teardown),
