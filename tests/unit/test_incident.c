@@ -1119,6 +1119,28 @@ test_written_view_is_the_dumped_view_in_every_state(void **state)
 	assert_cached_is_view(d);
 	assert_cached_is_view(e);	/* merged_from and updates */
 	assert_cached_is_view(a);
+	/*
+	 * A report with a member the view has too (an old log's, or one not
+	 * parsed): the view as jansson makes it, not the report's bytes
+	 * spliced in; and with every member a report may have, spliced.
+	 */
+	u = json_pack("{s:s, s:s, s:s}", "title", "t", "state", "假",
+	    "occurred_at", "2026-12-02T08:00:00+08:00");
+	assert_non_null(u);
+	assert_int_equal(incact_report("county-a", NULL, u, ms, "0", &b), 0);
+	json_decref(u);
+	fakeclock_turn();
+	assert_cached_is_view(b);
+	u = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i}, "
+	    "s:{s:s}}", "title", "全", "occurred_at", "2026-12-02T08:00:00+08:00",
+	    "category", "c", "level", "II", "location", "l", "cause", "c",
+	    "measures", "m", "details", "d", "casualties", "dead", 1, "reporter",
+	    "name", "王");
+	assert_non_null(u);
+	assert_int_equal(incact_report("county-a", NULL, u, ms, "0", &c), 0);
+	json_decref(u);
+	fakeclock_turn();
+	assert_cached_is_view(c);
 }
 
 /*
