@@ -15,6 +15,7 @@
 #include "notify/notify.h"
 #include "state/directive.h"
 #include "state/handover.h"
+#include "state/incid.h"
 #include "state/incident.h"
 #include "state/incsnap.h"
 #include "state/replycode.h"
@@ -107,7 +108,7 @@ checkpoint_start(int64_t cutoff)
 	int		 day, n, dday, dn, rc, err;
 
 	newest = incident_before(INCIDENT_ALL, NULL, &err);
-	incident_id_counter(&day, &n);
+	incid_counter(&day, &n);
 	directive_id_counter(&dday, &dn);
 	/* How many are loaded; those resolved before CUTOFF are left out. */
 	data = json_pack("{s:i, s:i, s:I, s:i, s:i}", "last_day", day, "last_n",
@@ -233,7 +234,7 @@ checkpoint_apply(const struct record *r)
 		return 0;
 	if (strcmp(r->event, "checkpoint.begin") == 0 &&
 	    json_is_integer(v = json_object_get(r->data, "last_day"))) {
-		incident_id_seen((int)json_integer_value(v),
+		incid_seen((int)json_integer_value(v),
 		    (int)json_integer_value(json_object_get(r->data, "last_n")));
 		directive_id_seen((int)json_integer_value(json_object_get(r->data,
 		    "directive_day")), (int)json_integer_value(json_object_get(

@@ -16,7 +16,9 @@
 #include "config/config.h"
 #include "notify/delivery.h"
 #include "notify/notify.h"
+#include "state/incid.h"
 #include "state/incident.h"
+#include "state/incseed.h"
 #include "state/incview.h"
 #include "store/store.h"
 
@@ -26,6 +28,17 @@ incact_person_name(const char *person)
 	const struct config_person *p = config_person(config_current(), person);
 
 	return p != NULL ? p->name : NULL;
+}
+
+/* "person:zhang": snprintf()'s "%s%s", cut as it cuts, without its format reading. */
+static void
+incact_actor(char *buf, size_t size, const char *prefix, const char *id)
+{
+	size_t p = strlen(prefix), n = strnlen(id, size - p - 1);
+
+	memcpy(buf, prefix, p);
+	memcpy(buf + p, id, n);
+	buf[p + n] = '\0';
 }
 
 int
@@ -97,6 +110,7 @@ incact_report_from(const char *office, const char *taker, const char *idem_key,
 	char				 rcv[TIME_RFC3339_MAX], ack[TIME_RFC3339_MAX];
 	char				 rep[TIME_RFC3339_MAX];
 	int64_t				 now = time_now_ms();
+	struct incseed			 seed;
 	const char			*source;
 	json_t				*data;
 	int				 late, rc;
@@ -104,7 +118,7 @@ incact_report_from(const char *office, const char *taker, const char *idem_key,
 	*out = NULL;
 	if (o == NULL)
 		return -ENOENT;
-	incident_new_id(now, id, sizeof(id));
+	incid_new(now, id, sizeof(id));
 	time_format(now, rcv, sizeof(rcv));
 	time_format(now + cfg->policy.ack_timeout_ms, ack, sizeof(ack));
 	time_format(now + cfg->policy.report_deadline_ms, rep, sizeof(rep));
@@ -121,12 +135,32 @@ incact_report_from(const char *office, const char *taker, const char *idem_key,
 		return -ENOMEM;
 	}
 	if (taker != NULL)
-		snprintf(actor, sizeof(actor), "person:%s", taker);
+		incact_actor(actor, sizeof(actor), "person:", taker);
 	else
-		snprintf(actor, sizeof(actor), "office:%s", o->id);
-	if ((rc = raw != NULL ? store_append_spliced("report.received", id,
-	    actor, data, "report", raw, rawlen, NULL) :
-	    store_append("report.received", id, actor, data, NULL)) != 0)
+		incact_actor(actor, sizeof(actor), "office:", o->id);
+	/* What DATA says, as incseed_read() would read it back (incseed.h). */
+	memset(&seed, 0, sizeof(seed));
+	seed.data = data;
+	seed.office = o->id;
+	seed.office_name = o->name;
+	seed.body_sha256 = body_sha256;
+	seed.idem_key = idem_key;
+	seed.source = source;
+	seed.taken_by = taker;
+	seed.taken_by_name = taker != NULL ? json_string_value(json_object_get(
+	    data, "taken_by_name")) : NULL;
+	seed.received_at = rcv;
+	seed.ack_deadline = ack;
+	seed.report_deadline = rep;
+	seed.late_report = late > 0;
+	seed.has_late_minutes = 1;
+	seed.late_minutes = late;
+	incseed_expect(&seed);
+	rc = raw != NULL ? store_append_spliced("report.received", id, actor,
+	    data, "report", raw, rawlen, NULL) : store_append("report.received",
+	    id, actor, data, NULL);
+	incseed_expect(NULL);
+	if (rc != 0)
 		return rc;
 	metrics_count(METRICS_REPORTS, o->id, late ? "true" : "false");
 	if ((*out = incident_find(id)) == NULL)
@@ -175,7 +209,7 @@ incact_mark(struct incident *inc, const char *event, const char *person,
 		json_decref(data);
 		return -ENOMEM;
 	}
-	snprintf(actor, sizeof(actor), "person:%s", person);
+	incact_actor(actor, sizeof(actor), "person:", person);
 	if ((rc = store_append(event, inc->id, actor, data, NULL)) != 0)
 		return rc;
 	notify_reconcile(inc);
@@ -231,7 +265,7 @@ incact_note(struct incident *inc, const char *person, const char *text)
 	    incact_person_name(person));
 	if (data == NULL)
 		return -ENOMEM;
-	snprintf(actor, sizeof(actor), "person:%s", person);
+	incact_actor(actor, sizeof(actor), "person:", person);
 	/* A note tells nobody: it is for whoever reads the incident next. */
 	return store_append("incident.note", inc->id, actor, data, NULL);
 }
@@ -244,7 +278,7 @@ incact_close(struct incident *inc, const char *event, const char *person,
 	char	actor[128];
 	int	rc;
 
-	snprintf(actor, sizeof(actor), "person:%s", person);
+	incact_actor(actor, sizeof(actor), "person:", person);
 	if ((rc = store_append(event, inc->id, actor, data, NULL)) != 0)
 		return rc;
 	notify_reconcile(inc);
@@ -316,7 +350,7 @@ incact_update(struct incident *inc, const char *office, const char *idem_key,
 	if ((dest = incident_merge_target(inc)) == NULL ||
 	    incident_is_closed(dest))
 		return -EALREADY;
-	snprintf(actor, sizeof(actor), "office:%s", office);
+	incact_actor(actor, sizeof(actor), "office:", office);
 	json_array_foreach(dest->updates, i, u)
 		if (idem_key != NULL && json_is_string(json_object_get(u, "key")) &&
 		    strcmp(json_string_value(json_object_get(u, "key")),

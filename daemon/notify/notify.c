@@ -100,6 +100,15 @@ notify_init(void)
 	clock_init(&reconcile_clock, notify_reconcile_cb, NULL);
 }
 
+/*
+ * The subject found last: an action's reconcile, its intent's apply and
+ * the deliveries ask for the same one in turn (a walk of the tree is some
+ * twenty strcmp()s of ids alike for their first twelve bytes).
+ */
+static struct notify_subject	*subject_last;
+/* A new subject's node, taken by RB_INSERT() only when there is none: one walk, not two. */
+static struct notify_subject	*subject_spare;
+
 struct notify_subject *
 notify_subject(const char *id, int create)
 {
@@ -107,15 +116,25 @@ notify_subject(const char *id, int create)
 
 	if (id == NULL || strlen(id) >= sizeof(key.id))
 		return NULL;
-	strcpy(key.id, id);
-	if ((s = RB_FIND(notify_subjects, &subjects, &key)) != NULL || !create)
+	if (subject_last != NULL && strcmp(subject_last->id, id) == 0)
+		return subject_last;
+	if (!create) {
+		strcpy(key.id, id);
+		if ((s = RB_FIND(notify_subjects, &subjects, &key)) != NULL)
+			subject_last = s;
 		return s;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	}
+	if (subject_spare == NULL &&
+	    (subject_spare = calloc(1, sizeof(*subject_spare))) == NULL)
 		return NULL;
-	strcpy(s->id, id);
-	TAILQ_INIT(&s->deliveries);
-	RB_INSERT(notify_subjects, &subjects, s);
-	return s;
+	strcpy(subject_spare->id, id);
+	/* RB_INSERT() gives back the one already there, and then inserts nothing. */
+	if ((s = RB_INSERT(notify_subjects, &subjects, subject_spare)) == NULL) {
+		s = subject_spare;
+		subject_spare = NULL;
+		TAILQ_INIT(&s->deliveries);
+	}
+	return subject_last = s;
 }
 
 struct notify_subject *
@@ -135,6 +154,8 @@ static void
 notify_subject_free(struct notify_subject *s)
 {
 	RB_REMOVE(notify_subjects, &subjects, s);
+	if (subject_last == s)
+		subject_last = NULL;
 	free(s);
 }
 
@@ -145,6 +166,8 @@ notify_shutdown(void)
 	notify_oncall_forget();
 	while (!RB_EMPTY(&subjects))
 		notify_subject_free(RB_MIN(notify_subjects, &subjects));
+	free(subject_spare);
+	subject_spare = NULL;
 }
 
 void

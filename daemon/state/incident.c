@@ -11,9 +11,12 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/jwrite.h"
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "state/incid.h"
 #include "state/incident.h"
+#include "state/incseed.h"
 #include "state/router.h"
 #include "store/record.h"
 
@@ -39,8 +42,6 @@ static size_t			 incidents_overdue;	/* incident_recount() keeps it */
 /* Found last: a record's owner and followers look one up (1 k instructions a walk). */
 static struct incident		*incident_found;
 
-/* Ids are INC-<local date>-<n>: the last one issued, restored by replay. */
-static int			 last_day, last_n;
 static clock_fn			 incident_on_deadline;
 
 static int
@@ -68,7 +69,7 @@ static int incident_follow(const struct record *);
 void
 incident_init(clock_fn on_deadline)
 {
-	last_day = last_n = 0;
+	incid_reset();
 	incident_on_deadline = on_deadline;
 	router_own(ROUTER_INCIDENT, incident_apply);
 	router_follow("", incident_follow);
@@ -98,15 +99,9 @@ incident_free(struct incident *inc)
 	json_decref(inc->updates);
 	json_decref(inc->merged_from);
 	inctold_clear(&inc->told);
-	free(inc->office);
-	free(inc->office_name);
-	free(inc->idem);
-	free(inc->body_sha256);
+	/* office, idem and the other strings are in inc's block. */
 	free(inc->json);
 	increport_clear(&inc->report);
-	free(inc->source);
-	free(inc->taken_by);
-	free(inc->taken_by_name);
 	timeline_clear(&inc->timeline);
 	json_decref(inc->undeliverable);
 	incident_mark_clear(&inc->ack);
@@ -187,22 +182,12 @@ incident_find(const char *id)
 	return inc;
 }
 
-static char *
-incident_idem_join(const char *office, const char *key)
-{
-	char *s;
-
-	if (asprintf(&s, "%s\n%s", office, key) == -1)
-		return NULL;
-	return s;
-}
-
 struct incident *
 incident_find_idem(const char *office, const char *key)
 {
 	struct incident	 probe, *inc;
 
-	if ((probe.idem = incident_idem_join(office, key)) == NULL)
+	if (asprintf(&probe.idem, "%s\n%s", office, key) == -1)
 		return NULL;
 	inc = RB_FIND(incident_keys, &by_key, &probe);
 	free(probe.idem);
@@ -350,50 +335,6 @@ incident_state_name(enum incident_state s)
 	return "unknown";
 }
 
-/* Ids ------------------------------------------------------------------- */
-
-void
-incident_id_seen(int day, int n)
-{
-	if (day > last_day || (day == last_day && n > last_n)) {
-		last_day = day;
-		last_n = n;
-	}
-}
-
-void
-incident_id_counter(int *day, int *n)
-{
-	*day = last_day;
-	*n = last_n;
-}
-
-/* "INC-20261128-0007" -> day 20261128, n 7. */
-static void
-incident_note_id(const char *id)
-{
-	int day, n;
-
-	if (inclist_parse_id(id, &day, &n) == 0)
-		incident_id_seen(day, n);
-}
-
-void
-incident_new_id(int64_t now, char *buf, size_t len)
-{
-	struct tm	tm;
-	int		day;
-
-	if (time_tm(now, &tm) != 0)	/* no zone: keep the last day */
-		memset(&tm, 0, sizeof(tm));
-	day = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-	/* A clock set back past midnight must not reuse an id. */
-	if (day < last_day)
-		day = last_day;
-	snprintf(buf, len, "INC-%08d-%04d", day,
-	    day == last_day ? last_n + 1 : 1);
-}
-
 /* Applying records -------------------------------------------------------- */
 
 static int
@@ -454,29 +395,16 @@ incident_timeline_add(struct incident *inc, const struct record *r,
 	return 0;
 }
 
-/*
- * The report.received data D kept as text or where its line is, the report
- * in it (increport.h; LINE: a checkpoint's reference): for checkpoints,
- * the view and the report's fields.  What the view reads of the rest of D
- * is kept beside it.  0, -ENOMEM, -EINVAL.
- */
-static int
-incident_keep_origin(struct incident *inc, json_t *d, const struct record *r,
-    json_t *line)
+/* S's copy at *AT, in the incident's block; NULL stays NULL. */
+static char *
+incident_put(char **at, const char *s)
 {
-	json_t	*late;
-	int	 rc;
+	char *p = *at;
 
-	if ((rc = increport_keep(&inc->report, d, r, line)) != 0)
-		return rc;
-	if ((rc = incident_strdup(d, "source", &inc->source)) != 0 ||
-	    (rc = incident_strdup(d, "taken_by", &inc->taken_by)) != 0 ||
-	    (rc = incident_strdup(d, "taken_by_name", &inc->taken_by_name)) != 0)
-		return rc;
-	late = json_object_get(d, "late_by_minutes");
-	if ((inc->has_late_minutes = json_is_integer(late)))
-		inc->late_minutes = json_integer_value(late);
-	return 0;
+	if (s == NULL)
+		return NULL;
+	*at = stpcpy(p, s) + 1;
+	return p;
 }
 
 json_t *
@@ -485,36 +413,52 @@ incident_origin(const struct incident *inc)
 	return increport_data(&inc->report);
 }
 
-/* An incident from its report.received data (also inside a checkpoint). */
+/*
+ * An incident from its report.received data D (also inside a checkpoint)
+ * as S reads it (incseed.h), its strings in its own block; D and LINE
+ * kept as increport_keep() says.
+ */
 static int
-incident_create(const char *id, json_t *d, const struct record *r,
-    json_t *line, struct incident **out)
+incident_create(const char *id, const struct incseed *s, json_t *d,
+    const struct record *r, json_t *line, struct incident **out)
 {
+	const char *const strs[] = { s->office, s->office_name, s->body_sha256,
+	    s->source, s->taken_by, s->taken_by_name, s->idem_key };
 	struct incident	*inc;
-	const char	*key;
-	int		 rc;
+	size_t		 i, more = 0;
+	char		*at;
+	int		 rc, day, n;
 
 	*out = NULL;
 	if (id == NULL || strlen(id) >= INCIDENT_ID_MAX || incident_find(id) != NULL)
 		return -EINVAL;
-	if ((inc = calloc(1, sizeof(*inc))) == NULL)
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		more += strs[i] != NULL ? strlen(strs[i]) + 1 : 0;
+	/* "office\nkey": the office's length again, where the key's NUL was. */
+	more += s->idem_key != NULL && s->office != NULL ? strlen(s->office) + 1 : 0;
+	if ((inc = calloc(1, sizeof(*inc) + more)) == NULL)
 		return -ENOMEM;
+	at = (char *)(inc + 1);
 	strcpy(inc->id, id);
-	inc->late_report = json_is_true(json_object_get(d, "late_report"));
-	key = json_string_value(json_object_get(d, "idempotency_key"));
-	if ((rc = incident_strdup(d, "office", &inc->office)) != 0 ||
-	    (rc = incident_strdup(d, "office_name", &inc->office_name)) != 0 ||
-	    (rc = incident_strdup(d, "body_sha256", &inc->body_sha256)) != 0 ||
-	    (rc = incident_keep_origin(inc, d, r, line)) != 0 ||
-	    (key != NULL && (inc->idem = incident_idem_join(inc->office ?
-	    inc->office : "", key)) == NULL)) {
+	inc->late_report = s->late_report;
+	inc->office = incident_put(&at, s->office);
+	inc->office_name = incident_put(&at, s->office_name);
+	inc->body_sha256 = incident_put(&at, s->body_sha256);
+	inc->source = incident_put(&at, s->source);
+	inc->taken_by = incident_put(&at, s->taken_by);
+	inc->taken_by_name = incident_put(&at, s->taken_by_name);
+	if (s->idem_key != NULL && s->office != NULL)	/* as incident_find_idem() */
+		at += sprintf(inc->idem = at, "%s\n%s", s->office, s->idem_key) + 1;
+	if ((inc->has_late_minutes = s->has_late_minutes))
+		inc->late_minutes = s->late_minutes;
+	if ((rc = increport_keep(&inc->report, d, r, line)) != 0) {
 		incident_free(inc);
-		return rc != 0 ? rc : -ENOMEM;
+		return rc;
 	}
 	if (inc->office == NULL ||
-	    incident_time(d, "received_at", &inc->received_at) != 0 ||
-	    incident_time(d, "ack_deadline", &inc->ack_clock.deadline) != 0 ||
-	    incident_time(d, "report_deadline", &inc->report_clock.deadline) != 0) {
+	    time_parse(s->received_at, &inc->received_at) != 0 ||
+	    time_parse(s->ack_deadline, &inc->ack_clock.deadline) != 0 ||
+	    time_parse(s->report_deadline, &inc->report_clock.deadline) != 0) {
 		incident_free(inc);
 		return -EINVAL;
 	}
@@ -524,7 +468,9 @@ incident_create(const char *id, json_t *d, const struct record *r,
 	if (inc->idem != NULL)
 		RB_INSERT(incident_keys, &by_key, inc);
 	TAILQ_INSERT_TAIL(&incidents, inc, entry);
-	incident_note_id(inc->id);
+	/* "INC-20261128-0007": day 20261128, n 7. */
+	if (inclist_parse_id(inc->id, &day, &n) == 0)
+		incid_seen(day, n);
 
 	clock_init(&inc->ack_clock.clock, incident_on_deadline, inc);
 	clock_init(&inc->report_clock.clock, incident_on_deadline, inc);
@@ -728,11 +674,19 @@ incident_apply_close(struct incident *inc, const struct record *r)
 static int
 incident_apply(const struct record *r)
 {
-	struct incident	*inc;
-	int		 rc = 0;
+	struct incseed		 seed;
+	const struct incseed	*given;
+	struct incident		*inc;
+	int			 rc = 0;
 
-	if (strcmp(r->event, "report.received") == 0)
-		return incident_create(r->incident, r->data, r, NULL, &inc);
+	if (strcmp(r->event, "report.received") == 0) {
+		/* Live, the action said what its data says: not read back. */
+		if ((given = incseed_expected(r->data)) == NULL &&
+		    (rc = incseed_read(r->data, &seed)) != 0)
+			return rc;
+		return incident_create(r->incident, given != NULL ? given : &seed,
+		    r->data, r, NULL, &inc);
+	}
 	/* The duty desk's messages are no incident's. */
 	if (strcmp(r->event, "notify.undeliverable") == 0)
 		return (inc = incident_find(r->incident)) != NULL ?
@@ -800,6 +754,33 @@ incident_note_told(struct incident *inc, json_t *data)
 	return 0;
 }
 
+/*
+ * A report's entry says only which office sent it, {"office":"…"}: written
+ * as jansson dumps it when the office needs no escaping (json_dumpb() of
+ * the summary cost 3.4 k instructions a report), else dumped.
+ */
+static int
+incident_follow_received(struct incident *inc, const struct record *r)
+{
+	char	 buf[128];
+	size_t	 n = strlen(inc->office);
+	json_t	*summary;
+	int	 rc;
+
+	if (n + 14 <= sizeof(buf) && jwrite_plain(inc->office, n)) {
+		memcpy(buf, "{\"office\":\"", 11);
+		memcpy(buf + 11, inc->office, n);
+		memcpy(buf + 11 + n, "\"}", 2);
+		return timeline_add_text(&inc->timeline, r, buf, n + 13) != 0 ?
+		    -ENOMEM : 0;
+	}
+	if ((summary = json_pack("{s:s}", "office", inc->office)) == NULL)
+		return -ENOMEM;
+	rc = incident_timeline_add(inc, r, summary);
+	json_decref(summary);
+	return rc;
+}
+
 /* Every record that names an incident: its timeline, and its cached view goes. */
 static int
 incident_follow(const struct record *r)
@@ -841,12 +822,8 @@ incident_follow(const struct record *r)
 		json_decref(summary);
 	} else if (strcmp(r->event, "report.received") != 0)
 		rc = incident_timeline_add(inc, r, r->data);
-	else if ((summary = json_pack("{s:s}", "office", inc->office)) == NULL)
-		rc = -ENOMEM;
-	else {
-		rc = incident_timeline_add(inc, r, summary);
-		json_decref(summary);
-	}
+	else
+		rc = incident_follow_received(inc, r);
 	if (rc != 0)
 		log_warnx("incident %s: out of memory for its timeline", inc->id);
 	return 0;
@@ -916,15 +893,18 @@ incident_timeline_restore(struct incident *inc, json_t *tl)
 int
 incident_restore(const char *id, json_t *d)
 {
+	struct incseed	 seed;
 	struct incident	*inc;
-	json_t		*clocks = json_object_get(d, "clocks"), *v, *esc;
+	json_t		*clocks = json_object_get(d, "clocks"), *v, *esc, *origin;
 	const char	*state = json_string_value(json_object_get(d, "state"));
 	size_t		 i;
 	int		 rc;
 
 	if ((inc = incident_find(id)) != NULL)
 		incident_remove(inc);
-	if ((rc = incident_create(id, json_object_get(d, "origin"), NULL,
+	origin = json_object_get(d, "origin");
+	if ((rc = incseed_read(origin, &seed)) != 0 ||
+	    (rc = incident_create(id, &seed, origin, NULL,
 	    json_object_get(d, "origin_line"), &inc)) != 0)
 		return rc;
 	if ((rc = incident_mark_restore(&inc->ack, json_object_get(d, "ack"))) != 0 ||

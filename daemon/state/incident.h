@@ -170,12 +170,6 @@ int	incident_is_after(const struct incident *, const char *id);
 struct incident *incident_oldest(enum incident_filter);
 struct incident *incident_newer(enum incident_filter, struct incident *);
 
-/* The id the next incident gets, received at NOW: INC-<local date>-<n>. */
-void	incident_new_id(int64_t now, char *buf, size_t len);
-/* The id counter, for checkpoints, and back. */
-void	incident_id_counter(int *day, int *n);
-void	incident_id_seen(int day, int n);
-
 /* The report.received data it came from, as recorded: a new reference, NULL when out of memory. */
 json_t	*incident_origin(const struct incident *);
 

@@ -449,6 +449,19 @@ timeline_add(struct timeline *tl, const struct record *r, json_t *data,
 	return timeline_push(tl, e);
 }
 
+int
+timeline_add_text(struct timeline *tl, const struct record *r,
+    const char *text, size_t len)
+{
+	struct timeline_entry *e;
+
+	if (r->ts == NULL || r->event == NULL || r->actor == NULL ||
+	    text == NULL || (e = timeline_envelope(NULL, text, len, r->seq,
+	    r->ts, r->event, r->actor)) == NULL)
+		return -ENOMEM;
+	return timeline_push(tl, e);
+}
+
 /* ENTRY has the shape timeline_entry_json() gives back, key for key. */
 static int
 timeline_usual(json_t *entry)

@@ -33,6 +33,13 @@ struct timeline {
 int	timeline_add(struct timeline *, const struct record *r, json_t *data,
 	    int update_n);
 /*
+ * As timeline_add() with a summary of R whose compact JSON TEXT (LEN
+ * bytes) its writer has at hand: not built and dumped.  Not for an
+ * intent or an attempt (their data is read).  0 or -ENOMEM.
+ */
+int	timeline_add_text(struct timeline *, const struct record *r,
+	    const char *text, size_t len);
+/*
  * Appends an entry as a checkpoint wrote it ({seq, ts, event, actor,
  * data}), DATA in place of its own data when not NULL.  0, -ENOMEM.
  */

@@ -18,15 +18,19 @@
 #include <jansson.h>
 
 #include "actions/checkpoint.h"
+#include "base/timeutil.h"
 #include "actions/core.h"
 #include "actions/incact.h"
 #include "corefix.h"
 #include "fakeclock.h"
 #include "fakefetch.h"
 #include "memstore.h"
+#include "notify/notify.h"
 #include "parse/report.h"
+#include "state/incid.h"
 #include "state/incident.h"
 #include "state/increport.h"
+#include "state/incseed.h"
 #include "state/incview.h"
 #include "state/timeline.h"
 #include "store/store.h"
@@ -487,6 +491,66 @@ test_ids_count_per_local_day_and_survive_restarts(void **state)
 	assert_string_equal(inc->id, "INC-20261203-0001");
 }
 
+/*
+ * Ids are written digit by digit (incid.c): what snprintf("INC-%08d-%04d")
+ * wrote, for counters and days of every width, past 9999 a day too.
+ */
+static void
+test_new_ids_are_printf_s(void **state)
+{
+	static const int days[] = { 20261202, 20991231, 123456789 };
+	static const int ns[] = { 0, 1, 8, 9, 10, 99, 999, 1000, 9998, 9999,
+	    10000, 123456, 2147483646 };
+	char	 got[INCIDENT_ID_MAX], want[INCIDENT_ID_MAX];
+	size_t	 d, i;
+
+	(void)state;
+	corefix_start(conf);
+	for (d = 0; d < sizeof(days) / sizeof(days[0]); d++)
+		for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+			incid_seen(days[d], ns[i]);
+			incid_new(fakeclock_now(), got, sizeof(got));
+			snprintf(want, sizeof(want), "INC-%08d-%04d", days[d],
+			    ns[i] + 1);
+			assert_string_equal(got, want);
+		}
+	/* A new day starts at 1: the counter is below today's date. */
+	incid_reset();
+	incid_new(fakeclock_now(), got, sizeof(got));
+	assert_string_equal(got, "INC-20261202-0001");
+}
+
+/*
+ * notify_subject() keeps the one found last and inserts a new one in one
+ * walk (notify.c): what it gives is what the tree holds, once per id, and
+ * one freed is not given again.
+ */
+static void
+test_subjects_found_last_are_the_tree_s(void **state)
+{
+	struct notify_subject	*a, *b, *s;
+	size_t			 n = 0;
+
+	(void)state;
+	corefix_start(conf);
+	assert_non_null(a = notify_subject("INC-20261202-0101", 1));
+	assert_non_null(b = notify_subject("INC-20261202-0102", 1));
+	assert_ptr_not_equal(a, b);
+	assert_ptr_equal(notify_subject("INC-20261202-0101", 1), a);
+	assert_ptr_equal(notify_subject("INC-20261202-0102", 0), b);
+	assert_ptr_equal(notify_subject("INC-20261202-0101", 0), a);
+	assert_null(notify_subject("INC-20261202-0103", 0));
+	for (s = notify_subject_first(); s != NULL; s = notify_subject_next(s))
+		n += strncmp(s->id, "INC-20261202-010", 16) == 0;
+	assert_int_equal(n, 2);
+	/* Neither is an incident, nor has deliveries: pruned, and forgotten. */
+	notify_prune();
+	assert_null(notify_subject("INC-20261202-0101", 0));
+	assert_null(notify_subject("INC-20261202-0102", 0));
+	assert_non_null(a = notify_subject("INC-20261202-0102", 1));
+	assert_true(TAILQ_EMPTY(&a->deliveries));
+}
+
 /* The ids of a page: FROM (NULL: the newest) and LIMIT older ones that pass F. */
 static const char *
 page(enum incident_filter f, const char *from, int limit)
@@ -808,6 +872,104 @@ test_received_line_is_jansson_s(void **state)
 	}
 }
 
+/* What an incident took from its report.received record, in one line. */
+static void
+origin_said(const struct incident *inc, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s|%s|%s|%s|%s|%s|%s|%s|%lld|%lld|%lld|%d|%d|%lld",
+	    inc->id, inc->office, inc->office_name ? inc->office_name : "-",
+	    inc->body_sha256 ? inc->body_sha256 : "-", inc->idem ? inc->idem : "-",
+	    inc->source ? inc->source : "-", inc->taken_by ? inc->taken_by : "-",
+	    inc->taken_by_name ? inc->taken_by_name : "-",
+	    (long long)inc->received_at, (long long)inc->ack_clock.deadline,
+	    (long long)inc->report_clock.deadline, inc->late_report,
+	    inc->has_late_minutes, (long long)inc->late_minutes);
+}
+
+/* The report's timeline entry, written as text (incident.c): {"office": …}. */
+static void
+assert_received_entry(const struct incident *inc)
+{
+	json_t *data = timeline_data(&inc->timeline, 0), *want;
+
+	assert_string_equal(timeline_event(&inc->timeline, 0), "report.received");
+	assert_non_null(want = json_pack("{s:s}", "office", inc->office));
+	assert_true(json_equal(data, want));
+	json_decref(data);
+	json_decref(want);
+}
+
+/*
+ * A live report's incident is made from what the action says its record
+ * holds (incseed_expect()), replay's from the record: the two make the
+ * same incident, for a report over the API with a key, one by SMS and
+ * late, one taken by phone and one whose bytes were spliced in; and what
+ * the action said is what its record reads back as (incseed_read()).
+ */
+static void
+test_live_incident_is_the_replayed_one(void **state)
+{
+	static const char body[] = "{\"title\":\"化工厂\",\"occurred_at\":"
+	    "\"2026-12-01T08:00:00+08:00\",\"level\":\"II\"}";
+	struct incident	*inc[4];
+	struct incseed	 seed;
+	json_t		*report, *origin;
+	char		 live[4][512], back[512], *raw, *canon;
+	size_t		 rawlen, canonlen, i;
+	int64_t		 ms, now;
+
+	(void)state;
+	corefix_start(conf);
+	now = fakeclock_now();
+	report = json_pack("{s:s}", "title", "按时");
+	assert_int_equal(incact_report("county-a", "k-1", report, now, "aa",
+	    &inc[0]), 0);
+	json_decref(report);
+	report = report_parse(body, sizeof(body) - 1, &ms, NULL);
+	assert_non_null(report);
+	assert_int_equal(incact_report("county-b", "sms:13800000000", report, ms,
+	    "bb", &inc[1]), 0);
+	assert_int_equal(incact_report_phoned("county-a", "zhang", NULL, report,
+	    ms, "cc", &inc[2]), 0);
+	assert_int_equal(report_dump(report, &raw, &rawlen, &canon, &canonlen), 0);
+	assert_int_equal(incact_report_dumped("county-b", NULL, NULL, report, raw,
+	    rawlen, now, "dd", &inc[3]), 0);
+	free(raw);
+	free(canon);
+	json_decref(report);
+	fakeclock_turn();
+	assert_true(inc[1]->late_report && inc[1]->late_minutes > 0);
+	assert_string_equal(inc[2]->taken_by_name, "张伟");
+	/* Who the record names as its actor (incact_actor()). */
+	for (i = 0; i < 4; i++) {
+		origin = corefix_record("report.received", inc[i]->id);
+		assert_string_equal(json_string_value(json_object_get(origin,
+		    "actor")), i == 2 ? "person:zhang" : i == 1 || i == 3 ?
+		    "office:county-b" : "office:county-a");
+		json_decref(origin);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_received_entry(inc[i]);
+		origin_said(inc[i], live[i], sizeof(live[i]));
+		/* The seed read back from the record: the same strings and times. */
+		assert_non_null(origin = incident_origin(inc[i]));
+		assert_int_equal(incseed_read(origin, &seed), 0);
+		assert_string_equal(seed.office, inc[i]->office);
+		assert_string_equal(seed.received_at, time_format(
+		    inc[i]->received_at, back, sizeof(back)));
+		assert_int_equal(seed.late_minutes, inc[i]->late_minutes);
+		json_decref(origin);
+	}
+	corefix_restart(MIN);
+	for (i = 0; i < 4; i++) {
+		snprintf(back, sizeof(back), "%.17s", live[i]);	/* its id */
+		assert_non_null(inc[i] = incident_find(back));
+		origin_said(inc[i], back, sizeof(back));
+		assert_string_equal(back, live[i]);
+		assert_received_entry(inc[i]);
+	}
+}
+
 /* YAML with every person hearing only of level I (min_level). */
 static char *
 only_level_one(const char *yaml)
@@ -957,6 +1119,28 @@ test_written_view_is_the_dumped_view_in_every_state(void **state)
 	assert_cached_is_view(d);
 	assert_cached_is_view(e);	/* merged_from and updates */
 	assert_cached_is_view(a);
+	/*
+	 * A report with a member the view has too (an old log's, or one not
+	 * parsed): the view as jansson makes it, not the report's bytes
+	 * spliced in; and with every member a report may have, spliced.
+	 */
+	u = json_pack("{s:s, s:s, s:s}", "title", "t", "state", "假",
+	    "occurred_at", "2026-12-02T08:00:00+08:00");
+	assert_non_null(u);
+	assert_int_equal(incact_report("county-a", NULL, u, ms, "0", &b), 0);
+	json_decref(u);
+	fakeclock_turn();
+	assert_cached_is_view(b);
+	u = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i}, "
+	    "s:{s:s}}", "title", "全", "occurred_at", "2026-12-02T08:00:00+08:00",
+	    "category", "c", "level", "II", "location", "l", "cause", "c",
+	    "measures", "m", "details", "d", "casualties", "dead", 1, "reporter",
+	    "name", "王");
+	assert_non_null(u);
+	assert_int_equal(incact_report("county-a", NULL, u, ms, "0", &c), 0);
+	json_decref(u);
+	fakeclock_turn();
+	assert_cached_is_view(c);
 }
 
 /*
@@ -1199,6 +1383,7 @@ main(void)
 		cmocka_unit_test_teardown(test_report_read_back_is_the_kept_one, corefix_teardown),
 		cmocka_unit_test_teardown(test_timeline_read_back_is_the_records, corefix_teardown),
 		cmocka_unit_test_teardown(test_received_line_is_jansson_s, corefix_teardown),
+		cmocka_unit_test_teardown(test_live_incident_is_the_replayed_one, corefix_teardown),
 		cmocka_unit_test_teardown(test_intent_lines_are_jansson_s, corefix_teardown),
 		cmocka_unit_test_teardown(test_written_view_is_the_dumped_view_in_every_state, corefix_teardown),
 		cmocka_unit_test_teardown(test_closed_lists_and_overdue_count, corefix_teardown),
@@ -1213,6 +1398,8 @@ main(void)
 		cmocka_unit_test_teardown(test_follow_ups_are_capped, corefix_teardown),
 		cmocka_unit_test_teardown(test_checkpoint_of_a_heavy_incident_fits_and_restores, corefix_teardown),
 		cmocka_unit_test_teardown(test_ids_count_per_local_day_and_survive_restarts, corefix_teardown),
+		cmocka_unit_test_teardown(test_new_ids_are_printf_s, corefix_teardown),
+		cmocka_unit_test_teardown(test_subjects_found_last_are_the_tree_s, corefix_teardown),
 		cmocka_unit_test_teardown(test_lists_page_and_count_without_a_walk, corefix_teardown),
 		cmocka_unit_test_teardown(test_checkpoint_is_written_across_turns, corefix_teardown),
 		cmocka_unit_test_teardown(test_found_last_is_forgotten_when_removed, corefix_teardown),
