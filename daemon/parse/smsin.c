@@ -131,7 +131,7 @@ trim_end(const char *s, size_t n)
 
 /*
  * An incident id at p (folded): "INC-" 8 digits "-" 4 or more digits, as
- * incident.c makes them ("INC-%08d-%04d"), not followed by a digit.  Its
+ * incid.c makes them ("INC-%08d-%04d"), not followed by a digit.  Its
  * length, or 0.
  */
 static size_t
