@@ -16,6 +16,11 @@ initdb runs once per test run; each server starts from a copy.  The tests
 share one server per process (per pytest-xdist worker, one test at a time):
 a fresh database is made in a tenth of a second, a fresh server took one to
 nine seconds (copy, start, stop) on a loaded machine, in each test.
+
+The harness's own statements go through psycopg2 on a connection kept per
+database and user, not a psql per statement: a psql and the server process
+it starts (fork, catalog caches, exit) cost about 0.1 CPU-s, and the tests
+ran hundreds of them a pass, most in waits that poll the table every 20 ms.
 """
 import atexit
 import fcntl
@@ -28,11 +33,20 @@ import tempfile
 import threading
 import time
 
+import psycopg2
+import psycopg2.extensions
+
 PG_BIN = "/usr/lib/postgresql/15/bin"
 PORT = 5432          # only names the socket file: each server has its own directory
 _template = {}
 _template_lock = threading.Lock()
 _shared = {}
+
+# psycopg2 turns numbers, booleans, bytea, json, arrays into Python values;
+# sql() answers what psql -At prints, the server's text of each value, so
+# every type psycopg2 would convert is read back as that text instead.
+_AS_TEXT = psycopg2.extensions.new_type(
+    tuple(psycopg2.extensions.string_types), "PGSERVER_AS_TEXT", lambda value, cur: value)
 
 
 def available():
@@ -138,6 +152,7 @@ class PgServer:
         os.chown(self.sock, self.uid, self.gid)
         self.log = os.path.join(os.path.dirname(data_dir), "postgres.log")
         self.proc = None
+        self._conns = {}        # (database, user) -> the kept psycopg2 connection
 
     @property
     def conninfo(self):
@@ -159,9 +174,7 @@ class PgServer:
                 stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + timeout
         while True:
-            r = subprocess.run([os.path.join(PG_BIN, "pg_isready"), "-q", "-h", self.sock,
-                                "-p", str(PORT)])
-            if r.returncode == 0:
+            if self._ready():
                 return self
             if self.proc.poll() is not None:
                 raise AssertionError("PostgreSQL exited %s:\n%s" % (self.proc.returncode,
@@ -169,6 +182,23 @@ class PgServer:
             if time.monotonic() > deadline:
                 raise AssertionError("PostgreSQL not ready in %ss:\n%s" % (timeout, self.tail()))
             time.sleep(0.05)
+
+    def _ready(self):
+        """What pg_ctl -w waits for, with no pg_isready process a poll: the
+        postmaster.pid of this start (the file's PID is our child, or the
+        runuser child's) says "ready", written once it accepts connections."""
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                lines = f.read().split("\n")
+            pid = int(lines[0])
+            if pid != self.proc.pid:
+                with open("/proc/%d/stat" % pid) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                if ppid != self.proc.pid:
+                    return False
+            return len(lines) > 7 and lines[7].strip() == "ready"
+        except (OSError, ValueError, IndexError):
+            return False
 
     def tail(self):
         try:
@@ -187,6 +217,7 @@ class PgServer:
 
     def stop(self, mode=signal.SIGINT, timeout=30):
         """SIGINT: PostgreSQL's fast shutdown (clients cut off at once)."""
+        self._disconnect()
         if self.proc is None:
             return
         for pid in self._pids() or [self.proc.pid]:
@@ -208,16 +239,43 @@ class PgServer:
         if self.top is not None:
             shutil.rmtree(self.top, ignore_errors=True)
 
+    def _disconnect(self, db=None):
+        """Closes the kept connections (to DB only, if given)."""
+        for key in [k for k in self._conns if db is None or k[0] == db]:
+            self._conns.pop(key).close()
+
+    def connect(self, db="dutyd", user=None):
+        """A session of its own (the caller closes it), in autocommit as
+        psql -c: it holds no transaction, so no lock, between statements.
+        UTF-8 whatever the locale: lines are compared byte for byte."""
+        conn = psycopg2.connect(host=self.sock, port=PORT, dbname=db,
+                                user=user or ("postgres" if db == "postgres" else "dutyd"),
+                                application_name="pgserver",
+                                options="-c client_encoding=UTF8")
+        conn.autocommit = True
+        psycopg2.extensions.register_type(_AS_TEXT, conn)
+        return conn
+
+    def _conn(self, db, user):
+        conn = self._conns.get((db, user))
+        if conn is None or conn.closed:
+            conn = self._conns[(db, user)] = self.connect(db, user)
+        return conn
+
     def sql(self, text, db="dutyd", user=None):
-        """Rows of a statement, each a tuple of text (psql -At)."""
-        r = subprocess.run(["psql", "-X", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1",
-                            "-h", self.sock, "-p", str(PORT),
-                            "-U", user or ("postgres" if db == "postgres" else "dutyd"),
-                            "-d", db, "-c", text],
-                           capture_output=True, text=True, timeout=60)
-        if r.returncode != 0:
-            raise AssertionError("psql failed: %s" % r.stderr)
-        return [tuple(line.split("\t")) for line in r.stdout.splitlines()]
+        """Rows of a statement, each a tuple of text, NULL as "" (as psql
+        -At prints them); [] for a statement that returns no rows."""
+        user = user or ("postgres" if db == "postgres" else "dutyd")
+        try:
+            with self._conn(db, user).cursor() as cur:
+                cur.execute(text)
+                if cur.description is None:
+                    return []
+                return [tuple("" if v is None else v for v in row) for row in cur.fetchall()]
+        except psycopg2.Error as e:
+            # A broken session is not kept: the next statement connects again.
+            self._disconnect(db)
+            raise AssertionError("SQL failed: %s\n%s" % (text, e)) from None
 
 
 def fresh_database():
@@ -232,13 +290,9 @@ def fresh_database():
         srv = _shared["srv"] = PgServer()
         atexit.register(close_shared)
     srv.start()
-    r = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", srv.sock,
-                        "-p", str(PORT), "-U", "postgres", "-d", "postgres",
-                        "-c", "DROP DATABASE IF EXISTS dutyd WITH (FORCE)",
-                        "-c", "CREATE DATABASE dutyd OWNER dutyd"],
-                       capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
-        raise AssertionError("psql failed: %s" % r.stderr)
+    srv._disconnect("dutyd")
+    srv.sql("DROP DATABASE IF EXISTS dutyd WITH (FORCE)", db="postgres")
+    srv.sql("CREATE DATABASE dutyd OWNER dutyd", db="postgres")
     return srv
 
 

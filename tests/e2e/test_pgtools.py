@@ -6,7 +6,6 @@ that holds records, and a database a dutyd leads; `--verify-audit URI`
 judges the table as the file check judges files."""
 import hashlib
 import os
-import subprocess
 
 import pytest
 
@@ -51,7 +50,7 @@ def file_lines(state_dir):
 
 
 def table_lines(pg):
-    # Each line's bytes as hex: nothing psql prints can blur a byte.
+    # Each line's bytes as hex: no client's decoding can blur a byte.
     rows = pg.sql("SELECT seq, encode(convert_to(line, 'UTF8'), 'hex') "
                   "FROM dutyd_audit ORDER BY seq")
     assert [int(s) for s, _ in rows] == list(range(1, len(rows) + 1))
@@ -222,12 +221,9 @@ def test_import_refuses_while_a_dutyd_runs(pg, make_dutyd):
 
     # A dutyd leading on the database: a session holds the leader's lock.
     pg.sql("INSERT INTO dutyd_leader VALUES (1, 'duty-b', 4242, now())")
-    holder = subprocess.Popen(["psql", "-X", "-q", "-h", pg.sock, "-p", str(pgserver.PORT),
-                               "-U", "dutyd", "-d", "dutyd"],
-                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    holder = pg.connect()
     try:
-        holder.stdin.write(b"SELECT pg_advisory_lock(%d);\n" % LOCK_KEY)
-        holder.stdin.flush()
+        holder.cursor().execute("SELECT pg_advisory_lock(%d)" % LOCK_KEY)
         wait_until(lambda: pg.sql("SELECT count(*) FROM pg_locks WHERE locktype = "
                                   "'advisory' AND granted") == [("1",)],
                    what="the lock to be held")
@@ -236,8 +232,10 @@ def test_import_refuses_while_a_dutyd_runs(pg, make_dutyd):
         assert "a dutyd is running on this database (instance duty-b); stop it first" \
             in err, err
     finally:
-        holder.stdin.close()
-        holder.wait(timeout=10)
+        # Released before the session ends, so that the import below does
+        # not race the server's clean-up of a closed session.
+        holder.cursor().execute("SELECT pg_advisory_unlock_all()")
+        holder.close()
     assert pg.sql("SELECT count(*) FROM dutyd_audit") == [("0",)]
     rc, out, err = tool("--import-audit", d.state_dir, "-c", cfg)
     assert rc == 0, err
