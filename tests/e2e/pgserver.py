@@ -118,6 +118,12 @@ def _template_dir():
                     f.write("\nlisten_addresses = ''\nfsync = off\nfull_page_writes = off\n"
                             "max_connections = 40\nshared_buffers = 16MB\n"
                             "unix_socket_permissions = 0777\n")
+                    # Fewer processes to start, wake and stop with each server
+                    # (a worker's server lives for a few tests): no replication
+                    # (dutyd's failover is one server's advisory lock, not a
+                    # replica), no vacuum (no test's table lives long enough).
+                    f.write("autovacuum = off\nwal_level = minimal\nmax_wal_senders = 0\n"
+                            "max_logical_replication_workers = 0\n")
                 srv = PgServer(None, data_dir=data)
                 srv.start()
                 srv.sql("CREATE ROLE dutyd LOGIN", db="postgres")
