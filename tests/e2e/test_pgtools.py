@@ -30,6 +30,14 @@ def pg():
     return pgserver.fresh_database()
 
 
+def down(pg):
+    """PG's conninfo with no server there: a directory without the socket
+    file, which is what a stopped server leaves (it removes its socket), so
+    the client meets the same refusal; the worker's server keeps running
+    (a stop and a start cost the next test 0.3 CPU-s)."""
+    return pg.conninfo.replace("host=%s " % pg.sock, "host=%s " % os.path.dirname(pg.sock))
+
+
 def store_config(d, conninfo, name="pg.yaml"):
     """D's configuration with a store: section for CONNINFO."""
     with open(d.config_path) as f:
@@ -101,8 +109,7 @@ def test_init_store_creates_the_schema_once(pg, make_dutyd):
 
 def test_init_store_says_what_to_do(pg, make_dutyd):
     d = make_dutyd()
-    pg.stop()
-    cfg = store_config(d, pg.conninfo)
+    cfg = store_config(d, down(pg))
     rc, out, err = tool("--init-store", "-c", cfg)
     assert rc != 0
     assert "cannot connect to PostgreSQL" in err, err
@@ -116,8 +123,7 @@ def test_verify_an_unreachable_or_empty_database(pg, make_dutyd):
     rc, out, err = tool("--verify-audit", pg.url())
     assert rc == 2
     assert "holds no dutyd schema" in err and "--init-store" in err, err
-    pg.stop()
-    rc, out, err = tool("--verify-audit", pg.conninfo)
+    rc, out, err = tool("--verify-audit", down(pg))
     assert rc == 2
     assert "cannot connect to PostgreSQL" in err, err
 
