@@ -143,9 +143,8 @@ def _template_dir():
                     # replica), no vacuum (no test's table lives long enough).
                     f.write("autovacuum = off\nwal_level = minimal\nmax_wal_senders = 0\n"
                             "max_logical_replication_workers = 0\n")
-                    # Each fresh database writes its 7.5 MB to the WAL: a
-                    # checkpoint every few tests keeps a server's WAL (in
-                    # memory, above) under 100 MB.
+                    # A checkpoint every 64 MB keeps a server's WAL (in memory,
+                    # above) under 100 MB, whatever a test writes.
                     f.write("min_wal_size = 32MB\nmax_wal_size = 64MB\n")
                 srv = PgServer(None, data_dir=data)
                 srv.start()
@@ -332,7 +331,10 @@ def fresh_database():
     srv.start()
     srv._disconnect("dutyd")
     srv.sql("DROP DATABASE IF EXISTS dutyd WITH (FORCE)", db="postgres")
-    srv.sql("CREATE DATABASE dutyd OWNER dutyd", db="postgres")
+    # FILE_COPY: the template's files copied as files, not written through
+    # the WAL page by page (PostgreSQL 15's default): 0.018 CPU-s less a
+    # database (30 in a row, twice), and 7.5 MB less WAL held in memory.
+    srv.sql("CREATE DATABASE dutyd OWNER dutyd STRATEGY FILE_COPY", db="postgres")
     return srv
 
 
