@@ -33,20 +33,19 @@ import tempfile
 import threading
 import time
 
-import psycopg2
-import psycopg2.extensions
-
 PG_BIN = "/usr/lib/postgresql/15/bin"
 PORT = 5432          # only names the socket file: each server has its own directory
 _template = {}
 _template_lock = threading.Lock()
 _shared = {}
 
-# psycopg2 turns numbers, booleans, bytea, json, arrays into Python values;
-# sql() answers what psql -At prints, the server's text of each value, so
-# every type psycopg2 would convert is read back as that text instead.
-_AS_TEXT = psycopg2.extensions.new_type(
-    tuple(psycopg2.extensions.string_types), "PGSERVER_AS_TEXT", lambda value, cur: value)
+
+
+def _psycopg2():
+    """psycopg2, imported on first use: conftest imports this module in every
+    run, with PostgreSQL tests or without (make deps installs python3-psycopg2)."""
+    import psycopg2.extensions
+    return psycopg2
 
 
 def available():
@@ -93,18 +92,26 @@ def scratch_dir():
     return tempfile.gettempdir()
 
 
-def template_top(key=None):
-    return os.path.join(scratch_dir(), "dutyd-pgtmpl-%d" % (key or template_key()))
+def template_top(key=None, where=None):
+    name = "dutyd-pgtmpl-%d" % (key or template_key())
+    if where is None:
+        # Where the run's first worker put it, though /dev/shm has filled since.
+        where = "/dev/shm" if os.path.exists(os.path.join("/dev/shm", name + ".lock")) \
+            else scratch_dir()
+    return os.path.join(where, name)
 
 
 def cleanup():
-    """Removes this run's template (the session's own process calls it at the end)."""
-    top = template_top(os.getpid())
-    shutil.rmtree(top, ignore_errors=True)
-    try:
-        os.unlink(top + ".lock")
-    except OSError:
-        pass
+    """Removes this run's template (the session's own process calls it at
+    the end), wherever it is: /dev/shm's free space, which chose, changes
+    as the servers fill it."""
+    for where in {"/dev/shm", tempfile.gettempdir()}:
+        top = template_top(os.getpid(), where)
+        shutil.rmtree(top, ignore_errors=True)
+        try:
+            os.unlink(top + ".lock")
+        except OSError:
+            pass
 
 
 def _template_dir():
@@ -287,12 +294,18 @@ class PgServer:
         """A session of its own (the caller closes it), in autocommit as
         psql -c: it holds no transaction, so no lock, between statements.
         UTF-8 whatever the locale: lines are compared byte for byte."""
+        psycopg2 = _psycopg2()
         conn = psycopg2.connect(host=self.sock, port=PORT, dbname=db,
                                 user=user or ("postgres" if db == "postgres" else "dutyd"),
                                 application_name="pgserver",
                                 options="-c client_encoding=UTF8")
         conn.autocommit = True
-        psycopg2.extensions.register_type(_AS_TEXT, conn)
+        # psycopg2 turns numbers, booleans, bytea, json, arrays into Python
+        # values; sql() answers what psql -At printed, the server's text of
+        # each value, so every type psycopg2 would convert is read as text.
+        psycopg2.extensions.register_type(psycopg2.extensions.new_type(
+            tuple(psycopg2.extensions.string_types), "PGSERVER_AS_TEXT",
+            lambda value, cur: value), conn)
         return conn
 
     def _conn(self, db, user):
@@ -311,7 +324,7 @@ class PgServer:
                 if cur.description is None:
                     return []
                 return [tuple("" if v is None else v for v in row) for row in cur.fetchall()]
-        except psycopg2.Error as e:
+        except _psycopg2().Error as e:
             # A broken session is not kept: the next statement connects again.
             self._disconnect(db)
             raise AssertionError("SQL failed: %s\n%s" % (text, e)) from None
