@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL for the tests: Debian's postgresql-15 binaries, a
-cluster in a temporary directory, reachable only on a Unix socket in that
-directory, run as an unprivileged user (the `postgres` system user when the
+cluster in a temporary directory (on tmpfs, /dev/shm, when it has room: see
+scratch_dir), reachable only on a Unix socket in that directory, run as an unprivileged user (the `postgres` system user when the
 tests run as root; initdb refuses root).  Every server is stopped by the PID
 in its postmaster.pid.
 
