@@ -20,7 +20,7 @@ DEBS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
 	python3-pytest python3-pytest-xdist python3-aiosmtpd valgrind libbsd-dev \
 	tzdata libglib2.0-dev systemd man-db prometheus libhttp-parser-dev openssl \
 	chromium chromium-driver python3-selenium fonts-wqy-microhei \
-	libpq-dev postgresql-15
+	libpq-dev postgresql-15 python3-psycopg2
 PKGS := libevent libevent_openssl libcurl yaml-0.1 libsystemd jansson yajl libssl \
 	libcrypto glib-2.0 libpq
 PYTHON := /usr/bin/python3

@@ -10,12 +10,10 @@ import http.client
 import json
 import os
 import re
-import subprocess
 import threading
 import time
 
 from conftest import SANITIZED, LoadThreads, run_dutyd, wait_until
-from pgserver import PORT
 
 # The configuration of every instance: conftest's CONFIG with a `store:`
 # block; only $instance differs between the two.
@@ -114,21 +112,10 @@ def wait_leader(instances, timeout=None):
 
 
 def table_lines(pg):
-    """The audit table's lines in seq order, byte for byte (UTF-8, whatever
-    the harness's locale: the chain is over the bytes)."""
-    r = subprocess.run(["psql", "-X", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1",
-                        "-h", pg.sock, "-p", str(PORT), "-U", "dutyd", "-d", "dutyd",
-                        "-c", "SELECT seq, line FROM dutyd_audit ORDER BY seq"],
-                       capture_output=True, timeout=60,
-                       env=dict(os.environ, PGCLIENTENCODING="UTF8"))
-    if r.returncode != 0:
-        raise AssertionError("psql failed: %s" % r.stderr.decode(errors="replace"))
-    out = []
-    for row in r.stdout.split(b"\n"):
-        if row:
-            seq, line = row.split(b"\t", 1)
-            out.append((int(seq), line))
-    return out
+    """The audit table's lines in seq order, byte for byte (pg.sql reads
+    UTF-8 whatever the harness's locale: the chain is over the bytes)."""
+    return [(int(seq), line.encode("utf-8"))
+            for seq, line in pg.sql("SELECT seq, line FROM dutyd_audit ORDER BY seq")]
 
 
 def table_records(pg):

@@ -458,9 +458,14 @@ def test_delivery_in_flight_at_the_kill_is_resent_by_the_new_leader(pg, dutyd_fr
         wait_until(lambda: len(arrived()) >= 2, what="both deliveries in flight")
         held = {a["headers"]["X-Dutyd-Delivery"] for a in arrived()}
         assert len(held) == 2, held
-        leader.kill()
-        # Arrivals from here on are the new leader's: the held two came before.
+        # Arrivals from here on are the new leader's: the held two came
+        # before.  Stamped before the kill, not after: the standby may take
+        # over and resend before kill() returns (the dying process's
+        # sessions end before its parent hears of it), or while a loaded
+        # machine keeps this thread waiting, and a resend stamped earlier
+        # than t_kill went unseen: "resent to []" after 60 s.
         t_kill = time.time()
+        leader.kill()
     finally:
         sink.hold.set()
 
