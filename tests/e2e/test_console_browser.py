@@ -42,8 +42,17 @@ roster:
 """
 
 
-def browser(tmp_path, width, height, mobile=False):
-    """A headless chromium with a viewport of exactly WIDTH x HEIGHT."""
+def browser(tmp_path, width, height, mobile=False, beside=None):
+    """A headless chromium with a viewport of exactly WIDTH x HEIGHT.
+
+    BESIDE (a window this returned): another window of the same chromium,
+    for a second person, instead of a second chromium (a chromium's start
+    and quit cost about 5.8 CPU-s).  That person opens the pages under
+    another host name, localhost (127.0.0.1 for the first): the browser
+    keeps cookies per host and storage per origin, so each window holds its
+    own session."""
+    if beside is not None:
+        return Window(beside._driver, width, height, mobile)
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
     try:
         from selenium import webdriver
@@ -65,8 +74,39 @@ def browser(tmp_path, width, height, mobile=False):
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     driver.set_page_load_timeout(30)
-    size(driver, width, height, mobile)
-    return driver
+    return Window(driver, width, height, mobile, first=True)
+
+
+class Window:
+    """One window of a chromium, used as selenium's driver is: each use
+    makes it the window the driver acts on first.  An element found in a
+    window is used before the other window is (selenium acts on the current
+    window's elements only).  The log of the browser's console is the
+    driver's, of every window: console_errors() of either window sees both.
+    quit(): the first window's quits the chromium; another's closes it."""
+
+    def __init__(self, driver, width, height, mobile, first=False):
+        self._driver = driver
+        self._first = first
+        if not first:
+            driver.switch_to.new_window("window")
+        self._handle = driver.current_window_handle
+        driver.dutyd_window = self._handle       # the window the driver acts on
+        size(self, width, height, mobile)
+
+    def __getattr__(self, name):
+        driver = self._driver
+        if driver.dutyd_window != self._handle:
+            driver.switch_to.window(self._handle)
+            driver.dutyd_window = self._handle
+        return getattr(driver, name)
+
+    def quit(self):
+        if self._first:
+            self._driver.quit()
+            self._driver.dutyd_window = None
+        elif self._driver.dutyd_window is not None:  # not quit already
+            self.close()
 
 
 def size(driver, width, height, mobile=False):
