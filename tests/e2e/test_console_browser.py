@@ -1,8 +1,8 @@
 """The duty-room console (值班台) in a real browser: Debian's chromium,
 headless, driven by selenium through /usr/bin/chromedriver, against the real
 dutyd.  One long scenario for the duty room and one for a county on a phone,
-so chromium starts twice.  Screenshots of every page go to build/screenshots/
-(docs/console.md shows them).
+so chromium starts twice.  With DUTYD_SCREENSHOTS=1, screenshots of every
+page go to build/screenshots/ (docs/console.md shows them).
 
 Nothing is skipped: without chromium, chromedriver or selenium the test
 fails and says what to install (`make deps` installs all three)."""
@@ -22,6 +22,10 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SHOTS = os.path.join(ROOT, "build", "screenshots", "san" if SANITIZED else "")
+# Screenshots only when asked: the docs' pictures are committed, and the 17
+# the tests take cost about 6 CPU-s a make check (0.2 to 0.9 each) for
+# pictures nobody looks at.
+SHOTS_WANTED = os.environ.get("DUTYD_SCREENSHOTS", "") not in ("", "0")
 ZONE = datetime.timezone(datetime.timedelta(hours=8))
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -115,7 +119,10 @@ def size(driver, width, height, mobile=False):
 
 
 def shot(driver, name, full=False):
-    """Saves build/screenshots/NAME.png; FULL: the whole page, not just the viewport."""
+    """Saves build/screenshots/NAME.png, with DUTYD_SCREENSHOTS=1 in the
+    environment; FULL: the whole page, not just the viewport."""
+    if not SHOTS_WANTED:
+        return
     os.makedirs(SHOTS, exist_ok=True)
     png = driver.execute_cdp_cmd("Page.captureScreenshot",
                                  {"format": "png", "captureBeyondViewport": full})["data"]

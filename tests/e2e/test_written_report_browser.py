@@ -4,7 +4,8 @@ draft, edits and saves it; a second session that saved from a stale version
 is told who saved first and keeps its text; the draft goes for approval, the
 leader approves it in his own session, the officer sends it, and the page
 and the incident page say 已报送.  The print view shows only the report.
-Screenshots go to build/screenshots/ (docs/console.md shows them)."""
+With DUTYD_SCREENSHOTS=1, screenshots go to build/screenshots/
+(docs/console.md shows them)."""
 import base64
 import re
 
