@@ -2,7 +2,8 @@
 against the real dutyd: the office table and the charts the page draws as
 SVG show what was reported; a directive created through the API is in the
 list, and progress posted from its page shows in its timeline.
-Screenshots go to build/screenshots/ (docs/console.md)."""
+With DUTYD_SCREENSHOTS=1, screenshots go to build/screenshots/
+(docs/console.md)."""
 import time
 
 import pytest

@@ -4,7 +4,8 @@ draft, edits and saves it; a second session that saved from a stale version
 is told who saved first and keeps its text; the draft goes for approval, the
 leader approves it in his own session, the officer sends it, and the page
 and the incident page say 已报送.  The print view shows only the report.
-Screenshots go to build/screenshots/ (docs/console.md shows them)."""
+With DUTYD_SCREENSHOTS=1, screenshots go to build/screenshots/
+(docs/console.md shows them)."""
 import base64
 import re
 
@@ -61,6 +62,9 @@ def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_d
     assert r.status == 201, r
     inc = r.json["id"]
     page = base + "/incidents/%s/written-report" % inc
+    # The leader's window, beside the officer's in the same chromium, opens
+    # the pages under another host name: its cookie and storage are its own.
+    his_page = "http://localhost:%d/incidents/%s/written-report" % (d.port, inc)
     r = d.call("GET", "/incidents/%s/written-report" % inc)
     assert r.status == 200 and r.headers["Content-Type"].startswith("text/html"), r
 
@@ -95,9 +99,9 @@ def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_d
             "return /^\\d\\d:\\d\\d$/.test(document.querySelector('[data-countdown=\"report\"]').textContent)")
         no_alert(officer)
 
-        # The leader opens the same draft in his own browser and starts typing.
-        leader = browser(tmp_path, 1440, 900)
-        leader.get(page)
+        # The leader opens the same draft in his own window and starts typing.
+        leader = browser(tmp_path, 1440, 900, beside=officer)
+        leader.get(his_page)
         sign_in(leader, "secret-li")
         wait_until(lambda: value(leader, "#wr-body"), 10, what="the leader's draft")
         one(leader, "#wr-body").send_keys("\n领导补充：请核实储罐数量。")
@@ -147,7 +151,7 @@ def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_d
         one(officer, '[data-wr-out="submit"] .msg.error')
         assert "待审核" in text_of(officer, '[data-wr-out="submit"]')
         assert not d.call("GET", "/api/v1/incidents/" + inc, "secret-li").json["written_report"]["reports"]
-        leader.get(page)
+        leader.get(his_page)
         wait_until(lambda: word(leader) == "待审核", 10, what="待审核 for the leader")
         # A rejection needs its reason: said on the page, nothing recorded.
         press(leader, "reject")
@@ -255,7 +259,7 @@ def test_the_written_report_is_drafted_approved_and_sent_from_the_console(make_d
 
         # On a phone (the leader opens his SMS link there): one column, nothing wider.
         size(leader, 390, 844, mobile=True)
-        leader.get(page)
+        leader.get(his_page)
         wait_until(lambda: word(leader) == "已报送" or "续报" in text_of(leader, "h1"), 10,
                    what="the page on a phone")
         assert leader.execute_script("return document.documentElement.scrollWidth <= 390;")
