@@ -1,8 +1,9 @@
 """A throwaway PostgreSQL for the tests: Debian's postgresql-15 binaries, a
 cluster in a temporary directory (on tmpfs, /dev/shm, when it has room: see
-scratch_dir), reachable only on a Unix socket in that directory, run as an unprivileged user (the `postgres` system user when the
-tests run as root; initdb refuses root).  Every server is stopped by the PID
-in its postmaster.pid.
+scratch_dir), reachable only on a Unix socket in that directory, run as an
+unprivileged user (the `postgres` system user when the tests run as root;
+initdb refuses root).  Every server is stopped by the PID in its
+postmaster.pid.
 
     pg = PgServer().start()
     pg.conninfo            # "host=/…/sock port=5432 dbname=dutyd user=dutyd"
@@ -38,7 +39,6 @@ PORT = 5432          # only names the socket file: each server has its own direc
 _template = {}
 _template_lock = threading.Lock()
 _shared = {}
-
 
 
 def _psycopg2():
