@@ -92,6 +92,11 @@ function wrRefusal(what, r, draft) {
     var key = m ? m[1] : a.state === 'requested' ? '待审核' : a.state === 'rejected' ? '已退回' : '未审核';
     return '不能报送：' + WR_MISSING[key];
   }
+  if ((what === 'approve' || what === 'reject') && r.status === 409 && field === 'version') {
+    m = /the latest is version (\d+)/.exec(said);
+    return '书面报告在您阅读后已修改' + (m ? '为第 ' + m[1] + ' 版' : '') + '，这次' +
+      (what === 'approve' ? '没有批准' : '没有退回') + '。请阅读新版本后再决定。';
+  }
   if ((what === 'approve' || what === 'reject') && r.status === 403) {
     m = /who may approve now: (.*)$/.exec(said);
     return '您现在不是这份报告的审核人（可能已交班），不能批准或退回。' +
@@ -389,7 +394,10 @@ Pages.writtenReport = function (id) {
   function decide(what, button) {
     var c = comment.value.trim();
     if (what === 'reject' && !c) { say(approvalOut, 'error', '退回须填写审核意见，说明需要修改什么。'); comment.focus(); return; }
-    act(what, c ? {comment: c} : {}, approvalOut, what === 'approve' ? '已批准。' : '已退回，起草人会看到您的意见。', button,
+    // The version on the screen: an edit saved meanwhile is not approved unread.
+    var payload = draft ? {version: draft.version} : {};
+    if (c) payload.comment = c;
+    act(what, payload, approvalOut, what === 'approve' ? '已批准。' : '已退回，起草人会看到您的意见。', button,
         function () { comment.value = ''; });
   }
 

@@ -238,22 +238,48 @@ wrapi_draft_put(struct http_call *call)
 	}
 }
 
-/* The body of approve/reject: {"comment"} (optional for approve); NULL after answering. */
+/*
+ * The body of approve/reject: {"comment", "version"}, the comment optional
+ * for approve, the version optional: the one the approver read, so that an
+ * edit saved since is not approved (or rejected) unread: 409.  NULL after
+ * answering.
+ */
 static json_t *
-wrapi_comment_args(struct http_call *call, int required, const char **comment)
+wrapi_comment_args(struct http_call *call, struct incident *inc,
+    int required, const char **comment)
 {
 	static const char *const fields[] = { "comment", NULL };
+	static const char *const numbers[] = { "version", NULL };
 	struct report_error	 err;
-	json_t			*args;
+	const struct wreport	*w;
+	json_t			*args, *read;
+	int			 current;
 
 	*comment = NULL;
 	if (http_want_json(call, required) != 0)
 		return NULL;
 	memset(&err, 0, sizeof(err));
-	if ((args = report_parse_action(call->body, call->body_len, fields,
-	    &err)) == NULL) {
+	if ((args = report_parse_action_n(call->body, call->body_len, fields,
+	    numbers, &err)) == NULL) {
 		http_error(call, err.code == -ENOMEM ? 503 : 400, err.field, "%s",
 		    err.message);
+		return NULL;
+	}
+	current = wreport_version(inc->id);
+	if ((read = json_object_get(args, "version")) != NULL &&
+	    json_integer_value(read) != current) {
+		w = wreport_find(inc->id);
+		http_error(call, 409, "version", "incident %s's written report "
+		    "changed after the version you read: you read version %d, "
+		    "the latest is version %d, saved by %s at %s. Read it "
+		    "(GET …/written-report/draft) and decide on it, with "
+		    "\"version\": %d", inc->id, (int)json_integer_value(read),
+		    current,
+		    w != NULL && w->saved_by_name != NULL ? w->saved_by_name :
+		    w != NULL && w->saved_by != NULL ? w->saved_by : "dutyd",
+		    w != NULL && w->version > 0 ? wrapi_when(w->saved_at) : "-",
+		    current);
+		json_decref(args);
 		return NULL;
 	}
 	*comment = json_string_value(json_object_get(args, "comment"));
@@ -342,7 +368,7 @@ wrapi_approve_post(struct http_call *call)
 	int		 changed = 0, rc;
 
 	if ((inc = wrapi_incident(call)) == NULL || wrapi_closed(call, inc) ||
-	    (args = wrapi_comment_args(call, 0, &comment)) == NULL)
+	    (args = wrapi_comment_args(call, inc, 0, &comment)) == NULL)
 		return;
 	rc = wract_approve(inc, call->person->id, comment, &changed);
 	json_decref(args);
@@ -376,7 +402,7 @@ wrapi_reject_post(struct http_call *call)
 		wrapi_not_approver(call, inc);
 		return;
 	}
-	if ((args = wrapi_comment_args(call, 1, &comment)) == NULL)
+	if ((args = wrapi_comment_args(call, inc, 1, &comment)) == NULL)
 		return;
 	rc = wract_reject(inc, call->person->id, comment);
 	json_decref(args);

@@ -8,6 +8,7 @@
  * always valid UTF-8 (the reply is JSON).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -687,15 +688,28 @@ report_parse_opts(const char *body, size_t len, int64_t now_ms, unsigned flags,
 	    err);
 }
 
+/* NAME's index in the NULL-terminated LIST (which may be NULL), or -1. */
+static int
+report_field_index(const char *const *list, const char *name)
+{
+	int i;
+
+	for (i = 0; list != NULL && list[i] != NULL; i++)
+		if (strcmp(name, list[i]) == 0)
+			return i;
+	return -1;
+}
+
 json_t *
-report_parse_action(const char *body, size_t len, const char *const *fields,
-    struct report_error *err)
+report_parse_action_n(const char *body, size_t len, const char *const *fields,
+    const char *const *numbers, struct report_error *err)
 {
 	struct report_error scratch;
 	json_t		*root, *out, *v;
 	const char	*key;
 	char		 known[160], expect[48];
 	size_t		 i;
+	int		 n, num;
 
 	if (err == NULL)
 		err = &scratch;
@@ -714,28 +728,30 @@ report_parse_action(const char *body, size_t len, const char *const *fields,
 	snprintf(expect, sizeof(expect), "at most %d characters",
 	    REPORT_NOTE_MAX);
 	json_object_foreach(root, key, v) {
-		for (i = 0; fields != NULL && fields[i] != NULL; i++)
-			if (strcmp(key, fields[i]) == 0)
-				break;
-		if (fields == NULL || fields[i] == NULL) {
+		num = (n = report_field_index(numbers, key)) >= 0;
+		if (!num && (n = report_field_index(fields, key)) < 0) {
 			known[0] = '\0';
 			for (i = 0; fields != NULL && fields[i] != NULL; i++)
 				list_add(known, sizeof(known), fields[i]);
-			if (known[0] == '\0')
-				fail(err, NULL, "unknown field \"%.*s\"; this "
-				    "action takes no fields: send an empty "
-				    "body", clip(key, QUOTE_MAX), key);
-			else
-				fail(err, NULL, "unknown field \"%.*s\"; the "
-				    "known fields are: %s",
-				    clip(key, QUOTE_MAX), key, known);
+			for (i = 0; numbers != NULL && numbers[i] != NULL; i++)
+				list_add(known, sizeof(known), numbers[i]);
+			fail(err, NULL, known[0] == '\0' ? "unknown field "
+			    "\"%.*s\"; this action takes no fields: send an "
+			    "empty body%s" : "unknown field \"%.*s\"; the known "
+			    "fields are: %s", clip(key, QUOTE_MAX), key, known);
 			goto fail;
 		}
 		if (json_is_null(v))
 			continue;
 		/* err->field points into the caller's list: it outlives err. */
-		if (check_string(v, fields[i], expect, REPORT_NOTE_MAX,
-		    err) == -1)
+		if (num && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > INT_MAX)) {
+			fail(err, numbers[n], "%s must be a whole number from "
+			    "0 to %d", numbers[n], INT_MAX);
+			goto fail;
+		}
+		if (!num && check_string(v, fields[n], expect,
+		    REPORT_NOTE_MAX, err) == -1)
 			goto fail;
 		if (json_object_set(out, key, v) == -1) {
 			fail_nomem(err);

@@ -53,8 +53,15 @@ json_t	*report_parse_opts(const char *body, size_t len, int64_t now_ms,
  * members are all in `fields` (NULL-terminated) and are strings of at most
  * REPORT_NOTE_MAX code points.  Returns a new object (possibly empty).
  */
-json_t	*report_parse_action(const char *body, size_t len,
-	    const char *const *fields, struct report_error *err);
+#define report_parse_action(body, len, fields, err) \
+	report_parse_action_n((body), (len), (fields), NULL, (err))
+/*
+ * The same, with NUMBERS (NULL-terminated, or NULL) the members that are
+ * whole numbers from 0 to INT_MAX instead of strings.
+ */
+json_t	*report_parse_action_n(const char *body, size_t len,
+	    const char *const *fields, const char *const *numbers,
+	    struct report_error *err);
 
 /*
  * Validate a follow-up report (续报): a JSON object with at least one of

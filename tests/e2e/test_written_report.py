@@ -264,6 +264,24 @@ def test_approval_by_one_tap_link_and_an_edit_withdraws_it(rig):
                      content_type="application/x-www-form-urlencoded")
     assert stale.status == 409, stale.text
     assert r.draft(inc)["approval"]["state"] == "none"
+    # Through the API too, the approver names the version read (the
+    # console does): an edit saved since is neither approved nor rejected.
+    for bad in ({"version": -1}, {"version": "1"}, {"version": 1.5}):
+        e = r.d.call("POST", r.path(inc, "/approve"), "secret-li", bad)
+        assert (e.status, e.json["field"]) == (400, "version"), (bad, e.json)
+    rj = r.d.call("POST", r.path(inc, "/reject"), "secret-li",
+                  {"comment": "伤亡人数请再核实", "version": 0})
+    assert (rj.status, rj.json["field"]) == (409, "version"), rj.json
+    old = r.d.call("POST", r.path(inc, "/approve"), "secret-li", {"version": 0})
+    assert (old.status, old.json["field"]) == (409, "version"), old.json
+    assert "you read version 0" in old.json["error"], old.json
+    assert "latest is version 1" in old.json["error"] and "张伟" in old.json["error"], old.json
+    assert r.draft(inc)["approval"]["state"] == "none"
+    assert len(r.records("report.approved", inc)) == 1
+    assert not r.records("report.rejected", inc)
+    ok = r.d.call("POST", r.path(inc, "/approve"), "secret-li", {"version": 1})
+    assert ok.status == 200, ok.json
+    assert (ok.json["approval"]["state"], ok.json["approval"]["version"]) == ("approved", 1)
 
 
 def test_approval_by_sms_code_and_rejection_needs_a_comment(rig):

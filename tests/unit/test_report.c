@@ -684,6 +684,58 @@ test_action(void **state)
 	free(s);
 }
 
+/* Whole-number members beside the strings: approve's {"comment", "version"}. */
+static void
+test_action_numbers(void **state)
+{
+	static const char *const comment[] = { "comment", NULL };
+	static const char *const version[] = { "version", NULL };
+	static const char *const bad[] = { "-1", "\"1\"", "1.5", "true",
+	    "[1]", "2147483648", NULL };
+	struct report_error err;
+	char	 body[64];
+	json_t	*r;
+	size_t	 i;
+
+	strcpy(body, "{\"comment\": \"同意\", \"version\": 3}");
+	r = report_parse_action_n(body, strlen(body), comment, version, &err);
+	assert_non_null(r);
+	assert_int_equal(json_integer_value(json_object_get(r, "version")), 3);
+	assert_string_equal(json_string_value(json_object_get(r, "comment")),
+	    "同意");
+	json_decref(r);
+	strcpy(body, "{\"version\": 2147483647}");
+	r = report_parse_action_n(body, strlen(body), comment, version, &err);
+	assert_non_null(r);
+	assert_int_equal(json_integer_value(json_object_get(r, "version")),
+	    2147483647);
+	json_decref(r);
+	strcpy(body, "{\"version\": null}");
+	r = report_parse_action_n(body, strlen(body), comment, version, &err);
+	assert_non_null(r);
+	assert_int_equal(json_object_size(r), 0);
+	json_decref(r);
+	for (i = 0; bad[i] != NULL; i++) {
+		snprintf(body, sizeof(body), "{\"version\": %s}", bad[i]);
+		assert_null(report_parse_action_n(body, strlen(body), comment,
+		    version, &err));
+		check_error(bad[i], &err, "version", 0, "whole number");
+	}
+	/* Without the list, a number is no field: named with the others. */
+	strcpy(body, "{\"version\": 1}");
+	assert_null(report_parse_action(body, strlen(body), comment, &err));
+	check_error("no numbers", &err, NULL, 0, "comment");
+	strcpy(body, "{\"nope\": 1}");
+	assert_null(report_parse_action_n(body, strlen(body), comment, version,
+	    &err));
+	check_error("unknown", &err, NULL, 0, "comment, version");
+	/* A string where a number is wanted names that member, not the body. */
+	strcpy(body, "{\"comment\": 1}");
+	assert_null(report_parse_action_n(body, strlen(body), comment, version,
+	    &err));
+	check_error("comment number", &err, "comment", 0, "must be a string");
+}
+
 static void
 test_idempotency_key(void **state)
 {
@@ -1119,6 +1171,7 @@ main(void)
 		cmocka_unit_test(test_messages_clip_client_text),
 		cmocka_unit_test(test_body_too_big),
 		cmocka_unit_test(test_action),
+		cmocka_unit_test(test_action_numbers),
 		cmocka_unit_test(test_idempotency_key),
 	};
 
