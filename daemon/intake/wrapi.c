@@ -41,6 +41,21 @@ wrapi_when2(int64_t ms)
 	return time_local(ms, "%Y-%m-%d %H:%M:%S", buf, sizeof(buf));
 }
 
+/* Who saved W's latest version: "dutyd" for version 0, its own text. */
+static const char *
+wrapi_saver(const struct wreport *w)
+{
+	return w != NULL && w->saved_by_name != NULL ? w->saved_by_name :
+	    w != NULL && w->saved_by != NULL ? w->saved_by : "dutyd";
+}
+
+/* When (wrapi_when's buffer), "-" for version 0. */
+static const char *
+wrapi_saved_at(const struct wreport *w)
+{
+	return w != NULL && w->version > 0 ? wrapi_when(w->saved_at) : "-";
+}
+
 static struct incident *
 wrapi_incident(struct http_call *call)
 {
@@ -220,9 +235,7 @@ wrapi_draft_put(struct http_call *call)
 		    "saved by %s at %s. Reload the draft (GET …/written-report/"
 		    "draft), make your changes again on it, and save with "
 		    "base_version %d", base, current,
-		    w != NULL && w->saved_by_name != NULL ? w->saved_by_name :
-		    w != NULL && w->saved_by != NULL ? w->saved_by : "dutyd",
-		    w != NULL && w->version > 0 ? wrapi_when(w->saved_at) : "-",
+		    wrapi_saver(w), wrapi_saved_at(w),
 		    current);
 		return;
 	case -ENOSPC:
@@ -275,9 +288,7 @@ wrapi_comment_args(struct http_call *call, struct incident *inc,
 		    "(GET …/written-report/draft) and decide on it, with "
 		    "\"version\": %d", inc->id, (int)json_integer_value(read),
 		    current,
-		    w != NULL && w->saved_by_name != NULL ? w->saved_by_name :
-		    w != NULL && w->saved_by != NULL ? w->saved_by : "dutyd",
-		    w != NULL && w->version > 0 ? wrapi_when(w->saved_at) : "-",
+		    wrapi_saver(w), wrapi_saved_at(w),
 		    current);
 		json_decref(args);
 		return NULL;
